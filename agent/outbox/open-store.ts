@@ -1,0 +1,79 @@
+/**
+ * Opens the outbox database. A corrupt or torn file is moved aside (kept for recovery)
+ * and a fresh store starts: the agent must never crash-loop on its own store.
+ */
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SCHEMA_VERSION = 1;
+
+export interface Recovery {
+  reason: string;
+  movedTo: string;
+}
+
+export interface OpenedStore {
+  db: Database.Database;
+  recovered: Recovery | null;
+}
+
+const CORRUPTION_CODES = /^SQLITE_(CORRUPT|NOTADB|IOERR_SHORT_READ|CANTOPEN_ISDIR)/;
+
+export function openStore(dir: string, fileName = 'outbox.db', now: () => number = Date.now): OpenedStore {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, fileName);
+  try {
+    return { db: openAndCheck(path), recovered: null };
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (!(err instanceof CorruptStoreError) && !CORRUPTION_CODES.test(code)) throw err;
+    const movedTo = `${path}.corrupt-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
+    }
+    const reason = err instanceof CorruptStoreError ? err.message : `${code}: ${(err as Error).message}`;
+    return { db: openAndCheck(path), recovered: { reason, movedTo } };
+  }
+}
+
+class CorruptStoreError extends Error {}
+
+function openAndCheck(path: string): Database.Database {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // FULL: a commit is on disk before we acknowledge it. Deletes switch to NORMAL (a lost
+    // delete only means a duplicate, which the county de-duplicates by id).
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_size_limit = 67108864');
+    db.pragma('wal_autocheckpoint = 4000');
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw new CorruptStoreError(`quick_check: ${String(check)}`);
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
+  if (version !== 0) throw new CorruptStoreError(`unknown outbox schema version ${version}`);
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS events (
+      seq INTEGER PRIMARY KEY,
+      prio INTEGER NOT NULL,
+      id TEXT NOT NULL,
+      created_ms INTEGER NOT NULL,
+      bytes INTEGER NOT NULL,
+      body TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS events_replay ON events (prio, seq);
+    CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    PRAGMA user_version = ${SCHEMA_VERSION};
+  `);
+}

@@ -1,0 +1,106 @@
+/**
+ * Reads a config file (YAML or JSON), validates it, and resolves secrets. Every problem is
+ * reported with its exact path, all at once, so a technician fixes a file in one pass.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { formatProblem, problemsFromZod, type ConfigProblem } from './zod-problems.js';
+import { gatewayConfigSchema, type GatewayConfig } from './schema/gateway-config.js';
+import type { SecretRef } from './schema/fields.js';
+
+export type { ConfigProblem };
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(`${file}: ${problems.length} problem(s)\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses text as YAML (JSON is YAML too); syntax errors become problems with line numbers. */
+export function parseConfigText(text: string, file: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(file, doc.errors.map((e) => ({ path: '', message: `syntax: ${e.message.split('\n')[0]}` })));
+  }
+  return doc.toJS();
+}
+
+export function validateConfig(raw: unknown, file: string): GatewayConfig {
+  const res = gatewayConfigSchema.safeParse(raw);
+  if (!res.success) throw new ConfigError(file, problemsFromZod(res.error));
+  return res.data;
+}
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  /** Short hash of the file, reported in the birth message so the county sees which config runs. */
+  hash: string;
+  file: string;
+  /** Relative paths in the file are relative to its folder. */
+  baseDir: string;
+}
+
+export function loadConfig(file: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', message: `cannot read: ${(err as Error).message}` }]);
+  }
+  const config = validateConfig(parseConfigText(text, file), file);
+  const baseDir = dirname(resolve(file));
+  const problems = checkSecretsAndFiles(config, baseDir);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return { config, hash: createHash('sha256').update(text).digest('hex').slice(0, 12), file, baseDir };
+}
+
+export const resolvePath = (baseDir: string, p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+
+/** Resolves a secret reference; throws a message naming where it looked. */
+export function resolveSecret(ref: SecretRef, baseDir: string): string {
+  if (typeof ref === 'string') return ref;
+  if ('env' in ref) {
+    const v = process.env[ref.env];
+    if (v === undefined) throw new Error(`environment variable ${ref.env} is not set`);
+    return v;
+  }
+  try {
+    return readFileSync(resolvePath(baseDir, ref.file), 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new Error(`cannot read secret file: ${(err as Error).message}`);
+  }
+}
+
+function checkSecretsAndFiles(cfg: GatewayConfig, baseDir: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const secret = (ref: SecretRef | undefined, path: string) => {
+    if (ref === undefined) return;
+    try {
+      resolveSecret(ref, baseDir);
+    } catch (err) {
+      problems.push({ path, message: (err as Error).message });
+    }
+  };
+  secret(cfg.mqtt.password, 'mqtt.password');
+  secret(cfg.mqtt.tls?.keyPassphrase, 'mqtt.tls.keyPassphrase');
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const p = cfg.mqtt.tls?.[key];
+    if (p === undefined) continue;
+    try {
+      readFileSync(resolvePath(baseDir, p));
+    } catch (err) {
+      problems.push({ path: `mqtt.tls.${key}`, message: `cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    }
+  }
+  if (cfg.mqtt.tls && !/^(mqtts|ssl|wss):/.test(cfg.mqtt.url)) {
+    problems.push({ path: 'mqtt.url', message: 'tls is configured, so the URL must use mqtts:// (or wss://)' });
+  }
+  return problems;
+}

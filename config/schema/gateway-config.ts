@@ -1,0 +1,113 @@
+/**
+ * The gateway config file (YAML or JSON). One schema; the TypeScript types are inferred
+ * from it and the JSON Schema under config/schemas/ is generated from it.
+ */
+import { z } from 'zod';
+import { nameSchema } from '../../agent/contracts/event.js';
+import { byteSize, intIn, secretRef } from './fields.js';
+import { deviceSchema, busSchema } from './devices.js';
+
+const mqttSchema = z.strictObject({
+  url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, { error: 'must be a broker URL such as mqtts://county.example:8883' }),
+  protocolVersion: z.union([z.literal(5), z.literal(4)]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
+  clientId: z.string().min(1).max(64).optional().describe('Default: the gateway id (fixed, for a persistent session)'),
+  topicPrefix: z.string().min(1).optional().describe('Default: village/<gatewayId>'),
+  username: z.string().optional(),
+  password: secretRef.optional(),
+  tls: z
+    .strictObject({
+      ca: z.string().optional().describe('Path to the CA certificate (PEM)'),
+      cert: z.string().optional().describe('Path to the client certificate (PEM)'),
+      key: z.string().optional().describe('Path to the client key (PEM)'),
+      keyPassphrase: secretRef.optional(),
+      rejectUnauthorized: z.boolean().default(true),
+      servername: z.string().optional(),
+    })
+    .optional(),
+  keepaliveSec: intIn(5, 3600).default(60),
+  connectTimeoutMs: intIn(1000, 120000).default(30000),
+  sessionExpirySec: intIn(0, 4294967295).default(7 * 24 * 3600).describe('MQTT 5 session expiry; commands queue this long'),
+  willDelaySec: intIn(0, 3600).default(30).describe('MQTT 5: a short blip does not flash offline'),
+  inflightWindow: intIn(1, 1000).default(20).describe('Unacknowledged publishes at most'),
+  reconnect: z
+    .strictObject({
+      minMs: intIn(100, 600000).default(1000),
+      maxMs: intIn(1000, 3600000).default(300000),
+      jitter: z.number().min(0).max(1).default(0.5),
+    })
+    .default({ minMs: 1000, maxMs: 300000, jitter: 0.5 }),
+  batch: z
+    .strictObject({
+      maxEvents: intIn(1, 10000).default(100),
+      maxBytes: byteSize.default(65536),
+    })
+    .default({ maxEvents: 100, maxBytes: 65536 }),
+  replay: z
+    .strictObject({
+      messagesPerSec: z.number().min(0).default(50).describe('0 = unpaced'),
+      burst: intIn(1, 100000).default(100),
+    })
+    .default({ messagesPerSec: 50, burst: 100 }),
+});
+
+const ageCaps = z.strictObject({
+  high: intIn(1, 365 * 86400).optional(),
+  normal: intIn(1, 365 * 86400).optional(),
+  low: intIn(1, 365 * 86400).optional(),
+});
+
+const outboxSchema = z.strictObject({
+  maxBytes: byteSize.default(256 * 1024 ** 2),
+  criticalReserveBytes: byteSize.default(16 * 1024 ** 2).describe('Kept free for critical events'),
+  groupCommitMs: intIn(1, 25).default(25).describe('Non-urgent events are committed in groups at most this old'),
+  maxAgeSec: ageCaps.default({}).describe('Optional age caps per priority (critical is never aged out)'),
+});
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1, { error: 'must be 1 (the only config version so far)' }),
+    gateway: z.strictObject({
+      id: nameSchema.describe('Unique per county; part of every topic'),
+      name: z.string().optional(),
+      timezone: z.string().default('UTC'),
+    }),
+    dataDir: z.string().min(1).describe('Where the outbox and state live (on the SD card)'),
+    log: z
+      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .default({ level: 'info' }),
+    clock: z
+      .strictObject({
+        synced: z
+          .enum(['timesyncd', 'always', 'never'])
+          .default('timesyncd')
+          .describe('timesyncd: synced once systemd-timesyncd says so; always: trust the clock (lab use)'),
+      })
+      .default({ synced: 'timesyncd' }),
+    mqtt: mqttSchema,
+    outbox: outboxSchema.default(outboxSchema.parse({})),
+    health: z.strictObject({ intervalSec: intIn(1, 86400).default(60) }).default({ intervalSec: 60 }),
+    buses: z.array(busSchema).default([]),
+    devices: z.array(deviceSchema).default([]),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.outbox.criticalReserveBytes >= cfg.outbox.maxBytes) {
+      ctx.addIssue({ code: 'custom', path: ['outbox', 'criticalReserveBytes'], message: `must be less than outbox.maxBytes (${cfg.outbox.maxBytes})` });
+    }
+    if (cfg.mqtt.reconnect.minMs > cfg.mqtt.reconnect.maxMs) {
+      ctx.addIssue({ code: 'custom', path: ['mqtt', 'reconnect', 'minMs'], message: 'must not exceed mqtt.reconnect.maxMs' });
+    }
+    const seen = new Map<string, number>();
+    cfg.devices.forEach((d, i) => {
+      if (seen.has(d.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id "${d.id}" (also devices[${seen.get(d.id)}])` });
+      seen.set(d.id, i);
+      if ('bus' in d && !cfg.buses.some((b) => b.id === d.bus)) {
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'bus'], message: `unknown bus "${d.bus}" (declared: ${cfg.buses.map((b) => b.id).join(', ') || 'none'})` });
+      }
+    });
+  });
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+export type MqttConfig = GatewayConfig['mqtt'];
+export type OutboxConfig = GatewayConfig['outbox'];

@@ -1,0 +1,53 @@
+/** Zod issues as `path: message` lines a technician can act on, e.g. `devices[2].unitId: must be 1..247 (got 0)`. */
+import type { z } from 'zod';
+
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+export const formatProblem = (p: ConfigProblem): string => (p.path ? `${p.path}: ${p.message}` : p.message);
+
+/** `['devices', 2, 'unitId']` -> `devices[2].unitId` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out ? `.${String(seg)}` : String(seg);
+  }
+  return out;
+}
+
+/** Flattens zod issues into path + message, reading unions and unknown keys the way a person would. */
+export function problemsFromZod(error: z.ZodError): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const walk = (issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]) => {
+    for (const iss of issues) {
+      const path = [...prefix, ...iss.path];
+      if (iss.code === 'unrecognized_keys') {
+        for (const key of iss.keys) out.push({ path: formatPath([...path, key]), message: 'unknown key (check the spelling)' });
+      } else if (iss.code === 'invalid_union' && iss.errors.length > 0 && iss.errors.every((e) => e.length > 0)) {
+        // Report the branch that got furthest (the one with the deepest first issue).
+        const best = [...iss.errors].sort((a, b) => depth(b) - depth(a))[0]!;
+        walk(best, path);
+      } else if (iss.code === 'invalid_union' && 'note' in iss && iss.note === 'No matching discriminator') {
+        const key = (iss as { discriminator?: string }).discriminator ?? 'type';
+        out.push({ path: formatPath([...path, key]), message: iss.message === 'Invalid input' ? 'unknown or missing kind' : iss.message });
+      } else {
+        out.push({ path: formatPath(path), message: humanize(iss) });
+      }
+    }
+  };
+  walk(error.issues, []);
+  return out;
+}
+
+const depth = (issues: readonly z.core.$ZodIssue[]) => Math.max(...issues.map((i) => i.path.length));
+
+function humanize(iss: z.core.$ZodIssue): string {
+  if (iss.code === 'invalid_type' && iss.message.startsWith('Invalid input: expected')) {
+    return iss.message.includes('received undefined') ? `required (${iss.expected})` : iss.message.replace('Invalid input: expected', 'must be');
+  }
+  if (iss.code === 'invalid_value') return `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  return iss.message;
+}
