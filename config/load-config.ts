@@ -33,7 +33,7 @@ export function parseConfigText(text: string, file: string): unknown {
 }
 
 export function validateConfig(raw: unknown, file: string): GatewayConfig {
-  const res = gatewayConfigSchema.safeParse(raw);
+  const res = gatewayConfigSchema.safeParse(raw, { reportInput: true });
   if (!res.success) throw new ConfigError(file, problemsFromZod(res.error));
   return res.data;
 }

@@ -32,7 +32,11 @@ export function problemsFromZod(error: z.ZodError): ConfigProblem[] {
         walk(best, path);
       } else if (iss.code === 'invalid_union' && 'note' in iss && iss.note === 'No matching discriminator') {
         const key = (iss as { discriminator?: string }).discriminator ?? 'type';
-        out.push({ path: formatPath([...path, key]), message: iss.message === 'Invalid input' ? 'unknown or missing kind' : iss.message });
+        const full = path[path.length - 1] === key ? path : [...path, key];
+        const options = (iss as { options?: unknown[] }).options;
+        const input = (iss as { input?: Record<string, unknown> }).input;
+        const got = input && typeof input === 'object' ? ` (got ${JSON.stringify(input[key]) ?? 'nothing'})` : '';
+        out.push({ path: formatPath(full), message: `${options ? `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}` : 'unknown or missing kind'}${got}` });
       } else {
         out.push({ path: formatPath(path), message: humanize(iss) });
       }
@@ -48,6 +52,9 @@ function humanize(iss: z.core.$ZodIssue): string {
   if (iss.code === 'invalid_type' && iss.message.startsWith('Invalid input: expected')) {
     return iss.message.includes('received undefined') ? `required (${iss.expected})` : iss.message.replace('Invalid input: expected', 'must be');
   }
-  if (iss.code === 'invalid_value') return `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (iss.code === 'invalid_value') {
+    const got = 'input' in iss && iss.input !== undefined ? ` (got ${JSON.stringify(iss.input)})` : '';
+    return iss.values.length === 1 ? `must be ${JSON.stringify(iss.values[0])}${got}` : `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
+  }
   return iss.message;
 }

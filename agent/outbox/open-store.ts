@@ -68,6 +68,7 @@ function migrate(db: Database.Database): void {
       seq INTEGER PRIMARY KEY,
       prio INTEGER NOT NULL,
       id TEXT NOT NULL,
+      type TEXT NOT NULL,
       created_ms INTEGER NOT NULL,
       bytes INTEGER NOT NULL,
       body TEXT NOT NULL

@@ -20,6 +20,7 @@ export interface OutboxRow {
   seq: number;
   prio: number;
   id: string;
+  type: string;
   bytes: number;
   body: string;
 }
@@ -83,10 +84,10 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
   private prepare() {
     const db = this.db;
     return {
-      insert: db.prepare('INSERT INTO events (seq, prio, id, created_ms, bytes, body) VALUES (?, ?, ?, ?, ?, ?)'),
+      insert: db.prepare('INSERT INTO events (seq, prio, id, type, created_ms, bytes, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       oldestOf: db.prepare('SELECT seq, bytes FROM events WHERE prio = ? ORDER BY seq LIMIT 256'),
       deleteOne: db.prepare('DELETE FROM events WHERE seq = ? RETURNING prio, bytes'),
-      page: db.prepare('SELECT seq, prio, id, bytes, body FROM events WHERE (prio, seq) > (?, ?) ORDER BY prio, seq LIMIT ?'),
+      page: db.prepare('SELECT seq, prio, id, type, bytes, body FROM events WHERE (prio, seq) > (?, ?) ORDER BY prio, seq LIMIT ?'),
       minSeq: db.prepare('SELECT created_ms FROM events ORDER BY seq LIMIT 1'),
       maxSeq: db.prepare('SELECT MAX(seq) AS s FROM events'),
       agedOut: db.prepare('DELETE FROM events WHERE prio = ? AND created_ms < ? RETURNING bytes'),
@@ -158,7 +159,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
         return new OutboxFullError(p.event.priority);
       }
     }
-    this.stmt.insert.run(p.event.seq, rank, p.event.id, this.now(), bytes, p.body);
+    this.stmt.insert.run(p.event.seq, rank, p.event.id, p.event.type, this.now(), bytes, p.body);
     const t = this.totals[rank]!;
     t.count += 1;
     t.bytes += bytes;

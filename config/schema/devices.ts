@@ -9,10 +9,10 @@ import { intIn } from './fields.js';
 
 const serialLine = {
   path: z.string().min(1).describe('Prefer /dev/serial/by-id/... (stable across re-plugging)'),
-  baudRate: z.union([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200].map((b) => z.literal(b)) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>]).default(9600),
+  baudRate: z.literal([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]).default(9600),
   parity: z.enum(['none', 'even', 'odd']).default('none'),
-  dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
-  stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+  dataBits: z.literal([7, 8]).default(8),
+  stopBits: z.literal([1, 2]).default(1),
 };
 
 export const busSchema = z.discriminatedUnion('type', [

@@ -9,7 +9,6 @@ export const intIn = (min: number, max: number) =>
     .number({ error: (iss) => `must be a number (got ${show(iss.input)})` })
     .refine((v) => Number.isInteger(v) && v >= min && v <= max, {
       error: (iss) => `must be ${min}..${max} (got ${show(iss.input)})`,
-      abort: true,
     });
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/i;

@@ -9,7 +9,7 @@ import { deviceSchema, busSchema } from './devices.js';
 
 const mqttSchema = z.strictObject({
   url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, { error: 'must be a broker URL such as mqtts://county.example:8883' }),
-  protocolVersion: z.union([z.literal(5), z.literal(4)]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
+  protocolVersion: z.literal([5, 4]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
   clientId: z.string().min(1).max(64).optional().describe('Default: the gateway id (fixed, for a persistent session)'),
   topicPrefix: z.string().min(1).optional().describe('Default: village/<gatewayId>'),
   username: z.string().optional(),
@@ -90,22 +90,33 @@ export const gatewayConfigSchema = z
     buses: z.array(busSchema).default([]),
     devices: z.array(deviceSchema).default([]),
   })
-  .superRefine((cfg, ctx) => {
-    if (cfg.outbox.criticalReserveBytes >= cfg.outbox.maxBytes) {
-      ctx.addIssue({ code: 'custom', path: ['outbox', 'criticalReserveBytes'], message: `must be less than outbox.maxBytes (${cfg.outbox.maxBytes})` });
-    }
-    if (cfg.mqtt.reconnect.minMs > cfg.mqtt.reconnect.maxMs) {
-      ctx.addIssue({ code: 'custom', path: ['mqtt', 'reconnect', 'minMs'], message: 'must not exceed mqtt.reconnect.maxMs' });
-    }
-    const seen = new Map<string, number>();
-    cfg.devices.forEach((d, i) => {
-      if (seen.has(d.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id "${d.id}" (also devices[${seen.get(d.id)}])` });
-      seen.set(d.id, i);
-      if ('bus' in d && !cfg.buses.some((b) => b.id === d.bus)) {
-        ctx.addIssue({ code: 'custom', path: ['devices', i, 'bus'], message: `unknown bus "${d.bus}" (declared: ${cfg.buses.map((b) => b.id).join(', ') || 'none'})` });
+  // Cross-field checks run even when other fields are wrong, so one pass shows every problem;
+  // that is why they read the (possibly partly invalid) value defensively.
+  .superRefine(
+    (cfg, ctx) => {
+      const ob = cfg.outbox as Partial<GatewayConfig['outbox']> | undefined;
+      if (typeof ob?.criticalReserveBytes === 'number' && typeof ob.maxBytes === 'number' && ob.criticalReserveBytes >= ob.maxBytes) {
+        ctx.addIssue({ code: 'custom', path: ['outbox', 'criticalReserveBytes'], message: `must be less than outbox.maxBytes (${ob.maxBytes})` });
       }
-    });
-  });
+      const rc = (cfg.mqtt as Partial<GatewayConfig['mqtt']> | undefined)?.reconnect;
+      if (typeof rc?.minMs === 'number' && typeof rc.maxMs === 'number' && rc.minMs > rc.maxMs) {
+        ctx.addIssue({ code: 'custom', path: ['mqtt', 'reconnect', 'minMs'], message: 'must not exceed mqtt.reconnect.maxMs' });
+      }
+      const busIds = Array.isArray(cfg.buses) ? cfg.buses.map((b) => (b as { id?: unknown })?.id) : [];
+      const seen = new Map<unknown, number>();
+      (Array.isArray(cfg.devices) ? cfg.devices : []).forEach((d: unknown, i) => {
+        const dev = (d ?? {}) as { id?: unknown; bus?: unknown };
+        if (typeof dev.id === 'string') {
+          if (seen.has(dev.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id "${dev.id}" (also devices[${seen.get(dev.id)}])` });
+          else seen.set(dev.id, i);
+        }
+        if (typeof dev.bus === 'string' && !busIds.includes(dev.bus)) {
+          ctx.addIssue({ code: 'custom', path: ['devices', i, 'bus'], message: `unknown bus "${dev.bus}" (declared: ${busIds.join(', ') || 'none'})` });
+        }
+      });
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;

@@ -1,0 +1,151 @@
+/**
+ * The composition root: the only place that wires concrete parts together.
+ * drivers -> emit -> bus (local consumers, synchronous) and outbox (durable) -> uplink.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from './contracts/clock.js';
+import type { Driver } from './contracts/driver.js';
+import type { EventInput, GatewayEvent } from './contracts/event.js';
+import type { GatewayConfig } from '../config/schema/gateway-config.js';
+import { createDriver } from '../drivers/registry.js';
+import { EventBus } from './event-bus.js';
+import { EventFactory } from './event-factory.js';
+import { healthEvent } from './health.js';
+import { Outbox } from './outbox/outbox.js';
+import { SeqCounter } from './seq-counter.js';
+import { systemClock } from './system-clock.js';
+import { Uplink } from './uplink/uplink.js';
+import { VERSION } from './version.js';
+import { z } from 'zod';
+
+export interface AgentOptions {
+  config: GatewayConfig;
+  configHash: string;
+  baseDir: string;
+  logger: Logger;
+  clock?: Clock;
+}
+
+const SHED_REPORT_MS = 10_000;
+
+export class Agent {
+  readonly bus: EventBus;
+  readonly outbox: Outbox;
+  readonly uplink: Uplink;
+  readonly factory: EventFactory;
+  readonly drivers: Driver[];
+  private readonly clock: Clock;
+  private readonly abort = new AbortController();
+  private timers: NodeJS.Timeout[] = [];
+  private readonly startedMonoMs: number;
+  private shedPending = new Map<string, number>();
+  private stopped = false;
+
+  constructor(private readonly opts: AgentOptions) {
+    const { config, logger } = opts;
+    this.clock = opts.clock ?? systemClock(config.clock.synced);
+    this.startedMonoMs = this.clock.monoMs();
+    mkdirSync(config.dataDir, { recursive: true });
+    this.bus = new EventBus(logger.child({ part: 'bus' }));
+    this.outbox = new Outbox({ dir: config.dataDir, config: config.outbox, now: this.clock.now });
+    const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), this.outbox.maxSeq());
+    this.factory = new EventFactory(config.gateway.id, seq, this.clock);
+    this.uplink = new Uplink({
+      config: config.mqtt,
+      baseDir: opts.baseDir,
+      gatewayId: config.gateway.id,
+      identity: { bootId: this.factory.bootId, version: VERSION, configHash: opts.configHash },
+      outbox: this.outbox,
+      logger,
+    });
+    this.drivers = config.devices.map((device) =>
+      createDriver(device, { logger: logger.child({ device: device.id }), clock: this.clock, emit: (e) => this.emit(e) }),
+    );
+    this.outbox.on('shed', ({ priority, count, reason }) => {
+      logger.warn({ priority, count, reason }, 'outbox shed events');
+      const key = `${priority}/${reason}`;
+      this.shedPending.set(key, (this.shedPending.get(key) ?? 0) + count);
+    });
+    this.registerCommands();
+  }
+
+  /** Captures an event: local consumers see it at once; resolves once it is durable. */
+  emit(input: EventInput): Promise<GatewayEvent> {
+    let event: GatewayEvent;
+    try {
+      event = this.factory.create(input);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.bus.publish(event);
+    return this.outbox.put(event).then(() => event);
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this.opts;
+    if (this.outbox.recovered) {
+      logger.error(this.outbox.recovered, 'outbox was corrupt: moved aside, started fresh');
+      await this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_recovered', priority: 'critical', data: { ...this.outbox.recovered } });
+    }
+    await this.emit({ deviceId: config.gateway.id, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total } });
+    this.uplink.start();
+    for (const d of this.drivers) await d.start(this.abort.signal);
+    this.timers.push(setInterval(() => void this.reportHealth(), config.health.intervalSec * 1000));
+    this.timers.push(setInterval(() => this.reportShedding(), SHED_REPORT_MS));
+    this.timers.push(setInterval(() => this.outbox.sweepAges(), 60_000));
+    logger.info({ gatewayId: config.gateway.id, devices: this.drivers.length, backlog: this.outbox.size }, 'agent started');
+  }
+
+  healthInput(): EventInput {
+    return healthEvent(this.opts.config.gateway.id, {
+      outbox: () => this.outbox.stats(),
+      uplink: () => this.uplink.stats(),
+      drivers: () => this.drivers.map((d) => d.describe()),
+      dataDir: this.opts.config.dataDir,
+      startedMonoMs: this.startedMonoMs,
+      monoMs: this.clock.monoMs,
+      now: this.clock.now,
+    });
+  }
+
+  private async reportHealth(): Promise<void> {
+    await this.emit(this.healthInput()).catch((err: Error) => this.opts.logger.warn({ err: err.message }, 'health not stored'));
+  }
+
+  /** Shedding is never silent: a summary event at most every 10 s while it goes on. */
+  private reportShedding(): void {
+    if (this.shedPending.size === 0) return;
+    const counts = Object.fromEntries(this.shedPending);
+    this.shedPending.clear();
+    void this.emit({ deviceId: this.opts.config.gateway.id, type: 'gateway.events_shed', priority: 'high', data: { counts, totals: this.outbox.stats().shed } }).catch(() => {});
+  }
+
+  private registerCommands(): void {
+    this.uplink.commands.register('status', {
+      args: z.strictObject({}),
+      run: () => ({
+        version: VERSION,
+        configHash: this.opts.configHash,
+        outbox: this.outbox.stats(),
+        uplink: this.uplink.stats(),
+        devices: this.drivers.map((d) => d.describe()),
+      }),
+    });
+    this.uplink.commands.register('ping', { args: z.strictObject({}), run: () => ({ pong: true, ts: new Date(this.clock.now()).toISOString() }) });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    this.abort.abort();
+    await Promise.all(this.drivers.map((d) => d.stop()));
+    this.reportShedding();
+    this.outbox.flush();
+    await this.uplink.stop();
+    this.outbox.close();
+    this.opts.logger.info('agent stopped');
+  }
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/** `village-gateway`: run the agent, check a config, look at the outbox, run the demo. */
+import { writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, parseConfigText, validateConfig } from '../config/load-config.js';
+import { formatProblem } from '../config/zod-problems.js';
+import { readFileSync } from 'node:fs';
+import { Agent } from './agent.js';
+import { createLogger } from './logger.js';
+import { inspectOutbox } from './outbox/inspect.js';
+import { VERSION } from './version.js';
+
+const HELP = `village-gateway ${VERSION}: edge agent for village early-warning gateways
+
+Usage:
+  village-gateway run --config FILE [--print-stored]
+      Run the agent. --print-stored prints "stored <seq> <id>" for each event once it is on disk.
+  village-gateway check-config FILE [--schema-only]
+      Validate a config: exit 0 when valid, else exit 2 and print every problem with its path.
+      --schema-only skips checks of secrets and certificate files (for checking off the gateway).
+  village-gateway outbox stats --config FILE
+      Backlog per priority, oldest event, shed counters (read-only; safe while the agent runs).
+  village-gateway devices --config FILE
+      The configured devices and their drivers.
+  village-gateway demo [--json]
+      A simulated village against an embedded broker, with an uplink cut mid-run; prints a summary.
+  village-gateway --help | --version
+`;
+
+const out = (s: string) => writeSync(1, s.endsWith('\n') ? s : `${s}\n`);
+const err = (s: string) => writeSync(2, s.endsWith('\n') ? s : `${s}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      json: { type: 'boolean' },
+      'print-stored': { type: 'boolean' },
+      'schema-only': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  const [cmd, sub] = positionals;
+  if (values.version) return out(VERSION), 0;
+  if (values.help || !cmd || cmd === 'help') return out(HELP), cmd || values.help ? 0 : 2;
+  const needConfig = () => {
+    if (!values.config) throw new UsageError(`${cmd} needs --config FILE`);
+    return values.config;
+  };
+  switch (cmd) {
+    case 'check-config':
+      return checkConfig(positionals[1] ?? values.config, values['schema-only'] === true);
+    case 'run':
+      return run(needConfig(), values['print-stored'] === true);
+    case 'outbox':
+      if (sub !== 'stats') throw new UsageError('usage: village-gateway outbox stats --config FILE');
+      out(JSON.stringify(inspectOutbox(loadConfig(needConfig()).config.dataDir), null, 2));
+      return 0;
+    case 'devices': {
+      const { config } = loadConfig(needConfig());
+      for (const d of config.devices) out(`${d.id}\t${d.driver}\t${'bus' in d ? `bus ${d.bus} unit ${d.unitId}` : 'path' in d ? d.path : '-'}`);
+      return 0;
+    }
+    case 'demo': {
+      const { runDemo } = await import('../scripts/demo.js');
+      return runDemo({ json: values.json === true });
+    }
+    default:
+      throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
+  }
+}
+
+class UsageError extends Error {}
+
+function checkConfig(file: string | undefined, schemaOnly: boolean): number {
+  if (!file) throw new UsageError('usage: village-gateway check-config FILE');
+  try {
+    if (schemaOnly) validateConfig(parseConfigText(readFileSync(file, 'utf8'), file), file);
+    else loadConfig(file);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    err(`${file}: invalid (${e.problems.length} problem${e.problems.length === 1 ? '' : 's'})`);
+    for (const p of e.problems) err(`  ${formatProblem(p)}`);
+    return 2;
+  }
+  out(`${file}: valid`);
+  return 0;
+}
+
+async function run(file: string, printStored: boolean): Promise<number> {
+  const loaded = loadConfig(file);
+  const logger = createLogger(loaded.config.log.level);
+  const agent = new Agent({ config: loaded.config, configHash: loaded.hash, baseDir: loaded.baseDir, logger });
+  if (printStored) {
+    agent.outbox.on('stored', (events) => {
+      writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join(''));
+    });
+  }
+  await agent.start();
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await agent.stop();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof ConfigError) {
+      err(`${e.file}: invalid (${e.problems.length} problem${e.problems.length === 1 ? '' : 's'})`);
+      for (const p of e.problems) err(`  ${formatProblem(p)}`);
+      process.exit(2);
+    }
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      err((e as Error).message);
+      process.exit(2);
+    }
+    err(`village-gateway: ${(e as Error).stack ?? String(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,33 @@
+/**
+ * In-process fan-out of events to local consumers (rules, Node-RED, tracing). Synchronous,
+ * so rules see an event the moment it is captured, before any disk or network. A listener
+ * that throws is logged and removed from nothing: one bad consumer never takes down the bus.
+ */
+import type { Logger } from 'pino';
+import type { GatewayEvent } from './contracts/event.js';
+
+export type EventListener = (event: GatewayEvent) => void;
+
+export class EventBus {
+  private readonly listeners = new Set<EventListener>();
+  errors = 0;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Returns the unsubscribe function; owners call it on stop. */
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(event: GatewayEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.errors += 1;
+        this.logger.error({ err, eventId: event.id }, 'event listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/** Health is just another event: it travels through the outbox like everything else. */
+import { statfsSync } from 'node:fs';
+import type { EventInput } from './contracts/event.js';
+import type { DriverDescription } from './contracts/driver.js';
+import type { OutboxStats } from './outbox/outbox.js';
+import type { UplinkStats } from './uplink/uplink.js';
+
+export interface HealthSources {
+  outbox: () => OutboxStats;
+  uplink: () => UplinkStats;
+  drivers: () => DriverDescription[];
+  dataDir: string;
+  startedMonoMs: number;
+  monoMs: () => number;
+  now: () => number;
+}
+
+export function healthEvent(gatewayId: string, s: HealthSources): EventInput {
+  const ob = s.outbox();
+  const up = s.uplink();
+  let diskFreeBytes: number | null = null;
+  try {
+    const fs = statfsSync(s.dataDir);
+    diskFreeBytes = fs.bavail * fs.bsize;
+  } catch {
+    // the data folder is gone or the filesystem unreadable: report null, never throw here
+  }
+  const drivers = s.drivers();
+  return {
+    deviceId: gatewayId,
+    type: 'gateway.health',
+    priority: 'low',
+    data: {
+      backlog: ob.backlog,
+      backlogTotal: ob.total,
+      oldestAgeSec: ob.oldestCreatedMs === null ? null : Math.max(0, Math.round((s.now() - ob.oldestCreatedMs) / 1000)),
+      shed: ob.shed,
+      uplink: {
+        state: up.state,
+        reconnects: up.reconnects,
+        lastError: up.lastError,
+        downForSec: up.downForMs === null ? null : Math.round(up.downForMs / 1000),
+        lastPubackAgeSec: up.lastPubackAgeMs === null ? null : Math.round(up.lastPubackAgeMs / 1000),
+        inflight: up.inflight,
+      },
+      devices: { total: drivers.length, online: drivers.filter((d) => d.online).length },
+      rssBytes: process.memoryUsage.rss(),
+      diskFreeBytes,
+      uptimeSec: Math.round((s.monoMs() - s.startedMonoMs) / 1000),
+    },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Owns the link to the county broker. One mqtt.js client per connection attempt, with
+ * mqtt.js's own reconnect off: its timer has a fixed period (no backoff, no jitter) and its
+ * in-memory resend store dies with the process. Our outbox owns every message instead, so
+ * a fresh client after each failure is both simpler and sufficient: whatever was in flight
+ * is still in the outbox and goes again with the same event id.
+ */
+import { readFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { MqttConfig } from '../../config/schema/gateway-config.js';
+import { resolvePath, resolveSecret } from '../../config/load-config.js';
+import { Backoff } from './backoff.js';
+import type { Topics } from './topics.js';
+
+export type LinkState = 'connecting' | 'up' | 'down' | 'stopped';
+
+export interface StatusPayload {
+  state: 'online' | 'offline';
+  gatewayId: string;
+  bootId: string;
+  version: string;
+  configHash: string;
+  reason?: string;
+  ts: string;
+}
+
+export interface ConnectionOptions {
+  config: MqttConfig;
+  baseDir: string;
+  clientId: string;
+  topics: Topics;
+  identity: Omit<StatusPayload, 'state' | 'ts' | 'reason'>;
+  logger: Logger;
+}
+
+export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket]; down: [Error | null] }> {
+  state: LinkState = 'down';
+  reconnects = 0;
+  lastError: string | null = null;
+  downSinceMs: number | null = Date.now();
+  private client: MqttClient | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly backoff: Backoff;
+  private stopped = false;
+
+  constructor(private readonly opts: ConnectionOptions) {
+    super();
+    const r = opts.config.reconnect;
+    this.backoff = new Backoff(r.minMs, r.maxMs, r.jitter);
+  }
+
+  get current(): MqttClient | null {
+    return this.state === 'up' ? this.client : null;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.attempt();
+  }
+
+  private status(state: StatusPayload['state'], reason?: string): string {
+    const body: StatusPayload = { state, ...this.opts.identity, ts: new Date().toISOString(), ...(reason ? { reason } : {}) };
+    return JSON.stringify(body);
+  }
+
+  private buildOptions(): IClientOptions {
+    const { config, baseDir, clientId, topics } = this.opts;
+    const v5 = config.protocolVersion === 5;
+    const tls = config.tls;
+    const read = (p: string | undefined) => (p === undefined ? undefined : readFileSync(resolvePath(baseDir, p)));
+    return {
+      protocolVersion: config.protocolVersion,
+      clientId,
+      clean: false, // persistent session: commands sent while we were offline are kept for us
+      keepalive: config.keepaliveSec,
+      connectTimeout: config.connectTimeoutMs,
+      reconnectPeriod: 0, // we reconnect ourselves, with backoff and jitter
+      reconnectOnConnackError: true,
+      queueQoSZero: false,
+      resubscribe: false,
+      ...(config.username !== undefined ? { username: config.username } : {}),
+      ...(config.password !== undefined ? { password: resolveSecret(config.password, baseDir) } : {}),
+      ...(tls
+        ? {
+            ca: read(tls.ca),
+            cert: read(tls.cert),
+            key: read(tls.key),
+            ...(tls.keyPassphrase !== undefined ? { passphrase: resolveSecret(tls.keyPassphrase, baseDir) } : {}),
+            rejectUnauthorized: tls.rejectUnauthorized,
+            ...(tls.servername ? { servername: tls.servername } : {}),
+          }
+        : {}),
+      will: {
+        topic: topics.status,
+        payload: Buffer.from(this.status('offline', 'connection lost')),
+        qos: 1,
+        retain: true,
+        ...(v5 ? { properties: { willDelayInterval: config.willDelaySec } } : {}),
+      },
+      ...(v5 ? { properties: { sessionExpiryInterval: config.sessionExpirySec } } : {}),
+    };
+  }
+
+  private attempt(): void {
+    if (this.stopped) return;
+    this.state = 'connecting';
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(this.opts.config.url, this.buildOptions());
+    } catch (err) {
+      this.failed(err as Error);
+      return;
+    }
+    this.client = client;
+    let wasUp = false;
+    client.on('connect', (connack) => {
+      wasUp = true;
+      this.state = 'up';
+      this.downSinceMs = null;
+      this.lastError = null;
+      this.backoff.reset();
+      client.publish(this.opts.topics.status, this.status('online'), { qos: 1, retain: true });
+      this.opts.logger.info({ url: this.opts.config.url }, 'uplink connected');
+      this.emit('up', client, connack);
+    });
+    client.on('error', (err) => {
+      this.lastError = err.message;
+      this.opts.logger.warn({ err: err.message }, 'uplink error');
+    });
+    client.on('close', () => {
+      if (this.client !== client) return;
+      client.removeAllListeners('connect');
+      client.end(true);
+      this.client = null;
+      if (wasUp) {
+        this.reconnects += 1;
+        this.downSinceMs = Date.now();
+        this.emit('down', this.lastError ? new Error(this.lastError) : null);
+      }
+      this.failed(null);
+    });
+  }
+
+  private failed(err: Error | null): void {
+    if (err) this.lastError = err.message;
+    if (this.stopped) {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'down';
+    const delay = this.backoff.next();
+    this.opts.logger.info({ delayMs: delay, lastError: this.lastError }, 'uplink down; reconnecting after backoff');
+    this.timer = setTimeout(() => this.attempt(), delay);
+  }
+
+  /** Drops the current connection (e.g. after a refused publish); backoff applies. */
+  drop(reason: string): void {
+    this.lastError = reason;
+    this.client?.stream.destroy();
+  }
+
+  /** Says offline (a clean DISCONNECT suppresses the will), then closes. */
+  async stop(timeoutMs = 3000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const client = this.client;
+    this.client = null;
+    this.state = 'stopped';
+    if (!client) return;
+    client.removeAllListeners('close');
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => client.end(true, {}, () => resolve()), timeoutMs);
+      const end = () => client.end(false, {}, () => (clearTimeout(force), resolve()));
+      if (client.connected) client.publish(this.opts.topics.status, this.status('offline', 'shutdown'), { qos: 1, retain: true }, end);
+      else client.end(true, {}, () => (clearTimeout(force), resolve()));
+    });
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Moves events from the outbox to the broker.
+ *
+ * Reads the outbox in replay order (priority, then seq) a page at a time, so memory stays
+ * flat however long the backlog. Critical events always go alone and first; when a backlog
+ * exists the rest go as batches bounded by count and bytes. At most `window` messages are
+ * unacknowledged at once; a row is deleted only after its PUBACK. A new event more urgent
+ * than where the reader stands makes it start again from the top, so an alarm never
+ * queues behind telemetry. On a new connection everything not acknowledged is read again
+ * and re-sent with the same event ids.
+ */
+import type { MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { PRIORITY_RANK, type GatewayEvent } from '../contracts/event.js';
+import type { Cursor, Outbox, OutboxRow } from '../outbox/outbox.js';
+import { TokenBucket } from './token-bucket.js';
+import type { Topics } from './topics.js';
+
+export interface DrainOptions {
+  outbox: Outbox;
+  topics: Topics;
+  gatewayId: string;
+  window: number;
+  batch: { maxEvents: number; maxBytes: number };
+  replay: { messagesPerSec: number; burst: number };
+  logger: Logger;
+  /** A publish the broker refused (MQTT 5 reason code): the link is dropped and retried later. */
+  onRefused: (reason: string) => void;
+}
+
+const PAGE = 512;
+const HEALTH_TYPE = 'gateway.health';
+
+interface Message {
+  topic: string;
+  payload: string;
+  rows: OutboxRow[];
+}
+
+export class Drain {
+  publishedMessages = 0;
+  deliveredEvents = 0;
+  lastPubackMs: number | null = null;
+  private client: MqttClient | null = null;
+  private generation = 0;
+  private inflight = new Set<number>();
+  private inflightMessages = 0;
+  private window = 1;
+  private buffer: OutboxRow[] = [];
+  private cursor: Cursor | null = null;
+  private exhausted = false;
+  private pumping = false;
+  private pacingTimer: NodeJS.Timeout | null = null;
+  private acked: number[] = [];
+  private deleteScheduled = false;
+  private readonly bucket: TokenBucket;
+  private readonly batchHead: string;
+
+  constructor(private readonly opts: DrainOptions) {
+    this.bucket = new TokenBucket(opts.replay.messagesPerSec, opts.replay.burst);
+    this.batchHead = `{"v":1,"gatewayId":${JSON.stringify(opts.gatewayId)},"events":[`;
+    opts.outbox.on('stored', (events) => this.onStored(events));
+  }
+
+  get inflightCount(): number {
+    return this.inflightMessages;
+  }
+
+  /** A new connection: forget what was in flight (it is all still in the outbox) and start over. */
+  attach(client: MqttClient, window: number): void {
+    this.flushDeletes();
+    this.generation += 1;
+    this.client = client;
+    this.window = window;
+    this.resetReader();
+    this.inflight.clear();
+    this.inflightMessages = 0;
+    this.pump();
+  }
+
+  detach(): void {
+    this.generation += 1;
+    this.client = null;
+    if (this.pacingTimer) clearTimeout(this.pacingTimer);
+    this.pacingTimer = null;
+  }
+
+  private resetReader(): void {
+    this.buffer = [];
+    this.cursor = null;
+    this.exhausted = false;
+  }
+
+  private onStored(events: GatewayEvent[]): void {
+    const urgent = Math.min(...events.map((e) => PRIORITY_RANK[e.priority]));
+    if (this.cursor && urgent < this.cursor.prio) this.resetReader();
+    else if (this.buffer.length > 0 && urgent < this.buffer[0]!.prio) this.resetReader();
+    this.exhausted = false;
+    this.pump();
+  }
+
+  /** Publishes until the window is full, the pacing says wait, or the outbox is empty. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.client && this.inflightMessages < this.window && !this.pacingTimer) {
+        const msg = this.nextMessage();
+        if (!msg) return;
+        const critical = msg.rows[0]!.prio === 0;
+        if (critical) this.bucket.force();
+        else {
+          const wait = this.bucket.take();
+          if (wait > 0) {
+            this.buffer.unshift(...msg.rows); // put back, in order
+            this.pacingTimer = setTimeout(() => {
+              this.pacingTimer = null;
+              this.pump();
+            }, wait);
+            return;
+          }
+        }
+        this.publish(msg);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private fill(): void {
+    while (this.buffer.length === 0 && !this.exhausted) {
+      const page = this.opts.outbox.readPage(this.cursor, PAGE);
+      if (page.length < PAGE) this.exhausted = true;
+      if (page.length === 0) return;
+      const last = page[page.length - 1]!;
+      this.cursor = { prio: last.prio, seq: last.seq };
+      for (const row of page) if (!this.inflight.has(row.seq)) this.buffer.push(row);
+    }
+  }
+
+  private nextMessage(): Message | null {
+    this.fill();
+    const head = this.buffer.shift();
+    if (!head) return null;
+    const { topics, batch } = this.opts;
+    if (head.type === HEALTH_TYPE) return { topic: topics.health, payload: head.body, rows: [head] };
+    if (head.prio === 0) return { topic: topics.events, payload: head.body, rows: [head] };
+    const rows = [head];
+    let bytes = this.batchHead.length + 2 + head.bytes;
+    for (;;) {
+      if (this.buffer.length === 0) this.fill();
+      const next = this.buffer[0];
+      if (!next || next.prio === 0 || next.type === HEALTH_TYPE) break;
+      if (rows.length >= batch.maxEvents || bytes + next.bytes + 1 > batch.maxBytes) break;
+      rows.push(this.buffer.shift()!);
+      bytes += next.bytes + 1;
+    }
+    if (rows.length === 1) return { topic: topics.events, payload: head.body, rows };
+    return { topic: topics.events, payload: `${this.batchHead}${rows.map((r) => r.body).join(',')}]}`, rows };
+  }
+
+  private publish(msg: Message): void {
+    const client = this.client!;
+    const gen = this.generation;
+    for (const r of msg.rows) this.inflight.add(r.seq);
+    this.inflightMessages += 1;
+    this.publishedMessages += 1;
+    client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {
+      if (gen !== this.generation) return; // an older connection: the rows are re-read anyway
+      this.inflightMessages -= 1;
+      if (err) {
+        for (const r of msg.rows) this.inflight.delete(r.seq);
+        // Not acknowledged (refused by the broker, or the link went): keep the rows; they go again.
+        this.opts.logger.warn({ err: err.message, events: msg.rows.length }, 'publish not acknowledged');
+        this.resetReader();
+        this.opts.onRefused(err.message);
+        return;
+      }
+      this.lastPubackMs = Date.now();
+      this.deliveredEvents += msg.rows.length;
+      // Rows stay marked in flight until their delete commits, so a reader reset cannot resend them.
+      for (const r of msg.rows) this.acked.push(r.seq);
+      this.scheduleDelete();
+      this.pump();
+    });
+  }
+
+  /** Deletes acknowledged rows in small transactions rather than one per PUBACK. */
+  private scheduleDelete(): void {
+    if (this.acked.length >= 1000) return this.flushDeletes();
+    if (this.deleteScheduled) return;
+    this.deleteScheduled = true;
+    setImmediate(() => this.flushDeletes());
+  }
+
+  flushDeletes(): void {
+    this.deleteScheduled = false;
+    const seqs = this.acked;
+    this.acked = [];
+    this.opts.outbox.delete(seqs);
+    for (const seq of seqs) this.inflight.delete(seq);
+  }
+}

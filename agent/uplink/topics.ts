@@ -1,0 +1,26 @@
+/** The MQTT contract's topic names, in one place (README documents the same). */
+export interface Topics {
+  prefix: string;
+  events: string;
+  status: string;
+  health: string;
+  commandFilter: string;
+  command(name: string): string;
+  reply(name: string): string;
+  /** The command name of a topic under cmd/, or null. */
+  commandName(topic: string): string | null;
+}
+
+export function topicsFor(prefix: string): Topics {
+  const cmd = `${prefix}/cmd/`;
+  return {
+    prefix,
+    events: `${prefix}/events`,
+    status: `${prefix}/status`,
+    health: `${prefix}/health`,
+    commandFilter: `${prefix}/cmd/+`,
+    command: (name) => `${cmd}${name}`,
+    reply: (name) => `${prefix}/cmd-reply/${name}`,
+    commandName: (topic) => (topic.startsWith(cmd) && topic.length > cmd.length ? topic.slice(cmd.length) : null),
+  };
+}

@@ -1,0 +1,95 @@
+/** The uplink: connection + drain + commands, and the numbers health reports about them. */
+import type { Logger } from 'pino';
+import type { MqttConfig } from '../../config/schema/gateway-config.js';
+import type { Outbox } from '../outbox/outbox.js';
+import { CommandRouter } from './commands.js';
+import { Connection, type StatusPayload } from './connection.js';
+import { Drain } from './drain.js';
+import { topicsFor, type Topics } from './topics.js';
+
+export interface UplinkOptions {
+  config: MqttConfig;
+  baseDir: string;
+  gatewayId: string;
+  identity: Omit<StatusPayload, 'state' | 'ts' | 'reason' | 'gatewayId'>;
+  outbox: Outbox;
+  logger: Logger;
+}
+
+export interface UplinkStats {
+  state: string;
+  reconnects: number;
+  lastError: string | null;
+  downForMs: number | null;
+  lastPubackAgeMs: number | null;
+  inflight: number;
+  publishedMessages: number;
+  deliveredEvents: number;
+}
+
+export class Uplink {
+  readonly topics: Topics;
+  readonly commands: CommandRouter;
+  private readonly connection: Connection;
+  private readonly drain: Drain;
+
+  constructor(opts: UplinkOptions) {
+    const { config, gatewayId, logger } = opts;
+    this.topics = topicsFor(config.topicPrefix ?? `village/${gatewayId}`);
+    this.commands = new CommandRouter(this.topics, logger.child({ part: 'commands' }));
+    this.connection = new Connection({
+      config,
+      baseDir: opts.baseDir,
+      clientId: config.clientId ?? gatewayId,
+      topics: this.topics,
+      identity: { gatewayId, ...opts.identity },
+      logger: logger.child({ part: 'uplink' }),
+    });
+    this.drain = new Drain({
+      outbox: opts.outbox,
+      topics: this.topics,
+      gatewayId,
+      window: config.inflightWindow,
+      batch: config.batch,
+      replay: config.replay,
+      logger: logger.child({ part: 'drain' }),
+      onRefused: (reason) => this.connection.drop(reason),
+    });
+    this.connection.on('up', (client, connack) => {
+      // Respect the broker's Receive Maximum (MQTT 5) if it is below our window.
+      const receiveMax = connack.properties?.receiveMaximum ?? Infinity;
+      this.commands.attach(client, config.protocolVersion);
+      this.drain.attach(client, Math.min(config.inflightWindow, receiveMax));
+    });
+    this.connection.on('down', () => this.drain.detach());
+  }
+
+  start(): void {
+    this.connection.start();
+  }
+
+  get isUp(): boolean {
+    return this.connection.state === 'up';
+  }
+
+  stats(): UplinkStats {
+    const c = this.connection;
+    return {
+      state: c.state,
+      reconnects: c.reconnects,
+      lastError: c.lastError,
+      downForMs: c.downSinceMs === null ? null : Date.now() - c.downSinceMs,
+      lastPubackAgeMs: this.drain.lastPubackMs === null ? null : Date.now() - this.drain.lastPubackMs,
+      inflight: this.drain.inflightCount,
+      publishedMessages: this.drain.publishedMessages,
+      deliveredEvents: this.drain.deliveredEvents,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.drain.detach();
+    this.drain.flushDeletes();
+    await this.connection.stop();
+    this.drain.flushDeletes(); // PUBACKs that arrived while saying goodbye
+  }
+}
