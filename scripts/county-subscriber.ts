@@ -1,0 +1,149 @@
+/**
+ * A county-side subscriber to start from: receives every gateway's events (single or
+ * batched), de-duplicates by event id, and orders by gateway and seq. Works against any
+ * MQTT broker. Uses a persistent session so nothing is missed while it is away.
+ *
+ *   node dist/scripts/county-subscriber.js --url mqtt://broker:1883 [--prefix village] [--id county-1]
+ *
+ * prints one JSON line per new (not duplicate) event, and a summary on Ctrl-C.
+ */
+import { EventEmitter } from 'node:events';
+import { parseArgs } from 'node:util';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+
+export interface ReceivedEvent {
+  id: string;
+  seq: number;
+  gatewayId: string;
+  deviceId: string;
+  type: string;
+  priority: string;
+  ts: string;
+  data: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export interface CountySubscriberOptions {
+  url: string;
+  /** Topic prefix root; gateways publish under `<root>/<gatewayId>/...`. */
+  root?: string;
+  clientId?: string;
+  protocolVersion?: 4 | 5;
+  mqttOptions?: IClientOptions;
+}
+
+export class CountySubscriber extends EventEmitter<{ event: [ReceivedEvent, number]; duplicate: [ReceivedEvent]; status: [string, unknown] }> {
+  readonly events = new Map<string, ReceivedEvent>();
+  duplicates = 0;
+  messages = 0;
+  malformed = 0;
+  client: MqttClient | null = null;
+  private readonly root: string;
+
+  constructor(private readonly opts: CountySubscriberOptions) {
+    super();
+    this.root = opts.root ?? 'village';
+  }
+
+  async start(): Promise<this> {
+    const client = mqtt.connect(this.opts.url, {
+      clientId: this.opts.clientId ?? `county-${process.pid}`,
+      clean: false,
+      protocolVersion: this.opts.protocolVersion ?? 4,
+      reconnectPeriod: 500,
+      ...(this.opts.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
+      ...this.opts.mqttOptions,
+    });
+    this.client = client;
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    await client.subscribeAsync([`${this.root}/+/events`, `${this.root}/+/health`, `${this.root}/+/status`], { qos: 1 });
+    return this;
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    this.messages += 1;
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString('utf8'));
+    } catch {
+      this.malformed += 1;
+      return;
+    }
+    if (topic.endsWith('/status')) {
+      this.emit('status', topic, body);
+      return;
+    }
+    const list = Array.isArray((body as { events?: unknown }).events) ? (body as { events: ReceivedEvent[] }).events : [body as ReceivedEvent];
+    const arrivedMs = Date.now();
+    for (const ev of list) {
+      if (typeof ev?.id !== 'string') {
+        this.malformed += 1;
+        continue;
+      }
+      if (this.events.has(ev.id)) {
+        this.duplicates += 1;
+        this.emit('duplicate', ev);
+        continue;
+      }
+      this.events.set(ev.id, ev);
+      this.emit('event', ev, arrivedMs);
+    }
+  }
+
+  /** Events of a gateway in seq order. */
+  ordered(gatewayId?: string): ReceivedEvent[] {
+    return [...this.events.values()]
+      .filter((e) => gatewayId === undefined || e.gatewayId === gatewayId)
+      .sort((a, b) => (a.gatewayId < b.gatewayId ? -1 : a.gatewayId > b.gatewayId ? 1 : a.seq - b.seq));
+  }
+
+  /** Resolves once `predicate` holds, checking after each new event. */
+  waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!predicate()) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`county subscriber: condition not met within ${timeoutMs} ms (have ${this.events.size} events)`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off('event', check);
+        this.off('status', check);
+      };
+      this.on('event', check);
+      this.on('status', check);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.endAsync();
+    this.client = null;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { url: { type: 'string' }, prefix: { type: 'string' }, id: { type: 'string' } } });
+  if (!values.url) {
+    console.error('usage: county-subscriber --url mqtt://host:1883 [--prefix village] [--id county-1]');
+    process.exit(2);
+  }
+  const sub = new CountySubscriber({ url: values.url, ...(values.prefix ? { root: values.prefix } : {}), ...(values.id ? { clientId: values.id } : {}) });
+  sub.on('event', (ev) => console.log(JSON.stringify(ev)));
+  sub.on('status', (topic, body) => console.error(`status ${topic}: ${JSON.stringify(body)}`));
+  await sub.start();
+  process.once('SIGINT', () => {
+    console.error(JSON.stringify({ events: sub.events.size, duplicates: sub.duplicates, malformed: sub.malformed }));
+    void sub.stop().then(() => process.exit(0));
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) void main();
