@@ -8,7 +8,7 @@ const render = (schema: z.ZodType, id: string, title: string) =>
 
 export function schemaFiles(): Record<string, string> {
   return {
-    'config/schemas/gateway-config.schema.json': render(gatewayConfigSchema, 'https://village-gateway.dev/schemas/gateway-config.schema.json', 'village-gateway config'),
-    'config/schemas/event.schema.json': render(eventSchema, 'https://village-gateway.dev/schemas/event.schema.json', 'village-gateway event envelope'),
+    'config/schemas/gateway-config.schema.json': render(gatewayConfigSchema, 'urn:village-gateway:schema:gateway-config:1', 'village-gateway config'),
+    'config/schemas/event.schema.json': render(eventSchema, 'urn:village-gateway:schema:event:1', 'village-gateway event envelope'),
   };
 }
