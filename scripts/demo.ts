@@ -1,1 +1,118 @@
-export async function runDemo(_o: { json: boolean }): Promise<number> { return 1; }
+/**
+ * `npm run demo`: a simulated village on an embedded default. An embedded broker (aedes)
+ * stands in for the county, the agent runs with config/demo.yaml, a county-side subscriber
+ * counts what arrives, and the uplink is cut for several seconds mid-run, then restored.
+ * Ends by itself in well under a minute with a summary; `--json` makes the last line JSON.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { Agent } from '../agent/agent.js';
+import { parseConfigText, validateConfig } from '../config/load-config.js';
+import { AedesBroker } from './brokers/aedes-broker.js';
+import { CountySubscriber } from './county-subscriber.js';
+import { percentile, round } from './stats.js';
+import { TcpProxy } from './weak-link/tcp-proxy.js';
+
+const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
+const PLAN = { cutAtMs: 5000, cutForMs: 8000, produceForMs: 18_000, drainTimeoutMs: 20_000 };
+
+export interface DemoSummary {
+  produced: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  largestBacklog: number;
+  uplinkCutMs: number;
+  reconnects: number;
+  alarms: number;
+  alarmLatencyMs: { p50: number | null; p99: number | null };
+  alarmLatencyLinkUpMs: { p50: number | null; p99: number | null };
+  durationMs: number;
+}
+
+export async function runDemo({ json }: { json: boolean }): Promise<number> {
+  const say = (s: string) => process.stdout.write(`${s}\n`);
+  const started = Date.now();
+  const dataDir = mkdtempSync(join(tmpdir(), 'village-demo-'));
+  const broker = await new AedesBroker().start();
+  const proxy = await new TcpProxy({ targetPort: broker.port }).start();
+  const raw = parseConfigText(readFileSync(DEMO_CONFIG, 'utf8'), DEMO_CONFIG) as Record<string, Record<string, unknown>>;
+  const config = validateConfig({ ...raw, dataDir, mqtt: { ...raw.mqtt, url: proxy.url } }, DEMO_CONFIG);
+  const logger = pino({ level: 'error' }, pino.destination({ fd: 2, sync: true }));
+  const agent = new Agent({ config, configHash: 'demo', baseDir: dataDir, logger });
+  const county = await new CountySubscriber({ url: broker.url, clientId: 'county-demo' }).start();
+
+  const produced = new Map<string, { type: string; capturedMs: number; linkUp: boolean }>();
+  agent.outbox.on('stored', (events) => {
+    for (const e of events) produced.set(e.id, { type: e.type, capturedMs: Date.parse(e.ts), linkUp: agent.uplink.isUp });
+  });
+  const latencies: number[] = [];
+  const latenciesLinkUp: number[] = [];
+  county.on('event', (e, arrivedMs) => {
+    if (e.type !== 'alarm.pressed') return;
+    const p = produced.get(e.id);
+    const lat = arrivedMs - Date.parse(e.ts);
+    latencies.push(lat);
+    if (p?.linkUp) latenciesLinkUp.push(lat);
+  });
+
+  say(`village demo: broker on ${broker.url}, agent "${config.gateway.id}" with ${config.devices.length} simulated devices, data in ${dataDir}`);
+  let largestBacklog = 0;
+  const ticker = setInterval(() => {
+    const backlog = agent.outbox.size;
+    largestBacklog = Math.max(largestBacklog, backlog);
+    const t = ((Date.now() - started) / 1000).toFixed(0).padStart(2);
+    say(`  t=${t}s link=${proxy.mode === 'pass' ? 'up  ' : 'CUT '} produced=${produced.size} delivered=${county.events.size} backlog=${backlog}`);
+  }, 1000);
+
+  await agent.start();
+  await sleep(PLAN.cutAtMs);
+  say(`  >>> cutting the uplink for ${PLAN.cutForMs / 1000} s (the gateway keeps capturing and buffering)`);
+  proxy.cut();
+  await sleep(PLAN.cutForMs);
+  proxy.restore();
+  say('  >>> uplink restored: replaying the backlog, alarms first');
+  await sleep(PLAN.produceForMs - PLAN.cutAtMs - PLAN.cutForMs);
+  await Promise.all(agent.drivers.map((d) => d.stop()));
+  agent.outbox.flush();
+  say('  >>> devices stopped; waiting for the backlog to drain');
+  await county.waitFor(() => [...produced.keys()].every((id) => county.events.has(id)), PLAN.drainTimeoutMs).catch(() => undefined);
+  clearInterval(ticker);
+  const reconnects = agent.uplink.stats().reconnects;
+  await agent.stop();
+  await county.stop();
+  await proxy.stop();
+  await broker.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+
+  const lost = [...produced.keys()].filter((id) => !county.events.has(id)).length;
+  const summary: DemoSummary = {
+    produced: produced.size,
+    delivered: produced.size - lost,
+    lost,
+    duplicates: county.duplicates,
+    largestBacklog,
+    uplinkCutMs: PLAN.cutForMs,
+    reconnects,
+    alarms: [...produced.values()].filter((p) => p.type === 'alarm.pressed').length,
+    alarmLatencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)) },
+    alarmLatencyLinkUpMs: { p50: round(percentile(latenciesLinkUp, 50)), p99: round(percentile(latenciesLinkUp, 99)) },
+    durationMs: Date.now() - started,
+  };
+  say('');
+  say('summary');
+  say(`  produced   ${summary.produced} events (stored durably on the gateway)`);
+  say(`  delivered  ${summary.delivered} (distinct ids at the county subscriber)`);
+  say(`  lost       ${summary.lost}`);
+  say(`  duplicates ${summary.duplicates} (re-sent after the cut; same ids, dropped by the subscriber)`);
+  say(`  largest backlog ${summary.largestBacklog} events; uplink cut ${summary.uplinkCutMs / 1000} s; reconnects ${summary.reconnects}`);
+  say(`  alarm latency, press -> county: p50 ${summary.alarmLatencyMs.p50} ms, p99 ${summary.alarmLatencyMs.p99} ms over ${summary.alarms} alarms (incl. those buffered during the cut)`);
+  say(`  alarm latency while the link was up: p50 ${summary.alarmLatencyLinkUpMs.p50} ms, p99 ${summary.alarmLatencyLinkUpMs.p99} ms`);
+  if (json) say(JSON.stringify(summary));
+  return summary.lost === 0 ? 0 : 1;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

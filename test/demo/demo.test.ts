@@ -1,0 +1,21 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/agent-process.js';
+
+describe('npm run demo', () => {
+  it('ends by itself with a JSON summary: everything delivered through an uplink cut', { timeout: 90_000 }, () => {
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [CLI, 'demo', '--json'], { encoding: 'utf8', timeout: 80_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const lines = r.stdout.trim().split('\n');
+    const summary = JSON.parse(lines.at(-1)!) as Record<string, number>;
+    expect(summary.lost).toBe(0);
+    expect(summary.produced).toBeGreaterThan(300);
+    expect(summary.delivered).toBe(summary.produced);
+    expect(summary.largestBacklog).toBeGreaterThan(100); // the cut really buffered events
+    expect(summary.reconnects).toBeGreaterThanOrEqual(1);
+    expect(summary).toHaveProperty('duplicates');
+    expect(r.stdout).toContain('cutting the uplink');
+  });
+});
