@@ -3,9 +3,12 @@
  * millisecond still sort in creation order. If the wall clock steps back we keep using the
  * last timestamp: ids stay time-ordered for this process even when the clock is wrong.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 let lastMs = 0;
+// Random bytes drawn in bulk: one getrandom call per 256 ids instead of one per id.
+const pool = Buffer.alloc(16 * 256);
+let poolOffset = pool.length;
 let counter = 0;
 
 export function uuidv7(nowMs: number = Date.now()): string {
@@ -20,7 +23,12 @@ export function uuidv7(nowMs: number = Date.now()): string {
     counter = 0;
   }
   lastMs = ms;
-  const b = randomBytes(16);
+  if (poolOffset >= pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const b = Buffer.from(pool.subarray(poolOffset, poolOffset + 16));
+  poolOffset += 16;
   b.writeUIntBE(ms, 0, 6);
   b[6] = 0x70 | (counter >> 8);
   b[7] = counter & 0xff;

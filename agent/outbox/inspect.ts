@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRIORITIES, type Priority } from '../contracts/event.js';
+import { TABLES } from './open-store.js';
 
 export interface OutboxSnapshot {
   file: string;
@@ -18,21 +19,23 @@ export function inspectOutbox(dataDir: string): OutboxSnapshot {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const backlog = Object.fromEntries(PRIORITIES.map((p) => [p, { count: 0, bytes: 0 }])) as OutboxSnapshot['backlog'];
-    for (const r of db.prepare('SELECT prio, COUNT(*) AS n, COALESCE(SUM(bytes),0) AS b FROM events GROUP BY prio').all() as { prio: number; n: number; b: number }[]) {
-      backlog[PRIORITIES[r.prio]!] = { count: r.n, bytes: r.b };
-    }
+    const firsts: number[] = [];
+    TABLES.forEach((table, prio) => {
+      backlog[PRIORITIES[prio]!] = db.prepare(`SELECT COUNT(*) AS count, COALESCE(SUM(bytes), 0) AS bytes FROM ${table}`).get() as { count: number; bytes: number };
+      const first = db.prepare(`SELECT created_ms FROM ${table} ORDER BY seq LIMIT 1`).get() as { created_ms: number } | undefined;
+      if (first) firsts.push(first.created_ms);
+    });
     const shed = Object.fromEntries(PRIORITIES.map((p) => [p, 0])) as Record<Priority, number>;
     for (const r of db.prepare("SELECT name, value FROM counters WHERE name LIKE 'shed.%'").all() as { name: string; value: number }[]) {
       const p = r.name.slice(5) as Priority;
       if (p in shed) shed[p] = r.value;
     }
-    const oldest = db.prepare('SELECT created_ms FROM events ORDER BY seq LIMIT 1').get() as { created_ms: number } | undefined;
     const values = Object.values(backlog);
     return {
       file,
       backlog,
       total: { count: values.reduce((a, v) => a + v.count, 0), bytes: values.reduce((a, v) => a + v.bytes, 0) },
-      oldest: oldest ? new Date(oldest.created_ms).toISOString() : null,
+      oldest: firsts.length > 0 ? new Date(Math.min(...firsts)).toISOString() : null,
       shed,
     };
   } finally {

@@ -51,8 +51,8 @@ export class Drain {
   private exhausted = false;
   private pumping = false;
   private pacingTimer: NodeJS.Timeout | null = null;
-  private acked: number[] = [];
-  private deleteScheduled = false;
+  private acked: OutboxRow[] = [];
+  private deleteTimer: NodeJS.Timeout | null = null;
   private readonly bucket: TokenBucket;
   private readonly batchHead: string;
 
@@ -179,25 +179,29 @@ export class Drain {
       this.lastPubackMs = Date.now();
       this.deliveredEvents += msg.rows.length;
       // Rows stay marked in flight until their delete commits, so a reader reset cannot resend them.
-      for (const r of msg.rows) this.acked.push(r.seq);
+      for (const r of msg.rows) this.acked.push(r);
       this.scheduleDelete();
       this.pump();
     });
   }
 
-  /** Deletes acknowledged rows in small transactions rather than one per PUBACK. */
+  /**
+   * Deletes acknowledged rows in groups (at most 25 ms or 2,000 rows old): one commit per
+   * group instead of one per PUBACK. A crash in between only re-sends events the county
+   * already has, with the same ids.
+   */
   private scheduleDelete(): void {
-    if (this.acked.length >= 1000) return this.flushDeletes();
-    if (this.deleteScheduled) return;
-    this.deleteScheduled = true;
-    setImmediate(() => this.flushDeletes());
+    if (this.acked.length >= 2000) return this.flushDeletes();
+    this.deleteTimer ??= setTimeout(() => this.flushDeletes(), 25);
   }
 
   flushDeletes(): void {
-    this.deleteScheduled = false;
-    const seqs = this.acked;
+    if (this.deleteTimer) clearTimeout(this.deleteTimer);
+    this.deleteTimer = null;
+    const rows = this.acked;
+    if (rows.length === 0) return;
     this.acked = [];
-    this.opts.outbox.delete(seqs);
-    for (const seq of seqs) this.inflight.delete(seq);
+    this.opts.outbox.delete(rows);
+    for (const r of rows) this.inflight.delete(r.seq);
   }
 }

@@ -39,12 +39,12 @@ describe('outbox', () => {
     const p = ob.put(normal);
     expect(ob.readPage(null, 10)).toHaveLength(0); // grouped: not yet committed
     await p;
-    expect(ob.readPage(null, 10).map((r) => r.id)).toEqual([normal.id]);
+    expect(ob.readPage(null, 10).map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual([normal.id]);
     const critical = make('critical');
     await ob.put(critical);
     ob.close();
     const again = new Outbox({ dir, config: outboxConfig() });
-    expect(again.readPage(null, 10).map((r) => r.id)).toEqual([critical.id, normal.id]);
+    expect(again.readPage(null, 10).map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual([critical.id, normal.id]);
     expect(again.maxSeq()).toBe(critical.seq);
     again.close();
   });
@@ -55,7 +55,9 @@ describe('outbox', () => {
     const make = eventMaker(dir);
     const evs = [make('high'), make('normal'), make('normal')];
     await Promise.all(evs.map((e) => ob.put(e)));
-    expect(ob.delete([evs[1]!.seq, evs[1]!.seq, 999999])).toBe(1);
+    const row = ob.readPage(null, 10).find((r) => r.seq === evs[1]!.seq)!;
+    expect(ob.delete([row])).toBe(1);
+    expect(ob.delete([row, { seq: 999999, prio: 2, bytes: 10 }])).toBe(0); // gone already: totals stay exact
     const s = ob.stats();
     expect(s.backlog.normal.count).toBe(1);
     expect(s.backlog.high.count).toBe(1);
@@ -113,7 +115,7 @@ describe('outbox', () => {
     const ob = new Outbox({ dir, config: outboxConfig({ maxBytes: size * 4, criticalReserveBytes: size }) });
     const evs = Array.from({ length: 5 }, () => make('low', 100));
     for (const e of evs) await ob.put(e);
-    expect(ob.readPage(null, 10).map((r) => r.id)).toEqual(evs.slice(2).map((e) => e.id));
+    expect(ob.readPage(null, 10).map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual(evs.slice(2).map((e) => e.id));
     ob.close();
   });
 

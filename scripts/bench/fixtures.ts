@@ -1,0 +1,22 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Priority } from '../../agent/contracts/event.js';
+import { EventFactory } from '../../agent/event-factory.js';
+import { SeqCounter } from '../../agent/seq-counter.js';
+import { systemClock } from '../../agent/system-clock.js';
+import { gatewayConfigSchema, type OutboxConfig } from '../../config/schema/gateway-config.js';
+
+/** Benchmarks write where the outbox would: a real disk folder (not tmpfs) under the project. */
+export const benchDir = (name: string) => mkdtempSync(join(process.env.VG_BENCH_DIR ?? tmpdir(), `vg-bench-${name}-`));
+
+export function outboxConfig(over: Record<string, unknown> = {}): OutboxConfig {
+  return gatewayConfigSchema.parse({ version: 1, gateway: { id: 'bench' }, dataDir: '/x', mqtt: { url: 'mqtt://h' }, outbox: { maxBytes: '4GiB', ...over } }).outbox;
+}
+
+/** A realistic telemetry-sized event (~300 bytes as JSON). */
+export function eventSource(dir: string) {
+  const factory = new EventFactory('bench-gw', SeqCounter.open(join(dir, 'seq.json')), systemClock('always'));
+  return (priority: Priority, i: number) =>
+    factory.create({ deviceId: 'meter-1', type: priority === 'critical' ? 'alarm.pressed' : 'sensor.telemetry', priority, data: { i, tempC: 21.5, humidity: 48, battery: 3.31, rssi: -71 } });
+}
