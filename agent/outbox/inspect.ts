@@ -3,7 +3,6 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRIORITIES, type Priority } from '../contracts/event.js';
-import { TABLES } from './open-store.js';
 
 export interface OutboxSnapshot {
   file: string;
@@ -20,11 +19,15 @@ export function inspectOutbox(dataDir: string): OutboxSnapshot {
   try {
     const backlog = Object.fromEntries(PRIORITIES.map((p) => [p, { count: 0, bytes: 0 }])) as OutboxSnapshot['backlog'];
     const firsts: number[] = [];
-    TABLES.forEach((table, prio) => {
-      backlog[PRIORITIES[prio]!] = db.prepare(`SELECT COUNT(*) AS count, COALESCE(SUM(bytes), 0) AS bytes FROM ${table}`).get() as { count: number; bytes: number };
-      const first = db.prepare(`SELECT created_ms FROM ${table} ORDER BY seq LIMIT 1`).get() as { created_ms: number } | undefined;
+    const segments = db.prepare('SELECT name, prio, acked_through FROM segments').all() as { name: string; prio: number; acked_through: number }[];
+    for (const seg of segments) {
+      const live = db.prepare(`SELECT COUNT(*) AS count, COALESCE(SUM(bytes), 0) AS bytes FROM ${seg.name} WHERE seq > ?`).get(seg.acked_through) as { count: number; bytes: number };
+      const b = backlog[PRIORITIES[seg.prio]!];
+      b.count += live.count;
+      b.bytes += live.bytes;
+      const first = db.prepare(`SELECT created_ms FROM ${seg.name} WHERE seq > ? ORDER BY seq LIMIT 1`).get(seg.acked_through) as { created_ms: number } | undefined;
       if (first) firsts.push(first.created_ms);
-    });
+    }
     const shed = Object.fromEntries(PRIORITIES.map((p) => [p, 0])) as Record<Priority, number>;
     for (const r of db.prepare("SELECT name, value FROM counters WHERE name LIKE 'shed.%'").all() as { name: string; value: number }[]) {
       const p = r.name.slice(5) as Priority;

@@ -60,25 +60,13 @@ function openAndCheck(path: string): Database.Database {
   }
 }
 
-/** One table per priority, keyed by seq: replay, shedding and deletes are each one b-tree walk. */
-export const TABLES = ['events_critical', 'events_high', 'events_normal', 'events_low'] as const;
-
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version === SCHEMA_VERSION) return;
   if (version !== 0) throw new CorruptStoreError(`unknown outbox schema version ${version}`);
-  // body is TEXT, not BLOB: better-sqlite3 reads TEXT about twice as fast (a Buffer per row costs).
+  // Events live in segment tables (see priority-queue.ts), listed in this catalog.
   db.exec(`
-    ${TABLES.map(
-      (t) => `CREATE TABLE IF NOT EXISTS ${t} (
-      seq INTEGER PRIMARY KEY,
-      id TEXT NOT NULL,
-      type TEXT NOT NULL,
-      created_ms INTEGER NOT NULL,
-      bytes INTEGER NOT NULL,
-      body TEXT NOT NULL
-    );`,
-    ).join('\n')}
+    CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, prio INTEGER NOT NULL, acked_through INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     PRAGMA user_version = ${SCHEMA_VERSION};
   `);

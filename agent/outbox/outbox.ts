@@ -7,14 +7,15 @@
  * - Caps by bytes: when full, shed low, then normal, then high, oldest first; an event only
  *   ever displaces events of its own or lower priority, and critical is never shed: a
  *   reserve is kept for it. Every shed event is counted (persisted) and reported.
- * - Rows are deleted only by the uplink, after the broker's acknowledgement.
+ * - Rows leave only through the uplink, after the broker's acknowledgement (or by shedding).
  */
 import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { PRIORITY_RANK, PRIORITIES, type GatewayEvent, type Priority } from '../contracts/event.js';
 import type { OutboxConfig } from '../../config/schema/gateway-config.js';
-import { openStore, TABLES, type Recovery } from './open-store.js';
-import { PriorityTable, type StoredRow } from './priority-table.js';
+import { openStore, type Recovery } from './open-store.js';
+import { PriorityQueue, type CatalogRow } from './priority-queue.js';
+import { ROUTE, type StoredRow } from './segment.js';
 import { ShedLedger, type ShedReason } from './shed-ledger.js';
 
 export type OutboxRow = StoredRow;
@@ -36,6 +37,7 @@ export interface OutboxStats {
   oldestCreatedMs: number | null;
   shed: Record<Priority, number>;
   pending: number;
+  segments: number;
 }
 
 interface Pending {
@@ -49,18 +51,23 @@ export interface OutboxOptions {
   dir: string;
   config: OutboxConfig;
   now?: () => number;
+  /** Rows per segment table (tests use small ones to cross segment boundaries). */
+  segmentRows?: number;
 }
+
+const SEQ_FLOOR = 'seq.floor';
 
 export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ priority: Priority; count: number; reason: ShedReason }] }> {
   readonly recovered: Recovery | null;
   private readonly db: Database.Database;
   private readonly now: () => number;
-  private readonly totals: BacklogStats[] = PRIORITIES.map(() => ({ count: 0, bytes: 0 }));
+  private readonly queues: PriorityQueue[];
   private readonly ledger: ShedLedger;
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly tables: PriorityTable[];
+  private seqFloor = 0;
+  private readonly st;
 
   constructor(private readonly opts: OutboxOptions) {
     super();
@@ -68,14 +75,25 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     const opened = openStore(opts.dir, 'outbox.db', this.now);
     this.db = opened.db;
     this.recovered = opened.recovered;
-    this.tables = TABLES.map((name, prio) => new PriorityTable(this.db, name, prio));
+    this.st = {
+      catalog: this.db.prepare('SELECT name, prio, acked_through FROM segments'),
+      floor: this.db.prepare(`SELECT value FROM counters WHERE name = '${SEQ_FLOOR}'`),
+      setFloor: this.db.prepare(`INSERT INTO counters (name, value) VALUES ('${SEQ_FLOOR}', ?) ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)`),
+    };
+    const catalog = this.st.catalog.all() as CatalogRow[];
+    this.queues = PRIORITIES.map((_, prio) => new PriorityQueue(this.db, prio, catalog, (lastSeq) => this.raiseFloor(lastSeq), opts.segmentRows));
     this.ledger = new ShedLedger(this.db);
-    this.reloadTotals();
+    this.seqFloor = (this.st.floor.get() as { value: number } | undefined)?.value ?? 0;
   }
 
-  /** Highest seq in the store (a floor for the sequence counter if its file was lost). */
+  private raiseFloor(seq: number): void {
+    this.seqFloor = Math.max(this.seqFloor, seq);
+    this.st.setFloor.run(seq);
+  }
+
+  /** Highest seq ever stored here (a floor for the sequence counter if its file was lost). */
   maxSeq(): number {
-    return Math.max(...this.tables.map((t) => t.maxSeq()));
+    return Math.max(this.seqFloor, ...this.queues.map((q) => q.maxSeq()));
   }
 
   /** Resolves once the event is on disk. Rejects when it could not be stored (it was shed as it came in, or the disk failed). */
@@ -98,13 +116,10 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     this.pending = [];
     const outcome: (Error | null)[] = [];
     try {
-      this.db.transaction(() => {
+      this.inTransaction(() => {
         for (const p of batch) outcome.push(this.insertWithinCaps(p));
-        this.ledger.persist();
-      })();
+      });
     } catch (err) {
-      this.reloadTotals(); // the transaction rolled back: our in-memory view must follow
-      this.ledger.reload();
       for (const p of batch) p.reject(err as Error);
       return;
     }
@@ -117,8 +132,24 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
         p.resolve();
       }
     });
-    for (const ev of this.ledger.drainNotices()) this.emit('shed', ev);
+    this.announceShedding();
     if (stored.length > 0) this.emit('stored', stored);
+  }
+
+  /** Runs `fn` in a transaction with the catalog and counters; on failure the in-memory view is reloaded. */
+  private inTransaction(fn: () => void): void {
+    try {
+      this.db.transaction(() => {
+        fn();
+        for (const q of this.queues) q.persist();
+        this.ledger.persist();
+      })();
+    } catch (err) {
+      const catalog = this.st.catalog.all() as CatalogRow[];
+      for (const q of this.queues) q.load(catalog);
+      this.ledger.reload();
+      throw err;
+    }
   }
 
   private insertWithinCaps(p: Pending): Error | null {
@@ -127,129 +158,101 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     const cfg = this.opts.config;
     if (rank === 0) {
       // Critical: displace lower priorities if the store is full, but never refuse.
-      this.shedUntil(() => this.totalBytes() + bytes <= cfg.maxBytes, 3, 1);
+      this.shedDownTo(1, () => this.totalBytes() + bytes > cfg.maxBytes);
     } else {
-      const critical = this.totals[0]!.bytes;
-      const limit = cfg.maxBytes - Math.max(cfg.criticalReserveBytes, critical);
-      const fits = () => this.totalBytes() - this.totals[0]!.bytes + bytes <= limit;
-      this.shedUntil(fits, 3, rank);
-      if (!fits()) {
+      const limit = cfg.maxBytes - Math.max(cfg.criticalReserveBytes, this.queues[0]!.bytes);
+      const over = () => this.totalBytes() - this.queues[0]!.bytes + bytes > limit;
+      this.shedDownTo(rank, over);
+      if (over()) {
         this.ledger.count(p.event.priority, 1, 'full');
         return new OutboxFullError(p.event.priority);
       }
     }
-    this.tables[rank]!.insert(p.event.seq, p.event.id, p.event.type, this.now(), bytes, p.body);
-    const t = this.totals[rank]!;
-    t.count += 1;
-    t.bytes += bytes;
+    const route = p.event.type === 'gateway.health' ? ROUTE.health : ROUTE.events;
+    this.queues[rank]!.insert(p.event.seq, p.event.id, route, this.now(), bytes, p.body);
     return null;
   }
 
-  /** Deletes oldest rows from rank `from` down to rank `to` (low first) until `done()`. */
-  private shedUntil(done: () => boolean, from: number, to: number): void {
-    for (let rank = from; rank >= to && !done(); rank--) {
-      while (!done() && this.totals[rank]!.count > 0) {
-        const victims = this.tables[rank]!.oldest();
-        if (victims.length === 0) break;
-        for (const v of victims) {
-          if (done()) break;
-          this.tables[rank]!.deleteSeq(v.seq);
-          this.totals[rank]!.count -= 1;
-          this.totals[rank]!.bytes -= v.bytes;
-          this.ledger.count(PRIORITIES[rank]!, 1, 'full');
-        }
-      }
+  /** Sheds oldest events, lowest priority first, down to rank `to`, while `more()`. */
+  private shedDownTo(to: number, more: () => boolean): void {
+    for (let rank = PRIORITIES.length - 1; rank >= to && more(); rank--) {
+      const n = this.queues[rank]!.shedOldest(more, () => {});
+      if (n > 0) this.ledger.count(PRIORITIES[rank]!, n, 'full');
     }
   }
 
-  /** Up to `limit` committed rows after `cursor` in replay order. */
+  /** Up to `limit` committed, undelivered rows after `cursor` in replay order. */
   readPage(cursor: Cursor | null, limit: number): OutboxRow[] {
     const rows: OutboxRow[] = [];
     for (let prio = cursor?.prio ?? 0; prio < PRIORITIES.length && rows.length < limit; prio++) {
       const after = cursor && prio === cursor.prio ? cursor.seq : 0;
-      if (this.totals[prio]!.count === 0) continue;
-      rows.push(...this.tables[prio]!.page(after, limit - rows.length));
+      if (this.queues[prio]!.count > 0) rows.push(...this.queues[prio]!.page(after, limit - rows.length));
     }
     return rows;
   }
 
   /**
-   * Deletes acknowledged rows (as read by readPage, so each knows its neighbour). The
-   * totals stay exact from the rows in hand; if some row had been shed meanwhile they are
-   * recounted instead (rare).
+   * Removes acknowledged rows (as read by readPage). No fsync (synchronous=NORMAL): an
+   * acknowledgement lost in a power cut only re-sends events the county already has, with
+   * the same ids; the next FULL commit makes it durable anyway.
    */
   delete(rows: readonly OutboxRow[]): number {
     if (rows.length === 0 || this.closed) return 0;
     const byPrio: OutboxRow[][] = PRIORITIES.map(() => []);
     for (const r of rows) byPrio[r.prio]!.push(r);
     let removed = 0;
-    // No fsync for deletes (synchronous=NORMAL): a delete lost in a power cut only re-sends
-    // events the county already has, with the same ids. The next FULL commit (any insert)
-    // makes these WAL frames durable too. Measured: fsyncing each delete group cost ~half
-    // of the drain's time.
     this.db.pragma('synchronous = NORMAL');
     try {
-      this.db.transaction(() => {
+      this.inTransaction(() => {
         byPrio.forEach((list, prio) => {
-          if (list.length > 0) removed += this.tables[prio]!.deleteRows(list);
+          if (list.length > 0) removed += this.queues[prio]!.acknowledge(list);
         });
-      })();
+      });
     } finally {
       this.db.pragma('synchronous = FULL');
     }
-    if (removed === rows.length) {
-      for (const r of rows) {
-        this.totals[r.prio]!.count -= 1;
-        this.totals[r.prio]!.bytes -= r.bytes;
-      }
-    } else this.reloadTotals();
     return removed;
   }
 
   /** Removes events older than their priority's age cap; counted as shed ('age'). */
   sweepAges(): number {
     let removed = 0;
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       for (const prio of ['high', 'normal', 'low'] as const) {
         const maxAge = this.opts.config.maxAgeSec[prio];
         if (maxAge === undefined) continue;
-        const rank = PRIORITY_RANK[prio];
-        const rows = this.tables[rank]!.deleteOlderThan(this.now() - maxAge * 1000);
-        for (const r of rows) {
-          this.totals[rank]!.count -= 1;
-          this.totals[rank]!.bytes -= r.bytes;
-        }
-        if (rows.length > 0) this.ledger.count(prio, rows.length, 'age');
-        removed += rows.length;
+        const n = this.queues[PRIORITY_RANK[prio]]!.shedOldest(() => true, () => {}, this.now() - maxAge * 1000);
+        if (n > 0) this.ledger.count(prio, n, 'age');
+        removed += n;
       }
-      this.ledger.persist();
-    })();
-    for (const ev of this.ledger.drainNotices()) this.emit('shed', ev);
+    });
+    this.announceShedding();
     return removed;
   }
 
+  private announceShedding(): void {
+    for (const ev of this.ledger.drainNotices()) this.emit('shed', ev);
+  }
+
   stats(): OutboxStats {
-    const backlog = Object.fromEntries(PRIORITIES.map((p, i) => [p, { ...this.totals[i]! }])) as Record<Priority, BacklogStats>;
-    const firsts = this.tables.map((t) => t.firstCreatedMs()).filter((v): v is number => v !== null);
+    const backlog = Object.fromEntries(PRIORITIES.map((p, i) => [p, { count: this.queues[i]!.count, bytes: this.queues[i]!.bytes }])) as Record<Priority, BacklogStats>;
+    const firsts = this.queues.map((q) => q.firstLiveCreatedMs()).filter((v): v is number => v !== null);
     return {
       backlog,
-      total: { count: this.totals.reduce((a, t) => a + t.count, 0), bytes: this.totalBytes() },
+      total: { count: this.size, bytes: this.totalBytes() },
       oldestCreatedMs: firsts.length > 0 ? Math.min(...firsts) : null,
       shed: this.ledger.totals(),
       pending: this.pending.length,
+      segments: this.queues.reduce((a, q) => a + q.segmentCount, 0),
     };
   }
 
   get size(): number {
-    return this.totals.reduce((a, t) => a + t.count, 0);
+    return this.queues.reduce((a, q) => a + q.count, 0);
   }
 
   private totalBytes(): number {
-    return this.totals.reduce((a, t) => a + t.bytes, 0);
-  }
-
-  private reloadTotals(): void {
-    this.tables.forEach((t, prio) => (this.totals[prio] = t.totals()));
+    return this.queues.reduce((a, q) => a + q.bytes, 0);
   }
 
   /** Commits what is pending, then closes. */

@@ -13,6 +13,7 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { PRIORITY_RANK, type GatewayEvent } from '../contracts/event.js';
 import type { Cursor, Outbox, OutboxRow } from '../outbox/outbox.js';
+import { ROUTE } from '../outbox/segment.js';
 import { TokenBucket } from './token-bucket.js';
 import type { Topics } from './topics.js';
 
@@ -29,7 +30,6 @@ export interface DrainOptions {
 }
 
 const PAGE = 512;
-const HEALTH_TYPE = 'gateway.health';
 
 interface Message {
   topic: string;
@@ -143,14 +143,14 @@ export class Drain {
     const head = this.buffer.shift();
     if (!head) return null;
     const { topics, batch } = this.opts;
-    if (head.type === HEALTH_TYPE) return { topic: topics.health, payload: head.body, rows: [head] };
+    if (head.route === ROUTE.health) return { topic: topics.health, payload: head.body, rows: [head] };
     if (head.prio === 0) return { topic: topics.events, payload: head.body, rows: [head] };
     const rows = [head];
     let bytes = this.batchHead.length + 2 + head.bytes;
     for (;;) {
       if (this.buffer.length === 0) this.fill();
       const next = this.buffer[0];
-      if (!next || next.prio === 0 || next.type === HEALTH_TYPE) break;
+      if (!next || next.prio === 0 || next.route === ROUTE.health) break;
       if (rows.length >= batch.maxEvents || bytes + next.bytes + 1 > batch.maxBytes) break;
       rows.push(this.buffer.shift()!);
       bytes += next.bytes + 1;

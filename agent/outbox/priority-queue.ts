@@ -1,0 +1,150 @@
+/**
+ * The events of one priority, in seq order, as a run of segments (tables of up to
+ * SEGMENT_ROWS rows). New events go into the last segment; delivery and shedding move
+ * each segment's watermark; a segment with nothing live left (and no longer written to)
+ * is dropped whole, which costs a fraction of deleting its rows one by one.
+ */
+import type Database from 'better-sqlite3';
+import { Segment, type StoredRow } from './segment.js';
+
+export const SEGMENT_ROWS = 16_384;
+
+export interface CatalogRow {
+  name: string;
+  prio: number;
+  acked_through: number;
+}
+
+export class PriorityQueue {
+  count = 0;
+  bytes = 0;
+  private segments: Segment[] = [];
+  private readonly dirty = new Set<Segment>();
+  private nextNumber = 1;
+  private readonly updateCatalog;
+  private readonly insertCatalog;
+  private readonly deleteCatalog;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly prio: number,
+    catalog: CatalogRow[],
+    /** Told the last seq of each dropped segment, so the highest seq ever stored is never forgotten. */
+    private readonly onDrop: (lastSeq: number) => void,
+    private readonly segmentRows = SEGMENT_ROWS,
+  ) {
+    this.updateCatalog = db.prepare('UPDATE segments SET acked_through = ? WHERE name = ?');
+    this.insertCatalog = db.prepare('INSERT INTO segments (name, prio, acked_through) VALUES (?, ?, 0)');
+    this.deleteCatalog = db.prepare('DELETE FROM segments WHERE name = ?');
+    this.load(catalog);
+  }
+
+  /** (Re)builds the in-memory view from the catalog, e.g. after a rolled-back transaction. */
+  load(catalog: CatalogRow[]): void {
+    this.dirty.clear();
+    this.segments = catalog
+      .filter((c) => c.prio === this.prio)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((c) => new Segment(this.db, c.name, this.prio, c.acked_through));
+    const last = this.segments.at(-1);
+    this.nextNumber = last ? Number(last.name.split('_').at(-1)) + 1 : 1;
+    this.count = this.segments.reduce((a, s) => a + s.count, 0);
+    this.bytes = this.segments.reduce((a, s) => a + s.bytes, 0);
+  }
+
+  insert(seq: number, id: string, route: number, createdMs: number, bytes: number, body: string): void {
+    let last = this.segments.at(-1);
+    if (!last || last.rows >= this.segmentRows) {
+      const name = `q${this.prio}_${String(this.nextNumber++).padStart(8, '0')}`;
+      Segment.create(this.db, name);
+      this.insertCatalog.run(name, this.prio);
+      last = new Segment(this.db, name, this.prio, 0);
+      this.segments.push(last);
+    }
+    last.insert(seq, id, route, createdMs, bytes, body);
+    this.count += 1;
+    this.bytes += bytes;
+  }
+
+  /** Up to `limit` live rows with seq > afterSeq. */
+  page(afterSeq: number, limit: number): StoredRow[] {
+    const rows: StoredRow[] = [];
+    for (const seg of this.segments) {
+      if (rows.length >= limit) break;
+      if (seg.count === 0 || seg.lastSeq <= afterSeq) continue;
+      rows.push(...seg.page(afterSeq, limit - rows.length));
+    }
+    return rows;
+  }
+
+  /** Sheds the oldest live rows while `more()` says so; `onShed` hears each one. Returns how many. */
+  shedOldest(more: () => boolean, onShed: (bytes: number) => void, olderThanMs = Infinity): number {
+    let shed = 0;
+    for (const seg of this.segments) {
+      while (seg.count > 0 && more()) {
+        const victims = seg.oldest();
+        if (victims.length === 0) break;
+        for (const v of victims) {
+          if (!more() || v.created_ms >= olderThanMs) return shed;
+          seg.advanceTo(v.seq, v.bytes);
+          this.dirty.add(seg);
+          this.count -= 1;
+          this.bytes -= v.bytes;
+          shed += 1;
+          onShed(v.bytes);
+        }
+      }
+      if (!more()) break;
+    }
+    return shed;
+  }
+
+  acknowledge(rows: StoredRow[]): number {
+    const bySegment = new Map<string, StoredRow[]>();
+    for (const r of rows) {
+      const list = bySegment.get(r.segment);
+      if (list) list.push(r);
+      else bySegment.set(r.segment, [r]);
+    }
+    let removed = 0;
+    for (const seg of this.segments) {
+      const list = bySegment.get(seg.name);
+      if (!list) continue;
+      const done = seg.acknowledge(list);
+      this.count -= done.count;
+      this.bytes -= done.bytes;
+      removed += done.count;
+      this.dirty.add(seg);
+    }
+    return removed; // rows of segments already dropped were gone before
+  }
+
+  /** Writes changed watermarks and drops finished segments; call inside the same transaction. */
+  persist(): void {
+    for (const seg of this.dirty) this.updateCatalog.run(seg.ackedThrough, seg.name);
+    this.dirty.clear();
+    const last = this.segments.at(-1);
+    this.segments = this.segments.filter((seg) => {
+      const finished = seg.count === 0 && (seg !== last || seg.rows >= this.segmentRows);
+      if (finished) {
+        this.db.exec(`DROP TABLE ${seg.name}`);
+        this.deleteCatalog.run(seg.name);
+        this.onDrop(seg.lastSeq);
+      }
+      return !finished;
+    });
+  }
+
+  firstLiveCreatedMs(): number | null {
+    for (const seg of this.segments) if (seg.count > 0) return seg.firstLiveCreatedMs();
+    return null;
+  }
+
+  maxSeq(): number {
+    return this.segments.reduce((m, s) => Math.max(m, s.lastSeq), 0);
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+}
