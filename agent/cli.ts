@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=64
+// V8 heap limits for a Pi-class gateway (run `node dist/agent/cli.js` to choose others): left
+// to itself V8 lets garbage pile up to 150+ MB while a backlog drains; with these the agent
+// stays under 100 MB draining a million events (see README, benchmarks).
 /** `village-gateway`: run the agent, check a config, look at the outbox, run the demo. */
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -93,7 +96,7 @@ function checkConfig(file: string | undefined, schemaOnly: boolean): number {
 
 async function run(file: string, printStored: boolean): Promise<number> {
   const loaded = loadConfig(file);
-  const logger = createLogger(loaded.config.log.level);
+  const logger = await createLogger(loaded.config.log.level);
   const agent = new Agent({ config: loaded.config, configHash: loaded.hash, baseDir: loaded.baseDir, logger });
   if (printStored) {
     agent.outbox.on('stored', (events) => {

@@ -13,6 +13,7 @@ import type { MqttConfig } from '../../config/schema/gateway-config.js';
 import { resolvePath, resolveSecret } from '../../config/load-config.js';
 import { Backoff } from './backoff.js';
 import type { Topics } from './topics.js';
+import { outboxOwnedStore } from './outbox-owned-store.js';
 
 export type LinkState = 'connecting' | 'up' | 'down' | 'stopped';
 
@@ -79,6 +80,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
       reconnectPeriod: 0, // we reconnect ourselves, with backoff and jitter
       reconnectOnConnackError: true,
       queueQoSZero: false,
+      outgoingStore: outboxOwnedStore(),
       resubscribe: false,
       ...(config.username !== undefined ? { username: config.username } : {}),
       ...(config.password !== undefined ? { password: resolveSecret(config.password, baseDir) } : {}),

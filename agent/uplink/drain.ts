@@ -162,7 +162,10 @@ export class Drain {
   private publish(msg: Message): void {
     const client = this.client!;
     const gen = this.generation;
-    for (const r of msg.rows) this.inflight.add(r.seq);
+    for (const r of msg.rows) {
+      this.inflight.add(r.seq);
+      r.body = ''; // on the wire now; holding it until the PUBACK would only feed the old heap
+    }
     this.inflightMessages += 1;
     this.publishedMessages += 1;
     client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {

@@ -57,7 +57,7 @@ describe('outbox', () => {
     await Promise.all(evs.map((e) => ob.put(e)));
     const row = ob.readPage(null, 10).find((r) => r.seq === evs[1]!.seq)!;
     expect(ob.delete([row])).toBe(1);
-    expect(ob.delete([row, { seq: 999999, prio: 2, bytes: 10 }])).toBe(0); // gone already: totals stay exact
+    expect(ob.delete([row, { ...row, seq: 999999, prevSeq: 999998 }])).toBe(0); // gone already: totals stay exact
     const s = ob.stats();
     expect(s.backlog.normal.count).toBe(1);
     expect(s.backlog.high.count).toBe(1);
