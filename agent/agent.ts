@@ -93,7 +93,7 @@ export class Agent {
     this.uplink.start();
     for (const d of this.drivers) await d.start(this.abort.signal);
     this.timers.push(setInterval(() => void this.reportHealth(), config.health.intervalSec * 1000));
-    this.timers.push(setInterval(() => this.reportShedding(), SHED_REPORT_MS));
+    this.timers.push(setInterval(() => this.reportShedding(), Math.min(SHED_REPORT_MS, config.health.intervalSec * 1000)));
     this.timers.push(setInterval(() => this.outbox.sweepAges(), 60_000));
     logger.info({ gatewayId: config.gateway.id, devices: this.drivers.length, backlog: this.outbox.size }, 'agent started');
   }
@@ -114,7 +114,7 @@ export class Agent {
     await this.emit(this.healthInput()).catch((err: Error) => this.opts.logger.warn({ err: err.message }, 'health not stored'));
   }
 
-  /** Shedding is never silent: a summary event at most every 10 s while it goes on. */
+  /** Shedding is never silent: a summary event at most every 10 s (or health interval) while it goes on. */
   private reportShedding(): void {
     if (this.shedPending.size === 0) return;
     const counts = Object.fromEntries(this.shedPending);
