@@ -38,6 +38,7 @@ export function healthEvent(gatewayId: string, s: HealthSources): EventInput {
       uplink: {
         state: up.state,
         reconnects: up.reconnects,
+        attempts: up.attempts,
         lastError: up.lastError,
         downForSec: up.downForMs === null ? null : Math.round(up.downForMs / 1000),
         lastPubackAgeSec: up.lastPubackAgeMs === null ? null : Math.round(up.lastPubackAgeMs / 1000),

@@ -39,6 +39,8 @@ export interface ConnectionOptions {
 export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket]; down: [Error | null] }> {
   state: LinkState = 'down';
   reconnects = 0;
+  /** Connection attempts, failed ones included (a refused CONNACK is retried like any failure). */
+  attempts = 0;
   lastError: string | null = null;
   downSinceMs: number | null = Date.now();
   private client: MqttClient | null = null;
@@ -108,6 +110,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
   private attempt(): void {
     if (this.stopped) return;
     this.state = 'connecting';
+    this.attempts += 1;
     let client: MqttClient;
     try {
       client = mqtt.connect(this.opts.config.url, this.buildOptions());

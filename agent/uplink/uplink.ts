@@ -19,6 +19,7 @@ export interface UplinkOptions {
 export interface UplinkStats {
   state: string;
   reconnects: number;
+  attempts: number;
   lastError: string | null;
   downForMs: number | null;
   lastPubackAgeMs: number | null;
@@ -77,6 +78,7 @@ export class Uplink {
     return {
       state: c.state,
       reconnects: c.reconnects,
+      attempts: c.attempts,
       lastError: c.lastError,
       downForMs: c.downSinceMs === null ? null : Date.now() - c.downSinceMs,
       lastPubackAgeMs: this.drain.lastPubackMs === null ? null : Date.now() - this.drain.lastPubackMs,

@@ -12,6 +12,8 @@ import { freePort, waitForPort } from './free-port.js';
 export interface MosquittoOptions {
   tls?: { ca: string; cert: string; key: string };
   persistence?: boolean;
+  /** Require these username/password pairs (made with mosquitto_passwd) on the plain listener. */
+  users?: Record<string, string>;
 }
 
 export function mosquittoPath(): string | null {
@@ -47,7 +49,7 @@ export class Mosquitto {
     if (this.opts.tls && this.tlsPort === 0) this.tlsPort = await freePort();
     const lines = [
       `listener ${this.port} 127.0.0.1`,
-      'allow_anonymous true',
+      `allow_anonymous ${this.opts.users ? 'false' : 'true'}`,
       'max_queued_messages 0', // 0 = no limit: the county subscriber's session must not drop
       'max_inflight_messages 0',
       `persistence ${this.opts.persistence ? 'true' : 'false'}`,
@@ -57,6 +59,15 @@ export class Mosquitto {
       'log_type warning',
     ];
     if (process.getuid?.() === 0) lines.push('user root');
+    if (this.opts.users) {
+      const file = join(this.dir, 'passwd');
+      writeFileSync(file, '');
+      for (const [user, password] of Object.entries(this.opts.users)) {
+        const r = spawnSync('mosquitto_passwd', ['-b', file, user, password]);
+        if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr.toString()}`);
+      }
+      lines.push(`password_file ${file}`);
+    }
     if (this.opts.tls) {
       const { ca, cert, key } = this.opts.tls;
       lines.push(`listener ${this.tlsPort} 127.0.0.1`, `cafile ${ca}`, `certfile ${cert}`, `keyfile ${key}`, 'require_certificate true', 'use_identity_as_username true');

@@ -99,6 +99,27 @@ describe('MQTT 5 session with Mosquitto', () => {
     await sub.stop();
   });
 
+  it('keeps retrying after a refused CONNACK (bad password), with backoff, until the broker accepts it', async () => {
+    const dir = tempDir();
+    const users = { 'gw-auth': 'right-password' };
+    const locked = await new Mosquitto(requireMosquitto(), { users }).start();
+    const config = testConfig(locked.url, dir, { gateway: { id: 'gw-auth' }, mqtt: { protocolVersion: 5, username: 'gw-auth', password: 'wrong-password' } });
+    const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
+    await agent.start();
+    await until(() => agent.uplink.stats().attempts >= 3, 10_000, 'three attempts');
+    expect(agent.uplink.stats().lastError).toMatch(/Bad User Name or Password|Not authorized/i);
+    expect(agent.uplink.isUp).toBe(false);
+    // The county fixes the account to what the gateway has: the next attempt gets in.
+    await locked.stop();
+    const fixed = new Mosquitto(requireMosquitto(), { users: { 'gw-auth': 'wrong-password' } });
+    fixed.port = locked.port;
+    await fixed.start();
+    await until(() => agent.uplink.isUp, 10_000, 'the uplink after the fix');
+    await agent.stop();
+    await fixed.dispose();
+    await locked.dispose();
+  });
+
   it('receives commands the county sent while the gateway was offline, replying with correlation data', async () => {
     const dir = tempDir();
     const config = testConfig(broker.url, dir, { gateway: { id: 'gw-offline-cmd' }, mqtt: { protocolVersion: 5 } });
