@@ -5,6 +5,7 @@ import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
 let broker: TestBroker;
@@ -13,13 +14,6 @@ beforeAll(async () => {
 });
 afterAll(async () => broker.dispose());
 
-const waitUntil = async (cond: () => boolean, ms: number, what: string) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('store and forward to a real broker', () => {
   it('publishes, deletes on PUBACK, sends criticals alone and first, batches the backlog', async () => {

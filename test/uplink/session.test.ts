@@ -10,6 +10,7 @@ import { makeCerts, type TestCerts } from '../helpers/certs.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
 let broker: Mosquitto;
@@ -30,13 +31,6 @@ afterAll(async () => {
   rmSync(certDir, { recursive: true, force: true });
 });
 
-const until = async (cond: () => boolean, ms: number, what: string) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('MQTT 5 session with Mosquitto', () => {
   it('publishes the last will (retained offline) when the agent is killed -9', async () => {
@@ -91,7 +85,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     const bad = new Agent({ config: rogue, configHash: 'x', baseDir: dir2, logger: quietLogger() });
     const kept = await bad.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: {} });
     await bad.start();
-    await until(() => bad.uplink.stats().lastError !== null, 10_000, 'a TLS error');
+    await waitUntil(() => bad.uplink.stats().lastError !== null, 10_000, 'a TLS error');
     expect(bad.uplink.isUp).toBe(false);
     expect(sub.events.has(kept.id)).toBe(false);
     expect(bad.outbox.size).toBeGreaterThanOrEqual(1); // kept for when the certificate is fixed
@@ -106,7 +100,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     const config = testConfig(locked.url, dir, { gateway: { id: 'gw-auth' }, mqtt: { protocolVersion: 5, username: 'gw-auth', password: 'wrong-password' } });
     const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     await agent.start();
-    await until(() => agent.uplink.stats().attempts >= 3, 10_000, 'three attempts');
+    await waitUntil(() => agent.uplink.stats().attempts >= 3, 10_000, 'three attempts');
     expect(agent.uplink.stats().lastError).toMatch(/Bad User Name or Password|Not authorized/i);
     expect(agent.uplink.isUp).toBe(false);
     // The county fixes the account to what the gateway has: the next attempt gets in.
@@ -114,7 +108,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     const fixed = new Mosquitto(requireMosquitto(), { users: { 'gw-auth': 'wrong-password' } });
     fixed.port = locked.port;
     await fixed.start();
-    await until(() => agent.uplink.isUp, 10_000, 'the uplink after the fix');
+    await waitUntil(() => agent.uplink.isUp, 10_000, 'the uplink after the fix');
     await agent.stop();
     await fixed.dispose();
     await locked.dispose();
@@ -125,7 +119,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     const config = testConfig(broker.url, dir, { gateway: { id: 'gw-offline-cmd' }, mqtt: { protocolVersion: 5 } });
     const first = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     await first.start();
-    await until(() => first.uplink.isUp, 5000, 'uplink');
+    await waitUntil(() => first.uplink.isUp, 5000, 'uplink');
     await new Promise((r) => setTimeout(r, 200)); // the subscription is in place
     await first.stop(); // gateway goes away; its session stays on the broker
 
@@ -142,7 +136,7 @@ describe('MQTT 5 session with Mosquitto', () => {
 
     const second = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     await second.start();
-    await until(() => replies.length > 0, 10_000, 'the reply to the queued command');
+    await waitUntil(() => replies.length > 0, 10_000, 'the reply to the queued command');
     expect(replies[0]).toMatchObject({ payload: { id: 'while-offline', ok: true, command: 'ping' }, correlation: 'corr-42' });
     await second.stop();
     await county.endAsync();
