@@ -5,7 +5,8 @@
 /** `village-gateway`: run the agent, check a config, look at the outbox, run the demo. */
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, parseConfigText, validateConfig } from '../config/load-config.js';
+import { ConfigError, loadConfig, parseConfigText, resolveProfiles, validateConfig } from '../config/load-config.js';
+import { dirname, resolve } from 'node:path';
 import { formatProblem } from '../config/zod-problems.js';
 import { readFileSync } from 'node:fs';
 import { Agent } from './agent.js';
@@ -82,7 +83,11 @@ class UsageError extends Error {}
 function checkConfig(file: string | undefined, schemaOnly: boolean): number {
   if (!file) throw new UsageError('usage: village-gateway check-config FILE');
   try {
-    if (schemaOnly) validateConfig(parseConfigText(readFileSync(file, 'utf8'), file), file);
+    if (schemaOnly) {
+      const config = validateConfig(parseConfigText(readFileSync(file, 'utf8'), file), file);
+      const { problems } = resolveProfiles(config, dirname(resolve(file)));
+      if (problems.length > 0) throw new ConfigError(file, problems);
+    }
     else loadConfig(file);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;

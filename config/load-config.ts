@@ -9,6 +9,8 @@ import { parseDocument } from 'yaml';
 import { formatProblem, problemsFromZod, type ConfigProblem } from './zod-problems.js';
 import { gatewayConfigSchema, type GatewayConfig } from './schema/gateway-config.js';
 import type { SecretRef } from './schema/fields.js';
+import type { DeviceProfile } from './schema/profile.js';
+import { loadProfile } from './load-profile.js';
 
 export type { ConfigProblem };
 
@@ -45,6 +47,8 @@ export interface LoadedConfig {
   file: string;
   /** Relative paths in the file are relative to its folder. */
   baseDir: string;
+  /** The profile of each Modbus device, by device id. */
+  profiles: Map<string, DeviceProfile>;
 }
 
 export function loadConfig(file: string): LoadedConfig {
@@ -56,9 +60,43 @@ export function loadConfig(file: string): LoadedConfig {
   }
   const config = validateConfig(parseConfigText(text, file), file);
   const baseDir = dirname(resolve(file));
-  const problems = checkSecretsAndFiles(config, baseDir);
+  const { profiles, problems: profileProblems } = resolveProfiles(config, baseDir);
+  const problems = [...profileProblems, ...checkSecretsAndFiles(config, baseDir)];
   if (problems.length > 0) throw new ConfigError(file, problems);
-  return { config, hash: createHash('sha256').update(text).digest('hex').slice(0, 12), file, baseDir };
+  return { config, hash: createHash('sha256').update(text).digest('hex').slice(0, 12), file, baseDir, profiles };
+}
+
+/** Loads each device's profile and checks the device's bindings against it. */
+export function resolveProfiles(cfg: GatewayConfig, baseDir: string): { profiles: Map<string, DeviceProfile>; problems: ConfigProblem[] } {
+  const profiles = new Map<string, DeviceProfile>();
+  const problems: ConfigProblem[] = [];
+  const cache = new Map<string, ReturnType<typeof loadProfile>>();
+  cfg.devices.forEach((d, i) => {
+    if (d.driver !== 'modbus') return;
+    const at = (rest: string) => `devices[${i}]${rest}`;
+    const res = cache.get(d.profile) ?? loadProfile(d.profile, baseDir);
+    cache.set(d.profile, res);
+    if (!res.ok) {
+      for (const p of res.problems) problems.push({ path: at('.profile'), message: p.message });
+      return;
+    }
+    const prof = res.profile;
+    profiles.set(d.id, prof);
+    const list = (names: string[]) => (names.length > 8 ? `${names.slice(0, 8).join(', ')}, ...` : names.join(', '));
+    for (const [name, role] of Object.entries(d.inputs)) {
+      if (!(name in prof.inputs)) problems.push({ path: at(`.inputs.${name}`), message: `unknown input for profile ${prof.id} (it has ${list(Object.keys(prof.inputs))})` });
+      if (role.role === 'alarm-button' && role.led !== undefined && !(role.led in prof.outputs)) {
+        problems.push({ path: at(`.inputs.${name}.led`), message: `unknown output "${role.led}" for profile ${prof.id} (it has ${list(Object.keys(prof.outputs)) || 'none'})` });
+      }
+    }
+    for (const name of Object.keys(d.outputs)) {
+      if (!(name in prof.outputs)) problems.push({ path: at(`.outputs.${name}`), message: `unknown output for profile ${prof.id} (it has ${list(Object.keys(prof.outputs)) || 'none'})` });
+    }
+    if (d.unitId === 255 && prof.defaults.unitId !== 255) {
+      problems.push({ path: at('.unitId'), message: `255 is only for boards that ship with it; profile ${prof.id} does not (default ${prof.defaults.unitId})` });
+    }
+  });
+  return { profiles, problems };
 }
 
 export const resolvePath = (baseDir: string, p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));

@@ -34,15 +34,47 @@ const syntheticDevice = z.strictObject({
   telemetryBytes: intIn(0, 60000).default(64).describe('Padding in each telemetry event, to model payload size'),
 });
 
+/** Which raw level counts as "active" (door open, button pressed, camera alarm). */
+const activeLevel = z.enum(['high', 'low']).default('high').describe('high: a raw 1 is active; low: a raw 0 is (e.g. normally-closed contacts)');
+const debounceMs = intIn(0, 60000);
+
+/** What is wired to an input: the role decides which events it produces. */
+export const inputRoleSchema = z.discriminatedUnion('role', [
+  z.strictObject({ role: z.literal('door'), id: nameSchema.optional(), activeLevel, debounceMs: debounceMs.default(50) }),
+  z.strictObject({ role: z.literal('alarm-button'), id: nameSchema.optional(), activeLevel, debounceMs: debounceMs.default(0), led: z.string().optional().describe("Output of the same device lit when help is coming") }),
+  z.strictObject({
+    role: z.literal('camera-alarm'),
+    id: nameSchema.optional(),
+    activeLevel,
+    debounceMs: debounceMs.default(0),
+    event: z.enum(['camera.motion', 'camera.tamper', 'camera.video_lost']).default('camera.motion'),
+    snapshotUrl: z.string().url().optional(),
+  }),
+  z.strictObject({ role: z.literal('input'), id: nameSchema.optional(), activeLevel, debounceMs: debounceMs.default(0) }),
+]);
+export type InputRole = z.infer<typeof inputRoleSchema>;
+
+const unitId = z
+  .number({ error: (iss) => `must be a number (got ${JSON.stringify(iss.input)})` })
+  .refine((v) => Number.isInteger(v) && ((v >= 1 && v <= 247) || v === 255), {
+    error: (iss) => `must be 1..247, or 255 for boards that ship with it (got ${JSON.stringify(iss.input)})`,
+  });
+
 const modbusDevice = z.strictObject({
   id: nameSchema,
   driver: z.literal('modbus'),
   bus: nameSchema,
-  unitId: intIn(1, 247),
-  profile: z.string().min(1).describe('Profile name under config/profiles/ or a path'),
+  unitId,
+  profile: z.string().min(1).describe('Profile id (config/profiles/<id>.yaml, beside the config or built in) or a path'),
   pollMs: intIn(20, 3600000).default(200),
+  offlineAfter: intIn(1, 100).default(3).describe('Failed polls in a row before the device is reported offline'),
+  inputs: z.record(z.string(), inputRoleSchema).default({}).describe('Profile inputs in use, and what is wired to them'),
+  outputs: z
+    .record(z.string(), z.strictObject({ id: nameSchema.optional(), remote: z.boolean().default(false).describe('May the county drive it') }))
+    .default({}),
   tags: z.array(z.string()).default([]),
 });
+export type ModbusDeviceConfig = z.infer<typeof modbusDevice>;
 
 const serialDevice = z.strictObject({
   id: nameSchema,

@@ -57,7 +57,7 @@ devices:
         'mqtt.protocolVersion: must be one of 5, 4 (got 3)',
         'outbox.maxBytes: must be a byte size such as 268435456 or "256MiB" (got "12 parsecs")',
         'buses[0].baudRate: must be one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200 (got 1234)',
-        'devices[2].unitId: must be 1..247 (got 0)',
+        'devices[2].unitId: must be 1..247, or 255 for boards that ship with it (got 0)',
         'devices[2].bus: unknown bus "b2" (declared: b1)',
         'devices[1].id: duplicate device id "d1" (also devices[0])',
         'devices[3].driver: must be one of "synthetic", "modbus", "serial" (got "zigbee")',

@@ -1,0 +1,34 @@
+/**
+ * Finds and validates device profiles. A profile is named by id (looked up in `profiles/`
+ * beside the config file, then among the built-in ones) or given as a path. Problems are
+ * reported with the profile file and the path inside it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { profileSchema, type DeviceProfile } from './schema/profile.js';
+import { problemsFromZod, type ConfigProblem } from './zod-problems.js';
+
+/** The built-in profiles, from source (config/) or from the build (dist/config/). */
+export const BUILTIN_PROFILES = [new URL('./profiles/', import.meta.url), new URL('../../config/profiles/', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((p) => existsSync(p)) ?? fileURLToPath(new URL('./profiles/', import.meta.url));
+
+export function profileCandidates(ref: string, baseDir: string): string[] {
+  if (ref.includes('/') || ref.endsWith('.yaml') || ref.endsWith('.json')) return [isAbsolute(ref) ? ref : resolve(baseDir, ref)];
+  return [...new Set([join(baseDir, 'profiles', `${ref}.yaml`), join(BUILTIN_PROFILES, `${ref}.yaml`)])];
+}
+
+export type ProfileResult = { ok: true; profile: DeviceProfile; file: string } | { ok: false; problems: ConfigProblem[] };
+
+export function loadProfile(ref: string, baseDir: string): ProfileResult {
+  const candidates = profileCandidates(ref, baseDir);
+  const file = candidates.find((c) => existsSync(c));
+  if (!file) return { ok: false, problems: [{ path: '', message: `profile "${ref}" not found (looked in ${candidates.join(', ')})` }] };
+  const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true });
+  if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => ({ path: '', message: `${file}: syntax: ${e.message.split('\n')[0]}` })) };
+  const parsed = profileSchema.safeParse(doc.toJS(), { reportInput: true });
+  if (!parsed.success) return { ok: false, problems: problemsFromZod(parsed.error).map((p) => ({ path: '', message: `${file}: ${p.path ? `${p.path}: ` : ''}${p.message}` })) };
+  return { ok: true, profile: parsed.data, file };
+}

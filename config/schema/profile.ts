@@ -1,0 +1,74 @@
+/**
+ * A device profile: what one product is and how to talk to it, as data. Adding a brand is
+ * adding one of these files (config/profiles/<id>.yaml) and a config entry, no code.
+ */
+import { z } from 'zod';
+import { intIn } from './fields.js';
+
+const address = intIn(0, 65535);
+export const modbusTableSchema = z.enum(['coil', 'discrete', 'holding', 'input']);
+export type ModbusTable = z.infer<typeof modbusTableSchema>;
+
+/** One readable point. A register point may be a single bit of a bitmap register. */
+const modbusPoint = z.strictObject({
+  table: modbusTableSchema,
+  address,
+  bit: intIn(0, 15).optional().describe('For bitmap registers: the bit (0 = least significant)'),
+  type: z.enum(['bool', 'uint16', 'int16', 'uint32', 'int32', 'float32']).default('bool'),
+  wordOrder: z.enum(['big', 'little']).default('big').describe('For 32-bit values: which register holds the high word'),
+  byteOrder: z.enum(['big', 'little']).default('big').describe('Within each register'),
+  scale: z.number().default(1),
+  description: z.string().optional(),
+});
+export type ModbusPoint = z.infer<typeof modbusPoint>;
+
+/** How to drive an output: plain on/off, and optionally the device's own timed pulse ("flash"). */
+const modbusOutput = z.strictObject({
+  write: z.discriminatedUnion('table', [
+    z.strictObject({ table: z.literal('coil'), address }),
+    z.strictObject({ table: z.literal('holding'), address, on: intIn(0, 65535), off: intIn(0, 65535) }),
+  ]),
+  pulse: z
+    .strictObject({
+      functionCode: z.literal([5, 6]).describe('5: write single coil with a raw value; 6: write single register'),
+      address,
+      /** The value written: the pulse length in `unitMs` steps, added to `base`. */
+      base: intIn(0, 65535).default(0),
+      unitMs: intIn(1, 60000),
+      maxUnits: intIn(1, 65535),
+    })
+    .optional()
+    .describe("The device's own timed pulse; without it the gateway times the pulse itself"),
+  description: z.string().optional(),
+});
+export type ModbusOutput = z.infer<typeof modbusOutput>;
+
+export const profileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  version: z.literal(1),
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'must be lower-case letters, digits and -' }),
+  vendor: z.string().min(1),
+  model: z.string().min(1),
+  source: z.array(z.string().min(1)).min(1).describe('Where these facts come from (manual, wiki, driver source)'),
+  quirks: z.array(z.string()).default([]),
+  transport: z.literal('modbus'),
+  defaults: z
+    .strictObject({
+      unitId: intIn(0, 255),
+      baudRate: z.number().int().positive().default(9600),
+      parity: z.enum(['none', 'even', 'odd']).default('none'),
+    })
+    .describe('Factory settings, for the technician'),
+  limits: z
+    .strictObject({
+      maxReadRegisters: intIn(1, 125).default(125),
+      maxReadBits: intIn(1, 2000).default(2000),
+      /** Some boards only answer bit reads of exactly this many (e.g. LC boards: 8). */
+      bitReadQuantity: intIn(1, 2000).optional(),
+    })
+    .default({ maxReadRegisters: 125, maxReadBits: 2000 }),
+  inputs: z.record(z.string().regex(/^[a-z0-9_]+$/), modbusPoint).refine((r) => Object.keys(r).length > 0, { error: 'a profile needs at least one input' }),
+  outputs: z.record(z.string().regex(/^[a-z0-9_]+$/), modbusOutput).default({}),
+});
+
+export type DeviceProfile = z.infer<typeof profileSchema>;
