@@ -10,6 +10,11 @@ import type { Driver } from './contracts/driver.js';
 import type { EventInput, GatewayEvent } from './contracts/event.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import { createDriver } from '../drivers/registry.js';
+import { ModbusBus } from '../drivers/modbus/modbus-bus.js';
+import type { DeviceProfile } from '../config/schema/profile.js';
+import { ConfigError, resolveProfiles } from '../config/load-config.js';
+import type { OutputCommand } from './contracts/driver.js';
+import { GatewayError } from './contracts/driver.js';
 import { EventBus } from './event-bus.js';
 import { EventFactory } from './event-factory.js';
 import { healthEvent } from './health.js';
@@ -26,6 +31,8 @@ export interface AgentOptions {
   baseDir: string;
   logger: Logger;
   clock?: Clock;
+  /** Device profiles by device id (loadConfig resolves them); resolved here when absent. */
+  profiles?: Map<string, DeviceProfile>;
 }
 
 const SHED_REPORT_MS = 10_000;
@@ -36,6 +43,8 @@ export class Agent {
   readonly uplink: Uplink;
   readonly factory: EventFactory;
   readonly drivers: Driver[];
+  readonly buses = new Map<string, ModbusBus>();
+  private readonly driverOf = new Map<string, Driver>();
   private readonly clock: Clock;
   private readonly abort = new AbortController();
   private timers: NodeJS.Timeout[] = [];
@@ -60,9 +69,20 @@ export class Agent {
       outbox: this.outbox,
       logger,
     });
-    this.drivers = config.devices.map((device) =>
-      createDriver(device, { logger: logger.child({ device: device.id }), clock: this.clock, emit: (e) => this.emit(e) }),
-    );
+    let profiles = opts.profiles;
+    if (!profiles) {
+      const resolved = resolveProfiles(config, opts.baseDir);
+      if (resolved.problems.length > 0) throw new ConfigError('config', resolved.problems);
+      profiles = resolved.profiles;
+    }
+    for (const bus of config.buses) {
+      if (config.devices.some((d) => 'bus' in d && d.bus === bus.id)) this.buses.set(bus.id, new ModbusBus(bus, logger.child({ bus: bus.id })));
+    }
+    this.drivers = config.devices.map((device) => {
+      const driver = createDriver(device, { logger: logger.child({ device: device.id }), clock: this.clock, emit: (e) => this.emit(e) }, { buses: this.buses, profiles });
+      this.driverOf.set(device.id, driver);
+      return driver;
+    });
     this.outbox.on('shed', ({ priority, count, reason }) => {
       logger.warn({ priority, count, reason }, 'outbox shed events');
       const key = `${priority}/${reason}`;
@@ -91,11 +111,19 @@ export class Agent {
     }
     await this.emit({ deviceId: config.gateway.id, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total } });
     this.uplink.start();
+    for (const bus of this.buses.values()) bus.start();
     for (const d of this.drivers) await d.start(this.abort.signal);
     this.timers.push(setInterval(() => void this.reportHealth(), config.health.intervalSec * 1000));
     this.timers.push(setInterval(() => this.reportShedding(), Math.min(SHED_REPORT_MS, config.health.intervalSec * 1000)));
     this.timers.push(setInterval(() => this.outbox.sweepAges(), 60_000));
     logger.info({ gatewayId: config.gateway.id, devices: this.drivers.length, backlog: this.outbox.size }, 'agent started');
+  }
+
+  /** Drives an output of a configured device (siren, strobe, LED, relay). */
+  write(command: OutputCommand): Promise<void> {
+    const driver = this.driverOf.get(command.deviceId);
+    if (!driver) return Promise.reject(new GatewayError('UNKNOWN_DEVICE', `no device "${command.deviceId}"`));
+    return driver.write(command);
   }
 
   healthInput(): EventInput {
@@ -142,6 +170,7 @@ export class Agent {
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.abort.abort();
     await Promise.all(this.drivers.map((d) => d.stop()));
+    await Promise.all([...this.buses.values()].map((b) => b.stop()));
     this.reportShedding();
     this.outbox.flush();
     await this.uplink.stop();

@@ -102,7 +102,7 @@ function checkConfig(file: string | undefined, schemaOnly: boolean): number {
 async function run(file: string, printStored: boolean): Promise<number> {
   const loaded = loadConfig(file);
   const logger = await createLogger(loaded.config.log.level);
-  const agent = new Agent({ config: loaded.config, configHash: loaded.hash, baseDir: loaded.baseDir, logger });
+  const agent = new Agent({ config: loaded.config, configHash: loaded.hash, baseDir: loaded.baseDir, logger, profiles: loaded.profiles });
   if (printStored) {
     agent.outbox.on('stored', (events) => {
       writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join(''));

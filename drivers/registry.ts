@@ -2,14 +2,27 @@
 import type { Driver, DriverContext } from '../agent/contracts/driver.js';
 import { GatewayError } from '../agent/contracts/driver.js';
 import type { DeviceConfig } from '../config/schema/devices.js';
+import type { DeviceProfile } from '../config/schema/profile.js';
+import type { ModbusBus } from './modbus/modbus-bus.js';
+import { ModbusDeviceDriver } from './modbus/modbus-device-driver.js';
 import { SyntheticDriver } from './synthetic/synthetic-driver.js';
 
-export function createDriver(device: DeviceConfig, ctx: Omit<DriverContext<DeviceConfig>, 'config'>): Driver {
+export interface TransportDeps {
+  buses: Map<string, ModbusBus>;
+  profiles: Map<string, DeviceProfile>;
+}
+
+export function createDriver(device: DeviceConfig, ctx: Omit<DriverContext<DeviceConfig>, 'config'>, deps: TransportDeps): Driver {
   switch (device.driver) {
     case 'synthetic':
       return new SyntheticDriver({ ...ctx, config: device });
-    case 'modbus':
+    case 'modbus': {
+      const bus = deps.buses.get(device.bus);
+      const profile = deps.profiles.get(device.id);
+      if (!bus || !profile) throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": bus or profile missing`);
+      return new ModbusDeviceDriver({ ...ctx, config: device }, { bus, profile });
+    }
     case 'serial':
-      throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": the ${device.driver} driver is not in this build yet (config accepted, cannot run)`);
+      throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": the serial driver is not in this build yet (config accepted, cannot run)`);
   }
 }

@@ -1,0 +1,173 @@
+/**
+ * Simulated Modbus devices that behave like our profiles, served by modbus-serial's own
+ * servers over TCP or a serial line (a socat pty pair). Inputs can be toggled; every write
+ * is recorded; a unit can be made silent (a dead unit on the bus: requests time out).
+ * Used by the tests, the demo and the benchmarks.
+ */
+import * as modbusSerial from 'modbus-serial';
+import type { IServiceVector, ServerTCP as ServerTCPType, ServerSerial as ServerSerialType } from 'modbus-serial';
+import type { DeviceProfile, ModbusTable } from '../../config/schema/profile.js';
+import { pointWidth } from '../../drivers/modbus/register-codec.js';
+
+export interface RecordedWrite {
+  unitId: number;
+  fc: 5 | 6;
+  address: number;
+  /** For FC05 the server reduces the value to on/off. */
+  value: number | boolean;
+  atMs: number;
+}
+
+export class SimulatedUnit {
+  /** Input values by profile input name (booleans or numbers). */
+  readonly values = new Map<string, number | boolean>();
+  readonly coils = new Map<number, boolean>();
+  readonly registers = new Map<number, number>();
+  dead = false;
+  reads = 0;
+  /** When each poll began (a read of the unit's first input address), for interval checks. */
+  readonly pollTimes: number[] = [];
+  private readonly firstAddress = new Map<string, number>();
+
+  constructor(
+    readonly unitId: number,
+    readonly profile: DeviceProfile,
+  ) {
+    for (const [name, p] of Object.entries(profile.inputs)) {
+      this.values.set(name, false);
+      this.firstAddress.set(p.table, Math.min(this.firstAddress.get(p.table) ?? Infinity, p.address));
+    }
+  }
+
+  noteRead(table: ModbusTable, address: number): void {
+    this.reads += 1;
+    if (this.firstAddress.get(table) === address) this.pollTimes.push(performance.now());
+  }
+
+  set(input: string, value: number | boolean): void {
+    if (!(input in this.profile.inputs)) throw new Error(`unit ${this.unitId} (${this.profile.id}) has no input ${input}`);
+    this.values.set(input, value);
+  }
+
+  /** The bit at a coil/discrete address, from inputs and written coils. */
+  bit(table: 'coil' | 'discrete', address: number): boolean | undefined {
+    for (const [name, p] of Object.entries(this.profile.inputs)) {
+      if (p.table === table && p.address === address) return Boolean(this.values.get(name));
+    }
+    if (table === 'coil') return this.coils.get(address) ?? false;
+    return undefined;
+  }
+
+  /** A register at an address, composed from inputs (bitmaps and values) and written registers. */
+  register(table: 'holding' | 'input', address: number): number | undefined {
+    let found = false;
+    let word = 0;
+    for (const [name, p] of Object.entries(this.profile.inputs)) {
+      if (p.table !== table || address < p.address || address >= p.address + pointWidth(p)) continue;
+      found = true;
+      const v = this.values.get(name)!;
+      if (p.bit !== undefined) word |= (v ? 1 : 0) << p.bit;
+      else word = typeof v === 'boolean' ? (v ? 1 : 0) : Math.round(v / p.scale) & 0xffff;
+    }
+    if (found) return word;
+    return table === 'holding' ? this.registers.get(address) : undefined;
+  }
+
+  hasTable(table: ModbusTable): boolean {
+    return Object.values(this.profile.inputs).some((p) => p.table === table) || (table === 'coil' && Object.values(this.profile.outputs).some((o) => o.write.table === 'coil'));
+  }
+}
+
+const modbusError = (code: number) => Object.assign(new Error(`modbus exception ${code}`), { modbusErrorCode: code });
+
+export class ModbusSimulator {
+  readonly units = new Map<number, SimulatedUnit>();
+  readonly writes: RecordedWrite[] = [];
+  private server: ServerTCPType | ServerSerialType | null = null;
+  port = 0;
+
+  addUnit(unitId: number, profile: DeviceProfile): SimulatedUnit {
+    const u = new SimulatedUnit(unitId, profile);
+    this.units.set(unitId, u);
+    return u;
+  }
+
+  unit(unitId: number): SimulatedUnit {
+    const u = this.units.get(unitId);
+    if (!u) throw new Error(`no simulated unit ${unitId}`);
+    return u;
+  }
+
+  /** Answers like a real bus: an absent or dead unit says nothing at all. */
+  private vector(): IServiceVector {
+    const live = (unitID: number, table?: ModbusTable, address?: number) => {
+      const u = this.units.get(unitID);
+      if (!u || u.dead) return null;
+      if (table !== undefined) u.noteRead(table, address!);
+      return u;
+    };
+    const bit = (table: 'coil' | 'discrete') => (addr: number, unitID: number, cb: (err: Error | null, v: boolean) => void) => {
+      const u = live(unitID, table, addr);
+      if (!u) return; // silence: the master times out
+      if (!u.hasTable(table)) return cb(modbusError(1), false); // e.g. N4DIH32 does not do FC02
+      const v = u.bit(table, addr);
+      if (v === undefined) return cb(modbusError(2), false);
+      cb(null, v);
+    };
+    const reg = (table: 'holding' | 'input') => (addr: number, unitID: number, cb: (err: Error | null, v: number) => void) => {
+      const u = live(unitID, table, addr);
+      if (!u) return;
+      const v = u.register(table, addr);
+      if (v === undefined) return cb(modbusError(2), 0);
+      cb(null, v);
+    };
+    return {
+      getCoil: bit('coil'),
+      getDiscreteInput: bit('discrete'),
+      getHoldingRegister: reg('holding'),
+      getInputRegister: reg('input'),
+      setCoil: (addr: number, value: boolean, unitID: number, cb: (err: Error | null) => void) => {
+        const u = live(unitID);
+        if (!u) return;
+        u.coils.set(addr, value);
+        this.writes.push({ unitId: unitID, fc: 5, address: addr, value, atMs: performance.now() });
+        cb(null);
+      },
+      setRegister: (addr: number, value: number, unitID: number, cb: (err: Error | null) => void) => {
+        const u = live(unitID);
+        if (!u) return;
+        u.registers.set(addr, value);
+        this.writes.push({ unitId: unitID, fc: 6, address: addr, value, atMs: performance.now() });
+        cb(null);
+      },
+    } as IServiceVector;
+  }
+
+  async listenTcp(port: number): Promise<this> {
+    const { ServerTCP } = modbusSerial as unknown as { ServerTCP: new (v: IServiceVector, o: object) => ServerTCPType };
+    const server = new ServerTCP(this.vector(), { host: '127.0.0.1', port, unitID: 255 });
+    this.port = port;
+    await new Promise<void>((resolve, reject) => {
+      server.on('initialized', () => resolve());
+      server.on('serverError', reject);
+    });
+    this.server = server;
+    return this;
+  }
+
+  async listenSerial(path: string, baudRate = 9600): Promise<this> {
+    const { ServerSerial } = modbusSerial as unknown as { ServerSerial: new (v: IServiceVector, o: object) => ServerSerialType };
+    const server = await new Promise<ServerSerialType>((resolve, reject) => {
+      const s = new ServerSerial(this.vector(), { path, baudRate, unitID: 255, openCallback: (err: Error | null) => (err ? reject(err) : resolve(s)) });
+    });
+    server.on('error', () => {}); // an unplugged line is part of the tests
+    this.server = server;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}

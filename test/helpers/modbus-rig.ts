@@ -1,0 +1,37 @@
+/** A gateway agent wired to simulated Modbus devices, capturing the events it emits. */
+import type { GatewayEvent } from '../../agent/contracts/event.js';
+import { Agent } from '../../agent/agent.js';
+import { loadProfile } from '../../config/load-profile.js';
+import type { DeviceProfile } from '../../config/schema/profile.js';
+import type { GatewayConfig } from '../../config/schema/gateway-config.js';
+import { quietLogger } from './quiet-logger.js';
+
+export function builtinProfile(id: string): DeviceProfile {
+  const r = loadProfile(id, '/nonexistent');
+  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('\n'));
+  return r.profile;
+}
+
+export class AgentRig {
+  readonly events: GatewayEvent[] = [];
+  readonly agent: Agent;
+
+  constructor(config: GatewayConfig, baseDir: string) {
+    this.agent = new Agent({ config, configHash: 'rig', baseDir, logger: quietLogger() });
+    this.agent.bus.subscribe((e) => this.events.push(e));
+  }
+
+  of(deviceId: string, type?: string): GatewayEvent[] {
+    return this.events.filter((e) => e.deviceId === deviceId && (type === undefined || e.type === type));
+  }
+
+  async waitFor(pred: (e: GatewayEvent) => boolean, ms = 5000, what = 'an event'): Promise<GatewayEvent> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const hit = this.events.find(pred);
+      if (hit) return hit;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; saw: ${this.events.map((e) => `${e.deviceId}:${e.type}`).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
