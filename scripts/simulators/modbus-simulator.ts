@@ -155,10 +155,14 @@ export class ModbusSimulator {
     return this;
   }
 
-  async listenSerial(path: string, baudRate = 9600): Promise<this> {
+  /**
+   * `frameGapMs`: silence that ends a request frame. The library's default (30 ms) is far
+   * above a real line's t3.5 (about 4 ms at 9600 baud) and would make the bus look slow.
+   */
+  async listenSerial(path: string, baudRate = 9600, frameGapMs = 5): Promise<this> {
     const { ServerSerial } = modbusSerial as unknown as { ServerSerial: new (v: IServiceVector, o: object) => ServerSerialType };
     const server = await new Promise<ServerSerialType>((resolve, reject) => {
-      const s = new ServerSerial(this.vector(), { path, baudRate, unitID: 255, openCallback: (err: Error | null) => (err ? reject(err) : resolve(s)) });
+      const s = new ServerSerial(this.vector(), { path, baudRate, unitID: 255, interval: frameGapMs, openCallback: (err: Error | null) => (err ? reject(err) : resolve(s)) });
     });
     server.on('error', () => {}); // an unplugged line is part of the tests
     this.server = server;
