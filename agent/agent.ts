@@ -2,7 +2,7 @@
  * The composition root: the only place that wires concrete parts together.
  * drivers -> emit -> bus (local consumers, synchronous) and outbox (durable) -> uplink.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from './contracts/clock.js';
@@ -36,6 +36,7 @@ export interface AgentOptions {
 }
 
 const SHED_REPORT_MS = 10_000;
+const DEVICE_SNAPSHOT_MS = 5_000;
 
 export class Agent {
   readonly bus: EventBus;
@@ -116,7 +117,29 @@ export class Agent {
     this.timers.push(setInterval(() => void this.reportHealth(), config.health.intervalSec * 1000));
     this.timers.push(setInterval(() => this.reportShedding(), Math.min(SHED_REPORT_MS, config.health.intervalSec * 1000)));
     this.timers.push(setInterval(() => this.outbox.sweepAges(), 60_000));
+    this.timers.push(setInterval(() => this.writeDeviceSnapshot(), DEVICE_SNAPSHOT_MS));
+    this.writeDeviceSnapshot();
     logger.info({ gatewayId: config.gateway.id, devices: this.drivers.length, backlog: this.outbox.size }, 'agent started');
+  }
+
+  /**
+   * What `village-gateway devices` shows: each driver's own description and each bus's
+   * counters, written beside the outbox every few seconds (tmp + rename; no fsync: it is a view).
+   */
+  private writeDeviceSnapshot(): void {
+    const snapshot = {
+      writtenAt: new Date(this.clock.now()).toISOString(),
+      pid: process.pid,
+      devices: this.drivers.map((d) => d.describe()),
+      buses: [...this.buses.values()].map((b) => ({ id: b.id, transport: b.describeTransport, state: b.state, requests: b.requests, timeouts: b.timeouts, errors: b.errors, reconnects: b.reconnects, lastError: b.lastError })),
+    };
+    try {
+      const file = join(this.opts.config.dataDir, 'devices.json');
+      writeFileSync(`${file}.tmp`, JSON.stringify(snapshot, null, 2));
+      renameSync(`${file}.tmp`, file);
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message }, 'device snapshot not written');
+    }
   }
 
   /** Drives an output of a configured device (siren, strobe, LED, relay). */
@@ -170,6 +193,7 @@ export class Agent {
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.abort.abort();
     await Promise.all(this.drivers.map((d) => d.stop()));
+    this.writeDeviceSnapshot();
     await Promise.all([...this.buses.values()].map((b) => b.stop()));
     this.reportShedding();
     this.outbox.flush();

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { Agent } from './agent.js';
 import { createLogger } from './logger.js';
 import { inspectOutbox } from './outbox/inspect.js';
+import { devicesReport } from './devices-report.js';
 import { VERSION } from './version.js';
 
 const HELP = `village-gateway ${VERSION}: edge agent for village early-warning gateways
@@ -25,7 +26,7 @@ Usage:
   village-gateway outbox stats --config FILE
       Backlog per priority, oldest event, shed counters (read-only; safe while the agent runs).
   village-gateway devices --config FILE
-      The configured devices and their drivers.
+      Each device: driver, transport, online, last seen, errors (from the running agent's snapshot).
   village-gateway demo [--json]
       A simulated village against an embedded broker, with an uplink cut mid-run; prints a summary.
   village-gateway --help | --version
@@ -64,11 +65,9 @@ async function main(argv: string[]): Promise<number> {
       if (sub !== 'stats') throw new UsageError('usage: village-gateway outbox stats --config FILE');
       out(JSON.stringify(inspectOutbox(loadConfig(needConfig()).config.dataDir), null, 2));
       return 0;
-    case 'devices': {
-      const { config } = loadConfig(needConfig());
-      for (const d of config.devices) out(`${d.id}\t${d.driver}\t${'bus' in d ? `bus ${d.bus} unit ${d.unitId}` : 'path' in d ? d.path : '-'}`);
+    case 'devices':
+      out(devicesReport(loadConfig(needConfig()).config));
       return 0;
-    }
     case 'demo': {
       const { runDemo } = await import('../scripts/demo.js');
       return runDemo({ json: values.json === true });

@@ -134,6 +134,11 @@ describe('Modbus TCP devices', () => {
     await r.waitFor((e) => e.deviceId === 'back-door.contact' && e.type === 'door.opened');
     await r.agent.write({ deviceId: 'back-door', output: 'buzzer', action: 'on' });
     expect(sim.writes.at(-1)).toMatchObject({ unitId: 9, fc: 6, address: 5, value: 1 });
+    await r.agent.stop(); // writes its last device snapshot
+    const devices = spawnSync(process.execPath, [CLI, 'devices', '--config', file], { encoding: 'utf8' });
+    expect(devices.status).toBe(0);
+    expect(devices.stdout).toMatch(/^back-door\s+modbus\s+modbus-tcp 127\.0\.0\.1:\d+ unit 9\s+yes\s+\d+ s ago\s+0$/m);
+    expect(devices.stdout).toMatch(/bus tcp1: modbus-tcp 127\.0\.0\.1:\d+, up, \d+ requests, 0 timeouts/);
   });
 
   it('refuses a bad profile with its path, and will not start with it', () => {
