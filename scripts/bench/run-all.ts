@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --only ingest|drain|rss]`. Every figure that has a baseline
+ * `npm run bench [-- --json] [-- --only ingest|drain|rss|alarm]`. Every figure that has a baseline
  * was measured against it in the same run (ratio = value / baseline): the machines are
  * shared and noisy, so absolute numbers alone mean little. Never a pass/fail test.
  */
@@ -10,6 +10,7 @@ const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   ingest: async () => (await import('./ingest.js')).ingestBenchmarks(),
   drain: async () => (await import('./drain.js')).drainBenchmarks(),
   rss: async () => (await import('./rss.js')).rssBenchmarks(),
+  alarm: async () => (await import('./alarm-latency.js')).alarmLatencyBenchmarks(),
 };
 
 async function main(): Promise<void> {
