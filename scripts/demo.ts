@@ -15,6 +15,8 @@ import { AedesBroker } from './brokers/aedes-broker.js';
 import { CountySubscriber } from './county-subscriber.js';
 import { percentile, round } from './stats.js';
 import { TcpProxy } from './weak-link/tcp-proxy.js';
+import { freePort } from './brokers/free-port.js';
+import { SimulatedVillage } from './simulators/village.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 const PLAN = { cutAtMs: 5000, cutForMs: 8000, produceForMs: 18_000, drainTimeoutMs: 20_000 };
@@ -28,6 +30,8 @@ export interface DemoSummary {
   uplinkCutMs: number;
   reconnects: number;
   alarms: number;
+  presses: number;
+  doorOpenings: number;
   alarmLatencyMs: { p50: number | null; p99: number | null };
   alarmLatencyLinkUpMs: { p50: number | null; p99: number | null };
   durationMs: number;
@@ -39,8 +43,10 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'village-demo-'));
   const broker = await new AedesBroker().start();
   const proxy = await new TcpProxy({ targetPort: broker.port }).start();
-  const raw = parseConfigText(readFileSync(DEMO_CONFIG, 'utf8'), DEMO_CONFIG) as Record<string, Record<string, unknown>>;
-  const config = validateConfig({ ...raw, dataDir, mqtt: { ...raw.mqtt, url: proxy.url } }, DEMO_CONFIG);
+  const village = await new SimulatedVillage().start(await freePort());
+  const raw = parseConfigText(readFileSync(DEMO_CONFIG, 'utf8'), DEMO_CONFIG) as Record<string, unknown> & { mqtt: object; buses: object[] };
+  const buses = raw.buses.map((b) => ({ ...b, port: village.sim.port }));
+  const config = validateConfig({ ...raw, dataDir, buses, mqtt: { ...raw.mqtt, url: proxy.url } }, DEMO_CONFIG);
   const logger = pino({ level: 'error' }, pino.destination({ fd: 2, sync: true }));
   const agent = new Agent({ config, configHash: 'demo', baseDir: dataDir, logger });
   const county = await new CountySubscriber({ url: broker.url, clientId: 'county-demo' }).start();
@@ -59,7 +65,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
     if (p?.linkUp) latenciesLinkUp.push(lat);
   });
 
-  say(`village demo: broker on ${broker.url}, agent "${config.gateway.id}" with ${config.devices.length} simulated devices, data in ${dataDir}`);
+  say(`village demo: broker on ${broker.url}, Modbus village on port ${village.sim.port}, agent "${config.gateway.id}" with ${config.devices.length} devices, data in ${dataDir}`);
   let largestBacklog = 0;
   const ticker = setInterval(() => {
     const backlog = agent.outbox.size;
@@ -69,6 +75,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   }, 1000);
 
   await agent.start();
+  village.live();
   await sleep(PLAN.cutAtMs);
   say(`  >>> cutting the uplink for ${PLAN.cutForMs / 1000} s (the gateway keeps capturing and buffering)`);
   proxy.cut();
@@ -76,6 +83,8 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   proxy.restore();
   say('  >>> uplink restored: replaying the backlog, alarms first');
   await sleep(PLAN.produceForMs - PLAN.cutAtMs - PLAN.cutForMs);
+  village.quiet();
+  await sleep(300); // the last releases are polled
   await Promise.all(agent.drivers.map((d) => d.stop()));
   agent.outbox.flush();
   say('  >>> devices stopped; waiting for the backlog to drain');
@@ -86,6 +95,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   await county.stop();
   await proxy.stop();
   await broker.stop();
+  await village.stop();
   rmSync(dataDir, { recursive: true, force: true });
 
   const lost = [...produced.keys()].filter((id) => !county.events.has(id)).length;
@@ -98,6 +108,8 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
     uplinkCutMs: PLAN.cutForMs,
     reconnects,
     alarms: [...produced.values()].filter((p) => p.type === 'alarm.pressed').length,
+    presses: village.presses,
+    doorOpenings: village.doorOpenings,
     alarmLatencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)) },
     alarmLatencyLinkUpMs: { p50: round(percentile(latenciesLinkUp, 50)), p99: round(percentile(latenciesLinkUp, 99)) },
     durationMs: Date.now() - started,
@@ -108,6 +120,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   say(`  delivered  ${summary.delivered} (distinct ids at the county subscriber)`);
   say(`  lost       ${summary.lost}`);
   say(`  duplicates ${summary.duplicates} (re-sent after the cut; same ids, dropped by the subscriber)`);
+  say(`  village    ${summary.presses} panic-button presses -> ${summary.alarms} alarm.pressed events; ${summary.doorOpenings} door openings`);
   say(`  largest backlog ${summary.largestBacklog} events; uplink cut ${summary.uplinkCutMs / 1000} s; reconnects ${summary.reconnects}`);
   say(`  alarm latency, press -> county: p50 ${summary.alarmLatencyMs.p50} ms, p99 ${summary.alarmLatencyMs.p99} ms over ${summary.alarms} alarms (incl. those buffered during the cut)`);
   say(`  alarm latency while the link was up: p50 ${summary.alarmLatencyLinkUpMs.p50} ms, p99 ${summary.alarmLatencyLinkUpMs.p99} ms`);

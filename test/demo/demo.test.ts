@@ -16,6 +16,10 @@ describe('npm run demo', () => {
     expect(summary.largestBacklog).toBeGreaterThan(100); // the cut really buffered events
     expect(summary.reconnects).toBeGreaterThanOrEqual(1);
     expect(summary).toHaveProperty('duplicates');
+    // The simulated village on Modbus: every panic press became exactly one alarm.
+    expect(summary.presses).toBeGreaterThan(5);
+    expect(summary.alarms).toBe(summary.presses);
+    expect(summary.doorOpenings).toBeGreaterThan(3);
     expect(r.stdout).toContain('cutting the uplink');
   });
 });
