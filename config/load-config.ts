@@ -72,7 +72,7 @@ export function resolveProfiles(cfg: GatewayConfig, baseDir: string): { profiles
   const problems: ConfigProblem[] = [];
   const cache = new Map<string, ReturnType<typeof loadProfile>>();
   cfg.devices.forEach((d, i) => {
-    if (d.driver !== 'modbus') return;
+    if (d.driver === 'synthetic') return;
     const at = (rest: string) => `devices[${i}]${rest}`;
     const res = cache.get(d.profile) ?? loadProfile(d.profile, baseDir);
     cache.set(d.profile, res);
@@ -81,7 +81,12 @@ export function resolveProfiles(cfg: GatewayConfig, baseDir: string): { profiles
       return;
     }
     const prof = res.profile;
+    if (prof.transport !== d.driver) {
+      problems.push({ path: at('.profile'), message: `profile ${prof.id} is for ${prof.transport} devices, not ${d.driver}` });
+      return;
+    }
     profiles.set(d.id, prof);
+    if (prof.transport === 'serial' || d.driver === 'serial') return;
     const list = (names: string[]) => (names.length > 8 ? `${names.slice(0, 8).join(', ')}, ...` : names.join(', '));
     for (const [name, role] of Object.entries(d.inputs)) {
       if (!(name in prof.inputs)) problems.push({ path: at(`.inputs.${name}`), message: `unknown input for profile ${prof.id} (it has ${list(Object.keys(prof.inputs))})` });

@@ -32,3 +32,11 @@ export function loadProfile(ref: string, baseDir: string): ProfileResult {
   if (!parsed.success) return { ok: false, problems: problemsFromZod(parsed.error).map((p) => ({ path: '', message: `${file}: ${p.path ? `${p.path}: ` : ''}${p.message}` })) };
   return { ok: true, profile: parsed.data, file };
 }
+
+/** Loads a profile that must be for `transport` (simulators, benchmarks and tests use this). */
+export function requireProfile<T extends DeviceProfile['transport']>(ref: string, transport: T, baseDir = '/nonexistent'): Extract<DeviceProfile, { transport: T }> {
+  const r = loadProfile(ref, baseDir);
+  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('\n'));
+  if (r.profile.transport !== transport) throw new Error(`profile ${ref} is for ${r.profile.transport}, not ${transport}`);
+  return r.profile as Extract<DeviceProfile, { transport: T }>;
+}

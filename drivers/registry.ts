@@ -6,6 +6,7 @@ import type { DeviceProfile } from '../config/schema/profile.js';
 import type { ModbusBus } from './modbus/modbus-bus.js';
 import { ModbusDeviceDriver } from './modbus/modbus-device-driver.js';
 import { SyntheticDriver } from './synthetic/synthetic-driver.js';
+import { SerialDeviceDriver } from './serial/serial-device-driver.js';
 
 export interface TransportDeps {
   buses: Map<string, ModbusBus>;
@@ -19,10 +20,13 @@ export function createDriver(device: DeviceConfig, ctx: Omit<DriverContext<Devic
     case 'modbus': {
       const bus = deps.buses.get(device.bus);
       const profile = deps.profiles.get(device.id);
-      if (!bus || !profile) throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": bus or profile missing`);
+      if (!bus || profile?.transport !== 'modbus') throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": bus or profile missing`);
       return new ModbusDeviceDriver({ ...ctx, config: device }, { bus, profile });
     }
-    case 'serial':
-      throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": the serial driver is not in this build yet (config accepted, cannot run)`);
+    case 'serial': {
+      const profile = deps.profiles.get(device.id);
+      if (profile?.transport !== 'serial') throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": profile missing`);
+      return new SerialDeviceDriver({ ...ctx, config: device }, profile);
+    }
   }
 }

@@ -80,9 +80,17 @@ const serialDevice = z.strictObject({
   id: nameSchema,
   driver: z.literal('serial'),
   ...serialLine,
-  profile: z.string().min(1),
+  baudRate: z.literal([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]).optional().describe("Default: the profile's"),
+  profile: z.string().min(1).describe('Profile id (config/profiles/<id>.yaml, beside the config or built in) or a path'),
+  sensors: z
+    .record(z.string(), z.strictObject({ id: nameSchema, role: z.enum(['door', 'alarm-button', 'camera', 'motion', 'sensor']).default('sensor') }))
+    .default({})
+    .describe('Sensors heard on this line, by the id the profile decodes (e.g. an EV1527 code)'),
+  reportUnknown: z.boolean().default(true).describe('Report records from sensors not listed (to pair new ones)'),
+  offlineAfterSec: intIn(1, 86400).optional().describe('No record for this long: the line is reported silent'),
   tags: z.array(z.string()).default([]),
 });
+export type SerialDeviceConfig = z.infer<typeof serialDevice>;
 
 export const deviceSchema = z.discriminatedUnion('driver', [syntheticDevice, modbusDevice, serialDevice]);
 export type DeviceConfig = z.infer<typeof deviceSchema>;

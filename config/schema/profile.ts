@@ -43,7 +43,7 @@ const modbusOutput = z.strictObject({
 });
 export type ModbusOutput = z.infer<typeof modbusOutput>;
 
-export const profileSchema = z.strictObject({
+const profileHead = {
   $schema: z.string().optional(),
   version: z.literal(1),
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'must be lower-case letters, digits and -' }),
@@ -51,6 +51,10 @@ export const profileSchema = z.strictObject({
   model: z.string().min(1),
   source: z.array(z.string().min(1)).min(1).describe('Where these facts come from (manual, wiki, driver source)'),
   quirks: z.array(z.string()).default([]),
+};
+
+const modbusProfile = z.strictObject({
+  ...profileHead,
   transport: z.literal('modbus'),
   defaults: z
     .strictObject({
@@ -71,4 +75,63 @@ export const profileSchema = z.strictObject({
   outputs: z.record(z.string().regex(/^[a-z0-9_]+$/), modbusOutput).default({}),
 });
 
+const byteList = z.array(intIn(0, 255)).min(1);
+
+/** How bytes on the line become records: text lines, or binary frames. */
+const framing = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('line'),
+    delimiter: z.enum(['\n', '\r\n', '\r']).default('\n'),
+    maxLength: intIn(8, 65536).default(1024).describe('Longer lines are dropped (and counted), never buffered without end'),
+  }),
+  z.strictObject({
+    kind: z.literal('frame'),
+    header: byteList.optional(),
+    footer: byteList.optional(),
+    length: intIn(1, 4096).optional().describe('Fixed frame length, header and footer included'),
+    maxLength: intIn(2, 4096).default(64),
+    interByteTimeoutMs: intIn(1, 5000).default(50).describe('A gap this long inside a frame discards it (partial frame)'),
+  }),
+]);
+
+/** How a record becomes named fields. */
+const decode = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('regex'), pattern: z.string().min(1).describe('Named groups become fields') }),
+  z.strictObject({ kind: z.literal('csv'), columns: z.array(z.string().min(1)).min(1), separator: z.string().length(1).default(',') }),
+  z.strictObject({ kind: z.literal('json'), require: z.array(z.string()).default([]).describe('Fields a record must have') }),
+  z.strictObject({
+    kind: z.literal('ev1527'),
+    codeOffset: intIn(0, 4096).describe('Where the 3 code bytes start in the frame'),
+    description: z.string().optional(),
+  }).describe('24-bit EV1527 code: fields code (hex), sensor (20-bit id, hex) and key (4 bits)'),
+]);
+
+const fieldValue = z.union([z.string(), z.number(), z.boolean()]);
+
+/** A rule: when the fields (and the sensor's role) match, emit this event. First match wins. */
+const eventRule = z.strictObject({
+  when: z.record(z.string(), fieldValue).default({}).describe('Field values to match; "role" matches the sensor role from the device config'),
+  type: z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, { error: 'must be dotted lower-case, e.g. door.opened' }),
+  priority: z.enum(['critical', 'high', 'normal', 'low']),
+});
+
+const serialProfile = z.strictObject({
+  ...profileHead,
+  transport: z.literal('serial'),
+  defaults: z.strictObject({ baudRate: z.number().int().positive().default(9600) }),
+  framing,
+  decode,
+  /** Bytes written back after each record (e.g. Sonoff RF Bridge wants AA A0 55). */
+  ack: byteList.optional(),
+  sensorField: z.string().optional().describe('The field that identifies the sensor (maps to devices[].sensors)'),
+  repeatWindowMs: intIn(0, 60000).default(0).describe('The same record again within this window is a repeat (433 MHz senders repeat)'),
+  events: z.array(eventRule).min(1),
+});
+
+export const profileSchema = z.discriminatedUnion('transport', [modbusProfile, serialProfile]);
+
+export type ModbusProfile = z.infer<typeof modbusProfile>;
+export type SerialProfile = z.infer<typeof serialProfile>;
+export type SerialFraming = SerialProfile['framing'];
+export type SerialDecode = SerialProfile['decode'];
 export type DeviceProfile = z.infer<typeof profileSchema>;

@@ -6,7 +6,7 @@
  */
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
 import type { ModbusDeviceConfig } from '../../config/schema/devices.js';
-import type { DeviceProfile } from '../../config/schema/profile.js';
+import type { ModbusProfile } from '../../config/schema/profile.js';
 import { Backoff } from '../../agent/uplink/backoff.js';
 import { InputTracker } from '../input-roles.js';
 import { customRequest, type ModbusBus, type ModbusClient } from './modbus-bus.js';
@@ -16,7 +16,7 @@ import { decodeRegisters } from './register-codec.js';
 
 export interface ModbusDeps {
   bus: ModbusBus;
-  profile: DeviceProfile;
+  profile: ModbusProfile;
 }
 
 const PROBE_MIN_MS = 1000;

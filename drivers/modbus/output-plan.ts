@@ -5,7 +5,7 @@
  */
 import type { OutputCommand } from '../../agent/contracts/driver.js';
 import { GatewayError } from '../../agent/contracts/driver.js';
-import type { DeviceProfile, ModbusTable } from '../../config/schema/profile.js';
+import type { ModbusProfile, ModbusTable } from '../../config/schema/profile.js';
 
 /** A single write: function code 5 (coil, raw 16-bit value) or 6 (register). */
 export interface WriteOp {
@@ -18,7 +18,7 @@ export type OutputPlan = { kind: 'write'; op: WriteOp } | { kind: 'timed'; on: W
 
 export const FUNCTION_FOR_READ: Record<ModbusTable, 1 | 2 | 3 | 4> = { coil: 1, discrete: 2, holding: 3, input: 4 };
 
-export function planOutput(profile: DeviceProfile, cmd: OutputCommand): OutputPlan {
+export function planOutput(profile: ModbusProfile, cmd: OutputCommand): OutputPlan {
   const out = profile.outputs[cmd.output];
   if (!out) throw new GatewayError('UNKNOWN_OUTPUT', `device ${cmd.deviceId} (${profile.id}) has no output "${cmd.output}" (it has ${Object.keys(profile.outputs).join(', ') || 'none'})`);
   const level = (on: boolean): WriteOp =>

@@ -3,7 +3,7 @@
  * share a register, for bitmaps) become one request, within the protocol's and the
  * device's quantity limits.
  */
-import type { DeviceProfile, ModbusPoint, ModbusTable } from '../../config/schema/profile.js';
+import type { ModbusProfile, ModbusPoint, ModbusTable } from '../../config/schema/profile.js';
 import { pointWidth } from './register-codec.js';
 
 export interface ReadBlock {
@@ -13,7 +13,7 @@ export interface ReadBlock {
   points: { name: string; point: ModbusPoint; offset: number }[];
 }
 
-export function planReads(profile: DeviceProfile, names: readonly string[]): ReadBlock[] {
+export function planReads(profile: ModbusProfile, names: readonly string[]): ReadBlock[] {
   const bits = (t: ModbusTable) => t === 'coil' || t === 'discrete';
   const byTable = new Map<ModbusTable, { name: string; point: ModbusPoint }[]>();
   for (const name of names) {

@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { Agent } from '../../agent/agent.js';
-import { loadProfile } from '../../config/load-profile.js';
+import { requireProfile } from '../../config/load-profile.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { freePort } from '../brokers/free-port.js';
 import { ModbusSimulator } from '../simulators/modbus-simulator.js';
@@ -19,10 +19,8 @@ const POLL_MS = 50;
 const PRESSES = 80;
 
 export async function alarmLatencyBenchmarks(): Promise<BenchResult[]> {
-  const prof = loadProfile('eletechsup-r4dif08', '/nonexistent');
-  if (!prof.ok) throw new Error('built-in profile missing');
   const sim = new ModbusSimulator();
-  const unit = sim.addUnit(1, prof.profile);
+  const unit = sim.addUnit(1, requireProfile('eletechsup-r4dif08', 'modbus'));
   await sim.listenTcp(await freePort());
   const dir = benchDir('alarm');
   const config = gatewayConfigSchema.parse({

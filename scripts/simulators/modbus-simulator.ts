@@ -6,7 +6,7 @@
  */
 import * as modbusSerial from 'modbus-serial';
 import type { IServiceVector, ServerTCP as ServerTCPType, ServerSerial as ServerSerialType } from 'modbus-serial';
-import type { DeviceProfile, ModbusTable } from '../../config/schema/profile.js';
+import type { ModbusProfile, ModbusTable } from '../../config/schema/profile.js';
 import { pointWidth } from '../../drivers/modbus/register-codec.js';
 
 export interface RecordedWrite {
@@ -31,7 +31,7 @@ export class SimulatedUnit {
 
   constructor(
     readonly unitId: number,
-    readonly profile: DeviceProfile,
+    readonly profile: ModbusProfile,
   ) {
     for (const [name, p] of Object.entries(profile.inputs)) {
       this.values.set(name, false);
@@ -86,7 +86,7 @@ export class ModbusSimulator {
   private server: ServerTCPType | ServerSerialType | null = null;
   port = 0;
 
-  addUnit(unitId: number, profile: DeviceProfile): SimulatedUnit {
+  addUnit(unitId: number, profile: ModbusProfile): SimulatedUnit {
     const u = new SimulatedUnit(unitId, profile);
     this.units.set(unitId, u);
     return u;

@@ -2,14 +2,10 @@
  * A simulated village for the demo: the Modbus boards of config/demo.yaml on a simulator,
  * and residents who open the storehouse door, walk past its camera and press panic buttons.
  */
-import { loadProfile } from '../../config/load-profile.js';
+import { requireProfile } from '../../config/load-profile.js';
 import { ModbusSimulator } from './modbus-simulator.js';
 
-const profile = (id: string) => {
-  const r = loadProfile(id, '/nonexistent');
-  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
-  return r.profile;
-};
+const profile = (id: string) => requireProfile(id, 'modbus');
 
 export class SimulatedVillage {
   readonly sim = new ModbusSimulator();

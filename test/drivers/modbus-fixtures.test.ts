@@ -3,18 +3,14 @@
  * byte and word order. Frames are from ../shared/devices/README.md (sources cited there).
  */
 import { describe, expect, it } from 'vitest';
-import { loadProfile } from '../../config/load-profile.js';
-import type { DeviceProfile, ModbusPoint } from '../../config/schema/profile.js';
+import { requireProfile } from '../../config/load-profile.js';
+import type { ModbusProfile as DeviceProfile, ModbusPoint } from '../../config/schema/profile.js';
 import { planOutput, readPdu, writePdu } from '../../drivers/modbus/output-plan.js';
 import { planReads } from '../../drivers/modbus/read-plan.js';
 import { crc16modbus, decodeRegisters, rtuFrame } from '../../drivers/modbus/register-codec.js';
 
 const hex = (b: Buffer) => b.toString('hex').toUpperCase().match(/../g)!.join(' ');
-const profile = (id: string): DeviceProfile => {
-  const r = loadProfile(id, '/nonexistent');
-  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('\n'));
-  return r.profile;
-};
+const profile = (id: string): DeviceProfile => requireProfile(id, 'modbus');
 const point = (over: Partial<ModbusPoint>): ModbusPoint => ({ table: 'holding', address: 0, type: 'uint16', wordOrder: 'big', byteOrder: 'big', scale: 1, ...over });
 
 describe('CRC-16/MODBUS', () => {

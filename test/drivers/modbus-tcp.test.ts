@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.js';
-import { loadProfile } from '../../config/load-profile.js';
+import { requireProfile } from '../../config/load-profile.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { CLI } from '../helpers/agent-process.js';
@@ -116,9 +116,7 @@ describe('Modbus TCP devices', () => {
       }),
     );
     const sim = await simulator();
-    const acme = loadProfile('acme-door-box', dir);
-    if (!acme.ok) throw new Error(acme.problems.map((p) => p.message).join('\n'));
-    const box = sim.addUnit(9, acme.profile);
+    const box = sim.addUnit(9, requireProfile('acme-door-box', 'modbus', dir));
     const file = join(dir, 'gateway.yaml');
     writeFileSync(file, stringify({
       version: 1, gateway: { id: 'gw-acme' }, dataDir: join(dir, 'data'), mqtt: { url: 'mqtt://127.0.0.1:1' },

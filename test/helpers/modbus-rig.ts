@@ -1,16 +1,12 @@
 /** A gateway agent wired to simulated Modbus devices, capturing the events it emits. */
 import type { GatewayEvent } from '../../agent/contracts/event.js';
 import { Agent } from '../../agent/agent.js';
-import { loadProfile } from '../../config/load-profile.js';
-import type { DeviceProfile } from '../../config/schema/profile.js';
+import { requireProfile } from '../../config/load-profile.js';
+import type { ModbusProfile } from '../../config/schema/profile.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import { quietLogger } from './quiet-logger.js';
 
-export function builtinProfile(id: string): DeviceProfile {
-  const r = loadProfile(id, '/nonexistent');
-  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('\n'));
-  return r.profile;
-}
+export const builtinProfile = (id: string): ModbusProfile => requireProfile(id, 'modbus');
 
 export class AgentRig {
   readonly events: GatewayEvent[] = [];
