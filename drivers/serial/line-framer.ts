@@ -14,7 +14,8 @@ export interface LineCounters {
 
 export class LineFramer {
   readonly counters: LineCounters = { lines: 0, overlong: 0, invalidUtf8: 0 };
-  private parts: Buffer[] = [];
+  /** A line that spans reads is gathered here: one buffer for the framer's life, no per-line copies. */
+  private readonly pending: Buffer;
   private length = 0;
   private dropping = false;
   private readonly splitByte: number;
@@ -26,6 +27,7 @@ export class LineFramer {
   ) {
     this.splitByte = delimiter === '\r' ? 0x0d : 0x0a;
     this.stripCr = delimiter === '\r\n';
+    this.pending = Buffer.allocUnsafe(maxLength + 1);
   }
 
   push(chunk: Buffer, onLine: (line: string) => void): void {
@@ -33,23 +35,43 @@ export class LineFramer {
     for (;;) {
       const idx = chunk.indexOf(this.splitByte, start);
       if (idx === -1) break;
-      this.take(chunk.subarray(start, idx));
-      this.finishLine(onLine);
+      if (this.length === 0 && !this.dropping) this.wholeLine(chunk, start, idx, onLine);
+      else {
+        this.take(chunk, start, idx);
+        this.finishLine(onLine);
+      }
       start = idx + 1;
     }
-    if (start < chunk.length) this.take(chunk.subarray(start));
+    if (start < chunk.length) this.take(chunk, start, chunk.length);
   }
 
-  private take(piece: Buffer): void {
-    if (this.dropping || piece.length === 0) return;
-    if (this.length + piece.length > this.maxLength + (this.stripCr ? 1 : 0)) {
+  /** The common case, a line inside one read: decoded in place, no copies. */
+  private wholeLine(chunk: Buffer, start: number, end: number, onLine: (line: string) => void): void {
+    if (this.stripCr && end > start && chunk[end - 1] === 0x0d) end -= 1;
+    if (end === start) return;
+    if (end - start > this.maxLength) {
+      this.counters.overlong += 1;
+      return;
+    }
+    const text = chunk.toString('utf8', start, end);
+    // Invalid UTF-8 always decodes to U+FFFD; only then is the exact check worth its cost.
+    if (text.includes('\uFFFD') && !isUtf8(chunk.subarray(start, end))) {
+      this.counters.invalidUtf8 += 1;
+      return;
+    }
+    this.counters.lines += 1;
+    onLine(text);
+  }
+
+  private take(chunk: Buffer, start: number, end: number): void {
+    if (this.dropping || end === start) return;
+    if (this.length + (end - start) > this.maxLength + (this.stripCr ? 1 : 0)) {
       this.dropping = true; // counted when the line ends
-      this.parts = [];
       this.length = 0;
       return;
     }
-    this.parts.push(piece);
-    this.length += piece.length;
+    chunk.copy(this.pending, this.length, start, end);
+    this.length += end - start;
   }
 
   private finishLine(onLine: (line: string) => void): void {
@@ -58,16 +80,8 @@ export class LineFramer {
       this.dropping = false;
       return;
     }
-    let bytes = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length);
-    this.parts = [];
+    const length = this.length;
     this.length = 0;
-    if (this.stripCr && bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
-    if (bytes.length === 0) return; // blank lines are not garbage
-    if (!isUtf8(bytes)) {
-      this.counters.invalidUtf8 += 1;
-      return;
-    }
-    this.counters.lines += 1;
-    onLine(bytes.toString('utf8'));
+    this.wholeLine(this.pending, 0, length, onLine);
   }
 }

@@ -4,21 +4,40 @@
  * that does not decode (the caller counts it).
  */
 import type { SerialDecode } from '../../config/schema/profile.js';
+import { positionalRegex } from './positional-regex.js';
 
 export type Fields = Record<string, string | number | boolean>;
 
-const NUMBER = /^-?\d+(\.\d+)?$/;
-const value = (s: string): string | number => (NUMBER.test(s) && s.length < 16 ? Number(s) : s);
+/**
+ * Decimal text becomes a number (so rules can say `key: 14`); anything else stays text,
+ * including exponents and hex ("1E5" is a sensor id, not 100000).
+ */
+const value = (s: string): string | number => {
+  const n = s.length;
+  if (n === 0 || n > 15) return s;
+  let i = s.charCodeAt(0) === 45 ? 1 : 0; // '-'
+  if (i === n) return s;
+  let dot = false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 && !dot) dot = true; // '.'
+    else if (c < 48 || c > 57) return s;
+  }
+  return Number(s);
+};
 
 export function recordDecoder(decode: SerialDecode): (record: string | Buffer) => Fields | null {
   switch (decode.kind) {
     case 'regex': {
-      const re = new RegExp(decode.pattern);
+      const { re, names } = positionalRegex(decode.pattern);
       return (record) => {
         const m = re.exec(typeof record === 'string' ? record : record.toString('latin1'));
-        if (!m?.groups) return null;
+        if (!m) return null;
         const out: Fields = {};
-        for (const [k, v] of Object.entries(m.groups)) if (v !== undefined) out[k] = value(v);
+        for (const [k, i] of names) {
+          const v = m[i];
+          if (v !== undefined) out[k] = value(v);
+        }
         return out;
       };
     }

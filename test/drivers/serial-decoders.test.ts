@@ -158,3 +158,14 @@ describe('fuzz: a million random lines and a million random frames', () => {
     expect(p.mapper.counters.unknownSensors + p.mapper.counters.repeats).toBe(expected.frames);
   });
 });
+
+describe('positional named groups', () => {
+  it('finds each name\'s capture index past escapes, classes, plain and non-capturing groups', async () => {
+    const { positionalRegex } = await import('../../drivers/serial/positional-regex.js');
+    const { re, names } = positionalRegex('^(x)\\((?<a>\\d+)[(?<no>](?:y)(?<=y)(?<b>[^)]+)$');
+    expect(names).toEqual([['a', 2], ['b', 3]]);
+    const m = re.exec('x(42(yq')!;
+    expect([m[2], m[3]]).toEqual(['42', 'q']);
+    expect(re.source).not.toContain('?<a>');
+  });
+});
