@@ -86,7 +86,7 @@ export function resolveProfiles(cfg: GatewayConfig, baseDir: string): { profiles
       return;
     }
     profiles.set(d.id, prof);
-    if (prof.transport === 'serial' || d.driver === 'serial') return;
+    if (prof.transport !== 'modbus' || d.driver !== 'modbus') return;
     const list = (names: string[]) => (names.length > 8 ? `${names.slice(0, 8).join(', ')}, ...` : names.join(', '));
     for (const [name, role] of Object.entries(d.inputs)) {
       if (!(name in prof.inputs)) problems.push({ path: at(`.inputs.${name}`), message: `unknown input for profile ${prof.id} (it has ${list(Object.keys(prof.inputs))})` });

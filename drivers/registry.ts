@@ -7,6 +7,7 @@ import type { ModbusBus } from './modbus/modbus-bus.js';
 import { ModbusDeviceDriver } from './modbus/modbus-device-driver.js';
 import { SyntheticDriver } from './synthetic/synthetic-driver.js';
 import { SerialDeviceDriver } from './serial/serial-device-driver.js';
+import { GsmModemDriver } from './modem/gsm-modem-driver.js';
 
 export interface TransportDeps {
   buses: Map<string, ModbusBus>;
@@ -27,6 +28,11 @@ export function createDriver(device: DeviceConfig, ctx: Omit<DriverContext<Devic
       const profile = deps.profiles.get(device.id);
       if (profile?.transport !== 'serial') throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": profile missing`);
       return new SerialDeviceDriver({ ...ctx, config: device }, profile);
+    }
+    case 'modem': {
+      const profile = deps.profiles.get(device.id);
+      if (profile?.transport !== 'modem') throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": profile missing`);
+      return new GsmModemDriver({ ...ctx, config: device }, profile);
     }
   }
 }

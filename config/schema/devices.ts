@@ -92,6 +92,17 @@ const serialDevice = z.strictObject({
 });
 export type SerialDeviceConfig = z.infer<typeof serialDevice>;
 
-export const deviceSchema = z.discriminatedUnion('driver', [syntheticDevice, modbusDevice, serialDevice]);
+const modemDevice = z.strictObject({
+  id: nameSchema,
+  driver: z.literal('modem'),
+  ...serialLine,
+  baudRate: z.literal([9600, 19200, 38400, 57600, 115200]).optional().describe("Default: the profile's"),
+  profile: z.string().min(1),
+  statusPollSec: intIn(5, 86400).default(60).describe('How often signal and registration are read'),
+  tags: z.array(z.string()).default([]),
+});
+export type ModemDeviceConfig = z.infer<typeof modemDevice>;
+
+export const deviceSchema = z.discriminatedUnion('driver', [syntheticDevice, modbusDevice, serialDevice, modemDevice]);
 export type DeviceConfig = z.infer<typeof deviceSchema>;
 export type SyntheticDeviceConfig = z.infer<typeof syntheticDevice>;

@@ -128,7 +128,25 @@ const serialProfile = z.strictObject({
   events: z.array(eventRule).min(1),
 });
 
-export const profileSchema = z.discriminatedUnion('transport', [modbusProfile, serialProfile]);
+/** A GSM/LTE modem driven by AT commands: its dialect as data. */
+const modemProfile = z.strictObject({
+  ...profileHead,
+  transport: z.literal('modem'),
+  defaults: z.strictObject({ baudRate: z.number().int().positive().default(115200) }),
+  init: z.array(z.string().regex(/^AT/, { error: 'must be an AT command' })).default(['ATE0', 'AT+CMEE=1']).describe('Sent after the line opens'),
+  registration: z.array(z.enum(['CREG', 'CGREG', 'CEREG'])).min(1).default(['CREG']).describe('LTE modules: poll CEREG as well'),
+  csq: z.enum(['27.007', 'sim800']).default('27.007').describe('Which rssi -> dBm scale the manual prints'),
+  sms: z
+    .strictObject({
+      ucs2Csmp: z.string().default('17,167,0,8').describe('AT+CSMP parameters for UCS2 text (dcs 8)'),
+      gsmCsmp: z.string().default('17,167,0,0'),
+      sendTimeoutMs: intIn(1000, 180000).default(60000),
+    })
+    .default({ ucs2Csmp: '17,167,0,8', gsmCsmp: '17,167,0,0', sendTimeoutMs: 60000 }),
+});
+
+export const profileSchema = z.discriminatedUnion('transport', [modbusProfile, serialProfile, modemProfile]);
+export type ModemProfile = z.infer<typeof modemProfile>;
 
 export type ModbusProfile = z.infer<typeof modbusProfile>;
 export type SerialProfile = z.infer<typeof serialProfile>;

@@ -1,0 +1,137 @@
+/**
+ * The AT command channel: one command at a time, each with a timeout; answers are the
+ * lines up to a final result (OK, ERROR, +CME ERROR: n, +CMS ERROR: n). AT+CMGS waits for
+ * the "> " prompt (CR LF '>' space, no line end), then sends the body and Ctrl-Z. Lines
+ * that arrive when no command is waiting (RING, +CMTI, +CLIP) are unsolicited (URCs).
+ */
+import { EventEmitter } from 'node:events';
+import { GatewayError } from '../../agent/contracts/driver.js';
+import { cmsErrorText } from './modem-status.js';
+
+export interface AtPort {
+  write(bytes: Buffer): void;
+}
+
+export interface AtResult {
+  lines: string[];
+}
+
+export class AtError extends GatewayError {
+  constructor(
+    code: string,
+    message: string,
+    readonly kind: 'ERROR' | 'CME' | 'CMS' | 'TIMEOUT',
+    readonly number: number | null,
+  ) {
+    super(code, message);
+  }
+}
+
+interface Pending {
+  command: string;
+  lines: string[];
+  prompt: ((ok: true) => void) | null;
+  resolve: (r: AtResult) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const FINAL = /^(OK|ERROR|\+CME ERROR: ?(.+)|\+CMS ERROR: ?(.+)|NO CARRIER|BUSY|NO ANSWER)$/;
+const CTRL_Z = 0x1a;
+const ESC = 0x1b;
+
+export class AtChannel extends EventEmitter<{ urc: [string] }> {
+  private buf = '';
+  private pending: Pending | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private port: AtPort,
+    private readonly timeoutMs = 5000,
+  ) {
+    super();
+  }
+
+  /** A new port after a reconnect: anything in flight failed with the old one. */
+  attach(port: AtPort): void {
+    this.port = port;
+    this.buf = '';
+    this.pending?.reject(new AtError('MODEM_GONE', 'the modem line was lost', 'TIMEOUT', null));
+    this.pending = null;
+  }
+
+  /** Feeds bytes from the modem. */
+  onData(chunk: Buffer): void {
+    this.buf += chunk.toString('latin1');
+    for (;;) {
+      if (this.pending?.prompt && /(^|\r\n)> $/.test(this.buf)) {
+        const wake = this.pending.prompt;
+        this.pending.prompt = null;
+        this.buf = '';
+        wake(true);
+        return;
+      }
+      const idx = this.buf.indexOf('\r\n');
+      if (idx === -1) return;
+      const line = this.buf.slice(0, idx).trim();
+      this.buf = this.buf.slice(idx + 2);
+      if (line) this.onLine(line);
+    }
+  }
+
+  private onLine(line: string): void {
+    const p = this.pending;
+    if (!p) return void this.emit('urc', line);
+    if (line === p.command) return; // echo (before ATE0 took effect)
+    const m = FINAL.exec(line);
+    if (!m) {
+      if (/^(RING|\+CMTI:|\+CLIP:|\+CMT:|\+CRING:)/.test(line)) this.emit('urc', line);
+      else p.lines.push(line);
+      return;
+    }
+    clearTimeout(p.timer);
+    this.pending = null;
+    if (m[1] === 'OK') return p.resolve({ lines: p.lines });
+    if (m[3] !== undefined) {
+      const n = Number(m[3]);
+      return p.reject(new AtError('SMS_ERROR', `+CMS ERROR: ${m[3]} (${Number.isFinite(n) ? cmsErrorText(n) : m[3]})`, 'CMS', Number.isFinite(n) ? n : null));
+    }
+    if (m[2] !== undefined) return p.reject(new AtError('MODEM_ERROR', `+CME ERROR: ${m[2]}`, 'CME', Number.isFinite(Number(m[2])) ? Number(m[2]) : null));
+    p.reject(new AtError('MODEM_ERROR', `${p.command}: ${line}`, 'ERROR', null));
+  }
+
+  /** Sends a command and resolves with its answer lines. */
+  command(command: string, timeoutMs = this.timeoutMs): Promise<AtResult> {
+    return this.queue(() => this.exchange(command, timeoutMs, null));
+  }
+
+  /** A command that takes a body after the "> " prompt (AT+CMGS): body, then Ctrl-Z. */
+  commandWithBody(command: string, body: string, timeoutMs = 60_000): Promise<AtResult> {
+    return this.queue(() => this.exchange(command, timeoutMs, body));
+  }
+
+  private queue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private exchange(command: string, timeoutMs: number, body: string | null): Promise<AtResult> {
+    return new Promise<AtResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending = null;
+        if (body !== null) this.port.write(Buffer.from([ESC])); // abandon a half-sent message
+        reject(new AtError('MODEM_TIMEOUT', `${command}: no answer within ${timeoutMs} ms`, 'TIMEOUT', null));
+      }, timeoutMs);
+      this.pending = {
+        command,
+        lines: [],
+        prompt: body === null ? null : () => this.port.write(Buffer.concat([Buffer.from(body, 'latin1'), Buffer.from([CTRL_Z])])),
+        resolve,
+        reject,
+        timer,
+      };
+      this.port.write(Buffer.from(`${command}\r`, 'latin1'));
+    });
+  }
+}

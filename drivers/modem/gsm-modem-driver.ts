@@ -1,0 +1,159 @@
+/**
+ * A GSM/LTE modem on a serial line: reports signal and registration (events when they
+ * change), and sends SMS (GSM text or UCS2 for Chinese, split into parts as needed).
+ * Issue 4's SMS fallback drives `sendSms`; the line comes back after an unplug like any other.
+ */
+import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
+import { GatewayError } from '../../agent/contracts/driver.js';
+import type { ModemDeviceConfig } from '../../config/schema/devices.js';
+import type { ModemProfile } from '../../config/schema/profile.js';
+import { SerialLine } from '../serial/serial-line.js';
+import { AtChannel, type AtError } from './at-channel.js';
+import { csqToDbm, parseCsq, parseRegistration } from './modem-status.js';
+import { chooseEncoding, splitSms, ucs2Hex } from './sms-encoding.js';
+
+export interface ModemStatus {
+  rssi: number | null;
+  dbm: number | null;
+  registration: string | null;
+  registered: boolean;
+}
+
+export interface SmsReceipt {
+  parts: number;
+  references: number[];
+  encoding: 'gsm' | 'ucs2';
+}
+
+export class GsmModemDriver implements Driver {
+  readonly line: SerialLine;
+  readonly at: AtChannel;
+  status: ModemStatus = { rssi: null, dbm: null, registration: null, registered: false };
+  smsSent = 0;
+  smsFailed = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private errors = 0;
+  private lastSeenMs: number | null = null;
+  private ready = false;
+
+  constructor(
+    private readonly ctx: DriverContext<ModemDeviceConfig>,
+    private readonly profile: ModemProfile,
+  ) {
+    const c = ctx.config;
+    this.line = new SerialLine({ path: c.path, baudRate: c.baudRate ?? profile.defaults.baudRate, dataBits: c.dataBits, stopBits: c.stopBits, parity: c.parity }, ctx.logger);
+    this.at = new AtChannel(this.line);
+    this.line.on('data', (d) => this.at.onData(d));
+    this.at.on('urc', (l) => this.ctx.logger.info({ urc: l }, 'modem says'));
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.addEventListener('abort', () => void this.stop(), { once: true });
+    this.line.on('up', () => {
+      this.at.attach(this.line);
+      void this.initialise();
+    });
+    this.line.on('down', (reason) => {
+      this.ready = false;
+      this.emit({ deviceId: this.ctx.config.id, type: 'device.offline', priority: 'high', data: { path: this.ctx.config.path, reason } });
+    });
+    this.line.start();
+  }
+
+  private async initialise(): Promise<void> {
+    try {
+      for (const cmd of this.profile.init) await this.at.command(cmd);
+      this.ready = true;
+      await this.poll();
+    } catch (err) {
+      this.errors += 1;
+      this.ctx.logger.warn({ err: (err as Error).message }, 'modem initialisation failed');
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.line.state === 'stopped') return;
+    this.timer = setTimeout(() => void this.poll().finally(() => this.schedule()), this.ctx.config.statusPollSec * 1000);
+  }
+
+  /** Reads signal and registration; an event when registration changes. */
+  async poll(): Promise<ModemStatus> {
+    try {
+      const csq = parseCsq((await this.at.command('AT+CSQ')).lines);
+      let reg: ReturnType<typeof parseRegistration> = null;
+      for (const kind of this.profile.registration) {
+        const r = parseRegistration((await this.at.command(`AT+${kind}?`)).lines, kind);
+        // Registered on any of them wins; else the more telling state (denied, searching) over "not registered".
+        if (r && (!reg || r.registered || (!reg.registered && reg.stat === 0))) reg = r;
+      }
+      this.lastSeenMs = this.ctx.clock.now();
+      const next: ModemStatus = {
+        rssi: csq?.rssi ?? null,
+        dbm: csq ? csqToDbm(csq.rssi, this.profile.csq) : null,
+        registration: reg?.state ?? null,
+        registered: reg?.registered ?? false,
+      };
+      const changed = next.registration !== this.status.registration;
+      this.status = next;
+      if (changed) this.emit({ deviceId: this.ctx.config.id, type: 'modem.registration', priority: next.registered ? 'normal' : 'high', data: { ...next } });
+    } catch (err) {
+      this.errors += 1;
+      this.ctx.logger.warn({ err: (err as Error).message }, 'modem status poll failed');
+    }
+    return this.status;
+  }
+
+  /** Sends one SMS (in parts when long). Rejects with the modem's +CMS ERROR, meaning included. */
+  async sendSms(number: string, text: string): Promise<SmsReceipt> {
+    if (!/^\+?\d{3,20}$/.test(number)) throw new GatewayError('INVALID_NUMBER', `not a phone number: "${number}"`);
+    if (!this.ready) throw new GatewayError('MODEM_NOT_READY', `modem ${this.ctx.config.id} is not ready (${this.line.state})`);
+    const encoding = chooseEncoding(text);
+    const sms = this.profile.sms;
+    const references: number[] = [];
+    try {
+      await this.at.command('AT+CMGF=1');
+      await this.at.command(`AT+CSCS="${encoding === 'ucs2' ? 'UCS2' : 'IRA'}"`);
+      await this.at.command(`AT+CSMP=${encoding === 'ucs2' ? sms.ucs2Csmp : sms.gsmCsmp}`);
+      for (const part of splitSms(text, encoding)) {
+        const to = encoding === 'ucs2' ? ucs2Hex(number) : number;
+        const body = encoding === 'ucs2' ? ucs2Hex(part) : part;
+        const res = await this.at.commandWithBody(`AT+CMGS="${to}"`, body, sms.sendTimeoutMs);
+        const ref = res.lines.map((l) => /^\+CMGS:\s*(\d+)/.exec(l)).find(Boolean);
+        references.push(ref ? Number(ref[1]) : -1);
+      }
+      this.smsSent += 1;
+      return { parts: references.length, references, encoding };
+    } catch (err) {
+      this.smsFailed += 1;
+      throw err as AtError;
+    }
+  }
+
+  async write(cmd: OutputCommand): Promise<void> {
+    throw new GatewayError('NO_OUTPUT', `modem ${cmd.deviceId} has no outputs; use sendSms`);
+  }
+
+  private emit(ev: Parameters<DriverContext<ModemDeviceConfig>['emit']>[0]): void {
+    this.ctx.emit(ev).catch((err: Error) => this.ctx.logger.error({ err: err.message, type: ev.type }, 'event not stored'));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.line.stop();
+  }
+
+  describe(): DriverDescription {
+    return {
+      deviceIds: [this.ctx.config.id],
+      driver: 'modem',
+      transport: `serial ${this.ctx.config.path}`,
+      online: this.ready && this.line.state === 'up',
+      lastSeenMs: this.lastSeenMs,
+      errors: this.errors,
+      detail: { profile: this.profile.id, ...this.status, smsSent: this.smsSent, smsFailed: this.smsFailed },
+    };
+  }
+}
