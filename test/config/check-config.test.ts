@@ -60,7 +60,7 @@ devices:
         'devices[2].unitId: must be 1..247, or 255 for boards that ship with it (got 0)',
         'devices[2].bus: unknown bus "b2" (declared: b1)',
         'devices[1].id: duplicate device id "d1" (also devices[0])',
-        'devices[3].driver: must be one of "synthetic", "modbus", "serial" (got "zigbee")',
+        'devices[3].driver: must be one of "synthetic", "modbus", "serial", "modem" (got "zigbee")',
       ]),
     );
     expect(lines).toHaveLength(11);
