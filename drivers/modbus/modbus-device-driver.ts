@@ -4,6 +4,8 @@
  * answering is reported offline, then re-probed with backoff so it takes little bus time
  * from the others; the first answer after that reports it online again.
  */
+import { emitLogged } from '../emit-logged.js';
+import type { EventInput } from '../../agent/contracts/event.js';
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
 import type { ModbusDeviceConfig } from '../../config/schema/devices.js';
 import type { ModbusProfile } from '../../config/schema/profile.js';
@@ -108,8 +110,8 @@ export class ModbusDeviceDriver implements Driver {
     }
   }
 
-  private emit(ev: Parameters<DriverContext<ModbusDeviceConfig>['emit']>[0]): void {
-    this.ctx.emit(ev).catch((err: Error) => this.ctx.logger.error({ err: err.message, type: ev.type }, 'event not stored'));
+  private emit(ev: EventInput): void {
+    emitLogged(this.ctx, ev);
   }
 
   async write(cmd: OutputCommand): Promise<void> {

@@ -3,6 +3,8 @@
  * change), and sends SMS (GSM text or UCS2 for Chinese, split into parts as needed).
  * Issue 4's SMS fallback drives `sendSms`; the line comes back after an unplug like any other.
  */
+import { emitLogged } from '../emit-logged.js';
+import type { EventInput } from '../../agent/contracts/event.js';
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
 import { GatewayError } from '../../agent/contracts/driver.js';
 import type { ModemDeviceConfig } from '../../config/schema/devices.js';
@@ -135,8 +137,8 @@ export class GsmModemDriver implements Driver {
     throw new GatewayError('NO_OUTPUT', `modem ${cmd.deviceId} has no outputs; use sendSms`);
   }
 
-  private emit(ev: Parameters<DriverContext<ModemDeviceConfig>['emit']>[0]): void {
-    this.ctx.emit(ev).catch((err: Error) => this.ctx.logger.error({ err: err.message, type: ev.type }, 'event not stored'));
+  private emit(ev: EventInput): void {
+    emitLogged(this.ctx, ev);
   }
 
   async stop(): Promise<void> {

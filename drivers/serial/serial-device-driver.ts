@@ -4,6 +4,8 @@
  * and logged at a bounded rate, never a crash; the line is reopened after an unplug and
  * the device reports offline and online.
  */
+import { emitLogged } from '../emit-logged.js';
+import type { EventInput } from '../../agent/contracts/event.js';
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
 import { GatewayError } from '../../agent/contracts/driver.js';
 import type { SerialDeviceConfig } from '../../config/schema/devices.js';
@@ -103,8 +105,8 @@ export class SerialDeviceDriver implements Driver {
     this.garbageSinceLog = 0;
   }
 
-  private emit(ev: Parameters<DriverContext<SerialDeviceConfig>['emit']>[0]): void {
-    this.ctx.emit(ev).catch((err: Error) => this.ctx.logger.error({ err: err.message, type: ev.type }, 'event not stored'));
+  private emit(ev: EventInput): void {
+    emitLogged(this.ctx, ev);
   }
 
   async write(cmd: OutputCommand): Promise<void> {

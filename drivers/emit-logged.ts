@@ -1,0 +1,10 @@
+import type { DriverContext } from '../agent/contracts/driver.js';
+import type { EventInput } from '../agent/contracts/event.js';
+
+/**
+ * Emits from a driver's own timers and callbacks, where nobody awaits the acknowledgement:
+ * an event that could not be stored is logged (never an unhandled rejection).
+ */
+export function emitLogged<T>(ctx: DriverContext<T>, ev: EventInput): void {
+  ctx.emit(ev).catch((err: Error) => ctx.logger.error({ err: err.message, type: ev.type, deviceId: ev.deviceId }, 'event not stored'));
+}
