@@ -17,6 +17,10 @@ import { percentile, round } from './stats.js';
 import { TcpProxy } from './weak-link/tcp-proxy.js';
 import { freePort } from './brokers/free-port.js';
 import { SimulatedVillage } from './simulators/village.js';
+import { ModemSimulator } from './simulators/modem-simulator.js';
+import { PtyPair } from './simulators/pty-pair.js';
+import { spawnSync } from 'node:child_process';
+import type { GsmModemDriver } from '../drivers/modem/gsm-modem-driver.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 const PLAN = { cutAtMs: 5000, cutForMs: 8000, produceForMs: 18_000, drainTimeoutMs: 20_000 };
@@ -44,9 +48,13 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   const broker = await new AedesBroker().start();
   const proxy = await new TcpProxy({ targetPort: broker.port }).start();
   const village = await new SimulatedVillage().start(await freePort());
-  const raw = parseConfigText(readFileSync(DEMO_CONFIG, 'utf8'), DEMO_CONFIG) as Record<string, unknown> & { mqtt: object; buses: object[] };
+  const raw = parseConfigText(readFileSync(DEMO_CONFIG, 'utf8'), DEMO_CONFIG) as Record<string, unknown> & { mqtt: object; buses: object[]; devices: object[] };
   const buses = raw.buses.map((b) => ({ ...b, port: village.sim.port }));
-  const config = validateConfig({ ...raw, dataDir, buses, mqtt: { ...raw.mqtt, url: proxy.url } }, DEMO_CONFIG);
+  // The village modem needs a serial line: a socat pty pair, where socat is installed.
+  const modemLine = hasSocat() ? await new PtyPair('demo-modem').start() : null;
+  const modemSim = modemLine ? await new ModemSimulator(modemLine.a).open() : null;
+  const devices = modemLine ? [...raw.devices, { id: 'village-modem', driver: 'modem', path: modemLine.b, profile: 'simcom-sim7600', statusPollSec: 5 }] : raw.devices;
+  const config = validateConfig({ ...raw, dataDir, buses, devices, mqtt: { ...raw.mqtt, url: proxy.url } }, DEMO_CONFIG);
   const logger = pino({ level: 'error' }, pino.destination({ fd: 2, sync: true }));
   const agent = new Agent({ config, configHash: 'demo', baseDir: dataDir, logger });
   const county = await new CountySubscriber({ url: broker.url, clientId: 'county-demo' }).start();
@@ -91,11 +99,15 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   await county.waitFor(() => [...produced.keys()].every((id) => county.events.has(id)), PLAN.drainTimeoutMs).catch(() => undefined);
   clearInterval(ticker);
   const reconnects = agent.uplink.stats().reconnects;
+  const modem = agent.drivers.find((d) => d.describe().driver === 'modem') as GsmModemDriver | undefined;
+  const modemStatus = modem ? `${modem.status.registration ?? '?'} network, signal ${modem.status.dbm ?? '?'} dBm` : 'skipped (install socat for the simulated modem)';
   await agent.stop();
   await county.stop();
   await proxy.stop();
   await broker.stop();
   await village.stop();
+  await modemSim?.close();
+  await modemLine?.dispose();
   rmSync(dataDir, { recursive: true, force: true });
 
   const lost = [...produced.keys()].filter((id) => !county.events.has(id)).length;
@@ -121,6 +133,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   say(`  lost       ${summary.lost}`);
   say(`  duplicates ${summary.duplicates} (re-sent after the cut; same ids, dropped by the subscriber)`);
   say(`  village    ${summary.presses} panic-button presses -> ${summary.alarms} alarm.pressed events; ${summary.doorOpenings} door openings`);
+  say(`  modem      ${modemStatus}`);
   say(`  largest backlog ${summary.largestBacklog} events; uplink cut ${summary.uplinkCutMs / 1000} s; reconnects ${summary.reconnects}`);
   say(`  alarm latency, press -> county: p50 ${summary.alarmLatencyMs.p50} ms, p99 ${summary.alarmLatencyMs.p99} ms over ${summary.alarms} alarms (incl. those buffered during the cut)`);
   say(`  alarm latency while the link was up: p50 ${summary.alarmLatencyLinkUpMs.p50} ms, p99 ${summary.alarmLatencyLinkUpMs.p99} ms`);
@@ -129,3 +142,4 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hasSocat = () => spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
