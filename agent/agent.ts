@@ -24,6 +24,7 @@ import { systemClock } from './system-clock.js';
 import { Uplink } from './uplink/uplink.js';
 import { VERSION } from './version.js';
 import { z } from 'zod';
+import { LocalAlarms } from './rules/local-alarms.js';
 
 export interface AgentOptions {
   config: GatewayConfig;
@@ -45,6 +46,7 @@ export class Agent {
   readonly factory: EventFactory;
   readonly drivers: Driver[];
   readonly buses = new Map<string, ModbusBus>();
+  readonly alarms: LocalAlarms;
   private readonly driverOf = new Map<string, Driver>();
   private readonly clock: Clock;
   private readonly abort = new AbortController();
@@ -84,6 +86,14 @@ export class Agent {
       this.driverOf.set(device.id, driver);
       return driver;
     });
+    this.alarms = new LocalAlarms({
+      config,
+      clock: this.clock,
+      logger: logger.child({ part: 'alarms' }),
+      emit: (e) => this.emit(e),
+      write: (c) => this.write(c),
+      subscribe: (l) => this.bus.subscribe(l),
+    });
     this.outbox.on('shed', ({ priority, count, reason }) => {
       logger.warn({ priority, count, reason }, 'outbox shed events');
       const key = `${priority}/${reason}`;
@@ -111,6 +121,7 @@ export class Agent {
       await this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_recovered', priority: 'critical', data: { ...this.outbox.recovered } });
     }
     await this.emit({ deviceId: config.gateway.id, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total } });
+    this.alarms.start(); // before the drivers: nothing captured at start-up is missed
     this.uplink.start();
     for (const bus of this.buses.values()) bus.start();
     for (const d of this.drivers) await d.start(this.abort.signal);
@@ -184,6 +195,21 @@ export class Agent {
         devices: this.drivers.map((d) => d.describe()),
       }),
     });
+    this.uplink.commands.register('ack', {
+      args: z.strictObject({ alertId: z.string().min(1) }),
+      run: ({ alertId }) => this.alarms.acknowledge(alertId, 'county'),
+    });
+    this.uplink.commands.register('output', {
+      args: z.strictObject({ device: z.string().min(1), output: z.string().min(1), action: z.enum(['on', 'off', 'pulse']), durationMs: z.int().min(1).max(3_600_000).optional() }),
+      run: async ({ device, output, action, durationMs }) => {
+        const cfg = this.opts.config.devices.find((d) => d.id === device);
+        if (!cfg) throw new GatewayError('UNKNOWN_DEVICE', `no device "${device}"`);
+        const declared = cfg.driver === 'modbus' ? cfg.outputs[output] : undefined;
+        if (!declared?.remote) throw new GatewayError('NOT_REMOTE', `output "${output}" of "${device}" is not declared remotely controllable (outputs.${output}.remote: true)`);
+        await this.write({ deviceId: device, output, action, ...(durationMs !== undefined ? { durationMs } : {}) });
+        return { device, output, action };
+      },
+    });
     this.uplink.commands.register('ping', { args: z.strictObject({}), run: () => ({ pong: true, ts: new Date(this.clock.now()).toISOString() }) });
   }
 
@@ -191,6 +217,7 @@ export class Agent {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers.splice(0)) clearInterval(t);
+    this.alarms.stop();
     this.abort.abort();
     await Promise.all(this.drivers.map((d) => d.stop()));
     this.writeDeviceSnapshot();

@@ -101,6 +101,18 @@ export function resolveProfiles(cfg: GatewayConfig, baseDir: string): { profiles
       problems.push({ path: at('.unitId'), message: `255 is only for boards that ship with it; profile ${prof.id} does not (default ${prof.defaults.unitId})` });
     }
   });
+  cfg.rules.forEach((rule, i) => {
+    rule.actions.forEach((a, j) => {
+      if (a.do !== 'output') return;
+      const at = `rules[${i}].actions[${j}]`;
+      const dev = cfg.devices.find((d) => d.id === a.device);
+      if (!dev) return void problems.push({ path: `${at}.device`, message: `unknown device "${a.device}"` });
+      const prof = profiles.get(dev.id);
+      if (prof?.transport !== 'modbus' || !(a.output in prof.outputs)) {
+        problems.push({ path: `${at}.output`, message: `device "${a.device}" has no output "${a.output}"${prof?.transport === 'modbus' ? ` (it has ${Object.keys(prof.outputs).join(', ') || 'none'})` : ''}` });
+      }
+    });
+  });
   return { profiles, problems };
 }
 

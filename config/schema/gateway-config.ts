@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { nameSchema } from '../../agent/contracts/event.js';
 import { byteSize, intIn, secretRef } from './fields.js';
 import { deviceSchema, busSchema } from './devices.js';
+import { ruleSchema } from './rules.js';
 
 const mqttSchema = z.strictObject({
   url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, { error: 'must be a broker URL such as mqtts://county.example:8883' }),
@@ -89,6 +90,7 @@ export const gatewayConfigSchema = z
     health: z.strictObject({ intervalSec: intIn(1, 86400).default(60) }).default({ intervalSec: 60 }),
     buses: z.array(busSchema).default([]),
     devices: z.array(deviceSchema).default([]),
+    rules: z.array(ruleSchema).default([]),
   })
   // Cross-field checks run even when other fields are wrong, so one pass shows every problem;
   // that is why they read the (possibly partly invalid) value defensively.

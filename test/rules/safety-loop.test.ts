@@ -1,0 +1,125 @@
+/**
+ * The local safety loop end to end, against real peers: a simulated Modbus button, the
+ * simulated relay board's siren and LED coils, a real broker, the county's ack command.
+ */
+import mqtt from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/brokers/free-port.js';
+import { CountySubscriber } from '../../scripts/county-subscriber.js';
+import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { testConfig } from '../helpers/agent-config.js';
+import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const tempDir = useTempDirs();
+let broker: TestBroker;
+beforeAll(async () => {
+  broker = await startBroker();
+});
+afterAll(async () => broker.dispose());
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const SIREN_FLASH = 0x0200; // relay1's own timed pulse on the Waveshare board
+const LED_COIL = 1; // relay2
+const STROBE_COIL = 2; // relay3
+
+async function village(url: string) {
+  const sim = new ModbusSimulator();
+  const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-relay-d'));
+  await sim.listenTcp(await freePort());
+  cleanups.push(() => sim.close());
+  const dir = tempDir();
+  const config = testConfig(url, dir, {
+    gateway: { id: 'gw-loop', timezone: 'Asia/Shanghai' },
+    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
+    devices: [
+      {
+        id: 'house-7-board', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-relay-d', pollMs: 50, tags: ['panic-button'],
+        inputs: { di2: { role: 'alarm-button', id: 'house-7-panic', led: 'relay2' } },
+        outputs: { relay1: { id: 'siren' }, relay3: { id: 'strobe', remote: true } },
+      },
+    ] as never,
+    rules: [
+      {
+        id: 'panic-button', when: { type: 'alarm.pressed', tags: ['panic-button'] }, cooldownSec: 60,
+        actions: [
+          { do: 'output', device: 'house-7-board', output: 'relay1', action: 'pulse', durationMs: 5000 },
+          { do: 'alert', message: 'Panic button pressed at house 7' },
+        ],
+      },
+    ] as never,
+  });
+  const rig = new AgentRig(config, dir);
+  await rig.agent.start();
+  cleanups.push(() => rig.agent.stop());
+  await waitUntil(() => board.reads > 2, 5000, 'polling');
+  return { sim, board, rig };
+}
+
+describe('the local safety loop', () => {
+  it('press -> siren -> alert at the county -> ack -> "help is coming" LED', async () => {
+    const county = await new CountySubscriber({ url: broker.url, clientId: 'county-loop' }).start();
+    cleanups.push(() => county.stop());
+    const { sim, board, rig } = await village(broker.url);
+    const pressedAt = performance.now();
+    board.set('di2', true);
+    await waitUntil(() => sim.writes.some((w) => w.address === SIREN_FLASH), 2000, 'the siren');
+    const sirenMs = sim.writes.find((w) => w.address === SIREN_FLASH)!.atMs - pressedAt;
+    expect(sirenMs).toBeLessThan(500); // one poll (50 ms) and a write, on a shared machine
+    await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'alert.raised'), 10_000);
+    const alert = [...county.events.values()].find((e) => e.type === 'alert.raised')!;
+    expect(alert).toMatchObject({ priority: 'critical', deviceId: 'house-7-panic', data: { rule: 'panic-button', message: 'Panic button pressed at house 7' } });
+
+    const replies: Record<string, unknown>[] = [];
+    county.client!.on('message', (t, p) => t.includes('/cmd-reply/') && replies.push(JSON.parse(p.toString())));
+    await county.client!.subscribeAsync('village/gw-loop/cmd-reply/+', { qos: 1 });
+    await county.client!.publishAsync('village/gw-loop/cmd/ack', JSON.stringify({ id: 'a1', args: { alertId: alert.id } }), { qos: 1 });
+    await waitUntil(() => replies.some((r) => r.id === 'a1'), 5000, 'the ack reply');
+    expect(replies.find((r) => r.id === 'a1')).toMatchObject({ ok: true, result: { alertId: alert.id, led: 'house-7-board.relay2' } });
+    expect(sim.writes.filter((w) => w.address === LED_COIL)).toEqual([expect.objectContaining({ fc: 5, value: true })]);
+    await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'alert.acknowledged'), 10_000);
+    expect(rig.agent.alarms.active.get(alert.id)).toMatchObject({ ackedBy: 'county' });
+  });
+
+  it('rejects unknown, malformed and unauthorized commands with a reply, and actuates nothing', async () => {
+    const { sim } = await village(broker.url);
+    const county = await mqtt.connectAsync(broker.url, { clientId: 'county-bad-cmds' });
+    cleanups.push(() => county.endAsync());
+    const replies: Record<string, unknown>[] = [];
+    county.on('message', (_t, p) => replies.push(JSON.parse(p.toString())));
+    await county.subscribeAsync('village/gw-loop/cmd-reply/+', { qos: 1 });
+    const send = (name: string, body: string) => county.publishAsync(`village/gw-loop/cmd/${name}`, body, { qos: 1 });
+    const before = sim.writes.length;
+    await send('output', JSON.stringify({ id: 'b1', args: { device: 'house-7-board', output: 'relay1', action: 'on' } })); // siren: not remote
+    await send('output', JSON.stringify({ id: 'b2', args: { device: 'house-7-board', output: 'relay3', action: 'dance' } }));
+    await send('ack', JSON.stringify({ id: 'b3', args: { alertId: 'no-such-alert' } }));
+    await send('ack', '{{{');
+    await send('output', JSON.stringify({ id: 'b5', args: { device: 'nowhere', output: 'x', action: 'on' } }));
+    await waitUntil(() => replies.length >= 5, 5000, 'five replies');
+    const by = (id: string) => replies.find((r) => r.id === id) as { ok: boolean; error: { code: string; message: string } };
+    expect(by('b1').error).toMatchObject({ code: 'NOT_REMOTE' });
+    expect(by('b2').error.code).toBe('INVALID_ARGS');
+    expect(by('b3').error.code).toBe('UNKNOWN_ALERT');
+    expect(replies.find((r) => r.id === undefined)).toMatchObject({ ok: false, error: { code: 'MALFORMED' } });
+    expect(by('b5').error.code).toBe('UNKNOWN_DEVICE');
+    expect(sim.writes.length).toBe(before); // nothing actuated
+    // The one remotely controllable output works.
+    await send('output', JSON.stringify({ id: 'b6', args: { device: 'house-7-board', output: 'relay3', action: 'on' } }));
+    await waitUntil(() => replies.some((r) => r.id === 'b6'), 5000, 'the strobe reply');
+    expect(sim.writes.at(-1)).toMatchObject({ address: STROBE_COIL, value: true });
+  });
+
+  it('sounds the siren with no network at all', async () => {
+    const { sim, board, rig } = await village('mqtt://127.0.0.1:1');
+    expect(rig.agent.uplink.isUp).toBe(false);
+    board.set('di2', true);
+    await waitUntil(() => sim.writes.some((w) => w.address === SIREN_FLASH), 2000, 'the siren without a link');
+    await rig.waitFor((e) => e.type === 'alert.raised', 2000, 'the alert, stored for later');
+    expect(rig.agent.outbox.stats().backlog.critical.count).toBeGreaterThanOrEqual(2); // the press and the alert wait for the link
+  });
+});
