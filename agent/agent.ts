@@ -24,7 +24,8 @@ import { systemClock } from './system-clock.js';
 import { Uplink } from './uplink/uplink.js';
 import { VERSION } from './version.js';
 import { z } from 'zod';
-import { LocalAlarms } from './rules/local-alarms.js';
+import { LocalAlarms } from './alarms/local-alarms.js';
+import type { GsmModemDriver } from '../drivers/modem/gsm-modem-driver.js';
 
 export interface AgentOptions {
   config: GatewayConfig;
@@ -93,6 +94,8 @@ export class Agent {
       emit: (e) => this.emit(e),
       write: (c) => this.write(c),
       subscribe: (l) => this.bus.subscribe(l),
+      uplinkDownForMs: () => this.uplink.stats().downForMs,
+      smsSender: () => this.smsModem(),
     });
     this.outbox.on('shed', ({ priority, count, reason }) => {
       logger.warn({ priority, count, reason }, 'outbox shed events');
@@ -121,10 +124,11 @@ export class Agent {
       await this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_recovered', priority: 'critical', data: { ...this.outbox.recovered } });
     }
     await this.emit({ deviceId: config.gateway.id, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total } });
-    this.alarms.start(); // before the drivers: nothing captured at start-up is missed
+    await this.alarms.start(); // before the drivers: nothing captured at start-up is missed
     this.uplink.start();
     for (const bus of this.buses.values()) bus.start();
     for (const d of this.drivers) await d.start(this.abort.signal);
+    this.alarms.resumeOutputs();
     this.timers.push(setInterval(() => void this.reportHealth(), config.health.intervalSec * 1000));
     this.timers.push(setInterval(() => this.reportShedding(), Math.min(SHED_REPORT_MS, config.health.intervalSec * 1000)));
     this.timers.push(setInterval(() => this.outbox.sweepAges(), 60_000));
@@ -151,6 +155,13 @@ export class Agent {
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message }, 'device snapshot not written');
     }
+  }
+
+  /** The modem for SMS: the configured one, else the only one. */
+  private smsModem(): GsmModemDriver | null {
+    const want = this.opts.config.alarms.modem;
+    const modems = this.opts.config.devices.filter((d) => d.driver === 'modem' && (want === undefined || d.id === want));
+    return modems.length === 1 ? ((this.driverOf.get(modems[0]!.id) as GsmModemDriver | undefined) ?? null) : null;
   }
 
   /** Drives an output of a configured device (siren, strobe, LED, relay). */

@@ -83,6 +83,8 @@ export class InputTracker {
         return [this.event(active ? r.event : `${r.event}_ended`, active ? 'high' : 'normal', { active, ...(r.snapshotUrl ? { snapshotUrl: r.snapshotUrl } : {}), ...extra })];
       case 'input':
         return [this.event('input.changed', 'normal', { active, ...extra })];
+      case 'ack-key':
+        return active ? [this.event('alarm.ack_key', 'high', { active, ...extra })] : [];
     }
   }
 }

@@ -22,6 +22,9 @@ export interface Firing {
 
 export type ActionRunner = (action: RuleAction, firing: Firing) => void;
 
+/** `rule|device` -> monotonic ms of the last firing, for cooldowns that outlive a restart. */
+export type CooldownKey = `${string}|${string}`;
+
 export interface RuleEngineOptions {
   rules: Rule[];
   clock: Clock;
@@ -30,6 +33,8 @@ export interface RuleEngineOptions {
   /** Devices carrying a tag, for absence rules that watch by tag. */
   devicesWithTag: (tag: string) => readonly string[];
   run: ActionRunner;
+  /** Told after each firing (to persist cooldowns). */
+  onFired?: (ruleId: string, deviceId: string) => void;
 }
 
 interface RuleState {
@@ -77,6 +82,12 @@ export class RuleEngine {
       this.stats.set(rule.id, { fired: 0, suppressed: 0, outsideWindow: 0 });
       return s;
     });
+  }
+
+  /** A cooldown carried over a restart: the rule last fired for the device `agoMs` ago. */
+  restoreCooldown(ruleId: string, deviceId: string, agoMs: number): void {
+    const s = this.states.find((x) => x.rule.id === ruleId);
+    if (s) s.lastFired.set(deviceId, this.opts.clock.monoMs() - Math.max(0, agoMs));
   }
 
   /** Every captured event, synchronously. */
@@ -172,6 +183,7 @@ export class RuleEngine {
     s.lastFired.set(deviceId, now);
     stats.fired += 1;
     const firing: Firing = { rule: s.rule, deviceId, causes, reason };
+    this.opts.onFired?.(s.rule.id, deviceId);
     for (const action of s.rule.actions) this.opts.run(action, firing);
   }
 }

@@ -51,6 +51,9 @@ export const inputRoleSchema = z.discriminatedUnion('role', [
     snapshotUrl: z.string().url().optional(),
   }),
   z.strictObject({ role: z.literal('input'), id: nameSchema.optional(), activeLevel, debounceMs: debounceMs.default(0) }),
+  z
+    .strictObject({ role: z.literal('ack-key'), id: nameSchema.optional(), activeLevel, debounceMs: debounceMs.default(50) })
+    .describe("A technician's key switch: turning it acknowledges every active alert locally"),
 ]);
 export type InputRole = z.infer<typeof inputRoleSchema>;
 

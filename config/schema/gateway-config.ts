@@ -91,6 +91,19 @@ export const gatewayConfigSchema = z
     buses: z.array(busSchema).default([]),
     devices: z.array(deviceSchema).default([]),
     rules: z.array(ruleSchema).default([]),
+    alarms: z
+      .strictObject({
+        smsTo: z.array(z.string().regex(/^\+?\d{3,20}$/, { error: 'must be a phone number such as +8613800138000' })).default([]),
+        modem: nameSchema.optional().describe('The modem device for SMS (default: the only one configured)'),
+        smsWhenUplinkDownSec: intIn(0, 86400).default(60).describe('Alerts go by SMS once the uplink has been down this long'),
+        escalateAfterSec: intIn(0, 86400).default(120).describe('An alert nobody acknowledged by then goes by SMS (0: never)'),
+        smsPerHour: intIn(1, 1000).default(20),
+        sirens: z
+          .array(z.strictObject({ device: nameSchema, output: z.string().min(1), testMs: intIn(100, 60000).default(2000) }))
+          .default([])
+          .describe('What the siren-test command sounds'),
+      })
+      .default({ smsTo: [], smsWhenUplinkDownSec: 60, escalateAfterSec: 120, smsPerHour: 20, sirens: [] }),
   })
   // Cross-field checks run even when other fields are wrong, so one pass shows every problem;
   // that is why they read the (possibly partly invalid) value defensively.

@@ -74,6 +74,10 @@ export const ruleSchema = z
       .optional()
       .describe('Time of day (gateway.timezone) when the rule applies; from > to spans midnight'),
     cooldownSec: intIn(0, 86400).default(30).describe('After firing, the rule stays quiet this long (per device)'),
+    sms: z
+      .enum(['fallback', 'always', 'never'])
+      .default('fallback')
+      .describe("An alert's SMS: fallback = when the uplink is down (alarms.smsWhenUplinkDownSec) or nobody acknowledged it in time; always; never"),
     actions: z.array(actionSchema).min(1),
   })
   .superRefine((r, ctx) => {

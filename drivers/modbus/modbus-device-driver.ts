@@ -38,6 +38,7 @@ export class ModbusDeviceDriver implements Driver {
   private lastSeenMs: number | null = null;
   private lastError: string | null = null;
   private readonly pendingOffs = new Map<string, { timer: NodeJS.Timeout; op: WriteOp }>();
+  private stopping: Promise<void> | null = null;
 
   constructor(
     private readonly ctx: DriverContext<ModbusDeviceConfig>,
@@ -138,7 +139,13 @@ export class ModbusDeviceDriver implements Driver {
     });
   }
 
-  async stop(): Promise<void> {
+  /** Idempotent: every caller (the abort signal, the agent) waits for the same shutdown. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

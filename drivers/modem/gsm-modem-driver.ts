@@ -36,7 +36,7 @@ export class GsmModemDriver implements Driver {
   private timer: NodeJS.Timeout | null = null;
   private errors = 0;
   private lastSeenMs: number | null = null;
-  private ready = false;
+  private isReady = false;
 
   constructor(
     private readonly ctx: DriverContext<ModemDeviceConfig>,
@@ -56,7 +56,7 @@ export class GsmModemDriver implements Driver {
       void this.initialise();
     });
     this.line.on('down', (reason) => {
-      this.ready = false;
+      this.isReady = false;
       this.emit({ deviceId: this.ctx.config.id, type: 'device.offline', priority: 'high', data: { path: this.ctx.config.path, reason } });
     });
     this.line.start();
@@ -65,7 +65,7 @@ export class GsmModemDriver implements Driver {
   private async initialise(): Promise<void> {
     try {
       for (const cmd of this.profile.init) await this.at.command(cmd);
-      this.ready = true;
+      this.isReady = true;
       await this.poll();
     } catch (err) {
       this.errors += 1;
@@ -107,10 +107,14 @@ export class GsmModemDriver implements Driver {
     return this.status;
   }
 
+  get ready(): boolean {
+    return this.isReady && this.line.state === 'up';
+  }
+
   /** Sends one SMS (in parts when long). Rejects with the modem's +CMS ERROR, meaning included. */
   async sendSms(number: string, text: string): Promise<SmsReceipt> {
     if (!/^\+?\d{3,20}$/.test(number)) throw new GatewayError('INVALID_NUMBER', `not a phone number: "${number}"`);
-    if (!this.ready) throw new GatewayError('MODEM_NOT_READY', `modem ${this.ctx.config.id} is not ready (${this.line.state})`);
+    if (!this.isReady) throw new GatewayError('MODEM_NOT_READY', `modem ${this.ctx.config.id} is not ready (${this.line.state})`);
     const encoding = chooseEncoding(text);
     const sms = this.profile.sms;
     const references: number[] = [];
@@ -152,7 +156,7 @@ export class GsmModemDriver implements Driver {
       deviceIds: [this.ctx.config.id],
       driver: 'modem',
       transport: `serial ${this.ctx.config.path}`,
-      online: this.ready && this.line.state === 'up',
+      online: this.ready,
       lastSeenMs: this.lastSeenMs,
       errors: this.errors,
       detail: { profile: this.profile.id, ...this.status, smsSent: this.smsSent, smsFailed: this.smsFailed },

@@ -1,0 +1,238 @@
+/**
+ * The local safety loop around the rule engine. It runs rule actions (outputs first, then
+ * alerts as critical events) and keeps the active alerts. It sends alerts by SMS when the
+ * uplink has been down too long (or always, per rule), and escalates alerts nobody
+ * acknowledged. It takes acknowledgements: the county's `ack`, or a local key switch. The
+ * county's `ack` lights the pressing button's LED ("help is coming").
+ *
+ * Nothing here waits on the uplink or the outbox. Its state survives a restart (alarm-state.ts):
+ * a reboot does not forget an alert, re-fire a rule still in cooldown, or cut a pulse short.
+ */
+import type { Low } from 'lowdb';
+import type { Logger } from 'pino';
+import type { Clock } from '../contracts/clock.js';
+import type { OutputCommand } from '../contracts/driver.js';
+import { GatewayError } from '../contracts/driver.js';
+import type { EventInput, GatewayEvent } from '../contracts/event.js';
+import type { GatewayConfig } from '../../config/schema/gateway-config.js';
+import type { RuleAction } from '../../config/schema/rules.js';
+import { RuleEngine, type Firing } from '../rules/rule-engine.js';
+import { openAlarmState, type AlarmStateData, type StoredAlert } from './alarm-state.js';
+import { SmsQueue, type SmsSender } from './sms-queue.js';
+
+export type ActiveAlert = StoredAlert;
+
+export interface LocalAlarmsPorts {
+  config: GatewayConfig;
+  clock: Clock;
+  logger: Logger;
+  /** Capture an event (bus at once, outbox after). */
+  emit(e: EventInput): Promise<GatewayEvent>;
+  write(cmd: OutputCommand): Promise<void>;
+  subscribe(listener: (e: GatewayEvent) => void): () => void;
+  /** How long the uplink has been down (null: up). */
+  uplinkDownForMs(): number | null;
+  /** The modem that sends SMS, if one is configured and running. */
+  smsSender(): SmsSender | null;
+}
+
+const TICK_MS = 200;
+const SMS_CHECK_MS = 1000;
+
+export class LocalAlarms {
+  readonly engine: RuleEngine;
+  readonly active = new Map<string, ActiveAlert>();
+  sms: SmsQueue | null = null;
+  outputsDriven = 0;
+  acks = 0;
+  private state: Low<AlarmStateData> | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly ports: LocalAlarmsPorts) {
+    const { config } = ports;
+    const tagsByDevice = new Map<string, string[]>();
+    for (const d of config.devices) {
+      tagsByDevice.set(d.id, d.tags);
+      if (d.driver === 'modbus') for (const [input, role] of Object.entries(d.inputs)) tagsByDevice.set(role.id ?? `${d.id}.${input}`, d.tags);
+      if (d.driver === 'serial') for (const s of Object.values(d.sensors)) tagsByDevice.set(s.id, d.tags);
+    }
+    this.engine = new RuleEngine({
+      rules: config.rules,
+      clock: ports.clock,
+      timezone: config.gateway.timezone,
+      tagsOf: (id) => tagsByDevice.get(id) ?? [],
+      devicesWithTag: (tag) => [...tagsByDevice].filter(([, tags]) => tags.includes(tag)).map(([id]) => id),
+      run: (action, firing) => this.run(action, firing),
+      onFired: (ruleId, deviceId) => {
+        if (!this.state) return;
+        this.state.data.lastFired[`${ruleId}|${deviceId}`] = ports.clock.now();
+        void this.persist();
+      },
+    });
+  }
+
+  /** Restores what a restart must not lose, then listens. Call before the drivers start. */
+  async start(): Promise<void> {
+    const { config, clock } = this.ports;
+    this.state = await openAlarmState(config.dataDir);
+    const data = this.state.data;
+    const now = clock.now();
+    for (const a of data.alerts) this.active.set(a.alertId, a);
+    for (const [key, firedAt] of Object.entries(data.lastFired)) {
+      const [ruleId, deviceId] = key.split('|') as [string, string];
+      this.engine.restoreCooldown(ruleId, deviceId, now - firedAt);
+    }
+    this.sms = new SmsQueue({
+      state: this.state,
+      sender: this.ports.smsSender,
+      clock,
+      logger: this.ports.logger.child({ part: 'sms' }),
+      emit: this.ports.emit,
+      gatewayId: config.gateway.id,
+      perHour: config.alarms.smsPerHour,
+    });
+    this.sms.start();
+    this.unsubscribe = this.ports.subscribe((e) => {
+      this.engine.onEvent(e);
+      if (e.type === 'alarm.ack_key') void this.acknowledgeAll('local key switch');
+    });
+    this.timers.push(setInterval(() => this.engine.tick(), TICK_MS));
+    this.timers.push(setInterval(() => void this.checkSms(), SMS_CHECK_MS));
+    if (this.active.size > 0) this.ports.logger.warn({ active: this.active.size }, 'alerts still active from before the restart');
+    await this.persist();
+  }
+
+  /**
+   * Pulses the gateway was timing when it stopped: finished for what is left of them, or
+   * ended if a crash left one on. Call once the buses and drivers are up.
+   */
+  resumeOutputs(): void {
+    if (!this.state) return;
+    const now = this.ports.clock.now();
+    const pulses = this.state.data.pulses;
+    this.state.data.pulses = pulses.filter((p) => p.untilMs > now);
+    for (const p of pulses) {
+      const left = p.untilMs - now;
+      const cmd: OutputCommand = left > 0 ? { deviceId: p.device, output: p.output, action: 'pulse', durationMs: left } : { deviceId: p.device, output: p.output, action: 'off' };
+      void this.ports.write(cmd).catch((err: Error) => this.ports.logger.error({ err: err.message, pulse: p }, 'could not resume a pulse'));
+    }
+    void this.persist();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.sms?.stop();
+    for (const t of this.timers.splice(0)) clearInterval(t);
+  }
+
+  private persist(): Promise<void> {
+    if (!this.state) return Promise.resolve();
+    this.state.data.alerts = [...this.active.values()];
+    return this.state.write().catch((err: Error) => this.ports.logger.error({ err: err.message }, 'alarm state not saved'));
+  }
+
+  private run(action: RuleAction, firing: Firing): void {
+    const { logger, clock } = this.ports;
+    if (action.do === 'output') {
+      const cmd: OutputCommand = { deviceId: action.device, output: action.output, action: action.action, ...(action.durationMs !== undefined ? { durationMs: action.durationMs } : {}) };
+      this.outputsDriven += 1;
+      if (action.action === 'pulse' && this.state) {
+        this.state.data.pulses.push({ device: action.device, output: action.output, untilMs: clock.now() + action.durationMs! });
+        void this.persist();
+      }
+      this.ports.write(cmd).catch((err: Error) => {
+        logger.error({ err: err.message, rule: firing.rule.id, output: cmd }, 'rule output failed');
+        void this.ports.emit({ deviceId: action.device, type: 'rule.action_failed', priority: 'high', data: { rule: firing.rule.id, output: action.output, error: err.message } }).catch(() => {});
+      });
+      return;
+    }
+    const causes = firing.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId, data: c.data }));
+    void this.ports
+      .emit({
+        deviceId: firing.deviceId,
+        type: 'alert.raised',
+        priority: action.priority,
+        data: { rule: firing.rule.id, message: action.message, reason: firing.reason, causes: causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId })) },
+      })
+      .then(async (ev) => {
+        this.active.set(ev.id, {
+          alertId: ev.id, ruleId: firing.rule.id, deviceId: firing.deviceId, message: action.message, raisedAt: ev.ts, raisedAtMs: clock.now(),
+          causes, sms: firing.rule.sms, ackedAt: null, ackedBy: null, escalatedAt: null, smsSentAt: null,
+        });
+        await this.persist();
+        if (firing.rule.sms === 'always') await this.sendAlertSms(this.active.get(ev.id)!, 'rule says always');
+        else await this.checkSms();
+      })
+      .catch((err: Error) => logger.error({ err: err.message, rule: firing.rule.id }, 'alert not stored'));
+  }
+
+  /** SMS fallback (uplink down too long) and escalation (not acknowledged in time). */
+  private async checkSms(): Promise<void> {
+    const { alarms } = this.ports.config;
+    const down = this.ports.uplinkDownForMs();
+    const now = this.ports.clock.now();
+    this.prunePulses(now);
+    for (const a of this.active.values()) {
+      if (a.ackedAt || a.sms === 'never') continue;
+      if (!a.smsSentAt && down !== null && down >= alarms.smsWhenUplinkDownSec * 1000) await this.sendAlertSms(a, `uplink down for ${Math.round(down / 1000)} s`);
+      else if (!a.escalatedAt && !a.smsSentAt && alarms.escalateAfterSec > 0 && now - a.raisedAtMs >= alarms.escalateAfterSec * 1000) {
+        a.escalatedAt = new Date(now).toISOString();
+        await this.sendAlertSms(a, `not acknowledged after ${alarms.escalateAfterSec} s`);
+      }
+    }
+  }
+
+  private async sendAlertSms(a: ActiveAlert, reason: string): Promise<void> {
+    const { config, clock } = this.ports;
+    a.smsSentAt ??= new Date(clock.now()).toISOString();
+    await this.persist();
+    if (config.alarms.smsTo.length === 0 || !this.sms) return;
+    const when = new Intl.DateTimeFormat('en-GB', { timeZone: config.gateway.timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(a.raisedAtMs));
+    const text = `[${config.gateway.name ?? config.gateway.id}] ${a.message} (${a.deviceId}, ${when})`;
+    await this.sms.enqueue(config.alarms.smsTo, text, a.alertId, reason);
+  }
+
+  private prunePulses(now: number): void {
+    if (!this.state) return;
+    const before = this.state.data.pulses.length;
+    this.state.data.pulses = this.state.data.pulses.filter((p) => p.untilMs > now);
+    if (this.state.data.pulses.length !== before) void this.persist();
+  }
+
+  /**
+   * An acknowledgement from the county: lights the causing button's LED where it has one,
+   * stops escalation, records it. Acknowledging twice is harmless.
+   */
+  async acknowledge(alertId: string, by: string): Promise<{ alertId: string; alreadyAcknowledged: boolean; led: string | null }> {
+    const alert = this.active.get(alertId);
+    if (!alert) throw new GatewayError('UNKNOWN_ALERT', `no active alert ${alertId}`);
+    if (alert.ackedAt) return { alertId, alreadyAcknowledged: true, led: null };
+    alert.ackedAt = new Date(this.ports.clock.now()).toISOString();
+    alert.ackedBy = by;
+    this.acks += 1;
+    await this.persist();
+    const pressed = alert.causes.find((c) => typeof c.data.led === 'string' && typeof c.data.device === 'string');
+    let led: string | null = null;
+    if (pressed) {
+      led = `${String(pressed.data.device)}.${String(pressed.data.led)}`;
+      await this.ports.write({ deviceId: String(pressed.data.device), output: String(pressed.data.led), action: 'on' }).catch((err: Error) => {
+        this.ports.logger.error({ err: err.message, alertId }, 'confirmation LED could not be lit');
+        led = null;
+      });
+    }
+    await this.ports.emit({ deviceId: alert.deviceId, type: 'alert.acknowledged', priority: 'high', data: { alertId, rule: alert.ruleId, by, led } });
+    return { alertId, alreadyAcknowledged: false, led };
+  }
+
+  /** A local acknowledgement (technician's key switch): every alert still open. */
+  async acknowledgeAll(by: string): Promise<number> {
+    let n = 0;
+    for (const a of this.active.values()) {
+      if (a.ackedAt) continue;
+      await this.acknowledge(a.alertId, by);
+      n += 1;
+    }
+    return n;
+  }
+}

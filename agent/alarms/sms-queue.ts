@@ -1,0 +1,114 @@
+/**
+ * SMS out through the gateway's modem: queued (and persisted: a reboot loses none), sent
+ * one at a time, retried with backoff on errors worth retrying (no network, SIM busy),
+ * rate-limited per hour, and every outcome recorded as an event (`sms.sent`, `sms.failed`)
+ * that reaches the county later through the outbox.
+ */
+import type { Low } from 'lowdb';
+import type { Logger } from 'pino';
+import type { Clock } from '../contracts/clock.js';
+import type { EventInput, GatewayEvent } from '../contracts/event.js';
+import type { AlarmStateData, PendingSms } from './alarm-state.js';
+import { uuidv7 } from '../uuidv7.js';
+
+export interface SmsSender {
+  sendSms(to: string, text: string): Promise<{ parts: number; references: number[]; encoding: string }>;
+  readonly ready: boolean;
+}
+
+export interface SmsQueueOptions {
+  state: Low<AlarmStateData>;
+  sender: () => SmsSender | null;
+  clock: Clock;
+  logger: Logger;
+  emit(e: EventInput): Promise<GatewayEvent>;
+  gatewayId: string;
+  perHour: number;
+  maxAttempts?: number;
+}
+
+const RETRY_BASE_MS = 15_000;
+const NOT_READY_WAIT_MS = 5_000;
+
+export class SmsQueue {
+  sent = 0;
+  failed = 0;
+  private readonly sentAt: number[] = [];
+  private busy = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: SmsQueueOptions) {}
+
+  get pending(): readonly PendingSms[] {
+    return this.opts.state.data.sms;
+  }
+
+  async enqueue(to: readonly string[], text: string, alertId: string | null, reason: string): Promise<void> {
+    for (const number of to) this.opts.state.data.sms.push({ id: uuidv7(this.opts.clock.now()), to: number, text, alertId, reason, attempts: 0, notBeforeMs: 0 });
+    await this.opts.state.write();
+    void this.pump();
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.pump(), 1000);
+    void this.pump();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Sends the next message that is due, if the modem is ready and the hourly budget allows. */
+  async pump(): Promise<void> {
+    if (this.busy) return;
+    const now = this.opts.clock.now();
+    const queue = this.opts.state.data.sms;
+    const next = queue.find((m) => m.notBeforeMs <= now);
+    if (!next) return;
+    while (this.sentAt.length > 0 && now - this.sentAt[0]! > 3600_000) this.sentAt.shift();
+    if (this.sentAt.length >= this.opts.perHour) return; // over the budget: wait (counted in health later)
+    const sender = this.opts.sender();
+    if (!sender || !sender.ready) {
+      next.notBeforeMs = now + NOT_READY_WAIT_MS;
+      return;
+    }
+    this.busy = true;
+    try {
+      const receipt = await sender.sendSms(next.to, next.text);
+      this.sentAt.push(this.opts.clock.now());
+      this.sent += 1;
+      this.remove(next);
+      await this.opts.state.write();
+      await this.record('sms.sent', 'high', next, { parts: receipt.parts, references: receipt.references, encoding: receipt.encoding });
+    } catch (err) {
+      const e = err as Error & { code?: string; number?: number | null; kind?: string };
+      next.attempts += 1;
+      const retryable = e.kind !== 'CMS' || [38, 41, 42, 300, 314, 331, 332, 500].includes(e.number ?? 0);
+      if (retryable && next.attempts < (this.opts.maxAttempts ?? 5)) {
+        next.notBeforeMs = this.opts.clock.now() + RETRY_BASE_MS * 2 ** (next.attempts - 1);
+        this.opts.logger.warn({ err: e.message, to: next.to, attempts: next.attempts }, 'SMS not sent; will retry');
+        await this.opts.state.write();
+      } else {
+        this.failed += 1;
+        this.remove(next);
+        await this.opts.state.write();
+        await this.record('sms.failed', 'high', next, { error: e.message, code: e.code ?? null, cms: e.number ?? null });
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private remove(m: PendingSms): void {
+    const q = this.opts.state.data.sms;
+    const i = q.indexOf(m);
+    if (i >= 0) q.splice(i, 1);
+  }
+
+  private async record(type: string, priority: 'high', m: PendingSms, extra: Record<string, unknown>): Promise<void> {
+    await this.opts
+      .emit({ deviceId: this.opts.gatewayId, type, priority, data: { to: m.to, alertId: m.alertId, reason: m.reason, attempts: m.attempts, ...extra } })
+      .catch((err: Error) => this.opts.logger.error({ err: err.message, type }, 'SMS outcome not stored'));
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * SMS fallback and escalation through the simulated modem (pty pair), a restart with an
+ * active alarm, and the local acknowledgement key.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/brokers/free-port.js';
+import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
+import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
+import { PtyPair } from '../../scripts/simulators/pty-pair.js';
+import { ucs2Hex } from '../../drivers/modem/sms-encoding.js';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { testConfig } from '../helpers/agent-config.js';
+import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const tempDir = useTempDirs();
+let broker: TestBroker;
+beforeAll(async () => {
+  broker = await startBroker();
+});
+afterAll(async () => broker.dispose());
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface VillageOptions {
+  url: string;
+  dir?: string;
+  alarms?: Record<string, unknown>;
+  ruleSms?: 'fallback' | 'always' | 'never';
+  sim?: ModbusSimulator;
+  modem?: { pty: PtyPair; sim: ModemSimulator };
+}
+
+async function village(o: VillageOptions) {
+  let sim = o.sim;
+  if (!sim) {
+    sim = new ModbusSimulator();
+    sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
+    await sim.listenTcp(await freePort());
+    const s = sim;
+    cleanups.push(() => s.close());
+  }
+  let modem = o.modem;
+  if (!modem) {
+    const pty = await new PtyPair('sms').start();
+    cleanups.push(() => pty.dispose());
+    const msim = await new ModemSimulator(pty.a).open();
+    cleanups.push(() => msim.close());
+    modem = { pty, sim: msim };
+  }
+  const dir = o.dir ?? tempDir();
+  const config = testConfig(o.url, dir, {
+    gateway: { id: 'gw-sms', name: '青山村', timezone: 'Asia/Shanghai' },
+    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
+    devices: [
+      {
+        id: 'panel', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 50,
+        inputs: { di1: { role: 'alarm-button', id: 'house-7-panic', led: 'do2' }, di8: { role: 'ack-key', id: 'key-switch' } },
+      },
+      { id: 'gsm', driver: 'modem', path: modem.pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
+    ] as never,
+    rules: [
+      {
+        id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 300, sms: o.ruleSms ?? 'fallback',
+        actions: [{ do: 'output', device: 'panel', output: 'do1', action: 'pulse', durationMs: 3000 }, { do: 'alert', message: '7号户按下了报警按钮' }],
+      },
+    ] as never,
+    alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 0, escalateAfterSec: 3600, ...o.alarms },
+  });
+  const rig = new AgentRig(config, dir);
+  await rig.agent.start();
+  cleanups.push(() => rig.agent.stop());
+  await waitUntil(() => rig.agent.drivers[1]!.describe().online, 5000, 'the modem');
+  return { sim, unit: sim.unit(1), modem, rig, dir };
+}
+
+describe('SMS, escalation, restart', () => {
+  it('uplink down: a press goes out by SMS, Chinese text as UCS2 through the > prompt', async () => {
+    const { unit, modem, rig } = await village({ url: 'mqtt://127.0.0.1:1' });
+    unit.set('di1', true);
+    await waitUntil(() => modem.sim.sent.length > 0, 10_000, 'the SMS');
+    expect(modem.sim.sent[0]).toMatchObject({ number: '13800138000', charset: 'UCS2', rawNumber: ucs2Hex('13800138000') });
+    expect(modem.sim.sent[0]!.text).toMatch(/^\[青山村\] 7号户按下了报警按钮 \(house-7-panic, \d\d:\d\d\)$/);
+    expect(modem.sim.commands).toContain(`AT+CMGS="${ucs2Hex('13800138000')}"`);
+    const sent = await rig.waitFor((e) => e.type === 'sms.sent', 5000, 'sms.sent');
+    expect(sent.data).toMatchObject({ to: '13800138000', reason: expect.stringContaining('uplink down'), parts: 1, encoding: 'ucs2' });
+    expect(modem.sim.sent).toHaveLength(1); // once per alert
+  });
+
+  it('retries on a retryable +CMS ERROR, and records a permanent one as failed', async () => {
+    const { unit, modem, rig } = await village({ url: 'mqtt://127.0.0.1:1' });
+    modem.sim.failNext = [331]; // no network service: retried (first retry after 15 s)
+    unit.set('di1', true);
+    await waitUntil(() => rig.agent.alarms.sms!.pending.some((m) => m.attempts === 1), 10_000, 'a failed first attempt');
+    for (const m of rig.agent.alarms.sms!.pending) m.notBeforeMs = 0; // skip the backoff wait
+    await waitUntil(() => modem.sim.sent.length === 1, 10_000, 'the retry');
+    expect((await rig.waitFor((e) => e.type === 'sms.sent')).data).toMatchObject({ attempts: 1 });
+    modem.sim.failNext = [1]; // unassigned number: not worth retrying
+    await rig.agent.alarms.sms!.enqueue(['13900000000'], 'test', null, 'test');
+    const failed = await rig.waitFor((e) => e.type === 'sms.failed', 10_000, 'sms.failed');
+    expect(failed.data).toMatchObject({ to: '13900000000', cms: 1, error: expect.stringContaining('unassigned number') });
+  });
+
+  it('escalates an alert nobody acknowledged; an acknowledged one stays quiet', async () => {
+    const { unit, modem, rig } = await village({ url: broker.url, alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 1 } });
+    await waitUntil(() => rig.agent.uplink.isUp, 5000, 'the uplink');
+    unit.set('di1', true);
+    await waitUntil(() => modem.sim.sent.length === 1, 10_000, 'the escalation SMS');
+    expect((await rig.waitFor((e) => e.type === 'sms.sent')).data.reason).toMatch(/not acknowledged after 1 s/);
+    unit.set('di1', false);
+    const second = await village({ url: broker.url, alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 2 } });
+    await waitUntil(() => second.rig.agent.uplink.isUp, 5000, 'the uplink');
+    second.unit.set('di1', true);
+    const raised = await second.rig.waitFor((e) => e.type === 'alert.raised');
+    await second.rig.agent.alarms.acknowledge(raised.id, 'county');
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(second.modem.sim.sent).toHaveLength(0);
+  });
+
+  it('keeps an active alarm across a restart: no re-fire, no silence, still acknowledgeable', async () => {
+    const url = 'mqtt://127.0.0.1:1';
+    const first = await village({ url, alarms: { smsTo: [] } });
+    first.unit.set('di1', true); // pressed, and held
+    const raised = await first.rig.waitFor((e) => e.type === 'alert.raised');
+    await waitUntil(() => first.unit.coils.get(0) === true, 2000, 'the strobe (gateway-timed pulse)');
+    await first.rig.agent.stop(); // a restart mid-pulse: the driver ends its pulse on the way down
+    expect(first.unit.coils.get(0)).toBe(false);
+    const writesBefore = first.sim.writes.length;
+    const second = await village({ url, dir: first.dir, sim: first.sim, modem: first.modem, alarms: { smsTo: [] } });
+    // No silence: the pulse that was cut short is resumed for what is left of it.
+    await waitUntil(() => second.unit.coils.get(0) === true, 3000, 'the pulse resumed');
+    // No re-fire: the held button is reported again (initial), but the rule is in cooldown.
+    await second.rig.waitFor((e) => e.type === 'alarm.pressed' && e.data.initial === true, 3000, 'the held button');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(second.rig.of('house-7-panic', 'alert.raised')).toHaveLength(0);
+    expect(second.rig.agent.alarms.engine.stats.get('panic')!.suppressed).toBe(1);
+    // State kept: the alert from before the restart is active and can be acknowledged.
+    expect(second.rig.agent.alarms.active.get(raised.id)).toMatchObject({ ackedAt: null });
+    const ack = await second.rig.agent.alarms.acknowledge(raised.id, 'county');
+    expect(ack.led).toBe('panel.do2');
+    expect(second.sim.writes.slice(writesBefore).some((w) => w.address === 1 && w.value === true)).toBe(true);
+  });
+
+  it('a technician\'s key switch acknowledges every open alert locally', async () => {
+    const { unit, rig } = await village({ url: 'mqtt://127.0.0.1:1', alarms: { smsTo: [] } });
+    unit.set('di1', true);
+    await rig.waitFor((e) => e.type === 'alert.raised');
+    unit.set('di8', true);
+    const ack = await rig.waitFor((e) => e.type === 'alert.acknowledged', 3000, 'the local ack');
+    expect(ack.data).toMatchObject({ by: 'local key switch', led: 'panel.do2' });
+  });
+});
