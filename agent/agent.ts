@@ -35,6 +35,11 @@ export interface AgentOptions {
   clock?: Clock;
   /** Device profiles by device id (loadConfig resolves them); resolved here when absent. */
   profiles?: Map<string, DeviceProfile>;
+  /**
+   * Re-reads and validates the config file; on success the owner (the CLI) restarts the agent
+   * with it. Without it, `reload-config` answers that this agent cannot reload.
+   */
+  reloadConfig?: () => { ok: true; configHash: string } | { ok: false; problems: string[] };
 }
 
 const SHED_REPORT_MS = 10_000;
@@ -204,7 +209,42 @@ export class Agent {
         outbox: this.outbox.stats(),
         uplink: this.uplink.stats(),
         devices: this.drivers.map((d) => d.describe()),
+        alarms: {
+          active: [...this.alarms.active.values()].filter((a) => !a.ackedAt).map((a) => ({ alertId: a.alertId, rule: a.ruleId, deviceId: a.deviceId, raisedAt: a.raisedAt, smsSentAt: a.smsSentAt })),
+          acknowledged: [...this.alarms.active.values()].filter((a) => a.ackedAt).length,
+          smsPending: this.alarms.sms?.pending.length ?? 0,
+          smsSent: this.alarms.sms?.sent ?? 0,
+          smsFailed: this.alarms.sms?.failed ?? 0,
+          rules: Object.fromEntries(this.alarms.engine.stats),
+        },
       }),
+    });
+    this.uplink.commands.register('siren-test', {
+      args: z.strictObject({ ms: z.int().min(100).max(60_000).optional() }),
+      run: async ({ ms }) => {
+        const sirens = this.opts.config.alarms.sirens;
+        if (sirens.length === 0) throw new GatewayError('NO_SIRENS', 'no sirens configured (alarms.sirens)');
+        const results = await Promise.all(
+          sirens.map((s) =>
+            this.write({ deviceId: s.device, output: s.output, action: 'pulse', durationMs: ms ?? s.testMs }).then(
+              () => ({ device: s.device, output: s.output, ok: true as const }),
+              (err: Error) => ({ device: s.device, output: s.output, ok: false as const, error: err.message }),
+            ),
+          ),
+        );
+        await this.emit({ deviceId: this.opts.config.gateway.id, type: 'alarm.siren_test', priority: 'normal', data: { results } });
+        return { sirens: results };
+      },
+    });
+    this.uplink.commands.register('reload-config', {
+      args: z.strictObject({}),
+      run: () => {
+        const reload = this.opts.reloadConfig;
+        if (!reload) throw new GatewayError('RELOAD_UNAVAILABLE', 'this agent was not started from a config file');
+        const res = reload();
+        if (!res.ok) throw new GatewayError('CONFIG_INVALID', `the new config is invalid; the running config stays: ${res.problems.join('; ')}`);
+        return { applied: true, configHash: res.configHash, note: 'the agent restarts with it now' };
+      },
     });
     this.uplink.commands.register('ack', {
       args: z.strictObject({ alertId: z.string().min(1) }),

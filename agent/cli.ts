@@ -5,7 +5,7 @@
 /** `village-gateway`: run the agent, check a config, look at the outbox, run the demo. */
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, parseConfigText, resolveProfiles, validateConfig } from '../config/load-config.js';
+import { ConfigError, loadConfig, parseConfigText, resolveProfiles, validateConfig, type LoadedConfig } from '../config/load-config.js';
 import { dirname, resolve } from 'node:path';
 import { formatProblem } from '../config/zod-problems.js';
 import { readFileSync } from 'node:fs';
@@ -98,26 +98,45 @@ function checkConfig(file: string | undefined, schemaOnly: boolean): number {
   return 0;
 }
 
+/**
+ * Runs the agent until a signal. `reload-config` (from the county) validates the file first;
+ * only a valid one replaces the running agent, over the same data folder.
+ */
 async function run(file: string, printStored: boolean): Promise<number> {
-  const loaded = loadConfig(file);
+  let loaded = loadConfig(file);
   const logger = await createLogger(loaded.config.log.level);
-  const agent = new Agent({ config: loaded.config, configHash: loaded.hash, baseDir: loaded.baseDir, logger, profiles: loaded.profiles });
-  if (printStored) {
-    agent.outbox.on('stored', (events) => {
-      writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join(''));
+  let next: LoadedConfig | null = null;
+  let wake: (reason: 'signal' | 'reload') => void = () => {};
+  const stopOn = (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    wake('signal');
+  };
+  process.once('SIGINT', () => stopOn('SIGINT'));
+  process.once('SIGTERM', () => stopOn('SIGTERM'));
+  for (;;) {
+    const agent = new Agent({
+      config: loaded.config, configHash: loaded.hash, baseDir: loaded.baseDir, logger, profiles: loaded.profiles,
+      reloadConfig: () => {
+        try {
+          next = loadConfig(file);
+        } catch (e) {
+          if (e instanceof ConfigError) return { ok: false, problems: e.problems.map(formatProblem) };
+          throw e;
+        }
+        setTimeout(() => wake('reload'), 300); // let the reply go out first
+        return { ok: true, configHash: next.hash };
+      },
     });
+    if (printStored) agent.outbox.on('stored', (events) => writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join('')));
+    const why = new Promise<'signal' | 'reload'>((resolve) => (wake = resolve));
+    await agent.start();
+    const reason = await why;
+    await agent.stop();
+    if (reason === 'signal' || !next) return 0;
+    logger.info({ configHash: (next as LoadedConfig).hash }, 'config reloaded');
+    loaded = next;
+    next = null;
   }
-  await agent.start();
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
-  await agent.stop();
-  return 0;
 }
 
 main(process.argv.slice(2)).then(
