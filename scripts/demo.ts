@@ -34,6 +34,10 @@ export interface DemoSummary {
   uplinkCutMs: number;
   reconnects: number;
   alarms: number;
+  sirens: number;
+  sms: number;
+  acks: number;
+  ledsLit: number;
   presses: number;
   doorOpenings: number;
   alarmLatencyMs: { p50: number | null; p99: number | null };
@@ -58,6 +62,16 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   const logger = pino({ level: 'error' }, pino.destination({ fd: 2, sync: true }));
   const agent = new Agent({ config, configHash: 'demo', baseDir: dataDir, logger });
   const county = await new CountySubscriber({ url: broker.url, clientId: 'county-demo' }).start();
+  // The county's operator acknowledges every alert as it arrives: "help is coming".
+  let acks = 0;
+  const prefix = `village/${config.gateway.id}`;
+  await county.client!.subscribeAsync(`${prefix}/cmd-reply/ack`, { qos: 1 });
+  county.client!.on('message', (topic, payload) => {
+    if (topic.endsWith('/cmd-reply/ack') && (JSON.parse(payload.toString()) as { ok: boolean }).ok) acks += 1;
+  });
+  county.on('event', (e) => {
+    if (e.type === 'alert.raised') void county.client!.publishAsync(`${prefix}/cmd/ack`, JSON.stringify({ id: `ack-${e.id}`, args: { alertId: e.id } }), { qos: 1 });
+  });
 
   const produced = new Map<string, { type: string; capturedMs: number; linkUp: boolean }>();
   agent.outbox.on('stored', (events) => {
@@ -97,6 +111,9 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   agent.outbox.flush();
   say('  >>> devices stopped; waiting for the backlog to drain');
   await county.waitFor(() => [...produced.keys()].every((id) => county.events.has(id)), PLAN.drainTimeoutMs).catch(() => undefined);
+  const smsDeadline = Date.now() + 10_000;
+  while ((agent.alarms.sms?.pending.length ?? 0) > 0 && modemSim && Date.now() < smsDeadline) await sleep(100);
+  await county.waitFor(() => [...produced.keys()].every((id) => county.events.has(id)), 5000).catch(() => undefined);
   clearInterval(ticker);
   const reconnects = agent.uplink.stats().reconnects;
   const modem = agent.drivers.find((d) => d.describe().driver === 'modem') as GsmModemDriver | undefined;
@@ -120,6 +137,10 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
     uplinkCutMs: PLAN.cutForMs,
     reconnects,
     alarms: [...produced.values()].filter((p) => p.type === 'alarm.pressed').length,
+    sirens: village.sirens,
+    sms: modemSim?.sent.length ?? 0,
+    acks,
+    ledsLit: village.ledsLit,
     presses: village.presses,
     doorOpenings: village.doorOpenings,
     alarmLatencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)) },
@@ -133,7 +154,8 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   say(`  lost       ${summary.lost}`);
   say(`  duplicates ${summary.duplicates} (re-sent after the cut; same ids, dropped by the subscriber)`);
   say(`  village    ${summary.presses} panic-button presses -> ${summary.alarms} alarm.pressed events; ${summary.doorOpenings} door openings`);
-  say(`  modem      ${modemStatus}`);
+  say(`  alarms     ${summary.sirens} siren sounds; ${summary.acks} alerts acknowledged by the county, ${summary.ledsLit} "help is coming" LEDs lit`);
+  say(`  modem      ${modemStatus}; ${summary.sms} SMS sent while the uplink was cut`);
   say(`  largest backlog ${summary.largestBacklog} events; uplink cut ${summary.uplinkCutMs / 1000} s; reconnects ${summary.reconnects}`);
   say(`  alarm latency, press -> county: p50 ${summary.alarmLatencyMs.p50} ms, p99 ${summary.alarmLatencyMs.p99} ms over ${summary.alarms} alarms (incl. those buffered during the cut)`);
   say(`  alarm latency while the link was up: p50 ${summary.alarmLatencyLinkUpMs.p50} ms, p99 ${summary.alarmLatencyLinkUpMs.p99} ms`);

@@ -10,8 +10,18 @@ const profile = (id: string) => requireProfile(id, 'modbus');
 export class SimulatedVillage {
   readonly sim = new ModbusSimulator();
   readonly storehouse = this.sim.addUnit(1, profile('waveshare-modbus-rtu-relay-d'));
-  readonly homes = this.sim.addUnit(2, profile('eletechsup-r4dif08'));
+  readonly homes = this.sim.addUnit(2, profile('waveshare-modbus-rtu-io-8ch'));
   presses = 0;
+
+  /** Siren sounds: the storehouse board's own flash command on relay 1. */
+  get sirens(): number {
+    return this.sim.writes.filter((w) => w.unitId === 1 && w.address === 0x0200).length;
+  }
+
+  /** "Help is coming" LEDs lit on the panic panel. */
+  get ledsLit(): number {
+    return this.sim.writes.filter((w) => w.unitId === 2 && w.fc === 5 && w.value === true && w.address <= 2).length;
+  }
   doorOpenings = 0;
   private timers: NodeJS.Timeout[] = [];
 
@@ -32,12 +42,12 @@ export class SimulatedVillage {
       this.storehouse.set('di2', true);
       return () => this.storehouse.set('di2', false);
     });
-    const buttons = ['in1', 'in2', 'in3'];
+    const buttons = ['di1', 'di2', 'di3'];
     this.every(1100, 300, () => {
       const b = buttons[this.presses % buttons.length]!;
-      this.homes.set(b, 1);
+      this.homes.set(b, true);
       this.presses += 1;
-      return () => this.homes.set(b, 0);
+      return () => this.homes.set(b, false);
     });
   }
 
