@@ -147,6 +147,12 @@ export class LocalAlarms {
       });
       return;
     }
+    if (action.do === 'sms') {
+      const to = action.to ?? this.ports.config.alarms.smsTo;
+      if (to.length === 0) logger.warn({ rule: firing.rule.id }, 'sms action with no numbers (alarms.smsTo is empty)');
+      else void this.sms?.enqueue(to, action.text, null, `rule ${firing.rule.id}`).catch((err: Error) => logger.error({ err: err.message }, 'SMS not queued'));
+      return;
+    }
     const causes = firing.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId, data: c.data }));
     void this.ports
       .emit({
@@ -167,8 +173,8 @@ export class LocalAlarms {
       .catch((err: Error) => logger.error({ err: err.message, rule: firing.rule.id }, 'alert not stored'));
   }
 
-  /** SMS fallback (uplink down too long) and escalation (not acknowledged in time). */
-  private async checkSms(): Promise<void> {
+  /** SMS fallback (uplink down too long) and escalation (not acknowledged in time); runs every second. */
+  async checkSms(): Promise<void> {
     const { alarms } = this.ports.config;
     const down = this.ports.uplinkDownForMs();
     const now = this.ports.clock.now();

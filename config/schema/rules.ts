@@ -53,6 +53,11 @@ const actionSchema = z.discriminatedUnion('do', [
     durationMs: intIn(1, 3_600_000).optional(),
   }),
   z.strictObject({
+    do: z.literal('sms'),
+    to: z.array(z.string().regex(/^\+?\d{3,20}$/, { error: 'must be a phone number such as +8613800138000' })).min(1).optional().describe('Default: alarms.smsTo'),
+    text: z.string().min(1).max(700),
+  }),
+  z.strictObject({
     do: z.literal('alert'),
     priority: z.enum(['critical', 'high']).default('critical'),
     message: z.string().min(1).max(500),

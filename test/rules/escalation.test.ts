@@ -1,0 +1,121 @@
+/** Escalation and the SMS fallback decisions with a fake clock (the clock and our own ports are edges we own). */
+import { describe, expect, it } from 'vitest';
+import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
+import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
+import type { SmsSender } from '../../agent/alarms/sms-queue.js';
+import { testConfig } from '../helpers/agent-config.js';
+import { eventMaker, FakeClock } from '../helpers/events.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+
+async function setup(alarms: Record<string, unknown>, downForMs: () => number | null, ruleSms = 'fallback') {
+  const dir = tempDir();
+  const clock = new FakeClock();
+  const make = eventMaker(dir, clock);
+  const events: GatewayEvent[] = [];
+  const listeners: ((e: GatewayEvent) => void)[] = [];
+  const texts: string[] = [];
+  const sender: SmsSender = { ready: true, sendSms: async (_to, text) => (texts.push(text), { parts: 1, references: [1], encoding: 'gsm' }) };
+  const config = testConfig('mqtt://127.0.0.1:1', dir, {
+    gateway: { id: 'gw', name: 'Qingshan' },
+    rules: [{ id: 'panic', when: { type: 'alarm.pressed' }, sms: ruleSms, actions: [{ do: 'alert', message: 'Panic at house 7' }] }] as never,
+    alarms: { smsTo: ['13800138000'], ...alarms },
+  });
+  const alarmsSvc = new LocalAlarms({
+    config, clock, logger: quietLogger(),
+    emit: async (input: EventInput) => {
+      const e = { ...make(input.priority, 0, input.type), deviceId: input.deviceId, data: input.data ?? {} };
+      events.push(e);
+      return e;
+    },
+    write: async () => {},
+    subscribe: (l) => (listeners.push(l), () => {}),
+    uplinkDownForMs: downForMs,
+    smsSender: () => sender,
+  });
+  await alarmsSvc.start();
+  const press = async () => {
+    for (const l of listeners) l({ ...make('critical', 0, 'alarm.pressed'), deviceId: 'house-7-panic' });
+    await new Promise((r) => setTimeout(r, 20)); // the alert event is stored asynchronously
+  };
+  const settle = async () => {
+    await alarmsSvc.checkSms();
+    await alarmsSvc.sms!.pump();
+  };
+  return { alarmsSvc, clock, events, texts, press, settle, stop: () => alarmsSvc.stop() };
+}
+
+describe('escalation and SMS fallback (fake clock)', () => {
+  it('escalates an unacknowledged alert once escalateAfterSec has passed, once', async () => {
+    const t = await setup({ escalateAfterSec: 120, smsWhenUplinkDownSec: 60 }, () => null);
+    await t.press();
+    t.clock.advance(119_000);
+    await t.settle();
+    expect(t.texts).toEqual([]);
+    t.clock.advance(1_000);
+    await t.settle();
+    await t.settle();
+    expect(t.texts).toEqual([expect.stringMatching(/^\[Qingshan\] Panic at house 7 \(house-7-panic, \d\d:\d\d\)$/)]);
+    t.stop();
+  });
+
+  it('an acknowledgement stops the escalation', async () => {
+    const t = await setup({ escalateAfterSec: 120 }, () => null);
+    await t.press();
+    const alert = t.events.find((e) => e.type === 'alert.raised')!;
+    t.clock.advance(60_000);
+    await t.alarmsSvc.acknowledge(alert.id, 'county');
+    t.clock.advance(600_000);
+    await t.settle();
+    expect(t.texts).toEqual([]);
+    t.stop();
+  });
+
+  it('falls back to SMS once the uplink has been down long enough; never means never', async () => {
+    let down: number | null = 30_000;
+    const t = await setup({ escalateAfterSec: 0, smsWhenUplinkDownSec: 60 }, () => down);
+    await t.press();
+    await t.settle();
+    expect(t.texts).toHaveLength(0); // down 30 s: not yet
+    down = 61_000;
+    await t.settle();
+    await t.settle();
+    expect(t.texts).toHaveLength(1);
+    t.stop();
+    const never = await setup({ escalateAfterSec: 1, smsWhenUplinkDownSec: 0 }, () => 999_999, 'never');
+    await never.press();
+    never.clock.advance(10_000);
+    await never.settle();
+    expect(never.texts).toHaveLength(0);
+    never.stop();
+  });
+});
+
+describe('the sms action', () => {
+  it('sends the rule\'s own text to its own numbers', async () => {
+    const dir = tempDir();
+    const clock = new FakeClock();
+    const sent: { to: string; text: string }[] = [];
+    const listeners: ((e: GatewayEvent) => void)[] = [];
+    const make = eventMaker(dir, clock);
+    const config = testConfig('mqtt://127.0.0.1:1', dir, {
+      rules: [{ id: 'door-night', when: { type: 'door.opened' }, actions: [{ do: 'sms', to: ['+8613900000000'], text: '仓库门被打开' }] }] as never,
+    });
+    const svc = new LocalAlarms({
+      config, clock, logger: quietLogger(),
+      emit: async (input) => ({ ...make(input.priority, 0, input.type), deviceId: input.deviceId }),
+      write: async () => {},
+      subscribe: (l) => (listeners.push(l), () => {}),
+      uplinkDownForMs: () => null,
+      smsSender: () => ({ ready: true, sendSms: async (to, text) => (sent.push({ to, text }), { parts: 1, references: [7], encoding: 'ucs2' }) }),
+    });
+    await svc.start();
+    for (const l of listeners) l({ ...make('high', 0, 'door.opened'), deviceId: 'storehouse-door' });
+    await new Promise((r) => setTimeout(r, 20));
+    await svc.sms!.pump();
+    expect(sent).toEqual([{ to: '+8613900000000', text: '仓库门被打开' }]);
+    svc.stop();
+  });
+});
