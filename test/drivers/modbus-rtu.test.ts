@@ -2,31 +2,29 @@
  * Modbus RTU over a real serial line: modbus-serial's ServerSerial on one end of a socat
  * pty pair, the agent on the other. Eight units share the bus.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { percentile } from '../../scripts/stats.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanup = useCleanups();
 
 const POLL_MS = 100;
 const UNITS = [1, 2, 3, 4, 5, 6, 7, 8];
 
 async function rtuRig(timeoutMs = 150) {
   const pty = await new PtyPair('rs485').start();
-  cleanups.push(() => pty.dispose());
+  cleanup(() => pty.dispose());
   const sim = new ModbusSimulator();
   for (const id of UNITS) sim.addUnit(id, builtinProfile('eletechsup-r4dif08'));
   await sim.listenSerial(pty.a);
-  cleanups.push(() => sim.close());
+  cleanup(() => sim.close());
   const dir = tempDir();
   const config = testConfig('mqtt://127.0.0.1:1', dir, {
     buses: [{ id: 'rs485', type: 'modbus-rtu', path: pty.b, baudRate: 9600, timeoutMs }],
@@ -34,7 +32,7 @@ async function rtuRig(timeoutMs = 150) {
   });
   const rig = new AgentRig(config, dir);
   await rig.agent.start();
-  cleanups.push(() => rig.agent.stop());
+  cleanup(() => rig.agent.stop());
   return { pty, sim, rig };
 }
 
@@ -80,7 +78,7 @@ describe('Modbus RTU over a pty pair', () => {
     const back = new ModbusSimulator();
     for (const id of UNITS) back.addUnit(id, builtinProfile('eletechsup-r4dif08'));
     await back.listenSerial(pty.a);
-    cleanups.push(() => back.close());
+    cleanup(() => back.close());
     await rig.waitFor((e) => e.deviceId === 'unit-2' && e.type === 'device.online', 40_000, 'online after replug');
     back.unit(2).set('in1', 1);
     await rig.waitFor((e) => e.deviceId === 'panic-2' && e.type === 'alarm.pressed', 5000, 'events after replug');

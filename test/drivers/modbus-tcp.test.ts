@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.js';
 import { requireProfile } from '../../config/load-profile.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
@@ -12,18 +12,16 @@ import { CLI } from '../helpers/agent-process.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanup = useCleanups();
 
 async function simulator() {
   const sim = new ModbusSimulator();
   await sim.listenTcp(await freePort());
-  cleanups.push(() => sim.close());
+  cleanup(() => sim.close());
   return sim;
 }
 
@@ -32,7 +30,7 @@ async function rig(sim: ModbusSimulator, devices: Record<string, unknown>[], ext
   const config = testConfig('mqtt://127.0.0.1:1', dir, { buses: [{ id: "tcp1", type: "modbus-tcp", host: "127.0.0.1", port: sim.port, timeoutMs: 200 }], devices: devices as never, ...extra });
   const r = new AgentRig(config, dir);
   await r.agent.start();
-  cleanups.push(() => r.agent.stop());
+  cleanup(() => r.agent.stop());
   return r;
 }
 
@@ -126,7 +124,7 @@ describe('Modbus TCP devices', () => {
     const loaded = loadConfig(file);
     const r = new AgentRig(loaded.config, dir);
     await r.agent.start();
-    cleanups.push(() => r.agent.stop());
+    cleanup(() => r.agent.stop());
     await r.waitFor((e) => e.deviceId === 'back-door.contact' && e.type === 'door.closed');
     box.set('contact', true);
     await r.waitFor((e) => e.deviceId === 'back-door.contact' && e.type === 'door.opened');

@@ -1,5 +1,5 @@
 /** The GSM modem: encodings and answers on fixtures, then the whole AT dialogue over a pty pair. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
 import { cmsErrorText, csqToDbm, parseRegistration } from '../../drivers/modem/modem-status.js';
 import { chooseEncoding, splitSms, ucs2Hex } from '../../drivers/modem/sms-encoding.js';
@@ -8,6 +8,7 @@ import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
 
 describe('modem encodings and answers', () => {
@@ -39,21 +40,18 @@ describe('modem encodings and answers', () => {
 });
 
 const tempDir = useTempDirs();
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanup = useCleanups();
 
 async function modemRig(profile = 'simcom-sim7600') {
   const pty = await new PtyPair('modem').start();
-  cleanups.push(() => pty.dispose());
+  cleanup(() => pty.dispose());
   const sim = await new ModemSimulator(pty.a).open();
-  cleanups.push(() => sim.close());
+  cleanup(() => sim.close());
   const dir = tempDir();
   const config = testConfig('mqtt://127.0.0.1:1', dir, { devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile, statusPollSec: 5 }] as never });
   const rig = new AgentRig(config, dir);
   await rig.agent.start();
-  cleanups.push(() => rig.agent.stop());
+  cleanup(() => rig.agent.stop());
   const modem = rig.agent.drivers[0] as GsmModemDriver;
   await waitUntil(() => modem.describe().online, 5000, 'the modem to be ready');
   return { sim, rig, modem };

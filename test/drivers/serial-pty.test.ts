@@ -1,28 +1,26 @@
 /** Serial devices end to end over real pty pairs (socat): lines, frames with acks, unplug and replug. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanup = useCleanups();
 
 async function serialRig(profile: string, sensors: Record<string, unknown>) {
   const pty = await new PtyPair('rf').start();
-  cleanups.push(() => pty.dispose());
+  cleanup(() => pty.dispose());
   const device = await new SerialDeviceSimulator(pty.a).open();
-  cleanups.push(() => device.close());
+  cleanup(() => device.close());
   const dir = tempDir();
   const config = testConfig('mqtt://127.0.0.1:1', dir, { devices: [{ id: 'rf-rx', driver: 'serial', path: pty.b, profile, sensors }] as never });
   const rig = new AgentRig(config, dir);
   await rig.agent.start();
-  cleanups.push(() => rig.agent.stop());
+  cleanup(() => rig.agent.stop());
   return { pty, device, rig };
 }
 
@@ -58,7 +56,7 @@ describe('serial devices over a pty pair', () => {
     await rig.waitFor((e) => e.deviceId === 'rf-rx' && e.type === 'device.offline', 5000, 'offline');
     await pty.start(); // plug it back in: same path
     const again = await new SerialDeviceSimulator(pty.a).open();
-    cleanups.push(() => again.close());
+    cleanup(() => again.close());
     await rig.waitFor((e) => e.deviceId === 'rf-rx' && e.type === 'device.online', 15_000, 'online');
     await again.send(Buffer.from('FDA1B2C7DF', 'hex'));
     await rig.waitFor((e) => e.type === 'door.closed', 5000, 'events after replug');

@@ -2,48 +2,41 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { AgentProcess } from '../helpers/agent-process.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
-let broker: TestBroker;
-beforeAll(async () => {
-  broker = await startBroker();
-});
-afterAll(async () => broker.dispose());
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const brokerRef = useBroker();
+const cleanup = useCleanups();
 
 describe('county commands', () => {
   it('reload-config: a bad file is refused with its problems and the running config stays; a good one applies', { timeout: 30_000 }, async () => {
     const dir = tempDir();
     const file = join(dir, 'gateway.yaml');
-    const good = (health: number) => ({ version: 1, gateway: { id: 'gw-reload' }, dataDir: join(dir, 'data'), log: { level: 'error' }, health: { intervalSec: health }, mqtt: { url: broker.url, protocolVersion: 4, willDelaySec: 0, reconnect: { minMs: 100, maxMs: 1000 } } });
+    const good = (health: number) => ({ version: 1, gateway: { id: 'gw-reload' }, dataDir: join(dir, 'data'), log: { level: 'error' }, health: { intervalSec: health }, mqtt: { url: brokerRef.current.url, protocolVersion: 4, willDelaySec: 0, reconnect: { minMs: 100, maxMs: 1000 } } });
     writeFileSync(file, stringify(good(3600)));
     const statuses: Record<string, unknown>[] = [];
-    const county = new CountySubscriber({ url: broker.url, clientId: 'county-reload' });
+    const county = new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-reload' });
     county.on('status', (_t, b) => statuses.push(b as Record<string, unknown>));
     await county.start();
-    cleanups.push(() => county.stop());
+    cleanup(() => county.stop());
     const agent = new AgentProcess(file).start();
-    cleanups.push(() => agent.kill('SIGTERM'));
+    cleanup(() => agent.kill('SIGTERM'));
     await waitUntil(() => statuses.some((s) => s.state === 'online'), 10_000, 'online');
     const firstHash = statuses.find((s) => s.state === 'online')!.configHash;
     const replies: Record<string, unknown>[] = [];
     county.client!.on('message', (t, p) => t.includes('/cmd-reply/') && replies.push(JSON.parse(p.toString())));
     await county.client!.subscribeAsync('village/gw-reload/cmd-reply/+', { qos: 1 });
 
-    writeFileSync(file, stringify({ ...good(3600), health: { intervalSec: 0 }, mqtt: { url: broker.url, protocolVersion: 4, pasword: 'x' } }));
+    writeFileSync(file, stringify({ ...good(3600), health: { intervalSec: 0 }, mqtt: { url: brokerRef.current.url, protocolVersion: 4, pasword: 'x' } }));
     await county.client!.publishAsync('village/gw-reload/cmd/reload-config', JSON.stringify({ id: 'r1' }), { qos: 1 });
     await waitUntil(() => replies.some((r) => r.id === 'r1'), 5000, 'the refusal');
     const refused = replies.find((r) => r.id === 'r1') as { ok: boolean; error: { code: string; message: string } };
@@ -67,7 +60,7 @@ describe('county commands', () => {
     const sim = new ModbusSimulator();
     const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
     await sim.listenTcp(await freePort());
-    cleanups.push(() => sim.close());
+    cleanup(() => sim.close());
     const dir = tempDir();
     const config = testConfig('mqtt://127.0.0.1:1', dir, {
       buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port }],
@@ -76,7 +69,7 @@ describe('county commands', () => {
     });
     const rig = new AgentRig(config, dir);
     await rig.agent.start();
-    cleanups.push(() => rig.agent.stop());
+    cleanup(() => rig.agent.stop());
     const reply = await rig.agent.uplink.commands.execute('siren-test', Buffer.from(JSON.stringify({ args: { ms: 200 } })), false);
     expect(reply).toMatchObject({ ok: true, result: { sirens: [{ device: 'panel', output: 'do4', ok: true }] } });
     expect(board.coils.get(3)).toBe(true);

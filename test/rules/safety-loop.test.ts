@@ -3,26 +3,19 @@
  * simulated relay board's siren and LED coils, a real broker, the county's ack command.
  */
 import mqtt from 'mqtt';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
-let broker: TestBroker;
-beforeAll(async () => {
-  broker = await startBroker();
-});
-afterAll(async () => broker.dispose());
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const brokerRef = useBroker();
+const cleanup = useCleanups();
 
 const SIREN_FLASH = 0x0200; // relay1's own timed pulse on the Waveshare board
 const LED_COIL = 1; // relay2
@@ -32,7 +25,7 @@ async function village(url: string) {
   const sim = new ModbusSimulator();
   const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-relay-d'));
   await sim.listenTcp(await freePort());
-  cleanups.push(() => sim.close());
+  cleanup(() => sim.close());
   const dir = tempDir();
   const config = testConfig(url, dir, {
     gateway: { id: 'gw-loop', timezone: 'Asia/Shanghai' },
@@ -56,16 +49,16 @@ async function village(url: string) {
   });
   const rig = new AgentRig(config, dir);
   await rig.agent.start();
-  cleanups.push(() => rig.agent.stop());
+  cleanup(() => rig.agent.stop());
   await waitUntil(() => board.reads > 2, 5000, 'polling');
   return { sim, board, rig };
 }
 
 describe('the local safety loop', () => {
   it('press -> siren -> alert at the county -> ack -> "help is coming" LED', async () => {
-    const county = await new CountySubscriber({ url: broker.url, clientId: 'county-loop' }).start();
-    cleanups.push(() => county.stop());
-    const { sim, board, rig } = await village(broker.url);
+    const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-loop' }).start();
+    cleanup(() => county.stop());
+    const { sim, board, rig } = await village(brokerRef.current.url);
     const pressedAt = performance.now();
     board.set('di2', true);
     await waitUntil(() => sim.writes.some((w) => w.address === SIREN_FLASH), 2000, 'the siren');
@@ -87,9 +80,9 @@ describe('the local safety loop', () => {
   });
 
   it('rejects unknown, malformed and unauthorized commands with a reply, and actuates nothing', async () => {
-    const { sim } = await village(broker.url);
-    const county = await mqtt.connectAsync(broker.url, { clientId: 'county-bad-cmds' });
-    cleanups.push(() => county.endAsync());
+    const { sim } = await village(brokerRef.current.url);
+    const county = await mqtt.connectAsync(brokerRef.current.url, { clientId: 'county-bad-cmds' });
+    cleanup(() => county.endAsync());
     const replies: Record<string, unknown>[] = [];
     county.on('message', (_t, p) => replies.push(JSON.parse(p.toString())));
     await county.subscribeAsync('village/gw-loop/cmd-reply/+', { qos: 1 });

@@ -2,28 +2,21 @@
  * SMS fallback and escalation through the simulated modem (pty pair), a restart with an
  * active alarm, and the local acknowledgement key.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { ucs2Hex } from '../../drivers/modem/sms-encoding.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
-let broker: TestBroker;
-beforeAll(async () => {
-  broker = await startBroker();
-});
-afterAll(async () => broker.dispose());
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const brokerRef = useBroker();
+const cleanup = useCleanups();
 
 interface VillageOptions {
   url: string;
@@ -41,14 +34,14 @@ async function village(o: VillageOptions) {
     sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
     await sim.listenTcp(await freePort());
     const s = sim;
-    cleanups.push(() => s.close());
+    cleanup(() => s.close());
   }
   let modem = o.modem;
   if (!modem) {
     const pty = await new PtyPair('sms').start();
-    cleanups.push(() => pty.dispose());
+    cleanup(() => pty.dispose());
     const msim = await new ModemSimulator(pty.a).open();
-    cleanups.push(() => msim.close());
+    cleanup(() => msim.close());
     modem = { pty, sim: msim };
   }
   const dir = o.dir ?? tempDir();
@@ -72,7 +65,7 @@ async function village(o: VillageOptions) {
   });
   const rig = new AgentRig(config, dir);
   await rig.agent.start();
-  cleanups.push(() => rig.agent.stop());
+  cleanup(() => rig.agent.stop());
   await waitUntil(() => rig.agent.drivers[1]!.describe().online, 5000, 'the modem');
   return { sim, unit: sim.unit(1), modem, rig, dir };
 }
@@ -105,13 +98,13 @@ describe('SMS, escalation, restart', () => {
   });
 
   it('escalates an alert nobody acknowledged; an acknowledged one stays quiet', async () => {
-    const { unit, modem, rig } = await village({ url: broker.url, alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 1 } });
+    const { unit, modem, rig } = await village({ url: brokerRef.current.url, alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 1 } });
     await waitUntil(() => rig.agent.uplink.isUp, 5000, 'the uplink');
     unit.set('di1', true);
     await waitUntil(() => modem.sim.sent.length === 1, 10_000, 'the escalation SMS');
     expect((await rig.waitFor((e) => e.type === 'sms.sent')).data.reason).toMatch(/not acknowledged after 1 s/);
     unit.set('di1', false);
-    const second = await village({ url: broker.url, alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 2 } });
+    const second = await village({ url: brokerRef.current.url, alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 2 } });
     await waitUntil(() => second.rig.agent.uplink.isUp, 5000, 'the uplink');
     second.unit.set('di1', true);
     const raised = await second.rig.waitFor((e) => e.type === 'alert.raised');
