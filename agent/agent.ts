@@ -9,8 +9,8 @@ import type { Clock } from './contracts/clock.js';
 import type { Driver } from './contracts/driver.js';
 import type { EventInput, GatewayEvent } from './contracts/event.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
-import { createDriver } from '../drivers/registry.js';
-import { ModbusBus } from '../drivers/modbus/modbus-bus.js';
+import { createDrivers } from '../drivers/registry.js';
+import type { ModbusBus } from '../drivers/modbus/modbus-bus.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import { ConfigError, resolveProfiles } from '../config/load-config.js';
 import type { OutputCommand } from './contracts/driver.js';
@@ -50,8 +50,10 @@ export class Agent {
   readonly outbox: Outbox;
   readonly uplink: Uplink;
   readonly factory: EventFactory;
-  readonly drivers: Driver[];
-  readonly buses = new Map<string, ModbusBus>();
+  /** Created at start (driver code is loaded only for the kinds the config uses). */
+  drivers: Driver[] = [];
+  buses = new Map<string, ModbusBus>();
+  private readonly profiles: Map<string, DeviceProfile>;
   readonly alarms: LocalAlarms;
   private readonly driverOf = new Map<string, Driver>();
   private readonly clock: Clock;
@@ -84,14 +86,7 @@ export class Agent {
       if (resolved.problems.length > 0) throw new ConfigError('config', resolved.problems);
       profiles = resolved.profiles;
     }
-    for (const bus of config.buses) {
-      if (config.devices.some((d) => 'bus' in d && d.bus === bus.id)) this.buses.set(bus.id, new ModbusBus(bus, logger.child({ bus: bus.id })));
-    }
-    this.drivers = config.devices.map((device) => {
-      const driver = createDriver(device, { logger: logger.child({ device: device.id }), clock: this.clock, emit: (e) => this.emit(e) }, { buses: this.buses, profiles });
-      this.driverOf.set(device.id, driver);
-      return driver;
-    });
+    this.profiles = profiles;
     this.alarms = new LocalAlarms({
       config,
       clock: this.clock,
@@ -129,6 +124,15 @@ export class Agent {
       await this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_recovered', priority: 'critical', data: { ...this.outbox.recovered } });
     }
     await this.emit({ deviceId: config.gateway.id, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total } });
+    const created = await createDrivers(
+      config,
+      this.profiles,
+      (device) => ({ logger: logger.child({ device: device.id }), clock: this.clock, emit: (e) => this.emit(e) }),
+      (busId) => logger.child({ bus: busId }),
+    );
+    this.buses = created.buses;
+    this.drivers = [...created.drivers.values()];
+    for (const [id, d] of created.drivers) this.driverOf.set(id, d);
     await this.alarms.start(); // before the drivers: nothing captured at start-up is missed
     this.uplink.start();
     for (const bus of this.buses.values()) bus.start();

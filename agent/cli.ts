@@ -1,5 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=64
-// V8 heap limits for a Pi-class gateway (run `node dist/agent/cli.js` to choose others): left
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=64 --optimize-for-size
+// V8 heap settings for a Pi-class gateway (run `node dist/agent/cli.js` to choose others): left
 // to itself V8 lets garbage pile up to 150+ MB while a backlog drains; with these the agent
 // stays under 100 MB draining a million events (see README, benchmarks).
 /** `village-gateway`: run the agent, check a config, look at the outbox, run the demo. */

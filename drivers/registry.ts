@@ -1,38 +1,60 @@
-/** The composition root's map from a device's `driver` to its implementation. */
+/**
+ * The composition root's map from a device's `driver` to its implementation. Driver code is
+ * loaded only for the kinds a config uses: a gateway without Modbus never loads
+ * modbus-serial, one without serial devices never loads serialport's native binding.
+ */
 import type { Driver, DriverContext } from '../agent/contracts/driver.js';
 import { GatewayError } from '../agent/contracts/driver.js';
 import type { DeviceConfig } from '../config/schema/devices.js';
+import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
+import type { Logger } from 'pino';
 import type { ModbusBus } from './modbus/modbus-bus.js';
-import { ModbusDeviceDriver } from './modbus/modbus-device-driver.js';
-import { SyntheticDriver } from './synthetic/synthetic-driver.js';
-import { SerialDeviceDriver } from './serial/serial-device-driver.js';
-import { GsmModemDriver } from './modem/gsm-modem-driver.js';
 
-export interface TransportDeps {
+export type DriverBaseContext = Omit<DriverContext<DeviceConfig>, 'config'>;
+
+export interface CreatedDrivers {
+  drivers: Map<string, Driver>;
   buses: Map<string, ModbusBus>;
-  profiles: Map<string, DeviceProfile>;
 }
 
-export function createDriver(device: DeviceConfig, ctx: Omit<DriverContext<DeviceConfig>, 'config'>, deps: TransportDeps): Driver {
-  switch (device.driver) {
-    case 'synthetic':
-      return new SyntheticDriver({ ...ctx, config: device });
-    case 'modbus': {
-      const bus = deps.buses.get(device.bus);
-      const profile = deps.profiles.get(device.id);
-      if (!bus || profile?.transport !== 'modbus') throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": bus or profile missing`);
-      return new ModbusDeviceDriver({ ...ctx, config: device }, { bus, profile });
-    }
-    case 'serial': {
-      const profile = deps.profiles.get(device.id);
-      if (profile?.transport !== 'serial') throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": profile missing`);
-      return new SerialDeviceDriver({ ...ctx, config: device }, profile);
-    }
-    case 'modem': {
-      const profile = deps.profiles.get(device.id);
-      if (profile?.transport !== 'modem') throw new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": profile missing`);
-      return new GsmModemDriver({ ...ctx, config: device }, profile);
+export async function createDrivers(config: GatewayConfig, profiles: Map<string, DeviceProfile>, ctxFor: (device: DeviceConfig) => DriverBaseContext, busLogger: (busId: string) => Logger): Promise<CreatedDrivers> {
+  const kinds = new Set(config.devices.map((d) => d.driver));
+  const synthetic = kinds.has('synthetic') ? await import('./synthetic/synthetic-driver.js') : null;
+  const modbus = kinds.has('modbus') ? { ...(await import('./modbus/modbus-bus.js')), ...(await import('./modbus/modbus-device-driver.js')) } : null;
+  const serial = kinds.has('serial') ? await import('./serial/serial-device-driver.js') : null;
+  const modem = kinds.has('modem') ? await import('./modem/gsm-modem-driver.js') : null;
+
+  const buses = new Map<string, ModbusBus>();
+  if (modbus) {
+    for (const bus of config.buses) {
+      if (config.devices.some((d) => d.driver === 'modbus' && d.bus === bus.id)) buses.set(bus.id, new modbus.ModbusBus(bus, busLogger(bus.id)));
     }
   }
+  const drivers = new Map<string, Driver>();
+  for (const device of config.devices) {
+    const ctx = ctxFor(device);
+    const profile = profiles.get(device.id);
+    const missing = (what: string) => new GatewayError('DRIVER_UNAVAILABLE', `device "${device.id}": ${what} missing`);
+    switch (device.driver) {
+      case 'synthetic':
+        drivers.set(device.id, new synthetic!.SyntheticDriver({ ...ctx, config: device }));
+        break;
+      case 'modbus': {
+        const bus = buses.get(device.bus);
+        if (!bus || profile?.transport !== 'modbus') throw missing('bus or profile');
+        drivers.set(device.id, new modbus!.ModbusDeviceDriver({ ...ctx, config: device }, { bus, profile }));
+        break;
+      }
+      case 'serial':
+        if (profile?.transport !== 'serial') throw missing('profile');
+        drivers.set(device.id, new serial!.SerialDeviceDriver({ ...ctx, config: device }, profile));
+        break;
+      case 'modem':
+        if (profile?.transport !== 'modem') throw missing('profile');
+        drivers.set(device.id, new modem!.GsmModemDriver({ ...ctx, config: device }, profile));
+        break;
+    }
+  }
+  return { drivers, buses };
 }

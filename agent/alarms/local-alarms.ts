@@ -47,6 +47,7 @@ export class LocalAlarms {
   acks = 0;
   private state: Low<AlarmStateData> | null = null;
   private timers: NodeJS.Timeout[] = [];
+  private persistScheduled = false;
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly ports: LocalAlarmsPorts) {
@@ -67,7 +68,7 @@ export class LocalAlarms {
       onFired: (ruleId, deviceId) => {
         if (!this.state) return;
         this.state.data.lastFired[`${ruleId}|${deviceId}`] = ports.clock.now();
-        void this.persist();
+        this.persistSoon();
       },
     });
   }
@@ -126,6 +127,19 @@ export class LocalAlarms {
     for (const t of this.timers.splice(0)) clearInterval(t);
   }
 
+  /**
+   * On the alarm path: the durable write (an fsync) waits until the siren's frame is on its
+   * way (setImmediate runs after the bus request's microtasks), and bursts become one write.
+   */
+  private persistSoon(): void {
+    if (this.persistScheduled) return;
+    this.persistScheduled = true;
+    setImmediate(() => {
+      this.persistScheduled = false;
+      void this.persist();
+    });
+  }
+
   private persist(): Promise<void> {
     if (!this.state) return Promise.resolve();
     this.state.data.alerts = [...this.active.values()];
@@ -139,7 +153,7 @@ export class LocalAlarms {
       this.outputsDriven += 1;
       if (action.action === 'pulse' && this.state) {
         this.state.data.pulses.push({ device: action.device, output: action.output, untilMs: clock.now() + action.durationMs! });
-        void this.persist();
+        this.persistSoon();
       }
       this.ports.write(cmd).catch((err: Error) => {
         logger.error({ err: err.message, rule: firing.rule.id, output: cmd }, 'rule output failed');

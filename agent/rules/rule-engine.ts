@@ -183,7 +183,7 @@ export class RuleEngine {
     s.lastFired.set(deviceId, now);
     stats.fired += 1;
     const firing: Firing = { rule: s.rule, deviceId, causes, reason };
+    for (const action of s.rule.actions) this.opts.run(action, firing); // outputs first
     this.opts.onFired?.(s.rule.id, deviceId);
-    for (const action of s.rule.actions) this.opts.run(action, firing);
   }
 }
