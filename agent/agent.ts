@@ -51,7 +51,9 @@ export class Agent {
   readonly uplink: Uplink;
   readonly factory: EventFactory;
   /** Created at start (driver code is loaded only for the kinds the config uses). */
-  drivers: Driver[] = [];
+  get drivers(): Driver[] {
+    return [...this.driverOf.values()];
+  }
   buses = new Map<string, ModbusBus>();
   private readonly profiles: Map<string, DeviceProfile>;
   readonly alarms: LocalAlarms;
@@ -131,7 +133,6 @@ export class Agent {
       (busId) => logger.child({ bus: busId }),
     );
     this.buses = created.buses;
-    this.drivers = [...created.drivers.values()];
     for (const [id, d] of created.drivers) this.driverOf.set(id, d);
     await this.alarms.start(); // before the drivers: nothing captured at start-up is missed
     this.uplink.start();

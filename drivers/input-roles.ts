@@ -7,9 +7,8 @@
 import type { EventInput, Priority } from '../agent/contracts/event.js';
 import type { InputRole } from '../config/schema/devices.js';
 
-export interface RoleOutcome {
-  events: EventInput[];
-}
+/** The device id an input's events carry: the role's own id, else `<device>.<input>`. */
+export const inputEventDeviceId = (deviceId: string, input: string, role: Pick<InputRole, 'id'>): string => role.id ?? `${deviceId}.${input}`;
 
 export class InputTracker {
   private stable: boolean | undefined;
@@ -24,9 +23,8 @@ export class InputTracker {
     private readonly context: Record<string, unknown> = {},
   ) {}
 
-  /** The id events carry: the role's own id, else `<device>.<input>`. */
   get eventDeviceId(): string {
-    return this.role.id ?? `${this.deviceId}.${this.input}`;
+    return inputEventDeviceId(this.deviceId, this.input, this.role);
   }
 
   get active(): boolean | undefined {

@@ -19,6 +19,7 @@ import type { RuleAction } from '../../config/schema/rules.js';
 import { RuleEngine, type Firing } from '../rules/rule-engine.js';
 import { openAlarmState, type AlarmStateData, type StoredAlert } from './alarm-state.js';
 import { SmsQueue, type SmsSender } from './sms-queue.js';
+import { inputEventDeviceId } from '../../drivers/input-roles.js';
 
 export type ActiveAlert = StoredAlert;
 
@@ -55,7 +56,7 @@ export class LocalAlarms {
     const tagsByDevice = new Map<string, string[]>();
     for (const d of config.devices) {
       tagsByDevice.set(d.id, d.tags);
-      if (d.driver === 'modbus') for (const [input, role] of Object.entries(d.inputs)) tagsByDevice.set(role.id ?? `${d.id}.${input}`, d.tags);
+      if (d.driver === 'modbus') for (const [input, role] of Object.entries(d.inputs)) tagsByDevice.set(inputEventDeviceId(d.id, input, role), d.tags);
       if (d.driver === 'serial') for (const s of Object.values(d.sensors)) tagsByDevice.set(s.id, d.tags);
     }
     this.engine = new RuleEngine({

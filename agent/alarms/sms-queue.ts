@@ -10,6 +10,7 @@ import type { Clock } from '../contracts/clock.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { AlarmStateData, PendingSms } from './alarm-state.js';
 import { uuidv7 } from '../uuidv7.js';
+import { cmsRetryable } from '../../drivers/modem/modem-status.js';
 
 export interface SmsSender {
   sendSms(to: string, text: string): Promise<{ parts: number; references: number[]; encoding: string }>;
@@ -84,7 +85,7 @@ export class SmsQueue {
     } catch (err) {
       const e = err as Error & { code?: string; number?: number | null; kind?: string };
       next.attempts += 1;
-      const retryable = e.kind !== 'CMS' || [38, 41, 42, 300, 314, 331, 332, 500].includes(e.number ?? 0);
+      const retryable = e.kind !== 'CMS' || cmsRetryable(e.number ?? 0);
       if (retryable && next.attempts < (this.opts.maxAttempts ?? 5)) {
         next.notBeforeMs = this.opts.clock.now() + RETRY_BASE_MS * 2 ** (next.attempts - 1);
         this.opts.logger.warn({ err: e.message, to: next.to, attempts: next.attempts }, 'SMS not sent; will retry');

@@ -176,7 +176,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
   /** Sheds oldest events, lowest priority first, down to rank `to`, while `more()`. */
   private shedDownTo(to: number, more: () => boolean): void {
     for (let rank = PRIORITIES.length - 1; rank >= to && more(); rank--) {
-      const n = this.queues[rank]!.shedOldest(more, () => {});
+      const n = this.queues[rank]!.shedOldest(more);
       if (n > 0) this.ledger.count(PRIORITIES[rank]!, n, 'full');
     }
   }
@@ -221,7 +221,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
       for (const prio of ['high', 'normal', 'low'] as const) {
         const maxAge = this.opts.config.maxAgeSec[prio];
         if (maxAge === undefined) continue;
-        const n = this.queues[PRIORITY_RANK[prio]]!.shedOldest(() => true, () => {}, this.now() - maxAge * 1000);
+        const n = this.queues[PRIORITY_RANK[prio]]!.shedOldest(() => true, this.now() - maxAge * 1000);
         if (n > 0) this.ledger.count(prio, n, 'age');
         removed += n;
       }

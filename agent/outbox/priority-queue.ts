@@ -77,8 +77,8 @@ export class PriorityQueue {
     return rows;
   }
 
-  /** Sheds the oldest live rows while `more()` says so; `onShed` hears each one. Returns how many. */
-  shedOldest(more: () => boolean, onShed: (bytes: number) => void, olderThanMs = Infinity): number {
+  /** Sheds the oldest live rows while `more()` says so (and they are older than `olderThanMs`). Returns how many. */
+  shedOldest(more: () => boolean, olderThanMs = Infinity): number {
     let shed = 0;
     for (const seg of this.segments) {
       while (seg.count > 0 && more()) {
@@ -91,7 +91,6 @@ export class PriorityQueue {
           this.count -= 1;
           this.bytes -= v.bytes;
           shed += 1;
-          onShed(v.bytes);
         }
       }
       if (!more()) break;
