@@ -125,7 +125,7 @@ export class Agent {
       logger.error(this.outbox.recovered, 'outbox was corrupt: moved aside, started fresh');
       await this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_recovered', priority: 'critical', data: { ...this.outbox.recovered } });
     }
-    await this.emit({ deviceId: config.gateway.id, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total } });
+    await this.emit({ deviceId: config.gateway.id, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total, firstSeq: this.factory.firstSeq ?? this.factory.nextSeq, shed: this.outbox.stats().shed } });
     const created = await createDrivers(
       config,
       this.profiles,

@@ -9,6 +9,8 @@ import { uuidv7 } from './uuidv7.js';
 
 export class EventFactory {
   readonly bootId = randomUUID();
+  /** The seq of this boot's first event: the county checks each boot's seqs from here on, without gaps. */
+  firstSeq: number | null = null;
 
   constructor(
     private readonly gatewayId: string,
@@ -16,15 +18,22 @@ export class EventFactory {
     private readonly clock: Clock,
   ) {}
 
+  /** The seq the next event will get. */
+  get nextSeq(): number {
+    return this.seq.last + 1;
+  }
+
   create(input: EventInput): GatewayEvent {
     const parsed = eventInputSchema.safeParse(input);
     if (!parsed.success) {
       throw new GatewayError('EVENT_INVALID', `invalid event: ${problemsFromZod(parsed.error).map(formatProblem).join('; ')}`);
     }
     const now = this.clock.now();
+    const seq = this.seq.next();
+    this.firstSeq ??= seq;
     return {
       id: uuidv7(now),
-      seq: this.seq.next(),
+      seq,
       bootId: this.bootId,
       gatewayId: this.gatewayId,
       deviceId: parsed.data.deviceId,

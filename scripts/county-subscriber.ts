@@ -32,11 +32,12 @@ export interface CountySubscriberOptions {
   mqttOptions?: IClientOptions;
 }
 
-export class CountySubscriber extends EventEmitter<{ event: [ReceivedEvent, number]; duplicate: [ReceivedEvent]; status: [string, unknown] }> {
+export class CountySubscriber extends EventEmitter<{ arrival: [unknown]; event: [ReceivedEvent, number]; duplicate: [ReceivedEvent]; status: [string, unknown] }> {
   readonly events = new Map<string, ReceivedEvent>();
   duplicates = 0;
   messages = 0;
   malformed = 0;
+  lastError: string | null = null;
   client: MqttClient | null = null;
   private readonly root: string;
 
@@ -56,6 +57,8 @@ export class CountySubscriber extends EventEmitter<{ event: [ReceivedEvent, numb
     });
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    // A lasting listener: an error after the first connect (a broker restart) must not crash the county.
+    client.on('error', (err) => (this.lastError = err.message));
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
@@ -80,6 +83,7 @@ export class CountySubscriber extends EventEmitter<{ event: [ReceivedEvent, numb
     const list = Array.isArray((body as { events?: unknown }).events) ? (body as { events: ReceivedEvent[] }).events : [body as ReceivedEvent];
     const arrivedMs = Date.now();
     for (const ev of list) {
+      this.emit('arrival', ev); // every copy, before de-duplication: what the delivery checker judges
       if (typeof ev?.id !== 'string') {
         this.malformed += 1;
         continue;
