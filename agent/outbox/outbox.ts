@@ -17,6 +17,7 @@ import { openStore, type Recovery } from './open-store.js';
 import { PriorityQueue, type CatalogRow } from './priority-queue.js';
 import { ROUTE, type StoredRow } from './segment.js';
 import { ShedLedger, type ShedReason } from './shed-ledger.js';
+import { crashPoints } from '../crash-points.js';
 
 export type OutboxRow = StoredRow;
 
@@ -139,11 +140,13 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
   /** Runs `fn` in a transaction with the catalog and counters; on failure the in-memory view is reloaded. */
   private inTransaction(fn: () => void): void {
     try {
+      crashPoints.beforeWrite();
       this.db.transaction(() => {
         fn();
         for (const q of this.queues) q.persist();
         this.ledger.persist();
       })();
+      crashPoints.afterWrite();
     } catch (err) {
       const catalog = this.st.catalog.all() as CatalogRow[];
       for (const q of this.queues) q.load(catalog);
