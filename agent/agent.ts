@@ -71,7 +71,7 @@ export class Agent {
     this.startedMonoMs = this.clock.monoMs();
     mkdirSync(config.dataDir, { recursive: true });
     this.bus = new EventBus(logger.child({ part: 'bus' }));
-    this.outbox = new Outbox({ dir: config.dataDir, config: config.outbox, now: this.clock.now });
+    this.outbox = new Outbox({ dir: config.dataDir, config: config.outbox, clock: this.clock });
     const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), this.outbox.maxSeq());
     this.factory = new EventFactory(config.gateway.id, seq, this.clock);
     this.uplink = new Uplink({
@@ -107,7 +107,12 @@ export class Agent {
     this.registerCommands();
   }
 
-  /** Captures an event: local consumers see it at once; resolves once it is durable. */
+  /**
+   * Captures an event: local consumers see it at once; resolves once it is durable.
+   * It is queued for commit the moment it has its seq, before consumers see it: a rule that
+   * reacts by emitting an alert queues (and may commit) it behind the event that caused it,
+   * so events commit in seq order.
+   */
   emit(input: EventInput): Promise<GatewayEvent> {
     let event: GatewayEvent;
     try {
@@ -115,8 +120,10 @@ export class Agent {
     } catch (err) {
       return Promise.reject(err);
     }
+    const stored = this.outbox.enqueue(event);
     this.bus.publish(event);
-    return this.outbox.put(event).then(() => event);
+    this.outbox.schedule(event.priority);
+    return stored.then(() => event);
   }
 
   async start(): Promise<void> {

@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SCHEMA_VERSION = 1;
+/** 2: segment rows keyed by insertion position (`pos`), seq a plain column (see segment.ts). */
+export const SCHEMA_VERSION = 2;
 
 export interface Recovery {
   reason: string;
@@ -67,11 +68,29 @@ function openAndCheck(path: string): Database.Database {
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version === SCHEMA_VERSION) return;
-  if (version !== 0) throw new CorruptStoreError(`unknown outbox schema version ${version}`);
-  // Events live in segment tables (see priority-queue.ts), listed in this catalog.
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, prio INTEGER NOT NULL, acked_through INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    PRAGMA user_version = ${SCHEMA_VERSION};
-  `);
+  if (version !== 0 && version !== 1) throw new CorruptStoreError(`unknown outbox schema version ${version}`);
+  db.transaction(() => {
+    if (version === 1) migrateFrom1(db);
+    // Events live in segment tables (see priority-queue.ts), listed in this catalog.
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, prio INTEGER NOT NULL, acked_through INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      PRAGMA user_version = ${SCHEMA_VERSION};
+    `);
+  })();
+}
+
+/**
+ * Schema 1 keyed segment rows and watermarks by seq. Its seqs become the positions (same
+ * order, same watermarks) and seq is kept as a column. Its table names (a counter per
+ * priority) sort below every new one, which is named after its first position, always
+ * above every schema-1 seq. Rows a schema-1 watermark already passed stay passed: which of
+ * them were really delivered cannot be known any more.
+ */
+function migrateFrom1(db: Database.Database): void {
+  const segments = db.prepare('SELECT name FROM segments').all() as { name: string }[];
+  for (const { name } of segments) {
+    db.exec(`ALTER TABLE ${name} RENAME COLUMN seq TO pos; ALTER TABLE ${name} ADD COLUMN seq INTEGER NOT NULL DEFAULT 0; UPDATE ${name} SET seq = pos;`);
+  }
+  db.exec("INSERT INTO counters (name, value) SELECT 'pos.floor', value FROM counters WHERE name = 'seq.floor' ON CONFLICT(name) DO NOTHING");
 }

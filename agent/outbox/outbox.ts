@@ -18,13 +18,16 @@ import { PriorityQueue, type CatalogRow } from './priority-queue.js';
 import { ROUTE, type StoredRow } from './segment.js';
 import { ShedLedger, type ShedReason } from './shed-ledger.js';
 import { crashPoints } from '../crash-points.js';
+import type { Clock } from '../contracts/clock.js';
+import { systemClock } from '../system-clock.js';
+import { OutboxClock } from './outbox-clock.js';
 
 export type OutboxRow = StoredRow;
 
-/** Position in replay order: (priority rank, seq). */
+/** Position in replay order: (priority rank, insertion position). */
 export interface Cursor {
   prio: number;
-  seq: number;
+  pos: number;
 }
 
 export interface BacklogStats {
@@ -51,12 +54,14 @@ interface Pending {
 export interface OutboxOptions {
   dir: string;
   config: OutboxConfig;
-  now?: () => number;
+  /** The agent's clock; ages are measured on its monotonic side (see OutboxClock). */
+  clock?: Clock;
   /** Rows per segment table (tests use small ones to cross segment boundaries). */
   segmentRows?: number;
 }
 
 const SEQ_FLOOR = 'seq.floor';
+const POS_FLOOR = 'pos.floor';
 
 export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ priority: Priority; count: number; reason: ShedReason }] }> {
   readonly recovered: Recovery | null;
@@ -68,28 +73,40 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private seqFloor = 0;
+  /** The next insertion position: above every pos ever stored here (see segment.ts for why). */
+  private nextPos: number;
+  private readonly time: OutboxClock;
   private readonly st;
 
   constructor(private readonly opts: OutboxOptions) {
     super();
-    this.now = opts.now ?? Date.now;
-    const opened = openStore(opts.dir, 'outbox.db', this.now);
+    const clock = opts.clock ?? systemClock('always');
+    const opened = openStore(opts.dir, 'outbox.db', clock.now);
     this.db = opened.db;
     this.recovered = opened.recovered;
     this.st = {
       catalog: this.db.prepare('SELECT name, prio, acked_through FROM segments'),
-      floor: this.db.prepare(`SELECT value FROM counters WHERE name = '${SEQ_FLOOR}'`),
-      setFloor: this.db.prepare(`INSERT INTO counters (name, value) VALUES ('${SEQ_FLOOR}', ?) ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)`),
+      counter: this.db.prepare('SELECT value FROM counters WHERE name = ?'),
+      raise: this.db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)'),
     };
     const catalog = this.st.catalog.all() as CatalogRow[];
-    this.queues = PRIORITIES.map((_, prio) => new PriorityQueue(this.db, prio, catalog, (lastSeq) => this.raiseFloor(lastSeq), opts.segmentRows));
+    this.queues = PRIORITIES.map((_, prio) => new PriorityQueue(this.db, prio, catalog, (dropped) => this.raiseFloors(dropped), opts.segmentRows));
     this.ledger = new ShedLedger(this.db);
-    this.seqFloor = (this.st.floor.get() as { value: number } | undefined)?.value ?? 0;
+    this.seqFloor = this.counter(SEQ_FLOOR);
+    this.nextPos = Math.max(this.counter(POS_FLOOR), ...this.queues.map((q) => q.maxPos())) + 1;
+    this.time = new OutboxClock(this.db, clock);
+    this.now = () => this.time.now();
   }
 
-  private raiseFloor(seq: number): void {
-    this.seqFloor = Math.max(this.seqFloor, seq);
-    this.st.setFloor.run(seq);
+  private counter(name: string): number {
+    return (this.st.counter.get(name) as { value: number } | undefined)?.value ?? 0;
+  }
+
+  /** A dropped segment takes its rows with it: keep the highest seq and pos it held. */
+  private raiseFloors(dropped: { maxSeq: number; lastPos: number }): void {
+    this.seqFloor = Math.max(this.seqFloor, dropped.maxSeq);
+    this.st.raise.run(SEQ_FLOOR, dropped.maxSeq);
+    this.st.raise.run(POS_FLOOR, dropped.lastPos);
   }
 
   /** Highest seq ever stored here (a floor for the sequence counter if its file was lost). */
@@ -97,15 +114,34 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     return Math.max(this.seqFloor, ...this.queues.map((q) => q.maxSeq()));
   }
 
-  /** Resolves once the event is on disk. Rejects when it could not be stored (it was shed as it came in, or the disk failed). */
+  /**
+   * Resolves once the event is on disk. Rejects when it could not be stored (it was shed as
+   * it came in, or the disk failed). Critical and high commit at once, the rest within
+   * `groupCommitMs`.
+   */
   put(event: GatewayEvent): Promise<void> {
+    const stored = this.enqueue(event);
+    this.schedule(event.priority);
+    return stored;
+  }
+
+  /**
+   * Queues the event for the next commit without committing: the agent queues each event
+   * the moment it gets its seq, before local consumers see it, so events commit in seq
+   * order even when a consumer's reaction commits first. Call schedule() next.
+   */
+  enqueue(event: GatewayEvent): Promise<void> {
     if (this.closed) return Promise.reject(new Error('outbox is closed'));
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ event, body: JSON.stringify(event), resolve, reject });
-      const urgent = PRIORITY_RANK[event.priority] <= PRIORITY_RANK.high;
-      if (urgent || this.pending.length >= 2000) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.opts.config.groupCommitMs);
     });
+  }
+
+  /** Commits now if an event of this priority must not wait (or the batch is large); else arms the group-commit timer. */
+  schedule(priority: Priority): void {
+    if (this.pending.length === 0) return;
+    if (PRIORITY_RANK[priority] <= PRIORITY_RANK.high || this.pending.length >= 2000) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.opts.config.groupCommitMs);
   }
 
   /** Commits everything pending in one transaction (one fsync). */
@@ -172,7 +208,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
       }
     }
     const route = p.event.type === 'gateway.health' ? ROUTE.health : ROUTE.events;
-    this.queues[rank]!.insert(p.event.seq, p.event.id, route, this.now(), bytes, p.body);
+    this.queues[rank]!.insert(this.nextPos++, p.event.seq, p.event.id, route, this.now(), bytes, p.body);
     return null;
   }
 
@@ -188,7 +224,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
   readPage(cursor: Cursor | null, limit: number): OutboxRow[] {
     const rows: OutboxRow[] = [];
     for (let prio = cursor?.prio ?? 0; prio < PRIORITIES.length && rows.length < limit; prio++) {
-      const after = cursor && prio === cursor.prio ? cursor.seq : 0;
+      const after = cursor && prio === cursor.prio ? cursor.pos : 0;
       if (this.queues[prio]!.count > 0) rows.push(...this.queues[prio]!.page(after, limit - rows.length));
     }
     return rows;
@@ -221,6 +257,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
   sweepAges(): number {
     let removed = 0;
     this.inTransaction(() => {
+      this.time.persist();
       for (const prio of ['high', 'normal', 'low'] as const) {
         const maxAge = this.opts.config.maxAgeSec[prio];
         if (maxAge === undefined) continue;
@@ -263,6 +300,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    this.time.persist();
     this.db.close();
   }
 }

@@ -1,8 +1,9 @@
 /**
- * The events of one priority, in seq order, as a run of segments (tables of up to
- * SEGMENT_ROWS rows). New events go into the last segment; delivery and shedding move
+ * The events of one priority, in insertion order (`pos`), as a run of segments (tables of up
+ * to SEGMENT_ROWS rows). New events go into the last segment; delivery and shedding move
  * each segment's watermark; a segment with nothing live left (and no longer written to)
  * is dropped whole, which costs a fraction of deleting its rows one by one.
+ * A segment is named after the first pos it holds, so names are never reused either.
  */
 import type Database from 'better-sqlite3';
 import { Segment, type StoredRow } from './segment.js';
@@ -20,7 +21,6 @@ export class PriorityQueue {
   bytes = 0;
   private segments: Segment[] = [];
   private readonly dirty = new Set<Segment>();
-  private nextNumber = 1;
   private readonly updateCatalog;
   private readonly insertCatalog;
   private readonly deleteCatalog;
@@ -29,8 +29,8 @@ export class PriorityQueue {
     private readonly db: Database.Database,
     readonly prio: number,
     catalog: CatalogRow[],
-    /** Told the last seq of each dropped segment, so the highest seq ever stored is never forgotten. */
-    private readonly onDrop: (lastSeq: number) => void,
+    /** Told of each dropped segment, so the highest seq and pos ever stored are never forgotten. */
+    private readonly onDrop: (dropped: { maxSeq: number; lastPos: number }) => void,
     private readonly segmentRows = SEGMENT_ROWS,
   ) {
     this.updateCatalog = db.prepare('UPDATE segments SET acked_through = ? WHERE name = ?');
@@ -44,35 +44,34 @@ export class PriorityQueue {
     this.dirty.clear();
     this.segments = catalog
       .filter((c) => c.prio === this.prio)
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((c) => new Segment(this.db, c.name, this.prio, c.acked_through));
-    const last = this.segments.at(-1);
-    this.nextNumber = last ? Number(last.name.split('_').at(-1)) + 1 : 1;
+      .map((c) => new Segment(this.db, c.name, this.prio, c.acked_through))
+      .sort((a, b) => segmentNumber(a.name) - segmentNumber(b.name));
     this.count = this.segments.reduce((a, s) => a + s.count, 0);
     this.bytes = this.segments.reduce((a, s) => a + s.bytes, 0);
   }
 
-  insert(seq: number, id: string, route: number, createdMs: number, bytes: number, body: string): void {
+  /** `pos` comes from the outbox's counter: greater than any pos ever inserted. */
+  insert(pos: number, seq: number, id: string, route: number, createdMs: number, bytes: number, body: string): void {
     let last = this.segments.at(-1);
     if (!last || last.rows >= this.segmentRows) {
-      const name = `q${this.prio}_${String(this.nextNumber++).padStart(8, '0')}`;
+      const name = `q${this.prio}_${String(pos).padStart(8, '0')}`;
       Segment.create(this.db, name);
       this.insertCatalog.run(name, this.prio);
       last = new Segment(this.db, name, this.prio, 0);
       this.segments.push(last);
     }
-    last.insert(seq, id, route, createdMs, bytes, body);
+    last.insert(pos, seq, id, route, createdMs, bytes, body);
     this.count += 1;
     this.bytes += bytes;
   }
 
-  /** Up to `limit` live rows with seq > afterSeq. */
-  page(afterSeq: number, limit: number): StoredRow[] {
+  /** Up to `limit` live rows with pos > afterPos. */
+  page(afterPos: number, limit: number): StoredRow[] {
     const rows: StoredRow[] = [];
     for (const seg of this.segments) {
       if (rows.length >= limit) break;
-      if (seg.count === 0 || seg.lastSeq <= afterSeq) continue;
-      rows.push(...seg.page(afterSeq, limit - rows.length));
+      if (seg.count === 0 || seg.lastPos <= afterPos) continue;
+      rows.push(...seg.page(afterPos, limit - rows.length));
     }
     return rows;
   }
@@ -86,7 +85,7 @@ export class PriorityQueue {
         if (victims.length === 0) break;
         for (const v of victims) {
           if (!more() || v.created_ms >= olderThanMs) return shed;
-          seg.advanceTo(v.seq, v.bytes);
+          seg.advanceTo(v.pos, v.bytes);
           this.dirty.add(seg);
           this.count -= 1;
           this.bytes -= v.bytes;
@@ -128,7 +127,7 @@ export class PriorityQueue {
       if (finished) {
         this.db.exec(`DROP TABLE ${seg.name}`);
         this.deleteCatalog.run(seg.name);
-        this.onDrop(seg.lastSeq);
+        this.onDrop({ maxSeq: seg.maxSeq, lastPos: seg.lastPos });
       }
       return !finished;
     });
@@ -140,10 +139,19 @@ export class PriorityQueue {
   }
 
   maxSeq(): number {
-    return this.segments.reduce((m, s) => Math.max(m, s.lastSeq), 0);
+    return this.segments.reduce((m, s) => Math.max(m, s.maxSeq), 0);
+  }
+
+  maxPos(): number {
+    return this.segments.reduce((m, s) => Math.max(m, s.lastPos), 0);
   }
 
   get segmentCount(): number {
     return this.segments.length;
   }
+}
+
+/** Segments sort by the number in their name (the first pos they hold; a plain counter in schema 1). */
+function segmentNumber(name: string): number {
+  return Number(name.slice(name.lastIndexOf('_') + 1));
 }

@@ -1,7 +1,7 @@
 /**
  * Moves events from the outbox to the broker.
  *
- * Reads the outbox in replay order (priority, then seq) a page at a time, so memory stays
+ * Reads the outbox in replay order (priority, then commit order) a page at a time, so memory stays
  * flat however long the backlog. Critical events always go alone and first; when a backlog
  * exists the rest go as batches bounded by count and bytes. At most `window` messages are
  * unacknowledged at once; a row is deleted only after its PUBACK. A new event more urgent
@@ -43,6 +43,7 @@ export class Drain {
   lastPubackMs: number | null = null;
   private client: MqttClient | null = null;
   private generation = 0;
+  /** Outbox positions on the wire, or acknowledged and waiting for their delete to commit. */
   private inflight = new Set<number>();
   private inflightMessages = 0;
   private window = 1;
@@ -133,8 +134,8 @@ export class Drain {
       if (page.length < PAGE) this.exhausted = true;
       if (page.length === 0) return;
       const last = page[page.length - 1]!;
-      this.cursor = { prio: last.prio, seq: last.seq };
-      for (const row of page) if (!this.inflight.has(row.seq)) this.buffer.push(row);
+      this.cursor = { prio: last.prio, pos: last.pos };
+      for (const row of page) if (!this.inflight.has(row.pos)) this.buffer.push(row);
     }
   }
 
@@ -163,7 +164,7 @@ export class Drain {
     const client = this.client!;
     const gen = this.generation;
     for (const r of msg.rows) {
-      this.inflight.add(r.seq);
+      this.inflight.add(r.pos);
       r.body = ''; // on the wire now; holding it until the PUBACK would only feed the old heap
     }
     this.inflightMessages += 1;
@@ -172,7 +173,7 @@ export class Drain {
       if (gen !== this.generation) return; // an older connection: the rows are re-read anyway
       this.inflightMessages -= 1;
       if (err) {
-        for (const r of msg.rows) this.inflight.delete(r.seq);
+        for (const r of msg.rows) this.inflight.delete(r.pos);
         // Not acknowledged (refused by the broker, or the link went): keep the rows; they go again.
         this.opts.logger.warn({ err: err.message, events: msg.rows.length }, 'publish not acknowledged');
         this.resetReader();
@@ -205,6 +206,6 @@ export class Drain {
     if (rows.length === 0) return;
     this.acked = [];
     this.opts.outbox.delete(rows);
-    for (const r of rows) this.inflight.delete(r.seq);
+    for (const r of rows) this.inflight.delete(r.pos);
   }
 }

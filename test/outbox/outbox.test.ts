@@ -3,7 +3,7 @@ import { Outbox } from '../../agent/outbox/outbox.js';
 import { PRIORITIES, type Priority } from '../../agent/contracts/event.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { eventMaker } from '../helpers/events.js';
+import { eventMaker, FakeClock } from '../helpers/events.js';
 
 const tempDir = useTempDirs();
 const outboxConfig = (over: Record<string, unknown> = {}) =>
@@ -24,7 +24,7 @@ describe('outbox', () => {
       if (page.length === 0) break;
       seen.push(...page.map((r) => r.seq));
       const last = page[page.length - 1]!;
-      cursor = { prio: last.prio, seq: last.seq };
+      cursor = { prio: last.prio, pos: last.pos };
     }
     const expected = [...events].sort((a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority) || a.seq - b.seq).map((e) => e.seq);
     expect(seen).toEqual(expected);
@@ -57,7 +57,7 @@ describe('outbox', () => {
     await Promise.all(evs.map((e) => ob.put(e)));
     const row = ob.readPage(null, 10).find((r) => r.seq === evs[1]!.seq)!;
     expect(ob.delete([row])).toBe(1);
-    expect(ob.delete([row, { ...row, seq: 999999, prevSeq: 999998 }])).toBe(0); // gone already: totals stay exact
+    expect(ob.delete([row, { ...row, pos: 999999, prevPos: 999998 }])).toBe(0); // gone already: totals stay exact
     const s = ob.stats();
     expect(s.backlog.normal.count).toBe(1);
     expect(s.backlog.high.count).toBe(1);
@@ -121,12 +121,12 @@ describe('outbox', () => {
 
   it('ages out events past their priority cap and counts them', async () => {
     const dir = tempDir();
-    let now = 1_000_000;
+    const clock = new FakeClock();
     const make = eventMaker(dir);
-    const ob = new Outbox({ dir, config: outboxConfig({ maxAgeSec: { low: 60 } }), now: () => now });
+    const ob = new Outbox({ dir, config: outboxConfig({ maxAgeSec: { low: 60 } }), clock });
     await ob.put(make('low'));
     await ob.put(make('critical'));
-    now += 61_000;
+    clock.advance(61_000);
     await ob.put(make('low'));
     expect(ob.sweepAges()).toBe(1);
     expect(ob.stats().backlog.low.count).toBe(1);

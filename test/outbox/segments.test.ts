@@ -21,7 +21,7 @@ function readAll(ob: Outbox, pageSize = 7): OutboxRow[] {
     if (page.length === 0) return out;
     out.push(...page);
     const last = page.at(-1)!;
-    cursor = { prio: last.prio, seq: last.seq };
+    cursor = { prio: last.prio, pos: last.pos };
   }
 }
 
