@@ -55,6 +55,8 @@ describe('a panic button with a rule, to the county', () => {
     });
     const rig = new AgentRig(config, dir);
     check.watch(rig.agent);
+    const commitOrder: number[] = [];
+    rig.agent.outbox.on('stored', (events) => commitOrder.push(...events.map((e) => e.seq)));
     await rig.agent.start();
     cleanup(() => rig.agent.stop());
     await waitUntil(() => board.reads > 2, 5000, 'polling');
@@ -82,5 +84,7 @@ describe('a panic button with a rule, to the county', () => {
     expect(check.checker.events().filter((e) => e.type === 'alert.raised')).toHaveLength(3);
     expect(verdict.boots).toHaveLength(1);
     expect(verdict.boots[0]).toMatchObject({ anchored: true, missing: [] });
+    // The rule's alert is captured while the press is handled, yet commits after it.
+    expect(commitOrder).toEqual([...commitOrder].sort((a, b) => a - b));
   });
 });
