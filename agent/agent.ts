@@ -26,6 +26,7 @@ import { VERSION } from './version.js';
 import { z } from 'zod';
 import { LocalAlarms } from './alarms/local-alarms.js';
 import type { GsmModemDriver } from '../drivers/modem/gsm-modem-driver.js';
+import { DataDirLock } from './data-dir-lock.js';
 
 export interface AgentOptions {
   config: GatewayConfig;
@@ -64,14 +65,22 @@ export class Agent {
   private readonly startedMonoMs: number;
   private shedPending = new Map<string, number>();
   private stopped = false;
+  private readonly lock: DataDirLock;
 
   constructor(private readonly opts: AgentOptions) {
     const { config, logger } = opts;
     this.clock = opts.clock ?? systemClock(config.clock.synced);
     this.startedMonoMs = this.clock.monoMs();
     mkdirSync(config.dataDir, { recursive: true });
+    // Before anything in the folder is opened: a second agent there would lose events.
+    this.lock = DataDirLock.acquire(config.dataDir);
     this.bus = new EventBus(logger.child({ part: 'bus' }));
-    this.outbox = new Outbox({ dir: config.dataDir, config: config.outbox, clock: this.clock });
+    try {
+      this.outbox = new Outbox({ dir: config.dataDir, config: config.outbox, clock: this.clock });
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
     const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), this.outbox.maxSeq());
     this.factory = new EventFactory(config.gateway.id, seq, this.clock);
     this.uplink = new Uplink({
@@ -289,6 +298,7 @@ export class Agent {
     this.outbox.flush();
     await this.uplink.stop();
     this.outbox.close();
+    this.lock.release();
     this.opts.logger.info('agent stopped');
   }
 }

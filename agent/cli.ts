@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { formatProblem } from '../config/zod-problems.js';
 import { readFileSync } from 'node:fs';
 import { Agent } from './agent.js';
+import { GatewayError } from './contracts/driver.js';
 import { createLogger } from './logger.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { devicesReport } from './devices-report.js';
@@ -79,6 +80,9 @@ async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+/** Errors that mean "will not start as configured" (exit 2, like an invalid config), not a crash. */
+const REFUSALS = new Set(['DATA_DIR_LOCKED']);
+
 function checkConfig(file: string | undefined, schemaOnly: boolean): number {
   if (!file) throw new UsageError('usage: village-gateway check-config FILE');
   try {
@@ -145,6 +149,10 @@ main(process.argv.slice(2)).then(
     if (e instanceof ConfigError) {
       err(`${e.file}: invalid (${e.problems.length} problem${e.problems.length === 1 ? '' : 's'})`);
       for (const p of e.problems) err(`  ${formatProblem(p)}`);
+      process.exit(2);
+    }
+    if (e instanceof GatewayError && REFUSALS.has(e.code)) {
+      err(`village-gateway: ${e.message}`);
       process.exit(2);
     }
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -11,7 +11,8 @@ export class AgentProcess {
   readonly stored = new Map<string, number>(); // id -> seq, as acknowledged by the outbox
   output = '';
   private proc: ChildProcess | null = null;
-  private exited: Promise<number | null> = Promise.resolve(null);
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null> = Promise.resolve(null);
 
   constructor(readonly configFile: string) {}
 
@@ -47,6 +48,14 @@ export class AgentProcess {
       if (this.proc?.exitCode !== null) throw new Error(`agent exited (${this.proc?.exitCode}); output:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 10));
     }
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get exitCode(): number | null {
+    return this.proc?.exitCode ?? null;
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
