@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SalvageReport } from './salvage.js';
 
 /** 2: segment rows keyed by insertion position (`pos`), seq a plain column (see segment.ts). */
 export const SCHEMA_VERSION = 2;
@@ -12,6 +13,8 @@ export const SCHEMA_VERSION = 2;
 export interface Recovery {
   reason: string;
   movedTo: string;
+  /** Filled in once the readable rows of the moved-aside file are back in the fresh store. */
+  salvage?: SalvageReport;
 }
 
 export interface OpenedStore {

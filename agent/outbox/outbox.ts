@@ -21,6 +21,7 @@ import { crashPoints } from '../crash-points.js';
 import type { Clock } from '../contracts/clock.js';
 import { systemClock } from '../system-clock.js';
 import { OutboxClock } from './outbox-clock.js';
+import { salvageRows, type SalvageReport, type SalvagedRow } from './salvage.js';
 
 export type OutboxRow = StoredRow;
 
@@ -96,6 +97,25 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     this.nextPos = Math.max(this.counter(POS_FLOOR), ...this.queues.map((q) => q.maxPos())) + 1;
     this.time = new OutboxClock(this.db, clock);
     this.now = () => this.time.now();
+    if (this.recovered) this.recovered.salvage = this.salvage(this.recovered.movedTo);
+  }
+
+  /** Copies every readable undelivered row of a moved-aside store into this one (new positions, same events). */
+  private salvage(file: string): SalvageReport {
+    let batch: SalvagedRow[] = [];
+    const commit = () => {
+      const rows = batch;
+      batch = [];
+      this.inTransaction(() => {
+        for (const r of rows) this.queues[r.prio]!.insert(this.nextPos++, r.seq, r.id, r.route, r.createdMs, r.bytes, r.body);
+      });
+    };
+    const report = salvageRows(file, (row) => {
+      batch.push(row);
+      if (batch.length >= 1000) commit();
+    });
+    if (batch.length > 0) commit();
+    return report;
   }
 
   private counter(name: string): number {
