@@ -19,7 +19,7 @@ import { EventBus } from './event-bus.js';
 import { EventFactory } from './event-factory.js';
 import { healthEvent } from './health.js';
 import { Outbox } from './outbox/outbox.js';
-import { SeqCounter } from './seq-counter.js';
+import { SeqCounter, type SeqFileProblem } from './seq-counter.js';
 import { systemClock } from './system-clock.js';
 import { Uplink } from './uplink/uplink.js';
 import { VERSION } from './version.js';
@@ -27,6 +27,7 @@ import { z } from 'zod';
 import { LocalAlarms } from './alarms/local-alarms.js';
 import type { GsmModemDriver } from '../drivers/modem/gsm-modem-driver.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { StorageFailures } from './storage-failures.js';
 
 export interface AgentOptions {
   config: GatewayConfig;
@@ -66,6 +67,8 @@ export class Agent {
   private shedPending = new Map<string, number>();
   private stopped = false;
   private readonly lock: DataDirLock;
+  private readonly seqFileProblem: SeqFileProblem | null;
+  readonly storageFailures: StorageFailures;
 
   constructor(private readonly opts: AgentOptions) {
     const { config, logger } = opts;
@@ -81,7 +84,8 @@ export class Agent {
       this.lock.release();
       throw err;
     }
-    const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), this.outbox.maxSeq());
+    const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), this.outbox.maxSeq(), undefined, this.clock.now);
+    this.seqFileProblem = seq.fileProblem;
     this.factory = new EventFactory(config.gateway.id, seq, this.clock);
     this.uplink = new Uplink({
       config: config.mqtt,
@@ -108,8 +112,10 @@ export class Agent {
       uplinkDownForMs: () => this.uplink.stats().downForMs,
       smsSender: () => this.smsModem(),
     });
+    this.storageFailures = new StorageFailures(logger.child({ part: 'storage' }), this.clock.monoMs);
+    this.outbox.on('storageFailure', (f) => this.storageFailures.report(f));
     this.outbox.on('shed', ({ priority, count, reason }) => {
-      logger.warn({ priority, count, reason }, 'outbox shed events');
+      if (reason !== 'storage') logger.warn({ priority, count, reason }, 'outbox shed events'); // storage: logged once a second by storageFailures
       const key = `${priority}/${reason}`;
       this.shedPending.set(key, (this.shedPending.get(key) ?? 0) + count);
     });
@@ -140,6 +146,11 @@ export class Agent {
     if (this.outbox.recovered) {
       logger.error(this.outbox.recovered, 'outbox was corrupt: moved aside, started fresh');
       await this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_recovered', priority: 'critical', data: { ...this.outbox.recovered } });
+    }
+    if (this.seqFileProblem) {
+      // The count went on from what the outbox holds; the bad file is kept for a technician.
+      logger.error({ ...this.seqFileProblem, file: 'seq.json' }, 'sequence file was unreadable: kept aside, counting on from the outbox');
+      await this.emit({ deviceId: config.gateway.id, type: 'gateway.state_recovered', priority: 'high', data: { file: 'seq.json', ...this.seqFileProblem } });
     }
     await this.emit({ deviceId: config.gateway.id, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total, firstSeq: this.factory.firstSeq ?? this.factory.nextSeq, shed: this.outbox.stats().shed } });
     const created = await createDrivers(
@@ -202,6 +213,7 @@ export class Agent {
       outbox: () => this.outbox.stats(),
       uplink: () => this.uplink.stats(),
       drivers: () => this.drivers.map((d) => d.describe()),
+      storage: () => ({ failures: this.storageFailures.counts, eventsNotStored: this.storageFailures.eventsNotStored, lastError: this.storageFailures.lastError }),
       dataDir: this.opts.config.dataDir,
       startedMonoMs: this.startedMonoMs,
       monoMs: this.clock.monoMs,
@@ -216,9 +228,12 @@ export class Agent {
   /** Shedding is never silent: a summary event at most every 10 s (or health interval) while it goes on. */
   private reportShedding(): void {
     if (this.shedPending.size === 0) return;
-    const counts = Object.fromEntries(this.shedPending);
+    const pending = new Map(this.shedPending);
     this.shedPending.clear();
-    void this.emit({ deviceId: this.opts.config.gateway.id, type: 'gateway.events_shed', priority: 'high', data: { counts, totals: this.outbox.stats().shed } }).catch(() => {});
+    void this.emit({ deviceId: this.opts.config.gateway.id, type: 'gateway.events_shed', priority: 'high', data: { counts: Object.fromEntries(pending), totals: this.outbox.stats().shed } }).catch(() => {
+      // Not stored either (the disk is still full): report these counts with the next attempt.
+      for (const [key, n] of pending) this.shedPending.set(key, (this.shedPending.get(key) ?? 0) + n);
+    });
   }
 
   private registerCommands(): void {
@@ -298,6 +313,7 @@ export class Agent {
     this.outbox.flush();
     await this.uplink.stop();
     this.outbox.close();
+    this.storageFailures.stop();
     this.lock.release();
     this.opts.logger.info('agent stopped');
   }

@@ -9,6 +9,7 @@ export interface HealthSources {
   outbox: () => OutboxStats;
   uplink: () => UplinkStats;
   drivers: () => DriverDescription[];
+  storage: () => Record<string, unknown>;
   dataDir: string;
   startedMonoMs: number;
   monoMs: () => number;
@@ -33,7 +34,7 @@ export function healthEvent(gatewayId: string, s: HealthSources): EventInput {
     data: {
       backlog: ob.backlog,
       backlogTotal: ob.total,
-      oldestAgeSec: ob.oldestCreatedMs === null ? null : Math.max(0, Math.round((s.now() - ob.oldestCreatedMs) / 1000)),
+      oldestAgeSec: ob.oldestAgeMs === null ? null : Math.round(ob.oldestAgeMs / 1000),
       shed: ob.shed,
       uplink: {
         state: up.state,
@@ -47,6 +48,7 @@ export function healthEvent(gatewayId: string, s: HealthSources): EventInput {
       devices: { total: drivers.length, online: drivers.filter((d) => d.online).length },
       rssBytes: process.memoryUsage.rss(),
       diskFreeBytes,
+      storage: s.storage(),
       uptimeSec: Math.round((s.monoMs() - s.startedMonoMs) / 1000),
     },
   };

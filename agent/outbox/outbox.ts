@@ -40,6 +40,8 @@ export interface OutboxStats {
   backlog: Record<Priority, BacklogStats>;
   total: BacklogStats;
   oldestCreatedMs: number | null;
+  /** Age of the oldest event on the outbox's own clock (immune to wall-clock jumps). */
+  oldestAgeMs: number | null;
   shed: Record<Priority, number>;
   pending: number;
   segments: number;
@@ -64,7 +66,15 @@ export interface OutboxOptions {
 const SEQ_FLOOR = 'seq.floor';
 const POS_FLOOR = 'pos.floor';
 
-export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ priority: Priority; count: number; reason: ShedReason }] }> {
+/** A write the store could not make (disk full, read-only, vanished): reported, never thrown past the outbox. */
+export interface StorageFailure {
+  op: 'commit' | 'delete' | 'sweep';
+  error: Error;
+  /** Events the failed write concerned. */
+  events: number;
+}
+
+export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ priority: Priority; count: number; reason: ShedReason }]; storageFailure: [StorageFailure] }> {
   readonly recovered: Recovery | null;
   private readonly db: Database.Database;
   private readonly now: () => number;
@@ -177,7 +187,13 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
         for (const p of batch) outcome.push(this.insertWithinCaps(p));
       });
     } catch (err) {
-      for (const p of batch) p.reject(err as Error);
+      const failure = new StorageError('commit', err);
+      this.emit('storageFailure', { op: 'commit', error: failure, events: batch.length });
+      // Lost like shed events, and counted with them (persisted with the next commit that
+      // works), so the county learns how many seqs it will never see.
+      for (const p of batch) this.ledger.countLost(p.event.priority, 1);
+      for (const p of batch) p.reject(failure);
+      this.announceShedding();
       return;
     }
     const stored: GatewayEvent[] = [];
@@ -202,6 +218,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
         for (const q of this.queues) q.persist();
         this.ledger.persist();
       })();
+      this.ledger.committed();
       crashPoints.afterWrite();
     } catch (err) {
       const catalog = this.st.catalog.all() as CatalogRow[];
@@ -255,20 +272,26 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
    * acknowledgement lost in a power cut only re-sends events the county already has, with
    * the same ids; the next FULL commit makes it durable anyway.
    */
-  delete(rows: readonly OutboxRow[]): number {
+  delete(rows: readonly OutboxRow[]): number | null {
     if (rows.length === 0 || this.closed) return 0;
     const byPrio: OutboxRow[][] = PRIORITIES.map(() => []);
     for (const r of rows) byPrio[r.prio]!.push(r);
     let removed = 0;
-    this.db.pragma('synchronous = NORMAL');
     try {
-      this.inTransaction(() => {
-        byPrio.forEach((list, prio) => {
-          if (list.length > 0) removed += this.queues[prio]!.acknowledge(list);
+      this.db.pragma('synchronous = NORMAL');
+      try {
+        this.inTransaction(() => {
+          byPrio.forEach((list, prio) => {
+            if (list.length > 0) removed += this.queues[prio]!.acknowledge(list);
+          });
         });
-      });
-    } finally {
-      this.db.pragma('synchronous = FULL');
+      } finally {
+        this.db.pragma('synchronous = FULL');
+      }
+    } catch (err) {
+      // The rows stay; the caller tries again later (or, after a restart, they go out again).
+      this.emit('storageFailure', { op: 'delete', error: new StorageError('delete', err), events: rows.length });
+      return null;
     }
     return removed;
   }
@@ -276,6 +299,17 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
   /** Removes events older than their priority's age cap; counted as shed ('age'). */
   sweepAges(): number {
     let removed = 0;
+    try {
+      this.sweepWithin((n) => (removed += n));
+    } catch (err) {
+      this.emit('storageFailure', { op: 'sweep', error: new StorageError('sweep', err), events: 0 });
+      return 0;
+    }
+    this.announceShedding();
+    return removed;
+  }
+
+  private sweepWithin(count: (n: number) => void): void {
     this.inTransaction(() => {
       this.time.persist();
       for (const prio of ['high', 'normal', 'low'] as const) {
@@ -283,11 +317,9 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
         if (maxAge === undefined) continue;
         const n = this.queues[PRIORITY_RANK[prio]]!.shedOldest(() => true, this.now() - maxAge * 1000);
         if (n > 0) this.ledger.count(prio, n, 'age');
-        removed += n;
+        count(n);
       }
     });
-    this.announceShedding();
-    return removed;
   }
 
   private announceShedding(): void {
@@ -301,6 +333,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
       backlog,
       total: { count: this.size, bytes: this.totalBytes() },
       oldestCreatedMs: firsts.length > 0 ? Math.min(...firsts) : null,
+      oldestAgeMs: firsts.length > 0 ? Math.max(0, this.now() - Math.min(...firsts)) : null,
       shed: this.ledger.totals(),
       pending: this.pending.length,
       segments: this.queues.reduce((a, q) => a + q.segmentCount, 0),
@@ -320,7 +353,11 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    this.time.persist();
+    try {
+      this.time.persist();
+    } catch (err) {
+      this.emit('storageFailure', { op: 'commit', error: new StorageError('close', err), events: 0 });
+    }
     this.db.close();
   }
 }
@@ -329,5 +366,16 @@ export class OutboxFullError extends Error {
   readonly code = 'OUTBOX_FULL';
   constructor(readonly priority: Priority) {
     super(`outbox full: ${priority} event refused (no room without displacing higher priorities)`);
+  }
+}
+
+/** A write that failed in the store; `cause` keeps SQLite's or the file system's error (e.g. SQLITE_FULL). */
+export class StorageError extends Error {
+  readonly code = 'STORAGE_FAILED';
+  readonly storeCode: string | undefined;
+  constructor(op: string, cause: unknown) {
+    const c = cause as { code?: string; message?: string };
+    super(`outbox ${op} failed: ${c?.code ? `${c.code}: ` : ''}${c?.message ?? String(cause)}`, { cause });
+    this.storeCode = c?.code;
   }
 }

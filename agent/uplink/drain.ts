@@ -30,6 +30,7 @@ export interface DrainOptions {
 }
 
 const PAGE = 512;
+const DELETE_RETRY_MS = 1000;
 
 interface Message {
   topic: string;
@@ -205,7 +206,12 @@ export class Drain {
     const rows = this.acked;
     if (rows.length === 0) return;
     this.acked = [];
-    this.opts.outbox.delete(rows);
+    if (this.opts.outbox.delete(rows) === null) {
+      // The store could not write (reported by the outbox): keep them acknowledged and in flight, try again.
+      this.acked = rows.concat(this.acked);
+      this.deleteTimer = setTimeout(() => this.flushDeletes(), DELETE_RETRY_MS);
+      return;
+    }
     for (const r of rows) this.inflight.delete(r.pos);
   }
 }

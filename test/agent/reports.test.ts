@@ -43,9 +43,10 @@ describe('agent reports', () => {
     await agent.start();
     await sub.waitFor(() => byType(sub, 'gateway.health').length >= 1, 10_000);
     const h = byType(sub, 'gateway.health')[0]!;
-    expect(Object.keys(h.data).sort()).toEqual(['backlog', 'backlogTotal', 'devices', 'diskFreeBytes', 'oldestAgeSec', 'rssBytes', 'shed', 'uplink', 'uptimeSec'].sort());
+    expect(Object.keys(h.data).sort()).toEqual(['backlog', 'backlogTotal', 'devices', 'diskFreeBytes', 'oldestAgeSec', 'rssBytes', 'shed', 'storage', 'uplink', 'uptimeSec'].sort());
     expect(h.data.uplink).toMatchObject({ state: 'up', reconnects: 0 });
     expect(h.data.diskFreeBytes as number).toBeGreaterThan(0);
+    expect(h.data.storage).toEqual({ failures: { commit: 0, delete: 0, sweep: 0 }, eventsNotStored: 0, lastError: null });
     expect(h.data.rssBytes as number).toBeGreaterThan(10e6);
     expect(topics).toContain('village/gw-health/health');
     await agent.stop();

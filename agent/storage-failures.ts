@@ -1,0 +1,51 @@
+/**
+ * Storage failures (a full or read-only card) come in bursts: every event of every device
+ * fails alike, hundreds a second. They are counted exactly and logged at most once a second,
+ * with what happened since the last line, so the log shows the problem without drowning in it.
+ */
+import type { Logger } from 'pino';
+import type { StorageFailure } from './outbox/outbox.js';
+
+const LOG_EVERY_MS = 1000;
+
+export class StorageFailures {
+  /** Failed writes by operation, since start. */
+  readonly counts: Record<StorageFailure['op'], number> = { commit: 0, delete: 0, sweep: 0 };
+  /** Events whose write failed (a failed commit of critical events is an alarm of its own). */
+  eventsNotStored = 0;
+  lastError: string | null = null;
+  private sinceLog = 0;
+  private eventsSinceLog = 0;
+  private lastLogMs = -Infinity;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly monoMs: () => number,
+  ) {}
+
+  report(f: StorageFailure): void {
+    this.counts[f.op] += 1;
+    if (f.op === 'commit') this.eventsNotStored += f.events;
+    this.lastError = f.error.message;
+    this.sinceLog += 1;
+    if (f.op === 'commit') this.eventsSinceLog += f.events;
+    const wait = this.lastLogMs + LOG_EVERY_MS - this.monoMs();
+    if (wait <= 0) this.log();
+    else this.timer ??= setTimeout(() => this.log(), wait);
+  }
+
+  private log(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.sinceLog === 0) return;
+    this.logger.error({ failures: this.sinceLog, eventsNotStored: this.eventsSinceLog, totals: this.counts, lastError: this.lastError }, 'storage writes failing');
+    this.sinceLog = 0;
+    this.eventsSinceLog = 0;
+    this.lastLogMs = this.monoMs();
+  }
+
+  stop(): void {
+    this.log();
+  }
+}

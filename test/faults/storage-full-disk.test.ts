@@ -1,0 +1,97 @@
+/**
+ * A full card (a small tmpfs, as root; CI runs as root): the agent keeps running its local
+ * rules (a press still sounds the siren), fails no write past the outbox (no uncaught
+ * SQLITE_FULL, in the drain's delete either), counts and rate-limits the failures, tells the
+ * county how many events it could not store, and recovers by itself when space returns.
+ * Off root, the test says so and fails: a byte cap does not exercise these paths.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/brokers/free-port.js';
+import { CountySubscriber } from '../../scripts/county-subscriber.js';
+import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
+import { testConfig } from '../helpers/agent-config.js';
+import { DeliveryCheck } from '../helpers/delivery.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
+import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const tempDir = useTempDirs();
+const brokerRef = useBroker();
+const cleanup = useCleanups();
+const SIREN_COIL = 6; // do7
+
+/** Fills the file system with one file until it refuses a byte more. */
+function fill(dir: string): string {
+  const file = join(dir, 'filler.bin');
+  const fd = openSync(file, 'w');
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+  return file;
+}
+
+describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root for a tmpfs'})`, () => {
+  it('keeps the siren sounding, crashes nowhere, reports what it could not store, and recovers when space returns', async () => {
+    expect(process.getuid?.(), 'this test mounts a tmpfs: run it as root (CI does)').toBe(0);
+    const dataDir = join(tempDir(), 'card');
+    mkdirSync(dataDir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dataDir]);
+    cleanup(() => execFileSync('umount', ['-l', dataDir]));
+
+    const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-full' }).start();
+    cleanup(() => county.stop());
+    const check = new DeliveryCheck(county);
+    const sim = new ModbusSimulator();
+    const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
+    await sim.listenTcp(await freePort());
+    cleanup(() => sim.close());
+    const config = testConfig(brokerRef.current.url, dataDir, {
+      gateway: { id: 'gw-full' },
+      health: { intervalSec: 1 },
+      buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
+      devices: [
+        { id: 'io', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 30, inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } }, outputs: { do7: { id: 'siren' } } },
+        { id: 'meter', driver: 'synthetic', rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec: 200 }, telemetryBytes: 400 },
+      ] as never,
+      rules: [{ id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0, actions: [{ do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: 200 }, { do: 'alert', message: 'panic' }] }] as never,
+    });
+    const rig = new AgentRig(config, dataDir);
+    check.watch(rig.agent);
+    await rig.agent.start();
+    cleanup(() => rig.agent.stop());
+    const sirens = () => sim.writes.filter((w) => w.address === SIREN_COIL && w.value === true).length;
+    const press = async (n: number) => {
+      board.set('di1', true);
+      await waitUntil(() => rig.events.filter((e) => e.type === 'alarm.pressed').length >= n, 3000, `press ${n}`);
+      board.set('di1', false);
+      await waitUntil(() => rig.events.filter((e) => e.type === 'alarm.released').length >= n, 3000, `release ${n}`);
+      await waitUntil(() => sirens() >= n, 3000, `siren ${n}`);
+    };
+    await press(1);
+
+    const filler = fill(dataDir);
+    await waitUntil(() => rig.agent.storageFailures.eventsNotStored > 50, 15_000, 'writes failing on the full disk');
+    await press(2); // the safety loop does not depend on the disk
+    await press(3);
+    expect(rig.agent.storageFailures.counts.commit).toBeGreaterThan(0);
+
+    rmSync(filler);
+    const failedBefore = rig.agent.storageFailures.eventsNotStored;
+    await press(4);
+    const fourth = rig.events.filter((e) => e.type === 'alarm.pressed')[3]!;
+    await county.waitFor(() => county.events.has(fourth.id), 15_000);
+    // The county hears how many events the full disk cost (counted as shed, reason storage).
+    await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.events_shed' && ((e.data.counts as Record<string, number>)['normal/storage'] ?? 0) > 0), 15_000);
+    await check.expectAllDelivered(20_000);
+    expect(rig.agent.storageFailures.eventsNotStored - failedBefore).toBeLessThan(50); // it recovered
+  });
+});
