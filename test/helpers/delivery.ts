@@ -64,6 +64,7 @@ export class DeliveryCheck {
   async expectAllDelivered(timeoutMs?: number): Promise<Verdict> {
     const v = await this.settle(timeoutMs);
     expect(v.problems, 'delivery check').toEqual([]);
+    expect(v.distinct, 'events judged by the delivery check').toBeGreaterThan(0); // a check of nothing proves nothing
     return v;
   }
 }
