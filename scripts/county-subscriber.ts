@@ -70,6 +70,9 @@ export class CountySubscriber extends EventEmitter<{ arrival: [unknown]; event: 
   }
 
   private onMessage(topic: string, payload: Buffer): void {
+    // The client may carry other subscriptions (command replies, in tests and the demo): not events.
+    const rest = topic.startsWith(`${this.root}/`) ? topic.slice(this.root.length + 1).split('/') : [];
+    if (rest.length !== 2 || !['events', 'health', 'status'].includes(rest[1]!)) return;
     this.messages += 1;
     let body: unknown;
     try {
