@@ -18,11 +18,17 @@ export class DeliveryCheck {
   private lastArrivalMs = Date.now();
 
   /** Judges every copy `sub` receives from now on (start it before the agent). */
-  constructor(sub: CountySubscriber) {
+  constructor(sub?: CountySubscriber) {
+    if (sub) this.attach(sub);
+  }
+
+  /** Judges every copy `sub` receives from now on: for a county that can only listen once the agent runs. */
+  attach(sub: CountySubscriber): this {
     sub.on('arrival', (ev) => {
       this.lastArrivalMs = Date.now();
       this.checker.receive(ev);
     });
+    return this;
   }
 
   /** Counts every event an in-process agent commits. Call before `agent.start()` (and before any `emit`). */

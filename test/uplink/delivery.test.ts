@@ -66,7 +66,7 @@ describe('store and forward to a real broker', () => {
     const config = testConfig(b.url, dir, { gateway: { id: 'gw-restart' }, mqtt: { replay: { messagesPerSec: 400, burst: 20 }, batch: { maxEvents: 5 } } });
     const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(agent);
-    const produced = await Promise.all(Array.from({ length: 3000 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: i % 100 === 0 ? 'critical' : 'normal', data: { i } })));
+    await Promise.all(Array.from({ length: 3000 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: i % 100 === 0 ? 'critical' : 'normal', data: { i } })));
     await agent.start();
     await sub.waitFor(() => sub.events.size > 300, 10_000);
     await b.stop('SIGTERM'); // mid-drain
@@ -75,7 +75,6 @@ describe('store and forward to a real broker', () => {
     await new Promise((r) => setTimeout(r, 700));
     await b.start();
     await check.expectAllDelivered(30_000); // every id, seqs without a gap, re-sent copies identical
-    expect(produced.every((e) => sub.events.has(e.id))).toBe(true);
     await waitUntil(() => agent.outbox.size === 0, 5000, 'outbox to empty');
     expect(agent.uplink.stats().reconnects).toBeGreaterThanOrEqual(1);
     await agent.stop();
