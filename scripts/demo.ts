@@ -166,7 +166,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
     check: {
       ok: verdict.ok,
       problems: verdict.problems,
-      boots: verdict.boots.map((b) => ({ gatewayId: b.gatewayId, bootId: b.bootId, firstSeq: b.firstSeq, lastSeq: b.lastSeq, received: b.received, missing: b.missing.length })),
+      boots: verdict.boots.map((b) => ({ gatewayId: b.gatewayId, bootId: b.bootId, firstSeq: b.firstSeq, lastSeq: b.lastSeq, received: b.received, missing: b.missingCount })),
       committed: verdict.committed,
       undelivered: verdict.undelivered.length,
       duplicates: verdict.duplicates,

@@ -39,6 +39,9 @@ export interface BootReport {
   anchored: boolean;
   lastSeq: number;
   received: number;
+  /** How many seqs between firstSeq and lastSeq never arrived. */
+  missingCount: number;
+  /** Those seqs, the first MAX_MISSING_LISTED of them (a stray huge seq must not make a list of billions). */
   missing: number[];
 }
 
@@ -83,6 +86,7 @@ interface Committed {
 }
 
 const MAX_LISTED = 20;
+export const MAX_MISSING_LISTED = 10_000;
 /** Where the gateway reports its cumulative shed counts per priority. */
 const SHED_TOTALS: Record<string, string> = { 'gateway.events_shed': 'totals', 'gateway.started': 'shed' };
 
@@ -202,9 +206,16 @@ export class DeliveryChecker {
     }
     const first = b.firstSeq ?? b.minSeq;
     if (b.minSeq < first) problems.push(`boot ${b.bootId} of ${b.gatewayId}: seq ${b.minSeq} is below its announced first seq ${first}`);
+    // Walk the gaps between received seqs (not every number in the range: seqs come from the wire).
     const missing: number[] = [];
-    for (let s = first; s <= b.maxSeq; s++) if (!b.seqs.has(s)) missing.push(s);
-    return { gatewayId: b.gatewayId, bootId: b.bootId, firstSeq: first, anchored: b.firstSeq !== null, lastSeq: b.maxSeq, received: b.seqs.size, missing };
+    let missingCount = 0;
+    let expected = first;
+    for (const s of [...b.seqs].filter((x) => x >= first).sort((x, y) => x - y)) {
+      missingCount += s - expected;
+      for (let m = expected; m < s && missing.length < MAX_MISSING_LISTED; m++) missing.push(m);
+      expected = s + 1;
+    }
+    return { gatewayId: b.gatewayId, bootId: b.bootId, firstSeq: first, anchored: b.firstSeq !== null, lastSeq: b.maxSeq, received: b.seqs.size, missingCount, missing };
   }
 
   /** Which gateway a committed id belongs to: as told, else the only gateway seen. */
@@ -214,41 +225,47 @@ export class DeliveryChecker {
   }
 
   /**
-   * Everything lost per gateway (missing seqs and undelivered committed seqs, each seq once)
-   * against the shed counters; per priority where the priority is known.
+   * Everything lost per gateway against the shed counters: the seqs missing inside boots, plus
+   * committed ids that never arrived outside those gaps (each event once); per priority where
+   * the priority is known (committed events).
    */
   private account(boots: BootReport[], undelivered: string[], problems: string[]): { lost: Record<string, number>; uncovered: Set<string> } {
     const gateways = new Set(boots.map((b) => b.gatewayId));
-    const lostSeqs = new Map<string, Set<number>>(); // gateway -> seqs lost (a missing seq and an undelivered id may be the same event)
-    const at = (gw: string) => lostSeqs.get(gw) ?? lostSeqs.set(gw, new Set()).get(gw)!;
-    for (const gw of gateways) at(gw);
-    for (const b of boots) for (const s of b.missing) at(b.gatewayId).add(s);
-    const priorityOfSeq = new Map<string, string>();
-    for (const c of this.committedIds.values()) if (c.priority !== undefined) priorityOfSeq.set(`${this.gatewayOf(c, gateways)}/${c.seq}`, c.priority);
+    const lost = new Map<string, number>([...gateways].map((gw) => [gw, 0]));
+    const lostByPriority = new Map<string, Map<string, number>>();
+    for (const b of boots) lost.set(b.gatewayId, lost.get(b.gatewayId)! + b.missingCount);
     for (const id of undelivered) {
       const c = this.committedIds.get(id)!;
-      at(this.gatewayOf(c, gateways)).add(c.seq);
-    }
-    const lost: Record<string, number> = {};
-    const uncovered = new Set<string>();
-    for (const [gw, seqs] of lostSeqs) {
-      lost[gw] = seqs.size;
-      const shed = this.shedTotals.get(gw) ?? new Map<string, number>();
-      const byPriority = new Map<string, number>();
-      for (const s of seqs) {
-        const p = priorityOfSeq.get(`${gw}/${s}`);
-        if (p !== undefined) byPriority.set(p, (byPriority.get(p) ?? 0) + 1);
+      const gw = this.gatewayOf(c, gateways);
+      if (!this.inGap(gw, c.seq)) lost.set(gw, (lost.get(gw) ?? 0) + 1);
+      if (c.priority !== undefined) {
+        const per = lostByPriority.get(gw) ?? lostByPriority.set(gw, new Map()).get(gw)!;
+        per.set(c.priority, (per.get(c.priority) ?? 0) + 1);
       }
-      const short = [...byPriority].filter(([p, n]) => n > (shed.get(p) ?? 0)).map(([p, n]) => `${n} ${p} lost, ${shed.get(p) ?? 0} ${p} shed`);
+    }
+    const uncovered = new Set<string>();
+    for (const [gw, n] of lost) {
+      const shed = this.shedTotals.get(gw) ?? new Map<string, number>();
+      const short = [...(lostByPriority.get(gw) ?? [])].filter(([p, k]) => k > (shed.get(p) ?? 0)).map(([p, k]) => `${k} ${p} lost, ${shed.get(p) ?? 0} ${p} shed`);
       const total = sum(shed.values());
-      if (seqs.size > total || short.length > 0) {
-        const gaps = boots.filter((b) => b.gatewayId === gw && b.missing.length > 0).map((b) => `boot ${b.bootId.slice(0, 8)} missing ${listSeqs(b.missing)}`);
+      if (n > total || short.length > 0) {
+        const gaps = boots.filter((b) => b.gatewayId === gw && b.missingCount > 0).map((b) => `boot ${b.bootId.slice(0, 8)} missing ${listSeqs(b.missing, b.missingCount)}`);
         const detail = [...(short.length > 0 ? [short.join(', ')] : []), ...gaps].join('; ');
-        problems.push(`${gw}: ${seqs.size} events lost, only ${total} accounted for by shedding${detail ? ` (${detail})` : ''}`);
+        problems.push(`${gw}: ${n} events lost, only ${total} accounted for by shedding${detail ? ` (${detail})` : ''}`);
         uncovered.add(gw);
       }
     }
-    return { lost, uncovered };
+    return { lost: Object.fromEntries(lost), uncovered };
+  }
+
+  /** Whether `seq` falls in a gap of one of the gateway's boots (already counted as missing there). */
+  private inGap(gatewayId: string, seq: number): boolean {
+    for (const b of this.boots.values()) {
+      if (b.gatewayId !== gatewayId) continue;
+      const first = b.firstSeq ?? b.minSeq;
+      if (seq >= first && seq <= b.maxSeq && !b.seqs.has(seq)) return true;
+    }
+    return false;
   }
 }
 
@@ -284,9 +301,9 @@ function sum(values: Iterable<number>): number {
   return n;
 }
 
-function listSeqs(seqs: number[]): string {
+function listSeqs(seqs: number[], count = seqs.length): string {
   const shown = seqs.slice(0, MAX_LISTED).join(', ');
-  return seqs.length > MAX_LISTED ? `${shown}, ... (${seqs.length})` : shown;
+  return count > MAX_LISTED ? `${shown}, ... (${count})` : shown;
 }
 
 /** JSON with sorted keys, so the same event compares equal however it was serialized. */

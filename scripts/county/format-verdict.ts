@@ -16,7 +16,7 @@ export function verdictLine(v: Verdict): string {
 
 function bootLine(b: BootReport): string {
   const start = b.anchored ? '' : ' (gateway.started not seen: judged from the lowest seq received)';
-  const missing = b.missing.length === 0 ? 'none missing' : `missing ${b.missing.length}: ${b.missing.slice(0, 20).join(', ')}${b.missing.length > 20 ? ', ...' : ''}`;
+  const missing = b.missingCount === 0 ? 'none missing' : `missing ${b.missingCount}: ${b.missing.slice(0, 20).join(', ')}${b.missingCount > 20 ? ', ...' : ''}`;
   return `  ${b.gatewayId}  boot ${b.bootId}  seqs ${b.firstSeq}..${b.lastSeq}  ${b.received} received, ${missing}${start}`;
 }
 

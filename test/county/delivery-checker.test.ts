@@ -1,6 +1,6 @@
 /** The delivery checker on hand-made event streams: what must pass, and what must fail. */
 import { describe, expect, it } from 'vitest';
-import { DeliveryChecker, type CheckedEvent } from '../../scripts/county/delivery-checker.js';
+import { DeliveryChecker, MAX_MISSING_LISTED, type CheckedEvent } from '../../scripts/county/delivery-checker.js';
 
 const BOOT_A = 'aaaaaaaa-0000-4000-8000-000000000001';
 const BOOT_B = 'bbbbbbbb-0000-4000-8000-000000000002';
@@ -37,7 +37,7 @@ describe('delivery checker: streams that pass', () => {
     const v = check([...reordered, resent, events[9]], events);
     expect(v.problems).toEqual([]);
     expect(v).toMatchObject({ ok: true, distinct: 10, duplicates: 2, malformed: 0, committed: 10, undelivered: [], lost: { 'gw-1': 0 } });
-    expect(v.boots).toEqual([{ gatewayId: 'gw-1', bootId: BOOT_A, firstSeq: 1, anchored: true, lastSeq: 10, received: 10, missing: [] }]);
+    expect(v.boots).toEqual([{ gatewayId: 'gw-1', bootId: BOOT_A, firstSeq: 1, anchored: true, lastSeq: 10, received: 10, missingCount: 0, missing: [] }]);
   });
 
   it('two boots, interleaved: each judged from its own first seq; the skipped block between them is no gap', () => {
@@ -160,6 +160,15 @@ describe('delivery checker: streams that fail', () => {
   it('two boots whose seqs overlap (seq went back across a restart)', () => {
     const v = check([...boot(1, 5), ...boot(4, 3, { boot: BOOT_B })]);
     expect(v.problems).toEqual(['gw-1: boots aaaaaaaa (seq 1..5) and bbbbbbbb (seq 4..6) overlap: seq went back across a restart']);
+  });
+
+  it('a stray huge seq: judged at once, the gap counted, its list kept short', () => {
+    const started = Date.now();
+    const v = check([...boot(1, 3), ev(Number.MAX_SAFE_INTEGER)]);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(v.boots[0]).toMatchObject({ lastSeq: Number.MAX_SAFE_INTEGER, missingCount: Number.MAX_SAFE_INTEGER - 4 });
+    expect(v.boots[0]!.missing).toHaveLength(MAX_MISSING_LISTED);
+    expect(v.problems[0]).toMatch(/^gw-1: 9007199254740987 events lost, only 0 accounted for by shedding \(boot aaaaaaaa missing 4, 5, .*, 23, \.\.\. \(9007199254740987\)\)$/);
   });
 
   it('malformed input: counted, never judged as events', () => {
