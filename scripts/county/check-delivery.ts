@@ -156,6 +156,9 @@ async function listen(o: Options, checker: DeliveryChecker, feed: (ev: unknown) 
     clearTimeout(timer);
   }
   process.stderr.write(`listening on ${o.url} (${o.prefix}/+/events, health, status)${o.seconds ? ` for ${o.seconds} s` : '; Ctrl-C to judge'}\n`);
+  // A clean session: what is published while this listener is disconnected never reaches it.
+  const lost = () => process.stderr.write('warning: lost the connection to the broker; events published until it is back are not seen, and show as gaps\n');
+  sub.client!.on('close', lost);
   await new Promise<void>((resolve) => {
     const done = () => resolve();
     if (o.seconds) setTimeout(done, o.seconds * 1000);
@@ -163,6 +166,7 @@ async function listen(o: Options, checker: DeliveryChecker, feed: (ev: unknown) 
     process.once('SIGTERM', done);
   });
   shown.stop();
+  sub.client!.off('close', lost);
   await sub.stop();
 }
 

@@ -12,6 +12,7 @@ import { freePort } from '../../scripts/brokers/free-port.js';
 import type { Verdict } from '../../scripts/county/delivery-checker.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
+import { startBroker } from '../helpers/broker.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
@@ -89,6 +90,17 @@ describe('check-delivery --url (a real broker)', () => {
     const down = await run(CHECK_CLI, ['--url', `mqtt://127.0.0.1:${port}`, '--seconds', '5']);
     expect(down.code).toBe(2);
     expect(down.stderr).toMatch(/cannot reach the broker at mqtt:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  });
+  it('warns when it loses the broker while listening (what is published meanwhile shows as gaps)', async () => {
+    const own = await startBroker();
+    cleanup(() => own.dispose());
+    const cli = new Child(CHECK_CLI, ['--url', own.url]);
+    cleanup(() => cli.dispose());
+    await cli.waitFor(/listening on/);
+    await own.stop();
+    await cli.waitFor(/warning: lost the connection to the broker/);
+    cli.signal('SIGINT');
+    expect(await cli.exited).toBe(1); // and nothing was received
   });
 });
 
