@@ -123,7 +123,11 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   say('  >>> uplink restored: replaying the backlog, alarms first');
   await sleep(PLAN.produceForMs - PLAN.cutAtMs - PLAN.cutForMs);
   village.quiet();
-  await sleep(300); // the last releases are polled
+  // The last press may still be held (quiet() cancels its release): stop the devices only once
+  // the polls have turned every press into an event (a fixed wait lost the last one on a busy machine).
+  const pressEvents = () => [...produced.values()].filter((p) => p.type === 'alarm.pressed').length;
+  const pollDeadline = Date.now() + 5000;
+  while (pressEvents() < village.presses && Date.now() < pollDeadline) await sleep(20);
   await Promise.all(agent.drivers.map((d) => d.stop()));
   agent.outbox.flush();
   say('  >>> devices stopped; waiting for the backlog to drain');
