@@ -3,9 +3,11 @@
  * batched), de-duplicates by event id, and orders by gateway and seq. Works against any
  * MQTT broker. Uses a persistent session so nothing is missed while it is away.
  *
- *   node dist/scripts/county-subscriber.js --url mqtt://broker:1883 [--prefix village] [--id county-1]
+ *   node dist/scripts/county-subscriber.js --url mqtt://broker:1883 [--prefix village] [--id county-1] [--arrivals]
  *
- * prints one JSON line per new (not duplicate) event, and a summary on Ctrl-C.
+ * prints one JSON line per new (not duplicate) event, or with --arrivals every copy that
+ * arrives (duplicates included, so `check-delivery --file` can judge them too), and a summary
+ * on Ctrl-C.
  */
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
@@ -68,6 +70,9 @@ export class CountySubscriber extends EventEmitter<{ arrival: [unknown]; event: 
   }
 
   private onMessage(topic: string, payload: Buffer): void {
+    // The client may carry other subscriptions (command replies, in tests and the demo): not events.
+    const rest = topic.startsWith(`${this.root}/`) ? topic.slice(this.root.length + 1).split('/') : [];
+    if (rest.length !== 2 || !['events', 'health', 'status'].includes(rest[1]!)) return;
     this.messages += 1;
     let body: unknown;
     try {
@@ -135,15 +140,17 @@ export class CountySubscriber extends EventEmitter<{ arrival: [unknown]; event: 
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { url: { type: 'string' }, prefix: { type: 'string' }, id: { type: 'string' } } });
+  const { values } = parseArgs({ options: { url: { type: 'string' }, prefix: { type: 'string' }, id: { type: 'string' }, arrivals: { type: 'boolean' } } });
   if (!values.url) {
-    console.error('usage: county-subscriber --url mqtt://host:1883 [--prefix village] [--id county-1]');
+    console.error('usage: county-subscriber --url mqtt://host:1883 [--prefix village] [--id county-1] [--arrivals]');
     process.exit(2);
   }
   const sub = new CountySubscriber({ url: values.url, ...(values.prefix ? { root: values.prefix } : {}), ...(values.id ? { clientId: values.id } : {}) });
-  sub.on('event', (ev) => console.log(JSON.stringify(ev)));
+  if (values.arrivals) sub.on('arrival', (ev) => console.log(JSON.stringify(ev)));
+  else sub.on('event', (ev) => console.log(JSON.stringify(ev)));
   sub.on('status', (topic, body) => console.error(`status ${topic}: ${JSON.stringify(body)}`));
   await sub.start();
+  console.error(`subscribed to ${values.prefix ?? 'village'}/+/events, health and status on ${values.url}`); // scripts wait for this line
   process.once('SIGINT', () => {
     console.error(JSON.stringify({ events: sub.events.size, duplicates: sub.duplicates, malformed: sub.malformed }));
     void sub.stop().then(() => process.exit(0));

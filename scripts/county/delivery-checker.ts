@@ -3,13 +3,20 @@
  * side too). Feed it every event as it arrives, duplicates included; optionally tell it
  * what the gateway committed. It checks:
  *  - per (gatewayId, bootId): seqs contiguous from the boot's first seq (announced by
- *    `gateway.started` as `data.firstSeq`) up to the highest received; a gap is a failure
- *    unless the gateway's shed counters (cumulative, from `gateway.events_shed` and
- *    `gateway.started`) account for it;
+ *    `gateway.started` as `data.firstSeq`) up to the highest received; a boot whose
+ *    `gateway.started` never arrived is a problem (where it begins is unknown) unless the
+ *    checker was told it joined late;
  *  - every committed id arrived;
- *  - duplicates (same id) are identical.
+ *  - a seq missing inside a boot, or a committed id that never arrived, is a failure unless
+ *    the gateway's shed counters (cumulative, from `gateway.events_shed` and
+ *    `gateway.started`) account for it: shedding drops committed events by design. Where the
+ *    priority is known (committed events), per priority: `critical` is never shed, so a lost
+ *    critical event always fails;
+ *  - duplicates (same id) are identical; a seq is never carried by two ids;
+ *  - seq strictly increases across boots: no two boots of a gateway overlap.
  * Seq is gateway-wide and strictly increasing across boots (a crash skips the unused rest of
- * a reserved block), so each boot is judged on its own range.
+ * a reserved block), so each boot is judged on its own range; the gaps between boots are not
+ * events.
  * Pure: no I/O, so tests, the demo and the county CLI share it.
  */
 
@@ -19,6 +26,7 @@ export interface CheckedEvent {
   gatewayId: string;
   bootId: string;
   type: string;
+  priority?: string;
   data?: Record<string, unknown>;
   [k: string]: unknown;
 }
@@ -31,6 +39,9 @@ export interface BootReport {
   anchored: boolean;
   lastSeq: number;
   received: number;
+  /** How many seqs between firstSeq and lastSeq never arrived. */
+  missingCount: number;
+  /** Those seqs, the first MAX_MISSING_LISTED of them (a stray huge seq must not make a list of billions). */
   missing: number[];
 }
 
@@ -41,10 +52,22 @@ export interface Verdict {
   duplicates: number;
   malformed: number;
   boots: BootReport[];
+  /** Ids the gateway side said it committed. */
+  committed: number;
   /** Committed ids (told by the gateway side) that never arrived. */
   undelivered: string[];
   /** Cumulative shed count per gateway, as reported by the gateway. */
   shed: Record<string, number>;
+  /** Per gateway: seqs missing or committed-but-undelivered, all of which shedding must account for. */
+  lost: Record<string, number>;
+}
+
+export interface CheckerOptions {
+  /**
+   * The listener joined while boots were already running (a county CLI started mid-boot):
+   * a boot without `gateway.started` is judged from the lowest seq received instead of failing.
+   */
+  joinedLate?: boolean;
 }
 
 interface Boot {
@@ -56,24 +79,36 @@ interface Boot {
   maxSeq: number;
 }
 
+interface Committed {
+  seq: number;
+  gatewayId?: string;
+  priority?: string;
+}
+
 const MAX_LISTED = 20;
+export const MAX_MISSING_LISTED = 10_000;
+/** Where the gateway reports its cumulative shed counts per priority. */
+const SHED_TOTALS: Record<string, string> = { 'gateway.events_shed': 'totals', 'gateway.started': 'shed' };
 
 export class DeliveryChecker {
   private readonly byId = new Map<string, { event: CheckedEvent; canonical: string }>();
   private readonly boots = new Map<string, Boot>();
-  private readonly committedIds = new Map<string, number>();
-  private readonly shedTotals = new Map<string, number>();
+  private readonly committedIds = new Map<string, Committed>();
+  /** gatewayId -> priority -> highest cumulative count reported. */
+  private readonly shedTotals = new Map<string, Map<string, number>>();
   private readonly conflicts: string[] = [];
   duplicates = 0;
   malformed = 0;
 
+  constructor(private readonly opts: CheckerOptions = {}) {}
+
   /** One arrival (a parsed event object). Returns false for a duplicate or a malformed one. */
   receive(raw: unknown): boolean {
-    const ev = raw as CheckedEvent;
-    if (!ev || typeof ev !== 'object' || typeof ev.id !== 'string' || !Number.isSafeInteger(ev.seq) || typeof ev.gatewayId !== 'string' || typeof ev.bootId !== 'string') {
+    if (!isEnvelope(raw)) {
       this.malformed += 1;
       return false;
     }
+    const ev = raw;
     const canonical = canonicalJson(ev);
     const seen = this.byId.get(ev.id);
     if (seen) {
@@ -92,18 +127,31 @@ export class DeliveryChecker {
     boot.seqs.add(ev.seq);
     boot.minSeq = Math.min(boot.minSeq, ev.seq);
     boot.maxSeq = Math.max(boot.maxSeq, ev.seq);
-    if (ev.type === 'gateway.started' && Number.isSafeInteger(ev.data?.firstSeq)) boot.firstSeq = ev.data!.firstSeq as number;
-    const totals = ev.type === 'gateway.events_shed' ? ev.data?.totals : ev.type === 'gateway.started' ? ev.data?.shed : undefined;
+    if (ev.type === 'gateway.started') {
+      const first = ev.data?.firstSeq;
+      if (!Number.isSafeInteger(first)) this.conflicts.push(`gateway.started ${ev.id} of boot ${ev.bootId} has no data.firstSeq`);
+      else if (boot.firstSeq !== null) this.conflicts.push(`boot ${ev.bootId} of ${ev.gatewayId} started twice`);
+      else boot.firstSeq = first as number;
+    }
+    const totalsKey = SHED_TOTALS[ev.type];
+    const totals = totalsKey ? ev.data?.[totalsKey] : undefined;
     if (totals && typeof totals === 'object') {
-      const sum = Object.values(totals as Record<string, unknown>).reduce<number>((a, v) => a + (typeof v === 'number' ? v : 0), 0);
-      this.shedTotals.set(ev.gatewayId, Math.max(this.shedTotals.get(ev.gatewayId) ?? 0, sum));
+      const perGateway = this.shedTotals.get(ev.gatewayId) ?? new Map<string, number>();
+      this.shedTotals.set(ev.gatewayId, perGateway);
+      for (const [priority, n] of Object.entries(totals as Record<string, unknown>)) {
+        if (typeof n === 'number' && Number.isFinite(n)) perGateway.set(priority, Math.max(perGateway.get(priority) ?? 0, n));
+      }
     }
     return true;
   }
 
-  /** The gateway side: this id was committed to the outbox (acknowledged to its producer). */
-  committed(id: string, seq: number): void {
-    this.committedIds.set(id, seq);
+  /**
+   * The gateway side: this id was committed to the outbox (acknowledged to its producer).
+   * Knowing the gateway and priority lets shedding account for it exactly (a CLI's
+   * `stored <seq> <id>` lines give neither: the only gateway seen is assumed).
+   */
+  committed(id: string, seq: number, meta: { gatewayId?: string; priority?: string } = {}): void {
+    this.committedIds.set(id, { seq, ...meta });
   }
 
   has(id: string): boolean {
@@ -126,27 +174,16 @@ export class DeliveryChecker {
 
   verdict(): Verdict {
     const problems = [...this.conflicts];
-    const boots: BootReport[] = [];
-    const missingPerGateway = new Map<string, number>();
-    for (const b of this.boots.values()) {
-      const first = b.firstSeq ?? b.minSeq;
-      if (b.firstSeq !== null && b.minSeq < b.firstSeq) problems.push(`boot ${b.bootId} of ${b.gatewayId}: seq ${b.minSeq} is below its announced first seq ${b.firstSeq}`);
-      const missing: number[] = [];
-      for (let s = first; s <= b.maxSeq; s++) if (!b.seqs.has(s)) missing.push(s);
-      boots.push({ gatewayId: b.gatewayId, bootId: b.bootId, firstSeq: first, anchored: b.firstSeq !== null, lastSeq: b.maxSeq, received: b.seqs.size, missing });
-      missingPerGateway.set(b.gatewayId, (missingPerGateway.get(b.gatewayId) ?? 0) + missing.length);
-    }
-    for (const [gw, missing] of missingPerGateway) {
-      const shed = this.shedTotals.get(gw) ?? 0;
-      if (missing > shed) {
-        const gaps = boots.filter((b) => b.gatewayId === gw && b.missing.length > 0).map((b) => `boot ${b.bootId.slice(0, 8)}: ${listSeqs(b.missing)}`);
-        problems.push(`${gw}: ${missing} seqs missing, only ${shed} accounted for by shedding (${gaps.join('; ')})`);
-      }
-    }
+    const boots = [...this.boots.values()].map((b) => this.judgeBoot(b, problems));
+    problems.push(...overlaps(boots));
     const undelivered = this.undelivered();
-    if (undelivered.length > 0) {
-      const list = undelivered.slice(0, MAX_LISTED).map((id) => `${id} (seq ${this.committedIds.get(id)})`);
-      problems.push(`${undelivered.length} committed events never arrived: ${list.join(', ')}${undelivered.length > MAX_LISTED ? ', ...' : ''}`);
+    const { lost, uncovered } = this.account(boots, undelivered, problems);
+    // Shed events were committed first: an undelivered one is a problem only where shedding cannot account for it.
+    const gateways = new Set(boots.map((b) => b.gatewayId));
+    const unexplained = undelivered.filter((id) => uncovered.has(this.gatewayOf(this.committedIds.get(id)!, gateways)));
+    if (unexplained.length > 0) {
+      const list = unexplained.slice(0, MAX_LISTED).map((id) => describeCommitted(id, this.committedIds.get(id)!));
+      problems.push(`${unexplained.length} committed events never arrived: ${list.join(', ')}${unexplained.length > MAX_LISTED ? ', ...' : ''}`);
     }
     if (this.malformed > 0) problems.push(`${this.malformed} malformed events`);
     return {
@@ -156,15 +193,117 @@ export class DeliveryChecker {
       duplicates: this.duplicates,
       malformed: this.malformed,
       boots,
+      committed: this.committedIds.size,
       undelivered,
-      shed: Object.fromEntries(this.shedTotals),
+      shed: Object.fromEntries([...this.shedTotals].map(([gw, per]) => [gw, sum(per.values())])),
+      lost,
     };
+  }
+
+  private judgeBoot(b: Boot, problems: string[]): BootReport {
+    if (b.firstSeq === null && !this.opts.joinedLate) {
+      problems.push(`boot ${b.bootId} of ${b.gatewayId}: its gateway.started never arrived, so where it begins is unknown (judged from seq ${b.minSeq})`);
+    }
+    const first = b.firstSeq ?? b.minSeq;
+    if (b.minSeq < first) problems.push(`boot ${b.bootId} of ${b.gatewayId}: seq ${b.minSeq} is below its announced first seq ${first}`);
+    // Walk the gaps between received seqs (not every number in the range: seqs come from the wire).
+    const missing: number[] = [];
+    let missingCount = 0;
+    let expected = first;
+    for (const s of [...b.seqs].filter((x) => x >= first).sort((x, y) => x - y)) {
+      missingCount += s - expected;
+      for (let m = expected; m < s && missing.length < MAX_MISSING_LISTED; m++) missing.push(m);
+      expected = s + 1;
+    }
+    return { gatewayId: b.gatewayId, bootId: b.bootId, firstSeq: first, anchored: b.firstSeq !== null, lastSeq: b.maxSeq, received: b.seqs.size, missingCount, missing };
+  }
+
+  /** Which gateway a committed id belongs to: as told, else the only gateway seen. */
+  private gatewayOf(c: Committed, gateways: Set<string>): string {
+    if (c.gatewayId !== undefined) return c.gatewayId;
+    return gateways.size === 1 ? [...gateways][0]! : '(unknown gateway)';
+  }
+
+  /**
+   * Everything lost per gateway against the shed counters: the seqs missing inside boots, plus
+   * committed ids that never arrived outside those gaps (each event once); per priority where
+   * the priority is known (committed events).
+   */
+  private account(boots: BootReport[], undelivered: string[], problems: string[]): { lost: Record<string, number>; uncovered: Set<string> } {
+    const gateways = new Set(boots.map((b) => b.gatewayId));
+    const lost = new Map<string, number>([...gateways].map((gw) => [gw, 0]));
+    const lostByPriority = new Map<string, Map<string, number>>();
+    for (const b of boots) lost.set(b.gatewayId, lost.get(b.gatewayId)! + b.missingCount);
+    for (const id of undelivered) {
+      const c = this.committedIds.get(id)!;
+      const gw = this.gatewayOf(c, gateways);
+      if (!this.inGap(gw, c.seq)) lost.set(gw, (lost.get(gw) ?? 0) + 1);
+      if (c.priority !== undefined) {
+        const per = lostByPriority.get(gw) ?? lostByPriority.set(gw, new Map()).get(gw)!;
+        per.set(c.priority, (per.get(c.priority) ?? 0) + 1);
+      }
+    }
+    const uncovered = new Set<string>();
+    for (const [gw, n] of lost) {
+      const shed = this.shedTotals.get(gw) ?? new Map<string, number>();
+      const short = [...(lostByPriority.get(gw) ?? [])].filter(([p, k]) => k > (shed.get(p) ?? 0)).map(([p, k]) => `${k} ${p} lost, ${shed.get(p) ?? 0} ${p} shed`);
+      const total = sum(shed.values());
+      if (n > total || short.length > 0) {
+        const gaps = boots.filter((b) => b.gatewayId === gw && b.missingCount > 0).map((b) => `boot ${b.bootId.slice(0, 8)} missing ${listSeqs(b.missing, b.missingCount)}`);
+        const detail = [...(short.length > 0 ? [short.join(', ')] : []), ...gaps].join('; ');
+        problems.push(`${gw}: ${n} events lost, only ${total} accounted for by shedding${detail ? ` (${detail})` : ''}`);
+        uncovered.add(gw);
+      }
+    }
+    return { lost: Object.fromEntries(lost), uncovered };
+  }
+
+  /** Whether `seq` falls in a gap of one of the gateway's boots (already counted as missing there). */
+  private inGap(gatewayId: string, seq: number): boolean {
+    for (const b of this.boots.values()) {
+      if (b.gatewayId !== gatewayId) continue;
+      const first = b.firstSeq ?? b.minSeq;
+      if (seq >= first && seq <= b.maxSeq && !b.seqs.has(seq)) return true;
+    }
+    return false;
   }
 }
 
-function listSeqs(seqs: number[]): string {
+function isEnvelope(raw: unknown): raw is CheckedEvent {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return false;
+  const ev = raw as Record<string, unknown>;
+  return typeof ev.id === 'string' && Number.isSafeInteger(ev.seq) && (ev.seq as number) >= 1 && typeof ev.gatewayId === 'string' && typeof ev.bootId === 'string' && typeof ev.type === 'string';
+}
+
+/** Boots of one gateway must occupy disjoint seq ranges (seq strictly increases across restarts). */
+function overlaps(boots: BootReport[]): string[] {
+  const out: string[] = [];
+  const byGateway = new Map<string, BootReport[]>();
+  for (const b of boots) byGateway.set(b.gatewayId, [...(byGateway.get(b.gatewayId) ?? []), b]);
+  for (const [gw, list] of byGateway) {
+    list.sort((a, b) => a.firstSeq - b.firstSeq);
+    for (let i = 1; i < list.length; i++) {
+      const prev = list[i - 1]!;
+      const cur = list[i]!;
+      if (cur.firstSeq <= prev.lastSeq) out.push(`${gw}: boots ${prev.bootId.slice(0, 8)} (seq ${prev.firstSeq}..${prev.lastSeq}) and ${cur.bootId.slice(0, 8)} (seq ${cur.firstSeq}..${cur.lastSeq}) overlap: seq went back across a restart`);
+    }
+  }
+  return out;
+}
+
+function describeCommitted(id: string, c: Committed): string {
+  return `${id} (seq ${c.seq}${c.priority ? `, ${c.priority}` : ''})`;
+}
+
+function sum(values: Iterable<number>): number {
+  let n = 0;
+  for (const v of values) n += v;
+  return n;
+}
+
+function listSeqs(seqs: number[], count = seqs.length): string {
   const shown = seqs.slice(0, MAX_LISTED).join(', ');
-  return seqs.length > MAX_LISTED ? `${shown}, ... (${seqs.length})` : shown;
+  return count > MAX_LISTED ? `${shown}, ... (${count})` : shown;
 }
 
 /** JSON with sorted keys, so the same event compares equal however it was serialized. */

@@ -9,7 +9,13 @@ describe('npm run demo', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(Date.now() - started).toBeLessThan(60_000);
     const lines = r.stdout.trim().split('\n');
-    const summary = JSON.parse(lines.at(-1)!) as Record<string, number>;
+    const { check, ...summary } = JSON.parse(lines.at(-1)!) as Record<string, number> & { check: { ok: boolean; problems: string[]; boots: { firstSeq: number; lastSeq: number; missing: number }[]; committed: number; undelivered: number } };
+    // The delivery checker's verdict: one boot, every seq from its first on, every committed event delivered.
+    expect(check.problems).toEqual([]);
+    expect(check.ok).toBe(true);
+    expect(check.boots).toEqual([expect.objectContaining({ firstSeq: 1, lastSeq: summary.produced, missing: 0 })]);
+    expect(check).toMatchObject({ committed: summary.produced, undelivered: 0 });
+    expect(r.stdout).toMatch(/\n {2}check {6}ok: 1 boot, seqs contiguous \(1\.\.\d+\), \d+ committed, 0 undelivered, /);
     expect(summary.lost).toBe(0);
     expect(summary.produced).toBeGreaterThan(300);
     expect(summary.delivered).toBe(summary.produced);

@@ -9,19 +9,32 @@ import { DeliveryChecker, type Verdict } from '../../scripts/county/delivery-che
 import type { CountySubscriber } from '../../scripts/county-subscriber.js';
 import type { AgentProcess } from './agent-process.js';
 
+/** How long arrivals must have stopped before a verdict that relies on shedding is final. */
+const QUIET_MS = 500;
+
 export class DeliveryCheck {
   readonly checker = new DeliveryChecker();
   private readonly processes: AgentProcess[] = [];
+  private lastArrivalMs = Date.now();
 
   /** Judges every copy `sub` receives from now on (start it before the agent). */
-  constructor(sub: CountySubscriber) {
-    sub.on('arrival', (ev) => this.checker.receive(ev));
+  constructor(sub?: CountySubscriber) {
+    if (sub) this.attach(sub);
   }
 
-  /** Counts every event an in-process agent commits. */
+  /** Judges every copy `sub` receives from now on: for a county that can only listen once the agent runs. */
+  attach(sub: CountySubscriber): this {
+    sub.on('arrival', (ev) => {
+      this.lastArrivalMs = Date.now();
+      this.checker.receive(ev);
+    });
+    return this;
+  }
+
+  /** Counts every event an in-process agent commits. Call before `agent.start()` (and before any `emit`). */
   watch(agent: Agent): this {
     agent.outbox.on('stored', (events) => {
-      for (const e of events) this.checker.committed(e.id, e.seq);
+      for (const e of events) this.checker.committed(e.id, e.seq, { gatewayId: e.gatewayId, priority: e.priority });
     });
     return this;
   }
@@ -36,21 +49,28 @@ export class DeliveryCheck {
     for (const p of this.processes) for (const [id, seq] of p.stored) this.checker.committed(id, seq);
   }
 
-  /** Waits until every committed event has arrived (or the time is up), then judges. */
+  /**
+   * Waits until the verdict is final, or the time is up, then judges. Final: every committed
+   * event arrived and nothing is wrong; or nothing is wrong because shedding accounts for what
+   * did not arrive and arrivals have stopped (so a late copy cannot still change it). A verdict
+   * with problems is re-judged until the time is up: a gap may still be filled by a copy in flight.
+   */
   async settle(timeoutMs = 15_000): Promise<Verdict> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       this.collect();
-      if (this.checker.undelivered().length === 0 || Date.now() > end) break;
+      const v = this.checker.verdict();
+      if (v.ok && (v.undelivered.length === 0 || Date.now() - this.lastArrivalMs >= QUIET_MS)) return v;
+      if (Date.now() > end) return v;
       await new Promise((r) => setTimeout(r, 20));
     }
-    return this.checker.verdict();
   }
 
   /** settle(), then fails the test with the checker's problems unless all is well. */
   async expectAllDelivered(timeoutMs?: number): Promise<Verdict> {
     const v = await this.settle(timeoutMs);
     expect(v.problems, 'delivery check').toEqual([]);
+    expect(v.distinct, 'events judged by the delivery check').toBeGreaterThan(0); // a check of nothing proves nothing
     return v;
   }
 }

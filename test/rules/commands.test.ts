@@ -8,6 +8,7 @@ import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { testConfig } from '../helpers/agent-config.js';
+import { DeliveryCheck } from '../helpers/delivery.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
@@ -30,6 +31,7 @@ describe('county commands', () => {
     cleanup(() => county.stop());
     const agent = new AgentProcess(file).start();
     cleanup(() => agent.kill('SIGTERM'));
+    const check = new DeliveryCheck(county).watchProcess(agent);
     await waitUntil(() => statuses.some((s) => s.state === 'online'), 10_000, 'online');
     const firstHash = statuses.find((s) => s.state === 'online')!.configHash;
     const replies: Record<string, unknown>[] = [];
@@ -54,6 +56,8 @@ describe('county commands', () => {
     expect(applied.ok).toBe(true);
     expect(applied.result.configHash).not.toBe(firstHash);
     await waitUntil(() => statuses.some((s) => s.state === 'online' && s.configHash === applied.result.configHash), 10_000, 'online with the new config');
+    const v = await check.expectAllDelivered(); // the boot before the reload and the one after it
+    expect(v.boots).toHaveLength(2);
   });
 
   it('siren-test sounds the configured sirens briefly and records it', async () => {
@@ -62,12 +66,15 @@ describe('county commands', () => {
     await sim.listenTcp(await freePort());
     cleanup(() => sim.close());
     const dir = tempDir();
-    const config = testConfig('mqtt://127.0.0.1:1', dir, {
+    const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-siren-test' }).start();
+    cleanup(() => county.stop());
+    const config = testConfig(brokerRef.current.url, dir, {
       buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port }],
       devices: [{ id: 'panel', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 100, inputs: { di1: { role: 'input' } } }] as never,
       alarms: { sirens: [{ device: 'panel', output: 'do4', testMs: 300 }] },
     });
     const rig = new AgentRig(config, dir);
+    const check = new DeliveryCheck(county).watch(rig.agent);
     await rig.agent.start();
     cleanup(() => rig.agent.stop());
     const reply = await rig.agent.uplink.commands.execute('siren-test', Buffer.from(JSON.stringify({ args: { ms: 200 } })), false);
@@ -75,5 +82,6 @@ describe('county commands', () => {
     expect(board.coils.get(3)).toBe(true);
     await waitUntil(() => board.coils.get(3) === false, 2000, 'the test to end');
     await rig.waitFor((e) => e.type === 'alarm.siren_test');
+    await check.expectAllDelivered(); // the record of the test among them
   });
 });

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
+import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
 import { testConfig } from '../helpers/agent-config.js';
+import { DeliveryCheck } from '../helpers/delivery.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
@@ -21,13 +23,24 @@ const SIREN_FLASH = 0x0200; // relay1's own timed pulse on the Waveshare board
 const LED_COIL = 1; // relay2
 const STROBE_COIL = 2; // relay3
 
-async function village(url: string) {
+let villages = 0;
+
+/**
+ * A village: the relay board, the agent, and the county listening on the broker. The agent
+ * reaches the broker through a link the test can cut; `linkDown` starts it cut.
+ */
+async function village({ linkDown = false } = {}) {
+  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-loop-${++villages}` }).start();
+  cleanup(() => county.stop());
+  const link = await new TcpProxy({ targetPort: Number(new URL(brokerRef.current.url).port) }).start();
+  cleanup(() => link.stop());
+  if (linkDown) link.cut();
   const sim = new ModbusSimulator();
   const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-relay-d'));
   await sim.listenTcp(await freePort());
   cleanup(() => sim.close());
   const dir = tempDir();
-  const config = testConfig(url, dir, {
+  const config = testConfig(link.url, dir, {
     gateway: { id: 'gw-loop', timezone: 'Asia/Shanghai' },
     buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
     devices: [
@@ -48,17 +61,16 @@ async function village(url: string) {
     ] as never,
   });
   const rig = new AgentRig(config, dir);
+  const check = new DeliveryCheck(county).watch(rig.agent);
   await rig.agent.start();
   cleanup(() => rig.agent.stop());
   await waitUntil(() => board.reads > 2, 5000, 'polling');
-  return { sim, board, rig };
+  return { sim, board, rig, county, check, link };
 }
 
 describe('the local safety loop', () => {
   it('press -> siren -> alert at the county -> ack -> "help is coming" LED', async () => {
-    const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-loop' }).start();
-    cleanup(() => county.stop());
-    const { sim, board, rig } = await village(brokerRef.current.url);
+    const { sim, board, rig, county, check } = await village();
     const pressedAt = performance.now();
     board.set('di2', true);
     await waitUntil(() => sim.writes.some((w) => w.address === SIREN_FLASH), 2000, 'the siren');
@@ -77,10 +89,14 @@ describe('the local safety loop', () => {
     expect(sim.writes.filter((w) => w.address === LED_COIL)).toEqual([expect.objectContaining({ fc: 5, value: true })]);
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'alert.acknowledged'), 10_000);
     expect(rig.agent.alarms.active.get(alert.id)).toMatchObject({ ackedBy: 'county' });
+    // The press itself reached the county too, not only the alert it caused (issue 7).
+    const v = await check.expectAllDelivered();
+    expect(v.committed).toBeGreaterThanOrEqual(4); // started, the press, the alert, its acknowledgement
+    expect([...county.events.values()].filter((e) => e.type === 'alarm.pressed')).toHaveLength(1);
   });
 
   it('rejects unknown, malformed and unauthorized commands with a reply, and actuates nothing', async () => {
-    const { sim } = await village(brokerRef.current.url);
+    const { sim, check } = await village();
     const county = await mqtt.connectAsync(brokerRef.current.url, { clientId: 'county-bad-cmds' });
     cleanup(() => county.endAsync());
     const replies: Record<string, unknown>[] = [];
@@ -105,14 +121,18 @@ describe('the local safety loop', () => {
     await send('output', JSON.stringify({ id: 'b6', args: { device: 'house-7-board', output: 'relay3', action: 'on' } }));
     await waitUntil(() => replies.some((r) => r.id === 'b6'), 5000, 'the strobe reply');
     expect(sim.writes.at(-1)).toMatchObject({ address: STROBE_COIL, value: true });
+    await check.expectAllDelivered();
   });
 
-  it('sounds the siren with no network at all', async () => {
-    const { sim, board, rig } = await village('mqtt://127.0.0.1:1');
+  it('sounds the siren with no network at all; the press and the alert reach the county once the link is back', async () => {
+    const { sim, board, rig, county, check, link } = await village({ linkDown: true });
     expect(rig.agent.uplink.isUp).toBe(false);
     board.set('di2', true);
     await waitUntil(() => sim.writes.some((w) => w.address === SIREN_FLASH), 2000, 'the siren without a link');
     await rig.waitFor((e) => e.type === 'alert.raised', 2000, 'the alert, stored for later');
     expect(rig.agent.outbox.stats().backlog.critical.count).toBeGreaterThanOrEqual(2); // the press and the alert wait for the link
+    link.restore();
+    await check.expectAllDelivered();
+    expect([...county.events.values()].map((e) => e.type)).toEqual(expect.arrayContaining(['alarm.pressed', 'alert.raised']));
   });
 });

@@ -8,7 +8,10 @@ import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { ucs2Hex } from '../../drivers/modem/sms-encoding.js';
+import { CountySubscriber } from '../../scripts/county-subscriber.js';
+import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
 import { testConfig } from '../helpers/agent-config.js';
+import { DeliveryCheck } from '../helpers/delivery.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
@@ -19,12 +22,35 @@ const brokerRef = useBroker();
 const cleanup = useCleanups();
 
 interface VillageOptions {
-  url: string;
+  /** The uplink starts cut (the county hears nothing until `link.restore()`). */
+  linkDown?: boolean;
+  gatewayId?: string;
   dir?: string;
   alarms?: Record<string, unknown>;
   ruleSms?: 'fallback' | 'always' | 'never';
   sim?: ModbusSimulator;
   modem?: { pty: PtyPair; sim: ModemSimulator };
+  /** The county judging delivery: a new one unless given (a restart, a second gateway). */
+  check?: DeliveryCheck;
+  /** The agent's way to the broker: a new one unless given (a restart). */
+  link?: TcpProxy;
+}
+
+let counties = 0;
+
+/** The county on the broker, judging delivery. */
+async function county(): Promise<DeliveryCheck> {
+  const sub = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-sms-${++counties}` }).start();
+  cleanup(() => sub.stop());
+  return new DeliveryCheck(sub);
+}
+
+/** The agent reaches the broker through a link a test can cut. */
+async function uplink(down: boolean): Promise<TcpProxy> {
+  const link = await new TcpProxy({ targetPort: Number(new URL(brokerRef.current.url).port) }).start();
+  cleanup(() => link.stop());
+  if (down) link.cut();
+  return link;
 }
 
 async function village(o: VillageOptions) {
@@ -45,8 +71,10 @@ async function village(o: VillageOptions) {
     modem = { pty, sim: msim };
   }
   const dir = o.dir ?? tempDir();
-  const config = testConfig(o.url, dir, {
-    gateway: { id: 'gw-sms', name: '青山村', timezone: 'Asia/Shanghai' },
+  const check = o.check ?? (await county());
+  const link = o.link ?? (await uplink(o.linkDown ?? false));
+  const config = testConfig(link.url, dir, {
+    gateway: { id: o.gatewayId ?? 'gw-sms', name: '青山村', timezone: 'Asia/Shanghai' },
     buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
     devices: [
       {
@@ -64,15 +92,16 @@ async function village(o: VillageOptions) {
     alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 0, escalateAfterSec: 3600, ...o.alarms },
   });
   const rig = new AgentRig(config, dir);
+  check.watch(rig.agent);
   await rig.agent.start();
   cleanup(() => rig.agent.stop());
   await waitUntil(() => rig.agent.drivers[1]!.describe().online, 5000, 'the modem');
-  return { sim, unit: sim.unit(1), modem, rig, dir };
+  return { sim, unit: sim.unit(1), modem, rig, dir, check, link };
 }
 
 describe('SMS, escalation, restart', () => {
   it('uplink down: a press goes out by SMS, Chinese text as UCS2 through the > prompt', async () => {
-    const { unit, modem, rig } = await village({ url: 'mqtt://127.0.0.1:1' });
+    const { unit, modem, rig, check, link } = await village({ linkDown: true });
     unit.set('di1', true);
     await waitUntil(() => modem.sim.sent.length > 0, 10_000, 'the SMS');
     expect(modem.sim.sent[0]).toMatchObject({ number: '13800138000', charset: 'UCS2', rawNumber: ucs2Hex('13800138000') });
@@ -81,10 +110,12 @@ describe('SMS, escalation, restart', () => {
     const sent = await rig.waitFor((e) => e.type === 'sms.sent', 5000, 'sms.sent');
     expect(sent.data).toMatchObject({ to: '13800138000', reason: expect.stringContaining('uplink down'), parts: 1, encoding: 'ucs2' });
     expect(modem.sim.sent).toHaveLength(1); // once per alert
+    link.restore(); // the press, the alert and the SMS record reach the county afterwards
+    await check.expectAllDelivered();
   });
 
   it('retries on a retryable +CMS ERROR, and records a permanent one as failed', async () => {
-    const { unit, modem, rig } = await village({ url: 'mqtt://127.0.0.1:1' });
+    const { unit, modem, rig, check, link } = await village({ linkDown: true });
     modem.sim.failNext = [331]; // no network service: retried (first retry after 15 s)
     unit.set('di1', true);
     await waitUntil(() => rig.agent.alarms.sms!.pending.some((m) => m.attempts === 1), 10_000, 'a failed first attempt');
@@ -95,34 +126,37 @@ describe('SMS, escalation, restart', () => {
     await rig.agent.alarms.sms!.enqueue(['13900000000'], 'test', null, 'test');
     const failed = await rig.waitFor((e) => e.type === 'sms.failed', 10_000, 'sms.failed');
     expect(failed.data).toMatchObject({ to: '13900000000', cms: 1, error: expect.stringContaining('unassigned number') });
+    link.restore();
+    await check.expectAllDelivered();
   });
 
   it('escalates an alert nobody acknowledged; an acknowledged one stays quiet', async () => {
-    const { unit, modem, rig } = await village({ url: brokerRef.current.url, alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 1 } });
+    const { unit, modem, rig, check } = await village({ alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 1 } });
     await waitUntil(() => rig.agent.uplink.isUp, 5000, 'the uplink');
     unit.set('di1', true);
     await waitUntil(() => modem.sim.sent.length === 1, 10_000, 'the escalation SMS');
     expect((await rig.waitFor((e) => e.type === 'sms.sent')).data.reason).toMatch(/not acknowledged after 1 s/);
     unit.set('di1', false);
-    const second = await village({ url: brokerRef.current.url, alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 2 } });
+    // Another gateway (its own data dir, so its own seqs): same county.
+    const second = await village({ gatewayId: 'gw-sms-2', check, alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 2 } });
     await waitUntil(() => second.rig.agent.uplink.isUp, 5000, 'the uplink');
     second.unit.set('di1', true);
     const raised = await second.rig.waitFor((e) => e.type === 'alert.raised');
     await second.rig.agent.alarms.acknowledge(raised.id, 'county');
     await new Promise((r) => setTimeout(r, 2500));
     expect(second.modem.sim.sent).toHaveLength(0);
+    await check.expectAllDelivered(); // both gateways
   });
 
   it('keeps an active alarm across a restart: no re-fire, no silence, still acknowledgeable', async () => {
-    const url = 'mqtt://127.0.0.1:1';
-    const first = await village({ url, alarms: { smsTo: [] } });
+    const first = await village({ linkDown: true, alarms: { smsTo: [] } });
     first.unit.set('di1', true); // pressed, and held
     const raised = await first.rig.waitFor((e) => e.type === 'alert.raised');
     await waitUntil(() => first.unit.coils.get(0) === true, 2000, 'the strobe (gateway-timed pulse)');
     await first.rig.agent.stop(); // a restart mid-pulse: the driver ends its pulse on the way down
     expect(first.unit.coils.get(0)).toBe(false);
     const writesBefore = first.sim.writes.length;
-    const second = await village({ url, dir: first.dir, sim: first.sim, modem: first.modem, alarms: { smsTo: [] } });
+    const second = await village({ dir: first.dir, sim: first.sim, modem: first.modem, check: first.check, link: first.link, alarms: { smsTo: [] } });
     // No silence: the pulse that was cut short is resumed for what is left of it.
     await waitUntil(() => second.unit.coils.get(0) === true, 3000, 'the pulse resumed');
     // No re-fire: the held button is reported again (initial), but the rule is in cooldown.
@@ -135,14 +169,19 @@ describe('SMS, escalation, restart', () => {
     const ack = await second.rig.agent.alarms.acknowledge(raised.id, 'county');
     expect(ack.led).toBe('panel.do2');
     expect(second.sim.writes.slice(writesBefore).some((w) => w.address === 1 && w.value === true)).toBe(true);
+    second.link.restore(); // both boots' events, the first boot's through the second
+    const v = await second.check.expectAllDelivered();
+    expect(v.boots).toHaveLength(2);
   });
 
   it('a technician\'s key switch acknowledges every open alert locally', async () => {
-    const { unit, rig } = await village({ url: 'mqtt://127.0.0.1:1', alarms: { smsTo: [] } });
+    const { unit, rig, check, link } = await village({ linkDown: true, alarms: { smsTo: [] } });
     unit.set('di1', true);
     await rig.waitFor((e) => e.type === 'alert.raised');
     unit.set('di8', true);
     const ack = await rig.waitFor((e) => e.type === 'alert.acknowledged', 3000, 'the local ack');
     expect(ack.data).toMatchObject({ by: 'local key switch', led: 'panel.do2' });
+    link.restore();
+    await check.expectAllDelivered();
   });
 });

@@ -3,6 +3,7 @@ import { Agent } from '../../agent/agent.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { testConfig } from '../helpers/agent-config.js';
+import { DeliveryCheck } from '../helpers/delivery.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -21,22 +22,21 @@ describe('store and forward to a real broker', () => {
     const sub = await new CountySubscriber({ url: broker.url, clientId: 'county-delivery' }).start();
     const config = testConfig(broker.url, dir, { mqtt: { batch: { maxEvents: 50 } } });
     const agent = new Agent({ config, configHash: 'test', baseDir: dir, logger: quietLogger() });
+    const check = new DeliveryCheck(sub).watch(agent);
     // Backlog before the link is up: 300 telemetry, then 5 alarms.
     await Promise.all(Array.from({ length: 300 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: 'normal', data: { i } })));
     const alarms = await Promise.all(Array.from({ length: 5 }, () => agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: {} })));
     const order: string[] = [];
     sub.on('event', (e) => order.push(e.type));
     await agent.start();
-    await sub.waitFor(() => alarms.every((a) => sub.events.has(a.id)) && sub.ordered('gw-test').filter((e) => e.type === 'sensor.telemetry').length === 300, 15_000);
+    await check.expectAllDelivered(); // the 305 events and gateway.started, seqs 1..306 without a gap
     await waitUntil(() => agent.outbox.size === 0, 5000, 'outbox to empty');
     // gateway.started is high priority and stored after the alarms; alarms come first of all.
     expect(order.slice(0, 5)).toEqual(Array(5).fill('alarm.pressed'));
     const stats = agent.uplink.stats();
     // 300 normal events in batches of <= 50 -> far fewer messages than events.
     expect(stats.publishedMessages).toBeLessThanOrEqual(5 + 1 + 300 / 50 + 2);
-    expect(sub.duplicates).toBe(0);
-    const seqs = sub.ordered('gw-test').map((e) => e.seq);
-    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(sub.duplicates).toBe(0); // a clean link: not even identical re-sends
     await agent.stop();
     await sub.stop();
   });
@@ -45,13 +45,15 @@ describe('store and forward to a real broker', () => {
     const dir = tempDir();
     const config = testConfig(broker.url, dir, { gateway: { id: 'gw-status' } });
     const agent = new Agent({ config, configHash: 'cafe1234', baseDir: dir, logger: quietLogger() });
-    await agent.start();
     const statuses: Record<string, unknown>[] = [];
     const sub = new CountySubscriber({ url: broker.url, clientId: 'county-status' });
     sub.on('status', (_t, b) => statuses.push(b as Record<string, unknown>));
     await sub.start();
+    const check = new DeliveryCheck(sub).watch(agent);
+    await agent.start();
     await sub.waitFor(() => statuses.some((s) => s.state === 'online'), 5000);
     expect(statuses.find((s) => s.state === 'online')).toMatchObject({ gatewayId: 'gw-status', configHash: 'cafe1234', bootId: agent.factory.bootId });
+    await check.expectAllDelivered();
     await agent.stop();
     await sub.waitFor(() => statuses.some((s) => s.state === 'offline' && s.reason === 'shutdown'), 5000);
     await sub.stop();
@@ -63,7 +65,8 @@ describe('store and forward to a real broker', () => {
     const sub = await new CountySubscriber({ url: b.url, clientId: 'county-restart' }).start();
     const config = testConfig(b.url, dir, { gateway: { id: 'gw-restart' }, mqtt: { replay: { messagesPerSec: 400, burst: 20 }, batch: { maxEvents: 5 } } });
     const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
-    const produced = await Promise.all(Array.from({ length: 3000 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: i % 100 === 0 ? 'critical' : 'normal', data: { i } })));
+    const check = new DeliveryCheck(sub).watch(agent);
+    await Promise.all(Array.from({ length: 3000 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: i % 100 === 0 ? 'critical' : 'normal', data: { i } })));
     await agent.start();
     await sub.waitFor(() => sub.events.size > 300, 10_000);
     await b.stop('SIGTERM'); // mid-drain
@@ -71,7 +74,7 @@ describe('store and forward to a real broker', () => {
     expect(during).toBeLessThan(3000);
     await new Promise((r) => setTimeout(r, 700));
     await b.start();
-    await sub.waitFor(() => produced.every((e) => sub.events.has(e.id)), 30_000);
+    await check.expectAllDelivered(30_000); // every id, seqs without a gap, re-sent copies identical
     await waitUntil(() => agent.outbox.size === 0, 5000, 'outbox to empty');
     expect(agent.uplink.stats().reconnects).toBeGreaterThanOrEqual(1);
     await agent.stop();
@@ -83,10 +86,11 @@ describe('store and forward to a real broker', () => {
     const dir = tempDir();
     const config = testConfig(broker.url, dir, { gateway: { id: 'gw-cmd' } });
     const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
-    await agent.start();
-    await waitUntil(() => agent.uplink.isUp, 5000, 'uplink');
     const county = new CountySubscriber({ url: broker.url, clientId: 'county-cmd' });
     await county.start();
+    const check = new DeliveryCheck(county).watch(agent);
+    await agent.start();
+    await waitUntil(() => agent.uplink.isUp, 5000, 'uplink');
     const replies: Record<string, unknown>[] = [];
     county.client!.on('message', (topic, payload) => {
       if (topic.includes('/cmd-reply/')) replies.push({ topic, ...JSON.parse(payload.toString()) });
@@ -106,6 +110,7 @@ describe('store and forward to a real broker', () => {
     expect(replies.find((r) => r.id === undefined)).toMatchObject({ ok: false, error: { code: 'MALFORMED' } });
     expect(byId('r4')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS' } });
     expect((byId('r4')!.error as { message: string }).message).toMatch(/args\.verbose/);
+    await check.expectAllDelivered();
     await agent.stop();
     await county.stop();
   });

@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { Mosquitto } from '../../scripts/brokers/mosquitto.js';
+import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { requireMosquitto } from '../helpers/broker.js';
 import { makeCerts, type TestCerts } from '../helpers/certs.js';
 import { testConfig } from '../helpers/agent-config.js';
+import { DeliveryCheck } from '../helpers/delivery.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -47,9 +49,11 @@ describe('MQTT 5 session with Mosquitto', () => {
     sub.on('status', (_t, b) => statuses.push(b as Record<string, unknown>));
     await sub.start();
     const agent = new AgentProcess(file).start();
+    const check = new DeliveryCheck(sub).watchProcess(agent);
     await sub.waitFor(() => statuses.some((s) => s.state === 'online'), 10_000).catch((err: Error) => {
       throw new Error(`${err.message}\nagent output:\n${agent.output}`);
     });
+    await check.expectAllDelivered(); // its gateway.started, before the power cut
     await agent.kill('SIGKILL');
     await sub.waitFor(() => statuses.some((s) => s.state === 'offline'), 10_000);
     expect(statuses.at(-1)).toMatchObject({ state: 'offline', reason: 'connection lost', gatewayId: 'gw-will' });
@@ -72,9 +76,11 @@ describe('MQTT 5 session with Mosquitto', () => {
       mqtt: { protocolVersion: 5, tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey } },
     });
     const agent = new Agent({ config: good, configHash: 'x', baseDir: dir, logger: quietLogger() });
+    const check = new DeliveryCheck(sub).watch(agent);
     const ev = await agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: {} });
     await agent.start();
     await sub.waitFor(() => sub.events.has(ev.id), 10_000);
+    await check.expectAllDelivered();
     await agent.stop();
 
     const dir2 = tempDir();
@@ -83,6 +89,7 @@ describe('MQTT 5 session with Mosquitto', () => {
       mqtt: { protocolVersion: 5, tls: { ca: certs.ca, cert: certs.rogueCert, key: certs.rogueKey } },
     });
     const bad = new Agent({ config: rogue, configHash: 'x', baseDir: dir2, logger: quietLogger() });
+    check.watch(bad);
     const kept = await bad.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: {} });
     await bad.start();
     await waitUntil(() => bad.uplink.stats().lastError !== null, 10_000, 'a TLS error');
@@ -90,6 +97,13 @@ describe('MQTT 5 session with Mosquitto', () => {
     expect(sub.events.has(kept.id)).toBe(false);
     expect(bad.outbox.size).toBeGreaterThanOrEqual(1); // kept for when the certificate is fixed
     await bad.stop();
+    // The certificate is fixed: what the refused boot kept (its alarm, its gateway.started) goes out now.
+    const fixed = new Agent({ config: { ...rogue, mqtt: good.mqtt }, configHash: 'x', baseDir: dir2, logger: quietLogger() });
+    check.watch(fixed);
+    await fixed.start();
+    await sub.waitFor(() => sub.events.has(kept.id), 10_000);
+    await check.expectAllDelivered();
+    await fixed.stop();
     await sub.stop();
   });
 
@@ -97,19 +111,29 @@ describe('MQTT 5 session with Mosquitto', () => {
     const dir = tempDir();
     const users = { 'gw-auth': 'right-password' };
     const locked = await new Mosquitto(requireMosquitto(), { users }).start();
-    const config = testConfig(locked.url, dir, { gateway: { id: 'gw-auth' }, mqtt: { protocolVersion: 5, username: 'gw-auth', password: 'wrong-password' } });
+    // Through a link we can cut, so the county is listening on the fixed broker before the gateway gets in.
+    const link = await new TcpProxy({ targetPort: locked.port }).start();
+    const config = testConfig(link.url, dir, { gateway: { id: 'gw-auth' }, mqtt: { protocolVersion: 5, username: 'gw-auth', password: 'wrong-password' } });
     const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
+    const check = new DeliveryCheck().watch(agent);
     await agent.start();
     await waitUntil(() => agent.uplink.stats().attempts >= 3, 10_000, 'three attempts');
     expect(agent.uplink.stats().lastError).toMatch(/Bad User Name or Password|Not authorized/i);
     expect(agent.uplink.isUp).toBe(false);
     // The county fixes the account to what the gateway has: the next attempt gets in.
+    link.cut();
     await locked.stop();
     const fixed = new Mosquitto(requireMosquitto(), { users: { 'gw-auth': 'wrong-password' } });
     fixed.port = locked.port;
     await fixed.start();
+    const sub = await new CountySubscriber({ url: fixed.url, clientId: 'county-auth', mqttOptions: { username: 'gw-auth', password: 'wrong-password' } }).start();
+    check.attach(sub);
+    link.restore();
     await waitUntil(() => agent.uplink.isUp, 10_000, 'the uplink after the fix');
+    await check.expectAllDelivered(); // what was stored while the broker refused it
     await agent.stop();
+    await sub.stop();
+    await link.stop();
     await fixed.dispose();
     await locked.dispose();
   });
@@ -117,7 +141,9 @@ describe('MQTT 5 session with Mosquitto', () => {
   it('receives commands the county sent while the gateway was offline, replying with correlation data', async () => {
     const dir = tempDir();
     const config = testConfig(broker.url, dir, { gateway: { id: 'gw-offline-cmd' }, mqtt: { protocolVersion: 5 } });
+    const sub = await new CountySubscriber({ url: broker.url, clientId: 'county-offline-events', protocolVersion: 5 }).start();
     const first = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
+    const check = new DeliveryCheck(sub).watch(first);
     await first.start();
     await waitUntil(() => first.uplink.isUp, 5000, 'uplink');
     await new Promise((r) => setTimeout(r, 200)); // the subscription is in place
@@ -135,10 +161,13 @@ describe('MQTT 5 session with Mosquitto', () => {
     });
 
     const second = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
+    check.watch(second);
     await second.start();
     await waitUntil(() => replies.length > 0, 10_000, 'the reply to the queued command');
     expect(replies[0]).toMatchObject({ payload: { id: 'while-offline', ok: true, command: 'ping' }, correlation: 'corr-42' });
+    await check.expectAllDelivered(); // both boots
     await second.stop();
     await county.endAsync();
+    await sub.stop();
   });
 });
