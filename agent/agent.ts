@@ -41,7 +41,7 @@ export interface AgentOptions {
    * Re-reads and validates the config file; on success the owner (the CLI) restarts the agent
    * with it. Without it, `reload-config` answers that this agent cannot reload.
    */
-  reloadConfig?: () => { ok: true; configHash: string } | { ok: false; problems: string[] };
+  reloadConfig?: () => { ok: true; configHash: string } | { ok: false; code: 'CONFIG_INVALID' | 'CONFIG_CANNOT_RUN'; problems: string[] };
 }
 
 const SHED_REPORT_MS = 10_000;
@@ -278,8 +278,12 @@ export class Agent {
         const reload = this.opts.reloadConfig;
         if (!reload) throw new GatewayError('RELOAD_UNAVAILABLE', 'this agent was not started from a config file');
         const res = reload();
-        if (!res.ok) throw new GatewayError('CONFIG_INVALID', `the new config is invalid; the running config stays: ${res.problems.join('; ')}`);
-        return { applied: true, configHash: res.configHash, note: 'the agent restarts with it now' };
+        if (!res.ok) {
+          const what = res.code === 'CONFIG_INVALID' ? 'is invalid' : 'cannot run on this gateway';
+          throw new GatewayError(res.code, `the new config ${what}; the running config stays: ${res.problems.join('; ')}`);
+        }
+        // Not applied yet: the new agent says gateway.config_applied once it runs (or the old one comes back: gateway.config_rejected).
+        return { accepted: true, applied: false, configHash: res.configHash, note: 'the agent restarts with it now; gateway.config_applied follows once it runs, or gateway.config_rejected with the previous config back' };
       },
     });
     this.uplink.commands.register('ack', {

@@ -6,6 +6,9 @@
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, parseConfigText, resolveProfiles, validateConfig, type LoadedConfig } from '../config/load-config.js';
+import { checkReload, keepLastGood, loadWithFallback, type ReloadCheck } from './config-lifecycle.js';
+import { checkDataDir } from './preflight.js';
+import type { EventInput } from './contracts/event.js';
 import { dirname, resolve } from 'node:path';
 import { formatProblem } from '../config/zod-problems.js';
 import { readFileSync } from 'node:fs';
@@ -81,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
 class UsageError extends Error {}
 
 /** Errors that mean "will not start as configured" (exit 2, like an invalid config), not a crash. */
-const REFUSALS = new Set(['DATA_DIR_LOCKED']);
+const REFUSALS = new Set(['DATA_DIR_LOCKED', 'DATA_DIR_UNUSABLE']);
 
 function checkConfig(file: string | undefined, schemaOnly: boolean): number {
   if (!file) throw new UsageError('usage: village-gateway check-config FILE');
@@ -103,42 +106,93 @@ function checkConfig(file: string | undefined, schemaOnly: boolean): number {
 }
 
 /**
- * Runs the agent until a signal. `reload-config` (from the county) validates the file first;
- * only a valid one replaces the running agent, over the same data folder.
+ * Runs the agent until SIGINT/SIGTERM. A reload (the county's `reload-config`, or SIGHUP as
+ * systemd's ExecReload sends) is validated and preflighted first, with the working agent
+ * still running; only then is it stopped and the new one started. `gateway.config_applied`
+ * comes from the new agent once it runs; if it cannot start, the previous config comes back
+ * and says `gateway.config_rejected`. A file that does not validate at start-up falls back
+ * to the last config that ran (see config-lifecycle.ts).
  */
 async function run(file: string, printStored: boolean): Promise<number> {
-  let loaded = loadConfig(file);
+  let { loaded, fallback } = loadWithFallback(file);
+  checkDataDir(loaded.config.dataDir);
   const logger = await createLogger(loaded.config.log.level);
   let next: LoadedConfig | null = null;
+  let notice: EventInput | null = null;
+  const gw = () => loaded.config.gateway.id;
+  if (fallback) {
+    logger.error({ problems: fallback.problems, using: fallback.from }, 'config file invalid: running the last good config');
+    notice = { deviceId: gw(), type: 'gateway.config_fallback', priority: 'high', data: { problems: fallback.problems, using: fallback.from } };
+  }
+  let agent: Agent | null = null;
   let wake: (reason: 'signal' | 'reload') => void = () => {};
   const stopOn = (signal: string) => {
     logger.info({ signal }, 'stopping');
     wake('signal');
   };
+  /** Checks the file; on success the agent restarts with it (after `delayMs`, so a reply can go out first). */
+  const requestReload = (by: string, delayMs: number): ReloadCheck => {
+    const res = checkReload(file);
+    if (!res.ok) {
+      logger.error({ by, problems: res.problems }, 'reload refused: the running config stays');
+      if (by === 'SIGHUP') void agent?.emit({ deviceId: gw(), type: 'gateway.config_rejected', priority: 'high', data: { by, code: res.code, problems: res.problems } }).catch(() => {});
+      return res;
+    }
+    next = res.next;
+    setTimeout(() => wake('reload'), delayMs);
+    return res;
+  };
   process.once('SIGINT', () => stopOn('SIGINT'));
   process.once('SIGTERM', () => stopOn('SIGTERM'));
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading the config');
+    requestReload('SIGHUP', 0);
+  });
+  // Whatever can still run code on the way out switches timed outputs off (agent.stop does).
+  const fatal = (err: unknown) => {
+    logger.fatal({ err }, 'fatal error: stopping');
+    const stopping = agent ? agent.stop().catch(() => {}) : Promise.resolve();
+    void Promise.race([stopping, new Promise((r) => setTimeout(r, 3000))]).then(() => process.exit(1));
+  };
+  process.once('uncaughtException', fatal);
+  process.once('unhandledRejection', fatal);
+
+  let previous: LoadedConfig | null = null;
   for (;;) {
-    const agent = new Agent({
-      config: loaded.config, configHash: loaded.hash, baseDir: loaded.baseDir, logger, profiles: loaded.profiles,
-      reloadConfig: () => {
-        try {
-          next = loadConfig(file);
-        } catch (e) {
-          if (e instanceof ConfigError) return { ok: false, problems: e.problems.map(formatProblem) };
-          throw e;
-        }
-        setTimeout(() => wake('reload'), 300); // let the reply go out first
-        return { ok: true, configHash: next.hash };
-      },
-    });
-    if (printStored) agent.outbox.on('stored', (events) => writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join('')));
+    try {
+      agent = new Agent({
+        config: loaded.config, configHash: loaded.hash, baseDir: loaded.baseDir, logger, profiles: loaded.profiles,
+        reloadConfig: () => {
+          const res = requestReload('county', 300);
+          return res.ok ? { ok: true, configHash: res.next.hash } : { ok: false, code: res.code, problems: res.problems };
+        },
+      });
+      if (printStored) agent.outbox.on('stored', (events) => writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join('')));
+      await agent.start();
+    } catch (err) {
+      await agent?.stop().catch(() => {});
+      agent = null;
+      if (!previous) throw err;
+      logger.error({ err: (err as Error).message, configHash: loaded.hash }, 'the new config failed to start: going back to the previous one');
+      notice = { deviceId: previous.config.gateway.id, type: 'gateway.config_rejected', priority: 'high', data: { by: 'start', configHash: loaded.hash, error: (err as Error).message, running: previous.hash } };
+      loaded = previous;
+      previous = null;
+      continue;
+    }
+    if (!fallback) keepLastGood(loaded);
+    fallback = null;
+    if (notice) await agent.emit(notice).catch((err: Error) => logger.warn({ err: err.message }, 'config notice not stored'));
+    notice = null;
+    previous = null;
     const why = new Promise<'signal' | 'reload'>((resolve) => (wake = resolve));
-    await agent.start();
     const reason = await why;
     await agent.stop();
     if (reason === 'signal' || !next) return 0;
-    logger.info({ configHash: (next as LoadedConfig).hash }, 'config reloaded');
-    loaded = next;
+    const upcoming = next as LoadedConfig;
+    logger.info({ configHash: upcoming.hash }, 'config reloaded: restarting');
+    notice = { deviceId: upcoming.config.gateway.id, type: 'gateway.config_applied', priority: 'high', data: { configHash: upcoming.hash, previous: loaded.hash } };
+    previous = loaded;
+    loaded = upcoming;
     next = null;
   }
 }

@@ -1,0 +1,59 @@
+/**
+ * Which config the agent runs, so that no file can brick a gateway: the last config that
+ * started is kept beside the file (`<file>.last-good`); a file that does not validate at
+ * start-up falls back to it (reported as `gateway.config_fallback`); a reload is validated
+ * and preflighted before the working agent stops, and a new config that fails to start
+ * anyway gives way to the previous one (`gateway.config_rejected`).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { formatProblem } from '../config/zod-problems.js';
+import { writeFileDurably } from './durable-file.js';
+import { preflightReload } from './preflight.js';
+
+export const lastGoodFile = (file: string) => `${file}.last-good`;
+
+export interface Fallback {
+  problems: string[];
+  from: string;
+}
+
+/** The config file, or the last good one when the file is invalid (and a last good one exists). */
+export function loadWithFallback(file: string): { loaded: LoadedConfig; fallback: Fallback | null } {
+  try {
+    return { loaded: loadConfig(file), fallback: null };
+  } catch (err) {
+    const backup = lastGoodFile(file);
+    if (!(err instanceof ConfigError) || !existsSync(backup)) throw err;
+    const loaded = loadConfig(backup);
+    return { loaded: { ...loaded, file }, fallback: { problems: err.problems.map(formatProblem), from: backup } };
+  }
+}
+
+/** Keeps the running config's text as the last good one (only if the file still holds that text). */
+export function keepLastGood(loaded: LoadedConfig): void {
+  try {
+    const text = readFileSync(loaded.file, 'utf8');
+    if (createHash('sha256').update(text).digest('hex').slice(0, 12) !== loaded.hash) return;
+    if (existsSync(lastGoodFile(loaded.file)) && readFileSync(lastGoodFile(loaded.file), 'utf8') === text) return;
+    writeFileDurably(lastGoodFile(loaded.file), text);
+  } catch {
+    // a full or read-only card: the previous last-good file stays, which is still a config that ran
+  }
+}
+
+export type ReloadCheck = { ok: true; next: LoadedConfig } | { ok: false; code: 'CONFIG_INVALID' | 'CONFIG_CANNOT_RUN'; problems: string[] };
+
+/** Validates the file and what it needs from this machine, without touching the running agent. */
+export function checkReload(file: string): ReloadCheck {
+  let next: LoadedConfig;
+  try {
+    next = loadConfig(file);
+  } catch (e) {
+    if (e instanceof ConfigError) return { ok: false, code: 'CONFIG_INVALID', problems: e.problems.map(formatProblem) };
+    return { ok: false, code: 'CONFIG_INVALID', problems: [(e as Error).message] };
+  }
+  const problems = preflightReload(next.config);
+  return problems.length > 0 ? { ok: false, code: 'CONFIG_CANNOT_RUN', problems } : { ok: true, next };
+}
