@@ -3,11 +3,11 @@
  * beside the config file, then among the built-in ones) or given as a path. Problems are
  * reported with the profile file and the path inside it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
 import { profileSchema, type DeviceProfile } from './schema/profile.js';
+import { readYamlFile } from './safe-yaml.js';
 import { problemsFromZod, type ConfigProblem } from './zod-problems.js';
 
 /** The built-in profiles, from source (config/) or from the build (dist/config/). */
@@ -26,9 +26,10 @@ export function loadProfile(ref: string, baseDir: string): ProfileResult {
   const candidates = profileCandidates(ref, baseDir);
   const file = candidates.find((c) => existsSync(c));
   if (!file) return { ok: false, problems: [{ path: '', message: `profile "${ref}" not found (looked in ${candidates.join(', ')})` }] };
-  const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true });
-  if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => ({ path: '', message: `${file}: syntax: ${e.message.split('\n')[0]}` })) };
-  const parsed = profileSchema.safeParse(doc.toJS(), { reportInput: true });
+  // The same size, token, nesting and alias limits as a config file.
+  const read = readYamlFile(file);
+  if (!read.ok) return { ok: false, problems: read.problems.map((p) => ({ path: '', message: `${file}: ${p.message}` })) };
+  const parsed = profileSchema.safeParse(read.value, { reportInput: true });
   if (!parsed.success) return { ok: false, problems: problemsFromZod(parsed.error).map((p) => ({ path: '', message: `${file}: ${p.path ? `${p.path}: ` : ''}${p.message}` })) };
   return { ok: true, profile: parsed.data, file };
 }
