@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import { nameSchema } from '../../agent/contracts/event.js';
-import { intIn } from './fields.js';
+import { intIn, pathString } from './fields.js';
 
 const serialLine = {
-  path: z.string().min(1).describe('Prefer /dev/serial/by-id/... (stable across re-plugging)'),
+  path: pathString.describe('Prefer /dev/serial/by-id/... (stable across re-plugging)'),
   baudRate: z.literal([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]).default(9600),
   parity: z.enum(['none', 'even', 'odd']).default('none'),
   dataBits: z.literal([7, 8]).default(8),

@@ -86,6 +86,15 @@ describe('configs refused at the door (exit 2, under the launcher heap)', () => 
     expect({ status: ok.status, signal: ok.signal, stderr: ok.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
   });
 
+  it('MQTT wildcards in the topic prefix (v/+/x: before, "valid", then every connection dropped)', () => {
+    const dir = tempDir();
+    for (const prefix of ['v/+/x', 'v/#']) {
+      const f = write(dir, `version: 1\ngateway: { id: gw }\ndataDir: ${join(dir, 'data')}\nmqtt: { url: "mqtt://127.0.0.1:1", topicPrefix: "${prefix}" }\n`);
+      expectRefused(dir, f, `  mqtt.topicPrefix: must not contain the MQTT wildcards + or # (they are not allowed in the topics the gateway publishes to) (got "${prefix}")`);
+    }
+    // Every other naming problem is checked in-process in test/config/mqtt-names.test.ts.
+  });
+
   it('a profile file is held to the same limits as a config (an alias bomb in profiles/)', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'profiles'));
