@@ -95,6 +95,28 @@ describe('configs refused at the door (exit 2, under the launcher heap)', () => 
     // Every other naming problem is checked in-process in test/config/mqtt-names.test.ts.
   });
 
+  it('profile: ../../../../etc/passwd is refused by the schema, before any file is read', () => {
+    const dir = tempDir();
+    const device = (profile: string) =>
+      `${HEAD(dir)}buses: [{ id: b, type: modbus-tcp, host: 127.0.0.1 }]\ndevices: [{ id: d, driver: modbus, bus: b, unitId: 1, profile: "${profile}" }]\n`;
+    expectRefused(dir, write(dir, device('../../../../etc/passwd')), '  devices[0].profile: must be a profile id such as waveshare-modbus-rtu-relay-d (1-64 lower-case letters, digits and -): the file is profiles/<id>.yaml beside the config, or a built-in one (got "../../../../etc/passwd")');
+    // Proof that nothing is opened: a FIFO blocks whoever opens it (before: check-config hung here).
+    mkdirSync(join(dir, 'outside'));
+    expect(spawnSync('mkfifo', [join(dir, 'outside', 'trap.yaml')]).status).toBe(0);
+    expectRefused(dir, write(dir, device('../outside/trap.yaml')), '  devices[0].profile: must be a profile id');
+    expectRefused(dir, write(dir, device(join(dir, 'outside', 'trap.yaml'))), '  devices[0].profile: must be a profile id');
+  });
+
+  it('a profile file that leads outside profiles/ (a symlink) is refused before it is read', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'profiles'));
+    mkdirSync(join(dir, 'outside'));
+    expect(spawnSync('mkfifo', [join(dir, 'outside', 'trap')]).status).toBe(0);
+    symlinkSync(join(dir, 'outside', 'trap'), join(dir, 'profiles', 'acme-box.yaml'));
+    const f = write(dir, `${HEAD(dir)}buses: [{ id: b, type: modbus-tcp, host: 127.0.0.1 }]\ndevices: [{ id: d, driver: modbus, bus: b, unitId: 1, profile: acme-box }]\n`);
+    expectRefused(dir, f, /devices\[0\]\.profile: \S*\/profiles\/acme-box\.yaml: resolves to \S*\/outside\/trap, outside \S*\/profiles; refused/);
+  });
+
   it('a profile file is held to the same limits as a config (an alias bomb in profiles/)', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'profiles'));
