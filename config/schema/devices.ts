@@ -97,7 +97,7 @@ const serialDevice = z.strictObject({
     .default({})
     .describe('Sensors heard on this line, by the id the profile decodes (e.g. an EV1527 code)'),
   reportUnknown: z.boolean().default(true).describe('Report records from sensors not listed (to pair new ones)'),
-  offlineAfterSec: intIn(1, 86400).optional().describe('No record for this long: the line is reported silent'),
+  offlineAfterSec: intIn(1, 86400).optional().describe('No decoded record for this long: device.offline (reason silent), device.online at the next record'),
   tags: z.array(z.string()).default([]),
 });
 export type SerialDeviceConfig = z.infer<typeof serialDevice>;
