@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../config/load-config.js';
 import { checkComplexity, parseYamlText, readBounded, readYamlFile, YAML_LIMITS } from '../../config/safe-yaml.js';
 import { Lexer } from 'yaml';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -62,5 +63,15 @@ describe('YAML limits', () => {
 
   it('parseYamlText bounds text it is handed, too', () => {
     expect(parseYamlText(`# ${'x'.repeat(YAML_LIMITS.maxBytes)}\n`)).toMatchObject({ ok: false, problems: [{ message: expect.stringMatching(/^file too large: 262147 bytes/) }] });
+  });
+
+  it('loadConfig with schemaOnly (check-config --schema-only) reads within the same limits and skips secrets and certificate files', () => {
+    // The example names certificate files that exist only on a real gateway.
+    expect(() => loadConfig(join(root, 'config/gateway.example.yaml'))).toThrow(ConfigError);
+    expect(loadConfig(join(root, 'config/gateway.example.yaml'), { schemaOnly: true }).config.gateway.id).toBeTruthy();
+    const dir = tempDir();
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, `version: 1\n# ${'x'.repeat(YAML_LIMITS.maxBytes)}\n`);
+    expect(() => loadConfig(big, { schemaOnly: true })).toThrow(/file too large: 262158 bytes/);
   });
 });
