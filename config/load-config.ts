@@ -5,12 +5,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { formatProblem, problemsFromZod, type ConfigProblem } from './zod-problems.js';
 import { gatewayConfigSchema, type GatewayConfig } from './schema/gateway-config.js';
 import type { SecretRef } from './schema/fields.js';
 import type { DeviceProfile } from './schema/profile.js';
 import { loadProfile } from './load-profile.js';
+import { parseYamlText, readYamlFile } from './safe-yaml.js';
 
 export type { ConfigProblem };
 
@@ -25,13 +25,22 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses text as YAML (JSON is YAML too); syntax errors become problems with line numbers. */
+/**
+ * Parses text as YAML (JSON is YAML too) within the size, token, nesting and alias limits of
+ * safe-yaml.ts; syntax errors become problems with line numbers. Prefer readConfigFile, which
+ * also bounds the read itself.
+ */
 export function parseConfigText(text: string, file: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => ({ path: '', message: `syntax: ${e.message.split('\n')[0]}` })));
-  }
-  return doc.toJS();
+  const r = parseYamlText(text);
+  if (!r.ok) throw new ConfigError(file, r.problems);
+  return r.value;
+}
+
+/** Reads (bounded) and parses a config file; returns the text too, for the config hash. */
+export function readConfigFile(file: string): { raw: unknown; text: string } {
+  const r = readYamlFile(file);
+  if (!r.ok) throw new ConfigError(file, r.problems);
+  return { raw: r.value, text: r.text };
 }
 
 export function validateConfig(raw: unknown, file: string): GatewayConfig {
@@ -51,17 +60,16 @@ export interface LoadedConfig {
   profiles: Map<string, DeviceProfile>;
 }
 
-export function loadConfig(file: string): LoadedConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [{ path: '', message: `cannot read: ${(err as Error).message}` }]);
-  }
-  const config = validateConfig(parseConfigText(text, file), file);
+/**
+ * Reads, validates and resolves a config file. `schemaOnly` skips secrets and certificate
+ * files (checking a config off the gateway); profiles are always checked.
+ */
+export function loadConfig(file: string, opts: { schemaOnly?: boolean } = {}): LoadedConfig {
+  const { raw, text } = readConfigFile(file);
+  const config = validateConfig(raw, file);
   const baseDir = dirname(resolve(file));
   const { profiles, problems: profileProblems } = resolveProfiles(config, baseDir);
-  const problems = [...profileProblems, ...checkSecretsAndFiles(config, baseDir)];
+  const problems = [...profileProblems, ...(opts.schemaOnly ? [] : checkSecretsAndFiles(config, baseDir))];
   if (problems.length > 0) throw new ConfigError(file, problems);
   return { config, hash: createHash('sha256').update(text).digest('hex').slice(0, 12), file, baseDir, profiles };
 }

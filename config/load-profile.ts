@@ -1,13 +1,15 @@
 /**
- * Finds and validates device profiles. A profile is named by id (looked up in `profiles/`
- * beside the config file, then among the built-in ones) or given as a path. Problems are
- * reported with the profile file and the path inside it.
+ * Finds and validates device profiles. A config names a profile by id only: the file is
+ * `profiles/<id>.yaml` beside the config file, else the built-in one. Nothing else is ever
+ * read: an id that is not a plain name is refused before the file system is touched, and a
+ * profile file that resolves (through symlinks) outside those two folders is refused before
+ * it is read. Problems are reported with the profile file and the path inside it.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { join, relative, isAbsolute, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
-import { profileSchema, type DeviceProfile } from './schema/profile.js';
+import { profileSchema, PROFILE_ID, PROFILE_ID_MESSAGE, type DeviceProfile } from './schema/profile.js';
+import { readYamlFile } from './safe-yaml.js';
 import { problemsFromZod, type ConfigProblem } from './zod-problems.js';
 
 /** The built-in profiles, from source (config/) or from the build (dist/config/). */
@@ -15,20 +17,43 @@ export const BUILTIN_PROFILES = [new URL('./profiles/', import.meta.url), new UR
   .map((u) => fileURLToPath(u))
   .find((p) => existsSync(p)) ?? fileURLToPath(new URL('./profiles/', import.meta.url));
 
+/** The folders a profile may come from, most specific first. */
+export const profileFolders = (baseDir: string): string[] => [...new Set([join(baseDir, 'profiles'), BUILTIN_PROFILES])];
+
 export function profileCandidates(ref: string, baseDir: string): string[] {
-  if (ref.includes('/') || ref.endsWith('.yaml') || ref.endsWith('.json')) return [isAbsolute(ref) ? ref : resolve(baseDir, ref)];
-  return [...new Set([join(baseDir, 'profiles', `${ref}.yaml`), join(BUILTIN_PROFILES, `${ref}.yaml`)])];
+  if (!PROFILE_ID.test(ref)) return [];
+  return profileFolders(baseDir).map((dir) => join(dir, `${ref}.yaml`));
 }
 
 export type ProfileResult = { ok: true; profile: DeviceProfile; file: string } | { ok: false; problems: ConfigProblem[] };
 
+const inside = (dir: string, file: string) => {
+  const rel = relative(dir, file);
+  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+};
+
 export function loadProfile(ref: string, baseDir: string): ProfileResult {
+  const problem = (message: string): ProfileResult => ({ ok: false, problems: [{ path: '', message }] });
+  // Callers that skip the config schema (simulators, tests) get the same refusal.
+  if (!PROFILE_ID.test(ref)) return problem(`${PROFILE_ID_MESSAGE} (got ${JSON.stringify(ref)})`);
+  const folders = profileFolders(baseDir);
   const candidates = profileCandidates(ref, baseDir);
-  const file = candidates.find((c) => existsSync(c));
-  if (!file) return { ok: false, problems: [{ path: '', message: `profile "${ref}" not found (looked in ${candidates.join(', ')})` }] };
-  const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true });
-  if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => ({ path: '', message: `${file}: syntax: ${e.message.split('\n')[0]}` })) };
-  const parsed = profileSchema.safeParse(doc.toJS(), { reportInput: true });
+  const at = candidates.findIndex((c) => existsSync(c));
+  if (at < 0) return problem(`profile "${ref}" not found (looked in ${candidates.join(', ')})`);
+  const file = candidates[at]!;
+  // A symlink in profiles/ must not lead the loader elsewhere (e.g. to /etc/shadow).
+  let real: string;
+  let realFolder: string;
+  try {
+    real = realpathSync(file);
+    realFolder = realpathSync(folders[at]!);
+  } catch (err) {
+    return problem(`${file}: cannot read: ${(err as Error).message}`);
+  }
+  if (!inside(realFolder, real)) return problem(`${file}: resolves to ${real}, outside ${realFolder}; refused (profiles are read only from their folders)`);
+  const read = readYamlFile(real);
+  if (!read.ok) return { ok: false, problems: read.problems.map((p) => ({ path: '', message: `${file}: ${p.message}` })) };
+  const parsed = profileSchema.safeParse(read.value, { reportInput: true });
   if (!parsed.success) return { ok: false, problems: problemsFromZod(parsed.error).map((p) => ({ path: '', message: `${file}: ${p.path ? `${p.path}: ` : ''}${p.message}` })) };
   return { ok: true, profile: parsed.data, file };
 }

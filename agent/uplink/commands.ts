@@ -1,12 +1,15 @@
 /**
  * Commands from the county on `<prefix>/cmd/<name>`. Every command is validated; anything
  * unknown, malformed, oversized or retained gets an error reply and is logged, and nothing
- * else happens. Replies go to the MQTT 5 response topic with the correlation data, or to
- * `<prefix>/cmd-reply/<name>` for MQTT 3.1.1 clients; they also echo the request's `id`.
+ * else happens. Replies go to `<prefix>/cmd-reply/<name>`, or to the MQTT 5 response topic
+ * when it lies under `<prefix>/cmd-reply/` (anywhere else, such as the gateway's own status
+ * topic or another gateway's command topic, the command is refused); MQTT 5 correlation
+ * data is echoed, and every reply echoes the request's `id`.
  */
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { topicNameProblems } from '../../config/schema/mqtt-names.js';
 import { formatProblem, problemsFromZod } from '../../config/zod-problems.js';
 import type { Topics } from './topics.js';
 
@@ -45,25 +48,32 @@ export class CommandRouter {
     this.handlers.set(name, handler as unknown as CommandHandler);
   }
 
-  /** Runs a command and produces its reply; never throws. */
-  async execute(name: string, payload: Buffer, retained: boolean): Promise<CommandReply> {
+  /**
+   * Runs a command and produces its reply; never throws. `replyRefused` (a response topic
+   * outside our reply namespace) refuses it once its id is known, so the refusal echoes it.
+   */
+  async execute(name: string, payload: Buffer, retained: boolean, replyRefused?: string): Promise<CommandReply> {
     this.received += 1;
     const fail = (code: string, message: string, id?: string): CommandReply => {
       this.rejected += 1;
       this.logger.warn({ command: name, code, message }, 'command rejected');
       return { v: 1, command: name, ...(id !== undefined ? { id } : {}), ok: false, error: { code, message } };
     };
-    if (retained) return fail('RETAINED', 'retained commands are refused (they would run again at every connect)');
-    if (payload.length > MAX_COMMAND_BYTES) return fail('TOO_LARGE', `command payload over ${MAX_COMMAND_BYTES} bytes`);
+    if (payload.length > MAX_COMMAND_BYTES) return fail(retained ? 'RETAINED' : 'TOO_LARGE', `command payload over ${MAX_COMMAND_BYTES} bytes${retained ? ', and retained' : ''}`);
     let json: unknown;
+    let notJson: string | null = null;
     try {
       json = payload.length === 0 ? {} : JSON.parse(payload.toString('utf8'));
     } catch (err) {
-      return fail('MALFORMED', `payload is not JSON: ${(err as Error).message}`);
+      notJson = (err as Error).message;
     }
-    const req = requestSchema.safeParse(json);
-    if (!req.success) return fail('MALFORMED', problemsFromZod(req.error).map(formatProblem).join('; '));
-    const { id, args } = req.data;
+    const req = notJson === null ? requestSchema.safeParse(json) : null;
+    // Refusals echo the request's id whenever it could be read, so the county can match them.
+    if (retained) return fail('RETAINED', 'retained commands are refused (they would run again at every connect)', req?.data?.id);
+    if (notJson !== null) return fail('MALFORMED', `payload is not JSON: ${notJson}`);
+    if (!req!.success) return fail('MALFORMED', problemsFromZod(req!.error).map(formatProblem).join('; '));
+    const { id, args } = req!.data;
+    if (replyRefused !== undefined) return fail('BAD_RESPONSE_TOPIC', replyRefused, id);
     const handler = this.handlers.get(name);
     if (!handler) return fail('UNKNOWN_COMMAND', `unknown command "${name}" (known: ${[...this.handlers.keys()].sort().join(', ')})`, id);
     const parsed = handler.args.safeParse(args);
@@ -78,20 +88,40 @@ export class CommandRouter {
     }
   }
 
+  /**
+   * Why a response topic may not be used for command `name`, or null when it lies in our reply
+   * namespace. Anywhere else a county client could make the gateway publish over its own
+   * retained status, or send commands to another gateway in its name.
+   */
+  responseTopicProblem(topic: string, name: string): string | null {
+    const ns = this.topics.replyNamespace;
+    const shown = JSON.stringify(topic.length > 200 ? `${topic.slice(0, 200)}...` : topic);
+    const instead = `; refused, and this reply went to ${this.topics.reply(name)}`;
+    if (!topic.startsWith(ns) || topic.length === ns.length) return `response topic ${shown} is outside this gateway's reply namespace ${ns}...${instead}`;
+    const problems = topicNameProblems(topic); // a broker would drop us for publishing to it
+    return problems.length > 0 ? `response topic ${shown} ${problems[0]!.replace(/ \(got .*\)$/, '')}${instead}` : null;
+  }
+
   /** Wires the router to a connected client: subscribe, execute, reply. */
   attach(client: MqttClient, protocolVersion: 4 | 5): void {
-    client.subscribe(this.topics.commandFilter, { qos: 1 }, (err) => {
+    const v5 = protocolVersion === 5;
+    // Retain As Published: without it a broker clears the retain flag on messages it forwards
+    // live, so a retained command published while we are connected would look fresh and run
+    // (and run again at every reconnect). MQTT 3.1.1 has no such option: there only retained
+    // messages delivered when we subscribe can be told apart (README, MQTT contract).
+    client.subscribe(this.topics.commandFilter, { qos: 1, ...(v5 ? { rap: true } : {}) }, (err) => {
       if (err) this.logger.error({ err: err.message }, 'cannot subscribe to commands');
     });
     client.on('message', (topic, payload, packet: IPublishPacket) => {
       const name = this.topics.commandName(topic);
       if (name === null) return;
-      void this.execute(name, payload, packet.retain).then((reply) => {
-        const responseTopic = protocolVersion === 5 ? packet.properties?.responseTopic : undefined;
-        const correlationData = packet.properties?.correlationData;
-        client.publish(responseTopic ?? this.topics.reply(name), JSON.stringify(reply), {
+      const responseTopic = v5 ? packet.properties?.responseTopic : undefined;
+      const correlationData = v5 ? packet.properties?.correlationData : undefined;
+      const refused = responseTopic === undefined ? null : this.responseTopicProblem(responseTopic, name);
+      void this.execute(name, payload, packet.retain, refused ?? undefined).then((reply) => {
+        client.publish(refused === null && responseTopic !== undefined ? responseTopic : this.topics.reply(name), JSON.stringify(reply), {
           qos: 1,
-          ...(protocolVersion === 5 && correlationData ? { properties: { correlationData } } : {}),
+          ...(correlationData ? { properties: { correlationData } } : {}),
         });
       });
     });

@@ -7,6 +7,8 @@ export interface Topics {
   commandFilter: string;
   command(name: string): string;
   reply(name: string): string;
+  /** `<prefix>/cmd-reply/`: the only place a county's MQTT 5 response topic may point. */
+  replyNamespace: string;
   /** The command name of a topic under cmd/, or null. */
   commandName(topic: string): string | null;
 }
@@ -21,6 +23,7 @@ export function topicsFor(prefix: string): Topics {
     commandFilter: `${prefix}/cmd/+`,
     command: (name) => `${cmd}${name}`,
     reply: (name) => `${prefix}/cmd-reply/${name}`,
+    replyNamespace: `${prefix}/cmd-reply/`,
     commandName: (topic) => (topic.startsWith(cmd) && topic.length > cmd.length ? topic.slice(cmd.length) : null),
   };
 }

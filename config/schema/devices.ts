@@ -5,10 +5,17 @@
  */
 import { z } from 'zod';
 import { nameSchema } from '../../agent/contracts/event.js';
-import { intIn } from './fields.js';
+import { intIn, pathString } from './fields.js';
+import { PROFILE_ID, PROFILE_ID_MESSAGE } from './profile.js';
+
+/** A profile by id only (profiles/<id>.yaml beside the config, or built in): never a path. */
+const profileRef = z
+  .string()
+  .regex(PROFILE_ID, { error: (iss) => `${PROFILE_ID_MESSAGE} (got ${JSON.stringify(iss.input)})` })
+  .describe('Profile id: profiles/<id>.yaml beside the config file, else the built-in one');
 
 const serialLine = {
-  path: z.string().min(1).describe('Prefer /dev/serial/by-id/... (stable across re-plugging)'),
+  path: pathString.describe('Prefer /dev/serial/by-id/... (stable across re-plugging)'),
   baudRate: z.literal([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]).default(9600),
   parity: z.enum(['none', 'even', 'odd']).default('none'),
   dataBits: z.literal([7, 8]).default(8),
@@ -68,7 +75,7 @@ const modbusDevice = z.strictObject({
   driver: z.literal('modbus'),
   bus: nameSchema,
   unitId,
-  profile: z.string().min(1).describe('Profile id (config/profiles/<id>.yaml, beside the config or built in) or a path'),
+  profile: profileRef,
   pollMs: intIn(20, 3600000).default(200),
   offlineAfter: intIn(1, 100).default(3).describe('Failed polls in a row before the device is reported offline'),
   inputs: z.record(z.string(), inputRoleSchema).default({}).describe('Profile inputs in use, and what is wired to them'),
@@ -84,13 +91,13 @@ const serialDevice = z.strictObject({
   driver: z.literal('serial'),
   ...serialLine,
   baudRate: z.literal([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]).optional().describe("Default: the profile's"),
-  profile: z.string().min(1).describe('Profile id (config/profiles/<id>.yaml, beside the config or built in) or a path'),
+  profile: profileRef,
   sensors: z
     .record(z.string(), z.strictObject({ id: nameSchema, role: z.enum(['door', 'alarm-button', 'camera', 'motion', 'sensor']).default('sensor') }))
     .default({})
     .describe('Sensors heard on this line, by the id the profile decodes (e.g. an EV1527 code)'),
   reportUnknown: z.boolean().default(true).describe('Report records from sensors not listed (to pair new ones)'),
-  offlineAfterSec: intIn(1, 86400).optional().describe('No record for this long: the line is reported silent'),
+  offlineAfterSec: intIn(1, 86400).optional().describe('No decoded record for this long: device.offline (reason silent), device.online at the next record'),
   tags: z.array(z.string()).default([]),
 });
 export type SerialDeviceConfig = z.infer<typeof serialDevice>;
@@ -100,7 +107,7 @@ const modemDevice = z.strictObject({
   driver: z.literal('modem'),
   ...serialLine,
   baudRate: z.literal([9600, 19200, 38400, 57600, 115200]).optional().describe("Default: the profile's"),
-  profile: z.string().min(1),
+  profile: profileRef,
   statusPollSec: intIn(5, 86400).default(60).describe('How often signal and registration are read'),
   tags: z.array(z.string()).default([]),
 });

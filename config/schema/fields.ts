@@ -27,6 +27,27 @@ export const byteSize = z.union([z.number(), z.string()]).transform((v, ctx) => 
   return Math.round(Number(m[1]) * UNIT[(m[2] ?? 'b').toLowerCase()]!);
 });
 
+/** C0 and C1 control characters (NUL included) and lone UTF-16 surrogates (not encodable as UTF-8). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** What is wrong with a string that will go on the wire or to the OS as text; empty when nothing is. */
+export function textProblems(s: string): string[] {
+  const out: string[] = [];
+  const c = CONTROL.exec(s);
+  if (c) out.push(`must not contain control characters (U+${c[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at character ${c.index + 1}) (got ${show(s)})`);
+  if (LONE_SURROGATE.test(s)) out.push(`must be valid Unicode text (it has a lone surrogate) (got ${show(s)})`);
+  return out;
+}
+
+/** A file system path: a NUL byte would make every fs call throw, so it is refused here. */
+export const pathString = z
+  .string()
+  .min(1)
+  .superRefine((s, ctx) => {
+    for (const message of textProblems(s)) ctx.addIssue({ code: 'custom', message, input: s });
+  });
+
 /**
  * A secret: inline (discouraged), from an environment variable, or from a file
  * (systemd credentials, a mounted secret). Resolved at load time.
@@ -34,6 +55,6 @@ export const byteSize = z.union([z.number(), z.string()]).transform((v, ctx) => 
 export const secretRef = z.union([
   z.string(),
   z.strictObject({ env: z.string().min(1) }),
-  z.strictObject({ file: z.string().min(1) }),
+  z.strictObject({ file: pathString }),
 ]);
 export type SecretRef = z.infer<typeof secretRef>;

@@ -4,22 +4,23 @@
  */
 import { z } from 'zod';
 import { nameSchema } from '../../agent/contracts/event.js';
-import { byteSize, intIn, secretRef } from './fields.js';
+import { byteSize, intIn, pathString, secretRef } from './fields.js';
+import { clientIdSchema, topicPrefixSchema } from './mqtt-names.js';
 import { deviceSchema, busSchema } from './devices.js';
 import { ruleSchema } from './rules.js';
 
 const mqttSchema = z.strictObject({
   url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, { error: 'must be a broker URL such as mqtts://county.example:8883' }),
   protocolVersion: z.literal([5, 4]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
-  clientId: z.string().min(1).max(64).optional().describe('Default: the gateway id (fixed, for a persistent session)'),
-  topicPrefix: z.string().min(1).optional().describe('Default: village/<gatewayId>'),
+  clientId: clientIdSchema.optional().describe('Default: the gateway id (fixed, for a persistent session)'),
+  topicPrefix: topicPrefixSchema.optional().describe('Default: village/<gatewayId>. No + or #, no leading or trailing /, no control characters'),
   username: z.string().optional(),
   password: secretRef.optional(),
   tls: z
     .strictObject({
-      ca: z.string().optional().describe('Path to the CA certificate (PEM)'),
-      cert: z.string().optional().describe('Path to the client certificate (PEM)'),
-      key: z.string().optional().describe('Path to the client key (PEM)'),
+      ca: pathString.optional().describe('Path to the CA certificate (PEM)'),
+      cert: pathString.optional().describe('Path to the client certificate (PEM)'),
+      key: pathString.optional().describe('Path to the client key (PEM)'),
       keyPassphrase: secretRef.optional(),
       rejectUnauthorized: z.boolean().default(true),
       servername: z.string().optional(),
@@ -73,7 +74,7 @@ export const gatewayConfigSchema = z
       name: z.string().optional(),
       timezone: z.string().default('UTC'),
     }),
-    dataDir: z.string().min(1).describe('Where the outbox and state live (on the SD card)'),
+    dataDir: pathString.describe('Where the outbox and state live (on the SD card)'),
     log: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .default({ level: 'info' }),

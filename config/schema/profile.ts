@@ -43,10 +43,18 @@ const modbusOutput = z.strictObject({
 });
 export type ModbusOutput = z.infer<typeof modbusOutput>;
 
+/**
+ * A profile id is also its file name (`profiles/<id>.yaml`), so it is a plain name: no `/`,
+ * no `..`, nothing a config could use to point the loader at another file.
+ */
+export const PROFILE_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const PROFILE_ID_MESSAGE =
+  'must be a profile id such as waveshare-modbus-rtu-relay-d (1-64 lower-case letters, digits and -): the file is profiles/<id>.yaml beside the config, or a built-in one';
+
 const profileHead = {
   $schema: z.string().optional(),
   version: z.literal(1),
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'must be lower-case letters, digits and -' }),
+  id: z.string().regex(PROFILE_ID, { error: 'must be 1-64 lower-case letters, digits and - (starting with a letter or digit)' }),
   vendor: z.string().min(1),
   model: z.string().min(1),
   source: z.array(z.string().min(1)).min(1).describe('Where these facts come from (manual, wiki, driver source)'),

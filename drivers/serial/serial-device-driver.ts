@@ -30,6 +30,10 @@ export class SerialDeviceDriver implements Driver {
   private wasUp = false;
   private lastGarbageLogMs = -Infinity;
   private garbageSinceLog = 0;
+  /** offlineAfterSec: when the last decoded record came (monotonic), and whether silence was reported. */
+  private lastRecordMono = 0;
+  private silence: NodeJS.Timeout | null = null;
+  private silent = false;
 
   constructor(
     private readonly ctx: DriverContext<SerialDeviceConfig>,
@@ -53,8 +57,14 @@ export class SerialDeviceDriver implements Driver {
     this.line.on('up', () => {
       if (this.wasUp) this.emit({ deviceId: this.ctx.config.id, type: 'device.online', priority: 'high', data: { path: this.ctx.config.path } });
       this.wasUp = true;
+      this.silent = false;
+      this.lastRecordMono = this.ctx.clock.monoMs(); // silence is counted from the port opening
+      this.armSilence();
     });
-    this.line.on('down', (reason) => this.emit({ deviceId: this.ctx.config.id, type: 'device.offline', priority: 'high', data: { path: this.ctx.config.path, reason } }));
+    this.line.on('down', (reason) => {
+      this.disarmSilence();
+      this.emit({ deviceId: this.ctx.config.id, type: 'device.offline', priority: 'high', data: { path: this.ctx.config.path, reason } });
+    });
     if (this.frames) {
       const frames = this.frames;
       this.expiry = setInterval(() => frames.expire(this.ctx.clock.monoMs()), 25);
@@ -79,8 +89,43 @@ export class SerialDeviceDriver implements Driver {
       return;
     }
     this.lastSeenMs = this.ctx.clock.now();
+    this.lastRecordMono = now;
+    if (this.silent) {
+      // Reported before the record's own event, so the county sees the device back first.
+      this.silent = false;
+      this.emit({ deviceId: this.ctx.config.id, type: 'device.online', priority: 'high', data: { path: this.ctx.config.path, reason: 'record' } });
+      this.armSilence();
+    }
     const ev = this.mapper.map(fields, now);
     if (ev) this.emit(ev);
+  }
+
+  /**
+   * offlineAfterSec: a receiver whose port is open but that decodes nothing for that long (a
+   * dead RF module, every sensor out of range) is reported `device.offline` (reason silent),
+   * once per silence. One timer, re-armed lazily rather than reset on every record.
+   */
+  private armSilence(): void {
+    const limitMs = (this.ctx.config.offlineAfterSec ?? 0) * 1000;
+    if (limitMs <= 0 || this.silence) return;
+    const check = () => {
+      this.silence = null;
+      if (this.line.state !== 'up') return;
+      const quietMs = this.ctx.clock.monoMs() - this.lastRecordMono;
+      if (quietMs < limitMs) {
+        this.silence = setTimeout(check, limitMs - quietMs);
+        return;
+      }
+      this.silent = true;
+      this.ctx.logger.warn({ path: this.ctx.config.path, silentForSec: Math.round(quietMs / 1000) }, 'serial device silent; reported offline');
+      this.emit({ deviceId: this.ctx.config.id, type: 'device.offline', priority: 'high', data: { path: this.ctx.config.path, reason: 'silent', silentForSec: Math.round(quietMs / 1000) } });
+    };
+    this.silence = setTimeout(check, Math.max(0, limitMs - (this.ctx.clock.monoMs() - this.lastRecordMono)));
+  }
+
+  private disarmSilence(): void {
+    if (this.silence) clearTimeout(this.silence);
+    this.silence = null;
   }
 
   /** Every kind of garbage, exactly counted. */
@@ -114,6 +159,7 @@ export class SerialDeviceDriver implements Driver {
   }
 
   async stop(): Promise<void> {
+    this.disarmSilence();
     if (this.expiry) clearInterval(this.expiry);
     this.expiry = null;
     await this.line.stop();
@@ -124,10 +170,10 @@ export class SerialDeviceDriver implements Driver {
       deviceIds: [this.ctx.config.id, ...Object.values(this.ctx.config.sensors).map((s) => s.id)],
       driver: 'serial',
       transport: `serial ${this.ctx.config.path}`,
-      online: this.line.state === 'up',
+      online: this.line.state === 'up' && !this.silent,
       lastSeenMs: this.lastSeenMs,
       errors: this.garbage(),
-      detail: { profile: this.profile.id, ...this.counters() },
+      detail: { profile: this.profile.id, ...(this.silent ? { silent: true } : {}), ...this.counters() },
     };
   }
 }

@@ -151,13 +151,13 @@ describe('MQTT 5 session with Mosquitto', () => {
 
     const county = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'county-cmd-sender' });
     const replies: { payload: Record<string, unknown>; correlation?: string }[] = [];
-    await county.subscribeAsync('county/replies', { qos: 1 });
+    await county.subscribeAsync('village/gw-offline-cmd/cmd-reply/county-7', { qos: 1 });
     county.on('message', (_t, payload, packet) => {
       replies.push({ payload: JSON.parse(payload.toString()), correlation: packet.properties?.correlationData?.toString() });
     });
     await county.publishAsync('village/gw-offline-cmd/cmd/ping', JSON.stringify({ id: 'while-offline' }), {
       qos: 1,
-      properties: { responseTopic: 'county/replies', correlationData: Buffer.from('corr-42') },
+      properties: { responseTopic: 'village/gw-offline-cmd/cmd-reply/county-7', correlationData: Buffer.from('corr-42') }, // under the gateway's reply namespace
     });
 
     const second = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
