@@ -1,0 +1,104 @@
+/**
+ * Field faults, unplugged: an RS-485 adapter pulled (socat killed) while a write is in
+ * flight, against real peers (modbus-serial's servers, socat ptys, a broker). The agent
+ * must not crash, must keep polling the units on its other bus, must report offline and
+ * online, and every event it committed must reach the county.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../agent/contracts/driver.js';
+import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
+import { freePort } from '../../scripts/brokers/free-port.js';
+import { CountySubscriber } from '../../scripts/county-subscriber.js';
+import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
+import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
+import { PtyPair } from '../../scripts/simulators/pty-pair.js';
+import { testConfig } from '../helpers/agent-config.js';
+import { DeliveryCheck } from '../helpers/delivery.js';
+import { FieldRig } from '../helpers/field-rig.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
+import { builtinProfile } from '../helpers/modbus-rig.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+import { useUnhandled } from '../helpers/unhandled.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const tempDir = useTempDirs();
+const brokerRef = useBroker();
+const cleanup = useCleanups();
+const unhandled = useUnhandled();
+
+async function countyCheck(): Promise<DeliveryCheck> {
+  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${randomUUID()}` }).start();
+  cleanup(() => county.stop());
+  return new DeliveryCheck(county);
+}
+
+async function rtuSimulator(pty: PtyPair): Promise<ModbusSimulator> {
+  const sim = new ModbusSimulator();
+  sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
+  await sim.listenSerial(pty.a);
+  cleanup(() => sim.close());
+  return sim;
+}
+
+describe('field faults: unplugged lines', () => {
+  it('an RS-485 adapter pulled with a write in flight: no crash, the TCP bus keeps polling, offline then online, all delivered', { timeout: 60_000 }, async () => {
+    const pty = await new PtyPair('rs485').start();
+    cleanup(() => pty.dispose());
+    const rtu = await rtuSimulator(pty);
+    const tcp = new ModbusSimulator();
+    const store = tcp.addUnit(1, builtinProfile('waveshare-modbus-rtu-relay-d'));
+    await tcp.listenTcp(await freePort());
+    cleanup(() => tcp.close());
+
+    const check = await countyCheck();
+    const dir = tempDir();
+    const config = testConfig(brokerRef.current.url, dir, {
+      gateway: { id: `gw-unplug-${randomUUID().slice(0, 8)}` },
+      buses: [
+        { id: 'rs485', type: 'modbus-rtu', path: pty.b, baudRate: 9600, timeoutMs: 150 },
+        { id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: tcp.port, timeoutMs: 300 },
+      ],
+      devices: [
+        { id: 'panel', driver: 'modbus', bus: 'rs485', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 100, offlineAfter: 2, inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } }, outputs: { do8: { id: 'house-1-led' } } },
+        { id: 'store', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-relay-d', pollMs: 50, inputs: { di2: { role: 'alarm-button', id: 'store-panic' } } },
+      ] as never,
+    });
+    const rig = new FieldRig(config, dir);
+    check.watch(rig.agent);
+    await rig.agent.start();
+    cleanup(() => rig.agent.stop());
+    await waitUntil(() => rtu.unit(1).reads > 2 && store.reads > 2, 5000, 'polls on both buses');
+
+    // The adapter stops draining (XOFF). A request timing out proves the hold took effect
+    // (the XOFF travels through socat); then the LED write queues behind the held poll.
+    const bus = rig.agent.buses.get('rs485')!;
+    pty.holdWritesFromB();
+    const timeoutsBefore = bus.timeouts;
+    await waitUntil(() => bus.timeouts > timeoutsBefore, 3000, 'a request held on the line to time out');
+    const led = rig.agent.write({ deviceId: 'panel', output: 'do8', action: 'on' }).then(
+      () => 'written',
+      (err: unknown) => err,
+    );
+    await pty.stop(); // pulled, with the held writes still in the port
+    await rig.waitFor((e) => e.deviceId === 'panel' && e.type === 'device.offline', 8000, 'the RTU unit offline');
+    const ledResult = await led;
+    expect(ledResult).toBeInstanceOf(GatewayError); // settled, with a code (TIMEOUT or BUS_DOWN), not hung
+    expect(['TIMEOUT', 'BUS_DOWN', 'BUS_ERROR']).toContain((ledResult as GatewayError).code);
+
+    // The other bus never stopped: a press there reaches the rules and the county.
+    store.set('di2', true);
+    await rig.waitFor((e) => e.deviceId === 'store-panic' && e.type === 'alarm.pressed', 3000, 'a press on the TCP bus');
+
+    // Plugged back in (same path): the unit comes back and reports again.
+    await pty.start();
+    const back = await rtuSimulator(pty);
+    await rig.waitFor((e) => e.deviceId === 'panel' && e.type === 'device.online', 40_000, 'the RTU unit online');
+    back.unit(1).set('di1', true);
+    await rig.waitFor((e) => e.deviceId === 'house-1-panic' && e.type === 'alarm.pressed', 5000, 'a press after the replug');
+
+    expect(unhandled.errors).toEqual([]);
+    expect(bus.errors).toBeGreaterThanOrEqual(1); // the failed write was counted, not swallowed
+    await check.expectAllDelivered();
+  });
+});
