@@ -15,6 +15,7 @@ import { customRequest, type ModbusBus, type ModbusClient } from './modbus-bus.j
 import { planOutput, type WriteOp } from './output-plan.js';
 import { planReads, type ReadBlock } from './read-plan.js';
 import { decodeRegisters } from './register-codec.js';
+import { driverStopped } from '../stopped.js';
 
 export interface ModbusDeps {
   bus: ModbusBus;
@@ -53,7 +54,7 @@ export class ModbusDeviceDriver implements Driver {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    if (this.running) return;
+    if (this.running || this.stopping) return;
     this.running = true;
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.schedule(0);
@@ -116,6 +117,7 @@ export class ModbusDeviceDriver implements Driver {
   }
 
   async write(cmd: OutputCommand): Promise<void> {
+    if (this.stopping) throw driverStopped(this.cfg.id); // its pending pulses are being ended; nothing new goes out
     const plan = planOutput(this.deps.profile, cmd);
     const pending = this.pendingOffs.get(cmd.output);
     if (pending) {
@@ -163,7 +165,7 @@ export class ModbusDeviceDriver implements Driver {
       deviceIds: [this.cfg.id, ...[...this.trackers.values()].map((t) => t.eventDeviceId)],
       driver: 'modbus',
       transport: `${this.deps.bus.describeTransport} unit ${this.cfg.unitId}`,
-      online: this.online === true,
+      online: this.running && this.online === true,
       lastSeenMs: this.lastSeenMs,
       errors: this.errors,
       detail: { profile: this.deps.profile.id, polls: this.polls, pollMs: this.cfg.pollMs, lastError: this.lastError },
