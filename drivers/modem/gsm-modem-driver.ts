@@ -38,6 +38,7 @@ export class GsmModemDriver implements Driver {
   private errors = 0;
   private lastSeenMs: number | null = null;
   private isReady = false;
+  private wasUp = false;
   private started = false;
   private stopping: Promise<void> | null = null;
 
@@ -57,6 +58,9 @@ export class GsmModemDriver implements Driver {
     this.started = true;
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.line.on('up', () => {
+      // Back after an unplug: said as for serial devices, so the county sees it come back.
+      if (this.wasUp) this.emit({ deviceId: this.ctx.config.id, type: 'device.online', priority: 'high', data: { path: this.ctx.config.path } });
+      this.wasUp = true;
       this.at.attach(this.line);
       void this.initialise();
     });

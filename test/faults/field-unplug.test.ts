@@ -102,3 +102,50 @@ describe('field faults: unplugged lines', () => {
     await check.expectAllDelivered();
   });
 });
+
+describe('field faults: an unplugged modem', () => {
+  it('pulled with an SMS in flight: the SMS fails at once (MODEM_GONE), offline, online after the replug, the next SMS goes, all delivered', { timeout: 30_000 }, async () => {
+    const pty = await new PtyPair('modem').start();
+    cleanup(() => pty.dispose());
+    const sim = await new ModemSimulator(pty.a).open();
+    cleanup(() => sim.close());
+    const check = await countyCheck();
+    const dir = tempDir();
+    const config = testConfig(brokerRef.current.url, dir, {
+      gateway: { id: `gw-modem-${randomUUID().slice(0, 8)}` },
+      devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 5 }] as never,
+    });
+    const rig = new FieldRig(config, dir);
+    check.watch(rig.agent);
+    await rig.agent.start();
+    cleanup(() => rig.agent.stop());
+    const modem = rig.agent.drivers[0] as GsmModemDriver;
+    await waitUntil(() => modem.describe().online, 5000, 'the modem ready');
+
+    sim.silent = true; // it stops answering mid-SMS (a brownout), then the USB cable goes
+    const sms = modem.sendSms('13800138000', 'Alarm at house 7').then(
+      () => 'sent',
+      (err: unknown) => err,
+    );
+    await waitUntil(() => sim.commands.includes('AT+CMGF=1'), 3000, 'the SMS under way');
+    const pulledAt = Date.now();
+    await sim.close();
+    await pty.stop();
+    const failed = await sms;
+    // The AT timeout is 5 s (60 s for the body): an SMS in flight must fail as soon as the line is gone.
+    expect(Date.now() - pulledAt).toBeLessThan(3000);
+    expect(failed).toBeInstanceOf(GatewayError);
+    expect(failed).toMatchObject({ code: 'MODEM_GONE' });
+    await rig.waitFor((e) => e.deviceId === 'gsm' && e.type === 'device.offline', 5000, 'the modem offline');
+
+    await pty.start();
+    const back = await new ModemSimulator(pty.a).open();
+    cleanup(() => back.close());
+    await rig.waitFor((e) => e.deviceId === 'gsm' && e.type === 'device.online', 15_000, 'the modem online after the replug');
+    await waitUntil(() => modem.describe().online, 5000, 'the modem ready again');
+    await modem.sendSms('13800138000', 'Alarm at house 7');
+    expect(back.sent.map((m) => m.text)).toEqual(['Alarm at house 7']);
+    expect(unhandled.errors).toEqual([]);
+    await check.expectAllDelivered();
+  });
+});
