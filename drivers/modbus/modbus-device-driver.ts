@@ -77,12 +77,14 @@ export class ModbusDeviceDriver implements Driver {
           samples.set(name, block.table === 'coil' || block.table === 'discrete' ? Boolean(values[offset]) : decodeRegisters(point, values.slice(offset, offset + 2) as number[]));
         }
       }
+      if (!this.running) return; // stopped meanwhile: a stopped driver reports nothing
       this.answered();
       const now = this.ctx.clock.monoMs();
       for (const [name, value] of samples) {
         for (const ev of this.trackers.get(name)!.sample(value, now)) this.emit(ev);
       }
     } catch (err) {
+      if (!this.running) return; // e.g. BUS_DOWN because the agent stopped the bus: not the unit's fault
       this.failed(err as Error);
     }
     if (!this.running) return;

@@ -40,7 +40,7 @@ async function village(bus: (sim: ModbusSimulator) => Promise<Record<string, unk
   const dir = tempDir();
   const config = testConfig(brokerRef.current.url, dir, {
     gateway: { id: `gw-modbus-${randomUUID().slice(0, 8)}` },
-    buses: [{ id: 'b1', timeoutMs: TIMEOUT_MS, ...busConfig }],
+    buses: [{ id: 'b1', timeoutMs: TIMEOUT_MS, ...busConfig }] as never,
     devices: [1, 2, 3].map((u) => ({
       id: `panel-${u}`, driver: 'modbus', bus: 'b1', unitId: u, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 100, offlineAfter: 2,
       inputs: { di1: { role: 'alarm-button', id: `panic-${u}` } }, outputs: { do8: { id: `led-${u}` } },
