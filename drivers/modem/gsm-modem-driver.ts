@@ -179,7 +179,7 @@ export class GsmModemDriver implements Driver {
       online: this.ready,
       lastSeenMs: this.lastSeenMs,
       errors: this.errors,
-      detail: { profile: this.profile.id, ...this.status, smsSent: this.smsSent, smsFailed: this.smsFailed },
+      detail: { profile: this.profile.id, ...this.status, smsSent: this.smsSent, smsFailed: this.smsFailed, portErrors: this.line.errors, lastPortError: this.line.lastError },
     };
   }
 }

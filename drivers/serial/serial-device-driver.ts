@@ -137,7 +137,7 @@ export class SerialDeviceDriver implements Driver {
       online: this.line.state === 'up',
       lastSeenMs: this.lastSeenMs,
       errors: this.garbage(),
-      detail: { profile: this.profile.id, ...this.counters() },
+      detail: { profile: this.profile.id, ...this.counters(), portErrors: this.line.errors, lastPortError: this.line.lastError },
     };
   }
 }
