@@ -114,7 +114,7 @@ describe('field faults: an unplugged modem', () => {
     const dir = tempDir();
     const config = testConfig(brokerRef.current.url, dir, {
       gateway: { id: `gw-modem-${randomUUID().slice(0, 8)}` },
-      devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 5 }] as never,
+      devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 600 }] as never, // no status poll queued ahead of the SMS
     });
     const rig = new FieldRig(config, dir);
     check.watch(rig.agent);
@@ -122,6 +122,7 @@ describe('field faults: an unplugged modem', () => {
     cleanup(() => rig.agent.stop());
     const modem = rig.agent.drivers[0] as GsmModemDriver;
     await waitUntil(() => modem.describe().online, 5000, 'the modem ready');
+    await rig.waitFor((e) => e.deviceId === 'gsm' && e.type === 'modem.registration', 5000, 'the first status poll done');
 
     sim.silent = true; // it stops answering mid-SMS (a brownout), then the USB cable goes
     const sms = modem.sendSms('13800138000', 'Alarm at house 7').then(
