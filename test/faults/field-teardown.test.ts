@@ -47,7 +47,7 @@ async function gatewayProcess(port: number) {
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await waitUntil(() => failed !== null || out.includes('"listening"') || proc.exitCode !== null, 10_000, 'the gateway process listening');
-  if (failed || proc.exitCode !== null) throw new Error(`the simulator process did not start: ${String(failed ?? proc.exitCode)}`);
+  if (failed || proc.exitCode !== null) throw new Error(`the simulator process did not start (exit ${String(failed ?? proc.exitCode)}; is dist/ built? npm run build)`);
   return proc;
 }
 
