@@ -44,8 +44,8 @@ export class ModbusBus {
   reconnects = 0;
   lastError: string | null = null;
   private client: ModbusClient | null = null;
-  /** The client being connected (closed if the bus stops meanwhile). */
-  private opening: ModbusClient | null = null;
+  /** Ends a connect in progress (the bus stopped): it fails at once and its client is closed. */
+  private cancelConnect: (() => void) | null = null;
   private stopping: Promise<void> | null = null;
   /** The stack of the last error a port reported: the client relays the same error as a copy. */
   private lastPortErrorStack: string | undefined;
@@ -80,7 +80,6 @@ export class ModbusBus {
     this.state = 'connecting';
     const client = new ModbusClientClass();
     this.watchClient(client);
-    this.opening = client;
     let limit: NodeJS.Timeout | undefined;
     try {
       const c = this.config;
@@ -89,16 +88,12 @@ export class ModbusBus {
           ? client.connectRTUBuffered(c.path, { baudRate: c.baudRate, parity: c.parity, dataBits: c.dataBits, stopBits: c.stopBits })
           : client.connectTCP(c.host, { port: c.port });
       this.watchPort(client); // the connect call created the port; it opens asynchronously
-      await Promise.race([
-        connected,
-        new Promise<never>((_, reject) => {
-          limit = setTimeout(() => reject(new Error(`no connection within ${CONNECT_LIMIT_MS} ms`)), CONNECT_LIMIT_MS);
-        }),
-      ]);
-      if (this.state !== 'connecting') {
-        void this.closeClient(client);
-        return;
-      }
+      await new Promise<void>((resolve, reject) => {
+        limit = setTimeout(() => reject(new Error(`no connection within ${CONNECT_LIMIT_MS} ms`)), CONNECT_LIMIT_MS);
+        this.cancelConnect = () => reject(new Error('the bus stopped'));
+        connected.then(resolve, reject);
+      });
+      if (this.state !== 'connecting') throw new Error('the bus stopped');
       client.setTimeout(c.timeoutMs);
       this.client = client;
       this.state = 'up';
@@ -108,10 +103,10 @@ export class ModbusBus {
     } catch (err) {
       this.lastError = (err as Error).message;
       void this.closeClient(client);
-      this.scheduleReconnect();
+      this.scheduleReconnect(); // not once stopped
     } finally {
       clearTimeout(limit);
-      if (this.opening === client) this.opening = null;
+      this.cancelConnect = null;
     }
   }
 
@@ -261,8 +256,7 @@ export class ModbusBus {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (const wake of this.upWaiters.splice(0)) wake(); // they find the bus stopped: BUS_DOWN at once
-    const opening = this.opening;
-    if (opening) void this.closeClient(opening);
+    this.cancelConnect?.();
     const client = this.client;
     this.client = null;
     if (client && !(await this.closeClient(client))) {
