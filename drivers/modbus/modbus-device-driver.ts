@@ -40,6 +40,8 @@ export class ModbusDeviceDriver implements Driver {
   private lastError: string | null = null;
   private readonly pendingOffs = new Map<string, { timer: NodeJS.Timeout; op: WriteOp }>();
   private stopping: Promise<void> | null = null;
+  /** The poll on the bus right now: stop() waits for it, so what it read is still reported. */
+  private polling: Promise<void> | null = null;
 
   constructor(
     private readonly ctx: DriverContext<ModbusDeviceConfig>,
@@ -62,7 +64,12 @@ export class ModbusDeviceDriver implements Driver {
 
   private schedule(delayMs: number): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => void this.pollOnce(), delayMs);
+    this.timer = setTimeout(() => {
+      const poll = this.pollOnce().finally(() => {
+        if (this.polling === poll) this.polling = null;
+      });
+      this.polling = poll;
+    }, delayMs);
   }
 
   /** Reads every block once, then schedules the next poll from this one's start (no drift). */
@@ -77,7 +84,6 @@ export class ModbusDeviceDriver implements Driver {
           samples.set(name, block.table === 'coil' || block.table === 'discrete' ? Boolean(values[offset]) : decodeRegisters(point, values.slice(offset, offset + 2) as number[]));
         }
       }
-      if (!this.running) return; // stopped meanwhile: a stopped driver reports nothing
       this.answered();
       const now = this.ctx.clock.monoMs();
       for (const [name, value] of samples) {
@@ -153,13 +159,15 @@ export class ModbusDeviceDriver implements Driver {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    // A pulse the gateway was timing must not be left on (a siren sounding forever).
+    // A pulse the gateway was timing must not be left on (a siren sounding forever): the offs
+    // queue on the bus behind the poll in flight, whose readings (a press) are still reported.
     const offs = [...this.pendingOffs.values()];
     this.pendingOffs.clear();
-    for (const { timer, op } of offs) {
+    const sends = offs.map(({ timer, op }) => {
       clearTimeout(timer);
-      await this.send(op).catch(() => undefined);
-    }
+      return this.send(op).catch((err: Error) => this.ctx.logger.error({ err: err.message, address: op.address }, 'pulse could not be ended at stop'));
+    });
+    await Promise.all([this.polling, ...sends]);
   }
 
   describe(): DriverDescription {
