@@ -40,6 +40,8 @@ export class ModbusDeviceDriver implements Driver {
   private lastError: string | null = null;
   private readonly pendingOffs = new Map<string, { timer: NodeJS.Timeout; op: WriteOp }>();
   private stopping: Promise<void> | null = null;
+  /** Writes in flight (settled copies: stop() waits for them, never fails on them). */
+  private readonly writing = new Set<Promise<void>>();
   /** The poll on the bus right now: stop() waits for it, so what it read is still reported. */
   private polling: Promise<void> | null = null;
 
@@ -124,8 +126,21 @@ export class ModbusDeviceDriver implements Driver {
     emitLogged(this.ctx, ev);
   }
 
-  async write(cmd: OutputCommand): Promise<void> {
-    if (this.stopping) throw driverStopped(this.cfg.id); // its pending pulses are being ended; nothing new goes out
+  write(cmd: OutputCommand): Promise<void> {
+    if (this.stopping) return Promise.reject(driverStopped(this.cfg.id)); // its pulses are being ended; nothing new goes out
+    const run = this.drive(cmd);
+    // stop() waits for writes in flight: a pulse whose "on" is on the wire when stop() starts
+    // has no pending "off" yet, and would be left on (a siren sounding on after a restart).
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing.add(settled);
+    void settled.then(() => this.writing.delete(settled));
+    return run;
+  }
+
+  private async drive(cmd: OutputCommand): Promise<void> {
     const plan = planOutput(this.deps.profile, cmd);
     const pending = this.pendingOffs.get(cmd.output);
     if (pending) {
@@ -159,6 +174,7 @@ export class ModbusDeviceDriver implements Driver {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await Promise.all(this.writing); // a pulse started just now gets its pending "off" first
     // A pulse the gateway was timing must not be left on (a siren sounding forever): the offs
     // queue on the bus behind the poll in flight, whose readings (a press) are still reported.
     const offs = [...this.pendingOffs.values()];

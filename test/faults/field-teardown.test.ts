@@ -51,8 +51,8 @@ async function gatewayProcess(port: number) {
   return proc;
 }
 
-function config(dir: string, gatewayId: string, port: number, timeoutMs: number) {
-  return testConfig(brokerRef.current.url, dir, {
+function config(dir: string, gatewayId: string, port: number, timeoutMs: number, url = brokerRef.current.url) {
+  return testConfig(url, dir, {
     gateway: { id: gatewayId },
     buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port, timeoutMs }],
     devices: [{ id: 'panel', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 100, inputs: { di1: { role: 'alarm-button', id: 'panic-1' } }, outputs: { do2: { id: 'strobe' } } }] as never,
@@ -119,6 +119,25 @@ describe('teardown with a bound', () => {
     await next.agent.start();
     cleanup(() => next.agent.stop());
     await check.expectAllDelivered();
+    expect(unhandled.errors).toEqual([]);
+  });
+
+  it('a pulse whose "on" is still on the wire when stop() starts is ended too', async () => {
+    const sim = new ModbusSimulator();
+    const unit = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
+    await sim.listenTcp(await freePort());
+    cleanup(() => sim.close());
+    const dir = tempDir();
+    const rig = new FieldRig(config(dir, 'gw-pulse', sim.port, 2000, 'mqtt://127.0.0.1:1'), dir); // no broker: this is about the coil
+    await rig.agent.start();
+    cleanup(() => rig.agent.stop());
+    await waitUntil(() => unit.reads > 2, 5000, 'the panel polled');
+    unit.replyDelayMs = 300; // the board is slow to confirm: the "on" is in flight when the restart comes
+    const pulse = rig.agent.write({ deviceId: 'panel', output: 'do2', action: 'pulse', durationMs: 60_000 });
+    await rig.agent.stop();
+    await pulse;
+    expect(sim.writes.filter((w) => w.address === 1).map((w) => w.value), 'on, then off at stop').toEqual([true, false]);
+    expect(unit.coils.get(1)).toBe(false);
     expect(unhandled.errors).toEqual([]);
   });
 });
