@@ -10,6 +10,7 @@ import type { Driver } from './contracts/driver.js';
 import type { EventInput, GatewayEvent } from './contracts/event.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import { createDrivers } from '../drivers/registry.js';
+import { stopAll } from '../drivers/stopped.js';
 import type { ModbusBus } from '../drivers/modbus/modbus-bus.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import { ConfigError, resolveProfiles } from '../config/load-config.js';
@@ -304,21 +305,38 @@ export class Agent {
     this.uplink.commands.register('ping', { args: z.strictObject({}), run: () => ({ pong: true, ts: new Date(this.clock.now()).toISOString() }) });
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    for (const t of this.timers.splice(0)) clearInterval(t);
-    this.alarms.stop();
-    this.abort.abort();
-    await Promise.all(this.drivers.map((d) => d.stop()));
-    this.writeDeviceSnapshot();
-    await Promise.all([...this.buses.values()].map((b) => b.stop()));
-    this.reportShedding();
-    this.outbox.flush();
-    await this.uplink.stop();
-    this.outbox.close();
-    this.storageFailures.stop();
-    this.lock.release();
-    this.opts.logger.info('agent stopped');
+  /**
+   * Idempotent: a second call waits for the same shutdown. Drivers, then buses, are stopped
+   * together with a time limit (settled, never awaited forever): one stuck close (a serial
+   * port, a TCP gateway that never finishes its close) cannot keep the outbox from being
+   * flushed and closed. Whatever did not stop in time is named in the log.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const { logger } = this.opts;
+      this.stopped = true;
+      for (const t of this.timers.splice(0)) clearInterval(t);
+      this.alarms.stop();
+      this.writeDeviceSnapshot(); // the last view while the devices still ran (a stopped driver is offline)
+      this.abort.abort();
+      await stopAll([...this.driverOf].map(([id, d]) => ({ name: `device ${id}`, stop: () => d.stop() })), Agent.STOP_LIMIT_MS, logger);
+      await stopAll([...this.buses].map(([id, b]) => ({ name: `bus ${id}`, stop: () => b.stop() })), Agent.STOP_LIMIT_MS, logger);
+      this.reportShedding();
+      this.outbox.flush();
+      await this.uplink.stop();
+      this.outbox.close();
+      this.storageFailures.stop();
+      this.lock.release();
+      logger.info('agent stopped');
+    })();
+    return this.stopping;
   }
+
+  /**
+   * How long stop() waits for the drivers (and then the buses). Long enough for a driver to
+   * end its timed pulses on a healthy bus (a few requests at the default 300 ms RTU / 1 s TCP
+   * timeouts), short enough that a service stop or a config reload is not held up.
+   */
+  private static readonly STOP_LIMIT_MS = 3000;
+  private stopping: Promise<void> | null = null;
 }

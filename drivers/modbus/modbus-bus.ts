@@ -4,7 +4,16 @@
  * goes out with another's id), each has a timeout (modbus-serial's default is none: one
  * silent unit would hang the bus), and the bus reconnects with backoff when the port or
  * socket goes away (modbus-serial does not).
+ *
+ * Every emitter modbus-serial gives us has an 'error' listener for its whole life: the
+ * client (it relays its port's errors, e.g. `EIO` on a write to an unplugged RS-485
+ * adapter) and the port itself (`client.close()` removes the client's own listener from
+ * the port, and a write cancelled by that close is reported on the port afterwards).
+ * Nothing listened before, and one such error took the whole agent down. Closing is
+ * bounded too: modbus-serial's TCP close calls back only once the peer closes its side
+ * (yaacov/node-modbus-serial#335), which a hung gateway never does.
  */
+import type { EventEmitter } from 'node:events';
 import * as modbusSerial from 'modbus-serial';
 import type ModbusRTUDefault from 'modbus-serial';
 import type { Logger } from 'pino';
@@ -19,6 +28,13 @@ const ModbusClientClass = (modbusSerial as unknown as { default: new () => Modbu
 
 /** Errors that mean the port or connection is gone (not just a unit that did not answer). */
 const LINK_ERRORS = /Port Not Open|port is not open|ECONNRESET|ECONNREFUSED|EPIPE|ENOENT|EIO|disconnected|closed|ETIMEDOUT|EHOSTUNREACH/i;
+/** A close the library has not confirmed by then is forced (the socket destroyed) and reported. */
+const CLOSE_LIMIT_MS = 1000;
+/** A TCP connect to a host that drops SYNs would otherwise wait for the kernel (about 2 minutes). */
+const CONNECT_LIMIT_MS = 10_000;
+
+/** The parts of a client modbus-serial's types do not show: its port (an EventEmitter), and the TCP port's socket. */
+type ClientInternals = { _port?: EventEmitter & { _client?: { destroy?: () => void } } };
 
 export class ModbusBus {
   state: 'down' | 'connecting' | 'up' | 'stopped' = 'down';
@@ -28,6 +44,11 @@ export class ModbusBus {
   reconnects = 0;
   lastError: string | null = null;
   private client: ModbusClient | null = null;
+  /** Ends a connect in progress (the bus stopped): it fails at once and its client is closed. */
+  private cancelConnect: (() => void) | null = null;
+  private stopping: Promise<void> | null = null;
+  /** The stack of the last error a port reported: the client relays the same error as a copy. */
+  private lastPortErrorStack: string | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private readonly backoff = new Backoff(500, 30_000, 0.3);
@@ -47,7 +68,10 @@ export class ModbusBus {
   }
 
   start(): void {
-    if (this.state === 'stopped') this.state = 'down';
+    if (this.state === 'stopped') {
+      this.state = 'down';
+      this.stopping = null;
+    }
     void this.connect();
   }
 
@@ -55,17 +79,21 @@ export class ModbusBus {
     if (this.state === 'stopped' || this.state === 'connecting' || this.state === 'up') return;
     this.state = 'connecting';
     const client = new ModbusClientClass();
+    this.watchClient(client);
+    let limit: NodeJS.Timeout | undefined;
     try {
       const c = this.config;
-      if (c.type === 'modbus-rtu') {
-        await client.connectRTUBuffered(c.path, { baudRate: c.baudRate, parity: c.parity, dataBits: c.dataBits, stopBits: c.stopBits });
-      } else {
-        await client.connectTCP(c.host, { port: c.port });
-      }
-      if (this.state !== 'connecting') {
-        client.close(() => {});
-        return;
-      }
+      const connected =
+        c.type === 'modbus-rtu'
+          ? client.connectRTUBuffered(c.path, { baudRate: c.baudRate, parity: c.parity, dataBits: c.dataBits, stopBits: c.stopBits })
+          : client.connectTCP(c.host, { port: c.port });
+      this.watchPort(client); // the connect call created the port; it opens asynchronously
+      await new Promise<void>((resolve, reject) => {
+        limit = setTimeout(() => reject(new Error(`no connection within ${CONNECT_LIMIT_MS} ms`)), CONNECT_LIMIT_MS);
+        this.cancelConnect = () => reject(new Error('the bus stopped'));
+        connected.then(resolve, reject);
+      });
+      if (this.state !== 'connecting') throw new Error('the bus stopped');
       client.setTimeout(c.timeoutMs);
       this.client = client;
       this.state = 'up';
@@ -74,8 +102,40 @@ export class ModbusBus {
       this.logger.info({ bus: this.id, transport: this.describeTransport }, 'modbus bus connected');
     } catch (err) {
       this.lastError = (err as Error).message;
-      this.scheduleReconnect();
+      void this.closeClient(client);
+      this.scheduleReconnect(); // not once stopped
+    } finally {
+      clearTimeout(limit);
+      this.cancelConnect = null;
     }
+  }
+
+  /** The client's own events: errors it relays from its port, and the port closing under it. */
+  private watchClient(client: ModbusClient): void {
+    const emitter = client as unknown as EventEmitter;
+    emitter.on('error', (err: Error) => {
+      if (err.stack !== undefined && err.stack === this.lastPortErrorStack) return; // already counted where the port reported it
+      this.libraryError('client', err, client);
+    });
+    emitter.on('close', () => {
+      if (this.client === client) this.dropLink('the port closed');
+    });
+  }
+
+  /** Registered before the client's own listener, so a port error is seen here first. */
+  private watchPort(client: ModbusClient): void {
+    (client as unknown as ClientInternals)._port?.on('error', (err: Error) => {
+      this.lastPortErrorStack = err.stack;
+      this.libraryError('port', err, client);
+    });
+  }
+
+  /** Counted and logged; the link it came from is dropped and reconnected. */
+  private libraryError(source: 'client' | 'port', err: Error, client: ModbusClient): void {
+    this.errors += 1;
+    this.lastError = err.message;
+    this.logger.warn({ bus: this.id, source, err: err.message, current: this.client === client }, 'modbus library error');
+    if (this.client === client) this.dropLink(err.message);
   }
 
   private scheduleReconnect(): void {
@@ -94,8 +154,39 @@ export class ModbusBus {
     const client = this.client;
     this.client = null;
     this.lastError = reason;
-    client?.close(() => {});
+    if (client) void this.closeClient(client);
     if (this.state === 'up') this.scheduleReconnect();
+  }
+
+  /**
+   * Closes a client within CLOSE_LIMIT_MS; resolves false when it had to be forced. A TCP
+   * client whose socket is already gone never calls back, so it is only destroyed.
+   */
+  private closeClient(client: ModbusClient): Promise<boolean> {
+    const forceClose = () => {
+      if (this.config.type === 'modbus-tcp') (client as unknown as ClientInternals)._port?._client?.destroy?.();
+    };
+    if (this.config.type === 'modbus-tcp' && !client.isOpen) {
+      forceClose();
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const limit = setTimeout(() => {
+        forceClose();
+        resolve(false);
+      }, CLOSE_LIMIT_MS);
+      try {
+        client.close(() => {
+          clearTimeout(limit);
+          resolve(true);
+        });
+      } catch (err) {
+        clearTimeout(limit);
+        this.logger.warn({ bus: this.id, err: (err as Error).message }, 'modbus close failed');
+        forceClose();
+        resolve(false);
+      }
+    });
   }
 
   /**
@@ -154,12 +245,23 @@ export class ModbusBus {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Idempotent: every caller waits for the same close, which is bounded (CLOSE_LIMIT_MS). */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
     this.state = 'stopped';
     if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const wake of this.upWaiters.splice(0)) wake(); // they find the bus stopped: BUS_DOWN at once
+    this.cancelConnect?.();
     const client = this.client;
     this.client = null;
-    if (client) await new Promise<void>((resolve) => client.close(() => resolve()));
+    if (client && !(await this.closeClient(client))) {
+      this.logger.warn({ bus: this.id, limitMs: CLOSE_LIMIT_MS }, 'modbus bus did not close in time; its connection was dropped');
+    }
   }
 }
 

@@ -15,6 +15,7 @@ import { customRequest, type ModbusBus, type ModbusClient } from './modbus-bus.j
 import { planOutput, type WriteOp } from './output-plan.js';
 import { planReads, type ReadBlock } from './read-plan.js';
 import { decodeRegisters } from './register-codec.js';
+import { driverStopped } from '../stopped.js';
 
 export interface ModbusDeps {
   bus: ModbusBus;
@@ -39,6 +40,10 @@ export class ModbusDeviceDriver implements Driver {
   private lastError: string | null = null;
   private readonly pendingOffs = new Map<string, { timer: NodeJS.Timeout; op: WriteOp }>();
   private stopping: Promise<void> | null = null;
+  /** Writes in flight (settled copies: stop() waits for them, never fails on them). */
+  private readonly writing = new Set<Promise<void>>();
+  /** The poll on the bus right now: stop() waits for it, so what it read is still reported. */
+  private polling: Promise<void> | null = null;
 
   constructor(
     private readonly ctx: DriverContext<ModbusDeviceConfig>,
@@ -53,7 +58,7 @@ export class ModbusDeviceDriver implements Driver {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    if (this.running) return;
+    if (this.running || this.stopping) return;
     this.running = true;
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.schedule(0);
@@ -61,7 +66,12 @@ export class ModbusDeviceDriver implements Driver {
 
   private schedule(delayMs: number): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => void this.pollOnce(), delayMs);
+    this.timer = setTimeout(() => {
+      const poll = this.pollOnce().finally(() => {
+        if (this.polling === poll) this.polling = null;
+      });
+      this.polling = poll;
+    }, delayMs);
   }
 
   /** Reads every block once, then schedules the next poll from this one's start (no drift). */
@@ -82,6 +92,7 @@ export class ModbusDeviceDriver implements Driver {
         for (const ev of this.trackers.get(name)!.sample(value, now)) this.emit(ev);
       }
     } catch (err) {
+      if (!this.running) return; // e.g. BUS_DOWN because the agent stopped the bus: not the unit's fault
       this.failed(err as Error);
     }
     if (!this.running) return;
@@ -115,7 +126,21 @@ export class ModbusDeviceDriver implements Driver {
     emitLogged(this.ctx, ev);
   }
 
-  async write(cmd: OutputCommand): Promise<void> {
+  write(cmd: OutputCommand): Promise<void> {
+    if (this.stopping) return Promise.reject(driverStopped(this.cfg.id)); // its pulses are being ended; nothing new goes out
+    const run = this.drive(cmd);
+    // stop() waits for writes in flight: a pulse whose "on" is on the wire when stop() starts
+    // has no pending "off" yet, and would be left on (a siren sounding on after a restart).
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing.add(settled);
+    void settled.then(() => this.writing.delete(settled));
+    return run;
+  }
+
+  private async drive(cmd: OutputCommand): Promise<void> {
     const plan = planOutput(this.deps.profile, cmd);
     const pending = this.pendingOffs.get(cmd.output);
     if (pending) {
@@ -149,13 +174,16 @@ export class ModbusDeviceDriver implements Driver {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    // A pulse the gateway was timing must not be left on (a siren sounding forever).
+    await Promise.all(this.writing); // a pulse started just now gets its pending "off" first
+    // A pulse the gateway was timing must not be left on (a siren sounding forever): the offs
+    // queue on the bus behind the poll in flight, whose readings (a press) are still reported.
     const offs = [...this.pendingOffs.values()];
     this.pendingOffs.clear();
-    for (const { timer, op } of offs) {
+    const sends = offs.map(({ timer, op }) => {
       clearTimeout(timer);
-      await this.send(op).catch(() => undefined);
-    }
+      return this.send(op).catch((err: Error) => this.ctx.logger.error({ err: err.message, address: op.address }, 'pulse could not be ended at stop'));
+    });
+    await Promise.all([this.polling, ...sends]);
   }
 
   describe(): DriverDescription {
@@ -163,7 +191,7 @@ export class ModbusDeviceDriver implements Driver {
       deviceIds: [this.cfg.id, ...[...this.trackers.values()].map((t) => t.eventDeviceId)],
       driver: 'modbus',
       transport: `${this.deps.bus.describeTransport} unit ${this.cfg.unitId}`,
-      online: this.online === true,
+      online: this.running && this.online === true,
       lastSeenMs: this.lastSeenMs,
       errors: this.errors,
       detail: { profile: this.deps.profile.id, polls: this.polls, pollMs: this.cfg.pollMs, lastError: this.lastError },

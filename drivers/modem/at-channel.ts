@@ -44,6 +44,8 @@ export class AtChannel extends EventEmitter<{ urc: [string] }> {
   private buf = '';
   private pending: Pending | null = null;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Set once the channel is closed: every command fails at once with it. */
+  private closed: AtError | null = null;
 
   constructor(
     private port: AtPort,
@@ -55,9 +57,27 @@ export class AtChannel extends EventEmitter<{ urc: [string] }> {
   /** A new port after a reconnect: anything in flight failed with the old one. */
   attach(port: AtPort): void {
     this.port = port;
+    this.lineLost();
+  }
+
+  /** The line went away: the command in flight fails now, not when its timeout (up to a minute for an SMS) ends. */
+  lineLost(): void {
     this.buf = '';
-    this.pending?.reject(new AtError('MODEM_GONE', 'the modem line was lost', 'TIMEOUT', null));
+    this.fail(new AtError('MODEM_GONE', 'the modem line was lost', 'TIMEOUT', null));
+  }
+
+  /** No more commands: the one in flight and every later one fail at once with MODEM_STOPPED. */
+  close(): void {
+    this.closed ??= new AtError('MODEM_STOPPED', 'the modem driver is stopped', 'TIMEOUT', null);
+    this.fail(this.closed);
+  }
+
+  private fail(err: AtError): void {
+    const p = this.pending;
     this.pending = null;
+    if (!p) return;
+    clearTimeout(p.timer); // else it would fire later and clear whichever command is pending then
+    p.reject(err);
   }
 
   /** Feeds bytes from the modem. */
@@ -118,12 +138,13 @@ export class AtChannel extends EventEmitter<{ urc: [string] }> {
 
   private exchange(command: string, timeoutMs: number, body: string | null): Promise<AtResult> {
     return new Promise<AtResult>((resolve, reject) => {
+      if (this.closed) return reject(this.closed);
       const timer = setTimeout(() => {
-        this.pending = null;
+        if (this.pending === entry) this.pending = null;
         if (body !== null) this.port.write(Buffer.from([ESC])); // abandon a half-sent message
         reject(new AtError('MODEM_TIMEOUT', `${command}: no answer within ${timeoutMs} ms`, 'TIMEOUT', null));
       }, timeoutMs);
-      this.pending = {
+      const entry: Pending = {
         command,
         lines: [],
         prompt: body === null ? null : () => this.port.write(Buffer.concat([Buffer.from(body, 'latin1'), Buffer.from([CTRL_Z])])),
@@ -131,6 +152,7 @@ export class AtChannel extends EventEmitter<{ urc: [string] }> {
         reject,
         timer,
       };
+      this.pending = entry;
       this.port.write(Buffer.from(`${command}\r`, 'latin1'));
     });
   }

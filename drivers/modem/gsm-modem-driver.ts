@@ -10,6 +10,7 @@ import { GatewayError } from '../../agent/contracts/driver.js';
 import type { ModemDeviceConfig } from '../../config/schema/devices.js';
 import type { ModemProfile } from '../../config/schema/profile.js';
 import { SerialLine } from '../serial/serial-line.js';
+import { driverStopped } from '../stopped.js';
 import { AtChannel, type AtError } from './at-channel.js';
 import { csqToDbm, parseCsq, parseRegistration } from './modem-status.js';
 import { chooseEncoding, splitSms, ucs2Hex } from './sms-encoding.js';
@@ -37,6 +38,9 @@ export class GsmModemDriver implements Driver {
   private errors = 0;
   private lastSeenMs: number | null = null;
   private isReady = false;
+  private wasUp = false;
+  private started = false;
+  private stopping: Promise<void> | null = null;
 
   constructor(
     private readonly ctx: DriverContext<ModemDeviceConfig>,
@@ -50,13 +54,19 @@ export class GsmModemDriver implements Driver {
   }
 
   async start(signal: AbortSignal): Promise<void> {
+    if (this.started || this.stopping) return;
+    this.started = true;
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.line.on('up', () => {
+      // Back after an unplug: said as for serial devices, so the county sees it come back.
+      if (this.wasUp) this.emit({ deviceId: this.ctx.config.id, type: 'device.online', priority: 'high', data: { path: this.ctx.config.path } });
+      this.wasUp = true;
       this.at.attach(this.line);
       void this.initialise();
     });
     this.line.on('down', (reason) => {
       this.isReady = false;
+      this.at.lineLost(); // an SMS in flight fails now (and is retried by its queue), not after its timeout
       this.emit({ deviceId: this.ctx.config.id, type: 'device.offline', priority: 'high', data: { path: this.ctx.config.path, reason } });
     });
     this.line.start();
@@ -138,6 +148,7 @@ export class GsmModemDriver implements Driver {
   }
 
   async write(cmd: OutputCommand): Promise<void> {
+    if (this.stopping) throw driverStopped(this.ctx.config.id);
     throw new GatewayError('NO_OUTPUT', `modem ${cmd.deviceId} has no outputs; use sendSms`);
   }
 
@@ -145,10 +156,19 @@ export class GsmModemDriver implements Driver {
     emitLogged(this.ctx, ev);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.line.stop();
+  /**
+   * Idempotent: every caller waits for the same close. Commands in flight or queued (an SMS,
+   * a status poll) fail at once with MODEM_STOPPED instead of waiting out their timeouts.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.isReady = false;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.at.close();
+      await this.line.stop();
+    })();
+    return this.stopping;
   }
 
   describe(): DriverDescription {
@@ -159,7 +179,7 @@ export class GsmModemDriver implements Driver {
       online: this.ready,
       lastSeenMs: this.lastSeenMs,
       errors: this.errors,
-      detail: { profile: this.profile.id, ...this.status, smsSent: this.smsSent, smsFailed: this.smsFailed },
+      detail: { profile: this.profile.id, ...this.status, smsSent: this.smsSent, smsFailed: this.smsFailed, portErrors: this.line.errors, lastPortError: this.line.lastError },
     };
   }
 }

@@ -8,6 +8,7 @@ import { emitLogged } from '../emit-logged.js';
 import type { EventInput } from '../../agent/contracts/event.js';
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
 import { GatewayError } from '../../agent/contracts/driver.js';
+import { driverStopped } from '../stopped.js';
 import type { SerialDeviceConfig } from '../../config/schema/devices.js';
 import type { SerialProfile } from '../../config/schema/profile.js';
 import { EventMapper } from './event-mapper.js';
@@ -34,6 +35,8 @@ export class SerialDeviceDriver implements Driver {
   private lastRecordMono = 0;
   private silence: NodeJS.Timeout | null = null;
   private silent = false;
+  private started = false;
+  private stopping: Promise<void> | null = null;
 
   constructor(
     private readonly ctx: DriverContext<SerialDeviceConfig>,
@@ -52,6 +55,8 @@ export class SerialDeviceDriver implements Driver {
   }
 
   async start(signal: AbortSignal): Promise<void> {
+    if (this.started || this.stopping) return;
+    this.started = true;
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.line.on('data', (chunk) => this.onData(chunk));
     this.line.on('up', () => {
@@ -155,14 +160,19 @@ export class SerialDeviceDriver implements Driver {
   }
 
   async write(cmd: OutputCommand): Promise<void> {
+    if (this.stopping) throw driverStopped(this.ctx.config.id);
     throw new GatewayError('NO_OUTPUT', `serial device ${cmd.deviceId} (${this.profile.id}) has no outputs`);
   }
 
-  async stop(): Promise<void> {
-    this.disarmSilence();
-    if (this.expiry) clearInterval(this.expiry);
-    this.expiry = null;
-    await this.line.stop();
+  /** Idempotent: every caller (the abort signal, the agent) waits for the same close. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.disarmSilence();
+      if (this.expiry) clearInterval(this.expiry);
+      this.expiry = null;
+      await this.line.stop();
+    })();
+    return this.stopping;
   }
 
   describe(): DriverDescription {
@@ -173,7 +183,7 @@ export class SerialDeviceDriver implements Driver {
       online: this.line.state === 'up' && !this.silent,
       lastSeenMs: this.lastSeenMs,
       errors: this.garbage(),
-      detail: { profile: this.profile.id, ...(this.silent ? { silent: true } : {}), ...this.counters() },
+      detail: { profile: this.profile.id, ...(this.silent ? { silent: true } : {}), ...this.counters(), portErrors: this.line.errors, lastPortError: this.line.lastError },
     };
   }
 }

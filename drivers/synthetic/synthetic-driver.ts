@@ -5,6 +5,7 @@
  */
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
 import { GatewayError } from '../../agent/contracts/driver.js';
+import { driverStopped } from '../stopped.js';
 import type { SyntheticDeviceConfig } from '../../config/schema/devices.js';
 
 export class SyntheticDriver implements Driver {
@@ -15,11 +16,12 @@ export class SyntheticDriver implements Driver {
   private errors = 0;
   private lastSeenMs: number | null = null;
   private running = false;
+  private stopped = false;
 
   constructor(private readonly ctx: DriverContext<SyntheticDeviceConfig>) {}
 
   async start(signal: AbortSignal): Promise<void> {
-    if (this.running) return;
+    if (this.running || this.stopped) return;
     this.running = true;
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     const { rates, telemetryBytes } = this.ctx.config;
@@ -54,12 +56,15 @@ export class SyntheticDriver implements Driver {
     );
   }
 
+  /** Idempotent; nothing to wait for: its timers are cleared at once. */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.running = false;
     for (const t of this.timers.splice(0)) clearInterval(t);
   }
 
   async write(command: OutputCommand): Promise<void> {
+    if (this.stopped) throw driverStopped(this.ctx.config.id);
     throw new GatewayError('NO_OUTPUT', `synthetic device ${this.ctx.config.id} has no output "${command.output}"`);
   }
 

@@ -1,11 +1,13 @@
 /**
  * Simulated Modbus devices that behave like our profiles, served by modbus-serial's own
  * servers over TCP or a serial line (a socat pty pair). Inputs can be toggled; every write
- * is recorded; a unit can be made silent (a dead unit on the bus: requests time out).
- * Used by the tests, the demo and the benchmarks.
+ * is recorded; a unit can be made silent (a dead unit on the bus: requests time out), slow
+ * (answers late) or faulty (answers every request with a Modbus exception), and noise can
+ * be put on a serial line. Used by the tests, the demo and the benchmarks.
  */
 import * as modbusSerial from 'modbus-serial';
 import type { IServiceVector, ServerTCP as ServerTCPType, ServerSerial as ServerSerialType } from 'modbus-serial';
+import type { SerialPort } from 'serialport';
 import type { ModbusProfile, ModbusTable } from '../../config/schema/profile.js';
 import { pointWidth } from '../../drivers/modbus/register-codec.js';
 
@@ -24,6 +26,10 @@ export class SimulatedUnit {
   readonly coils = new Map<number, boolean>();
   readonly registers = new Map<number, number>();
   dead = false;
+  /** Answers every request with this Modbus exception code (4: device failure, 6: busy), or null. */
+  exception: number | null = null;
+  /** Answers this many ms late (a slow unit, or a busy TCP gateway in front of it). */
+  replyDelayMs = 0;
   reads = 0;
   /** When each poll began (a read of the unit's first input address), for interval checks. */
   readonly pollTimes: number[] = [];
@@ -83,7 +89,10 @@ const modbusError = (code: number) => Object.assign(new Error(`modbus exception 
 export class ModbusSimulator {
   readonly units = new Map<number, SimulatedUnit>();
   readonly writes: RecordedWrite[] = [];
+  /** Errors the library reported (sockets reset, writes to an unplugged line), as `where: message`. */
+  readonly errors: string[] = [];
   private server: ServerTCPType | ServerSerialType | null = null;
+  private serial: SerialPort | null = null;
   port = 0;
 
   addUnit(unitId: number, profile: ModbusProfile): SimulatedUnit {
@@ -106,40 +115,49 @@ export class ModbusSimulator {
       if (table !== undefined) u.noteRead(table, address!);
       return u;
     };
+    // Every answer goes through here: late when the unit is slow, an exception when it is faulty.
+    const answer = <T>(u: SimulatedUnit, cb: (err: Error | null, v: T) => void, fallback: T, make: () => [Error | null, T]) => {
+      const reply = () => {
+        if (u.exception !== null) return cb(modbusError(u.exception), fallback);
+        const [err, v] = make();
+        cb(err, v);
+      };
+      if (u.replyDelayMs > 0) setTimeout(reply, u.replyDelayMs);
+      else reply();
+    };
     const bit = (table: 'coil' | 'discrete') => (addr: number, unitID: number, cb: (err: Error | null, v: boolean) => void) => {
       const u = live(unitID, table, addr);
       if (!u) return; // silence: the master times out
-      if (!u.hasTable(table)) return cb(modbusError(1), false); // e.g. N4DIH32 does not do FC02
-      const v = u.bit(table, addr);
-      if (v === undefined) return cb(modbusError(2), false);
-      cb(null, v);
+      answer(u, cb, false, () => {
+        if (!u.hasTable(table)) return [modbusError(1), false]; // e.g. N4DIH32 does not do FC02
+        const v = u.bit(table, addr);
+        return v === undefined ? [modbusError(2), false] : [null, v];
+      });
     };
     const reg = (table: 'holding' | 'input') => (addr: number, unitID: number, cb: (err: Error | null, v: number) => void) => {
       const u = live(unitID, table, addr);
       if (!u) return;
-      const v = u.register(table, addr);
-      if (v === undefined) return cb(modbusError(2), 0);
-      cb(null, v);
+      answer(u, cb, 0, () => {
+        const v = u.register(table, addr);
+        return v === undefined ? [modbusError(2), 0] : [null, v];
+      });
+    };
+    const write = (fc: 5 | 6, apply: (u: SimulatedUnit, addr: number, value: never) => void) => (addr: number, value: never, unitID: number, cb: (err: Error | null) => void) => {
+      const u = live(unitID);
+      if (!u) return;
+      answer(u, cb, undefined, () => {
+        apply(u, addr, value);
+        this.writes.push({ unitId: unitID, fc, address: addr, value, atMs: performance.now() });
+        return [null, undefined];
+      });
     };
     return {
       getCoil: bit('coil'),
       getDiscreteInput: bit('discrete'),
       getHoldingRegister: reg('holding'),
       getInputRegister: reg('input'),
-      setCoil: (addr: number, value: boolean, unitID: number, cb: (err: Error | null) => void) => {
-        const u = live(unitID);
-        if (!u) return;
-        u.coils.set(addr, value);
-        this.writes.push({ unitId: unitID, fc: 5, address: addr, value, atMs: performance.now() });
-        cb(null);
-      },
-      setRegister: (addr: number, value: number, unitID: number, cb: (err: Error | null) => void) => {
-        const u = live(unitID);
-        if (!u) return;
-        u.registers.set(addr, value);
-        this.writes.push({ unitId: unitID, fc: 6, address: addr, value, atMs: performance.now() });
-        cb(null);
-      },
+      setCoil: write(5, (u, addr, value: boolean) => u.coils.set(addr, value)),
+      setRegister: write(6, (u, addr, value: number) => u.registers.set(addr, value)),
     } as IServiceVector;
   }
 
@@ -147,9 +165,15 @@ export class ModbusSimulator {
     const { ServerTCP } = modbusSerial as unknown as { ServerTCP: new (v: IServiceVector, o: object) => ServerTCPType };
     const server = new ServerTCP(this.vector(), { host: '127.0.0.1', port, unitID: 255 });
     this.port = port;
+    // Lasting listeners: a gateway that drops its socket mid-request is part of the tests.
+    server.on('error', (err) => this.noteError('server', err));
+    server.on('socketError', (err) => this.noteError('socket', err));
     await new Promise<void>((resolve, reject) => {
       server.on('initialized', () => resolve());
-      server.on('serverError', reject);
+      server.on('serverError', (err) => {
+        this.noteError('listen', err);
+        reject(err as Error);
+      });
     });
     this.server = server;
     return this;
@@ -163,15 +187,37 @@ export class ModbusSimulator {
     const { ServerSerial } = modbusSerial as unknown as { ServerSerial: new (v: IServiceVector, o: object) => ServerSerialType };
     const server = await new Promise<ServerSerialType>((resolve, reject) => {
       const s = new ServerSerial(this.vector(), { path, baudRate, unitID: 255, interval: frameGapMs, openCallback: (err: Error | null) => (err ? reject(err) : resolve(s)) });
+      // The server's own SerialPort has no error listener in modbus-serial: a reply written
+      // to an unplugged line (EIO) would take the test process down.
+      serialPortOf(s).on('error', (err: Error) => this.noteError('port', err));
+      s.on('error', (err) => this.noteError('server', err));
+      s.on('socketError', (err) => this.noteError('socket', err));
     });
-    server.on('error', () => {}); // an unplugged line is part of the tests
     this.server = server;
+    this.serial = serialPortOf(server);
     return this;
+  }
+
+  /** Puts raw bytes on a serial line (noise, a foreign master, a half frame). */
+  noise(bytes: Buffer): Promise<void> {
+    const port = this.serial;
+    if (!port?.isOpen) throw new Error('noise needs an open serial line (listenSerial)');
+    return new Promise((resolve, reject) => port.write(bytes, (err) => (err ? reject(err) : port.drain(() => resolve()))));
+  }
+
+  private noteError(where: string, err: unknown): void {
+    this.errors.push(`${where}: ${(err as Error)?.message ?? String(err)}`);
   }
 
   async close(): Promise<void> {
     const s = this.server;
     this.server = null;
+    this.serial = null;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   }
+}
+
+/** ServerSerial's SerialPort (the library exposes it as getPort(), its types do not). */
+function serialPortOf(server: ServerSerialType): SerialPort {
+  return (server as unknown as { getPort(): SerialPort }).getPort();
 }

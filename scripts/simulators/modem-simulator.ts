@@ -2,7 +2,7 @@
  * A GSM modem at the device end of a pty pair: answers AT commands like a SIMCom/Quectel
  * module (echo until ATE0, OK/ERROR, +CME/+CMS ERROR with AT+CMEE=1), shows the "> "
  * prompt for AT+CMGS, takes the body up to Ctrl-Z, and records every message, decoding
- * UCS2 hex. Failures can be scripted (`failNext`).
+ * UCS2 hex. Failures can be scripted (`failNext`), and the modem can hang (`silent`).
  */
 import { SerialPort } from 'serialport';
 import { fromUcs2Hex } from '../../drivers/modem/sms-encoding.js';
@@ -23,6 +23,10 @@ export class ModemSimulator {
   cereg = 1;
   /** The next AT+CMGS answers with these +CMS ERROR codes, one per attempt. */
   failNext: number[] = [];
+  /** A hung modem (it happens after a brownout): commands are recorded, nothing is answered. */
+  silent = false;
+  /** Errors of the simulator's own port (a write to an unplugged line), kept for the tests to read. */
+  readonly errors: string[] = [];
   private echo = true;
   private charset = 'IRA';
   private buf = '';
@@ -34,14 +38,15 @@ export class ModemSimulator {
 
   async open(): Promise<this> {
     const port = new SerialPort({ path: this.path, baudRate: 115200, autoOpen: false });
+    port.on('error', (err) => this.errors.push(err.message)); // an unplug is part of the tests
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     port.on('data', (d: Buffer) => this.onData(d.toString('latin1')));
-    port.on('error', () => {});
     this.port = port;
     return this;
   }
 
   private say(text: string): void {
+    if (this.silent) return;
     this.port?.write(text, 'latin1');
   }
 

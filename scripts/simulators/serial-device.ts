@@ -3,6 +3,8 @@ import { SerialPort } from 'serialport';
 
 export class SerialDeviceSimulator {
   received = Buffer.alloc(0);
+  /** Errors of the device end's port (a write to an unplugged line), kept for the tests to read. */
+  readonly errors: string[] = [];
   private port: SerialPort | null = null;
 
   constructor(
@@ -12,9 +14,9 @@ export class SerialDeviceSimulator {
 
   async open(): Promise<this> {
     const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
+    port.on('error', (err) => this.errors.push(err.message)); // an unplug is part of the tests
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     port.on('data', (d: Buffer) => (this.received = Buffer.concat([this.received, d])));
-    port.on('error', () => {}); // an unplug is part of the tests
     this.port = port;
     return this;
   }
