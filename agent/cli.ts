@@ -5,13 +5,11 @@
 /** `village-gateway`: run the agent, check a config, look at the outbox, run the demo. */
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, parseConfigText, resolveProfiles, validateConfig, type LoadedConfig } from '../config/load-config.js';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { checkReload, keepLastGood, loadWithFallback, type ReloadCheck } from './config-lifecycle.js';
 import { checkDataDir } from './preflight.js';
 import type { EventInput } from './contracts/event.js';
-import { dirname, resolve } from 'node:path';
 import { formatProblem } from '../config/zod-problems.js';
-import { readFileSync } from 'node:fs';
 import { Agent } from './agent.js';
 import { GatewayError } from './contracts/driver.js';
 import { createLogger } from './logger.js';
@@ -89,12 +87,7 @@ const REFUSALS = new Set(['DATA_DIR_LOCKED', 'DATA_DIR_UNUSABLE']);
 function checkConfig(file: string | undefined, schemaOnly: boolean): number {
   if (!file) throw new UsageError('usage: village-gateway check-config FILE');
   try {
-    if (schemaOnly) {
-      const config = validateConfig(parseConfigText(readFileSync(file, 'utf8'), file), file);
-      const { problems } = resolveProfiles(config, dirname(resolve(file)));
-      if (problems.length > 0) throw new ConfigError(file, problems);
-    }
-    else loadConfig(file);
+    loadConfig(file, { schemaOnly }); // the file is read within the size and token limits either way
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     err(`${file}: invalid (${e.problems.length} problem${e.problems.length === 1 ? '' : 's'})`);

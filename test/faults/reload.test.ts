@@ -41,13 +41,16 @@ async function village(id: string) {
     check.watchProcess(agent);
     return agent;
   };
-  const byType = (type: string) => [...county.events.values()].filter((e) => e.type === type);
+  const byType = (type: string) => [...county.events.values()].filter((e) => e.type === type && e.gatewayId === id);
   const command = async (cmdId: string) => {
     await county.client!.publishAsync(`village/${id}/cmd/reload-config`, JSON.stringify({ id: cmdId }), { qos: 1 });
     await waitUntil(() => replies.some((r) => r.id === cmdId), 10_000, `reply ${cmdId}`);
     return replies.find((r) => r.id === cmdId) as { ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } };
   };
-  const online = () => waitUntil(() => byType('gateway.started').length > 0, 10_000, 'started');
+  const statuses: Record<string, unknown>[] = [];
+  county.on('status', (topic, body) => topic === `village/${id}/status` && statuses.push(body as Record<string, unknown>));
+  /** Connected and subscribed to its commands (it subscribes before its drain sends `gateway.started`). */
+  const online = () => waitUntil(() => statuses.some((s) => s.state === 'online') && byType('gateway.started').length > 0, 10_000, 'online');
   return { dir, file, config, county, check, start, byType, command, online };
 }
 
@@ -132,12 +135,12 @@ describe('reload that cannot brick a gateway', () => {
     const agent = v.start();
     await v.online();
     writeFileSync(v.file, 'version: 1\ngateway: [');
-    await agent.kill('SIGHUP');
+    agent.signal('SIGHUP');
     await v.county.waitFor(() => v.byType('gateway.config_rejected').length === 1, 15_000);
     expect(v.byType('gateway.config_rejected')[0]!.data).toMatchObject({ by: 'SIGHUP', code: 'CONFIG_INVALID' });
     expect(agent.exitCode).toBeNull();
     writeFileSync(v.file, stringify(v.config({ health: { intervalSec: 900 } })));
-    await agent.kill('SIGHUP');
+    agent.signal('SIGHUP');
     await v.county.waitFor(() => v.byType('gateway.config_applied').length === 1, 15_000);
     expect(agent.exitCode).toBeNull();
     const started = v.byType('gateway.started') as ReceivedEvent[];

@@ -58,6 +58,11 @@ export class AgentProcess {
     return this.proc?.exitCode ?? null;
   }
 
+  /** Sends a signal without waiting for an exit (SIGHUP: reload). */
+  signal(signal: NodeJS.Signals): void {
+    this.proc?.kill(signal);
+  }
+
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     this.proc?.kill(signal);
     return this.exited;
