@@ -80,7 +80,7 @@ export class Agent {
     this.lock = DataDirLock.acquire(config.dataDir);
     this.bus = new EventBus(logger.child({ part: 'bus' }));
     try {
-      this.outbox = new Outbox({ dir: config.dataDir, config: config.outbox, clock: this.clock });
+      this.outbox = new Outbox({ dir: config.dataDir, config: config.outbox, clock: this.clock, diskReserveBytes: config.outbox.diskReserveBytes });
     } catch (err) {
       this.lock.release();
       throw err;
@@ -115,6 +115,11 @@ export class Agent {
     });
     this.storageFailures = new StorageFailures(logger.child({ part: 'storage' }), this.clock.monoMs);
     this.outbox.on('storageFailure', (f) => this.storageFailures.report(f));
+    this.outbox.on('reserveReleased', (info) => {
+      // An alarm of its own: a rule can sound the siren on it; the county sees it first.
+      logger.error(info, 'disk full: the disk reserve went to alarms; telemetry is refused until there is room');
+      void this.emit({ deviceId: config.gateway.id, type: 'gateway.disk_full', priority: 'critical', data: info }).catch(() => {});
+    });
     this.outbox.on('shed', ({ priority, count, reason }) => {
       if (reason !== 'storage') logger.warn({ priority, count, reason }, 'outbox shed events'); // storage: logged once a second by storageFailures
       const key = `${priority}/${reason}`;
@@ -146,14 +151,19 @@ export class Agent {
     const { config, logger } = this.opts;
     if (this.outbox.recovered) {
       logger.error(this.outbox.recovered, 'outbox was corrupt: moved aside, started fresh');
-      await this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_recovered', priority: 'critical', data: { ...this.outbox.recovered } });
+      await this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_recovered', priority: 'critical', data: { ...this.outbox.recovered } }).catch((err: Error) => logger.error({ err: err.message }, 'gateway.storage_recovered not stored'));
     }
     if (this.seqFileProblem) {
       // The count went on from what the outbox holds; the bad file is kept for a technician.
       logger.error({ ...this.seqFileProblem, file: 'seq.json' }, 'sequence file was unreadable: kept aside, counting on from the outbox');
-      await this.emit({ deviceId: config.gateway.id, type: 'gateway.state_recovered', priority: 'high', data: { file: 'seq.json', ...this.seqFileProblem } });
+      await this.emit({ deviceId: config.gateway.id, type: 'gateway.state_recovered', priority: 'high', data: { file: 'seq.json', ...this.seqFileProblem } }).catch((err: Error) => logger.error({ err: err.message }, 'gateway.state_recovered not stored'));
     }
-    await this.emit({ deviceId: config.gateway.id, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total, firstSeq: this.factory.firstSeq ?? this.factory.nextSeq, shed: this.outbox.stats().shed } });
+    // Stored when it can be: a gateway on a full card still starts and runs its local rules.
+    const notStored = (what: string) => (err: Error) => logger.error({ err: err.message }, `${what} not stored`);
+    await this.emit({ deviceId: config.gateway.id, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total, firstSeq: this.factory.firstSeq ?? this.factory.nextSeq, shed: this.outbox.stats().shed } }).catch(notStored('gateway.started'));
+    if (!this.outbox.reserve.isHeld && this.outbox.reserve.size > 0) {
+      await this.emit({ deviceId: config.gateway.id, type: 'gateway.disk_full', priority: 'critical', data: { freeBytes: this.outbox.reserve.freeBytes(), reserveBytes: this.outbox.reserve.size, atStart: true } }).catch(notStored('gateway.disk_full'));
+    }
     const created = await createDrivers(
       config,
       this.profiles,

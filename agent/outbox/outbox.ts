@@ -21,6 +21,7 @@ import { crashPoints } from '../crash-points.js';
 import type { Clock } from '../contracts/clock.js';
 import { systemClock } from '../system-clock.js';
 import { OutboxClock } from './outbox-clock.js';
+import { DiskReserve, isDiskFull } from './disk-reserve.js';
 import { salvageRows, type SalvageReport, type SalvagedRow } from './salvage.js';
 
 export type OutboxRow = StoredRow;
@@ -45,6 +46,7 @@ export interface OutboxStats {
   shed: Record<Priority, number>;
   pending: number;
   segments: number;
+  diskReserve: { held: boolean; bytes: number; releases: number };
 }
 
 interface Pending {
@@ -61,6 +63,8 @@ export interface OutboxOptions {
   clock?: Clock;
   /** Rows per segment table (tests use small ones to cross segment boundaries). */
   segmentRows?: number;
+  /** Bytes kept on disk for urgent events (see disk-reserve.ts); 0 (the default here) keeps none. The agent passes `outbox.diskReserveBytes`. */
+  diskReserveBytes?: number;
 }
 
 const SEQ_FLOOR = 'seq.floor';
@@ -74,7 +78,7 @@ export interface StorageFailure {
   events: number;
 }
 
-export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ priority: Priority; count: number; reason: ShedReason }]; storageFailure: [StorageFailure] }> {
+export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ priority: Priority; count: number; reason: ShedReason }]; storageFailure: [StorageFailure]; reserveReleased: [{ freeBytes: number; reserveBytes: number }] }> {
   readonly recovered: Recovery | null;
   private readonly db: Database.Database;
   private readonly now: () => number;
@@ -87,6 +91,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
   /** The next insertion position: above every pos ever stored here (see segment.ts for why). */
   private nextPos: number;
   private readonly time: OutboxClock;
+  readonly reserve: DiskReserve;
   private readonly st;
 
   constructor(private readonly opts: OutboxOptions) {
@@ -106,6 +111,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     this.seqFloor = this.counter(SEQ_FLOOR);
     this.nextPos = Math.max(this.counter(POS_FLOOR), ...this.queues.map((q) => q.maxPos())) + 1;
     this.time = new OutboxClock(this.db, clock);
+    this.reserve = new DiskReserve(opts.dir, opts.diskReserveBytes ?? 0, clock.monoMs);
     this.now = () => this.time.now();
     if (this.recovered) this.recovered.salvage = this.salvage(this.recovered.movedTo);
   }
@@ -181,21 +187,21 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    const outcome: (Error | null)[] = [];
+    let outcome: (Error | null)[] = [];
     try {
       this.inTransaction(() => {
         for (const p of batch) outcome.push(this.insertWithinCaps(p));
       });
     } catch (err) {
-      const failure = new StorageError('commit', err);
-      this.emit('storageFailure', { op: 'commit', error: failure, events: batch.length });
-      // Lost like shed events, and counted with them (persisted with the next commit that
-      // works), so the county learns how many seqs it will never see.
-      for (const p of batch) this.ledger.countLost(p.event.priority, 1);
-      for (const p of batch) p.reject(failure);
-      this.announceShedding();
-      return;
+      const retried = this.retryUrgentInReserve(batch, err);
+      if (retried) {
+        outcome = retried;
+      } else {
+        this.failBatch(batch, err);
+        return;
+      }
     }
+    if (!this.reserve.isHeld) this.reserve.restore();
     const stored: GatewayEvent[] = [];
     batch.forEach((p, i) => {
       const e = outcome[i];
@@ -207,6 +213,40 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     });
     this.announceShedding();
     if (stored.length > 0) this.emit('stored', stored);
+  }
+
+  /**
+   * The disk is full and the batch holds urgent events: let the reserve go and commit those
+   * alone (the rest are lost to the full disk, and counted). Null when that is not the case
+   * or did not help.
+   */
+  private retryUrgentInReserve(batch: Pending[], err: unknown): (Error | null)[] | null {
+    if (!isDiskFull(err) || !batch.some((p) => PRIORITY_RANK[p.event.priority] <= PRIORITY_RANK.high)) return null;
+    if (!this.reserve.release()) return null;
+    this.emit('reserveReleased', { freeBytes: this.reserve.freeBytes(), reserveBytes: this.reserve.size });
+    const outcome: (Error | null)[] = batch.map(() => null);
+    try {
+      this.inTransaction(() => {
+        batch.forEach((p, i) => {
+          outcome[i] = PRIORITY_RANK[p.event.priority] <= PRIORITY_RANK.high ? this.insertWithinCaps(p) : new DiskFullError(p.event.priority);
+        });
+      });
+    } catch {
+      return null;
+    }
+    const lost = batch.filter((_, i) => outcome[i] instanceof DiskFullError);
+    for (const p of lost) this.ledger.countLost(p.event.priority, 1);
+    if (lost.length > 0) this.emit('storageFailure', { op: 'commit', error: new StorageError('commit', err), events: lost.length });
+    return outcome;
+  }
+
+  /** A commit that failed: its events are lost like shed ones, and counted with them (persisted with the next commit that works), so the county learns how many seqs it will never see. */
+  private failBatch(batch: Pending[], err: unknown): void {
+    const failure = new StorageError('commit', err);
+    this.emit('storageFailure', { op: 'commit', error: failure, events: batch.length });
+    for (const p of batch) this.ledger.countLost(p.event.priority, 1);
+    for (const p of batch) p.reject(failure);
+    this.announceShedding();
   }
 
   /** Runs `fn` in a transaction with the catalog and counters; on failure the in-memory view is reloaded. */
@@ -236,6 +276,11 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
       // Critical: displace lower priorities if the store is full, but never refuse.
       this.shedDownTo(1, () => this.totalBytes() + bytes > cfg.maxBytes);
     } else {
+      if (rank > PRIORITY_RANK.high && !this.reserve.roomForNonUrgent()) {
+        // The disk reserve was spent on alarms: no room for telemetry until the disk could hold it again.
+        this.ledger.count(p.event.priority, 1, 'storage');
+        return new DiskFullError(p.event.priority);
+      }
       const limit = cfg.maxBytes - Math.max(cfg.criticalReserveBytes, this.queues[0]!.bytes);
       const over = () => this.totalBytes() - this.queues[0]!.bytes + bytes > limit;
       this.shedDownTo(rank, over);
@@ -298,6 +343,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
 
   /** Removes events older than their priority's age cap; counted as shed ('age'). */
   sweepAges(): number {
+    if (!this.reserve.isHeld) this.reserve.restore();
     let removed = 0;
     try {
       this.sweepWithin((n) => (removed += n));
@@ -337,6 +383,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
       shed: this.ledger.totals(),
       pending: this.pending.length,
       segments: this.queues.reduce((a, q) => a + q.segmentCount, 0),
+      diskReserve: { held: this.reserve.isHeld, bytes: this.reserve.size, releases: this.reserve.releases },
     };
   }
 
@@ -377,5 +424,13 @@ export class StorageError extends Error {
     const c = cause as { code?: string; message?: string };
     super(`outbox ${op} failed: ${c?.code ? `${c.code}: ` : ''}${c?.message ?? String(cause)}`, { cause });
     this.storeCode = c?.code;
+  }
+}
+
+/** An event refused because the disk is full (its reserve already went to alarms). */
+export class DiskFullError extends Error {
+  readonly code = 'DISK_FULL';
+  constructor(readonly priority: Priority) {
+    super(`disk full: ${priority} event not stored (the disk reserve is kept for alarms)`);
   }
 }

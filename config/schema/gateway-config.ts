@@ -61,6 +61,9 @@ const ageCaps = z.strictObject({
 const outboxSchema = z.strictObject({
   maxBytes: byteSize.default(256 * 1024 ** 2),
   criticalReserveBytes: byteSize.default(16 * 1024 ** 2).describe('Kept free for critical events'),
+  diskReserveBytes: byteSize
+    .default(8 * 1024 ** 2)
+    .describe('Written to disk (dataDir/reserve.bin, at most 10% of the file system) and let go for alarms when the disk fills up; 0 = none'),
   groupCommitMs: intIn(1, 25).default(25).describe('Non-urgent events are committed in groups at most this old'),
   maxAgeSec: ageCaps.default({}).describe('Optional age caps per priority (critical is never aged out)'),
 });

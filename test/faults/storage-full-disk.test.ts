@@ -56,6 +56,7 @@ describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root
     cleanup(() => sim.close());
     const config = testConfig(brokerRef.current.url, dataDir, {
       gateway: { id: 'gw-full' },
+      outbox: { diskReserveBytes: '1MiB' }, // 10% of the 3 MB card: 300 KB
       health: { intervalSec: 1 },
       buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
       devices: [
@@ -78,20 +79,42 @@ describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root
     };
     await press(1);
 
+    expect(rig.agent.outbox.stats().diskReserve).toMatchObject({ held: true, releases: 0 });
     const filler = fill(dataDir);
     await waitUntil(() => rig.agent.storageFailures.eventsNotStored > 50, 15_000, 'writes failing on the full disk');
     await press(2); // the safety loop does not depend on the disk
     await press(3);
     expect(rig.agent.storageFailures.counts.commit).toBeGreaterThan(0);
+    // The reserve went to the alarms: both presses (and their alerts) are stored and reach the county.
+    expect(rig.agent.outbox.stats().diskReserve).toMatchObject({ held: false, releases: 1 });
+    const pressed = () => rig.events.filter((e) => e.type === 'alarm.pressed');
+    await county.waitFor(() => pressed().slice(1, 3).every((e) => county.events.has(e.id)), 15_000);
+    await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.disk_full'), 15_000);
+
+    // A restart on the full disk: it starts, runs its rules, stores the alarm.
+    await rig.agent.stop();
+    const again = new AgentRig(config, dataDir);
+    check.watch(again.agent);
+    await again.agent.start();
+    cleanup(() => again.agent.stop());
+    const before = sirens();
+    board.set('di1', true);
+    await waitUntil(() => again.events.some((e) => e.type === 'alarm.pressed'), 5000, 'a press after the restart');
+    board.set('di1', false);
+    await waitUntil(() => sirens() > before, 3000, 'the siren after the restart');
+    await waitUntil(() => again.events.some((e) => e.type === 'alarm.released'), 5000, 'a release after the restart');
 
     rmSync(filler);
-    const failedBefore = rig.agent.storageFailures.eventsNotStored;
-    await press(4);
-    const fourth = rig.events.filter((e) => e.type === 'alarm.pressed')[3]!;
-    await county.waitFor(() => county.events.has(fourth.id), 15_000);
+    const failedBefore = again.agent.storageFailures.eventsNotStored;
+    board.set('di1', true);
+    await waitUntil(() => again.events.filter((e) => e.type === 'alarm.pressed').length >= 2, 5000, 'a press once there is room');
+    board.set('di1', false);
+    const last = again.events.filter((e) => e.type === 'alarm.pressed')[1]!;
+    await county.waitFor(() => county.events.has(last.id), 15_000);
+    await waitUntil(() => again.agent.outbox.stats().diskReserve.held, 10_000, 'the reserve written again');
     // The county hears how many events the full disk cost (counted as shed, reason storage).
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.events_shed' && ((e.data.counts as Record<string, number>)['normal/storage'] ?? 0) > 0), 15_000);
     await check.expectAllDelivered(20_000);
-    expect(rig.agent.storageFailures.eventsNotStored - failedBefore).toBeLessThan(50); // it recovered
+    expect(again.agent.storageFailures.eventsNotStored - failedBefore).toBeLessThan(50); // it recovered
   });
 });
