@@ -29,6 +29,8 @@ import { LocalAlarms } from './alarms/local-alarms.js';
 import type { GsmModemDriver } from '../drivers/modem/gsm-modem-driver.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { StorageFailures } from './storage-failures.js';
+import { StorageWatch } from './storage-watch.js';
+import type { StorageError } from './outbox/outbox.js';
 
 export interface AgentOptions {
   config: GatewayConfig;
@@ -70,6 +72,7 @@ export class Agent {
   private readonly lock: DataDirLock;
   private readonly seqFileProblem: SeqFileProblem | null;
   readonly storageFailures: StorageFailures;
+  readonly storageWatch: StorageWatch;
 
   constructor(private readonly opts: AgentOptions) {
     const { config, logger } = opts;
@@ -114,7 +117,17 @@ export class Agent {
       smsSender: () => this.smsModem(),
     });
     this.storageFailures = new StorageFailures(logger.child({ part: 'storage' }), this.clock.monoMs);
-    this.outbox.on('storageFailure', (f) => this.storageFailures.report(f));
+    this.storageWatch = new StorageWatch({
+      dataDir: config.dataDir,
+      logger: logger.child({ part: 'storage' }),
+      monoMs: this.clock.monoMs,
+      raise: (reason) => this.raiseStorageAlarm(reason),
+      restored: (reason) => void this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_restored', priority: 'high', data: { was: reason } }).catch(() => {}),
+    });
+    this.outbox.on('storageFailure', (f) => {
+      this.storageFailures.report(f);
+      this.storageWatch.noteFailure((f.error as StorageError).storeCode, f.error.message);
+    });
     this.outbox.on('reserveReleased', (info) => {
       // An alarm of its own: a rule can sound the siren on it; the county sees it first.
       logger.error(info, 'disk full: the disk reserve went to alarms; telemetry is refused until there is room');
@@ -181,6 +194,7 @@ export class Agent {
     this.timers.push(setInterval(() => this.reportShedding(), Math.min(SHED_REPORT_MS, config.health.intervalSec * 1000)));
     this.timers.push(setInterval(() => this.outbox.sweepAges(), 60_000));
     this.timers.push(setInterval(() => this.writeDeviceSnapshot(), DEVICE_SNAPSHOT_MS));
+    this.storageWatch.start();
     this.writeDeviceSnapshot();
     logger.info({ gatewayId: config.gateway.id, devices: this.drivers.length, backlog: this.outbox.size }, 'agent started');
   }
@@ -202,6 +216,24 @@ export class Agent {
       renameSync(`${file}.tmp`, file);
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message }, 'device snapshot not written');
+    }
+  }
+
+  /**
+   * The data folder is lost (read-only, vanished, replaced): a critical local alarm, since
+   * events can no longer be kept. Sirens play their test pattern, an SMS goes out where a
+   * modem is configured, and the event reaches local rules (and the county, if the link is up).
+   */
+  private raiseStorageAlarm(reason: string): void {
+    const { config, logger } = this.opts;
+    void this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_failed', priority: 'critical', data: { reason, dataDir: config.dataDir } }).catch(() => {});
+    for (const s of config.alarms.sirens) {
+      void this.write({ deviceId: s.device, output: s.output, action: 'pulse', durationMs: s.testMs }).catch((err: Error) => logger.error({ err: err.message, siren: s }, 'storage alarm: siren not sounded'));
+    }
+    const to = config.alarms.smsTo;
+    if (to.length > 0 && this.alarms.sms) {
+      const text = `${config.gateway.name ?? config.gateway.id}: data storage failed, events are not kept (${reason}). Local alarms still work.`;
+      void this.alarms.sms.enqueue(to, text, null, 'storage failed').catch((err: Error) => logger.error({ err: err.message }, 'storage alarm: SMS state not saved (the SMS is still queued in memory)'));
     }
   }
 
@@ -326,6 +358,7 @@ export class Agent {
       const { logger } = this.opts;
       this.stopped = true;
       for (const t of this.timers.splice(0)) clearInterval(t);
+      this.storageWatch.stop();
       this.alarms.stop();
       this.writeDeviceSnapshot(); // the last view while the devices still ran (a stopped driver is offline)
       this.abort.abort();

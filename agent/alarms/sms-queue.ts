@@ -46,7 +46,7 @@ export class SmsQueue {
 
   async enqueue(to: readonly string[], text: string, alertId: string | null, reason: string): Promise<void> {
     for (const number of to) this.opts.state.data.sms.push({ id: uuidv7(this.opts.clock.now()), to: number, text, alertId, reason, attempts: 0, notBeforeMs: 0 });
-    await this.opts.state.write();
+    await this.save();
     void this.pump();
   }
 
@@ -80,7 +80,7 @@ export class SmsQueue {
       this.sentAt.push(this.opts.clock.now());
       this.sent += 1;
       this.remove(next);
-      await this.opts.state.write();
+      await this.save();
       await this.record('sms.sent', 'high', next, { parts: receipt.parts, references: receipt.references, encoding: receipt.encoding });
     } catch (err) {
       const e = err as Error & { code?: string; number?: number | null; kind?: string };
@@ -89,15 +89,27 @@ export class SmsQueue {
       if (retryable && next.attempts < (this.opts.maxAttempts ?? 5)) {
         next.notBeforeMs = this.opts.clock.now() + RETRY_BASE_MS * 2 ** (next.attempts - 1);
         this.opts.logger.warn({ err: e.message, to: next.to, attempts: next.attempts }, 'SMS not sent; will retry');
-        await this.opts.state.write();
+        await this.save();
       } else {
         this.failed += 1;
         this.remove(next);
-        await this.opts.state.write();
+        await this.save();
         await this.record('sms.failed', 'high', next, { error: e.message, code: e.code ?? null, cms: e.number ?? null });
       }
     } finally {
       this.busy = false;
+    }
+  }
+
+  /**
+   * Persists the queue. A full or lost disk must neither crash the agent nor make a sent SMS
+   * look unsent (and go again): the failure is logged and the queue lives on in memory.
+   */
+  private async save(): Promise<void> {
+    try {
+      await this.opts.state.write();
+    } catch (err) {
+      this.opts.logger.error({ err: (err as Error).message }, 'SMS queue not saved (kept in memory)');
     }
   }
 
