@@ -4,10 +4,10 @@
  * not yet sent. Small, so lowdb suits it, written through a durable adapter (temp file,
  * fsync, rename, fsync the folder): lowdb's own writer does not fsync.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { writeFileDurably } from '../durable-file.js';
+import { readAlarmStateFile, type StateFileProblem } from './alarm-state-file.js';
 
 export interface StoredAlert {
   alertId: string;
@@ -47,15 +47,14 @@ export interface AlarmStateData {
 const EMPTY: AlarmStateData = { version: 1, alerts: [], lastFired: {}, pulses: [], sms: [] };
 
 class DurableJsonFile implements Adapter<AlarmStateData> {
+  problem: StateFileProblem | null = null;
+
   constructor(private readonly file: string) {}
 
   async read(): Promise<AlarmStateData | null> {
-    try {
-      const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as AlarmStateData;
-      return parsed.version === 1 ? { ...EMPTY, ...parsed } : null;
-    } catch {
-      return null; // missing, or torn: start clean (the outbox still has every alert event)
-    }
+    const { data, problem } = readAlarmStateFile(this.file);
+    this.problem = problem;
+    return data ? (data as AlarmStateData) : null; // the schema checked every field the agent reads
   }
 
   async write(data: AlarmStateData): Promise<void> {
@@ -63,8 +62,10 @@ class DurableJsonFile implements Adapter<AlarmStateData> {
   }
 }
 
-export async function openAlarmState(dataDir: string): Promise<Low<AlarmStateData>> {
-  const db = new Low<AlarmStateData>(new DurableJsonFile(join(dataDir, 'alarms.json')), structuredClone(EMPTY));
+/** The alarm state, and what was wrong with the file if it could not be used (kept aside, to be reported). */
+export async function openAlarmState(dataDir: string): Promise<{ db: Low<AlarmStateData>; problem: StateFileProblem | null }> {
+  const adapter = new DurableJsonFile(join(dataDir, 'alarms.json'));
+  const db = new Low<AlarmStateData>(adapter, structuredClone(EMPTY));
   await db.read();
-  return db;
+  return { db, problem: adapter.problem };
 }

@@ -77,7 +77,13 @@ export class LocalAlarms {
   /** Restores what a restart must not lose, then listens. Call before the drivers start. */
   async start(): Promise<void> {
     const { config, clock } = this.ports;
-    this.state = await openAlarmState(config.dataDir);
+    const opened = await openAlarmState(config.dataDir);
+    this.state = opened.db;
+    if (opened.problem) {
+      // Started with no remembered alerts, cooldowns, pulses or queued SMS; the outbox still holds every alert event.
+      this.ports.logger.error(opened.problem, 'alarm state file unusable: kept aside, starting without it');
+      void this.ports.emit({ deviceId: config.gateway.id, type: 'gateway.state_recovered', priority: 'high', data: { ...opened.problem, file: 'alarms.json' } }).catch(() => {});
+    }
     const data = this.state.data;
     const now = clock.now();
     for (const a of data.alerts) this.active.set(a.alertId, a);
