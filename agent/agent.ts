@@ -98,6 +98,7 @@ export class Agent {
       identity: { bootId: this.factory.bootId, version: VERSION, configHash: opts.configHash },
       outbox: this.outbox,
       logger,
+      clock: this.clock,
     });
     let profiles = opts.profiles;
     if (!profiles) {

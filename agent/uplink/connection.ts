@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { MqttConfig } from '../../config/schema/gateway-config.js';
+import type { Clock } from '../contracts/clock.js';
 import { resolvePath, resolveSecret } from '../../config/load-config.js';
 import { Backoff } from './backoff.js';
 import type { Topics } from './topics.js';
@@ -34,6 +35,8 @@ export interface ConnectionOptions {
   topics: Topics;
   identity: Omit<StatusPayload, 'state' | 'ts' | 'reason'>;
   logger: Logger;
+  /** The agent's clock: "down since" is monotonic (a wall-clock jump must not look like an outage). */
+  clock: Clock;
 }
 
 export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket]; down: [Error | null] }> {
@@ -42,7 +45,8 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
   /** Connection attempts, failed ones included (a refused CONNACK is retried like any failure). */
   attempts = 0;
   lastError: string | null = null;
-  downSinceMs: number | null = Date.now();
+  /** Monotonic ms (clock.monoMs()) when the link went down; null while up. Down from the start. */
+  downSinceMs: number | null;
   private client: MqttClient | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly backoff: Backoff;
@@ -50,6 +54,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
 
   constructor(private readonly opts: ConnectionOptions) {
     super();
+    this.downSinceMs = opts.clock.monoMs();
     const r = opts.config.reconnect;
     this.backoff = new Backoff(r.minMs, r.maxMs, r.jitter);
   }
@@ -64,7 +69,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
   }
 
   private status(state: StatusPayload['state'], reason?: string): string {
-    const body: StatusPayload = { state, ...this.opts.identity, ts: new Date().toISOString(), ...(reason ? { reason } : {}) };
+    const body: StatusPayload = { state, ...this.opts.identity, ts: new Date(this.opts.clock.now()).toISOString(), ...(reason ? { reason } : {}) };
     return JSON.stringify(body);
   }
 
@@ -141,7 +146,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
       this.client = null;
       if (wasUp) {
         this.reconnects += 1;
-        this.downSinceMs = Date.now();
+        this.downSinceMs = this.opts.clock.monoMs();
         this.emit('down', this.lastError ? new Error(this.lastError) : null);
       }
       this.failed(null);

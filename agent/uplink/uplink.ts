@@ -1,6 +1,8 @@
 /** The uplink: connection + drain + commands, and the numbers health reports about them. */
 import type { Logger } from 'pino';
 import type { MqttConfig } from '../../config/schema/gateway-config.js';
+import type { Clock } from '../contracts/clock.js';
+import { systemClock } from '../system-clock.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { CommandRouter } from './commands.js';
 import { Connection, type StatusPayload } from './connection.js';
@@ -14,6 +16,8 @@ export interface UplinkOptions {
   identity: Omit<StatusPayload, 'state' | 'ts' | 'reason' | 'gatewayId'>;
   outbox: Outbox;
   logger: Logger;
+  /** The agent's clock; "down for" is measured on its monotonic time. Default: the system clock. */
+  clock?: Clock;
 }
 
 export interface UplinkStats {
@@ -33,9 +37,11 @@ export class Uplink {
   readonly commands: CommandRouter;
   private readonly connection: Connection;
   private readonly drain: Drain;
+  private readonly clock: Clock;
 
   constructor(opts: UplinkOptions) {
     const { config, gatewayId, logger } = opts;
+    this.clock = opts.clock ?? systemClock('always');
     this.topics = topicsFor(config.topicPrefix ?? `village/${gatewayId}`);
     this.commands = new CommandRouter(this.topics, logger.child({ part: 'commands' }));
     this.connection = new Connection({
@@ -45,6 +51,7 @@ export class Uplink {
       topics: this.topics,
       identity: { gatewayId, ...opts.identity },
       logger: logger.child({ part: 'uplink' }),
+      clock: this.clock,
     });
     this.drain = new Drain({
       outbox: opts.outbox,
@@ -80,7 +87,8 @@ export class Uplink {
       reconnects: c.reconnects,
       attempts: c.attempts,
       lastError: c.lastError,
-      downForMs: c.downSinceMs === null ? null : Date.now() - c.downSinceMs,
+      // Monotonic: the SMS fallback decides on this, and NTP may move the wall clock by days.
+      downForMs: c.downSinceMs === null ? null : Math.max(0, this.clock.monoMs() - c.downSinceMs),
       lastPubackAgeMs: this.drain.lastPubackMs === null ? null : Date.now() - this.drain.lastPubackMs,
       inflight: this.drain.inflightCount,
       publishedMessages: this.drain.publishedMessages,
