@@ -24,6 +24,13 @@ export interface StoredAlert {
   smsSentAt: string | null;
 }
 
+export interface StoredPulse {
+  device: string;
+  output: string;
+  untilMs: number;
+  durationMs?: number;
+}
+
 export interface PendingSms {
   id: string;
   to: string;
@@ -31,16 +38,24 @@ export interface PendingSms {
   alertId: string | null;
   reason: string;
   attempts: number;
+  /** Wall-clock ms, for a restart only (while running the queue waits on the monotonic clock). */
   notBeforeMs: number;
 }
 
 export interface AlarmStateData {
   version: 1;
   alerts: StoredAlert[];
-  /** `rule|device` -> wall-clock ms of the last firing (cooldowns across restarts). */
+  /**
+   * `rule|device` -> wall-clock ms of the last firing (cooldowns across restarts; the rule
+   * engine clamps what it restores, so a clock set back yields at most one full cooldown).
+   */
   lastFired: Record<string, number>;
-  /** Outputs the gateway is pulsing itself, until wall-clock ms. */
-  pulses: { device: string; output: string; untilMs: number }[];
+  /**
+   * Outputs the gateway is pulsing itself, until wall-clock ms (for a restart only: while
+   * running, pulses are timed on the monotonic clock). `durationMs` caps what a restart
+   * resumes, so a wall clock set back meanwhile cannot stretch a siren pulse.
+   */
+  pulses: StoredPulse[];
   sms: PendingSms[];
 }
 

@@ -7,6 +7,12 @@
  *
  * Nothing here waits on the uplink or the outbox. Its state survives a restart (alarm-state.ts):
  * a reboot does not forget an alert, re-fire a rule still in cooldown, or cut a pulse short.
+ *
+ * Timing runs on the monotonic clock (escalation, pulses, the uplink's down time): NTP after
+ * days offline, or a Pi without an RTC, can move the wall clock by days, and that must neither
+ * send an SMS nor hold one back. The wall clock is kept only where time must outlive a
+ * restart (the persisted state), and what is restored from it is clamped, so a clock that was
+ * set back meanwhile cannot stretch a wait or a siren pulse.
  */
 import type { Low } from 'lowdb';
 import type { Logger } from 'pino';
@@ -17,7 +23,7 @@ import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import type { RuleAction } from '../../config/schema/rules.js';
 import { RuleEngine, type Firing } from '../rules/rule-engine.js';
-import { openAlarmState, type AlarmStateData, type StoredAlert } from './alarm-state.js';
+import { openAlarmState, type AlarmStateData, type StoredAlert, type StoredPulse } from './alarm-state.js';
 import { SmsQueue, type SmsSender } from './sms-queue.js';
 import { inputEventDeviceId } from '../../drivers/input-roles.js';
 
@@ -50,6 +56,12 @@ export class LocalAlarms {
   private timers: NodeJS.Timeout[] = [];
   private persistScheduled = false;
   private unsubscribe: (() => void) | null = null;
+  /** alertId -> monotonic ms it was raised at (escalation timing). */
+  private readonly raisedMono = new Map<string, number>();
+  /** Pulse record -> monotonic ms it ends at. */
+  private readonly pulseEnds = new Map<StoredPulse, number>();
+  /** Pulses found in the state at start, resumed (or ended) once the drivers are up. */
+  private restoredPulses: StoredPulse[] = [];
 
   constructor(private readonly ports: LocalAlarmsPorts) {
     const { config } = ports;
@@ -86,7 +98,15 @@ export class LocalAlarms {
     }
     const data = this.state.data;
     const now = clock.now();
-    for (const a of data.alerts) this.active.set(a.alertId, a);
+    const mono = clock.monoMs();
+    for (const a of data.alerts) {
+      this.active.set(a.alertId, a);
+      // Raised before the restart: how long ago by the wall clock, never less than nothing.
+      this.raisedMono.set(a.alertId, mono - Math.max(0, now - a.raisedAtMs));
+    }
+    // What is left of a pulse by the wall clock, but never more than the pulse was: the clock may have been set back.
+    this.restoredPulses = [...data.pulses];
+    for (const p of data.pulses) this.pulseEnds.set(p, mono + Math.min(p.untilMs - now, p.durationMs ?? Infinity));
     for (const [key, firedAt] of Object.entries(data.lastFired)) {
       const [ruleId, deviceId] = key.split('|') as [string, string];
       this.engine.restoreCooldown(ruleId, deviceId, now - firedAt);
@@ -117,14 +137,13 @@ export class LocalAlarms {
    */
   resumeOutputs(): void {
     if (!this.state) return;
-    const now = this.ports.clock.now();
-    const pulses = this.state.data.pulses;
-    this.state.data.pulses = pulses.filter((p) => p.untilMs > now);
-    for (const p of pulses) {
-      const left = p.untilMs - now;
+    const mono = this.ports.clock.monoMs();
+    for (const p of this.restoredPulses.splice(0)) {
+      const left = (this.pulseEnds.get(p) ?? mono) - mono;
       const cmd: OutputCommand = left > 0 ? { deviceId: p.device, output: p.output, action: 'pulse', durationMs: left } : { deviceId: p.device, output: p.output, action: 'off' };
       void this.ports.write(cmd).catch((err: Error) => this.ports.logger.error({ err: err.message, pulse: p }, 'could not resume a pulse'));
     }
+    this.prunePulses(mono);
     void this.persist();
   }
 
@@ -159,7 +178,9 @@ export class LocalAlarms {
       const cmd: OutputCommand = { deviceId: action.device, output: action.output, action: action.action, ...(action.durationMs !== undefined ? { durationMs: action.durationMs } : {}) };
       this.outputsDriven += 1;
       if (action.action === 'pulse' && this.state) {
-        this.state.data.pulses.push({ device: action.device, output: action.output, untilMs: clock.now() + action.durationMs! });
+        const pulse: StoredPulse = { device: action.device, output: action.output, untilMs: clock.now() + action.durationMs!, durationMs: action.durationMs! };
+        this.state.data.pulses.push(pulse);
+        this.pulseEnds.set(pulse, clock.monoMs() + action.durationMs!);
         this.persistSoon();
       }
       this.ports.write(cmd).catch((err: Error) => {
@@ -183,6 +204,7 @@ export class LocalAlarms {
         data: { rule: firing.rule.id, message: action.message, reason: firing.reason, causes: causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId })) },
       })
       .then(async (ev) => {
+        this.raisedMono.set(ev.id, clock.monoMs());
         this.active.set(ev.id, {
           alertId: ev.id, ruleId: firing.rule.id, deviceId: firing.deviceId, message: action.message, raisedAt: ev.ts, raisedAtMs: clock.now(),
           causes, sms: firing.rule.sms, ackedAt: null, ackedBy: null, escalatedAt: null, smsSentAt: null,
@@ -197,14 +219,15 @@ export class LocalAlarms {
   /** SMS fallback (uplink down too long) and escalation (not acknowledged in time); runs every second. */
   async checkSms(): Promise<void> {
     const { alarms } = this.ports.config;
-    const down = this.ports.uplinkDownForMs();
-    const now = this.ports.clock.now();
-    this.prunePulses(now);
+    const down = this.ports.uplinkDownForMs(); // monotonic (the uplink measures it so)
+    const mono = this.ports.clock.monoMs();
+    this.prunePulses(mono);
     for (const a of this.active.values()) {
       if (a.ackedAt || a.sms === 'never') continue;
+      const raisedMono = this.raisedMono.get(a.alertId) ?? mono;
       if (!a.smsSentAt && down !== null && down >= alarms.smsWhenUplinkDownSec * 1000) await this.sendAlertSms(a, `uplink down for ${Math.round(down / 1000)} s`);
-      else if (!a.escalatedAt && !a.smsSentAt && alarms.escalateAfterSec > 0 && now - a.raisedAtMs >= alarms.escalateAfterSec * 1000) {
-        a.escalatedAt = new Date(now).toISOString();
+      else if (!a.escalatedAt && !a.smsSentAt && alarms.escalateAfterSec > 0 && mono - raisedMono >= alarms.escalateAfterSec * 1000) {
+        a.escalatedAt = new Date(this.ports.clock.now()).toISOString();
         await this.sendAlertSms(a, `not acknowledged after ${alarms.escalateAfterSec} s`);
       }
     }
@@ -220,10 +243,15 @@ export class LocalAlarms {
     await this.sms.enqueue(config.alarms.smsTo, text, a.alertId, reason);
   }
 
-  private prunePulses(now: number): void {
+  /** Forgets pulses that have ended (monotonic: a wall-clock jump neither ends nor prolongs one). */
+  private prunePulses(mono: number): void {
     if (!this.state) return;
     const before = this.state.data.pulses.length;
-    this.state.data.pulses = this.state.data.pulses.filter((p) => p.untilMs > now);
+    this.state.data.pulses = this.state.data.pulses.filter((p) => {
+      const live = (this.pulseEnds.get(p) ?? -Infinity) > mono;
+      if (!live) this.pulseEnds.delete(p);
+      return live;
+    });
     if (this.state.data.pulses.length !== before) void this.persist();
   }
 
@@ -237,6 +265,7 @@ export class LocalAlarms {
     if (alert.ackedAt) return { alertId, alreadyAcknowledged: true, led: null };
     alert.ackedAt = new Date(this.ports.clock.now()).toISOString();
     alert.ackedBy = by;
+    this.raisedMono.delete(alertId);
     this.acks += 1;
     await this.persist();
     const pressed = alert.causes.find((c) => typeof c.data.led === 'string' && typeof c.data.device === 'string');

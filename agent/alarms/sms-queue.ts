@@ -3,6 +3,10 @@
  * one at a time, retried with backoff on errors worth retrying (no network, SIM busy),
  * rate-limited per hour, and every outcome recorded as an event (`sms.sent`, `sms.failed`)
  * that reaches the county later through the outbox.
+ *
+ * Waits (retry backoff, the hourly budget) run on the monotonic clock: a wall clock set back
+ * by a day must not hold an SMS for a day, nor one set forward reset the budget. A message's
+ * wall-clock `notBeforeMs` is kept only for a restart, and clamped when read back.
  */
 import type { Low } from 'lowdb';
 import type { Logger } from 'pino';
@@ -30,11 +34,15 @@ export interface SmsQueueOptions {
 
 const RETRY_BASE_MS = 15_000;
 const NOT_READY_WAIT_MS = 5_000;
+const HOUR_MS = 3600_000;
 
 export class SmsQueue {
   sent = 0;
   failed = 0;
+  /** Monotonic ms of each send in the last hour (the hourly budget). */
   private readonly sentAt: number[] = [];
+  /** Message id -> monotonic ms it may go at, and the wall-clock `notBeforeMs` it was derived with. */
+  private readonly due = new Map<string, { mono: number; wall: number }>();
   private busy = false;
   private timer: NodeJS.Timeout | null = null;
 
@@ -60,24 +68,44 @@ export class SmsQueue {
     this.timer = null;
   }
 
+  /**
+   * When a message may go, on the monotonic clock. Derived from the wall-clock `notBeforeMs`
+   * only when that is new to us (after a restart, or set from outside), clamped to the
+   * longest backoff: a clock set back meanwhile cannot stretch the wait.
+   */
+  private dueAt(m: PendingSms, mono: number): number {
+    const known = this.due.get(m.id);
+    if (known && known.wall === m.notBeforeMs) return known.mono;
+    const longest = RETRY_BASE_MS * 2 ** (this.opts.maxAttempts ?? 5);
+    const at = mono + Math.min(Math.max(0, m.notBeforeMs - this.opts.clock.now()), longest);
+    this.due.set(m.id, { mono: at, wall: m.notBeforeMs });
+    return at;
+  }
+
+  /** Holds a message back for `ms` (monotonic), recording the wall-clock time for a restart. */
+  private holdBack(m: PendingSms, ms: number): void {
+    m.notBeforeMs = this.opts.clock.now() + ms;
+    this.due.set(m.id, { mono: this.opts.clock.monoMs() + ms, wall: m.notBeforeMs });
+  }
+
   /** Sends the next message that is due, if the modem is ready and the hourly budget allows. */
   async pump(): Promise<void> {
     if (this.busy) return;
-    const now = this.opts.clock.now();
+    const mono = this.opts.clock.monoMs();
     const queue = this.opts.state.data.sms;
-    const next = queue.find((m) => m.notBeforeMs <= now);
+    const next = queue.find((m) => this.dueAt(m, mono) <= mono);
     if (!next) return;
-    while (this.sentAt.length > 0 && now - this.sentAt[0]! > 3600_000) this.sentAt.shift();
+    while (this.sentAt.length > 0 && mono - this.sentAt[0]! > HOUR_MS) this.sentAt.shift();
     if (this.sentAt.length >= this.opts.perHour) return; // over the budget: wait (counted in health later)
     const sender = this.opts.sender();
     if (!sender || !sender.ready) {
-      next.notBeforeMs = now + NOT_READY_WAIT_MS;
+      this.holdBack(next, NOT_READY_WAIT_MS);
       return;
     }
     this.busy = true;
     try {
       const receipt = await sender.sendSms(next.to, next.text);
-      this.sentAt.push(this.opts.clock.now());
+      this.sentAt.push(this.opts.clock.monoMs());
       this.sent += 1;
       this.remove(next);
       await this.save();
@@ -87,7 +115,7 @@ export class SmsQueue {
       next.attempts += 1;
       const retryable = e.kind !== 'CMS' || cmsRetryable(e.number ?? 0);
       if (retryable && next.attempts < (this.opts.maxAttempts ?? 5)) {
-        next.notBeforeMs = this.opts.clock.now() + RETRY_BASE_MS * 2 ** (next.attempts - 1);
+        this.holdBack(next, RETRY_BASE_MS * 2 ** (next.attempts - 1));
         this.opts.logger.warn({ err: e.message, to: next.to, attempts: next.attempts }, 'SMS not sent; will retry');
         await this.save();
       } else {
@@ -114,6 +142,7 @@ export class SmsQueue {
   }
 
   private remove(m: PendingSms): void {
+    this.due.delete(m.id);
     const q = this.opts.state.data.sms;
     const i = q.indexOf(m);
     if (i >= 0) q.splice(i, 1);
