@@ -12,6 +12,11 @@ import { freePort, waitForPort } from './free-port.js';
 export interface MosquittoOptions {
   tls?: { ca: string; cert: string; key: string };
   persistence?: boolean;
+  /**
+   * Seconds between persistence saves (Mosquitto's default: 1800). Only a save survives a
+   * kill -9: a short interval keeps the county's session (its subscriptions) across one.
+   */
+  autosaveIntervalSec?: number;
   /** Require these username/password pairs (made with mosquitto_passwd) on the plain listener. */
   users?: Record<string, string>;
 }
@@ -54,6 +59,7 @@ export class Mosquitto {
       'max_inflight_messages 0',
       `persistence ${this.opts.persistence ? 'true' : 'false'}`,
       `persistence_location ${this.dir}/`,
+      ...(this.opts.autosaveIntervalSec !== undefined ? [`autosave_interval ${this.opts.autosaveIntervalSec}`] : []),
       'log_dest stderr',
       'log_type error',
       'log_type warning',
@@ -85,6 +91,21 @@ export class Mosquitto {
     return this;
   }
 
+  /** The persistence file (exists once Mosquitto has saved at least once). */
+  get persistenceFile(): string {
+    return join(this.dir, 'mosquitto.db');
+  }
+
+  /**
+   * Sends a signal without waiting for an exit: SIGSTOP freezes the broker with its sockets
+   * open (a half-open link, as a hung broker or a dead cell looks to the gateway), SIGCONT
+   * thaws it.
+   */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.proc || this.proc.exitCode !== null) throw new Error('mosquitto is not running');
+    this.proc.kill(signal);
+  }
+
   /** SIGTERM (persistence is saved) or SIGKILL. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const proc = this.proc;
@@ -93,6 +114,7 @@ export class Mosquitto {
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
       proc.kill(signal);
+      if (signal !== 'SIGKILL') proc.kill('SIGCONT'); // a frozen broker (SIGSTOP) handles SIGTERM only once thawed
     });
   }
 

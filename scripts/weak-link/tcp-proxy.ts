@@ -2,12 +2,16 @@
  * A TCP proxy that makes a link weak on purpose, for the demo, tests and the weak-link lab
  * (this kernel has no netem). Modes: pass, cut (drop every connection, refuse new ones),
  * stall (accept, forward nothing: a dead cell that TCP has not noticed yet); plus a fixed
- * delay and a bandwidth cap per direction.
+ * delay and a bandwidth cap per direction. A stall can take one direction only: `down`
+ * (server to client) drops the broker's PUBACKs and PINGRESPs while the gateway's
+ * publishes still arrive, i.e. acknowledgements that never come.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { freePort } from '../brokers/free-port.js';
 
 export type LinkMode = 'pass' | 'cut' | 'stall';
+/** `up`: client to server (gateway to broker); `down`: server to client. */
+export type Direction = 'up' | 'down';
 
 export interface ProxyOptions {
   targetHost?: string;
@@ -18,6 +22,10 @@ export interface ProxyOptions {
 export class TcpProxy {
   port = 0;
   mode: LinkMode = 'pass';
+  /** While stalled, which directions drop their bytes. */
+  stalled: ReadonlySet<Direction> = new Set();
+  /** Bytes dropped by stalls, per direction (a test can check its stall really bit). */
+  readonly dropped: Record<Direction, number> = { up: 0, down: 0 };
   delayMs = 0;
   /** Bytes per second per direction; 0 = unlimited. */
   rateBytesPerSec = 0;
@@ -57,15 +65,18 @@ export class TcpProxy {
     };
     client.on('error', close).on('close', close);
     upstream.on('error', close).on('close', close);
-    this.pipe(client, upstream);
-    this.pipe(upstream, client);
+    this.pipe(client, upstream, 'up');
+    this.pipe(upstream, client, 'down');
   }
 
   /** Forwards with the current delay and rate; drops bytes while stalled. */
-  private pipe(from: Socket, to: Socket): void {
+  private pipe(from: Socket, to: Socket, dir: Direction): void {
     let nextFree = 0; // when the throttled "wire" is free again
     from.on('data', (chunk: Buffer) => {
-      if (this.mode === 'stall') return;
+      if (this.mode === 'stall' && this.stalled.has(dir)) {
+        this.dropped[dir] += chunk.length;
+        return;
+      }
       const now = Date.now();
       let at = now + this.delayMs;
       if (this.rateBytesPerSec > 0) {
@@ -87,12 +98,19 @@ export class TcpProxy {
     this.pairs.clear();
   }
 
-  stall(): void {
+  /**
+   * Forwards nothing in the given directions (both by default); connections stay open. Bytes
+   * are dropped, not held: restoring mid-connection resumes a broken stream, which the peers
+   * must detect like any corrupt link.
+   */
+  stall(directions: readonly Direction[] = ['up', 'down']): void {
     this.mode = 'stall';
+    this.stalled = new Set(directions);
   }
 
   restore(): void {
     this.mode = 'pass';
+    this.stalled = new Set();
   }
 
   async stop(): Promise<void> {
