@@ -1,0 +1,86 @@
+/**
+ * The real CLI (`dist/`) as a child process for fault tests, like test/helpers/agent-process.ts
+ * but with its own environment (the test-only crash hook VG_CRASH_AT_WRITE) and knowing how it
+ * ended: killed by us, killed by the crash hook, or exited.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { CLI } from './agent-process.js';
+
+export interface Ending {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class AgentChild {
+  /** id -> seq of every event the outbox acknowledged ("stored" lines, printed after the commit). */
+  readonly stored = new Map<string, number>();
+  output = '';
+  ending: Ending | null = null;
+  private proc: ChildProcess | null = null;
+  private ended: Promise<Ending> = Promise.resolve({ code: null, signal: null });
+
+  constructor(
+    readonly configFile: string,
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  static writeConfig(dir: string, config: Record<string, unknown>, name = 'gateway.yaml'): string {
+    const file = join(dir, name);
+    writeFileSync(file, stringify(config));
+    return file;
+  }
+
+  start(): this {
+    const proc = spawn(process.execPath, [CLI, 'run', '--config', this.configFile, '--print-stored'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.env },
+    });
+    this.proc = proc;
+    let partial = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const m = /^stored (\d+) (\S+)$/.exec(line);
+        if (m) this.stored.set(m[2]!, Number(m[1]));
+        else this.output += `${line}\n`;
+      }
+    });
+    proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.ended = new Promise((resolve) =>
+      proc.once('exit', (code, signal) => {
+        this.ending = { code, signal };
+        resolve(this.ending);
+      }),
+    );
+    return this;
+  }
+
+  get running(): boolean {
+    return this.proc !== null && this.ending === null;
+  }
+
+  /** Resolves true once `n` events are stored; false if the process ended or `ms` passed first. */
+  async storedAtLeast(n: number, ms: number): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (this.stored.size < n) {
+      if (!this.running || Date.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
+  }
+
+  /** Sends a signal (if still running) and resolves with how the process ended. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<Ending> {
+    if (this.running) this.proc!.kill(signal);
+    return this.ended;
+  }
+
+  /** How the process ends, without signalling it. */
+  exit(): Promise<Ending> {
+    return this.ended;
+  }
+}

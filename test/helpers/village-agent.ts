@@ -1,0 +1,22 @@
+/** An in-process agent for the panic panel's village (faults around it: broker, link, clock). */
+import { Agent } from '../../agent/agent.js';
+import type { Clock } from '../../agent/contracts/clock.js';
+import { testConfig } from './agent-config.js';
+import type { PanicPanel } from './panic-panel.js';
+import { quietLogger } from './quiet-logger.js';
+
+export interface VillageAgentOptions {
+  url: string;
+  dir: string;
+  panel: PanicPanel;
+  gatewayId: string;
+  clock?: Clock;
+  /** Config overrides (merged over the test defaults: fast reconnects, unpaced replay). */
+  over?: Record<string, unknown>;
+}
+
+export function villageAgent(o: VillageAgentOptions): Agent {
+  const { mqtt, ...rest } = (o.over ?? {}) as { mqtt?: Record<string, unknown> };
+  const config = testConfig(o.url, o.dir, { gateway: { id: o.gatewayId }, ...o.panel.config(), ...rest, ...(mqtt ? { mqtt } : {}) } as never);
+  return new Agent({ config, configHash: 'faults', baseDir: o.dir, logger: quietLogger(), ...(o.clock ? { clock: o.clock } : {}) });
+}
