@@ -57,7 +57,11 @@ describe('broker kill -9 with persistence', () => {
 
     panel.startResidents([100, 400]);
     for (let i = 0; i < KILLS; i++) {
-      await sleep(300 + Math.random() * 1500); // presses flowing: something is usually in flight
+      if (i % 2 === 0) {
+        // Right as the rule answers a press: the press and its alert are on their way.
+        const sirens = panel.sirens;
+        await waitUntil(() => panel.sirens > sirens, 10_000, 'a press answered by the siren');
+      } else await sleep(300 + Math.random() * 1500);
       const downs = agent.uplink.stats().reconnects;
       await broker.stop('SIGKILL');
       await waitUntil(() => agent.uplink.stats().reconnects > downs, 10_000, 'the gateway noticing the broker is gone');

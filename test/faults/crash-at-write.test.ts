@@ -48,7 +48,7 @@ describe('a crash at every durable write', () => {
         const gatewayId = `gw-${mode}-${n}`;
         const dir = tempDir();
         const file = AgentChild.writeConfig(dir, cliVillageConfig({ gatewayId, dataDir: join(dir, 'data'), url: brokerRef.current.url, panel }));
-        const problemsBefore = (await county.check.settle(0)).problems.length;
+        const problemsBefore = county.check.checker.verdict().problems.length;
 
         // The scripted run, crashing at write N (or running to its end).
         const run = (live = new AgentChild(file, { VG_CRASH_AT_WRITE: mode === 'before' ? `before:${n}` : String(n) }).start());
@@ -56,7 +56,6 @@ describe('a crash at every durable write', () => {
         const ending = await run.kill('SIGTERM');
         county.committedBy(run);
         const crashed = ending.signal === 'SIGKILL';
-        if (process.env.VG_DEBUG) console.log(n, ending, run.stored.size, county.received('alarm.pressed', gatewayId).length, county.received('alert.acknowledged', gatewayId).length);
         if (!crashed) {
           expect(ending, `run without a crash at N=${n}; output:\n${run.output}`).toEqual({ code: 0, signal: null });
           k = n - 1;
@@ -69,8 +68,7 @@ describe('a crash at every durable write', () => {
         expect(await again.storedAtLeast(1, 20_000), `restart after a crash at write ${n}:\n${again.output}`).toBe(true);
         await panel.press('di1', 3000, () => again.running);
         await waitUntil(() => county.received('alert.acknowledged', gatewayId).length >= 1 || !again.running, 10_000, `an acknowledgement after the restart (N=${n})`).catch(() => {});
-        county.committedBy(again);
-        const verdict = await county.check.settle(8_000);
+        const verdict = await county.settle(8_000, again);
         expect(await again.kill('SIGTERM'), again.output).toEqual({ code: 0, signal: null });
         county.committedBy(again);
         if (verdict.problems.length > problemsBefore) failing.push(`crash ${mode} write ${n}: ${verdict.problems.slice(problemsBefore).join(' | ')}`);

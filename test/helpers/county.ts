@@ -8,6 +8,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import type { AgentChild } from './agent-child.js';
+import type { Verdict } from '../../scripts/county/delivery-checker.js';
 import { DeliveryCheck } from './delivery.js';
 
 const RESEND_MS = 2000;
@@ -73,6 +74,20 @@ export class County {
   /** Counts what a CLI agent committed (its `stored` lines) for the delivery check. */
   committedBy(child: AgentChild): void {
     for (const [id, seq] of child.stored) this.check.checker.committed(id, seq);
+  }
+
+  /**
+   * Waits until everything committed has arrived, counting what running CLI agents commit
+   * meanwhile (a clean stop leaves what it did not send in the outbox, for the next boot),
+   * or until `ms` passed; returns the checker's verdict either way.
+   */
+  async settle(ms: number, ...running: AgentChild[]): Promise<Verdict> {
+    const end = Date.now() + ms;
+    for (;;) {
+      for (const child of running) this.committedBy(child);
+      if (this.check.checker.undelivered().length === 0 || Date.now() > end) return this.check.checker.verdict();
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   async stop(): Promise<void> {
