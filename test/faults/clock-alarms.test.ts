@@ -1,0 +1,164 @@
+/**
+ * Wall-clock jumps against the local safety loop (escalation, SMS fallback, SMS retries and
+ * budget, pulses across a restart), with a fake clock (an edge we own) and fake ports, as in
+ * test/rules/escalation.test.ts. A Pi has no RTC: NTP may move its wall clock by days after a
+ * week offline, or a technician may set it. No jump may send an SMS, hold one back, or
+ * stretch a siren pulse; real (monotonic) time passing still does what it should, which each
+ * test checks too, so none of them passes by doing nothing.
+ */
+import { describe, expect, it } from 'vitest';
+import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
+import type { OutputCommand } from '../../agent/contracts/driver.js';
+import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
+import type { SmsSender } from '../../agent/alarms/sms-queue.js';
+import { testConfig } from '../helpers/agent-config.js';
+import { eventMaker, FakeClock } from '../helpers/events.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+const DAY = 86_400_000;
+
+interface Setup {
+  dir?: string;
+  clock?: FakeClock;
+  alarms?: Record<string, unknown>;
+  rule?: Record<string, unknown>;
+  downForMs?: () => number | null;
+  sender?: SmsSender;
+}
+
+async function safetyLoop(o: Setup = {}) {
+  const dir = o.dir ?? tempDir();
+  const clock = o.clock ?? new FakeClock();
+  const make = eventMaker(dir, clock);
+  const events: GatewayEvent[] = [];
+  const writes: OutputCommand[] = [];
+  const listeners: ((e: GatewayEvent) => void)[] = [];
+  const texts: string[] = [];
+  const sender: SmsSender = o.sender ?? { ready: true, sendSms: async (_to, text) => (texts.push(text), { parts: 1, references: [1], encoding: 'gsm' }) };
+  const config = testConfig('mqtt://127.0.0.1:1', dir, {
+    gateway: { id: 'gw-clock' },
+    rules: [{ id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0, actions: [{ do: 'alert', message: 'Panic at house 7' }], ...o.rule }] as never,
+    alarms: { smsTo: ['13800138000'], escalateAfterSec: 120, smsWhenUplinkDownSec: 60, ...o.alarms },
+  });
+  const alarms = new LocalAlarms({
+    config, clock, logger: quietLogger(),
+    emit: async (input: EventInput) => {
+      const e = { ...make(input.priority, 0, input.type), deviceId: input.deviceId, data: input.data ?? {} };
+      events.push(e);
+      return e;
+    },
+    write: async (cmd) => void writes.push(cmd),
+    subscribe: (l) => (listeners.push(l), () => {}),
+    uplinkDownForMs: o.downForMs ?? (() => null),
+    smsSender: () => sender,
+  });
+  await alarms.start();
+  const press = async () => {
+    for (const l of listeners) l({ ...make('critical', 0, 'alarm.pressed'), deviceId: 'house-7-panic' });
+    await new Promise((r) => setTimeout(r, 20)); // the alert is stored asynchronously
+  };
+  /** What the agent's timers do every second; then lets a send already under way finish (the queue sends one at a time). */
+  const tick = async () => {
+    await alarms.checkSms();
+    await alarms.sms!.pump();
+    await new Promise((r) => setTimeout(r, 20));
+  };
+  return { dir, clock, alarms, events, writes, texts, press, tick };
+}
+
+describe('wall-clock jumps and the safety loop', () => {
+  it('escalates an unacknowledged alert after 120 s of real time, not after a jump of a day', async () => {
+    const t = await safetyLoop({ alarms: { smsWhenUplinkDownSec: 3600 } });
+    await t.press();
+    t.clock.wall += DAY; // NTP after days offline
+    await t.tick();
+    t.clock.wall -= 2 * DAY; // and a technician setting it back
+    await t.tick();
+    expect(t.texts).toEqual([]);
+    expect([...t.alarms.active.values()][0]).toMatchObject({ escalatedAt: null, smsSentAt: null });
+    t.clock.advance(120_000);
+    await t.tick();
+    await t.tick();
+    expect(t.texts).toHaveLength(1);
+    t.alarms.stop();
+  });
+
+  it('retries a failed SMS after its backoff even if the clock was set back a day meanwhile', async () => {
+    let fail = true;
+    const sent: string[] = [];
+    const sender: SmsSender = {
+      ready: true,
+      sendSms: async (_to, text) => {
+        if (fail) throw new Error('no network service'); // worth a retry (backoff 15 s)
+        sent.push(text);
+        return { parts: 1, references: [1], encoding: 'gsm' };
+      },
+    };
+    const t = await safetyLoop({ sender });
+    await t.alarms.sms!.enqueue(['13800138000'], 'test', null, 'test');
+    await t.tick();
+    expect(t.alarms.sms!.pending).toMatchObject([{ attempts: 1 }]);
+    fail = false;
+    t.clock.wall -= DAY;
+    t.clock.advance(14_000);
+    await t.tick();
+    expect(sent).toEqual([]); // the backoff still holds
+    t.clock.advance(1_000);
+    await t.tick();
+    expect(sent).toEqual(['test']);
+    t.alarms.stop();
+  });
+
+  it('keeps the hourly SMS budget across a jump forward', async () => {
+    const t = await safetyLoop({ alarms: { smsPerHour: 1 } });
+    await t.alarms.sms!.enqueue(['13800138000', '13900139000'], 'test', null, 'test');
+    await t.tick();
+    expect(t.texts).toHaveLength(1);
+    t.clock.wall += 2 * 3600_000;
+    await t.tick();
+    expect(t.texts, 'a jump is not an hour').toHaveLength(1);
+    t.clock.advance(3600_001);
+    await t.tick();
+    expect(t.texts).toHaveLength(2);
+    t.alarms.stop();
+  });
+
+  it('resumes a pulse after a restart for what is left of it, and never longer when the clock was set back', async () => {
+    const rule = { actions: [{ do: 'output', device: 'board', output: 'do7', action: 'pulse', durationMs: 60_000 }] };
+    const first = await safetyLoop({ rule });
+    await first.press();
+    expect(first.writes).toEqual([expect.objectContaining({ action: 'pulse', durationMs: 60_000 })]);
+    await new Promise((r) => setImmediate(r)); // the pulse is saved on the next turn
+    first.clock.advance(10_000);
+    first.alarms.stop();
+
+    // A restart 10 s in, clock right: 50 s left.
+    const right = await safetyLoop({ dir: first.dir, rule, clock: new FakeClock(first.clock.wall) });
+    right.alarms.resumeOutputs();
+    expect(right.writes).toEqual([expect.objectContaining({ action: 'pulse', durationMs: 50_000 })]);
+    right.alarms.stop();
+
+    // The same restart with the wall clock a day behind: never more than the pulse was.
+    const back = await safetyLoop({ dir: first.dir, rule, clock: new FakeClock(first.clock.wall - DAY) });
+    back.alarms.resumeOutputs();
+    expect(back.writes).toHaveLength(1);
+    expect(back.writes[0]!.durationMs).toBeLessThanOrEqual(60_000);
+    back.alarms.stop();
+  });
+
+  it('a cooldown carried over a restart with the clock set back lasts at most one cooldown', async () => {
+    const first = await safetyLoop({ rule: { cooldownSec: 30 } });
+    await first.press();
+    await new Promise((r) => setImmediate(r));
+    first.alarms.stop();
+    const back = await safetyLoop({ dir: first.dir, rule: { cooldownSec: 30 }, clock: new FakeClock(first.clock.wall - DAY) });
+    await back.press();
+    expect(back.events.filter((e) => e.type === 'alert.raised')).toHaveLength(0); // still cooling down
+    back.clock.advance(30_000);
+    await back.press();
+    expect(back.events.filter((e) => e.type === 'alert.raised')).toHaveLength(1);
+    back.alarms.stop();
+  });
+});
