@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The long form of the fault suite (`npm run test:faults`): the same files `npm test` runs
+ * in their short form, sized up by VG_FAULTS=long (200 kills, every crash point, repeated
+ * broker and link faults). Not run by CI; under 60 minutes on 2 cores.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/faults/**/*.test.ts'],
+    env: { VG_FAULTS: 'long' },
+    testTimeout: 1_800_000,
+    hookTimeout: 120_000,
+    // The long files each run for minutes with real processes: one file at a time keeps them from starving each other.
+    maxWorkers: 1,
+    fileParallelism: false,
+  },
+});
