@@ -82,6 +82,7 @@ export class Mosquitto {
     writeFileSync(conf, `${lines.join('\n')}\n`);
     const proc = spawn(this.binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
+    proc.on('error', (err) => (this.log += `spawn error: ${err.message}\n`)); // e.g. a signal to a process already gone
     this.proc = proc;
     await Promise.race([
       waitForPort(this.port),

@@ -30,6 +30,8 @@ export class TcpProxy {
   /** Bytes per second per direction; 0 = unlimited. */
   rateBytesPerSec = 0;
   connections = 0;
+  /** The last error of the listening socket after it started (a proxy must not crash its host). */
+  lastError: string | null = null;
   private server: Server | null = null;
   private readonly pairs = new Set<[Socket, Socket]>();
 
@@ -44,8 +46,12 @@ export class TcpProxy {
     this.server = createServer((client) => this.accept(client));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
-      this.server!.listen(this.port, '127.0.0.1', () => resolve());
+      this.server!.listen(this.port, '127.0.0.1', () => {
+        this.server!.off('error', reject);
+        resolve();
+      });
     });
+    this.server.on('error', (err) => (this.lastError = err.message));
     return this;
   }
 

@@ -50,12 +50,17 @@ export class AgentChild {
       }
     });
     proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
-    this.ended = new Promise((resolve) =>
-      proc.once('exit', (code, signal) => {
-        this.ending = { code, signal };
+    this.ended = new Promise((resolve) => {
+      const end = (ending: Ending) => {
+        this.ending ??= ending;
         resolve(this.ending);
-      }),
-    );
+      };
+      proc.once('exit', (code, signal) => end({ code, signal }));
+      proc.on('error', (err) => {
+        this.output += `process error: ${err.message}\n`;
+        if (proc.pid === undefined) end({ code: null, signal: null }); // never started: no exit will come
+      });
+    });
     return this;
   }
 

@@ -7,7 +7,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
-import type { AgentChild } from './agent-child.js';
+import type { AgentChild, Ending } from './agent-child.js';
 import type { Verdict } from '../../scripts/county/delivery-checker.js';
 import { DeliveryCheck } from './delivery.js';
 
@@ -88,6 +88,24 @@ export class County {
       if (this.check.checker.undelivered().length === 0 || Date.now() > end) return this.check.checker.verdict();
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /**
+   * Stops a CLI agent cleanly (SIGTERM). What it committed but had not sent yet (e.g. during
+   * its own shutdown) stays in its outbox for the next boot, so boot it again (`restart`),
+   * up to three times, until the county has everything committed. Returns each boot's ending.
+   */
+  async stopDelivering(child: AgentChild, restart: () => AgentChild, ms = 15_000): Promise<Ending[]> {
+    const endings = [await child.kill('SIGTERM')];
+    this.committedBy(child);
+    for (let boot = 0; boot < 3 && this.check.checker.undelivered().length > 0; boot++) {
+      const next = restart();
+      await next.storedAtLeast(1, ms); // started: SIGTERM is handled from then on
+      await this.settle(ms, next);
+      endings.push(await next.kill('SIGTERM'));
+      this.committedBy(next);
+    }
+    return endings;
   }
 
   async stop(): Promise<void> {
