@@ -9,11 +9,13 @@
  * wrote (stack notes). So the broker autosaves every second, the county's subscription is
  * saved before the first kill, and each kill waits until the county is back and caught up:
  * what is then in flight between the gateway and the broker is the gateway's, and the
- * checker holds it to every event.
+ * checker holds it to every event. A cellular-like delay (a proxy, 100 ms each way) keeps
+ * messages in flight when the broker dies.
  */
 import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../agent/agent.js';
+import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { County } from '../helpers/county.js';
 import { faultSize } from '../helpers/fault-size.js';
@@ -49,13 +51,17 @@ describe('broker kill -9 with persistence', () => {
     await waitUntil(() => savedAt(broker.mosquitto!.persistenceFile) > subscribedAt, 10_000, "the county's session saved by the broker");
     const panel = await new PanicPanel().start();
     cleanup(() => panel.close());
-    const agent: Agent = villageAgent({ url: broker.url, dir: tempDir(), panel, gatewayId: 'gw-broker-kill' });
+    const cell = await new TcpProxy({ targetPort: Number(new URL(broker.url).port) }).start();
+    cell.delayMs = 100;
+    cleanup(() => cell.stop());
+    const agent: Agent = villageAgent({ url: cell.url, dir: tempDir(), panel, gatewayId: 'gw-broker-kill' });
     county.check.watch(agent);
     await agent.start();
     cleanup(() => agent.stop());
     await waitUntil(() => agent.uplink.isUp, 10_000, 'the uplink');
 
     panel.startResidents([100, 400]);
+    let killedInFlight = 0; // kills that caught messages published but not acknowledged
     for (let i = 0; i < KILLS; i++) {
       if (i % 2 === 0) {
         // Right as the rule answers a press: the press and its alert are on their way.
@@ -63,6 +69,7 @@ describe('broker kill -9 with persistence', () => {
         await waitUntil(() => panel.sirens > sirens, 10_000, 'a press answered by the siren');
       } else await sleep(300 + Math.random() * 1500);
       const downs = agent.uplink.stats().reconnects;
+      if (agent.uplink.stats().inflight > 0) killedInFlight += 1;
       await broker.stop('SIGKILL');
       await waitUntil(() => agent.uplink.stats().reconnects > downs, 10_000, 'the gateway noticing the broker is gone');
       await sleep(Math.random() * 1500); // presses while the broker is down wait in the outbox
@@ -78,9 +85,10 @@ describe('broker kill -9 with persistence', () => {
     expect(alerts.length).toBeGreaterThanOrEqual(KILLS);
     expect(alerts.filter((a) => !['acknowledged', 'already'].includes(county.acks.get(a.id) ?? 'none')), 'alerts not acknowledged').toEqual([]);
     expect(county.received('alarm.pressed').length).toBe(alerts.length); // one alert per press (cooldown 0)
+    expect(killedInFlight, 'kills that caught messages in flight').toBeGreaterThan(0);
     console.log(
       `broker kill -9 x${KILLS}: ${verdict.distinct} events checked, ${verdict.duplicates} duplicates (identical); ` +
-        `${panel.presses} presses, ${alerts.length} alerts, all acknowledged; ${agent.uplink.stats().reconnects} reconnects`,
+        `${killedInFlight} kills with messages in flight; ${panel.presses} presses, ${alerts.length} alerts, all acknowledged; ${agent.uplink.stats().reconnects} reconnects`,
     );
   });
 });
