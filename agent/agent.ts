@@ -111,7 +111,7 @@ export class Agent {
       config,
       clock: this.clock,
       logger: logger.child({ part: 'alarms' }),
-      emit: (e) => this.emit(e),
+      emit: (e, beforeCommit) => this.emit(e, beforeCommit),
       write: (c) => this.write(c),
       subscribe: (l) => this.bus.subscribe(l),
       uplinkDownForMs: () => this.uplink.stats().downForMs,
@@ -148,12 +148,19 @@ export class Agent {
    * reacts by emitting an alert queues (and may commit) it behind the event that caused it,
    * so events commit in seq order.
    */
-  emit(input: EventInput): Promise<GatewayEvent> {
+  emit(input: EventInput, beforeCommit?: (event: GatewayEvent) => void): Promise<GatewayEvent> {
     let event: GatewayEvent;
     try {
       event = this.factory.create(input);
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (beforeCommit) {
+      try {
+        beforeCommit(event);
+      } catch (err) {
+        this.opts.logger.error({ err, eventId: event.id }, 'before-commit step failed');
+      }
     }
     const stored = this.outbox.enqueue(event);
     this.bus.publish(event);

@@ -34,7 +34,11 @@ export interface LocalAlarmsPorts {
   clock: Clock;
   logger: Logger;
   /** Capture an event (bus at once, outbox after). */
-  emit(e: EventInput): Promise<GatewayEvent>;
+  /**
+   * `beforeCommit` runs synchronously once the event has its id, before it (or anything
+   * queued with it) can commit: what must be on disk no later than the event goes there.
+   */
+  emit(e: EventInput, beforeCommit?: (event: GatewayEvent) => void): Promise<GatewayEvent>;
   write(cmd: OutputCommand): Promise<void>;
   subscribe(listener: (e: GatewayEvent) => void): () => void;
   /** How long the uplink has been down (null: up). */
@@ -166,6 +170,11 @@ export class LocalAlarms {
     });
   }
 
+  /** The durable write, done before returning (the adapter writes synchronously; lowdb's promise only wraps it). */
+  private persistNow(): void {
+    void this.persist();
+  }
+
   private persist(): Promise<void> {
     if (!this.state) return Promise.resolve();
     this.state.data.alerts = [...this.active.values()];
@@ -196,20 +205,28 @@ export class LocalAlarms {
       return;
     }
     const causes = firing.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId, data: c.data }));
+    // The alert is recorded in the alarm state (fsynced) before its event can commit: a crash
+    // in between must not leave the county an alert the gateway does not know (its ack would
+    // find no LED to light and no escalation to stop).
+    const record = (ev: GatewayEvent) => {
+      this.raisedMono.set(ev.id, clock.monoMs());
+      this.active.set(ev.id, {
+        alertId: ev.id, ruleId: firing.rule.id, deviceId: firing.deviceId, message: action.message, raisedAt: ev.ts, raisedAtMs: clock.now(),
+        causes, sms: firing.rule.sms, ackedAt: null, ackedBy: null, escalatedAt: null, smsSentAt: null,
+      });
+      this.persistNow();
+    };
     void this.ports
-      .emit({
-        deviceId: firing.deviceId,
-        type: 'alert.raised',
-        priority: action.priority,
-        data: { rule: firing.rule.id, message: action.message, reason: firing.reason, causes: causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId })) },
-      })
+      .emit(
+        {
+          deviceId: firing.deviceId,
+          type: 'alert.raised',
+          priority: action.priority,
+          data: { rule: firing.rule.id, message: action.message, reason: firing.reason, causes: causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId })) },
+        },
+        record,
+      )
       .then(async (ev) => {
-        this.raisedMono.set(ev.id, clock.monoMs());
-        this.active.set(ev.id, {
-          alertId: ev.id, ruleId: firing.rule.id, deviceId: firing.deviceId, message: action.message, raisedAt: ev.ts, raisedAtMs: clock.now(),
-          causes, sms: firing.rule.sms, ackedAt: null, ackedBy: null, escalatedAt: null, smsSentAt: null,
-        });
-        await this.persist();
         if (firing.rule.sms === 'always') await this.sendAlertSms(this.active.get(ev.id)!, 'rule says always');
         else await this.checkSms();
       })

@@ -91,6 +91,8 @@ describe('kill -9 with rules firing', () => {
     expect(pressed).toBeGreaterThan(0);
     expect(alerts).toBeGreaterThan(0);
     expect(outcomes.filter((o) => o === 'acknowledged').length).toBeGreaterThan(0);
+    // Every alert the county got is one the gateway knows: its state is recorded before the alert commits.
+    expect(outcomes.filter((o) => o === 'UNKNOWN_ALERT'), `acks: ${summarize(outcomes)}`).toEqual([]);
     console.log(
       `kill -9 x${KILLS} (${duringStartup} during start-up) in ${Math.round((Date.now() - startedAt) / 1000)} s: ` +
         `${verdict.distinct} distinct events checked over ${verdict.boots.length} boots (${committed.size} acknowledged by the outbox), ` +
