@@ -41,6 +41,7 @@ interface Message {
 export class Drain {
   publishedMessages = 0;
   deliveredEvents = 0;
+  /** performance.now() of the last PUBACK. */
   lastPubackMs: number | null = null;
   private client: MqttClient | null = null;
   private generation = 0;
@@ -181,7 +182,7 @@ export class Drain {
         this.opts.onRefused(err.message);
         return;
       }
-      this.lastPubackMs = Date.now();
+      this.lastPubackMs = performance.now(); // monotonic: an age, not a time of day
       this.deliveredEvents += msg.rows.length;
       // Rows stay marked in flight until their delete commits, so a reader reset cannot resend them.
       for (const r of msg.rows) this.acked.push(r);
