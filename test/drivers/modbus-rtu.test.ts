@@ -9,11 +9,13 @@ import { percentile } from '../../scripts/stats.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { useCleanups } from '../helpers/lifecycle.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startChecked } from '../helpers/delivery.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
+const brokerRef = useBroker();
 
 const POLL_MS = 100;
 const UNITS = [1, 2, 3, 4, 5, 6, 7, 8];
@@ -26,13 +28,12 @@ async function rtuRig(timeoutMs = 150) {
   await sim.listenSerial(pty.a);
   cleanup(() => sim.close());
   const dir = tempDir();
-  const config = testConfig('mqtt://127.0.0.1:1', dir, {
+  const config = testConfig(brokerRef.current.url, dir, {
     buses: [{ id: 'rs485', type: 'modbus-rtu', path: pty.b, baudRate: 9600, timeoutMs }],
     devices: UNITS.map((u) => ({ id: `unit-${u}`, driver: 'modbus', bus: 'rs485', unitId: u, profile: 'eletechsup-r4dif08', pollMs: POLL_MS, offlineAfter: 2, inputs: { in1: { role: 'alarm-button', id: `panic-${u}` } } })) as never,
   });
   const rig = new AgentRig(config, dir);
-  await rig.agent.start();
-  cleanup(() => rig.agent.stop());
+  await startChecked(rig.agent, brokerRef.current.url, cleanup);
   return { pty, sim, rig };
 }
 

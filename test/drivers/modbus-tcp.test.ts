@@ -12,11 +12,13 @@ import { CLI } from '../helpers/agent-process.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { useCleanups } from '../helpers/lifecycle.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
+import { startChecked } from '../helpers/delivery.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
+const brokerRef = useBroker();
 
 async function simulator() {
   const sim = new ModbusSimulator();
@@ -27,10 +29,9 @@ async function simulator() {
 
 async function rig(sim: ModbusSimulator, devices: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
   const dir = tempDir();
-  const config = testConfig('mqtt://127.0.0.1:1', dir, { buses: [{ id: "tcp1", type: "modbus-tcp", host: "127.0.0.1", port: sim.port, timeoutMs: 200 }], devices: devices as never, ...extra });
+  const config = testConfig(brokerRef.current.url, dir, { buses: [{ id: "tcp1", type: "modbus-tcp", host: "127.0.0.1", port: sim.port, timeoutMs: 200 }], devices: devices as never, ...extra });
   const r = new AgentRig(config, dir);
-  await r.agent.start();
-  cleanup(() => r.agent.stop());
+  await startChecked(r.agent, brokerRef.current.url, cleanup);
   return r;
 }
 
@@ -117,19 +118,19 @@ describe('Modbus TCP devices', () => {
     const box = sim.addUnit(9, requireProfile('acme-door-box', 'modbus', dir));
     const file = join(dir, 'gateway.yaml');
     writeFileSync(file, stringify({
-      version: 1, gateway: { id: 'gw-acme' }, dataDir: join(dir, 'data'), mqtt: { url: 'mqtt://127.0.0.1:1' },
+      version: 1, gateway: { id: 'gw-acme' }, dataDir: join(dir, 'data'), mqtt: { url: brokerRef.current.url, protocolVersion: 4 },
       buses: [{ id: 'tcp1', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port }],
       devices: [{ id: 'back-door', driver: 'modbus', bus: 'tcp1', unitId: 9, profile: 'acme-door-box', pollMs: 50, inputs: { contact: { role: 'door', debounceMs: 0 } }, outputs: { buzzer: {} } }],
     }));
     const loaded = loadConfig(file);
     const r = new AgentRig(loaded.config, dir);
-    await r.agent.start();
-    cleanup(() => r.agent.stop());
+    const check = await startChecked(r.agent, brokerRef.current.url, cleanup);
     await r.waitFor((e) => e.deviceId === 'back-door.contact' && e.type === 'door.closed');
     box.set('contact', true);
     await r.waitFor((e) => e.deviceId === 'back-door.contact' && e.type === 'door.opened');
     await r.agent.write({ deviceId: 'back-door', output: 'buzzer', action: 'on' });
     expect(sim.writes.at(-1)).toMatchObject({ unitId: 9, fc: 6, address: 5, value: 1 });
+    await check.expectAllDelivered();
     await r.agent.stop(); // writes its last device snapshot
     const devices = spawnSync(process.execPath, [CLI, 'devices', '--config', file], { encoding: 'utf8' });
     expect(devices.status).toBe(0);

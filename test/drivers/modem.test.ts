@@ -8,8 +8,9 @@ import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { useCleanups } from '../helpers/lifecycle.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startChecked } from '../helpers/delivery.js';
 
 describe('modem encodings and answers', () => {
   it('UCS2 hex as the modem wants it (number included)', () => {
@@ -41,6 +42,7 @@ describe('modem encodings and answers', () => {
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
+const brokerRef = useBroker();
 
 async function modemRig(profile = 'simcom-sim7600') {
   const pty = await new PtyPair('modem').start();
@@ -48,10 +50,9 @@ async function modemRig(profile = 'simcom-sim7600') {
   const sim = await new ModemSimulator(pty.a).open();
   cleanup(() => sim.close());
   const dir = tempDir();
-  const config = testConfig('mqtt://127.0.0.1:1', dir, { devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile, statusPollSec: 5 }] as never });
+  const config = testConfig(brokerRef.current.url, dir, { devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile, statusPollSec: 5 }] as never });
   const rig = new AgentRig(config, dir);
-  await rig.agent.start();
-  cleanup(() => rig.agent.stop());
+  await startChecked(rig.agent, brokerRef.current.url, cleanup);
   const modem = rig.agent.drivers[0] as GsmModemDriver;
   await waitUntil(() => modem.describe().online, 5000, 'the modem to be ready');
   return { sim, rig, modem };

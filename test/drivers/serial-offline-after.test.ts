@@ -8,11 +8,13 @@ import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js
 import { testConfig } from '../helpers/agent-config.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { useCleanups } from '../helpers/lifecycle.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startChecked } from '../helpers/delivery.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
+const brokerRef = useBroker();
 
 describe('serial offlineAfterSec', () => {
   it('a silent receiver: device.offline (reason silent) after 1 s without a record, once; device.online before its next record', { timeout: 30_000 }, async () => {
@@ -21,7 +23,7 @@ describe('serial offlineAfterSec', () => {
     const device = await new SerialDeviceSimulator(pty.a).open();
     cleanup(() => device.close());
     const dir = tempDir();
-    const config = testConfig('mqtt://127.0.0.1:1', dir, {
+    const config = testConfig(brokerRef.current.url, dir, {
       devices: [{ id: 'rf-rx', driver: 'serial', path: pty.b, profile: 'rf433-uart-decoder-fd-df', offlineAfterSec: 1, sensors: { A1B2C: { id: 'storehouse-door', role: 'door' } } }] as never,
     });
     // The agent's own clock, so the test can say when a record was sent in the events' time.
@@ -34,8 +36,7 @@ describe('serial offlineAfterSec', () => {
       await waitUntil(() => events.some(pred), 5000, what);
       return events.find(pred)!;
     };
-    await agent.start();
-    cleanup(() => agent.stop());
+    await startChecked(agent, brokerRef.current.url, cleanup);
     const driver = agent.drivers[0]!;
     await waitUntil(() => driver.describe().online, 5000, 'the port');
 

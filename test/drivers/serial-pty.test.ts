@@ -5,11 +5,13 @@ import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { useCleanups } from '../helpers/lifecycle.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startChecked } from '../helpers/delivery.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
+const brokerRef = useBroker();
 
 async function serialRig(profile: string, sensors: Record<string, unknown>) {
   const pty = await new PtyPair('rf').start();
@@ -17,10 +19,9 @@ async function serialRig(profile: string, sensors: Record<string, unknown>) {
   const device = await new SerialDeviceSimulator(pty.a).open();
   cleanup(() => device.close());
   const dir = tempDir();
-  const config = testConfig('mqtt://127.0.0.1:1', dir, { devices: [{ id: 'rf-rx', driver: 'serial', path: pty.b, profile, sensors }] as never });
+  const config = testConfig(brokerRef.current.url, dir, { devices: [{ id: 'rf-rx', driver: 'serial', path: pty.b, profile, sensors }] as never });
   const rig = new AgentRig(config, dir);
-  await rig.agent.start();
-  cleanup(() => rig.agent.stop());
+  await startChecked(rig.agent, brokerRef.current.url, cleanup);
   return { pty, device, rig };
 }
 

@@ -3,10 +3,11 @@
  * (its outbox's `stored` events, or a CLI's `--print-stored` lines) against what a county
  * subscriber received on a real broker. See scripts/county/delivery-checker.ts for the rules.
  */
+import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Agent } from '../../agent/agent.js';
 import { DeliveryChecker, type Verdict } from '../../scripts/county/delivery-checker.js';
-import type { CountySubscriber } from '../../scripts/county-subscriber.js';
+import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import type { AgentProcess } from './agent-process.js';
 
 /** How long arrivals must have stopped before a verdict that relies on shedding is final. */
@@ -67,10 +68,30 @@ export class DeliveryCheck {
   }
 
   /** settle(), then fails the test with the checker's problems unless all is well. */
+  /** Whether expectAllDelivered has run (an end-of-test judgement then has nothing to add). */
+  judged = false;
+
   async expectAllDelivered(timeoutMs?: number): Promise<Verdict> {
+    this.judged = true;
     const v = await this.settle(timeoutMs);
     expect(v.problems, 'delivery check').toEqual([]);
     expect(v.distinct, 'events judged by the delivery check').toBeGreaterThan(0); // a check of nothing proves nothing
     return v;
   }
+}
+
+/**
+ * Starts `agent` with a county subscriber on `url` checking everything it commits, judged when
+ * the test ends, before the agent stops (cleanups run last-first). For tests whose subject is
+ * something else (a driver), so that they too prove the whole path. A test that stops the
+ * agent itself calls `check.expectAllDelivered()` before it does.
+ */
+export async function startChecked(agent: Agent, url: string, cleanup: (fn: () => unknown) => void): Promise<DeliveryCheck> {
+  const county = await new CountySubscriber({ url, clientId: `county-${randomUUID().slice(0, 8)}` }).start();
+  cleanup(() => county.stop());
+  const check = new DeliveryCheck(county).watch(agent);
+  await agent.start();
+  cleanup(() => agent.stop());
+  cleanup(() => (check.judged ? undefined : check.expectAllDelivered()));
+  return check;
 }
