@@ -44,8 +44,9 @@ async function safetyLoop(o: Setup = {}) {
   });
   const alarms = new LocalAlarms({
     config, clock, logger: quietLogger(),
-    emit: async (input: EventInput) => {
+    emit: async (input: EventInput, beforeCommit?: (e: GatewayEvent) => void) => {
       const e = { ...make(input.priority, 0, input.type), deviceId: input.deviceId, data: input.data ?? {} };
+      beforeCommit?.(e); // as the agent does: before the event can commit
       events.push(e);
       return e;
     },

@@ -25,8 +25,9 @@ async function setup(alarms: Record<string, unknown>, downForMs: () => number | 
   });
   const alarmsSvc = new LocalAlarms({
     config, clock, logger: quietLogger(),
-    emit: async (input: EventInput) => {
+    emit: async (input: EventInput, beforeCommit?: (e: GatewayEvent) => void) => {
       const e = { ...make(input.priority, 0, input.type), deviceId: input.deviceId, data: input.data ?? {} };
+      beforeCommit?.(e); // as the agent does: before the event can commit
       events.push(e);
       return e;
     },
