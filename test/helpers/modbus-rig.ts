@@ -5,6 +5,7 @@ import { requireProfile } from '../../config/load-profile.js';
 import type { ModbusProfile } from '../../config/schema/profile.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import { quietLogger } from './quiet-logger.js';
+import type { Logger } from 'pino';
 
 export const builtinProfile = (id: string): ModbusProfile => requireProfile(id, 'modbus');
 
@@ -12,8 +13,8 @@ export class AgentRig {
   readonly events: GatewayEvent[] = [];
   readonly agent: Agent;
 
-  constructor(config: GatewayConfig, baseDir: string) {
-    this.agent = new Agent({ config, configHash: 'rig', baseDir, logger: quietLogger() });
+  constructor(config: GatewayConfig, baseDir: string, logger: Logger = quietLogger()) {
+    this.agent = new Agent({ config, configHash: 'rig', baseDir, logger });
     this.agent.bus.subscribe((e) => this.events.push(e));
   }
 
