@@ -125,6 +125,7 @@ export class Agent {
       raise: (reason) => this.raiseStorageAlarm(reason),
       restored: (reason) => void this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_restored', priority: 'high', data: { was: reason } }).catch(() => {}),
     });
+    this.outbox.on('stored', () => this.storageWatch.noteSuccess());
     this.outbox.on('storageFailure', (f) => {
       this.storageFailures.report(f);
       this.storageWatch.noteFailure((f.error as StorageError).storeCode, f.error.message);
@@ -388,6 +389,6 @@ export class Agent {
    * end its timed pulses on a healthy bus (a few requests at the default 300 ms RTU / 1 s TCP
    * timeouts), short enough that a service stop or a config reload is not held up.
    */
-  private static readonly STOP_LIMIT_MS = 3000;
+  static readonly STOP_LIMIT_MS = 3000;
   private stopping: Promise<void> | null = null;
 }

@@ -6,7 +6,7 @@
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load-config.js';
-import { checkReload, keepLastGood, loadWithFallback, type ReloadCheck } from './config-lifecycle.js';
+import { checkReload, keepLastGood, lastGoodFile, loadLastGood, loadWithFallback, type ReloadCheck } from './config-lifecycle.js';
 import { checkDataDir } from './preflight.js';
 import type { EventInput } from './contracts/event.js';
 import { formatProblem } from '../config/zod-problems.js';
@@ -111,6 +111,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
   checkDataDir(loaded.config.dataDir);
   const logger = await createLogger(loaded.config.log.level);
   let next: LoadedConfig | null = null;
+  const pendingConfig = () => next; // read through a function: it is set from callbacks
   let notice: EventInput | null = null;
   const gw = () => loaded.config.gateway.id;
   if (fallback) {
@@ -118,11 +119,22 @@ async function run(file: string, printStored: boolean): Promise<number> {
     notice = { deviceId: gw(), type: 'gateway.config_fallback', priority: 'high', data: { problems: fallback.problems, using: fallback.from } };
   }
   let agent: Agent | null = null;
-  let wake: (reason: 'signal' | 'reload') => void = () => {};
-  const stopOn = (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    wake('signal');
+  // What the running loop is asked to do. Kept until the loop waits for it, so a signal during
+  // a start (or a reload's restart) is not lost: a stop is a stop, a reload is done after.
+  let asked: 'signal' | 'reload' | null = null;
+  let wake: () => void = () => {};
+  const ask = (what: 'signal' | 'reload') => {
+    if (asked !== 'signal') asked = what;
+    wake();
   };
+  let stopping = false;
+  const stopOn = (signal: string) => {
+    if (stopping) return void logger.warn({ signal }, 'already stopping (the outbox is flushed before exit)');
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    ask('signal');
+  };
+  let reloadTimer: NodeJS.Timeout | null = null;
   /** Checks the file; on success the agent restarts with it (after `delayMs`, so a reply can go out first). */
   const requestReload = (by: string, delayMs: number): ReloadCheck => {
     const res = checkReload(file);
@@ -131,21 +143,29 @@ async function run(file: string, printStored: boolean): Promise<number> {
       if (by === 'SIGHUP') void agent?.emit({ deviceId: gw(), type: 'gateway.config_rejected', priority: 'high', data: { by, code: res.code, problems: res.problems } }).catch(() => {});
       return res;
     }
-    next = res.next;
-    setTimeout(() => wake('reload'), delayMs);
+    next = res.next; // a later request replaces an earlier one that has not run yet
+    if (reloadTimer) clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => ((reloadTimer = null), ask('reload')), delayMs);
     return res;
   };
-  process.once('SIGINT', () => stopOn('SIGINT'));
-  process.once('SIGTERM', () => stopOn('SIGTERM'));
+  process.on('SIGINT', () => stopOn('SIGINT'));
+  process.on('SIGTERM', () => stopOn('SIGTERM'));
   process.on('SIGHUP', () => {
     logger.info('SIGHUP: reloading the config');
     requestReload('SIGHUP', 0);
   });
   // Whatever can still run code on the way out switches timed outputs off (agent.stop does).
+  // The outbox is flushed first (what is pending is on disk before anything else can hang),
+  // then the agent gets longer than its own stop limits to switch outputs off.
   const fatal = (err: unknown) => {
     logger.fatal({ err }, 'fatal error: stopping');
-    const stopping = agent ? agent.stop().catch(() => {}) : Promise.resolve();
-    void Promise.race([stopping, new Promise((r) => setTimeout(r, 3000))]).then(() => process.exit(1));
+    try {
+      agent?.outbox.flush();
+    } catch {
+      // reported by the outbox as a storage failure
+    }
+    const stopped = agent ? agent.stop().catch(() => {}) : Promise.resolve();
+    void Promise.race([stopped, new Promise((r) => setTimeout(r, 3 * Agent.STOP_LIMIT_MS))]).then(() => process.exit(1));
   };
   process.once('uncaughtException', fatal);
   process.once('unhandledRejection', fatal);
@@ -165,7 +185,16 @@ async function run(file: string, printStored: boolean): Promise<number> {
     } catch (err) {
       await agent?.stop().catch(() => {});
       agent = null;
-      if (!previous) throw err;
+      if (!previous) {
+        // At start-up (a reboot after a reload whose config validated but could not run): the last good config.
+        const good = loadLastGood(file, loaded.hash);
+        if (!good) throw err;
+        logger.error({ err: (err as Error).message, configHash: loaded.hash, using: good.hash }, 'config failed to start: running the last good config');
+        notice = { deviceId: good.config.gateway.id, type: 'gateway.config_fallback', priority: 'high', data: { error: (err as Error).message, configHash: loaded.hash, using: lastGoodFile(file) } };
+        loaded = good;
+        fallback = { problems: [(err as Error).message], from: lastGoodFile(file) };
+        continue;
+      }
       logger.error({ err: (err as Error).message, configHash: loaded.hash }, 'the new config failed to start: going back to the previous one');
       notice = { deviceId: previous.config.gateway.id, type: 'gateway.config_rejected', priority: 'high', data: { by: 'start', configHash: loaded.hash, error: (err as Error).message, running: previous.hash } };
       loaded = previous;
@@ -177,11 +206,16 @@ async function run(file: string, printStored: boolean): Promise<number> {
     if (notice) await agent.emit(notice).catch((err: Error) => logger.warn({ err: err.message }, 'config notice not stored'));
     notice = null;
     previous = null;
-    const why = new Promise<'signal' | 'reload'>((resolve) => (wake = resolve));
-    const reason = await why;
+    let reason: 'signal' | 'reload';
+    for (;;) {
+      if (!asked) await new Promise<void>((resolve) => (wake = resolve));
+      reason = asked!;
+      asked = null;
+      if (reason === 'signal' || pendingConfig()) break; // a reload with nothing new to run keeps this agent
+    }
     await agent.stop();
-    if (reason === 'signal' || !next) return 0;
-    const upcoming = next as LoadedConfig;
+    if (reason === 'signal') return 0;
+    const upcoming = pendingConfig()!; // set whenever a reload was asked for (see above)
     logger.info({ configHash: upcoming.hash }, 'config reloaded: restarting');
     notice = { deviceId: upcoming.config.gateway.id, type: 'gateway.config_applied', priority: 'high', data: { configHash: upcoming.hash, previous: loaded.hash } };
     previous = loaded;

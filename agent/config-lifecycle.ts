@@ -31,6 +31,18 @@ export function loadWithFallback(file: string): { loaded: LoadedConfig; fallback
   }
 }
 
+/** The last good config, if there is one and it is not the config with `notHash` (which just failed). */
+export function loadLastGood(file: string, notHash: string): LoadedConfig | null {
+  const backup = lastGoodFile(file);
+  if (!existsSync(backup)) return null;
+  try {
+    const good = loadConfig(backup);
+    return good.hash === notHash ? null : { ...good, file };
+  } catch {
+    return null;
+  }
+}
+
 /** Keeps the running config's text as the last good one (only if the file still holds that text). */
 export function keepLastGood(loaded: LoadedConfig): void {
   try {

@@ -33,6 +33,8 @@ export class StorageWatch {
   private readonly dbIno: number | null;
   private timer: NodeJS.Timeout | null = null;
   private lostSince: string | null = null;
+  /** Whether the loss was seen in a failed write (then only a write that works again ends it). */
+  private lostByFailure = false;
   private lastRaisedMs = -Infinity;
 
   constructor(private readonly ports: StorageWatchPorts) {
@@ -54,18 +56,30 @@ export class StorageWatch {
 
   /** A write failure someone saw (its code says whether the folder is lost). */
   noteFailure(code: string | undefined, message: string): void {
-    if (meansStorageLost(code)) this.lose(`${code}: ${message}`);
+    if (!meansStorageLost(code)) return;
+    if (this.lostSince === null) this.lostByFailure = true;
+    this.lose(`${code}: ${message}`);
+  }
+
+  /** A write worked: a loss that only failed writes showed is over. */
+  noteSuccess(): void {
+    if (this.lostSince !== null && this.lostByFailure) this.end();
   }
 
   check(): void {
     const problem = this.problem();
-    if (problem) this.lose(problem);
-    else if (this.lostSince) {
-      const was = this.lostSince;
-      this.lostSince = null;
-      this.ports.logger.warn({ was }, 'data folder usable again');
-      this.ports.restored(was);
-    }
+    if (problem) {
+      if (this.lostSince === null) this.lostByFailure = false;
+      this.lose(problem);
+    } else if (this.lostSince !== null && !this.lostByFailure) this.end();
+  }
+
+  private end(): void {
+    const was = this.lostSince!;
+    this.lostSince = null;
+    this.lostByFailure = false;
+    this.ports.logger.warn({ was }, 'data folder usable again');
+    this.ports.restored(was);
   }
 
   private problem(): string | null {

@@ -104,9 +104,14 @@ export class DiskReserve {
       fsyncSync(fd);
       this.held = true;
     } catch {
-      rmSync(this.file, { force: true });
+      this.held = false;
     } finally {
-      if (fd !== null) closeSync(fd);
+      try {
+        if (fd !== null) closeSync(fd);
+        if (!this.held) rmSync(this.file, { force: true });
+      } catch {
+        // a card failing under us: the next attempt tries again; never an exception into a commit
+      }
     }
     this.freeAt = -Infinity;
     return this.held;

@@ -223,7 +223,6 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
   private retryUrgentInReserve(batch: Pending[], err: unknown): (Error | null)[] | null {
     if (!isDiskFull(err) || !batch.some((p) => PRIORITY_RANK[p.event.priority] <= PRIORITY_RANK.high)) return null;
     if (!this.reserve.release()) return null;
-    this.emit('reserveReleased', { freeBytes: this.reserve.freeBytes(), reserveBytes: this.reserve.size });
     const outcome: (Error | null)[] = batch.map(() => null);
     try {
       this.inTransaction(() => {
@@ -233,6 +232,9 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
       });
     } catch {
       return null;
+    } finally {
+      // Said once the freed room went to this batch: a listener's own event (gateway.disk_full) commits after it.
+      this.emit('reserveReleased', { freeBytes: this.reserve.freeBytes(), reserveBytes: this.reserve.size });
     }
     const lost = batch.filter((_, i) => outcome[i] instanceof DiskFullError);
     for (const p of lost) this.ledger.countLost(p.event.priority, 1);

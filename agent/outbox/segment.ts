@@ -48,6 +48,12 @@ export class Segment {
   ackedThrough: number;
   private readonly st;
   private readonly deleteIn = new Map<number, Database.Statement>();
+  /**
+   * Rows above the watermark deleted for real (acknowledged out of order). A second copy of
+   * one may still be in flight (re-read after a reconnect while its delete was pending); its
+   * acknowledgement must move the watermark without counting the row a second time.
+   */
+  private readonly deletedStrays = new Set<number>();
 
   constructor(
     private readonly db: Database.Database,
@@ -139,20 +145,26 @@ export class Segment {
     for (const r of rows) {
       if (r.pos <= this.ackedThrough) continue; // shed meanwhile
       if (r.prevPos <= this.ackedThrough) {
+        if (this.deletedStrays.delete(r.pos)) {
+          this.ackedThrough = r.pos; // gone already, and counted then
+          continue;
+        }
         this.advanceTo(r.pos, r.bytes);
         removed += 1;
         removedBytes += r.bytes;
-      } else strays.push(r);
+      } else if (!this.deletedStrays.has(r.pos)) strays.push(r);
     }
+    for (const pos of this.deletedStrays) if (pos <= this.ackedThrough) this.deletedStrays.delete(pos);
     for (let i = 0; i < strays.length; i += DELETE_CHUNK) {
       const chunk = strays.slice(i, i + DELETE_CHUNK).filter((r) => r.pos > this.ackedThrough);
       if (chunk.length === 0) continue;
       let st = this.deleteIn.get(chunk.length);
       if (!st) {
-        st = this.db.prepare(`DELETE FROM ${this.name} WHERE pos IN (${Array(chunk.length).fill('?').join(',')}) RETURNING bytes`);
+        st = this.db.prepare(`DELETE FROM ${this.name} WHERE pos IN (${Array(chunk.length).fill('?').join(',')}) RETURNING pos, bytes`);
         this.deleteIn.set(chunk.length, st);
       }
-      for (const r of st.all(...chunk.map((c) => c.pos)) as { bytes: number }[]) {
+      for (const r of st.all(...chunk.map((c) => c.pos)) as { pos: number; bytes: number }[]) {
+        this.deletedStrays.add(r.pos);
         this.count -= 1;
         this.bytes -= r.bytes;
         removed += 1;

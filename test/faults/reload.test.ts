@@ -107,7 +107,21 @@ describe('reload that cannot brick a gateway', () => {
     expect(v.byType('gateway.config_applied')).toHaveLength(0);
     expect(agent.exitCode).toBeNull();
     expect(readFileSync(`${v.file}.last-good`, 'utf8')).toBe(good);
+    // A reboot with that file still on disk: it validates, cannot start, and the last good config runs.
+    expect(await agent.kill('SIGTERM')).toBe(0);
+    const rebooted = v.start();
+    await v.county.waitFor(() => v.byType('gateway.config_fallback').length === 1, 15_000);
+    expect(v.byType('gateway.config_fallback')[0]!.data).toMatchObject({ error: expect.stringContaining('in use by another agent') });
+    expect(rebooted.exitCode).toBeNull();
     await v.check.expectAllDelivered();
+  });
+
+  it('a stop signal during start-up is not lost: the agent starts, flushes and exits 0', async () => {
+    const v = await village('gw-rl-6');
+    const agent = v.start();
+    await agent.waitForStored(1); // gateway.started is stored early in the start, before the drivers run
+    agent.signal('SIGTERM');
+    expect(await agent.exited).toBe(0);
   });
 
   it('starts on the last good config when the file is bad, and says so; without one it refuses with exit 2', async () => {

@@ -65,6 +65,22 @@ describe('outbox', () => {
     ob.close();
   });
 
+  it('counts a row once when a second copy of it is acknowledged after it was deleted out of order', async () => {
+    // A reconnect while a delete was failing re-reads and re-sends rows: two copies in flight.
+    const dir = tempDir();
+    const ob = new Outbox({ dir, config: outboxConfig() });
+    const make = eventMaker(dir);
+    await Promise.all([make('normal'), make('normal'), make('normal')].map((e) => ob.put(e)));
+    ob.flush();
+    const [a, b] = ob.readPage(null, 10);
+    expect(ob.delete([b!])).toBe(1); // out of order: deleted for real
+    expect(ob.delete([a!])).toBe(1); // the watermark moves over a
+    expect(ob.delete([b!])).toBe(0); // the second copy: gone already, counted then
+    expect(ob.size).toBe(1);
+    expect(ob.readPage(null, 10).map((r) => r.seq)).toEqual([b!.seq + 1]);
+    ob.close();
+  });
+
   it('sheds low, then normal, then high, oldest first; never critical; counts exactly', async () => {
     const dir = tempDir();
     const make = eventMaker(dir);
