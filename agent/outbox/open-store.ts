@@ -15,6 +15,8 @@ export interface Recovery {
   movedTo: string;
   /** Filled in once the readable rows of the moved-aside file are back in the fresh store. */
   salvage?: SalvageReport;
+  /** Why the salvage stopped part-way (it is tried again at the next open). */
+  salvageError?: string;
 }
 
 export interface OpenedStore {

@@ -11,6 +11,9 @@
  */
 import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileDurably } from '../durable-file.js';
 import { PRIORITY_RANK, PRIORITIES, type GatewayEvent, type Priority } from '../contracts/event.js';
 import type { OutboxConfig } from '../../config/schema/gateway-config.js';
 import { openStore, type Recovery } from './open-store.js';
@@ -79,7 +82,7 @@ export interface StorageFailure {
 }
 
 export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ priority: Priority; count: number; reason: ShedReason }]; storageFailure: [StorageFailure]; reserveReleased: [{ freeBytes: number; reserveBytes: number }] }> {
-  readonly recovered: Recovery | null;
+  recovered: Recovery | null;
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly queues: PriorityQueue[];
@@ -113,7 +116,26 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     this.time = new OutboxClock(this.db, clock);
     this.reserve = new DiskReserve(opts.dir, opts.diskReserveBytes ?? 0, clock.monoMs);
     this.now = () => this.time.now();
-    if (this.recovered) this.recovered.salvage = this.salvage(this.recovered.movedTo);
+    // A salvage cut short (power cut, full card) is done again at the next open: the marker
+    // names the moved-aside file until the salvage finished. Rows copied the first time come
+    // twice (same ids: the county drops the duplicates); none is left behind.
+    const marker = join(opts.dir, 'outbox.db.salvaging');
+    const unfinished = !this.recovered && existsSync(marker) ? readFileSync(marker, 'utf8').trim() : null;
+    if (unfinished) this.recovered = { reason: 'an earlier salvage was cut short', movedTo: unfinished };
+    if (this.recovered) {
+      try {
+        writeFileDurably(marker, this.recovered.movedTo);
+      } catch {
+        // no room for the marker either: salvage anyway, this once
+      }
+      try {
+        this.recovered.salvage = this.salvage(this.recovered.movedTo);
+        rmSync(marker, { force: true });
+      } catch (err) {
+        // The agent runs on (its local alarms do not need the old backlog); the next open tries again.
+        this.recovered.salvageError = (err as Error).message;
+      }
+    }
   }
 
   /** Copies every readable undelivered row of a moved-aside store into this one (new positions, same events). */

@@ -110,3 +110,25 @@ describe('outbox recovery', () => {
     ob.close();
   });
 });
+
+describe('a salvage cut short', () => {
+  it('is done again at the next open, so no undelivered row of the corrupt file is left behind', async () => {
+    const dir = tempDir();
+    const file = await filledStore(dir, 500);
+    truncateSync(file, Math.floor(statSync(file).size * 0.8));
+    const first = new Outbox({ dir, config });
+    const recovered = first.recovered!.salvage!.recovered;
+    expect(recovered).toBeGreaterThan(100);
+    first.close();
+    // As if the power went during that salvage: its marker is still there.
+    writeFileSync(join(dir, 'outbox.db.salvaging'), first.recovered!.movedTo);
+    const again = new Outbox({ dir, config });
+    expect(again.recovered).toMatchObject({ reason: 'an earlier salvage was cut short', salvage: { recovered } });
+    expect(again.size).toBe(2 * recovered); // copied twice: the same ids, which the county drops
+    expect(existsSync(join(dir, 'outbox.db.salvaging'))).toBe(false);
+    again.close();
+    const third = new Outbox({ dir, config });
+    expect(third.recovered).toBeNull();
+    third.close();
+  });
+});
