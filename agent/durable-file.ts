@@ -22,3 +22,19 @@ export function writeFileDurably(path: string, data: string): void {
   }
   crashPoints.afterWrite();
 }
+
+/** A file name stamped with the time, safe on any file system: `<file>.<tag>-2026-11-27T12-00-00-000Z`. */
+export function stampedName(file: string, tag: string, now: () => number): string {
+  return `${file}.${tag}-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
+}
+
+/** Moves a damaged file aside (kept for a technician, never silently overwritten). Returns where, or null if it could not. */
+export function keepAside(file: string, now: () => number): string | null {
+  const to = stampedName(file, 'bad', now);
+  try {
+    renameSync(file, to);
+    return to;
+  } catch {
+    return null;
+  }
+}

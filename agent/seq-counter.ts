@@ -10,10 +10,10 @@
  * stop events: numbers go on in memory (events that could not be stored either were never
  * sent, so their numbers mean nothing after a crash), and the write is tried again.
  */
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { writeFileDurably } from './durable-file.js';
+import { keepAside, writeFileDurably } from './durable-file.js';
 
 const fileSchema = z.strictObject({ reservedUpTo: z.int().min(0) });
 const RETRY_MS = 1000;
@@ -82,12 +82,3 @@ export class SeqCounter {
   }
 }
 
-function keepAside(file: string, now: () => number): string | null {
-  const to = `${file}.bad-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
-  try {
-    renameSync(file, to);
-    return to;
-  } catch {
-    return null;
-  }
-}

@@ -5,7 +5,8 @@
  * Objects inside are checked for the fields the agent relies on and may carry more (a newer
  * release's), so a downgrade does not throw a good file away.
  */
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { keepAside } from '../durable-file.js';
 import { z } from 'zod';
 
 const when = z.string().nullable();
@@ -43,13 +44,6 @@ export function readAlarmStateFile(file: string, now: () => number = Date.now): 
   } catch (err) {
     problem = `unreadable: ${(err as Error).message}`;
   }
-  const to = `${file}.bad-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
-  let keptAs: string | null = null;
-  try {
-    renameSync(file, to);
-    keptAs = to;
-  } catch {
-    // could not move it: it is overwritten by the next save, which is what a restart did before
-  }
-  return { data: null, problem: { file, problem, keptAs } };
+  // If it cannot be moved, the next save overwrites it (what a restart did before).
+  return { data: null, problem: { file, problem, keptAs: keepAside(file, now) } };
 }

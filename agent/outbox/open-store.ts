@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SalvageReport } from './salvage.js';
+import { stampedName } from '../durable-file.js';
 
 /** 2: segment rows keyed by insertion position (`pos`), seq a plain column (see segment.ts). */
 export const SCHEMA_VERSION = 2;
@@ -34,7 +35,7 @@ export function openStore(dir: string, fileName = 'outbox.db', now: () => number
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
     if (!(err instanceof CorruptStoreError) && !CORRUPTION_CODES.test(code)) throw err;
-    const movedTo = `${path}.corrupt-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
+    const movedTo = stampedName(path, 'corrupt', now);
     for (const suffix of ['', '-wal', '-shm']) {
       if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
     }

@@ -7,21 +7,21 @@
  * is behind the saved time (a Pi boots at its last saved time), the saved time wins.
  * What it cannot tell: a wall clock that is wrong *ahead* at start-up counts as downtime.
  */
-import type Database from 'better-sqlite3';
 import type { Clock } from '../contracts/clock.js';
 
-const SAVED = 'clock.ms';
+export const SAVED_CLOCK = 'clock.ms';
 
 export class OutboxClock {
   private readonly base: number;
   private readonly baseMono: number;
-  private readonly save;
-
-  constructor(db: Database.Database, private readonly clock: Clock) {
-    const saved = (db.prepare('SELECT value FROM counters WHERE name = ?').get(SAVED) as { value: number } | undefined)?.value ?? 0;
+  /** `saved` is the time last persisted; `raise(name, value)` keeps the larger of the stored and the given value. */
+  constructor(
+    saved: number,
+    private readonly clock: Clock,
+    private readonly raise: (name: string, value: number) => void,
+  ) {
     this.base = Math.max(clock.now(), saved);
     this.baseMono = clock.monoMs();
-    this.save = db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)');
   }
 
   now(): number {
@@ -30,6 +30,6 @@ export class OutboxClock {
 
   /** Saves the current time (inside a transaction of the caller's), so a restart never goes back before it. */
   persist(): void {
-    this.save.run(SAVED, this.now());
+    this.raise(SAVED_CLOCK, this.now());
   }
 }

@@ -23,7 +23,7 @@ import { ShedLedger, type ShedReason } from './shed-ledger.js';
 import { crashPoints } from '../crash-points.js';
 import type { Clock } from '../contracts/clock.js';
 import { systemClock } from '../system-clock.js';
-import { OutboxClock } from './outbox-clock.js';
+import { OutboxClock, SAVED_CLOCK } from './outbox-clock.js';
 import { DiskReserve, isDiskFull } from './disk-reserve.js';
 import { salvageRows, type SalvageReport, type SalvagedRow } from './salvage.js';
 
@@ -113,7 +113,7 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
     this.ledger = new ShedLedger(this.db);
     this.seqFloor = this.counter(SEQ_FLOOR);
     this.nextPos = Math.max(this.counter(POS_FLOOR), ...this.queues.map((q) => q.maxPos())) + 1;
-    this.time = new OutboxClock(this.db, clock);
+    this.time = new OutboxClock(this.counter(SAVED_CLOCK), clock, (name, value) => this.st.raise.run(name, value));
     this.reserve = new DiskReserve(opts.dir, opts.diskReserveBytes ?? 0, clock.monoMs);
     this.now = () => this.time.now();
     // A salvage cut short (power cut, full card) is done again at the next open: the marker
