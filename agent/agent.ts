@@ -5,17 +5,16 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Clock } from './contracts/clock.js';
-import type { Driver } from './contracts/driver.js';
+import type { Clock } from './kernel/clock.js';
+import type { Driver, SharedBus } from './contracts/driver.js';
 import type { EventInput, GatewayEvent } from './contracts/event.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import { createDrivers } from '../drivers/registry.js';
 import { stopAll } from '../drivers/stopped.js';
-import type { ModbusBus } from '../drivers/modbus/modbus-bus.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import { ConfigError, resolveProfiles } from '../config/load-config.js';
 import type { OutputCommand } from './contracts/driver.js';
-import { GatewayError } from './contracts/driver.js';
+import { GatewayError } from './kernel/errors.js';
 import { EventBus } from './event-bus.js';
 import { EventFactory } from './event-factory.js';
 import { healthEvent } from './health.js';
@@ -26,7 +25,7 @@ import { Uplink } from './uplink/uplink.js';
 import { VERSION } from './version.js';
 import { z } from 'zod';
 import { LocalAlarms } from './alarms/local-alarms.js';
-import type { GsmModemDriver } from '../drivers/modem/gsm-modem-driver.js';
+import type { SmsSender } from './contracts/sms.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { StorageFailures } from './storage-failures.js';
 import { StorageWatch } from './storage-watch.js';
@@ -59,7 +58,8 @@ export class Agent {
   get drivers(): Driver[] {
     return [...this.driverOf.values()];
   }
-  buses = new Map<string, ModbusBus>();
+  buses = new Map<string, SharedBus>();
+  private smsSenders = new Map<string, SmsSender>();
   private readonly profiles: Map<string, DeviceProfile>;
   readonly alarms: LocalAlarms;
   private readonly driverOf = new Map<string, Driver>();
@@ -193,6 +193,7 @@ export class Agent {
       (busId) => logger.child({ bus: busId }),
     );
     this.buses = created.buses;
+    this.smsSenders = created.smsSenders;
     for (const [id, d] of created.drivers) this.driverOf.set(id, d);
     await this.alarms.start(); // before the drivers: nothing captured at start-up is missed
     this.uplink.start();
@@ -217,7 +218,7 @@ export class Agent {
       writtenAt: new Date(this.clock.now()).toISOString(),
       pid: process.pid,
       devices: this.drivers.map((d) => d.describe()),
-      buses: [...this.buses.values()].map((b) => ({ id: b.id, transport: b.describeTransport, state: b.state, requests: b.requests, timeouts: b.timeouts, errors: b.errors, reconnects: b.reconnects, lastError: b.lastError })),
+      buses: [...this.buses.values()].map((b) => b.describe()),
     };
     try {
       const file = join(this.opts.config.dataDir, 'devices.json');
@@ -247,10 +248,10 @@ export class Agent {
   }
 
   /** The modem for SMS: the configured one, else the only one. */
-  private smsModem(): GsmModemDriver | null {
+  private smsModem(): SmsSender | null {
     const want = this.opts.config.alarms.modem;
-    const modems = this.opts.config.devices.filter((d) => d.driver === 'modem' && (want === undefined || d.id === want));
-    return modems.length === 1 ? ((this.driverOf.get(modems[0]!.id) as GsmModemDriver | undefined) ?? null) : null;
+    const modems = [...this.smsSenders].filter(([id]) => want === undefined || id === want);
+    return modems.length === 1 ? modems[0]![1] : null;
   }
 
   /** Drives an output of a configured device (siren, strobe, LED, relay). */

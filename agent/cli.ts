@@ -11,7 +11,7 @@ import { checkDataDir } from './preflight.js';
 import type { EventInput } from './contracts/event.js';
 import { formatProblem } from '../config/zod-problems.js';
 import { Agent } from './agent.js';
-import { GatewayError } from './contracts/driver.js';
+import { GatewayError, errorMessage, foreignCode } from './kernel/errors.js';
 import { createLogger } from './logger.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { devicesReport } from './devices-report.js';
@@ -29,8 +29,6 @@ Usage:
       Backlog per priority, oldest event, shed counters (read-only; safe while the agent runs).
   village-gateway devices --config FILE
       Each device: driver, transport, online, last seen, errors (from the running agent's snapshot).
-  village-gateway demo [--json]
-      A simulated village against an embedded broker, with an uplink cut mid-run; prints a summary.
   village-gateway --help | --version
 `;
 
@@ -44,7 +42,6 @@ async function main(argv: string[]): Promise<number> {
     strict: true,
     options: {
       config: { type: 'string', short: 'c' },
-      json: { type: 'boolean' },
       'print-stored': { type: 'boolean' },
       'schema-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -70,16 +67,19 @@ async function main(argv: string[]): Promise<number> {
     case 'devices':
       out(devicesReport(loadConfig(needConfig()).config));
       return 0;
-    case 'demo': {
-      const { runDemo } = await import('../scripts/demo.js');
-      return runDemo({ json: values.json === true });
-    }
+    case 'demo':
+      throw new UsageError('the demo is not part of the agent: run `npm run demo` (node dist/scripts/demo.js) in a checkout');
     default:
       throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
   }
 }
 
-class UsageError extends Error {}
+/** A wrong command line: exit 2 with the message. */
+class UsageError extends GatewayError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
 
 /** Errors that mean "will not start as configured" (exit 2, like an invalid config), not a crash. */
 const REFUSALS = new Set(['DATA_DIR_LOCKED', 'DATA_DIR_UNUSABLE']);
@@ -236,8 +236,8 @@ main(process.argv.slice(2)).then(
       err(`village-gateway: ${e.message}`);
       process.exit(2);
     }
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      err((e as Error).message);
+    if (e instanceof UsageError || foreignCode(e)?.startsWith('ERR_PARSE_ARGS')) {
+      err(errorMessage(e));
       process.exit(2);
     }
     err(`village-gateway: ${(e as Error).stack ?? String(e)}`);

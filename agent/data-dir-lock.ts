@@ -11,7 +11,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GatewayError } from './contracts/driver.js';
+import { GatewayError, foreignCode } from './kernel/errors.js';
 
 export class DataDirLock {
   private constructor(
@@ -28,7 +28,7 @@ export class DataDirLock {
       db.exec('BEGIN EXCLUSIVE');
     } catch (err) {
       db.close();
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      if (foreignCode(err) !== 'SQLITE_BUSY') throw err;
       const holder = readHolder(dir);
       throw new GatewayError('DATA_DIR_LOCKED', `data folder ${dir} is in use by another agent${holder ? ` (pid ${holder})` : ''}; one agent per dataDir`);
     }

@@ -1,11 +1,11 @@
 /** Turns a producer's input into a full envelope: id, seq, boot, gateway, time. */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from './contracts/clock.js';
+import type { Clock } from './kernel/clock.js';
 import { eventInputSchema, type EventInput, type GatewayEvent } from './contracts/event.js';
-import { GatewayError } from './contracts/driver.js';
+import { GatewayError } from './kernel/errors.js';
 import { problemsFromZod, formatProblem } from '../config/zod-problems.js';
 import type { SeqCounter } from './seq-counter.js';
-import { uuidv7 } from './uuidv7.js';
+import { uuidv7 } from './kernel/uuidv7.js';
 
 export class EventFactory {
   readonly bootId = randomUUID();

@@ -7,12 +7,12 @@
 import { accessSync, constants, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
-import { GatewayError } from './contracts/driver.js';
+import { GatewayError, foreignCode } from './kernel/errors.js';
 
 /** Throws DATA_DIR_UNUSABLE naming the folder and why. */
 export function checkDataDir(dataDir: string): void {
   const why = (what: string, err?: unknown) => {
-    const code = (err as { code?: string } | undefined)?.code;
+    const code = foreignCode(err);
     return new GatewayError('DATA_DIR_UNUSABLE', `dataDir ${dataDir}: ${what}${code ? ` (${code})` : ''}`, { cause: err });
   };
   // Before mkdir: a recursive mkdir under /proc spins in Node instead of failing (measured: 50% CPU, forever).

@@ -10,6 +10,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { foreignCode } from './kernel/errors.js';
 
 export interface StorageWatchPorts {
   dataDir: string;
@@ -92,7 +93,7 @@ export class StorageWatch {
     try {
       accessSync(dataDir, constants.W_OK);
     } catch (err) {
-      return `dataDir ${dataDir} is not writable (${(err as { code?: string }).code ?? 'error'})`;
+      return `dataDir ${dataDir} is not writable (${foreignCode(err) ?? 'error'})`;
     }
     const ino = inode(join(dataDir, 'outbox.db'));
     if (this.dbIno !== null && ino !== this.dbIno) return `the outbox file in ${dataDir} was deleted or replaced while running`;

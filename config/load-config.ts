@@ -11,16 +11,16 @@ import type { SecretRef } from './schema/fields.js';
 import type { DeviceProfile } from './schema/profile.js';
 import { loadProfile } from './load-profile.js';
 import { parseYamlText, readYamlFile } from './safe-yaml.js';
+import { GatewayError, errorMessage, foreignCode } from '../agent/kernel/errors.js';
 
 export type { ConfigProblem };
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends GatewayError {
   constructor(
     readonly file: string,
     readonly problems: ConfigProblem[],
   ) {
-    super(`${file}: ${problems.length} problem(s)\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    super('CONFIG_INVALID', `${file}: ${problems.length} problem(s)\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -159,7 +159,7 @@ function checkSecretsAndFiles(cfg: GatewayConfig, baseDir: string): ConfigProble
     try {
       readFileSync(resolvePath(baseDir, p));
     } catch (err) {
-      problems.push({ path: `mqtt.tls.${key}`, message: `cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      problems.push({ path: `mqtt.tls.${key}`, message: `cannot read ${p}: ${foreignCode(err) ?? errorMessage(err)}` });
     }
   }
   if (cfg.mqtt.tls && !/^(mqtts|ssl|wss):/.test(cfg.mqtt.url)) {

@@ -5,10 +5,7 @@
  * alarm output its start and end.
  */
 import type { EventInput, Priority } from '../agent/contracts/event.js';
-import type { InputRole } from '../config/schema/devices.js';
-
-/** The device id an input's events carry: the role's own id, else `<device>.<input>`. */
-export const inputEventDeviceId = (deviceId: string, input: string, role: Pick<InputRole, 'id'>): string => role.id ?? `${deviceId}.${input}`;
+import { inputEventDeviceId, type InputRole } from '../config/schema/devices.js';
 
 export class InputTracker {
   private stable: boolean | undefined;

@@ -3,8 +3,9 @@
  * loaded only for the kinds a config uses: a gateway without Modbus never loads
  * modbus-serial, one without serial devices never loads serialport's native binding.
  */
-import type { Driver, DriverContext } from '../agent/contracts/driver.js';
-import { GatewayError } from '../agent/contracts/driver.js';
+import type { Driver, DriverContext, SharedBus } from '../agent/contracts/driver.js';
+import type { SmsSender } from '../agent/contracts/sms.js';
+import { GatewayError } from '../agent/kernel/errors.js';
 import type { DeviceConfig } from '../config/schema/devices.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
@@ -15,7 +16,9 @@ export type DriverBaseContext = Omit<DriverContext<DeviceConfig>, 'config'>;
 
 export interface CreatedDrivers {
   drivers: Map<string, Driver>;
-  buses: Map<string, ModbusBus>;
+  buses: Map<string, SharedBus>;
+  /** The devices that can send SMS (modems), by device id: what the local alarms may send through. */
+  smsSenders: Map<string, SmsSender>;
 }
 
 export async function createDrivers(config: GatewayConfig, profiles: Map<string, DeviceProfile>, ctxFor: (device: DeviceConfig) => DriverBaseContext, busLogger: (busId: string) => Logger): Promise<CreatedDrivers> {
@@ -32,6 +35,7 @@ export async function createDrivers(config: GatewayConfig, profiles: Map<string,
     }
   }
   const drivers = new Map<string, Driver>();
+  const smsSenders = new Map<string, SmsSender>();
   for (const device of config.devices) {
     const ctx = ctxFor(device);
     const profile = profiles.get(device.id);
@@ -50,11 +54,14 @@ export async function createDrivers(config: GatewayConfig, profiles: Map<string,
         if (profile?.transport !== 'serial') throw missing('profile');
         drivers.set(device.id, new serial!.SerialDeviceDriver({ ...ctx, config: device }, profile));
         break;
-      case 'modem':
+      case 'modem': {
         if (profile?.transport !== 'modem') throw missing('profile');
-        drivers.set(device.id, new modem!.GsmModemDriver({ ...ctx, config: device }, profile));
+        const driver = new modem!.GsmModemDriver({ ...ctx, config: device }, profile);
+        drivers.set(device.id, driver);
+        smsSenders.set(device.id, driver);
         break;
+      }
     }
   }
-  return { drivers, buses };
+  return { drivers, buses, smsSenders };
 }

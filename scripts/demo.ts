@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: a simulated village on an embedded default. An embedded broker (aedes)
+ * `npm run demo` (`node dist/scripts/demo.js [--json]`): a simulated village on an embedded default. An embedded broker (aedes)
  * stands in for the county, the agent runs with config/demo.yaml, a county-side subscriber
  * counts what arrives, and the uplink is cut for several seconds mid-run, then restored.
  * Ends by itself in well under a minute with a summary; `--json` makes the last line JSON.
@@ -196,3 +196,15 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hasSocat = () => spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
+
+// `npm run demo` runs this file; the agent's own CLI does not ship the demo (nor aedes).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const json = process.argv.slice(2).includes('--json');
+  runDemo({ json }).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

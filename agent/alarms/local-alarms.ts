@@ -16,16 +16,17 @@
  */
 import type { Low } from 'lowdb';
 import type { Logger } from 'pino';
-import type { Clock } from '../contracts/clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { OutputCommand } from '../contracts/driver.js';
-import { GatewayError } from '../contracts/driver.js';
+import { GatewayError } from '../kernel/errors.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
+import { inputEventDeviceId } from '../../config/schema/devices.js';
 import type { RuleAction } from '../../config/schema/rules.js';
 import { RuleEngine, type Firing } from '../rules/rule-engine.js';
 import { openAlarmState, type AlarmStateData, type StoredAlert, type StoredPulse } from './alarm-state.js';
-import { SmsQueue, type SmsSender } from './sms-queue.js';
-import { inputEventDeviceId } from '../../drivers/input-roles.js';
+import { SmsQueue } from './sms-queue.js';
+import type { SmsSender } from '../contracts/sms.js';
 
 export type ActiveAlert = StoredAlert;
 

@@ -10,16 +10,12 @@
  */
 import type { Low } from 'lowdb';
 import type { Logger } from 'pino';
-import type { Clock } from '../contracts/clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { AlarmStateData, PendingSms } from './alarm-state.js';
-import { uuidv7 } from '../uuidv7.js';
-import { cmsRetryable } from '../../drivers/modem/modem-status.js';
-
-export interface SmsSender {
-  sendSms(to: string, text: string): Promise<{ parts: number; references: number[]; encoding: string }>;
-  readonly ready: boolean;
-}
+import { uuidv7 } from '../kernel/uuidv7.js';
+import { GatewayError, errorMessage } from '../kernel/errors.js';
+import type { SmsSender } from '../contracts/sms.js';
 
 export interface SmsQueueOptions {
   state: Low<AlarmStateData>;
@@ -111,18 +107,19 @@ export class SmsQueue {
       await this.save();
       await this.record('sms.sent', 'high', next, { parts: receipt.parts, references: receipt.references, encoding: receipt.encoding });
     } catch (err) {
-      const e = err as Error & { code?: string; number?: number | null; kind?: string };
       next.attempts += 1;
-      const retryable = e.kind !== 'CMS' || cmsRetryable(e.number ?? 0);
+      // The sender says what is worth a retry (a congested network is, a wrong number is not).
+      const e = err instanceof GatewayError ? err : null;
+      const retryable = e?.retryable !== false;
       if (retryable && next.attempts < (this.opts.maxAttempts ?? 5)) {
         this.holdBack(next, RETRY_BASE_MS * 2 ** (next.attempts - 1));
-        this.opts.logger.warn({ err: e.message, to: next.to, attempts: next.attempts }, 'SMS not sent; will retry');
+        this.opts.logger.warn({ err: errorMessage(err), to: next.to, attempts: next.attempts }, 'SMS not sent; will retry');
         await this.save();
       } else {
         this.failed += 1;
         this.remove(next);
         await this.save();
-        await this.record('sms.failed', 'high', next, { error: e.message, code: e.code ?? null, cms: e.number ?? null });
+        await this.record('sms.failed', 'high', next, { error: errorMessage(err), code: e?.code ?? null, cms: e?.detail['cms'] ?? null });
       }
     } finally {
       this.busy = false;

@@ -4,7 +4,7 @@
  * through their context and the agent decides the rest.
  */
 import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
+import type { Clock } from '../kernel/clock.js';
 import type { EventInput, GatewayEvent } from './event.js';
 
 export interface DriverContext<TConfig> {
@@ -42,16 +42,26 @@ export interface Driver {
   describe(): DriverDescription;
 }
 
-export type DriverFactory<TConfig> = (ctx: DriverContext<TConfig>) => Driver;
+/** What a shared bus reports in `devices` and devices.json. */
+export interface BusDescription {
+  id: string;
+  transport: string;
+  state: 'down' | 'connecting' | 'up' | 'stopped';
+  requests: number;
+  timeouts: number;
+  errors: number;
+  reconnects: number;
+  lastError: string | null;
+}
 
-/** Typed errors: a class with a stable code, so callers branch on codes, not messages. */
-export class GatewayError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'GatewayError';
-  }
+/**
+ * A transport several devices share (a Modbus RTU line, a Modbus TCP gateway): started before
+ * its devices and stopped after them, so a device's last pulse-off still has a bus to go out on.
+ */
+export interface SharedBus {
+  readonly id: string;
+  start(): void;
+  /** Idempotent, bounded by a timeout inside the bus. */
+  stop(): Promise<void>;
+  describe(): BusDescription;
 }

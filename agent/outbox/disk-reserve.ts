@@ -10,6 +10,7 @@
  */
 import { closeSync, fsyncSync, openSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { foreignCode } from '../kernel/errors.js';
 
 const CHUNK = 64 * 1024;
 const FREE_CACHE_MS = 500;
@@ -17,7 +18,7 @@ const FREE_CACHE_MS = 500;
 const MAX_SHARE = 0.1;
 
 export function isDiskFull(err: unknown): boolean {
-  const code = (err as { code?: string } | undefined)?.code ?? '';
+  const code = foreignCode(err) ?? '';
   return code === 'SQLITE_FULL' || code === 'ENOSPC' || code.startsWith('SQLITE_IOERR_WRITE');
 }
 

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SalvageReport } from './salvage.js';
 import { stampedName } from '../durable-file.js';
+import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
 
 /** 2: segment rows keyed by insertion position (`pos`), seq a plain column (see segment.ts). */
 export const SCHEMA_VERSION = 2;
@@ -33,18 +34,23 @@ export function openStore(dir: string, fileName = 'outbox.db', now: () => number
   try {
     return { db: openAndCheck(path), recovered: null };
   } catch (err) {
-    const code = (err as { code?: string }).code ?? '';
+    const code = foreignCode(err) ?? '';
     if (!(err instanceof CorruptStoreError) && !CORRUPTION_CODES.test(code)) throw err;
     const movedTo = stampedName(path, 'corrupt', now);
     for (const suffix of ['', '-wal', '-shm']) {
       if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
     }
-    const reason = err instanceof CorruptStoreError ? err.message : `${code}: ${(err as Error).message}`;
+    const reason = err instanceof CorruptStoreError ? err.message : `${code}: ${errorMessage(err)}`;
     return { db: openAndCheck(path), recovered: { reason, movedTo } };
   }
 }
 
-class CorruptStoreError extends Error {}
+/** The file opened but failed its integrity check. */
+class CorruptStoreError extends GatewayError {
+  constructor(message: string) {
+    super('OUTBOX_CORRUPT', message);
+  }
+}
 
 function openAndCheck(path: string): Database.Database {
   const db = new Database(path);

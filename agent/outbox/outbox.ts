@@ -18,22 +18,17 @@ import { PRIORITY_RANK, PRIORITIES, type GatewayEvent, type Priority } from '../
 import type { OutboxConfig } from '../../config/schema/gateway-config.js';
 import { openStore, type Recovery } from './open-store.js';
 import { PriorityQueue, type CatalogRow } from './priority-queue.js';
-import { ROUTE, type StoredRow } from './segment.js';
+import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../contracts/outbox-store.js';
 import { ShedLedger, type ShedReason } from './shed-ledger.js';
 import { crashPoints } from '../crash-points.js';
-import type { Clock } from '../contracts/clock.js';
+import type { Clock } from '../kernel/clock.js';
+import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
 import { systemClock } from '../system-clock.js';
 import { OutboxClock, SAVED_CLOCK } from './outbox-clock.js';
 import { DiskReserve, isDiskFull } from './disk-reserve.js';
 import { salvageRows, type SalvageReport, type SalvagedRow } from './salvage.js';
 
-export type OutboxRow = StoredRow;
-
 /** Position in replay order: (priority rank, insertion position). */
-export interface Cursor {
-  prio: number;
-  pos: number;
-}
 
 export interface BacklogStats {
   count: number;
@@ -81,7 +76,10 @@ export interface StorageFailure {
   events: number;
 }
 
-export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ priority: Priority; count: number; reason: ShedReason }]; storageFailure: [StorageFailure]; reserveReleased: [{ freeBytes: number; reserveBytes: number }] }> {
+export class Outbox
+  extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ priority: Priority; count: number; reason: ShedReason }]; storageFailure: [StorageFailure]; reserveReleased: [{ freeBytes: number; reserveBytes: number }] }>
+  implements OutboxReader
+{
   recovered: Recovery | null;
   private readonly db: Database.Database;
   private readonly now: () => number;
@@ -433,28 +431,25 @@ export class Outbox extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ pr
   }
 }
 
-export class OutboxFullError extends Error {
-  readonly code = 'OUTBOX_FULL';
+export class OutboxFullError extends GatewayError {
   constructor(readonly priority: Priority) {
-    super(`outbox full: ${priority} event refused (no room without displacing higher priorities)`);
+    super('OUTBOX_FULL', `outbox full: ${priority} event refused (no room without displacing higher priorities)`, { retryable: true });
   }
 }
 
 /** A write that failed in the store; `cause` keeps SQLite's or the file system's error (e.g. SQLITE_FULL). */
-export class StorageError extends Error {
-  readonly code = 'STORAGE_FAILED';
+export class StorageError extends GatewayError {
   readonly storeCode: string | undefined;
   constructor(op: string, cause: unknown) {
-    const c = cause as { code?: string; message?: string };
-    super(`outbox ${op} failed: ${c?.code ? `${c.code}: ` : ''}${c?.message ?? String(cause)}`, { cause });
-    this.storeCode = c?.code;
+    const storeCode = foreignCode(cause);
+    super('STORAGE_FAILED', `outbox ${op} failed: ${storeCode ? `${storeCode}: ` : ''}${errorMessage(cause)}`, { cause });
+    this.storeCode = storeCode;
   }
 }
 
 /** An event refused because the disk is full (its reserve already went to alarms). */
-export class DiskFullError extends Error {
-  readonly code = 'DISK_FULL';
+export class DiskFullError extends GatewayError {
   constructor(readonly priority: Priority) {
-    super(`disk full: ${priority} event not stored (the disk reserve is kept for alarms)`);
+    super('DISK_FULL', `disk full: ${priority} event not stored (the disk reserve is kept for alarms)`);
   }
 }

@@ -6,7 +6,8 @@
  * A segment is named after the first pos it holds, so names are never reused either.
  */
 import type Database from 'better-sqlite3';
-import { Segment, type StoredRow } from './segment.js';
+import { Segment } from './segment.js';
+import type { OutboxRow } from '../contracts/outbox-store.js';
 
 export const SEGMENT_ROWS = 16_384;
 
@@ -66,8 +67,8 @@ export class PriorityQueue {
   }
 
   /** Up to `limit` live rows with pos > afterPos. */
-  page(afterPos: number, limit: number): StoredRow[] {
-    const rows: StoredRow[] = [];
+  page(afterPos: number, limit: number): OutboxRow[] {
+    const rows: OutboxRow[] = [];
     for (const seg of this.segments) {
       if (rows.length >= limit) break;
       if (seg.count === 0 || seg.lastPos <= afterPos) continue;
@@ -97,8 +98,8 @@ export class PriorityQueue {
     return shed;
   }
 
-  acknowledge(rows: StoredRow[]): number {
-    const bySegment = new Map<string, StoredRow[]>();
+  acknowledge(rows: OutboxRow[]): number {
+    const bySegment = new Map<string, OutboxRow[]>();
     for (const r of rows) {
       const list = bySegment.get(r.segment);
       if (list) list.push(r);

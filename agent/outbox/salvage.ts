@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
 import { eventSchema, PRIORITY_RANK } from '../contracts/event.js';
 import { scanPages } from './page-scan.js';
-import { ROUTE } from './segment.js';
+import { ROUTE } from '../contracts/outbox-store.js';
 
 export interface SalvagedRow {
   prio: number;

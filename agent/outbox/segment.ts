@@ -13,26 +13,9 @@
  * `pos` is that key (the outbox's own counter, never reused); `seq` is only carried along.
  */
 import type Database from 'better-sqlite3';
-
-export interface StoredRow {
-  /** Insertion position: the outbox's order and the row's identity there. */
-  pos: number;
-  /** The pos of the live row before this one when it was read (or the watermark): nothing lies between, ever. */
-  prevPos: number;
-  seq: number;
-  prio: number;
-  /** The segment table it was read from. */
-  segment: string;
-  /** Which topic it goes to (see ROUTE); an integer, because reading a type string per row costs. */
-  route: number;
-  bytes: number;
-  body: string;
-}
+import type { OutboxRow } from '../contracts/outbox-store.js';
 
 const DELETE_CHUNK = 256;
-
-/** Topic routes stored per row. */
-export const ROUTE = { events: 0, health: 1 } as const;
 
 export class Segment {
   /** Live rows (above the watermark, not deleted). */
@@ -101,13 +84,13 @@ export class Segment {
   }
 
   /** Live rows after `afterPos`, in order, each knowing its predecessor. */
-  page(afterPos: number, limit: number): StoredRow[] {
+  page(afterPos: number, limit: number): OutboxRow[] {
     const from = Math.max(afterPos, this.ackedThrough);
     const raw = this.st.page.all(from, limit) as [number, number, number, number, string][];
     // Reading from below this segment's first row (a cursor in an earlier segment): nothing
     // of this segment precedes the first row but the watermark.
     let prev = from < this.firstPos ? this.ackedThrough : from;
-    const rows: StoredRow[] = new Array(raw.length);
+    const rows: OutboxRow[] = new Array(raw.length);
     for (let i = 0; i < raw.length; i++) {
       const [pos, seq, route, bytes, body] = raw[i]!;
       rows[i] = { pos, prevPos: prev, seq, prio: this.prio, segment: this.name, route, bytes, body };
@@ -137,11 +120,11 @@ export class Segment {
    * catalog's); any other (acknowledged out of order: rare) is deleted for real.
    * Returns how many rows and bytes were removed; rows already gone are not counted.
    */
-  acknowledge(rows: StoredRow[]): { count: number; bytes: number } {
+  acknowledge(rows: OutboxRow[]): { count: number; bytes: number } {
     rows.sort((a, b) => a.pos - b.pos);
     let removed = 0;
     let removedBytes = 0;
-    const strays: StoredRow[] = [];
+    const strays: OutboxRow[] = [];
     for (const r of rows) {
       if (r.pos <= this.ackedThrough) continue; // shed meanwhile
       if (r.prevPos <= this.ackedThrough) {

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { topicNameProblems } from '../../config/schema/mqtt-names.js';
 import { formatProblem, problemsFromZod } from '../../config/zod-problems.js';
 import type { Topics } from './topics.js';
+import { errorMessage, replyCode } from '../kernel/errors.js';
 
 const MAX_COMMAND_BYTES = 64 * 1024;
 
@@ -83,8 +84,7 @@ export class CommandRouter {
       this.logger.info({ command: name, id }, 'command executed');
       return { v: 1, command: name, ...(id !== undefined ? { id } : {}), ok: true, result: result ?? null };
     } catch (err) {
-      const code = (err as { code?: string }).code ?? 'FAILED';
-      return fail(code, (err as Error).message, id);
+      return fail(replyCode(err), errorMessage(err), id);
     }
   }
 

@@ -10,9 +10,9 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { MqttConfig } from '../../config/schema/gateway-config.js';
-import type { Clock } from '../contracts/clock.js';
+import type { Clock } from '../kernel/clock.js';
 import { resolvePath, resolveSecret } from '../../config/load-config.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../kernel/backoff.js';
 import type { Topics } from './topics.js';
 import { outboxOwnedStore } from './outbox-owned-store.js';
 

@@ -12,13 +12,12 @@
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { PRIORITY_RANK, type GatewayEvent } from '../contracts/event.js';
-import type { Cursor, Outbox, OutboxRow } from '../outbox/outbox.js';
-import { ROUTE } from '../outbox/segment.js';
+import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../contracts/outbox-store.js';
 import { TokenBucket } from './token-bucket.js';
 import type { Topics } from './topics.js';
 
 export interface DrainOptions {
-  outbox: Outbox;
+  outbox: OutboxReader;
   topics: Topics;
   gatewayId: string;
   window: number;

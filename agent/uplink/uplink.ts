@@ -1,9 +1,9 @@
 /** The uplink: connection + drain + commands, and the numbers health reports about them. */
 import type { Logger } from 'pino';
 import type { MqttConfig } from '../../config/schema/gateway-config.js';
-import type { Clock } from '../contracts/clock.js';
+import type { Clock } from '../kernel/clock.js';
 import { systemClock } from '../system-clock.js';
-import type { Outbox } from '../outbox/outbox.js';
+import type { OutboxReader } from '../contracts/outbox-store.js';
 import { CommandRouter } from './commands.js';
 import { Connection, type StatusPayload } from './connection.js';
 import { Drain } from './drain.js';
@@ -14,7 +14,7 @@ export interface UplinkOptions {
   baseDir: string;
   gatewayId: string;
   identity: Omit<StatusPayload, 'state' | 'ts' | 'reason' | 'gatewayId'>;
-  outbox: Outbox;
+  outbox: OutboxReader;
   logger: Logger;
   /** The agent's clock; "down for" is measured on its monotonic time. Default: the system clock. */
   clock?: Clock;

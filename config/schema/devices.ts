@@ -64,6 +64,9 @@ export const inputRoleSchema = z.discriminatedUnion('role', [
 ]);
 export type InputRole = z.infer<typeof inputRoleSchema>;
 
+/** The device id an input's events carry: the role's own id, else `<device>.<input>` (rules and tags match on it). */
+export const inputEventDeviceId = (deviceId: string, input: string, role: Pick<InputRole, 'id'>): string => role.id ?? `${deviceId}.${input}`;
+
 const unitId = z
   .number({ error: (iss) => `must be a number (got ${JSON.stringify(iss.input)})` })
   .refine((v) => Number.isInteger(v) && ((v >= 1 && v <= 247) || v === 255), {

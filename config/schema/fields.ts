@@ -1,5 +1,6 @@
 /** Small field builders so every config error reads the same way: what was expected, what was got. */
 import { z } from 'zod';
+import { PHONE_NUMBER } from '../../agent/contracts/sms.js';
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
 
@@ -58,3 +59,6 @@ export const secretRef = z.union([
   z.strictObject({ file: pathString }),
 ]);
 export type SecretRef = z.infer<typeof secretRef>;
+
+/** A phone number for SMS; the modem driver checks the same pattern before it dials. */
+export const phoneNumberSchema = z.string().regex(PHONE_NUMBER, { error: 'must be a phone number such as +8613800138000' });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { nameSchema } from '../../agent/contracts/event.js';
-import { byteSize, intIn, pathString, secretRef } from './fields.js';
+import { byteSize, intIn, pathString, phoneNumberSchema, secretRef } from './fields.js';
 import { clientIdSchema, topicPrefixSchema } from './mqtt-names.js';
 import { deviceSchema, busSchema } from './devices.js';
 import { ruleSchema } from './rules.js';
@@ -97,7 +97,7 @@ export const gatewayConfigSchema = z
     rules: z.array(ruleSchema).default([]),
     alarms: z
       .strictObject({
-        smsTo: z.array(z.string().regex(/^\+?\d{3,20}$/, { error: 'must be a phone number such as +8613800138000' })).default([]),
+        smsTo: z.array(phoneNumberSchema).default([]),
         modem: nameSchema.optional().describe('The modem device for SMS (default: the only one configured)'),
         smsWhenUplinkDownSec: intIn(0, 86400).default(60).describe('Alerts go by SMS once the uplink has been down this long'),
         escalateAfterSec: intIn(0, 86400).default(120).describe('An alert nobody acknowledged by then goes by SMS (0: never)'),

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { eventTypeSchema, nameSchema } from '../../agent/contracts/event.js';
-import { intIn } from './fields.js';
+import { intIn, phoneNumberSchema } from './fields.js';
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
@@ -54,7 +54,7 @@ const actionSchema = z.discriminatedUnion('do', [
   }),
   z.strictObject({
     do: z.literal('sms'),
-    to: z.array(z.string().regex(/^\+?\d{3,20}$/, { error: 'must be a phone number such as +8613800138000' })).min(1).optional().describe('Default: alarms.smsTo'),
+    to: z.array(phoneNumberSchema).min(1).optional().describe('Default: alarms.smsTo'),
     text: z.string().min(1).max(700),
   }),
   z.strictObject({

@@ -18,8 +18,9 @@ import * as modbusSerial from 'modbus-serial';
 import type ModbusRTUDefault from 'modbus-serial';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
-import { Backoff } from '../../agent/uplink/backoff.js';
-import { GatewayError } from '../../agent/contracts/driver.js';
+import { Backoff } from '../../agent/kernel/backoff.js';
+import { GatewayError } from '../../agent/kernel/errors.js';
+import type { BusDescription, SharedBus } from '../../agent/contracts/driver.js';
 
 export type BusConfig = GatewayConfig['buses'][number];
 export type ModbusClient = (typeof ModbusRTUDefault)['default'] extends new () => infer C ? C : never;
@@ -36,7 +37,7 @@ const CONNECT_LIMIT_MS = 10_000;
 /** The parts of a client modbus-serial's types do not show: its port (an EventEmitter), and the TCP port's socket. */
 type ClientInternals = { _port?: EventEmitter & { _client?: { destroy?: () => void } } };
 
-export class ModbusBus {
+export class ModbusBus implements SharedBus {
   state: 'down' | 'connecting' | 'up' | 'stopped' = 'down';
   requests = 0;
   timeouts = 0;
@@ -65,6 +66,10 @@ export class ModbusBus {
 
   get describeTransport(): string {
     return this.config.type === 'modbus-rtu' ? `modbus-rtu ${this.config.path} ${this.config.baudRate}` : `modbus-tcp ${this.config.host}:${this.config.port}`;
+  }
+
+  describe(): BusDescription {
+    return { id: this.id, transport: this.describeTransport, state: this.state, requests: this.requests, timeouts: this.timeouts, errors: this.errors, reconnects: this.reconnects, lastError: this.lastError };
   }
 
   start(): void {

@@ -9,13 +9,14 @@ import type { EventInput } from '../../agent/contracts/event.js';
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
 import type { ModbusDeviceConfig } from '../../config/schema/devices.js';
 import type { ModbusProfile } from '../../config/schema/profile.js';
-import { Backoff } from '../../agent/uplink/backoff.js';
+import { Backoff } from '../../agent/kernel/backoff.js';
 import { InputTracker } from '../input-roles.js';
 import { customRequest, type ModbusBus, type ModbusClient } from './modbus-bus.js';
 import { planOutput, type WriteOp } from './output-plan.js';
 import { planReads, type ReadBlock } from './read-plan.js';
 import { decodeRegisters } from './register-codec.js';
 import { driverStopped } from '../stopped.js';
+import { foreignCode } from '../../agent/kernel/errors.js';
 
 export interface ModbusDeps {
   bus: ModbusBus;
@@ -118,7 +119,7 @@ export class ModbusDeviceDriver implements Driver {
     if (this.online !== false && this.failures >= this.cfg.offlineAfter) {
       this.online = false;
       this.ctx.logger.warn({ err: err.message, unitId: this.cfg.unitId }, 'modbus device offline');
-      this.emit({ deviceId: this.cfg.id, type: 'device.offline', priority: 'high', data: { unitId: this.cfg.unitId, bus: this.deps.bus.id, error: err.message, code: (err as { code?: string }).code ?? null } });
+      this.emit({ deviceId: this.cfg.id, type: 'device.offline', priority: 'high', data: { unitId: this.cfg.unitId, bus: this.deps.bus.id, error: err.message, code: foreignCode(err) ?? null } });
     }
   }
 

@@ -4,7 +4,7 @@
  * otherwise the gateway writes on, waits, and writes off.
  */
 import type { OutputCommand } from '../../agent/contracts/driver.js';
-import { GatewayError } from '../../agent/contracts/driver.js';
+import { GatewayError } from '../../agent/kernel/errors.js';
 import type { ModbusProfile, ModbusTable } from '../../config/schema/profile.js';
 
 /** A single write: function code 5 (coil, raw 16-bit value) or 6 (register). */

@@ -5,8 +5,9 @@
  * that arrive when no command is waiting (RING, +CMTI, +CLIP) are unsolicited (URCs).
  */
 import { EventEmitter } from 'node:events';
-import { GatewayError } from '../../agent/contracts/driver.js';
-import { cmsErrorText } from './modem-status.js';
+import { GatewayError } from '../../agent/kernel/errors.js';
+import type { ErrorCode } from '../../agent/kernel/errors.js';
+import { cmsErrorText, cmsRetryable } from './modem-status.js';
 
 export interface AtPort {
   write(bytes: Buffer): void;
@@ -16,14 +17,18 @@ export interface AtResult {
   lines: string[];
 }
 
+/**
+ * A failed AT command. A +CMS cause is retryable when it is the network's or the SIM's passing
+ * state (congestion, SIM busy), not a wrong number or a missing SIM; the cause goes in `detail.cms`.
+ */
 export class AtError extends GatewayError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly kind: 'ERROR' | 'CME' | 'CMS' | 'TIMEOUT',
     readonly number: number | null,
   ) {
-    super(code, message);
+    super(code, message, { retryable: kind !== 'CMS' || cmsRetryable(number ?? 0), detail: kind === 'CMS' ? { cms: number } : {} });
   }
 }
 

@@ -1,12 +1,13 @@
 /**
  * A GSM/LTE modem on a serial line: reports signal and registration (events when they
  * change), and sends SMS (GSM text or UCS2 for Chinese, split into parts as needed).
- * Issue 4's SMS fallback drives `sendSms`; the line comes back after an unplug like any other.
+ * The local alarms' SMS fallback drives `sendSms` (the SmsSender port); the line comes back after an unplug like any other.
  */
 import { emitLogged } from '../emit-logged.js';
 import type { EventInput } from '../../agent/contracts/event.js';
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
-import { GatewayError } from '../../agent/contracts/driver.js';
+import { GatewayError } from '../../agent/kernel/errors.js';
+import { PHONE_NUMBER, type SmsReceipt, type SmsSender } from '../../agent/contracts/sms.js';
 import type { ModemDeviceConfig } from '../../config/schema/devices.js';
 import type { ModemProfile } from '../../config/schema/profile.js';
 import { SerialLine } from '../serial/serial-line.js';
@@ -22,13 +23,7 @@ export interface ModemStatus {
   registered: boolean;
 }
 
-export interface SmsReceipt {
-  parts: number;
-  references: number[];
-  encoding: 'gsm' | 'ucs2';
-}
-
-export class GsmModemDriver implements Driver {
+export class GsmModemDriver implements Driver, SmsSender {
   readonly line: SerialLine;
   readonly at: AtChannel;
   status: ModemStatus = { rssi: null, dbm: null, registration: null, registered: false };
@@ -123,7 +118,7 @@ export class GsmModemDriver implements Driver {
 
   /** Sends one SMS (in parts when long). Rejects with the modem's +CMS ERROR, meaning included. */
   async sendSms(number: string, text: string): Promise<SmsReceipt> {
-    if (!/^\+?\d{3,20}$/.test(number)) throw new GatewayError('INVALID_NUMBER', `not a phone number: "${number}"`);
+    if (!PHONE_NUMBER.test(number)) throw new GatewayError('INVALID_NUMBER', `not a phone number: "${number}"`);
     if (!this.isReady) throw new GatewayError('MODEM_NOT_READY', `modem ${this.ctx.config.id} is not ready (${this.line.state})`);
     const encoding = chooseEncoding(text);
     const sms = this.profile.sms;

@@ -7,7 +7,7 @@
 import { emitLogged } from '../emit-logged.js';
 import type { EventInput } from '../../agent/contracts/event.js';
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
-import { GatewayError } from '../../agent/contracts/driver.js';
+import { GatewayError } from '../../agent/kernel/errors.js';
 import { driverStopped } from '../stopped.js';
 import type { SerialDeviceConfig } from '../../config/schema/devices.js';
 import type { SerialProfile } from '../../config/schema/profile.js';

@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import type { Logger } from 'pino';
-import { Backoff } from '../../agent/uplink/backoff.js';
+import { Backoff } from '../../agent/kernel/backoff.js';
 import { settleWithin } from '../stopped.js';
 
 /** A close (or an open in progress) that takes longer is given up on, and logged. */

@@ -4,7 +4,7 @@
  * Events are emitted on timers (Poisson-like spacing would hide nothing we measure).
  */
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
-import { GatewayError } from '../../agent/contracts/driver.js';
+import { GatewayError } from '../../agent/kernel/errors.js';
 import { driverStopped } from '../stopped.js';
 import type { SyntheticDeviceConfig } from '../../config/schema/devices.js';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { eventSchema } from '../../agent/contracts/event.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
-import { uuidv7 } from '../../agent/uuidv7.js';
+import { uuidv7 } from '../../agent/kernel/uuidv7.js';
 import { FakeClock } from '../helpers/events.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 

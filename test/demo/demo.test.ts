@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/agent-process.js';
+import { fileURLToPath } from 'node:url';
+
+const DEMO = fileURLToPath(new URL('../../dist/scripts/demo.js', import.meta.url));
 
 describe('npm run demo', () => {
   it('ends by itself with a JSON summary: everything delivered through an uplink cut', { timeout: 90_000 }, () => {
     const started = Date.now();
-    const r = spawnSync(process.execPath, [CLI, 'demo', '--json'], { encoding: 'utf8', timeout: 80_000 });
+    const r = spawnSync(process.execPath, [DEMO, '--json'], { encoding: 'utf8', timeout: 80_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(Date.now() - started).toBeLessThan(60_000);
     const lines = r.stdout.trim().split('\n');

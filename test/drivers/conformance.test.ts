@@ -10,7 +10,7 @@
  * Every step has a time limit: a hang is a failure, not a stuck run.
  */
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../agent/contracts/driver.js';
+import { GatewayError } from '../../agent/kernel/errors.js';
 import { modbusHarness, modemHarness, serialHarness, syntheticHarness, type DriverHarness } from '../helpers/driver-harnesses.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';

@@ -47,9 +47,9 @@ describe('Modbus RTU over a pty pair', () => {
     await rig.waitFor((e) => e.deviceId === 'unit-5' && e.type === 'device.offline', 5000, 'unit 5 offline');
     for (const u of UNITS) sim.unit(u).pollTimes.length = 0;
     const bus = rig.agent.buses.get('rs485')!;
-    const timeoutsBefore = bus.timeouts;
+    const timeoutsBefore = bus.describe().timeouts;
     await new Promise((r) => setTimeout(r, 4000));
-    const probes = bus.timeouts - timeoutsBefore;
+    const probes = bus.describe().timeouts - timeoutsBefore;
     const report: Record<number, { polls: number; p50: number; p90: number }> = {};
     for (const u of UNITS.filter((x) => x !== 5)) {
       const iv = intervalsOf(sim.unit(u).pollTimes);
@@ -87,6 +87,6 @@ describe('Modbus RTU over a pty pair', () => {
     back.unit(2).set('in1', 1);
     await rig.waitFor((e) => e.deviceId === 'panic-2' && e.type === 'alarm.pressed', 5000, 'events after replug');
     const bus = rig.agent.buses.get('rs485')!;
-    expect(bus.reconnects).toBeGreaterThanOrEqual(1);
+    expect(bus.describe().reconnects).toBeGreaterThanOrEqual(1);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../agent/contracts/driver.js';
+import { GatewayError } from '../../agent/kernel/errors.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
@@ -70,7 +70,7 @@ async function healthyPress(sim: ModbusSimulator, rig: FieldRig, n: number): Pro
 describe('field faults on a Modbus bus', () => {
   it('a unit answering every request with a Modbus exception: offline with the code, the bus stays up, the others are polled', { timeout: 30_000 }, async () => {
     const { sim, rig, check, bus } = await village(tcp);
-    const reconnects = bus.reconnects;
+    const reconnects = bus.describe().reconnects;
     sim.unit(2).exception = 4; // slave device failure
     const offline = await rig.waitFor((e) => e.deviceId === 'panel-2' && e.type === 'device.offline', 5000, 'panel 2 offline');
     expect(offline.data).toMatchObject({ code: 'MODBUS_EXCEPTION' });
@@ -78,7 +78,7 @@ describe('field faults on a Modbus bus', () => {
     await healthyPress(sim, rig, 1);
     sim.unit(3).set('di1', true);
     await rig.waitFor((e) => e.deviceId === 'panic-3' && e.type === 'alarm.pressed', 3000, 'a press on unit 3');
-    expect(bus.reconnects, 'an exception is an answer: the link is fine').toBe(reconnects);
+    expect(bus.describe().reconnects, 'an exception is an answer: the link is fine').toBe(reconnects);
 
     sim.unit(2).exception = null; // repaired
     await rig.waitFor((e) => e.deviceId === 'panel-2' && e.type === 'device.online', 10_000, 'panel 2 online');
@@ -90,7 +90,7 @@ describe('field faults on a Modbus bus', () => {
     const { sim, rig, check, bus } = await village(tcp);
     sim.unit(3).replyDelayMs = TIMEOUT_MS * 3;
     await rig.waitFor((e) => e.deviceId === 'panel-3' && e.type === 'device.offline', 5000, 'panel 3 offline');
-    expect(bus.timeouts).toBeGreaterThanOrEqual(2);
+    expect(bus.describe().timeouts).toBeGreaterThanOrEqual(2);
     await healthyPress(sim, rig, 1);
     const late = await rig.agent.write({ deviceId: 'panel-3', output: 'do8', action: 'on' }).catch((err: unknown) => err);
     expect(late).toBeInstanceOf(GatewayError);
@@ -121,7 +121,7 @@ describe('field faults on a Modbus bus', () => {
     // bad CRC. Every fifth burst is longer than the master's 256-byte buffer.
     let seed = 7;
     const burst = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i % 13 === 0 ? 2 : i % 13 === 1 ? 0x02 : (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff)));
-    const errorsBefore = bus.errors;
+    const errorsBefore = bus.describe().errors;
     let noisy = true;
     const pump = (async () => {
       for (let n = 0; noisy; n++) {
@@ -137,7 +137,7 @@ describe('field faults on a Modbus bus', () => {
     await healthyPress(sim, rig, 1); // the others are still polled through the noise
     noisy = false;
     await pump;
-    expect(bus.errors, 'the noise was counted (bad CRCs)').toBeGreaterThan(errorsBefore);
+    expect(bus.describe().errors, 'the noise was counted (bad CRCs)').toBeGreaterThan(errorsBefore);
     await rig.waitFor((e) => e.deviceId === 'panel-2' && e.type === 'device.online', 10_000, 'panel 2 online once the line is quiet');
     sim.unit(2).set('di1', true);
     await rig.waitFor((e) => e.deviceId === 'panic-2' && e.type === 'alarm.pressed', 5000, 'a press on unit 2 after the noise');

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../agent/contracts/driver.js';
+import { GatewayError } from '../../agent/kernel/errors.js';
 import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
@@ -75,8 +75,8 @@ describe('field faults: unplugged lines', () => {
     // (the XOFF travels through socat); then the LED write queues behind the held poll.
     const bus = rig.agent.buses.get('rs485')!;
     pty.holdWritesFromB();
-    const timeoutsBefore = bus.timeouts;
-    await waitUntil(() => bus.timeouts > timeoutsBefore, 3000, 'a request held on the line to time out');
+    const timeoutsBefore = bus.describe().timeouts;
+    await waitUntil(() => bus.describe().timeouts > timeoutsBefore, 3000, 'a request held on the line to time out');
     const led = rig.agent.write({ deviceId: 'panel', output: 'do8', action: 'on' }).then(
       () => 'written',
       (err: unknown) => err,
@@ -99,7 +99,7 @@ describe('field faults: unplugged lines', () => {
     await rig.waitFor((e) => e.deviceId === 'house-1-panic' && e.type === 'alarm.pressed', 5000, 'a press after the replug');
 
     expect(unhandled.errors).toEqual([]);
-    expect(bus.errors).toBeGreaterThanOrEqual(1); // the failed write was counted, not swallowed
+    expect(bus.describe().errors).toBeGreaterThanOrEqual(1); // the failed write was counted, not swallowed
     await check.expectAllDelivered();
   });
 });

@@ -6,14 +6,13 @@
  */
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
-import type { Driver, OutputCommand } from '../../agent/contracts/driver.js';
+import type { Driver, OutputCommand, SharedBus } from '../../agent/contracts/driver.js';
 import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
 import { systemClock } from '../../agent/system-clock.js';
 import { resolveProfiles } from '../../config/load-config.js';
 import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
-import type { ModbusBus } from '../../drivers/modbus/modbus-bus.js';
 import { createDrivers } from '../../drivers/registry.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { ModbusSimulator, type SimulatedUnit } from '../../scripts/simulators/modbus-simulator.js';
@@ -48,7 +47,7 @@ export interface DriverHarness {
 
 type Cleanup = () => Promise<unknown> | unknown;
 
-async function build(dir: string, over: Record<string, unknown>, cleanups: Cleanup[]): Promise<{ driver: Driver; events: EventInput[]; buses: Map<string, ModbusBus> }> {
+async function build(dir: string, over: Record<string, unknown>, cleanups: Cleanup[]): Promise<{ driver: Driver; events: EventInput[]; buses: Map<string, SharedBus> }> {
   const config = testConfig('mqtt://127.0.0.1:1', dir, over);
   const { profiles, problems } = resolveProfiles(config, dir);
   if (problems.length > 0) throw new Error(`harness config: ${JSON.stringify(problems)}`);

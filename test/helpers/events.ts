@@ -1,4 +1,4 @@
-import type { Clock } from '../../agent/contracts/clock.js';
+import type { Clock } from '../../agent/kernel/clock.js';
 import type { GatewayEvent, Priority } from '../../agent/contracts/event.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { SeqCounter } from '../../agent/seq-counter.js';

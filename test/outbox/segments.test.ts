@@ -1,6 +1,7 @@
 /** The outbox across segment boundaries (tiny segments): watermarks, drops, reopen, strays. */
 import { describe, expect, it } from 'vitest';
-import { Outbox, type Cursor, type OutboxRow } from '../../agent/outbox/outbox.js';
+import { Outbox } from '../../agent/outbox/outbox.js';
+import type { Cursor, OutboxRow } from '../../agent/contracts/outbox-store.js';
 import type { Priority } from '../../agent/contracts/event.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { useTempDirs } from '../helpers/temp-dir.js';

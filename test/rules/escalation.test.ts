@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
 import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
-import type { SmsSender } from '../../agent/alarms/sms-queue.js';
+import type { SmsSender } from '../../agent/contracts/sms.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { quietLogger } from '../helpers/quiet-logger.js';

@@ -1,0 +1,39 @@
+/**
+ * What the uplink sees of the outbox: read a page in sending order, delete what the broker
+ * acknowledged, hear when new events are stored. The outbox is the durability boundary; the
+ * uplink never holds an event the outbox has not committed, and deletes only after a PUBACK.
+ */
+import type { GatewayEvent } from './event.js';
+
+/** One stored event as read for sending. */
+export interface OutboxRow {
+  /** Insertion position: the outbox's order and the row's identity there. */
+  pos: number;
+  /** The pos of the live row before this one when it was read (or the watermark): nothing lies between, ever. */
+  prevPos: number;
+  seq: number;
+  prio: number;
+  /** The segment table it was read from. */
+  segment: string;
+  /** Which topic it goes to (see ROUTE); an integer, because reading a type string per row costs. */
+  route: number;
+  bytes: number;
+  body: string;
+}
+
+/** Topic routes stored per row. */
+export const ROUTE = { events: 0, health: 1 } as const;
+
+/** Where a reader stands: the last (priority rank, pos) it read. */
+export interface Cursor {
+  prio: number;
+  pos: number;
+}
+
+export interface OutboxReader {
+  /** Up to `limit` rows after `cursor`, most urgent priority first, insertion order within one. */
+  readPage(cursor: Cursor | null, limit: number): OutboxRow[];
+  /** Removes acknowledged rows (as read by readPage); null when the store refused the delete. */
+  delete(rows: readonly OutboxRow[]): number | null;
+  on(event: 'stored', listener: (events: GatewayEvent[]) => void): unknown;
+}
