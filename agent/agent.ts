@@ -1,35 +1,45 @@
 /**
  * The composition root: the only place that wires concrete parts together.
  * drivers -> emit -> bus (local consumers, synchronous) and outbox (durable) -> uplink.
+ * The parts stay private: others watch through `observe`, act through the few methods below,
+ * and the county's commands live in commands/, each with the narrow ports it needs.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from './kernel/clock.js';
-import type { Driver, SharedBus } from './contracts/driver.js';
+import type { Driver, OutputCommand, SharedBus } from './contracts/driver.js';
 import type { EventInput, GatewayEvent } from './contracts/event.js';
+import type { SmsSender } from './contracts/sms.js';
+import { GatewayError } from './kernel/errors.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
-import { createDrivers } from '../drivers/registry.js';
-import { stopAll } from '../drivers/stopped.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import { ConfigError, resolveProfiles } from '../config/load-config.js';
-import type { OutputCommand } from './contracts/driver.js';
-import { GatewayError } from './kernel/errors.js';
+import { createDrivers } from '../drivers/registry.js';
+import { stopAll } from '../drivers/stopped.js';
 import { EventBus } from './event-bus.js';
 import { EventFactory } from './event-factory.js';
 import { healthEvent } from './health.js';
-import { Outbox } from './outbox/outbox.js';
+import { Outbox, type StorageError } from './outbox/outbox.js';
 import { SeqCounter, type SeqFileProblem } from './seq-counter.js';
 import { systemClock } from './system-clock.js';
 import { Uplink } from './uplink/uplink.js';
+import type { CommandRouter } from './uplink/commands.js';
 import { VERSION } from './version.js';
-import { z } from 'zod';
 import { LocalAlarms } from './alarms/local-alarms.js';
-import type { SmsSender } from './contracts/sms.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { StorageFailures } from './storage-failures.js';
 import { StorageWatch } from './storage-watch.js';
-import type { StorageError } from './outbox/outbox.js';
+import { raiseStorageAlarm } from './storage-alarm.js';
+import { DeviceSnapshot } from './device-snapshot.js';
+import { ShedReporter } from './shed-reporter.js';
+import { AgentObservation } from './observation.js';
+import { ackCommand } from './commands/ack.js';
+import { outputCommand } from './commands/output.js';
+import { pingCommand } from './commands/ping.js';
+import { reloadConfigCommand, type ReloadResult } from './commands/reload-config.js';
+import { sirenTestCommand } from './commands/siren-test.js';
+import { statusCommand } from './commands/status.js';
 
 export interface AgentOptions {
   config: GatewayConfig;
@@ -43,39 +53,60 @@ export interface AgentOptions {
    * Re-reads and validates the config file; on success the owner (the CLI) restarts the agent
    * with it. Without it, `reload-config` answers that this agent cannot reload.
    */
-  reloadConfig?: () => { ok: true; configHash: string } | { ok: false; code: 'CONFIG_INVALID' | 'CONFIG_CANNOT_RUN'; problems: string[] };
+  reloadConfig?: () => ReloadResult;
 }
 
-const SHED_REPORT_MS = 10_000;
-const DEVICE_SNAPSHOT_MS = 5_000;
+/**
+ * The periodic jobs the agent runs on its own timers, to run at once: tests with a fake or
+ * jumping clock, and a technician's tool that wants an answer now rather than in a minute.
+ */
+export interface AgentJobs {
+  /** Sheds events over the age cap, restores the disk reserve when there is room again. */
+  sweepAges(): number;
+  /** SMS fallback and escalation checks (every second on its own). */
+  checkSms(): Promise<void>;
+  /** Whether the data folder is still there and writable (every few seconds on its own). */
+  checkStorage(): void;
+  /** Commits whatever waits in the outbox's group commit now. */
+  flushOutbox(): void;
+  /** Sends queued SMS now instead of after their retry backoff. */
+  retrySmsNow(): Promise<void>;
+}
 
 export class Agent {
-  readonly bus: EventBus;
-  readonly outbox: Outbox;
-  readonly uplink: Uplink;
-  readonly factory: EventFactory;
-  /** Created at start (driver code is loaded only for the kinds the config uses). */
-  get drivers(): Driver[] {
-    return [...this.driverOf.values()];
-  }
-  buses = new Map<string, SharedBus>();
-  private smsSenders = new Map<string, SmsSender>();
+  /** How the agent is watched: status, backlog, link, devices, alarms, storage, events. */
+  readonly observe: AgentObservation;
+  /** The county's commands; a test or an extension may register its own. */
+  readonly commands: CommandRouter;
+  readonly jobs: AgentJobs;
+  private readonly bus: EventBus;
+  private readonly outbox: Outbox;
+  private readonly uplink: Uplink;
+  private readonly factory: EventFactory;
+  private readonly alarms: LocalAlarms;
   private readonly profiles: Map<string, DeviceProfile>;
-  readonly alarms: LocalAlarms;
   private readonly driverOf = new Map<string, Driver>();
+  private buses = new Map<string, SharedBus>();
+  private smsSenders = new Map<string, SmsSender>();
   private readonly clock: Clock;
   private readonly abort = new AbortController();
   private timers: NodeJS.Timeout[] = [];
   private readonly startedMonoMs: number;
-  private shedPending = new Map<string, number>();
-  private stopped = false;
   private readonly lock: DataDirLock;
   private readonly seqFileProblem: SeqFileProblem | null;
-  readonly storageFailures: StorageFailures;
-  readonly storageWatch: StorageWatch;
+  private readonly storageFailures: StorageFailures;
+  private readonly storageWatch: StorageWatch;
+  private readonly snapshot: DeviceSnapshot;
+  private readonly shed: ShedReporter;
+
+  /** The running drivers, through their contract (driver tests reach a concrete one by id). */
+  get drivers(): Driver[] {
+    return [...this.driverOf.values()];
+  }
 
   constructor(private readonly opts: AgentOptions) {
     const { config, logger } = opts;
+    const gatewayId = config.gateway.id;
     this.clock = opts.clock ?? systemClock(config.clock.synced);
     this.startedMonoMs = this.clock.monoMs();
     mkdirSync(config.dataDir, { recursive: true });
@@ -90,16 +121,17 @@ export class Agent {
     }
     const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), this.outbox.maxSeq(), undefined, this.clock.now);
     this.seqFileProblem = seq.fileProblem;
-    this.factory = new EventFactory(config.gateway.id, seq, this.clock);
+    this.factory = new EventFactory(gatewayId, seq, this.clock);
     this.uplink = new Uplink({
       config: config.mqtt,
       baseDir: opts.baseDir,
-      gatewayId: config.gateway.id,
+      gatewayId,
       identity: { bootId: this.factory.bootId, version: VERSION, configHash: opts.configHash },
       outbox: this.outbox,
       logger,
       clock: this.clock,
     });
+    this.commands = this.uplink.commands;
     let profiles = opts.profiles;
     if (!profiles) {
       const resolved = resolveProfiles(config, opts.baseDir);
@@ -117,14 +149,18 @@ export class Agent {
       uplinkDownForMs: () => this.uplink.stats().downForMs,
       smsSender: () => this.smsModem(),
     });
-    this.storageFailures = new StorageFailures(logger.child({ part: 'storage' }), this.clock.monoMs);
+    const storageLogger = logger.child({ part: 'storage' });
+    this.storageFailures = new StorageFailures(storageLogger, this.clock.monoMs);
     this.storageWatch = new StorageWatch({
       dataDir: config.dataDir,
-      logger: logger.child({ part: 'storage' }),
+      logger: storageLogger,
       monoMs: this.clock.monoMs,
-      raise: (reason) => this.raiseStorageAlarm(reason),
-      restored: (reason) => void this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_restored', priority: 'high', data: { was: reason } }).catch(() => {}),
+      raise: (reason) =>
+        raiseStorageAlarm({ config, logger, emit: (e) => this.emit(e), write: (c) => this.write(c), sms: this.alarms.sms ? (to, text, why) => this.alarms.sms!.enqueue(to, text, null, why) : null }, reason),
+      restored: (reason) => this.emitLogged({ deviceId: gatewayId, type: 'gateway.storage_restored', priority: 'high', data: { was: reason } }),
     });
+    this.snapshot = new DeviceSnapshot({ dataDir: config.dataDir, logger, now: this.clock.now, devices: () => this.drivers.map((d) => d.describe()), buses: () => [...this.buses.values()].map((b) => b.describe()) });
+    this.shed = new ShedReporter({ gatewayId, logger, emit: (e) => this.emit(e), totals: () => this.outbox.stats().shed });
     this.outbox.on('stored', () => this.storageWatch.noteSuccess());
     this.outbox.on('storageFailure', (f) => {
       this.storageFailures.report(f);
@@ -133,13 +169,27 @@ export class Agent {
     this.outbox.on('reserveReleased', (info) => {
       // An alarm of its own: a rule can sound the siren on it; the county sees it first.
       logger.error(info, 'disk full: the disk reserve went to alarms; telemetry is refused until there is room');
-      void this.emit({ deviceId: config.gateway.id, type: 'gateway.disk_full', priority: 'critical', data: info }).catch(() => {});
+      this.emitLogged({ deviceId: gatewayId, type: 'gateway.disk_full', priority: 'critical', data: info });
     });
-    this.outbox.on('shed', ({ priority, count, reason }) => {
-      if (reason !== 'storage') logger.warn({ priority, count, reason }, 'outbox shed events'); // storage: logged once a second by storageFailures
-      const key = `${priority}/${reason}`;
-      this.shedPending.set(key, (this.shedPending.get(key) ?? 0) + count);
+    this.outbox.on('shed', (notice) => this.shed.note(notice));
+    this.observe = new AgentObservation({
+      identity: { gatewayId, bootId: this.factory.bootId, version: VERSION, configHash: opts.configHash },
+      bus: this.bus,
+      outbox: this.outbox,
+      uplink: this.uplink,
+      alarms: this.alarms,
+      storageFailures: this.storageFailures,
+      storageWatch: this.storageWatch,
+      devices: () => this.drivers.map((d) => d.describe()),
+      buses: () => [...this.buses.values()].map((b) => b.describe()),
     });
+    this.jobs = {
+      sweepAges: () => this.outbox.sweepAges(),
+      checkSms: () => this.alarms.checkSms(),
+      checkStorage: () => this.storageWatch.check(),
+      flushOutbox: () => this.outbox.flush(),
+      retrySmsNow: () => this.alarms.sms?.retryNow() ?? Promise.resolve(),
+    };
     this.registerCommands();
   }
 
@@ -169,22 +219,28 @@ export class Agent {
     return stored.then(() => event);
   }
 
+  /** An event of the agent's own that may fail to be stored (a full or lost disk): logged, never thrown. */
+  private emitLogged(input: EventInput): void {
+    this.emit(input).catch((err: Error) => this.opts.logger.error({ err: err.message, type: input.type }, `${input.type} not stored`));
+  }
+
   async start(): Promise<void> {
     const { config, logger } = this.opts;
+    const gatewayId = config.gateway.id;
+    // Stored when it can be: a gateway on a full card still starts and runs its local rules.
+    const notStored = (what: string) => (err: Error) => logger.error({ err: err.message }, `${what} not stored`);
     if (this.outbox.recovered) {
       logger.error(this.outbox.recovered, 'outbox was corrupt: moved aside, started fresh');
-      await this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_recovered', priority: 'critical', data: { ...this.outbox.recovered } }).catch((err: Error) => logger.error({ err: err.message }, 'gateway.storage_recovered not stored'));
+      await this.emit({ deviceId: gatewayId, type: 'gateway.storage_recovered', priority: 'critical', data: { ...this.outbox.recovered } }).catch(notStored('gateway.storage_recovered'));
     }
     if (this.seqFileProblem) {
       // The count went on from what the outbox holds; the bad file is kept for a technician.
       logger.error({ ...this.seqFileProblem, file: 'seq.json' }, 'sequence file was unreadable: kept aside, counting on from the outbox');
-      await this.emit({ deviceId: config.gateway.id, type: 'gateway.state_recovered', priority: 'high', data: { file: 'seq.json', ...this.seqFileProblem } }).catch((err: Error) => logger.error({ err: err.message }, 'gateway.state_recovered not stored'));
+      await this.emit({ deviceId: gatewayId, type: 'gateway.state_recovered', priority: 'high', data: { file: 'seq.json', ...this.seqFileProblem } }).catch(notStored('gateway.state_recovered'));
     }
-    // Stored when it can be: a gateway on a full card still starts and runs its local rules.
-    const notStored = (what: string) => (err: Error) => logger.error({ err: err.message }, `${what} not stored`);
-    await this.emit({ deviceId: config.gateway.id, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total, firstSeq: this.factory.firstSeq ?? this.factory.nextSeq, shed: this.outbox.stats().shed } }).catch(notStored('gateway.started'));
+    await this.emit({ deviceId: gatewayId, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total, firstSeq: this.factory.firstSeq ?? this.factory.nextSeq, shed: this.outbox.stats().shed } }).catch(notStored('gateway.started'));
     if (!this.outbox.reserve.isHeld && this.outbox.reserve.size > 0) {
-      await this.emit({ deviceId: config.gateway.id, type: 'gateway.disk_full', priority: 'critical', data: { freeBytes: this.outbox.reserve.freeBytes(), reserveBytes: this.outbox.reserve.size, atStart: true } }).catch(notStored('gateway.disk_full'));
+      await this.emit({ deviceId: gatewayId, type: 'gateway.disk_full', priority: 'critical', data: { freeBytes: this.outbox.reserve.freeBytes(), reserveBytes: this.outbox.reserve.size, atStart: true } }).catch(notStored('gateway.disk_full'));
     }
     const created = await createDrivers(
       config,
@@ -201,50 +257,11 @@ export class Agent {
     for (const d of this.drivers) await d.start(this.abort.signal);
     this.alarms.resumeOutputs();
     this.timers.push(setInterval(() => void this.reportHealth(), config.health.intervalSec * 1000));
-    this.timers.push(setInterval(() => this.reportShedding(), Math.min(SHED_REPORT_MS, config.health.intervalSec * 1000)));
     this.timers.push(setInterval(() => this.outbox.sweepAges(), 60_000));
-    this.timers.push(setInterval(() => this.writeDeviceSnapshot(), DEVICE_SNAPSHOT_MS));
+    this.shed.start(config.health.intervalSec * 1000);
     this.storageWatch.start();
-    this.writeDeviceSnapshot();
-    logger.info({ gatewayId: config.gateway.id, devices: this.drivers.length, backlog: this.outbox.size }, 'agent started');
-  }
-
-  /**
-   * What `village-gateway devices` shows: each driver's own description and each bus's
-   * counters, written beside the outbox every few seconds (tmp + rename; no fsync: it is a view).
-   */
-  private writeDeviceSnapshot(): void {
-    const snapshot = {
-      writtenAt: new Date(this.clock.now()).toISOString(),
-      pid: process.pid,
-      devices: this.drivers.map((d) => d.describe()),
-      buses: [...this.buses.values()].map((b) => b.describe()),
-    };
-    try {
-      const file = join(this.opts.config.dataDir, 'devices.json');
-      writeFileSync(`${file}.tmp`, JSON.stringify(snapshot, null, 2));
-      renameSync(`${file}.tmp`, file);
-    } catch (err) {
-      this.opts.logger.warn({ err: (err as Error).message }, 'device snapshot not written');
-    }
-  }
-
-  /**
-   * The data folder is lost (read-only, vanished, replaced): a critical local alarm, since
-   * events can no longer be kept. Sirens play their test pattern, an SMS goes out where a
-   * modem is configured, and the event reaches local rules (and the county, if the link is up).
-   */
-  private raiseStorageAlarm(reason: string): void {
-    const { config, logger } = this.opts;
-    void this.emit({ deviceId: config.gateway.id, type: 'gateway.storage_failed', priority: 'critical', data: { reason, dataDir: config.dataDir } }).catch(() => {});
-    for (const s of config.alarms.sirens) {
-      void this.write({ deviceId: s.device, output: s.output, action: 'pulse', durationMs: s.testMs }).catch((err: Error) => logger.error({ err: err.message, siren: s }, 'storage alarm: siren not sounded'));
-    }
-    const to = config.alarms.smsTo;
-    if (to.length > 0 && this.alarms.sms) {
-      const text = `${config.gateway.name ?? config.gateway.id}: data storage failed, events are not kept (${reason}). Local alarms still work.`;
-      void this.alarms.sms.enqueue(to, text, null, 'storage failed').catch((err: Error) => logger.error({ err: err.message }, 'storage alarm: SMS state not saved (the SMS is still queued in memory)'));
-    }
+    this.snapshot.start();
+    logger.info({ gatewayId, devices: this.drivers.length, backlog: this.outbox.size }, 'agent started');
   }
 
   /** The modem for SMS: the configured one, else the only one. */
@@ -259,6 +276,17 @@ export class Agent {
     const driver = this.driverOf.get(command.deviceId);
     if (!driver) return Promise.reject(new GatewayError('UNKNOWN_DEVICE', `no device "${command.deviceId}"`));
     return driver.write(command);
+  }
+
+  /** An acknowledgement (the county's `ack`, a technician): lights the button's LED, stops escalation. */
+  acknowledge(alertId: string, by: string): Promise<{ alertId: string; alreadyAcknowledged: boolean; led: string | null }> {
+    return this.alarms.acknowledge(alertId, by);
+  }
+
+  /** Queues an SMS to these numbers through the alarms' queue (persisted, rate-limited, recorded as sms.* events). */
+  async sendSms(to: readonly string[], text: string, reason: string): Promise<void> {
+    if (!this.alarms.sms) throw new GatewayError('MODEM_NOT_READY', 'the SMS queue runs only once the agent has started');
+    await this.alarms.sms.enqueue(to, text, null, reason);
   }
 
   healthInput(): EventInput {
@@ -278,83 +306,16 @@ export class Agent {
     await this.emit(this.healthInput()).catch((err: Error) => this.opts.logger.warn({ err: err.message }, 'health not stored'));
   }
 
-  /** Shedding is never silent: a summary event at most every 10 s (or health interval) while it goes on. */
-  private reportShedding(): void {
-    if (this.shedPending.size === 0) return;
-    const pending = new Map(this.shedPending);
-    this.shedPending.clear();
-    void this.emit({ deviceId: this.opts.config.gateway.id, type: 'gateway.events_shed', priority: 'high', data: { counts: Object.fromEntries(pending), totals: this.outbox.stats().shed } }).catch(() => {
-      // Not stored either (the disk is still full): report these counts with the next attempt.
-      for (const [key, n] of pending) this.shedPending.set(key, (this.shedPending.get(key) ?? 0) + n);
-    });
-  }
-
   private registerCommands(): void {
-    this.uplink.commands.register('status', {
-      args: z.strictObject({}),
-      run: () => ({
-        version: VERSION,
-        configHash: this.opts.configHash,
-        outbox: this.outbox.stats(),
-        uplink: this.uplink.stats(),
-        devices: this.drivers.map((d) => d.describe()),
-        alarms: {
-          active: [...this.alarms.active.values()].filter((a) => !a.ackedAt).map((a) => ({ alertId: a.alertId, rule: a.ruleId, deviceId: a.deviceId, raisedAt: a.raisedAt, smsSentAt: a.smsSentAt })),
-          acknowledged: [...this.alarms.active.values()].filter((a) => a.ackedAt).length,
-          smsPending: this.alarms.sms?.pending.length ?? 0,
-          smsSent: this.alarms.sms?.sent ?? 0,
-          smsFailed: this.alarms.sms?.failed ?? 0,
-          rules: Object.fromEntries(this.alarms.engine.stats),
-        },
-      }),
-    });
-    this.uplink.commands.register('siren-test', {
-      args: z.strictObject({ ms: z.int().min(100).max(60_000).optional() }),
-      run: async ({ ms }) => {
-        const sirens = this.opts.config.alarms.sirens;
-        if (sirens.length === 0) throw new GatewayError('NO_SIRENS', 'no sirens configured (alarms.sirens)');
-        const results = await Promise.all(
-          sirens.map((s) =>
-            this.write({ deviceId: s.device, output: s.output, action: 'pulse', durationMs: ms ?? s.testMs }).then(
-              () => ({ device: s.device, output: s.output, ok: true as const }),
-              (err: Error) => ({ device: s.device, output: s.output, ok: false as const, error: err.message }),
-            ),
-          ),
-        );
-        await this.emit({ deviceId: this.opts.config.gateway.id, type: 'alarm.siren_test', priority: 'normal', data: { results } });
-        return { sirens: results };
-      },
-    });
-    this.uplink.commands.register('reload-config', {
-      args: z.strictObject({}),
-      run: () => {
-        const reload = this.opts.reloadConfig;
-        if (!reload) throw new GatewayError('RELOAD_UNAVAILABLE', 'this agent was not started from a config file');
-        const res = reload();
-        if (!res.ok) {
-          const what = res.code === 'CONFIG_INVALID' ? 'is invalid' : 'cannot run on this gateway';
-          throw new GatewayError(res.code, `the new config ${what}; the running config stays: ${res.problems.join('; ')}`);
-        }
-        // Not applied yet: the new agent says gateway.config_applied once it runs (or the old one comes back: gateway.config_rejected).
-        return { accepted: true, applied: false, configHash: res.configHash, note: 'the agent restarts with it now; gateway.config_applied follows once it runs, or gateway.config_rejected with the previous config back' };
-      },
-    });
-    this.uplink.commands.register('ack', {
-      args: z.strictObject({ alertId: z.string().min(1) }),
-      run: ({ alertId }) => this.alarms.acknowledge(alertId, 'county'),
-    });
-    this.uplink.commands.register('output', {
-      args: z.strictObject({ device: z.string().min(1), output: z.string().min(1), action: z.enum(['on', 'off', 'pulse']), durationMs: z.int().min(1).max(3_600_000).optional() }),
-      run: async ({ device, output, action, durationMs }) => {
-        const cfg = this.opts.config.devices.find((d) => d.id === device);
-        if (!cfg) throw new GatewayError('UNKNOWN_DEVICE', `no device "${device}"`);
-        const declared = cfg.driver === 'modbus' ? cfg.outputs[output] : undefined;
-        if (!declared?.remote) throw new GatewayError('NOT_REMOTE', `output "${output}" of "${device}" is not declared remotely controllable (outputs.${output}.remote: true)`);
-        await this.write({ deviceId: device, output, action, ...(durationMs !== undefined ? { durationMs } : {}) });
-        return { device, output, action };
-      },
-    });
-    this.uplink.commands.register('ping', { args: z.strictObject({}), run: () => ({ pong: true, ts: new Date(this.clock.now()).toISOString() }) });
+    const { config } = this.opts;
+    const emit = (e: EventInput) => this.emit(e);
+    const write = (c: OutputCommand) => this.write(c);
+    this.commands.register('status', statusCommand(() => this.observe.status()));
+    this.commands.register('siren-test', sirenTestCommand({ gatewayId: config.gateway.id, sirens: config.alarms.sirens, write, emit }));
+    this.commands.register('reload-config', reloadConfigCommand(this.opts.reloadConfig));
+    this.commands.register('ack', ackCommand((alertId, by) => this.acknowledge(alertId, by)));
+    this.commands.register('output', outputCommand({ devices: config.devices, write }));
+    this.commands.register('ping', pingCommand(this.clock.now));
   }
 
   /**
@@ -366,15 +327,16 @@ export class Agent {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const { logger } = this.opts;
-      this.stopped = true;
       for (const t of this.timers.splice(0)) clearInterval(t);
+      this.shed.stop();
+      this.snapshot.stop();
       this.storageWatch.stop();
       this.alarms.stop();
-      this.writeDeviceSnapshot(); // the last view while the devices still ran (a stopped driver is offline)
+      this.snapshot.write(); // the last view while the devices still ran (a stopped driver is offline)
       this.abort.abort();
       await stopAll([...this.driverOf].map(([id, d]) => ({ name: `device ${id}`, stop: () => d.stop() })), Agent.STOP_LIMIT_MS, logger);
       await stopAll([...this.buses].map(([id, b]) => ({ name: `bus ${id}`, stop: () => b.stop() })), Agent.STOP_LIMIT_MS, logger);
-      this.reportShedding();
+      this.shed.report();
       this.outbox.flush();
       await this.uplink.stop();
       this.outbox.close();

@@ -140,7 +140,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
     const res = checkReload(file);
     if (!res.ok) {
       logger.error({ by, problems: res.problems }, 'reload refused: the running config stays');
-      if (by === 'SIGHUP') void agent?.emit({ deviceId: gw(), type: 'gateway.config_rejected', priority: 'high', data: { by, code: res.code, problems: res.problems } }).catch(() => {});
+      if (by === 'SIGHUP') void agent?.emit({ deviceId: gw(), type: 'gateway.config_rejected', priority: 'high', data: { by, code: res.code, problems: res.problems } }).catch((e: Error) => logger.error({ err: e.message }, 'gateway.config_rejected not stored'));
       return res;
     }
     next = res.next; // a later request replaces an earlier one that has not run yet
@@ -160,11 +160,11 @@ async function run(file: string, printStored: boolean): Promise<number> {
   const fatal = (err: unknown) => {
     logger.fatal({ err }, 'fatal error: stopping');
     try {
-      agent?.outbox.flush();
-    } catch {
-      // reported by the outbox as a storage failure
+      agent?.jobs.flushOutbox();
+    } catch (flushErr) {
+      logger.error({ err: errorMessage(flushErr) }, 'outbox not flushed on the way out');
     }
-    const stopped = agent ? agent.stop().catch(() => {}) : Promise.resolve();
+    const stopped = agent ? agent.stop().catch((stopErr: unknown) => logger.error({ err: errorMessage(stopErr) }, 'stop failed on the way out')) : Promise.resolve();
     void Promise.race([stopped, new Promise((r) => setTimeout(r, 3 * Agent.STOP_LIMIT_MS))]).then(() => process.exit(1));
   };
   process.once('uncaughtException', fatal);
@@ -180,10 +180,10 @@ async function run(file: string, printStored: boolean): Promise<number> {
           return res.ok ? { ok: true, configHash: res.next.hash } : { ok: false, code: res.code, problems: res.problems };
         },
       });
-      if (printStored) agent.outbox.on('stored', (events) => writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join('')));
+      if (printStored) agent.observe.onStored((events) => writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join('')));
       await agent.start();
     } catch (err) {
-      await agent?.stop().catch(() => {});
+      await agent?.stop().catch((stopErr: unknown) => logger.error({ err: errorMessage(stopErr) }, 'the agent that could not start did not stop cleanly either'));
       agent = null;
       if (!previous) {
         // At start-up (a reboot after a reload whose config validated but could not run): the last good config.
@@ -201,7 +201,8 @@ async function run(file: string, printStored: boolean): Promise<number> {
       previous = null;
       continue;
     }
-    if (!fallback) keepLastGood(loaded);
+    const notKept = fallback ? null : keepLastGood(loaded);
+    if (notKept) logger.warn({ err: notKept, file: lastGoodFile(loaded.file) }, 'last good config not updated; the previous one stays');
     fallback = null;
     if (notice) await agent.emit(notice).catch((err: Error) => logger.warn({ err: err.message }, 'config notice not stored'));
     notice = null;

@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from '../config/load-confi
 import { formatProblem } from '../config/zod-problems.js';
 import { writeFileDurably } from './durable-file.js';
 import { preflightReload } from './preflight.js';
+import { errorMessage } from './kernel/errors.js';
 
 export const lastGoodFile = (file: string) => `${file}.last-good`;
 
@@ -43,15 +44,20 @@ export function loadLastGood(file: string, notHash: string): LoadedConfig | null
   }
 }
 
-/** Keeps the running config's text as the last good one (only if the file still holds that text). */
-export function keepLastGood(loaded: LoadedConfig): void {
+/**
+ * Keeps the running config's text as the last good one (only if the file still holds that
+ * text). Returns why it could not (a full or read-only card) for the caller to log: the
+ * previous last-good file then stays, which is still a config that ran.
+ */
+export function keepLastGood(loaded: LoadedConfig): string | null {
   try {
     const text = readFileSync(loaded.file, 'utf8');
-    if (createHash('sha256').update(text).digest('hex').slice(0, 12) !== loaded.hash) return;
-    if (existsSync(lastGoodFile(loaded.file)) && readFileSync(lastGoodFile(loaded.file), 'utf8') === text) return;
+    if (createHash('sha256').update(text).digest('hex').slice(0, 12) !== loaded.hash) return null;
+    if (existsSync(lastGoodFile(loaded.file)) && readFileSync(lastGoodFile(loaded.file), 'utf8') === text) return null;
     writeFileDurably(lastGoodFile(loaded.file), text);
-  } catch {
-    // a full or read-only card: the previous last-good file stays, which is still a config that ran
+    return null;
+  } catch (err) {
+    return errorMessage(err);
   }
 }
 

@@ -22,7 +22,6 @@ import { SimulatedVillage } from './simulators/village.js';
 import { ModemSimulator } from './simulators/modem-simulator.js';
 import { PtyPair } from './simulators/pty-pair.js';
 import { spawnSync } from 'node:child_process';
-import type { GsmModemDriver } from '../drivers/modem/gsm-modem-driver.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 const PLAN = { cutAtMs: 5000, cutForMs: 8000, produceForMs: 18_000, drainTimeoutMs: 20_000 };
@@ -88,9 +87,9 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   // The same verdict the tests and the county CLI give: every copy that arrives, every event the gateway committed.
   const checker = new DeliveryChecker();
   county.on('arrival', (e) => checker.receive(e));
-  agent.outbox.on('stored', (events) => {
+  agent.observe.onStored((events) => {
     for (const e of events) {
-      produced.set(e.id, { type: e.type, capturedMs: Date.parse(e.ts), linkUp: agent.uplink.isUp });
+      produced.set(e.id, { type: e.type, capturedMs: Date.parse(e.ts), linkUp: agent.observe.link().up });
       checker.committed(e.id, e.seq, { gatewayId: e.gatewayId, priority: e.priority });
     }
   });
@@ -107,7 +106,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   say(`village demo: broker on ${broker.url}, Modbus village on port ${village.sim.port}, agent "${config.gateway.id}" with ${config.devices.length} devices, data in ${dataDir}`);
   let largestBacklog = 0;
   const ticker = setInterval(() => {
-    const backlog = agent.outbox.size;
+    const backlog = agent.observe.backlog().total.count;
     largestBacklog = Math.max(largestBacklog, backlog);
     const t = ((Date.now() - started) / 1000).toFixed(0).padStart(2);
     say(`  t=${t}s link=${proxy.mode === 'pass' ? 'up  ' : 'CUT '} produced=${produced.size} delivered=${county.events.size} backlog=${backlog}`);
@@ -129,16 +128,16 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   const pollDeadline = Date.now() + 5000;
   while (pressEvents() < village.presses && Date.now() < pollDeadline) await sleep(20);
   await Promise.all(agent.drivers.map((d) => d.stop()));
-  agent.outbox.flush();
+  agent.jobs.flushOutbox();
   say('  >>> devices stopped; waiting for the backlog to drain');
   await county.waitFor(() => [...produced.keys()].every((id) => county.events.has(id)), PLAN.drainTimeoutMs).catch(() => undefined);
   const smsDeadline = Date.now() + 10_000;
-  while ((agent.alarms.sms?.pending.length ?? 0) > 0 && modemSim && Date.now() < smsDeadline) await sleep(100);
+  while (agent.observe.alarms().smsPending.length > 0 && modemSim && Date.now() < smsDeadline) await sleep(100);
   await county.waitFor(() => [...produced.keys()].every((id) => county.events.has(id)), 5000).catch(() => undefined);
   clearInterval(ticker);
-  const reconnects = agent.uplink.stats().reconnects;
-  const modem = agent.drivers.find((d) => d.describe().driver === 'modem') as GsmModemDriver | undefined;
-  const modemStatus = modem ? `${modem.status.registration ?? '?'} network, signal ${modem.status.dbm ?? '?'} dBm` : 'skipped (install socat for the simulated modem)';
+  const reconnects = agent.observe.link().reconnects;
+  const modem = agent.observe.devices().find((d) => d.driver === 'modem')?.detail;
+  const modemStatus = modem ? `${String(modem['registration'] ?? '?')} network, signal ${String(modem['dbm'] ?? '?')} dBm` : 'skipped (install socat for the simulated modem)';
   await agent.stop();
   await county.stop();
   await proxy.stop();

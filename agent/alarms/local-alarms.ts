@@ -99,7 +99,7 @@ export class LocalAlarms {
     if (opened.problem) {
       // Started with no remembered alerts, cooldowns, pulses or queued SMS; the outbox still holds every alert event.
       this.ports.logger.error(opened.problem, 'alarm state file unusable: kept aside, starting without it');
-      void this.ports.emit({ deviceId: config.gateway.id, type: 'gateway.state_recovered', priority: 'high', data: { ...opened.problem, file: 'alarms.json' } }).catch(() => {});
+      void this.ports.emit({ deviceId: config.gateway.id, type: 'gateway.state_recovered', priority: 'high', data: { ...opened.problem, file: 'alarms.json' } }).catch((err: Error) => this.ports.logger.error({ err: err.message }, 'gateway.state_recovered not stored'));
     }
     const data = this.state.data;
     const now = clock.now();
@@ -195,7 +195,7 @@ export class LocalAlarms {
       }
       this.ports.write(cmd).catch((err: Error) => {
         logger.error({ err: err.message, rule: firing.rule.id, output: cmd }, 'rule output failed');
-        void this.ports.emit({ deviceId: action.device, type: 'rule.action_failed', priority: 'high', data: { rule: firing.rule.id, output: action.output, error: err.message } }).catch(() => {});
+        void this.ports.emit({ deviceId: action.device, type: 'rule.action_failed', priority: 'high', data: { rule: firing.rule.id, output: action.output, error: err.message } }).catch((e: Error) => this.ports.logger.error({ err: e.message }, 'rule.action_failed not stored'));
       });
       return;
     }

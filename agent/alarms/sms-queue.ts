@@ -84,6 +84,12 @@ export class SmsQueue {
     this.due.set(m.id, { mono: this.opts.clock.monoMs() + ms, wall: m.notBeforeMs });
   }
 
+  /** Every queued message is due now (their retry backoff is skipped), then the next one goes. */
+  async retryNow(): Promise<void> {
+    for (const m of this.opts.state.data.sms) m.notBeforeMs = 0;
+    await this.pump();
+  }
+
   /** Sends the next message that is due, if the modem is ready and the hourly budget allows. */
   async pump(): Promise<void> {
     if (this.busy) return;

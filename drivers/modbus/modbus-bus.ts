@@ -200,7 +200,7 @@ export class ModbusBus implements SharedBus {
    */
   request<T>(unitId: number, fn: (client: ModbusClient) => Promise<T>): Promise<T> {
     const run = this.chain.then(() => this.exec(unitId, fn));
-    this.chain = run.catch(() => undefined);
+    this.chain = run.catch(() => undefined); // the caller gets the rejection through `run`; the chain only keeps the order
     return run;
   }
 

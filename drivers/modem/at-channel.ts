@@ -137,7 +137,7 @@ export class AtChannel extends EventEmitter<{ urc: [string] }> {
 
   private queue<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn);
-    this.chain = run.catch(() => undefined);
+    this.chain = run.catch(() => undefined); // the caller gets the rejection through `run`; the chain only keeps the order
     return run;
   }
 

@@ -33,7 +33,7 @@ export async function alarmLatencyBenchmarks(): Promise<BenchResult[]> {
   let pressedAt = 0;
   const latencies: number[] = [];
   let committed: (() => void) | null = null;
-  agent.outbox.on('stored', (events) => {
+  agent.observe.onStored((events) => {
     if (events.some((e) => e.type === 'alarm.pressed')) {
       latencies.push(performance.now() - pressedAt);
       committed?.();

@@ -68,7 +68,7 @@ async function presses(brokerUrl: string, backlog: number): Promise<Run> {
     unit.set('di1', false);
     await new Promise((r) => setTimeout(r, POLL_MS * 3));
   }
-  const backlogAtEnd = agent.outbox.size;
+  const backlogAtEnd = agent.observe.backlog().total.count;
   await agent.stop();
   await county.stop();
   await sim.close();

@@ -67,10 +67,10 @@ describe('agent reports', () => {
     const offline = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(offline);
     const reports: string[] = [];
-    offline.bus.subscribe((e) => e.type === 'gateway.events_shed' && reports.push(e.id));
+    offline.observe.onEvent((e) => e.type === 'gateway.events_shed' && reports.push(e.id));
     await offline.start(); // no broker at port 1: everything stays in the outbox
     const results = await Promise.allSettled(Array.from({ length: 400 }, (_, i) => offline.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: 'low', data: { i } })));
-    const shedTotal = offline.outbox.stats().shed.low;
+    const shedTotal = offline.observe.backlog().shed.low;
     expect(shedTotal).toBeGreaterThan(100);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(400); // low displaces older low
     await waitUntil(() => reports.length > 0, 5000, 'the periodic shedding report');

@@ -46,7 +46,7 @@ describe('Modbus RTU over a pty pair', () => {
     sim.unit(5).dead = true;
     await rig.waitFor((e) => e.deviceId === 'unit-5' && e.type === 'device.offline', 5000, 'unit 5 offline');
     for (const u of UNITS) sim.unit(u).pollTimes.length = 0;
-    const bus = rig.agent.buses.get('rs485')!;
+    const bus = { describe: () => rig.agent.observe.bus('rs485')! };
     const timeoutsBefore = bus.describe().timeouts;
     await new Promise((r) => setTimeout(r, 4000));
     const probes = bus.describe().timeouts - timeoutsBefore;
@@ -86,7 +86,7 @@ describe('Modbus RTU over a pty pair', () => {
     await rig.waitFor((e) => e.deviceId === 'unit-2' && e.type === 'device.online', 40_000, 'online after replug');
     back.unit(2).set('in1', 1);
     await rig.waitFor((e) => e.deviceId === 'panic-2' && e.type === 'alarm.pressed', 5000, 'events after replug');
-    const bus = rig.agent.buses.get('rs485')!;
+    const bus = { describe: () => rig.agent.observe.bus('rs485')! };
     expect(bus.describe().reconnects).toBeGreaterThanOrEqual(1);
   });
 });

@@ -30,7 +30,7 @@ describe('serial offlineAfterSec', () => {
     const clock = systemClock('always');
     const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger(), clock });
     const events: GatewayEvent[] = [];
-    agent.bus.subscribe((e) => events.push(e));
+    agent.observe.onEvent((e) => events.push(e));
     const of = (type: string) => events.filter((e) => e.deviceId === 'rf-rx' && e.type === type);
     const waitFor = async (pred: (e: GatewayEvent) => boolean, what: string) => {
       await waitUntil(() => events.some(pred), 5000, what);

@@ -56,7 +56,7 @@ describe('a panic button with a rule, to the county', () => {
     const rig = new AgentRig(config, dir);
     check.watch(rig.agent);
     const commitOrder: number[] = [];
-    rig.agent.outbox.on('stored', (events) => commitOrder.push(...events.map((e) => e.seq)));
+    rig.agent.observe.onStored((events) => commitOrder.push(...events.map((e) => e.seq)));
     await rig.agent.start();
     cleanup(() => rig.agent.stop());
     await waitUntil(() => board.reads > 2, 5000, 'polling');
@@ -64,9 +64,9 @@ describe('a panic button with a rule, to the county', () => {
     // A village's steady state: everything before the press delivered and acknowledged, so
     // the drain's reader stands in the critical queue when the press and its alert commit.
     // (Not a failure here if it never comes: the verdict at the end names what was lost.)
-    const idle = () => waitUntil(() => rig.agent.outbox.size === 0, 3000, 'an empty backlog').catch(() => {});
+    const idle = () => waitUntil(() => rig.agent.observe.backlog().total.count === 0, 3000, 'an empty backlog').catch(() => {});
     const press = async (input: 'di1' | 'di2', n: number) => {
-      if (rig.agent.uplink.isUp) await idle();
+      if (rig.agent.observe.link().up) await idle();
       board.set(input, true);
       await waitUntil(() => rig.events.filter((e) => e.type === 'alarm.pressed').length >= n, 3000, `press ${n}`);
       board.set(input, false);

@@ -58,7 +58,7 @@ describe('broker kill -9 with persistence', () => {
     county.check.watch(agent);
     await agent.start();
     cleanup(() => agent.stop());
-    await waitUntil(() => agent.uplink.isUp, 10_000, 'the uplink');
+    await waitUntil(() => agent.observe.link().up, 10_000, 'the uplink');
 
     panel.startResidents([100, 400]);
     let killedInFlight = 0; // kills that caught messages published but not acknowledged
@@ -68,13 +68,13 @@ describe('broker kill -9 with persistence', () => {
         const sirens = panel.sirens;
         await waitUntil(() => panel.sirens > sirens, 10_000, 'a press answered by the siren');
       } else await sleep(300 + Math.random() * 1500);
-      const downs = agent.uplink.stats().reconnects;
-      if (agent.uplink.stats().inflight > 0) killedInFlight += 1;
+      const downs = agent.observe.link().reconnects;
+      if (agent.observe.link().inflight > 0) killedInFlight += 1;
       await broker.stop('SIGKILL');
-      await waitUntil(() => agent.uplink.stats().reconnects > downs, 10_000, 'the gateway noticing the broker is gone');
+      await waitUntil(() => agent.observe.link().reconnects > downs, 10_000, 'the gateway noticing the broker is gone');
       await sleep(Math.random() * 1500); // presses while the broker is down wait in the outbox
       await broker.start();
-      await waitUntil(() => agent.uplink.isUp && county.sub.client!.connected, 15_000, 'the gateway and the county back on the broker');
+      await waitUntil(() => agent.observe.link().up && county.sub.client!.connected, 15_000, 'the gateway and the county back on the broker');
       await county.check.expectAllDelivered(15_000); // caught up before the next kill (see above)
     }
     await panel.stopResidents();
@@ -88,7 +88,7 @@ describe('broker kill -9 with persistence', () => {
     expect(killedInFlight, 'kills that caught messages in flight').toBeGreaterThan(0);
     console.log(
       `broker kill -9 x${KILLS}: ${verdict.distinct} events checked, ${verdict.duplicates} duplicates (identical); ` +
-        `${killedInFlight} kills with messages in flight; ${panel.presses} presses, ${alerts.length} alerts, all acknowledged; ${agent.uplink.stats().reconnects} reconnects`,
+        `${killedInFlight} kills with messages in flight; ${panel.presses} presses, ${alerts.length} alerts, all acknowledged; ${agent.observe.link().reconnects} reconnects`,
     );
   });
 });

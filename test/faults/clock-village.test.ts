@@ -49,12 +49,12 @@ describe('wall-clock jumps in a running village', () => {
     county.check.watch(agent);
     await agent.start();
     cleanup(() => agent.stop());
-    await waitUntil(() => agent.uplink.isUp, 10_000, 'the uplink');
+    await waitUntil(() => agent.observe.link().up, 10_000, 'the uplink');
     const acked = (n: number) => waitUntil(() => county.received('alert.acknowledged').length >= n, 10_000, `${n} alerts acknowledged`);
     /** What the agent's timers would do on their own, right now (age caps every minute, SMS every second). */
     const sweep = async () => {
-      expect(agent.outbox.sweepAges(), 'shed by age cap').toBe(0);
-      await agent.alarms.checkSms();
+      expect(agent.jobs.sweepAges(), 'shed by age cap').toBe(0);
+      await agent.jobs.checkSms();
     };
 
     expect(await panel.press('di1')).toBe(true);
@@ -66,9 +66,9 @@ describe('wall-clock jumps in a running village', () => {
 
     // The link goes; an alert waits for the county; the clock moves a month forward, then two years back.
     link.cut();
-    await waitUntil(() => !agent.uplink.isUp, 10_000, 'the uplink down');
+    await waitUntil(() => !agent.observe.link().up, 10_000, 'the uplink down');
     expect(await panel.press('di1')).toBe(true);
-    await waitUntil(() => agent.alarms.active.size === 3, 5000, 'the third alert');
+    await waitUntil(() => agent.observe.alarms().alerts.length === 3, 5000, 'the third alert');
     clock.jumpWall(30 * DAY);
     await sweep();
     clock.jumpWall(-2 * YEAR);
@@ -78,9 +78,9 @@ describe('wall-clock jumps in a running village', () => {
     await sweep();
 
     const verdict = await county.check.expectAllDelivered(20_000);
-    expect(Object.values(agent.outbox.stats().shed).every((n) => n === 0), 'nothing shed').toBe(true);
-    expect(agent.alarms.sms!.pending, 'no SMS queued').toEqual([]);
-    expect([...agent.alarms.active.values()].filter((a) => a.smsSentAt || a.escalatedAt)).toEqual([]);
+    expect(Object.values(agent.observe.backlog().shed).every((n) => n === 0), 'nothing shed').toBe(true);
+    expect(agent.observe.alarms().smsPending, 'no SMS queued').toEqual([]);
+    expect(agent.observe.alarms().alerts.filter((a) => a.smsSentAt || a.escalatedAt)).toEqual([]);
     expect(county.received('alarm.pressed')).toHaveLength(3);
     // Not reordered: within each priority, first arrivals come in seq order.
     for (const priority of ['critical', 'high', 'normal', 'low']) {
@@ -91,12 +91,12 @@ describe('wall-clock jumps in a running village', () => {
 
     // Real time passing with the link down does send the fallback SMS.
     link.cut();
-    await waitUntil(() => !agent.uplink.isUp, 10_000, 'the uplink down again');
+    await waitUntil(() => !agent.observe.link().up, 10_000, 'the uplink down again');
     expect(await panel.press('di2')).toBe(true);
-    await waitUntil(() => agent.alarms.active.size === 4, 5000, 'the fourth alert');
+    await waitUntil(() => agent.observe.alarms().alerts.length === 4, 5000, 'the fourth alert');
     clock.elapse(21_000);
-    await agent.alarms.checkSms();
-    expect(agent.alarms.sms!.pending.map((m) => m.reason)).toEqual([expect.stringMatching(/^uplink down for 2\d s$/)]);
+    await agent.jobs.checkSms();
+    expect(agent.observe.alarms().smsPending.map((m) => m.reason)).toEqual([expect.stringMatching(/^uplink down for 2\d s$/)]);
     link.restore();
     await acked(4);
     await county.check.expectAllDelivered(20_000);

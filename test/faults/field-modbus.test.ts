@@ -51,7 +51,7 @@ async function village(bus: (sim: ModbusSimulator) => Promise<Record<string, unk
   await rig.agent.start();
   cleanup(() => rig.agent.stop());
   await waitUntil(() => [1, 2, 3].every((u) => sim.unit(u).reads > 2), 5000, 'every unit polled');
-  return { sim, rig, check, bus: rig.agent.buses.get('b1')! };
+  return { sim, rig, check, bus: { describe: () => rig.agent.observe.bus('b1')! } };
 }
 
 const tcp = async (sim: ModbusSimulator) => {

@@ -73,7 +73,7 @@ describe('field faults: unplugged lines', () => {
 
     // The adapter stops draining (XOFF). A request timing out proves the hold took effect
     // (the XOFF travels through socat); then the LED write queues behind the held poll.
-    const bus = rig.agent.buses.get('rs485')!;
+    const bus = { describe: () => rig.agent.observe.bus('rs485')! };
     pty.holdWritesFromB();
     const timeoutsBefore = bus.describe().timeouts;
     await waitUntil(() => bus.describe().timeouts > timeoutsBefore, 3000, 'a request held on the line to time out');

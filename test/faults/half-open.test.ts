@@ -35,23 +35,23 @@ describe('a half-open link (broker frozen)', () => {
     county.check.watch(agent);
     await agent.start();
     cleanup(() => agent.stop());
-    await waitUntil(() => agent.uplink.isUp, 10_000, 'the uplink');
+    await waitUntil(() => agent.observe.link().up, 10_000, 'the uplink');
     expect(await panel.press('di1')).toBe(true); // before: delivered and acknowledged as usual
 
     for (let i = 0; i < FREEZES; i++) {
-      const downs = agent.uplink.stats().reconnects;
+      const downs = agent.observe.link().reconnects;
       broker.mosquitto.signal('SIGSTOP');
       let frozen = true;
       cleanup(() => frozen && broker.mosquitto!.signal('SIGCONT'));
       expect(await panel.press(i % 2 === 0 ? 'di2' : 'di1'), 'the siren sounds with the link hung').toBe(true);
       const stoppedAt = Date.now();
       // Keepalive 5 s: a PINGREQ after 5 s of silence, given up at 7.5 s; generous on a shared machine.
-      await waitUntil(() => agent.uplink.stats().reconnects > downs, 30_000, 'the gateway noticing the hung link');
+      await waitUntil(() => agent.observe.link().reconnects > downs, 30_000, 'the gateway noticing the hung link');
       const noticedAfterMs = Date.now() - stoppedAt;
-      expect(agent.uplink.isUp).toBe(false);
+      expect(agent.observe.link().up).toBe(false);
       broker.mosquitto.signal('SIGCONT');
       frozen = false;
-      await waitUntil(() => agent.uplink.isUp, 30_000, 'the uplink back after the broker thawed');
+      await waitUntil(() => agent.observe.link().up, 30_000, 'the uplink back after the broker thawed');
       await county.check.expectAllDelivered(20_000);
       console.log(`freeze ${i + 1}: the gateway dropped the hung link after ${noticedAfterMs} ms (keepalive ${KEEPALIVE_SEC} s)`);
     }

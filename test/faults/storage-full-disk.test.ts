@@ -79,14 +79,14 @@ describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root
     };
     await press(1);
 
-    expect(rig.agent.outbox.stats().diskReserve).toMatchObject({ held: true, releases: 0 });
+    expect(rig.agent.observe.backlog().diskReserve).toMatchObject({ held: true, releases: 0 });
     const filler = fill(dataDir);
-    await waitUntil(() => rig.agent.storageFailures.eventsNotStored > 50, 15_000, 'writes failing on the full disk');
+    await waitUntil(() => rig.agent.observe.storage().eventsNotStored > 50, 15_000, 'writes failing on the full disk');
     await press(2); // the safety loop does not depend on the disk
     await press(3);
-    expect(rig.agent.storageFailures.counts.commit).toBeGreaterThan(0);
+    expect(rig.agent.observe.storage().failures.commit).toBeGreaterThan(0);
     // The reserve went to the alarms: both presses (and their alerts) are stored and reach the county.
-    expect(rig.agent.outbox.stats().diskReserve).toMatchObject({ held: false, releases: 1 });
+    expect(rig.agent.observe.backlog().diskReserve).toMatchObject({ held: false, releases: 1 });
     const pressed = () => rig.events.filter((e) => e.type === 'alarm.pressed');
     await county.waitFor(() => pressed().slice(1, 3).every((e) => county.events.has(e.id)), 15_000);
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.disk_full'), 15_000);
@@ -105,16 +105,16 @@ describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root
     await waitUntil(() => again.events.some((e) => e.type === 'alarm.released'), 5000, 'a release after the restart');
 
     rmSync(filler);
-    const failedBefore = again.agent.storageFailures.eventsNotStored;
+    const failedBefore = again.agent.observe.storage().eventsNotStored;
     board.set('di1', true);
     await waitUntil(() => again.events.filter((e) => e.type === 'alarm.pressed').length >= 2, 5000, 'a press once there is room');
     board.set('di1', false);
     const last = again.events.filter((e) => e.type === 'alarm.pressed')[1]!;
     await county.waitFor(() => county.events.has(last.id), 15_000);
-    await waitUntil(() => again.agent.outbox.stats().diskReserve.held, 10_000, 'the reserve written again');
+    await waitUntil(() => again.agent.observe.backlog().diskReserve.held, 10_000, 'the reserve written again');
     // The county hears how many events the full disk cost (counted as shed, reason storage).
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.events_shed' && ((e.data.counts as Record<string, number>)['normal/storage'] ?? 0) > 0), 15_000);
     await check.expectAllDelivered(20_000);
-    expect(again.agent.storageFailures.eventsNotStored - failedBefore).toBeLessThan(50); // it recovered
+    expect(again.agent.observe.storage().eventsNotStored - failedBefore).toBeLessThan(50); // it recovered
   });
 });

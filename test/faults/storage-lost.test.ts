@@ -64,8 +64,8 @@ describe('the data folder lost while running', () => {
     await waitUntil(() => modem.sent.length >= 1, 10_000, 'the SMS');
     expect(modem.sent[0]!.text).toMatch(/^Qingshan: data storage failed, events are not kept \(dataDir .* has vanished\)/);
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.storage_failed'), 10_000);
-    expect(rig.agent.storageWatch.lost).toMatch(/vanished/);
-    rig.agent.storageWatch.check(); // still lost: no second alarm within the repeat interval
+    expect(rig.agent.observe.storage().lost).toMatch(/vanished/);
+    rig.agent.jobs.checkStorage(); // still lost: no second alarm within the repeat interval
     await new Promise((r) => setTimeout(r, 300));
     expect(modem.sent).toHaveLength(1);
     await check.expectAllDelivered(); // while running, what it commits (into the unlinked file) still goes out
@@ -85,10 +85,10 @@ describe('the data folder lost while running', () => {
     let overlaid = true;
     cleanup(() => overlaid && execFileSync('umount', ['-l', dataDir]));
     await waitUntil(() => sirens() >= 1 && modem.sent.length >= 1, 10_000, 'the siren and the SMS');
-    expect(rig.agent.storageWatch.lost).toMatch(/not writable \(EROFS\)/);
+    expect(rig.agent.observe.storage().lost).toMatch(/not writable \(EROFS\)/);
     execFileSync('umount', [dataDir]);
     overlaid = false;
-    await waitUntil(() => rig.agent.storageWatch.lost === null, 10_000, 'usable again');
+    await waitUntil(() => rig.agent.observe.storage().lost === null, 10_000, 'usable again');
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.storage_restored'), 10_000);
     await check.expectAllDelivered();
   });

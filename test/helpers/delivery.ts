@@ -34,7 +34,7 @@ export class DeliveryCheck {
 
   /** Counts every event an in-process agent commits. Call before `agent.start()` (and before any `emit`). */
   watch(agent: Agent): this {
-    agent.outbox.on('stored', (events) => {
+    agent.observe.onStored((events) => {
       for (const e of events) this.checker.committed(e.id, e.seq, { gatewayId: e.gatewayId, priority: e.priority });
     });
     return this;

@@ -15,7 +15,7 @@ export class AgentRig {
 
   constructor(config: GatewayConfig, baseDir: string, logger: Logger = quietLogger()) {
     this.agent = new Agent({ config, configHash: 'rig', baseDir, logger });
-    this.agent.bus.subscribe((e) => this.events.push(e));
+    this.agent.observe.onEvent((e) => this.events.push(e));
   }
 
   of(deviceId: string, type?: string): GatewayEvent[] {

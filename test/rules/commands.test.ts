@@ -77,7 +77,7 @@ describe('county commands', () => {
     const check = new DeliveryCheck(county).watch(rig.agent);
     await rig.agent.start();
     cleanup(() => rig.agent.stop());
-    const reply = await rig.agent.uplink.commands.execute('siren-test', Buffer.from(JSON.stringify({ args: { ms: 200 } })), false);
+    const reply = await rig.agent.commands.execute('siren-test', Buffer.from(JSON.stringify({ args: { ms: 200 } })), false);
     expect(reply).toMatchObject({ ok: true, result: { sirens: [{ device: 'panel', output: 'do4', ok: true }] } });
     expect(board.coils.get(3)).toBe(true);
     await waitUntil(() => board.coils.get(3) === false, 2000, 'the test to end');

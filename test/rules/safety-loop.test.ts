@@ -88,7 +88,7 @@ describe('the local safety loop', () => {
     expect(replies.find((r) => r.id === 'a1')).toMatchObject({ ok: true, result: { alertId: alert.id, led: 'house-7-board.relay2' } });
     expect(sim.writes.filter((w) => w.address === LED_COIL)).toEqual([expect.objectContaining({ fc: 5, value: true })]);
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'alert.acknowledged'), 10_000);
-    expect(rig.agent.alarms.active.get(alert.id)).toMatchObject({ ackedBy: 'county' });
+    expect(rig.agent.observe.alarms().alerts.find((a) => a.alertId === alert.id)).toMatchObject({ ackedBy: 'county' });
     // The press itself reached the county too, not only the alert it caused (issue 7).
     const v = await check.expectAllDelivered();
     expect(v.committed).toBeGreaterThanOrEqual(4); // started, the press, the alert, its acknowledgement
@@ -126,11 +126,11 @@ describe('the local safety loop', () => {
 
   it('sounds the siren with no network at all; the press and the alert reach the county once the link is back', async () => {
     const { sim, board, rig, county, check, link } = await village({ linkDown: true });
-    expect(rig.agent.uplink.isUp).toBe(false);
+    expect(rig.agent.observe.link().up).toBe(false);
     board.set('di2', true);
     await waitUntil(() => sim.writes.some((w) => w.address === SIREN_FLASH), 2000, 'the siren without a link');
     await rig.waitFor((e) => e.type === 'alert.raised', 2000, 'the alert, stored for later');
-    expect(rig.agent.outbox.stats().backlog.critical.count).toBeGreaterThanOrEqual(2); // the press and the alert wait for the link
+    expect(rig.agent.observe.backlog().backlog.critical.count).toBeGreaterThanOrEqual(2); // the press and the alert wait for the link
     link.restore();
     await check.expectAllDelivered();
     expect([...county.events.values()].map((e) => e.type)).toEqual(expect.arrayContaining(['alarm.pressed', 'alert.raised']));

@@ -118,12 +118,12 @@ describe('SMS, escalation, restart', () => {
     const { unit, modem, rig, check, link } = await village({ linkDown: true });
     modem.sim.failNext = [331]; // no network service: retried (first retry after 15 s)
     unit.set('di1', true);
-    await waitUntil(() => rig.agent.alarms.sms!.pending.some((m) => m.attempts === 1), 10_000, 'a failed first attempt');
-    for (const m of rig.agent.alarms.sms!.pending) m.notBeforeMs = 0; // skip the backoff wait
+    await waitUntil(() => rig.agent.observe.alarms().smsPending.some((m) => m.attempts === 1), 10_000, 'a failed first attempt');
+    await rig.agent.jobs.retrySmsNow(); // skip the backoff wait
     await waitUntil(() => modem.sim.sent.length === 1, 10_000, 'the retry');
     expect((await rig.waitFor((e) => e.type === 'sms.sent')).data).toMatchObject({ attempts: 1 });
     modem.sim.failNext = [1]; // unassigned number: not worth retrying
-    await rig.agent.alarms.sms!.enqueue(['13900000000'], 'test', null, 'test');
+    await rig.agent.sendSms(['13900000000'], 'test', 'test');
     const failed = await rig.waitFor((e) => e.type === 'sms.failed', 10_000, 'sms.failed');
     expect(failed.data).toMatchObject({ to: '13900000000', cms: 1, error: expect.stringContaining('unassigned number') });
     link.restore();
@@ -132,17 +132,17 @@ describe('SMS, escalation, restart', () => {
 
   it('escalates an alert nobody acknowledged; an acknowledged one stays quiet', async () => {
     const { unit, modem, rig, check } = await village({ alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 1 } });
-    await waitUntil(() => rig.agent.uplink.isUp, 5000, 'the uplink');
+    await waitUntil(() => rig.agent.observe.link().up, 5000, 'the uplink');
     unit.set('di1', true);
     await waitUntil(() => modem.sim.sent.length === 1, 10_000, 'the escalation SMS');
     expect((await rig.waitFor((e) => e.type === 'sms.sent')).data.reason).toMatch(/not acknowledged after 1 s/);
     unit.set('di1', false);
     // Another gateway (its own data dir, so its own seqs): same county.
     const second = await village({ gatewayId: 'gw-sms-2', check, alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 2 } });
-    await waitUntil(() => second.rig.agent.uplink.isUp, 5000, 'the uplink');
+    await waitUntil(() => second.rig.agent.observe.link().up, 5000, 'the uplink');
     second.unit.set('di1', true);
     const raised = await second.rig.waitFor((e) => e.type === 'alert.raised');
-    await second.rig.agent.alarms.acknowledge(raised.id, 'county');
+    await second.rig.agent.acknowledge(raised.id, 'county');
     await new Promise((r) => setTimeout(r, 2500));
     expect(second.modem.sim.sent).toHaveLength(0);
     await check.expectAllDelivered(); // both gateways
@@ -163,10 +163,10 @@ describe('SMS, escalation, restart', () => {
     await second.rig.waitFor((e) => e.type === 'alarm.pressed' && e.data.initial === true, 3000, 'the held button');
     await new Promise((r) => setTimeout(r, 300));
     expect(second.rig.of('house-7-panic', 'alert.raised')).toHaveLength(0);
-    expect(second.rig.agent.alarms.engine.stats.get('panic')!.suppressed).toBe(1);
+    expect(second.rig.agent.observe.alarms().rules['panic']!.suppressed).toBe(1);
     // State kept: the alert from before the restart is active and can be acknowledged.
-    expect(second.rig.agent.alarms.active.get(raised.id)).toMatchObject({ ackedAt: null });
-    const ack = await second.rig.agent.alarms.acknowledge(raised.id, 'county');
+    expect(second.rig.agent.observe.alarms().alerts.find((a) => a.alertId === raised.id)).toMatchObject({ ackedAt: null });
+    const ack = await second.rig.agent.acknowledge(raised.id, 'county');
     expect(ack.led).toBe('panel.do2');
     expect(second.sim.writes.slice(writesBefore).some((w) => w.address === 1 && w.value === true)).toBe(true);
     second.link.restore(); // both boots' events, the first boot's through the second

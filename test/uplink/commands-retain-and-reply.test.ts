@@ -43,7 +43,7 @@ async function rig(gatewayId: string, protocolVersion: 4 | 5) {
   const dir = tempDir();
   const agent = new Agent({ config: testConfig(broker.url, dir, { gateway: { id: gatewayId }, mqtt: { protocolVersion } }), configHash: 'x', baseDir: dir, logger });
   let runs = 0;
-  agent.uplink.commands.register('probe', { args: z.strictObject({}), run: () => ({ runs: (runs += 1) }) });
+  agent.commands.register('probe', { args: z.strictObject({}), run: () => ({ runs: (runs += 1) }) });
   check.watch(agent);
 
   const sender: MqttClient = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: `sender-${gatewayId}` });

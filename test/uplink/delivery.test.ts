@@ -30,10 +30,10 @@ describe('store and forward to a real broker', () => {
     sub.on('event', (e) => order.push(e.type));
     await agent.start();
     await check.expectAllDelivered(); // the 305 events and gateway.started, seqs 1..306 without a gap
-    await waitUntil(() => agent.outbox.size === 0, 5000, 'outbox to empty');
+    await waitUntil(() => agent.observe.backlog().total.count === 0, 5000, 'outbox to empty');
     // gateway.started is high priority and stored after the alarms; alarms come first of all.
     expect(order.slice(0, 5)).toEqual(Array(5).fill('alarm.pressed'));
-    const stats = agent.uplink.stats();
+    const stats = agent.observe.link();
     // 300 normal events in batches of <= 50 -> far fewer messages than events.
     expect(stats.publishedMessages).toBeLessThanOrEqual(5 + 1 + 300 / 50 + 2);
     expect(sub.duplicates).toBe(0); // a clean link: not even identical re-sends
@@ -52,7 +52,7 @@ describe('store and forward to a real broker', () => {
     const check = new DeliveryCheck(sub).watch(agent);
     await agent.start();
     await sub.waitFor(() => statuses.some((s) => s.state === 'online'), 5000);
-    expect(statuses.find((s) => s.state === 'online')).toMatchObject({ gatewayId: 'gw-status', configHash: 'cafe1234', bootId: agent.factory.bootId });
+    expect(statuses.find((s) => s.state === 'online')).toMatchObject({ gatewayId: 'gw-status', configHash: 'cafe1234', bootId: agent.observe.bootId });
     await check.expectAllDelivered();
     await agent.stop();
     await sub.waitFor(() => statuses.some((s) => s.state === 'offline' && s.reason === 'shutdown'), 5000);
@@ -75,8 +75,8 @@ describe('store and forward to a real broker', () => {
     await new Promise((r) => setTimeout(r, 700));
     await b.start();
     await check.expectAllDelivered(30_000); // every id, seqs without a gap, re-sent copies identical
-    await waitUntil(() => agent.outbox.size === 0, 5000, 'outbox to empty');
-    expect(agent.uplink.stats().reconnects).toBeGreaterThanOrEqual(1);
+    await waitUntil(() => agent.observe.backlog().total.count === 0, 5000, 'outbox to empty');
+    expect(agent.observe.link().reconnects).toBeGreaterThanOrEqual(1);
     await agent.stop();
     await sub.stop();
     await b.dispose();
@@ -90,7 +90,7 @@ describe('store and forward to a real broker', () => {
     await county.start();
     const check = new DeliveryCheck(county).watch(agent);
     await agent.start();
-    await waitUntil(() => agent.uplink.isUp, 5000, 'uplink');
+    await waitUntil(() => agent.observe.link().up, 5000, 'uplink');
     const replies: Record<string, unknown>[] = [];
     county.client!.on('message', (topic, payload) => {
       if (topic.includes('/cmd-reply/')) replies.push({ topic, ...JSON.parse(payload.toString()) });

@@ -92,10 +92,10 @@ describe('MQTT 5 session with Mosquitto', () => {
     check.watch(bad);
     const kept = await bad.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: {} });
     await bad.start();
-    await waitUntil(() => bad.uplink.stats().lastError !== null, 10_000, 'a TLS error');
-    expect(bad.uplink.isUp).toBe(false);
+    await waitUntil(() => bad.observe.link().lastError !== null, 10_000, 'a TLS error');
+    expect(bad.observe.link().up).toBe(false);
     expect(sub.events.has(kept.id)).toBe(false);
-    expect(bad.outbox.size).toBeGreaterThanOrEqual(1); // kept for when the certificate is fixed
+    expect(bad.observe.backlog().total.count).toBeGreaterThanOrEqual(1); // kept for when the certificate is fixed
     await bad.stop();
     // The certificate is fixed: what the refused boot kept (its alarm, its gateway.started) goes out now.
     const fixed = new Agent({ config: { ...rogue, mqtt: good.mqtt }, configHash: 'x', baseDir: dir2, logger: quietLogger() });
@@ -117,9 +117,9 @@ describe('MQTT 5 session with Mosquitto', () => {
     const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck().watch(agent);
     await agent.start();
-    await waitUntil(() => agent.uplink.stats().attempts >= 3, 10_000, 'three attempts');
-    expect(agent.uplink.stats().lastError).toMatch(/Bad User Name or Password|Not authorized/i);
-    expect(agent.uplink.isUp).toBe(false);
+    await waitUntil(() => agent.observe.link().attempts >= 3, 10_000, 'three attempts');
+    expect(agent.observe.link().lastError).toMatch(/Bad User Name or Password|Not authorized/i);
+    expect(agent.observe.link().up).toBe(false);
     // The county fixes the account to what the gateway has: the next attempt gets in.
     link.cut();
     await locked.stop();
@@ -129,7 +129,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     const sub = await new CountySubscriber({ url: fixed.url, clientId: 'county-auth', mqttOptions: { username: 'gw-auth', password: 'wrong-password' } }).start();
     check.attach(sub);
     link.restore();
-    await waitUntil(() => agent.uplink.isUp, 10_000, 'the uplink after the fix');
+    await waitUntil(() => agent.observe.link().up, 10_000, 'the uplink after the fix');
     await check.expectAllDelivered(); // what was stored while the broker refused it
     await agent.stop();
     await sub.stop();
@@ -145,7 +145,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     const first = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(first);
     await first.start();
-    await waitUntil(() => first.uplink.isUp, 5000, 'uplink');
+    await waitUntil(() => first.observe.link().up, 5000, 'uplink');
     await new Promise((r) => setTimeout(r, 200)); // the subscription is in place
     await first.stop(); // gateway goes away; its session stays on the broker
 

@@ -1,0 +1,50 @@
+/**
+ * What `village-gateway devices` shows: each driver's own description and each bus's
+ * counters, written beside the outbox every few seconds (tmp + rename; no fsync: it is a view,
+ * and the next write replaces it).
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { BusDescription, DriverDescription } from './contracts/driver.js';
+import { errorMessage } from './kernel/errors.js';
+
+export interface DeviceSnapshotSources {
+  dataDir: string;
+  logger: Logger;
+  now(): number;
+  devices(): DriverDescription[];
+  buses(): BusDescription[];
+}
+
+const EVERY_MS = 5_000;
+
+export class DeviceSnapshot {
+  private timer: NodeJS.Timeout | null = null;
+  failures = 0;
+
+  constructor(private readonly s: DeviceSnapshotSources) {}
+
+  start(): void {
+    this.write();
+    this.timer ??= setInterval(() => this.write(), EVERY_MS);
+  }
+
+  /** Stops the timer; call write() once more for the last view while the devices still ran. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  write(): void {
+    const snapshot = { writtenAt: new Date(this.s.now()).toISOString(), pid: process.pid, devices: this.s.devices(), buses: this.s.buses() };
+    try {
+      const file = join(this.s.dataDir, 'devices.json');
+      writeFileSync(`${file}.tmp`, JSON.stringify(snapshot, null, 2));
+      renameSync(`${file}.tmp`, file);
+    } catch (err) {
+      this.failures += 1;
+      this.s.logger.warn({ err: errorMessage(err) }, 'device snapshot not written');
+    }
+  }
+}

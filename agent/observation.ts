@@ -1,0 +1,121 @@
+/**
+ * What a running agent lets others see: the `status` command, the demo, benchmarks and tests
+ * observe through this, never through the agent's parts. Every method returns a fresh
+ * snapshot (or, for on*, an unsubscribe function); nothing here changes the agent.
+ */
+import type { BusDescription, DriverDescription } from './contracts/driver.js';
+import type { GatewayEvent } from './contracts/event.js';
+import type { ActiveAlert, LocalAlarms } from './alarms/local-alarms.js';
+import type { PendingSms } from './alarms/alarm-state.js';
+import type { EventBus } from './event-bus.js';
+import type { Outbox, OutboxStats } from './outbox/outbox.js';
+import type { RuleStats } from './rules/rule-engine.js';
+import type { StorageFailures } from './storage-failures.js';
+import type { StorageWatch } from './storage-watch.js';
+import type { Uplink, UplinkStats } from './uplink/uplink.js';
+
+export interface AlarmsReport {
+  /** Every alert the gateway still tracks, acknowledged or not (copies). */
+  alerts: ActiveAlert[];
+  smsPending: PendingSms[];
+  smsSent: number;
+  smsFailed: number;
+  rules: Record<string, RuleStats>;
+}
+
+export interface StorageReport {
+  failures: Record<string, number>;
+  eventsNotStored: number;
+  lastError: string | null;
+  /** Why the data folder is lost (read-only, vanished), or null while it works. */
+  lost: string | null;
+}
+
+export interface AgentParts {
+  identity: { gatewayId: string; bootId: string; version: string; configHash: string };
+  bus: EventBus;
+  outbox: Outbox;
+  uplink: Uplink;
+  alarms: LocalAlarms;
+  storageFailures: StorageFailures;
+  storageWatch: StorageWatch;
+  devices(): DriverDescription[];
+  buses(): BusDescription[];
+}
+
+export class AgentObservation {
+  constructor(private readonly p: AgentParts) {}
+
+  get bootId(): string {
+    return this.p.identity.bootId;
+  }
+
+  /** Every event as it is captured, before it is durable (what local rules see). */
+  onEvent(listener: (event: GatewayEvent) => void): () => void {
+    return this.p.bus.subscribe(listener);
+  }
+
+  /** Events once they are committed to the outbox, in commit order. */
+  onStored(listener: (events: GatewayEvent[]) => void): () => void {
+    this.p.outbox.on('stored', listener);
+    return () => void this.p.outbox.off('stored', listener);
+  }
+
+  backlog(): OutboxStats {
+    return this.p.outbox.stats();
+  }
+
+  link(): UplinkStats & { up: boolean } {
+    return { ...this.p.uplink.stats(), up: this.p.uplink.isUp };
+  }
+
+  devices(): DriverDescription[] {
+    return this.p.devices();
+  }
+
+  buses(): BusDescription[] {
+    return this.p.buses();
+  }
+
+  bus(id: string): BusDescription | undefined {
+    return this.p.buses().find((b) => b.id === id);
+  }
+
+  alarms(): AlarmsReport {
+    const all = [...this.p.alarms.active.values()];
+    const sms = this.p.alarms.sms;
+    return {
+      alerts: all.map((a) => ({ ...a, causes: [...a.causes] })),
+      smsPending: sms ? sms.pending.map((m) => ({ ...m })) : [],
+      smsSent: sms?.sent ?? 0,
+      smsFailed: sms?.failed ?? 0,
+      rules: Object.fromEntries([...this.p.alarms.engine.stats].map(([id, s]) => [id, { ...s }])),
+    };
+  }
+
+  storage(): StorageReport {
+    const f = this.p.storageFailures;
+    return { failures: { ...f.counts }, eventsNotStored: f.eventsNotStored, lastError: f.lastError, lost: this.p.storageWatch.lost };
+  }
+
+  /** The `status` command's answer. */
+  status(): Record<string, unknown> {
+    const { version, configHash } = this.p.identity;
+    const alarms = this.alarms();
+    return {
+      version,
+      configHash,
+      outbox: this.backlog(),
+      uplink: this.p.uplink.stats(),
+      devices: this.devices(),
+      alarms: {
+        active: alarms.alerts.filter((a) => !a.ackedAt).map((a) => ({ alertId: a.alertId, rule: a.ruleId, deviceId: a.deviceId, raisedAt: a.raisedAt, smsSentAt: a.smsSentAt })),
+        acknowledged: alarms.alerts.filter((a) => a.ackedAt).length,
+        smsPending: alarms.smsPending.length,
+        smsSent: alarms.smsSent,
+        smsFailed: alarms.smsFailed,
+        rules: alarms.rules,
+      },
+    };
+  }
+}

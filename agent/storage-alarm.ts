@@ -1,0 +1,32 @@
+/**
+ * The data folder is lost (read-only, vanished, replaced): a critical local alarm, since
+ * events can no longer be kept. Sirens play their test pattern, an SMS goes out where a
+ * modem is configured, and the event reaches local rules (and the county, if the link is up).
+ */
+import type { Logger } from 'pino';
+import type { OutputCommand } from './contracts/driver.js';
+import type { EventInput, GatewayEvent } from './contracts/event.js';
+import type { GatewayConfig } from '../config/schema/gateway-config.js';
+
+export interface StorageAlarmPorts {
+  config: GatewayConfig;
+  logger: Logger;
+  emit(event: EventInput): Promise<GatewayEvent>;
+  write(command: OutputCommand): Promise<void>;
+  /** Queues an SMS (the alarms' queue); null when no queue runs. */
+  sms: ((to: readonly string[], text: string, reason: string) => Promise<void>) | null;
+}
+
+export function raiseStorageAlarm(p: StorageAlarmPorts, reason: string): void {
+  const { config, logger } = p;
+  // Not stored is expected here: the folder is gone. Rules and the county (if up) still see it.
+  p.emit({ deviceId: config.gateway.id, type: 'gateway.storage_failed', priority: 'critical', data: { reason, dataDir: config.dataDir } }).catch((err: Error) => logger.warn({ err: err.message }, 'gateway.storage_failed not stored (the data folder is lost)'));
+  for (const s of config.alarms.sirens) {
+    p.write({ deviceId: s.device, output: s.output, action: 'pulse', durationMs: s.testMs }).catch((err: Error) => logger.error({ err: err.message, siren: s }, 'storage alarm: siren not sounded'));
+  }
+  const to = config.alarms.smsTo;
+  if (to.length > 0 && p.sms) {
+    const text = `${config.gateway.name ?? config.gateway.id}: data storage failed, events are not kept (${reason}). Local alarms still work.`;
+    p.sms(to, text, 'storage failed').catch((err: Error) => logger.error({ err: err.message }, 'storage alarm: SMS state not saved (the SMS is still queued in memory)'));
+  }
+}
