@@ -131,13 +131,13 @@ export function resolveSecret(ref: SecretRef, baseDir: string): string {
   if (typeof ref === 'string') return ref;
   if ('env' in ref) {
     const v = process.env[ref.env];
-    if (v === undefined) throw new Error(`environment variable ${ref.env} is not set`);
+    if (v === undefined) throw new GatewayError('SECRET_UNAVAILABLE', `environment variable ${ref.env} is not set`);
     return v;
   }
   try {
     return readFileSync(resolvePath(baseDir, ref.file), 'utf8').replace(/\r?\n$/, '');
   } catch (err) {
-    throw new Error(`cannot read secret file: ${(err as Error).message}`);
+    throw new GatewayError('SECRET_UNAVAILABLE', `cannot read secret file: ${errorMessage(err)}`, { cause: err });
   }
 }
 

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { profileSchema, PROFILE_ID, PROFILE_ID_MESSAGE, type DeviceProfile } from './schema/profile.js';
 import { readYamlFile } from './safe-yaml.js';
 import { problemsFromZod, type ConfigProblem } from './zod-problems.js';
+import { GatewayError } from '../agent/kernel/errors.js';
 
 /** The built-in profiles, from source (config/) or from the build (dist/config/). */
 export const BUILTIN_PROFILES = [new URL('./profiles/', import.meta.url), new URL('../../config/profiles/', import.meta.url)]
@@ -61,7 +62,7 @@ export function loadProfile(ref: string, baseDir: string): ProfileResult {
 /** Loads a profile that must be for `transport` (simulators, benchmarks and tests use this). */
 export function requireProfile<T extends DeviceProfile['transport']>(ref: string, transport: T, baseDir = '/nonexistent'): Extract<DeviceProfile, { transport: T }> {
   const r = loadProfile(ref, baseDir);
-  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('\n'));
-  if (r.profile.transport !== transport) throw new Error(`profile ${ref} is for ${r.profile.transport}, not ${transport}`);
+  if (!r.ok) throw new GatewayError('CONFIG_INVALID', r.problems.map((p) => p.message).join('\n'));
+  if (r.profile.transport !== transport) throw new GatewayError('CONFIG_INVALID', `profile ${ref} is for ${r.profile.transport}, not ${transport}`);
   return r.profile as Extract<DeviceProfile, { transport: T }>;
 }

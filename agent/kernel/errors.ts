@@ -10,6 +10,7 @@
 export const ERROR_CODES = {
   // Configuration and start-up
   CONFIG_INVALID: 'a config or profile file does not validate; every problem is named by its path',
+  SECRET_UNAVAILABLE: 'a secret ({env} or {file}) named in the config cannot be read',
   CONFIG_CANNOT_RUN: 'a config validates but cannot run on this gateway (data folder, serial port, another agent)',
   RELOAD_UNAVAILABLE: 'the agent was not started from a config file, so it cannot reload one',
   DATA_DIR_LOCKED: 'another agent holds the data folder (exit 2)',
@@ -21,6 +22,8 @@ export const ERROR_CODES = {
   DISK_FULL: 'the disk is full and its reserve went to alarms: the event was not stored',
   STORAGE_FAILED: 'a write to the outbox failed (the store\'s own code is kept as storeCode)',
   OUTBOX_CORRUPT: 'the outbox file failed its integrity check at open (it is moved aside and salvaged)',
+  OUTBOX_CLOSED: 'the outbox is closed (the agent is stopping): the event was not stored',
+  NO_OUTBOX: 'there is no outbox in the data folder (the agent has not run there yet)',
   // Devices and outputs
   UNKNOWN_DEVICE: 'no configured device has this id',
   UNKNOWN_OUTPUT: 'the device has no output of this name',

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRIORITIES, type Priority } from '../contracts/event.js';
+import { GatewayError } from '../kernel/errors.js';
 
 export interface OutboxSnapshot {
   file: string;
@@ -14,7 +15,7 @@ export interface OutboxSnapshot {
 
 export function inspectOutbox(dataDir: string): OutboxSnapshot {
   const file = join(dataDir, 'outbox.db');
-  if (!existsSync(file)) throw new Error(`no outbox at ${file}`);
+  if (!existsSync(file)) throw new GatewayError('NO_OUTBOX', `no outbox at ${file}`);
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const backlog = Object.fromEntries(PRIORITIES.map((p) => [p, { count: 0, bytes: 0 }])) as OutboxSnapshot['backlog'];

@@ -187,7 +187,7 @@ export class Outbox
    * order even when a consumer's reaction commits first. Call schedule() next.
    */
   enqueue(event: GatewayEvent): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('outbox is closed'));
+    if (this.closed) return Promise.reject(new GatewayError('OUTBOX_CLOSED', 'outbox is closed'));
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ event, body: JSON.stringify(event), resolve, reject });
     });

@@ -7,6 +7,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { eventSchema, type GatewayEvent } from '../contracts/event.js';
+import { GatewayError } from '../kernel/errors.js';
 
 export interface ScannedRow {
   pos: number;
@@ -164,11 +165,11 @@ function varint(buf: Buffer, at: number): [number, number] {
   let v = 0;
   for (let i = 0; i < 8; i++) {
     const byte = buf[at + i];
-    if (byte === undefined) throw new RangeError('varint past the end');
+    if (byte === undefined) throw new GatewayError('OUTBOX_CORRUPT', 'varint past the end');
     v = v * 128 + (byte & 0x7f);
     if ((byte & 0x80) === 0) return [v, at + i + 1];
   }
   const last = buf[at + 8];
-  if (last === undefined) throw new RangeError('varint past the end');
+  if (last === undefined) throw new GatewayError('OUTBOX_CORRUPT', 'varint past the end');
   return [v * 256 + last, at + 9];
 }

@@ -7,6 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import type { IStore } from 'mqtt';
+import { GatewayError } from '../kernel/errors.js';
 
 class OutboxOwnedStore {
   put(_packet: unknown, cb?: () => void): this {
@@ -20,7 +21,7 @@ class OutboxOwnedStore {
   }
 
   get(_packet: unknown, cb?: (err: Error | null) => void): this {
-    cb?.(new Error('the outbox owns messages; mqtt.js keeps none'));
+    cb?.(new GatewayError('FAILED', 'the outbox owns messages; mqtt.js keeps none'));
     return this;
   }
 

@@ -5,6 +5,7 @@
  */
 import type { ModbusProfile, ModbusPoint, ModbusTable } from '../../config/schema/profile.js';
 import { pointWidth } from './register-codec.js';
+import { GatewayError } from '../../agent/kernel/errors.js';
 
 export interface ReadBlock {
   table: ModbusTable;
@@ -18,7 +19,7 @@ export function planReads(profile: ModbusProfile, names: readonly string[]): Rea
   const byTable = new Map<ModbusTable, { name: string; point: ModbusPoint }[]>();
   for (const name of names) {
     const point = profile.inputs[name];
-    if (!point) throw new Error(`profile ${profile.id} has no input "${name}"`);
+    if (!point) throw new GatewayError('CONFIG_INVALID', `profile ${profile.id} has no input "${name}"`);
     const list = byTable.get(point.table) ?? [];
     list.push({ name, point });
     byTable.set(point.table, list);

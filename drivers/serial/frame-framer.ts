@@ -4,6 +4,8 @@
  * inter-byte timeout is a partial frame: counted and dropped. Bytes outside any frame are
  * counted as stray.
  */
+import { GatewayError } from '../../agent/kernel/errors.js';
+
 export interface FrameOptions {
   header?: number[];
   footer?: number[];
@@ -31,7 +33,7 @@ export class FrameFramer {
   constructor(private readonly opts: FrameOptions) {
     this.header = opts.header ?? [];
     this.footer = opts.footer ?? [];
-    if (!opts.length && this.footer.length === 0) throw new Error('a frame needs a fixed length or a footer');
+    if (!opts.length && this.footer.length === 0) throw new GatewayError('CONFIG_INVALID', 'a frame needs a fixed length or a footer');
   }
 
   /** Call with the time of arrival; also call `expire(now)` from a timer so a stalled frame is dropped. */
