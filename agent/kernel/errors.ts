@@ -69,6 +69,7 @@ export interface GatewayErrorOptions {
 }
 
 /** Typed errors: a class with a stable code, so callers branch on codes, not messages. */
+// eslint-disable-next-line no-restricted-syntax -- the one class that extends Error: every other error extends this
 export class GatewayError extends Error {
   readonly retryable: boolean | undefined;
   readonly detail: Readonly<Record<string, string | number | boolean | null>>;

@@ -29,6 +29,7 @@ export const byteSize = z.union([z.number(), z.string()]).transform((v, ctx) => 
 });
 
 /** C0 and C1 control characters (NUL included) and lone UTF-16 surrogates (not encodable as UTF-8). */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /\p{Cs}/u;
 

@@ -1,0 +1,78 @@
+// The linter checks what review would otherwise have to remember: the direction of
+// dependencies between layers (eslint-plugin-boundaries), one error model, and the usual
+// TypeScript slips (typescript-eslint). Formatting is prettier's job (`npm run format`).
+import js from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
+import tseslint from 'typescript-eslint';
+
+/**
+ * The layers, most depended-on first. A file belongs to the first element whose pattern
+ * matches it. kernel imports nothing of ours; contracts only the kernel; drivers only
+ * contracts, kernel and config; the agent's runtime never a driver (only the composition
+ * root wires them); nothing but tests imports scripts/.
+ */
+const elements = [
+  { type: 'kernel', pattern: 'agent/kernel/**', partialMatch: false },
+  { type: 'contracts', pattern: 'agent/contracts/**', partialMatch: false },
+  { type: 'runtime', pattern: 'agent/**', partialMatch: false },
+  { type: 'config', pattern: 'config/**', partialMatch: false },
+  { type: 'drivers', pattern: 'drivers/**', partialMatch: false },
+  { type: 'flows', pattern: 'flows/**', partialMatch: false },
+  { type: 'scripts', pattern: 'scripts/**', partialMatch: false },
+  { type: 'tests', pattern: 'test/**', partialMatch: false },
+];
+
+const may = (from, to) => ({ from: { element: { type: from } }, allow: { to: { element: { types: { anyOf: to } } } } });
+
+const policies = [
+  may('kernel', ['kernel']),
+  may('contracts', ['kernel', 'contracts']),
+  may('config', ['kernel', 'contracts', 'config']),
+  may('drivers', ['kernel', 'contracts', 'config', 'drivers']),
+  may('runtime', ['kernel', 'contracts', 'config', 'runtime']),
+  // The composition root (agent.ts, and the CLI that starts it) is the one place that wires concrete drivers in.
+  { from: { file: { categories: 'composition-root' } }, allow: { to: { element: { type: 'drivers' } } } },
+  may('flows', ['kernel', 'contracts', 'flows']),
+  may('scripts', ['kernel', 'contracts', 'config', 'runtime', 'drivers', 'scripts']),
+  may('tests', ['kernel', 'contracts', 'config', 'runtime', 'drivers', 'flows', 'scripts', 'tests']),
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.cjs', 'config/schemas/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    plugins: { boundaries },
+    settings: {
+      'boundaries/elements': elements,
+      'boundaries/files': [{ category: 'composition-root', pattern: ['agent/agent.ts', 'agent/cli.ts'] }],
+      'boundaries/include': ['agent/**', 'drivers/**', 'config/**', 'flows/**', 'scripts/**', 'test/**', 'vitest*.config.ts'],
+      'import/resolver': { typescript: { project: './tsconfig.json' } },
+    },
+    rules: {
+      'boundaries/dependencies': ['error', { default: 'disallow', policies }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      eqeqeq: ['error', 'always'],
+      'no-empty': ['error', { allowEmptyCatch: false }],
+    },
+  },
+  {
+    // A promise nobody awaits or catches is a rejection nobody handles: in the agent that is a crash.
+    files: ['agent/**/*.ts', 'drivers/**/*.ts', 'config/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }] },
+  },
+  {
+    // One error model: what the agent raises carries a code from agent/kernel/errors.ts.
+    files: ['agent/**/*.ts', 'drivers/**/*.ts', 'config/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name=/^(Error|TypeError|RangeError)$/]", message: 'raise a GatewayError with a code from agent/kernel/errors.ts' },
+        { selector: "ClassDeclaration[superClass.name='Error']", message: 'errors extend GatewayError (agent/kernel/errors.ts), so they carry a listed code' },
+      ],
+    },
+  },
+);
