@@ -289,7 +289,7 @@ export class Agent {
     await this.alarms.sms.enqueue(to, text, null, reason);
   }
 
-  healthInput(): EventInput {
+  private healthInput(): EventInput {
     return healthEvent(this.opts.config.gateway.id, {
       outbox: () => this.outbox.stats(),
       uplink: () => this.uplink.stats(),
