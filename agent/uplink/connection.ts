@@ -13,10 +13,11 @@ import type { MqttConfig } from '../../config/schema/gateway-config.js';
 import type { Clock } from '../kernel/clock.js';
 import { resolvePath, resolveSecret } from '../../config/load-config.js';
 import { Backoff } from '../kernel/backoff.js';
+import { ReconnectLoop, type LinkState } from '../kernel/reconnect-loop.js';
 import type { Topics } from './topics.js';
 import { outboxOwnedStore } from './outbox-owned-store.js';
 
-export type LinkState = 'connecting' | 'up' | 'down' | 'stopped';
+export type { LinkState };
 
 export interface StatusPayload {
   state: 'online' | 'offline';
@@ -40,23 +41,35 @@ export interface ConnectionOptions {
 }
 
 export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket]; down: [Error | null] }> {
-  state: LinkState = 'down';
-  reconnects = 0;
-  /** Connection attempts, failed ones included (a refused CONNACK is retried like any failure). */
-  attempts = 0;
   lastError: string | null = null;
   /** Monotonic ms (clock.monoMs()) when the link went down; null while up. Down from the start. */
   downSinceMs: number | null;
   private client: MqttClient | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly backoff: Backoff;
-  private stopped = false;
+  private readonly loop: ReconnectLoop;
 
   constructor(private readonly opts: ConnectionOptions) {
     super();
     this.downSinceMs = opts.clock.monoMs();
     const r = opts.config.reconnect;
-    this.backoff = new Backoff(r.minMs, r.maxMs, r.jitter);
+    this.loop = new ReconnectLoop({
+      backoff: new Backoff(r.minMs, r.maxMs, r.jitter),
+      attempt: () => this.attempt(),
+      onWait: (delayMs) => opts.logger.info({ delayMs, lastError: this.lastError }, 'uplink down; reconnecting after backoff'),
+    });
+  }
+
+  get state(): LinkState {
+    return this.loop.state;
+  }
+
+  /** Links that were up and went away. */
+  get reconnects(): number {
+    return this.loop.losses;
+  }
+
+  /** Connection attempts, failed ones included (a refused CONNACK is retried like any failure). */
+  get attempts(): number {
+    return this.loop.attempts;
   }
 
   get current(): MqttClient | null {
@@ -64,8 +77,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
   }
 
   start(): void {
-    this.stopped = false;
-    this.attempt();
+    this.loop.start();
   }
 
   private status(state: StatusPayload['state'], reason?: string): string {
@@ -112,25 +124,23 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     };
   }
 
+  /** One attempt of the loop: a new client (mqtt.js's own reconnect is off), reporting to the loop. */
   private attempt(): void {
-    if (this.stopped) return;
-    this.state = 'connecting';
-    this.attempts += 1;
     let client: MqttClient;
     try {
       client = mqtt.connect(this.opts.config.url, this.buildOptions());
     } catch (err) {
-      this.failed(err as Error);
+      this.lastError = (err as Error).message;
+      this.loop.down();
       return;
     }
     this.client = client;
     let wasUp = false;
     client.on('connect', (connack) => {
+      if (this.client !== client || !this.loop.up()) return; // stopped meanwhile
       wasUp = true;
-      this.state = 'up';
       this.downSinceMs = null;
       this.lastError = null;
-      this.backoff.reset();
       client.publish(this.opts.topics.status, this.status('online'), { qos: 1, retain: true });
       this.opts.logger.info({ url: this.opts.config.url }, 'uplink connected');
       this.emit('up', client, connack);
@@ -145,24 +155,11 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
       client.end(true);
       this.client = null;
       if (wasUp) {
-        this.reconnects += 1;
         this.downSinceMs = this.opts.clock.monoMs();
         this.emit('down', this.lastError ? new Error(this.lastError) : null);
       }
-      this.failed(null);
+      this.loop.down();
     });
-  }
-
-  private failed(err: Error | null): void {
-    if (err) this.lastError = err.message;
-    if (this.stopped) {
-      this.state = 'stopped';
-      return;
-    }
-    this.state = 'down';
-    const delay = this.backoff.next();
-    this.opts.logger.info({ delayMs: delay, lastError: this.lastError }, 'uplink down; reconnecting after backoff');
-    this.timer = setTimeout(() => this.attempt(), delay);
   }
 
   /** Drops the current connection (e.g. after a refused publish); backoff applies. */
@@ -173,11 +170,9 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
 
   /** Says offline (a clean DISCONNECT suppresses the will), then closes. */
   async stop(timeoutMs = 3000): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.loop.stop();
     const client = this.client;
     this.client = null;
-    this.state = 'stopped';
     if (!client) return;
     client.removeAllListeners('close');
     await new Promise<void>((resolve) => {
