@@ -24,8 +24,8 @@ export const realSchedule: Schedule = (run, delayMs) => {
 export interface ReconnectLoopOptions {
   backoff: Backoff;
   /**
-   * Starts one attempt, and later calls up() or down() on the loop. A throw counts as down();
-   * an owner that wants the reason (lastError) catches it itself.
+   * Starts one attempt, and later calls up() or down() on the loop. It must not throw (it runs
+   * from a timer): an owner catches what its library throws, keeps the reason, and calls down().
    */
   attempt: () => void;
   /** Told each wait before the next attempt (the owner logs it in its own words). */
@@ -98,11 +98,7 @@ export class ReconnectLoop {
     if (this.current !== 'down') return;
     this.current = 'connecting';
     this.attempts += 1;
-    try {
-      this.opts.attempt();
-    } catch {
-      this.down();
-    }
+    this.opts.attempt();
   }
 
   private clearWait(): void {
