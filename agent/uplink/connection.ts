@@ -168,18 +168,31 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     this.client?.stream.destroy();
   }
 
-  /** Says offline (a clean DISCONNECT suppresses the will), then closes. */
-  async stop(timeoutMs = 3000): Promise<void> {
+  /**
+   * Says offline (a clean DISCONNECT suppresses the will), then closes, within `limitMs`: a
+   * broker that never answers (hung, or a cell gone without a FIN) would otherwise hold the
+   * goodbye forever, since mqtt.js waits for the PUBACK and then for the broker to close its
+   * side. Past the limit the socket is destroyed; the broker's will says offline for us.
+   */
+  async stop(limitMs: number): Promise<void> {
     this.loop.stop();
     const client = this.client;
     this.client = null;
     if (!client) return;
     client.removeAllListeners('close');
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => client.end(true, {}, () => resolve()), timeoutMs);
-      const end = () => client.end(false, {}, () => (clearTimeout(force), resolve()));
+    const goodbye = new Promise<void>((resolve) => {
+      const end = () => client.end(false, {}, () => resolve());
       if (client.connected) client.publish(this.opts.topics.status, this.status('offline', 'shutdown'), { qos: 1, retain: true }, end);
-      else client.end(true, {}, () => (clearTimeout(force), resolve()));
+      else client.end(true, {}, () => resolve());
     });
+    let limit: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([goodbye.then(() => true), new Promise<boolean>((resolve) => (limit = setTimeout(() => resolve(false), limitMs)))]);
+    clearTimeout(limit);
+    if (inTime) return;
+    // A graceful end may have begun (the PUBACK came, the broker's close did not): then end(true)
+    // does nothing, so the socket is destroyed here, whatever state mqtt.js is in.
+    client.end(true);
+    client.stream.destroy();
+    this.opts.logger.warn({ limitMs }, 'the broker did not take the goodbye in time; the connection was dropped');
   }
 }
