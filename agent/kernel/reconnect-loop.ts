@@ -16,7 +16,7 @@ export type LinkState = 'down' | 'connecting' | 'up' | 'stopped';
 /** Runs `run` after `delayMs`; returns what cancels it. Tests pass a fake one. */
 export type Schedule = (run: () => void, delayMs: number) => () => void;
 
-export const realSchedule: Schedule = (run, delayMs) => {
+const realSchedule: Schedule = (run, delayMs) => {
   const timer = setTimeout(run, delayMs);
   return () => clearTimeout(timer);
 };

@@ -57,7 +57,6 @@ export class Uplink {
       outbox: opts.outbox,
       topics: this.topics,
       gatewayId,
-      window: config.inflightWindow,
       batch: config.batch,
       replay: config.replay,
       logger: logger.child({ part: 'drain' }),
