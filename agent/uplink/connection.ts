@@ -186,7 +186,8 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
       else client.end(true, {}, () => resolve());
     });
     let limit: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([goodbye.then(() => true), new Promise<boolean>((resolve) => (limit = setTimeout(() => resolve(false), limitMs)))]);
+    const late = new Promise<boolean>((resolve) => (limit = setTimeout(() => resolve(false), limitMs)));
+    const inTime = await Promise.race([goodbye.then(() => true), late]);
     clearTimeout(limit);
     if (inTime) return;
     // A graceful end may have begun (the PUBACK came, the broker's close did not): then end(true)

@@ -36,6 +36,8 @@ function loopWith(opts: { random?: () => number; attempt?: () => void } = {}) {
   return { loop, timers, waits, attempts: () => attempts };
 }
 
+const counts = (loop: ReconnectLoop) => ({ attempts: loop.attempts, retries: loop.retries, ups: loop.ups, losses: loop.losses });
+
 describe('ReconnectLoop', () => {
   it('attempts at once on start, then after each failure waits a backoff that doubles up to its maximum', () => {
     const { loop, timers, waits, attempts } = loopWith();
@@ -51,7 +53,7 @@ describe('ReconnectLoop', () => {
     }
     // Backoff(100, 1000, jitter 0.2) at random 0.5: base - 10% of base, never below the minimum.
     expect(waits).toEqual([100, 180, 360, 720, 900, 900]);
-    expect({ attempts: loop.attempts, retries: loop.retries, ups: loop.ups, losses: loop.losses }).toEqual({ attempts: 7, retries: 6, ups: 0, losses: 0 });
+    expect(counts(loop)).toEqual({ attempts: 7, retries: 6, ups: 0, losses: 0 });
     expect(attempts()).toBe(7);
   });
 
@@ -82,7 +84,7 @@ describe('ReconnectLoop', () => {
     expect(loop.losses).toBe(1);
     timers.fire();
     expect(waits).toEqual([100, 180, 100]);
-    expect({ attempts: loop.attempts, retries: loop.retries, ups: loop.ups, losses: loop.losses }).toEqual({ attempts: 4, retries: 3, ups: 1, losses: 1 });
+    expect(counts(loop)).toEqual({ attempts: 4, retries: 3, ups: 1, losses: 1 });
   });
 
   it('reports a loss once however many ways the link says so (one wait, not two)', () => {
