@@ -56,7 +56,7 @@ export interface LoadedConfig {
   file: string;
   /** Relative paths in the file are relative to its folder. */
   baseDir: string;
-  /** The profile of each Modbus device, by device id. */
+  /** The profile of each field device (Modbus, serial, modem), by device id; synthetic devices have none. */
   profiles: Map<string, DeviceProfile>;
 }
 

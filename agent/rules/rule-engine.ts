@@ -22,9 +22,6 @@ export interface Firing {
 
 export type ActionRunner = (action: RuleAction, firing: Firing) => void;
 
-/** `rule|device` -> monotonic ms of the last firing, for cooldowns that outlive a restart. */
-export type CooldownKey = `${string}|${string}`;
-
 export interface RuleEngineOptions {
   rules: Rule[];
   clock: Clock;

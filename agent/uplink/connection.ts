@@ -13,10 +13,11 @@ import type { MqttConfig } from '../../config/schema/gateway-config.js';
 import type { Clock } from '../kernel/clock.js';
 import { resolvePath, resolveSecret } from '../../config/load-config.js';
 import { Backoff } from '../kernel/backoff.js';
+import { ReconnectLoop, type LinkState } from '../kernel/reconnect-loop.js';
 import type { Topics } from './topics.js';
 import { outboxOwnedStore } from './outbox-owned-store.js';
 
-export type LinkState = 'connecting' | 'up' | 'down' | 'stopped';
+export type { LinkState };
 
 export interface StatusPayload {
   state: 'online' | 'offline';
@@ -40,23 +41,35 @@ export interface ConnectionOptions {
 }
 
 export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket]; down: [Error | null] }> {
-  state: LinkState = 'down';
-  reconnects = 0;
-  /** Connection attempts, failed ones included (a refused CONNACK is retried like any failure). */
-  attempts = 0;
   lastError: string | null = null;
   /** Monotonic ms (clock.monoMs()) when the link went down; null while up. Down from the start. */
   downSinceMs: number | null;
   private client: MqttClient | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly backoff: Backoff;
-  private stopped = false;
+  private readonly loop: ReconnectLoop;
 
   constructor(private readonly opts: ConnectionOptions) {
     super();
     this.downSinceMs = opts.clock.monoMs();
     const r = opts.config.reconnect;
-    this.backoff = new Backoff(r.minMs, r.maxMs, r.jitter);
+    this.loop = new ReconnectLoop({
+      backoff: new Backoff(r.minMs, r.maxMs, r.jitter),
+      attempt: () => this.attempt(),
+      onWait: (delayMs) => opts.logger.info({ delayMs, lastError: this.lastError }, 'uplink down; reconnecting after backoff'),
+    });
+  }
+
+  get state(): LinkState {
+    return this.loop.state;
+  }
+
+  /** Links that were up and went away. */
+  get reconnects(): number {
+    return this.loop.losses;
+  }
+
+  /** Connection attempts, failed ones included (a refused CONNACK is retried like any failure). */
+  get attempts(): number {
+    return this.loop.attempts;
   }
 
   get current(): MqttClient | null {
@@ -64,8 +77,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
   }
 
   start(): void {
-    this.stopped = false;
-    this.attempt();
+    this.loop.start();
   }
 
   private status(state: StatusPayload['state'], reason?: string): string {
@@ -112,25 +124,23 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     };
   }
 
+  /** One attempt of the loop: a new client (mqtt.js's own reconnect is off), reporting to the loop. */
   private attempt(): void {
-    if (this.stopped) return;
-    this.state = 'connecting';
-    this.attempts += 1;
     let client: MqttClient;
     try {
       client = mqtt.connect(this.opts.config.url, this.buildOptions());
     } catch (err) {
-      this.failed(err as Error);
+      this.lastError = (err as Error).message;
+      this.loop.down();
       return;
     }
     this.client = client;
     let wasUp = false;
     client.on('connect', (connack) => {
+      if (this.client !== client || !this.loop.up()) return; // stopped meanwhile
       wasUp = true;
-      this.state = 'up';
       this.downSinceMs = null;
       this.lastError = null;
-      this.backoff.reset();
       client.publish(this.opts.topics.status, this.status('online'), { qos: 1, retain: true });
       this.opts.logger.info({ url: this.opts.config.url }, 'uplink connected');
       this.emit('up', client, connack);
@@ -145,24 +155,11 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
       client.end(true);
       this.client = null;
       if (wasUp) {
-        this.reconnects += 1;
         this.downSinceMs = this.opts.clock.monoMs();
         this.emit('down', this.lastError ? new Error(this.lastError) : null);
       }
-      this.failed(null);
+      this.loop.down();
     });
-  }
-
-  private failed(err: Error | null): void {
-    if (err) this.lastError = err.message;
-    if (this.stopped) {
-      this.state = 'stopped';
-      return;
-    }
-    this.state = 'down';
-    const delay = this.backoff.next();
-    this.opts.logger.info({ delayMs: delay, lastError: this.lastError }, 'uplink down; reconnecting after backoff');
-    this.timer = setTimeout(() => this.attempt(), delay);
   }
 
   /** Drops the current connection (e.g. after a refused publish); backoff applies. */
@@ -171,20 +168,32 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     this.client?.stream.destroy();
   }
 
-  /** Says offline (a clean DISCONNECT suppresses the will), then closes. */
-  async stop(timeoutMs = 3000): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+  /**
+   * Says offline (a clean DISCONNECT suppresses the will), then closes, within `limitMs`: a
+   * broker that never answers (hung, or a cell gone without a FIN) would otherwise hold the
+   * goodbye forever, since mqtt.js waits for the PUBACK and then for the broker to close its
+   * side. Past the limit the socket is destroyed; the broker's will says offline for us.
+   */
+  async stop(limitMs: number): Promise<void> {
+    this.loop.stop();
     const client = this.client;
     this.client = null;
-    this.state = 'stopped';
     if (!client) return;
     client.removeAllListeners('close');
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => client.end(true, {}, () => resolve()), timeoutMs);
-      const end = () => client.end(false, {}, () => (clearTimeout(force), resolve()));
+    const goodbye = new Promise<void>((resolve) => {
+      const end = () => client.end(false, {}, () => resolve());
       if (client.connected) client.publish(this.opts.topics.status, this.status('offline', 'shutdown'), { qos: 1, retain: true }, end);
-      else client.end(true, {}, () => (clearTimeout(force), resolve()));
+      else client.end(true, {}, () => resolve());
     });
+    let limit: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (limit = setTimeout(() => resolve(false), limitMs)));
+    const inTime = await Promise.race([goodbye.then(() => true), late]);
+    clearTimeout(limit);
+    if (inTime) return;
+    // A graceful end may have begun (the PUBACK came, the broker's close did not): then end(true)
+    // does nothing, so the socket is destroyed here, whatever state mqtt.js is in.
+    client.end(true);
+    client.stream.destroy();
+    this.opts.logger.warn({ limitMs }, 'the broker did not take the goodbye in time; the connection was dropped');
   }
 }

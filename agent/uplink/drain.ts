@@ -20,7 +20,6 @@ export interface DrainOptions {
   outbox: OutboxReader;
   topics: Topics;
   gatewayId: string;
-  window: number;
   batch: { maxEvents: number; maxBytes: number };
   replay: { messagesPerSec: number; burst: number };
   logger: Logger;

@@ -57,7 +57,6 @@ export class Uplink {
       outbox: opts.outbox,
       topics: this.topics,
       gatewayId,
-      window: config.inflightWindow,
       batch: config.batch,
       replay: config.replay,
       logger: logger.child({ part: 'drain' }),
@@ -96,10 +95,18 @@ export class Uplink {
     };
   }
 
+  /**
+   * How long stop() waits for the broker to take the goodbye (offline status, DISCONNECT),
+   * as the agent waits for its drivers (Agent.STOP_LIMIT_MS): a hung broker must not hold up
+   * a service stop or a config reload.
+   */
+  static readonly STOP_LIMIT_MS = 3000;
+
+  /** Bounded by STOP_LIMIT_MS (and a moment for the outbox's deletes). */
   async stop(): Promise<void> {
     this.drain.detach();
     this.drain.flushDeletes();
-    await this.connection.stop();
+    await this.connection.stop(Uplink.STOP_LIMIT_MS);
     this.drain.flushDeletes(); // PUBACKs that arrived while saying goodbye
   }
 }

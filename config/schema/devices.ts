@@ -1,7 +1,7 @@
 /**
- * Devices and buses. The synthetic driver runs today; Modbus and serial entries are the
- * config contract the field drivers (issue 3) implement: they validate now, and the agent
- * refuses to run one until its driver exists, saying so.
+ * Devices and buses: what a gateway's config says is wired to it. Each device names its
+ * driver (synthetic, modbus, serial, modem); a field device also names its profile (the
+ * brand's registers, line format or AT dialect), and binds the profile's inputs to roles.
  */
 import { z } from 'zod';
 import { nameSchema } from '../../agent/contracts/event.js';

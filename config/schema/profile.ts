@@ -41,7 +41,6 @@ const modbusOutput = z.strictObject({
     .describe("The device's own timed pulse; without it the gateway times the pulse itself"),
   description: z.string().optional(),
 });
-export type ModbusOutput = z.infer<typeof modbusOutput>;
 
 /**
  * A profile id is also its file name (`profiles/<id>.yaml`), so it is a plain name: no `/`,
@@ -158,6 +157,5 @@ export type ModemProfile = z.infer<typeof modemProfile>;
 
 export type ModbusProfile = z.infer<typeof modbusProfile>;
 export type SerialProfile = z.infer<typeof serialProfile>;
-export type SerialFraming = SerialProfile['framing'];
 export type SerialDecode = SerialProfile['decode'];
 export type DeviceProfile = z.infer<typeof profileSchema>;

@@ -19,6 +19,7 @@ import type ModbusRTUDefault from 'modbus-serial';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import { Backoff } from '../../agent/kernel/backoff.js';
+import { ReconnectLoop, type LinkState } from '../../agent/kernel/reconnect-loop.js';
 import { GatewayError } from '../../agent/kernel/errors.js';
 import type { BusDescription, SharedBus } from '../../agent/contracts/driver.js';
 
@@ -38,11 +39,9 @@ const CONNECT_LIMIT_MS = 10_000;
 type ClientInternals = { _port?: EventEmitter & { _client?: { destroy?: () => void } } };
 
 export class ModbusBus implements SharedBus {
-  state: 'down' | 'connecting' | 'up' | 'stopped' = 'down';
   requests = 0;
   timeouts = 0;
   errors = 0;
-  reconnects = 0;
   lastError: string | null = null;
   private client: ModbusClient | null = null;
   /** Ends a connect in progress (the bus stopped): it fails at once and its client is closed. */
@@ -51,14 +50,28 @@ export class ModbusBus implements SharedBus {
   /** The stack of the last error a port reported: the client relays the same error as a copy. */
   private lastPortErrorStack: string | undefined;
   private chain: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
-  private readonly backoff = new Backoff(500, 30_000, 0.3);
+  private readonly loop: ReconnectLoop;
   private upWaiters: (() => void)[] = [];
 
   constructor(
     readonly config: BusConfig,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.loop = new ReconnectLoop({
+      backoff: new Backoff(500, 30_000, 0.3),
+      attempt: () => void this.connect(),
+      onWait: (delayMs) => this.logger.warn({ bus: this.id, delayMs, err: this.lastError }, 'modbus bus down; reconnecting'),
+    });
+  }
+
+  get state(): LinkState {
+    return this.loop.state;
+  }
+
+  /** Attempts made after a wait (the bus went down, or its connect failed). */
+  get reconnects(): number {
+    return this.loop.retries;
+  }
 
   get id(): string {
     return this.config.id;
@@ -73,16 +86,12 @@ export class ModbusBus implements SharedBus {
   }
 
   start(): void {
-    if (this.state === 'stopped') {
-      this.state = 'down';
-      this.stopping = null;
-    }
-    void this.connect();
+    if (this.state === 'stopped') this.stopping = null;
+    this.loop.start();
   }
 
+  /** One attempt of the loop: a new client (modbus-serial does not reconnect one), reporting to the loop. */
   private async connect(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'connecting' || this.state === 'up') return;
-    this.state = 'connecting';
     const client = new ModbusClientClass();
     this.watchClient(client);
     let limit: NodeJS.Timeout | undefined;
@@ -101,14 +110,13 @@ export class ModbusBus implements SharedBus {
       if (this.state !== 'connecting') throw new Error('the bus stopped');
       client.setTimeout(c.timeoutMs);
       this.client = client;
-      this.state = 'up';
-      this.backoff.reset();
+      this.loop.up();
       for (const wake of this.upWaiters.splice(0)) wake();
       this.logger.info({ bus: this.id, transport: this.describeTransport }, 'modbus bus connected');
     } catch (err) {
       this.lastError = (err as Error).message;
       void this.closeClient(client);
-      this.scheduleReconnect(); // not once stopped
+      this.loop.down(); // not once stopped
     } finally {
       clearTimeout(limit);
       this.cancelConnect = null;
@@ -143,24 +151,12 @@ export class ModbusBus implements SharedBus {
     if (this.client === client) this.dropLink(err.message);
   }
 
-  private scheduleReconnect(): void {
-    if (this.state === 'stopped') return;
-    this.state = 'down';
-    const delay = this.backoff.next();
-    this.logger.warn({ bus: this.id, delayMs: delay, err: this.lastError }, 'modbus bus down; reconnecting');
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.reconnects += 1;
-      void this.connect();
-    }, delay);
-  }
-
   private dropLink(reason: string): void {
     const client = this.client;
     this.client = null;
     this.lastError = reason;
     if (client) void this.closeClient(client);
-    if (this.state === 'up') this.scheduleReconnect();
+    if (this.state === 'up') this.loop.down(); // a connect in progress reports its own failure
   }
 
   /**
@@ -257,9 +253,7 @@ export class ModbusBus implements SharedBus {
   }
 
   private async shutdown(): Promise<void> {
-    this.state = 'stopped';
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.loop.stop();
     for (const wake of this.upWaiters.splice(0)) wake(); // they find the bus stopped: BUS_DOWN at once
     this.cancelConnect?.();
     const client = this.client;

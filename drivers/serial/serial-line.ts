@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import type { Logger } from 'pino';
 import { Backoff } from '../../agent/kernel/backoff.js';
+import { ReconnectLoop } from '../../agent/kernel/reconnect-loop.js';
 import { settleWithin } from '../stopped.js';
 
 /** A close (or an open in progress) that takes longer is given up on, and logged. */
@@ -25,8 +26,6 @@ export interface SerialLineOptions {
 }
 
 export class SerialLine extends EventEmitter<{ data: [Buffer]; up: []; down: [string] }> {
-  state: 'down' | 'opening' | 'up' | 'stopped' = 'down';
-  opens = 0;
   /** Errors the port reported (write failures, unplugs), each counted and logged. */
   errors = 0;
   lastError: string | null = null;
@@ -34,8 +33,8 @@ export class SerialLine extends EventEmitter<{ data: [Buffer]; up: []; down: [st
   /** The open in progress, settled once its callback has run (and closed the port if we stopped meanwhile). */
   private attempt: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly backoff = new Backoff(250, 10_000, 0.2);
+  /** Reopens with backoff until the device is back (every open fails with ENOENT meanwhile). */
+  private readonly loop = new ReconnectLoop({ backoff: new Backoff(250, 10_000, 0.2), attempt: () => this.open() });
 
   constructor(
     private readonly opts: SerialLineOptions,
@@ -44,24 +43,30 @@ export class SerialLine extends EventEmitter<{ data: [Buffer]; up: []; down: [st
     super();
   }
 
-  start(): void {
-    if (this.state === 'stopped') {
-      this.state = 'down';
-      this.stopping = null;
-    }
-    this.open();
+  get state(): 'down' | 'opening' | 'up' | 'stopped' {
+    const s = this.loop.state;
+    return s === 'connecting' ? 'opening' : s;
   }
 
+  /** Times the port opened. */
+  get opens(): number {
+    return this.loop.ups;
+  }
+
+  start(): void {
+    if (this.state === 'stopped') this.stopping = null;
+    this.loop.start();
+  }
+
+  /** One attempt of the loop: a new SerialPort (a closed one is not reopened), reporting to the loop. */
   private open(): void {
-    if (this.state === 'stopped' || this.state === 'opening' || this.state === 'up') return;
-    this.state = 'opening';
     const port = new SerialPort({ ...this.opts, autoOpen: false });
     port.on('error', (e) => this.portError(port, e));
     this.attempt = new Promise<void>((settle) =>
       port.open((err) => {
         if (err) {
           this.lastError = err.message;
-          this.retry();
+          this.loop.down();
           return settle();
         }
         if (this.state !== 'opening') {
@@ -69,9 +74,7 @@ export class SerialLine extends EventEmitter<{ data: [Buffer]; up: []; down: [st
           return;
         }
         this.port = port;
-        this.state = 'up';
-        this.opens += 1;
-        this.backoff.reset();
+        this.loop.up();
         port.on('data', (chunk: Buffer) => this.emit('data', chunk));
         port.on('close', (e: (Error & { disconnected?: boolean }) | null) => this.lost(e?.disconnected ? 'disconnected' : (e?.message ?? 'closed')));
         this.logger.info({ path: this.opts.path }, 'serial line open');
@@ -96,18 +99,8 @@ export class SerialLine extends EventEmitter<{ data: [Buffer]; up: []; down: [st
     port?.removeAllListeners('data');
     if (port?.isOpen) port.close(() => {});
     this.logger.warn({ path: this.opts.path, reason }, 'serial line lost; reopening');
-    this.state = 'down';
+    this.loop.down(); // down (and the reopen scheduled) before the listeners hear of it
     this.emit('down', reason);
-    this.retry();
-  }
-
-  private retry(): void {
-    if (this.state === 'stopped') return;
-    this.state = 'down';
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.open();
-    }, this.backoff.next());
   }
 
   write(bytes: Buffer): void {
@@ -121,9 +114,7 @@ export class SerialLine extends EventEmitter<{ data: [Buffer]; up: []; down: [st
   }
 
   private async shutdown(): Promise<void> {
-    this.state = 'stopped';
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.loop.stop();
     const closed = (async () => {
       await this.attempt; // a port still opening is closed by its own callback
       const port = this.port;

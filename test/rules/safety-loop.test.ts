@@ -89,7 +89,7 @@ describe('the local safety loop', () => {
     expect(sim.writes.filter((w) => w.address === LED_COIL)).toEqual([expect.objectContaining({ fc: 5, value: true })]);
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'alert.acknowledged'), 10_000);
     expect(rig.agent.observe.alarms().alerts.find((a) => a.alertId === alert.id)).toMatchObject({ ackedBy: 'county' });
-    // The press itself reached the county too, not only the alert it caused (issue 7).
+    // The press itself reached the county too, not only the alert it caused.
     const v = await check.expectAllDelivered();
     expect(v.committed).toBeGreaterThanOrEqual(4); // started, the press, the alert, its acknowledgement
     expect([...county.events.values()].filter((e) => e.type === 'alarm.pressed')).toHaveLength(1);

@@ -25,14 +25,16 @@ describe('store and forward to a real broker', () => {
     const check = new DeliveryCheck(sub).watch(agent);
     // Backlog before the link is up: 300 telemetry, then 5 alarms.
     await Promise.all(Array.from({ length: 300 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: 'normal', data: { i } })));
-    await Promise.all(Array.from({ length: 5 }, () => agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: {} })));
+    const alarms = await Promise.all(Array.from({ length: 5 }, () => agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: {} })));
     const order: string[] = [];
-    sub.on('event', (e) => order.push(e.type));
+    const ids: string[] = [];
+    sub.on('event', (e) => (order.push(e.type), ids.push(e.id)));
     await agent.start();
     await check.expectAllDelivered(); // the 305 events and gateway.started, seqs 1..306 without a gap
     await waitUntil(() => agent.observe.backlog().total.count === 0, 5000, 'outbox to empty');
     // gateway.started is high priority and stored after the alarms; alarms come first of all.
     expect(order.slice(0, 5)).toEqual(Array(5).fill('alarm.pressed'));
+    expect(new Set(ids.slice(0, 5))).toEqual(new Set(alarms.map((e) => e.id)));
     const stats = agent.observe.link();
     // 300 normal events in batches of <= 50 -> far fewer messages than events.
     expect(stats.publishedMessages).toBeLessThanOrEqual(5 + 1 + 300 / 50 + 2);
