@@ -16,7 +16,7 @@ import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import { ConfigError, resolveProfiles } from '../config/load-config.js';
 import { createDrivers } from '../drivers/registry.js';
-import { stopAll } from '../drivers/stopped.js';
+import { stopAll } from './kernel/settle.js';
 import { EventBus } from './event-bus.js';
 import { EventFactory } from './event-factory.js';
 import { healthEvent } from './health.js';

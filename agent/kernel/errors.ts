@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   DRIVER_UNAVAILABLE: 'the driver kind is not built into this agent',
   DRIVER_STOPPED: 'the driver is stopped; the command was not carried out',
   BUS_DOWN: 'the Modbus bus is not connected',
+  LINK_DOWN: 'the MQTT link to the county went down (the message is the last error the link saw)',
   BUS_ERROR: 'the Modbus request failed on the bus (timeout, CRC, closed port)',
   MODBUS_EXCEPTION: 'the Modbus unit answered with an exception code',
   // The GSM modem and SMS

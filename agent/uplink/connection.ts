@@ -14,6 +14,7 @@ import type { Clock } from '../kernel/clock.js';
 import { resolvePath, resolveSecret } from '../../config/load-config.js';
 import { Backoff } from '../kernel/backoff.js';
 import { ReconnectLoop, type LinkState } from '../kernel/reconnect-loop.js';
+import { GatewayError } from '../kernel/errors.js';
 import type { Topics } from './topics.js';
 import { outboxOwnedStore } from './outbox-owned-store.js';
 
@@ -156,7 +157,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
       this.client = null;
       if (wasUp) {
         this.downSinceMs = this.opts.clock.monoMs();
-        this.emit('down', this.lastError ? new Error(this.lastError) : null);
+        this.emit('down', this.lastError ? new GatewayError('LINK_DOWN', this.lastError) : null);
       }
       this.loop.down();
     });

@@ -103,11 +103,11 @@ export class ModbusBus implements SharedBus {
           : client.connectTCP(c.host, { port: c.port });
       this.watchPort(client); // the connect call created the port; it opens asynchronously
       await new Promise<void>((resolve, reject) => {
-        limit = setTimeout(() => reject(new Error(`no connection within ${CONNECT_LIMIT_MS} ms`)), CONNECT_LIMIT_MS);
-        this.cancelConnect = () => reject(new Error('the bus stopped'));
+        limit = setTimeout(() => reject(new GatewayError('BUS_DOWN', `no connection within ${CONNECT_LIMIT_MS} ms`)), CONNECT_LIMIT_MS);
+        this.cancelConnect = () => reject(new GatewayError('DRIVER_STOPPED', 'the bus stopped'));
         connected.then(resolve, reject);
       });
-      if (this.state !== 'connecting') throw new Error('the bus stopped');
+      if (this.state !== 'connecting') throw new GatewayError('DRIVER_STOPPED', 'the bus stopped');
       client.setTimeout(c.timeoutMs);
       this.client = client;
       this.loop.up();
@@ -225,7 +225,7 @@ export class ModbusBus implements SharedBus {
       return await Promise.race([
         fn(client),
         new Promise<never>((_, reject) => {
-          guard = setTimeout(() => reject(Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT' })), guardMs);
+          guard = setTimeout(() => reject(new GatewayError('TIMEOUT', 'Timed out', { detail: { errno: 'ETIMEDOUT' } })), guardMs);
         }),
       ]);
     } catch (err) {

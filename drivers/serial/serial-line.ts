@@ -12,7 +12,7 @@ import { SerialPort } from 'serialport';
 import type { Logger } from 'pino';
 import { Backoff } from '../../agent/kernel/backoff.js';
 import { ReconnectLoop } from '../../agent/kernel/reconnect-loop.js';
-import { settleWithin } from '../stopped.js';
+import { settleWithin } from '../../agent/kernel/settle.js';
 
 /** A close (or an open in progress) that takes longer is given up on, and logged. */
 const CLOSE_LIMIT_MS = 2000;
