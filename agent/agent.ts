@@ -22,7 +22,7 @@ import { EventFactory } from './event-factory.js';
 import { healthEvent } from './health.js';
 import { Outbox, type StorageError } from './outbox/outbox.js';
 import { SeqCounter, type SeqFileProblem } from './seq-counter.js';
-import { systemClock } from './system-clock.js';
+import { systemClock } from './kernel/system-clock.js';
 import { Uplink } from './uplink/uplink.js';
 import type { CommandRouter } from './uplink/commands.js';
 import { VERSION } from './version.js';

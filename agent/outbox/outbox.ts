@@ -23,7 +23,7 @@ import { ShedLedger, type ShedReason } from './shed-ledger.js';
 import { crashPoints } from '../crash-points.js';
 import type { Clock } from '../kernel/clock.js';
 import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
-import { systemClock } from '../system-clock.js';
+import { systemClock } from '../kernel/system-clock.js';
 import { OutboxClock, SAVED_CLOCK } from './outbox-clock.js';
 import { DiskReserve, isDiskFull } from './disk-reserve.js';
 import { salvageRows, type SalvageReport, type SalvagedRow } from './salvage.js';

@@ -23,6 +23,8 @@ export interface DrainOptions {
   batch: { maxEvents: number; maxBytes: number };
   replay: { messagesPerSec: number; burst: number };
   logger: Logger;
+  /** The agent's monotonic clock: PUBACK ages and replay pacing are measured on it. */
+  monoMs: () => number;
   /** A publish the broker refused (MQTT 5 reason code): the link is dropped and retried later. */
   onRefused: (reason: string) => void;
 }
@@ -39,7 +41,7 @@ interface Message {
 export class Drain {
   publishedMessages = 0;
   deliveredEvents = 0;
-  /** performance.now() of the last PUBACK. */
+  /** monoMs() of the last PUBACK. */
   lastPubackMs: number | null = null;
   private client: MqttClient | null = null;
   private generation = 0;
@@ -58,7 +60,7 @@ export class Drain {
   private readonly batchHead: string;
 
   constructor(private readonly opts: DrainOptions) {
-    this.bucket = new TokenBucket(opts.replay.messagesPerSec, opts.replay.burst);
+    this.bucket = new TokenBucket(opts.replay.messagesPerSec, opts.replay.burst, opts.monoMs);
     this.batchHead = `{"v":1,"gatewayId":${JSON.stringify(opts.gatewayId)},"events":[`;
     opts.outbox.on('stored', (events) => this.onStored(events));
   }
@@ -180,7 +182,7 @@ export class Drain {
         this.opts.onRefused(err.message);
         return;
       }
-      this.lastPubackMs = performance.now(); // monotonic: an age, not a time of day
+      this.lastPubackMs = this.opts.monoMs(); // monotonic: an age, not a time of day
       this.deliveredEvents += msg.rows.length;
       // Rows stay marked in flight until their delete commits, so a reader reset cannot resend them.
       for (const r of msg.rows) this.acked.push(r);

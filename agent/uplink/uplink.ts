@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { MqttConfig } from '../../config/schema/gateway-config.js';
 import type { Clock } from '../kernel/clock.js';
-import { systemClock } from '../system-clock.js';
+import { systemClock } from '../kernel/system-clock.js';
 import type { OutboxReader } from '../contracts/outbox-store.js';
 import { CommandRouter } from './commands.js';
 import { Connection, type StatusPayload } from './connection.js';
@@ -60,6 +60,7 @@ export class Uplink {
       batch: config.batch,
       replay: config.replay,
       logger: logger.child({ part: 'drain' }),
+      monoMs: this.clock.monoMs,
       onRefused: (reason) => this.connection.drop(reason),
     });
     this.connection.on('up', (client, connack) => {
@@ -88,7 +89,7 @@ export class Uplink {
       lastError: c.lastError,
       // Monotonic: the SMS fallback decides on this, and NTP may move the wall clock by days.
       downForMs: c.downSinceMs === null ? null : Math.max(0, this.clock.monoMs() - c.downSinceMs),
-      lastPubackAgeMs: this.drain.lastPubackMs === null ? null : Math.round(performance.now() - this.drain.lastPubackMs),
+      lastPubackAgeMs: this.drain.lastPubackMs === null ? null : Math.round(this.clock.monoMs() - this.drain.lastPubackMs),
       inflight: this.drain.inflightCount,
       publishedMessages: this.drain.publishedMessages,
       deliveredEvents: this.drain.deliveredEvents,

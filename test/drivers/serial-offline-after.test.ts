@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
 import type { GatewayEvent } from '../../agent/contracts/event.js';
-import { systemClock } from '../../agent/system-clock.js';
+import { systemClock } from '../../agent/kernel/system-clock.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js';
 import { testConfig } from '../helpers/agent-config.js';

@@ -10,7 +10,7 @@ import type { Driver, OutputCommand, SharedBus } from '../../agent/contracts/dri
 import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
-import { systemClock } from '../../agent/system-clock.js';
+import { systemClock } from '../../agent/kernel/system-clock.js';
 import { resolveProfiles } from '../../config/load-config.js';
 import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
 import { createDrivers } from '../../drivers/registry.js';

@@ -98,7 +98,7 @@ async function runScenario(steps: Step[], window: number, maxBytes: number, segm
   };
   let outbox = open();
   const newDrain = (ob: Outbox) =>
-    new Drain({ outbox: ob, topics: topicsFor('v/gw'), gatewayId: 'gw', batch: { maxEvents: batch, maxBytes: 1 << 20 }, replay: { messagesPerSec: 0, burst: 1 }, logger, onRefused: () => {} });
+    new Drain({ outbox: ob, topics: topicsFor('v/gw'), gatewayId: 'gw', batch: { maxEvents: batch, maxBytes: 1 << 20 }, replay: { messagesPerSec: 0, burst: 1 }, logger, monoMs: () => performance.now(), onRefused: () => {} });
   let drain = newDrain(outbox);
   let client = new HandClient(delivered);
   drain.attach(client as unknown as MqttClient, window);

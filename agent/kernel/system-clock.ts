@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { Clock } from './kernel/clock.js';
+import type { Clock } from './clock.js';
 
 const TIMESYNCD_MARKER = '/run/systemd/timesync/synchronized';
 const EARLIEST_PLAUSIBLE = Date.UTC(2025, 0, 1);
