@@ -20,6 +20,7 @@ import type { Clock } from '../kernel/clock.js';
 import type { OutputCommand } from '../contracts/driver.js';
 import { GatewayError } from '../kernel/errors.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
+import { EVENT_CATALOGUE, isEvent } from '../contracts/events/catalogue.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import { inputEventDeviceId } from '../../config/schema/devices.js';
 import type { RuleAction } from '../../config/schema/rules.js';
@@ -128,7 +129,7 @@ export class LocalAlarms {
     this.sms.start();
     this.unsubscribe = this.ports.subscribe((e) => {
       this.engine.onEvent(e);
-      if (e.type === 'alarm.ack_key') void this.acknowledgeAll('local key switch');
+      if (isEvent(e, 'alarm.ack_key')) void this.acknowledgeAll('local key switch');
     });
     this.timers.push(setInterval(() => this.engine.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.checkSms(), SMS_CHECK_MS));
@@ -286,11 +287,11 @@ export class LocalAlarms {
     this.raisedMono.delete(alertId);
     this.acks += 1;
     await this.persist();
-    const pressed = alert.causes.find((c) => typeof c.data.led === 'string' && typeof c.data.device === 'string');
+    const pressed = alert.causes.map(buttonLed).find((b) => b !== null);
     let led: string | null = null;
     if (pressed) {
-      led = `${String(pressed.data.device)}.${String(pressed.data.led)}`;
-      await this.ports.write({ deviceId: String(pressed.data.device), output: String(pressed.data.led), action: 'on' }).catch((err: Error) => {
+      led = `${pressed.device}.${pressed.led}`;
+      await this.ports.write({ deviceId: pressed.device, output: pressed.led, action: 'on' }).catch((err: Error) => {
         this.ports.logger.error({ err: err.message, alertId }, 'confirmation LED could not be lit');
         led = null;
       });
@@ -309,4 +310,17 @@ export class LocalAlarms {
     }
     return n;
   }
+}
+
+/**
+ * The "help is coming" LED of the button a cause was pressed on: a wired button's `led`, an
+ * output of its `device` (a radio button has none). Causes come back from alarms.json after a
+ * restart, so the payload is parsed against the catalogue here, not trusted.
+ */
+function buttonLed(cause: { type: string; data: unknown }): { device: string; led: string } | null {
+  if (cause.type !== 'alarm.pressed') return null;
+  const parsed = EVENT_CATALOGUE['alarm.pressed'].data.safeParse(cause.data);
+  if (!parsed.success || 'line' in parsed.data) return null;
+  const { device, led } = parsed.data;
+  return device !== undefined && led !== undefined ? { device, led } : null;
 }

@@ -41,11 +41,14 @@ export const eventSchema = z
 
 export type GatewayEvent = z.infer<typeof eventSchema>;
 
-/** What a producer supplies; the agent fills in identity, ordering and time. */
+/**
+ * The envelope part of what a producer supplies. The payload is checked against the event
+ * catalogue (events/catalogue.ts) by the factory.
+ */
 export const eventInputSchema = z.strictObject({
   deviceId: nameSchema,
   type: eventTypeSchema,
   priority: prioritySchema,
   data: z.record(z.string(), z.unknown()).default({}),
 });
-export type EventInput = z.input<typeof eventInputSchema>;
+export type { EventInput } from './events/catalogue.js';
