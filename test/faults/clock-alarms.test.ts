@@ -52,6 +52,7 @@ async function safetyLoop(o: Setup = {}) {
     },
     write: async (cmd) => void writes.push(cmd),
     subscribe: (l) => (listeners.push(l), () => {}),
+    on: () => () => {}, // no key switch here
     uplinkDownForMs: o.downForMs ?? (() => null),
     smsSender: () => sender,
   });

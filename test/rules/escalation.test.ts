@@ -33,6 +33,7 @@ async function setup(alarms: Record<string, unknown>, downForMs: () => number | 
     },
     write: async () => {},
     subscribe: (l) => (listeners.push(l), () => {}),
+    on: () => () => {}, // no key switch here
     uplinkDownForMs: downForMs,
     smsSender: () => sender,
   });
@@ -109,6 +110,7 @@ describe('the sms action', () => {
       emit: async (input) => ({ ...make(input.priority, 0), type: input.type, deviceId: input.deviceId }),
       write: async () => {},
       subscribe: (l) => (listeners.push(l), () => {}),
+      on: () => () => {}, // no key switch here
       uplinkDownForMs: () => null,
       smsSender: () => ({ ready: true, sendSms: async (to, text) => (sent.push({ to, text }), { parts: 1, references: [7], encoding: 'ucs2' }) }),
     });
