@@ -9,7 +9,10 @@ import { EventFactory } from '../../agent/event-factory.js';
 import { GatewayError } from '../../agent/kernel/errors.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
 import { readdirSync, readFileSync } from 'node:fs';
+import { EVENT_DATA_SCHEMAS, schemaFiles } from '../../config/json-schemas.js';
 import { BUILTIN_PROFILES, requireProfile } from '../../config/load-profile.js';
+import { profileSchema } from '../../config/schema/profile.js';
+import { formatProblem, problemsFromZod } from '../../config/zod-problems.js';
 import { inputRoleSchema } from '../../config/schema/devices.js';
 import { InputTracker } from '../../drivers/input-roles.js';
 import { FakeClock } from '../helpers/events.js';
@@ -141,6 +144,24 @@ describe('producers match the catalogue (fails when a payload drifts)', () => {
     expect(profileMayDeclare('gateway.started')).toBe(false);
     expect(profileMayDeclare('alarm.ack_key')).toBe(false);
     expect(profileMayDeclare('motion.detected')).toBe(true);
+  });
+
+  it('a profile that maps records to a gateway event of our own is refused', () => {
+    const rflink = requireProfile('rflink-ev1527-line', 'serial');
+    expect(profileSchema.safeParse(rflink).success).toBe(true);
+    const bad = profileSchema.safeParse({ ...rflink, events: [...rflink.events, { when: {}, type: 'gateway.started', priority: 'high' }] });
+    expect(bad.success).toBe(false);
+    expect(problemsFromZod(bad.error!).map(formatProblem)).toEqual([`events[${rflink.events.length}].type: is an event type of the gateway's own whose payload a receiver cannot produce (see agent/contracts/events/)`]);
+  });
+
+  it("the envelope's JSON Schema holds data to each type's schema, by $id", () => {
+    const files = schemaFiles();
+    const envelope = JSON.parse(files['config/schemas/event.schema.json']!) as { allOf: { if: { properties: { type: { const: string } } }; then: { properties: { data: { $ref: string } } } }[] };
+    expect(envelope.allOf.map((c) => c.if.properties.type.const)).toEqual(EVENT_TYPES);
+    for (const c of envelope.allOf) {
+      const own = JSON.parse(files[`${EVENT_DATA_SCHEMAS}/${c.if.properties.type.const}.schema.json`]!) as { $id: string };
+      expect(c.then.properties.data.$ref).toBe(own.$id);
+    }
   });
 
   it('every catalogued type is dotted lower-case and has a summary for the README', () => {
