@@ -9,11 +9,13 @@ import { EventFactory } from '../../agent/event-factory.js';
 import { GatewayError } from '../../agent/kernel/errors.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
 import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { EVENT_DATA_SCHEMAS, schemaFiles } from '../../config/json-schemas.js';
 import { BUILTIN_PROFILES, requireProfile } from '../../config/load-profile.js';
 import { profileSchema } from '../../config/schema/profile.js';
 import { formatProblem, problemsFromZod } from '../../config/zod-problems.js';
 import { inputRoleSchema } from '../../config/schema/devices.js';
+import { TABLE_END, TABLE_START, withEventTable } from '../../scripts/readme-event-table.js';
 import { InputTracker } from '../../drivers/input-roles.js';
 import { FakeClock } from '../helpers/events.js';
 import { serialPipeline } from '../helpers/serial-pipeline.js';
@@ -162,6 +164,15 @@ describe('producers match the catalogue (fails when a payload drifts)', () => {
       const own = JSON.parse(files[`${EVENT_DATA_SCHEMAS}/${c.if.properties.type.const}.schema.json`]!) as { $id: string };
       expect(c.then.properties.data.$ref).toBe(own.$id);
     }
+  });
+
+  it("README's event table is the catalogue's: every type at its default priority, none it does not know (run `npm run schemas` when this fails)", () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const table = readme.slice(readme.indexOf(TABLE_START), readme.indexOf(TABLE_END));
+    const rows = [...table.matchAll(/^\| `([^`]+)` \| (\w+) \|/gm)].map((m) => [m[1], m[2]]);
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(EVENT_TYPES.map((t) => [t, EVENT_CATALOGUE[t].priority])));
+    expect(rows).toHaveLength(EVENT_TYPES.length);
+    expect(readme).toBe(withEventTable(readme)); // the summaries too
   });
 
   it('every catalogued type is dotted lower-case and has a summary for the README', () => {
