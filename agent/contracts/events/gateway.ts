@@ -41,7 +41,8 @@ export const gatewayEvents = {
     z.strictObject({
       backlog: perPriority(backlog),
       backlogTotal: backlog,
-      oldestAgeSec: count.nullable(),
+      // On the outbox's own clock; not held to >= 0 here: health must never be refused over a clock.
+      oldestAgeSec: z.int().nullable(),
       shed: perPriority(count),
       uplink: z.strictObject({
         state: z.string(),
