@@ -146,6 +146,7 @@ export class Agent {
       emit: (e, beforeCommit) => this.emit(e, beforeCommit),
       write: (c) => this.write(c),
       subscribe: (l) => this.bus.subscribe(l),
+      on: (type, handler) => this.bus.on(type, handler),
       uplinkDownForMs: () => this.uplink.stats().downForMs,
       smsSender: () => this.smsModem(),
     });

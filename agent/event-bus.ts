@@ -2,9 +2,11 @@
  * In-process fan-out of events to local consumers (rules, Node-RED, tracing). Synchronous,
  * so rules see an event the moment it is captured, before any disk or network. A listener
  * that throws is logged and removed from nothing: one bad consumer never takes down the bus.
+ * Listeners run in the order they were added, whether they take every event or one type.
  */
 import type { Logger } from 'pino';
 import type { GatewayEvent } from './contracts/event.js';
+import type { EventOf, EventType } from './contracts/events/catalogue.js';
 
 export type EventListener = (event: GatewayEvent) => void;
 
@@ -14,8 +16,20 @@ export class EventBus {
 
   constructor(private readonly logger: Logger) {}
 
-  /** Returns the unsubscribe function; owners call it on stop. */
+  /** Every event. Returns the unsubscribe function; owners call it on stop. */
   subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Events of one catalogued type, with the payload typed (the factory refused any event of
+   * that type whose payload did not match the catalogue). Returns the unsubscribe function.
+   */
+  on<T extends EventType>(type: T, handler: (event: EventOf<T>) => void): () => void {
+    const listener: EventListener = (event) => {
+      if (event.type === type) handler(event as EventOf<T>);
+    };
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -1,7 +1,15 @@
-/** Turns a producer's input into a full envelope: id, seq, boot, gateway, time. */
+/**
+ * Turns a producer's input into a full envelope: id, seq, boot, gateway, time. A catalogued
+ * type's payload is checked against the catalogue: tsc checks what our code emits, and this
+ * catches what it cannot see (a spread of a wider object, a profile mapping a decoded record
+ * to `alarm.pressed`, a cast). Zod compiles an object schema, so a payload check costs
+ * ~0.1-0.3 µs; an open record (telemetry readings) ~0.7 µs. The envelope no longer copies
+ * `data` through z.record (~0.6 µs) to pay for it.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from './kernel/clock.js';
 import { eventInputSchema, type EventInput, type GatewayEvent } from './contracts/event.js';
+import { eventSpec } from './contracts/events/catalogue.js';
 import { GatewayError } from './kernel/errors.js';
 import { problemsFromZod, formatProblem } from '../config/zod-problems.js';
 import type { SeqCounter } from './seq-counter.js';
@@ -28,6 +36,13 @@ export class EventFactory {
     if (!parsed.success) {
       throw new GatewayError('EVENT_INVALID', `invalid event: ${problemsFromZod(parsed.error).map(formatProblem).join('; ')}`);
     }
+    // A copy, as the envelope's parse used to make: the producer's object is not the event's.
+    const data = { ...parsed.data.data };
+    const payload = eventSpec(parsed.data.type)?.data.safeParse(data);
+    if (payload && !payload.success) {
+      const problems = problemsFromZod(payload.error).map((p) => formatProblem({ path: p.path ? `data.${p.path}` : 'data', message: p.message }));
+      throw new GatewayError('EVENT_INVALID', `invalid ${parsed.data.type} event: ${problems.join('; ')}`);
+    }
     const now = this.clock.now();
     const seq = this.seq.next();
     this.firstSeq ??= seq;
@@ -42,7 +57,7 @@ export class EventFactory {
       ts: new Date(now).toISOString(),
       monoMs: this.clock.monoMs(),
       clockSynced: this.clock.synced(),
-      data: parsed.data.data,
+      data,
     };
   }
 }

@@ -1,6 +1,7 @@
 /** Health is just another event: it travels through the outbox like everything else. */
 import { statfsSync } from 'node:fs';
 import type { EventInput } from './contracts/event.js';
+import type { EventData } from './contracts/events/catalogue.js';
 import type { DriverDescription } from './contracts/driver.js';
 import type { OutboxStats } from './outbox/outbox.js';
 import type { UplinkStats } from './uplink/uplink.js';
@@ -9,7 +10,7 @@ export interface HealthSources {
   outbox: () => OutboxStats;
   uplink: () => UplinkStats;
   drivers: () => DriverDescription[];
-  storage: () => Record<string, unknown>;
+  storage: () => EventData<'gateway.health'>['storage'];
   dataDir: string;
   startedMonoMs: number;
   monoMs: () => number;

@@ -1,16 +1,40 @@
 /** The JSON Schemas generated from our zod schemas, keyed by their path in the repo. */
 import { z } from 'zod';
 import { eventSchema } from '../agent/contracts/event.js';
+import { EVENT_CATALOGUE, EVENT_TYPES } from '../agent/contracts/events/catalogue.js';
 import { gatewayConfigSchema } from './schema/gateway-config.js';
 import { profileSchema } from './schema/profile.js';
 
-const render = (schema: z.ZodType, id: string, title: string) =>
-  `${JSON.stringify({ $id: id, title, ...z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) }, null, 2)}\n`;
+const toJson = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+const text = (schema: object) => `${JSON.stringify(schema, null, 2)}\n`;
+const render = (schema: z.ZodType, id: string, title: string) => text({ $id: id, title, ...toJson(schema) });
+
+/** Where each catalogued type's payload schema is written (one file per type). */
+export const EVENT_DATA_SCHEMAS = 'config/schemas/events';
+const dataId = (type: string) => `urn:village-gateway:schema:event-data:${type}:1`;
+
+/**
+ * The envelope, with `data` held to the catalogue for every catalogued type (`if type is X
+ * then data is X's schema`, by the payload schema's `$id`: a validator loads the files under
+ * config/schemas/events/ beside this one). Any other type is a profile event: an object.
+ */
+function envelope(): string {
+  const allOf = EVENT_TYPES.map((type) => ({
+    if: { properties: { type: { const: type } }, required: ['type'] },
+    then: { properties: { data: { $ref: dataId(type) } } },
+  }));
+  return text({ $id: 'urn:village-gateway:schema:event:1', title: 'village-gateway event envelope', ...toJson(eventSchema), allOf });
+}
 
 export function schemaFiles(): Record<string, string> {
-  return {
+  const files: Record<string, string> = {
     'config/schemas/gateway-config.schema.json': render(gatewayConfigSchema, 'urn:village-gateway:schema:gateway-config:1', 'village-gateway config'),
     'config/schemas/profile.schema.json': render(profileSchema, 'urn:village-gateway:schema:profile:1', 'village-gateway device profile'),
-    'config/schemas/event.schema.json': render(eventSchema, 'urn:village-gateway:schema:event:1', 'village-gateway event envelope'),
+    'config/schemas/event.schema.json': envelope(),
   };
+  for (const type of EVENT_TYPES) {
+    const spec = EVENT_CATALOGUE[type];
+    files[`${EVENT_DATA_SCHEMAS}/${type}.schema.json`] = text({ $id: dataId(type), title: `${type} data`, description: `${spec.summary} (default priority: ${spec.priority})`, ...toJson(spec.data) });
+  }
+  return files;
 }

@@ -4,7 +4,7 @@
  * a fake clock. A door reports its state (also at start), a button its presses, a camera
  * alarm output its start and end.
  */
-import type { EventInput, Priority } from '../agent/contracts/event.js';
+import type { EventInput } from '../agent/contracts/event.js';
 import { inputEventDeviceId, type InputRole } from '../config/schema/devices.js';
 
 export class InputTracker {
@@ -17,7 +17,8 @@ export class InputTracker {
     readonly deviceId: string,
     readonly input: string,
     readonly role: InputRole,
-    private readonly context: Record<string, unknown> = {},
+    /** Where the input is, for consumers (the alarms light a button's LED on `device`). */
+    private readonly context: { device?: string; unitId?: number } = {},
   ) {}
 
   get eventDeviceId(): string {
@@ -51,35 +52,42 @@ export class InputTracker {
     return this.edgeEvents(active);
   }
 
-  private event(type: string, priority: Priority, data: Record<string, unknown>): EventInput {
-    return { deviceId: this.eventDeviceId, type, priority, data: { ...this.context, input: this.input, ...data } };
+  /** What every event of this input says: where it is, which input, its state. */
+  private data(active: boolean, extra: { initial?: true }) {
+    return { ...this.context, input: this.input, active, ...extra };
   }
 
   private initialEvents(active: boolean): EventInput[] {
+    const deviceId = this.eventDeviceId;
     switch (this.role.role) {
       case 'door':
-        return [this.event(active ? 'door.opened' : 'door.closed', 'high', { active, initial: true })];
+        return [{ deviceId, type: active ? 'door.opened' : 'door.closed', priority: 'high', data: this.data(active, { initial: true }) }];
       case 'input':
-        return [this.event('input.changed', 'normal', { active, initial: true })];
+        return [{ deviceId, type: 'input.changed', priority: 'normal', data: this.data(active, { initial: true }) }];
       default:
         // A button held or a camera alarm already on when we start is still news.
         return active ? this.edgeEvents(true, { initial: true }) : [];
     }
   }
 
-  private edgeEvents(active: boolean, extra: Record<string, unknown> = {}): EventInput[] {
+  private edgeEvents(active: boolean, extra: { initial?: true } = {}): EventInput[] {
     const r = this.role;
+    const deviceId = this.eventDeviceId;
     switch (r.role) {
       case 'door':
-        return [this.event(active ? 'door.opened' : 'door.closed', 'high', { active, ...extra })];
+        return [{ deviceId, type: active ? 'door.opened' : 'door.closed', priority: 'high', data: this.data(active, extra) }];
       case 'alarm-button':
-        return [active ? this.event('alarm.pressed', 'critical', { active, ...(r.led ? { led: r.led } : {}), ...extra }) : this.event('alarm.released', 'normal', { active, ...extra })];
+        return [
+          active
+            ? { deviceId, type: 'alarm.pressed', priority: 'critical', data: { ...this.data(active, {}), ...(r.led ? { led: r.led } : {}), ...extra } }
+            : { deviceId, type: 'alarm.released', priority: 'normal', data: this.data(active, extra) },
+        ];
       case 'camera-alarm':
-        return [this.event(active ? r.event : `${r.event}_ended`, active ? 'high' : 'normal', { active, ...(r.snapshotUrl ? { snapshotUrl: r.snapshotUrl } : {}), ...extra })];
+        return [{ deviceId, type: active ? r.event : `${r.event}_ended`, priority: active ? 'high' : 'normal', data: { ...this.data(active, {}), ...(r.snapshotUrl ? { snapshotUrl: r.snapshotUrl } : {}), ...extra } }];
       case 'input':
-        return [this.event('input.changed', 'normal', { active, ...extra })];
+        return [{ deviceId, type: 'input.changed', priority: 'normal', data: this.data(active, extra) }];
       case 'ack-key':
-        return active ? [this.event('alarm.ack_key', 'high', { active, ...extra })] : [];
+        return active ? [{ deviceId, type: 'alarm.ack_key', priority: 'high', data: this.data(active, extra) }] : [];
     }
   }
 }

@@ -1,10 +1,24 @@
-/** Writes the JSON Schemas under config/schemas/ from the zod schemas (a test fails when they are stale). */
-import { writeFileSync } from 'node:fs';
+/** Writes the JSON Schemas under config/schemas/ from the zod schemas, and README's event table (a test fails when either is stale). */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { schemaFiles } from '../config/json-schemas.js';
+import { EVENT_DATA_SCHEMAS, schemaFiles } from '../config/json-schemas.js';
+import { withEventTable } from './readme-event-table.js';
 
 const root = new URL('../../', import.meta.url);
-for (const [rel, text] of Object.entries(schemaFiles())) {
-  writeFileSync(fileURLToPath(new URL(rel, root)), text);
+const path = (rel: string) => fileURLToPath(new URL(rel, root));
+const files = schemaFiles();
+mkdirSync(path(EVENT_DATA_SCHEMAS), { recursive: true });
+// A type gone from the catalogue takes its schema with it.
+for (const name of readdirSync(path(EVENT_DATA_SCHEMAS))) {
+  const rel = `${EVENT_DATA_SCHEMAS}/${name}`;
+  if (!(rel in files)) {
+    rmSync(path(rel));
+    console.log(`removed ${rel}`);
+  }
+}
+for (const [rel, text] of Object.entries(files)) {
+  writeFileSync(path(rel), text);
   console.log(`wrote ${rel}`);
 }
+writeFileSync(path('README.md'), withEventTable(readFileSync(path('README.md'), 'utf8')));
+console.log('wrote the event table in README.md');

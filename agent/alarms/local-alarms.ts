@@ -20,6 +20,7 @@ import type { Clock } from '../kernel/clock.js';
 import type { OutputCommand } from '../contracts/driver.js';
 import { GatewayError } from '../kernel/errors.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
+import { EVENT_CATALOGUE, type EventOf, type EventType } from '../contracts/events/catalogue.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import { inputEventDeviceId } from '../../config/schema/devices.js';
 import type { RuleAction } from '../../config/schema/rules.js';
@@ -42,6 +43,8 @@ export interface LocalAlarmsPorts {
   emit(e: EventInput, beforeCommit?: (event: GatewayEvent) => void): Promise<GatewayEvent>;
   write(cmd: OutputCommand): Promise<void>;
   subscribe(listener: (e: GatewayEvent) => void): () => void;
+  /** One event type, its payload typed (the bus's `on`). */
+  on<T extends EventType>(type: T, handler: (e: EventOf<T>) => void): () => void;
   /** How long the uplink has been down (null: up). */
   uplinkDownForMs(): number | null;
   /** The modem that sends SMS, if one is configured and running. */
@@ -60,7 +63,7 @@ export class LocalAlarms {
   private state: Low<AlarmStateData> | null = null;
   private timers: NodeJS.Timeout[] = [];
   private persistScheduled = false;
-  private unsubscribe: (() => void) | null = null;
+  private unsubscribe: (() => void)[] = [];
   /** alertId -> monotonic ms it was raised at (escalation timing). */
   private readonly raisedMono = new Map<string, number>();
   /** Pulse record -> monotonic ms it ends at. */
@@ -126,10 +129,10 @@ export class LocalAlarms {
       perHour: config.alarms.smsPerHour,
     });
     this.sms.start();
-    this.unsubscribe = this.ports.subscribe((e) => {
-      this.engine.onEvent(e);
-      if (e.type === 'alarm.ack_key') void this.acknowledgeAll('local key switch');
-    });
+    this.unsubscribe.push(
+      this.ports.subscribe((e) => this.engine.onEvent(e)),
+      this.ports.on('alarm.ack_key', () => void this.acknowledgeAll('local key switch')),
+    );
     this.timers.push(setInterval(() => this.engine.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.checkSms(), SMS_CHECK_MS));
     if (this.active.size > 0) this.ports.logger.warn({ active: this.active.size }, 'alerts still active from before the restart');
@@ -153,7 +156,7 @@ export class LocalAlarms {
   }
 
   stop(): void {
-    this.unsubscribe?.();
+    for (const off of this.unsubscribe.splice(0)) off();
     this.sms?.stop();
     for (const t of this.timers.splice(0)) clearInterval(t);
   }
@@ -286,11 +289,11 @@ export class LocalAlarms {
     this.raisedMono.delete(alertId);
     this.acks += 1;
     await this.persist();
-    const pressed = alert.causes.find((c) => typeof c.data.led === 'string' && typeof c.data.device === 'string');
+    const pressed = alert.causes.map(buttonLed).find((b) => b !== null);
     let led: string | null = null;
     if (pressed) {
-      led = `${String(pressed.data.device)}.${String(pressed.data.led)}`;
-      await this.ports.write({ deviceId: String(pressed.data.device), output: String(pressed.data.led), action: 'on' }).catch((err: Error) => {
+      led = `${pressed.device}.${pressed.led}`;
+      await this.ports.write({ deviceId: pressed.device, output: pressed.led, action: 'on' }).catch((err: Error) => {
         this.ports.logger.error({ err: err.message, alertId }, 'confirmation LED could not be lit');
         led = null;
       });
@@ -309,4 +312,17 @@ export class LocalAlarms {
     }
     return n;
   }
+}
+
+/**
+ * The "help is coming" LED of the button a cause was pressed on: a wired button's `led`, an
+ * output of its `device` (a radio button has none). Causes come back from alarms.json after a
+ * restart, so the payload is parsed against the catalogue here, not trusted.
+ */
+function buttonLed(cause: { type: string; data: unknown }): { device: string; led: string } | null {
+  if (cause.type !== 'alarm.pressed') return null;
+  const parsed = EVENT_CATALOGUE['alarm.pressed'].data.safeParse(cause.data);
+  if (!parsed.success || 'line' in parsed.data) return null;
+  const { device, led } = parsed.data;
+  return device !== undefined && led !== undefined ? { device, led } : null;
 }

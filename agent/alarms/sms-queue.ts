@@ -12,6 +12,7 @@ import type { Low } from 'lowdb';
 import type { Logger } from 'pino';
 import type { Clock } from '../kernel/clock.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
+import type { CataloguedEventInput } from '../contracts/events/catalogue.js';
 import type { AlarmStateData, PendingSms } from './alarm-state.js';
 import { uuidv7 } from '../kernel/uuidv7.js';
 import { GatewayError, errorMessage } from '../kernel/errors.js';
@@ -111,7 +112,7 @@ export class SmsQueue {
       this.sent += 1;
       this.remove(next);
       await this.save();
-      await this.record('sms.sent', 'high', next, { parts: receipt.parts, references: receipt.references, encoding: receipt.encoding });
+      await this.record({ deviceId: this.opts.gatewayId, type: 'sms.sent', priority: 'high', data: { ...facts(next), parts: receipt.parts, references: receipt.references, encoding: receipt.encoding } });
     } catch (err) {
       next.attempts += 1;
       // The sender says what is worth a retry (a congested network is, a wrong number is not).
@@ -125,7 +126,7 @@ export class SmsQueue {
         this.failed += 1;
         this.remove(next);
         await this.save();
-        await this.record('sms.failed', 'high', next, { error: errorMessage(err), code: e?.code ?? null, cms: e?.detail['cms'] ?? null });
+        await this.record({ deviceId: this.opts.gatewayId, type: 'sms.failed', priority: 'high', data: { ...facts(next), error: errorMessage(err), code: e?.code ?? null, cms: e?.detail['cms'] ?? null } });
       }
     } finally {
       this.busy = false;
@@ -151,9 +152,10 @@ export class SmsQueue {
     if (i >= 0) q.splice(i, 1);
   }
 
-  private async record(type: string, priority: 'high', m: PendingSms, extra: Record<string, unknown>): Promise<void> {
-    await this.opts
-      .emit({ deviceId: this.opts.gatewayId, type, priority, data: { to: m.to, alertId: m.alertId, reason: m.reason, attempts: m.attempts, ...extra } })
-      .catch((err: Error) => this.opts.logger.error({ err: err.message, type }, 'SMS outcome not stored'));
+  private async record(outcome: CataloguedEventInput<'sms.sent' | 'sms.failed'>): Promise<void> {
+    await this.opts.emit(outcome).catch((err: Error) => this.opts.logger.error({ err: err.message, type: outcome.type }, 'SMS outcome not stored'));
   }
 }
+
+/** What both SMS outcome events say about the message. */
+const facts = (m: PendingSms) => ({ to: m.to, alertId: m.alertId, reason: m.reason, attempts: m.attempts });

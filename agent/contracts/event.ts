@@ -41,11 +41,20 @@ export const eventSchema = z
 
 export type GatewayEvent = z.infer<typeof eventSchema>;
 
-/** What a producer supplies; the agent fills in identity, ordering and time. */
+/**
+ * `data` is a JSON object (the same test z.record makes), checked without the copy z.record
+ * would make: a record parse costs ~0.6 µs an event, more than the catalogue's payload check.
+ */
+const dataObject = z.custom<Record<string, unknown>>((v) => z.core.util.isPlainObject(v), { error: 'must be an object' });
+
+/**
+ * The envelope part of what a producer supplies. The payload is checked against the event
+ * catalogue (events/catalogue.ts) by the factory.
+ */
 export const eventInputSchema = z.strictObject({
   deviceId: nameSchema,
   type: eventTypeSchema,
   priority: prioritySchema,
-  data: z.record(z.string(), z.unknown()).default({}),
+  data: dataObject.optional(),
 });
-export type EventInput = z.input<typeof eventInputSchema>;
+export type { EventInput } from './events/catalogue.js';

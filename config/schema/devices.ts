@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { nameSchema } from '../../agent/contracts/event.js';
+import { CAMERA_ALARM_EVENTS } from '../../agent/contracts/events/catalogue.js';
 import { intIn, pathString } from './fields.js';
 import { PROFILE_ID, PROFILE_ID_MESSAGE } from './profile.js';
 
@@ -54,7 +55,7 @@ export const inputRoleSchema = z.discriminatedUnion('role', [
     id: nameSchema.optional(),
     activeLevel,
     debounceMs: debounceMs.default(0),
-    event: z.enum(['camera.motion', 'camera.tamper', 'camera.video_lost']).default('camera.motion'),
+    event: z.enum(CAMERA_ALARM_EVENTS).default('camera.motion'),
     snapshotUrl: z.string().url().optional(),
   }),
   z.strictObject({ role: z.literal('input'), id: nameSchema.optional(), activeLevel, debounceMs: debounceMs.default(0) }),

@@ -3,6 +3,7 @@
  * adding one of these files (config/profiles/<id>.yaml) and a config entry, no code.
  */
 import { z } from 'zod';
+import { profileMayDeclare } from '../../agent/contracts/events/catalogue.js';
 import { intIn } from './fields.js';
 
 const address = intIn(0, 65535);
@@ -118,7 +119,11 @@ const fieldValue = z.union([z.string(), z.number(), z.boolean()]);
 /** A rule: when the fields (and the sensor's role) match, emit this event. First match wins. */
 const eventRule = z.strictObject({
   when: z.record(z.string(), fieldValue).default({}).describe('Field values to match; "role" matches the sensor role from the device config'),
-  type: z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, { error: 'must be dotted lower-case, e.g. door.opened' }),
+  type: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, { error: 'must be dotted lower-case, e.g. door.opened' })
+    // A decoded record cannot be a gateway.started or an sms.sent: the factory would refuse every one of them.
+    .refine(profileMayDeclare, { error: "is an event type of the gateway's own whose payload a receiver cannot produce (see agent/contracts/events/)" }),
   priority: z.enum(['critical', 'high', 'normal', 'low']),
 });
 

@@ -6,6 +6,7 @@
  * runs for every record on the line.
  */
 import type { EventInput, Priority } from '../../agent/contracts/event.js';
+import { profileEventType, type ProfileEventType } from '../../agent/contracts/events/catalogue.js';
 import type { SerialDeviceConfig } from '../../config/schema/devices.js';
 import type { SerialProfile } from '../../config/schema/profile.js';
 import type { Fields } from './record-decoder.js';
@@ -20,7 +21,8 @@ export interface MapperCounters {
 interface CompiledRule {
   role: string | undefined;
   fields: [string, string][]; // field name, expected value lower-cased
-  type: string;
+  /** Checked against the catalogue by the factory if it is a catalogued type (see catalogue.ts). */
+  type: ProfileEventType;
   priority: Priority;
 }
 
@@ -43,7 +45,7 @@ export class EventMapper {
       fields: Object.entries(r.when)
         .filter(([k]) => k !== 'role')
         .map(([k, v]) => [k, String(v).toLowerCase()] as [string, string]),
-      type: r.type,
+      type: profileEventType(r.type),
       priority: r.priority,
     }));
     // Sensor ids match case-insensitively (hex codes are written either way).

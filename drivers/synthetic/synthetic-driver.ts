@@ -4,6 +4,7 @@
  * Events are emitted on timers (Poisson-like spacing would hide nothing we measure).
  */
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
+import type { EventInput } from '../../agent/contracts/event.js';
 import { GatewayError } from '../../agent/kernel/errors.js';
 import { driverStopped } from '../stopped.js';
 import type { SyntheticDeviceConfig } from '../../config/schema/devices.js';
@@ -26,25 +27,26 @@ export class SyntheticDriver implements Driver {
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     const { rates, telemetryBytes } = this.ctx.config;
     const pad = 'x'.repeat(telemetryBytes);
-    this.every(rates.doorPerSec, () => {
+    // Shaped like a wired input's events (input-roles.ts), as the catalogue wants them.
+    this.every(rates.doorPerSec, (deviceId) => {
       this.doorOpen = !this.doorOpen;
-      return { type: this.doorOpen ? 'door.opened' : 'door.closed', priority: 'high', data: { input: 1 } };
+      return { deviceId, type: this.doorOpen ? 'door.opened' : 'door.closed', priority: 'high', data: { input: '1', active: this.doorOpen } };
     });
-    this.every(rates.buttonPerSec, () => ({ type: 'alarm.pressed', priority: 'critical', data: { input: 2 } }));
-    this.every(rates.telemetryPerSec, () => ({ type: 'sensor.telemetry', priority: 'normal', data: { n: ++this.counter, tempC: 21.5, pad } }));
+    this.every(rates.buttonPerSec, (deviceId) => ({ deviceId, type: 'alarm.pressed', priority: 'critical', data: { input: '2', active: true } }));
+    this.every(rates.telemetryPerSec, (deviceId) => ({ deviceId, type: 'sensor.telemetry', priority: 'normal', data: { n: ++this.counter, tempC: 21.5, pad } }));
   }
 
   /** Rates above 1000/s fire several events per 1 ms tick. */
-  private every(perSec: number, make: () => { type: string; priority: 'critical' | 'high' | 'normal'; data: Record<string, unknown> }): void {
+  private every(perSec: number, make: (deviceId: string) => EventInput): void {
     if (perSec <= 0) return;
     const intervalMs = Math.max(1, 1000 / perSec);
     const perTick = Math.max(1, Math.round(perSec / 1000));
     this.timers.push(
       setInterval(() => {
         for (let i = 0; i < perTick; i++) {
-          const e = make();
+          const e = make(this.ctx.config.id);
           this.lastSeenMs = this.ctx.clock.now();
-          this.ctx.emit({ deviceId: this.ctx.config.id, ...e }).then(
+          this.ctx.emit(e).then(
             () => void (this.emitted += 1),
             (err: Error) => {
               this.errors += 1;

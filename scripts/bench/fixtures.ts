@@ -18,5 +18,7 @@ export function outboxConfig(over: Record<string, unknown> = {}): OutboxConfig {
 export function eventSource(dir: string) {
   const factory = new EventFactory('bench-gw', SeqCounter.open(join(dir, 'seq.json')), systemClock('always'));
   return (priority: Priority, i: number) =>
-    factory.create({ deviceId: 'meter-1', type: priority === 'critical' ? 'alarm.pressed' : 'sensor.telemetry', priority, data: { i, tempC: 21.5, humidity: 48, battery: 3.31, rssi: -71 } });
+    priority === 'critical'
+      ? factory.create({ deviceId: 'panel-1.di1', type: 'alarm.pressed', priority, data: { device: 'panel-1', unitId: 1, input: 'di1', active: true, led: 'do1' } })
+      : factory.create({ deviceId: 'meter-1', type: 'sensor.telemetry', priority, data: { i, tempC: 21.5, humidity: 48, battery: 3.31, rssi: -71 } });
 }

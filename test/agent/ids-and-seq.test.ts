@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eventSchema } from '../../agent/contracts/event.js';
+import { profileEventType } from '../../agent/contracts/events/catalogue.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
 import { uuidv7 } from '../../agent/kernel/uuidv7.js';
@@ -47,14 +48,14 @@ describe('EventFactory', () => {
     const dir = tempDir();
     const clock = new FakeClock(Date.UTC(2026, 10, 27, 3, 0, 0), 1234.5, false);
     const f = new EventFactory('qingshan-03', SeqCounter.open(join(dir, 'seq.json')), clock);
-    const e = f.create({ deviceId: 'house-7-panic', type: 'alarm.pressed', priority: 'critical', data: { input: 2 } });
+    const e = f.create({ deviceId: 'house-7-panic', type: 'alarm.pressed', priority: 'critical', data: { input: 'di2', active: true } });
     expect(eventSchema.parse(e)).toEqual(e);
     expect(e).toMatchObject({ gatewayId: 'qingshan-03', seq: 1, ts: '2026-11-27T03:00:00.000Z', monoMs: 1234.5, clockSynced: false, bootId: f.bootId });
   });
 
   it('refuses a malformed event with a typed error naming the field', () => {
     const f = new EventFactory('gw', SeqCounter.open(join(tempDir(), 'seq.json')), new FakeClock());
-    expect(() => f.create({ deviceId: 'd', type: 'NotDotted', priority: 'critical' })).toThrow(/type: must be dotted lower-case/);
-    expect(() => f.create({ deviceId: 'd', type: 'a.b', priority: 'urgent' as 'critical' })).toThrow(/priority/);
+    expect(() => f.create({ deviceId: 'd', type: profileEventType('NotDotted'), priority: 'critical' })).toThrow(/type: must be dotted lower-case/);
+    expect(() => f.create({ deviceId: 'd', type: profileEventType('a.b'), priority: 'urgent' as 'critical' })).toThrow(/priority/);
   });
 });

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { schemaFiles } from '../../config/json-schemas.js';
+import { EVENT_DATA_SCHEMAS, schemaFiles } from '../../config/json-schemas.js';
 import { CLI } from '../helpers/agent-process.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -107,8 +107,12 @@ mqtt:
 
 describe('JSON Schemas under config/schemas/', () => {
   it('are up to date with the zod schemas (run `npm run schemas` when this fails)', () => {
-    for (const [rel, text] of Object.entries(schemaFiles())) {
+    const files = schemaFiles();
+    for (const [rel, text] of Object.entries(files)) {
       expect(readFileSync(join(root, rel), 'utf8'), rel).toBe(text);
     }
+    // and none is left over from an event type the catalogue no longer has
+    const onDisk = readdirSync(join(root, EVENT_DATA_SCHEMAS)).map((f) => `${EVENT_DATA_SCHEMAS}/${f}`);
+    expect(onDisk.sort()).toEqual(Object.keys(files).filter((rel) => rel.startsWith(`${EVENT_DATA_SCHEMAS}/`)).sort());
   });
 });

@@ -44,7 +44,7 @@ async function runAgent(gatewayId: string, count: number) {
   await Promise.all(Array.from({ length: count / 2 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: priorities[i % 4]!, data: { i } })));
   await agent.start();
   cleanup(() => agent.stop());
-  await Promise.all(Array.from({ length: count / 2 }, (_, i) => agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: priorities[i % 4]!, data: { i } })));
+  await Promise.all(Array.from({ length: count / 2 }, (_, i) => agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: priorities[i % 4]!, data: { input: `in${i}`, active: true } })));
   return { agent, verdict: await check.expectAllDelivered() };
 }
 

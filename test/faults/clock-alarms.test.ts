@@ -45,19 +45,20 @@ async function safetyLoop(o: Setup = {}) {
   const alarms = new LocalAlarms({
     config, clock, logger: quietLogger(),
     emit: async (input: EventInput, beforeCommit?: (e: GatewayEvent) => void) => {
-      const e = { ...make(input.priority, 0, input.type), deviceId: input.deviceId, data: input.data ?? {} };
+      const e = { ...make(input.priority, 0), type: input.type, deviceId: input.deviceId, data: input.data ?? {} };
       beforeCommit?.(e); // as the agent does: before the event can commit
       events.push(e);
       return e;
     },
     write: async (cmd) => void writes.push(cmd),
     subscribe: (l) => (listeners.push(l), () => {}),
+    on: () => () => {}, // no key switch here
     uplinkDownForMs: o.downForMs ?? (() => null),
     smsSender: () => sender,
   });
   await alarms.start();
   const press = async () => {
-    for (const l of listeners) l({ ...make('critical', 0, 'alarm.pressed'), deviceId: 'house-7-panic' });
+    for (const l of listeners) l({ ...make('critical', 0), type: 'alarm.pressed', deviceId: 'house-7-panic' });
     await new Promise((r) => setTimeout(r, 20)); // the alert is stored asynchronously
   };
   /** What the agent's timers do every second; then lets a send already under way finish (the queue sends one at a time). */

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { profileEventType } from '../../agent/contracts/events/catalogue.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
@@ -77,7 +78,7 @@ describe('teardown with a bound', () => {
     const started = Date.now();
     await rig.agent.stop();
     expect(Date.now() - started, 'stop() within its bound').toBeLessThan(STOP_BOUND_MS);
-    await expect(rig.agent.emit({ deviceId: gatewayId, type: 'test.after_stop', priority: 'normal', data: {} })).rejects.toThrow(/closed/);
+    await expect(rig.agent.emit({ deviceId: gatewayId, type: profileEventType('test.after_stop'), priority: 'normal', data: {} })).rejects.toThrow(/closed/);
     expect(rig.logged('did not close in time'), 'the forced close is logged').not.toHaveLength(0);
     expect(unhandled.errors).toEqual([]);
   });
@@ -110,7 +111,7 @@ describe('teardown with a bound', () => {
     expect(Date.now() - started, 'stop() within its bound, not the unit timeout').toBeLessThan(STOP_BOUND_MS);
     const late = rig.logs.find((l) => Array.isArray(l.parts) && (l.parts as string[]).includes('device panel'));
     expect(late?.msg, 'the driver that did not stop in time is named').toMatch(/did not stop within 3000 ms: device panel/);
-    await expect(rig.agent.emit({ deviceId: gatewayId, type: 'test.after_stop', priority: 'normal', data: {} })).rejects.toThrow(/closed/);
+    await expect(rig.agent.emit({ deviceId: gatewayId, type: profileEventType('test.after_stop'), priority: 'normal', data: {} })).rejects.toThrow(/closed/);
 
     // Next boot on the same data: anything committed and not yet sent goes now.
     unit.dead = false;

@@ -26,19 +26,20 @@ async function setup(alarms: Record<string, unknown>, downForMs: () => number | 
   const alarmsSvc = new LocalAlarms({
     config, clock, logger: quietLogger(),
     emit: async (input: EventInput, beforeCommit?: (e: GatewayEvent) => void) => {
-      const e = { ...make(input.priority, 0, input.type), deviceId: input.deviceId, data: input.data ?? {} };
+      const e = { ...make(input.priority, 0), type: input.type, deviceId: input.deviceId, data: input.data ?? {} };
       beforeCommit?.(e); // as the agent does: before the event can commit
       events.push(e);
       return e;
     },
     write: async () => {},
     subscribe: (l) => (listeners.push(l), () => {}),
+    on: () => () => {}, // no key switch here
     uplinkDownForMs: downForMs,
     smsSender: () => sender,
   });
   await alarmsSvc.start();
   const press = async () => {
-    for (const l of listeners) l({ ...make('critical', 0, 'alarm.pressed'), deviceId: 'house-7-panic' });
+    for (const l of listeners) l({ ...make('critical', 0), type: 'alarm.pressed', deviceId: 'house-7-panic' });
     await new Promise((r) => setTimeout(r, 20)); // the alert event is stored asynchronously
   };
   const settle = async () => {
@@ -106,14 +107,15 @@ describe('the sms action', () => {
     });
     const svc = new LocalAlarms({
       config, clock, logger: quietLogger(),
-      emit: async (input) => ({ ...make(input.priority, 0, input.type), deviceId: input.deviceId }),
+      emit: async (input) => ({ ...make(input.priority, 0), type: input.type, deviceId: input.deviceId }),
       write: async () => {},
       subscribe: (l) => (listeners.push(l), () => {}),
+      on: () => () => {}, // no key switch here
       uplinkDownForMs: () => null,
       smsSender: () => ({ ready: true, sendSms: async (to, text) => (sent.push({ to, text }), { parts: 1, references: [7], encoding: 'ucs2' }) }),
     });
     await svc.start();
-    for (const l of listeners) l({ ...make('high', 0, 'door.opened'), deviceId: 'storehouse-door' });
+    for (const l of listeners) l({ ...make('high', 0), type: 'door.opened', deviceId: 'storehouse-door' });
     await new Promise((r) => setTimeout(r, 20));
     await svc.sms!.pump();
     expect(sent).toEqual([{ to: '+8613900000000', text: '仓库门被打开' }]);

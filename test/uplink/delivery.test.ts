@@ -25,7 +25,7 @@ describe('store and forward to a real broker', () => {
     const check = new DeliveryCheck(sub).watch(agent);
     // Backlog before the link is up: 300 telemetry, then 5 alarms.
     await Promise.all(Array.from({ length: 300 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: 'normal', data: { i } })));
-    const alarms = await Promise.all(Array.from({ length: 5 }, () => agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: {} })));
+    const alarms = await Promise.all(Array.from({ length: 5 }, () => agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: { input: 'in1', active: true } })));
     const order: string[] = [];
     const ids: string[] = [];
     sub.on('event', (e) => (order.push(e.type), ids.push(e.id)));

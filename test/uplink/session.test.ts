@@ -77,7 +77,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     });
     const agent = new Agent({ config: good, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(agent);
-    const ev = await agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: {} });
+    const ev = await agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: { input: 'in1', active: true } });
     await agent.start();
     await sub.waitFor(() => sub.events.has(ev.id), 10_000);
     await check.expectAllDelivered();
@@ -90,7 +90,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     });
     const bad = new Agent({ config: rogue, configHash: 'x', baseDir: dir2, logger: quietLogger() });
     check.watch(bad);
-    const kept = await bad.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: {} });
+    const kept = await bad.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: { input: 'in1', active: true } });
     await bad.start();
     await waitUntil(() => bad.observe.link().lastError !== null, 10_000, 'a TLS error');
     expect(bad.observe.link().up).toBe(false);

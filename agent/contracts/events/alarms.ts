@@ -1,0 +1,41 @@
+/** The local alarms: alerts raised by rules and their acknowledgements, rule outputs, SMS. */
+import { z } from 'zod';
+import { spec } from './define.js';
+
+const smsFacts = {
+  to: z.string(),
+  alertId: z.string().nullable().describe('The alert it tells of (null: not about one alert)'),
+  reason: z.string().describe('Why it was sent (uplink down, escalation, a rule, storage failed)'),
+  attempts: z.int().min(0),
+};
+
+const sirenResult = z.union([
+  z.strictObject({ device: z.string(), output: z.string(), ok: z.literal(true) }),
+  z.strictObject({ device: z.string(), output: z.string(), ok: z.literal(false), error: z.string() }),
+]);
+
+export const alarmEvents = {
+  'alert.raised': spec(
+    'critical',
+    z.strictObject({
+      rule: z.string(),
+      message: z.string(),
+      reason: z.string(),
+      causes: z.array(z.strictObject({ id: z.string(), type: z.string(), deviceId: z.string() })).describe('The events that fired the rule'),
+    }),
+    "a rule's `alert` action (its priority is the action's: critical or high)",
+  ),
+  'alert.acknowledged': spec(
+    'high',
+    z.strictObject({ alertId: z.string(), rule: z.string(), by: z.string(), led: z.string().nullable().describe('The "help is coming" LED lit (device.output)') }),
+    'an alert was acknowledged (the county, or the local key switch)',
+  ),
+  'rule.action_failed': spec('high', z.strictObject({ rule: z.string(), output: z.string(), error: z.string() }), "a rule's output could not be driven"),
+  'alarm.siren_test': spec('normal', z.strictObject({ results: z.array(sirenResult) }), 'the `siren-test` command ran'),
+  'sms.sent': spec('high', z.strictObject({ ...smsFacts, parts: z.int().min(1), references: z.array(z.int()), encoding: z.string() }), 'an SMS went out'),
+  'sms.failed': spec(
+    'high',
+    z.strictObject({ ...smsFacts, error: z.string(), code: z.string().nullable(), cms: z.union([z.string(), z.number(), z.boolean()]).nullable().describe("The network's +CMS cause") }),
+    'an SMS was given up on',
+  ),
+};

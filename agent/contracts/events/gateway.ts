@@ -1,0 +1,103 @@
+/** The gateway about itself: start, health, storage, shedding, config changes. */
+import { z } from 'zod';
+import { prioritySchema } from '../event.js';
+import { spec } from './define.js';
+
+const count = z.int().min(0);
+const backlog = z.strictObject({ count, bytes: count });
+const perPriority = <S extends z.ZodType>(s: S) => z.record(prioritySchema, s);
+
+/** What `health` reports under `storage` (agent/storage-failures.ts). */
+export const storageHealth = z.strictObject({
+  failures: z.strictObject({ commit: count, delete: count, sweep: count }),
+  eventsNotStored: count,
+  lastError: z.string().nullable(),
+});
+
+const salvage = z.strictObject({
+  recovered: count,
+  stranded: count,
+  unreadableTables: z.array(z.string()),
+  unreadableTails: z.array(z.string()),
+  catalogReadable: z.boolean(),
+  fromPages: count,
+  paddedBytes: count,
+});
+
+export const gatewayEvents = {
+  'gateway.started': spec(
+    'high',
+    z.strictObject({
+      version: z.string(),
+      configHash: z.string(),
+      backlog: backlog.describe('Events waiting in the outbox at start'),
+      firstSeq: z.int().min(1).describe("This boot's first seq: the county checks each boot's seqs from here on"),
+      shed: perPriority(count),
+    }),
+    'the agent started (also after a reload)',
+  ),
+  'gateway.health': spec(
+    'low',
+    z.strictObject({
+      backlog: perPriority(backlog),
+      backlogTotal: backlog,
+      // On the outbox's own clock; not held to >= 0 here: health must never be refused over a clock.
+      oldestAgeSec: z.int().nullable(),
+      shed: perPriority(count),
+      uplink: z.strictObject({
+        state: z.string(),
+        reconnects: count,
+        attempts: count,
+        lastError: z.string().nullable(),
+        downForSec: count.nullable(),
+        lastPubackAgeSec: count.nullable(),
+        inflight: count,
+      }),
+      devices: z.strictObject({ total: count, online: count }),
+      rssBytes: count,
+      diskFreeBytes: z.number().min(0).nullable(),
+      storage: storageHealth,
+      uptimeSec: count,
+    }),
+    'every `health.intervalSec` (published on `<prefix>/health`)',
+  ),
+  'gateway.storage_recovered': spec(
+    'critical',
+    z.strictObject({ reason: z.string(), movedTo: z.string(), salvage: salvage.optional(), salvageError: z.string().optional() }),
+    'the outbox was corrupt: moved aside, a fresh one started with what could be salvaged',
+  ),
+  'gateway.state_recovered': spec(
+    'high',
+    z.strictObject({ file: z.string(), problem: z.string(), keptAs: z.string().nullable() }),
+    'a state file (`seq.json`, `alarms.json`) was unreadable: kept aside, started without it',
+  ),
+  'gateway.storage_failed': spec('critical', z.strictObject({ reason: z.string(), dataDir: z.string() }), 'the data folder is lost (read-only, vanished, replaced): sirens and SMS too'),
+  'gateway.storage_restored': spec('high', z.strictObject({ was: z.string() }), 'the data folder is usable again'),
+  'gateway.disk_full': spec(
+    'critical',
+    z.strictObject({ freeBytes: z.number().min(0), reserveBytes: count, atStart: z.literal(true).optional() }),
+    'the disk reserve went to alarms; events below high are refused until there is room',
+  ),
+  'gateway.events_shed': spec(
+    'high',
+    z.strictObject({ counts: z.record(z.string(), count).describe('Shed since the last report, by `<priority>/<reason>`'), totals: perPriority(count) }),
+    'the outbox shed events (at most every 10 s while it goes on)',
+  ),
+  'gateway.config_fallback': spec(
+    'high',
+    z.union([
+      z.strictObject({ problems: z.array(z.string()), using: z.string() }),
+      z.strictObject({ error: z.string(), configHash: z.string(), using: z.string() }),
+    ]),
+    'the config file was invalid (or could not start): running the last good one',
+  ),
+  'gateway.config_rejected': spec(
+    'high',
+    z.union([
+      z.strictObject({ by: z.string(), code: z.string(), problems: z.array(z.string()) }),
+      z.strictObject({ by: z.literal('start'), configHash: z.string(), error: z.string(), running: z.string() }),
+    ]),
+    'a reload was refused (SIGHUP), or its config could not start and the previous one is back',
+  ),
+  'gateway.config_applied': spec('high', z.strictObject({ configHash: z.string(), previous: z.string() }), 'a reloaded config runs'),
+};
