@@ -66,7 +66,7 @@ describe('the data folder lost while running', () => {
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.storage_failed'), 10_000);
     expect(rig.agent.storageWatch.lost).toMatch(/vanished/);
     rig.agent.storageWatch.check(); // still lost: no second alarm within the repeat interval
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // an absence (no second SMS) can only be shown by waiting
     expect(modem.sent).toHaveLength(1);
     await check.expectAllDelivered(); // while running, what it commits (into the unlinked file) still goes out
   });

@@ -63,7 +63,7 @@ export class DeliveryCheck {
       const v = this.checker.verdict();
       if (v.ok && (v.undelivered.length === 0 || Date.now() - this.lastArrivalMs >= QUIET_MS)) return v;
       if (Date.now() > end) return v;
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 20)); // the polling step
     }
   }
 

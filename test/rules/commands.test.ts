@@ -46,7 +46,7 @@ describe('county commands', () => {
     expect(refused.error.code).toBe('CONFIG_INVALID');
     expect(refused.error.message).toContain('health.intervalSec: must be 1..86400 (got 0)');
     expect(refused.error.message).toContain('mqtt.pasword: unknown key');
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 500)); // an absence (no restart, so no offline status) can only be shown by waiting
     expect(statuses.filter((s) => s.state === 'offline')).toHaveLength(0); // nothing restarted
 
     writeFileSync(file, stringify(good(600)));

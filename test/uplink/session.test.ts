@@ -146,15 +146,22 @@ describe('MQTT 5 session with Mosquitto', () => {
     const check = new DeliveryCheck(sub).watch(first);
     await first.start();
     await waitUntil(() => first.uplink.isUp, 5000, 'uplink');
-    await new Promise((r) => setTimeout(r, 200)); // the subscription is in place
-    await first.stop(); // gateway goes away; its session stays on the broker
 
     const county = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'county-cmd-sender' });
+    county.on('error', (err) => console.error(`county sender: ${err.message}`)); // then the replies below go missing
     const replies: { payload: Record<string, unknown>; correlation?: string }[] = [];
+    let probed = false;
     await county.subscribeAsync('village/gw-offline-cmd/cmd-reply/county-7', { qos: 1 });
-    county.on('message', (_t, payload, packet) => {
-      replies.push({ payload: JSON.parse(payload.toString()), correlation: packet.properties?.correlationData?.toString() });
+    await county.subscribeAsync('village/gw-offline-cmd/cmd-reply/ping', { qos: 1 });
+    county.on('message', (topic, payload, packet) => {
+      if (topic.endsWith('/ping')) probed ||= JSON.parse(payload.toString()).id === 'probe';
+      else replies.push({ payload: JSON.parse(payload.toString()), correlation: packet.properties?.correlationData?.toString() });
     });
+    // The gateway's command subscription is in place once it answers one.
+    await county.publishAsync('village/gw-offline-cmd/cmd/ping', JSON.stringify({ id: 'probe' }), { qos: 1 });
+    await waitUntil(() => probed, 5000, 'the reply to a ping while online');
+    await first.stop(); // gateway goes away; its session stays on the broker
+
     await county.publishAsync('village/gw-offline-cmd/cmd/ping', JSON.stringify({ id: 'while-offline' }), {
       qos: 1,
       properties: { responseTopic: 'village/gw-offline-cmd/cmd-reply/county-7', correlationData: Buffer.from('corr-42') }, // under the gateway's reply namespace
