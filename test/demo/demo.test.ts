@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/agent-process.js';
+import { CLI } from '../helpers/agent-child.js';
 
 describe('npm run demo', () => {
   it('ends by itself with a JSON summary: everything delivered through an uplink cut', { timeout: 90_000 }, () => {

@@ -5,7 +5,7 @@ import { Agent } from '../../agent/agent.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { Mosquitto } from '../../scripts/brokers/mosquitto.js';
 import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
-import { AgentProcess } from '../helpers/agent-process.js';
+import { AgentChild } from '../helpers/agent-child.js';
 import { requireMosquitto } from '../helpers/broker.js';
 import { makeCerts, type TestCerts } from '../helpers/certs.js';
 import { testConfig } from '../helpers/agent-config.js';
@@ -37,7 +37,7 @@ afterAll(async () => {
 describe('MQTT 5 session with Mosquitto', () => {
   it('publishes the last will (retained offline) when the agent is killed -9', async () => {
     const dir = tempDir();
-    const file = AgentProcess.writeConfig(dir, {
+    const file = AgentChild.writeConfig(dir, {
       version: 1,
       gateway: { id: 'gw-will' },
       dataDir: `${dir}/data`,
@@ -48,7 +48,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     const sub = new CountySubscriber({ url: broker.url, clientId: 'county-will', protocolVersion: 5 });
     sub.on('status', (_t, b) => statuses.push(b as Record<string, unknown>));
     await sub.start();
-    const agent = new AgentProcess(file).start();
+    const agent = new AgentChild(file).start();
     const check = new DeliveryCheck(sub).watchProcess(agent);
     await sub.waitFor(() => statuses.some((s) => s.state === 'online'), 10_000).catch((err: Error) => {
       throw new Error(`${err.message}\nagent output:\n${agent.output}`);
