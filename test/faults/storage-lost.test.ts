@@ -84,10 +84,13 @@ describe('the data folder lost while running', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dataDir]);
     let overlaid = true;
     cleanup(() => overlaid && execFileSync('umount', ['-l', dataDir]));
+    // The check the agent's timer runs every 5 s (the test above waits for the timer itself).
+    rig.agent.storageWatch.check();
     await waitUntil(() => sirens() >= 1 && modem.sent.length >= 1, 10_000, 'the siren and the SMS');
     expect(rig.agent.storageWatch.lost).toMatch(/not writable \(EROFS\)/);
     execFileSync('umount', [dataDir]);
     overlaid = false;
+    rig.agent.storageWatch.check(); // as the timer would
     await waitUntil(() => rig.agent.storageWatch.lost === null, 10_000, 'usable again');
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.storage_restored'), 10_000);
     await check.expectAllDelivered();
