@@ -3,6 +3,7 @@
 // TypeScript slips (typescript-eslint). Formatting is prettier's job (`npm run format`).
 import js from '@eslint/js';
 import boundaries from 'eslint-plugin-boundaries';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -43,6 +44,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    languageOptions: { globals: globals.node },
     plugins: { boundaries },
     settings: {
       'boundaries/elements': elements,

@@ -3,11 +3,12 @@ import { defineConfig } from 'vitest/config';
 /**
  * The long form of the fault suite (`npm run test:faults`): the same files `npm test` runs
  * in their short form, sized up by VG_FAULTS=long (200 kills, every crash point, repeated
- * broker and link faults). Not run by CI; under 60 minutes on 2 cores.
+ * broker and link faults, a million-record serial fuzz). Not run by CI; under 60 minutes on 2 cores.
  */
 export default defineConfig({
   test: {
-    include: ['test/faults/**/*.test.ts'],
+    // The serial decoders' fuzz: 50,000 records in `npm test`, a million here.
+    include: ['test/faults/**/*.test.ts', 'test/drivers/serial-decoders.test.ts'],
     env: { VG_FAULTS: 'long' },
     // The long tests set their own limits (kill -9 x200: 30 min); anything else that hangs fails in 5.
     testTimeout: 300_000,

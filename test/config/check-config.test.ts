@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EVENT_DATA_SCHEMAS, schemaFiles } from '../../config/json-schemas.js';
-import { CLI } from '../helpers/agent-process.js';
+import { CLI } from '../helpers/agent-child.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

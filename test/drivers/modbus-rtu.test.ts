@@ -48,7 +48,7 @@ describe('Modbus RTU over a pty pair', () => {
     for (const u of UNITS) sim.unit(u).pollTimes.length = 0;
     const bus = { describe: () => rig.agent.observe.bus('rs485')! };
     const timeoutsBefore = bus.describe().timeouts;
-    await new Promise((r) => setTimeout(r, 4000));
+    await new Promise((r) => setTimeout(r, 4000)); // the window the poll intervals and probes below are measured over
     const probes = bus.describe().timeouts - timeoutsBefore;
     const report: Record<number, { polls: number; p50: number; p90: number }> = {};
     for (const u of UNITS.filter((x) => x !== 5)) {

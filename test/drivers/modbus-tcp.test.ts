@@ -8,7 +8,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { requireProfile } from '../../config/load-profile.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
-import { CLI } from '../helpers/agent-process.js';
+import { CLI } from '../helpers/agent-child.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';

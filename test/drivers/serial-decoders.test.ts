@@ -1,5 +1,6 @@
 /** Serial profiles on fixtures from ../shared/devices/README.md, and a fuzz run with exact counters. */
 import { describe, expect, it } from 'vitest';
+import { faultSize } from '../helpers/fault-size.js';
 import { serialPipeline } from '../helpers/serial-pipeline.js';
 
 const bytes = (hex: string) => Buffer.from(hex.replace(/\s+/g, ''), 'hex');
@@ -60,13 +61,22 @@ describe('serial profile fixtures', () => {
   });
 });
 
+/**
+ * Records per fuzz run: 50,000 in `npm test`, a million in the long form (VG_FAULTS=long,
+ * `npm run test:faults`). The lines run is about read boundaries and exact counting: at 50,000
+ * each kind of garbage comes thousands of times, 335 CRLFs and 58 invalid UTF-8 pairs are split
+ * between two reads, overlong lines span up to 9 reads, 3 are within 3 bytes of the limit, and
+ * the 1 MiB buffer is flushed 8 times (same seeds: the million adds volume, 20-35 s of it, not new kinds).
+ */
+const FUZZ_RECORDS = faultSize(50_000, 1_000_000);
+
 /** A small deterministic PRNG so a failing fuzz run can be replayed. */
 function rng(seed: number) {
   let s = seed >>> 0;
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-describe('fuzz: a million random lines and a million random frames', () => {
+describe(`fuzz: ${FUZZ_RECORDS.toLocaleString('en')} random lines and as many random frames`, () => {
   it('lines: never throws, counts every kind of garbage exactly', { timeout: 120_000 }, () => {
     const p = serialPipeline('rflink-ev1527-line', {});
     const max = p.profile.framing.kind === 'line' ? p.profile.framing.maxLength : 0;
@@ -86,7 +96,7 @@ describe('fuzz: a million random lines and a million random frames', () => {
         off += n;
       }
     };
-    for (let i = 0; i < 1_000_000; i++) {
+    for (let i = 0; i < FUZZ_RECORDS; i++) {
       const r = rand();
       let line: Buffer;
       if (r < 0.4) {
@@ -126,7 +136,7 @@ describe('fuzz: a million random lines and a million random frames', () => {
     const expected = { frames: 0, partial: 0, badFooter: 0, strayBytes: 0 };
     let now = 0;
     const byte = () => Math.floor(rand() * 256);
-    for (let i = 0; i < 1_000_000; i++) {
+    for (let i = 0; i < FUZZ_RECORDS; i++) {
       const r = rand();
       now += 1;
       if (r < 0.5) {

@@ -67,7 +67,7 @@ describe('broker kill -9 with persistence', () => {
         // Right as the rule answers a press: the press and its alert are on their way.
         const sirens = panel.sirens;
         await waitUntil(() => panel.sirens > sirens, 10_000, 'a press answered by the siren');
-      } else await sleep(300 + Math.random() * 1500);
+      } else await sleep(300 + Math.random() * 1500); // pacing: a random moment of the run
       const downs = agent.observe.link().reconnects;
       if (agent.observe.link().inflight > 0) killedInFlight += 1;
       await broker.stop('SIGKILL');

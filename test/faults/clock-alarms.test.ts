@@ -15,6 +15,7 @@ import { testConfig } from '../helpers/agent-config.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
 const DAY = 86_400_000;
@@ -57,14 +58,20 @@ async function safetyLoop(o: Setup = {}) {
     smsSender: () => sender,
   });
   await alarms.start();
+  const stats = alarms.engine.stats.get('panic')!;
+  const alerts = () => events.filter((e) => e.type === 'alert.raised').length;
+  /** A press, once the rule has judged it: held back by its cooldown, or fired (its alert raised, or its output written). */
   const press = async () => {
-    for (const l of listeners) l({ ...make('critical', 0), type: 'alarm.pressed', deviceId: 'house-7-panic' });
-    await new Promise((r) => setTimeout(r, 20)); // the alert is stored asynchronously
+    const before = { suppressed: stats.suppressed, alerts: alerts(), writes: writes.length };
+    for (const l of listeners) l({ ...make('critical', 0, 'alarm.pressed'), deviceId: 'house-7-panic' });
+    await waitUntil(() => stats.suppressed > before.suppressed || alerts() > before.alerts || writes.length > before.writes, 2000, 'the rule to answer the press');
   };
   /** What the agent's timers do every second; then lets a send already under way finish (the queue sends one at a time). */
   const tick = async () => {
     await alarms.checkSms();
     await alarms.sms!.pump();
+    // A sleep: a send started by enqueue() (fire and forget) ends with a file write, and the
+    // queue shows no sign of it (its busy flag is private), so there is no condition to wait on.
     await new Promise((r) => setTimeout(r, 20));
   };
   return { dir, clock, alarms, events, writes, texts, press, tick };

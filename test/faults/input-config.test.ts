@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Lexer } from 'yaml';
 import { YAML_LIMITS } from '../../config/safe-yaml.js';
-import { CLI } from '../helpers/agent-process.js';
+import { CLI } from '../helpers/agent-child.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();

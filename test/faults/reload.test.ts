@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { CountySubscriber, type ReceivedEvent } from '../../scripts/county-subscriber.js';
-import { AgentProcess } from '../helpers/agent-process.js';
+import { AgentChild } from '../helpers/agent-child.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -36,7 +36,7 @@ async function village(id: string) {
   county.client!.on('message', (t, p) => t.includes('/cmd-reply/') && replies.push(JSON.parse(p.toString())));
   await county.client!.subscribeAsync(`village/${id}/cmd-reply/+`, { qos: 1 });
   const start = () => {
-    const agent = new AgentProcess(file).start();
+    const agent = new AgentChild(file).start();
     cleanup(() => agent.kill('SIGTERM'));
     check.watchProcess(agent);
     return agent;
@@ -94,7 +94,7 @@ describe('reload that cannot brick a gateway', () => {
     mkdirSync(otherDir);
     const holderFile = join(otherDir, 'holder.yaml');
     writeFileSync(holderFile, stringify({ ...v.config({ dataDir: join(otherDir, 'data') }), gateway: { id: 'gw-rl-3-holder' } }));
-    const holder = new AgentProcess(holderFile).start();
+    const holder = new AgentChild(holderFile).start();
     cleanup(() => holder.kill('SIGTERM'));
     await holder.waitForStored(1);
     const agent = v.start();
@@ -108,7 +108,7 @@ describe('reload that cannot brick a gateway', () => {
     expect(agent.exitCode).toBeNull();
     expect(readFileSync(`${v.file}.last-good`, 'utf8')).toBe(good);
     // A reboot with that file still on disk: it validates, cannot start, and the last good config runs.
-    expect(await agent.kill('SIGTERM')).toBe(0);
+    expect(await agent.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     const rebooted = v.start();
     await v.county.waitFor(() => v.byType('gateway.config_fallback').length === 1, 15_000);
     expect(v.byType('gateway.config_fallback')[0]!.data).toMatchObject({ error: expect.stringContaining('in use by another agent') });
@@ -121,7 +121,7 @@ describe('reload that cannot brick a gateway', () => {
     const agent = v.start();
     await agent.waitForStored(1); // gateway.started is stored early in the start, before the drivers run
     agent.signal('SIGTERM');
-    expect(await agent.exited).toBe(0);
+    expect(await agent.exit()).toEqual({ code: 0, signal: null });
   });
 
   it('starts on the last good config when the file is bad, and says so; without one it refuses with exit 2', async () => {
@@ -139,8 +139,8 @@ describe('reload that cannot brick a gateway', () => {
 
     const fresh = await village('gw-rl-4b');
     writeFileSync(fresh.file, stringify({ ...fresh.config(), mqtt: { url: 'not a url' } }));
-    const refused = new AgentProcess(fresh.file).start();
-    expect(await refused.exited).toBe(2);
+    const refused = new AgentChild(fresh.file).start();
+    expect(await refused.exit()).toEqual({ code: 2, signal: null });
     expect(refused.output).toContain('mqtt.url');
   });
 

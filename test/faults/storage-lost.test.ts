@@ -66,7 +66,7 @@ describe('the data folder lost while running', () => {
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.storage_failed'), 10_000);
     expect(rig.agent.observe.storage().lost).toMatch(/vanished/);
     rig.agent.jobs.checkStorage(); // still lost: no second alarm within the repeat interval
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // an absence (no second SMS) can only be shown by waiting
     expect(modem.sent).toHaveLength(1);
     await check.expectAllDelivered(); // while running, what it commits (into the unlinked file) still goes out
   });
@@ -84,10 +84,13 @@ describe('the data folder lost while running', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dataDir]);
     let overlaid = true;
     cleanup(() => overlaid && execFileSync('umount', ['-l', dataDir]));
+    // The check the agent's timer runs every 5 s (the test above waits for the timer itself).
+    rig.agent.jobs.checkStorage();
     await waitUntil(() => sirens() >= 1 && modem.sent.length >= 1, 10_000, 'the siren and the SMS');
     expect(rig.agent.observe.storage().lost).toMatch(/not writable \(EROFS\)/);
     execFileSync('umount', [dataDir]);
     overlaid = false;
+    rig.agent.jobs.checkStorage(); // as the timer would
     await waitUntil(() => rig.agent.observe.storage().lost === null, 10_000, 'usable again');
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.storage_restored'), 10_000);
     await check.expectAllDelivered();

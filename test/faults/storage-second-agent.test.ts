@@ -9,7 +9,7 @@ import { Agent } from '../../agent/agent.js';
 import { GatewayError } from '../../agent/kernel/errors.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { AgentProcess } from '../helpers/agent-process.js';
+import { AgentChild } from '../helpers/agent-child.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
@@ -36,27 +36,27 @@ describe('one agent per dataDir', () => {
     const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-lock' }).start();
     cleanup(() => county.stop());
     const check = new DeliveryCheck(county);
-    const file = AgentProcess.writeConfig(dir, cliConfig(brokerRef.current.url, join(dir, 'data')));
-    const first = new AgentProcess(file).start();
+    const file = AgentChild.writeConfig(dir, cliConfig(brokerRef.current.url, join(dir, 'data')));
+    const first = new AgentChild(file).start();
     cleanup(() => first.kill('SIGTERM'));
     check.watchProcess(first);
     await first.waitForStored(50);
 
-    const second = new AgentProcess(file).start();
-    expect(await second.exited).toBe(2);
+    const second = new AgentChild(file).start();
+    expect(await second.exit()).toEqual({ code: 2, signal: null });
     expect(second.output).toMatch(new RegExp(`in use by another agent \\(pid ${first.pid}\\)`));
     expect(second.stored.size).toBe(0);
 
     await first.waitForStored(first.stored.size + 50); // still producing after the refusal
-    expect(await first.kill('SIGTERM')).toBe(0);
+    expect(await first.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     await check.expectAllDelivered();
   });
 
   it('lets exactly one of two agents started together run, and the next one in after a kill -9', async () => {
     const dir = tempDir();
-    const file = AgentProcess.writeConfig(dir, cliConfig(brokerRef.current.url, join(dir, 'data')));
-    const a = new AgentProcess(file).start();
-    const b = new AgentProcess(file).start();
+    const file = AgentChild.writeConfig(dir, cliConfig(brokerRef.current.url, join(dir, 'data')));
+    const a = new AgentChild(file).start();
+    const b = new AgentChild(file).start();
     cleanup(() => Promise.all([a.kill(), b.kill()]));
     await waitUntil(() => a.exitCode === 2 || b.exitCode === 2, 10_000, 'one agent refused');
     const [winner, loser] = a.exitCode === 2 ? [b, a] : [a, b];
@@ -64,7 +64,7 @@ describe('one agent per dataDir', () => {
     await winner.waitForStored(10);
     await winner.kill('SIGKILL');
 
-    const next = new AgentProcess(file).start();
+    const next = new AgentChild(file).start();
     cleanup(() => next.kill());
     await next.waitForStored(10);
   });

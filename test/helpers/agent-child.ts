@@ -1,13 +1,16 @@
 /**
- * The real CLI (`dist/`) as a child process for fault tests, like test/helpers/agent-process.ts
- * but with its own environment (the test-only crash hook VG_CRASH_AT_WRITE) and knowing how it
- * ended: killed by us, killed by the crash hook, or exited.
+ * The real CLI (`dist/`) as a child process (`run --config FILE --print-stored`), so tests can
+ * kill -9 it like a power cut, signal it (SIGHUP: reload) and know how it ended: killed by
+ * us, killed by the test-only crash hook (VG_CRASH_AT_WRITE, passed in its own environment),
+ * or exited with a code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { CLI } from './agent-process.js';
+
+export const CLI = fileURLToPath(new URL('../../dist/agent/cli.js', import.meta.url));
 
 export interface Ending {
   code: number | null;
@@ -68,14 +71,35 @@ export class AgentChild {
     return this.proc !== null && this.ending === null;
   }
 
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** The exit code once the process has exited (null while running, or when a signal ended it). */
+  get exitCode(): number | null {
+    return this.ending?.code ?? null;
+  }
+
   /** Resolves true once `n` events are stored; false if the process ended or `ms` passed first. */
   async storedAtLeast(n: number, ms: number): Promise<boolean> {
     const end = Date.now() + ms;
     while (this.stored.size < n) {
       if (!this.running || Date.now() > end) return false;
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 10)); // the polling step
     }
     return true;
+  }
+
+  /** storedAtLeast(), failing with the agent's output when the events do not come. */
+  async waitForStored(n: number, ms = 10_000): Promise<void> {
+    if (await this.storedAtLeast(n, ms)) return;
+    const why = this.running ? `not within ${ms} ms` : `it ended: code ${this.ending?.code ?? null}, signal ${this.ending?.signal ?? null}`;
+    throw new Error(`agent stored ${this.stored.size} < ${n} events (${why}); output:\n${this.output}`);
+  }
+
+  /** Sends a signal without waiting for the process to end (SIGHUP: reload). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.proc!.kill(signal);
   }
 
   /** Sends a signal (if still running) and resolves with how the process ended. */

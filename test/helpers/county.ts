@@ -86,7 +86,7 @@ export class County {
     for (;;) {
       for (const child of running) this.committedBy(child);
       if (this.check.checker.undelivered().length === 0 || Date.now() > end) return this.check.checker.verdict();
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 20)); // the polling step
     }
   }
 

@@ -8,14 +8,14 @@ import { expect } from 'vitest';
 import type { Agent } from '../../agent/agent.js';
 import { DeliveryChecker, type Verdict } from '../../scripts/county/delivery-checker.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
-import type { AgentProcess } from './agent-process.js';
+import type { AgentChild } from './agent-child.js';
 
 /** How long arrivals must have stopped before a verdict that relies on shedding is final. */
 const QUIET_MS = 500;
 
 export class DeliveryCheck {
   readonly checker = new DeliveryChecker();
-  private readonly processes: AgentProcess[] = [];
+  private readonly processes: AgentChild[] = [];
   private lastArrivalMs = Date.now();
 
   /** Judges every copy `sub` receives from now on (start it before the agent). */
@@ -41,7 +41,7 @@ export class DeliveryCheck {
   }
 
   /** Counts every event a CLI agent (run with --print-stored) commits. */
-  watchProcess(proc: AgentProcess): this {
+  watchProcess(proc: AgentChild): this {
     this.processes.push(proc);
     return this;
   }
@@ -63,7 +63,7 @@ export class DeliveryCheck {
       const v = this.checker.verdict();
       if (v.ok && (v.undelivered.length === 0 || Date.now() - this.lastArrivalMs >= QUIET_MS)) return v;
       if (Date.now() > end) return v;
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 20)); // the polling step
     }
   }
 

@@ -28,7 +28,7 @@ export class AgentRig {
       const hit = this.events.find(pred);
       if (hit) return hit;
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}; saw: ${this.events.map((e) => `${e.deviceId}:${e.type}`).join(', ')}`);
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 10)); // the polling step
     }
   }
 }

@@ -70,7 +70,7 @@ export class PanicPanel {
     const end = Date.now() + ms;
     while (this.board.reads < target) {
       if (Date.now() > end || !alive()) return false;
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 5)); // the polling step
     }
     return true;
   }
@@ -85,7 +85,7 @@ export class PanicPanel {
     this.presses += 1;
     this.board.set(button, true);
     const end = Date.now() + ms;
-    while (this.sirens === before && Date.now() < end && alive()) await new Promise((r) => setTimeout(r, 5));
+    while (this.sirens === before && Date.now() < end && alive()) await new Promise((r) => setTimeout(r, 5)); // the polling step
     this.board.set(button, false);
     await this.polled(3, ms, alive);
     const answered = this.sirens > before;
@@ -99,7 +99,7 @@ export class PanicPanel {
     this.pressing = (async () => {
       for (let i = 0; !this.stopPressing; i++) {
         await this.press(i % 2 === 0 ? 'di1' : 'di2', 1500);
-        await new Promise((r) => setTimeout(r, gapMs[0] + Math.random() * (gapMs[1] - gapMs[0])));
+        await new Promise((r) => setTimeout(r, gapMs[0] + Math.random() * (gapMs[1] - gapMs[0]))); // pacing: residents pause between presses
       }
     })();
   }

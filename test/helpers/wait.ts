@@ -3,6 +3,6 @@ export async function waitUntil(cond: () => boolean, ms: number, what: string): 
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 20)); // the polling step
   }
 }

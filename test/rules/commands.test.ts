@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
-import { AgentProcess } from '../helpers/agent-process.js';
+import { AgentChild } from '../helpers/agent-child.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
@@ -29,7 +29,7 @@ describe('county commands', () => {
     county.on('status', (_t, b) => statuses.push(b as Record<string, unknown>));
     await county.start();
     cleanup(() => county.stop());
-    const agent = new AgentProcess(file).start();
+    const agent = new AgentChild(file).start();
     cleanup(() => agent.kill('SIGTERM'));
     const check = new DeliveryCheck(county).watchProcess(agent);
     await waitUntil(() => statuses.some((s) => s.state === 'online'), 10_000, 'online');
@@ -46,7 +46,7 @@ describe('county commands', () => {
     expect(refused.error.code).toBe('CONFIG_INVALID');
     expect(refused.error.message).toContain('health.intervalSec: must be 1..86400 (got 0)');
     expect(refused.error.message).toContain('mqtt.pasword: unknown key');
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 500)); // an absence (no restart, so no offline status) can only be shown by waiting
     expect(statuses.filter((s) => s.state === 'offline')).toHaveLength(0); // nothing restarted
 
     writeFileSync(file, stringify(good(600)));

@@ -7,6 +7,7 @@ import { testConfig } from '../helpers/agent-config.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
 
@@ -39,8 +40,10 @@ async function setup(alarms: Record<string, unknown>, downForMs: () => number | 
   });
   await alarmsSvc.start();
   const press = async () => {
-    for (const l of listeners) l({ ...make('critical', 0), type: 'alarm.pressed', deviceId: 'house-7-panic' });
-    await new Promise((r) => setTimeout(r, 20)); // the alert event is stored asynchronously
+    const raised = () => events.filter((e) => e.type === 'alert.raised').length;
+    const before = raised();
+    for (const l of listeners) l({ ...make('critical', 0, 'alarm.pressed'), deviceId: 'house-7-panic' });
+    await waitUntil(() => raised() > before, 2000, 'the alert');
   };
   const settle = async () => {
     await alarmsSvc.checkSms();
@@ -115,9 +118,8 @@ describe('the sms action', () => {
       smsSender: () => ({ ready: true, sendSms: async (to, text) => (sent.push({ to, text }), { parts: 1, references: [7], encoding: 'ucs2' }) }),
     });
     await svc.start();
-    for (const l of listeners) l({ ...make('high', 0), type: 'door.opened', deviceId: 'storehouse-door' });
-    await new Promise((r) => setTimeout(r, 20));
-    await svc.sms!.pump();
+    for (const l of listeners) l({ ...make('high', 0, 'door.opened'), deviceId: 'storehouse-door' });
+    await waitUntil(() => sent.length > 0, 2000, 'the rule\'s SMS'); // queued, then sent by the queue
     expect(sent).toEqual([{ to: '+8613900000000', text: '仓库门被打开' }]);
     svc.stop();
   });

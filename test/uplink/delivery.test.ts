@@ -71,10 +71,12 @@ describe('store and forward to a real broker', () => {
     await Promise.all(Array.from({ length: 3000 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: i % 100 === 0 ? 'critical' : 'normal', data: { i } })));
     await agent.start();
     await sub.waitFor(() => sub.events.size > 300, 10_000);
+    const attempts = agent.observe.link().attempts;
     await b.stop('SIGTERM'); // mid-drain
     const during = sub.events.size;
     expect(during).toBeLessThan(3000);
-    await new Promise((r) => setTimeout(r, 700));
+    // Down until the gateway has seen it gone and tried again in vain.
+    await waitUntil(() => !agent.observe.link().up && agent.observe.link().attempts > attempts && /ECONNREFUSED/.test(agent.observe.link().lastError ?? ''), 5000, 'a refused reconnect');
     await b.start();
     await check.expectAllDelivered(30_000); // every id, seqs without a gap, re-sent copies identical
     await waitUntil(() => agent.observe.backlog().total.count === 0, 5000, 'outbox to empty');
@@ -103,8 +105,7 @@ describe('store and forward to a real broker', () => {
     await send('launch-missiles', JSON.stringify({ id: 'r2' }));
     await send('status', '{not json');
     await send('status', JSON.stringify({ id: 'r4', args: { verbose: true } }));
-    const end = Date.now() + 5000;
-    while (replies.length < 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => replies.length >= 4, 5000, 'four replies');
     const byId = (id: string) => replies.find((r) => r.id === id);
     expect(byId('r1')).toMatchObject({ ok: true, command: 'status' });
     expect((byId('r1')!.result as { outbox: unknown }).outbox).toBeDefined();

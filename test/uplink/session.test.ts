@@ -5,7 +5,7 @@ import { Agent } from '../../agent/agent.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { Mosquitto } from '../../scripts/brokers/mosquitto.js';
 import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
-import { AgentProcess } from '../helpers/agent-process.js';
+import { AgentChild } from '../helpers/agent-child.js';
 import { requireMosquitto } from '../helpers/broker.js';
 import { makeCerts, type TestCerts } from '../helpers/certs.js';
 import { testConfig } from '../helpers/agent-config.js';
@@ -37,7 +37,7 @@ afterAll(async () => {
 describe('MQTT 5 session with Mosquitto', () => {
   it('publishes the last will (retained offline) when the agent is killed -9', async () => {
     const dir = tempDir();
-    const file = AgentProcess.writeConfig(dir, {
+    const file = AgentChild.writeConfig(dir, {
       version: 1,
       gateway: { id: 'gw-will' },
       dataDir: `${dir}/data`,
@@ -48,7 +48,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     const sub = new CountySubscriber({ url: broker.url, clientId: 'county-will', protocolVersion: 5 });
     sub.on('status', (_t, b) => statuses.push(b as Record<string, unknown>));
     await sub.start();
-    const agent = new AgentProcess(file).start();
+    const agent = new AgentChild(file).start();
     const check = new DeliveryCheck(sub).watchProcess(agent);
     await sub.waitFor(() => statuses.some((s) => s.state === 'online'), 10_000).catch((err: Error) => {
       throw new Error(`${err.message}\nagent output:\n${agent.output}`);
@@ -146,15 +146,22 @@ describe('MQTT 5 session with Mosquitto', () => {
     const check = new DeliveryCheck(sub).watch(first);
     await first.start();
     await waitUntil(() => first.observe.link().up, 5000, 'uplink');
-    await new Promise((r) => setTimeout(r, 200)); // the subscription is in place
-    await first.stop(); // gateway goes away; its session stays on the broker
 
     const county = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'county-cmd-sender' });
+    county.on('error', (err) => console.error(`county sender: ${err.message}`)); // then the replies below go missing
     const replies: { payload: Record<string, unknown>; correlation?: string }[] = [];
+    let probed = false;
     await county.subscribeAsync('village/gw-offline-cmd/cmd-reply/county-7', { qos: 1 });
-    county.on('message', (_t, payload, packet) => {
-      replies.push({ payload: JSON.parse(payload.toString()), correlation: packet.properties?.correlationData?.toString() });
+    await county.subscribeAsync('village/gw-offline-cmd/cmd-reply/ping', { qos: 1 });
+    county.on('message', (topic, payload, packet) => {
+      if (topic.endsWith('/ping')) probed ||= JSON.parse(payload.toString()).id === 'probe';
+      else replies.push({ payload: JSON.parse(payload.toString()), correlation: packet.properties?.correlationData?.toString() });
     });
+    // The gateway's command subscription is in place once it answers one.
+    await county.publishAsync('village/gw-offline-cmd/cmd/ping', JSON.stringify({ id: 'probe' }), { qos: 1 });
+    await waitUntil(() => probed, 5000, 'the reply to a ping while online');
+    await first.stop(); // gateway goes away; its session stays on the broker
+
     await county.publishAsync('village/gw-offline-cmd/cmd/ping', JSON.stringify({ id: 'while-offline' }), {
       qos: 1,
       properties: { responseTopic: 'village/gw-offline-cmd/cmd-reply/county-7', correlationData: Buffer.from('corr-42') }, // under the gateway's reply namespace

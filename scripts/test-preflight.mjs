@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * The test suite's preflight (`npm test`, `npm run test:faults` and `.ci/run` run it first):
+ * the tests start real peers, so the programs they spawn must be installed.
+ *
+ *   socat      serial tests: pty pairs (scripts/simulators/pty-pair.ts)
+ *   mosquitto  the broker for MQTT 5, TLS, persistence and broker-kill tests (Debian puts it
+ *              in /usr/sbin, often not on a user's PATH); mosquitto_passwd comes with it
+ *   openssl    the TLS tests make their certificates (test/helpers/certs.ts)
+ *
+ * All present: exit 0, silently. Something missing, as root with apt-get: installs the Debian
+ * packages (one line says so). Otherwise: exit 1 within a moment, naming what is missing and
+ * the one command to run, rather than a wall of failing tests.
+ *
+ * VG_PREFLIGHT_INSTALL=never forbids installing (then a missing program is always exit 1).
+ * Plain Node, no dependencies: it runs before `npm ci` and before the build.
+ */
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+/** program -> Debian package, and the places outside PATH where Debian installs it. */
+const NEEDED = [
+  { program: 'socat', pkg: 'socat', also: [] },
+  // The same places scripts/brokers/mosquitto.ts looks.
+  { program: 'mosquitto', pkg: 'mosquitto', also: ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'] },
+  { program: 'openssl', pkg: 'openssl', also: [] },
+];
+
+const executable = (file) => {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const onPath = (program) => (process.env.PATH ?? '').split(delimiter).filter(Boolean).some((dir) => executable(join(dir, program)));
+const found = (n) => onPath(n.program) || n.also.some(executable);
+const missingNow = () => NEEDED.filter((n) => !found(n));
+
+const say = (line) => process.stderr.write(`test preflight: ${line}\n`);
+
+let missing = missingNow();
+if (missing.length === 0) process.exit(0);
+
+const root = process.getuid?.() === 0;
+const apt = onPath('apt-get');
+const mayInstall = process.env.VG_PREFLIGHT_INSTALL !== 'never';
+const pkgs = missing.map((n) => n.pkg);
+
+if (root && apt && mayInstall) {
+  say(`${missing.map((n) => n.program).join(', ')} missing: installing ${pkgs.join(' ')} with apt-get (root)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const run = (args) => spawnSync('apt-get', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...pkgs]]) {
+    const r = run(args);
+    if (r.status !== 0) {
+      process.stderr.write(`${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `${r.error.message}\n` : ''}`);
+      say(`apt-get ${args[0]} failed (exit ${r.status})`);
+      process.exit(1);
+    }
+  }
+  missing = missingNow();
+  if (missing.length === 0) process.exit(0);
+  say(`still missing after the install: ${missing.map((n) => n.program).join(', ')}`);
+  process.exit(1);
+}
+
+const names = missing.map((n) => n.program).join(', ');
+const where = missing.some((n) => n.also.length > 0) ? 'on PATH or in /usr/sbin' : 'on PATH';
+const why = !mayInstall ? '; not installing: VG_PREFLIGHT_INSTALL=never' : !apt ? '; no apt-get here' : !root ? '; not root' : '';
+say(`the tests need ${names} (not found ${where}${why}). Install ${missing.length > 1 ? 'them' : 'it'} with${apt ? '' : ' (Debian/Ubuntu)'}:`);
+process.stderr.write(`  ${root ? '' : 'sudo '}apt-get install -y ${pkgs.join(' ')}\n`);
+process.exit(1);
