@@ -49,12 +49,23 @@ export default tseslint.config(
     settings: {
       'boundaries/elements': elements,
       'boundaries/files': [{ category: 'composition-root', pattern: ['agent/agent.ts', 'agent/cli.ts'] }],
-      'boundaries/include': ['agent/**', 'drivers/**', 'config/**', 'flows/**', 'scripts/**', 'test/**', 'vitest*.config.ts'],
+      'boundaries/include': [
+        'agent/**',
+        'drivers/**',
+        'config/**',
+        'flows/**',
+        'scripts/**',
+        'test/**',
+        'vitest*.config.ts',
+      ],
       'import/resolver': { typescript: { project: './tsconfig.json' } },
     },
     rules: {
       'boundaries/dependencies': ['error', { default: 'disallow', policies }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       eqeqeq: ['error', 'always'],
       'no-empty': ['error', { allowEmptyCatch: false }],
@@ -64,7 +75,10 @@ export default tseslint.config(
     // A promise nobody awaits or catches is a rejection nobody handles: in the agent that is a crash.
     files: ['agent/**/*.ts', 'drivers/**/*.ts', 'config/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
-    rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }] },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+    },
   },
   {
     // One error model: what the agent raises carries a code from agent/kernel/errors.ts.
@@ -72,8 +86,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name=/^(Error|TypeError|RangeError)$/]", message: 'raise a GatewayError with a code from agent/kernel/errors.ts' },
-        { selector: "ClassDeclaration[superClass.name='Error']", message: 'errors extend GatewayError (agent/kernel/errors.ts), so they carry a listed code' },
+        {
+          selector: 'NewExpression[callee.name=/^(Error|TypeError|RangeError)$/]',
+          message: 'raise a GatewayError with a code from agent/kernel/errors.ts',
+        },
+        {
+          selector: "ClassDeclaration[superClass.name='Error']",
+          message: 'errors extend GatewayError (agent/kernel/errors.ts), so they carry a listed code',
+        },
       ],
     },
   },

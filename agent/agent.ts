@@ -114,7 +114,12 @@ export class Agent {
     this.lock = DataDirLock.acquire(config.dataDir);
     this.bus = new EventBus(logger.child({ part: 'bus' }));
     try {
-      this.outbox = new Outbox({ dir: config.dataDir, config: config.outbox, clock: this.clock, diskReserveBytes: config.outbox.diskReserveBytes });
+      this.outbox = new Outbox({
+        dir: config.dataDir,
+        config: config.outbox,
+        clock: this.clock,
+        diskReserveBytes: config.outbox.diskReserveBytes,
+      });
     } catch (err) {
       this.lock.release();
       throw err;
@@ -157,11 +162,37 @@ export class Agent {
       logger: storageLogger,
       monoMs: this.clock.monoMs,
       raise: (reason) =>
-        raiseStorageAlarm({ config, logger, emit: (e) => this.emit(e), write: (c) => this.write(c), sms: this.alarms.sms ? (to, text, why) => this.alarms.sms!.enqueue(to, text, null, why) : null }, reason),
-      restored: (reason) => this.emitLogged({ deviceId: gatewayId, type: 'gateway.storage_restored', priority: 'high', data: { was: reason } }),
+        raiseStorageAlarm(
+          {
+            config,
+            logger,
+            emit: (e) => this.emit(e),
+            write: (c) => this.write(c),
+            sms: this.alarms.sms ? (to, text, why) => this.alarms.sms!.enqueue(to, text, null, why) : null,
+          },
+          reason,
+        ),
+      restored: (reason) =>
+        this.emitLogged({
+          deviceId: gatewayId,
+          type: 'gateway.storage_restored',
+          priority: 'high',
+          data: { was: reason },
+        }),
     });
-    this.snapshot = new DeviceSnapshot({ dataDir: config.dataDir, logger, now: this.clock.now, devices: () => this.drivers.map((d) => d.describe()), buses: () => [...this.buses.values()].map((b) => b.describe()) });
-    this.shed = new ShedReporter({ gatewayId, logger, emit: (e) => this.emit(e), totals: () => this.outbox.stats().shed });
+    this.snapshot = new DeviceSnapshot({
+      dataDir: config.dataDir,
+      logger,
+      now: this.clock.now,
+      devices: () => this.drivers.map((d) => d.describe()),
+      buses: () => [...this.buses.values()].map((b) => b.describe()),
+    });
+    this.shed = new ShedReporter({
+      gatewayId,
+      logger,
+      emit: (e) => this.emit(e),
+      totals: () => this.outbox.stats().shed,
+    });
     this.outbox.on('stored', () => this.storageWatch.noteSuccess());
     this.outbox.on('storageFailure', (f) => {
       this.storageFailures.report(f);
@@ -222,7 +253,9 @@ export class Agent {
 
   /** An event of the agent's own that may fail to be stored (a full or lost disk): logged, never thrown. */
   private emitLogged(input: EventInput): void {
-    this.emit(input).catch((err: Error) => this.opts.logger.error({ err: err.message, type: input.type }, `${input.type} not stored`));
+    this.emit(input).catch((err: Error) =>
+      this.opts.logger.error({ err: err.message, type: input.type }, `${input.type} not stored`),
+    );
   }
 
   async start(): Promise<void> {
@@ -232,16 +265,45 @@ export class Agent {
     const notStored = (what: string) => (err: Error) => logger.error({ err: err.message }, `${what} not stored`);
     if (this.outbox.recovered) {
       logger.error(this.outbox.recovered, 'outbox was corrupt: moved aside, started fresh');
-      await this.emit({ deviceId: gatewayId, type: 'gateway.storage_recovered', priority: 'critical', data: { ...this.outbox.recovered } }).catch(notStored('gateway.storage_recovered'));
+      await this.emit({
+        deviceId: gatewayId,
+        type: 'gateway.storage_recovered',
+        priority: 'critical',
+        data: { ...this.outbox.recovered },
+      }).catch(notStored('gateway.storage_recovered'));
     }
     if (this.seqFileProblem) {
       // The count went on from what the outbox holds; the bad file is kept for a technician.
-      logger.error({ ...this.seqFileProblem, file: 'seq.json' }, 'sequence file was unreadable: kept aside, counting on from the outbox');
-      await this.emit({ deviceId: gatewayId, type: 'gateway.state_recovered', priority: 'high', data: { file: 'seq.json', ...this.seqFileProblem } }).catch(notStored('gateway.state_recovered'));
+      logger.error(
+        { ...this.seqFileProblem, file: 'seq.json' },
+        'sequence file was unreadable: kept aside, counting on from the outbox',
+      );
+      await this.emit({
+        deviceId: gatewayId,
+        type: 'gateway.state_recovered',
+        priority: 'high',
+        data: { file: 'seq.json', ...this.seqFileProblem },
+      }).catch(notStored('gateway.state_recovered'));
     }
-    await this.emit({ deviceId: gatewayId, type: 'gateway.started', priority: 'high', data: { version: VERSION, configHash: this.opts.configHash, backlog: this.outbox.stats().total, firstSeq: this.factory.firstSeq ?? this.factory.nextSeq, shed: this.outbox.stats().shed } }).catch(notStored('gateway.started'));
+    await this.emit({
+      deviceId: gatewayId,
+      type: 'gateway.started',
+      priority: 'high',
+      data: {
+        version: VERSION,
+        configHash: this.opts.configHash,
+        backlog: this.outbox.stats().total,
+        firstSeq: this.factory.firstSeq ?? this.factory.nextSeq,
+        shed: this.outbox.stats().shed,
+      },
+    }).catch(notStored('gateway.started'));
     if (!this.outbox.reserve.isHeld && this.outbox.reserve.size > 0) {
-      await this.emit({ deviceId: gatewayId, type: 'gateway.disk_full', priority: 'critical', data: { freeBytes: this.outbox.reserve.freeBytes(), reserveBytes: this.outbox.reserve.size, atStart: true } }).catch(notStored('gateway.disk_full'));
+      await this.emit({
+        deviceId: gatewayId,
+        type: 'gateway.disk_full',
+        priority: 'critical',
+        data: { freeBytes: this.outbox.reserve.freeBytes(), reserveBytes: this.outbox.reserve.size, atStart: true },
+      }).catch(notStored('gateway.disk_full'));
     }
     const created = await createDrivers(
       config,
@@ -280,13 +342,17 @@ export class Agent {
   }
 
   /** An acknowledgement (the county's `ack`, a technician): lights the button's LED, stops escalation. */
-  acknowledge(alertId: string, by: string): Promise<{ alertId: string; alreadyAcknowledged: boolean; led: string | null }> {
+  acknowledge(
+    alertId: string,
+    by: string,
+  ): Promise<{ alertId: string; alreadyAcknowledged: boolean; led: string | null }> {
     return this.alarms.acknowledge(alertId, by);
   }
 
   /** Queues an SMS to these numbers through the alarms' queue (persisted, rate-limited, recorded as sms.* events). */
   async sendSms(to: readonly string[], text: string, reason: string): Promise<void> {
-    if (!this.alarms.sms) throw new GatewayError('MODEM_NOT_READY', 'the SMS queue runs only once the agent has started');
+    if (!this.alarms.sms)
+      throw new GatewayError('MODEM_NOT_READY', 'the SMS queue runs only once the agent has started');
     await this.alarms.sms.enqueue(to, text, null, reason);
   }
 
@@ -295,7 +361,11 @@ export class Agent {
       outbox: () => this.outbox.stats(),
       uplink: () => this.uplink.stats(),
       drivers: () => this.drivers.map((d) => d.describe()),
-      storage: () => ({ failures: this.storageFailures.counts, eventsNotStored: this.storageFailures.eventsNotStored, lastError: this.storageFailures.lastError }),
+      storage: () => ({
+        failures: this.storageFailures.counts,
+        eventsNotStored: this.storageFailures.eventsNotStored,
+        lastError: this.storageFailures.lastError,
+      }),
       dataDir: this.opts.config.dataDir,
       startedMonoMs: this.startedMonoMs,
       monoMs: this.clock.monoMs,
@@ -304,17 +374,28 @@ export class Agent {
   }
 
   private async reportHealth(): Promise<void> {
-    await this.emit(this.healthInput()).catch((err: Error) => this.opts.logger.warn({ err: err.message }, 'health not stored'));
+    await this.emit(this.healthInput()).catch((err: Error) =>
+      this.opts.logger.warn({ err: err.message }, 'health not stored'),
+    );
   }
 
   private registerCommands(): void {
     const { config } = this.opts;
     const emit = (e: EventInput) => this.emit(e);
     const write = (c: OutputCommand) => this.write(c);
-    this.commands.register('status', statusCommand(() => this.observe.status()));
-    this.commands.register('siren-test', sirenTestCommand({ gatewayId: config.gateway.id, sirens: config.alarms.sirens, write, emit }));
+    this.commands.register(
+      'status',
+      statusCommand(() => this.observe.status()),
+    );
+    this.commands.register(
+      'siren-test',
+      sirenTestCommand({ gatewayId: config.gateway.id, sirens: config.alarms.sirens, write, emit }),
+    );
     this.commands.register('reload-config', reloadConfigCommand(this.opts.reloadConfig));
-    this.commands.register('ack', ackCommand((alertId, by) => this.acknowledge(alertId, by)));
+    this.commands.register(
+      'ack',
+      ackCommand((alertId, by) => this.acknowledge(alertId, by)),
+    );
     this.commands.register('output', outputCommand({ devices: config.devices, write }));
     this.commands.register('ping', pingCommand(this.clock.now));
   }
@@ -335,8 +416,16 @@ export class Agent {
       this.alarms.stop();
       this.snapshot.write(); // the last view while the devices still ran (a stopped driver is offline)
       this.abort.abort();
-      await stopAll([...this.driverOf].map(([id, d]) => ({ name: `device ${id}`, stop: () => d.stop() })), Agent.STOP_LIMIT_MS, logger);
-      await stopAll([...this.buses].map(([id, b]) => ({ name: `bus ${id}`, stop: () => b.stop() })), Agent.STOP_LIMIT_MS, logger);
+      await stopAll(
+        [...this.driverOf].map(([id, d]) => ({ name: `device ${id}`, stop: () => d.stop() })),
+        Agent.STOP_LIMIT_MS,
+        logger,
+      );
+      await stopAll(
+        [...this.buses].map(([id, b]) => ({ name: `bus ${id}`, stop: () => b.stop() })),
+        Agent.STOP_LIMIT_MS,
+        logger,
+      );
       this.shed.report();
       this.outbox.flush();
       await this.uplink.stop();

@@ -6,7 +6,14 @@
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load-config.js';
-import { checkReload, keepLastGood, lastGoodFile, loadLastGood, loadWithFallback, type ReloadCheck } from './config-lifecycle.js';
+import {
+  checkReload,
+  keepLastGood,
+  lastGoodFile,
+  loadLastGood,
+  loadWithFallback,
+  type ReloadCheck,
+} from './config-lifecycle.js';
 import { checkDataDir } from './preflight.js';
 import type { EventInput } from './contracts/event.js';
 import { formatProblem } from '../config/zod-problems.js';
@@ -49,8 +56,8 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const [cmd, sub] = positionals;
-  if (values.version) return out(VERSION), 0;
-  if (values.help || !cmd || cmd === 'help') return out(HELP), cmd || values.help ? 0 : 2;
+  if (values.version) return (out(VERSION), 0);
+  if (values.help || !cmd || cmd === 'help') return (out(HELP), cmd || values.help ? 0 : 2);
   const needConfig = () => {
     if (!values.config) throw new UsageError(`${cmd} needs --config FILE`);
     return values.config;
@@ -68,7 +75,9 @@ async function main(argv: string[]): Promise<number> {
       out(devicesReport(loadConfig(needConfig()).config));
       return 0;
     case 'demo':
-      throw new UsageError('the demo is not part of the agent: run `npm run demo` (node dist/scripts/demo.js) in a checkout');
+      throw new UsageError(
+        'the demo is not part of the agent: run `npm run demo` (node dist/scripts/demo.js) in a checkout',
+      );
     default:
       throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
   }
@@ -115,8 +124,16 @@ async function run(file: string, printStored: boolean): Promise<number> {
   let notice: EventInput | null = null;
   const gw = () => loaded.config.gateway.id;
   if (fallback) {
-    logger.error({ problems: fallback.problems, using: fallback.from }, 'config file invalid: running the last good config');
-    notice = { deviceId: gw(), type: 'gateway.config_fallback', priority: 'high', data: { problems: fallback.problems, using: fallback.from } };
+    logger.error(
+      { problems: fallback.problems, using: fallback.from },
+      'config file invalid: running the last good config',
+    );
+    notice = {
+      deviceId: gw(),
+      type: 'gateway.config_fallback',
+      priority: 'high',
+      data: { problems: fallback.problems, using: fallback.from },
+    };
   }
   let agent: Agent | null = null;
   // What the running loop is asked to do. Kept until the loop waits for it, so a signal during
@@ -140,7 +157,15 @@ async function run(file: string, printStored: boolean): Promise<number> {
     const res = checkReload(file);
     if (!res.ok) {
       logger.error({ by, problems: res.problems }, 'reload refused: the running config stays');
-      if (by === 'SIGHUP') void agent?.emit({ deviceId: gw(), type: 'gateway.config_rejected', priority: 'high', data: { by, code: res.code, problems: res.problems } }).catch((e: Error) => logger.error({ err: e.message }, 'gateway.config_rejected not stored'));
+      if (by === 'SIGHUP')
+        void agent
+          ?.emit({
+            deviceId: gw(),
+            type: 'gateway.config_rejected',
+            priority: 'high',
+            data: { by, code: res.code, problems: res.problems },
+          })
+          .catch((e: Error) => logger.error({ err: e.message }, 'gateway.config_rejected not stored'));
       return res;
     }
     next = res.next; // a later request replaces an earlier one that has not run yet
@@ -164,8 +189,14 @@ async function run(file: string, printStored: boolean): Promise<number> {
     } catch (flushErr) {
       logger.error({ err: errorMessage(flushErr) }, 'outbox not flushed on the way out');
     }
-    const stopped = agent ? agent.stop().catch((stopErr: unknown) => logger.error({ err: errorMessage(stopErr) }, 'stop failed on the way out')) : Promise.resolve();
-    void Promise.race([stopped, new Promise((r) => setTimeout(r, 3 * Agent.STOP_LIMIT_MS))]).then(() => process.exit(1));
+    const stopped = agent
+      ? agent
+          .stop()
+          .catch((stopErr: unknown) => logger.error({ err: errorMessage(stopErr) }, 'stop failed on the way out'))
+      : Promise.resolve();
+    void Promise.race([stopped, new Promise((r) => setTimeout(r, 3 * Agent.STOP_LIMIT_MS))]).then(() =>
+      process.exit(1),
+    );
   };
   process.once('uncaughtException', fatal);
   process.once('unhandledRejection', fatal);
@@ -174,37 +205,69 @@ async function run(file: string, printStored: boolean): Promise<number> {
   for (;;) {
     try {
       agent = new Agent({
-        config: loaded.config, configHash: loaded.hash, baseDir: loaded.baseDir, logger, profiles: loaded.profiles,
+        config: loaded.config,
+        configHash: loaded.hash,
+        baseDir: loaded.baseDir,
+        logger,
+        profiles: loaded.profiles,
         reloadConfig: () => {
           const res = requestReload('county', 300);
-          return res.ok ? { ok: true, configHash: res.next.hash } : { ok: false, code: res.code, problems: res.problems };
+          return res.ok
+            ? { ok: true, configHash: res.next.hash }
+            : { ok: false, code: res.code, problems: res.problems };
         },
       });
-      if (printStored) agent.observe.onStored((events) => writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join('')));
+      if (printStored)
+        agent.observe.onStored((events) => writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join('')));
       await agent.start();
     } catch (err) {
-      await agent?.stop().catch((stopErr: unknown) => logger.error({ err: errorMessage(stopErr) }, 'the agent that could not start did not stop cleanly either'));
+      await agent
+        ?.stop()
+        .catch((stopErr: unknown) =>
+          logger.error({ err: errorMessage(stopErr) }, 'the agent that could not start did not stop cleanly either'),
+        );
       agent = null;
       if (!previous) {
         // At start-up (a reboot after a reload whose config validated but could not run): the last good config.
         const good = loadLastGood(file, loaded.hash);
         if (!good) throw err;
-        logger.error({ err: (err as Error).message, configHash: loaded.hash, using: good.hash }, 'config failed to start: running the last good config');
-        notice = { deviceId: good.config.gateway.id, type: 'gateway.config_fallback', priority: 'high', data: { error: (err as Error).message, configHash: loaded.hash, using: lastGoodFile(file) } };
+        logger.error(
+          { err: (err as Error).message, configHash: loaded.hash, using: good.hash },
+          'config failed to start: running the last good config',
+        );
+        notice = {
+          deviceId: good.config.gateway.id,
+          type: 'gateway.config_fallback',
+          priority: 'high',
+          data: { error: (err as Error).message, configHash: loaded.hash, using: lastGoodFile(file) },
+        };
         loaded = good;
         fallback = { problems: [(err as Error).message], from: lastGoodFile(file) };
         continue;
       }
-      logger.error({ err: (err as Error).message, configHash: loaded.hash }, 'the new config failed to start: going back to the previous one');
-      notice = { deviceId: previous.config.gateway.id, type: 'gateway.config_rejected', priority: 'high', data: { by: 'start', configHash: loaded.hash, error: (err as Error).message, running: previous.hash } };
+      logger.error(
+        { err: (err as Error).message, configHash: loaded.hash },
+        'the new config failed to start: going back to the previous one',
+      );
+      notice = {
+        deviceId: previous.config.gateway.id,
+        type: 'gateway.config_rejected',
+        priority: 'high',
+        data: { by: 'start', configHash: loaded.hash, error: (err as Error).message, running: previous.hash },
+      };
       loaded = previous;
       previous = null;
       continue;
     }
     const notKept = fallback ? null : keepLastGood(loaded);
-    if (notKept) logger.warn({ err: notKept, file: lastGoodFile(loaded.file) }, 'last good config not updated; the previous one stays');
+    if (notKept)
+      logger.warn(
+        { err: notKept, file: lastGoodFile(loaded.file) },
+        'last good config not updated; the previous one stays',
+      );
     fallback = null;
-    if (notice) await agent.emit(notice).catch((err: Error) => logger.warn({ err: err.message }, 'config notice not stored'));
+    if (notice)
+      await agent.emit(notice).catch((err: Error) => logger.warn({ err: err.message }, 'config notice not stored'));
     notice = null;
     previous = null;
     let reason: 'signal' | 'reload';
@@ -218,7 +281,12 @@ async function run(file: string, printStored: boolean): Promise<number> {
     if (reason === 'signal') return 0;
     const upcoming = pendingConfig()!; // set whenever a reload was asked for (see above)
     logger.info({ configHash: upcoming.hash }, 'config reloaded: restarting');
-    notice = { deviceId: upcoming.config.gateway.id, type: 'gateway.config_applied', priority: 'high', data: { configHash: upcoming.hash, previous: loaded.hash } };
+    notice = {
+      deviceId: upcoming.config.gateway.id,
+      type: 'gateway.config_applied',
+      priority: 'high',
+      data: { configHash: upcoming.hash, previous: loaded.hash },
+    };
     previous = loaded;
     loaded = upcoming;
     next = null;

@@ -61,7 +61,8 @@ export function keepLastGood(loaded: LoadedConfig): string | null {
   }
 }
 
-export type ReloadCheck = { ok: true; next: LoadedConfig } | { ok: false; code: 'CONFIG_INVALID' | 'CONFIG_CANNOT_RUN'; problems: string[] };
+export type ReloadCheck =
+  { ok: true; next: LoadedConfig } | { ok: false; code: 'CONFIG_INVALID' | 'CONFIG_CANNOT_RUN'; problems: string[] };
 
 /** Validates the file and what it needs from this machine, without touching the running agent. */
 export function checkReload(file: string): ReloadCheck {

@@ -30,7 +30,10 @@ export class DataDirLock {
       db.close();
       if (foreignCode(err) !== 'SQLITE_BUSY') throw err;
       const holder = readHolder(dir);
-      throw new GatewayError('DATA_DIR_LOCKED', `data folder ${dir} is in use by another agent${holder ? ` (pid ${holder})` : ''}; one agent per dataDir`);
+      throw new GatewayError(
+        'DATA_DIR_LOCKED',
+        `data folder ${dir} is in use by another agent${holder ? ` (pid ${holder})` : ''}; one agent per dataDir`,
+      );
     }
     writeFileSync(join(dir, 'agent.pid'), `${process.pid}\n`);
     return new DataDirLock(dir, db);

@@ -37,7 +37,12 @@ export class DeviceSnapshot {
   }
 
   write(): void {
-    const snapshot = { writtenAt: new Date(this.s.now()).toISOString(), pid: process.pid, devices: this.s.devices(), buses: this.s.buses() };
+    const snapshot = {
+      writtenAt: new Date(this.s.now()).toISOString(),
+      pid: process.pid,
+      devices: this.s.devices(),
+      buses: this.s.buses(),
+    };
     try {
       const file = join(this.s.dataDir, 'devices.json');
       writeFileSync(`${file}.tmp`, JSON.stringify(snapshot, null, 2));

@@ -8,7 +8,16 @@ interface Snapshot {
   writtenAt: string;
   pid: number;
   devices: DriverDescription[];
-  buses: { id: string; transport: string; state: string; requests: number; timeouts: number; errors: number; reconnects: number; lastError: string | null }[];
+  buses: {
+    id: string;
+    transport: string;
+    state: string;
+    requests: number;
+    timeouts: number;
+    errors: number;
+    reconnects: number;
+    lastError: string | null;
+  }[];
 }
 
 export function devicesReport(config: GatewayConfig, now = Date.now()): string {
@@ -22,14 +31,31 @@ export function devicesReport(config: GatewayConfig, now = Date.now()): string {
   const rows = [['device', 'driver', 'transport', 'online', 'last seen', 'errors']];
   for (const d of config.devices) {
     const live = snap?.devices.find((x) => x.deviceIds[0] === d.id);
-    const transport = live?.transport ?? (d.driver === 'modbus' ? `bus ${d.bus} unit ${d.unitId}` : d.driver === 'serial' ? d.path : 'none');
-    rows.push([d.id, d.driver, transport, live ? (live.online ? 'yes' : 'NO') : '?', live ? ago(live.lastSeenMs) : '?', live ? String(live.errors) : '?']);
+    const transport =
+      live?.transport ??
+      (d.driver === 'modbus' ? `bus ${d.bus} unit ${d.unitId}` : d.driver === 'serial' ? d.path : 'none');
+    rows.push([
+      d.id,
+      d.driver,
+      transport,
+      live ? (live.online ? 'yes' : 'NO') : '?',
+      live ? ago(live.lastSeenMs) : '?',
+      live ? String(live.errors) : '?',
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
   if (snap) {
     lines.push('', `as reported by the agent (pid ${snap.pid}) ${ago(Date.parse(snap.writtenAt))}`);
-    for (const b of snap.buses) lines.push(`bus ${b.id}: ${b.transport}, ${b.state}, ${b.requests} requests, ${b.timeouts} timeouts, ${b.errors} errors, ${b.reconnects} reconnects${b.lastError ? `, last error: ${b.lastError}` : ''}`);
+    for (const b of snap.buses)
+      lines.push(
+        `bus ${b.id}: ${b.transport}, ${b.state}, ${b.requests} requests, ${b.timeouts} timeouts, ${b.errors} errors, ${b.reconnects} reconnects${b.lastError ? `, last error: ${b.lastError}` : ''}`,
+      );
   } else lines.push('', 'no state yet: the agent has not run with this data folder');
   return lines.join('\n');
 }

@@ -28,7 +28,10 @@ export function stampedName(file: string, tag: string, now: () => number): strin
   return `${file}.${tag}-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
 }
 
-/** Moves a damaged file aside (kept for a technician, never silently overwritten). Returns where, or null if it could not. */
+/**
+ * Moves a damaged file aside (kept for a technician, never silently overwritten). Returns where, or null if it
+ * could not.
+ */
 export function keepAside(file: string, now: () => number): string | null {
   const to = stampedName(file, 'bad', now);
   try {

@@ -34,13 +34,18 @@ export class EventFactory {
   create(input: EventInput): GatewayEvent {
     const parsed = eventInputSchema.safeParse(input);
     if (!parsed.success) {
-      throw new GatewayError('EVENT_INVALID', `invalid event: ${problemsFromZod(parsed.error).map(formatProblem).join('; ')}`);
+      throw new GatewayError(
+        'EVENT_INVALID',
+        `invalid event: ${problemsFromZod(parsed.error).map(formatProblem).join('; ')}`,
+      );
     }
     // A copy, as the envelope's parse used to make: the producer's object is not the event's.
     const data = { ...parsed.data.data };
     const payload = eventSpec(parsed.data.type)?.data.safeParse(data);
     if (payload && !payload.success) {
-      const problems = problemsFromZod(payload.error).map((p) => formatProblem({ path: p.path ? `data.${p.path}` : 'data', message: p.message }));
+      const problems = problemsFromZod(payload.error).map((p) =>
+        formatProblem({ path: p.path ? `data.${p.path}` : 'data', message: p.message }),
+      );
       throw new GatewayError('EVENT_INVALID', `invalid ${parsed.data.type} event: ${problems.join('; ')}`);
     }
     const now = this.clock.now();

@@ -95,7 +95,12 @@ export class AgentObservation {
 
   storage(): StorageReport {
     const f = this.p.storageFailures;
-    return { failures: { ...f.counts }, eventsNotStored: f.eventsNotStored, lastError: f.lastError, lost: this.p.storageWatch.lost };
+    return {
+      failures: { ...f.counts },
+      eventsNotStored: f.eventsNotStored,
+      lastError: f.lastError,
+      lost: this.p.storageWatch.lost,
+    };
   }
 
   /** The `status` command's answer. */
@@ -109,7 +114,15 @@ export class AgentObservation {
       uplink: this.p.uplink.stats(),
       devices: this.devices(),
       alarms: {
-        active: alarms.alerts.filter((a) => !a.ackedAt).map((a) => ({ alertId: a.alertId, rule: a.ruleId, deviceId: a.deviceId, raisedAt: a.raisedAt, smsSentAt: a.smsSentAt })),
+        active: alarms.alerts
+          .filter((a) => !a.ackedAt)
+          .map((a) => ({
+            alertId: a.alertId,
+            rule: a.ruleId,
+            deviceId: a.deviceId,
+            raisedAt: a.raisedAt,
+            smsSentAt: a.smsSentAt,
+          })),
         acknowledged: alarms.alerts.filter((a) => a.ackedAt).length,
         smsPending: alarms.smsPending.length,
         smsSent: alarms.smsSent,

@@ -13,10 +13,13 @@ import { GatewayError, foreignCode } from './kernel/errors.js';
 export function checkDataDir(dataDir: string): void {
   const why = (what: string, err?: unknown) => {
     const code = foreignCode(err);
-    return new GatewayError('DATA_DIR_UNUSABLE', `dataDir ${dataDir}: ${what}${code ? ` (${code})` : ''}`, { cause: err });
+    return new GatewayError('DATA_DIR_UNUSABLE', `dataDir ${dataDir}: ${what}${code ? ` (${code})` : ''}`, {
+      cause: err,
+    });
   };
   // Before mkdir: a recursive mkdir under /proc spins in Node instead of failing (measured: 50% CPU, forever).
-  if (/^\/(proc|sys)(\/|$)/.test(resolve(nearestExisting(dataDir)))) throw why('is on a kernel file system (/proc, /sys)');
+  if (/^\/(proc|sys)(\/|$)/.test(resolve(nearestExisting(dataDir))))
+    throw why('is on a kernel file system (/proc, /sys)');
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (err) {
@@ -64,7 +67,8 @@ export function preflightReload(next: GatewayConfig): string[] {
     if (b.type === 'modbus-rtu' && !existsSync(b.path)) problems.push(`buses[${i}].path: ${b.path} does not exist`);
   });
   next.devices.forEach((d, i) => {
-    if ((d.driver === 'serial' || d.driver === 'modem') && !existsSync(d.path)) problems.push(`devices[${i}].path: ${d.path} does not exist`);
+    if ((d.driver === 'serial' || d.driver === 'modem') && !existsSync(d.path))
+      problems.push(`devices[${i}].path: ${d.path} does not exist`);
   });
   return problems;
 }

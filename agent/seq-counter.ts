@@ -81,4 +81,3 @@ export class SeqCounter {
     return this.current;
   }
 }
-

@@ -44,9 +44,16 @@ export class ShedReporter {
     if (this.pending.size === 0) return;
     const counts = new Map(this.pending);
     this.pending.clear();
-    this.p.emit({ deviceId: this.p.gatewayId, type: 'gateway.events_shed', priority: 'high', data: { counts: Object.fromEntries(counts), totals: this.p.totals() } }).catch((err: Error) => {
-      this.p.logger.warn({ err: err.message }, 'gateway.events_shed not stored; its counts go with the next report');
-      for (const [key, n] of counts) this.pending.set(key, (this.pending.get(key) ?? 0) + n);
-    });
+    this.p
+      .emit({
+        deviceId: this.p.gatewayId,
+        type: 'gateway.events_shed',
+        priority: 'high',
+        data: { counts: Object.fromEntries(counts), totals: this.p.totals() },
+      })
+      .catch((err: Error) => {
+        this.p.logger.warn({ err: err.message }, 'gateway.events_shed not stored; its counts go with the next report');
+        for (const [key, n] of counts) this.pending.set(key, (this.pending.get(key) ?? 0) + n);
+      });
   }
 }

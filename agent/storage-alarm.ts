@@ -20,13 +20,24 @@ export interface StorageAlarmPorts {
 export function raiseStorageAlarm(p: StorageAlarmPorts, reason: string): void {
   const { config, logger } = p;
   // Not stored is expected here: the folder is gone. Rules and the county (if up) still see it.
-  p.emit({ deviceId: config.gateway.id, type: 'gateway.storage_failed', priority: 'critical', data: { reason, dataDir: config.dataDir } }).catch((err: Error) => logger.warn({ err: err.message }, 'gateway.storage_failed not stored (the data folder is lost)'));
+  p.emit({
+    deviceId: config.gateway.id,
+    type: 'gateway.storage_failed',
+    priority: 'critical',
+    data: { reason, dataDir: config.dataDir },
+  }).catch((err: Error) =>
+    logger.warn({ err: err.message }, 'gateway.storage_failed not stored (the data folder is lost)'),
+  );
   for (const s of config.alarms.sirens) {
-    p.write({ deviceId: s.device, output: s.output, action: 'pulse', durationMs: s.testMs }).catch((err: Error) => logger.error({ err: err.message, siren: s }, 'storage alarm: siren not sounded'));
+    p.write({ deviceId: s.device, output: s.output, action: 'pulse', durationMs: s.testMs }).catch((err: Error) =>
+      logger.error({ err: err.message, siren: s }, 'storage alarm: siren not sounded'),
+    );
   }
   const to = config.alarms.smsTo;
   if (to.length > 0 && p.sms) {
     const text = `${config.gateway.name ?? config.gateway.id}: data storage failed, events are not kept (${reason}). Local alarms still work.`;
-    p.sms(to, text, 'storage failed').catch((err: Error) => logger.error({ err: err.message }, 'storage alarm: SMS state not saved (the SMS is still queued in memory)'));
+    p.sms(to, text, 'storage failed').catch((err: Error) =>
+      logger.error({ err: err.message }, 'storage alarm: SMS state not saved (the SMS is still queued in memory)'),
+    );
   }
 }

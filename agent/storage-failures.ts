@@ -39,7 +39,10 @@ export class StorageFailures {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.sinceLog === 0) return;
-    this.logger.error({ failures: this.sinceLog, eventsNotStored: this.eventsSinceLog, totals: this.counts, lastError: this.lastError }, 'storage writes failing');
+    this.logger.error(
+      { failures: this.sinceLog, eventsNotStored: this.eventsSinceLog, totals: this.counts, lastError: this.lastError },
+      'storage writes failing',
+    );
     this.sinceLog = 0;
     this.eventsSinceLog = 0;
     this.lastLogMs = this.monoMs();

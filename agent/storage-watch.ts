@@ -96,7 +96,8 @@ export class StorageWatch {
       return `dataDir ${dataDir} is not writable (${foreignCode(err) ?? 'error'})`;
     }
     const ino = inode(join(dataDir, 'outbox.db'));
-    if (this.dbIno !== null && ino !== this.dbIno) return `the outbox file in ${dataDir} was deleted or replaced while running`;
+    if (this.dbIno !== null && ino !== this.dbIno)
+      return `the outbox file in ${dataDir} was deleted or replaced while running`;
     return null;
   }
 

@@ -23,18 +23,36 @@ function envelope(): string {
     if: { properties: { type: { const: type } }, required: ['type'] },
     then: { properties: { data: { $ref: dataId(type) } } },
   }));
-  return text({ $id: 'urn:village-gateway:schema:event:1', title: 'village-gateway event envelope', ...toJson(eventSchema), allOf });
+  return text({
+    $id: 'urn:village-gateway:schema:event:1',
+    title: 'village-gateway event envelope',
+    ...toJson(eventSchema),
+    allOf,
+  });
 }
 
 export function schemaFiles(): Record<string, string> {
   const files: Record<string, string> = {
-    'config/schemas/gateway-config.schema.json': render(gatewayConfigSchema, 'urn:village-gateway:schema:gateway-config:1', 'village-gateway config'),
-    'config/schemas/profile.schema.json': render(profileSchema, 'urn:village-gateway:schema:profile:1', 'village-gateway device profile'),
+    'config/schemas/gateway-config.schema.json': render(
+      gatewayConfigSchema,
+      'urn:village-gateway:schema:gateway-config:1',
+      'village-gateway config',
+    ),
+    'config/schemas/profile.schema.json': render(
+      profileSchema,
+      'urn:village-gateway:schema:profile:1',
+      'village-gateway device profile',
+    ),
     'config/schemas/event.schema.json': envelope(),
   };
   for (const type of EVENT_TYPES) {
     const spec = EVENT_CATALOGUE[type];
-    files[`${EVENT_DATA_SCHEMAS}/${type}.schema.json`] = text({ $id: dataId(type), title: `${type} data`, description: `${spec.summary} (default priority: ${spec.priority})`, ...toJson(spec.data) });
+    files[`${EVENT_DATA_SCHEMAS}/${type}.schema.json`] = text({
+      $id: dataId(type),
+      title: `${type} data`,
+      description: `${spec.summary} (default priority: ${spec.priority})`,
+      ...toJson(spec.data),
+    });
   }
   return files;
 }

@@ -20,7 +20,10 @@ export class ConfigError extends GatewayError {
     readonly file: string,
     readonly problems: ConfigProblem[],
   ) {
-    super('CONFIG_INVALID', `${file}: ${problems.length} problem(s)\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    super(
+      'CONFIG_INVALID',
+      `${file}: ${problems.length} problem(s)\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -75,7 +78,10 @@ export function loadConfig(file: string, opts: { schemaOnly?: boolean } = {}): L
 }
 
 /** Loads each device's profile and checks the device's bindings against it. */
-export function resolveProfiles(cfg: GatewayConfig, baseDir: string): { profiles: Map<string, DeviceProfile>; problems: ConfigProblem[] } {
+export function resolveProfiles(
+  cfg: GatewayConfig,
+  baseDir: string,
+): { profiles: Map<string, DeviceProfile>; problems: ConfigProblem[] } {
   const profiles = new Map<string, DeviceProfile>();
   const problems: ConfigProblem[] = [];
   const cache = new Map<string, ReturnType<typeof loadProfile>>();
@@ -90,23 +96,40 @@ export function resolveProfiles(cfg: GatewayConfig, baseDir: string): { profiles
     }
     const prof = res.profile;
     if (prof.transport !== d.driver) {
-      problems.push({ path: at('.profile'), message: `profile ${prof.id} is for ${prof.transport} devices, not ${d.driver}` });
+      problems.push({
+        path: at('.profile'),
+        message: `profile ${prof.id} is for ${prof.transport} devices, not ${d.driver}`,
+      });
       return;
     }
     profiles.set(d.id, prof);
     if (prof.transport !== 'modbus' || d.driver !== 'modbus') return;
     const list = (names: string[]) => (names.length > 8 ? `${names.slice(0, 8).join(', ')}, ...` : names.join(', '));
     for (const [name, role] of Object.entries(d.inputs)) {
-      if (!(name in prof.inputs)) problems.push({ path: at(`.inputs.${name}`), message: `unknown input for profile ${prof.id} (it has ${list(Object.keys(prof.inputs))})` });
+      if (!(name in prof.inputs))
+        problems.push({
+          path: at(`.inputs.${name}`),
+          message: `unknown input for profile ${prof.id} (it has ${list(Object.keys(prof.inputs))})`,
+        });
       if (role.role === 'alarm-button' && role.led !== undefined && !(role.led in prof.outputs)) {
-        problems.push({ path: at(`.inputs.${name}.led`), message: `unknown output "${role.led}" for profile ${prof.id} (it has ${list(Object.keys(prof.outputs)) || 'none'})` });
+        problems.push({
+          path: at(`.inputs.${name}.led`),
+          message: `unknown output "${role.led}" for profile ${prof.id} (it has ${list(Object.keys(prof.outputs)) || 'none'})`,
+        });
       }
     }
     for (const name of Object.keys(d.outputs)) {
-      if (!(name in prof.outputs)) problems.push({ path: at(`.outputs.${name}`), message: `unknown output for profile ${prof.id} (it has ${list(Object.keys(prof.outputs)) || 'none'})` });
+      if (!(name in prof.outputs))
+        problems.push({
+          path: at(`.outputs.${name}`),
+          message: `unknown output for profile ${prof.id} (it has ${list(Object.keys(prof.outputs)) || 'none'})`,
+        });
     }
     if (d.unitId === 255 && prof.defaults.unitId !== 255) {
-      problems.push({ path: at('.unitId'), message: `255 is only for boards that ship with it; profile ${prof.id} does not (default ${prof.defaults.unitId})` });
+      problems.push({
+        path: at('.unitId'),
+        message: `255 is only for boards that ship with it; profile ${prof.id} does not (default ${prof.defaults.unitId})`,
+      });
     }
   });
   cfg.rules.forEach((rule, i) => {
@@ -117,7 +140,10 @@ export function resolveProfiles(cfg: GatewayConfig, baseDir: string): { profiles
       if (!dev) return void problems.push({ path: `${at}.device`, message: `unknown device "${a.device}"` });
       const prof = profiles.get(dev.id);
       if (prof?.transport !== 'modbus' || !(a.output in prof.outputs)) {
-        problems.push({ path: `${at}.output`, message: `device "${a.device}" has no output "${a.output}"${prof?.transport === 'modbus' ? ` (it has ${Object.keys(prof.outputs).join(', ') || 'none'})` : ''}` });
+        problems.push({
+          path: `${at}.output`,
+          message: `device "${a.device}" has no output "${a.output}"${prof?.transport === 'modbus' ? ` (it has ${Object.keys(prof.outputs).join(', ') || 'none'})` : ''}`,
+        });
       }
     });
   });

@@ -14,19 +14,23 @@ import { problemsFromZod, type ConfigProblem } from './zod-problems.js';
 import { GatewayError } from '../agent/kernel/errors.js';
 
 /** The built-in profiles, from source (config/) or from the build (dist/config/). */
-export const BUILTIN_PROFILES = [new URL('./profiles/', import.meta.url), new URL('../../config/profiles/', import.meta.url)]
-  .map((u) => fileURLToPath(u))
-  .find((p) => existsSync(p)) ?? fileURLToPath(new URL('./profiles/', import.meta.url));
+export const BUILTIN_PROFILES =
+  [new URL('./profiles/', import.meta.url), new URL('../../config/profiles/', import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((p) => existsSync(p)) ?? fileURLToPath(new URL('./profiles/', import.meta.url));
 
 /** The folders a profile may come from, most specific first. */
-export const profileFolders = (baseDir: string): string[] => [...new Set([join(baseDir, 'profiles'), BUILTIN_PROFILES])];
+export const profileFolders = (baseDir: string): string[] => [
+  ...new Set([join(baseDir, 'profiles'), BUILTIN_PROFILES]),
+];
 
 export function profileCandidates(ref: string, baseDir: string): string[] {
   if (!PROFILE_ID.test(ref)) return [];
   return profileFolders(baseDir).map((dir) => join(dir, `${ref}.yaml`));
 }
 
-export type ProfileResult = { ok: true; profile: DeviceProfile; file: string } | { ok: false; problems: ConfigProblem[] };
+export type ProfileResult =
+  { ok: true; profile: DeviceProfile; file: string } | { ok: false; problems: ConfigProblem[] };
 
 const inside = (dir: string, file: string) => {
   const rel = relative(dir, file);
@@ -51,18 +55,34 @@ export function loadProfile(ref: string, baseDir: string): ProfileResult {
   } catch (err) {
     return problem(`${file}: cannot read: ${(err as Error).message}`);
   }
-  if (!inside(realFolder, real)) return problem(`${file}: resolves to ${real}, outside ${realFolder}; refused (profiles are read only from their folders)`);
+  if (!inside(realFolder, real))
+    return problem(
+      `${file}: resolves to ${real}, outside ${realFolder}; refused (profiles are read only from their folders)`,
+    );
   const read = readYamlFile(real);
-  if (!read.ok) return { ok: false, problems: read.problems.map((p) => ({ path: '', message: `${file}: ${p.message}` })) };
+  if (!read.ok)
+    return { ok: false, problems: read.problems.map((p) => ({ path: '', message: `${file}: ${p.message}` })) };
   const parsed = profileSchema.safeParse(read.value, { reportInput: true });
-  if (!parsed.success) return { ok: false, problems: problemsFromZod(parsed.error).map((p) => ({ path: '', message: `${file}: ${p.path ? `${p.path}: ` : ''}${p.message}` })) };
+  if (!parsed.success)
+    return {
+      ok: false,
+      problems: problemsFromZod(parsed.error).map((p) => ({
+        path: '',
+        message: `${file}: ${p.path ? `${p.path}: ` : ''}${p.message}`,
+      })),
+    };
   return { ok: true, profile: parsed.data, file };
 }
 
 /** Loads a profile that must be for `transport` (simulators, benchmarks and tests use this). */
-export function requireProfile<T extends DeviceProfile['transport']>(ref: string, transport: T, baseDir = '/nonexistent'): Extract<DeviceProfile, { transport: T }> {
+export function requireProfile<T extends DeviceProfile['transport']>(
+  ref: string,
+  transport: T,
+  baseDir = '/nonexistent',
+): Extract<DeviceProfile, { transport: T }> {
   const r = loadProfile(ref, baseDir);
   if (!r.ok) throw new GatewayError('CONFIG_INVALID', r.problems.map((p) => p.message).join('\n'));
-  if (r.profile.transport !== transport) throw new GatewayError('CONFIG_INVALID', `profile ${ref} is for ${r.profile.transport}, not ${transport}`);
+  if (r.profile.transport !== transport)
+    throw new GatewayError('CONFIG_INVALID', `profile ${ref} is for ${r.profile.transport}, not ${transport}`);
   return r.profile as Extract<DeviceProfile, { transport: T }>;
 }

@@ -28,8 +28,14 @@ export type Parsed = { ok: true; value: unknown; text: string } | { ok: false; p
 const kib = (n: number) => `${Math.round(n / 1024)} KiB`;
 const fail = (message: string): Parsed => ({ ok: false, problems: [{ path: '', message }] });
 
-/** Reads at most `maxBytes` (+1 to tell "too big") whatever the file is: /dev/zero or a file still growing cannot make us read more. */
-export function readBounded(file: string, maxBytes: number = YAML_LIMITS.maxBytes): { ok: true; text: string } | { ok: false; message: string } {
+/**
+ * Reads at most `maxBytes` (+1 to tell "too big") whatever the file is: /dev/zero or a file still growing cannot
+ * make us read more.
+ */
+export function readBounded(
+  file: string,
+  maxBytes: number = YAML_LIMITS.maxBytes,
+): { ok: true; text: string } | { ok: false; message: string } {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -39,7 +45,8 @@ export function readBounded(file: string, maxBytes: number = YAML_LIMITS.maxByte
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) return { ok: false, message: `cannot read: ${file} is a directory` };
-    if (st.isFile() && st.size > maxBytes) return { ok: false, message: `file too large: ${st.size} bytes (at most ${maxBytes}, ${kib(maxBytes)})` };
+    if (st.isFile() && st.size > maxBytes)
+      return { ok: false, message: `file too large: ${st.size} bytes (at most ${maxBytes}, ${kib(maxBytes)})` };
     const buf = Buffer.alloc(maxBytes + 1);
     let got = 0;
     for (;;) {
@@ -65,7 +72,8 @@ export function checkComplexity(text: string): string | null {
       return `too complex: over ${YAML_LIMITS.maxTokens} YAML tokens (keys, values, punctuation; the demo config has about 1,000)`;
     }
     if (tok === '[' || tok === '{') {
-      if (++depth > YAML_LIMITS.maxFlowDepth) return `nested too deep: over ${YAML_LIMITS.maxFlowDepth} levels of [ ] or { }`;
+      if (++depth > YAML_LIMITS.maxFlowDepth)
+        return `nested too deep: over ${YAML_LIMITS.maxFlowDepth} levels of [ ] or { }`;
     } else if (tok === ']' || tok === '}') depth = Math.max(0, depth - 1);
   }
   return null;
@@ -78,13 +86,20 @@ export function parseYamlText(text: string, maxBytes: number = YAML_LIMITS.maxBy
   const complex = checkComplexity(text);
   if (complex) return fail(complex);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => ({ path: '', message: `syntax: ${e.message.split('\n')[0]}` })) };
+  if (doc.errors.length > 0)
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => ({ path: '', message: `syntax: ${e.message.split('\n')[0]}` })),
+    };
   try {
     return { ok: true, value: doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount }), text };
   } catch (err) {
     const msg = (err as Error).message;
     // yaml: "Excessive alias count indicates a resource exhaustion attack" (ReferenceError).
-    if (/alias count/i.test(msg)) return fail(`syntax: aliases (*name) expand to more than ${YAML_LIMITS.maxAliasCount} copies; refused (a "billion laughs" file would exhaust memory)`);
+    if (/alias count/i.test(msg))
+      return fail(
+        `syntax: aliases (*name) expand to more than ${YAML_LIMITS.maxAliasCount} copies; refused (a "billion laughs" file would exhaust memory)`,
+      );
     return fail(`syntax: ${msg.split('\n')[0]}`);
   }
 }

@@ -25,7 +25,8 @@ export function problemsFromZod(error: z.ZodError): ConfigProblem[] {
     for (const iss of issues) {
       const path = [...prefix, ...iss.path];
       if (iss.code === 'unrecognized_keys') {
-        for (const key of iss.keys) out.push({ path: formatPath([...path, key]), message: 'unknown key (check the spelling)' });
+        for (const key of iss.keys)
+          out.push({ path: formatPath([...path, key]), message: 'unknown key (check the spelling)' });
       } else if (iss.code === 'invalid_union' && iss.errors.length > 0 && iss.errors.every((e) => e.length > 0)) {
         // Report the branch that got furthest (the one with the deepest first issue).
         const best = [...iss.errors].sort((a, b) => depth(b) - depth(a))[0]!;
@@ -36,7 +37,10 @@ export function problemsFromZod(error: z.ZodError): ConfigProblem[] {
         const options = (iss as { options?: unknown[] }).options;
         const input = (iss as { input?: Record<string, unknown> }).input;
         const got = input && typeof input === 'object' ? ` (got ${JSON.stringify(input[key]) ?? 'nothing'})` : '';
-        out.push({ path: formatPath(full), message: `${options ? `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}` : 'unknown or missing kind'}${got}` });
+        out.push({
+          path: formatPath(full),
+          message: `${options ? `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}` : 'unknown or missing kind'}${got}`,
+        });
       } else {
         out.push({ path: formatPath(path), message: humanize(iss) });
       }
@@ -50,11 +54,15 @@ const depth = (issues: readonly z.core.$ZodIssue[]) => Math.max(...issues.map((i
 
 function humanize(iss: z.core.$ZodIssue): string {
   if (iss.code === 'invalid_type' && iss.message.startsWith('Invalid input: expected')) {
-    return iss.message.includes('received undefined') ? `required (${iss.expected})` : iss.message.replace('Invalid input: expected', 'must be');
+    return iss.message.includes('received undefined')
+      ? `required (${iss.expected})`
+      : iss.message.replace('Invalid input: expected', 'must be');
   }
   if (iss.code === 'invalid_value') {
     const got = 'input' in iss && iss.input !== undefined ? ` (got ${JSON.stringify(iss.input)})` : '';
-    return iss.values.length === 1 ? `must be ${JSON.stringify(iss.values[0])}${got}` : `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
+    return iss.values.length === 1
+      ? `must be ${JSON.stringify(iss.values[0])}${got}`
+      : `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
   }
   return iss.message;
 }

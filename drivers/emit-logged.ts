@@ -6,5 +6,9 @@ import type { EventInput } from '../agent/contracts/event.js';
  * an event that could not be stored is logged (never an unhandled rejection).
  */
 export function emitLogged<T>(ctx: DriverContext<T>, ev: EventInput): void {
-  ctx.emit(ev).catch((err: Error) => ctx.logger.error({ err: err.message, type: ev.type, deviceId: ev.deviceId }, 'event not stored'));
+  ctx
+    .emit(ev)
+    .catch((err: Error) =>
+      ctx.logger.error({ err: err.message, type: ev.type, deviceId: ev.deviceId }, 'event not stored'),
+    );
 }

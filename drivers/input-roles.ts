@@ -61,7 +61,14 @@ export class InputTracker {
     const deviceId = this.eventDeviceId;
     switch (this.role.role) {
       case 'door':
-        return [{ deviceId, type: active ? 'door.opened' : 'door.closed', priority: 'high', data: this.data(active, { initial: true }) }];
+        return [
+          {
+            deviceId,
+            type: active ? 'door.opened' : 'door.closed',
+            priority: 'high',
+            data: this.data(active, { initial: true }),
+          },
+        ];
       case 'input':
         return [{ deviceId, type: 'input.changed', priority: 'normal', data: this.data(active, { initial: true }) }];
       default:
@@ -75,15 +82,29 @@ export class InputTracker {
     const deviceId = this.eventDeviceId;
     switch (r.role) {
       case 'door':
-        return [{ deviceId, type: active ? 'door.opened' : 'door.closed', priority: 'high', data: this.data(active, extra) }];
+        return [
+          { deviceId, type: active ? 'door.opened' : 'door.closed', priority: 'high', data: this.data(active, extra) },
+        ];
       case 'alarm-button':
         return [
           active
-            ? { deviceId, type: 'alarm.pressed', priority: 'critical', data: { ...this.data(active, {}), ...(r.led ? { led: r.led } : {}), ...extra } }
+            ? {
+                deviceId,
+                type: 'alarm.pressed',
+                priority: 'critical',
+                data: { ...this.data(active, {}), ...(r.led ? { led: r.led } : {}), ...extra },
+              }
             : { deviceId, type: 'alarm.released', priority: 'normal', data: this.data(active, extra) },
         ];
       case 'camera-alarm':
-        return [{ deviceId, type: active ? r.event : `${r.event}_ended`, priority: active ? 'high' : 'normal', data: { ...this.data(active, {}), ...(r.snapshotUrl ? { snapshotUrl: r.snapshotUrl } : {}), ...extra } }];
+        return [
+          {
+            deviceId,
+            type: active ? r.event : `${r.event}_ended`,
+            priority: active ? 'high' : 'normal',
+            data: { ...this.data(active, {}), ...(r.snapshotUrl ? { snapshotUrl: r.snapshotUrl } : {}), ...extra },
+          },
+        ];
       case 'input':
         return [{ deviceId, type: 'input.changed', priority: 'normal', data: this.data(active, extra) }];
       case 'ack-key':

@@ -21,17 +21,25 @@ export interface CreatedDrivers {
   smsSenders: Map<string, SmsSender>;
 }
 
-export async function createDrivers(config: GatewayConfig, profiles: Map<string, DeviceProfile>, ctxFor: (device: DeviceConfig) => DriverBaseContext, busLogger: (busId: string) => Logger): Promise<CreatedDrivers> {
+export async function createDrivers(
+  config: GatewayConfig,
+  profiles: Map<string, DeviceProfile>,
+  ctxFor: (device: DeviceConfig) => DriverBaseContext,
+  busLogger: (busId: string) => Logger,
+): Promise<CreatedDrivers> {
   const kinds = new Set(config.devices.map((d) => d.driver));
   const synthetic = kinds.has('synthetic') ? await import('./synthetic/synthetic-driver.js') : null;
-  const modbus = kinds.has('modbus') ? { ...(await import('./modbus/modbus-bus.js')), ...(await import('./modbus/modbus-device-driver.js')) } : null;
+  const modbus = kinds.has('modbus')
+    ? { ...(await import('./modbus/modbus-bus.js')), ...(await import('./modbus/modbus-device-driver.js')) }
+    : null;
   const serial = kinds.has('serial') ? await import('./serial/serial-device-driver.js') : null;
   const modem = kinds.has('modem') ? await import('./modem/gsm-modem-driver.js') : null;
 
   const buses = new Map<string, ModbusBus>();
   if (modbus) {
     for (const bus of config.buses) {
-      if (config.devices.some((d) => d.driver === 'modbus' && d.bus === bus.id)) buses.set(bus.id, new modbus.ModbusBus(bus, busLogger(bus.id)));
+      if (config.devices.some((d) => d.driver === 'modbus' && d.bus === bus.id))
+        buses.set(bus.id, new modbus.ModbusBus(bus, busLogger(bus.id)));
     }
   }
   const drivers = new Map<string, Driver>();

@@ -34,7 +34,12 @@ export interface CountySubscriberOptions {
   mqttOptions?: IClientOptions;
 }
 
-export class CountySubscriber extends EventEmitter<{ arrival: [unknown]; event: [ReceivedEvent, number]; duplicate: [ReceivedEvent]; status: [string, unknown] }> {
+export class CountySubscriber extends EventEmitter<{
+  arrival: [unknown];
+  event: [ReceivedEvent, number];
+  duplicate: [ReceivedEvent];
+  status: [string, unknown];
+}> {
   readonly events = new Map<string, ReceivedEvent>();
   duplicates = 0;
   messages = 0;
@@ -65,7 +70,9 @@ export class CountySubscriber extends EventEmitter<{ arrival: [unknown]; event: 
       client.once('connect', () => resolve());
       client.once('error', reject);
     });
-    await client.subscribeAsync([`${this.root}/+/events`, `${this.root}/+/health`, `${this.root}/+/status`], { qos: 1 });
+    await client.subscribeAsync([`${this.root}/+/events`, `${this.root}/+/health`, `${this.root}/+/status`], {
+      qos: 1,
+    });
     return this;
   }
 
@@ -85,7 +92,9 @@ export class CountySubscriber extends EventEmitter<{ arrival: [unknown]; event: 
       this.emit('status', topic, body);
       return;
     }
-    const list = Array.isArray((body as { events?: unknown }).events) ? (body as { events: ReceivedEvent[] }).events : [body as ReceivedEvent];
+    const list = Array.isArray((body as { events?: unknown }).events)
+      ? (body as { events: ReceivedEvent[] }).events
+      : [body as ReceivedEvent];
     const arrivedMs = Date.now();
     for (const ev of list) {
       this.emit('arrival', ev); // every copy, before de-duplication: what the delivery checker judges
@@ -121,7 +130,9 @@ export class CountySubscriber extends EventEmitter<{ arrival: [unknown]; event: 
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`county subscriber: condition not met within ${timeoutMs} ms (have ${this.events.size} events)`));
+        reject(
+          new Error(`county subscriber: condition not met within ${timeoutMs} ms (have ${this.events.size} events)`),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -140,12 +151,23 @@ export class CountySubscriber extends EventEmitter<{ arrival: [unknown]; event: 
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { url: { type: 'string' }, prefix: { type: 'string' }, id: { type: 'string' }, arrivals: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string' },
+      prefix: { type: 'string' },
+      id: { type: 'string' },
+      arrivals: { type: 'boolean' },
+    },
+  });
   if (!values.url) {
     console.error('usage: county-subscriber --url mqtt://host:1883 [--prefix village] [--id county-1] [--arrivals]');
     process.exit(2);
   }
-  const sub = new CountySubscriber({ url: values.url, ...(values.prefix ? { root: values.prefix } : {}), ...(values.id ? { clientId: values.id } : {}) });
+  const sub = new CountySubscriber({
+    url: values.url,
+    ...(values.prefix ? { root: values.prefix } : {}),
+    ...(values.id ? { clientId: values.id } : {}),
+  });
   if (values.arrivals) sub.on('arrival', (ev) => console.log(JSON.stringify(ev)));
   else sub.on('event', (ev) => console.log(JSON.stringify(ev)));
   sub.on('status', (topic, body) => console.error(`status ${topic}: ${JSON.stringify(body)}`));

@@ -1,5 +1,6 @@
 /**
- * `npm run demo` (`node dist/scripts/demo.js [--json]`): a simulated village on an embedded default. An embedded broker (aedes)
+ * `npm run demo` (`node dist/scripts/demo.js [--json]`): a simulated village on an embedded default. An
+ * embedded broker (aedes)
  * stands in for the county, the agent runs with config/demo.yaml, a county-side subscriber
  * counts what arrives, and the uplink is cut for several seconds mid-run, then restored.
  * Ends by itself in well under a minute with a summary; `--json` makes the last line JSON.
@@ -43,11 +44,21 @@ export interface DemoSummary {
   doorOpenings: number;
   alarmLatencyMs: { p50: number | null; p99: number | null };
   alarmLatencyLinkUpMs: { p50: number | null; p99: number | null };
-  /** The end-to-end delivery checker's verdict on every copy the county received (scripts/county/delivery-checker.ts). */
+  /**
+   * The end-to-end delivery checker's verdict on every copy the county received (scripts/county/delivery-
+   * checker.ts).
+   */
   check: {
     ok: boolean;
     problems: string[];
-    boots: { gatewayId: string; bootId: string; firstSeq: number; lastSeq: number; received: number; missing: number }[];
+    boots: {
+      gatewayId: string;
+      bootId: string;
+      firstSeq: number;
+      lastSeq: number;
+      received: number;
+      missing: number;
+    }[];
     committed: number;
     undelivered: number;
     duplicates: number;
@@ -62,13 +73,25 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   const broker = await new AedesBroker().start();
   const proxy = await new TcpProxy({ targetPort: broker.port }).start();
   const village = await new SimulatedVillage().start(await freePort());
-  const raw = parseConfigText(readFileSync(DEMO_CONFIG, 'utf8'), DEMO_CONFIG) as Record<string, unknown> & { mqtt: object; buses: object[]; devices: object[] };
+  const raw = parseConfigText(readFileSync(DEMO_CONFIG, 'utf8'), DEMO_CONFIG) as Record<string, unknown> & {
+    mqtt: object;
+    buses: object[];
+    devices: object[];
+  };
   const buses = raw.buses.map((b) => ({ ...b, port: village.sim.port }));
   // The village modem needs a serial line: a socat pty pair, where socat is installed.
   const modemLine = hasSocat() ? await new PtyPair('demo-modem').start() : null;
   const modemSim = modemLine ? await new ModemSimulator(modemLine.a).open() : null;
-  const devices = modemLine ? [...raw.devices, { id: 'village-modem', driver: 'modem', path: modemLine.b, profile: 'simcom-sim7600', statusPollSec: 5 }] : raw.devices;
-  const config = validateConfig({ ...raw, dataDir, buses, devices, mqtt: { ...raw.mqtt, url: proxy.url } }, DEMO_CONFIG);
+  const devices = modemLine
+    ? [
+        ...raw.devices,
+        { id: 'village-modem', driver: 'modem', path: modemLine.b, profile: 'simcom-sim7600', statusPollSec: 5 },
+      ]
+    : raw.devices;
+  const config = validateConfig(
+    { ...raw, dataDir, buses, devices, mqtt: { ...raw.mqtt, url: proxy.url } },
+    DEMO_CONFIG,
+  );
   const logger = pino({ level: 'error' }, pino.destination({ fd: 2, sync: true }));
   const agent = new Agent({ config, configHash: 'demo', baseDir: dataDir, logger });
   const county = await new CountySubscriber({ url: broker.url, clientId: 'county-demo' }).start();
@@ -80,7 +103,12 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
     if (topic.endsWith('/cmd-reply/ack') && (JSON.parse(payload.toString()) as { ok: boolean }).ok) acks += 1;
   });
   county.on('event', (e) => {
-    if (e.type === 'alert.raised') void county.client!.publishAsync(`${prefix}/cmd/ack`, JSON.stringify({ id: `ack-${e.id}`, args: { alertId: e.id } }), { qos: 1 });
+    if (e.type === 'alert.raised')
+      void county.client!.publishAsync(
+        `${prefix}/cmd/ack`,
+        JSON.stringify({ id: `ack-${e.id}`, args: { alertId: e.id } }),
+        { qos: 1 },
+      );
   });
 
   const produced = new Map<string, { type: string; capturedMs: number; linkUp: boolean }>();
@@ -103,13 +131,17 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
     if (p?.linkUp) latenciesLinkUp.push(lat);
   });
 
-  say(`village demo: broker on ${broker.url}, Modbus village on port ${village.sim.port}, agent "${config.gateway.id}" with ${config.devices.length} devices, data in ${dataDir}`);
+  say(
+    `village demo: broker on ${broker.url}, Modbus village on port ${village.sim.port}, agent "${config.gateway.id}" with ${config.devices.length} devices, data in ${dataDir}`,
+  );
   let largestBacklog = 0;
   const ticker = setInterval(() => {
     const backlog = agent.observe.backlog().total.count;
     largestBacklog = Math.max(largestBacklog, backlog);
     const t = ((Date.now() - started) / 1000).toFixed(0).padStart(2);
-    say(`  t=${t}s link=${proxy.mode === 'pass' ? 'up  ' : 'CUT '} produced=${produced.size} delivered=${county.events.size} backlog=${backlog}`);
+    say(
+      `  t=${t}s link=${proxy.mode === 'pass' ? 'up  ' : 'CUT '} produced=${produced.size} delivered=${county.events.size} backlog=${backlog}`,
+    );
   }, 1000);
 
   await agent.start();
@@ -130,14 +162,18 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   await Promise.all(agent.drivers.map((d) => d.stop()));
   agent.jobs.flushOutbox();
   say('  >>> devices stopped; waiting for the backlog to drain');
-  await county.waitFor(() => [...produced.keys()].every((id) => county.events.has(id)), PLAN.drainTimeoutMs).catch(() => undefined);
+  await county
+    .waitFor(() => [...produced.keys()].every((id) => county.events.has(id)), PLAN.drainTimeoutMs)
+    .catch(() => undefined);
   const smsDeadline = Date.now() + 10_000;
   while (agent.observe.alarms().smsPending.length > 0 && modemSim && Date.now() < smsDeadline) await sleep(100);
   await county.waitFor(() => [...produced.keys()].every((id) => county.events.has(id)), 5000).catch(() => undefined);
   clearInterval(ticker);
   const reconnects = agent.observe.link().reconnects;
   const modem = agent.observe.devices().find((d) => d.driver === 'modem')?.detail;
-  const modemStatus = modem ? `${String(modem['registration'] ?? '?')} network, signal ${String(modem['dbm'] ?? '?')} dBm` : 'skipped (install socat for the simulated modem)';
+  const modemStatus = modem
+    ? `${String(modem['registration'] ?? '?')} network, signal ${String(modem['dbm'] ?? '?')} dBm`
+    : 'skipped (install socat for the simulated modem)';
   await agent.stop();
   await county.stop();
   await proxy.stop();
@@ -169,7 +205,14 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
     check: {
       ok: verdict.ok,
       problems: verdict.problems,
-      boots: verdict.boots.map((b) => ({ gatewayId: b.gatewayId, bootId: b.bootId, firstSeq: b.firstSeq, lastSeq: b.lastSeq, received: b.received, missing: b.missingCount })),
+      boots: verdict.boots.map((b) => ({
+        gatewayId: b.gatewayId,
+        bootId: b.bootId,
+        firstSeq: b.firstSeq,
+        lastSeq: b.lastSeq,
+        received: b.received,
+        missing: b.missingCount,
+      })),
       committed: verdict.committed,
       undelivered: verdict.undelivered.length,
       duplicates: verdict.duplicates,
@@ -183,12 +226,22 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   say(`  lost       ${summary.lost}`);
   say(`  duplicates ${summary.duplicates} (re-sent after the cut; same ids, dropped by the subscriber)`);
   say(`  check      ${verdictLine(verdict)}`);
-  say(`  village    ${summary.presses} panic-button presses -> ${summary.alarms} alarm.pressed events; ${summary.doorOpenings} door openings`);
-  say(`  alarms     ${summary.sirens} siren sounds; ${summary.acks} alerts acknowledged by the county, ${summary.ledsLit} "help is coming" LEDs lit`);
+  say(
+    `  village    ${summary.presses} panic-button presses -> ${summary.alarms} alarm.pressed events; ${summary.doorOpenings} door openings`,
+  );
+  say(
+    `  alarms     ${summary.sirens} siren sounds; ${summary.acks} alerts acknowledged by the county, ${summary.ledsLit} "help is coming" LEDs lit`,
+  );
   say(`  modem      ${modemStatus}; ${summary.sms} SMS sent while the uplink was cut`);
-  say(`  largest backlog ${summary.largestBacklog} events; uplink cut ${summary.uplinkCutMs / 1000} s; reconnects ${summary.reconnects}`);
-  say(`  alarm latency, press -> county: p50 ${summary.alarmLatencyMs.p50} ms, p99 ${summary.alarmLatencyMs.p99} ms over ${summary.alarms} alarms (incl. those buffered during the cut)`);
-  say(`  alarm latency while the link was up: p50 ${summary.alarmLatencyLinkUpMs.p50} ms, p99 ${summary.alarmLatencyLinkUpMs.p99} ms`);
+  say(
+    `  largest backlog ${summary.largestBacklog} events; uplink cut ${summary.uplinkCutMs / 1000} s; reconnects ${summary.reconnects}`,
+  );
+  say(
+    `  alarm latency, press -> county: p50 ${summary.alarmLatencyMs.p50} ms, p99 ${summary.alarmLatencyMs.p99} ms over ${summary.alarms} alarms (incl. those buffered during the cut)`,
+  );
+  say(
+    `  alarm latency while the link was up: p50 ${summary.alarmLatencyLinkUpMs.p50} ms, p99 ${summary.alarmLatencyLinkUpMs.p99} ms`,
+  );
   if (json) say(JSON.stringify(summary));
   return summary.lost === 0 && verdict.ok ? 0 : 1;
 }

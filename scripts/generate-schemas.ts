@@ -1,4 +1,7 @@
-/** Writes the JSON Schemas under config/schemas/ from the zod schemas, and README's event table (a test fails when either is stale). */
+/**
+ * Writes the JSON Schemas under config/schemas/ from the zod schemas, and README's event table (a test fails
+ * when either is stale).
+ */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EVENT_DATA_SCHEMAS, schemaFiles } from '../config/json-schemas.js';

@@ -13,6 +13,7 @@ export function eventTable(): string {
 export function withEventTable(readme: string): string {
   const start = readme.indexOf(TABLE_START);
   const end = readme.indexOf(TABLE_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no event table markers (${TABLE_START} ... ${TABLE_END})`);
+  if (start < 0 || end < start)
+    throw new Error(`README.md has no event table markers (${TABLE_START} ... ${TABLE_END})`);
   return readme.slice(0, start) + eventTable() + readme.slice(end + TABLE_END.length);
 }

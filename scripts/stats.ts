@@ -6,4 +6,5 @@ export function percentile(values: readonly number[], p: number): number | null 
   return sorted[rank]!;
 }
 
-export const round = (v: number | null, digits = 1) => (v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits);
+export const round = (v: number | null, digits = 1) =>
+  v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits;

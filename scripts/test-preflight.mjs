@@ -23,7 +23,11 @@ import { delimiter, join } from 'node:path';
 const NEEDED = [
   { program: 'socat', pkg: 'socat', also: [] },
   // The same places scripts/brokers/mosquitto.ts looks.
-  { program: 'mosquitto', pkg: 'mosquitto', also: ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'] },
+  {
+    program: 'mosquitto',
+    pkg: 'mosquitto',
+    also: ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'],
+  },
   { program: 'openssl', pkg: 'openssl', also: [] },
 ];
 
@@ -36,7 +40,11 @@ const executable = (file) => {
   }
 };
 
-const onPath = (program) => (process.env.PATH ?? '').split(delimiter).filter(Boolean).some((dir) => executable(join(dir, program)));
+const onPath = (program) =>
+  (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .some((dir) => executable(join(dir, program)));
 const found = (n) => onPath(n.program) || n.also.some(executable);
 const missingNow = () => NEEDED.filter((n) => !found(n));
 
@@ -54,7 +62,10 @@ if (root && apt && mayInstall) {
   say(`${missing.map((n) => n.program).join(', ')} missing: installing ${pkgs.join(' ')} with apt-get (root)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const run = (args) => spawnSync('apt-get', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...pkgs]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', ...pkgs],
+  ]) {
     const r = run(args);
     if (r.status !== 0) {
       process.stderr.write(`${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `${r.error.message}\n` : ''}`);
@@ -70,7 +81,15 @@ if (root && apt && mayInstall) {
 
 const names = missing.map((n) => n.program).join(', ');
 const where = missing.some((n) => n.also.length > 0) ? 'on PATH or in /usr/sbin' : 'on PATH';
-const why = !mayInstall ? '; not installing: VG_PREFLIGHT_INSTALL=never' : !apt ? '; no apt-get here' : !root ? '; not root' : '';
-say(`the tests need ${names} (not found ${where}${why}). Install ${missing.length > 1 ? 'them' : 'it'} with${apt ? '' : ' (Debian/Ubuntu)'}:`);
+const why = !mayInstall
+  ? '; not installing: VG_PREFLIGHT_INSTALL=never'
+  : !apt
+    ? '; no apt-get here'
+    : !root
+      ? '; not root'
+      : '';
+say(
+  `the tests need ${names} (not found ${where}${why}). Install ${missing.length > 1 ? 'them' : 'it'} with${apt ? '' : ' (Debian/Ubuntu)'}:`,
+);
 process.stderr.write(`  ${root ? '' : 'sudo '}apt-get install -y ${pkgs.join(' ')}\n`);
 process.exit(1);

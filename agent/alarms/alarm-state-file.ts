@@ -11,12 +11,36 @@ import { z } from 'zod';
 
 const when = z.string().nullable();
 const alert = z.looseObject({
-  alertId: z.string(), ruleId: z.string(), deviceId: z.string(), message: z.string(), raisedAt: z.string(), raisedAtMs: z.number(),
-  causes: z.array(z.looseObject({ id: z.string(), type: z.string(), deviceId: z.string(), data: z.record(z.string(), z.unknown()) })),
-  sms: z.enum(['always', 'fallback', 'never']), ackedAt: when, ackedBy: when, escalatedAt: when, smsSentAt: when,
+  alertId: z.string(),
+  ruleId: z.string(),
+  deviceId: z.string(),
+  message: z.string(),
+  raisedAt: z.string(),
+  raisedAtMs: z.number(),
+  causes: z.array(
+    z.looseObject({ id: z.string(), type: z.string(), deviceId: z.string(), data: z.record(z.string(), z.unknown()) }),
+  ),
+  sms: z.enum(['always', 'fallback', 'never']),
+  ackedAt: when,
+  ackedBy: when,
+  escalatedAt: when,
+  smsSentAt: when,
 });
-const pulse = z.looseObject({ device: z.string(), output: z.string(), untilMs: z.number(), durationMs: z.number().optional() });
-const sms = z.looseObject({ id: z.string(), to: z.string(), text: z.string(), alertId: z.string().nullable(), reason: z.string(), attempts: z.number(), notBeforeMs: z.number() });
+const pulse = z.looseObject({
+  device: z.string(),
+  output: z.string(),
+  untilMs: z.number(),
+  durationMs: z.number().optional(),
+});
+const sms = z.looseObject({
+  id: z.string(),
+  to: z.string(),
+  text: z.string(),
+  alertId: z.string().nullable(),
+  reason: z.string(),
+  attempts: z.number(),
+  notBeforeMs: z.number(),
+});
 
 export const alarmStateFileSchema = z.looseObject({
   version: z.literal(1),
@@ -33,7 +57,10 @@ export interface StateFileProblem {
 }
 
 /** The parsed file, null when there is none, or the problem (the bad file moved aside). */
-export function readAlarmStateFile(file: string, now: () => number = Date.now): { data: z.infer<typeof alarmStateFileSchema> | null; problem: StateFileProblem | null } {
+export function readAlarmStateFile(
+  file: string,
+  now: () => number = Date.now,
+): { data: z.infer<typeof alarmStateFileSchema> | null; problem: StateFileProblem | null } {
   if (!existsSync(file)) return { data: null, problem: null };
   let problem: string;
   try {

@@ -78,7 +78,9 @@ class DurableJsonFile implements Adapter<AlarmStateData> {
 }
 
 /** The alarm state, and what was wrong with the file if it could not be used (kept aside, to be reported). */
-export async function openAlarmState(dataDir: string): Promise<{ db: Low<AlarmStateData>; problem: StateFileProblem | null }> {
+export async function openAlarmState(
+  dataDir: string,
+): Promise<{ db: Low<AlarmStateData>; problem: StateFileProblem | null }> {
   const adapter = new DurableJsonFile(join(dataDir, 'alarms.json'));
   const db = new Low<AlarmStateData>(adapter, structuredClone(EMPTY));
   await db.read();

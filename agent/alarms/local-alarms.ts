@@ -76,7 +76,9 @@ export class LocalAlarms {
     const tagsByDevice = new Map<string, string[]>();
     for (const d of config.devices) {
       tagsByDevice.set(d.id, d.tags);
-      if (d.driver === 'modbus') for (const [input, role] of Object.entries(d.inputs)) tagsByDevice.set(inputEventDeviceId(d.id, input, role), d.tags);
+      if (d.driver === 'modbus')
+        for (const [input, role] of Object.entries(d.inputs))
+          tagsByDevice.set(inputEventDeviceId(d.id, input, role), d.tags);
       if (d.driver === 'serial') for (const s of Object.values(d.sensors)) tagsByDevice.set(s.id, d.tags);
     }
     this.engine = new RuleEngine({
@@ -102,7 +104,14 @@ export class LocalAlarms {
     if (opened.problem) {
       // Started with no remembered alerts, cooldowns, pulses or queued SMS; the outbox still holds every alert event.
       this.ports.logger.error(opened.problem, 'alarm state file unusable: kept aside, starting without it');
-      void this.ports.emit({ deviceId: config.gateway.id, type: 'gateway.state_recovered', priority: 'high', data: { ...opened.problem, file: 'alarms.json' } }).catch((err: Error) => this.ports.logger.error({ err: err.message }, 'gateway.state_recovered not stored'));
+      void this.ports
+        .emit({
+          deviceId: config.gateway.id,
+          type: 'gateway.state_recovered',
+          priority: 'high',
+          data: { ...opened.problem, file: 'alarms.json' },
+        })
+        .catch((err: Error) => this.ports.logger.error({ err: err.message }, 'gateway.state_recovered not stored'));
     }
     const data = this.state.data;
     const now = clock.now();
@@ -135,7 +144,8 @@ export class LocalAlarms {
     );
     this.timers.push(setInterval(() => this.engine.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.checkSms(), SMS_CHECK_MS));
-    if (this.active.size > 0) this.ports.logger.warn({ active: this.active.size }, 'alerts still active from before the restart');
+    if (this.active.size > 0)
+      this.ports.logger.warn({ active: this.active.size }, 'alerts still active from before the restart');
     await this.persist();
   }
 
@@ -148,8 +158,13 @@ export class LocalAlarms {
     const mono = this.ports.clock.monoMs();
     for (const p of this.restoredPulses.splice(0)) {
       const left = (this.pulseEnds.get(p) ?? mono) - mono;
-      const cmd: OutputCommand = left > 0 ? { deviceId: p.device, output: p.output, action: 'pulse', durationMs: left } : { deviceId: p.device, output: p.output, action: 'off' };
-      void this.ports.write(cmd).catch((err: Error) => this.ports.logger.error({ err: err.message, pulse: p }, 'could not resume a pulse'));
+      const cmd: OutputCommand =
+        left > 0
+          ? { deviceId: p.device, output: p.output, action: 'pulse', durationMs: left }
+          : { deviceId: p.device, output: p.output, action: 'off' };
+      void this.ports
+        .write(cmd)
+        .catch((err: Error) => this.ports.logger.error({ err: err.message, pulse: p }, 'could not resume a pulse'));
     }
     this.prunePulses(mono);
     void this.persist();
@@ -182,30 +197,52 @@ export class LocalAlarms {
   private persist(): Promise<void> {
     if (!this.state) return Promise.resolve();
     this.state.data.alerts = [...this.active.values()];
-    return this.state.write().catch((err: Error) => this.ports.logger.error({ err: err.message }, 'alarm state not saved'));
+    return this.state
+      .write()
+      .catch((err: Error) => this.ports.logger.error({ err: err.message }, 'alarm state not saved'));
   }
 
   private run(action: RuleAction, firing: Firing): void {
     const { logger, clock } = this.ports;
     if (action.do === 'output') {
-      const cmd: OutputCommand = { deviceId: action.device, output: action.output, action: action.action, ...(action.durationMs !== undefined ? { durationMs: action.durationMs } : {}) };
+      const cmd: OutputCommand = {
+        deviceId: action.device,
+        output: action.output,
+        action: action.action,
+        ...(action.durationMs !== undefined ? { durationMs: action.durationMs } : {}),
+      };
       this.outputsDriven += 1;
       if (action.action === 'pulse' && this.state) {
-        const pulse: StoredPulse = { device: action.device, output: action.output, untilMs: clock.now() + action.durationMs!, durationMs: action.durationMs! };
+        const pulse: StoredPulse = {
+          device: action.device,
+          output: action.output,
+          untilMs: clock.now() + action.durationMs!,
+          durationMs: action.durationMs!,
+        };
         this.state.data.pulses.push(pulse);
         this.pulseEnds.set(pulse, clock.monoMs() + action.durationMs!);
         this.persistSoon();
       }
       this.ports.write(cmd).catch((err: Error) => {
         logger.error({ err: err.message, rule: firing.rule.id, output: cmd }, 'rule output failed');
-        void this.ports.emit({ deviceId: action.device, type: 'rule.action_failed', priority: 'high', data: { rule: firing.rule.id, output: action.output, error: err.message } }).catch((e: Error) => this.ports.logger.error({ err: e.message }, 'rule.action_failed not stored'));
+        void this.ports
+          .emit({
+            deviceId: action.device,
+            type: 'rule.action_failed',
+            priority: 'high',
+            data: { rule: firing.rule.id, output: action.output, error: err.message },
+          })
+          .catch((e: Error) => this.ports.logger.error({ err: e.message }, 'rule.action_failed not stored'));
       });
       return;
     }
     if (action.do === 'sms') {
       const to = action.to ?? this.ports.config.alarms.smsTo;
       if (to.length === 0) logger.warn({ rule: firing.rule.id }, 'sms action with no numbers (alarms.smsTo is empty)');
-      else void this.sms?.enqueue(to, action.text, null, `rule ${firing.rule.id}`).catch((err: Error) => logger.error({ err: err.message }, 'SMS not queued'));
+      else
+        void this.sms
+          ?.enqueue(to, action.text, null, `rule ${firing.rule.id}`)
+          .catch((err: Error) => logger.error({ err: err.message }, 'SMS not queued'));
       return;
     }
     const causes = firing.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId, data: c.data }));
@@ -215,8 +252,18 @@ export class LocalAlarms {
     const record = (ev: GatewayEvent) => {
       this.raisedMono.set(ev.id, clock.monoMs());
       this.active.set(ev.id, {
-        alertId: ev.id, ruleId: firing.rule.id, deviceId: firing.deviceId, message: action.message, raisedAt: ev.ts, raisedAtMs: clock.now(),
-        causes, sms: firing.rule.sms, ackedAt: null, ackedBy: null, escalatedAt: null, smsSentAt: null,
+        alertId: ev.id,
+        ruleId: firing.rule.id,
+        deviceId: firing.deviceId,
+        message: action.message,
+        raisedAt: ev.ts,
+        raisedAtMs: clock.now(),
+        causes,
+        sms: firing.rule.sms,
+        ackedAt: null,
+        ackedBy: null,
+        escalatedAt: null,
+        smsSentAt: null,
       });
       this.persistNow();
     };
@@ -226,7 +273,12 @@ export class LocalAlarms {
           deviceId: firing.deviceId,
           type: 'alert.raised',
           priority: action.priority,
-          data: { rule: firing.rule.id, message: action.message, reason: firing.reason, causes: causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId })) },
+          data: {
+            rule: firing.rule.id,
+            message: action.message,
+            reason: firing.reason,
+            causes: causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId })),
+          },
         },
         record,
       )
@@ -246,8 +298,14 @@ export class LocalAlarms {
     for (const a of this.active.values()) {
       if (a.ackedAt || a.sms === 'never') continue;
       const raisedMono = this.raisedMono.get(a.alertId) ?? mono;
-      if (!a.smsSentAt && down !== null && down >= alarms.smsWhenUplinkDownSec * 1000) await this.sendAlertSms(a, `uplink down for ${Math.round(down / 1000)} s`);
-      else if (!a.escalatedAt && !a.smsSentAt && alarms.escalateAfterSec > 0 && mono - raisedMono >= alarms.escalateAfterSec * 1000) {
+      if (!a.smsSentAt && down !== null && down >= alarms.smsWhenUplinkDownSec * 1000)
+        await this.sendAlertSms(a, `uplink down for ${Math.round(down / 1000)} s`);
+      else if (
+        !a.escalatedAt &&
+        !a.smsSentAt &&
+        alarms.escalateAfterSec > 0 &&
+        mono - raisedMono >= alarms.escalateAfterSec * 1000
+      ) {
         a.escalatedAt = new Date(this.ports.clock.now()).toISOString();
         await this.sendAlertSms(a, `not acknowledged after ${alarms.escalateAfterSec} s`);
       }
@@ -259,7 +317,12 @@ export class LocalAlarms {
     a.smsSentAt ??= new Date(clock.now()).toISOString();
     await this.persist();
     if (config.alarms.smsTo.length === 0 || !this.sms) return;
-    const when = new Intl.DateTimeFormat('en-GB', { timeZone: config.gateway.timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(a.raisedAtMs));
+    const when = new Intl.DateTimeFormat('en-GB', {
+      timeZone: config.gateway.timezone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(new Date(a.raisedAtMs));
     const text = `[${config.gateway.name ?? config.gateway.id}] ${a.message} (${a.deviceId}, ${when})`;
     await this.sms.enqueue(config.alarms.smsTo, text, a.alertId, reason);
   }
@@ -280,7 +343,10 @@ export class LocalAlarms {
    * An acknowledgement from the county: lights the causing button's LED where it has one,
    * stops escalation, records it. Acknowledging twice is harmless.
    */
-  async acknowledge(alertId: string, by: string): Promise<{ alertId: string; alreadyAcknowledged: boolean; led: string | null }> {
+  async acknowledge(
+    alertId: string,
+    by: string,
+  ): Promise<{ alertId: string; alreadyAcknowledged: boolean; led: string | null }> {
     const alert = this.active.get(alertId);
     if (!alert) throw new GatewayError('UNKNOWN_ALERT', `no active alert ${alertId}`);
     if (alert.ackedAt) return { alertId, alreadyAcknowledged: true, led: null };
@@ -298,7 +364,12 @@ export class LocalAlarms {
         led = null;
       });
     }
-    await this.ports.emit({ deviceId: alert.deviceId, type: 'alert.acknowledged', priority: 'high', data: { alertId, rule: alert.ruleId, by, led } });
+    await this.ports.emit({
+      deviceId: alert.deviceId,
+      type: 'alert.acknowledged',
+      priority: 'high',
+      data: { alertId, rule: alert.ruleId, by, led },
+    });
     return { alertId, alreadyAcknowledged: false, led };
   }
 

@@ -50,7 +50,16 @@ export class SmsQueue {
   }
 
   async enqueue(to: readonly string[], text: string, alertId: string | null, reason: string): Promise<void> {
-    for (const number of to) this.opts.state.data.sms.push({ id: uuidv7(this.opts.clock.now()), to: number, text, alertId, reason, attempts: 0, notBeforeMs: 0 });
+    for (const number of to)
+      this.opts.state.data.sms.push({
+        id: uuidv7(this.opts.clock.now()),
+        to: number,
+        text,
+        alertId,
+        reason,
+        attempts: 0,
+        notBeforeMs: 0,
+      });
     await this.save();
     void this.pump();
   }
@@ -112,7 +121,12 @@ export class SmsQueue {
       this.sent += 1;
       this.remove(next);
       await this.save();
-      await this.record({ deviceId: this.opts.gatewayId, type: 'sms.sent', priority: 'high', data: { ...facts(next), parts: receipt.parts, references: receipt.references, encoding: receipt.encoding } });
+      await this.record({
+        deviceId: this.opts.gatewayId,
+        type: 'sms.sent',
+        priority: 'high',
+        data: { ...facts(next), parts: receipt.parts, references: receipt.references, encoding: receipt.encoding },
+      });
     } catch (err) {
       next.attempts += 1;
       // The sender says what is worth a retry (a congested network is, a wrong number is not).
@@ -120,13 +134,21 @@ export class SmsQueue {
       const retryable = e?.retryable !== false;
       if (retryable && next.attempts < (this.opts.maxAttempts ?? 5)) {
         this.holdBack(next, RETRY_BASE_MS * 2 ** (next.attempts - 1));
-        this.opts.logger.warn({ err: errorMessage(err), to: next.to, attempts: next.attempts }, 'SMS not sent; will retry');
+        this.opts.logger.warn(
+          { err: errorMessage(err), to: next.to, attempts: next.attempts },
+          'SMS not sent; will retry',
+        );
         await this.save();
       } else {
         this.failed += 1;
         this.remove(next);
         await this.save();
-        await this.record({ deviceId: this.opts.gatewayId, type: 'sms.failed', priority: 'high', data: { ...facts(next), error: errorMessage(err), code: e?.code ?? null, cms: e?.detail['cms'] ?? null } });
+        await this.record({
+          deviceId: this.opts.gatewayId,
+          type: 'sms.failed',
+          priority: 'high',
+          data: { ...facts(next), error: errorMessage(err), code: e?.code ?? null, cms: e?.detail['cms'] ?? null },
+        });
       }
     } finally {
       this.busy = false;
@@ -153,7 +175,11 @@ export class SmsQueue {
   }
 
   private async record(outcome: CataloguedEventInput<'sms.sent' | 'sms.failed'>): Promise<void> {
-    await this.opts.emit(outcome).catch((err: Error) => this.opts.logger.error({ err: err.message, type: outcome.type }, 'SMS outcome not stored'));
+    await this.opts
+      .emit(outcome)
+      .catch((err: Error) =>
+        this.opts.logger.error({ err: err.message, type: outcome.type }, 'SMS outcome not stored'),
+      );
   }
 }
 

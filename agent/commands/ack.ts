@@ -4,7 +4,9 @@ import type { CommandHandler } from '../uplink/commands.js';
 
 const args = z.strictObject({ alertId: z.string().min(1) });
 
-export const ackCommand = (acknowledge: (alertId: string, by: string) => Promise<unknown>): CommandHandler<typeof args> => ({
+export const ackCommand = (
+  acknowledge: (alertId: string, by: string) => Promise<unknown>,
+): CommandHandler<typeof args> => ({
   args,
   run: ({ alertId }) => acknowledge(alertId, 'county'),
 });

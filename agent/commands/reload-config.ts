@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { GatewayError } from '../kernel/errors.js';
 import type { CommandHandler } from '../uplink/commands.js';
 
-export type ReloadResult = { ok: true; configHash: string } | { ok: false; code: 'CONFIG_INVALID' | 'CONFIG_CANNOT_RUN'; problems: string[] };
+export type ReloadResult =
+  { ok: true; configHash: string } | { ok: false; code: 'CONFIG_INVALID' | 'CONFIG_CANNOT_RUN'; problems: string[] };
 
 const args = z.strictObject({});
 
@@ -20,6 +21,11 @@ export const reloadConfigCommand = (reload: (() => ReloadResult) | undefined): C
       const what = res.code === 'CONFIG_INVALID' ? 'is invalid' : 'cannot run on this gateway';
       throw new GatewayError(res.code, `the new config ${what}; the running config stays: ${res.problems.join('; ')}`);
     }
-    return { accepted: true, applied: false, configHash: res.configHash, note: 'the agent restarts with it now; gateway.config_applied follows once it runs, or gateway.config_rejected with the previous config back' };
+    return {
+      accepted: true,
+      applied: false,
+      configHash: res.configHash,
+      note: 'the agent restarts with it now; gateway.config_applied follows once it runs, or gateway.config_rejected with the previous config back',
+    };
   },
 });

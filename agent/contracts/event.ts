@@ -16,16 +16,17 @@ const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-export const eventTypeSchema = z
-  .string()
-  .regex(EVENT_TYPE, { error: 'must be dotted lower-case, e.g. door.opened' });
+export const eventTypeSchema = z.string().regex(EVENT_TYPE, { error: 'must be dotted lower-case, e.g. door.opened' });
 export const nameSchema = z
   .string()
   .regex(NAME, { error: 'must be 1-64 chars of letters, digits, _ . - (starting with a letter or digit)' });
 
 export const eventSchema = z
   .strictObject({
-    id: z.string().regex(UUID_V7, { error: 'must be a UUIDv7' }).describe('Unique, time-ordered id; the county de-duplicates on it'),
+    id: z
+      .string()
+      .regex(UUID_V7, { error: 'must be a UUIDv7' })
+      .describe('Unique, time-ordered id; the county de-duplicates on it'),
     seq: z.int().min(1).describe('Per-gateway sequence, strictly increasing across restarts'),
     bootId: z.uuid().describe('Changes at every agent start'),
     gatewayId: nameSchema,
@@ -45,7 +46,9 @@ export type GatewayEvent = z.infer<typeof eventSchema>;
  * `data` is a JSON object (the same test z.record makes), checked without the copy z.record
  * would make: a record parse costs ~0.6 µs an event, more than the catalogue's payload check.
  */
-const dataObject = z.custom<Record<string, unknown>>((v) => z.core.util.isPlainObject(v), { error: 'must be an object' });
+const dataObject = z.custom<Record<string, unknown>>((v) => z.core.util.isPlainObject(v), {
+  error: 'must be an object',
+});
 
 /**
  * The envelope part of what a producer supplies. The payload is checked against the event

@@ -17,10 +17,10 @@ export const ERROR_CODES = {
   DATA_DIR_UNUSABLE: 'the data folder cannot be created, written or locked (exit 2)',
   USAGE: 'the command line is wrong (exit 2)',
   // Events and the outbox
-  EVENT_INVALID: 'an event does not match its envelope or its type\'s payload schema',
+  EVENT_INVALID: "an event does not match its envelope or its type's payload schema",
   OUTBOX_FULL: 'the outbox is full: the event was refused rather than displace a more urgent one',
   DISK_FULL: 'the disk is full and its reserve went to alarms: the event was not stored',
-  STORAGE_FAILED: 'a write to the outbox failed (the store\'s own code is kept as storeCode)',
+  STORAGE_FAILED: "a write to the outbox failed (the store's own code is kept as storeCode)",
   OUTBOX_CORRUPT: 'the outbox file failed its integrity check at open (it is moved aside and salvaged)',
   OUTBOX_CLOSED: 'the outbox is closed (the agent is stopping): the event was not stored',
   NO_OUTBOX: 'there is no outbox in the data folder (the agent has not run there yet)',
@@ -40,7 +40,7 @@ export const ERROR_CODES = {
   MODEM_NOT_READY: 'the modem is not ready (no line, no SIM, not registered)',
   MODEM_TIMEOUT: 'the modem did not answer an AT command in time',
   MODEM_STOPPED: 'the modem driver stopped while the command waited',
-  MODEM_GONE: 'the modem\'s serial line went away while the command waited',
+  MODEM_GONE: "the modem's serial line went away while the command waited",
   MODEM_ERROR: 'the modem answered ERROR or +CME ERROR',
   SMS_ERROR: 'the network refused the SMS (+CMS ERROR; retried later when the cause is temporary)',
   INVALID_NUMBER: 'not a phone number (+ and 3-20 digits)',
@@ -49,17 +49,18 @@ export const ERROR_CODES = {
   NO_SIRENS: 'no sirens are configured (alarms.sirens)',
   UNKNOWN_COMMAND: 'the county sent a command this gateway does not know',
   MALFORMED: 'the command payload is not JSON, or not {id?, args?}',
-  INVALID_ARGS: 'the command\'s arguments do not validate; every problem is named',
+  INVALID_ARGS: "the command's arguments do not validate; every problem is named",
   TOO_LARGE: 'the command payload is over the size limit',
   RETAINED: 'a retained command is refused (it would run again at every connect)',
-  BAD_RESPONSE_TOPIC: 'the MQTT 5 response topic lies outside the gateway\'s reply namespace',
+  BAD_RESPONSE_TOPIC: "the MQTT 5 response topic lies outside the gateway's reply namespace",
   FAILED: 'a command failed for a reason that has no code of its own (the message says why)',
   TIMEOUT: 'an operation did not finish within its time limit',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+export const isErrorCode = (code: unknown): code is ErrorCode =>
+  typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
 
 export interface GatewayErrorOptions {
   cause?: unknown;

@@ -62,7 +62,10 @@ export class ReconnectLoop {
     this.run();
   }
 
-  /** The attempt succeeded: the link is up and the backoff starts over. False (ignored) unless an attempt was running. */
+  /**
+   * The attempt succeeded: the link is up and the backoff starts over. False (ignored) unless an attempt was
+   * running.
+   */
   up(): boolean {
     if (this.current !== 'connecting') return false;
     this.current = 'up';

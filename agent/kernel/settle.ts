@@ -26,7 +26,11 @@ export interface Stoppable {
  * Stops every part at once and waits at most `limitMs` for all of them (settled: a part that
  * rejects does not stop the others). Names what did not stop in time, and what failed.
  */
-export async function stopAll(parts: Stoppable[], limitMs: number, logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }): Promise<{ late: string[]; failed: string[] }> {
+export async function stopAll(
+  parts: Stoppable[],
+  limitMs: number,
+  logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void },
+): Promise<{ late: string[]; failed: string[] }> {
   const late = new Set(parts.map((p) => p.name));
   const failed: string[] = [];
   const runs = parts.map((p) => {
@@ -46,6 +50,10 @@ export async function stopAll(parts: Stoppable[], limitMs: number, logger: { war
     );
   });
   await settleWithin(Promise.allSettled(runs), limitMs);
-  if (late.size > 0) logger.warn({ parts: [...late], limitMs }, `did not stop within ${limitMs} ms: ${[...late].join(', ')}; going on without them`);
+  if (late.size > 0)
+    logger.warn(
+      { parts: [...late], limitMs },
+      `did not stop within ${limitMs} ms: ${[...late].join(', ')}; going on without them`,
+    );
   return { late: [...late], failed };
 }

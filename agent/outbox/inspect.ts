@@ -20,17 +20,28 @@ export function inspectOutbox(dataDir: string): OutboxSnapshot {
   try {
     const backlog = Object.fromEntries(PRIORITIES.map((p) => [p, { count: 0, bytes: 0 }])) as OutboxSnapshot['backlog'];
     const firsts: number[] = [];
-    const segments = db.prepare('SELECT name, prio, acked_through FROM segments').all() as { name: string; prio: number; acked_through: number }[];
+    const segments = db.prepare('SELECT name, prio, acked_through FROM segments').all() as {
+      name: string;
+      prio: number;
+      acked_through: number;
+    }[];
     for (const seg of segments) {
-      const live = db.prepare(`SELECT COUNT(*) AS count, COALESCE(SUM(bytes), 0) AS bytes FROM ${seg.name} WHERE pos > ?`).get(seg.acked_through) as { count: number; bytes: number };
+      const live = db
+        .prepare(`SELECT COUNT(*) AS count, COALESCE(SUM(bytes), 0) AS bytes FROM ${seg.name} WHERE pos > ?`)
+        .get(seg.acked_through) as { count: number; bytes: number };
       const b = backlog[PRIORITIES[seg.prio]!];
       b.count += live.count;
       b.bytes += live.bytes;
-      const first = db.prepare(`SELECT created_ms FROM ${seg.name} WHERE pos > ? ORDER BY pos LIMIT 1`).get(seg.acked_through) as { created_ms: number } | undefined;
+      const first = db
+        .prepare(`SELECT created_ms FROM ${seg.name} WHERE pos > ? ORDER BY pos LIMIT 1`)
+        .get(seg.acked_through) as { created_ms: number } | undefined;
       if (first) firsts.push(first.created_ms);
     }
     const shed = Object.fromEntries(PRIORITIES.map((p) => [p, 0])) as Record<Priority, number>;
-    for (const r of db.prepare("SELECT name, value FROM counters WHERE name LIKE 'shed.%'").all() as { name: string; value: number }[]) {
+    for (const r of db.prepare("SELECT name, value FROM counters WHERE name LIKE 'shed.%'").all() as {
+      name: string;
+      value: number;
+    }[]) {
       const p = r.name.slice(5) as Priority;
       if (p in shed) shed[p] = r.value;
     }

@@ -102,7 +102,11 @@ function migrate(db: Database.Database): void {
 function migrateFrom1(db: Database.Database): void {
   const segments = db.prepare('SELECT name FROM segments').all() as { name: string }[];
   for (const { name } of segments) {
-    db.exec(`ALTER TABLE ${name} RENAME COLUMN seq TO pos; ALTER TABLE ${name} ADD COLUMN seq INTEGER NOT NULL DEFAULT 0; UPDATE ${name} SET seq = pos;`);
+    db.exec(
+      `ALTER TABLE ${name} RENAME COLUMN seq TO pos; ALTER TABLE ${name} ADD COLUMN seq INTEGER NOT NULL DEFAULT 0; UPDATE ${name} SET seq = pos;`,
+    );
   }
-  db.exec("INSERT INTO counters (name, value) SELECT 'pos.floor', value FROM counters WHERE name = 'seq.floor' ON CONFLICT(name) DO NOTHING");
+  db.exec(
+    "INSERT INTO counters (name, value) SELECT 'pos.floor', value FROM counters WHERE name = 'seq.floor' ON CONFLICT(name) DO NOTHING",
+  );
 }

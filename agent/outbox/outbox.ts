@@ -61,7 +61,10 @@ export interface OutboxOptions {
   clock?: Clock;
   /** Rows per segment table (tests use small ones to cross segment boundaries). */
   segmentRows?: number;
-  /** Bytes kept on disk for urgent events (see disk-reserve.ts); 0 (the default here) keeps none. The agent passes `outbox.diskReserveBytes`. */
+  /**
+   * Bytes kept on disk for urgent events (see disk-reserve.ts); 0 (the default here) keeps none. The agent
+   * passes `outbox.diskReserveBytes`.
+   */
   diskReserveBytes?: number;
 }
 
@@ -77,7 +80,12 @@ export interface StorageFailure {
 }
 
 export class Outbox
-  extends EventEmitter<{ stored: [GatewayEvent[]]; shed: [{ priority: Priority; count: number; reason: ShedReason }]; storageFailure: [StorageFailure]; reserveReleased: [{ freeBytes: number; reserveBytes: number }] }>
+  extends EventEmitter<{
+    stored: [GatewayEvent[]];
+    shed: [{ priority: Priority; count: number; reason: ShedReason }];
+    storageFailure: [StorageFailure];
+    reserveReleased: [{ freeBytes: number; reserveBytes: number }];
+  }>
   implements OutboxReader
 {
   recovered: Recovery | null;
@@ -104,10 +112,14 @@ export class Outbox
     this.st = {
       catalog: this.db.prepare('SELECT name, prio, acked_through FROM segments'),
       counter: this.db.prepare('SELECT value FROM counters WHERE name = ?'),
-      raise: this.db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)'),
+      raise: this.db.prepare(
+        'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)',
+      ),
     };
     const catalog = this.st.catalog.all() as CatalogRow[];
-    this.queues = PRIORITIES.map((_, prio) => new PriorityQueue(this.db, prio, catalog, (dropped) => this.raiseFloors(dropped), opts.segmentRows));
+    this.queues = PRIORITIES.map(
+      (_, prio) => new PriorityQueue(this.db, prio, catalog, (dropped) => this.raiseFloors(dropped), opts.segmentRows),
+    );
     this.ledger = new ShedLedger(this.db);
     this.seqFloor = this.counter(SEQ_FLOOR);
     this.nextPos = Math.max(this.counter(POS_FLOOR), ...this.queues.map((q) => q.maxPos())) + 1;
@@ -143,7 +155,8 @@ export class Outbox
       const rows = batch;
       batch = [];
       this.inTransaction(() => {
-        for (const r of rows) this.queues[r.prio]!.insert(this.nextPos++, r.seq, r.id, r.route, r.createdMs, r.bytes, r.body);
+        for (const r of rows)
+          this.queues[r.prio]!.insert(this.nextPos++, r.seq, r.id, r.route, r.createdMs, r.bytes, r.body);
       });
     };
     const report = salvageRows(file, (row) => {
@@ -193,7 +206,10 @@ export class Outbox
     });
   }
 
-  /** Commits now if an event of this priority must not wait (or the batch is large); else arms the group-commit timer. */
+  /**
+   * Commits now if an event of this priority must not wait (or the batch is large); else arms the group-commit
+   * timer.
+   */
   schedule(priority: Priority): void {
     if (this.pending.length === 0) return;
     if (PRIORITY_RANK[priority] <= PRIORITY_RANK.high || this.pending.length >= 2000) this.flush();
@@ -247,7 +263,10 @@ export class Outbox
     try {
       this.inTransaction(() => {
         batch.forEach((p, i) => {
-          outcome[i] = PRIORITY_RANK[p.event.priority] <= PRIORITY_RANK.high ? this.insertWithinCaps(p) : new DiskFullError(p.event.priority);
+          outcome[i] =
+            PRIORITY_RANK[p.event.priority] <= PRIORITY_RANK.high
+              ? this.insertWithinCaps(p)
+              : new DiskFullError(p.event.priority);
         });
       });
     } catch {
@@ -258,11 +277,15 @@ export class Outbox
     }
     const lost = batch.filter((_, i) => outcome[i] instanceof DiskFullError);
     for (const p of lost) this.ledger.countLost(p.event.priority, 1);
-    if (lost.length > 0) this.emit('storageFailure', { op: 'commit', error: new StorageError('commit', err), events: lost.length });
+    if (lost.length > 0)
+      this.emit('storageFailure', { op: 'commit', error: new StorageError('commit', err), events: lost.length });
     return outcome;
   }
 
-  /** A commit that failed: its events are lost like shed ones, and counted with them (persisted with the next commit that works), so the county learns how many seqs it will never see. */
+  /**
+   * A commit that failed: its events are lost like shed ones, and counted with them (persisted with the next
+   * commit that works), so the county learns how many seqs it will never see.
+   */
   private failBatch(batch: Pending[], err: unknown): void {
     const failure = new StorageError('commit', err);
     this.emit('storageFailure', { op: 'commit', error: failure, events: batch.length });
@@ -395,7 +418,9 @@ export class Outbox
   }
 
   stats(): OutboxStats {
-    const backlog = Object.fromEntries(PRIORITIES.map((p, i) => [p, { count: this.queues[i]!.count, bytes: this.queues[i]!.bytes }])) as Record<Priority, BacklogStats>;
+    const backlog = Object.fromEntries(
+      PRIORITIES.map((p, i) => [p, { count: this.queues[i]!.count, bytes: this.queues[i]!.bytes }]),
+    ) as Record<Priority, BacklogStats>;
     const firsts = this.queues.map((q) => q.firstLiveCreatedMs()).filter((v): v is number => v !== null);
     return {
       backlog,
@@ -433,7 +458,9 @@ export class Outbox
 
 export class OutboxFullError extends GatewayError {
   constructor(readonly priority: Priority) {
-    super('OUTBOX_FULL', `outbox full: ${priority} event refused (no room without displacing higher priorities)`, { retryable: true });
+    super('OUTBOX_FULL', `outbox full: ${priority} event refused (no room without displacing higher priorities)`, {
+      retryable: true,
+    });
   }
 }
 
@@ -442,7 +469,9 @@ export class StorageError extends GatewayError {
   readonly storeCode: string | undefined;
   constructor(op: string, cause: unknown) {
     const storeCode = foreignCode(cause);
-    super('STORAGE_FAILED', `outbox ${op} failed: ${storeCode ? `${storeCode}: ` : ''}${errorMessage(cause)}`, { cause });
+    super('STORAGE_FAILED', `outbox ${op} failed: ${storeCode ? `${storeCode}: ` : ''}${errorMessage(cause)}`, {
+      cause,
+    });
     this.storeCode = storeCode;
   }
 }

@@ -86,7 +86,12 @@ class PageFile {
   }
 }
 
-function* leafCells(page: Buffer, headerAt: number, usable: number, pageAt: (n: number) => Buffer | null): Generator<{ rowid: number; payload: Buffer }> {
+function* leafCells(
+  page: Buffer,
+  headerAt: number,
+  usable: number,
+  pageAt: (n: number) => Buffer | null,
+): Generator<{ rowid: number; payload: Buffer }> {
   const cells = page.readUInt16BE(headerAt + 3);
   for (let c = 0; c < cells; c++) {
     const ptrAt = headerAt + 8 + c * 2;
@@ -135,7 +140,7 @@ function recordTexts(payload: Buffer): string[] {
 function readTexts(payload: Buffer): string[] {
   const [headerSize, first] = varint(payload, 0);
   const types: number[] = [];
-  for (let at = first; at < headerSize; ) {
+  for (let at = first; at < headerSize;) {
     const [t, next] = varint(payload, at);
     types.push(t);
     at = next;

@@ -42,7 +42,15 @@ export interface SalvageReport {
 const SEGMENT = /^q([0-3])_\d+$/;
 
 export function salvageRows(file: string, each: (row: SalvagedRow) => void): SalvageReport {
-  const report: SalvageReport = { recovered: 0, stranded: 0, unreadableTables: [], unreadableTails: [], catalogReadable: true, paddedBytes: 0, fromPages: 0 };
+  const report: SalvageReport = {
+    recovered: 0,
+    stranded: 0,
+    unreadableTables: [],
+    unreadableTails: [],
+    catalogReadable: true,
+    paddedBytes: 0,
+    fromPages: 0,
+  };
   report.paddedBytes = padTornFile(file);
   let catalog: CatalogEntry[] | null = null;
   const recoveredIds = new Set<string>();
@@ -62,18 +70,27 @@ export function salvageRows(file: string, each: (row: SalvagedRow) => void): Sal
     catalog = version === 1 ? null : (tables ?? null); // schema-1 names are counters, not positions: no ranges
     if (!tables) {
       report.catalogReadable = false;
-      const names = attempt(() => db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]) ?? [];
-      tables = names.filter((n) => SEGMENT.test(n.name)).map((n) => ({ name: n.name, prio: Number(SEGMENT.exec(n.name)![1]), acked_through: 0 }));
+      const names =
+        attempt(() => db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]) ??
+        [];
+      tables = names
+        .filter((n) => SEGMENT.test(n.name))
+        .map((n) => ({ name: n.name, prio: Number(SEGMENT.exec(n.name)![1]), acked_through: 0 }));
     }
     for (const t of tables) {
       if (!SEGMENT.test(t.name)) continue;
-      const next = attempt(() => db.prepare(`SELECT ${key} AS k, seq, id, route, created_ms, bytes, body FROM ${t.name} WHERE ${key} > ? ORDER BY ${key} LIMIT 1`));
+      const next = attempt(() =>
+        db.prepare(
+          `SELECT ${key} AS k, seq, id, route, created_ms, bytes, body FROM ${t.name} WHERE ${key} > ? ORDER BY ${key} LIMIT 1`,
+        ),
+      );
       if (!next) {
         report.unreadableTables.push(t.name);
         continue;
       }
       // The highest key bounds the search past a bad page; a torn file may not have it.
-      const max = attempt(() => (db.prepare(`SELECT MAX(${key}) AS m FROM ${t.name}`).get() as { m: number | null }).m) ?? null;
+      const max =
+        attempt(() => (db.prepare(`SELECT MAX(${key}) AS m FROM ${t.name}`).get() as { m: number | null }).m) ?? null;
       let after = t.acked_through;
       type Row = { k: number; seq: number; id: string; route: number; created_ms: number; bytes: number; body: string };
       for (;;) {
@@ -95,7 +112,15 @@ export function salvageRows(file: string, each: (row: SalvagedRow) => void): Sal
           report.stranded += 1;
           continue;
         }
-        each({ prio: t.prio, seq: row.seq, id: row.id, route: row.route, createdMs: row.created_ms, bytes: row.bytes, body: row.body });
+        each({
+          prio: t.prio,
+          seq: row.seq,
+          id: row.id,
+          route: row.route,
+          createdMs: row.created_ms,
+          bytes: row.bytes,
+          body: row.body,
+        });
         recoveredIds.add(row.id);
         report.recovered += 1;
       }
@@ -103,7 +128,11 @@ export function salvageRows(file: string, each: (row: SalvagedRow) => void): Sal
   } finally {
     db.close();
   }
-  const damaged = report.stranded > 0 || report.unreadableTables.length > 0 || report.unreadableTails.length > 0 || !report.catalogReadable;
+  const damaged =
+    report.stranded > 0 ||
+    report.unreadableTables.length > 0 ||
+    report.unreadableTails.length > 0 ||
+    !report.catalogReadable;
   if (damaged) salvageFromPages(file, catalog, recoveredIds, report, each);
   return report;
 }
@@ -114,7 +143,13 @@ export function salvageRows(file: string, each: (row: SalvagedRow) => void): Sal
  * delivered ranges are stale copies); without a catalog, every row counts. Replay order of
  * these rows follows the pages, not their original order (the county orders by seq).
  */
-function salvageFromPages(file: string, catalog: CatalogEntry[] | null, seen: Set<string>, report: SalvageReport, each: (row: SalvagedRow) => void): void {
+function salvageFromPages(
+  file: string,
+  catalog: CatalogEntry[] | null,
+  seen: Set<string>,
+  report: SalvageReport,
+  each: (row: SalvagedRow) => void,
+): void {
   let found = 0;
   scanPages(file, ({ pos, event, body }) => {
     if (seen.has(event.id)) return;
@@ -122,7 +157,15 @@ function salvageFromPages(file: string, catalog: CatalogEntry[] | null, seen: Se
     if (catalog && !liveIn(catalog, prio, pos)) return;
     seen.add(event.id);
     found += 1;
-    each({ prio, seq: event.seq, id: event.id, route: event.type === 'gateway.health' ? ROUTE.health : ROUTE.events, createdMs: Date.parse(event.ts) || 0, bytes: Buffer.byteLength(body), body });
+    each({
+      prio,
+      seq: event.seq,
+      id: event.id,
+      route: event.type === 'gateway.health' ? ROUTE.health : ROUTE.events,
+      createdMs: Date.parse(event.ts) || 0,
+      bytes: Buffer.byteLength(body),
+      body,
+    });
   });
   report.recovered += found;
   report.fromPages = found;

@@ -46,19 +46,25 @@ export class Segment {
   ) {
     this.ackedThrough = ackedThrough;
     this.st = {
-      insert: db.prepare(`INSERT INTO ${name} (pos, seq, id, route, created_ms, bytes, body) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insert: db.prepare(
+        `INSERT INTO ${name} (pos, seq, id, route, created_ms, bytes, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
       // Raw arrays: about a third cheaper than letting the driver build an object per row.
       page: db.prepare(`SELECT pos, seq, route, bytes, body FROM ${name} WHERE pos > ? ORDER BY pos LIMIT ?`).raw(true),
       oldest: db.prepare(`SELECT pos, bytes, created_ms FROM ${name} WHERE pos > ? ORDER BY pos LIMIT 256`),
       live: db.prepare(`SELECT COUNT(*) AS count, COALESCE(SUM(bytes), 0) AS bytes FROM ${name} WHERE pos > ?`),
-      all: db.prepare(`SELECT COUNT(*) AS rows, COALESCE(MAX(pos), 0) AS lastPos, MIN(pos) AS firstPos, COALESCE(MAX(seq), 0) AS maxSeq FROM ${name}`),
+      all: db.prepare(
+        `SELECT COUNT(*) AS rows, COALESCE(MAX(pos), 0) AS lastPos, MIN(pos) AS firstPos, COALESCE(MAX(seq), 0) AS maxSeq FROM ${name}`,
+      ),
       firstLive: db.prepare(`SELECT created_ms FROM ${name} WHERE pos > ? ORDER BY pos LIMIT 1`),
     };
     this.recount();
   }
 
   static create(db: Database.Database, name: string): void {
-    db.exec(`CREATE TABLE ${name} (pos INTEGER PRIMARY KEY, seq INTEGER NOT NULL, id TEXT NOT NULL, route INTEGER NOT NULL, created_ms INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL)`);
+    db.exec(
+      `CREATE TABLE ${name} (pos INTEGER PRIMARY KEY, seq INTEGER NOT NULL, id TEXT NOT NULL, route INTEGER NOT NULL, created_ms INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL)`,
+    );
   }
 
   recount(): void {
@@ -143,7 +149,9 @@ export class Segment {
       if (chunk.length === 0) continue;
       let st = this.deleteIn.get(chunk.length);
       if (!st) {
-        st = this.db.prepare(`DELETE FROM ${this.name} WHERE pos IN (${Array(chunk.length).fill('?').join(',')}) RETURNING pos, bytes`);
+        st = this.db.prepare(
+          `DELETE FROM ${this.name} WHERE pos IN (${Array(chunk.length).fill('?').join(',')}) RETURNING pos, bytes`,
+        );
         this.deleteIn.set(chunk.length, st);
       }
       for (const r of st.all(...chunk.map((c) => c.pos)) as { pos: number; bytes: number }[]) {

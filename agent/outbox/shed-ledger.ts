@@ -17,13 +17,18 @@ export class ShedLedger {
   private readonly upsert;
 
   constructor(private readonly db: Database.Database) {
-    this.upsert = db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value');
+    this.upsert = db.prepare(
+      'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
+    );
     this.counts = this.load();
   }
 
   private load(): Record<Priority, number> {
     const counts = Object.fromEntries(PRIORITIES.map((p) => [p, 0])) as Record<Priority, number>;
-    for (const r of this.db.prepare("SELECT name, value FROM counters WHERE name LIKE 'shed.%'").all() as { name: string; value: number }[]) {
+    for (const r of this.db.prepare("SELECT name, value FROM counters WHERE name LIKE 'shed.%'").all() as {
+      name: string;
+      value: number;
+    }[]) {
       const p = r.name.slice('shed.'.length) as Priority;
       if (p in counts) counts[p] = r.value;
     }
@@ -51,7 +56,8 @@ export class ShedLedger {
 
   /** Call inside the transaction that shed. */
   persist(): void {
-    for (const p of new Set([...this.dirty, ...(Object.keys(this.carried) as Priority[])])) this.upsert.run(`shed.${p}`, this.counts[p] + (this.carried[p] ?? 0));
+    for (const p of new Set([...this.dirty, ...(Object.keys(this.carried) as Priority[])]))
+      this.upsert.run(`shed.${p}`, this.counts[p] + (this.carried[p] ?? 0));
     this.dirty.clear();
   }
 

@@ -73,7 +73,10 @@ export class RuleEngine {
       };
       if (t.kind === 'absence') {
         // Watched from the start: a button that never speaks is as dead as one that stopped.
-        const watched = new Set([...(rule.when.devices ?? []), ...(rule.when.tags ?? []).flatMap((tag) => opts.devicesWithTag(tag))]);
+        const watched = new Set([
+          ...(rule.when.devices ?? []),
+          ...(rule.when.tags ?? []).flatMap((tag) => opts.devicesWithTag(tag)),
+        ]);
         for (const d of watched) s.lastSeen.set(d, { at: now, fired: false });
       }
       this.stats.set(rule.id, { fired: 0, suppressed: 0, outsideWindow: 0 });
@@ -110,7 +113,8 @@ export class RuleEngine {
         }
         case 'duration':
           if (s.until!(e) && s.pending.get(e.deviceId)) s.pending.delete(e.deviceId);
-          else if (matches && !s.pending.has(e.deviceId)) s.pending.set(e.deviceId, { deadline: now + t.forSec * 1000, cause: e });
+          else if (matches && !s.pending.has(e.deviceId))
+            s.pending.set(e.deviceId, { deadline: now + t.forSec * 1000, cause: e });
           break;
         case 'absence': {
           const seen = s.lastSeen.get(e.deviceId);
@@ -156,7 +160,8 @@ export class RuleEngine {
     for (const s of this.states) {
       const t = s.rule.trigger;
       if (t.kind === 'duration') for (const p of s.pending.values()) next = Math.min(next, p.deadline);
-      if (t.kind === 'absence') for (const seen of s.lastSeen.values()) if (!seen.fired) next = Math.min(next, seen.at + t.silentForSec * 1000);
+      if (t.kind === 'absence')
+        for (const seen of s.lastSeen.values()) if (!seen.fired) next = Math.min(next, seen.at + t.silentForSec * 1000);
     }
     return next === Infinity ? null : next;
   }
@@ -166,7 +171,9 @@ export class RuleEngine {
     const w = s.rule.window;
     if (w) {
       const synced = this.opts.clock.synced();
-      const inside = synced ? inWindow(minutesOfDay(this.opts.clock.now(), this.opts.timezone), w.from, w.to) : w.whenClockUnsynced === 'fire';
+      const inside = synced
+        ? inWindow(minutesOfDay(this.opts.clock.now(), this.opts.timezone), w.from, w.to)
+        : w.whenClockUnsynced === 'fire';
       if (!inside) {
         stats.outsideWindow += 1;
         return;

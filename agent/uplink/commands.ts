@@ -60,7 +60,11 @@ export class CommandRouter {
       this.logger.warn({ command: name, code, message }, 'command rejected');
       return { v: 1, command: name, ...(id !== undefined ? { id } : {}), ok: false, error: { code, message } };
     };
-    if (payload.length > MAX_COMMAND_BYTES) return fail(retained ? 'RETAINED' : 'TOO_LARGE', `command payload over ${MAX_COMMAND_BYTES} bytes${retained ? ', and retained' : ''}`);
+    if (payload.length > MAX_COMMAND_BYTES)
+      return fail(
+        retained ? 'RETAINED' : 'TOO_LARGE',
+        `command payload over ${MAX_COMMAND_BYTES} bytes${retained ? ', and retained' : ''}`,
+      );
     let json: unknown;
     let notJson: string | null = null;
     try {
@@ -70,15 +74,28 @@ export class CommandRouter {
     }
     const req = notJson === null ? requestSchema.safeParse(json) : null;
     // Refusals echo the request's id whenever it could be read, so the county can match them.
-    if (retained) return fail('RETAINED', 'retained commands are refused (they would run again at every connect)', req?.data?.id);
+    if (retained)
+      return fail('RETAINED', 'retained commands are refused (they would run again at every connect)', req?.data?.id);
     if (notJson !== null) return fail('MALFORMED', `payload is not JSON: ${notJson}`);
     if (!req!.success) return fail('MALFORMED', problemsFromZod(req!.error).map(formatProblem).join('; '));
     const { id, args } = req!.data;
     if (replyRefused !== undefined) return fail('BAD_RESPONSE_TOPIC', replyRefused, id);
     const handler = this.handlers.get(name);
-    if (!handler) return fail('UNKNOWN_COMMAND', `unknown command "${name}" (known: ${[...this.handlers.keys()].sort().join(', ')})`, id);
+    if (!handler)
+      return fail(
+        'UNKNOWN_COMMAND',
+        `unknown command "${name}" (known: ${[...this.handlers.keys()].sort().join(', ')})`,
+        id,
+      );
     const parsed = handler.args.safeParse(args);
-    if (!parsed.success) return fail('INVALID_ARGS', problemsFromZod(parsed.error).map((p) => formatProblem({ ...p, path: p.path ? `args.${p.path}` : 'args' })).join('; '), id);
+    if (!parsed.success)
+      return fail(
+        'INVALID_ARGS',
+        problemsFromZod(parsed.error)
+          .map((p) => formatProblem({ ...p, path: p.path ? `args.${p.path}` : 'args' }))
+          .join('; '),
+        id,
+      );
     try {
       const result = await handler.run(parsed.data);
       this.logger.info({ command: name, id }, 'command executed');
@@ -97,7 +114,8 @@ export class CommandRouter {
     const ns = this.topics.replyNamespace;
     const shown = JSON.stringify(topic.length > 200 ? `${topic.slice(0, 200)}...` : topic);
     const instead = `; refused, and this reply went to ${this.topics.reply(name)}`;
-    if (!topic.startsWith(ns) || topic.length === ns.length) return `response topic ${shown} is outside this gateway's reply namespace ${ns}...${instead}`;
+    if (!topic.startsWith(ns) || topic.length === ns.length)
+      return `response topic ${shown} is outside this gateway's reply namespace ${ns}...${instead}`;
     const problems = topicNameProblems(topic); // a broker would drop us for publishing to it
     return problems.length > 0 ? `response topic ${shown} ${problems[0]!.replace(/ \(got .*\)$/, '')}${instead}` : null;
   }
@@ -119,10 +137,14 @@ export class CommandRouter {
       const correlationData = v5 ? packet.properties?.correlationData : undefined;
       const refused = responseTopic === undefined ? null : this.responseTopicProblem(responseTopic, name);
       void this.execute(name, payload, packet.retain, refused ?? undefined).then((reply) => {
-        client.publish(refused === null && responseTopic !== undefined ? responseTopic : this.topics.reply(name), JSON.stringify(reply), {
-          qos: 1,
-          ...(correlationData ? { properties: { correlationData } } : {}),
-        });
+        client.publish(
+          refused === null && responseTopic !== undefined ? responseTopic : this.topics.reply(name),
+          JSON.stringify(reply),
+          {
+            qos: 1,
+            ...(correlationData ? { properties: { correlationData } } : {}),
+          },
+        );
       });
     });
   }

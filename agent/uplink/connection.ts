@@ -55,7 +55,8 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     this.loop = new ReconnectLoop({
       backoff: new Backoff(r.minMs, r.maxMs, r.jitter),
       attempt: () => this.attempt(),
-      onWait: (delayMs) => opts.logger.info({ delayMs, lastError: this.lastError }, 'uplink down; reconnecting after backoff'),
+      onWait: (delayMs) =>
+        opts.logger.info({ delayMs, lastError: this.lastError }, 'uplink down; reconnecting after backoff'),
     });
   }
 
@@ -82,7 +83,12 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
   }
 
   private status(state: StatusPayload['state'], reason?: string): string {
-    const body: StatusPayload = { state, ...this.opts.identity, ts: new Date(this.opts.clock.now()).toISOString(), ...(reason ? { reason } : {}) };
+    const body: StatusPayload = {
+      state,
+      ...this.opts.identity,
+      ts: new Date(this.opts.clock.now()).toISOString(),
+      ...(reason ? { reason } : {}),
+    };
     return JSON.stringify(body);
   }
 
@@ -183,7 +189,8 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     client.removeAllListeners('close');
     const goodbye = new Promise<void>((resolve) => {
       const end = () => client.end(false, {}, () => resolve());
-      if (client.connected) client.publish(this.opts.topics.status, this.status('offline', 'shutdown'), { qos: 1, retain: true }, end);
+      if (client.connected)
+        client.publish(this.opts.topics.status, this.status('offline', 'shutdown'), { qos: 1, retain: true }, end);
       else client.end(true, {}, () => resolve());
     });
     let limit: NodeJS.Timeout | undefined;

@@ -89,7 +89,8 @@ export class Uplink {
       lastError: c.lastError,
       // Monotonic: the SMS fallback decides on this, and NTP may move the wall clock by days.
       downForMs: c.downSinceMs === null ? null : Math.max(0, this.clock.monoMs() - c.downSinceMs),
-      lastPubackAgeMs: this.drain.lastPubackMs === null ? null : Math.round(this.clock.monoMs() - this.drain.lastPubackMs),
+      lastPubackAgeMs:
+        this.drain.lastPubackMs === null ? null : Math.round(this.clock.monoMs() - this.drain.lastPubackMs),
       inflight: this.drain.inflightCount,
       publishedMessages: this.drain.publishedMessages,
       deliveredEvents: this.drain.deliveredEvents,

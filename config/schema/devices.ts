@@ -24,8 +24,19 @@ const serialLine = {
 };
 
 export const busSchema = z.discriminatedUnion('type', [
-  z.strictObject({ id: nameSchema, type: z.literal('modbus-rtu'), ...serialLine, timeoutMs: intIn(20, 10000).default(300) }),
-  z.strictObject({ id: nameSchema, type: z.literal('modbus-tcp'), host: z.string().min(1), port: intIn(1, 65535).default(502), timeoutMs: intIn(20, 10000).default(1000) }),
+  z.strictObject({
+    id: nameSchema,
+    type: z.literal('modbus-rtu'),
+    ...serialLine,
+    timeoutMs: intIn(20, 10000).default(300),
+  }),
+  z.strictObject({
+    id: nameSchema,
+    type: z.literal('modbus-tcp'),
+    host: z.string().min(1),
+    port: intIn(1, 65535).default(502),
+    timeoutMs: intIn(20, 10000).default(1000),
+  }),
 ]);
 
 const syntheticDevice = z.strictObject({
@@ -43,13 +54,27 @@ const syntheticDevice = z.strictObject({
 });
 
 /** Which raw level counts as "active" (door open, button pressed, camera alarm). */
-const activeLevel = z.enum(['high', 'low']).default('high').describe('high: a raw 1 is active; low: a raw 0 is (e.g. normally-closed contacts)');
+const activeLevel = z
+  .enum(['high', 'low'])
+  .default('high')
+  .describe('high: a raw 1 is active; low: a raw 0 is (e.g. normally-closed contacts)');
 const debounceMs = intIn(0, 60000);
 
 /** What is wired to an input: the role decides which events it produces. */
 export const inputRoleSchema = z.discriminatedUnion('role', [
-  z.strictObject({ role: z.literal('door'), id: nameSchema.optional(), activeLevel, debounceMs: debounceMs.default(50) }),
-  z.strictObject({ role: z.literal('alarm-button'), id: nameSchema.optional(), activeLevel, debounceMs: debounceMs.default(0), led: z.string().optional().describe("Output of the same device lit when help is coming") }),
+  z.strictObject({
+    role: z.literal('door'),
+    id: nameSchema.optional(),
+    activeLevel,
+    debounceMs: debounceMs.default(50),
+  }),
+  z.strictObject({
+    role: z.literal('alarm-button'),
+    id: nameSchema.optional(),
+    activeLevel,
+    debounceMs: debounceMs.default(0),
+    led: z.string().optional().describe('Output of the same device lit when help is coming'),
+  }),
   z.strictObject({
     role: z.literal('camera-alarm'),
     id: nameSchema.optional(),
@@ -58,15 +83,26 @@ export const inputRoleSchema = z.discriminatedUnion('role', [
     event: z.enum(CAMERA_ALARM_EVENTS).default('camera.motion'),
     snapshotUrl: z.string().url().optional(),
   }),
-  z.strictObject({ role: z.literal('input'), id: nameSchema.optional(), activeLevel, debounceMs: debounceMs.default(0) }),
+  z.strictObject({
+    role: z.literal('input'),
+    id: nameSchema.optional(),
+    activeLevel,
+    debounceMs: debounceMs.default(0),
+  }),
   z
-    .strictObject({ role: z.literal('ack-key'), id: nameSchema.optional(), activeLevel, debounceMs: debounceMs.default(50) })
+    .strictObject({
+      role: z.literal('ack-key'),
+      id: nameSchema.optional(),
+      activeLevel,
+      debounceMs: debounceMs.default(50),
+    })
     .describe("A technician's key switch: turning it acknowledges every active alert locally"),
 ]);
 export type InputRole = z.infer<typeof inputRoleSchema>;
 
 /** The device id an input's events carry: the role's own id, else `<device>.<input>` (rules and tags match on it). */
-export const inputEventDeviceId = (deviceId: string, input: string, role: Pick<InputRole, 'id'>): string => role.id ?? `${deviceId}.${input}`;
+export const inputEventDeviceId = (deviceId: string, input: string, role: Pick<InputRole, 'id'>): string =>
+  role.id ?? `${deviceId}.${input}`;
 
 const unitId = z
   .number({ error: (iss) => `must be a number (got ${JSON.stringify(iss.input)})` })
@@ -82,9 +118,18 @@ const modbusDevice = z.strictObject({
   profile: profileRef,
   pollMs: intIn(20, 3600000).default(200),
   offlineAfter: intIn(1, 100).default(3).describe('Failed polls in a row before the device is reported offline'),
-  inputs: z.record(z.string(), inputRoleSchema).default({}).describe('Profile inputs in use, and what is wired to them'),
+  inputs: z
+    .record(z.string(), inputRoleSchema)
+    .default({})
+    .describe('Profile inputs in use, and what is wired to them'),
   outputs: z
-    .record(z.string(), z.strictObject({ id: nameSchema.optional(), remote: z.boolean().default(false).describe('May the county drive it') }))
+    .record(
+      z.string(),
+      z.strictObject({
+        id: nameSchema.optional(),
+        remote: z.boolean().default(false).describe('May the county drive it'),
+      }),
+    )
     .default({}),
   tags: z.array(z.string()).default([]),
 });
@@ -94,14 +139,25 @@ const serialDevice = z.strictObject({
   id: nameSchema,
   driver: z.literal('serial'),
   ...serialLine,
-  baudRate: z.literal([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]).optional().describe("Default: the profile's"),
+  baudRate: z
+    .literal([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200])
+    .optional()
+    .describe("Default: the profile's"),
   profile: profileRef,
   sensors: z
-    .record(z.string(), z.strictObject({ id: nameSchema, role: z.enum(['door', 'alarm-button', 'camera', 'motion', 'sensor']).default('sensor') }))
+    .record(
+      z.string(),
+      z.strictObject({
+        id: nameSchema,
+        role: z.enum(['door', 'alarm-button', 'camera', 'motion', 'sensor']).default('sensor'),
+      }),
+    )
     .default({})
     .describe('Sensors heard on this line, by the id the profile decodes (e.g. an EV1527 code)'),
   reportUnknown: z.boolean().default(true).describe('Report records from sensors not listed (to pair new ones)'),
-  offlineAfterSec: intIn(1, 86400).optional().describe('No decoded record for this long: device.offline (reason silent), device.online at the next record'),
+  offlineAfterSec: intIn(1, 86400)
+    .optional()
+    .describe('No decoded record for this long: device.offline (reason silent), device.online at the next record'),
   tags: z.array(z.string()).default([]),
 });
 export type SerialDeviceConfig = z.infer<typeof serialDevice>;

@@ -14,7 +14,13 @@ export const intIn = (min: number, max: number) =>
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/i;
 const UNIT: Record<string, number> = {
-  b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3,
+  b: 1,
+  kb: 1e3,
+  kib: 1024,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  gb: 1e9,
+  gib: 1024 ** 3,
 };
 
 /** A byte size as a number or a string such as "256MiB" or "2 GB". */
@@ -37,7 +43,10 @@ const LONE_SURROGATE = /\p{Cs}/u;
 export function textProblems(s: string): string[] {
   const out: string[] = [];
   const c = CONTROL.exec(s);
-  if (c) out.push(`must not contain control characters (U+${c[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at character ${c.index + 1}) (got ${show(s)})`);
+  if (c)
+    out.push(
+      `must not contain control characters (U+${c[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at character ${c.index + 1}) (got ${show(s)})`,
+    );
   if (LONE_SURROGATE.test(s)) out.push(`must be valid Unicode text (it has a lone surrogate) (got ${show(s)})`);
   return out;
 }
@@ -62,4 +71,6 @@ export const secretRef = z.union([
 export type SecretRef = z.infer<typeof secretRef>;
 
 /** A phone number for SMS; the modem driver checks the same pattern before it dials. */
-export const phoneNumberSchema = z.string().regex(PHONE_NUMBER, { error: 'must be a phone number such as +8613800138000' });
+export const phoneNumberSchema = z
+  .string()
+  .regex(PHONE_NUMBER, { error: 'must be a phone number such as +8613800138000' });

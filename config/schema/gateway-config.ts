@@ -10,10 +10,14 @@ import { deviceSchema, busSchema } from './devices.js';
 import { ruleSchema } from './rules.js';
 
 const mqttSchema = z.strictObject({
-  url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, { error: 'must be a broker URL such as mqtts://county.example:8883' }),
+  url: z
+    .string()
+    .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, { error: 'must be a broker URL such as mqtts://county.example:8883' }),
   protocolVersion: z.literal([5, 4]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
   clientId: clientIdSchema.optional().describe('Default: the gateway id (fixed, for a persistent session)'),
-  topicPrefix: topicPrefixSchema.optional().describe('Default: village/<gatewayId>. No + or #, no leading or trailing /, no control characters'),
+  topicPrefix: topicPrefixSchema
+    .optional()
+    .describe('Default: village/<gatewayId>. No + or #, no leading or trailing /, no control characters'),
   username: z.string().optional(),
   password: secretRef.optional(),
   tls: z
@@ -28,7 +32,9 @@ const mqttSchema = z.strictObject({
     .optional(),
   keepaliveSec: intIn(5, 3600).default(60),
   connectTimeoutMs: intIn(1000, 120000).default(30000),
-  sessionExpirySec: intIn(0, 4294967295).default(7 * 24 * 3600).describe('MQTT 5 session expiry; commands queue this long'),
+  sessionExpirySec: intIn(0, 4294967295)
+    .default(7 * 24 * 3600)
+    .describe('MQTT 5 session expiry; commands queue this long'),
   willDelaySec: intIn(0, 3600).default(30).describe('MQTT 5: a short blip does not flash offline'),
   inflightWindow: intIn(1, 1000).default(20).describe('Unacknowledged publishes at most'),
   reconnect: z
@@ -63,7 +69,9 @@ const outboxSchema = z.strictObject({
   criticalReserveBytes: byteSize.default(16 * 1024 ** 2).describe('Kept free for critical events'),
   diskReserveBytes: byteSize
     .default(8 * 1024 ** 2)
-    .describe('Written to disk (dataDir/reserve.bin, at most 10% of the file system) and let go for alarms when the disk fills up; 0 = none'),
+    .describe(
+      'Written to disk (dataDir/reserve.bin, at most 10% of the file system) and let go for alarms when the disk fills up; 0 = none',
+    ),
   groupCommitMs: intIn(1, 25).default(25).describe('Non-urgent events are committed in groups at most this old'),
   maxAgeSec: ageCaps.default({}).describe('Optional age caps per priority (critical is never aged out)'),
 });
@@ -99,11 +107,17 @@ export const gatewayConfigSchema = z
       .strictObject({
         smsTo: z.array(phoneNumberSchema).default([]),
         modem: nameSchema.optional().describe('The modem device for SMS (default: the only one configured)'),
-        smsWhenUplinkDownSec: intIn(0, 86400).default(60).describe('Alerts go by SMS once the uplink has been down this long'),
-        escalateAfterSec: intIn(0, 86400).default(120).describe('An alert nobody acknowledged by then goes by SMS (0: never)'),
+        smsWhenUplinkDownSec: intIn(0, 86400)
+          .default(60)
+          .describe('Alerts go by SMS once the uplink has been down this long'),
+        escalateAfterSec: intIn(0, 86400)
+          .default(120)
+          .describe('An alert nobody acknowledged by then goes by SMS (0: never)'),
         smsPerHour: intIn(1, 1000).default(20),
         sirens: z
-          .array(z.strictObject({ device: nameSchema, output: z.string().min(1), testMs: intIn(100, 60000).default(2000) }))
+          .array(
+            z.strictObject({ device: nameSchema, output: z.string().min(1), testMs: intIn(100, 60000).default(2000) }),
+          )
           .default([])
           .describe('What the siren-test command sounds'),
       })
@@ -114,23 +128,44 @@ export const gatewayConfigSchema = z
   .superRefine(
     (cfg, ctx) => {
       const ob = cfg.outbox as Partial<GatewayConfig['outbox']> | undefined;
-      if (typeof ob?.criticalReserveBytes === 'number' && typeof ob.maxBytes === 'number' && ob.criticalReserveBytes >= ob.maxBytes) {
-        ctx.addIssue({ code: 'custom', path: ['outbox', 'criticalReserveBytes'], message: `must be less than outbox.maxBytes (${ob.maxBytes})` });
+      if (
+        typeof ob?.criticalReserveBytes === 'number' &&
+        typeof ob.maxBytes === 'number' &&
+        ob.criticalReserveBytes >= ob.maxBytes
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['outbox', 'criticalReserveBytes'],
+          message: `must be less than outbox.maxBytes (${ob.maxBytes})`,
+        });
       }
       const rc = (cfg.mqtt as Partial<GatewayConfig['mqtt']> | undefined)?.reconnect;
       if (typeof rc?.minMs === 'number' && typeof rc.maxMs === 'number' && rc.minMs > rc.maxMs) {
-        ctx.addIssue({ code: 'custom', path: ['mqtt', 'reconnect', 'minMs'], message: 'must not exceed mqtt.reconnect.maxMs' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mqtt', 'reconnect', 'minMs'],
+          message: 'must not exceed mqtt.reconnect.maxMs',
+        });
       }
       const busIds = Array.isArray(cfg.buses) ? cfg.buses.map((b) => (b as { id?: unknown })?.id) : [];
       const seen = new Map<unknown, number>();
       (Array.isArray(cfg.devices) ? cfg.devices : []).forEach((d: unknown, i) => {
         const dev = (d ?? {}) as { id?: unknown; bus?: unknown };
         if (typeof dev.id === 'string') {
-          if (seen.has(dev.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id "${dev.id}" (also devices[${seen.get(dev.id)}])` });
+          if (seen.has(dev.id))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['devices', i, 'id'],
+              message: `duplicate device id "${dev.id}" (also devices[${seen.get(dev.id)}])`,
+            });
           else seen.set(dev.id, i);
         }
         if (typeof dev.bus === 'string' && !busIds.includes(dev.bus)) {
-          ctx.addIssue({ code: 'custom', path: ['devices', i, 'bus'], message: `unknown bus "${dev.bus}" (declared: ${busIds.join(', ') || 'none'})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['devices', i, 'bus'],
+            message: `unknown bus "${dev.bus}" (declared: ${busIds.join(', ') || 'none'})`,
+          });
         }
       });
     },

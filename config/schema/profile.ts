@@ -54,7 +54,9 @@ export const PROFILE_ID_MESSAGE =
 const profileHead = {
   $schema: z.string().optional(),
   version: z.literal(1),
-  id: z.string().regex(PROFILE_ID, { error: 'must be 1-64 lower-case letters, digits and - (starting with a letter or digit)' }),
+  id: z
+    .string()
+    .regex(PROFILE_ID, { error: 'must be 1-64 lower-case letters, digits and - (starting with a letter or digit)' }),
   vendor: z.string().min(1),
   model: z.string().min(1),
   source: z.array(z.string().min(1)).min(1).describe('Where these facts come from (manual, wiki, driver source)'),
@@ -79,7 +81,9 @@ const modbusProfile = z.strictObject({
       bitReadQuantity: intIn(1, 2000).optional(),
     })
     .default({ maxReadRegisters: 125, maxReadBits: 2000 }),
-  inputs: z.record(z.string().regex(/^[a-z0-9_]+$/), modbusPoint).refine((r) => Object.keys(r).length > 0, { error: 'a profile needs at least one input' }),
+  inputs: z
+    .record(z.string().regex(/^[a-z0-9_]+$/), modbusPoint)
+    .refine((r) => Object.keys(r).length > 0, { error: 'a profile needs at least one input' }),
   outputs: z.record(z.string().regex(/^[a-z0-9_]+$/), modbusOutput).default({}),
 });
 
@@ -90,7 +94,9 @@ const framing = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('line'),
     delimiter: z.enum(['\n', '\r\n', '\r']).default('\n'),
-    maxLength: intIn(8, 65536).default(1024).describe('Longer lines are dropped (and counted), never buffered without end'),
+    maxLength: intIn(8, 65536)
+      .default(1024)
+      .describe('Longer lines are dropped (and counted), never buffered without end'),
   }),
   z.strictObject({
     kind: z.literal('frame'),
@@ -98,32 +104,49 @@ const framing = z.discriminatedUnion('kind', [
     footer: byteList.optional(),
     length: intIn(1, 4096).optional().describe('Fixed frame length, header and footer included'),
     maxLength: intIn(2, 4096).default(64),
-    interByteTimeoutMs: intIn(1, 5000).default(50).describe('A gap this long inside a frame discards it (partial frame)'),
+    interByteTimeoutMs: intIn(1, 5000)
+      .default(50)
+      .describe('A gap this long inside a frame discards it (partial frame)'),
   }),
 ]);
 
 /** How a record becomes named fields. */
 const decode = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('regex'), pattern: z.string().min(1).describe('Named groups become fields') }),
-  z.strictObject({ kind: z.literal('csv'), columns: z.array(z.string().min(1)).min(1), separator: z.string().length(1).default(',') }),
-  z.strictObject({ kind: z.literal('json'), require: z.array(z.string()).default([]).describe('Fields a record must have') }),
   z.strictObject({
-    kind: z.literal('ev1527'),
-    codeOffset: intIn(0, 4096).describe('Where the 3 code bytes start in the frame'),
-    description: z.string().optional(),
-  }).describe('24-bit EV1527 code: fields code (hex), sensor (20-bit id, hex) and key (4 bits)'),
+    kind: z.literal('csv'),
+    columns: z.array(z.string().min(1)).min(1),
+    separator: z.string().length(1).default(','),
+  }),
+  z.strictObject({
+    kind: z.literal('json'),
+    require: z.array(z.string()).default([]).describe('Fields a record must have'),
+  }),
+  z
+    .strictObject({
+      kind: z.literal('ev1527'),
+      codeOffset: intIn(0, 4096).describe('Where the 3 code bytes start in the frame'),
+      description: z.string().optional(),
+    })
+    .describe('24-bit EV1527 code: fields code (hex), sensor (20-bit id, hex) and key (4 bits)'),
 ]);
 
 const fieldValue = z.union([z.string(), z.number(), z.boolean()]);
 
 /** A rule: when the fields (and the sensor's role) match, emit this event. First match wins. */
 const eventRule = z.strictObject({
-  when: z.record(z.string(), fieldValue).default({}).describe('Field values to match; "role" matches the sensor role from the device config'),
+  when: z
+    .record(z.string(), fieldValue)
+    .default({})
+    .describe('Field values to match; "role" matches the sensor role from the device config'),
   type: z
     .string()
     .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, { error: 'must be dotted lower-case, e.g. door.opened' })
     // A decoded record cannot be a gateway.started or an sms.sent: the factory would refuse every one of them.
-    .refine(profileMayDeclare, { error: "is an event type of the gateway's own whose payload a receiver cannot produce (see agent/contracts/events/)" }),
+    .refine(profileMayDeclare, {
+      error:
+        "is an event type of the gateway's own whose payload a receiver cannot produce (see agent/contracts/events/)",
+    }),
   priority: z.enum(['critical', 'high', 'normal', 'low']),
 });
 
@@ -136,7 +159,9 @@ const serialProfile = z.strictObject({
   /** Bytes written back after each record (e.g. Sonoff RF Bridge wants AA A0 55). */
   ack: byteList.optional(),
   sensorField: z.string().optional().describe('The field that identifies the sensor (maps to devices[].sensors)'),
-  repeatWindowMs: intIn(0, 60000).default(0).describe('The same record again within this window is a repeat (433 MHz senders repeat)'),
+  repeatWindowMs: intIn(0, 60000)
+    .default(0)
+    .describe('The same record again within this window is a repeat (433 MHz senders repeat)'),
   events: z.array(eventRule).min(1),
 });
 
@@ -145,8 +170,15 @@ const modemProfile = z.strictObject({
   ...profileHead,
   transport: z.literal('modem'),
   defaults: z.strictObject({ baudRate: z.number().int().positive().default(115200) }),
-  init: z.array(z.string().regex(/^AT/, { error: 'must be an AT command' })).default(['ATE0', 'AT+CMEE=1']).describe('Sent after the line opens'),
-  registration: z.array(z.enum(['CREG', 'CGREG', 'CEREG'])).min(1).default(['CREG']).describe('LTE modules: poll CEREG as well'),
+  init: z
+    .array(z.string().regex(/^AT/, { error: 'must be an AT command' }))
+    .default(['ATE0', 'AT+CMEE=1'])
+    .describe('Sent after the line opens'),
+  registration: z
+    .array(z.enum(['CREG', 'CGREG', 'CEREG']))
+    .min(1)
+    .default(['CREG'])
+    .describe('LTE modules: poll CEREG as well'),
   csq: z.enum(['27.007', 'sim800']).default('27.007').describe('Which rssi -> dBm scale the manual prints'),
   sms: z
     .strictObject({

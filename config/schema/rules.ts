@@ -16,7 +16,8 @@ const dataQuery = z.record(z.string(), z.unknown()).superRefine((q, ctx) => {
     if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
     else if (v && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) {
-        if (FORBIDDEN.test(k)) ctx.addIssue({ code: 'custom', path: [...path, k], message: `${k} is not allowed (it would run code)` });
+        if (FORBIDDEN.test(k))
+          ctx.addIssue({ code: 'custom', path: [...path, k], message: `${k} is not allowed (it would run code)` });
         walk(x, [...path, k]);
       }
     }
@@ -25,7 +26,10 @@ const dataQuery = z.record(z.string(), z.unknown()).superRefine((q, ctx) => {
 });
 
 export const matchSchema = z.strictObject({
-  type: z.union([eventTypeSchema, z.array(eventTypeSchema).min(1)]).optional().describe('Event type(s)'),
+  type: z
+    .union([eventTypeSchema, z.array(eventTypeSchema).min(1)])
+    .optional()
+    .describe('Event type(s)'),
   devices: z.array(nameSchema).min(1).optional().describe('Event device ids'),
   tags: z.array(z.string()).min(1).optional().describe('Tags of the configured device the event came from'),
   data: dataQuery.optional().describe('A query on the event data, e.g. { tempC: { $gt: 40 } }'),
@@ -34,14 +38,26 @@ export type Match = z.infer<typeof matchSchema>;
 
 const triggerSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('each') }).describe('Every matching event'),
-  z.strictObject({ kind: z.literal('count'), atLeast: intIn(2, 1000), withinSec: intIn(1, 86400), perDevice: z.boolean().default(true) }),
+  z.strictObject({
+    kind: z.literal('count'),
+    atLeast: intIn(2, 1000),
+    withinSec: intIn(1, 86400),
+    perDevice: z.boolean().default(true),
+  }),
   z.strictObject({
     kind: z.literal('duration'),
     until: matchSchema.describe('The event that ends the condition (e.g. door.closed of the same device)'),
     forSec: intIn(1, 7 * 86400),
   }),
-  z.strictObject({ kind: z.literal('absence'), silentForSec: intIn(1, 30 * 86400).describe('No matching event from a device for this long') }),
-  z.strictObject({ kind: z.literal('correlation'), first: matchSchema, withinSec: intIn(1, 86400).describe('`when` within this long after `first`') }),
+  z.strictObject({
+    kind: z.literal('absence'),
+    silentForSec: intIn(1, 30 * 86400).describe('No matching event from a device for this long'),
+  }),
+  z.strictObject({
+    kind: z.literal('correlation'),
+    first: matchSchema,
+    withinSec: intIn(1, 86400).describe('`when` within this long after `first`'),
+  }),
 ]);
 
 const actionSchema = z.discriminatedUnion('do', [
@@ -74,7 +90,10 @@ export const ruleSchema = z
       .strictObject({
         from: z.string().regex(HHMM, { error: 'must be HH:MM' }),
         to: z.string().regex(HHMM, { error: 'must be HH:MM' }),
-        whenClockUnsynced: z.enum(['fire', 'skip']).default('fire').describe('A Pi without a synced clock does not know the hour: fire (safe) or skip'),
+        whenClockUnsynced: z
+          .enum(['fire', 'skip'])
+          .default('fire')
+          .describe('A Pi without a synced clock does not know the hour: fire (safe) or skip'),
       })
       .optional()
       .describe('Time of day (gateway.timezone) when the rule applies; from > to spans midnight'),
@@ -82,15 +101,22 @@ export const ruleSchema = z
     sms: z
       .enum(['fallback', 'always', 'never'])
       .default('fallback')
-      .describe("An alert's SMS: fallback = when the uplink is down (alarms.smsWhenUplinkDownSec) or nobody acknowledged it in time; always; never"),
+      .describe(
+        "An alert's SMS: fallback = when the uplink is down (alarms.smsWhenUplinkDownSec) or nobody acknowledged it in time; always; never",
+      ),
     actions: z.array(actionSchema).min(1),
   })
   .superRefine((r, ctx) => {
     if (r.trigger.kind === 'absence' && !r.when.devices && !r.when.tags) {
-      ctx.addIssue({ code: 'custom', path: ['when'], message: 'an absence rule needs when.devices or when.tags (whose silence to watch)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['when'],
+        message: 'an absence rule needs when.devices or when.tags (whose silence to watch)',
+      });
     }
     r.actions.forEach((a, i) => {
-      if (a.do === 'output' && a.action === 'pulse' && a.durationMs === undefined) ctx.addIssue({ code: 'custom', path: ['actions', i, 'durationMs'], message: 'required for a pulse' });
+      if (a.do === 'output' && a.action === 'pulse' && a.durationMs === undefined)
+        ctx.addIssue({ code: 'custom', path: ['actions', i, 'durationMs'], message: 'required for a pulse' });
     });
   });
 

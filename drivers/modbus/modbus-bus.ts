@@ -29,7 +29,8 @@ export type ModbusClient = (typeof ModbusRTUDefault)['default'] extends new () =
 const ModbusClientClass = (modbusSerial as unknown as { default: new () => ModbusClient }).default;
 
 /** Errors that mean the port or connection is gone (not just a unit that did not answer). */
-const LINK_ERRORS = /Port Not Open|port is not open|ECONNRESET|ECONNREFUSED|EPIPE|ENOENT|EIO|disconnected|closed|ETIMEDOUT|EHOSTUNREACH/i;
+const LINK_ERRORS =
+  /Port Not Open|port is not open|ECONNRESET|ECONNREFUSED|EPIPE|ENOENT|EIO|disconnected|closed|ETIMEDOUT|EHOSTUNREACH/i;
 /** A close the library has not confirmed by then is forced (the socket destroyed) and reported. */
 const CLOSE_LIMIT_MS = 1000;
 /** A TCP connect to a host that drops SYNs would otherwise wait for the kernel (about 2 minutes). */
@@ -60,7 +61,8 @@ export class ModbusBus implements SharedBus {
     this.loop = new ReconnectLoop({
       backoff: new Backoff(500, 30_000, 0.3),
       attempt: () => void this.connect(),
-      onWait: (delayMs) => this.logger.warn({ bus: this.id, delayMs, err: this.lastError }, 'modbus bus down; reconnecting'),
+      onWait: (delayMs) =>
+        this.logger.warn({ bus: this.id, delayMs, err: this.lastError }, 'modbus bus down; reconnecting'),
     });
   }
 
@@ -78,11 +80,22 @@ export class ModbusBus implements SharedBus {
   }
 
   get describeTransport(): string {
-    return this.config.type === 'modbus-rtu' ? `modbus-rtu ${this.config.path} ${this.config.baudRate}` : `modbus-tcp ${this.config.host}:${this.config.port}`;
+    return this.config.type === 'modbus-rtu'
+      ? `modbus-rtu ${this.config.path} ${this.config.baudRate}`
+      : `modbus-tcp ${this.config.host}:${this.config.port}`;
   }
 
   describe(): BusDescription {
-    return { id: this.id, transport: this.describeTransport, state: this.state, requests: this.requests, timeouts: this.timeouts, errors: this.errors, reconnects: this.reconnects, lastError: this.lastError };
+    return {
+      id: this.id,
+      transport: this.describeTransport,
+      state: this.state,
+      requests: this.requests,
+      timeouts: this.timeouts,
+      errors: this.errors,
+      reconnects: this.reconnects,
+      lastError: this.lastError,
+    };
   }
 
   start(): void {
@@ -99,11 +112,19 @@ export class ModbusBus implements SharedBus {
       const c = this.config;
       const connected =
         c.type === 'modbus-rtu'
-          ? client.connectRTUBuffered(c.path, { baudRate: c.baudRate, parity: c.parity, dataBits: c.dataBits, stopBits: c.stopBits })
+          ? client.connectRTUBuffered(c.path, {
+              baudRate: c.baudRate,
+              parity: c.parity,
+              dataBits: c.dataBits,
+              stopBits: c.stopBits,
+            })
           : client.connectTCP(c.host, { port: c.port });
       this.watchPort(client); // the connect call created the port; it opens asynchronously
       await new Promise<void>((resolve, reject) => {
-        limit = setTimeout(() => reject(new GatewayError('BUS_DOWN', `no connection within ${CONNECT_LIMIT_MS} ms`)), CONNECT_LIMIT_MS);
+        limit = setTimeout(
+          () => reject(new GatewayError('BUS_DOWN', `no connection within ${CONNECT_LIMIT_MS} ms`)),
+          CONNECT_LIMIT_MS,
+        );
         this.cancelConnect = () => reject(new GatewayError('DRIVER_STOPPED', 'the bus stopped'));
         connected.then(resolve, reject);
       });
@@ -147,7 +168,10 @@ export class ModbusBus implements SharedBus {
   private libraryError(source: 'client' | 'port', err: Error, client: ModbusClient): void {
     this.errors += 1;
     this.lastError = err.message;
-    this.logger.warn({ bus: this.id, source, err: err.message, current: this.client === client }, 'modbus library error');
+    this.logger.warn(
+      { bus: this.id, source, err: err.message, current: this.client === client },
+      'modbus library error',
+    );
     if (this.client === client) this.dropLink(err.message);
   }
 
@@ -214,7 +238,10 @@ export class ModbusBus implements SharedBus {
     const client = this.client;
     if (this.state !== 'up' || !client || !client.isOpen) {
       if (this.state === 'up') this.dropLink('port closed');
-      throw new GatewayError('BUS_DOWN', `bus ${this.id} is not connected${this.lastError ? ` (${this.lastError})` : ''}`);
+      throw new GatewayError(
+        'BUS_DOWN',
+        `bus ${this.id} is not connected${this.lastError ? ` (${this.lastError})` : ''}`,
+      );
     }
     this.requests += 1;
     client.setID(unitId);
@@ -225,18 +252,25 @@ export class ModbusBus implements SharedBus {
       return await Promise.race([
         fn(client),
         new Promise<never>((_, reject) => {
-          guard = setTimeout(() => reject(new GatewayError('TIMEOUT', 'Timed out', { detail: { errno: 'ETIMEDOUT' } })), guardMs);
+          guard = setTimeout(
+            () => reject(new GatewayError('TIMEOUT', 'Timed out', { detail: { errno: 'ETIMEDOUT' } })),
+            guardMs,
+          );
         }),
       ]);
     } catch (err) {
       const e = err as Error & { modbusCode?: number; errno?: string };
       if (typeof e.modbusCode === 'number') {
         this.errors += 1;
-        throw new GatewayError('MODBUS_EXCEPTION', `unit ${unitId}: exception ${e.modbusCode} (${e.message})`, { cause: err });
+        throw new GatewayError('MODBUS_EXCEPTION', `unit ${unitId}: exception ${e.modbusCode} (${e.message})`, {
+          cause: err,
+        });
       }
       if (e.errno === 'ETIMEDOUT' || /timed out/i.test(e.message)) {
         this.timeouts += 1;
-        throw new GatewayError('TIMEOUT', `unit ${unitId} did not answer within ${this.config.timeoutMs} ms`, { cause: err });
+        throw new GatewayError('TIMEOUT', `unit ${unitId} did not answer within ${this.config.timeoutMs} ms`, {
+          cause: err,
+        });
       }
       this.errors += 1;
       if (LINK_ERRORS.test(e.message) || !client.isOpen) this.dropLink(e.message);
@@ -259,12 +293,17 @@ export class ModbusBus implements SharedBus {
     const client = this.client;
     this.client = null;
     if (client && !(await this.closeClient(client))) {
-      this.logger.warn({ bus: this.id, limitMs: CLOSE_LIMIT_MS }, 'modbus bus did not close in time; its connection was dropped');
+      this.logger.warn(
+        { bus: this.id, limitMs: CLOSE_LIMIT_MS },
+        'modbus bus did not close in time; its connection was dropped',
+      );
     }
   }
 }
 
 /** Sends a function-code request with raw data (e.g. FC05 with a value other than FF00/0000). */
 export function customRequest(client: ModbusClient, unitId: number, fc: number, data: number[]): Promise<unknown> {
-  return new Promise((resolve, reject) => client.writeCustomFC(unitId, fc, data, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res))));
+  return new Promise((resolve, reject) =>
+    client.writeCustomFC(unitId, fc, data, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res))),
+  );
 }

@@ -54,7 +54,10 @@ export class ModbusDeviceDriver implements Driver {
     const names = Object.keys(this.cfg.inputs);
     this.blocks = planReads(deps.profile, names);
     for (const [name, role] of Object.entries(this.cfg.inputs)) {
-      this.trackers.set(name, new InputTracker(this.cfg.id, name, role, { device: this.cfg.id, unitId: this.cfg.unitId }));
+      this.trackers.set(
+        name,
+        new InputTracker(this.cfg.id, name, role, { device: this.cfg.id, unitId: this.cfg.unitId }),
+      );
     }
   }
 
@@ -84,7 +87,12 @@ export class ModbusDeviceDriver implements Driver {
       for (const block of this.blocks) {
         const values = await this.deps.bus.request(this.cfg.unitId, (client) => readBlock(client, block));
         for (const { name, point, offset } of block.points) {
-          samples.set(name, block.table === 'coil' || block.table === 'discrete' ? Boolean(values[offset]) : decodeRegisters(point, values.slice(offset, offset + 2) as number[]));
+          samples.set(
+            name,
+            block.table === 'coil' || block.table === 'discrete'
+              ? Boolean(values[offset])
+              : decodeRegisters(point, values.slice(offset, offset + 2) as number[]),
+          );
         }
       }
       this.answered();
@@ -108,7 +116,13 @@ export class ModbusDeviceDriver implements Driver {
     if (this.online !== true) {
       const wasOffline = this.online === false;
       this.online = true;
-      if (wasOffline) this.emit({ deviceId: this.cfg.id, type: 'device.online', priority: 'high', data: { unitId: this.cfg.unitId, bus: this.deps.bus.id } });
+      if (wasOffline)
+        this.emit({
+          deviceId: this.cfg.id,
+          type: 'device.online',
+          priority: 'high',
+          data: { unitId: this.cfg.unitId, bus: this.deps.bus.id },
+        });
     }
   }
 
@@ -119,7 +133,12 @@ export class ModbusDeviceDriver implements Driver {
     if (this.online !== false && this.failures >= this.cfg.offlineAfter) {
       this.online = false;
       this.ctx.logger.warn({ err: err.message, unitId: this.cfg.unitId }, 'modbus device offline');
-      this.emit({ deviceId: this.cfg.id, type: 'device.offline', priority: 'high', data: { unitId: this.cfg.unitId, bus: this.deps.bus.id, error: err.message, code: foreignCode(err) ?? null } });
+      this.emit({
+        deviceId: this.cfg.id,
+        type: 'device.offline',
+        priority: 'high',
+        data: { unitId: this.cfg.unitId, bus: this.deps.bus.id, error: err.message, code: foreignCode(err) ?? null },
+      });
     }
   }
 
@@ -152,15 +171,24 @@ export class ModbusDeviceDriver implements Driver {
     await this.send(plan.on);
     const timer = setTimeout(() => {
       this.pendingOffs.delete(cmd.output);
-      this.send(plan.off).catch((err: Error) => this.ctx.logger.error({ err: err.message, output: cmd.output }, 'pulse could not be ended'));
+      this.send(plan.off).catch((err: Error) =>
+        this.ctx.logger.error({ err: err.message, output: cmd.output }, 'pulse could not be ended'),
+      );
     }, plan.durationMs);
     this.pendingOffs.set(cmd.output, { timer, op: plan.off });
   }
 
   private send(op: WriteOp): Promise<void> {
     return this.deps.bus.request(this.cfg.unitId, async (client) => {
-      if (op.fc === 5 && (op.value === 0xff00 || op.value === 0)) await client.writeCoil(op.address, op.value === 0xff00);
-      else if (op.fc === 5) await customRequest(client, this.cfg.unitId, 5, [op.address >> 8, op.address & 0xff, op.value >> 8, op.value & 0xff]);
+      if (op.fc === 5 && (op.value === 0xff00 || op.value === 0))
+        await client.writeCoil(op.address, op.value === 0xff00);
+      else if (op.fc === 5)
+        await customRequest(client, this.cfg.unitId, 5, [
+          op.address >> 8,
+          op.address & 0xff,
+          op.value >> 8,
+          op.value & 0xff,
+        ]);
       else await client.writeRegister(op.address, op.value);
     });
   }
@@ -182,7 +210,9 @@ export class ModbusDeviceDriver implements Driver {
     this.pendingOffs.clear();
     const sends = offs.map(({ timer, op }) => {
       clearTimeout(timer);
-      return this.send(op).catch((err: Error) => this.ctx.logger.error({ err: err.message, address: op.address }, 'pulse could not be ended at stop'));
+      return this.send(op).catch((err: Error) =>
+        this.ctx.logger.error({ err: err.message, address: op.address }, 'pulse could not be ended at stop'),
+      );
     });
     await Promise.all([this.polling, ...sends]);
   }

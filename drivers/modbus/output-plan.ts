@@ -14,13 +14,18 @@ export interface WriteOp {
   value: number;
 }
 
-export type OutputPlan = { kind: 'write'; op: WriteOp } | { kind: 'timed'; on: WriteOp; off: WriteOp; durationMs: number };
+export type OutputPlan =
+  { kind: 'write'; op: WriteOp } | { kind: 'timed'; on: WriteOp; off: WriteOp; durationMs: number };
 
 export const FUNCTION_FOR_READ: Record<ModbusTable, 1 | 2 | 3 | 4> = { coil: 1, discrete: 2, holding: 3, input: 4 };
 
 export function planOutput(profile: ModbusProfile, cmd: OutputCommand): OutputPlan {
   const out = profile.outputs[cmd.output];
-  if (!out) throw new GatewayError('UNKNOWN_OUTPUT', `device ${cmd.deviceId} (${profile.id}) has no output "${cmd.output}" (it has ${Object.keys(profile.outputs).join(', ') || 'none'})`);
+  if (!out)
+    throw new GatewayError(
+      'UNKNOWN_OUTPUT',
+      `device ${cmd.deviceId} (${profile.id}) has no output "${cmd.output}" (it has ${Object.keys(profile.outputs).join(', ') || 'none'})`,
+    );
   const level = (on: boolean): WriteOp =>
     out.write.table === 'coil'
       ? { fc: 5, address: out.write.address, value: on ? 0xff00 : 0x0000 }
@@ -33,13 +38,26 @@ export function planOutput(profile: ModbusProfile, cmd: OutputCommand): OutputPl
   const p = out.pulse;
   if (p) {
     const units = Math.round(durationMs / p.unitMs);
-    if (units >= 1 && units <= p.maxUnits) return { kind: 'write', op: { fc: p.functionCode, address: p.address, value: p.base + units } };
+    if (units >= 1 && units <= p.maxUnits)
+      return { kind: 'write', op: { fc: p.functionCode, address: p.address, value: p.base + units } };
   }
   return { kind: 'timed', on: level(true), off: level(false), durationMs };
 }
 
 /** The PDU bytes of a write (for fixtures and for raw function-code requests). */
-export const writePdu = (op: WriteOp): number[] => [op.fc, op.address >> 8, op.address & 0xff, op.value >> 8, op.value & 0xff];
+export const writePdu = (op: WriteOp): number[] => [
+  op.fc,
+  op.address >> 8,
+  op.address & 0xff,
+  op.value >> 8,
+  op.value & 0xff,
+];
 
 /** The PDU bytes of a read. */
-export const readPdu = (table: ModbusTable, address: number, quantity: number): number[] => [FUNCTION_FOR_READ[table], address >> 8, address & 0xff, quantity >> 8, quantity & 0xff];
+export const readPdu = (table: ModbusTable, address: number, quantity: number): number[] => [
+  FUNCTION_FOR_READ[table],
+  address >> 8,
+  address & 0xff,
+  quantity >> 8,
+  quantity & 0xff,
+];

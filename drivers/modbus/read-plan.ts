@@ -41,7 +41,8 @@ export function planReads(profile: ModbusProfile, names: readonly string[]): Rea
     }
     // Boards that only answer a fixed bit-read size (LC: 8) get exactly that.
     const fixed = profile.limits.bitReadQuantity;
-    if (fixed && bits(table)) for (const b of blocks.filter((x) => x.table === table)) b.quantity = Math.max(b.quantity, fixed);
+    if (fixed && bits(table))
+      for (const b of blocks.filter((x) => x.table === table)) b.quantity = Math.max(b.quantity, fixed);
   }
   return blocks;
 }

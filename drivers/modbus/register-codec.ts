@@ -8,7 +8,11 @@ const swapBytes = (w: number) => ((w & 0xff) << 8) | (w >> 8);
 
 /** Registers a point spans. */
 export const pointWidth = (p: Pick<ModbusPoint, 'table' | 'type'>): number =>
-  p.table === 'coil' || p.table === 'discrete' ? 1 : p.type === 'uint32' || p.type === 'int32' || p.type === 'float32' ? 2 : 1;
+  p.table === 'coil' || p.table === 'discrete'
+    ? 1
+    : p.type === 'uint32' || p.type === 'int32' || p.type === 'float32'
+      ? 2
+      : 1;
 
 /** The value of a register point from its words (already sliced to the point's address). */
 export function decodeRegisters(p: ModbusPoint, words: readonly number[]): number | boolean {

@@ -28,7 +28,10 @@ export class AtError extends GatewayError {
     readonly kind: 'ERROR' | 'CME' | 'CMS' | 'TIMEOUT',
     readonly number: number | null,
   ) {
-    super(code, message, { retryable: kind !== 'CMS' || cmsRetryable(number ?? 0), detail: kind === 'CMS' ? { cms: number } : {} });
+    super(code, message, {
+      retryable: kind !== 'CMS' || cmsRetryable(number ?? 0),
+      detail: kind === 'CMS' ? { cms: number } : {},
+    });
   }
 }
 
@@ -119,9 +122,19 @@ export class AtChannel extends EventEmitter<{ urc: [string] }> {
     if (m[1] === 'OK') return p.resolve({ lines: p.lines });
     if (m[3] !== undefined) {
       const n = Number(m[3]);
-      return p.reject(new AtError('SMS_ERROR', `+CMS ERROR: ${m[3]} (${Number.isFinite(n) ? cmsErrorText(n) : m[3]})`, 'CMS', Number.isFinite(n) ? n : null));
+      return p.reject(
+        new AtError(
+          'SMS_ERROR',
+          `+CMS ERROR: ${m[3]} (${Number.isFinite(n) ? cmsErrorText(n) : m[3]})`,
+          'CMS',
+          Number.isFinite(n) ? n : null,
+        ),
+      );
     }
-    if (m[2] !== undefined) return p.reject(new AtError('MODEM_ERROR', `+CME ERROR: ${m[2]}`, 'CME', Number.isFinite(Number(m[2])) ? Number(m[2]) : null));
+    if (m[2] !== undefined)
+      return p.reject(
+        new AtError('MODEM_ERROR', `+CME ERROR: ${m[2]}`, 'CME', Number.isFinite(Number(m[2])) ? Number(m[2]) : null),
+      );
     p.reject(new AtError('MODEM_ERROR', `${p.command}: ${line}`, 'ERROR', null));
   }
 
@@ -152,7 +165,10 @@ export class AtChannel extends EventEmitter<{ urc: [string] }> {
       const entry: Pending = {
         command,
         lines: [],
-        prompt: body === null ? null : () => this.port.write(Buffer.concat([Buffer.from(body, 'latin1'), Buffer.from([CTRL_Z])])),
+        prompt:
+          body === null
+            ? null
+            : () => this.port.write(Buffer.concat([Buffer.from(body, 'latin1'), Buffer.from([CTRL_Z])])),
         resolve,
         reject,
         timer,

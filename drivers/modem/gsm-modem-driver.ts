@@ -1,7 +1,8 @@
 /**
  * A GSM/LTE modem on a serial line: reports signal and registration (events when they
  * change), and sends SMS (GSM text or UCS2 for Chinese, split into parts as needed).
- * The local alarms' SMS fallback drives `sendSms` (the SmsSender port); the line comes back after an unplug like any other.
+ * The local alarms' SMS fallback drives `sendSms` (the SmsSender port); the line comes back after an unplug
+ * like any other.
  */
 import { emitLogged } from '../emit-logged.js';
 import type { EventInput } from '../../agent/contracts/event.js';
@@ -42,7 +43,16 @@ export class GsmModemDriver implements Driver, SmsSender {
     private readonly profile: ModemProfile,
   ) {
     const c = ctx.config;
-    this.line = new SerialLine({ path: c.path, baudRate: c.baudRate ?? profile.defaults.baudRate, dataBits: c.dataBits, stopBits: c.stopBits, parity: c.parity }, ctx.logger);
+    this.line = new SerialLine(
+      {
+        path: c.path,
+        baudRate: c.baudRate ?? profile.defaults.baudRate,
+        dataBits: c.dataBits,
+        stopBits: c.stopBits,
+        parity: c.parity,
+      },
+      ctx.logger,
+    );
     this.at = new AtChannel(this.line);
     this.line.on('data', (d) => this.at.onData(d));
     this.at.on('urc', (l) => this.ctx.logger.info({ urc: l }, 'modem says'));
@@ -54,7 +64,13 @@ export class GsmModemDriver implements Driver, SmsSender {
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.line.on('up', () => {
       // Back after an unplug: said as for serial devices, so the county sees it come back.
-      if (this.wasUp) this.emit({ deviceId: this.ctx.config.id, type: 'device.online', priority: 'high', data: { path: this.ctx.config.path } });
+      if (this.wasUp)
+        this.emit({
+          deviceId: this.ctx.config.id,
+          type: 'device.online',
+          priority: 'high',
+          data: { path: this.ctx.config.path },
+        });
       this.wasUp = true;
       this.at.attach(this.line);
       void this.initialise();
@@ -62,7 +78,12 @@ export class GsmModemDriver implements Driver, SmsSender {
     this.line.on('down', (reason) => {
       this.isReady = false;
       this.at.lineLost(); // an SMS in flight fails now (and is retried by its queue), not after its timeout
-      this.emit({ deviceId: this.ctx.config.id, type: 'device.offline', priority: 'high', data: { path: this.ctx.config.path, reason } });
+      this.emit({
+        deviceId: this.ctx.config.id,
+        type: 'device.offline',
+        priority: 'high',
+        data: { path: this.ctx.config.path, reason },
+      });
     });
     this.line.start();
   }
@@ -82,7 +103,10 @@ export class GsmModemDriver implements Driver, SmsSender {
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.line.state === 'stopped') return;
-    this.timer = setTimeout(() => void this.poll().finally(() => this.schedule()), this.ctx.config.statusPollSec * 1000);
+    this.timer = setTimeout(
+      () => void this.poll().finally(() => this.schedule()),
+      this.ctx.config.statusPollSec * 1000,
+    );
   }
 
   /** Reads signal and registration; an event when registration changes. */
@@ -104,7 +128,13 @@ export class GsmModemDriver implements Driver, SmsSender {
       };
       const changed = next.registration !== this.status.registration;
       this.status = next;
-      if (changed) this.emit({ deviceId: this.ctx.config.id, type: 'modem.registration', priority: next.registered ? 'normal' : 'high', data: { ...next } });
+      if (changed)
+        this.emit({
+          deviceId: this.ctx.config.id,
+          type: 'modem.registration',
+          priority: next.registered ? 'normal' : 'high',
+          data: { ...next },
+        });
     } catch (err) {
       this.errors += 1;
       this.ctx.logger.warn({ err: (err as Error).message }, 'modem status poll failed');
@@ -119,7 +149,8 @@ export class GsmModemDriver implements Driver, SmsSender {
   /** Sends one SMS (in parts when long). Rejects with the modem's +CMS ERROR, meaning included. */
   async sendSms(number: string, text: string): Promise<SmsReceipt> {
     if (!PHONE_NUMBER.test(number)) throw new GatewayError('INVALID_NUMBER', `not a phone number: "${number}"`);
-    if (!this.isReady) throw new GatewayError('MODEM_NOT_READY', `modem ${this.ctx.config.id} is not ready (${this.line.state})`);
+    if (!this.isReady)
+      throw new GatewayError('MODEM_NOT_READY', `modem ${this.ctx.config.id} is not ready (${this.line.state})`);
     const encoding = chooseEncoding(text);
     const sms = this.profile.sms;
     const references: number[] = [];
@@ -174,7 +205,14 @@ export class GsmModemDriver implements Driver, SmsSender {
       online: this.ready,
       lastSeenMs: this.lastSeenMs,
       errors: this.errors,
-      detail: { profile: this.profile.id, ...this.status, smsSent: this.smsSent, smsFailed: this.smsFailed, portErrors: this.line.errors, lastPortError: this.line.lastError },
+      detail: {
+        profile: this.profile.id,
+        ...this.status,
+        smsSent: this.smsSent,
+        smsFailed: this.smsFailed,
+        portErrors: this.line.errors,
+        lastPortError: this.line.lastError,
+      },
     };
   }
 }

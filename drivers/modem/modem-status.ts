@@ -18,16 +18,33 @@ export function parseCsq(lines: string[]): { rssi: number; ber: number } | null 
   return null;
 }
 
-export const REGISTRATION = ['not registered', 'home', 'searching', 'denied', 'unknown', 'roaming', 'home (SMS only)', 'roaming (SMS only)', 'emergency only'] as const;
+export const REGISTRATION = [
+  'not registered',
+  'home',
+  'searching',
+  'denied',
+  'unknown',
+  'roaming',
+  'home (SMS only)',
+  'roaming (SMS only)',
+  'emergency only',
+] as const;
 
 /** `+CREG: <n>,<stat>[,...]` (or CGREG/CEREG): the registration state. */
-export function parseRegistration(lines: string[], kind: 'CREG' | 'CGREG' | 'CEREG'): { stat: number; state: string; registered: boolean } | null {
+export function parseRegistration(
+  lines: string[],
+  kind: 'CREG' | 'CGREG' | 'CEREG',
+): { stat: number; state: string; registered: boolean } | null {
   const re = new RegExp(`^\\+${kind}:\\s*\\d+,(\\d+)`);
   for (const l of lines) {
     const m = re.exec(l);
     if (m) {
       const stat = Number(m[1]);
-      return { stat, state: REGISTRATION[stat] ?? `stat ${stat}`, registered: stat === 1 || stat === 5 || stat === 6 || stat === 7 };
+      return {
+        stat,
+        state: REGISTRATION[stat] ?? `stat ${stat}`,
+        registered: stat === 1 || stat === 5 || stat === 6 || stat === 7,
+      };
     }
   }
   return null;
@@ -35,9 +52,30 @@ export function parseRegistration(lines: string[], kind: 'CREG' | 'CGREG' | 'CER
 
 /** +CMS ERROR codes a technician will meet (27.005 and the network's RP causes 1-127). */
 const CMS: Record<number, string> = {
-  1: 'unassigned number', 8: 'operator barred', 10: 'call barred', 21: 'short message transfer rejected', 27: 'destination out of service', 38: 'network out of order', 41: 'temporary failure', 42: 'congestion',
-  300: 'ME failure', 301: 'SMS service of ME reserved', 302: 'operation not allowed', 303: 'operation not supported', 304: 'invalid PDU mode parameter', 305: 'invalid text mode parameter',
-  310: 'SIM not inserted', 311: 'SIM PIN required', 313: 'SIM failure', 314: 'SIM busy', 321: 'invalid memory index', 322: 'SIM memory full', 330: 'SMSC address unknown', 331: 'no network service', 332: 'network timeout', 500: 'unknown error',
+  1: 'unassigned number',
+  8: 'operator barred',
+  10: 'call barred',
+  21: 'short message transfer rejected',
+  27: 'destination out of service',
+  38: 'network out of order',
+  41: 'temporary failure',
+  42: 'congestion',
+  300: 'ME failure',
+  301: 'SMS service of ME reserved',
+  302: 'operation not allowed',
+  303: 'operation not supported',
+  304: 'invalid PDU mode parameter',
+  305: 'invalid text mode parameter',
+  310: 'SIM not inserted',
+  311: 'SIM PIN required',
+  313: 'SIM failure',
+  314: 'SIM busy',
+  321: 'invalid memory index',
+  322: 'SIM memory full',
+  330: 'SMSC address unknown',
+  331: 'no network service',
+  332: 'network timeout',
+  500: 'unknown error',
 };
 
 export function cmsErrorText(code: number): string {

@@ -28,7 +28,8 @@ interface CompiledRule {
 
 type Sensor = SerialDeviceConfig['sensors'][string];
 
-const lower = (v: string | number | boolean | undefined): string => (typeof v === 'string' ? v.toLowerCase() : String(v));
+const lower = (v: string | number | boolean | undefined): string =>
+  typeof v === 'string' ? v.toLowerCase() : String(v);
 
 export class EventMapper {
   readonly counters: MapperCounters = { events: 0, repeats: 0, unknownSensors: 0, unmatched: 0 };
@@ -61,10 +62,17 @@ export class EventMapper {
       this.counters.unknownSensors += 1;
       if (!this.device.reportUnknown) return null;
       this.counters.events += 1;
-      return { deviceId: this.device.id, type: 'sensor.unknown', priority: 'low', data: Object.assign(fields, { line: this.device.id }) };
+      return {
+        deviceId: this.device.id,
+        type: 'sensor.unknown',
+        priority: 'low',
+        data: Object.assign(fields, { line: this.device.id }),
+      };
     }
     const role = sensor?.role;
-    const rule = this.rules.find((r) => (r.role === undefined || r.role === role) && r.fields.every(([k, want]) => lower(fields[k]) === want));
+    const rule = this.rules.find(
+      (r) => (r.role === undefined || r.role === role) && r.fields.every(([k, want]) => lower(fields[k]) === want),
+    );
     if (!rule) {
       this.counters.unmatched += 1;
       return null;

@@ -33,7 +33,8 @@ export class FrameFramer {
   constructor(private readonly opts: FrameOptions) {
     this.header = opts.header ?? [];
     this.footer = opts.footer ?? [];
-    if (!opts.length && this.footer.length === 0) throw new GatewayError('CONFIG_INVALID', 'a frame needs a fixed length or a footer');
+    if (!opts.length && this.footer.length === 0)
+      throw new GatewayError('CONFIG_INVALID', 'a frame needs a fixed length or a footer');
   }
 
   /** Call with the time of arrival; also call `expire(now)` from a timer so a stalled frame is dropped. */

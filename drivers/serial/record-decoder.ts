@@ -20,7 +20,8 @@ const value = (s: string): string | number => {
   let dot = false;
   for (; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c === 46 && !dot) dot = true; // '.'
+    if (c === 46 && !dot)
+      dot = true; // '.'
     else if (c < 48 || c > 57) return s;
   }
   return Number(s);
@@ -59,7 +60,8 @@ export function recordDecoder(decode: SerialDecode): (record: string | Buffer) =
         }
         if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return null;
         const out: Fields = {};
-        for (const [k, v] of Object.entries(obj)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+        for (const [k, v] of Object.entries(obj))
+          if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
         return decode.require.every((k) => k in out) ? out : null;
       };
     case 'ev1527':

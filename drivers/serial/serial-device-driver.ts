@@ -43,12 +43,27 @@ export class SerialDeviceDriver implements Driver {
     private readonly profile: SerialProfile,
   ) {
     const c = ctx.config;
-    this.line = new SerialLine({ path: c.path, baudRate: c.baudRate ?? profile.defaults.baudRate, dataBits: c.dataBits, stopBits: c.stopBits, parity: c.parity }, ctx.logger);
+    this.line = new SerialLine(
+      {
+        path: c.path,
+        baudRate: c.baudRate ?? profile.defaults.baudRate,
+        dataBits: c.dataBits,
+        stopBits: c.stopBits,
+        parity: c.parity,
+      },
+      ctx.logger,
+    );
     const f = profile.framing;
     this.lines = f.kind === 'line' ? new LineFramer(f.delimiter, f.maxLength) : null;
     this.frames =
       f.kind === 'frame'
-        ? new FrameFramer({ maxLength: f.maxLength, interByteTimeoutMs: f.interByteTimeoutMs, ...(f.header ? { header: f.header } : {}), ...(f.footer ? { footer: f.footer } : {}), ...(f.length ? { length: f.length } : {}) })
+        ? new FrameFramer({
+            maxLength: f.maxLength,
+            interByteTimeoutMs: f.interByteTimeoutMs,
+            ...(f.header ? { header: f.header } : {}),
+            ...(f.footer ? { footer: f.footer } : {}),
+            ...(f.length ? { length: f.length } : {}),
+          })
         : null;
     this.decode = recordDecoder(profile.decode);
     this.mapper = new EventMapper(profile, c);
@@ -60,7 +75,13 @@ export class SerialDeviceDriver implements Driver {
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.line.on('data', (chunk) => this.onData(chunk));
     this.line.on('up', () => {
-      if (this.wasUp) this.emit({ deviceId: this.ctx.config.id, type: 'device.online', priority: 'high', data: { path: this.ctx.config.path } });
+      if (this.wasUp)
+        this.emit({
+          deviceId: this.ctx.config.id,
+          type: 'device.online',
+          priority: 'high',
+          data: { path: this.ctx.config.path },
+        });
       this.wasUp = true;
       this.silent = false;
       this.lastRecordMono = this.ctx.clock.monoMs(); // silence is counted from the port opening
@@ -68,7 +89,12 @@ export class SerialDeviceDriver implements Driver {
     });
     this.line.on('down', (reason) => {
       this.disarmSilence();
-      this.emit({ deviceId: this.ctx.config.id, type: 'device.offline', priority: 'high', data: { path: this.ctx.config.path, reason } });
+      this.emit({
+        deviceId: this.ctx.config.id,
+        type: 'device.offline',
+        priority: 'high',
+        data: { path: this.ctx.config.path, reason },
+      });
     });
     if (this.frames) {
       const frames = this.frames;
@@ -98,7 +124,12 @@ export class SerialDeviceDriver implements Driver {
     if (this.silent) {
       // Reported before the record's own event, so the county sees the device back first.
       this.silent = false;
-      this.emit({ deviceId: this.ctx.config.id, type: 'device.online', priority: 'high', data: { path: this.ctx.config.path, reason: 'record' } });
+      this.emit({
+        deviceId: this.ctx.config.id,
+        type: 'device.online',
+        priority: 'high',
+        data: { path: this.ctx.config.path, reason: 'record' },
+      });
       this.armSilence();
     }
     const ev = this.mapper.map(fields, now);
@@ -122,8 +153,16 @@ export class SerialDeviceDriver implements Driver {
         return;
       }
       this.silent = true;
-      this.ctx.logger.warn({ path: this.ctx.config.path, silentForSec: Math.round(quietMs / 1000) }, 'serial device silent; reported offline');
-      this.emit({ deviceId: this.ctx.config.id, type: 'device.offline', priority: 'high', data: { path: this.ctx.config.path, reason: 'silent', silentForSec: Math.round(quietMs / 1000) } });
+      this.ctx.logger.warn(
+        { path: this.ctx.config.path, silentForSec: Math.round(quietMs / 1000) },
+        'serial device silent; reported offline',
+      );
+      this.emit({
+        deviceId: this.ctx.config.id,
+        type: 'device.offline',
+        priority: 'high',
+        data: { path: this.ctx.config.path, reason: 'silent', silentForSec: Math.round(quietMs / 1000) },
+      });
     };
     this.silence = setTimeout(check, Math.max(0, limitMs - (this.ctx.clock.monoMs() - this.lastRecordMono)));
   }
@@ -141,7 +180,12 @@ export class SerialDeviceDriver implements Driver {
   }
 
   counters(): Record<string, number> {
-    return { ...(this.lines?.counters ?? {}), ...(this.frames?.counters ?? {}), undecodable: this.undecodable, ...this.mapper.counters };
+    return {
+      ...(this.lines?.counters ?? {}),
+      ...(this.frames?.counters ?? {}),
+      undecodable: this.undecodable,
+      ...this.mapper.counters,
+    };
   }
 
   /** Garbage is logged at most once a minute, with how much there was. */
@@ -183,7 +227,13 @@ export class SerialDeviceDriver implements Driver {
       online: this.line.state === 'up' && !this.silent,
       lastSeenMs: this.lastSeenMs,
       errors: this.garbage(),
-      detail: { profile: this.profile.id, ...(this.silent ? { silent: true } : {}), ...this.counters(), portErrors: this.line.errors, lastPortError: this.line.lastError },
+      detail: {
+        profile: this.profile.id,
+        ...(this.silent ? { silent: true } : {}),
+        ...this.counters(),
+        portErrors: this.line.errors,
+        lastPortError: this.line.lastError,
+      },
     };
   }
 }

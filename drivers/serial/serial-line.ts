@@ -76,7 +76,9 @@ export class SerialLine extends EventEmitter<{ data: [Buffer]; up: []; down: [st
         this.port = port;
         this.loop.up();
         port.on('data', (chunk: Buffer) => this.emit('data', chunk));
-        port.on('close', (e: (Error & { disconnected?: boolean }) | null) => this.lost(e?.disconnected ? 'disconnected' : (e?.message ?? 'closed')));
+        port.on('close', (e: (Error & { disconnected?: boolean }) | null) =>
+          this.lost(e?.disconnected ? 'disconnected' : (e?.message ?? 'closed')),
+        );
         this.logger.info({ path: this.opts.path }, 'serial line open');
         this.emit('up');
         settle();
@@ -121,6 +123,7 @@ export class SerialLine extends EventEmitter<{ data: [Buffer]; up: []; down: [st
       this.port = null;
       if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     })();
-    if (!(await settleWithin(closed, CLOSE_LIMIT_MS))) this.logger.warn({ path: this.opts.path, limitMs: CLOSE_LIMIT_MS }, 'serial port did not close in time');
+    if (!(await settleWithin(closed, CLOSE_LIMIT_MS)))
+      this.logger.warn({ path: this.opts.path, limitMs: CLOSE_LIMIT_MS }, 'serial port did not close in time');
   }
 }

@@ -30,10 +30,25 @@ export class SyntheticDriver implements Driver {
     // Shaped like a wired input's events (input-roles.ts), as the catalogue wants them.
     this.every(rates.doorPerSec, (deviceId) => {
       this.doorOpen = !this.doorOpen;
-      return { deviceId, type: this.doorOpen ? 'door.opened' : 'door.closed', priority: 'high', data: { input: '1', active: this.doorOpen } };
+      return {
+        deviceId,
+        type: this.doorOpen ? 'door.opened' : 'door.closed',
+        priority: 'high',
+        data: { input: '1', active: this.doorOpen },
+      };
     });
-    this.every(rates.buttonPerSec, (deviceId) => ({ deviceId, type: 'alarm.pressed', priority: 'critical', data: { input: '2', active: true } }));
-    this.every(rates.telemetryPerSec, (deviceId) => ({ deviceId, type: 'sensor.telemetry', priority: 'normal', data: { n: ++this.counter, tempC: 21.5, pad } }));
+    this.every(rates.buttonPerSec, (deviceId) => ({
+      deviceId,
+      type: 'alarm.pressed',
+      priority: 'critical',
+      data: { input: '2', active: true },
+    }));
+    this.every(rates.telemetryPerSec, (deviceId) => ({
+      deviceId,
+      type: 'sensor.telemetry',
+      priority: 'normal',
+      data: { n: ++this.counter, tempC: 21.5, pad },
+    }));
   }
 
   /** Rates above 1000/s fire several events per 1 ms tick. */

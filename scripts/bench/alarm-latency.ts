@@ -24,10 +24,23 @@ export async function alarmLatencyBenchmarks(): Promise<BenchResult[]> {
   await sim.listenTcp(await freePort());
   const dir = benchDir('alarm');
   const config = gatewayConfigSchema.parse({
-    version: 1, gateway: { id: 'bench-alarm' }, dataDir: dir, health: { intervalSec: 3600 },
+    version: 1,
+    gateway: { id: 'bench-alarm' },
+    dataDir: dir,
+    health: { intervalSec: 3600 },
     mqtt: { url: 'mqtt://127.0.0.1:1' }, // no uplink: this measures capture -> durable
     buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
-    devices: [{ id: 'panel', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'eletechsup-r4dif08', pollMs: POLL_MS, inputs: { in1: { role: 'alarm-button', id: 'panic' } } }],
+    devices: [
+      {
+        id: 'panel',
+        driver: 'modbus',
+        bus: 'tcp',
+        unitId: 1,
+        profile: 'eletechsup-r4dif08',
+        pollMs: POLL_MS,
+        inputs: { in1: { role: 'alarm-button', id: 'panic' } },
+      },
+    ],
   });
   const agent = new Agent({ config, configHash: 'bench', baseDir: dir, logger: pino({ level: 'silent' }) });
   let pressedAt = 0;
@@ -57,9 +70,15 @@ export async function alarmLatencyBenchmarks(): Promise<BenchResult[]> {
   const p99 = percentile(latencies, 99)!;
   return [
     result('poll.interval', POLL_MS, 'ms'),
-    result('alarm.event.latency.p99', p99, 'ms', { name: 'poll.interval', value: POLL_MS }, {
-      goal: `value <= ${POLL_MS + 15} ms (poll + 15)`,
-      note: `Modbus TCP input -> alarm.pressed committed (fsync); ${PRESSES} presses; p50 ${percentile(latencies, 50)!.toFixed(1)} ms`,
-    }),
+    result(
+      'alarm.event.latency.p99',
+      p99,
+      'ms',
+      { name: 'poll.interval', value: POLL_MS },
+      {
+        goal: `value <= ${POLL_MS + 15} ms (poll + 15)`,
+        note: `Modbus TCP input -> alarm.pressed committed (fsync); ${PRESSES} presses; p50 ${percentile(latencies, 50)!.toFixed(1)} ms`,
+      },
+    ),
   ];
 }

@@ -33,10 +33,26 @@ async function drainRun(url: string, maxEvents: number): Promise<number> {
   await prefill(dir, BACKLOG);
   const outbox = new Outbox({ dir, config: outboxConfig() });
   const config = gatewayConfigSchema.parse({
-    version: 1, gateway: { id: 'bench-gw' }, dataDir: dir,
-    mqtt: { url, protocolVersion: 5, clientId: `bench-${maxEvents}-${Date.now()}`, inflightWindow: WINDOW, batch: { maxEvents, maxBytes: '1MiB' }, replay: { messagesPerSec: 0 } },
+    version: 1,
+    gateway: { id: 'bench-gw' },
+    dataDir: dir,
+    mqtt: {
+      url,
+      protocolVersion: 5,
+      clientId: `bench-${maxEvents}-${Date.now()}`,
+      inflightWindow: WINDOW,
+      batch: { maxEvents, maxBytes: '1MiB' },
+      replay: { messagesPerSec: 0 },
+    },
   }).mqtt;
-  const uplink = new Uplink({ config, baseDir: dir, gatewayId: 'bench-gw', identity: { bootId: '00000000-0000-4000-8000-000000000000', version: 'bench', configHash: 'bench' }, outbox, logger: pino({ level: 'silent' }) });
+  const uplink = new Uplink({
+    config,
+    baseDir: dir,
+    gatewayId: 'bench-gw',
+    identity: { bootId: '00000000-0000-4000-8000-000000000000', version: 'bench', configHash: 'bench' },
+    outbox,
+    logger: pino({ level: 'silent' }),
+  });
   const t0 = performance.now();
   uplink.start();
   while (outbox.size > 0) await new Promise((r) => setTimeout(r, 5));
@@ -51,7 +67,11 @@ async function mqttRaw(url: string): Promise<number> {
   const dir = benchDir('raw');
   const make = eventSource(dir);
   const payloads = Array.from({ length: BACKLOG }, (_, i) => JSON.stringify(make('normal', i)));
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: `bench-raw-${Date.now()}`, clean: false });
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    clientId: `bench-raw-${Date.now()}`,
+    clean: false,
+  });
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
     let next = 0;
@@ -83,8 +103,20 @@ export async function drainBenchmarks(): Promise<BenchResult[]> {
     const batched = await medianOf(3, () => drainRun(broker.url, 100));
     return [
       result('mqtt.raw', raw, 'msgs/s', undefined, { note: `window ${WINDOW}, QoS 1, Mosquitto on loopback` }),
-      result('drain.qos1', qos1, 'events/s', { name: 'mqtt.raw', value: raw }, { goal: 'ratio >= 0.8', note: `${BACKLOG} backlog, 1 event/message, delete on PUBACK` }),
-      result('drain.batched', batched, 'events/s', { name: 'mqtt.raw', value: raw }, { goal: 'ratio >= 5', note: 'batches of up to 100 events' }),
+      result(
+        'drain.qos1',
+        qos1,
+        'events/s',
+        { name: 'mqtt.raw', value: raw },
+        { goal: 'ratio >= 0.8', note: `${BACKLOG} backlog, 1 event/message, delete on PUBACK` },
+      ),
+      result(
+        'drain.batched',
+        batched,
+        'events/s',
+        { name: 'mqtt.raw', value: raw },
+        { goal: 'ratio >= 5', note: 'batches of up to 100 events' },
+      ),
     ];
   } finally {
     await broker.dispose();

@@ -11,7 +11,13 @@ import { gatewayConfigSchema, type OutboxConfig } from '../../config/schema/gate
 export const benchDir = (name: string) => mkdtempSync(join(process.env.VG_BENCH_DIR ?? tmpdir(), `vg-bench-${name}-`));
 
 export function outboxConfig(over: Record<string, unknown> = {}): OutboxConfig {
-  return gatewayConfigSchema.parse({ version: 1, gateway: { id: 'bench' }, dataDir: '/x', mqtt: { url: 'mqtt://h' }, outbox: { maxBytes: '4GiB', ...over } }).outbox;
+  return gatewayConfigSchema.parse({
+    version: 1,
+    gateway: { id: 'bench' },
+    dataDir: '/x',
+    mqtt: { url: 'mqtt://h' },
+    outbox: { maxBytes: '4GiB', ...over },
+  }).outbox;
 }
 
 /** A realistic telemetry-sized event (~300 bytes as JSON). */
@@ -19,6 +25,16 @@ export function eventSource(dir: string) {
   const factory = new EventFactory('bench-gw', SeqCounter.open(join(dir, 'seq.json')), systemClock('always'));
   return (priority: Priority, i: number) =>
     priority === 'critical'
-      ? factory.create({ deviceId: 'panel-1.di1', type: 'alarm.pressed', priority, data: { device: 'panel-1', unitId: 1, input: 'di1', active: true, led: 'do1' } })
-      : factory.create({ deviceId: 'meter-1', type: 'sensor.telemetry', priority, data: { i, tempC: 21.5, humidity: 48, battery: 3.31, rssi: -71 } });
+      ? factory.create({
+          deviceId: 'panel-1.di1',
+          type: 'alarm.pressed',
+          priority,
+          data: { device: 'panel-1', unitId: 1, input: 'di1', active: true, led: 'do1' },
+        })
+      : factory.create({
+          deviceId: 'meter-1',
+          type: 'sensor.telemetry',
+          priority,
+          data: { i, tempC: 21.5, humidity: 48, battery: 3.31, rssi: -71 },
+        });
 }

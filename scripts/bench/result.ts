@@ -10,7 +10,13 @@ export interface BenchResult {
   note?: string;
 }
 
-export function result(name: string, value: number, unit: string, base?: { name: string; value: number }, extra: { goal?: string; note?: string } = {}): BenchResult {
+export function result(
+  name: string,
+  value: number,
+  unit: string,
+  base?: { name: string; value: number },
+  extra: { goal?: string; note?: string } = {},
+): BenchResult {
   const r3 = (v: number) => Math.round(v * 1000) / 1000;
   return {
     name,

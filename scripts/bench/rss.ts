@@ -26,15 +26,32 @@ const rssMb = (pid: number): number | null => {
 };
 
 /** Peak RSS of the agent from start until its outbox is empty (or maxMs), and how long the drain took. */
-async function peakRss(url: string, backlog: number, maxMs: number): Promise<{ peakMb: number; drainedMs: number | null }> {
+async function peakRss(
+  url: string,
+  backlog: number,
+  maxMs: number,
+): Promise<{ peakMb: number; drainedMs: number | null }> {
   const dir = benchDir('rss');
   await prefill(dir, backlog);
   const config = join(dir, 'gateway.yaml');
-  writeFileSync(config, stringify({
-    version: 1, gateway: { id: 'bench-rss' }, dataDir: dir, log: { level: 'error' }, health: { intervalSec: 3600 },
-    outbox: { maxBytes: '4GiB' },
-    mqtt: { url, protocolVersion: 5, clientId: `bench-rss-${backlog}`, batch: { maxEvents: 100 }, replay: { messagesPerSec: 0 } },
-  }));
+  writeFileSync(
+    config,
+    stringify({
+      version: 1,
+      gateway: { id: 'bench-rss' },
+      dataDir: dir,
+      log: { level: 'error' },
+      health: { intervalSec: 3600 },
+      outbox: { maxBytes: '4GiB' },
+      mqtt: {
+        url,
+        protocolVersion: 5,
+        clientId: `bench-rss-${backlog}`,
+        batch: { maxEvents: 100 },
+        replay: { messagesPerSec: 0 },
+      },
+    }),
+  );
   // The executable itself, as a service would start it (its shebang carries the heap limits).
   const child = spawn(CLI, ['run', '--config', config], { stdio: 'ignore' });
   const t0 = performance.now();
@@ -66,10 +83,16 @@ export async function rssBenchmarks(): Promise<BenchResult[]> {
     const big = await peakRss(broker.url, 1_000_000, 120_000);
     return [
       result('rss.idle', idle.peakMb, 'MB', undefined, { note: 'agent peak RSS draining a 1k backlog' }),
-      result('rss.backlog', big.peakMb, 'MB', { name: 'rss.idle', value: idle.peakMb }, {
-        goal: 'value <= 100, increase <= 15 MB',
-        note: `peak RSS draining a 1M backlog (+${(big.peakMb - idle.peakMb).toFixed(1)} MB); drained in ${big.drainedMs === null ? '>120' : (big.drainedMs / 1000).toFixed(1)} s`,
-      }),
+      result(
+        'rss.backlog',
+        big.peakMb,
+        'MB',
+        { name: 'rss.idle', value: idle.peakMb },
+        {
+          goal: 'value <= 100, increase <= 15 MB',
+          note: `peak RSS draining a 1M backlog (+${(big.peakMb - idle.peakMb).toFixed(1)} MB); drained in ${big.drainedMs === null ? '>120' : (big.drainedMs / 1000).toFixed(1)} s`,
+        },
+      ),
     ];
   } finally {
     await broker.dispose();

@@ -30,7 +30,14 @@ async function main(): Promise<void> {
     }
   }
   if (!values.json) {
-    const rows = all.map((r) => [r.name, `${r.value} ${r.unit}`, r.baseline ?? '', r.baselineValue === null ? '' : String(r.baselineValue), r.ratio === null ? '' : String(r.ratio), r.goal ?? '']);
+    const rows = all.map((r) => [
+      r.name,
+      `${r.value} ${r.unit}`,
+      r.baseline ?? '',
+      r.baselineValue === null ? '' : String(r.baselineValue),
+      r.ratio === null ? '' : String(r.ratio),
+      r.goal ?? '',
+    ]);
     const head = ['name', 'value', 'baseline', 'baseline value', 'ratio', 'goal'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

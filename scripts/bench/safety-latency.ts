@@ -36,13 +36,38 @@ async function presses(brokerUrl: string, backlog: number): Promise<Run> {
   const dir = benchDir('safety');
   if (backlog > 0) await prefill(dir, backlog);
   const config = gatewayConfigSchema.parse({
-    version: 1, gateway: { id: `bench-safety-${backlog}` }, dataDir: dir, health: { intervalSec: 3600 }, outbox: { maxBytes: '4GiB' },
+    version: 1,
+    gateway: { id: `bench-safety-${backlog}` },
+    dataDir: dir,
+    health: { intervalSec: 3600 },
+    outbox: { maxBytes: '4GiB' },
     mqtt: { url: brokerUrl, protocolVersion: 5, clientId: `bench-safety-${backlog}-${Date.now()}` }, // shipped pacing and batching
     buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
-    devices: [{ id: 'panel', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: POLL_MS, inputs: { di1: { role: 'alarm-button', id: 'panic' } } }],
-    rules: [{ id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0, actions: [{ do: 'output', device: 'panel', output: 'do1', action: 'pulse', durationMs: 100 }] }],
+    devices: [
+      {
+        id: 'panel',
+        driver: 'modbus',
+        bus: 'tcp',
+        unitId: 1,
+        profile: 'waveshare-modbus-rtu-io-8ch',
+        pollMs: POLL_MS,
+        inputs: { di1: { role: 'alarm-button', id: 'panic' } },
+      },
+    ],
+    rules: [
+      {
+        id: 'panic',
+        when: { type: 'alarm.pressed' },
+        cooldownSec: 0,
+        actions: [{ do: 'output', device: 'panel', output: 'do1', action: 'pulse', durationMs: 100 }],
+      },
+    ],
   });
-  const county = await new CountySubscriber({ url: brokerUrl, clientId: `bench-county-${backlog}-${Date.now()}`, root: 'village' }).start();
+  const county = await new CountySubscriber({
+    url: brokerUrl,
+    clientId: `bench-county-${backlog}-${Date.now()}`,
+    root: 'village',
+  }).start();
   const agent = new Agent({ config, configHash: 'bench', baseDir: dir, logger: pino({ level: 'silent' }) });
   let pressedAt = 0;
   let arrived: (() => void) | null = null;
@@ -62,7 +87,8 @@ async function presses(brokerUrl: string, backlog: number): Promise<Run> {
     const atCounty = new Promise<void>((resolve) => (arrived = resolve));
     pressedAt = performance.now();
     unit.set('di1', true);
-    while (!sim.writes.slice(writesBefore).some((w) => w.address === 0 && w.value === true)) await new Promise((r) => setImmediate(r));
+    while (!sim.writes.slice(writesBefore).some((w) => w.address === 0 && w.value === true))
+      await new Promise((r) => setImmediate(r));
     sirenLat.push(sim.writes.slice(writesBefore).find((w) => w.address === 0 && w.value === true)!.atMs - pressedAt);
     await Promise.race([atCounty, new Promise((r) => setTimeout(r, 5000))]);
     unit.set('di1', false);
@@ -87,15 +113,33 @@ export async function safetyLatencyBenchmarks(): Promise<BenchResult[]> {
     const note = (r: Run) => `${PRESSES} presses; p50 ${percentile(r.siren, 50)!.toFixed(1)} ms`;
     return [
       result('poll.interval', POLL_MS, 'ms'),
-      result('alarm.siren.latency.p99', p99(idle.siren), 'ms', { name: 'poll.interval', value: POLL_MS }, { goal: `value <= ${POLL_MS + 15} ms`, note: `idle; ${note(idle)}` }),
-      result('alarm.siren.latency.p99.draining', p99(busy.siren), 'ms', { name: 'alarm.siren.latency.p99', value: p99(idle.siren) }, {
-        goal: 'ratio <= 1.1 (unchanged while draining)',
-        note: `100k backlog draining (${busy.backlogAtEnd} left after the presses); ${note(busy)}`,
-      }),
-      result('alarm.county.latency.p99', p99(busy.county), 'ms', { name: 'poll.interval', value: POLL_MS }, {
-        goal: `value <= ${POLL_MS + 30} ms`,
-        note: `press -> county subscriber on loopback Mosquitto while draining; p50 ${percentile(busy.county, 50)!.toFixed(1)} ms; ${busy.county.length}/${PRESSES} arrived`,
-      }),
+      result(
+        'alarm.siren.latency.p99',
+        p99(idle.siren),
+        'ms',
+        { name: 'poll.interval', value: POLL_MS },
+        { goal: `value <= ${POLL_MS + 15} ms`, note: `idle; ${note(idle)}` },
+      ),
+      result(
+        'alarm.siren.latency.p99.draining',
+        p99(busy.siren),
+        'ms',
+        { name: 'alarm.siren.latency.p99', value: p99(idle.siren) },
+        {
+          goal: 'ratio <= 1.1 (unchanged while draining)',
+          note: `100k backlog draining (${busy.backlogAtEnd} left after the presses); ${note(busy)}`,
+        },
+      ),
+      result(
+        'alarm.county.latency.p99',
+        p99(busy.county),
+        'ms',
+        { name: 'poll.interval', value: POLL_MS },
+        {
+          goal: `value <= ${POLL_MS + 30} ms`,
+          note: `press -> county subscriber on loopback Mosquitto while draining; p50 ${percentile(busy.county, 50)!.toFixed(1)} ms; ${busy.county.length}/${PRESSES} arrived`,
+        },
+      ),
     ];
   } finally {
     await broker.dispose();

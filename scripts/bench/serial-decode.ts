@@ -15,7 +15,11 @@ const LINES = 300_000;
 const CHUNK = 64; // a serial port hands over small reads
 
 function corpus(): Buffer[] {
-  const text = Array.from({ length: LINES }, (_, i) => `20;${(i % 256).toString(16).toUpperCase().padStart(2, '0')};EV1527;ID=${(0x295fd59 + (i % 50)).toString(16).toUpperCase()};SWITCH=${i % 4};CMD=${i % 2 ? 'ON' : 'OFF'};\r\n`).join('');
+  const text = Array.from(
+    { length: LINES },
+    (_, i) =>
+      `20;${(i % 256).toString(16).toUpperCase().padStart(2, '0')};EV1527;ID=${(0x295fd59 + (i % 50)).toString(16).toUpperCase()};SWITCH=${i % 4};CMD=${i % 2 ? 'ON' : 'OFF'};\r\n`,
+  ).join('');
   const all = Buffer.from(text);
   const chunks: Buffer[] = [];
   for (let off = 0; off < all.length; off += CHUNK) chunks.push(all.subarray(off, off + CHUNK));
@@ -24,18 +28,27 @@ function corpus(): Buffer[] {
 
 function ours(chunks: Buffer[]): number {
   const profile = requireProfile('rflink-ev1527-line', 'serial');
-  const sensors = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [(0x295fd59 + i).toString(16).toUpperCase(), { id: `s${i}`, role: 'door' }]));
-  const device = deviceSchema.parse({ id: 'rx', driver: 'serial', path: '/dev/null', profile: profile.id, sensors }) as SerialDeviceConfig;
+  const sensors = Object.fromEntries(
+    Array.from({ length: 50 }, (_, i) => [(0x295fd59 + i).toString(16).toUpperCase(), { id: `s${i}`, role: 'door' }]),
+  );
+  const device = deviceSchema.parse({
+    id: 'rx',
+    driver: 'serial',
+    path: '/dev/null',
+    profile: profile.id,
+    sensors,
+  }) as SerialDeviceConfig;
   const framing = profile.framing.kind === 'line' ? profile.framing : null;
   const framer = new LineFramer(framing!.delimiter, framing!.maxLength);
   const decode = recordDecoder(profile.decode);
   const mapper = new EventMapper(profile, device);
   let events = 0;
   const t0 = performance.now();
-  for (const c of chunks) framer.push(c, (line) => {
-    const f = decode(line);
-    if (f && mapper.map(f, 0)) events += 1;
-  });
+  for (const c of chunks)
+    framer.push(c, (line) => {
+      const f = decode(line);
+      if (f && mapper.map(f, 0)) events += 1;
+    });
   const rate = LINES / ((performance.now() - t0) / 1000);
   if (events !== LINES) throw new Error(`decoded ${events} of ${LINES}`);
   return rate;
@@ -58,6 +71,12 @@ export async function serialDecodeBenchmarks(): Promise<BenchResult[]> {
   const value = await medianOf(3, () => ours(chunks));
   return [
     result('readline.raw', base, 'lines/s', undefined, { note: `bare parser-readline, ${CHUNK}-byte reads` }),
-    result('serial.decode', value, 'lines/s', { name: 'readline.raw', value: base }, { goal: 'ratio >= 0.5', note: 'framing + UTF-8 check + regex profile + event mapping' }),
+    result(
+      'serial.decode',
+      value,
+      'lines/s',
+      { name: 'readline.raw', value: base },
+      { goal: 'ratio >= 0.5', note: 'framing + UTF-8 check + regex profile + event mapping' },
+    ),
   ];
 }

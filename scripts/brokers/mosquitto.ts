@@ -76,7 +76,14 @@ export class Mosquitto {
     }
     if (this.opts.tls) {
       const { ca, cert, key } = this.opts.tls;
-      lines.push(`listener ${this.tlsPort} 127.0.0.1`, `cafile ${ca}`, `certfile ${cert}`, `keyfile ${key}`, 'require_certificate true', 'use_identity_as_username true');
+      lines.push(
+        `listener ${this.tlsPort} 127.0.0.1`,
+        `cafile ${ca}`,
+        `certfile ${cert}`,
+        `keyfile ${key}`,
+        'require_certificate true',
+        'use_identity_as_username true',
+      );
     }
     const conf = join(this.dir, 'mosquitto.conf');
     writeFileSync(conf, `${lines.join('\n')}\n`);
@@ -86,7 +93,9 @@ export class Mosquitto {
     this.proc = proc;
     await Promise.race([
       waitForPort(this.port),
-      new Promise((_, reject) => proc.once('exit', (code) => reject(new Error(`mosquitto exited (${code}): ${this.log}`)))),
+      new Promise((_, reject) =>
+        proc.once('exit', (code) => reject(new Error(`mosquitto exited (${code}): ${this.log}`))),
+      ),
     ]);
     if (this.opts.tls) await waitForPort(this.tlsPort);
     return this;

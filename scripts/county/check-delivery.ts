@@ -63,11 +63,13 @@ function parse(argv: string[]): Options {
     throw new UsageError((err as Error).message);
   }
   if (values.help) throw new HelpRequested();
-  if ((values.url === undefined) === (values.file === undefined)) throw new UsageError('give exactly one of --url and --file');
+  if ((values.url === undefined) === (values.file === undefined))
+    throw new UsageError('give exactly one of --url and --file');
   let seconds: number | undefined;
   if (values.seconds !== undefined) {
     seconds = Number(values.seconds);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--seconds must be a positive number (got "${values.seconds}")`);
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw new UsageError(`--seconds must be a positive number (got "${values.seconds}")`);
     if (values.file !== undefined) throw new UsageError('--seconds goes with --url');
   }
   if (values.file !== undefined && values.id !== undefined) throw new UsageError('--id goes with --url');
@@ -86,7 +88,8 @@ function parse(argv: string[]): Options {
 /** Feeds one arrival, skipping other gateways' events when asked for one. */
 function feeder(checker: DeliveryChecker, gateway: string | undefined): (ev: unknown) => void {
   return (ev) => {
-    if (gateway !== undefined && ev && typeof ev === 'object' && (ev as { gatewayId?: unknown }).gatewayId !== gateway) return;
+    if (gateway !== undefined && ev && typeof ev === 'object' && (ev as { gatewayId?: unknown }).gatewayId !== gateway)
+      return;
     checker.receive(ev);
   };
 }
@@ -123,7 +126,9 @@ function progress(checker: DeliveryChecker): { note: () => void; stop: () => voi
   const print = () => {
     timer = null;
     lastMs = Date.now();
-    process.stderr.write(`received ${checker.distinct} distinct events, ${checker.duplicates} duplicates, ${checker.malformed} malformed\n`);
+    process.stderr.write(
+      `received ${checker.distinct} distinct events, ${checker.duplicates} duplicates, ${checker.malformed} malformed\n`,
+    );
   };
   return {
     note: () => {
@@ -136,7 +141,12 @@ function progress(checker: DeliveryChecker): { note: () => void; stop: () => voi
 }
 
 async function listen(o: Options, checker: DeliveryChecker, feed: (ev: unknown) => void): Promise<void> {
-  const sub = new CountySubscriber({ url: o.url!, root: o.prefix, clientId: o.id ?? `county-check-${process.pid}`, mqttOptions: { clean: true, reconnectPeriod: 1000 } });
+  const sub = new CountySubscriber({
+    url: o.url!,
+    root: o.prefix,
+    clientId: o.id ?? `county-check-${process.pid}`,
+    mqttOptions: { clean: true, reconnectPeriod: 1000 },
+  });
   const shown = progress(checker);
   sub.on('arrival', (ev) => {
     feed(ev);
@@ -155,9 +165,14 @@ async function listen(o: Options, checker: DeliveryChecker, feed: (ev: unknown) 
   } finally {
     clearTimeout(timer);
   }
-  process.stderr.write(`listening on ${o.url} (${o.prefix}/+/events, health, status)${o.seconds ? ` for ${o.seconds} s` : '; Ctrl-C to judge'}\n`);
+  process.stderr.write(
+    `listening on ${o.url} (${o.prefix}/+/events, health, status)${o.seconds ? ` for ${o.seconds} s` : '; Ctrl-C to judge'}\n`,
+  );
   // A clean session: what is published while this listener is disconnected never reaches it.
-  const lost = () => process.stderr.write('warning: lost the connection to the broker; events published until it is back are not seen, and show as gaps\n');
+  const lost = () =>
+    process.stderr.write(
+      'warning: lost the connection to the broker; events published until it is back are not seen, and show as gaps\n',
+    );
   sub.client!.on('close', lost);
   await new Promise<void>((resolve) => {
     const done = () => resolve();

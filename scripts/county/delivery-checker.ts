@@ -120,7 +120,14 @@ export class DeliveryChecker {
     const key = `${ev.gatewayId}/${ev.bootId}`;
     let boot = this.boots.get(key);
     if (!boot) {
-      boot = { gatewayId: ev.gatewayId, bootId: ev.bootId, seqs: new Set(), firstSeq: null, minSeq: ev.seq, maxSeq: ev.seq };
+      boot = {
+        gatewayId: ev.gatewayId,
+        bootId: ev.bootId,
+        seqs: new Set(),
+        firstSeq: null,
+        minSeq: ev.seq,
+        maxSeq: ev.seq,
+      };
       this.boots.set(key, boot);
     }
     if (boot.seqs.has(ev.seq)) this.conflicts.push(`seq ${ev.seq} of boot ${ev.bootId} carried by two different ids`);
@@ -129,7 +136,8 @@ export class DeliveryChecker {
     boot.maxSeq = Math.max(boot.maxSeq, ev.seq);
     if (ev.type === 'gateway.started') {
       const first = ev.data?.firstSeq;
-      if (!Number.isSafeInteger(first)) this.conflicts.push(`gateway.started ${ev.id} of boot ${ev.bootId} has no data.firstSeq`);
+      if (!Number.isSafeInteger(first))
+        this.conflicts.push(`gateway.started ${ev.id} of boot ${ev.bootId} has no data.firstSeq`);
       else if (boot.firstSeq !== null) this.conflicts.push(`boot ${ev.bootId} of ${ev.gatewayId} started twice`);
       else boot.firstSeq = first as number;
     }
@@ -139,7 +147,8 @@ export class DeliveryChecker {
       const perGateway = this.shedTotals.get(ev.gatewayId) ?? new Map<string, number>();
       this.shedTotals.set(ev.gatewayId, perGateway);
       for (const [priority, n] of Object.entries(totals as Record<string, unknown>)) {
-        if (typeof n === 'number' && Number.isFinite(n)) perGateway.set(priority, Math.max(perGateway.get(priority) ?? 0, n));
+        if (typeof n === 'number' && Number.isFinite(n))
+          perGateway.set(priority, Math.max(perGateway.get(priority) ?? 0, n));
       }
     }
     return true;
@@ -164,7 +173,9 @@ export class DeliveryChecker {
 
   /** Every event received, in (gateway, seq) order. */
   events(): CheckedEvent[] {
-    return [...this.byId.values()].map((v) => v.event).sort((a, b) => (a.gatewayId < b.gatewayId ? -1 : a.gatewayId > b.gatewayId ? 1 : a.seq - b.seq));
+    return [...this.byId.values()]
+      .map((v) => v.event)
+      .sort((a, b) => (a.gatewayId < b.gatewayId ? -1 : a.gatewayId > b.gatewayId ? 1 : a.seq - b.seq));
   }
 
   /** Committed ids not received yet. */
@@ -183,7 +194,9 @@ export class DeliveryChecker {
     const unexplained = undelivered.filter((id) => uncovered.has(this.gatewayOf(this.committedIds.get(id)!, gateways)));
     if (unexplained.length > 0) {
       const list = unexplained.slice(0, MAX_LISTED).map((id) => describeCommitted(id, this.committedIds.get(id)!));
-      problems.push(`${unexplained.length} committed events never arrived: ${list.join(', ')}${unexplained.length > MAX_LISTED ? ', ...' : ''}`);
+      problems.push(
+        `${unexplained.length} committed events never arrived: ${list.join(', ')}${unexplained.length > MAX_LISTED ? ', ...' : ''}`,
+      );
     }
     if (this.malformed > 0) problems.push(`${this.malformed} malformed events`);
     return {
@@ -202,10 +215,13 @@ export class DeliveryChecker {
 
   private judgeBoot(b: Boot, problems: string[]): BootReport {
     if (b.firstSeq === null && !this.opts.joinedLate) {
-      problems.push(`boot ${b.bootId} of ${b.gatewayId}: its gateway.started never arrived, so where it begins is unknown (judged from seq ${b.minSeq})`);
+      problems.push(
+        `boot ${b.bootId} of ${b.gatewayId}: its gateway.started never arrived, so where it begins is unknown (judged from seq ${b.minSeq})`,
+      );
     }
     const first = b.firstSeq ?? b.minSeq;
-    if (b.minSeq < first) problems.push(`boot ${b.bootId} of ${b.gatewayId}: seq ${b.minSeq} is below its announced first seq ${first}`);
+    if (b.minSeq < first)
+      problems.push(`boot ${b.bootId} of ${b.gatewayId}: seq ${b.minSeq} is below its announced first seq ${first}`);
     // Walk the gaps between received seqs (not every number in the range: seqs come from the wire).
     const missing: number[] = [];
     let missingCount = 0;
@@ -215,7 +231,16 @@ export class DeliveryChecker {
       for (let m = expected; m < s && missing.length < MAX_MISSING_LISTED; m++) missing.push(m);
       expected = s + 1;
     }
-    return { gatewayId: b.gatewayId, bootId: b.bootId, firstSeq: first, anchored: b.firstSeq !== null, lastSeq: b.maxSeq, received: b.seqs.size, missingCount, missing };
+    return {
+      gatewayId: b.gatewayId,
+      bootId: b.bootId,
+      firstSeq: first,
+      anchored: b.firstSeq !== null,
+      lastSeq: b.maxSeq,
+      received: b.seqs.size,
+      missingCount,
+      missing,
+    };
   }
 
   /** Which gateway a committed id belongs to: as told, else the only gateway seen. */
@@ -229,7 +254,11 @@ export class DeliveryChecker {
    * committed ids that never arrived outside those gaps (each event once); per priority where
    * the priority is known (committed events).
    */
-  private account(boots: BootReport[], undelivered: string[], problems: string[]): { lost: Record<string, number>; uncovered: Set<string> } {
+  private account(
+    boots: BootReport[],
+    undelivered: string[],
+    problems: string[],
+  ): { lost: Record<string, number>; uncovered: Set<string> } {
     const gateways = new Set(boots.map((b) => b.gatewayId));
     const lost = new Map<string, number>([...gateways].map((gw) => [gw, 0]));
     const lostByPriority = new Map<string, Map<string, number>>();
@@ -246,12 +275,18 @@ export class DeliveryChecker {
     const uncovered = new Set<string>();
     for (const [gw, n] of lost) {
       const shed = this.shedTotals.get(gw) ?? new Map<string, number>();
-      const short = [...(lostByPriority.get(gw) ?? [])].filter(([p, k]) => k > (shed.get(p) ?? 0)).map(([p, k]) => `${k} ${p} lost, ${shed.get(p) ?? 0} ${p} shed`);
+      const short = [...(lostByPriority.get(gw) ?? [])]
+        .filter(([p, k]) => k > (shed.get(p) ?? 0))
+        .map(([p, k]) => `${k} ${p} lost, ${shed.get(p) ?? 0} ${p} shed`);
       const total = sum(shed.values());
       if (n > total || short.length > 0) {
-        const gaps = boots.filter((b) => b.gatewayId === gw && b.missingCount > 0).map((b) => `boot ${b.bootId.slice(0, 8)} missing ${listSeqs(b.missing, b.missingCount)}`);
+        const gaps = boots
+          .filter((b) => b.gatewayId === gw && b.missingCount > 0)
+          .map((b) => `boot ${b.bootId.slice(0, 8)} missing ${listSeqs(b.missing, b.missingCount)}`);
         const detail = [...(short.length > 0 ? [short.join(', ')] : []), ...gaps].join('; ');
-        problems.push(`${gw}: ${n} events lost, only ${total} accounted for by shedding${detail ? ` (${detail})` : ''}`);
+        problems.push(
+          `${gw}: ${n} events lost, only ${total} accounted for by shedding${detail ? ` (${detail})` : ''}`,
+        );
         uncovered.add(gw);
       }
     }
@@ -272,7 +307,14 @@ export class DeliveryChecker {
 function isEnvelope(raw: unknown): raw is CheckedEvent {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return false;
   const ev = raw as Record<string, unknown>;
-  return typeof ev.id === 'string' && Number.isSafeInteger(ev.seq) && (ev.seq as number) >= 1 && typeof ev.gatewayId === 'string' && typeof ev.bootId === 'string' && typeof ev.type === 'string';
+  return (
+    typeof ev.id === 'string' &&
+    Number.isSafeInteger(ev.seq) &&
+    (ev.seq as number) >= 1 &&
+    typeof ev.gatewayId === 'string' &&
+    typeof ev.bootId === 'string' &&
+    typeof ev.type === 'string'
+  );
 }
 
 /** Boots of one gateway must occupy disjoint seq ranges (seq strictly increases across restarts). */
@@ -285,7 +327,10 @@ function overlaps(boots: BootReport[]): string[] {
     for (let i = 1; i < list.length; i++) {
       const prev = list[i - 1]!;
       const cur = list[i]!;
-      if (cur.firstSeq <= prev.lastSeq) out.push(`${gw}: boots ${prev.bootId.slice(0, 8)} (seq ${prev.firstSeq}..${prev.lastSeq}) and ${cur.bootId.slice(0, 8)} (seq ${cur.firstSeq}..${cur.lastSeq}) overlap: seq went back across a restart`);
+      if (cur.firstSeq <= prev.lastSeq)
+        out.push(
+          `${gw}: boots ${prev.bootId.slice(0, 8)} (seq ${prev.firstSeq}..${prev.lastSeq}) and ${cur.bootId.slice(0, 8)} (seq ${cur.firstSeq}..${cur.lastSeq}) overlap: seq went back across a restart`,
+        );
     }
   }
   return out;

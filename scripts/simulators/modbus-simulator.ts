@@ -51,7 +51,8 @@ export class SimulatedUnit {
   }
 
   set(input: string, value: number | boolean): void {
-    if (!(input in this.profile.inputs)) throw new Error(`unit ${this.unitId} (${this.profile.id}) has no input ${input}`);
+    if (!(input in this.profile.inputs))
+      throw new Error(`unit ${this.unitId} (${this.profile.id}) has no input ${input}`);
     this.values.set(input, value);
   }
 
@@ -80,7 +81,10 @@ export class SimulatedUnit {
   }
 
   hasTable(table: ModbusTable): boolean {
-    return Object.values(this.profile.inputs).some((p) => p.table === table) || (table === 'coil' && Object.values(this.profile.outputs).some((o) => o.write.table === 'coil'));
+    return (
+      Object.values(this.profile.inputs).some((p) => p.table === table) ||
+      (table === 'coil' && Object.values(this.profile.outputs).some((o) => o.write.table === 'coil'))
+    );
   }
 }
 
@@ -116,7 +120,12 @@ export class ModbusSimulator {
       return u;
     };
     // Every answer goes through here: late when the unit is slow, an exception when it is faulty.
-    const answer = <T>(u: SimulatedUnit, cb: (err: Error | null, v: T) => void, fallback: T, make: () => [Error | null, T]) => {
+    const answer = <T>(
+      u: SimulatedUnit,
+      cb: (err: Error | null, v: T) => void,
+      fallback: T,
+      make: () => [Error | null, T],
+    ) => {
       const reply = () => {
         if (u.exception !== null) return cb(modbusError(u.exception), fallback);
         const [err, v] = make();
@@ -125,32 +134,36 @@ export class ModbusSimulator {
       if (u.replyDelayMs > 0) setTimeout(reply, u.replyDelayMs);
       else reply();
     };
-    const bit = (table: 'coil' | 'discrete') => (addr: number, unitID: number, cb: (err: Error | null, v: boolean) => void) => {
-      const u = live(unitID, table, addr);
-      if (!u) return; // silence: the master times out
-      answer(u, cb, false, () => {
-        if (!u.hasTable(table)) return [modbusError(1), false]; // e.g. N4DIH32 does not do FC02
-        const v = u.bit(table, addr);
-        return v === undefined ? [modbusError(2), false] : [null, v];
-      });
-    };
-    const reg = (table: 'holding' | 'input') => (addr: number, unitID: number, cb: (err: Error | null, v: number) => void) => {
-      const u = live(unitID, table, addr);
-      if (!u) return;
-      answer(u, cb, 0, () => {
-        const v = u.register(table, addr);
-        return v === undefined ? [modbusError(2), 0] : [null, v];
-      });
-    };
-    const write = (fc: 5 | 6, apply: (u: SimulatedUnit, addr: number, value: never) => void) => (addr: number, value: never, unitID: number, cb: (err: Error | null) => void) => {
-      const u = live(unitID);
-      if (!u) return;
-      answer(u, cb, undefined, () => {
-        apply(u, addr, value);
-        this.writes.push({ unitId: unitID, fc, address: addr, value, atMs: performance.now() });
-        return [null, undefined];
-      });
-    };
+    const bit =
+      (table: 'coil' | 'discrete') => (addr: number, unitID: number, cb: (err: Error | null, v: boolean) => void) => {
+        const u = live(unitID, table, addr);
+        if (!u) return; // silence: the master times out
+        answer(u, cb, false, () => {
+          if (!u.hasTable(table)) return [modbusError(1), false]; // e.g. N4DIH32 does not do FC02
+          const v = u.bit(table, addr);
+          return v === undefined ? [modbusError(2), false] : [null, v];
+        });
+      };
+    const reg =
+      (table: 'holding' | 'input') => (addr: number, unitID: number, cb: (err: Error | null, v: number) => void) => {
+        const u = live(unitID, table, addr);
+        if (!u) return;
+        answer(u, cb, 0, () => {
+          const v = u.register(table, addr);
+          return v === undefined ? [modbusError(2), 0] : [null, v];
+        });
+      };
+    const write =
+      (fc: 5 | 6, apply: (u: SimulatedUnit, addr: number, value: never) => void) =>
+      (addr: number, value: never, unitID: number, cb: (err: Error | null) => void) => {
+        const u = live(unitID);
+        if (!u) return;
+        answer(u, cb, undefined, () => {
+          apply(u, addr, value);
+          this.writes.push({ unitId: unitID, fc, address: addr, value, atMs: performance.now() });
+          return [null, undefined];
+        });
+      };
     return {
       getCoil: bit('coil'),
       getDiscreteInput: bit('discrete'),
@@ -184,9 +197,17 @@ export class ModbusSimulator {
    * above a real line's t3.5 (about 4 ms at 9600 baud) and would make the bus look slow.
    */
   async listenSerial(path: string, baudRate = 9600, frameGapMs = 5): Promise<this> {
-    const { ServerSerial } = modbusSerial as unknown as { ServerSerial: new (v: IServiceVector, o: object) => ServerSerialType };
+    const { ServerSerial } = modbusSerial as unknown as {
+      ServerSerial: new (v: IServiceVector, o: object) => ServerSerialType;
+    };
     const server = await new Promise<ServerSerialType>((resolve, reject) => {
-      const s = new ServerSerial(this.vector(), { path, baudRate, unitID: 255, interval: frameGapMs, openCallback: (err: Error | null) => (err ? reject(err) : resolve(s)) });
+      const s = new ServerSerial(this.vector(), {
+        path,
+        baudRate,
+        unitID: 255,
+        interval: frameGapMs,
+        openCallback: (err: Error | null) => (err ? reject(err) : resolve(s)),
+      });
       // The server's own SerialPort has no error listener in modbus-serial: a reply written
       // to an unplugged line (EIO) would take the test process down.
       serialPortOf(s).on('error', (err: Error) => this.noteError('port', err));
@@ -202,7 +223,9 @@ export class ModbusSimulator {
   noise(bytes: Buffer): Promise<void> {
     const port = this.serial;
     if (!port?.isOpen) throw new Error('noise needs an open serial line (listenSerial)');
-    return new Promise((resolve, reject) => port.write(bytes, (err) => (err ? reject(err) : port.drain(() => resolve()))));
+    return new Promise((resolve, reject) =>
+      port.write(bytes, (err) => (err ? reject(err) : port.drain(() => resolve()))),
+    );
   }
 
   private noteError(where: string, err: unknown): void {

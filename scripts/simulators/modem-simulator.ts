@@ -81,7 +81,14 @@ export class ModemSimulator {
     if (this.echo) this.say(`${cmd}\r\n`);
     const ok = () => this.say('\r\nOK\r\n');
     let m: RegExpExecArray | null;
-    if (cmd === 'AT' || cmd === 'AT+CMEE=1' || cmd === 'AT+CMGF=1' || cmd.startsWith('AT+CNMI=') || cmd.startsWith('AT+CSMP=')) ok();
+    if (
+      cmd === 'AT' ||
+      cmd === 'AT+CMEE=1' ||
+      cmd === 'AT+CMGF=1' ||
+      cmd.startsWith('AT+CNMI=') ||
+      cmd.startsWith('AT+CSMP=')
+    )
+      ok();
     else if (cmd === 'ATE0') {
       this.echo = false;
       ok();
@@ -103,7 +110,13 @@ export class ModemSimulator {
     const fail = this.failNext.shift();
     if (fail !== undefined) return this.say(`\r\n+CMS ERROR: ${fail}\r\n`);
     const ucs2 = this.charset === 'UCS2';
-    this.sent.push({ number: ucs2 ? fromUcs2Hex(number) : number, text: ucs2 ? fromUcs2Hex(raw) : raw, charset: this.charset, rawNumber: number, rawBody: raw });
+    this.sent.push({
+      number: ucs2 ? fromUcs2Hex(number) : number,
+      text: ucs2 ? fromUcs2Hex(raw) : raw,
+      charset: this.charset,
+      rawNumber: number,
+      rawBody: raw,
+    });
     this.say(`\r\n+CMGS: ${this.reference++}\r\n\r\nOK\r\n`);
   }
 

@@ -26,13 +26,18 @@ export class PtyPair {
   }
 
   async start(): Promise<this> {
-    const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${this.a}`, `pty,raw,echo=0,link=${this.b}`], { stdio: 'ignore' });
+    const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${this.a}`, `pty,raw,echo=0,link=${this.b}`], {
+      stdio: 'ignore',
+    });
     // Without a listener a failed spawn (no socat) is an uncaught 'error', not the message below.
     proc.on('error', (err) => (this.lastError = err.message));
     this.proc = proc;
     const deadline = Date.now() + 5000;
     while (!(existsSync(this.a) && existsSync(this.b))) {
-      if (this.lastError || proc.exitCode !== null || proc.signalCode !== null) throw new Error(`socat exited (is it installed? apt-get install -y socat)${this.lastError ? `: ${this.lastError}` : ''}`);
+      if (this.lastError || proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(
+          `socat exited (is it installed? apt-get install -y socat)${this.lastError ? `: ${this.lastError}` : ''}`,
+        );
       if (Date.now() > deadline) throw new Error('socat did not create the pty pair in 5 s');
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -24,7 +24,9 @@ export class SerialDeviceSimulator {
   send(data: Buffer | string): Promise<void> {
     const port = this.port;
     if (!port) throw new Error('simulated serial device is not open');
-    return new Promise((resolve, reject) => port.write(data, (err) => (err ? reject(err) : port.drain(() => resolve()))));
+    return new Promise((resolve, reject) =>
+      port.write(data, (err) => (err ? reject(err) : port.drain(() => resolve()))),
+    );
   }
 
   async close(): Promise<void> {

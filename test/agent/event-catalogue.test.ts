@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
-import { EVENT_CATALOGUE, EVENT_TYPES, eventSpec, profileEventType, profileMayDeclare, type EventOf } from '../../agent/contracts/events/catalogue.js';
+import {
+  EVENT_CATALOGUE,
+  EVENT_TYPES,
+  eventSpec,
+  profileEventType,
+  profileMayDeclare,
+  type EventOf,
+} from '../../agent/contracts/events/catalogue.js';
 import { EventBus } from '../../agent/event-bus.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { GatewayError } from '../../agent/kernel/errors.js';
@@ -39,21 +46,62 @@ describe('the event factory checks payloads against the catalogue', () => {
   it('refuses a catalogued type with a wrong payload, naming the path', () => {
     const f = factory();
     const bad = (input: unknown) => refusal(f, input as EventInput);
-    expect(bad({ deviceId: 'gw', type: 'gateway.storage_restored', priority: 'high', data: { was: 5 } })).toBe('invalid gateway.storage_restored event: data.was: must be string, received number');
-    expect(bad({ deviceId: 'gw', type: 'sms.sent', priority: 'high', data: { to: '+4912345', alertId: null, reason: 'r', attempts: 0, references: [], encoding: 'gsm' } })).toMatch(/data\.parts: required/);
-    expect(bad({ deviceId: 'gw', type: 'alert.raised', priority: 'critical', data: { rule: 'r', message: 'm', reason: 'x', causes: [{ id: 1, type: 'alarm.pressed', deviceId: 'b' }] } })).toMatch(/data\.causes\[0\]\.id: must be string/);
-    expect(bad({ deviceId: 'b', type: 'alarm.pressed', priority: 'critical', data: { input: 'di1', active: true, ledOutput: 'do1' } })).toMatch(/data\.ledOutput: unknown key/);
-    expect(bad({ deviceId: 'b', type: 'alarm.pressed', priority: 'critical', data: {} })).toMatch(/^invalid alarm\.pressed event: data\./);
+    expect(bad({ deviceId: 'gw', type: 'gateway.storage_restored', priority: 'high', data: { was: 5 } })).toBe(
+      'invalid gateway.storage_restored event: data.was: must be string, received number',
+    );
+    expect(
+      bad({
+        deviceId: 'gw',
+        type: 'sms.sent',
+        priority: 'high',
+        data: { to: '+4912345', alertId: null, reason: 'r', attempts: 0, references: [], encoding: 'gsm' },
+      }),
+    ).toMatch(/data\.parts: required/);
+    expect(
+      bad({
+        deviceId: 'gw',
+        type: 'alert.raised',
+        priority: 'critical',
+        data: { rule: 'r', message: 'm', reason: 'x', causes: [{ id: 1, type: 'alarm.pressed', deviceId: 'b' }] },
+      }),
+    ).toMatch(/data\.causes\[0\]\.id: must be string/);
+    expect(
+      bad({
+        deviceId: 'b',
+        type: 'alarm.pressed',
+        priority: 'critical',
+        data: { input: 'di1', active: true, ledOutput: 'do1' },
+      }),
+    ).toMatch(/data\.ledOutput: unknown key/);
+    expect(bad({ deviceId: 'b', type: 'alarm.pressed', priority: 'critical', data: {} })).toMatch(
+      /^invalid alarm\.pressed event: data\./,
+    );
     expect(f.nextSeq).toBe(1); // nothing refused used up a seq
   });
 
   it('takes a type a profile defines with any object payload, and a catalogued type from a radio receiver', () => {
     const f = factory();
-    expect(refusal(f, { deviceId: 'rx', type: profileEventType('motion.detected'), priority: 'high', data: { code: 'A1B2CA', key: 10, line: 'rx', nested: { any: ['json'] } } })).toBeNull();
+    expect(
+      refusal(f, {
+        deviceId: 'rx',
+        type: profileEventType('motion.detected'),
+        priority: 'high',
+        data: { code: 'A1B2CA', key: 10, line: 'rx', nested: { any: ['json'] } },
+      }),
+    ).toBeNull();
     expect(refusal(f, { deviceId: 'rx', type: profileEventType('sensor.signal'), priority: 'normal' })).toBeNull();
     // A radio remote's press: the profile's decoded fields, not a wired input's.
-    expect(refusal(f, { deviceId: 'gate-remote', type: profileEventType('alarm.pressed'), priority: 'critical', data: { model: 'Generic-Remote', id: 5069, cmd: 3, line: 'rx', role: 'alarm-button' } })).toBeNull();
-    expect(refusal(f, { deviceId: 'rx', type: profileEventType('gateway.started'), priority: 'high', data: { line: 'rx' } })).toMatch(/^invalid gateway\.started event/);
+    expect(
+      refusal(f, {
+        deviceId: 'gate-remote',
+        type: profileEventType('alarm.pressed'),
+        priority: 'critical',
+        data: { model: 'Generic-Remote', id: 5069, cmd: 3, line: 'rx', role: 'alarm-button' },
+      }),
+    ).toBeNull();
+    expect(
+      refusal(f, { deviceId: 'rx', type: profileEventType('gateway.started'), priority: 'high', data: { line: 'rx' } }),
+    ).toMatch(/^invalid gateway\.started event/);
   });
 
   it('keeps the payload as the producer wrote it (a copy, keys in their order)', () => {
@@ -81,7 +129,12 @@ describe("the bus's on(type)", () => {
       return e;
     };
     publish({ deviceId: 'door', type: 'door.opened', priority: 'high', data: { input: 'di1', active: true } });
-    const press = publish({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: { device: 'io-1', input: 'di2', active: true, led: 'do2' } });
+    const press = publish({
+      deviceId: 'btn',
+      type: 'alarm.pressed',
+      priority: 'critical',
+      data: { device: 'io-1', input: 'di2', active: true, led: 'do2' },
+    });
     publish({ deviceId: 'btn', type: 'alarm.released', priority: 'normal', data: { input: 'di2', active: false } });
     expect(pressed.map((e) => e.id)).toEqual([press.id]);
     const data = pressed[0]!.data;
@@ -114,34 +167,87 @@ describe('producers match the catalogue (fails when a payload drifts)', () => {
     const events: EventInput[] = [];
     for (const role of roles) {
       for (const startActive of [false, true]) {
-        const t = new InputTracker('board-1', 'di1', inputRoleSchema.parse({ ...role, debounceMs: 0 }), { device: 'board-1', unitId: 1 });
+        const t = new InputTracker('board-1', 'di1', inputRoleSchema.parse({ ...role, debounceMs: 0 }), {
+          device: 'board-1',
+          unitId: 1,
+        });
         events.push(...t.sample(startActive, 0), ...t.sample(!startActive, 10), ...t.sample(startActive, 20));
       }
     }
     check(events);
     for (const e of events) expect(e.priority, e.type).toBe(eventSpec(e.type)!.priority);
-    const inputTypes = ['door.opened', 'door.closed', 'alarm.pressed', 'alarm.released', 'alarm.ack_key', 'input.changed', 'camera.motion', 'camera.motion_ended', 'camera.tamper', 'camera.tamper_ended', 'camera.video_lost', 'camera.video_lost_ended'];
+    const inputTypes = [
+      'door.opened',
+      'door.closed',
+      'alarm.pressed',
+      'alarm.released',
+      'alarm.ack_key',
+      'input.changed',
+      'camera.motion',
+      'camera.motion_ended',
+      'camera.tamper',
+      'camera.tamper_ended',
+      'camera.video_lost',
+      'camera.video_lost_ended',
+    ];
     expect(new Set(events.map((e) => e.type))).toEqual(new Set(inputTypes));
   });
 
   it('serial receivers: the built-in profiles on their fixtures', () => {
-    const fd = serialPipeline('rf433-uart-decoder-fd-df', { A1B2C: { id: 'storehouse-door', role: 'door' }, '5D00F': { id: 'home-7-remote', role: 'alarm-button' } });
-    for (const hex of ['FDA1B2CEDF', 'FDA1B2C7DF', 'FD5D00F1DF', 'FD12345EDF', 'FDA1B2CBDF', 'FDA1B2CFDF', 'FDA1B2CADF', 'FDA1B2C1DF']) fd.push(Buffer.from(hex, 'hex'), fd.events.length * 1000);
-    const rflink = serialPipeline('rflink-ev1527-line', { '295FD59': { id: 'gate', role: 'door' }, '1234567': { id: 'panic', role: 'alarm-button' } });
-    rflink.push('20;45;EV1527;ID=295FD59;SWITCH=3;CMD=ON;\r\n20;46;EV1527;ID=295FD59;SWITCH=3;CMD=OFF;\r\n20;47;EV1527;ID=1234567;SWITCH=1;CMD=ON;\r\n20;48;EV1527;ID=ABCDEF1;SWITCH=1;CMD=ON;\r\n');
-    const rtl = serialPipeline('rtl433-json', { '840811': { id: 'hall-pir', role: 'motion' }, '5069': { id: 'gate-remote', role: 'alarm-button' } });
-    rtl.push('{"model":"Kerui-Security","id":840811,"cmd":10,"motion":1,"state":"motion"}\n{"model":"Generic-Remote","id":5069,"cmd":3,"tristate":"0Z01101Z0001"}\n{"model":"Kerui-Security","id":840811,"cmd":14,"state":"open"}\n');
+    const fd = serialPipeline('rf433-uart-decoder-fd-df', {
+      A1B2C: { id: 'storehouse-door', role: 'door' },
+      '5D00F': { id: 'home-7-remote', role: 'alarm-button' },
+    });
+    for (const hex of [
+      'FDA1B2CEDF',
+      'FDA1B2C7DF',
+      'FD5D00F1DF',
+      'FD12345EDF',
+      'FDA1B2CBDF',
+      'FDA1B2CFDF',
+      'FDA1B2CADF',
+      'FDA1B2C1DF',
+    ])
+      fd.push(Buffer.from(hex, 'hex'), fd.events.length * 1000);
+    const rflink = serialPipeline('rflink-ev1527-line', {
+      '295FD59': { id: 'gate', role: 'door' },
+      '1234567': { id: 'panic', role: 'alarm-button' },
+    });
+    rflink.push(
+      '20;45;EV1527;ID=295FD59;SWITCH=3;CMD=ON;\r\n20;46;EV1527;ID=295FD59;SWITCH=3;CMD=OFF;\r\n20;47;EV1527;ID=1234567;SWITCH=1;CMD=ON;\r\n20;48;EV1527;ID=ABCDEF1;SWITCH=1;CMD=ON;\r\n',
+    );
+    const rtl = serialPipeline('rtl433-json', {
+      '840811': { id: 'hall-pir', role: 'motion' },
+      '5069': { id: 'gate-remote', role: 'alarm-button' },
+    });
+    rtl.push(
+      '{"model":"Kerui-Security","id":840811,"cmd":10,"motion":1,"state":"motion"}\n{"model":"Generic-Remote","id":5069,"cmd":3,"tristate":"0Z01101Z0001"}\n{"model":"Kerui-Security","id":840811,"cmd":14,"state":"open"}\n',
+    );
     const events = [...fd.events, ...rflink.events, ...rtl.events];
-    expect(new Set(events.map((e) => e.type))).toEqual(new Set(['door.opened', 'door.closed', 'alarm.pressed', 'sensor.unknown', 'sensor.tamper', 'sensor.battery_low', 'motion.detected', 'sensor.signal']));
+    expect(new Set(events.map((e) => e.type))).toEqual(
+      new Set([
+        'door.opened',
+        'door.closed',
+        'alarm.pressed',
+        'sensor.unknown',
+        'sensor.tamper',
+        'sensor.battery_low',
+        'motion.detected',
+        'sensor.signal',
+      ]),
+    );
     check(events);
   });
 
   it('every type a built-in profile declares is one a profile may declare', () => {
     const folder = BUILTIN_PROFILES;
-    const serial = readdirSync(folder).map((f) => f.replace(/\.yaml$/, '')).filter((id) => /^transport: serial$/m.test(readFileSync(join(folder, `${id}.yaml`), 'utf8')));
+    const serial = readdirSync(folder)
+      .map((f) => f.replace(/\.yaml$/, ''))
+      .filter((id) => /^transport: serial$/m.test(readFileSync(join(folder, `${id}.yaml`), 'utf8')));
     expect(serial.length).toBeGreaterThanOrEqual(4);
     for (const id of serial) {
-      for (const r of requireProfile(id, 'serial').events) expect(profileMayDeclare(r.type), `${id}: ${r.type}`).toBe(true);
+      for (const r of requireProfile(id, 'serial').events)
+        expect(profileMayDeclare(r.type), `${id}: ${r.type}`).toBe(true);
     }
     expect(profileMayDeclare('gateway.started')).toBe(false);
     expect(profileMayDeclare('alarm.ack_key')).toBe(false);
@@ -151,17 +257,26 @@ describe('producers match the catalogue (fails when a payload drifts)', () => {
   it('a profile that maps records to a gateway event of our own is refused', () => {
     const rflink = requireProfile('rflink-ev1527-line', 'serial');
     expect(profileSchema.safeParse(rflink).success).toBe(true);
-    const bad = profileSchema.safeParse({ ...rflink, events: [...rflink.events, { when: {}, type: 'gateway.started', priority: 'high' }] });
+    const bad = profileSchema.safeParse({
+      ...rflink,
+      events: [...rflink.events, { when: {}, type: 'gateway.started', priority: 'high' }],
+    });
     expect(bad.success).toBe(false);
-    expect(problemsFromZod(bad.error!).map(formatProblem)).toEqual([`events[${rflink.events.length}].type: is an event type of the gateway's own whose payload a receiver cannot produce (see agent/contracts/events/)`]);
+    expect(problemsFromZod(bad.error!).map(formatProblem)).toEqual([
+      `events[${rflink.events.length}].type: is an event type of the gateway's own whose payload a receiver cannot produce (see agent/contracts/events/)`,
+    ]);
   });
 
   it("the envelope's JSON Schema holds data to each type's schema, by $id", () => {
     const files = schemaFiles();
-    const envelope = JSON.parse(files['config/schemas/event.schema.json']!) as { allOf: { if: { properties: { type: { const: string } } }; then: { properties: { data: { $ref: string } } } }[] };
+    const envelope = JSON.parse(files['config/schemas/event.schema.json']!) as {
+      allOf: { if: { properties: { type: { const: string } } }; then: { properties: { data: { $ref: string } } } }[];
+    };
     expect(envelope.allOf.map((c) => c.if.properties.type.const)).toEqual(EVENT_TYPES);
     for (const c of envelope.allOf) {
-      const own = JSON.parse(files[`${EVENT_DATA_SCHEMAS}/${c.if.properties.type.const}.schema.json`]!) as { $id: string };
+      const own = JSON.parse(files[`${EVENT_DATA_SCHEMAS}/${c.if.properties.type.const}.schema.json`]!) as {
+        $id: string;
+      };
       expect(c.then.properties.data.$ref).toBe(own.$id);
     }
   });
@@ -170,7 +285,9 @@ describe('producers match the catalogue (fails when a payload drifts)', () => {
     const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
     const table = readme.slice(readme.indexOf(TABLE_START), readme.indexOf(TABLE_END));
     const rows = [...table.matchAll(/^\| `([^`]+)` \| (\w+) \|/gm)].map((m) => [m[1], m[2]]);
-    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(EVENT_TYPES.map((t) => [t, EVENT_CATALOGUE[t].priority])));
+    expect(Object.fromEntries(rows)).toEqual(
+      Object.fromEntries(EVENT_TYPES.map((t) => [t, EVENT_CATALOGUE[t].priority])),
+    );
     expect(rows).toHaveLength(EVENT_TYPES.length);
     expect(readme).toBe(withEventTable(readme)); // the summaries too
   });

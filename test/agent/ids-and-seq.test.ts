@@ -48,14 +48,30 @@ describe('EventFactory', () => {
     const dir = tempDir();
     const clock = new FakeClock(Date.UTC(2026, 10, 27, 3, 0, 0), 1234.5, false);
     const f = new EventFactory('qingshan-03', SeqCounter.open(join(dir, 'seq.json')), clock);
-    const e = f.create({ deviceId: 'house-7-panic', type: 'alarm.pressed', priority: 'critical', data: { input: 'di2', active: true } });
+    const e = f.create({
+      deviceId: 'house-7-panic',
+      type: 'alarm.pressed',
+      priority: 'critical',
+      data: { input: 'di2', active: true },
+    });
     expect(eventSchema.parse(e)).toEqual(e);
-    expect(e).toMatchObject({ gatewayId: 'qingshan-03', seq: 1, ts: '2026-11-27T03:00:00.000Z', monoMs: 1234.5, clockSynced: false, bootId: f.bootId });
+    expect(e).toMatchObject({
+      gatewayId: 'qingshan-03',
+      seq: 1,
+      ts: '2026-11-27T03:00:00.000Z',
+      monoMs: 1234.5,
+      clockSynced: false,
+      bootId: f.bootId,
+    });
   });
 
   it('refuses a malformed event with a typed error naming the field', () => {
     const f = new EventFactory('gw', SeqCounter.open(join(tempDir(), 'seq.json')), new FakeClock());
-    expect(() => f.create({ deviceId: 'd', type: profileEventType('NotDotted'), priority: 'critical' })).toThrow(/type: must be dotted lower-case/);
-    expect(() => f.create({ deviceId: 'd', type: profileEventType('a.b'), priority: 'urgent' as 'critical' })).toThrow(/priority/);
+    expect(() => f.create({ deviceId: 'd', type: profileEventType('NotDotted'), priority: 'critical' })).toThrow(
+      /type: must be dotted lower-case/,
+    );
+    expect(() => f.create({ deviceId: 'd', type: profileEventType('a.b'), priority: 'urgent' as 'critical' })).toThrow(
+      /priority/,
+    );
   });
 });

@@ -18,14 +18,20 @@ beforeAll(async () => {
 });
 afterAll(async () => broker.dispose());
 
-const byType = (sub: CountySubscriber, type: string): ReceivedEvent[] => [...sub.events.values()].filter((e) => e.type === type);
+const byType = (sub: CountySubscriber, type: string): ReceivedEvent[] =>
+  [...sub.events.values()].filter((e) => e.type === type);
 
 describe('agent reports', () => {
   it('starts on a corrupt outbox and tells the county with a critical event', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'outbox.db'), 'this is not a database, it is a torn SD card write'.repeat(200));
     const sub = await new CountySubscriber({ url: broker.url, clientId: 'county-recovered' }).start();
-    const agent = new Agent({ config: testConfig(broker.url, dir, { gateway: { id: 'gw-recovered' } }), configHash: 'x', baseDir: dir, logger: quietLogger() });
+    const agent = new Agent({
+      config: testConfig(broker.url, dir, { gateway: { id: 'gw-recovered' } }),
+      configHash: 'x',
+      baseDir: dir,
+      logger: quietLogger(),
+    });
     const check = new DeliveryCheck(sub).watch(agent);
     await agent.start();
     await sub.waitFor(() => byType(sub, 'gateway.storage_recovered').length === 1, 10_000);
@@ -44,15 +50,37 @@ describe('agent reports', () => {
     const sub = await new CountySubscriber({ url: broker.url, clientId: 'county-health' }).start();
     const topics: string[] = [];
     sub.client!.on('message', (t) => topics.push(t));
-    const agent = new Agent({ config: testConfig(broker.url, dir, { gateway: { id: 'gw-health' }, health: { intervalSec: 1 } }), configHash: 'x', baseDir: dir, logger: quietLogger() });
+    const agent = new Agent({
+      config: testConfig(broker.url, dir, { gateway: { id: 'gw-health' }, health: { intervalSec: 1 } }),
+      configHash: 'x',
+      baseDir: dir,
+      logger: quietLogger(),
+    });
     const check = new DeliveryCheck(sub).watch(agent);
     await agent.start();
     await sub.waitFor(() => byType(sub, 'gateway.health').length >= 1, 10_000);
     const h = byType(sub, 'gateway.health')[0]!;
-    expect(Object.keys(h.data).sort()).toEqual(['backlog', 'backlogTotal', 'devices', 'diskFreeBytes', 'oldestAgeSec', 'rssBytes', 'shed', 'storage', 'uplink', 'uptimeSec'].sort());
+    expect(Object.keys(h.data).sort()).toEqual(
+      [
+        'backlog',
+        'backlogTotal',
+        'devices',
+        'diskFreeBytes',
+        'oldestAgeSec',
+        'rssBytes',
+        'shed',
+        'storage',
+        'uplink',
+        'uptimeSec',
+      ].sort(),
+    );
     expect(h.data.uplink).toMatchObject({ state: 'up', reconnects: 0 });
     expect(h.data.diskFreeBytes as number).toBeGreaterThan(0);
-    expect(h.data.storage).toEqual({ failures: { commit: 0, delete: 0, sweep: 0 }, eventsNotStored: 0, lastError: null });
+    expect(h.data.storage).toEqual({
+      failures: { commit: 0, delete: 0, sweep: 0 },
+      eventsNotStored: 0,
+      lastError: null,
+    });
     expect(h.data.rssBytes as number).toBeGreaterThan(10e6);
     expect(topics).toContain('village/gw-health/health');
     await check.expectAllDelivered(); // health shares the seq stream
@@ -63,20 +91,33 @@ describe('agent reports', () => {
   it('reports shedding as an event with exact counts', async () => {
     const dir = tempDir();
     const sub = await new CountySubscriber({ url: broker.url, clientId: 'county-shed' }).start();
-    const config = testConfig('mqtt://127.0.0.1:1', dir, { gateway: { id: 'gw-shed' }, health: { intervalSec: 1 }, outbox: { maxBytes: 60_000, criticalReserveBytes: 10_000 } });
+    const config = testConfig('mqtt://127.0.0.1:1', dir, {
+      gateway: { id: 'gw-shed' },
+      health: { intervalSec: 1 },
+      outbox: { maxBytes: 60_000, criticalReserveBytes: 10_000 },
+    });
     const offline = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(offline);
     const reports: string[] = [];
     offline.observe.onEvent((e) => e.type === 'gateway.events_shed' && reports.push(e.id));
     await offline.start(); // no broker at port 1: everything stays in the outbox
-    const results = await Promise.allSettled(Array.from({ length: 400 }, (_, i) => offline.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: 'low', data: { i } })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 400 }, (_, i) =>
+        offline.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: 'low', data: { i } }),
+      ),
+    );
     const shedTotal = offline.observe.backlog().shed.low;
     expect(shedTotal).toBeGreaterThan(100);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(400); // low displaces older low
     await waitUntil(() => reports.length > 0, 5000, 'the periodic shedding report');
     await offline.stop();
     // Back online: the report itself reaches the county.
-    const online = new Agent({ config: { ...config, mqtt: { ...config.mqtt, url: broker.url } }, configHash: 'x', baseDir: dir, logger: quietLogger() });
+    const online = new Agent({
+      config: { ...config, mqtt: { ...config.mqtt, url: broker.url } },
+      configHash: 'x',
+      baseDir: dir,
+      logger: quietLogger(),
+    });
     check.watch(online);
     await online.start();
     await sub.waitFor(() => byType(sub, 'gateway.events_shed').length >= 1, 10_000);

@@ -9,7 +9,11 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tempDir = useTempDirs();
-const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, VG_TEST_PASSWORD: 'from-env' } });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, VG_TEST_PASSWORD: 'from-env' },
+  });
 
 const write = (text: string) => {
   const f = join(tempDir(), 'gateway.yaml');
@@ -47,7 +51,11 @@ devices:
 `);
     const r = cli('check-config', f);
     expect(r.status).toBe(2);
-    const lines = r.stderr.trim().split('\n').slice(1).map((l) => l.trim());
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim());
     expect(lines).toEqual(
       expect.arrayContaining([
         'gateway.id: must be 1-64 chars of letters, digits, _ . - (starting with a letter or digit)',
@@ -92,9 +100,15 @@ mqtt:
     const dir = tempDir();
     writeFileSync(join(dir, 'pw'), 'from-file\n');
     const f = join(dir, 'g.yaml');
-    writeFileSync(f, 'version: 1\ngateway: { id: gw }\ndataDir: /tmp/x\nmqtt: { url: "mqtt://h", password: { file: ./pw } }\n');
+    writeFileSync(
+      f,
+      'version: 1\ngateway: { id: gw }\ndataDir: /tmp/x\nmqtt: { url: "mqtt://h", password: { file: ./pw } }\n',
+    );
     expect(cli('check-config', f).status).toBe(0);
-    writeFileSync(f, 'version: 1\ngateway: { id: gw }\ndataDir: /tmp/x\nmqtt: { url: "mqtt://h", password: { env: VG_TEST_PASSWORD } }\n');
+    writeFileSync(
+      f,
+      'version: 1\ngateway: { id: gw }\ndataDir: /tmp/x\nmqtt: { url: "mqtt://h", password: { env: VG_TEST_PASSWORD } }\n',
+    );
     expect(cli('check-config', f).status).toBe(0);
   });
 
@@ -113,6 +127,10 @@ describe('JSON Schemas under config/schemas/', () => {
     }
     // and none is left over from an event type the catalogue no longer has
     const onDisk = readdirSync(join(root, EVENT_DATA_SCHEMAS)).map((f) => `${EVENT_DATA_SCHEMAS}/${f}`);
-    expect(onDisk.sort()).toEqual(Object.keys(files).filter((rel) => rel.startsWith(`${EVENT_DATA_SCHEMAS}/`)).sort());
+    expect(onDisk.sort()).toEqual(
+      Object.keys(files)
+        .filter((rel) => rel.startsWith(`${EVENT_DATA_SCHEMAS}/`))
+        .sort(),
+    );
   });
 });

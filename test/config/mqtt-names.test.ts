@@ -5,7 +5,10 @@ import { formatProblem } from '../../config/zod-problems.js';
 
 const problemsOf = (mqtt: Record<string, unknown>, extra: Record<string, unknown> = {}): string[] => {
   try {
-    validateConfig({ version: 1, gateway: { id: 'gw' }, dataDir: '/tmp/x', mqtt: { url: 'mqtt://h', ...mqtt }, ...extra }, 'g.yaml');
+    validateConfig(
+      { version: 1, gateway: { id: 'gw' }, dataDir: '/tmp/x', mqtt: { url: 'mqtt://h', ...mqtt }, ...extra },
+      'g.yaml',
+    );
     return [];
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -15,10 +18,22 @@ const problemsOf = (mqtt: Record<string, unknown>, extra: Record<string, unknown
 
 describe('mqtt.topicPrefix and mqtt.clientId', () => {
   it.each([
-    ['v/+/x', 'mqtt.topicPrefix: must not contain the MQTT wildcards + or # (they are not allowed in the topics the gateway publishes to) (got "v/+/x")'],
-    ['v/#', 'mqtt.topicPrefix: must not contain the MQTT wildcards + or # (they are not allowed in the topics the gateway publishes to) (got "v/#")'],
-    ['/v/x', 'mqtt.topicPrefix: must not start or end with "/" (the gateway adds "/events", "/cmd/..." itself) (got "/v/x")'],
-    ['v/x/', 'mqtt.topicPrefix: must not start or end with "/" (the gateway adds "/events", "/cmd/..." itself) (got "v/x/")'],
+    [
+      'v/+/x',
+      'mqtt.topicPrefix: must not contain the MQTT wildcards + or # (they are not allowed in the topics the gateway publishes to) (got "v/+/x")',
+    ],
+    [
+      'v/#',
+      'mqtt.topicPrefix: must not contain the MQTT wildcards + or # (they are not allowed in the topics the gateway publishes to) (got "v/#")',
+    ],
+    [
+      '/v/x',
+      'mqtt.topicPrefix: must not start or end with "/" (the gateway adds "/events", "/cmd/..." itself) (got "/v/x")',
+    ],
+    [
+      'v/x/',
+      'mqtt.topicPrefix: must not start or end with "/" (the gateway adds "/events", "/cmd/..." itself) (got "v/x/")',
+    ],
     ['v//x', 'mqtt.topicPrefix: must not contain an empty level "//" (got "v//x")'],
     ['v/\0x', 'mqtt.topicPrefix: must not contain control characters (U+0000 at character 3) (got "v/\\u0000x")'],
     ['v/\tx', 'mqtt.topicPrefix: must not contain control characters (U+0009 at character 3) (got "v/\\tx")'],
@@ -38,9 +53,18 @@ describe('mqtt.topicPrefix and mqtt.clientId', () => {
   });
 
   it.each([
-    ['gw+1', 'mqtt.clientId: must not contain +, # or / (brokers put the client id into topic ACL patterns) (got "gw+1")'],
-    ['gw#', 'mqtt.clientId: must not contain +, # or / (brokers put the client id into topic ACL patterns) (got "gw#")'],
-    ['county/gw', 'mqtt.clientId: must not contain +, # or / (brokers put the client id into topic ACL patterns) (got "county/gw")'],
+    [
+      'gw+1',
+      'mqtt.clientId: must not contain +, # or / (brokers put the client id into topic ACL patterns) (got "gw+1")',
+    ],
+    [
+      'gw#',
+      'mqtt.clientId: must not contain +, # or / (brokers put the client id into topic ACL patterns) (got "gw#")',
+    ],
+    [
+      'county/gw',
+      'mqtt.clientId: must not contain +, # or / (brokers put the client id into topic ACL patterns) (got "county/gw")',
+    ],
     ['gw\0', 'mqtt.clientId: must not contain control characters (U+0000 at character 3) (got "gw\\u0000")'],
   ])('clientId %j is refused', (clientId, message) => {
     expect(problemsOf({ clientId })).toEqual([message]);
@@ -52,8 +76,12 @@ describe('mqtt.topicPrefix and mqtt.clientId', () => {
   });
 
   it('ids the gateway puts into topics itself are plain names (gateway.id; device ids likewise)', () => {
-    expect(problemsOf({}, { gateway: { id: 'gw/+' } })).toEqual(['gateway.id: must be 1-64 chars of letters, digits, _ . - (starting with a letter or digit)']);
-    expect(problemsOf({}, { devices: [{ id: 'door#1', driver: 'synthetic' }] })).toEqual(['devices[0].id: must be 1-64 chars of letters, digits, _ . - (starting with a letter or digit)']);
+    expect(problemsOf({}, { gateway: { id: 'gw/+' } })).toEqual([
+      'gateway.id: must be 1-64 chars of letters, digits, _ . - (starting with a letter or digit)',
+    ]);
+    expect(problemsOf({}, { devices: [{ id: 'door#1', driver: 'synthetic' }] })).toEqual([
+      'devices[0].id: must be 1-64 chars of letters, digits, _ . - (starting with a letter or digit)',
+    ]);
   });
 
   it('a NUL in a path is refused by path, not thrown later by the file system', () => {

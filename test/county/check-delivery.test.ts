@@ -24,43 +24,88 @@ const brokerRef = useBroker();
 const cleanup = useCleanups();
 
 const BOOT = 'cccccccc-0000-4000-8000-000000000003';
-const ev = (seq: number, type = 'sensor.telemetry', data: Record<string, unknown> = { seq }, gatewayId = 'gw-lossy') => ({
-  id: `${gatewayId}-${seq}`, seq, bootId: BOOT, gatewayId, deviceId: 'meter', type, priority: type === 'gateway.started' ? 'high' : 'normal', ts: '2026-11-27T12:00:00.000Z', data,
+const ev = (
+  seq: number,
+  type = 'sensor.telemetry',
+  data: Record<string, unknown> = { seq },
+  gatewayId = 'gw-lossy',
+) => ({
+  id: `${gatewayId}-${seq}`,
+  seq,
+  bootId: BOOT,
+  gatewayId,
+  deviceId: 'meter',
+  type,
+  priority: type === 'gateway.started' ? 'high' : 'normal',
+  ts: '2026-11-27T12:00:00.000Z',
+  data,
 });
-const started = (seq: number, gatewayId = 'gw-lossy') => ev(seq, 'gateway.started', { firstSeq: seq, shed: { critical: 0, high: 0, normal: 0, low: 0 } }, gatewayId);
+const started = (seq: number, gatewayId = 'gw-lossy') =>
+  ev(seq, 'gateway.started', { firstSeq: seq, shed: { critical: 0, high: 0, normal: 0, low: 0 } }, gatewayId);
 const lines = (events: unknown[]) => events.map((e) => JSON.stringify(e)).join('\n') + '\n';
 
 /** The highest "received N distinct" the listening CLI has printed. */
-const receivedSoFar = (c: Child) => Math.max(0, ...[...c.stderr.matchAll(/received (\d+) distinct/g)].map((m) => Number(m[1])));
+const receivedSoFar = (c: Child) =>
+  Math.max(0, ...[...c.stderr.matchAll(/received (\d+) distinct/g)].map((m) => Number(m[1])));
 
 /** A real agent on the test broker: events before and after start, every priority. */
 async function runAgent(gatewayId: string, count: number) {
   const dir = tempDir();
   const sub = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${gatewayId}` }).start();
   cleanup(() => sub.stop());
-  const agent = new Agent({ config: testConfig(brokerRef.current.url, dir, { gateway: { id: gatewayId }, mqtt: { batch: { maxEvents: 7 } } }), configHash: 'x', baseDir: dir, logger: quietLogger() });
+  const agent = new Agent({
+    config: testConfig(brokerRef.current.url, dir, { gateway: { id: gatewayId }, mqtt: { batch: { maxEvents: 7 } } }),
+    configHash: 'x',
+    baseDir: dir,
+    logger: quietLogger(),
+  });
   const check = new DeliveryCheck(sub).watch(agent);
   const priorities = ['low', 'normal', 'high', 'critical'] as const;
-  await Promise.all(Array.from({ length: count / 2 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: priorities[i % 4]!, data: { i } })));
+  await Promise.all(
+    Array.from({ length: count / 2 }, (_, i) =>
+      agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: priorities[i % 4]!, data: { i } }),
+    ),
+  );
   await agent.start();
   cleanup(() => agent.stop());
-  await Promise.all(Array.from({ length: count / 2 }, (_, i) => agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: priorities[i % 4]!, data: { input: `in${i}`, active: true } })));
+  await Promise.all(
+    Array.from({ length: count / 2 }, (_, i) =>
+      agent.emit({
+        deviceId: 'btn',
+        type: 'alarm.pressed',
+        priority: priorities[i % 4]!,
+        data: { input: `in${i}`, active: true },
+      }),
+    ),
+  );
   return { agent, verdict: await check.expectAllDelivered() };
 }
 
 describe('check-delivery --url (a real broker)', () => {
-  it('judges a real agent\'s stream ok: exit 0, one boot, contiguous from gateway.started\'s first seq', { timeout: 60_000 }, async () => {
-    const cli = new Child(CHECK_CLI, ['--url', brokerRef.current.url, '--json']);
-    cleanup(() => cli.dispose());
-    await cli.waitFor(/listening on/);
-    const { verdict } = await runAgent('gw-cli', 40);
-    await cli.waitFor((c) => receivedSoFar(c) >= verdict.distinct);
-    cli.signal('SIGINT');
-    expect(await cli.exited, cli.stderr).toBe(0);
-    const v = JSON.parse(cli.stdout) as Verdict;
-    expect(v).toMatchObject({ ok: true, problems: [], distinct: verdict.distinct, malformed: 0 });
-    expect(v.boots).toEqual([expect.objectContaining({ gatewayId: 'gw-cli', anchored: true, firstSeq: 1, lastSeq: verdict.distinct, missing: [] })]);
-  });
+  it(
+    "judges a real agent's stream ok: exit 0, one boot, contiguous from gateway.started's first seq",
+    { timeout: 60_000 },
+    async () => {
+      const cli = new Child(CHECK_CLI, ['--url', brokerRef.current.url, '--json']);
+      cleanup(() => cli.dispose());
+      await cli.waitFor(/listening on/);
+      const { verdict } = await runAgent('gw-cli', 40);
+      await cli.waitFor((c) => receivedSoFar(c) >= verdict.distinct);
+      cli.signal('SIGINT');
+      expect(await cli.exited, cli.stderr).toBe(0);
+      const v = JSON.parse(cli.stdout) as Verdict;
+      expect(v).toMatchObject({ ok: true, problems: [], distinct: verdict.distinct, malformed: 0 });
+      expect(v.boots).toEqual([
+        expect.objectContaining({
+          gatewayId: 'gw-cli',
+          anchored: true,
+          firstSeq: 1,
+          lastSeq: verdict.distinct,
+          missing: [],
+        }),
+      ]);
+    },
+  );
 
   it('finds what a lossy gateway lost and a duplicate that changed: exit 1, the problems in words', async () => {
     const cli = new Child(CHECK_CLI, ['--url', brokerRef.current.url, '--gateway', 'gw-lossy']);
@@ -71,26 +116,43 @@ describe('check-delivery --url (a real broker)', () => {
     const sent = [started(1), ev(2), ev(4), ev(5), { ...ev(4), data: { seq: 'changed' } }];
     for (const e of sent) await gw.publishAsync('village/gw-lossy/events', JSON.stringify(e), { qos: 1 });
     // Another gateway's half-seen boot: --gateway leaves it out of the verdict.
-    await gw.publishAsync('village/gw-other/events', JSON.stringify(ev(9, 'sensor.telemetry', {}, 'gw-other')), { qos: 1 });
+    await gw.publishAsync('village/gw-other/events', JSON.stringify(ev(9, 'sensor.telemetry', {}, 'gw-other')), {
+      qos: 1,
+    });
     await cli.waitFor((c) => receivedSoFar(c) >= 4 && /1 duplicates/.test(c.stderr));
     cli.signal('SIGINT');
     expect(await cli.exited).toBe(1);
     expect(cli.stdout).toContain('delivery check: 2 problems');
     expect(cli.stdout).toContain('problem: id gw-lossy-4 arrived twice with different contents');
-    expect(cli.stdout).toContain('problem: gw-lossy: 1 events lost, only 0 accounted for by shedding (boot cccccccc missing 3)');
-    expect(cli.stdout).toMatch(/gw-lossy {2}boot cccccccc-0000-4000-8000-000000000003 {2}seqs 1\.\.5 {2}4 received, missing 1: 3/);
+    expect(cli.stdout).toContain(
+      'problem: gw-lossy: 1 events lost, only 0 accounted for by shedding (boot cccccccc missing 3)',
+    );
+    expect(cli.stdout).toMatch(
+      /gw-lossy {2}boot cccccccc-0000-4000-8000-000000000003 {2}seqs 1\.\.5 {2}4 received, missing 1: 3/,
+    );
     expect(cli.stdout).not.toContain('gw-other');
   });
 
-  it('exit 1 when nothing arrives in --seconds; exit 2 when the broker cannot be reached', { timeout: 30_000 }, async () => {
-    const quiet = await run(CHECK_CLI, ['--url', brokerRef.current.url, '--prefix', 'nobody-publishes-here', '--seconds', '0.5']);
-    expect(quiet.code).toBe(1);
-    expect(quiet.stdout).toContain('problem: no events received');
-    const port = await freePort();
-    const down = await run(CHECK_CLI, ['--url', `mqtt://127.0.0.1:${port}`, '--seconds', '5']);
-    expect(down.code).toBe(2);
-    expect(down.stderr).toMatch(/cannot reach the broker at mqtt:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
-  });
+  it(
+    'exit 1 when nothing arrives in --seconds; exit 2 when the broker cannot be reached',
+    { timeout: 30_000 },
+    async () => {
+      const quiet = await run(CHECK_CLI, [
+        '--url',
+        brokerRef.current.url,
+        '--prefix',
+        'nobody-publishes-here',
+        '--seconds',
+        '0.5',
+      ]);
+      expect(quiet.code).toBe(1);
+      expect(quiet.stdout).toContain('problem: no events received');
+      const port = await freePort();
+      const down = await run(CHECK_CLI, ['--url', `mqtt://127.0.0.1:${port}`, '--seconds', '5']);
+      expect(down.code).toBe(2);
+      expect(down.stderr).toMatch(/cannot reach the broker at mqtt:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    },
+  );
   it('warns when it loses the broker while listening (what is published meanwhile shows as gaps)', async () => {
     const own = await startBroker();
     cleanup(() => own.dispose());
@@ -105,29 +167,51 @@ describe('check-delivery --url (a real broker)', () => {
 });
 
 describe('check-delivery --file', () => {
-  it('judges what the county-subscriber script wrote (--arrivals), and finds a line taken out', { timeout: 60_000 }, async () => {
-    const subscriber = new Child(SUBSCRIBER_CLI, ['--url', brokerRef.current.url, '--id', 'county-file-writer', '--arrivals']);
-    cleanup(() => subscriber.dispose());
-    await subscriber.waitFor(/subscribed to village/);
-    const { verdict } = await runAgent('gw-file', 30);
-    const arrived = (c: Child) => c.stdout.split('\n').filter((l) => l.includes('"gw-file"')).length;
-    await subscriber.waitFor((c) => arrived(c) >= verdict.distinct);
-    subscriber.signal('SIGINT');
-    expect(await subscriber.exited).toBe(0);
-    const file = join(tempDir(), 'events.jsonl');
-    writeFileSync(file, subscriber.stdout);
-    const ok = await run(CHECK_CLI, ['--file', file, '--gateway', 'gw-file']);
-    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(new RegExp(`^delivery check: ok\\nboots \\(1\\)\\n  gw-file {2}boot \\S+ {2}seqs 1\\.\\.${verdict.distinct} {2}${verdict.distinct} received, none missing\\n`));
-    // The same file with one event taken out (not the boot's first), read from stdin.
-    const kept = subscriber.stdout.split('\n').filter((l) => l.includes('"gw-file"'));
-    const victim = kept.find((l) => (JSON.parse(l) as { seq: number }).seq === 5)!;
-    const lossy = await run(CHECK_CLI, ['--file', '-', '--gateway', 'gw-file', '--json'], kept.filter((l) => l !== victim).join('\n'));
-    expect(lossy.code).toBe(1);
-    const v = JSON.parse(lossy.stdout) as Verdict;
-    expect(v.boots[0]!.missing).toEqual([5]);
-    expect(v.problems).toEqual(['gw-file: 1 events lost, only 0 accounted for by shedding (boot ' + v.boots[0]!.bootId.slice(0, 8) + ' missing 5)']);
-  });
+  it(
+    'judges what the county-subscriber script wrote (--arrivals), and finds a line taken out',
+    { timeout: 60_000 },
+    async () => {
+      const subscriber = new Child(SUBSCRIBER_CLI, [
+        '--url',
+        brokerRef.current.url,
+        '--id',
+        'county-file-writer',
+        '--arrivals',
+      ]);
+      cleanup(() => subscriber.dispose());
+      await subscriber.waitFor(/subscribed to village/);
+      const { verdict } = await runAgent('gw-file', 30);
+      const arrived = (c: Child) => c.stdout.split('\n').filter((l) => l.includes('"gw-file"')).length;
+      await subscriber.waitFor((c) => arrived(c) >= verdict.distinct);
+      subscriber.signal('SIGINT');
+      expect(await subscriber.exited).toBe(0);
+      const file = join(tempDir(), 'events.jsonl');
+      writeFileSync(file, subscriber.stdout);
+      const ok = await run(CHECK_CLI, ['--file', file, '--gateway', 'gw-file']);
+      expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(
+        new RegExp(
+          `^delivery check: ok\\nboots \\(1\\)\\n  gw-file {2}boot \\S+ {2}seqs 1\\.\\.${verdict.distinct} {2}${verdict.distinct} received, none missing\\n`,
+        ),
+      );
+      // The same file with one event taken out (not the boot's first), read from stdin.
+      const kept = subscriber.stdout.split('\n').filter((l) => l.includes('"gw-file"'));
+      const victim = kept.find((l) => (JSON.parse(l) as { seq: number }).seq === 5)!;
+      const lossy = await run(
+        CHECK_CLI,
+        ['--file', '-', '--gateway', 'gw-file', '--json'],
+        kept.filter((l) => l !== victim).join('\n'),
+      );
+      expect(lossy.code).toBe(1);
+      const v = JSON.parse(lossy.stdout) as Verdict;
+      expect(v.boots[0]!.missing).toEqual([5]);
+      expect(v.problems).toEqual([
+        'gw-file: 1 events lost, only 0 accounted for by shedding (boot ' +
+          v.boots[0]!.bootId.slice(0, 8) +
+          ' missing 5)',
+      ]);
+    },
+  );
 
   it('reads batches, counts unreadable lines as malformed, and fails a boot it never saw start unless --joined-late', async () => {
     const dir = tempDir();
@@ -147,13 +231,22 @@ describe('check-delivery --file', () => {
     expect(strict.stdout).toContain('its gateway.started never arrived');
     const joined = await run(CHECK_CLI, ['--file', late, '--joined-late']);
     expect(joined.code).toBe(0);
-    expect(joined.stdout).toContain('seqs 7..9  3 received, none missing (gateway.started not seen: judged from the lowest seq received)');
+    expect(joined.stdout).toContain(
+      'seqs 7..9  3 received, none missing (gateway.started not seen: judged from the lowest seq received)',
+    );
   });
 
   it('exit 2 on usage errors and unreadable files; --help is exit 0', async () => {
     const file = join(tempDir(), 'e.jsonl');
     writeFileSync(file, lines([started(1)]));
-    for (const args of [[], ['--url', 'mqtt://x', '--file', file], ['--url', 'mqtt://x', '--seconds', 'soon'], ['--file', file, '--seconds', '3'], ['--file', file, '--frobnicate'], ['--file', file, 'extra']]) {
+    for (const args of [
+      [],
+      ['--url', 'mqtt://x', '--file', file],
+      ['--url', 'mqtt://x', '--seconds', 'soon'],
+      ['--file', file, '--seconds', '3'],
+      ['--file', file, '--frobnicate'],
+      ['--file', file, 'extra'],
+    ]) {
       const r = await run(CHECK_CLI, args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(/^check-delivery: .+\nusage: check-delivery/);

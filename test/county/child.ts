@@ -13,7 +13,9 @@ export class Child {
   private readonly proc: ChildProcess;
 
   constructor(script: string, args: string[], stdin?: string) {
-    this.proc = spawn(process.execPath, [script, ...args], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [script, ...args], {
+      stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     this.proc.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.proc.on('error', (err) => (this.stderr += `spawn error: ${err.message}\n`));
@@ -24,10 +26,17 @@ export class Child {
 
   async waitFor(what: RegExp | ((c: Child) => boolean), ms = 15_000): Promise<void> {
     const cond = typeof what === 'function' ? () => what(this) : () => what.test(this.stderr) || what.test(this.stdout);
-    await waitUntil(() => cond() || this.proc.exitCode !== null || this.proc.signalCode !== null, ms, `${what.toString()} from the child`).catch((err: Error) => {
+    await waitUntil(
+      () => cond() || this.proc.exitCode !== null || this.proc.signalCode !== null,
+      ms,
+      `${what.toString()} from the child`,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
     });
-    if (!cond()) throw new Error(`the child exited (${this.proc.exitCode}) before ${what.toString()}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+    if (!cond())
+      throw new Error(
+        `the child exited (${this.proc.exitCode}) before ${what.toString()}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+      );
   }
 
   signal(sig: NodeJS.Signals): void {
@@ -42,7 +51,11 @@ export class Child {
 }
 
 /** Runs to its end: exit code and output. */
-export async function run(script: string, args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function run(
+  script: string,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const c = new Child(script, args, stdin);
   const code = await c.exited;
   return { code, stdout: c.stdout, stderr: c.stderr };

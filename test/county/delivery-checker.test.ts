@@ -6,13 +6,34 @@ const BOOT_A = 'aaaaaaaa-0000-4000-8000-000000000001';
 const BOOT_B = 'bbbbbbbb-0000-4000-8000-000000000002';
 
 /** An event as a gateway would publish it (ids need only be unique here). */
-function ev(seq: number, o: { boot?: string; gw?: string; type?: string; priority?: string; data?: Record<string, unknown> } = {}): CheckedEvent {
+function ev(
+  seq: number,
+  o: { boot?: string; gw?: string; type?: string; priority?: string; data?: Record<string, unknown> } = {},
+): CheckedEvent {
   const boot = o.boot ?? BOOT_A;
   const gw = o.gw ?? 'gw-1';
-  return { id: `${gw}-${boot.slice(0, 4)}-${seq}`, seq, bootId: boot, gatewayId: gw, deviceId: 'dev', type: o.type ?? 'sensor.telemetry', priority: o.priority ?? 'normal', ts: '2026-11-27T12:00:00.000Z', data: o.data ?? { seq } };
+  return {
+    id: `${gw}-${boot.slice(0, 4)}-${seq}`,
+    seq,
+    bootId: boot,
+    gatewayId: gw,
+    deviceId: 'dev',
+    type: o.type ?? 'sensor.telemetry',
+    priority: o.priority ?? 'normal',
+    ts: '2026-11-27T12:00:00.000Z',
+    data: o.data ?? { seq },
+  };
 }
-const started = (seq: number, o: { boot?: string; gw?: string; firstSeq?: number; shed?: Record<string, number> } = {}) =>
-  ev(seq, { ...o, type: 'gateway.started', priority: 'high', data: { firstSeq: o.firstSeq ?? seq, shed: o.shed ?? { critical: 0, high: 0, normal: 0, low: 0 } } });
+const started = (
+  seq: number,
+  o: { boot?: string; gw?: string; firstSeq?: number; shed?: Record<string, number> } = {},
+) =>
+  ev(seq, {
+    ...o,
+    type: 'gateway.started',
+    priority: 'high',
+    data: { firstSeq: o.firstSeq ?? seq, shed: o.shed ?? { critical: 0, high: 0, normal: 0, low: 0 } },
+  });
 const shedReport = (seq: number, totals: Record<string, number>, o: { boot?: string; gw?: string } = {}) =>
   ev(seq, { ...o, type: 'gateway.events_shed', priority: 'high', data: { counts: {}, totals } });
 
@@ -36,8 +57,27 @@ describe('delivery checker: streams that pass', () => {
     const resent = JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(events[3]!).reverse()))) as unknown;
     const v = check([...reordered, resent, events[9]], events);
     expect(v.problems).toEqual([]);
-    expect(v).toMatchObject({ ok: true, distinct: 10, duplicates: 2, malformed: 0, committed: 10, undelivered: [], lost: { 'gw-1': 0 } });
-    expect(v.boots).toEqual([{ gatewayId: 'gw-1', bootId: BOOT_A, firstSeq: 1, anchored: true, lastSeq: 10, received: 10, missingCount: 0, missing: [] }]);
+    expect(v).toMatchObject({
+      ok: true,
+      distinct: 10,
+      duplicates: 2,
+      malformed: 0,
+      committed: 10,
+      undelivered: [],
+      lost: { 'gw-1': 0 },
+    });
+    expect(v.boots).toEqual([
+      {
+        gatewayId: 'gw-1',
+        bootId: BOOT_A,
+        firstSeq: 1,
+        anchored: true,
+        lastSeq: 10,
+        received: 10,
+        missingCount: 0,
+        missing: [],
+      },
+    ]);
   });
 
   it('two boots, interleaved: each judged from its own first seq; the skipped block between them is no gap', () => {
@@ -45,7 +85,10 @@ describe('delivery checker: streams that pass', () => {
     const b = boot(10_001, 4, { boot: BOOT_B }); // a crash skipped the rest of the reserved block
     const v = check([a[0], b[0], a[1], b[1], a[2], a[3], b[2], b[3], a[4]], [...a, ...b]);
     expect(v.problems).toEqual([]);
-    expect(v.boots.map((x) => [x.firstSeq, x.lastSeq, x.missing.length])).toEqual([[1, 5, 0], [10_001, 10_004, 0]]);
+    expect(v.boots.map((x) => [x.firstSeq, x.lastSeq, x.missing.length])).toEqual([
+      [1, 5, 0],
+      [10_001, 10_004, 0],
+    ]);
   });
 
   it('a boot that begins with gateway.storage_recovered: gateway.started announces the earlier first seq', () => {
@@ -67,7 +110,7 @@ describe('delivery checker: streams that pass', () => {
     expect(v.undelivered).toHaveLength(3); // reported, but accounted for
   });
 
-  it('shed totals are cumulative across boots: a later gateway.started reports the earlier boot\'s shedding', () => {
+  it("shed totals are cumulative across boots: a later gateway.started reports the earlier boot's shedding", () => {
     const a = boot(1, 6).filter((e) => e.seq !== 4);
     const b = [started(10_001, { boot: BOOT_B, shed: { critical: 0, high: 0, normal: 1, low: 0 } })];
     expect(check([...a, ...b]).problems).toEqual([]);
@@ -80,7 +123,7 @@ describe('delivery checker: streams that pass', () => {
     expect(v.boots[0]).toMatchObject({ firstSeq: 5, anchored: false, lastSeq: 10 });
   });
 
-  it('a committed id from a CLI\'s stored lines (no gateway, no priority) belongs to the only gateway seen', () => {
+  it("a committed id from a CLI's stored lines (no gateway, no priority) belongs to the only gateway seen", () => {
     const events = boot(1, 3);
     const c = new DeliveryChecker();
     for (const e of events) c.receive(e);
@@ -100,11 +143,17 @@ describe('delivery checker: streams that fail', () => {
   it('a gap larger than the shedding reported', () => {
     const events = boot(1, 10).filter((e) => ![3, 4, 5].includes(e.seq));
     const v = check([...events, shedReport(11, { low: 2 })]);
-    expect(v.problems).toEqual(['gw-1: 3 events lost, only 2 accounted for by shedding (boot aaaaaaaa missing 3, 4, 5)']);
+    expect(v.problems).toEqual([
+      'gw-1: 3 events lost, only 2 accounted for by shedding (boot aaaaaaaa missing 3, 4, 5)',
+    ]);
   });
 
-  it('another gateway\'s shedding does not cover this one\'s gap', () => {
-    const v = check([...boot(1, 4).filter((e) => e.seq !== 2), ...boot(1, 3, { gw: 'gw-2', boot: BOOT_B }), shedReport(4, { low: 5 }, { gw: 'gw-2', boot: BOOT_B })]);
+  it("another gateway's shedding does not cover this one's gap", () => {
+    const v = check([
+      ...boot(1, 4).filter((e) => e.seq !== 2),
+      ...boot(1, 3, { gw: 'gw-2', boot: BOOT_B }),
+      shedReport(4, { low: 5 }, { gw: 'gw-2', boot: BOOT_B }),
+    ]);
     expect(v.problems).toEqual(['gw-1: 1 events lost, only 0 accounted for by shedding (boot aaaaaaaa missing 2)']);
   });
 
@@ -113,16 +162,24 @@ describe('delivery checker: streams that fail', () => {
     const v = check(events.slice(0, 4), events);
     expect(v.boots[0]!.missing).toEqual([]);
     expect(v.undelivered).toEqual([events[4]!.id]);
-    expect(v.problems).toEqual(['gw-1: 1 events lost, only 0 accounted for by shedding (1 normal lost, 0 normal shed)', `1 committed events never arrived: ${events[4]!.id} (seq 5, normal)`]);
+    expect(v.problems).toEqual([
+      'gw-1: 1 events lost, only 0 accounted for by shedding (1 normal lost, 0 normal shed)',
+      `1 committed events never arrived: ${events[4]!.id} (seq 5, normal)`,
+    ]);
   });
 
   it('a lost critical event, even while shedding of other priorities covers the count', () => {
     const events = boot(1, 6);
     events[2]!.priority = 'critical';
     events[2]!.type = 'alarm.pressed';
-    const v = check([...events.filter((e) => e.seq !== 3), shedReport(7, { critical: 0, high: 0, normal: 0, low: 4 })], events);
+    const v = check(
+      [...events.filter((e) => e.seq !== 3), shedReport(7, { critical: 0, high: 0, normal: 0, low: 4 })],
+      events,
+    );
     expect(v.ok).toBe(false);
-    expect(v.problems[0]).toBe('gw-1: 1 events lost, only 4 accounted for by shedding (1 critical lost, 0 critical shed; boot aaaaaaaa missing 3)');
+    expect(v.problems[0]).toBe(
+      'gw-1: 1 events lost, only 4 accounted for by shedding (1 critical lost, 0 critical shed; boot aaaaaaaa missing 3)',
+    );
     expect(v.problems[1]).toMatch(/^1 committed events never arrived: .* \(seq 3, critical\)$/);
   });
 
@@ -141,7 +198,9 @@ describe('delivery checker: streams that fail', () => {
 
   it('a boot without gateway.started (its beginning, and anything lost there, is unknown)', () => {
     const v = check(boot(1, 6).slice(1));
-    expect(v.problems).toEqual([`boot ${BOOT_A} of gw-1: its gateway.started never arrived, so where it begins is unknown (judged from seq 2)`]);
+    expect(v.problems).toEqual([
+      `boot ${BOOT_A} of gw-1: its gateway.started never arrived, so where it begins is unknown (judged from seq 2)`,
+    ]);
     expect(v.boots[0]!.anchored).toBe(false);
   });
 
@@ -159,7 +218,9 @@ describe('delivery checker: streams that fail', () => {
 
   it('two boots whose seqs overlap (seq went back across a restart)', () => {
     const v = check([...boot(1, 5), ...boot(4, 3, { boot: BOOT_B })]);
-    expect(v.problems).toEqual(['gw-1: boots aaaaaaaa (seq 1..5) and bbbbbbbb (seq 4..6) overlap: seq went back across a restart']);
+    expect(v.problems).toEqual([
+      'gw-1: boots aaaaaaaa (seq 1..5) and bbbbbbbb (seq 4..6) overlap: seq went back across a restart',
+    ]);
   });
 
   it('a stray huge seq: judged at once, the gap counted, its list kept short', () => {
@@ -168,11 +229,26 @@ describe('delivery checker: streams that fail', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(v.boots[0]).toMatchObject({ lastSeq: Number.MAX_SAFE_INTEGER, missingCount: Number.MAX_SAFE_INTEGER - 4 });
     expect(v.boots[0]!.missing).toHaveLength(MAX_MISSING_LISTED);
-    expect(v.problems[0]).toMatch(/^gw-1: 9007199254740987 events lost, only 0 accounted for by shedding \(boot aaaaaaaa missing 4, 5, .*, 23, \.\.\. \(9007199254740987\)\)$/);
+    expect(v.problems[0]).toMatch(
+      /^gw-1: 9007199254740987 events lost, only 0 accounted for by shedding \(boot aaaaaaaa missing 4, 5, .*, 23, \.\.\. \(9007199254740987\)\)$/,
+    );
   });
 
   it('malformed input: counted, never judged as events', () => {
-    const bad = [null, 'text', 42, [ev(9)], {}, { ...ev(2), id: 7 }, { ...ev(2), seq: 0 }, { ...ev(2), seq: '2' }, { ...ev(2), seq: 1.5 }, { ...ev(2), bootId: undefined }, { ...ev(2), gatewayId: null }, { ...ev(2), type: 3 }];
+    const bad = [
+      null,
+      'text',
+      42,
+      [ev(9)],
+      {},
+      { ...ev(2), id: 7 },
+      { ...ev(2), seq: 0 },
+      { ...ev(2), seq: '2' },
+      { ...ev(2), seq: 1.5 },
+      { ...ev(2), bootId: undefined },
+      { ...ev(2), gatewayId: null },
+      { ...ev(2), type: 3 },
+    ];
     const c = new DeliveryChecker();
     expect(bad.map((b) => c.receive(b))).toEqual(bad.map(() => false));
     for (const e of boot(1, 3)) c.receive(e);

@@ -11,7 +11,15 @@ describe('npm run demo', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(Date.now() - started).toBeLessThan(60_000);
     const lines = r.stdout.trim().split('\n');
-    const { check, ...summary } = JSON.parse(lines.at(-1)!) as Record<string, number> & { check: { ok: boolean; problems: string[]; boots: { firstSeq: number; lastSeq: number; missing: number }[]; committed: number; undelivered: number } };
+    const { check, ...summary } = JSON.parse(lines.at(-1)!) as Record<string, number> & {
+      check: {
+        ok: boolean;
+        problems: string[];
+        boots: { firstSeq: number; lastSeq: number; missing: number }[];
+        committed: number;
+        undelivered: number;
+      };
+    };
     // The delivery checker's verdict: one boot, every seq from its first on, every committed event delivered.
     expect(check.problems).toEqual([]);
     expect(check.ok).toBe(true);

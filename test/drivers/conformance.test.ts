@@ -11,7 +11,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../agent/kernel/errors.js';
-import { modbusHarness, modemHarness, serialHarness, syntheticHarness, type DriverHarness } from '../helpers/driver-harnesses.js';
+import {
+  modbusHarness,
+  modemHarness,
+  serialHarness,
+  syntheticHarness,
+  type DriverHarness,
+} from '../helpers/driver-harnesses.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useUnhandled } from '../helpers/unhandled.js';
@@ -28,17 +34,24 @@ const LIMIT_MS = 3000;
 async function within<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${LIMIT_MS} ms`)), LIMIT_MS)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${LIMIT_MS} ms`)), LIMIT_MS)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
 }
 
 /** The outcome of a promise, without letting a rejection go unhandled. */
-const outcome = (p: Promise<unknown>) => p.then(
-  (value) => ({ ok: true as const, value }),
-  (error: unknown) => ({ ok: false as const, error }),
-);
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 
 const kinds: [string, (dir: string) => Promise<DriverHarness>][] = [
   ['synthetic', syntheticHarness],

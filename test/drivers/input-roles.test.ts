@@ -2,14 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { inputRoleSchema } from '../../config/schema/devices.js';
 import { InputTracker } from '../../drivers/input-roles.js';
 
-const tracker = (role: Record<string, unknown>) => new InputTracker('board-1', 'di1', inputRoleSchema.parse(role), { unitId: 1 });
+const tracker = (role: Record<string, unknown>) =>
+  new InputTracker('board-1', 'di1', inputRoleSchema.parse(role), { unitId: 1 });
 const types = (evs: { type: string }[]) => evs.map((e) => e.type);
 
 describe('input roles', () => {
   it('door: reports its state at start, then each settled change; polarity low inverts', () => {
     const door = tracker({ role: 'door', id: 'storehouse-door', activeLevel: 'low', debounceMs: 50 });
     const first = door.sample(1, 0); // raw 1 with active-low: closed
-    expect(first).toEqual([{ deviceId: 'storehouse-door', type: 'door.closed', priority: 'high', data: { unitId: 1, input: 'di1', active: false, initial: true } }]);
+    expect(first).toEqual([
+      {
+        deviceId: 'storehouse-door',
+        type: 'door.closed',
+        priority: 'high',
+        data: { unitId: 1, input: 'di1', active: false, initial: true },
+      },
+    ]);
     expect(door.sample(0, 10)).toEqual([]); // bouncing: not yet 50 ms
     expect(door.sample(1, 20)).toEqual([]); // back: the candidate is dropped
     expect(door.sample(0, 30)).toEqual([]);
@@ -23,7 +31,14 @@ describe('input roles', () => {
     const btn = tracker({ role: 'alarm-button', led: 'relay2' });
     expect(btn.sample(false, 0)).toEqual([]); // idle at start: nothing to say
     const press = btn.sample(true, 5);
-    expect(press).toEqual([{ deviceId: 'board-1.di1', type: 'alarm.pressed', priority: 'critical', data: { unitId: 1, input: 'di1', active: true, led: 'relay2' } }]);
+    expect(press).toEqual([
+      {
+        deviceId: 'board-1.di1',
+        type: 'alarm.pressed',
+        priority: 'critical',
+        data: { unitId: 1, input: 'di1', active: true, led: 'relay2' },
+      },
+    ]);
     expect(types(btn.sample(false, 300))).toEqual(['alarm.released']);
   });
 
@@ -35,7 +50,9 @@ describe('input roles', () => {
   it('camera alarm output: start and end events, with the snapshot URL', () => {
     const cam = tracker({ role: 'camera-alarm', event: 'camera.tamper', snapshotUrl: 'http://192.0.2.10/snap.jpg' });
     cam.sample(0, 0);
-    expect(cam.sample(1, 10)).toMatchObject([{ type: 'camera.tamper', priority: 'high', data: { snapshotUrl: 'http://192.0.2.10/snap.jpg' } }]);
+    expect(cam.sample(1, 10)).toMatchObject([
+      { type: 'camera.tamper', priority: 'high', data: { snapshotUrl: 'http://192.0.2.10/snap.jpg' } },
+    ]);
     expect(types(cam.sample(0, 20))).toEqual(['camera.tamper_ended']);
   });
 

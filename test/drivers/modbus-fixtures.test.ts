@@ -11,7 +11,15 @@ import { crc16modbus, decodeRegisters, rtuFrame } from '../../drivers/modbus/reg
 
 const hex = (b: Buffer) => b.toString('hex').toUpperCase().match(/../g)!.join(' ');
 const profile = (id: string): DeviceProfile => requireProfile(id, 'modbus');
-const point = (over: Partial<ModbusPoint>): ModbusPoint => ({ table: 'holding', address: 0, type: 'uint16', wordOrder: 'big', byteOrder: 'big', scale: 1, ...over });
+const point = (over: Partial<ModbusPoint>): ModbusPoint => ({
+  table: 'holding',
+  address: 0,
+  type: 'uint16',
+  wordOrder: 'big',
+  byteOrder: 'big',
+  scale: 1,
+  ...over,
+});
 
 describe('CRC-16/MODBUS', () => {
   it('matches the check value and a known frame', () => {
@@ -47,7 +55,9 @@ describe('profile frames', () => {
     const n = profile('eletechsup-n4dih32');
     const blocks = planReads(n, Object.keys(n.inputs));
     expect(blocks).toHaveLength(1);
-    expect(hex(rtuFrame(1, readPdu(blocks[0]!.table, blocks[0]!.address, blocks[0]!.quantity)))).toBe('01 03 00 C0 00 02 C4 37');
+    expect(hex(rtuFrame(1, readPdu(blocks[0]!.table, blocks[0]!.address, blocks[0]!.quantity)))).toBe(
+      '01 03 00 C0 00 02 C4 37',
+    );
     const r = profile('eletechsup-r4dif08');
     const [rb] = planReads(r, Object.keys(r.inputs));
     expect(hex(rtuFrame(1, readPdu(rb!.table, rb!.address, rb!.quantity)))).toBe('01 03 00 81 00 08 14 24');
@@ -76,7 +86,15 @@ describe('profile frames', () => {
 describe('read plans', () => {
   it('merges contiguous addresses, splits gaps and tables, respects the quantity limit', () => {
     const p = profile('waveshare-modbus-rtu-relay-d');
-    const limited: DeviceProfile = { ...p, limits: { ...p.limits, maxReadBits: 3 }, inputs: { ...p.inputs, far: point({ table: 'discrete', address: 100, type: 'bool' }), reg: point({ address: 5 }) } };
+    const limited: DeviceProfile = {
+      ...p,
+      limits: { ...p.limits, maxReadBits: 3 },
+      inputs: {
+        ...p.inputs,
+        far: point({ table: 'discrete', address: 100, type: 'bool' }),
+        reg: point({ address: 5 }),
+      },
+    };
     const blocks = planReads(limited, ['di1', 'di2', 'di3', 'di4', 'di6', 'far', 'reg']);
     expect(blocks.map((b) => [b.table, b.address, b.quantity])).toEqual([
       ['discrete', 0, 3],
@@ -93,7 +111,14 @@ describe('register decoding', () => {
     const n = profile('eletechsup-n4dih32');
     const words = [0b1000_0000_0000_0101, 0b0000_0000_0000_0010];
     const get = (name: string) => decodeRegisters(n.inputs[name]!, [words[n.inputs[name]!.address - 0xc0]!]);
-    expect([get('x00'), get('x01'), get('x02'), get('x15'), get('x16'), get('x17')]).toEqual([true, false, true, true, false, true]);
+    expect([get('x00'), get('x01'), get('x02'), get('x15'), get('x16'), get('x17')]).toEqual([
+      true,
+      false,
+      true,
+      true,
+      false,
+      true,
+    ]);
   });
 
   it('decodes 16- and 32-bit values in both word and byte orders', () => {
@@ -105,7 +130,9 @@ describe('register decoding', () => {
     expect(decodeRegisters(point({ type: 'int32' }), [0xffff, 0xfffe])).toBe(-2);
     expect(decodeRegisters(point({ type: 'int32', wordOrder: 'little' }), [0xfffe, 0xffff])).toBe(-2);
     expect(decodeRegisters(point({ type: 'float32' }), [0x41a8, 0x0000])).toBe(21);
-    expect(decodeRegisters(point({ type: 'float32', wordOrder: 'little', byteOrder: 'little' }), [0x0000, 0xa841])).toBe(21);
+    expect(
+      decodeRegisters(point({ type: 'float32', wordOrder: 'little', byteOrder: 'little' }), [0x0000, 0xa841]),
+    ).toBe(21);
     expect(decodeRegisters(point({ type: 'uint16', scale: 0.1 }), [215])).toBeCloseTo(21.5);
   });
 });

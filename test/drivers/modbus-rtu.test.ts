@@ -30,7 +30,16 @@ async function rtuRig(timeoutMs = 150) {
   const dir = tempDir();
   const config = testConfig(brokerRef.current.url, dir, {
     buses: [{ id: 'rs485', type: 'modbus-rtu', path: pty.b, baudRate: 9600, timeoutMs }],
-    devices: UNITS.map((u) => ({ id: `unit-${u}`, driver: 'modbus', bus: 'rs485', unitId: u, profile: 'eletechsup-r4dif08', pollMs: POLL_MS, offlineAfter: 2, inputs: { in1: { role: 'alarm-button', id: `panic-${u}` } } })) as never,
+    devices: UNITS.map((u) => ({
+      id: `unit-${u}`,
+      driver: 'modbus',
+      bus: 'rs485',
+      unitId: u,
+      profile: 'eletechsup-r4dif08',
+      pollMs: POLL_MS,
+      offlineAfter: 2,
+      inputs: { in1: { role: 'alarm-button', id: `panic-${u}` } },
+    })) as never,
   });
   const rig = new AgentRig(config, dir);
   await startChecked(rig.agent, brokerRef.current.url, cleanup);
@@ -55,7 +64,9 @@ describe('Modbus RTU over a pty pair', () => {
       const iv = intervalsOf(sim.unit(u).pollTimes);
       report[u] = { polls: iv.length + 1, p50: Math.round(percentile(iv, 50)!), p90: Math.round(percentile(iv, 90)!) };
     }
-    console.log(`RTU, 1 dead unit of 8, poll ${POLL_MS} ms, timeout 150 ms: ${JSON.stringify(report)}; dead unit probed ${probes}x in 4 s`);
+    console.log(
+      `RTU, 1 dead unit of 8, poll ${POLL_MS} ms, timeout 150 ms: ${JSON.stringify(report)}; dead unit probed ${probes}x in 4 s`,
+    );
     for (const [u, r] of Object.entries(report)) {
       expect(r.p50, `unit ${u} median interval`).toBeLessThanOrEqual(POLL_MS * 1.2);
       // No p90 bound: on a shared 2-core machine (load 9-11 while others test) the p90 moved
@@ -72,21 +83,25 @@ describe('Modbus RTU over a pty pair', () => {
     await rig.waitFor((e) => e.deviceId === 'panic-3' && e.type === 'alarm.pressed', 2000, 'a press on unit 3');
   });
 
-  it('survives an unplug: offline events, the port reopened when it returns, events resume', { timeout: 30_000 }, async () => {
-    const { pty, sim, rig } = await rtuRig();
-    await waitUntil(() => sim.unit(2).pollTimes.length > 3, 5000, 'polls on the bus');
-    await sim.close();
-    await pty.stop(); // unplug the adapter
-    await rig.waitFor((e) => e.deviceId === 'unit-2' && e.type === 'device.offline', 8000, 'offline after unplug');
-    await pty.start(); // plug it back in (same paths, as /dev/serial/by-id gives)
-    const back = new ModbusSimulator();
-    for (const id of UNITS) back.addUnit(id, builtinProfile('eletechsup-r4dif08'));
-    await back.listenSerial(pty.a);
-    cleanup(() => back.close());
-    await rig.waitFor((e) => e.deviceId === 'unit-2' && e.type === 'device.online', 40_000, 'online after replug');
-    back.unit(2).set('in1', 1);
-    await rig.waitFor((e) => e.deviceId === 'panic-2' && e.type === 'alarm.pressed', 5000, 'events after replug');
-    const bus = { describe: () => rig.agent.observe.bus('rs485')! };
-    expect(bus.describe().reconnects).toBeGreaterThanOrEqual(1);
-  });
+  it(
+    'survives an unplug: offline events, the port reopened when it returns, events resume',
+    { timeout: 30_000 },
+    async () => {
+      const { pty, sim, rig } = await rtuRig();
+      await waitUntil(() => sim.unit(2).pollTimes.length > 3, 5000, 'polls on the bus');
+      await sim.close();
+      await pty.stop(); // unplug the adapter
+      await rig.waitFor((e) => e.deviceId === 'unit-2' && e.type === 'device.offline', 8000, 'offline after unplug');
+      await pty.start(); // plug it back in (same paths, as /dev/serial/by-id gives)
+      const back = new ModbusSimulator();
+      for (const id of UNITS) back.addUnit(id, builtinProfile('eletechsup-r4dif08'));
+      await back.listenSerial(pty.a);
+      cleanup(() => back.close());
+      await rig.waitFor((e) => e.deviceId === 'unit-2' && e.type === 'device.online', 40_000, 'online after replug');
+      back.unit(2).set('in1', 1);
+      await rig.waitFor((e) => e.deviceId === 'panic-2' && e.type === 'alarm.pressed', 5000, 'events after replug');
+      const bus = { describe: () => rig.agent.observe.bus('rs485')! };
+      expect(bus.describe().reconnects).toBeGreaterThanOrEqual(1);
+    },
+  );
 });

@@ -34,9 +34,17 @@ describe('modem encodings and answers', () => {
   it('maps CSQ on both scales, reads registration, names +CMS errors', () => {
     expect([csqToDbm(0), csqToDbm(2), csqToDbm(30), csqToDbm(31), csqToDbm(99)]).toEqual([-113, -109, -53, -51, null]);
     expect([csqToDbm(0, 'sim800'), csqToDbm(2, 'sim800'), csqToDbm(31, 'sim800')]).toEqual([-115, -111, -53]);
-    expect(parseRegistration(['+CEREG: 0,5,"1A2B","01234567",7'], 'CEREG')).toEqual({ stat: 5, state: 'roaming', registered: true });
+    expect(parseRegistration(['+CEREG: 0,5,"1A2B","01234567",7'], 'CEREG')).toEqual({
+      stat: 5,
+      state: 'roaming',
+      registered: true,
+    });
     expect(parseRegistration(['+CREG: 0,3'], 'CREG')).toMatchObject({ state: 'denied', registered: false });
-    expect([cmsErrorText(331), cmsErrorText(1), cmsErrorText(77)]).toEqual(['no network service', 'unassigned number', 'network cause 77']);
+    expect([cmsErrorText(331), cmsErrorText(1), cmsErrorText(77)]).toEqual([
+      'no network service',
+      'unassigned number',
+      'network cause 77',
+    ]);
   });
 });
 
@@ -50,7 +58,9 @@ async function modemRig(profile = 'simcom-sim7600') {
   const sim = await new ModemSimulator(pty.a).open();
   cleanup(() => sim.close());
   const dir = tempDir();
-  const config = testConfig(brokerRef.current.url, dir, { devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile, statusPollSec: 5 }] as never });
+  const config = testConfig(brokerRef.current.url, dir, {
+    devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile, statusPollSec: 5 }] as never,
+  });
   const rig = new AgentRig(config, dir);
   await startChecked(rig.agent, brokerRef.current.url, cleanup);
   const modem = rig.agent.drivers[0] as GsmModemDriver;
@@ -75,8 +85,22 @@ describe('modem over a pty pair', () => {
     const receipt = await modem.sendSms('13800138000', '7号户报警，已通知派出所');
     expect(receipt).toMatchObject({ parts: 1, encoding: 'ucs2' });
     expect(receipt.references[0]).toBeGreaterThan(0);
-    expect(sim.sent).toEqual([expect.objectContaining({ number: '13800138000', text: '7号户报警，已通知派出所', charset: 'UCS2', rawNumber: ucs2Hex('13800138000') })]);
-    expect(sim.commands).toEqual(expect.arrayContaining(['AT+CMGF=1', 'AT+CSCS="UCS2"', 'AT+CSMP=17,167,0,8', `AT+CMGS="${ucs2Hex('13800138000')}"`]));
+    expect(sim.sent).toEqual([
+      expect.objectContaining({
+        number: '13800138000',
+        text: '7号户报警，已通知派出所',
+        charset: 'UCS2',
+        rawNumber: ucs2Hex('13800138000'),
+      }),
+    ]);
+    expect(sim.commands).toEqual(
+      expect.arrayContaining([
+        'AT+CMGF=1',
+        'AT+CSCS="UCS2"',
+        'AT+CSMP=17,167,0,8',
+        `AT+CMGS="${ucs2Hex('13800138000')}"`,
+      ]),
+    );
     await modem.sendSms('+8613800138000', 'Alarm at house 7');
     expect(sim.sent[1]).toMatchObject({ number: '+8613800138000', text: 'Alarm at house 7', charset: 'IRA' });
   });
@@ -84,7 +108,12 @@ describe('modem over a pty pair', () => {
   it('rejects with the +CMS ERROR and its meaning, and the next message still goes', async () => {
     const { sim, modem } = await modemRig('quectel-ec200');
     sim.failNext = [331];
-    await expect(modem.sendSms('13800138000', 'test')).rejects.toMatchObject({ code: 'SMS_ERROR', kind: 'CMS', number: 331, message: expect.stringContaining('no network service') });
+    await expect(modem.sendSms('13800138000', 'test')).rejects.toMatchObject({
+      code: 'SMS_ERROR',
+      kind: 'CMS',
+      number: 331,
+      message: expect.stringContaining('no network service'),
+    });
     expect(modem.smsFailed).toBe(1);
     await modem.sendSms('13800138000', 'test again');
     expect(sim.sent.map((s) => s.text)).toEqual(['test again']);

@@ -7,7 +7,10 @@ const bytes = (hex: string) => Buffer.from(hex.replace(/\s+/g, ''), 'hex');
 
 describe('serial profile fixtures', () => {
   it('FD..DF decoder: EV1527 code, Kerui key nibbles, a panic remote, repeats dropped', () => {
-    const p = serialPipeline('rf433-uart-decoder-fd-df', { A1B2C: { id: 'storehouse-door', role: 'door' }, '5D00F': { id: 'home-7-remote', role: 'alarm-button' } });
+    const p = serialPipeline('rf433-uart-decoder-fd-df', {
+      A1B2C: { id: 'storehouse-door', role: 'door' },
+      '5D00F': { id: 'home-7-remote', role: 'alarm-button' },
+    });
     p.push(bytes('FD A1 B2 CE DF'), 0); // key 0xE: open
     p.push(bytes('FD A1 B2 CE DF'), 200); // the module repeats while held
     p.push(bytes('FD A1'), 1500);
@@ -30,7 +33,11 @@ describe('serial profile fixtures', () => {
     p.push(bytes('AA A4 24 E0 01 40 03 84 D0 03 58 55'));
     p.push(bytes('AA A0 55')); // an ack echo is not a code frame: stray bytes, no event
     expect(p.events).toHaveLength(1);
-    expect(p.events[0]).toMatchObject({ deviceId: 'shed-pir', type: 'sensor.signal', data: { code: 'D00358', key: 8 } });
+    expect(p.events[0]).toMatchObject({
+      deviceId: 'shed-pir',
+      type: 'sensor.signal',
+      data: { code: 'D00358', key: 8 },
+    });
     expect(p.frames!.counters.frames).toBe(1);
   });
 
@@ -48,7 +55,10 @@ describe('serial profile fixtures', () => {
   });
 
   it('rtl_433 JSON lines: Kerui states, other models, broken JSON counted', () => {
-    const p = serialPipeline('rtl433-json', { '840811': { id: 'hall-pir', role: 'motion' }, '5069': { id: 'gate-remote', role: 'alarm-button' } });
+    const p = serialPipeline('rtl433-json', {
+      '840811': { id: 'hall-pir', role: 'motion' },
+      '5069': { id: 'gate-remote', role: 'alarm-button' },
+    });
     p.push('{"model":"Kerui-Security","id":840811,"cmd":10,"motion":1,"state":"motion"}\n');
     p.push('{"model":"Generic-Remote","id":5069,"cmd":3,"tristate":"0Z01101Z0001"}\n');
     p.push('{"model":"Kerui-Security","id":840811,"cmd":14,"state":"open"\n'); // truncated
@@ -73,7 +83,7 @@ const FUZZ_RECORDS = faultSize(50_000, 1_000_000);
 /** A small deterministic PRNG so a failing fuzz run can be replayed. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe(`fuzz: ${FUZZ_RECORDS.toLocaleString('en')} random lines and as many random frames`, () => {
@@ -90,7 +100,7 @@ describe(`fuzz: ${FUZZ_RECORDS.toLocaleString('en')} random lines and as many ra
       const all = Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
-      for (let off = 0; off < all.length; ) {
+      for (let off = 0; off < all.length;) {
         const n = 1 + Math.floor(rand() * 300); // reads of any size
         p.push(all.subarray(off, off + n));
         off += n;
@@ -100,13 +110,19 @@ describe(`fuzz: ${FUZZ_RECORDS.toLocaleString('en')} random lines and as many ra
       const r = rand();
       let line: Buffer;
       if (r < 0.4) {
-        line = Buffer.from(`20;${(i % 256).toString(16).toUpperCase().padStart(2, '0')};EV1527;ID=${(i * 7919).toString(16).toUpperCase()};SWITCH=1;CMD=ON;`);
+        line = Buffer.from(
+          `20;${(i % 256).toString(16).toUpperCase().padStart(2, '0')};EV1527;ID=${(i * 7919).toString(16).toUpperCase()};SWITCH=1;CMD=ON;`,
+        );
         expected.valid += 1;
       } else if (r < 0.6) {
         line = Buffer.from(`#${text(1 + Math.floor(rand() * 80))}`); // never matches: starts with #
         expected.undecodable += 1;
       } else if (r < 0.75) {
-        line = Buffer.concat([Buffer.from(text(Math.floor(rand() * 40))), Buffer.from([0xff, 0xfe]), Buffer.from(text(5))]);
+        line = Buffer.concat([
+          Buffer.from(text(Math.floor(rand() * 40))),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from(text(5)),
+        ]);
         expected.invalidUtf8 += 1;
       } else if (r < 0.85) {
         line = Buffer.from(`#${text(max + 1 + Math.floor(rand() * 2000))}`);
@@ -163,17 +179,22 @@ describe(`fuzz: ${FUZZ_RECORDS.toLocaleString('en')} random lines and as many ra
     }
     p.frames!.expire(now + 1000);
     const c = p.frames!.counters;
-    expect({ frames: c.frames, partial: c.partial, badFooter: c.badFooter, strayBytes: c.strayBytes }).toEqual(expected);
+    expect({ frames: c.frames, partial: c.partial, badFooter: c.badFooter, strayBytes: c.strayBytes }).toEqual(
+      expected,
+    );
     expect(c.overlong).toBe(0);
     expect(p.mapper.counters.unknownSensors + p.mapper.counters.repeats).toBe(expected.frames);
   });
 });
 
 describe('positional named groups', () => {
-  it('finds each name\'s capture index past escapes, classes, plain and non-capturing groups', async () => {
+  it("finds each name's capture index past escapes, classes, plain and non-capturing groups", async () => {
     const { positionalRegex } = await import('../../drivers/serial/positional-regex.js');
     const { re, names } = positionalRegex('^(x)\\((?<a>\\d+)[(?<no>](?:y)(?<=y)(?<b>[^)]+)$');
-    expect(names).toEqual([['a', 2], ['b', 3]]);
+    expect(names).toEqual([
+      ['a', 2],
+      ['b', 3],
+    ]);
     const m = re.exec('x(42(yq')!;
     expect([m[2], m[3]]).toEqual(['42', 'q']);
     expect(re.source).not.toContain('?<a>');

@@ -19,7 +19,9 @@ async function serialRig(profile: string, sensors: Record<string, unknown>) {
   const device = await new SerialDeviceSimulator(pty.a).open();
   cleanup(() => device.close());
   const dir = tempDir();
-  const config = testConfig(brokerRef.current.url, dir, { devices: [{ id: 'rf-rx', driver: 'serial', path: pty.b, profile, sensors }] as never });
+  const config = testConfig(brokerRef.current.url, dir, {
+    devices: [{ id: 'rf-rx', driver: 'serial', path: pty.b, profile, sensors }] as never,
+  });
   const rig = new AgentRig(config, dir);
   await startChecked(rig.agent, brokerRef.current.url, cleanup);
   return { pty, device, rig };
@@ -27,10 +29,15 @@ async function serialRig(profile: string, sensors: Record<string, unknown>) {
 
 describe('serial devices over a pty pair', () => {
   it('decodes RFLink lines into door and alarm events', async () => {
-    const { device, rig } = await serialRig('rflink-ev1527-line', { '295FD59': { id: 'gate', role: 'door' }, AB12: { id: 'panic-3', role: 'alarm-button' } });
+    const { device, rig } = await serialRig('rflink-ev1527-line', {
+      '295FD59': { id: 'gate', role: 'door' },
+      AB12: { id: 'panic-3', role: 'alarm-button' },
+    });
     await waitUntil(() => rig.agent.drivers[0]!.describe().online, 5000, 'the port');
     await device.send('20;01;EV1527;ID=295FD59;SWITCH=3;CMD=ON;\r\n');
-    await device.send(Buffer.concat([Buffer.from('garbage '), Buffer.from([0xff, 0xfe]), Buffer.from(' not utf-8\r\n')]));
+    await device.send(
+      Buffer.concat([Buffer.from('garbage '), Buffer.from([0xff, 0xfe]), Buffer.from(' not utf-8\r\n')]),
+    );
     await device.send('20;02;EV1527;ID=AB12;SWITCH=1;CMD=ON;\r\n');
     const press = await rig.waitFor((e) => e.type === 'alarm.pressed');
     expect(press).toMatchObject({ deviceId: 'panic-3', priority: 'critical' });
@@ -48,7 +55,9 @@ describe('serial devices over a pty pair', () => {
   });
 
   it('comes back after an unplug: offline, reopened by path, online, events resume', { timeout: 30_000 }, async () => {
-    const { pty, device, rig } = await serialRig('rf433-uart-decoder-fd-df', { A1B2C: { id: 'storehouse-door', role: 'door' } });
+    const { pty, device, rig } = await serialRig('rf433-uart-decoder-fd-df', {
+      A1B2C: { id: 'storehouse-door', role: 'door' },
+    });
     await waitUntil(() => rig.agent.drivers[0]!.describe().online, 5000, 'the port');
     await device.send(Buffer.from('FDA1B2CEDF', 'hex'));
     await rig.waitFor((e) => e.type === 'door.opened');

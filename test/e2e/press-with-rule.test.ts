@@ -20,7 +20,7 @@ const tempDir = useTempDirs();
 const cleanup = useCleanups();
 
 describe('a panic button with a rule, to the county', () => {
-  it('delivers every alarm.pressed, alert and ack, with each boot\'s seqs contiguous, across a broker restart', async () => {
+  it("delivers every alarm.pressed, alert and ack, with each boot's seqs contiguous, across a broker restart", async () => {
     // Persistence on, so the county's own session (its subscription) survives the restart.
     const broker = await startBroker({ persistence: true });
     cleanup(() => broker.dispose());
@@ -38,14 +38,24 @@ describe('a panic button with a rule, to the county', () => {
       buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
       devices: [
         {
-          id: 'io', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 30,
-          inputs: { di1: { role: 'alarm-button', id: 'house-1-panic', led: 'do8' }, di2: { role: 'alarm-button', id: 'house-2-panic' } },
+          id: 'io',
+          driver: 'modbus',
+          bus: 'tcp',
+          unitId: 1,
+          profile: 'waveshare-modbus-rtu-io-8ch',
+          pollMs: 30,
+          inputs: {
+            di1: { role: 'alarm-button', id: 'house-1-panic', led: 'do8' },
+            di2: { role: 'alarm-button', id: 'house-2-panic' },
+          },
           outputs: { do7: { id: 'siren' } },
         },
       ] as never,
       rules: [
         {
-          id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0,
+          id: 'panic',
+          when: { type: 'alarm.pressed' },
+          cooldownSec: 0,
           actions: [
             { do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: 300 },
             { do: 'alert', message: 'panic button pressed' },
@@ -64,7 +74,8 @@ describe('a panic button with a rule, to the county', () => {
     // A village's steady state: everything before the press delivered and acknowledged, so
     // the drain's reader stands in the critical queue when the press and its alert commit.
     // (Not a failure here if it never comes: the verdict at the end names what was lost.)
-    const idle = () => waitUntil(() => rig.agent.observe.backlog().total.count === 0, 3000, 'an empty backlog').catch(() => {});
+    const idle = () =>
+      waitUntil(() => rig.agent.observe.backlog().total.count === 0, 3000, 'an empty backlog').catch(() => {});
     const press = async (input: 'di1' | 'di2', n: number) => {
       if (rig.agent.observe.link().up) await idle();
       board.set(input, true);

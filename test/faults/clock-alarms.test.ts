@@ -37,14 +37,27 @@ async function safetyLoop(o: Setup = {}) {
   const writes: OutputCommand[] = [];
   const listeners: ((e: GatewayEvent) => void)[] = [];
   const texts: string[] = [];
-  const sender: SmsSender = o.sender ?? { ready: true, sendSms: async (_to, text) => (texts.push(text), { parts: 1, references: [1], encoding: 'gsm' }) };
+  const sender: SmsSender = o.sender ?? {
+    ready: true,
+    sendSms: async (_to, text) => (texts.push(text), { parts: 1, references: [1], encoding: 'gsm' }),
+  };
   const config = testConfig('mqtt://127.0.0.1:1', dir, {
     gateway: { id: 'gw-clock' },
-    rules: [{ id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0, actions: [{ do: 'alert', message: 'Panic at house 7' }], ...o.rule }] as never,
+    rules: [
+      {
+        id: 'panic',
+        when: { type: 'alarm.pressed' },
+        cooldownSec: 0,
+        actions: [{ do: 'alert', message: 'Panic at house 7' }],
+        ...o.rule,
+      },
+    ] as never,
     alarms: { smsTo: ['13800138000'], escalateAfterSec: 120, smsWhenUplinkDownSec: 60, ...o.alarms },
   });
   const alarms = new LocalAlarms({
-    config, clock, logger: quietLogger(),
+    config,
+    clock,
+    logger: quietLogger(),
     emit: async (input: EventInput, beforeCommit?: (e: GatewayEvent) => void) => {
       const e = { ...make(input.priority, 0), type: input.type, deviceId: input.deviceId, data: input.data ?? {} };
       beforeCommit?.(e); // as the agent does: before the event can commit
@@ -60,13 +73,23 @@ async function safetyLoop(o: Setup = {}) {
   await alarms.start();
   const stats = alarms.engine.stats.get('panic')!;
   const alerts = () => events.filter((e) => e.type === 'alert.raised').length;
-  /** A press, once the rule has judged it: held back by its cooldown, or fired (its alert raised, or its output written). */
+  /**
+   * A press, once the rule has judged it: held back by its cooldown, or fired (its alert raised, or its output
+   * written).
+   */
   const press = async () => {
     const before = { suppressed: stats.suppressed, alerts: alerts(), writes: writes.length };
     for (const l of listeners) l({ ...make('critical', 0, 'alarm.pressed'), deviceId: 'house-7-panic' });
-    await waitUntil(() => stats.suppressed > before.suppressed || alerts() > before.alerts || writes.length > before.writes, 2000, 'the rule to answer the press');
+    await waitUntil(
+      () => stats.suppressed > before.suppressed || alerts() > before.alerts || writes.length > before.writes,
+      2000,
+      'the rule to answer the press',
+    );
   };
-  /** What the agent's timers do every second; then lets a send already under way finish (the queue sends one at a time). */
+  /**
+   * What the agent's timers do every second; then lets a send already under way finish (the queue sends one at a
+   * time).
+   */
   const tick = async () => {
     await alarms.checkSms();
     await alarms.sms!.pump();
@@ -162,7 +185,11 @@ describe('wall-clock jumps and the safety loop', () => {
     await first.press();
     await new Promise((r) => setImmediate(r));
     first.alarms.stop();
-    const back = await safetyLoop({ dir: first.dir, rule: { cooldownSec: 30 }, clock: new FakeClock(first.clock.wall - DAY) });
+    const back = await safetyLoop({
+      dir: first.dir,
+      rule: { cooldownSec: 30 },
+      clock: new FakeClock(first.clock.wall - DAY),
+    });
     await back.press();
     expect(back.events.filter((e) => e.type === 'alert.raised')).toHaveLength(0); // still cooling down
     back.clock.advance(30_000);

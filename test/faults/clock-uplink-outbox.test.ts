@@ -16,7 +16,13 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 const tempDir = useTempDirs();
 const YEAR = 365 * 86_400_000;
 const outboxConfig = (over: Record<string, unknown> = {}) =>
-  gatewayConfigSchema.parse({ version: 1, gateway: { id: 'gw' }, dataDir: '/x', mqtt: { url: 'mqtt://h' }, outbox: over }).outbox;
+  gatewayConfigSchema.parse({
+    version: 1,
+    gateway: { id: 'gw' },
+    dataDir: '/x',
+    mqtt: { url: 'mqtt://h' },
+    outbox: over,
+  }).outbox;
 
 describe('wall-clock jumps, uplink and outbox', () => {
   it("measures the uplink's down time on the monotonic clock", () => {
@@ -24,7 +30,15 @@ describe('wall-clock jumps, uplink and outbox', () => {
     const clock = new FakeClock();
     const outbox = new Outbox({ dir, config: outboxConfig(), clock });
     const config = testConfig('mqtt://127.0.0.1:1', dir);
-    const uplink = new Uplink({ config: config.mqtt, baseDir: dir, gatewayId: 'gw', identity: { bootId: 'b', version: 'v', configHash: 'h' }, outbox, logger: quietLogger(), clock });
+    const uplink = new Uplink({
+      config: config.mqtt,
+      baseDir: dir,
+      gatewayId: 'gw',
+      identity: { bootId: 'b', version: 'v', configHash: 'h' },
+      outbox,
+      logger: quietLogger(),
+      clock,
+    });
     expect(uplink.stats().downForMs).toBe(0); // down from the start (never connected)
     clock.wall += YEAR;
     expect(uplink.stats().downForMs).toBe(0);

@@ -38,9 +38,16 @@ describe('wall-clock jumps in a running village', () => {
     cleanup(() => panel.close());
     const clock = new JumpingClock();
     const agent = villageAgent({
-      url: link.url, dir: tempDir(), panel, gatewayId: 'gw-clock', clock,
+      url: link.url,
+      dir: tempDir(),
+      panel,
+      gatewayId: 'gw-clock',
+      clock,
       over: {
-        devices: [...panel.config().devices, { id: 'meter', driver: 'synthetic', rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec: 20 } }],
+        devices: [
+          ...panel.config().devices,
+          { id: 'meter', driver: 'synthetic', rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec: 20 } },
+        ],
         health: { intervalSec: 1 },
         outbox: { maxAgeSec: { high: 60, normal: 60, low: 60 } },
         alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 20, escalateAfterSec: 30 },
@@ -50,7 +57,8 @@ describe('wall-clock jumps in a running village', () => {
     await agent.start();
     cleanup(() => agent.stop());
     await waitUntil(() => agent.observe.link().up, 10_000, 'the uplink');
-    const acked = (n: number) => waitUntil(() => county.received('alert.acknowledged').length >= n, 10_000, `${n} alerts acknowledged`);
+    const acked = (n: number) =>
+      waitUntil(() => county.received('alert.acknowledged').length >= n, 10_000, `${n} alerts acknowledged`);
     /** What the agent's timers would do on their own, right now (age caps every minute, SMS every second). */
     const sweep = async () => {
       expect(agent.jobs.sweepAges(), 'shed by age cap').toBe(0);
@@ -78,7 +86,10 @@ describe('wall-clock jumps in a running village', () => {
     await sweep();
 
     const verdict = await county.check.expectAllDelivered(20_000);
-    expect(Object.values(agent.observe.backlog().shed).every((n) => n === 0), 'nothing shed').toBe(true);
+    expect(
+      Object.values(agent.observe.backlog().shed).every((n) => n === 0),
+      'nothing shed',
+    ).toBe(true);
     expect(agent.observe.alarms().smsPending, 'no SMS queued').toEqual([]);
     expect(agent.observe.alarms().alerts.filter((a) => a.smsSentAt || a.escalatedAt)).toEqual([]);
     expect(county.received('alarm.pressed')).toHaveLength(3);
@@ -96,10 +107,14 @@ describe('wall-clock jumps in a running village', () => {
     await waitUntil(() => agent.observe.alarms().alerts.length === 4, 5000, 'the fourth alert');
     clock.elapse(21_000);
     await agent.jobs.checkSms();
-    expect(agent.observe.alarms().smsPending.map((m) => m.reason)).toEqual([expect.stringMatching(/^uplink down for 2\d s$/)]);
+    expect(agent.observe.alarms().smsPending.map((m) => m.reason)).toEqual([
+      expect.stringMatching(/^uplink down for 2\d s$/),
+    ]);
     link.restore();
     await acked(4);
     await county.check.expectAllDelivered(20_000);
-    console.log(`clock jumps: ${verdict.distinct} events checked, nothing shed, no SMS until real time passed; ${arrivals.length} arrivals in order`);
+    console.log(
+      `clock jumps: ${verdict.distinct} events checked, nothing shed, no SMS until real time passed; ${arrivals.length} arrivals in order`,
+    );
   });
 });

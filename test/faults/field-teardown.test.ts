@@ -38,7 +38,9 @@ async function countyCheck(): Promise<DeliveryCheck> {
 
 /** A Modbus TCP gateway in a process of its own (dist/, built by `npm test`'s pretest). */
 async function gatewayProcess(port: number) {
-  const proc = spawn(process.execPath, [SIM_CLI, '--port', String(port), '--unit', '1:waveshare-modbus-rtu-io-8ch'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [SIM_CLI, '--port', String(port), '--unit', '1:waveshare-modbus-rtu-io-8ch'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let failed: Error | null = null;
   proc.on('error', (err) => (failed = err));
   cleanup(() => {
@@ -47,8 +49,15 @@ async function gatewayProcess(port: number) {
   });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitUntil(() => failed !== null || out.includes('"listening"') || proc.exitCode !== null, 10_000, 'the gateway process listening');
-  if (failed || proc.exitCode !== null) throw new Error(`the simulator process did not start (exit ${String(failed ?? proc.exitCode)}; is dist/ built? npm run build)`);
+  await waitUntil(
+    () => failed !== null || out.includes('"listening"') || proc.exitCode !== null,
+    10_000,
+    'the gateway process listening',
+  );
+  if (failed || proc.exitCode !== null)
+    throw new Error(
+      `the simulator process did not start (exit ${String(failed ?? proc.exitCode)}; is dist/ built? npm run build)`,
+    );
   return proc;
 }
 
@@ -56,72 +65,107 @@ function config(dir: string, gatewayId: string, port: number, timeoutMs: number,
   return testConfig(url, dir, {
     gateway: { id: gatewayId },
     buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port, timeoutMs }],
-    devices: [{ id: 'panel', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 100, inputs: { di1: { role: 'alarm-button', id: 'panic-1' } }, outputs: { do2: { id: 'strobe' } } }] as never,
+    devices: [
+      {
+        id: 'panel',
+        driver: 'modbus',
+        bus: 'tcp',
+        unitId: 1,
+        profile: 'waveshare-modbus-rtu-io-8ch',
+        pollMs: 100,
+        inputs: { di1: { role: 'alarm-button', id: 'panic-1' } },
+        outputs: { do2: { id: 'strobe' } },
+      },
+    ] as never,
   });
 }
 
 describe('teardown with a bound', () => {
-  it('a hung Modbus TCP gateway never finishes the close: the bus gives up, stop() returns, the outbox is closed', { timeout: 30_000 }, async () => {
-    const port = await freePort();
-    const gateway = await gatewayProcess(port);
-    const check = await countyCheck();
-    const dir = tempDir();
-    const gatewayId = `gw-hung-${randomUUID().slice(0, 8)}`;
-    const rig = new FieldRig(config(dir, gatewayId, port, 300), dir);
-    check.watch(rig.agent);
-    await rig.agent.start();
-    cleanup(() => rig.agent.stop());
-    await waitUntil(() => rig.agent.drivers[0]!.describe().online, 5000, 'the panel polled');
-    await check.expectAllDelivered(); // what was committed so far reached the county
+  it(
+    'a hung Modbus TCP gateway never finishes the close: the bus gives up, stop() returns, the outbox is closed',
+    { timeout: 30_000 },
+    async () => {
+      const port = await freePort();
+      const gateway = await gatewayProcess(port);
+      const check = await countyCheck();
+      const dir = tempDir();
+      const gatewayId = `gw-hung-${randomUUID().slice(0, 8)}`;
+      const rig = new FieldRig(config(dir, gatewayId, port, 300), dir);
+      check.watch(rig.agent);
+      await rig.agent.start();
+      cleanup(() => rig.agent.stop());
+      await waitUntil(() => rig.agent.drivers[0]!.describe().online, 5000, 'the panel polled');
+      await check.expectAllDelivered(); // what was committed so far reached the county
 
-    gateway.kill('SIGSTOP'); // hung: the connection stays up, nothing answers, nothing closes
-    const started = Date.now();
-    await rig.agent.stop();
-    expect(Date.now() - started, 'stop() within its bound').toBeLessThan(STOP_BOUND_MS);
-    await expect(rig.agent.emit({ deviceId: gatewayId, type: profileEventType('test.after_stop'), priority: 'normal', data: {} })).rejects.toThrow(/closed/);
-    expect(rig.logged('did not close in time'), 'the forced close is logged').not.toHaveLength(0);
-    expect(unhandled.errors).toEqual([]);
-  });
+      gateway.kill('SIGSTOP'); // hung: the connection stays up, nothing answers, nothing closes
+      const started = Date.now();
+      await rig.agent.stop();
+      expect(Date.now() - started, 'stop() within its bound').toBeLessThan(STOP_BOUND_MS);
+      await expect(
+        rig.agent.emit({
+          deviceId: gatewayId,
+          type: profileEventType('test.after_stop'),
+          priority: 'normal',
+          data: {},
+        }),
+      ).rejects.toThrow(/closed/);
+      expect(rig.logged('did not close in time'), 'the forced close is logged').not.toHaveLength(0);
+      expect(unhandled.errors).toEqual([]);
+    },
+  );
 
-  it('a driver still ending a pulse on a silent unit: stop() goes on without it, names it, and a second stop() is the same shutdown', { timeout: 30_000 }, async () => {
-    const sim = new ModbusSimulator();
-    const unit = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-    await sim.listenTcp(await freePort());
-    cleanup(() => sim.close());
-    const check = await countyCheck();
-    const dir = tempDir();
-    const gatewayId = `gw-late-${randomUUID().slice(0, 8)}`;
-    const cfg = config(dir, gatewayId, sim.port, 6000); // a slow radio link to the unit: long timeouts
-    const rig = new FieldRig(cfg, dir);
-    check.watch(rig.agent);
-    await rig.agent.start();
-    cleanup(() => rig.agent.stop());
-    await waitUntil(() => unit.reads > 2, 5000, 'the panel polled');
-    unit.set('di1', true);
-    await rig.waitFor((e) => e.deviceId === 'panic-1' && e.type === 'alarm.pressed', 3000, 'a press');
-    await rig.agent.write({ deviceId: 'panel', output: 'do2', action: 'pulse', durationMs: 60_000 }); // timed by the gateway
-    expect(unit.coils.get(1)).toBe(true);
+  it(
+    'a driver still ending a pulse on a silent unit: stop() goes on without it, names it, and a second stop() is the same shutdown',
+    { timeout: 30_000 },
+    async () => {
+      const sim = new ModbusSimulator();
+      const unit = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
+      await sim.listenTcp(await freePort());
+      cleanup(() => sim.close());
+      const check = await countyCheck();
+      const dir = tempDir();
+      const gatewayId = `gw-late-${randomUUID().slice(0, 8)}`;
+      const cfg = config(dir, gatewayId, sim.port, 6000); // a slow radio link to the unit: long timeouts
+      const rig = new FieldRig(cfg, dir);
+      check.watch(rig.agent);
+      await rig.agent.start();
+      cleanup(() => rig.agent.stop());
+      await waitUntil(() => unit.reads > 2, 5000, 'the panel polled');
+      unit.set('di1', true);
+      await rig.waitFor((e) => e.deviceId === 'panic-1' && e.type === 'alarm.pressed', 3000, 'a press');
+      await rig.agent.write({ deviceId: 'panel', output: 'do2', action: 'pulse', durationMs: 60_000 }); // timed by the gateway
+      expect(unit.coils.get(1)).toBe(true);
 
-    unit.dead = true; // the unit stops answering: ending the pulse at shutdown takes the full 6 s timeout
-    const started = Date.now();
-    const first = rig.agent.stop();
-    const second = rig.agent.stop();
-    expect(second, 'the same shutdown').toBe(first);
-    await second;
-    expect(Date.now() - started, 'stop() within its bound, not the unit timeout').toBeLessThan(STOP_BOUND_MS);
-    const late = rig.logs.find((l) => Array.isArray(l.parts) && (l.parts as string[]).includes('device panel'));
-    expect(late?.msg, 'the driver that did not stop in time is named').toMatch(/did not stop within 3000 ms: device panel/);
-    await expect(rig.agent.emit({ deviceId: gatewayId, type: profileEventType('test.after_stop'), priority: 'normal', data: {} })).rejects.toThrow(/closed/);
+      unit.dead = true; // the unit stops answering: ending the pulse at shutdown takes the full 6 s timeout
+      const started = Date.now();
+      const first = rig.agent.stop();
+      const second = rig.agent.stop();
+      expect(second, 'the same shutdown').toBe(first);
+      await second;
+      expect(Date.now() - started, 'stop() within its bound, not the unit timeout').toBeLessThan(STOP_BOUND_MS);
+      const late = rig.logs.find((l) => Array.isArray(l.parts) && (l.parts as string[]).includes('device panel'));
+      expect(late?.msg, 'the driver that did not stop in time is named').toMatch(
+        /did not stop within 3000 ms: device panel/,
+      );
+      await expect(
+        rig.agent.emit({
+          deviceId: gatewayId,
+          type: profileEventType('test.after_stop'),
+          priority: 'normal',
+          data: {},
+        }),
+      ).rejects.toThrow(/closed/);
 
-    // Next boot on the same data: anything committed and not yet sent goes now.
-    unit.dead = false;
-    const next = new FieldRig(cfg, dir);
-    check.watch(next.agent);
-    await next.agent.start();
-    cleanup(() => next.agent.stop());
-    await check.expectAllDelivered();
-    expect(unhandled.errors).toEqual([]);
-  });
+      // Next boot on the same data: anything committed and not yet sent goes now.
+      unit.dead = false;
+      const next = new FieldRig(cfg, dir);
+      check.watch(next.agent);
+      await next.agent.start();
+      cleanup(() => next.agent.stop());
+      await check.expectAllDelivered();
+      expect(unhandled.errors).toEqual([]);
+    },
+  );
 
   it('a pulse whose "on" is still on the wire when stop() starts is ended too', async () => {
     const sim = new ModbusSimulator();
@@ -137,7 +181,10 @@ describe('teardown with a bound', () => {
     const pulse = rig.agent.write({ deviceId: 'panel', output: 'do2', action: 'pulse', durationMs: 60_000 });
     await rig.agent.stop();
     await pulse;
-    expect(sim.writes.filter((w) => w.address === 1).map((w) => w.value), 'on, then off at stop').toEqual([true, false]);
+    expect(
+      sim.writes.filter((w) => w.address === 1).map((w) => w.value),
+      'on, then off at stop',
+    ).toEqual([true, false]);
     expect(unit.coils.get(1)).toBe(false);
     expect(unhandled.errors).toEqual([]);
   });

@@ -23,7 +23,11 @@ async function village(id: string) {
   const dir = tempDir();
   const file = join(dir, 'gateway.yaml');
   const config = (over: Record<string, unknown> = {}) => ({
-    version: 1, gateway: { id }, dataDir: join(dir, 'data'), log: { level: 'error' }, health: { intervalSec: 3600 },
+    version: 1,
+    gateway: { id },
+    dataDir: join(dir, 'data'),
+    log: { level: 'error' },
+    health: { intervalSec: 3600 },
     mqtt: { url: brokerRef.current.url, protocolVersion: 4, willDelaySec: 0, reconnect: { minMs: 100, maxMs: 1000 } },
     devices: [{ id: 'door-1', driver: 'synthetic', rates: { doorPerSec: 5, buttonPerSec: 0, telemetryPerSec: 0 } }],
     ...over,
@@ -45,12 +49,24 @@ async function village(id: string) {
   const command = async (cmdId: string) => {
     await county.client!.publishAsync(`village/${id}/cmd/reload-config`, JSON.stringify({ id: cmdId }), { qos: 1 });
     await waitUntil(() => replies.some((r) => r.id === cmdId), 10_000, `reply ${cmdId}`);
-    return replies.find((r) => r.id === cmdId) as { ok: boolean; result?: Record<string, unknown>; error?: { code: string; message: string } };
+    return replies.find((r) => r.id === cmdId) as {
+      ok: boolean;
+      result?: Record<string, unknown>;
+      error?: { code: string; message: string };
+    };
   };
   const statuses: Record<string, unknown>[] = [];
-  county.on('status', (topic, body) => topic === `village/${id}/status` && statuses.push(body as Record<string, unknown>));
+  county.on(
+    'status',
+    (topic, body) => topic === `village/${id}/status` && statuses.push(body as Record<string, unknown>),
+  );
   /** Connected and subscribed to its commands (it subscribes before its drain sends `gateway.started`). */
-  const online = () => waitUntil(() => statuses.some((s) => s.state === 'online') && byType('gateway.started').length > 0, 10_000, 'online');
+  const online = () =>
+    waitUntil(
+      () => statuses.some((s) => s.state === 'online') && byType('gateway.started').length > 0,
+      10_000,
+      'online',
+    );
   return { dir, file, config, county, check, start, byType, command, online };
 }
 
@@ -60,7 +76,10 @@ describe('reload that cannot brick a gateway', () => {
     const agent = v.start();
     await v.online();
     writeFileSync(join(v.dir, 'plain-file'), 'x');
-    for (const [n, dataDir] of [['a', join(v.dir, 'plain-file', 'data')], ['b', '/proc/1/vg-data']] as const) {
+    for (const [n, dataDir] of [
+      ['a', join(v.dir, 'plain-file', 'data')],
+      ['b', '/proc/1/vg-data'],
+    ] as const) {
       writeFileSync(v.file, stringify(v.config({ dataDir })));
       const reply = await v.command(`cannot-${n}`);
       expect(reply).toMatchObject({ ok: false, error: { code: 'CONFIG_CANNOT_RUN' } });
@@ -84,7 +103,13 @@ describe('reload that cannot brick a gateway', () => {
     const applied = v.byType('gateway.config_applied')[0]!;
     expect(applied.bootId).not.toBe(first.bootId); // said by the new agent
     expect(applied.data).toMatchObject({ configHash: reply.result!.configHash, previous: first.data.configHash });
-    await waitUntil(() => existsSync(`${v.file}.last-good`) && readFileSync(`${v.file}.last-good`, 'utf8') === readFileSync(v.file, 'utf8'), 5000, 'the last good config');
+    await waitUntil(
+      () =>
+        existsSync(`${v.file}.last-good`) &&
+        readFileSync(`${v.file}.last-good`, 'utf8') === readFileSync(v.file, 'utf8'),
+      5000,
+      'the last good config',
+    );
     expect((await v.check.expectAllDelivered()).boots).toHaveLength(2);
   });
 
@@ -93,7 +118,10 @@ describe('reload that cannot brick a gateway', () => {
     const otherDir = join(v.dir, 'other');
     mkdirSync(otherDir);
     const holderFile = join(otherDir, 'holder.yaml');
-    writeFileSync(holderFile, stringify({ ...v.config({ dataDir: join(otherDir, 'data') }), gateway: { id: 'gw-rl-3-holder' } }));
+    writeFileSync(
+      holderFile,
+      stringify({ ...v.config({ dataDir: join(otherDir, 'data') }), gateway: { id: 'gw-rl-3-holder' } }),
+    );
     const holder = new AgentChild(holderFile).start();
     cleanup(() => holder.kill('SIGTERM'));
     await holder.waitForStored(1);
@@ -103,7 +131,10 @@ describe('reload that cannot brick a gateway', () => {
     writeFileSync(v.file, stringify(v.config({ dataDir: join(otherDir, 'data') })));
     expect(await v.command('locked')).toMatchObject({ ok: true, result: { accepted: true } });
     await v.county.waitFor(() => v.byType('gateway.config_rejected').length === 1, 15_000);
-    expect(v.byType('gateway.config_rejected')[0]!.data).toMatchObject({ by: 'start', error: expect.stringContaining('in use by another agent') });
+    expect(v.byType('gateway.config_rejected')[0]!.data).toMatchObject({
+      by: 'start',
+      error: expect.stringContaining('in use by another agent'),
+    });
     expect(v.byType('gateway.config_applied')).toHaveLength(0);
     expect(agent.exitCode).toBeNull();
     expect(readFileSync(`${v.file}.last-good`, 'utf8')).toBe(good);
@@ -111,7 +142,9 @@ describe('reload that cannot brick a gateway', () => {
     expect(await agent.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     const rebooted = v.start();
     await v.county.waitFor(() => v.byType('gateway.config_fallback').length === 1, 15_000);
-    expect(v.byType('gateway.config_fallback')[0]!.data).toMatchObject({ error: expect.stringContaining('in use by another agent') });
+    expect(v.byType('gateway.config_fallback')[0]!.data).toMatchObject({
+      error: expect.stringContaining('in use by another agent'),
+    });
     expect(rebooted.exitCode).toBeNull();
     await v.check.expectAllDelivered();
   });
@@ -133,7 +166,9 @@ describe('reload that cannot brick a gateway', () => {
     writeFileSync(v.file, stringify({ ...v.config(), mqtt: { url: 'not a url' } }));
     const again = v.start();
     await v.county.waitFor(() => v.byType('gateway.config_fallback').length === 1, 15_000);
-    expect(v.byType('gateway.config_fallback')[0]!.data).toMatchObject({ problems: [expect.stringContaining('mqtt.url')] });
+    expect(v.byType('gateway.config_fallback')[0]!.data).toMatchObject({
+      problems: [expect.stringContaining('mqtt.url')],
+    });
     await again.kill('SIGTERM');
     await v.check.expectAllDelivered();
 

@@ -60,10 +60,34 @@ describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root
       health: { intervalSec: 1 },
       buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
       devices: [
-        { id: 'io', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 30, inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } }, outputs: { do7: { id: 'siren' } } },
-        { id: 'meter', driver: 'synthetic', rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec: 200 }, telemetryBytes: 400 },
+        {
+          id: 'io',
+          driver: 'modbus',
+          bus: 'tcp',
+          unitId: 1,
+          profile: 'waveshare-modbus-rtu-io-8ch',
+          pollMs: 30,
+          inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } },
+          outputs: { do7: { id: 'siren' } },
+        },
+        {
+          id: 'meter',
+          driver: 'synthetic',
+          rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec: 200 },
+          telemetryBytes: 400,
+        },
       ] as never,
-      rules: [{ id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0, actions: [{ do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: 200 }, { do: 'alert', message: 'panic' }] }] as never,
+      rules: [
+        {
+          id: 'panic',
+          when: { type: 'alarm.pressed' },
+          cooldownSec: 0,
+          actions: [
+            { do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: 200 },
+            { do: 'alert', message: 'panic' },
+          ],
+        },
+      ] as never,
     });
     const rig = new AgentRig(config, dataDir);
     check.watch(rig.agent);
@@ -88,7 +112,13 @@ describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root
     // The reserve went to the alarms: both presses (and their alerts) are stored and reach the county.
     expect(rig.agent.observe.backlog().diskReserve).toMatchObject({ held: false, releases: 1 });
     const pressed = () => rig.events.filter((e) => e.type === 'alarm.pressed');
-    await county.waitFor(() => pressed().slice(1, 3).every((e) => county.events.has(e.id)), 15_000);
+    await county.waitFor(
+      () =>
+        pressed()
+          .slice(1, 3)
+          .every((e) => county.events.has(e.id)),
+      15_000,
+    );
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.disk_full'), 15_000);
 
     // A restart on the full disk: it starts, runs its rules, stores the alarm.
@@ -107,13 +137,24 @@ describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root
     rmSync(filler);
     const failedBefore = again.agent.observe.storage().eventsNotStored;
     board.set('di1', true);
-    await waitUntil(() => again.events.filter((e) => e.type === 'alarm.pressed').length >= 2, 5000, 'a press once there is room');
+    await waitUntil(
+      () => again.events.filter((e) => e.type === 'alarm.pressed').length >= 2,
+      5000,
+      'a press once there is room',
+    );
     board.set('di1', false);
     const last = again.events.filter((e) => e.type === 'alarm.pressed')[1]!;
     await county.waitFor(() => county.events.has(last.id), 15_000);
     await waitUntil(() => again.agent.observe.backlog().diskReserve.held, 10_000, 'the reserve written again');
     // The county hears how many events the full disk cost (counted as shed, reason storage).
-    await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.events_shed' && ((e.data.counts as Record<string, number>)['normal/storage'] ?? 0) > 0), 15_000);
+    await county.waitFor(
+      () =>
+        [...county.events.values()].some(
+          (e) =>
+            e.type === 'gateway.events_shed' && ((e.data.counts as Record<string, number>)['normal/storage'] ?? 0) > 0,
+        ),
+      15_000,
+    );
     await check.expectAllDelivered(20_000);
     expect(again.agent.observe.storage().eventsNotStored - failedBefore).toBeLessThan(50); // it recovered
   });

@@ -33,13 +33,24 @@ async function village(dataDir: string) {
   cleanup(() => pty.dispose());
   const modem = await new ModemSimulator(pty.a).open();
   cleanup(() => modem.close());
-  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${Math.random()}` }).start();
+  const county = await new CountySubscriber({
+    url: brokerRef.current.url,
+    clientId: `county-${Math.random()}`,
+  }).start();
   cleanup(() => county.stop());
   const config = testConfig(brokerRef.current.url, dataDir, {
     gateway: { id: 'gw-lost', name: 'Qingshan' },
     buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
     devices: [
-      { id: 'io', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 50, outputs: { do7: { id: 'siren' } } },
+      {
+        id: 'io',
+        driver: 'modbus',
+        bus: 'tcp',
+        unitId: 1,
+        profile: 'waveshare-modbus-rtu-io-8ch',
+        pollMs: 50,
+        outputs: { do7: { id: 'siren' } },
+      },
       { id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
     ] as never,
     alarms: { smsTo: ['13800138000'], sirens: [{ device: 'io', output: 'do7', testMs: 500 }] },
@@ -62,7 +73,9 @@ describe('the data folder lost while running', () => {
     rmSync(dataDir, { recursive: true, force: true });
     await waitUntil(() => sirens() >= 1, 10_000, 'the siren test pattern');
     await waitUntil(() => modem.sent.length >= 1, 10_000, 'the SMS');
-    expect(modem.sent[0]!.text).toMatch(/^Qingshan: data storage failed, events are not kept \(dataDir .* has vanished\)/);
+    expect(modem.sent[0]!.text).toMatch(
+      /^Qingshan: data storage failed, events are not kept \(dataDir .* has vanished\)/,
+    );
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.storage_failed'), 10_000);
     expect(rig.agent.observe.storage().lost).toMatch(/vanished/);
     rig.agent.jobs.checkStorage(); // still lost: no second alarm within the repeat interval

@@ -26,12 +26,17 @@ const cliConfig = (url: string, dataDir: string) => ({
   dataDir,
   log: { level: 'warn' },
   clock: { synced: 'always' },
-  mqtt: { url, protocolVersion: 4, reconnect: { minMs: 100, maxMs: 1000, jitter: 0.2 }, replay: { messagesPerSec: 0, burst: 100 } },
+  mqtt: {
+    url,
+    protocolVersion: 4,
+    reconnect: { minMs: 100, maxMs: 1000, jitter: 0.2 },
+    replay: { messagesPerSec: 0, burst: 100 },
+  },
   devices: [{ id: 'panic-1', driver: 'synthetic', rates: { doorPerSec: 20, buttonPerSec: 5, telemetryPerSec: 50 } }],
 });
 
 describe('one agent per dataDir', () => {
-  it('refuses a second CLI agent with exit 2 naming the first one\'s pid; the first loses nothing', async () => {
+  it("refuses a second CLI agent with exit 2 naming the first one's pid; the first loses nothing", async () => {
     const dir = tempDir();
     const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-lock' }).start();
     cleanup(() => county.stop());

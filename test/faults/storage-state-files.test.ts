@@ -53,16 +53,28 @@ describe('the alarm state file', () => {
   ])('%s: kept aside, reported as gateway.state_recovered, and the agent runs', async (_, content) => {
     const dir = tempDir();
     writeFileSync(join(dir, 'alarms.json'), content);
-    const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-state-${Math.random()}` }).start();
+    const county = await new CountySubscriber({
+      url: brokerRef.current.url,
+      clientId: `county-state-${Math.random()}`,
+    }).start();
     cleanup(() => county.stop());
     const check = new DeliveryCheck(county);
-    const agent = new Agent({ config: testConfig(brokerRef.current.url, dir, { gateway: { id: 'gw-state' } }), configHash: 't', baseDir: dir, logger: quietLogger() });
+    const agent = new Agent({
+      config: testConfig(brokerRef.current.url, dir, { gateway: { id: 'gw-state' } }),
+      configHash: 't',
+      baseDir: dir,
+      logger: quietLogger(),
+    });
     check.watch(agent);
     await agent.start();
     cleanup(() => agent.stop());
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'gateway.state_recovered'), 10_000);
     const report = [...county.events.values()].find((e) => e.type === 'gateway.state_recovered')!;
-    expect(report.data).toMatchObject({ file: 'alarms.json', problem: expect.any(String), keptAs: expect.stringContaining('alarms.json.bad-') });
+    expect(report.data).toMatchObject({
+      file: 'alarms.json',
+      problem: expect.any(String),
+      keptAs: expect.stringContaining('alarms.json.bad-'),
+    });
     expect(readFileSync(report.data.keptAs as string, 'utf8')).toBe(content);
     await check.expectAllDelivered();
     await agent.stop();

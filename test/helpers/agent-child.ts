@@ -93,7 +93,9 @@ export class AgentChild {
   /** storedAtLeast(), failing with the agent's output when the events do not come. */
   async waitForStored(n: number, ms = 10_000): Promise<void> {
     if (await this.storedAtLeast(n, ms)) return;
-    const why = this.running ? `not within ${ms} ms` : `it ended: code ${this.ending?.code ?? null}, signal ${this.ending?.signal ?? null}`;
+    const why = this.running
+      ? `not within ${ms} ms`
+      : `it ended: code ${this.ending?.code ?? null}, signal ${this.ending?.signal ?? null}`;
     throw new Error(`agent stored ${this.stored.size} < ${n} events (${why}); output:\n${this.output}`);
   }
 

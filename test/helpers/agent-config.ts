@@ -1,9 +1,17 @@
-import { gatewayConfigSchema, type GatewayConfig, type GatewayConfigInput } from '../../config/schema/gateway-config.js';
+import {
+  gatewayConfigSchema,
+  type GatewayConfig,
+  type GatewayConfigInput,
+} from '../../config/schema/gateway-config.js';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** A valid config for tests: fast reconnects, no pacing, the given broker and data dir. */
-export function testConfig(url: string, dataDir: string, over: DeepPartial<GatewayConfigInput> & Record<string, unknown> = {}): GatewayConfig {
+export function testConfig(
+  url: string,
+  dataDir: string,
+  over: DeepPartial<GatewayConfigInput> & Record<string, unknown> = {},
+): GatewayConfig {
   const { mqtt, ...rest } = over as { mqtt?: Record<string, unknown> };
   return gatewayConfigSchema.parse({
     version: 1,

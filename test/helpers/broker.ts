@@ -25,9 +25,26 @@ export async function startBroker(opts: MosquittoOptions & { needsMosquitto?: bo
   const bin = mosquittoPath();
   if (bin) {
     const m = await new Mosquitto(bin, opts).start();
-    return { get url() { return m.url; }, kind: 'mosquitto', stop: (s) => m.stop(s), start: () => m.start(), dispose: () => m.dispose(), mosquitto: m };
+    return {
+      get url() {
+        return m.url;
+      },
+      kind: 'mosquitto',
+      stop: (s) => m.stop(s),
+      start: () => m.start(),
+      dispose: () => m.dispose(),
+      mosquitto: m,
+    };
   }
   if (process.env.CI === 'true' || opts.needsMosquitto || opts.tls || opts.persistence) requireMosquitto();
   const a = await new AedesBroker().start();
-  return { get url() { return a.url; }, kind: 'aedes', stop: () => a.stop(), start: () => a.start(a.port), dispose: () => a.stop() };
+  return {
+    get url() {
+      return a.url;
+    },
+    kind: 'aedes',
+    stop: () => a.stop(),
+    start: () => a.start(a.port),
+    dispose: () => a.stop(),
+  };
 }

@@ -33,7 +33,15 @@ export function cliVillageConfig(o: CliVillageOptions): Record<string, unknown> 
     buses: panel.buses,
     devices: [
       ...panel.devices,
-      ...(o.telemetryPerSec ? [{ id: 'meter-1', driver: 'synthetic', rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec: o.telemetryPerSec } }] : []),
+      ...(o.telemetryPerSec
+        ? [
+            {
+              id: 'meter-1',
+              driver: 'synthetic',
+              rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec: o.telemetryPerSec },
+            },
+          ]
+        : []),
     ],
     rules: panel.rules,
   };

@@ -40,11 +40,19 @@ export class County {
     this.operator = op;
     op.on('message', (topic, payload) => {
       if (!topic.endsWith('/cmd-reply/ack')) return;
-      const reply = JSON.parse(payload.toString()) as { id?: string; ok: boolean; result?: { alreadyAcknowledged: boolean }; error?: { code: string } };
+      const reply = JSON.parse(payload.toString()) as {
+        id?: string;
+        ok: boolean;
+        result?: { alreadyAcknowledged: boolean };
+        error?: { code: string };
+      };
       const alertId = reply.id?.replace(/^ack-/, '');
       if (!alertId || !this.pending.has(alertId)) return;
       this.pending.delete(alertId);
-      this.acks.set(alertId, reply.ok ? (reply.result?.alreadyAcknowledged ? 'already' : 'acknowledged') : (reply.error?.code ?? 'error'));
+      this.acks.set(
+        alertId,
+        reply.ok ? (reply.result?.alreadyAcknowledged ? 'already' : 'acknowledged') : (reply.error?.code ?? 'error'),
+      );
     });
     await op.subscribeAsync('village/+/cmd-reply/ack', { qos: 1 });
     this.sub.on('event', (ev) => {
@@ -58,12 +66,22 @@ export class County {
   }
 
   private sendAck(alertId: string, gatewayId: string): void {
-    this.operator?.publish(`village/${gatewayId}/cmd/ack`, JSON.stringify({ id: `ack-${alertId}`, args: { alertId } }), { qos: 1 }, () => {});
+    this.operator?.publish(
+      `village/${gatewayId}/cmd/ack`,
+      JSON.stringify({ id: `ack-${alertId}`, args: { alertId } }),
+      { qos: 1 },
+      () => {},
+    );
   }
 
   /** Events of a type received so far (distinct ids), optionally of one gateway. */
-  received(type: string, gatewayId?: string): { id: string; seq: number; gatewayId: string; data: Record<string, unknown> }[] {
-    return this.check.checker.events().filter((e) => e.type === type && (gatewayId === undefined || e.gatewayId === gatewayId)) as never;
+  received(
+    type: string,
+    gatewayId?: string,
+  ): { id: string; seq: number; gatewayId: string; data: Record<string, unknown> }[] {
+    return this.check.checker
+      .events()
+      .filter((e) => e.type === type && (gatewayId === undefined || e.gatewayId === gatewayId)) as never;
   }
 
   /** Alerts received whose acknowledgement has had no reply yet. */

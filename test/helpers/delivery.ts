@@ -86,7 +86,11 @@ export class DeliveryCheck {
  * something else (a driver), so that they too prove the whole path. A test that stops the
  * agent itself calls `check.expectAllDelivered()` before it does.
  */
-export async function startChecked(agent: Agent, url: string, cleanup: (fn: () => unknown) => void): Promise<DeliveryCheck> {
+export async function startChecked(
+  agent: Agent,
+  url: string,
+  cleanup: (fn: () => unknown) => void,
+): Promise<DeliveryCheck> {
   const county = await new CountySubscriber({ url, clientId: `county-${randomUUID().slice(0, 8)}` }).start();
   cleanup(() => county.stop());
   const check = new DeliveryCheck(county).watch(agent);

@@ -47,7 +47,11 @@ export interface DriverHarness {
 
 type Cleanup = () => Promise<unknown> | unknown;
 
-async function build(dir: string, over: Record<string, unknown>, cleanups: Cleanup[]): Promise<{ driver: Driver; events: EventInput[]; buses: Map<string, SharedBus> }> {
+async function build(
+  dir: string,
+  over: Record<string, unknown>,
+  cleanups: Cleanup[],
+): Promise<{ driver: Driver; events: EventInput[]; buses: Map<string, SharedBus> }> {
   const config = testConfig('mqtt://127.0.0.1:1', dir, over);
   const { profiles, problems } = resolveProfiles(config, dir);
   if (problems.length > 0) throw new Error(`harness config: ${JSON.stringify(problems)}`);
@@ -58,7 +62,12 @@ async function build(dir: string, over: Record<string, unknown>, cleanups: Clean
     events.push(e);
     return Promise.resolve(factory.create(e));
   };
-  const created = await createDrivers(config, profiles, () => ({ logger: quietLogger(), clock, emit }), () => quietLogger());
+  const created = await createDrivers(
+    config,
+    profiles,
+    () => ({ logger: quietLogger(), clock, emit }),
+    () => quietLogger(),
+  );
   for (const bus of created.buses.values()) {
     bus.start();
     cleanups.push(() => bus.stop());
@@ -83,7 +92,11 @@ async function portFree(path: string): Promise<boolean> {
 
 export async function syntheticHarness(dir: string): Promise<DriverHarness> {
   const cleanups: Cleanup[] = [];
-  const { driver, events } = await build(dir, { devices: [{ id: 'meter', driver: 'synthetic', rates: { telemetryPerSec: 20 } }] }, cleanups);
+  const { driver, events } = await build(
+    dir,
+    { devices: [{ id: 'meter', driver: 'synthetic', rates: { telemetryPerSec: 20 } }] },
+    cleanups,
+  );
   return {
     kind: 'synthetic',
     deviceId: 'meter',
@@ -113,7 +126,18 @@ export async function modbusHarness(dir: string): Promise<DriverHarness> {
     dir,
     {
       buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 1000 }],
-      devices: [{ id: 'panel', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 50, inputs: { di1: { role: 'alarm-button', id: 'panic-1' } }, outputs: { do8: {} } }],
+      devices: [
+        {
+          id: 'panel',
+          driver: 'modbus',
+          bus: 'tcp',
+          unitId: 1,
+          profile: 'waveshare-modbus-rtu-io-8ch',
+          pollMs: 50,
+          inputs: { di1: { role: 'alarm-button', id: 'panic-1' } },
+          outputs: { do8: {} },
+        },
+      ],
     },
     cleanups,
   );
@@ -149,7 +173,21 @@ export async function serialHarness(dir: string): Promise<DriverHarness> {
   cleanups.push(() => pty.dispose());
   const device = await new SerialDeviceSimulator(pty.a).open();
   cleanups.push(() => device.close());
-  const { driver, events } = await build(dir, { devices: [{ id: 'rf-rx', driver: 'serial', path: pty.b, profile: 'sonoff-rf-bridge', sensors: { D0035: { id: 'shed-pir', role: 'motion' } } }] }, cleanups);
+  const { driver, events } = await build(
+    dir,
+    {
+      devices: [
+        {
+          id: 'rf-rx',
+          driver: 'serial',
+          path: pty.b,
+          profile: 'sonoff-rf-bridge',
+          sensors: { D0035: { id: 'shed-pir', role: 'motion' } },
+        },
+      ],
+    },
+    cleanups,
+  );
   return {
     kind: 'serial',
     deviceId: 'rf-rx',
@@ -171,7 +209,11 @@ export async function modemHarness(dir: string): Promise<DriverHarness> {
   cleanups.push(() => pty.dispose());
   const sim = await new ModemSimulator(pty.a).open();
   cleanups.push(() => sim.close());
-  const { driver, events } = await build(dir, { devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 5 }] }, cleanups);
+  const { driver, events } = await build(
+    dir,
+    { devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 5 }] },
+    cleanups,
+  );
   const modem = driver as GsmModemDriver;
   return {
     kind: 'modem',

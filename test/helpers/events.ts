@@ -21,9 +21,21 @@ export class FakeClock implements Clock {
   }
 }
 
-/** Events of an uncatalogued type (a profile event) with a padding payload: for the outbox and the uplink, which never read `data`. */
+/**
+ * Events of an uncatalogued type (a profile event) with a padding payload: for the outbox and the uplink, which
+ * never read `data`.
+ */
 export function eventMaker(dir: string, clock: Clock = new FakeClock(), gatewayId = 'gw-test') {
-  const factory = new EventFactory(gatewayId, SeqCounter.open(join(dir, 'seq.json'), 1_000_000) /* fixed-width seq: equal-size events */, clock);
+  const factory = new EventFactory(
+    gatewayId,
+    SeqCounter.open(join(dir, 'seq.json'), 1_000_000) /* fixed-width seq: equal-size events */,
+    clock,
+  );
   return (priority: Priority, padBytes = 0, type = 'test.reading'): GatewayEvent =>
-    factory.create({ deviceId: 'dev-1', type: profileEventType(type), priority, data: { pad: 'x'.repeat(padBytes + 8 - priority.length) } }); // equal size whatever the priority
+    factory.create({
+      deviceId: 'dev-1',
+      type: profileEventType(type),
+      priority,
+      data: { pad: 'x'.repeat(padBytes + 8 - priority.length) },
+    }); // equal size whatever the priority
 }

@@ -18,7 +18,11 @@ export class FieldRig extends AgentRig {
 
   constructor(config: GatewayConfig, baseDir: string) {
     const logs: LogLine[] = [];
-    super(config, baseDir, pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }));
+    super(
+      config,
+      baseDir,
+      pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }),
+    );
     this.logs = logs;
   }
 

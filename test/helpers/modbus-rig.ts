@@ -27,7 +27,10 @@ export class AgentRig {
     for (;;) {
       const hit = this.events.find(pred);
       if (hit) return hit;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; saw: ${this.events.map((e) => `${e.deviceId}:${e.type}`).join(', ')}`);
+      if (Date.now() > end)
+        throw new Error(
+          `timed out waiting for ${what}; saw: ${this.events.map((e) => `${e.deviceId}:${e.type}`).join(', ')}`,
+        );
       await new Promise((r) => setTimeout(r, 10)); // the polling step
     }
   }

@@ -47,14 +47,24 @@ export class PanicPanel {
       buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: this.port, timeoutMs: 300 }],
       devices: [
         {
-          id: 'io', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs,
-          inputs: { di1: { role: 'alarm-button', id: 'house-1-panic', led: 'do8' }, di2: { role: 'alarm-button', id: 'house-2-panic' } },
+          id: 'io',
+          driver: 'modbus',
+          bus: 'tcp',
+          unitId: 1,
+          profile: 'waveshare-modbus-rtu-io-8ch',
+          pollMs,
+          inputs: {
+            di1: { role: 'alarm-button', id: 'house-1-panic', led: 'do8' },
+            di2: { role: 'alarm-button', id: 'house-2-panic' },
+          },
           outputs: { do7: { id: 'siren' }, do8: { id: 'house-1-led' } },
         },
       ],
       rules: [
         {
-          id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0,
+          id: 'panic',
+          when: { type: 'alarm.pressed' },
+          cooldownSec: 0,
           actions: [
             { do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: 200 },
             { do: 'alert', message: 'panic button pressed' },
@@ -64,7 +74,10 @@ export class PanicPanel {
     };
   }
 
-  /** Waits until the agent has polled the board `n` more times (false if it did not within `ms`, or `alive` says it is gone). */
+  /**
+   * Waits until the agent has polled the board `n` more times (false if it did not within `ms`, or `alive` says
+   * it is gone).
+   */
   async polled(n: number, ms: number, alive: () => boolean = () => true): Promise<boolean> {
     const target = this.board.reads + n;
     const end = Date.now() + ms;

@@ -9,7 +9,13 @@ import { recordDecoder } from '../../drivers/serial/record-decoder.js';
 
 export function serialPipeline(profileId: string, sensors: Record<string, { id: string; role?: string }> = {}) {
   const profile = requireProfile(profileId, 'serial');
-  const device = deviceSchema.parse({ id: 'rx', driver: 'serial', path: '/dev/null', profile: profileId, sensors }) as SerialDeviceConfig;
+  const device = deviceSchema.parse({
+    id: 'rx',
+    driver: 'serial',
+    path: '/dev/null',
+    profile: profileId,
+    sensors,
+  }) as SerialDeviceConfig;
   const f = profile.framing;
   const lines = f.kind === 'line' ? new LineFramer(f.delimiter, f.maxLength) : null;
   const frames = f.kind === 'frame' ? new FrameFramer({ ...f }) : null;

@@ -17,6 +17,17 @@ export interface VillageAgentOptions {
 
 export function villageAgent(o: VillageAgentOptions): Agent {
   const { mqtt, ...rest } = (o.over ?? {}) as { mqtt?: Record<string, unknown> };
-  const config = testConfig(o.url, o.dir, { gateway: { id: o.gatewayId }, ...o.panel.config(), ...rest, ...(mqtt ? { mqtt } : {}) } as never);
-  return new Agent({ config, configHash: 'faults', baseDir: o.dir, logger: quietLogger(), ...(o.clock ? { clock: o.clock } : {}) });
+  const config = testConfig(o.url, o.dir, {
+    gateway: { id: o.gatewayId },
+    ...o.panel.config(),
+    ...rest,
+    ...(mqtt ? { mqtt } : {}),
+  } as never);
+  return new Agent({
+    config,
+    configHash: 'faults',
+    baseDir: o.dir,
+    logger: quietLogger(),
+    ...(o.clock ? { clock: o.clock } : {}),
+  });
 }

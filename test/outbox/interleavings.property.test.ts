@@ -36,7 +36,15 @@ type Step =
   | { do: 'deletesFail'; on: boolean };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ do: fc.constant('create' as const), priority: fc.constantFrom(...PRIORITIES), hold: fc.boolean(), health: fc.boolean() }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      do: fc.constant('create' as const),
+      priority: fc.constantFrom(...PRIORITIES),
+      hold: fc.boolean(),
+      health: fc.boolean(),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ do: fc.constant('release' as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.constant({ do: 'flush' as const }) },
   { weight: 6, arbitrary: fc.record({ do: fc.constant('ack' as const), pick: fc.nat() }) },
@@ -75,10 +83,22 @@ class HandClient {
 }
 
 function outboxConfig(maxBytes: number) {
-  return gatewayConfigSchema.parse({ version: 1, gateway: { id: 'gw' }, dataDir: '/x', mqtt: { url: 'mqtt://h' }, outbox: { maxBytes, criticalReserveBytes: 2000 } }).outbox;
+  return gatewayConfigSchema.parse({
+    version: 1,
+    gateway: { id: 'gw' },
+    dataDir: '/x',
+    mqtt: { url: 'mqtt://h' },
+    outbox: { maxBytes, criticalReserveBytes: 2000 },
+  }).outbox;
 }
 
-async function runScenario(steps: Step[], window: number, maxBytes: number, segmentRows: number, batch: number): Promise<void> {
+async function runScenario(
+  steps: Step[],
+  window: number,
+  maxBytes: number,
+  segmentRows: number,
+  batch: number,
+): Promise<void> {
   const dir = tempDir();
   const make = eventMaker(dir);
   const committed = new Map<string, GatewayEvent>();
@@ -98,7 +118,16 @@ async function runScenario(steps: Step[], window: number, maxBytes: number, segm
   };
   let outbox = open();
   const newDrain = (ob: Outbox) =>
-    new Drain({ outbox: ob, topics: topicsFor('v/gw'), gatewayId: 'gw', batch: { maxEvents: batch, maxBytes: 1 << 20 }, replay: { messagesPerSec: 0, burst: 1 }, logger, monoMs: () => performance.now(), onRefused: () => {} });
+    new Drain({
+      outbox: ob,
+      topics: topicsFor('v/gw'),
+      gatewayId: 'gw',
+      batch: { maxEvents: batch, maxBytes: 1 << 20 },
+      replay: { messagesPerSec: 0, burst: 1 },
+      logger,
+      monoMs: () => performance.now(),
+      onRefused: () => {},
+    });
   let drain = newDrain(outbox);
   let client = new HandClient(delivered);
   drain.attach(client as unknown as MqttClient, window);
@@ -170,10 +199,14 @@ async function runScenario(steps: Step[], window: number, maxBytes: number, segm
   outbox.close();
   // The backlog's count was right: nothing undelivered is left in the store either.
   const reopened = new Outbox({ dir, config, segmentRows });
-  const left = reopened.readPage(null, 100_000).map((r) => (JSON.parse(r.body) as GatewayEvent).id).filter((id) => !delivered.has(id));
+  const left = reopened
+    .readPage(null, 100_000)
+    .map((r) => (JSON.parse(r.body) as GatewayEvent).id)
+    .filter((id) => !delivered.has(id));
   reopened.close();
   expect(left).toEqual([]);
-  // Everything committed went out, except what shedding took (refusals at the door are counted as shed but were never committed).
+  // Everything committed went out, except what shedding took (refusals at the door are counted as shed but were
+  // never committed).
   expect(lost.length).toBe(shed - refused);
   if (shed === 0) expect(lost.map((e) => `${e.seq}:${e.priority}`)).toEqual([]);
   expect(lost.filter((e) => e.priority === 'critical')).toEqual([]);
@@ -182,8 +215,12 @@ async function runScenario(steps: Step[], window: number, maxBytes: number, segm
 describe('outbox and drain under any interleaving', () => {
   it('deliver every committed event unless shedding accounts for it (plenty of room)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { maxLength: 120 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 2, max: 6 }), fc.integer({ min: 1, max: 4 }), (steps, window, segmentRows, batch) =>
-        runScenario(steps, window, 50_000_000, segmentRows, batch),
+      fc.asyncProperty(
+        fc.array(step, { maxLength: 120 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 2, max: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        (steps, window, segmentRows, batch) => runScenario(steps, window, 50_000_000, segmentRows, batch),
       ),
       { numRuns: RUNS },
     );
@@ -191,8 +228,11 @@ describe('outbox and drain under any interleaving', () => {
 
   it('never lose a critical event, and account for every other loss, when the store is nearly full', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { maxLength: 120 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 2, max: 6 }), (steps, window, segmentRows) =>
-        runScenario(steps, window, 6_000, segmentRows, 3),
+      fc.asyncProperty(
+        fc.array(step, { maxLength: 120 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 2, max: 6 }),
+        (steps, window, segmentRows) => runScenario(steps, window, 6_000, segmentRows, 3),
       ),
       { numRuns: RUNS },
     );

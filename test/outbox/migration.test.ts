@@ -9,10 +9,19 @@ import { eventMaker } from '../helpers/events.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
-const config = gatewayConfigSchema.parse({ version: 1, gateway: { id: 'gw' }, dataDir: '/x', mqtt: { url: 'mqtt://h' } }).outbox;
+const config = gatewayConfigSchema.parse({
+  version: 1,
+  gateway: { id: 'gw' },
+  dataDir: '/x',
+  mqtt: { url: 'mqtt://h' },
+}).outbox;
 
 /** The schema-1 layout as the previous release wrote it. */
-function writeSchema1(dir: string, rows: { prio: number; seq: number; body: string }[], ackedThrough: Record<string, number>): void {
+function writeSchema1(
+  dir: string,
+  rows: { prio: number; seq: number; body: string }[],
+  ackedThrough: Record<string, number>,
+): void {
   const db = new Database(join(dir, 'outbox.db'));
   db.pragma('journal_mode = WAL');
   db.exec(`
@@ -22,10 +31,13 @@ function writeSchema1(dir: string, rows: { prio: number; seq: number; body: stri
     PRAGMA user_version = 1;`);
   for (const prio of new Set(rows.map((r) => r.prio))) {
     const name = `q${prio}_00000001`;
-    db.exec(`CREATE TABLE ${name} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, route INTEGER NOT NULL, created_ms INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL)`);
+    db.exec(
+      `CREATE TABLE ${name} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, route INTEGER NOT NULL, created_ms INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL)`,
+    );
     db.prepare('INSERT INTO segments VALUES (?, ?, ?)').run(name, prio, ackedThrough[name] ?? 0);
     const ins = db.prepare(`INSERT INTO ${name} VALUES (?, ?, 0, 0, ?, ?)`);
-    for (const r of rows.filter((x) => x.prio === prio)) ins.run(r.seq, JSON.parse(r.body).id, Buffer.byteLength(r.body), r.body);
+    for (const r of rows.filter((x) => x.prio === prio))
+      ins.run(r.seq, JSON.parse(r.body).id, Buffer.byteLength(r.body), r.body);
   }
   db.close();
 }
@@ -46,7 +58,11 @@ describe('outbox schema migration', () => {
     const make = eventMaker(dir);
     const old = [make('critical'), make('normal'), make('normal'), make('normal'), make('critical')];
     // seq 1..5 (the maker starts at 1,000,001): normal's first row was already delivered (watermark).
-    writeSchema1(dir, old.map((e) => ({ prio: e.priority === 'critical' ? 0 : 2, seq: e.seq, body: JSON.stringify(e) })), { q2_00000001: old[1]!.seq });
+    writeSchema1(
+      dir,
+      old.map((e) => ({ prio: e.priority === 'critical' ? 0 : 2, seq: e.seq, body: JSON.stringify(e) })),
+      { q2_00000001: old[1]!.seq },
+    );
     const ob = new Outbox({ dir, config });
     expect(ob.stats().backlog).toMatchObject({ critical: { count: 2 }, normal: { count: 2 } });
     expect(ob.maxSeq()).toBe(old[4]!.seq);

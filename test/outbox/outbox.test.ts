@@ -7,7 +7,13 @@ import { eventMaker, FakeClock } from '../helpers/events.js';
 
 const tempDir = useTempDirs();
 const outboxConfig = (over: Record<string, unknown> = {}) =>
-  gatewayConfigSchema.parse({ version: 1, gateway: { id: 'gw' }, dataDir: '/x', mqtt: { url: 'mqtt://h' }, outbox: over }).outbox;
+  gatewayConfigSchema.parse({
+    version: 1,
+    gateway: { id: 'gw' },
+    dataDir: '/x',
+    mqtt: { url: 'mqtt://h' },
+    outbox: over,
+  }).outbox;
 
 describe('outbox', () => {
   it('replays by priority, then seq, in pages', async () => {
@@ -26,7 +32,9 @@ describe('outbox', () => {
       const last = page[page.length - 1]!;
       cursor = { prio: last.prio, pos: last.pos };
     }
-    const expected = [...events].sort((a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority) || a.seq - b.seq).map((e) => e.seq);
+    const expected = [...events]
+      .sort((a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority) || a.seq - b.seq)
+      .map((e) => e.seq);
     expect(seen).toEqual(expected);
     ob.close();
   });
@@ -44,7 +52,10 @@ describe('outbox', () => {
     await ob.put(critical);
     ob.close();
     const again = new Outbox({ dir, config: outboxConfig() });
-    expect(again.readPage(null, 10).map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual([critical.id, normal.id]);
+    expect(again.readPage(null, 10).map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual([
+      critical.id,
+      normal.id,
+    ]);
     expect(again.maxSeq()).toBe(critical.seq);
     again.close();
   });
@@ -131,7 +142,9 @@ describe('outbox', () => {
     const ob = new Outbox({ dir, config: outboxConfig({ maxBytes: size * 4, criticalReserveBytes: size }) });
     const evs = Array.from({ length: 5 }, () => make('low', 100));
     for (const e of evs) await ob.put(e);
-    expect(ob.readPage(null, 10).map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual(evs.slice(2).map((e) => e.id));
+    expect(ob.readPage(null, 10).map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual(
+      evs.slice(2).map((e) => e.id),
+    );
     ob.close();
   });
 

@@ -1,4 +1,13 @@
-import { existsSync, readFileSync, statSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.js';
@@ -7,7 +16,12 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 import { eventMaker } from '../helpers/events.js';
 
 const tempDir = useTempDirs();
-const config = gatewayConfigSchema.parse({ version: 1, gateway: { id: 'gw' }, dataDir: '/x', mqtt: { url: 'mqtt://h' } }).outbox;
+const config = gatewayConfigSchema.parse({
+  version: 1,
+  gateway: { id: 'gw' },
+  dataDir: '/x',
+  mqtt: { url: 'mqtt://h' },
+}).outbox;
 
 async function filledStore(dir: string, n: number) {
   const ob = new Outbox({ dir, config });

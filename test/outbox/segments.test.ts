@@ -9,9 +9,16 @@ import { eventMaker } from '../helpers/events.js';
 
 const tempDir = useTempDirs();
 const config = (over: Record<string, unknown> = {}) =>
-  gatewayConfigSchema.parse({ version: 1, gateway: { id: 'gw' }, dataDir: '/x', mqtt: { url: 'mqtt://h' }, outbox: over }).outbox;
+  gatewayConfigSchema.parse({
+    version: 1,
+    gateway: { id: 'gw' },
+    dataDir: '/x',
+    mqtt: { url: 'mqtt://h' },
+    outbox: over,
+  }).outbox;
 const SEG = 16;
-const open = (dir: string, over: Record<string, unknown> = {}) => new Outbox({ dir, config: config(over), segmentRows: SEG });
+const open = (dir: string, over: Record<string, unknown> = {}) =>
+  new Outbox({ dir, config: config(over), segmentRows: SEG });
 const idOf = (r: OutboxRow) => (JSON.parse(r.body) as { id: string }).id;
 
 function readAll(ob: Outbox, pageSize = 7): OutboxRow[] {

@@ -18,14 +18,26 @@ async function setup(alarms: Record<string, unknown>, downForMs: () => number | 
   const events: GatewayEvent[] = [];
   const listeners: ((e: GatewayEvent) => void)[] = [];
   const texts: string[] = [];
-  const sender: SmsSender = { ready: true, sendSms: async (_to, text) => (texts.push(text), { parts: 1, references: [1], encoding: 'gsm' }) };
+  const sender: SmsSender = {
+    ready: true,
+    sendSms: async (_to, text) => (texts.push(text), { parts: 1, references: [1], encoding: 'gsm' }),
+  };
   const config = testConfig('mqtt://127.0.0.1:1', dir, {
     gateway: { id: 'gw', name: 'Qingshan' },
-    rules: [{ id: 'panic', when: { type: 'alarm.pressed' }, sms: ruleSms, actions: [{ do: 'alert', message: 'Panic at house 7' }] }] as never,
+    rules: [
+      {
+        id: 'panic',
+        when: { type: 'alarm.pressed' },
+        sms: ruleSms,
+        actions: [{ do: 'alert', message: 'Panic at house 7' }],
+      },
+    ] as never,
     alarms: { smsTo: ['13800138000'], ...alarms },
   });
   const alarmsSvc = new LocalAlarms({
-    config, clock, logger: quietLogger(),
+    config,
+    clock,
+    logger: quietLogger(),
     emit: async (input: EventInput, beforeCommit?: (e: GatewayEvent) => void) => {
       const e = { ...make(input.priority, 0), type: input.type, deviceId: input.deviceId, data: input.data ?? {} };
       beforeCommit?.(e); // as the agent does: before the event can commit
@@ -99,27 +111,38 @@ describe('escalation and SMS fallback (fake clock)', () => {
 });
 
 describe('the sms action', () => {
-  it('sends the rule\'s own text to its own numbers', async () => {
+  it("sends the rule's own text to its own numbers", async () => {
     const dir = tempDir();
     const clock = new FakeClock();
     const sent: { to: string; text: string }[] = [];
     const listeners: ((e: GatewayEvent) => void)[] = [];
     const make = eventMaker(dir, clock);
     const config = testConfig('mqtt://127.0.0.1:1', dir, {
-      rules: [{ id: 'door-night', when: { type: 'door.opened' }, actions: [{ do: 'sms', to: ['+8613900000000'], text: '仓库门被打开' }] }] as never,
+      rules: [
+        {
+          id: 'door-night',
+          when: { type: 'door.opened' },
+          actions: [{ do: 'sms', to: ['+8613900000000'], text: '仓库门被打开' }],
+        },
+      ] as never,
     });
     const svc = new LocalAlarms({
-      config, clock, logger: quietLogger(),
+      config,
+      clock,
+      logger: quietLogger(),
       emit: async (input) => ({ ...make(input.priority, 0), type: input.type, deviceId: input.deviceId }),
       write: async () => {},
       subscribe: (l) => (listeners.push(l), () => {}),
       on: () => () => {}, // no key switch here
       uplinkDownForMs: () => null,
-      smsSender: () => ({ ready: true, sendSms: async (to, text) => (sent.push({ to, text }), { parts: 1, references: [7], encoding: 'ucs2' }) }),
+      smsSender: () => ({
+        ready: true,
+        sendSms: async (to, text) => (sent.push({ to, text }), { parts: 1, references: [7], encoding: 'ucs2' }),
+      }),
     });
     await svc.start();
     for (const l of listeners) l({ ...make('high', 0, 'door.opened'), deviceId: 'storehouse-door' });
-    await waitUntil(() => sent.length > 0, 2000, 'the rule\'s SMS'); // queued, then sent by the queue
+    await waitUntil(() => sent.length > 0, 2000, "the rule's SMS"); // queued, then sent by the queue
     expect(sent).toEqual([{ to: '+8613900000000', text: '仓库门被打开' }]);
     svc.stop();
   });

@@ -9,13 +9,26 @@ import { FakeClock } from '../helpers/events.js';
 const NOON_UTC = Date.UTC(2026, 10, 27, 12, 0, 0);
 let seq = 0;
 const ev = (deviceId: string, type: string, data: Record<string, unknown> = {}): GatewayEvent => ({
-  id: `0190a000-0000-7000-8000-${String(++seq).padStart(12, '0')}`, seq, bootId: '00000000-0000-4000-8000-000000000000', gatewayId: 'gw',
-  deviceId, type, priority: 'high', ts: new Date(NOON_UTC).toISOString(), monoMs: 0, clockSynced: true, data,
+  id: `0190a000-0000-7000-8000-${String(++seq).padStart(12, '0')}`,
+  seq,
+  bootId: '00000000-0000-4000-8000-000000000000',
+  gatewayId: 'gw',
+  deviceId,
+  type,
+  priority: 'high',
+  ts: new Date(NOON_UTC).toISOString(),
+  monoMs: 0,
+  clockSynced: true,
+  data,
 });
 
 function engine(rules: unknown[], clock = new FakeClock(NOON_UTC)) {
   const fired: Firing[] = [];
-  const tags: Record<string, string[]> = { 'home-7-panic': ['panic-button'], 'home-12-panic': ['panic-button'], 'storehouse-door': ['storehouse'] };
+  const tags: Record<string, string[]> = {
+    'home-7-panic': ['panic-button'],
+    'home-12-panic': ['panic-button'],
+    'storehouse-door': ['storehouse'],
+  };
   const e = new RuleEngine({
     rules: rules.map((r) => ruleSchema.parse(r)),
     clock,
@@ -42,7 +55,9 @@ describe('rule engine', () => {
   });
 
   it('cooldown and de-duplication per device: a held or flapping button cannot flood', () => {
-    const { e, clock, ids } = engine([{ id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 10, actions: alert }]);
+    const { e, clock, ids } = engine([
+      { id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 10, actions: alert },
+    ]);
     for (let i = 0; i < 20; i++) {
       e.onEvent(ev('home-7-panic', 'alarm.pressed'));
       clock.advance(200);
@@ -55,7 +70,15 @@ describe('rule engine', () => {
   });
 
   it('count: 3 presses within 10 s, sliding, per device', () => {
-    const { e, clock, ids } = engine([{ id: 'triple', when: { type: 'alarm.pressed' }, trigger: { kind: 'count', atLeast: 3, withinSec: 10 }, cooldownSec: 0, actions: alert }]);
+    const { e, clock, ids } = engine([
+      {
+        id: 'triple',
+        when: { type: 'alarm.pressed' },
+        trigger: { kind: 'count', atLeast: 3, withinSec: 10 },
+        cooldownSec: 0,
+        actions: alert,
+      },
+    ]);
     e.onEvent(ev('home-7-panic', 'alarm.pressed'));
     clock.advance(6000);
     e.onEvent(ev('home-7-panic', 'alarm.pressed'));
@@ -69,7 +92,12 @@ describe('rule engine', () => {
 
   it('duration: a door open longer than 120 s fires once; closing in time cancels', () => {
     const { e, clock, ids } = engine([
-      { id: 'door-left-open', when: { type: 'door.opened' }, trigger: { kind: 'duration', until: { type: 'door.closed' }, forSec: 120 }, actions: alert },
+      {
+        id: 'door-left-open',
+        when: { type: 'door.opened' },
+        trigger: { kind: 'duration', until: { type: 'door.closed' }, forSec: 120 },
+        actions: alert,
+      },
     ]);
     e.onEvent(ev('storehouse-door', 'door.opened'));
     clock.advance(60_000);
@@ -89,7 +117,15 @@ describe('rule engine', () => {
   });
 
   it('absence: a dead button is itself an alarm, once per silence, re-armed by any event', () => {
-    const { e, clock, ids } = engine([{ id: 'dead-button', when: { tags: ['panic-button'] }, trigger: { kind: 'absence', silentForSec: 3600 }, cooldownSec: 0, actions: alert }]);
+    const { e, clock, ids } = engine([
+      {
+        id: 'dead-button',
+        when: { tags: ['panic-button'] },
+        trigger: { kind: 'absence', silentForSec: 3600 },
+        cooldownSec: 0,
+        actions: alert,
+      },
+    ]);
     clock.advance(1800_000);
     e.onEvent(ev('home-7-panic', 'device.online'));
     clock.advance(1800_000);
@@ -107,7 +143,12 @@ describe('rule engine', () => {
 
   it('correlation: camera motion then the door within 30 s is an intrusion', () => {
     const { e, clock, fired } = engine([
-      { id: 'intrusion', when: { type: 'door.opened', devices: ['storehouse-door'] }, trigger: { kind: 'correlation', first: { type: 'camera.motion' }, withinSec: 30 }, actions: alert },
+      {
+        id: 'intrusion',
+        when: { type: 'door.opened', devices: ['storehouse-door'] },
+        trigger: { kind: 'correlation', first: { type: 'camera.motion' }, withinSec: 30 },
+        actions: alert,
+      },
     ]);
     e.onEvent(ev('storehouse-door', 'door.opened')); // no motion before: nothing
     e.onEvent(ev('storehouse-cam', 'camera.motion'));
@@ -122,7 +163,18 @@ describe('rule engine', () => {
 
   it('time windows: night at the storehouse (22:00-06:00 Shanghai), across midnight', () => {
     const clock = new FakeClock(NOON_UTC); // 20:00 in Shanghai
-    const { e, ids } = engine([{ id: 'night-store', when: { type: 'door.opened' }, window: { from: '22:00', to: '06:00' }, cooldownSec: 0, actions: alert }], clock);
+    const { e, ids } = engine(
+      [
+        {
+          id: 'night-store',
+          when: { type: 'door.opened' },
+          window: { from: '22:00', to: '06:00' },
+          cooldownSec: 0,
+          actions: alert,
+        },
+      ],
+      clock,
+    );
     e.onEvent(ev('storehouse-door', 'door.opened'));
     clock.advance(2.5 * 3600_000); // 22:30
     e.onEvent(ev('storehouse-door', 'door.opened'));
@@ -136,11 +188,31 @@ describe('rule engine', () => {
 
   it('an unsynced clock follows the rule (fire or skip); a wall clock jumping back changes no duration', () => {
     const clock = new FakeClock(NOON_UTC, 0, false);
-    const { e, ids } = engine([
-      { id: 'safe', when: { type: 'door.opened' }, window: { from: '22:00', to: '06:00' }, cooldownSec: 0, actions: alert },
-      { id: 'strict', when: { type: 'door.opened' }, window: { from: '22:00', to: '06:00', whenClockUnsynced: 'skip' }, cooldownSec: 0, actions: alert },
-      { id: 'open-long', when: { type: 'door.opened' }, trigger: { kind: 'duration', until: { type: 'door.closed' }, forSec: 120 }, actions: alert },
-    ], clock);
+    const { e, ids } = engine(
+      [
+        {
+          id: 'safe',
+          when: { type: 'door.opened' },
+          window: { from: '22:00', to: '06:00' },
+          cooldownSec: 0,
+          actions: alert,
+        },
+        {
+          id: 'strict',
+          when: { type: 'door.opened' },
+          window: { from: '22:00', to: '06:00', whenClockUnsynced: 'skip' },
+          cooldownSec: 0,
+          actions: alert,
+        },
+        {
+          id: 'open-long',
+          when: { type: 'door.opened' },
+          trigger: { kind: 'duration', until: { type: 'door.closed' }, forSec: 120 },
+          actions: alert,
+        },
+      ],
+      clock,
+    );
     e.onEvent(ev('storehouse-door', 'door.opened'));
     expect(ids()).toEqual(['safe:storehouse-door']);
     clock.wall -= 3 * 86400_000; // NTP finally answers: the wall clock goes back three days
@@ -153,7 +225,12 @@ describe('rule engine', () => {
     const bad = ruleSchema.safeParse({ id: 'x', when: { data: { $where: 'process.exit()' } }, actions: alert });
     expect(bad.success).toBe(false);
     expect(JSON.stringify(bad.error!.issues)).toContain('$where is not allowed');
-    const absence = ruleSchema.safeParse({ id: 'y', when: { type: 'a.b' }, trigger: { kind: 'absence', silentForSec: 5 }, actions: alert });
+    const absence = ruleSchema.safeParse({
+      id: 'y',
+      when: { type: 'a.b' },
+      trigger: { kind: 'absence', silentForSec: 5 },
+      actions: alert,
+    });
     expect(absence.error!.issues[0]!.message).toMatch(/absence rule needs when.devices or when.tags/);
   });
 });

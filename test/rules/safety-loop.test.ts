@@ -30,7 +30,10 @@ let villages = 0;
  * reaches the broker through a link the test can cut; `linkDown` starts it cut.
  */
 async function village({ linkDown = false } = {}) {
-  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-loop-${++villages}` }).start();
+  const county = await new CountySubscriber({
+    url: brokerRef.current.url,
+    clientId: `county-loop-${++villages}`,
+  }).start();
   cleanup(() => county.stop());
   const link = await new TcpProxy({ targetPort: Number(new URL(brokerRef.current.url).port) }).start();
   cleanup(() => link.stop());
@@ -45,14 +48,22 @@ async function village({ linkDown = false } = {}) {
     buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
     devices: [
       {
-        id: 'house-7-board', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-relay-d', pollMs: 50, tags: ['panic-button'],
+        id: 'house-7-board',
+        driver: 'modbus',
+        bus: 'tcp',
+        unitId: 1,
+        profile: 'waveshare-modbus-rtu-relay-d',
+        pollMs: 50,
+        tags: ['panic-button'],
         inputs: { di2: { role: 'alarm-button', id: 'house-7-panic', led: 'relay2' } },
         outputs: { relay1: { id: 'siren' }, relay3: { id: 'strobe', remote: true } },
       },
     ] as never,
     rules: [
       {
-        id: 'panic-button', when: { type: 'alarm.pressed', tags: ['panic-button'] }, cooldownSec: 60,
+        id: 'panic-button',
+        when: { type: 'alarm.pressed', tags: ['panic-button'] },
+        cooldownSec: 60,
         actions: [
           { do: 'output', device: 'house-7-board', output: 'relay1', action: 'pulse', durationMs: 5000 },
           { do: 'alert', message: 'Panic button pressed at house 7' },
@@ -78,14 +89,25 @@ describe('the local safety loop', () => {
     expect(sirenMs).toBeLessThan(500); // one poll (50 ms) and a write, on a shared machine
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'alert.raised'), 10_000);
     const alert = [...county.events.values()].find((e) => e.type === 'alert.raised')!;
-    expect(alert).toMatchObject({ priority: 'critical', deviceId: 'house-7-panic', data: { rule: 'panic-button', message: 'Panic button pressed at house 7' } });
+    expect(alert).toMatchObject({
+      priority: 'critical',
+      deviceId: 'house-7-panic',
+      data: { rule: 'panic-button', message: 'Panic button pressed at house 7' },
+    });
 
     const replies: Record<string, unknown>[] = [];
     county.client!.on('message', (t, p) => t.includes('/cmd-reply/') && replies.push(JSON.parse(p.toString())));
     await county.client!.subscribeAsync('village/gw-loop/cmd-reply/+', { qos: 1 });
-    await county.client!.publishAsync('village/gw-loop/cmd/ack', JSON.stringify({ id: 'a1', args: { alertId: alert.id } }), { qos: 1 });
+    await county.client!.publishAsync(
+      'village/gw-loop/cmd/ack',
+      JSON.stringify({ id: 'a1', args: { alertId: alert.id } }),
+      { qos: 1 },
+    );
     await waitUntil(() => replies.some((r) => r.id === 'a1'), 5000, 'the ack reply');
-    expect(replies.find((r) => r.id === 'a1')).toMatchObject({ ok: true, result: { alertId: alert.id, led: 'house-7-board.relay2' } });
+    expect(replies.find((r) => r.id === 'a1')).toMatchObject({
+      ok: true,
+      result: { alertId: alert.id, led: 'house-7-board.relay2' },
+    });
     expect(sim.writes.filter((w) => w.address === LED_COIL)).toEqual([expect.objectContaining({ fc: 5, value: true })]);
     await county.waitFor(() => [...county.events.values()].some((e) => e.type === 'alert.acknowledged'), 10_000);
     expect(rig.agent.observe.alarms().alerts.find((a) => a.alertId === alert.id)).toMatchObject({ ackedBy: 'county' });
@@ -104,13 +126,20 @@ describe('the local safety loop', () => {
     await county.subscribeAsync('village/gw-loop/cmd-reply/+', { qos: 1 });
     const send = (name: string, body: string) => county.publishAsync(`village/gw-loop/cmd/${name}`, body, { qos: 1 });
     const before = sim.writes.length;
-    await send('output', JSON.stringify({ id: 'b1', args: { device: 'house-7-board', output: 'relay1', action: 'on' } })); // siren: not remote
-    await send('output', JSON.stringify({ id: 'b2', args: { device: 'house-7-board', output: 'relay3', action: 'dance' } }));
+    await send(
+      'output',
+      JSON.stringify({ id: 'b1', args: { device: 'house-7-board', output: 'relay1', action: 'on' } }),
+    ); // siren: not remote
+    await send(
+      'output',
+      JSON.stringify({ id: 'b2', args: { device: 'house-7-board', output: 'relay3', action: 'dance' } }),
+    );
     await send('ack', JSON.stringify({ id: 'b3', args: { alertId: 'no-such-alert' } }));
     await send('ack', '{{{');
     await send('output', JSON.stringify({ id: 'b5', args: { device: 'nowhere', output: 'x', action: 'on' } }));
     await waitUntil(() => replies.length >= 5, 5000, 'five replies');
-    const by = (id: string) => replies.find((r) => r.id === id) as { ok: boolean; error: { code: string; message: string } };
+    const by = (id: string) =>
+      replies.find((r) => r.id === id) as { ok: boolean; error: { code: string; message: string } };
     expect(by('b1').error).toMatchObject({ code: 'NOT_REMOTE' });
     expect(by('b2').error.code).toBe('INVALID_ARGS');
     expect(by('b3').error.code).toBe('UNKNOWN_ALERT');
@@ -118,7 +147,10 @@ describe('the local safety loop', () => {
     expect(by('b5').error.code).toBe('UNKNOWN_DEVICE');
     expect(sim.writes.length).toBe(before); // nothing actuated
     // The one remotely controllable output works.
-    await send('output', JSON.stringify({ id: 'b6', args: { device: 'house-7-board', output: 'relay3', action: 'on' } }));
+    await send(
+      'output',
+      JSON.stringify({ id: 'b6', args: { device: 'house-7-board', output: 'relay3', action: 'on' } }),
+    );
     await waitUntil(() => replies.some((r) => r.id === 'b6'), 5000, 'the strobe reply');
     expect(sim.writes.at(-1)).toMatchObject({ address: STROBE_COIL, value: true });
     await check.expectAllDelivered();
@@ -133,6 +165,8 @@ describe('the local safety loop', () => {
     expect(rig.agent.observe.backlog().backlog.critical.count).toBeGreaterThanOrEqual(2); // the press and the alert wait for the link
     link.restore();
     await check.expectAllDelivered();
-    expect([...county.events.values()].map((e) => e.type)).toEqual(expect.arrayContaining(['alarm.pressed', 'alert.raised']));
+    expect([...county.events.values()].map((e) => e.type)).toEqual(
+      expect.arrayContaining(['alarm.pressed', 'alert.raised']),
+    );
   });
 });

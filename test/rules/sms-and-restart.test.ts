@@ -78,15 +78,29 @@ async function village(o: VillageOptions) {
     buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
     devices: [
       {
-        id: 'panel', driver: 'modbus', bus: 'tcp', unitId: 1, profile: 'waveshare-modbus-rtu-io-8ch', pollMs: 50,
-        inputs: { di1: { role: 'alarm-button', id: 'house-7-panic', led: 'do2' }, di8: { role: 'ack-key', id: 'key-switch' } },
+        id: 'panel',
+        driver: 'modbus',
+        bus: 'tcp',
+        unitId: 1,
+        profile: 'waveshare-modbus-rtu-io-8ch',
+        pollMs: 50,
+        inputs: {
+          di1: { role: 'alarm-button', id: 'house-7-panic', led: 'do2' },
+          di8: { role: 'ack-key', id: 'key-switch' },
+        },
       },
       { id: 'gsm', driver: 'modem', path: modem.pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
     ] as never,
     rules: [
       {
-        id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 300, sms: o.ruleSms ?? 'fallback',
-        actions: [{ do: 'output', device: 'panel', output: 'do1', action: 'pulse', durationMs: 3000 }, { do: 'alert', message: '7号户按下了报警按钮' }],
+        id: 'panic',
+        when: { type: 'alarm.pressed' },
+        cooldownSec: 300,
+        sms: o.ruleSms ?? 'fallback',
+        actions: [
+          { do: 'output', device: 'panel', output: 'do1', action: 'pulse', durationMs: 3000 },
+          { do: 'alert', message: '7号户按下了报警按钮' },
+        ],
       },
     ] as never,
     alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 0, escalateAfterSec: 3600, ...o.alarms },
@@ -104,11 +118,20 @@ describe('SMS, escalation, restart', () => {
     const { unit, modem, rig, check, link } = await village({ linkDown: true });
     unit.set('di1', true);
     await waitUntil(() => modem.sim.sent.length > 0, 10_000, 'the SMS');
-    expect(modem.sim.sent[0]).toMatchObject({ number: '13800138000', charset: 'UCS2', rawNumber: ucs2Hex('13800138000') });
+    expect(modem.sim.sent[0]).toMatchObject({
+      number: '13800138000',
+      charset: 'UCS2',
+      rawNumber: ucs2Hex('13800138000'),
+    });
     expect(modem.sim.sent[0]!.text).toMatch(/^\[青山村\] 7号户按下了报警按钮 \(house-7-panic, \d\d:\d\d\)$/);
     expect(modem.sim.commands).toContain(`AT+CMGS="${ucs2Hex('13800138000')}"`);
     const sent = await rig.waitFor((e) => e.type === 'sms.sent', 5000, 'sms.sent');
-    expect(sent.data).toMatchObject({ to: '13800138000', reason: expect.stringContaining('uplink down'), parts: 1, encoding: 'ucs2' });
+    expect(sent.data).toMatchObject({
+      to: '13800138000',
+      reason: expect.stringContaining('uplink down'),
+      parts: 1,
+      encoding: 'ucs2',
+    });
     expect(modem.sim.sent).toHaveLength(1); // once per alert
     link.restore(); // the press, the alert and the SMS record reach the county afterwards
     await check.expectAllDelivered();
@@ -118,14 +141,22 @@ describe('SMS, escalation, restart', () => {
     const { unit, modem, rig, check, link } = await village({ linkDown: true });
     modem.sim.failNext = [331]; // no network service: retried (first retry after 15 s)
     unit.set('di1', true);
-    await waitUntil(() => rig.agent.observe.alarms().smsPending.some((m) => m.attempts === 1), 10_000, 'a failed first attempt');
+    await waitUntil(
+      () => rig.agent.observe.alarms().smsPending.some((m) => m.attempts === 1),
+      10_000,
+      'a failed first attempt',
+    );
     await rig.agent.jobs.retrySmsNow(); // skip the backoff wait
     await waitUntil(() => modem.sim.sent.length === 1, 10_000, 'the retry');
     expect((await rig.waitFor((e) => e.type === 'sms.sent')).data).toMatchObject({ attempts: 1 });
     modem.sim.failNext = [1]; // unassigned number: not worth retrying
     await rig.agent.sendSms(['13900000000'], 'test', 'test');
     const failed = await rig.waitFor((e) => e.type === 'sms.failed', 10_000, 'sms.failed');
-    expect(failed.data).toMatchObject({ to: '13900000000', cms: 1, error: expect.stringContaining('unassigned number') });
+    expect(failed.data).toMatchObject({
+      to: '13900000000',
+      cms: 1,
+      error: expect.stringContaining('unassigned number'),
+    });
     link.restore();
     await check.expectAllDelivered();
   });
@@ -138,7 +169,11 @@ describe('SMS, escalation, restart', () => {
     expect((await rig.waitFor((e) => e.type === 'sms.sent')).data.reason).toMatch(/not acknowledged after 1 s/);
     unit.set('di1', false);
     // Another gateway (its own data dir, so its own seqs): same county.
-    const second = await village({ gatewayId: 'gw-sms-2', check, alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 2 } });
+    const second = await village({
+      gatewayId: 'gw-sms-2',
+      check,
+      alarms: { smsWhenUplinkDownSec: 3600, escalateAfterSec: 2 },
+    });
     await waitUntil(() => second.rig.agent.observe.link().up, 5000, 'the uplink');
     second.unit.set('di1', true);
     const raised = await second.rig.waitFor((e) => e.type === 'alert.raised');
@@ -148,7 +183,10 @@ describe('SMS, escalation, restart', () => {
     // check the agent's timer runs every second, so its phase cannot hide an escalation.
     await new Promise((r) => setTimeout(r, Math.max(0, seenAt + 2000 - Date.now())));
     await second.rig.agent.jobs.checkSms();
-    expect(second.rig.agent.observe.alarms().alerts.find((a) => a.alertId === raised.id)).toMatchObject({ escalatedAt: null, smsSentAt: null });
+    expect(second.rig.agent.observe.alarms().alerts.find((a) => a.alertId === raised.id)).toMatchObject({
+      escalatedAt: null,
+      smsSentAt: null,
+    });
     expect(second.rig.agent.observe.alarms().smsPending).toHaveLength(0);
     expect(second.modem.sim.sent).toHaveLength(0);
     await check.expectAllDelivered(); // both gateways
@@ -162,7 +200,14 @@ describe('SMS, escalation, restart', () => {
     await first.rig.agent.stop(); // a restart mid-pulse: the driver ends its pulse on the way down
     expect(first.unit.coils.get(0)).toBe(false);
     const writesBefore = first.sim.writes.length;
-    const second = await village({ dir: first.dir, sim: first.sim, modem: first.modem, check: first.check, link: first.link, alarms: { smsTo: [] } });
+    const second = await village({
+      dir: first.dir,
+      sim: first.sim,
+      modem: first.modem,
+      check: first.check,
+      link: first.link,
+      alarms: { smsTo: [] },
+    });
     // No silence: the pulse that was cut short is resumed for what is left of it.
     await waitUntil(() => second.unit.coils.get(0) === true, 3000, 'the pulse resumed');
     // No re-fire: the held button is reported again (initial), but the rule is in cooldown.
@@ -172,7 +217,9 @@ describe('SMS, escalation, restart', () => {
     expect(second.rig.of('house-7-panic', 'alert.raised')).toHaveLength(0);
     expect(panic()).toMatchObject({ suppressed: 1, fired: 0 });
     // State kept: the alert from before the restart is active and can be acknowledged.
-    expect(second.rig.agent.observe.alarms().alerts.find((a) => a.alertId === raised.id)).toMatchObject({ ackedAt: null });
+    expect(second.rig.agent.observe.alarms().alerts.find((a) => a.alertId === raised.id)).toMatchObject({
+      ackedAt: null,
+    });
     const ack = await second.rig.agent.acknowledge(raised.id, 'county');
     expect(ack.led).toBe('panel.do2');
     expect(second.sim.writes.slice(writesBefore).some((w) => w.address === 1 && w.value === true)).toBe(true);
@@ -181,7 +228,7 @@ describe('SMS, escalation, restart', () => {
     expect(v.boots).toHaveLength(2);
   });
 
-  it('a technician\'s key switch acknowledges every open alert locally', async () => {
+  it("a technician's key switch acknowledges every open alert locally", async () => {
     const { unit, rig, check, link } = await village({ linkDown: true, alarms: { smsTo: [] } });
     unit.set('di1', true);
     await rig.waitFor((e) => e.type === 'alert.raised');

@@ -31,7 +31,11 @@ function locate(program: string, also: string[] = []): string {
 }
 
 function preflight(path: string) {
-  const r = spawnSync(process.execPath, [PREFLIGHT], { env: { ...process.env, PATH: path, VG_PREFLIGHT_INSTALL: 'never' }, encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(process.execPath, [PREFLIGHT], {
+    env: { ...process.env, PATH: path, VG_PREFLIGHT_INSTALL: 'never' },
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -33,20 +33,34 @@ interface Arrival {
   correlation?: string;
 }
 
-/** The agent (running a `probe` command that counts its runs), the county's events subscriber and a county command client. */
+/**
+ * The agent (running a `probe` command that counts its runs), the county's events subscriber and a county
+ * command client.
+ */
 async function rig(gatewayId: string, protocolVersion: 4 | 5) {
   const logLines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (logLines.push(JSON.parse(chunk.toString())), done()) }));
+  const logger = pino(
+    { level: 'warn' },
+    new Writable({ write: (chunk, _enc, done) => (logLines.push(JSON.parse(chunk.toString())), done()) }),
+  );
   const county = await new CountySubscriber({ url: broker.url, clientId: `county-${gatewayId}` }).start();
   cleanup(() => county.stop());
   const check = new DeliveryCheck(county);
   const dir = tempDir();
-  const agent = new Agent({ config: testConfig(broker.url, dir, { gateway: { id: gatewayId }, mqtt: { protocolVersion } }), configHash: 'x', baseDir: dir, logger });
+  const agent = new Agent({
+    config: testConfig(broker.url, dir, { gateway: { id: gatewayId }, mqtt: { protocolVersion } }),
+    configHash: 'x',
+    baseDir: dir,
+    logger,
+  });
   let runs = 0;
   agent.commands.register('probe', { args: z.strictObject({}), run: () => ({ runs: (runs += 1) }) });
   check.watch(agent);
 
-  const sender: MqttClient = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: `sender-${gatewayId}` });
+  const sender: MqttClient = await mqtt.connectAsync(broker.url, {
+    protocolVersion: 5,
+    clientId: `sender-${gatewayId}`,
+  });
   cleanup(() => sender.endAsync());
   const seen: Arrival[] = [];
   sender.on('message', (topic, payload, packet) => {
@@ -56,7 +70,12 @@ async function rig(gatewayId: string, protocolVersion: 4 | 5) {
     } catch {
       /* an empty retained-message clear */
     }
-    seen.push({ topic, body, retain: packet.retain, ...(packet.properties?.correlationData ? { correlation: packet.properties.correlationData.toString() } : {}) });
+    seen.push({
+      topic,
+      body,
+      retain: packet.retain,
+      ...(packet.properties?.correlationData ? { correlation: packet.properties.correlationData.toString() } : {}),
+    });
   });
   await sender.subscribeAsync(['village/+/cmd-reply/#', 'village/+/status', 'village/+/cmd/#'], { qos: 1, rap: true });
 
@@ -81,34 +100,48 @@ async function rig(gatewayId: string, protocolVersion: 4 | 5) {
 describe('commands: retained ones refused, replies only in the reply namespace', () => {
   it('MQTT 5: a retained command that arrives live is refused (Retain As Published), a fresh one runs', async () => {
     const r = await rig('gw-rap', 5);
-    await r.sender.publishAsync('village/gw-rap/cmd/probe', JSON.stringify({ id: 'live-retained' }), { qos: 1, retain: true });
+    await r.sender.publishAsync('village/gw-rap/cmd/probe', JSON.stringify({ id: 'live-retained' }), {
+      qos: 1,
+      retain: true,
+    });
     cleanup(() => r.sender.publishAsync('village/gw-rap/cmd/probe', '', { qos: 1, retain: true })); // clear it on the broker
     const refused = await r.replyTo('live-retained');
-    expect(refused).toMatchObject({ topic: 'village/gw-rap/cmd-reply/probe', body: { ok: false, error: { code: 'RETAINED' } } });
+    expect(refused).toMatchObject({
+      topic: 'village/gw-rap/cmd-reply/probe',
+      body: { ok: false, error: { code: 'RETAINED' } },
+    });
     expect(r.runs()).toBe(0);
 
     await r.sender.publishAsync('village/gw-rap/cmd/probe', JSON.stringify({ id: 'fresh' }), { qos: 1 });
     expect((await r.replyTo('fresh')).body).toMatchObject({ ok: true, result: { runs: 1 } });
-    expect(r.logLines).toContainEqual(expect.objectContaining({ command: 'probe', code: 'RETAINED', msg: 'command rejected' }));
+    expect(r.logLines).toContainEqual(
+      expect.objectContaining({ command: 'probe', code: 'RETAINED', msg: 'command rejected' }),
+    );
     await r.check.expectAllDelivered();
   });
 
-  it.each([4, 5] as const)('MQTT %s: a retained command waiting on the broker is refused when the gateway subscribes', async (v) => {
-    const gw = `gw-retained-v${v}`;
-    const sender = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: `early-${gw}` });
-    await sender.publishAsync(`village/${gw}/cmd/probe`, JSON.stringify({ id: 'waiting' }), { qos: 1, retain: true });
-    await sender.endAsync();
-    const r = await rig(gw, v);
-    cleanup(() => r.sender.publishAsync(`village/${gw}/cmd/probe`, '', { qos: 1, retain: true }));
-    expect((await r.replyTo('waiting')).body).toMatchObject({ ok: false, error: { code: 'RETAINED' } });
-    expect(r.runs()).toBe(0);
-    await r.check.expectAllDelivered();
-  });
+  it.each([4, 5] as const)(
+    'MQTT %s: a retained command waiting on the broker is refused when the gateway subscribes',
+    async (v) => {
+      const gw = `gw-retained-v${v}`;
+      const sender = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: `early-${gw}` });
+      await sender.publishAsync(`village/${gw}/cmd/probe`, JSON.stringify({ id: 'waiting' }), { qos: 1, retain: true });
+      await sender.endAsync();
+      const r = await rig(gw, v);
+      cleanup(() => r.sender.publishAsync(`village/${gw}/cmd/probe`, '', { qos: 1, retain: true }));
+      expect((await r.replyTo('waiting')).body).toMatchObject({ ok: false, error: { code: 'RETAINED' } });
+      expect(r.runs()).toBe(0);
+      await r.check.expectAllDelivered();
+    },
+  );
 
   it('MQTT 5: a response topic outside <prefix>/cmd-reply/ is refused, logged, and answered on the default reply topic', async () => {
     const r = await rig('gw-reply', 5);
     const send = (id: string, responseTopic: string) =>
-      r.sender.publishAsync('village/gw-reply/cmd/probe', JSON.stringify({ id }), { qos: 1, properties: { responseTopic, correlationData: Buffer.from(`corr-${id}`) } });
+      r.sender.publishAsync('village/gw-reply/cmd/probe', JSON.stringify({ id }), {
+        qos: 1,
+        properties: { responseTopic, correlationData: Buffer.from(`corr-${id}`) },
+      });
     const hostile = [
       ['own-status', 'village/gw-reply/status'],
       ['other-gateway', 'village/gw-other/cmd/output'],
@@ -117,11 +150,22 @@ describe('commands: retained ones refused, replies only in the reply namespace',
     for (const [id, topic] of hostile) {
       await send(id, topic);
       const reply = await r.replyTo(id);
-      expect(reply).toMatchObject({ topic: 'village/gw-reply/cmd-reply/probe', correlation: `corr-${id}`, body: { id, ok: false, error: { code: 'BAD_RESPONSE_TOPIC' } } });
+      expect(reply).toMatchObject({
+        topic: 'village/gw-reply/cmd-reply/probe',
+        correlation: `corr-${id}`,
+        body: { id, ok: false, error: { code: 'BAD_RESPONSE_TOPIC' } },
+      });
       expect((reply.body.error as { message: string }).message).toBe(
         `response topic "${topic}" is outside this gateway's reply namespace village/gw-reply/cmd-reply/...; refused, and this reply went to village/gw-reply/cmd-reply/probe`,
       );
-      expect(r.logLines).toContainEqual(expect.objectContaining({ command: 'probe', code: 'BAD_RESPONSE_TOPIC', msg: 'command rejected', message: expect.stringContaining(topic) }));
+      expect(r.logLines).toContainEqual(
+        expect.objectContaining({
+          command: 'probe',
+          code: 'BAD_RESPONSE_TOPIC',
+          msg: 'command rejected',
+          message: expect.stringContaining(topic),
+        }),
+      );
     }
     expect(r.runs()).toBe(0);
 
@@ -129,7 +173,12 @@ describe('commands: retained ones refused, replies only in the reply namespace',
     await send('own-app', 'village/gw-reply/cmd-reply/county-app-7/42');
     await waitUntil(() => r.replies().some((a) => a.body.id === 'own-app'), 5000, 'the reply in the namespace');
     expect(r.replies().filter((a) => a.body.id === 'own-app')).toEqual([
-      { topic: 'village/gw-reply/cmd-reply/county-app-7/42', retain: false, correlation: 'corr-own-app', body: expect.objectContaining({ ok: true, result: { runs: 1 } }) },
+      {
+        topic: 'village/gw-reply/cmd-reply/county-app-7/42',
+        retain: false,
+        correlation: 'corr-own-app',
+        body: expect.objectContaining({ ok: true, result: { runs: 1 } }),
+      },
     ]);
     // Everything before it has arrived: nothing was published to the status or another gateway's topics.
     expect(r.replies().filter((a) => !a.topic.startsWith('village/gw-reply/cmd-reply/'))).toEqual([]);

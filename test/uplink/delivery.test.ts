@@ -15,7 +15,6 @@ beforeAll(async () => {
 });
 afterAll(async () => broker.dispose());
 
-
 describe('store and forward to a real broker', () => {
   it('publishes, deletes on PUBACK, sends criticals alone and first, batches the backlog', async () => {
     const dir = tempDir();
@@ -24,8 +23,21 @@ describe('store and forward to a real broker', () => {
     const agent = new Agent({ config, configHash: 'test', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(agent);
     // Backlog before the link is up: 300 telemetry, then 5 alarms.
-    await Promise.all(Array.from({ length: 300 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: 'normal', data: { i } })));
-    const alarms = await Promise.all(Array.from({ length: 5 }, () => agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: { input: 'in1', active: true } })));
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: 'normal', data: { i } }),
+      ),
+    );
+    const alarms = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        agent.emit({
+          deviceId: 'btn',
+          type: 'alarm.pressed',
+          priority: 'critical',
+          data: { input: 'in1', active: true },
+        }),
+      ),
+    );
     const order: string[] = [];
     const ids: string[] = [];
     sub.on('event', (e) => (order.push(e.type), ids.push(e.id)));
@@ -54,7 +66,11 @@ describe('store and forward to a real broker', () => {
     const check = new DeliveryCheck(sub).watch(agent);
     await agent.start();
     await sub.waitFor(() => statuses.some((s) => s.state === 'online'), 5000);
-    expect(statuses.find((s) => s.state === 'online')).toMatchObject({ gatewayId: 'gw-status', configHash: 'cafe1234', bootId: agent.observe.bootId });
+    expect(statuses.find((s) => s.state === 'online')).toMatchObject({
+      gatewayId: 'gw-status',
+      configHash: 'cafe1234',
+      bootId: agent.observe.bootId,
+    });
     await check.expectAllDelivered();
     await agent.stop();
     await sub.waitFor(() => statuses.some((s) => s.state === 'offline' && s.reason === 'shutdown'), 5000);
@@ -65,10 +81,22 @@ describe('store and forward to a real broker', () => {
     const dir = tempDir();
     const b = await startBroker({ persistence: true });
     const sub = await new CountySubscriber({ url: b.url, clientId: 'county-restart' }).start();
-    const config = testConfig(b.url, dir, { gateway: { id: 'gw-restart' }, mqtt: { replay: { messagesPerSec: 400, burst: 20 }, batch: { maxEvents: 5 } } });
+    const config = testConfig(b.url, dir, {
+      gateway: { id: 'gw-restart' },
+      mqtt: { replay: { messagesPerSec: 400, burst: 20 }, batch: { maxEvents: 5 } },
+    });
     const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(agent);
-    await Promise.all(Array.from({ length: 3000 }, (_, i) => agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: i % 100 === 0 ? 'critical' : 'normal', data: { i } })));
+    await Promise.all(
+      Array.from({ length: 3000 }, (_, i) =>
+        agent.emit({
+          deviceId: 'meter',
+          type: 'sensor.telemetry',
+          priority: i % 100 === 0 ? 'critical' : 'normal',
+          data: { i },
+        }),
+      ),
+    );
     await agent.start();
     await sub.waitFor(() => sub.events.size > 300, 10_000);
     const attempts = agent.observe.link().attempts;
@@ -76,7 +104,14 @@ describe('store and forward to a real broker', () => {
     const during = sub.events.size;
     expect(during).toBeLessThan(3000);
     // Down until the gateway has seen it gone and tried again in vain.
-    await waitUntil(() => !agent.observe.link().up && agent.observe.link().attempts > attempts && /ECONNREFUSED/.test(agent.observe.link().lastError ?? ''), 5000, 'a refused reconnect');
+    await waitUntil(
+      () =>
+        !agent.observe.link().up &&
+        agent.observe.link().attempts > attempts &&
+        /ECONNREFUSED/.test(agent.observe.link().lastError ?? ''),
+      5000,
+      'a refused reconnect',
+    );
     await b.start();
     await check.expectAllDelivered(30_000); // every id, seqs without a gap, re-sent copies identical
     await waitUntil(() => agent.observe.backlog().total.count === 0, 5000, 'outbox to empty');
@@ -100,7 +135,8 @@ describe('store and forward to a real broker', () => {
       if (topic.includes('/cmd-reply/')) replies.push({ topic, ...JSON.parse(payload.toString()) });
     });
     await county.client!.subscribeAsync('village/gw-cmd/cmd-reply/+', { qos: 1 });
-    const send = (name: string, payload: string) => county.client!.publishAsync(`village/gw-cmd/cmd/${name}`, payload, { qos: 1 });
+    const send = (name: string, payload: string) =>
+      county.client!.publishAsync(`village/gw-cmd/cmd/${name}`, payload, { qos: 1 });
     await send('status', JSON.stringify({ id: 'r1' }));
     await send('launch-missiles', JSON.stringify({ id: 'r2' }));
     await send('status', '{not json');

@@ -25,14 +25,15 @@ beforeAll(async () => {
   const { join } = await import('node:path');
   certDir = mkdtempSync(join(tmpdir(), 'vg-certs-'));
   certs = makeCerts(certDir);
-  broker = await new Mosquitto(requireMosquitto(), { tls: { ca: certs.ca, cert: certs.serverCert, key: certs.serverKey } }).start();
+  broker = await new Mosquitto(requireMosquitto(), {
+    tls: { ca: certs.ca, cert: certs.serverCert, key: certs.serverKey },
+  }).start();
 });
 afterAll(async () => {
   await broker.dispose();
   const { rmSync } = await import('node:fs');
   rmSync(certDir, { recursive: true, force: true });
 });
-
 
 describe('MQTT 5 session with Mosquitto', () => {
   it('publishes the last will (retained offline) when the agent is killed -9', async () => {
@@ -50,9 +51,11 @@ describe('MQTT 5 session with Mosquitto', () => {
     await sub.start();
     const agent = new AgentChild(file).start();
     const check = new DeliveryCheck(sub).watchProcess(agent);
-    await sub.waitFor(() => statuses.some((s) => s.state === 'online'), 10_000).catch((err: Error) => {
-      throw new Error(`${err.message}\nagent output:\n${agent.output}`);
-    });
+    await sub
+      .waitFor(() => statuses.some((s) => s.state === 'online'), 10_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\nagent output:\n${agent.output}`);
+      });
     await check.expectAllDelivered(); // its gateway.started, before the power cut
     await agent.kill('SIGKILL');
     await sub.waitFor(() => statuses.some((s) => s.state === 'offline'), 10_000);
@@ -77,7 +80,12 @@ describe('MQTT 5 session with Mosquitto', () => {
     });
     const agent = new Agent({ config: good, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(agent);
-    const ev = await agent.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: { input: 'in1', active: true } });
+    const ev = await agent.emit({
+      deviceId: 'btn',
+      type: 'alarm.pressed',
+      priority: 'critical',
+      data: { input: 'in1', active: true },
+    });
     await agent.start();
     await sub.waitFor(() => sub.events.has(ev.id), 10_000);
     await check.expectAllDelivered();
@@ -90,7 +98,12 @@ describe('MQTT 5 session with Mosquitto', () => {
     });
     const bad = new Agent({ config: rogue, configHash: 'x', baseDir: dir2, logger: quietLogger() });
     check.watch(bad);
-    const kept = await bad.emit({ deviceId: 'btn', type: 'alarm.pressed', priority: 'critical', data: { input: 'in1', active: true } });
+    const kept = await bad.emit({
+      deviceId: 'btn',
+      type: 'alarm.pressed',
+      priority: 'critical',
+      data: { input: 'in1', active: true },
+    });
     await bad.start();
     await waitUntil(() => bad.observe.link().lastError !== null, 10_000, 'a TLS error');
     expect(bad.observe.link().up).toBe(false);
@@ -98,7 +111,12 @@ describe('MQTT 5 session with Mosquitto', () => {
     expect(bad.observe.backlog().total.count).toBeGreaterThanOrEqual(1); // kept for when the certificate is fixed
     await bad.stop();
     // The certificate is fixed: what the refused boot kept (its alarm, its gateway.started) goes out now.
-    const fixed = new Agent({ config: { ...rogue, mqtt: good.mqtt }, configHash: 'x', baseDir: dir2, logger: quietLogger() });
+    const fixed = new Agent({
+      config: { ...rogue, mqtt: good.mqtt },
+      configHash: 'x',
+      baseDir: dir2,
+      logger: quietLogger(),
+    });
     check.watch(fixed);
     await fixed.start();
     await sub.waitFor(() => sub.events.has(kept.id), 10_000);
@@ -113,7 +131,10 @@ describe('MQTT 5 session with Mosquitto', () => {
     const locked = await new Mosquitto(requireMosquitto(), { users }).start();
     // Through a link we can cut, so the county is listening on the fixed broker before the gateway gets in.
     const link = await new TcpProxy({ targetPort: locked.port }).start();
-    const config = testConfig(link.url, dir, { gateway: { id: 'gw-auth' }, mqtt: { protocolVersion: 5, username: 'gw-auth', password: 'wrong-password' } });
+    const config = testConfig(link.url, dir, {
+      gateway: { id: 'gw-auth' },
+      mqtt: { protocolVersion: 5, username: 'gw-auth', password: 'wrong-password' },
+    });
     const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck().watch(agent);
     await agent.start();
@@ -126,7 +147,11 @@ describe('MQTT 5 session with Mosquitto', () => {
     const fixed = new Mosquitto(requireMosquitto(), { users: { 'gw-auth': 'wrong-password' } });
     fixed.port = locked.port;
     await fixed.start();
-    const sub = await new CountySubscriber({ url: fixed.url, clientId: 'county-auth', mqttOptions: { username: 'gw-auth', password: 'wrong-password' } }).start();
+    const sub = await new CountySubscriber({
+      url: fixed.url,
+      clientId: 'county-auth',
+      mqttOptions: { username: 'gw-auth', password: 'wrong-password' },
+    }).start();
     check.attach(sub);
     link.restore();
     await waitUntil(() => agent.observe.link().up, 10_000, 'the uplink after the fix');
@@ -141,7 +166,11 @@ describe('MQTT 5 session with Mosquitto', () => {
   it('receives commands the county sent while the gateway was offline, replying with correlation data', async () => {
     const dir = tempDir();
     const config = testConfig(broker.url, dir, { gateway: { id: 'gw-offline-cmd' }, mqtt: { protocolVersion: 5 } });
-    const sub = await new CountySubscriber({ url: broker.url, clientId: 'county-offline-events', protocolVersion: 5 }).start();
+    const sub = await new CountySubscriber({
+      url: broker.url,
+      clientId: 'county-offline-events',
+      protocolVersion: 5,
+    }).start();
     const first = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(first);
     await first.start();
@@ -155,7 +184,11 @@ describe('MQTT 5 session with Mosquitto', () => {
     await county.subscribeAsync('village/gw-offline-cmd/cmd-reply/ping', { qos: 1 });
     county.on('message', (topic, payload, packet) => {
       if (topic.endsWith('/ping')) probed ||= JSON.parse(payload.toString()).id === 'probe';
-      else replies.push({ payload: JSON.parse(payload.toString()), correlation: packet.properties?.correlationData?.toString() });
+      else
+        replies.push({
+          payload: JSON.parse(payload.toString()),
+          correlation: packet.properties?.correlationData?.toString(),
+        });
     });
     // The gateway's command subscription is in place once it answers one.
     await county.publishAsync('village/gw-offline-cmd/cmd/ping', JSON.stringify({ id: 'probe' }), { qos: 1 });
@@ -164,14 +197,20 @@ describe('MQTT 5 session with Mosquitto', () => {
 
     await county.publishAsync('village/gw-offline-cmd/cmd/ping', JSON.stringify({ id: 'while-offline' }), {
       qos: 1,
-      properties: { responseTopic: 'village/gw-offline-cmd/cmd-reply/county-7', correlationData: Buffer.from('corr-42') }, // under the gateway's reply namespace
+      properties: {
+        responseTopic: 'village/gw-offline-cmd/cmd-reply/county-7',
+        correlationData: Buffer.from('corr-42'),
+      }, // under the gateway's reply namespace
     });
 
     const second = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     check.watch(second);
     await second.start();
     await waitUntil(() => replies.length > 0, 10_000, 'the reply to the queued command');
-    expect(replies[0]).toMatchObject({ payload: { id: 'while-offline', ok: true, command: 'ping' }, correlation: 'corr-42' });
+    expect(replies[0]).toMatchObject({
+      payload: { id: 'while-offline', ok: true, command: 'ping' },
+      correlation: 'corr-42',
+    });
     await check.expectAllDelivered(); // both boots
     await second.stop();
     await county.endAsync();

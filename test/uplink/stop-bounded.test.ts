@@ -30,7 +30,14 @@ async function frozenUplink(when: 'up' | 'up-with-inflight' | 'connecting') {
   const config = testConfig(broker.url, dir, { mqtt: { keepaliveSec: 60, connectTimeoutMs: 30_000 } });
   const outbox = new Outbox({ dir, config: config.outbox });
   cleanup(() => outbox.close());
-  const uplink = new Uplink({ config: config.mqtt, baseDir: dir, gatewayId: 'gw-stop', identity: { bootId: 'b', version: 'v', configHash: 'h' }, outbox, logger: quietLogger() });
+  const uplink = new Uplink({
+    config: config.mqtt,
+    baseDir: dir,
+    gatewayId: 'gw-stop',
+    identity: { bootId: 'b', version: 'v', configHash: 'h' },
+    outbox,
+    logger: quietLogger(),
+  });
   let frozen = false;
   const freeze = () => {
     mosquitto.signal('SIGSTOP');
@@ -57,7 +64,7 @@ async function frozenUplink(when: 'up' | 'up-with-inflight' | 'connecting') {
 describe('Uplink.stop() with a broker that never answers', () => {
   for (const when of ['up', 'up-with-inflight', 'connecting'] as const) {
     it(`returns within its limit (frozen while ${when})`, { timeout: 20_000 }, async () => {
-      await waitUntil(() => tcpSockets() === 0, 2000, 'the broker helper\'s port probe closed');
+      await waitUntil(() => tcpSockets() === 0, 2000, "the broker helper's port probe closed");
       const uplink = await frozenUplink(when);
       expect(tcpSockets()).toBe(1);
       const t0 = performance.now();

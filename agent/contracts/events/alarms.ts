@@ -21,21 +21,41 @@ export const alarmEvents = {
       rule: z.string(),
       message: z.string(),
       reason: z.string(),
-      causes: z.array(z.strictObject({ id: z.string(), type: z.string(), deviceId: z.string() })).describe('The events that fired the rule'),
+      causes: z
+        .array(z.strictObject({ id: z.string(), type: z.string(), deviceId: z.string() }))
+        .describe('The events that fired the rule'),
     }),
     "a rule's `alert` action (its priority is the action's: critical or high)",
   ),
   'alert.acknowledged': spec(
     'high',
-    z.strictObject({ alertId: z.string(), rule: z.string(), by: z.string(), led: z.string().nullable().describe('The "help is coming" LED lit (device.output)') }),
+    z.strictObject({
+      alertId: z.string(),
+      rule: z.string(),
+      by: z.string(),
+      led: z.string().nullable().describe('The "help is coming" LED lit (device.output)'),
+    }),
     'an alert was acknowledged (the county, or the local key switch)',
   ),
-  'rule.action_failed': spec('high', z.strictObject({ rule: z.string(), output: z.string(), error: z.string() }), "a rule's output could not be driven"),
+  'rule.action_failed': spec(
+    'high',
+    z.strictObject({ rule: z.string(), output: z.string(), error: z.string() }),
+    "a rule's output could not be driven",
+  ),
   'alarm.siren_test': spec('normal', z.strictObject({ results: z.array(sirenResult) }), 'the `siren-test` command ran'),
-  'sms.sent': spec('high', z.strictObject({ ...smsFacts, parts: z.int().min(1), references: z.array(z.int()), encoding: z.string() }), 'an SMS went out'),
+  'sms.sent': spec(
+    'high',
+    z.strictObject({ ...smsFacts, parts: z.int().min(1), references: z.array(z.int()), encoding: z.string() }),
+    'an SMS went out',
+  ),
   'sms.failed': spec(
     'high',
-    z.strictObject({ ...smsFacts, error: z.string(), code: z.string().nullable(), cms: z.union([z.string(), z.number(), z.boolean()]).nullable().describe("The network's +CMS cause") }),
+    z.strictObject({
+      ...smsFacts,
+      error: z.string(),
+      code: z.string().nullable(),
+      cms: z.union([z.string(), z.number(), z.boolean()]).nullable().describe("The network's +CMS cause"),
+    }),
     'an SMS was given up on',
   ),
 };

@@ -41,7 +41,8 @@ export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE).sort() as EventType[];
 export const isCatalogued = (type: string): type is EventType => Object.hasOwn(EVENT_CATALOGUE, type);
 
 /** The entry of a catalogued type; undefined for a profile event. */
-export const eventSpec = (type: string): EventSpec | undefined => (isCatalogued(type) ? EVENT_CATALOGUE[type] : undefined);
+export const eventSpec = (type: string): EventSpec | undefined =>
+  isCatalogued(type) ? EVENT_CATALOGUE[type] : undefined;
 
 declare const profileEvent: unique symbol;
 /** A type named by a profile (or a test), not by the catalogue: see the header. */
@@ -80,6 +81,9 @@ export type EventOf<T extends EventType> = Omit<GatewayEvent, 'type' | 'data'> &
  * Narrows an event (an envelope, or a cause an alert keeps) to one catalogued type. Sound for
  * what the event factory made: it refused any catalogued type whose payload did not match.
  */
-export function isEvent<E extends { type: string; data: unknown }, T extends EventType>(e: E, type: T): e is E & { type: T; data: EventData<T> } {
+export function isEvent<E extends { type: string; data: unknown }, T extends EventType>(
+  e: E,
+  type: T,
+): e is E & { type: T; data: EventData<T> } {
   return e.type === type;
 }

@@ -13,7 +13,11 @@ export interface EventSpec<S extends z.ZodType = z.ZodType> {
   summary: string;
 }
 
-export const spec = <S extends z.ZodType>(priority: Priority, data: S, summary: string): EventSpec<S> => ({ priority, data, summary });
+export const spec = <S extends z.ZodType>(priority: Priority, data: S, summary: string): EventSpec<S> => ({
+  priority,
+  data,
+  summary,
+});
 
 /** A value a radio receiver's decoder produces (record-decoder.ts `Fields`). */
 export const fieldValue = z.union([z.string(), z.number(), z.boolean()]);

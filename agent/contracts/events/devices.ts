@@ -9,20 +9,35 @@ const modbusUnit = { unitId: z.int(), bus: z.string() };
 export const deviceEvents = {
   'device.online': spec(
     'high',
-    z.union([z.strictObject({ ...serialPort, reason: z.literal('record').optional().describe('A silent receiver decoded a record again') }), z.strictObject(modbusUnit)]),
+    z.union([
+      z.strictObject({
+        ...serialPort,
+        reason: z.literal('record').optional().describe('A silent receiver decoded a record again'),
+      }),
+      z.strictObject(modbusUnit),
+    ]),
     'a device answers again (a serial port reopened, a Modbus unit answered, a silent receiver heard)',
   ),
   'device.offline': spec(
     'high',
     z.union([
-      z.strictObject({ ...serialPort, reason: z.string(), silentForSec: z.int().min(0).optional().describe('With reason "silent": no record for that long') }),
+      z.strictObject({
+        ...serialPort,
+        reason: z.string(),
+        silentForSec: z.int().min(0).optional().describe('With reason "silent": no record for that long'),
+      }),
       z.strictObject({ ...modbusUnit, error: z.string(), code: z.string().nullable() }),
     ]),
     'a device stopped answering (port gone, unit silent for `offlineAfter` polls, receiver silent for `offlineAfterSec`)',
   ),
   'modem.registration': spec(
     'normal',
-    z.strictObject({ rssi: z.int().nullable(), dbm: z.number().nullable(), registration: z.string().nullable(), registered: z.boolean() }),
+    z.strictObject({
+      rssi: z.int().nullable(),
+      dbm: z.number().nullable(),
+      registration: z.string().nullable(),
+      registered: z.boolean(),
+    }),
     "the modem's network registration changed (high when it is not registered)",
   ),
 };

@@ -63,7 +63,12 @@ export const gatewayEvents = {
   ),
   'gateway.storage_recovered': spec(
     'critical',
-    z.strictObject({ reason: z.string(), movedTo: z.string(), salvage: salvage.optional(), salvageError: z.string().optional() }),
+    z.strictObject({
+      reason: z.string(),
+      movedTo: z.string(),
+      salvage: salvage.optional(),
+      salvageError: z.string().optional(),
+    }),
     'the outbox was corrupt: moved aside, a fresh one started with what could be salvaged',
   ),
   'gateway.state_recovered': spec(
@@ -71,7 +76,11 @@ export const gatewayEvents = {
     z.strictObject({ file: z.string(), problem: z.string(), keptAs: z.string().nullable() }),
     'a state file (`seq.json`, `alarms.json`) was unreadable: kept aside, started without it',
   ),
-  'gateway.storage_failed': spec('critical', z.strictObject({ reason: z.string(), dataDir: z.string() }), 'the data folder is lost (read-only, vanished, replaced): sirens and SMS too'),
+  'gateway.storage_failed': spec(
+    'critical',
+    z.strictObject({ reason: z.string(), dataDir: z.string() }),
+    'the data folder is lost (read-only, vanished, replaced): sirens and SMS too',
+  ),
   'gateway.storage_restored': spec('high', z.strictObject({ was: z.string() }), 'the data folder is usable again'),
   'gateway.disk_full': spec(
     'critical',
@@ -80,7 +89,10 @@ export const gatewayEvents = {
   ),
   'gateway.events_shed': spec(
     'high',
-    z.strictObject({ counts: z.record(z.string(), count).describe('Shed since the last report, by `<priority>/<reason>`'), totals: perPriority(count) }),
+    z.strictObject({
+      counts: z.record(z.string(), count).describe('Shed since the last report, by `<priority>/<reason>`'),
+      totals: perPriority(count),
+    }),
     'the outbox shed events (at most every 10 s while it goes on)',
   ),
   'gateway.config_fallback': spec(
@@ -99,5 +111,9 @@ export const gatewayEvents = {
     ]),
     'a reload was refused (SIGHUP), or its config could not start and the previous one is back',
   ),
-  'gateway.config_applied': spec('high', z.strictObject({ configHash: z.string(), previous: z.string() }), 'a reloaded config runs'),
+  'gateway.config_applied': spec(
+    'high',
+    z.strictObject({ configHash: z.string(), previous: z.string() }),
+    'a reloaded config runs',
+  ),
 };

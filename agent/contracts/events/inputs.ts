@@ -14,7 +14,13 @@ export type CameraAlarmEvent = (typeof CAMERA_ALARM_EVENTS)[number];
 
 const wired = z.strictObject(wiredInput);
 const wiredOrReceived = z.union([wired, receivedData]);
-const button = z.union([z.strictObject({ ...wiredInput, led: z.string().optional().describe('Output of the same device lit when help is coming') }), receivedData]);
+const button = z.union([
+  z.strictObject({
+    ...wiredInput,
+    led: z.string().optional().describe('Output of the same device lit when help is coming'),
+  }),
+  receivedData,
+]);
 const camera = z.union([z.strictObject({ ...wiredInput, snapshotUrl: z.string().optional() }), receivedData]);
 
 export const inputEvents = {

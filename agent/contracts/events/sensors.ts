@@ -9,5 +9,9 @@ export const sensorEvents = {
     z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])).describe('Readings by name'),
     'readings (the synthetic driver: a counter `n`, `tempC` and padding)',
   ),
-  'sensor.unknown': spec('low', receivedData, 'a serial receiver decoded a sensor id its config does not list (`reportUnknown`), so a technician can pair it'),
+  'sensor.unknown': spec(
+    'low',
+    receivedData,
+    'a serial receiver decoded a sensor id its config does not list (`reportUnknown`), so a technician can pair it',
+  ),
 };

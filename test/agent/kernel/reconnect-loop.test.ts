@@ -36,7 +36,12 @@ function loopWith(opts: { random?: () => number; attempt?: () => void } = {}) {
   return { loop, timers, waits, attempts: () => attempts };
 }
 
-const counts = (loop: ReconnectLoop) => ({ attempts: loop.attempts, retries: loop.retries, ups: loop.ups, losses: loop.losses });
+const counts = (loop: ReconnectLoop) => ({
+  attempts: loop.attempts,
+  retries: loop.retries,
+  ups: loop.ups,
+  losses: loop.losses,
+});
 
 describe('ReconnectLoop', () => {
   it('attempts at once on start, then after each failure waits a backoff that doubles up to its maximum', () => {
