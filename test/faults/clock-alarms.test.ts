@@ -79,7 +79,7 @@ async function safetyLoop(o: Setup = {}) {
    */
   const press = async () => {
     const before = { suppressed: stats.suppressed, alerts: alerts(), writes: writes.length };
-    for (const l of listeners) l({ ...make('critical', 0, 'alarm.pressed'), deviceId: 'house-7-panic' });
+    for (const l of listeners) l({ ...make('critical', 0), type: 'alarm.pressed', deviceId: 'house-7-panic' });
     await waitUntil(
       () => stats.suppressed > before.suppressed || alerts() > before.alerts || writes.length > before.writes,
       2000,

@@ -54,7 +54,7 @@ async function setup(alarms: Record<string, unknown>, downForMs: () => number | 
   const press = async () => {
     const raised = () => events.filter((e) => e.type === 'alert.raised').length;
     const before = raised();
-    for (const l of listeners) l({ ...make('critical', 0, 'alarm.pressed'), deviceId: 'house-7-panic' });
+    for (const l of listeners) l({ ...make('critical', 0), type: 'alarm.pressed', deviceId: 'house-7-panic' });
     await waitUntil(() => raised() > before, 2000, 'the alert');
   };
   const settle = async () => {
@@ -141,7 +141,7 @@ describe('the sms action', () => {
       }),
     });
     await svc.start();
-    for (const l of listeners) l({ ...make('high', 0, 'door.opened'), deviceId: 'storehouse-door' });
+    for (const l of listeners) l({ ...make('high', 0), type: 'door.opened', deviceId: 'storehouse-door' });
     await waitUntil(() => sent.length > 0, 2000, "the rule's SMS"); // queued, then sent by the queue
     expect(sent).toEqual([{ to: '+8613900000000', text: '仓库门被打开' }]);
     svc.stop();
