@@ -25,7 +25,13 @@ import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import { inputEventDeviceId } from '../../config/schema/devices.js';
 import type { RuleAction } from '../../config/schema/rules.js';
 import { RuleEngine, type Firing } from '../rules/rule-engine.js';
-import { openAlarmState, type AlarmStateData, type StoredAlert, type StoredPulse } from './alarm-state.js';
+import {
+  acknowledgedToForget,
+  openAlarmState,
+  type AlarmStateData,
+  type StoredAlert,
+  type StoredPulse,
+} from './alarm-state.js';
 import { SmsQueue } from './sms-queue.js';
 import type { SmsSender } from '../contracts/sms.js';
 
@@ -144,8 +150,8 @@ export class LocalAlarms {
     );
     this.timers.push(setInterval(() => this.engine.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.checkSms(), SMS_CHECK_MS));
-    if (this.active.size > 0)
-      this.ports.logger.warn({ active: this.active.size }, 'alerts still active from before the restart');
+    const open = [...this.active.values()].filter((a) => !a.ackedAt).length;
+    if (open > 0) this.ports.logger.warn({ active: open }, 'alerts still active from before the restart');
     await this.persist();
   }
 
@@ -196,6 +202,7 @@ export class LocalAlarms {
 
   private persist(): Promise<void> {
     if (!this.state) return Promise.resolve();
+    for (const id of acknowledgedToForget([...this.active.values()], this.ports.clock.now())) this.active.delete(id);
     this.state.data.alerts = [...this.active.values()];
     return this.state
       .write()

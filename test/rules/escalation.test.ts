@@ -1,7 +1,10 @@
 /** Escalation and the SMS fallback decisions with a fake clock (the clock and our own ports are edges we own). */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
 import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
+import { acknowledgedToForget, type StoredAlert } from '../../agent/alarms/alarm-state.js';
 import type { SmsSender } from '../../agent/contracts/sms.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
@@ -61,10 +64,43 @@ async function setup(alarms: Record<string, unknown>, downForMs: () => number | 
     await alarmsSvc.checkSms();
     await alarmsSvc.sms!.pump();
   };
-  return { alarmsSvc, clock, events, texts, press, settle, stop: () => alarmsSvc.stop() };
+  return { alarmsSvc, clock, events, texts, press, settle, dir, stop: () => alarmsSvc.stop() };
 }
 
 describe('escalation and SMS fallback (fake clock)', () => {
+  it('remembers at most the newest 200 acknowledged alerts, however recent', () => {
+    const now = Date.parse('2026-11-27T12:00:00Z');
+    const alert = (i: number, acked: boolean) => ({
+      alertId: `a${i}`,
+      ackedAt: acked ? new Date(now - i * 1000).toISOString() : null,
+    });
+    const alerts = [...Array.from({ length: 205 }, (_, i) => alert(i, true)), alert(999, false)] as StoredAlert[];
+    expect(acknowledgedToForget(alerts, now)).toEqual(['a200', 'a201', 'a202', 'a203', 'a204']);
+  });
+
+  it('forgets an acknowledged alert after a week (alarms.json stays small), never an open one', async () => {
+    const t = await setup({ escalateAfterSec: 0, smsWhenUplinkDownSec: 3600 }, () => null);
+    const raised = () => t.events.filter((e) => e.type === 'alert.raised').map((e) => e.id);
+    const stored = () =>
+      (JSON.parse(readFileSync(join(t.dir, 'alarms.json'), 'utf8')) as { alerts: { alertId: string }[] }).alerts.map(
+        (a) => a.alertId,
+      );
+    await t.press();
+    t.clock.advance(60_000); // past the rule's cooldown
+    await t.press();
+    const [acked, open] = raised() as [string, string];
+    await t.alarmsSvc.acknowledge(acked, 'county');
+    expect(stored()).toEqual([acked, open]);
+    t.clock.advance(6 * 24 * 3600_000); // a re-sent ack within the week is still known
+    await expect(t.alarmsSvc.acknowledge(acked, 'county')).resolves.toMatchObject({ alreadyAcknowledged: true });
+    t.clock.advance(2 * 24 * 3600_000);
+    await t.press(); // a new alert: the state is written again
+    const newest = raised()[2]!;
+    expect(stored()).toEqual([open, newest]);
+    await expect(t.alarmsSvc.acknowledge(acked, 'county')).rejects.toMatchObject({ code: 'UNKNOWN_ALERT' });
+    t.stop();
+  });
+
   it('escalates an unacknowledged alert once escalateAfterSec has passed, once', async () => {
     const t = await setup({ escalateAfterSec: 120, smsWhenUplinkDownSec: 60 }, () => null);
     await t.press();
