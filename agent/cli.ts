@@ -2,7 +2,7 @@
 // V8 heap settings for a Pi-class gateway (run `node dist/agent/cli.js` to choose others): left
 // to itself V8 lets garbage pile up to 150+ MB while a backlog drains; with these the agent
 // stays under 100 MB draining a million events (see README, benchmarks).
-/** `village-gateway`: run the agent, check a config, look at the outbox, run the demo. */
+/** `village-gateway`: run the agent, check a config, look at the outbox and the devices. */
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load-config.js';
@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       'print-stored': { type: 'boolean' },
       'schema-only': { type: 'boolean' },
+      json: { type: 'boolean' }, // `demo --json` from older instructions reaches the pointer to npm run demo
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -194,7 +195,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
           .stop()
           .catch((stopErr: unknown) => logger.error({ err: errorMessage(stopErr) }, 'stop failed on the way out'))
       : Promise.resolve();
-    void Promise.race([stopped, new Promise((r) => setTimeout(r, 3 * Agent.STOP_LIMIT_MS))]).then(() =>
+    void Promise.race([stopped, new Promise((r) => setTimeout(r, 4 * Agent.STOP_LIMIT_MS))]).then(() =>
       process.exit(1),
     );
   };
@@ -229,7 +230,9 @@ async function run(file: string, printStored: boolean): Promise<number> {
       agent = null;
       if (!previous) {
         // At start-up (a reboot after a reload whose config validated but could not run): the last good config.
-        const good = loadLastGood(file, loaded.hash);
+        const good = loadLastGood(file, loaded.hash, (why) =>
+          logger.error({ file: lastGoodFile(file), err: why }, 'the last good config cannot be used either'),
+        );
         if (!good) throw err;
         logger.error(
           { err: (err as Error).message, configHash: loaded.hash, using: good.hash },

@@ -32,14 +32,23 @@ export function loadWithFallback(file: string): { loaded: LoadedConfig; fallback
   }
 }
 
-/** The last good config, if there is one and it is not the config with `notHash` (which just failed). */
-export function loadLastGood(file: string, notHash: string): LoadedConfig | null {
+/**
+ * The last good config, if there is one and it is not the config with `notHash` (which just
+ * failed). `unusable` says why a last good file that exists could not be used, for the log.
+ */
+export function loadLastGood(
+  file: string,
+  notHash: string,
+  unusable: (why: string) => void = () => {},
+): LoadedConfig | null {
   const backup = lastGoodFile(file);
   if (!existsSync(backup)) return null;
   try {
     const good = loadConfig(backup);
-    return good.hash === notHash ? null : { ...good, file };
-  } catch {
+    if (good.hash === notHash) return null;
+    return { ...good, file };
+  } catch (err) {
+    unusable(errorMessage(err));
     return null;
   }
 }

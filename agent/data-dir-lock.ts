@@ -11,7 +11,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GatewayError, foreignCode } from './kernel/errors.js';
+import { GatewayError, errorMessage, foreignCode } from './kernel/errors.js';
 
 export class DataDirLock {
   private constructor(
@@ -21,14 +21,24 @@ export class DataDirLock {
 
   /** Takes the folder's lock, or throws DATA_DIR_LOCKED naming the holder's pid. */
   static acquire(dir: string): DataDirLock {
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'agent.lock');
-    const db = new Database(file, { timeout: 0 });
+    const unusable = (err: unknown) =>
+      new GatewayError(
+        'DATA_DIR_UNUSABLE',
+        `data folder ${dir}: the lock cannot be taken (${foreignCode(err) ?? errorMessage(err)})`,
+        { cause: err },
+      );
+    let db: Database.Database;
+    try {
+      mkdirSync(dir, { recursive: true });
+      db = new Database(join(dir, 'agent.lock'), { timeout: 0 });
+    } catch (err) {
+      throw unusable(err);
+    }
     try {
       db.exec('BEGIN EXCLUSIVE');
     } catch (err) {
       db.close();
-      if (foreignCode(err) !== 'SQLITE_BUSY') throw err;
+      if (foreignCode(err) !== 'SQLITE_BUSY') throw unusable(err);
       const holder = readHolder(dir);
       throw new GatewayError(
         'DATA_DIR_LOCKED',

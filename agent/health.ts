@@ -11,6 +11,7 @@ export interface HealthSources {
   uplink: () => UplinkStats;
   drivers: () => DriverDescription[];
   storage: () => EventData<'gateway.health'>['storage'];
+  payloadProblems: () => number;
   dataDir: string;
   startedMonoMs: number;
   monoMs: () => number;
@@ -50,6 +51,7 @@ export function healthEvent(gatewayId: string, s: HealthSources): EventInput {
       rssBytes: process.memoryUsage.rss(),
       diskFreeBytes,
       storage: s.storage(),
+      payloadProblems: s.payloadProblems(),
       uptimeSec: Math.round((s.monoMs() - s.startedMonoMs) / 1000),
     },
   };

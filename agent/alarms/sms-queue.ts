@@ -15,7 +15,7 @@ import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { CataloguedEventInput } from '../contracts/events/catalogue.js';
 import type { AlarmStateData, PendingSms } from './alarm-state.js';
 import { uuidv7 } from '../kernel/uuidv7.js';
-import { GatewayError, errorMessage } from '../kernel/errors.js';
+import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
 import type { SmsSender } from '../contracts/sms.js';
 
 export interface SmsQueueOptions {
@@ -147,7 +147,12 @@ export class SmsQueue {
           deviceId: this.opts.gatewayId,
           type: 'sms.failed',
           priority: 'high',
-          data: { ...facts(next), error: errorMessage(err), code: e?.code ?? null, cms: e?.detail['cms'] ?? null },
+          data: {
+            ...facts(next),
+            error: errorMessage(err),
+            code: e?.code ?? foreignCode(err) ?? null,
+            cms: e?.detail['cms'] ?? null,
+          },
         });
       }
     } finally {

@@ -17,7 +17,8 @@ export const ERROR_CODES = {
   DATA_DIR_UNUSABLE: 'the data folder cannot be created, written or locked (exit 2)',
   USAGE: 'the command line is wrong (exit 2)',
   // Events and the outbox
-  EVENT_INVALID: "an event does not match its envelope or its type's payload schema",
+  EVENT_INVALID:
+    'an event envelope cannot be built (no device id, a malformed type); a payload that does not match its type is kept and counted instead',
   OUTBOX_FULL: 'the outbox is full: the event was refused rather than displace a more urgent one',
   DISK_FULL: 'the disk is full and its reserve went to alarms: the event was not stored',
   STORAGE_FAILED: "a write to the outbox failed (the store's own code is kept as storeCode)",

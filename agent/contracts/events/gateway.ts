@@ -57,6 +57,9 @@ export const gatewayEvents = {
       rssBytes: count,
       diskFreeBytes: z.number().min(0).nullable(),
       storage: storageHealth,
+      payloadProblems: count.describe(
+        'Events since start whose payload did not match the catalogue (kept and sent all the same)',
+      ),
       uptimeSec: count,
     }),
     'every `health.intervalSec` (published on `<prefix>/health`)',
