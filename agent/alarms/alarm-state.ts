@@ -87,22 +87,21 @@ export async function openAlarmState(
   return { db, problem: adapter.problem };
 }
 
-/** How long an acknowledged alert is remembered: a county that re-sends its ack gets "already acknowledged". */
-export const ACKED_KEEP_MS = 7 * 24 * 3600_000;
-/** At most this many acknowledged alerts are remembered, however recent. */
+/**
+ * How many acknowledged alerts are remembered (the newest by acknowledgement): a county that
+ * re-sends an ack gets "already acknowledged" rather than UNKNOWN_ALERT.
+ */
 export const ACKED_KEEP_MAX = 200;
 
 /**
- * The acknowledged alerts to forget: older than ACKED_KEEP_MS, and beyond the newest
- * ACKED_KEEP_MAX. Without this every alert stayed in alarms.json for the gateway's life, and
- * that file is rewritten and fsynced whole before each new alert commits. An alert nobody
- * acknowledged is never forgotten.
+ * The acknowledged alerts to forget: all but the newest `keep`. Without this every alert stayed
+ * in alarms.json for the gateway's life, and that file is rewritten and fsynced whole before
+ * each new alert commits. A count, not an age: a wall clock set forward by a month must not
+ * change what is remembered. An alert nobody acknowledged is never forgotten.
  */
-export function acknowledgedToForget(alerts: readonly StoredAlert[], nowMs: number): string[] {
+export function acknowledgedToForget(alerts: readonly StoredAlert[], keep = ACKED_KEEP_MAX): string[] {
   const acked = alerts
     .filter((a) => a.ackedAt !== null)
     .sort((x, y) => Date.parse(y.ackedAt!) - Date.parse(x.ackedAt!));
-  return acked
-    .filter((a, i) => i >= ACKED_KEEP_MAX || nowMs - Date.parse(a.ackedAt!) > ACKED_KEEP_MS)
-    .map((a) => a.alertId);
+  return acked.slice(keep).map((a) => a.alertId);
 }

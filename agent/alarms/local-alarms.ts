@@ -55,6 +55,8 @@ export interface LocalAlarmsPorts {
   uplinkDownForMs(): number | null;
   /** The modem that sends SMS, if one is configured and running. */
   smsSender(): SmsSender | null;
+  /** How many acknowledged alerts to remember (default ACKED_KEEP_MAX); tests use a few. */
+  keepAcknowledged?: number;
 }
 
 const TICK_MS = 200;
@@ -202,7 +204,8 @@ export class LocalAlarms {
 
   private persist(): Promise<void> {
     if (!this.state) return Promise.resolve();
-    for (const id of acknowledgedToForget([...this.active.values()], this.ports.clock.now())) this.active.delete(id);
+    for (const id of acknowledgedToForget([...this.active.values()], this.ports.keepAcknowledged))
+      this.active.delete(id);
     this.state.data.alerts = [...this.active.values()];
     return this.state
       .write()

@@ -67,6 +67,7 @@ describe('agent reports', () => {
         'devices',
         'diskFreeBytes',
         'oldestAgeSec',
+        'payloadProblems',
         'rssBytes',
         'shed',
         'storage',
