@@ -33,6 +33,7 @@ import { StorageWatch } from './storage-watch.js';
 import { raiseStorageAlarm } from './storage-alarm.js';
 import { DeviceSnapshot } from './device-snapshot.js';
 import { ShedReporter } from './shed-reporter.js';
+import { PayloadProblems } from './payload-problems.js';
 import { AgentObservation } from './observation.js';
 import { ackCommand } from './commands/ack.js';
 import { outputCommand } from './commands/output.js';
@@ -98,8 +99,7 @@ export class Agent {
   private readonly storageWatch: StorageWatch;
   private readonly snapshot: DeviceSnapshot;
   private readonly shed: ShedReporter;
-  private payloadProblems = 0;
-  private readonly payloadProblemLogged = new Map<string, number>();
+  private readonly payloadProblems: PayloadProblems;
 
   /** The running drivers, through their contract (driver tests reach a concrete one by id). */
   get drivers(): Driver[] {
@@ -128,17 +128,10 @@ export class Agent {
     }
     const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), this.outbox.maxSeq(), undefined, this.clock.now);
     this.seqFileProblem = seq.fileProblem;
-    this.factory = new EventFactory(gatewayId, seq, this.clock, (type, deviceId, problems) => {
-      // Kept and sent all the same (an alarm is never dropped over a field's shape); logged once a minute per type.
-      this.payloadProblems += 1;
-      const last = this.payloadProblemLogged.get(type);
-      if (last !== undefined && this.clock.monoMs() - last < 60_000) return;
-      this.payloadProblemLogged.set(type, this.clock.monoMs());
-      logger.warn(
-        { type, deviceId, problems, total: this.payloadProblems },
-        'event payload does not match the catalogue; kept and sent as it is',
-      );
-    });
+    this.payloadProblems = new PayloadProblems(logger, this.clock.monoMs);
+    this.factory = new EventFactory(gatewayId, seq, this.clock, (type, deviceId, problems) =>
+      this.payloadProblems.note(type, deviceId, problems),
+    );
     this.uplink = new Uplink({
       config: config.mqtt,
       baseDir: opts.baseDir,
@@ -378,7 +371,7 @@ export class Agent {
         eventsNotStored: this.storageFailures.eventsNotStored,
         lastError: this.storageFailures.lastError,
       }),
-      payloadProblems: () => this.payloadProblems,
+      payloadProblems: () => this.payloadProblems.count,
       dataDir: this.opts.config.dataDir,
       startedMonoMs: this.startedMonoMs,
       monoMs: this.clock.monoMs,
