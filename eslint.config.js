@@ -69,6 +69,14 @@ export default tseslint.config(
     },
   },
   {
+    // Node-RED loads custom nodes with require(): flows/nodes/ is a CommonJS package (its own
+    // package.json says "type": "commonjs"), so require/module are its module system, not a slip.
+    files: ['flows/nodes/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    // `const node = this` is how every Node-RED node keeps its node for callbacks.
+    rules: { '@typescript-eslint/no-require-imports': 'off', '@typescript-eslint/no-this-alias': 'off' },
+  },
+  {
     // A promise nobody awaits or catches is a rejection nobody handles: in the agent that is a crash.
     files: ['agent/**/*.ts', 'drivers/**/*.ts', 'config/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
