@@ -1,0 +1,516 @@
+/**
+ * Our Node-RED nodes (flows/nodes/) in a real Node-RED 4.1 runtime (node-red-node-test-helper),
+ * talking through village-link to a fake agent on the far side of the transport: the transport
+ * is our own edge (the runtime wires it to process IPC), so the fake speaks the plan's messages.
+ */
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+const NODES = '../../flows/nodes';
+
+interface LinkError extends Error {
+  code: string;
+}
+interface Link {
+  connected: boolean;
+  attach(t: Transport): void;
+  detach(): void;
+  onEvent(l: (event: unknown, meta: { tags: string[] }) => void): () => void;
+  request(kind: string, args?: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
+  timeoutMs: number;
+  stats: Record<string, number>;
+  receive(msg: unknown): void;
+}
+interface Transport {
+  send(msg: unknown): void;
+  onMessage(cb: (msg: unknown) => void): () => void;
+}
+interface Msg {
+  [k: string]: unknown;
+}
+interface TestNode {
+  on(ev: string, cb: (arg: Msg & { args: unknown[] }) => void): void;
+  receive(msg: Msg): void;
+}
+interface Helper {
+  init(path: string): void;
+  startServer(cb: () => void): void;
+  stopServer(cb: () => void): void;
+  load(nodes: unknown, flow: unknown[]): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): TestNode;
+}
+
+const link = require(`${NODES}/village-link.js`) as Link & { VillageLink: new (o?: { timeoutMs?: number }) => Link };
+const villageIn = require(`${NODES}/village-in.js`) as unknown;
+const villageOut = require(`${NODES}/village-out.js`) as unknown;
+const villageAlert = require(`${NODES}/village-alert.js`) as unknown;
+const villageStatus = require(`${NODES}/village-status.js`) as unknown;
+const helper = require('node-red-node-test-helper') as Helper;
+const core = (file: string) => require(`@node-red/nodes/core/${file}`) as unknown;
+const catchNode = core('common/25-catch.js');
+
+/** The agent's side of the link: records requests, answers them as told, pushes events. */
+class FakeAgent implements Transport {
+  readonly requests: { id: number; kind: string; args: Record<string, unknown> }[] = [];
+  answer: (
+    kind: string,
+    args: Record<string, unknown>,
+  ) => { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } } | null = () => ({
+    ok: true,
+    result: {},
+  });
+  private cb: ((msg: unknown) => void) | null = null;
+  send(msg: unknown): void {
+    const m = msg as { t: string; id: number; kind: string; args: Record<string, unknown> };
+    expect(m.t).toBe('request');
+    this.requests.push({ id: m.id, kind: m.kind, args: m.args });
+    const a = this.answer(m.kind, m.args);
+    if (a) setImmediate(() => this.cb?.({ t: 'reply', id: m.id, ...a }));
+  }
+  onMessage(cb: (msg: unknown) => void): () => void {
+    this.cb = cb;
+    return () => {
+      this.cb = null;
+    };
+  }
+  push(event: Partial<Ev> & { type: string; deviceId: string }, tags: string[] = []): void {
+    this.cb?.({ t: 'event', event: ev(event), tags });
+  }
+}
+
+interface Ev {
+  id: string;
+  seq: number;
+  bootId: string;
+  gatewayId: string;
+  deviceId: string;
+  type: string;
+  priority: string;
+  ts: string;
+  monoMs: number;
+  clockSynced: boolean;
+  data: Record<string, unknown>;
+}
+let seq = 0;
+function ev(e: Partial<Ev> & { type: string; deviceId: string }): Ev {
+  seq++;
+  return {
+    id: `0190f1e2-0000-7000-8000-${String(seq).padStart(12, '0')}`,
+    seq,
+    bootId: '7d9e1c2a-5b4f-4e3d-9c8b-1a2b3c4d5e6f',
+    gatewayId: 'gw-test',
+    priority: 'high',
+    ts: new Date().toISOString(),
+    monoMs: seq,
+    clockSynced: true,
+    data: { line: 1 },
+    ...e,
+  };
+}
+
+/** Messages a helper node receives, and a wait for the nth. */
+function collect(id: string): { msgs: Msg[]; next: (n?: number) => Promise<Msg[]> } {
+  const msgs: Msg[] = [];
+  const waiters: { n: number; resolve: (m: Msg[]) => void }[] = [];
+  helper.getNode(id).on('input', (msg) => {
+    msgs.push(msg);
+    for (const w of [...waiters]) if (msgs.length >= w.n) w.resolve(msgs);
+  });
+  return {
+    msgs,
+    next: (n = msgs.length + 1) =>
+      msgs.length >= n
+        ? Promise.resolve(msgs)
+        : new Promise((resolve, reject) => {
+            const t = setTimeout(() => reject(new Error(`${id}: ${msgs.length} of ${n} messages`)), 3000);
+            waiters.push({ n, resolve: (m) => (clearTimeout(t), resolve(m)) });
+          }),
+  };
+}
+
+/** What was logged at ERROR level (node.error, done(err)) since the flow was loaded. */
+function errorLogs(): string[] {
+  const spy = (helper as unknown as { log(): { args: [{ level: number; msg: unknown }][]; ERROR: number } }).log();
+  return spy.args.filter(([e]) => e.level === spy.ERROR).map(([e]) => String(e.msg));
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
+beforeAll(() => {
+  helper.init(require.resolve('node-red'));
+});
+let agent: FakeAgent;
+beforeEach(async () => {
+  await new Promise<void>((r) => helper.startServer(r));
+  agent = new FakeAgent();
+  link.attach(agent);
+});
+afterEach(async () => {
+  link.detach();
+  await helper.unload();
+  await new Promise<void>((r) => helper.stopServer(r));
+});
+
+describe('village in', () => {
+  const flow = (cfg: Record<string, string>) => [
+    { id: 'in', type: 'village in', ...cfg, wires: [['out']] },
+    { id: 'out', type: 'helper' },
+  ];
+
+  it('passes an exact device and nothing else; payload, topic, event, tags', async () => {
+    await helper.load(villageIn, flow({ device: 'storehouse-door' }));
+    const out = collect('out');
+    agent.push({ deviceId: 'other-door', type: 'door.opened' });
+    agent.push({ deviceId: 'storehouse-door', type: 'door.opened', data: { line: 3, role: 'door' } }, ['store']);
+    agent.push({ deviceId: 'storehouse-door-2', type: 'door.opened' });
+    const [m] = await out.next(1);
+    await settle();
+    expect(out.msgs).toHaveLength(1);
+    expect(m!.topic).toBe('door.opened');
+    expect(m!.payload).toEqual({ line: 3, role: 'door' });
+    expect((m!.event as Ev).deviceId).toBe('storehouse-door');
+    expect(m!.tags).toEqual(['store']);
+  });
+
+  it('a device glob', async () => {
+    await helper.load(villageIn, flow({ device: 'door-*' }));
+    const out = collect('out');
+    for (const d of ['door-1', 'pump-1', 'door-east', 'xdoor-1']) agent.push({ deviceId: d, type: 'door.opened' });
+    await out.next(2);
+    await settle();
+    expect(out.msgs.map((m) => (m.event as Ev).deviceId)).toEqual(['door-1', 'door-east']);
+  });
+
+  it('a type prefix matches door.* but not doorbell.*; exact types in a list', async () => {
+    await helper.load(villageIn, flow({ types: 'door.*, alarm.pressed' }));
+    const out = collect('out');
+    for (const type of ['door.opened', 'doorbell.rang', 'alarm.released', 'door.closed', 'alarm.pressed'])
+      agent.push({ deviceId: 'd1', type });
+    await out.next(3);
+    await settle();
+    expect(out.msgs.map((m) => m.topic)).toEqual(['door.opened', 'door.closed', 'alarm.pressed']);
+  });
+
+  it('a least priority: high passes critical and high only', async () => {
+    await helper.load(villageIn, flow({ priority: 'high' }));
+    const out = collect('out');
+    for (const priority of ['low', 'critical', 'normal', 'high']) agent.push({ deviceId: 'd1', type: 'x.y', priority });
+    await out.next(2);
+    await settle();
+    expect(out.msgs.map((m) => (m.event as Ev).priority)).toEqual(['critical', 'high']);
+  });
+
+  it('a tag the device must carry', async () => {
+    await helper.load(villageIn, flow({ tag: 'panic-button' }));
+    const out = collect('out');
+    agent.push({ deviceId: 'b1', type: 'alarm.pressed' }, ['kitchen']);
+    agent.push({ deviceId: 'b2', type: 'alarm.pressed' }, ['kitchen', 'panic-button']);
+    agent.push({ deviceId: 'b3', type: 'alarm.pressed' });
+    await out.next(1);
+    await settle();
+    expect(out.msgs.map((m) => (m.event as Ev).deviceId)).toEqual(['b2']);
+  });
+
+  it('two nodes get their own copies: a flow changing its msg does not change the other', async () => {
+    await helper.load(
+      [villageIn],
+      [
+        { id: 'in1', type: 'village in', wires: [['o1']] },
+        { id: 'in2', type: 'village in', wires: [['o2']] },
+        { id: 'o1', type: 'helper' },
+        { id: 'o2', type: 'helper' },
+      ],
+    );
+    const o1 = collect('o1');
+    const o2 = collect('o2');
+    helper.getNode('o1').on('input', (m) => ((m.payload as Record<string, unknown>).line = 99));
+    agent.push({ deviceId: 'd1', type: 'door.opened', data: { line: 1 } });
+    const [[a], [b]] = await Promise.all([o1.next(1), o2.next(1)]);
+    expect(a!.payload).toEqual({ line: 99 });
+    expect(b!.payload).toEqual({ line: 1 });
+  });
+
+  it('an invalid filter is an error naming the problem, and the node passes nothing', async () => {
+    await helper.load(villageIn, flow({ types: 'Door Opened' }));
+    const out = collect('out');
+    agent.push({ deviceId: 'd1', type: 'door.opened' });
+    await settle();
+    expect(out.msgs).toHaveLength(0);
+    expect(errorLogs()).toEqual([expect.stringContaining("type 'Door Opened' is neither a type")]);
+  });
+
+  it('unsubscribes on close: after the flow stops, events reach no listener', async () => {
+    await helper.load(villageIn, flow({}));
+    const out = collect('out');
+    agent.push({ deviceId: 'd1', type: 'door.opened' });
+    await out.next(1);
+    const errorsBefore = link.stats.listenerErrors;
+    await helper.unload();
+    agent.push({ deviceId: 'd1', type: 'door.opened' });
+    await settle();
+    expect(out.msgs).toHaveLength(1);
+    expect(link.stats.listenerErrors).toBe(errorsBefore);
+  });
+});
+
+/** A node under test wired to a catch node that reports to a helper, and the node's status dots. */
+async function loadWithCatch(nodes: unknown[], node: Record<string, unknown>, extra: Record<string, unknown>[] = []) {
+  await helper.load(
+    [...nodes, catchNode],
+    [
+      { id: 'n', ...node, wires: node.wires ?? [['out']] },
+      { id: 'out', type: 'helper' },
+      { id: 'c', type: 'catch', scope: ['n'], uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+      ...extra,
+    ],
+  );
+  const statuses: { fill?: string; text?: string }[] = [];
+  helper.getNode('n').on('call:status', (c) => statuses.push(c.args[0] as { text?: string }));
+  return { out: collect('out'), caught: collect('caught'), statuses };
+}
+
+describe('village out', () => {
+  const node = { type: 'village out', device: 'storehouse-io', output: 'relay1', action: 'msg', durationMs: '' };
+
+  it('sends on, off and a pulse from msg.payload as output requests', async () => {
+    const { statuses } = await loadWithCatch([villageOut], { ...node, wires: [] });
+    const n = helper.getNode('n');
+    n.receive({ payload: 'on' });
+    n.receive({ payload: 'OFF' });
+    n.receive({ payload: { action: 'pulse', durationMs: 1500 } });
+    n.receive({ payload: 'pulse', durationMs: 700 });
+    await settle();
+    expect(agent.requests).toEqual([
+      { id: expect.any(Number), kind: 'output', args: { device: 'storehouse-io', output: 'relay1', action: 'on' } },
+      { id: expect.any(Number), kind: 'output', args: { device: 'storehouse-io', output: 'relay1', action: 'off' } },
+      {
+        id: expect.any(Number),
+        kind: 'output',
+        args: { device: 'storehouse-io', output: 'relay1', action: 'pulse', durationMs: 1500 },
+      },
+      {
+        id: expect.any(Number),
+        kind: 'output',
+        args: { device: 'storehouse-io', output: 'relay1', action: 'pulse', durationMs: 700 },
+      },
+    ]);
+    expect(statuses.at(-1)).toMatchObject({ fill: 'green', text: expect.stringMatching(/^pulse 700 ms at /) });
+  });
+
+  it("the node's own action: any message pulses for the node's duration", async () => {
+    await loadWithCatch([villageOut], { ...node, action: 'pulse', durationMs: '3000', wires: [] });
+    helper.getNode('n').receive({ payload: 'anything' });
+    await settle();
+    expect(agent.requests.map((r) => r.args)).toEqual([
+      { device: 'storehouse-io', output: 'relay1', action: 'pulse', durationMs: 3000 },
+    ]);
+  });
+
+  it('a refused output ends with done(err): the catch node gets it and the status shows the code', async () => {
+    agent.answer = () => ({
+      ok: false,
+      error: { code: 'NOT_FLOW_WRITABLE', message: 'relay1 is not writable by flows' },
+    });
+    const { caught, statuses } = await loadWithCatch([villageOut], { ...node, wires: [] });
+    helper.getNode('n').receive({ payload: 'on' });
+    const [m] = await caught.next(1);
+    expect((m!.error as { message: string }).message).toContain('relay1 is not writable by flows');
+    expect(statuses.at(-1)).toEqual({ fill: 'red', shape: 'dot', text: 'NOT_FLOW_WRITABLE' });
+  });
+
+  it('invalid input is refused before any request: a bad action, a pulse with no duration', async () => {
+    const { caught } = await loadWithCatch([villageOut], { ...node, wires: [] });
+    const n = helper.getNode('n');
+    n.receive({ payload: 'blink' });
+    n.receive({ payload: 'pulse' });
+    n.receive({ payload: { action: 'pulse', durationMs: -5 } });
+    n.receive({ payload: 42 });
+    const msgs = await caught.next(4);
+    expect(msgs.map((m) => (m.error as { message: string }).message)).toEqual([
+      expect.stringContaining("action 'blink' is not on, off or pulse"),
+      expect.stringContaining('a pulse needs durationMs'),
+      expect.stringContaining('a pulse needs durationMs'),
+      expect.stringContaining('msg.payload must be'),
+    ]);
+    expect(agent.requests).toHaveLength(0);
+  });
+});
+
+describe('village alert', () => {
+  const node = { type: 'village alert', message: '', deviceId: '', priority: 'high', sms: 'fallback' };
+
+  it("raises the node's message, or msg.payload, naming the event's device; sends the agent's answer on", async () => {
+    agent.answer = (kind) => ({ ok: true, result: { alertId: `a-${agent.requests.length}`, kind } });
+    await loadWithCatch([villageAlert], { ...node });
+    const n = helper.getNode('n');
+    const out = collect('out');
+    n.receive({
+      payload: 'Door storehouse-door open for 5 minutes',
+      event: ev({ deviceId: 'storehouse-door', type: 'door.opened' }),
+    });
+    const [m] = await out.next(1);
+    expect(agent.requests[0]).toMatchObject({
+      kind: 'alert',
+      args: {
+        message: 'Door storehouse-door open for 5 minutes',
+        deviceId: 'storehouse-door',
+        priority: 'high',
+        sms: 'fallback',
+      },
+    });
+    expect(m!.payload).toEqual({ alertId: 'a-1', kind: 'alert' });
+  });
+
+  it("the node's message, priority and sms win; an empty message is refused", async () => {
+    const { caught } = await loadWithCatch([villageAlert], {
+      ...node,
+      message: 'Water high',
+      priority: 'critical',
+      sms: 'always',
+    });
+    helper.getNode('n').receive({ payload: 'ignored' });
+    await settle();
+    expect(agent.requests.map((r) => r.args)).toEqual([{ message: 'Water high', priority: 'critical', sms: 'always' }]);
+    await helper.unload();
+    await loadWithCatch([villageAlert], { ...node });
+    const caught2 = collect('caught');
+    helper.getNode('n').receive({ payload: { not: 'a string' } });
+    const [m] = await caught2.next(1);
+    expect((m!.error as { message: string }).message).toContain('no message');
+    expect(agent.requests).toHaveLength(1);
+    expect(caught.msgs).toHaveLength(0);
+  });
+
+  it('a refusal from the agent is done(err) with its code in the status', async () => {
+    agent.answer = () => ({ ok: false, error: { code: 'OUTBOX_FULL', message: 'the outbox is full' } });
+    const { caught, statuses } = await loadWithCatch([villageAlert], { ...node, message: 'x' });
+    helper.getNode('n').receive({ payload: '' });
+    const [m] = await caught.next(1);
+    expect((m!.error as { message: string }).message).toContain('the outbox is full');
+    expect(statuses.at(-1)).toMatchObject({ text: 'OUTBOX_FULL' });
+  });
+});
+
+describe('village status', () => {
+  it('asks the agent and sends its status on as msg.payload', async () => {
+    const status = { gateway: { id: 'gw-test' }, devices: [{ id: 'd1', online: true }], backlog: 3, link: 'up' };
+    agent.answer = () => ({ ok: true, result: status });
+    await loadWithCatch([villageStatus], { type: 'village status' });
+    const out = collect('out');
+    helper.getNode('n').receive({ topic: 'daily' });
+    const [m] = await out.next(1);
+    expect(agent.requests).toEqual([{ id: expect.any(Number), kind: 'status', args: {} }]);
+    expect(m).toMatchObject({ topic: 'daily', payload: status });
+  });
+
+  it('no agent attached: NOT_CONNECTED through done(err)', async () => {
+    link.detach();
+    const { caught, statuses } = await loadWithCatch([villageStatus], { type: 'village status' });
+    helper.getNode('n').receive({});
+    const [m] = await caught.next(1);
+    expect((m!.error as { message: string }).message).toContain('not connected');
+    expect(statuses.at(-1)).toMatchObject({ text: 'NOT_CONNECTED' });
+  });
+});
+
+describe('village-link', () => {
+  it('a request nobody answers fails with TIMEOUT; a late reply is ignored', async () => {
+    const l = new link.VillageLink({ timeoutMs: 100 });
+    const silent = new FakeAgent();
+    silent.answer = () => null;
+    l.attach(silent);
+    const t0 = Date.now();
+    const err = (await l.request('status', {}).catch((e: unknown) => e)) as LinkError;
+    expect(err.code).toBe('TIMEOUT');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
+    const id = silent.requests[0]!.id;
+    l.receive({ t: 'reply', id, ok: true, result: 'late' });
+    expect(l.stats.lateReplies).toBe(1);
+  });
+
+  it('before attach: NOT_CONNECTED at once, and a detach fails what is waiting', async () => {
+    const l = new link.VillageLink({ timeoutMs: 5000 });
+    expect(((await l.request('status').catch((e: unknown) => e)) as LinkError).code).toBe('NOT_CONNECTED');
+    const silent = new FakeAgent();
+    silent.answer = () => null;
+    l.attach(silent);
+    const waiting = l.request('alert', { message: 'x' }).catch((e: unknown) => e);
+    l.detach();
+    expect(((await waiting) as LinkError).code).toBe('NOT_CONNECTED');
+  });
+
+  it('replies are matched by id, whatever their order; an error without a code is FAILED', async () => {
+    const l = new link.VillageLink();
+    const a = new FakeAgent();
+    a.answer = () => null;
+    l.attach(a);
+    const p1 = l.request('status', {});
+    const p2 = l.request('output', { device: 'd', output: 'o', action: 'on' }).catch((e: unknown) => e);
+    const [r1, r2] = a.requests;
+    l.receive({ t: 'reply', id: r2!.id, ok: false, error: { message: 'nope' } });
+    l.receive({ t: 'reply', id: r1!.id, ok: true, result: { ok: 1 } });
+    expect(await p1).toEqual({ ok: 1 });
+    expect(((await p2) as LinkError).code).toBe('FAILED');
+  });
+
+  it('one listener that throws does not keep the event from the others', () => {
+    const l = new link.VillageLink();
+    const a = new FakeAgent();
+    l.attach(a);
+    const seen: string[] = [];
+    l.onEvent(() => {
+      throw new Error('bad node');
+    });
+    l.onEvent((e) => seen.push((e as Ev).type));
+    a.push({ deviceId: 'd1', type: 'door.opened' });
+    expect(seen).toEqual(['door.opened']);
+    expect(l.stats.listenerErrors).toBe(1);
+  });
+});
+
+describe('flows/flows.json', () => {
+  const flows = JSON.parse(readFileSync(new URL('../../flows/flows.json', import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  >[];
+  const coreNodes = [
+    'common/20-inject.js',
+    'common/21-debug.js',
+    'common/25-catch.js',
+    'common/90-comment.js',
+    'function/10-switch.js',
+    'function/15-change.js',
+    'function/89-trigger.js',
+  ].map(core);
+  const ours = [villageIn, villageOut, villageAlert, villageStatus];
+
+  it('every node type resolves to a core node or ours, and every node starts', async () => {
+    await helper.load([...coreNodes, ...ours], flows);
+    for (const n of flows)
+      if (n.type !== 'tab' && !n.d) expect(helper.getNode(n.id as string), `${n.type} ${n.id}`).toBeTruthy();
+    expect(errorLogs()).toEqual([]);
+  });
+
+  it('door held open: an alert for a door left open, none for one closed in time (the wait shortened)', async () => {
+    agent.answer = () => ({ ok: true, result: { alertId: 'a1' } });
+    const short = flows.map((n) => (n.type === 'trigger' ? { ...n, duration: '150', units: 'ms' } : n));
+    await helper.load([...coreNodes, ...ours], short);
+    agent.push({ deviceId: 'store-door', type: 'door.opened' });
+    agent.push({ deviceId: 'school-door', type: 'door.opened' });
+    await new Promise((r) => setTimeout(r, 30));
+    agent.push({ deviceId: 'school-door', type: 'door.closed' });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(agent.requests.map((r) => r.args)).toEqual([
+      {
+        message: 'Door store-door has been open for 5 minutes',
+        deviceId: 'store-door',
+        priority: 'high',
+        sms: 'fallback',
+      },
+    ]);
+  });
+});
