@@ -7,6 +7,8 @@
  *   mosquitto  the broker for MQTT 5, TLS, persistence and broker-kill tests (Debian puts it
  *              in /usr/sbin, often not on a user's PATH); mosquitto_passwd comes with it
  *   openssl    the TLS tests make their certificates (test/helpers/certs.ts)
+ *   chromium   the Node-RED editor test drives Debian's Chromium with playwright-core (never a
+ *              downloaded browser); playwright-core 1.64 is the release built for Chromium 156
  *
  * All present: exit 0, silently. Something missing, as root with apt-get: installs the Debian
  * packages (one line says so). Otherwise: exit 1 within a moment, naming what is missing and
@@ -29,6 +31,7 @@ const NEEDED = [
     also: ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'],
   },
   { program: 'openssl', pkg: 'openssl', also: [] },
+  { program: 'chromium', pkg: 'chromium', also: ['/usr/bin/chromium'] },
 ];
 
 const executable = (file) => {
