@@ -32,7 +32,11 @@ export interface ChildStats {
 
 /** parent -> child */
 export type ToChild =
-  | { t: 'event'; event: GatewayEvent }
+  | {
+      t: 'event';
+      event: GatewayEvent;
+      /** The device's configured tags (what `village in` filters on). */ tags?: string[];
+    }
   | { t: 'ping'; n: number }
   | { t: 'reply'; id: number; ok: true; result: unknown }
   | { t: 'reply'; id: number; ok: false; error: { code: string; message: string } }
