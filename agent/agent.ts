@@ -14,7 +14,7 @@ import type { SmsSender } from './contracts/sms.js';
 import { GatewayError } from './kernel/errors.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
-import { ConfigError, resolveProfiles } from '../config/load-config.js';
+import { ConfigError, resolveProfiles, resolveSecret } from '../config/load-config.js';
 import { createDrivers } from '../drivers/registry.js';
 import { stopAll } from './kernel/settle.js';
 import { EventBus } from './event-bus.js';
@@ -41,6 +41,8 @@ import { pingCommand } from './commands/ping.js';
 import { reloadConfigCommand, type ReloadResult } from './commands/reload-config.js';
 import { sirenTestCommand } from './commands/siren-test.js';
 import { statusCommand } from './commands/status.js';
+import { NodeRedSupervisor, type SupervisorOptions } from './nodered/supervisor.js';
+import { deviceTags, flowWritableOutputs } from './nodered/device-tags.js';
 
 export interface AgentOptions {
   config: GatewayConfig;
@@ -55,6 +57,10 @@ export interface AgentOptions {
    * with it. Without it, `reload-config` answers that this agent cannot reload.
    */
   reloadConfig?: () => ReloadResult;
+  /** Tests: the Node-RED supervisor's timings and paths (nodes folder, restart backoff, heartbeat). */
+  nodeRed?: Partial<
+    Pick<SupervisorOptions, 'nodesDir' | 'pingMs' | 'pongTimeoutMs' | 'restart' | 'crashLoop' | 'limits'>
+  >;
 }
 
 /**
@@ -100,6 +106,8 @@ export class Agent {
   private readonly snapshot: DeviceSnapshot;
   private readonly shed: ShedReporter;
   private readonly payloadProblems: PayloadProblems;
+  /** The Node-RED child, when the config has a `nodeRed` section (and it is enabled). */
+  private readonly nodeRed: NodeRedSupervisor | null = null;
 
   /** The running drivers, through their contract (driver tests reach a concrete one by id). */
   get drivers(): Driver[] {
@@ -209,7 +217,33 @@ export class Agent {
       this.emitLogged({ deviceId: gatewayId, type: 'gateway.disk_full', priority: 'critical', data: info });
     });
     this.outbox.on('shed', (notice) => this.shed.note(notice));
+    const nr = config.nodeRed;
+    if (nr?.enabled) {
+      const tags = deviceTags(config);
+      this.nodeRed = new NodeRedSupervisor({
+        config: {
+          ...nr,
+          credentialSecret: resolveSecret(nr.credentialSecret, opts.baseDir),
+          users: nr.users.map((u) => ({ username: u.username, password: resolveSecret(u.password, opts.baseDir) })),
+        },
+        dataDir: config.dataDir,
+        gatewayId,
+        logger: logger.child({ part: 'nodered' }),
+        logLevel: config.log.level,
+        flowWritable: flowWritableOutputs(config),
+        tagsOf: (id) => tags.get(id) ?? [],
+        ports: {
+          onEvent: (l) => this.bus.subscribe(l),
+          emit: (e) => this.emitLogged(e),
+          write: (c) => this.write(c),
+          raiseAlert: (a) => this.alarms.raiseFlowAlert(a),
+          status: () => this.observe.status(),
+        },
+        ...opts.nodeRed,
+      });
+    }
     this.observe = new AgentObservation({
+      nodeRed: this.nodeRed ? () => this.nodeRed!.describe() : null,
       identity: { gatewayId, bootId: this.factory.bootId, version: VERSION, configHash: opts.configHash },
       bus: this.bus,
       outbox: this.outbox,
@@ -324,6 +358,8 @@ export class Agent {
     for (const bus of this.buses.values()) bus.start();
     for (const d of this.drivers) await d.start(this.abort.signal);
     this.alarms.resumeOutputs();
+    // After the drivers: the child is never waited for (the alarm path does not depend on it).
+    this.nodeRed?.start();
     this.timers.push(setInterval(() => void this.reportHealth(), config.health.intervalSec * 1000));
     this.timers.push(setInterval(() => this.outbox.sweepAges(), 60_000));
     this.shed.start(config.health.intervalSec * 1000);
@@ -372,6 +408,7 @@ export class Agent {
         lastError: this.storageFailures.lastError,
       }),
       payloadProblems: () => this.payloadProblems.count,
+      nodeRed: this.nodeRed ? () => this.nodeRed!.describe() : null,
       dataDir: this.opts.config.dataDir,
       startedMonoMs: this.startedMonoMs,
       monoMs: this.clock.monoMs,
@@ -420,6 +457,7 @@ export class Agent {
       this.snapshot.stop();
       this.storageWatch.stop();
       this.alarms.stop();
+      const nodeRedStopped = this.nodeRed?.stop(Agent.STOP_LIMIT_MS) ?? Promise.resolve();
       this.snapshot.write(); // the last view while the devices still ran (a stopped driver is offline)
       this.abort.abort();
       await stopAll(
@@ -432,6 +470,7 @@ export class Agent {
         Agent.STOP_LIMIT_MS,
         logger,
       );
+      await nodeRedStopped; // bounded: the supervisor kills the child after STOP_LIMIT_MS
       this.shed.report();
       this.outbox.flush();
       await this.uplink.stop();

@@ -5,6 +5,7 @@ import type { EventData } from './contracts/events/catalogue.js';
 import type { DriverDescription } from './contracts/driver.js';
 import type { OutboxStats } from './outbox/outbox.js';
 import type { UplinkStats } from './uplink/uplink.js';
+import type { NodeRedReport } from './nodered/supervisor.js';
 
 export interface HealthSources {
   outbox: () => OutboxStats;
@@ -12,6 +13,7 @@ export interface HealthSources {
   drivers: () => DriverDescription[];
   storage: () => EventData<'gateway.health'>['storage'];
   payloadProblems: () => number;
+  nodeRed: (() => NodeRedReport) | null;
   dataDir: string;
   startedMonoMs: number;
   monoMs: () => number;
@@ -29,6 +31,7 @@ export function healthEvent(gatewayId: string, s: HealthSources): EventInput {
     // the data folder is gone or the filesystem unreadable: report null, never throw here
   }
   const drivers = s.drivers();
+  const nr = s.nodeRed?.() ?? null;
   return {
     deviceId: gatewayId,
     type: 'gateway.health',
@@ -53,6 +56,17 @@ export function healthEvent(gatewayId: string, s: HealthSources): EventInput {
       storage: s.storage(),
       payloadProblems: s.payloadProblems(),
       uptimeSec: Math.round((s.monoMs() - s.startedMonoMs) / 1000),
+      ...(nr
+        ? {
+            nodeRed: {
+              state: nr.state,
+              restarts: nr.restarts,
+              dropped: nr.dropped,
+              safeMode: nr.safeMode,
+              rssBytes: nr.rssBytes,
+            },
+          }
+        : {}),
     },
   };
 }

@@ -13,6 +13,7 @@ import type { RuleStats } from './rules/rule-engine.js';
 import type { StorageFailures } from './storage-failures.js';
 import type { StorageWatch } from './storage-watch.js';
 import type { Uplink, UplinkStats } from './uplink/uplink.js';
+import type { NodeRedReport } from './nodered/supervisor.js';
 
 export interface AlarmsReport {
   /** Every alert the gateway still tracks, acknowledged or not (copies). */
@@ -41,6 +42,8 @@ export interface AgentParts {
   storageWatch: StorageWatch;
   devices(): DriverDescription[];
   buses(): BusDescription[];
+  /** The Node-RED child's report; null when Node-RED is not configured. */
+  nodeRed: (() => NodeRedReport) | null;
 }
 
 export class AgentObservation {
@@ -103,6 +106,11 @@ export class AgentObservation {
     };
   }
 
+  /** The Node-RED child (state, restarts, dropped events, safe mode); null when not configured. */
+  nodeRed(): NodeRedReport | null {
+    return this.p.nodeRed?.() ?? null;
+  }
+
   /** The `status` command's answer. */
   status(): Record<string, unknown> {
     const { version, configHash } = this.p.identity;
@@ -113,6 +121,7 @@ export class AgentObservation {
       outbox: this.backlog(),
       uplink: this.p.uplink.stats(),
       devices: this.devices(),
+      ...(this.p.nodeRed ? { nodeRed: this.p.nodeRed() } : {}),
       alarms: {
         active: alarms.alerts
           .filter((a) => !a.ackedAt)

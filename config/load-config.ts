@@ -179,6 +179,8 @@ function checkSecretsAndFiles(cfg: GatewayConfig, baseDir: string): ConfigProble
   };
   secret(cfg.mqtt.password, 'mqtt.password');
   secret(cfg.mqtt.tls?.keyPassphrase, 'mqtt.tls.keyPassphrase');
+  secret(cfg.nodeRed?.credentialSecret, 'nodeRed.credentialSecret');
+  cfg.nodeRed?.users.forEach((u, i) => secret(u.password, `nodeRed.users[${i}].password`));
   for (const key of ['ca', 'cert', 'key'] as const) {
     const p = cfg.mqtt.tls?.[key];
     if (p === undefined) continue;

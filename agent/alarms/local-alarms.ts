@@ -256,6 +256,41 @@ export class LocalAlarms {
       return;
     }
     const causes = firing.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId, data: c.data }));
+    this.raise({
+      ruleId: firing.rule.id,
+      deviceId: firing.deviceId,
+      message: action.message,
+      priority: action.priority,
+      reason: firing.reason,
+      causes,
+      sms: firing.rule.sms,
+    }).catch((err: Error) => logger.error({ err: err.message, rule: firing.rule.id }, 'alert not stored'));
+  }
+
+  /**
+   * An alert from a Node-RED flow (`village alert`): raised, remembered, acknowledged and sent
+   * by SMS exactly like a rule's (rule `flow`). Resolves with its id once it is durable.
+   */
+  async raiseFlowAlert(a: {
+    deviceId: string;
+    message: string;
+    priority: 'critical' | 'high';
+    sms: 'always' | 'fallback' | 'never';
+  }): Promise<string> {
+    const ev = await this.raise({ ruleId: 'flow', reason: 'a Node-RED flow raised it', causes: [], ...a });
+    return ev.id;
+  }
+
+  private raise(a: {
+    ruleId: string;
+    deviceId: string;
+    message: string;
+    priority: 'critical' | 'high';
+    reason: string;
+    causes: ActiveAlert['causes'];
+    sms: ActiveAlert['sms'];
+  }): Promise<GatewayEvent> {
+    const { clock } = this.ports;
     // The alert is recorded in the alarm state (fsynced) before its event can commit: a crash
     // in between must not leave the county an alert the gateway does not know (its ack would
     // find no LED to light and no escalation to stop).
@@ -263,13 +298,13 @@ export class LocalAlarms {
       this.raisedMono.set(ev.id, clock.monoMs());
       this.active.set(ev.id, {
         alertId: ev.id,
-        ruleId: firing.rule.id,
-        deviceId: firing.deviceId,
-        message: action.message,
+        ruleId: a.ruleId,
+        deviceId: a.deviceId,
+        message: a.message,
         raisedAt: ev.ts,
         raisedAtMs: clock.now(),
-        causes,
-        sms: firing.rule.sms,
+        causes: a.causes,
+        sms: a.sms,
         ackedAt: null,
         ackedBy: null,
         escalatedAt: null,
@@ -277,26 +312,26 @@ export class LocalAlarms {
       });
       this.persistNow();
     };
-    void this.ports
+    return this.ports
       .emit(
         {
-          deviceId: firing.deviceId,
+          deviceId: a.deviceId,
           type: 'alert.raised',
-          priority: action.priority,
+          priority: a.priority,
           data: {
-            rule: firing.rule.id,
-            message: action.message,
-            reason: firing.reason,
-            causes: causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId })),
+            rule: a.ruleId,
+            message: a.message,
+            reason: a.reason,
+            causes: a.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId })),
           },
         },
         record,
       )
       .then(async (ev) => {
-        if (firing.rule.sms === 'always') await this.sendAlertSms(this.active.get(ev.id)!, 'rule says always');
+        if (a.sms === 'always') await this.sendAlertSms(this.active.get(ev.id)!, 'rule says always');
         else await this.checkSms();
-      })
-      .catch((err: Error) => logger.error({ err: err.message, rule: firing.rule.id }, 'alert not stored'));
+        return ev;
+      });
   }
 
   /** SMS fallback (uplink down too long) and escalation (not acknowledged in time); runs every second. */

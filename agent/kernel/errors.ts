@@ -56,6 +56,9 @@ export const ERROR_CODES = {
   BAD_RESPONSE_TOPIC: "the MQTT 5 response topic lies outside the gateway's reply namespace",
   FAILED: 'a command failed for a reason that has no code of its own (the message says why)',
   TIMEOUT: 'an operation did not finish within its time limit',
+  // Node-RED flows (requests from the flows' child process)
+  NOT_FLOW_WRITABLE: 'a flow asked for an output not declared flow-writable (outputs.<name>.flowWritable: true)',
+  RATE_LIMITED: 'a flow asked for outputs or alerts faster than the agent allows; the request was refused',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

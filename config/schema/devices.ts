@@ -128,6 +128,7 @@ const modbusDevice = z.strictObject({
       z.strictObject({
         id: nameSchema.optional(),
         remote: z.boolean().default(false).describe('May the county drive it'),
+        flowWritable: z.boolean().default(false).describe('May a Node-RED flow drive it (village out)'),
       }),
     )
     .default({}),

@@ -76,6 +76,28 @@ const outboxSchema = z.strictObject({
   maxAgeSec: ageCaps.default({}).describe('Optional age caps per priority (critical is never aged out)'),
 });
 
+/** Whether a host name or address is this machine only (the editor may run without users there). */
+export const isLoopbackHost = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+
+const nodeRedSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('false: the section is kept but Node-RED does not run'),
+  host: z.string().min(1).default('127.0.0.1').describe('Where the editor listens; off loopback only with users'),
+  port: intIn(0, 65535).default(1880).describe('0: any free port (tests)'),
+  users: z
+    .array(z.strictObject({ username: z.string().min(1), password: secretRef }))
+    .default([])
+    .describe('Who may log into the editor (the password is hashed with bcrypt at start)'),
+  credentialSecret: secretRef.describe("Encrypts the flows' credentials file"),
+  flowFile: pathString.default('flows.json').describe('In dataDir/node-red'),
+  safeMode: z.boolean().default(false).describe('Start with the flows stopped'),
+  httpNodeRoot: z
+    .union([z.literal(false), z.string().regex(/^\//, { error: 'must start with /' })])
+    .default(false)
+    .describe("Where flows' HTTP-in nodes are served (false: nowhere)"),
+  memoryMb: intIn(48, 4096).default(128).describe("The child's V8 old-space limit (--max-old-space-size)"),
+});
+
 export const gatewayConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -122,6 +144,9 @@ export const gatewayConfigSchema = z
           .describe('What the siren-test command sounds'),
       })
       .default({ smsTo: [], smsWhenUplinkDownSec: 60, escalateAfterSec: 120, smsPerHour: 20, sirens: [] }),
+    nodeRed: nodeRedSchema
+      .optional()
+      .describe('Node-RED for technicians, in a child process (absent: off). Editor at http://<host>:<port>/'),
   })
   // Cross-field checks run even when other fields are wrong, so one pass shows every problem;
   // that is why they read the (possibly partly invalid) value defensively.
@@ -145,6 +170,21 @@ export const gatewayConfigSchema = z
           code: 'custom',
           path: ['mqtt', 'reconnect', 'minMs'],
           message: 'must not exceed mqtt.reconnect.maxMs',
+        });
+      }
+      const nr = cfg.nodeRed as Partial<NodeRedConfig> | undefined;
+      if (
+        nr &&
+        nr.enabled !== false &&
+        typeof nr.host === 'string' &&
+        !isLoopbackHost(nr.host) &&
+        Array.isArray(nr.users) &&
+        nr.users.length === 0
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodeRed', 'users'],
+          message: `the editor listens on ${nr.host} (not loopback), so at least one user must be configured`,
         });
       }
       const busIds = Array.isArray(cfg.buses) ? cfg.buses.map((b) => (b as { id?: unknown })?.id) : [];
@@ -176,3 +216,4 @@ export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type MqttConfig = GatewayConfig['mqtt'];
 export type OutboxConfig = GatewayConfig['outbox'];
+export type NodeRedConfig = z.infer<typeof nodeRedSchema>;

@@ -25,12 +25,20 @@ import type { EventSpec } from './define.js';
 import { deviceEvents } from './devices.js';
 import { gatewayEvents } from './gateway.js';
 import { inputEvents } from './inputs.js';
+import { noderedEvents } from './nodered.js';
 import { sensorEvents } from './sensors.js';
 
 export { CAMERA_ALARM_EVENTS, type CameraAlarmEvent } from './inputs.js';
 export type { EventSpec } from './define.js';
 
-export const EVENT_CATALOGUE = { ...inputEvents, ...alarmEvents, ...deviceEvents, ...sensorEvents, ...gatewayEvents };
+export const EVENT_CATALOGUE = {
+  ...inputEvents,
+  ...alarmEvents,
+  ...deviceEvents,
+  ...sensorEvents,
+  ...gatewayEvents,
+  ...noderedEvents,
+};
 
 export type EventType = keyof typeof EVENT_CATALOGUE;
 /** The payload of a catalogued event type. */

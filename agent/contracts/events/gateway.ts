@@ -61,6 +61,16 @@ export const gatewayEvents = {
         'Events since start whose payload did not match the catalogue (kept and sent all the same)',
       ),
       uptimeSec: count,
+      nodeRed: z
+        .strictObject({
+          state: z.string(),
+          restarts: count,
+          dropped: count.describe('Events dropped from the queue to the child (oldest first)'),
+          safeMode: z.boolean(),
+          rssBytes: count.nullable(),
+        })
+        .optional()
+        .describe('The Node-RED child, when configured'),
     }),
     'every `health.intervalSec` (published on `<prefix>/health`)',
   ),

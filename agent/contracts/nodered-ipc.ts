@@ -1,0 +1,81 @@
+/**
+ * The IPC protocol between the agent and its Node-RED child (plan-10.md): JSON-serialisable
+ * messages over process.send. It lives in contracts because both sides use it: the agent's
+ * supervisor (agent/nodered/) and the child (flows/runtime/, which re-exports it as
+ * protocol.ts); the runtime layer may not import flows/.
+ */
+import type { GatewayEvent } from './event.js';
+
+export type FlowOutputAction = 'on' | 'off' | 'pulse';
+
+export interface OutputRequestArgs {
+  device: string;
+  output: string;
+  action: FlowOutputAction;
+  durationMs?: number;
+}
+
+export interface AlertRequestArgs {
+  message: string;
+  deviceId?: string;
+  priority?: 'critical' | 'high';
+  sms?: 'fallback' | 'always' | 'never';
+}
+
+export type RequestKind = 'output' | 'alert' | 'status';
+
+export interface ChildStats {
+  /** Events the child has taken in since it started. */
+  events: number;
+  rssBytes: number;
+}
+
+/** parent -> child */
+export type ToChild =
+  | {
+      t: 'event';
+      event: GatewayEvent;
+      /** The device's configured tags (what `village in` filters on). */ tags?: string[];
+    }
+  | { t: 'ping'; n: number }
+  | { t: 'reply'; id: number; ok: true; result: unknown }
+  | { t: 'reply'; id: number; ok: false; error: { code: string; message: string } }
+  | { t: 'stop' };
+
+/** child -> parent */
+export type FromChild =
+  | { t: 'ready'; url: string; safeMode: boolean }
+  | { t: 'pong'; n: number; stats: ChildStats }
+  | { t: 'request'; id: number; kind: 'output'; args: OutputRequestArgs }
+  | { t: 'request'; id: number; kind: 'alert'; args: AlertRequestArgs }
+  | { t: 'request'; id: number; kind: 'status'; args: Record<string, never> }
+  | { t: 'log'; level: LogLevel; msg: string };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+const KINDS = new Set(['ready', 'pong', 'request', 'log']);
+
+/** A shallow check of a message from the child: its `t` is known (the fields are checked where they are used). */
+export const isFromChild = (m: unknown): m is FromChild =>
+  typeof m === 'object' && m !== null && KINDS.has((m as { t?: unknown }).t as string);
+
+/**
+ * What the agent passes to the child at start, in the environment variable NODE_RED_OPTIONS_ENV
+ * (the child deletes it at once, so a flow's `env.get` cannot read it).
+ */
+export interface ChildOptions {
+  userDir: string;
+  flowFile: string;
+  host: string;
+  port: number;
+  credentialSecret: string;
+  /** Plain passwords from the config's secrets; the child hashes them with bcrypt. */
+  users: { username: string; password: string }[];
+  safeMode: boolean;
+  httpNodeRoot: string | false;
+  /** Where our nodes live (flows/nodes); null: the child finds them next to itself. */
+  nodesDir: string | null;
+  logLevel: LogLevel;
+}
+
+export const NODE_RED_OPTIONS_ENV = 'VILLAGE_NODE_RED_OPTIONS';

@@ -1,0 +1,102 @@
+/**
+ * What a flow may ask of the agent (`request` messages from the Node-RED child), checked
+ * here: only outputs declared flow-writable, at a limited rate; alerts at a limited rate;
+ * the status snapshot. Every refusal is a GatewayError with a listed code.
+ */
+import type { OutputCommand } from '../contracts/driver.js';
+import type { AlertRequestArgs, OutputRequestArgs, RequestKind } from '../contracts/nodered-ipc.js';
+import { GatewayError } from '../kernel/errors.js';
+import { TokenBucket } from '../uplink/token-bucket.js';
+
+/** The narrow ports the flows reach the agent through. */
+export interface FlowPorts {
+  write(cmd: OutputCommand): Promise<void>;
+  raiseAlert(a: Required<Omit<AlertRequestArgs, 'deviceId'>> & { deviceId: string }): Promise<string>;
+  status(): unknown;
+}
+
+export interface FlowRequestLimits {
+  /** Output requests per second, and the burst allowed. */
+  outputsPerSec: number;
+  outputBurst: number;
+  alertsPerMin: number;
+  alertBurst: number;
+}
+
+export const DEFAULT_FLOW_LIMITS: FlowRequestLimits = {
+  outputsPerSec: 2,
+  outputBurst: 10,
+  alertsPerMin: 6,
+  alertBurst: 3,
+};
+
+const MAX_PULSE_MS = 10 * 60_000;
+const MAX_MESSAGE = 500;
+
+const invalid = (message: string) => new GatewayError('INVALID_ARGS', message);
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export class FlowRequests {
+  private readonly outputs: TokenBucket;
+  private readonly alerts: TokenBucket;
+  refused = 0;
+
+  constructor(
+    private readonly gatewayId: string,
+    private readonly writable: Set<string>,
+    private readonly ports: FlowPorts,
+    limits: FlowRequestLimits = DEFAULT_FLOW_LIMITS,
+    now?: () => number,
+  ) {
+    this.outputs = new TokenBucket(limits.outputsPerSec, limits.outputBurst, now);
+    this.alerts = new TokenBucket(limits.alertsPerMin / 60, limits.alertBurst, now);
+  }
+
+  async handle(kind: RequestKind | string, args: unknown): Promise<unknown> {
+    try {
+      if (kind === 'output') return await this.output(args);
+      if (kind === 'alert') return await this.alert(args);
+      if (kind === 'status') return this.ports.status();
+      throw new GatewayError('UNKNOWN_COMMAND', `a flow asked for "${String(kind)}" (known: output, alert, status)`);
+    } catch (err) {
+      this.refused += 1;
+      throw err;
+    }
+  }
+
+  private async output(args: unknown): Promise<{ ok: true }> {
+    if (!isObj(args)) throw invalid('output: args must be an object');
+    const { device, output, action, durationMs } = args as Partial<OutputRequestArgs>;
+    if (typeof device !== 'string' || typeof output !== 'string')
+      throw invalid('output: device and output must be strings');
+    if (action !== 'on' && action !== 'off' && action !== 'pulse')
+      throw invalid(`output: action must be on, off or pulse (got ${JSON.stringify(action)})`);
+    if (!this.writable.has(`${device}/${output}`))
+      throw new GatewayError(
+        'NOT_FLOW_WRITABLE',
+        `${device}.${output} is not flow-writable (devices[id=${device}].outputs.${output}.flowWritable: true)`,
+      );
+    if (action === 'pulse' && !(Number.isInteger(durationMs) && durationMs! > 0 && durationMs! <= MAX_PULSE_MS))
+      throw new GatewayError('INVALID_PULSE', `a pulse needs durationMs 1..${MAX_PULSE_MS}`);
+    if (this.outputs.take() > 0)
+      throw new GatewayError('RATE_LIMITED', 'flows drive outputs too often', { retryable: true });
+    await this.ports.write({ deviceId: device, output, action, ...(action === 'pulse' ? { durationMs } : {}) });
+    return { ok: true };
+  }
+
+  private async alert(args: unknown): Promise<{ alertId: string }> {
+    if (!isObj(args)) throw invalid('alert: args must be an object');
+    const { message, deviceId, priority = 'high', sms = 'fallback' } = args as Partial<AlertRequestArgs>;
+    if (typeof message !== 'string' || message.trim() === '' || message.length > MAX_MESSAGE)
+      throw invalid(`alert: message must be 1..${MAX_MESSAGE} characters`);
+    if (deviceId !== undefined && (typeof deviceId !== 'string' || deviceId === ''))
+      throw invalid('alert: deviceId must be a non-empty string');
+    if (priority !== 'critical' && priority !== 'high') throw invalid('alert: priority must be critical or high');
+    if (sms !== 'fallback' && sms !== 'always' && sms !== 'never')
+      throw invalid('alert: sms must be fallback, always or never');
+    if (this.alerts.take() > 0)
+      throw new GatewayError('RATE_LIMITED', 'flows raise alerts too often', { retryable: true });
+    const alertId = await this.ports.raiseAlert({ message, deviceId: deviceId ?? this.gatewayId, priority, sms });
+    return { alertId };
+  }
+}

@@ -1,0 +1,400 @@
+/**
+ * Runs Node-RED in a fork()ed child (dist/flows/runtime/child.js) so that no flow can delay
+ * an alarm: events go to it through a bounded queue fed synchronously from the bus (the
+ * oldest dropped and counted when it is slow or not ready, never awaited); a heartbeat kills
+ * a child that stops answering; a dead child is restarted with backoff; five starts within a
+ * minute is a crash loop, after which it starts in safe mode (flows stopped) and
+ * `nodered.crash_loop` is raised. Requests from the flows go through FlowRequests.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { EventInput, GatewayEvent } from '../contracts/event.js';
+import {
+  NODE_RED_OPTIONS_ENV,
+  isFromChild,
+  type ChildOptions,
+  type FromChild,
+  type ToChild,
+} from '../contracts/nodered-ipc.js';
+import { Backoff } from '../kernel/backoff.js';
+import { errorMessage, replyCode } from '../kernel/errors.js';
+import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
+import { FlowRequests, type FlowPorts, type FlowRequestLimits } from './requests.js';
+
+export type NodeRedState = 'stopped' | 'starting' | 'running' | 'restarting' | 'stopping';
+
+export interface NodeRedReport {
+  state: NodeRedState;
+  pid: number | null;
+  url: string | null;
+  restarts: number;
+  /** Events dropped from the queue to the child (oldest first). */
+  dropped: number;
+  queued: number;
+  sent: number;
+  safeMode: boolean;
+  crashLoop: boolean;
+  /** From the last pong. */
+  rssBytes: number | null;
+  childEvents: number | null;
+  requests: number;
+  refused: number;
+  lastStartMs: number | null;
+}
+
+export interface SupervisorOptions {
+  /** The section with its secrets resolved. */
+  config: Omit<NodeRedConfig, 'users' | 'credentialSecret'> & {
+    users: { username: string; password: string }[];
+    credentialSecret: string;
+  };
+  dataDir: string;
+  gatewayId: string;
+  logger: Logger;
+  logLevel?: ChildOptions['logLevel'];
+  /** device/output pairs a flow may drive. */
+  flowWritable: Set<string>;
+  tagsOf(deviceId: string): string[];
+  ports: FlowPorts & {
+    onEvent(listener: (e: GatewayEvent) => void): () => void;
+    /** The supervisor's own events (nodered.*); never awaited. */
+    emit(e: EventInput): void;
+  };
+  monoMs?: () => number;
+  childPath?: string;
+  /** Where our nodes and their link live (default: the repo's flows/nodes). */
+  nodesDir?: string | null;
+  queueSize?: number;
+  pingMs?: number;
+  pongTimeoutMs?: number;
+  startTimeoutMs?: number;
+  restart?: { minMs: number; maxMs: number };
+  crashLoop?: { starts: number; windowMs: number };
+  limits?: FlowRequestLimits;
+}
+
+/** Sends at most this many events the child has not taken off the pipe yet. */
+const IN_FLIGHT = 64;
+
+function defaultChildPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // Compiled: dist/agent/nodered -> dist/flows/runtime. From the sources (tests): the build's copy.
+  const candidates = [
+    resolve(here, '../../flows/runtime/child.js'),
+    resolve(here, '../../dist/flows/runtime/child.js'),
+  ];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+export class NodeRedSupervisor {
+  private child: ChildProcess | null = null;
+  private state: NodeRedState = 'stopped';
+  private readonly queue: { t: 'event'; event: GatewayEvent; tags: string[] }[] = [];
+  private inflight = 0;
+  private pumpScheduled = false;
+  private dropped = 0;
+  private sent = 0;
+  private restarts = 0;
+  private crashLoop = false;
+  private safeMode = false;
+  private url: string | null = null;
+  private rssBytes: number | null = null;
+  private childEvents: number | null = null;
+  private requests = 0;
+  private lastStartMs: number | null = null;
+  private starts: number[] = [];
+  private spawnedAt = 0;
+  private lastPong = 0;
+  private pingN = 0;
+  private killReason: 'heartbeat' | 'start-timeout' | null = null;
+  private timers = new Set<NodeJS.Timeout>();
+  private pingTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private stopped: Promise<void> | null = null;
+  private onStopped: (() => void) | null = null;
+  private readonly backoff: Backoff;
+  private readonly requestsHandler: FlowRequests;
+  private readonly monoMs: () => number;
+  private readonly o: Required<
+    Pick<SupervisorOptions, 'queueSize' | 'pingMs' | 'pongTimeoutMs' | 'startTimeoutMs' | 'crashLoop'>
+  >;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.monoMs = opts.monoMs ?? (() => performance.now());
+    this.o = {
+      queueSize: opts.queueSize ?? 1000,
+      pingMs: opts.pingMs ?? 5000,
+      pongTimeoutMs: opts.pongTimeoutMs ?? 15_000,
+      startTimeoutMs: opts.startTimeoutMs ?? 30_000,
+      crashLoop: opts.crashLoop ?? { starts: 5, windowMs: 60_000 },
+    };
+    const r = opts.restart ?? { minMs: 1000, maxMs: 60_000 };
+    this.backoff = new Backoff(r.minMs, r.maxMs, 0.2);
+    this.requestsHandler = new FlowRequests(opts.gatewayId, opts.flowWritable, opts.ports, opts.limits);
+  }
+
+  start(): void {
+    if (this.state !== 'stopped' || this.stopped) return;
+    this.unsubscribe = this.opts.ports.onEvent((e) => this.enqueue(e));
+    this.spawn();
+  }
+
+  /** Synchronous and cheap: the alarm path calls this for every event. */
+  private enqueue(event: GatewayEvent): void {
+    if (this.queue.length >= this.o.queueSize) {
+      this.queue.shift();
+      this.dropped += 1;
+    }
+    this.queue.push({ t: 'event', event, tags: this.opts.tagsOf(event.deviceId) });
+    this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.state !== 'running') return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const child = this.child;
+    while (this.state === 'running' && child?.connected && this.inflight < IN_FLIGHT && this.queue.length > 0) {
+      const msg = this.queue.shift()!;
+      this.inflight += 1;
+      this.sent += 1;
+      child.send(msg, (err) => {
+        this.inflight -= 1;
+        if (err) this.dropped += 1;
+        else this.schedulePump();
+      });
+    }
+  }
+
+  private send(m: ToChild): void {
+    if (this.child?.connected) this.child.send(m, () => {});
+  }
+
+  private spawn(): void {
+    const { config, logger } = this.opts;
+    const now = this.monoMs();
+    this.starts = [...this.starts.filter((t) => now - t < this.o.crashLoop.windowMs), now];
+    this.safeMode = config.safeMode || this.crashLoop;
+    const options: ChildOptions = {
+      userDir: join(this.opts.dataDir, 'node-red'),
+      flowFile: config.flowFile,
+      host: config.host,
+      port: config.port,
+      credentialSecret: config.credentialSecret,
+      users: config.users,
+      safeMode: this.safeMode,
+      httpNodeRoot: config.httpNodeRoot,
+      nodesDir: this.opts.nodesDir ?? null,
+      logLevel: this.opts.logLevel ?? 'info',
+    };
+    // A minimal environment: a flow's env.get() must not read the agent's secrets.
+    const env: NodeJS.ProcessEnv = { [NODE_RED_OPTIONS_ENV]: JSON.stringify(options) };
+    for (const k of ['PATH', 'HOME', 'TZ', 'LANG', 'NODE_ENV'])
+      if (process.env[k] !== undefined) env[k] = process.env[k];
+    this.state = 'starting';
+    this.spawnedAt = now;
+    this.killReason = null;
+    this.inflight = 0;
+    const child = fork(this.opts.childPath ?? defaultChildPath(), [], {
+      env,
+      execArgv: [`--max-old-space-size=${config.memoryMb}`],
+      serialization: 'json',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.child = child;
+    const childLog = logger.child({ part: 'node-red', pid: child.pid });
+    // Node-RED logs through IPC; whatever reaches stdout/stderr (a V8 out-of-memory report) is logged, a line at a time.
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('error', () => {});
+      stream?.on('data', (chunk: string) => {
+        for (const line of chunk.split('\n')) if (line.trim()) childLog.warn(line.slice(0, 500));
+      });
+    }
+    child.on('error', (err) => childLog.error({ err: err.message }, 'Node-RED child process error'));
+    child.on('message', (m: unknown) => {
+      if (child === this.child && isFromChild(m)) this.onMessage(m, childLog);
+    });
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    this.timer(() => {
+      if (child === this.child && this.state === 'starting') this.kill('start-timeout');
+    }, this.o.startTimeoutMs);
+  }
+
+  private onMessage(m: FromChild, log: Logger): void {
+    switch (m.t) {
+      case 'ready': {
+        this.state = 'running';
+        this.url = m.url;
+        this.lastPong = this.monoMs();
+        this.lastStartMs = Math.round(this.lastPong - this.spawnedAt);
+        log.info({ url: m.url, safeMode: m.safeMode, startMs: this.lastStartMs }, 'Node-RED ready');
+        this.opts.ports.emit({
+          deviceId: this.opts.gatewayId,
+          type: 'nodered.started',
+          priority: 'normal',
+          data: { url: m.url, safeMode: m.safeMode, startMs: this.lastStartMs, restarts: this.restarts },
+        });
+        this.pingTimer = setInterval(() => this.heartbeat(), this.o.pingMs);
+        this.schedulePump();
+        return;
+      }
+      case 'pong':
+        this.lastPong = this.monoMs();
+        this.rssBytes = m.stats.rssBytes;
+        this.childEvents = m.stats.events;
+        return;
+      case 'request': {
+        this.requests += 1;
+        const id = m.id;
+        this.requestsHandler.handle(m.kind, m.args).then(
+          (result) => this.send({ t: 'reply', id, ok: true, result: result ?? null }),
+          (err: unknown) => {
+            log.warn({ kind: m.kind, err: errorMessage(err) }, 'a flow request was refused');
+            this.send({ t: 'reply', id, ok: false, error: { code: replyCode(err), message: errorMessage(err) } });
+          },
+        );
+        return;
+      }
+      case 'log':
+        log[m.level in log ? m.level : 'info'](m.msg);
+        return;
+    }
+  }
+
+  private heartbeat(): void {
+    if (this.state !== 'running') return;
+    if (this.monoMs() - this.lastPong > this.o.pongTimeoutMs) {
+      this.opts.logger.error(
+        { silentMs: Math.round(this.monoMs() - this.lastPong) },
+        'Node-RED stopped answering: killed',
+      );
+      this.kill('heartbeat');
+      return;
+    }
+    this.pingN += 1;
+    this.send({ t: 'ping', n: this.pingN });
+  }
+
+  private kill(reason: 'heartbeat' | 'start-timeout'): void {
+    this.killReason = reason;
+    this.child?.kill('SIGKILL');
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.child = null;
+    this.url = null;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.state === 'stopping' || this.stopped) {
+      this.state = 'stopped';
+      this.onStopped?.();
+      return;
+    }
+    const { logger, gatewayId } = this.opts;
+    const now = this.monoMs();
+    // A child that ran a good while was not crashing: start again from the shortest wait.
+    if (now - this.spawnedAt > this.o.crashLoop.windowMs) this.backoff.reset();
+    this.restarts += 1;
+    const recent = this.starts.filter((t) => now - t < this.o.crashLoop.windowMs).length;
+    if (!this.crashLoop && recent >= this.o.crashLoop.starts) {
+      this.crashLoop = true;
+      logger.error({ starts: recent }, 'Node-RED is in a crash loop: starting it in safe mode (flows stopped)');
+      this.opts.ports.emit({
+        deviceId: gatewayId,
+        type: 'nodered.crash_loop',
+        priority: 'high',
+        data: {
+          starts: recent,
+          windowSec: Math.round(this.o.crashLoop.windowMs / 1000),
+          lastCode: code,
+          lastSignal: signal,
+        },
+      });
+    }
+    const delay = this.backoff.next();
+    const reason = this.killReason ?? 'exit';
+    logger.warn({ code, signal, reason, restartInMs: delay }, 'Node-RED stopped: restarting');
+    this.opts.ports.emit({
+      deviceId: gatewayId,
+      type: 'nodered.stopped',
+      priority: 'high',
+      data: { reason, code, signal, restartInMs: delay, restarts: this.restarts },
+    });
+    this.state = 'restarting';
+    this.timer(() => this.spawn(), delay);
+  }
+
+  private timer(fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  /** Asks the child to stop, and kills it after limitMs. Idempotent. */
+  stop(limitMs = 3000): Promise<void> {
+    this.stopped ??= new Promise<void>((resolveStop) => {
+      this.unsubscribe?.();
+      this.unsubscribe = null;
+      this.queue.length = 0;
+      for (const t of this.timers) clearTimeout(t);
+      this.timers.clear();
+      if (this.pingTimer) clearInterval(this.pingTimer);
+      this.pingTimer = null;
+      const child = this.child;
+      if (!child) {
+        this.state = 'stopped';
+        return resolveStop();
+      }
+      this.state = 'stopping';
+      const kill = setTimeout(() => {
+        this.opts.logger.warn({ limitMs }, 'Node-RED did not stop in time: killed');
+        child.kill('SIGKILL');
+      }, limitMs);
+      this.onStopped = () => {
+        clearTimeout(kill);
+        resolveStop();
+      };
+      this.send({ t: 'stop' });
+    });
+    return this.stopped;
+  }
+
+  /** The child's pid (tests kill it). */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  describe(): NodeRedReport {
+    return {
+      state: this.state,
+      pid: this.pid,
+      url: this.url,
+      restarts: this.restarts,
+      dropped: this.dropped,
+      queued: this.queue.length,
+      sent: this.sent,
+      safeMode: this.safeMode,
+      crashLoop: this.crashLoop,
+      rssBytes: this.rssBytes,
+      childEvents: this.childEvents,
+      requests: this.requests,
+      refused: this.requestsHandler.refused,
+      lastStartMs: this.lastStartMs,
+    };
+  }
+}

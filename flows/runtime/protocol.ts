@@ -1,0 +1,17 @@
+/**
+ * The IPC messages between the agent and this child (plan-10.md). The types are defined in
+ * agent/contracts/nodered-ipc.ts, because the agent's runtime layer may not import flows/;
+ * this module is what the flows side imports.
+ */
+export type {
+  AlertRequestArgs,
+  ChildOptions,
+  ChildStats,
+  FlowOutputAction,
+  FromChild,
+  LogLevel,
+  OutputRequestArgs,
+  RequestKind,
+  ToChild,
+} from '../../agent/contracts/nodered-ipc.js';
+export { NODE_RED_OPTIONS_ENV, isFromChild } from '../../agent/contracts/nodered-ipc.js';

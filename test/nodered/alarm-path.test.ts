@@ -1,0 +1,58 @@
+/**
+ * The alarm path does not depend on Node-RED: with the child killed (and while it restarts),
+ * a press still raises its rule's alert at once; the agent reports the child in status.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Agent } from '../../agent/agent.js';
+import { testConfig } from '../helpers/agent-config.js';
+import { useCleanups } from '../helpers/lifecycle.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const tempDir = useTempDirs();
+const cleanup = useCleanups();
+const stubNodes = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'nodes');
+
+describe('the agent with Node-RED', () => {
+  it('a press raises its alert while the Node-RED child is dead', async () => {
+    const dir = tempDir();
+    const config = testConfig('mqtt://127.0.0.1:1', dir, {
+      gateway: { id: 'gw-nr' },
+      nodeRed: { port: 0, users: [{ username: 'tech', password: 'pw' }], credentialSecret: 'secret-for-tests' },
+      rules: [
+        { id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0, actions: [{ do: 'alert', message: 'help' }] },
+      ] as never,
+    });
+    const agent = new Agent({
+      config,
+      configHash: 'test',
+      baseDir: dir,
+      logger: quietLogger(),
+      profiles: new Map(),
+      nodeRed: { nodesDir: stubNodes, restart: { minMs: 3000, maxMs: 3000 } },
+    });
+    await agent.start();
+    cleanup(() => agent.stop());
+    await waitUntil(() => agent.observe.nodeRed()?.state === 'running', 20_000, 'Node-RED ready');
+    const pid = agent.observe.nodeRed()!.pid!;
+    process.kill(pid, 'SIGKILL');
+    await waitUntil(() => agent.observe.nodeRed()?.state === 'restarting', 5000, 'the death noticed');
+
+    const t0 = performance.now();
+    await agent.emit({
+      deviceId: 'house-1-panic',
+      type: 'alarm.pressed',
+      priority: 'critical',
+      data: { line: 'test' },
+    } as never);
+    await waitUntil(() => agent.observe.alarms().alerts.length === 1, 2000, 'the alert');
+    const alertMs = performance.now() - t0;
+    expect(agent.observe.nodeRed()?.state).toBe('restarting');
+    expect(alertMs).toBeLessThan(500);
+    expect(agent.observe.status()).toHaveProperty('nodeRed.restarts', 1);
+    await waitUntil(() => agent.observe.nodeRed()?.state === 'running', 20_000, 'the restart');
+  }, 30_000);
+});

@@ -1,0 +1,193 @@
+/**
+ * The Node-RED child under its supervisor, for real: a fork()ed Node-RED 4.1 serving the
+ * admin API on a free port, logged into over HTTP, a flow deployed, events pushed in and
+ * requests seen arriving at the agent's ports; a SIGKILLed child restarted; a flow that
+ * runs the child out of memory at every start lands in safe mode with nodered.crash_loop.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { OutputCommand } from '../../agent/contracts/driver.js';
+import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
+import { NodeRedSupervisor, type SupervisorOptions } from '../../agent/nodered/supervisor.js';
+import { useCleanups } from '../helpers/lifecycle.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const tempDir = useTempDirs();
+const cleanup = useCleanups();
+const stubNodes = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'nodes');
+
+function rig(dataDir: string, over: Partial<SupervisorOptions> = {}) {
+  const listeners = new Set<(e: GatewayEvent) => void>();
+  const writes: OutputCommand[] = [];
+  const emitted: EventInput[] = [];
+  let seq = 0;
+  const sup = new NodeRedSupervisor({
+    config: {
+      enabled: true,
+      host: '127.0.0.1',
+      port: 0,
+      users: [{ username: 'tech', password: 'village-pass' }],
+      credentialSecret: 'a-credential-secret-for-tests',
+      flowFile: 'flows.json',
+      safeMode: false,
+      httpNodeRoot: false,
+      memoryMb: 128,
+    },
+    dataDir,
+    gatewayId: 'gw-nr',
+    logger: quietLogger(),
+    flowWritable: new Set(['io/do7']),
+    tagsOf: () => ['test'],
+    nodesDir: stubNodes,
+    ports: {
+      onEvent: (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+      emit: (e) => void emitted.push(e),
+      write: async (c) => void writes.push(c),
+      raiseAlert: async () => 'alert-1',
+      status: () => ({ ok: true }),
+    },
+    restart: { minMs: 100, maxMs: 400 },
+    ...over,
+  });
+  cleanup(() => sup.stop());
+  const push = (type: string, data: Record<string, unknown>) => {
+    seq += 1;
+    const e = { id: `e${seq}`, seq, type, deviceId: 'io', priority: 'normal', data } as unknown as GatewayEvent;
+    for (const l of listeners) l(e);
+  };
+  return { sup, writes, emitted, push };
+}
+
+async function login(url: string): Promise<string> {
+  const res = await fetch(`${url}auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_id: 'node-red-editor',
+      grant_type: 'password',
+      scope: '*',
+      username: 'tech',
+      password: 'village-pass',
+    }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+describe('Node-RED in a supervised child', () => {
+  it('logs in, refuses /flows without a token, deploys a flow, and carries events in and requests out', async () => {
+    const { sup, writes, push } = rig(tempDir());
+    const t0 = performance.now();
+    sup.start();
+    await waitUntil(() => sup.describe().state === 'running', 20_000, 'Node-RED ready');
+    const startMs = performance.now() - t0;
+    const url = sup.describe().url!;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+
+    expect((await fetch(`${url}flows`)).status).toBe(401);
+    const bad = await fetch(`${url}auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_id: 'node-red-editor',
+        grant_type: 'password',
+        scope: '*',
+        username: 'tech',
+        password: 'wrong',
+      }),
+    });
+    expect(bad.status).toBe(403); // Node-RED answers a wrong password with 403
+    const token = await login(url);
+    const auth = { authorization: `Bearer ${token}` };
+    const got = await fetch(`${url}flows`, { headers: auth });
+    expect(got.status).toBe(200);
+
+    const flow = [
+      { id: 'tab1', type: 'tab', label: 'test' },
+      { id: 'fwd', z: 'tab1', type: 'test-forward', wires: [['fn']] },
+      { id: 'fn', z: 'tab1', type: 'function', func: 'msg.seen = true;\nreturn msg;', outputs: 1, wires: [[]] },
+    ];
+    const deployed = await fetch(`${url}flows`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+      body: JSON.stringify(flow),
+    });
+    expect(deployed.status).toBe(204); // v1 flows API: deployed, no body
+    // The deploy answers before the new flow's nodes run: push until the first request arrives.
+    const forward = { kind: 'output', args: { device: 'io', output: 'do7', action: 'pulse', durationMs: 500 } };
+    for (let i = 0; i < 50 && writes.length === 0; i++) {
+      push('test.forward', forward);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await waitUntil(() => writes.length >= 1, 2000, 'the output request at the agent');
+    const pushed = sup.describe().sent;
+    const written = writes.length;
+    expect(writes[0]).toEqual({ deviceId: 'io', output: 'do7', action: 'pulse', durationMs: 500 });
+    await new Promise((r) => setTimeout(r, 300)); // replies to the last pushes
+
+    // Not declared flow-writable: refused, nothing written.
+    push('test.forward', { kind: 'output', args: { device: 'io', output: 'do1', action: 'on' } });
+    await waitUntil(() => sup.describe().refused === 1, 5000, 'the refusal');
+    expect(writes.length).toBeLessThanOrEqual(written + 1); // only a late reply to a forward pushed before, never do1
+    expect(writes.every((w) => w.output === 'do7')).toBe(true);
+
+    // A heartbeat came back with the child's stats.
+    await waitUntil(() => sup.describe().rssBytes !== null, 8000, 'a pong');
+    const d = sup.describe();
+    expect(d.childEvents).toBe(pushed + 1);
+    console.log(`Node-RED child: ready in ${Math.round(startMs)} ms, RSS ${Math.round(d.rssBytes! / 2 ** 20)} MB`);
+  }, 30_000);
+
+  it('restarts a SIGKILLed child, and queues (bounded) what arrives meanwhile', async () => {
+    const { sup, emitted, push } = rig(tempDir(), { queueSize: 5, pingMs: 500 });
+    sup.start();
+    await waitUntil(() => sup.describe().state === 'running', 20_000, 'Node-RED ready');
+    const pid = sup.pid!;
+    process.kill(pid, 'SIGKILL');
+    await waitUntil(() => sup.describe().state !== 'running', 5000, 'the death noticed');
+    for (let i = 0; i < 12; i++) push('test.ignored', { i });
+    expect(sup.describe().queued).toBe(5);
+    expect(sup.describe().dropped).toBe(7);
+    await waitUntil(() => sup.describe().state === 'running' && sup.pid !== pid, 20_000, 'the restart');
+    expect(sup.describe().restarts).toBe(1);
+    expect(emitted.map((e) => e.type)).toEqual(['nodered.started', 'nodered.stopped', 'nodered.started']);
+    expect(emitted[1]!.data).toMatchObject({ reason: 'exit', signal: 'SIGKILL' });
+    await waitUntil(() => sup.describe().childEvents === 5, 5000, 'the queued events delivered');
+  }, 30_000);
+
+  it('a flow that kills the child at every start lands in safe mode with nodered.crash_loop', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'node-red'), { recursive: true });
+    // On Start, the function node allocates until V8 gives up (the child's heap is capped).
+    const hog = 'const a = []; while (true) a.push(new Array(1e6).fill(1));';
+    writeFileSync(
+      join(dir, 'node-red', 'flows.json'),
+      JSON.stringify([
+        { id: 'tab1', type: 'tab', label: 'bad' },
+        { id: 'hog', z: 'tab1', type: 'function', func: 'return msg;', initialize: hog, outputs: 1, wires: [[]] },
+      ]),
+    );
+    const { sup, emitted } = rig(dir, {
+      crashLoop: { starts: 3, windowMs: 60_000 },
+      restart: { minMs: 50, maxMs: 100 },
+    });
+    const cfg = (sup as unknown as { opts: SupervisorOptions }).opts.config;
+    cfg.memoryMb = 64;
+    sup.start();
+    await waitUntil(() => sup.describe().crashLoop, 28_000, 'the crash loop');
+    await waitUntil(() => sup.describe().state === 'running', 20_000, 'started in safe mode');
+    const d = sup.describe();
+    expect(d.safeMode).toBe(true);
+    expect(d.restarts).toBe(3);
+    const loop = emitted.find((e) => e.type === 'nodered.crash_loop');
+    expect(loop?.priority).toBe('high');
+    expect(emitted.at(-1)).toMatchObject({ type: 'nodered.started', data: { safeMode: true } });
+  }, 60_000);
+});
