@@ -72,7 +72,10 @@ export function buildSettings(s: SettingsInput): Record<string, unknown> {
     externalModules: {
       autoInstall: false,
       autoInstallRetry: 0,
-      palette: { allowInstall: false, allowUpload: false, allowList: [], denyList: ['*'] },
+      // Nothing from the palette or a node_modules dropped in userDir loads: only our own nodes
+      // (flows/nodes, package node-red-contrib-village) and Node-RED's core ones. A denyList of '*'
+      // alone blocked ours too (the browser test found it: nodesDir modules pass the same check).
+      palette: { allowInstall: false, allowUpload: false, allowList: ['node-red-contrib-village'], denyList: ['*'] },
       modules: { allowInstall: false, allowList: [], denyList: ['*'] },
     },
     telemetry: { enabled: false, updateNotification: false },

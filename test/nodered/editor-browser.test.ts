@@ -1,0 +1,123 @@
+/**
+ * The technician's path through the real editor: Debian's Chromium (never a downloaded browser),
+ * driven by playwright-core 1.64.1 (the release built for Chromium 156, the version Debian 12
+ * ships), logs into the editor our supervised child serves, finds our four nodes in the palette,
+ * drags a node onto the workspace and deploys it, and the admin API then holds that flow.
+ * A screenshot is taken every run; `VG_SCREENSHOT=update` writes it where README shows it.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { GatewayEvent } from '../../agent/contracts/event.js';
+import { NodeRedSupervisor } from '../../agent/nodered/supervisor.js';
+import { useCleanups } from '../helpers/lifecycle.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const tempDir = useTempDirs();
+const cleanup = useCleanups();
+const CHROMIUM = '/usr/bin/chromium';
+const README_SHOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'node-red-editor.png');
+const OUR_NODES = ['village in', 'village out', 'village alert', 'village status'];
+
+function editor(dataDir: string) {
+  const sup = new NodeRedSupervisor({
+    config: {
+      enabled: true,
+      host: '127.0.0.1',
+      port: 0,
+      users: [{ username: 'tech', password: 'village-pass' }],
+      credentialSecret: 'a-credential-secret-for-tests',
+      flowFile: 'flows.json',
+      safeMode: false,
+      httpNodeRoot: false,
+      memoryMb: 128,
+    },
+    dataDir,
+    gatewayId: 'gw-editor',
+    logger: quietLogger(),
+    flowWritable: new Set(),
+    tagsOf: () => [],
+    ports: {
+      onEvent: (_l: (e: GatewayEvent) => void) => () => {},
+      emit: () => {},
+      write: async () => {},
+      raiseAlert: async () => 'alert-1',
+      status: () => ({ ok: true }),
+    },
+  });
+  cleanup(() => sup.stop());
+  return sup;
+}
+
+async function flowTypes(url: string): Promise<string[]> {
+  const res = await fetch(`${url}auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_id: 'node-red-editor',
+      grant_type: 'password',
+      scope: '*',
+      username: 'tech',
+      password: 'village-pass',
+    }),
+  });
+  const { access_token } = (await res.json()) as { access_token: string };
+  const flows = await fetch(`${url}flows`, { headers: { authorization: `Bearer ${access_token}` } });
+  return ((await flows.json()) as { type: string }[]).map((n) => n.type);
+}
+
+describe('the Node-RED editor in a real browser', () => {
+  it('logs in, shows our four nodes in the palette, and deploys a flow made by drag and drop', async () => {
+    expect(existsSync(CHROMIUM), 'Debian chromium (the test preflight installs it)').toBe(true);
+    const sup = editor(tempDir());
+    sup.start();
+    await waitUntil(() => sup.describe().state === 'running', 30_000, 'Node-RED ready');
+    const url = sup.describe().url!;
+    const before = await flowTypes(url);
+
+    const browser: Browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // As root (CI) Chromium refuses to start with its sandbox.
+      args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+    });
+    cleanup(() => browser.close());
+    expect(browser.version()).toMatch(/^\d+\./);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(url);
+    await page.fill('#node-dialog-login-username', 'tech');
+    await page.fill('#node-dialog-login-password', 'village-pass');
+    await page.click('#node-dialog-login-submit');
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="inject"]', { timeout: 30_000 });
+
+    const palette = await page.$$eval('.red-ui-palette-node', (els) =>
+      els.map((e) => e.getAttribute('data-palette-type')),
+    );
+    for (const type of OUR_NODES) expect(palette, `${type} in the palette`).toContain(type);
+
+    await page.dragAndDrop('.red-ui-palette-node[data-palette-type="inject"]', '#red-ui-workspace-chart', {
+      targetPosition: { x: 300, y: 200 },
+    });
+    await page.click('#red-ui-header-button-deploy');
+    const injects = async () => (await flowTypes(url)).filter((t) => t === 'inject').length;
+    const injectsBefore = before.filter((t) => t === 'inject').length;
+    const deadline = Date.now() + 10_000;
+    while ((await injects()) === injectsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await injects(), 'the deployed inject node in the runtime').toBe(injectsBefore + 1);
+
+    // For the picture: the palette filtered to our nodes, one of them on the workspace.
+    await page.locator('#red-ui-palette-search input').pressSequentially('village');
+    await page.locator('.red-ui-palette-node[data-palette-type="village in"]').waitFor({ state: 'visible' });
+    await page.dragAndDrop('.red-ui-palette-node[data-palette-type="village in"]', '#red-ui-workspace-chart', {
+      targetPosition: { x: 300, y: 320 },
+    });
+    const shot = process.env.VG_SCREENSHOT === 'update' ? README_SHOT : join(tempDir(), 'editor.png');
+    mkdirSync(dirname(shot), { recursive: true });
+    await page.screenshot({ path: shot });
+    expect(statSync(shot).size).toBeGreaterThan(10_000);
+  });
+});
