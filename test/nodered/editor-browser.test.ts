@@ -16,6 +16,7 @@ import { useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
+import { EDITOR_USER, adminToken, testNodeRedConfig } from '../helpers/node-red.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
@@ -25,17 +26,7 @@ const OUR_NODES = ['village in', 'village out', 'village alert', 'village status
 
 function editor(dataDir: string) {
   const sup = new NodeRedSupervisor({
-    config: {
-      enabled: true,
-      host: '127.0.0.1',
-      port: 0,
-      users: [{ username: 'tech', password: 'village-pass' }],
-      credentialSecret: 'a-credential-secret-for-tests',
-      flowFile: 'flows.json',
-      safeMode: false,
-      httpNodeRoot: false,
-      memoryMb: 128,
-    },
+    config: testNodeRedConfig(),
     dataDir,
     gatewayId: 'gw-editor',
     logger: quietLogger(),
@@ -54,19 +45,8 @@ function editor(dataDir: string) {
 }
 
 async function flowTypes(url: string): Promise<string[]> {
-  const res = await fetch(`${url}auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_id: 'node-red-editor',
-      grant_type: 'password',
-      scope: '*',
-      username: 'tech',
-      password: 'village-pass',
-    }),
-  });
-  const { access_token } = (await res.json()) as { access_token: string };
-  const flows = await fetch(`${url}flows`, { headers: { authorization: `Bearer ${access_token}` } });
+  const token = await adminToken(url);
+  const flows = await fetch(`${url}flows`, { headers: { authorization: `Bearer ${String(token)}` } });
   return ((await flows.json()) as { type: string }[]).map((n) => n.type);
 }
 
@@ -89,8 +69,8 @@ describe('the Node-RED editor in a real browser', () => {
     expect(browser.version()).toMatch(/^\d+\./);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(url);
-    await page.fill('#node-dialog-login-username', 'tech');
-    await page.fill('#node-dialog-login-password', 'village-pass');
+    await page.fill('#node-dialog-login-username', EDITOR_USER.username);
+    await page.fill('#node-dialog-login-password', EDITOR_USER.password);
     await page.click('#node-dialog-login-submit');
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="inject"]', { timeout: 30_000 });
 

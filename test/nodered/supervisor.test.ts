@@ -15,6 +15,7 @@ import { useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
+import { adminToken, testNodeRedConfig } from '../helpers/node-red.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
@@ -26,17 +27,7 @@ function rig(dataDir: string, over: Partial<SupervisorOptions> = {}) {
   const emitted: EventInput[] = [];
   let seq = 0;
   const sup = new NodeRedSupervisor({
-    config: {
-      enabled: true,
-      host: '127.0.0.1',
-      port: 0,
-      users: [{ username: 'tech', password: 'village-pass' }],
-      credentialSecret: 'a-credential-secret-for-tests',
-      flowFile: 'flows.json',
-      safeMode: false,
-      httpNodeRoot: false,
-      memoryMb: 128,
-    },
+    config: testNodeRedConfig(),
     dataDir,
     gatewayId: 'gw-nr',
     logger: quietLogger(),
@@ -66,19 +57,9 @@ function rig(dataDir: string, over: Partial<SupervisorOptions> = {}) {
 }
 
 async function login(url: string): Promise<string> {
-  const res = await fetch(`${url}auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_id: 'node-red-editor',
-      grant_type: 'password',
-      scope: '*',
-      username: 'tech',
-      password: 'village-pass',
-    }),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { access_token: string }).access_token;
+  const token = await adminToken(url);
+  expect(typeof token, `the admin login (HTTP ${token})`).toBe('string');
+  return token as string;
 }
 
 describe('Node-RED in a supervised child', () => {
@@ -92,18 +73,7 @@ describe('Node-RED in a supervised child', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
 
     expect((await fetch(`${url}flows`)).status).toBe(401);
-    const bad = await fetch(`${url}auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        client_id: 'node-red-editor',
-        grant_type: 'password',
-        scope: '*',
-        username: 'tech',
-        password: 'wrong',
-      }),
-    });
-    expect(bad.status).toBe(403); // Node-RED answers a wrong password with 403
+    expect(await adminToken(url, 'wrong')).toBe(403); // Node-RED answers a wrong password with 403
     const token = await login(url);
     const auth = { authorization: `Bearer ${token}` };
     const got = await fetch(`${url}flows`, { headers: auth });
