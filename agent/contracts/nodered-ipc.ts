@@ -40,7 +40,9 @@ export type ToChild =
   | { t: 'ping'; n: number }
   | { t: 'reply'; id: number; ok: true; result: unknown }
   | { t: 'reply'; id: number; ok: false; error: { code: string; message: string } }
-  | { t: 'stop' };
+  | { t: 'stop' }
+  /** The first message, once: the child starts nothing before it. */
+  | { t: 'init'; options: ChildOptions };
 
 /** child -> parent */
 export type FromChild =
@@ -60,8 +62,9 @@ export const isFromChild = (m: unknown): m is FromChild =>
   typeof m === 'object' && m !== null && KINDS.has((m as { t?: unknown }).t as string);
 
 /**
- * What the agent passes to the child at start, in the environment variable NODE_RED_OPTIONS_ENV
- * (the child deletes it at once, so a flow's `env.get` cannot read it).
+ * What the agent passes to the child at start, as its first IPC message (`init`): never in the
+ * environment or the command line, where a flow's `env.get` or another process reading
+ * /proc/<pid>/environ could see the passwords and the credential secret.
  */
 export interface ChildOptions {
   userDir: string;
@@ -77,5 +80,3 @@ export interface ChildOptions {
   nodesDir: string | null;
   logLevel: LogLevel;
 }
-
-export const NODE_RED_OPTIONS_ENV = 'VILLAGE_NODE_RED_OPTIONS';

@@ -12,13 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
-import {
-  NODE_RED_OPTIONS_ENV,
-  isFromChild,
-  type ChildOptions,
-  type FromChild,
-  type ToChild,
-} from '../contracts/nodered-ipc.js';
+import { isFromChild, type ChildOptions, type FromChild, type ToChild } from '../contracts/nodered-ipc.js';
 import { Backoff } from '../kernel/backoff.js';
 import { errorMessage, replyCode } from '../kernel/errors.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
@@ -197,7 +191,7 @@ export class NodeRedSupervisor {
       logLevel: this.opts.logLevel ?? 'info',
     };
     // A minimal environment: a flow's env.get() must not read the agent's secrets.
-    const env: NodeJS.ProcessEnv = { [NODE_RED_OPTIONS_ENV]: JSON.stringify(options) };
+    const env: NodeJS.ProcessEnv = {};
     for (const k of ['PATH', 'HOME', 'TZ', 'LANG', 'NODE_ENV'])
       if (process.env[k] !== undefined) env[k] = process.env[k];
     this.state = 'starting';
@@ -215,7 +209,7 @@ export class NodeRedSupervisor {
     // Node-RED logs through IPC; whatever reaches stdout/stderr (a V8 out-of-memory report) is logged, a line at a time.
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
-      stream?.on('error', () => {});
+      stream?.on('error', (err) => childLog.warn({ err: err.message }, 'Node-RED child output stream error'));
       stream?.on('data', (chunk: string) => {
         for (const line of chunk.split('\n')) if (line.trim()) childLog.warn(line.slice(0, 500));
       });
@@ -225,6 +219,10 @@ export class NodeRedSupervisor {
       if (child === this.child && isFromChild(m)) this.onMessage(m, childLog);
     });
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    // The options, secrets included, go over the IPC channel only (see ChildOptions).
+    child.send({ t: 'init', options } satisfies ToChild, (err) => {
+      if (err) childLog.error({ err: err.message }, 'Node-RED child did not take its options');
+    });
     this.timer(() => {
       if (child === this.child && this.state === 'starting') this.kill('start-timeout');
     }, this.o.startTimeoutMs);

@@ -76,17 +76,17 @@ const outboxSchema = z.strictObject({
   maxAgeSec: ageCaps.default({}).describe('Optional age caps per priority (critical is never aged out)'),
 });
 
-/** Whether a host name or address is this machine only (the editor may run without users there). */
-export const isLoopbackHost = (host: string): boolean =>
-  host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-
 const nodeRedSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('false: the section is kept but Node-RED does not run'),
-  host: z.string().min(1).default('127.0.0.1').describe('Where the editor listens; off loopback only with users'),
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Where the editor listens (loopback by default; a LAN address lets technicians in from a laptop)'),
   port: intIn(0, 65535).default(1880).describe('0: any free port (tests)'),
   users: z
     .array(z.strictObject({ username: z.string().min(1), password: secretRef }))
-    .default([])
+    .min(1, { error: 'at least one user: the editor always asks for a login, on loopback too' })
     .describe('Who may log into the editor (the password is hashed with bcrypt at start)'),
   credentialSecret: secretRef.describe("Encrypts the flows' credentials file"),
   flowFile: pathString.default('flows.json').describe('In dataDir/node-red'),
@@ -170,21 +170,6 @@ export const gatewayConfigSchema = z
           code: 'custom',
           path: ['mqtt', 'reconnect', 'minMs'],
           message: 'must not exceed mqtt.reconnect.maxMs',
-        });
-      }
-      const nr = cfg.nodeRed as Partial<NodeRedConfig> | undefined;
-      if (
-        nr &&
-        nr.enabled !== false &&
-        typeof nr.host === 'string' &&
-        !isLoopbackHost(nr.host) &&
-        Array.isArray(nr.users) &&
-        nr.users.length === 0
-      ) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['nodeRed', 'users'],
-          message: `the editor listens on ${nr.host} (not loopback), so at least one user must be configured`,
         });
       }
       const busIds = Array.isArray(cfg.buses) ? cfg.buses.map((b) => (b as { id?: unknown })?.id) : [];

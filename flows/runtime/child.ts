@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSettings } from './settings.js';
-import { NODE_RED_OPTIONS_ENV, type ChildOptions, type FromChild, type LogLevel, type ToChild } from './protocol.js';
+import { type ChildOptions, type FromChild, type LogLevel, type ToChild } from './protocol.js';
 
 interface Link {
   attach(t: { send(m: unknown): void; onMessage(cb: (m: unknown) => void): () => void }): void;
@@ -39,19 +39,29 @@ function defaultNodesDir(): string {
   return candidates.find((d) => existsSync(join(d, 'package.json'))) ?? candidates[1]!;
 }
 
-function readOptions(): ChildOptions {
-  const raw = process.env[NODE_RED_OPTIONS_ENV];
-  // A flow's env.get() reads process.env: the secrets must not stay there.
-  delete process.env[NODE_RED_OPTIONS_ENV];
-  if (!raw) {
-    console.error(`${NODE_RED_OPTIONS_ENV} is not set: this process is started by the agent`);
+/** The options come as the first IPC message (never the environment: a flow's env.get() reads that). */
+function readOptions(): Promise<ChildOptions> {
+  if (!process.send) {
+    console.error('no IPC channel: this process is started by the agent');
     process.exit(2);
   }
-  return JSON.parse(raw) as ChildOptions;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      console.error('no init message from the agent within 10 s');
+      process.exit(2);
+    }, 10_000);
+    const onMessage = (m: unknown): void => {
+      if (typeof m !== 'object' || m === null || (m as { t?: unknown }).t !== 'init') return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      resolve((m as { options: ChildOptions }).options);
+    };
+    process.on('message', onMessage);
+  });
 }
 
 async function main(): Promise<void> {
-  const options = readOptions();
+  const options = await readOptions();
   const require = createRequire(import.meta.url);
   const redRequire = createRequire(require.resolve('node-red'));
   const bcrypt = redRequire('bcryptjs') as { hash(s: string, rounds: number): Promise<string> };

@@ -14,4 +14,4 @@ export type {
   RequestKind,
   ToChild,
 } from '../../agent/contracts/nodered-ipc.js';
-export { NODE_RED_OPTIONS_ENV, isFromChild } from '../../agent/contracts/nodered-ipc.js';
+export { isFromChild } from '../../agent/contracts/nodered-ipc.js';

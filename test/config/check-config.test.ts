@@ -112,6 +112,15 @@ mqtt:
     expect(cli('check-config', f).status).toBe(0);
   });
 
+  it('asks for at least one Node-RED editor user, on loopback too, and names the path', () => {
+    const base = 'version: 1\ngateway: { id: gw }\ndataDir: /tmp/x\nmqtt: { url: "mqtt://h" }\n';
+    const none = cli('check-config', write(`${base}nodeRed: { users: [], credentialSecret: s }\n`));
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/nodeRed\.users: at least one user: the editor always asks for a login/);
+    const one = 'nodeRed: { users: [{ username: tech, password: { env: VG_TEST_PASSWORD } }], credentialSecret: s }\n';
+    expect(cli('check-config', write(`${base}${one}`)).status).toBe(0);
+  });
+
   it('refuses to run with a bad config (exit 2, nothing started)', () => {
     const r = cli('run', '--config', write('version: 2\n'));
     expect(r.status).toBe(2);

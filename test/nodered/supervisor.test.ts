@@ -4,7 +4,7 @@
  * requests seen arriving at the agent's ports; a SIGKILLed child restarted; a flow that
  * runs the child out of memory at every start lands in safe mode with nodered.crash_loop.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -71,6 +71,10 @@ describe('Node-RED in a supervised child', () => {
     const startMs = performance.now() - t0;
     const url = sup.describe().url!;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    // The passwords and the credential secret came over IPC: nothing in the child's environment shows them.
+    const environ = readFileSync(`/proc/${sup.describe().pid}/environ`, 'utf8');
+    expect(environ).not.toContain(testNodeRedConfig().users[0]!.password as string);
+    expect(environ).not.toContain(testNodeRedConfig().credentialSecret as string);
 
     expect((await fetch(`${url}flows`)).status).toBe(401);
     expect(await adminToken(url, 'wrong')).toBe(403); // Node-RED answers a wrong password with 403
