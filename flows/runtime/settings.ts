@@ -72,7 +72,10 @@ export function buildSettings(s: SettingsInput): Record<string, unknown> {
     externalModules: {
       autoInstall: false,
       autoInstallRetry: 0,
-      palette: { allowInstall: false, allowUpload: false, allowList: [], denyList: ['*'] },
+      // The palette's lists also decide which node modules load at all: denyList '*' alone
+      // silently skipped our own nodes (flows/nodes is a node-red module), so they are allowed
+      // by name; installing anything stays off.
+      palette: { allowInstall: false, allowUpload: false, allowList: [OUR_NODES_MODULE], denyList: ['*'] },
       modules: { allowInstall: false, allowList: [], denyList: ['*'] },
     },
     telemetry: { enabled: false, updateNotification: false },
@@ -97,6 +100,9 @@ export function buildSettings(s: SettingsInput): Record<string, unknown> {
     exportGlobalContextKeys: false,
   };
 }
+
+/** flows/nodes/package.json's name. */
+export const OUR_NODES_MODULE = 'node-red-contrib-village';
 
 /** Whether a host name or address is this machine only. */
 export const isLoopback = (host: string): boolean =>
