@@ -57,9 +57,9 @@ export interface AgentOptions {
    * with it. Without it, `reload-config` answers that this agent cannot reload.
    */
   reloadConfig?: () => ReloadResult;
-  /** Tests: the Node-RED supervisor's timings and paths (nodes folder, restart backoff, heartbeat). */
+  /** Tests: the Node-RED supervisor's timings, sizes and paths (nodes folder, restart backoff, heartbeat, event queue). */
   nodeRed?: Partial<
-    Pick<SupervisorOptions, 'nodesDir' | 'pingMs' | 'pongTimeoutMs' | 'restart' | 'crashLoop' | 'limits'>
+    Pick<SupervisorOptions, 'nodesDir' | 'pingMs' | 'pongTimeoutMs' | 'restart' | 'crashLoop' | 'limits' | 'queueSize'>
   >;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --only ingest|drain|rss|alarm|serial|safety]`. Every figure that has a baseline
+ * `npm run bench [-- --json] [-- --only ingest|drain|rss|alarm|serial|safety|nodered]`. Every figure that has a baseline
  * was measured against it in the same run (ratio = value / baseline): the machines are
  * shared and noisy, so absolute numbers alone mean little. Never a pass/fail test.
  */
@@ -13,6 +13,7 @@ const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   alarm: async () => (await import('./alarm-latency.js')).alarmLatencyBenchmarks(),
   serial: async () => (await import('./serial-decode.js')).serialDecodeBenchmarks(),
   safety: async () => (await import('./safety-latency.js')).safetyLatencyBenchmarks(),
+  nodered: async () => (await import('./nodered.js')).noderedBenchmarks(),
 };
 
 async function main(): Promise<void> {
