@@ -8,6 +8,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -72,6 +73,8 @@ export interface SupervisorOptions {
 
 /** Sends at most this many events the child has not taken off the pipe yet. */
 const IN_FLIGHT = 64;
+/** The child's nice value: below the agent (0), so the alarm path wins the CPU. */
+const CHILD_NICE = 10;
 
 function defaultChildPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -206,6 +209,16 @@ export class NodeRedSupervisor {
     });
     this.child = child;
     const childLog = logger.child({ part: 'node-red', pid: child.pid });
+    // On two cores a flow spinning forever, or Node-RED starting again (bcrypt, loading modules),
+    // competes with the alarm path: the child runs at a lower scheduling priority (nice 10), so
+    // the agent gets the CPU first whenever both want it.
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, CHILD_NICE);
+      } catch (err) {
+        childLog.warn({ err: errorMessage(err) }, 'Node-RED child priority not lowered');
+      }
+    }
     // Node-RED logs through IPC; whatever reaches stdout/stderr (a V8 out-of-memory report) is logged, a line at a time.
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');

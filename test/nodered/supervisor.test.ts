@@ -75,6 +75,9 @@ describe('Node-RED in a supervised child', () => {
     const environ = readFileSync(`/proc/${sup.describe().pid}/environ`, 'utf8');
     expect(environ).not.toContain(testNodeRedConfig().users[0]!.password as string);
     expect(environ).not.toContain(testNodeRedConfig().credentialSecret as string);
+    // Below the agent in the scheduler: field 19 of /proc/<pid>/stat is the nice value.
+    const stat = readFileSync(`/proc/${sup.describe().pid}/stat`, 'utf8');
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])).toBe(10);
 
     expect((await fetch(`${url}flows`)).status).toBe(401);
     expect(await adminToken(url, 'wrong')).toBe(403); // Node-RED answers a wrong password with 403
