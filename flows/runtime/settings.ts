@@ -18,6 +18,9 @@ const LEVEL_NAMES: Record<number, LogLevel> = {
 };
 export const levelName = (n: number): LogLevel => LEVEL_NAMES[n] ?? 'info';
 
+/** flows/nodes/package.json's name: the one module Node-RED may load besides its core nodes. */
+export const OUR_NODES_PACKAGE = 'node-red-contrib-village';
+
 export interface NodeRedLogMessage {
   level: number;
   msg?: unknown;
@@ -72,7 +75,10 @@ export function buildSettings(s: SettingsInput): Record<string, unknown> {
     externalModules: {
       autoInstall: false,
       autoInstallRetry: 0,
-      palette: { allowInstall: false, allowUpload: false, allowList: [], denyList: ['*'] },
+      // This list also decides which modules found on disk are *loaded* (@node-red/registry's
+      // localfilesystem): with only `denyList: ['*']` our own nodes (a package in nodesDir) were
+      // skipped and the default flows waited for missing types forever. Installs stay off.
+      palette: { allowInstall: false, allowUpload: false, allowList: [OUR_NODES_PACKAGE], denyList: ['*'] },
       modules: { allowInstall: false, allowList: [], denyList: ['*'] },
     },
     telemetry: { enabled: false, updateNotification: false },
