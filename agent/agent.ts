@@ -59,7 +59,10 @@ export interface AgentOptions {
   reloadConfig?: () => ReloadResult;
   /** Tests: the Node-RED supervisor's timings and paths (nodes folder, restart backoff, heartbeat). */
   nodeRed?: Partial<
-    Pick<SupervisorOptions, 'nodesDir' | 'pingMs' | 'pongTimeoutMs' | 'restart' | 'crashLoop' | 'limits'>
+    Pick<
+      SupervisorOptions,
+      'nodesDir' | 'defaultFlows' | 'pingMs' | 'pongTimeoutMs' | 'restart' | 'crashLoop' | 'limits'
+    >
   >;
 }
 
