@@ -59,7 +59,10 @@ export interface AgentOptions {
   reloadConfig?: () => ReloadResult;
   /** Tests: the Node-RED supervisor's timings, sizes and paths (nodes folder, restart backoff, heartbeat, event queue). */
   nodeRed?: Partial<
-    Pick<SupervisorOptions, 'nodesDir' | 'pingMs' | 'pongTimeoutMs' | 'restart' | 'crashLoop' | 'limits' | 'queueSize'>
+    Pick<
+      SupervisorOptions,
+      'nodesDir' | 'defaultFlows' | 'pingMs' | 'pongTimeoutMs' | 'restart' | 'crashLoop' | 'limits' | 'queueSize'
+    >
   >;
 }
 

@@ -3,9 +3,14 @@
  * embedded broker (aedes)
  * stands in for the county, the agent runs with config/demo.yaml, a county-side subscriber
  * counts what arrives, and the uplink is cut for several seconds mid-run, then restored.
+ * The technicians' Node-RED editor runs alongside (a supervised child process, loopback only):
+ * its URL, user and a one-time password generated at start are printed first; the password
+ * lives only in this process's environment (config/demo.yaml refers to it by `{env}`).
  * Ends by itself in well under a minute with a summary; `--json` makes the last line JSON.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +49,18 @@ export interface DemoSummary {
   doorOpenings: number;
   alarmLatencyMs: { p50: number | null; p99: number | null };
   alarmLatencyLinkUpMs: { p50: number | null; p99: number | null };
+  /** The Node-RED child, from the supervisor's stats (agent.observe.nodeRed()). */
+  flows: {
+    editorUrl: string;
+    /** Whether the editor came up (said ready) during the run. */
+    ready: boolean;
+    /** Events the child counted in (its last heartbeat reply). */
+    seen: number;
+    /** Events the agent handed to the child, and those dropped from its bounded queue. */
+    sent: number;
+    dropped: number;
+    restarts: number;
+  };
   /**
    * The end-to-end delivery checker's verdict on every copy the county received (scripts/county/delivery-
    * checker.ts).
@@ -73,11 +90,19 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   const broker = await new AedesBroker().start();
   const proxy = await new TcpProxy({ targetPort: broker.port }).start();
   const village = await new SimulatedVillage().start(await freePort());
+  // The editor's one-time password and the flows' credential secret: random, in this process's
+  // environment only, where config/demo.yaml's {env} refs find them (the child gets neither variable).
+  const editorPassword = randomBytes(9).toString('base64url');
+  process.env[EDITOR_PASSWORD_ENV] = editorPassword;
+  process.env[CREDENTIAL_SECRET_ENV] = randomBytes(24).toString('base64url');
   const raw = parseConfigText(readFileSync(DEMO_CONFIG, 'utf8'), DEMO_CONFIG) as Record<string, unknown> & {
     mqtt: object;
     buses: object[];
     devices: object[];
+    nodeRed: { host: string; port: number; users: { username: string }[] };
   };
+  const editorPort = (await portIsFree(raw.nodeRed.port, raw.nodeRed.host)) ? raw.nodeRed.port : await freePort();
+  const editorUrl = `http://${raw.nodeRed.host}:${editorPort}/`;
   const buses = raw.buses.map((b) => ({ ...b, port: village.sim.port }));
   // The village modem needs a serial line: a socat pty pair, where socat is installed.
   const modemLine = hasSocat() ? await new PtyPair('demo-modem').start() : null;
@@ -89,11 +114,19 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
       ]
     : raw.devices;
   const config = validateConfig(
-    { ...raw, dataDir, buses, devices, mqtt: { ...raw.mqtt, url: proxy.url } },
+    {
+      ...raw,
+      dataDir,
+      buses,
+      devices,
+      mqtt: { ...raw.mqtt, url: proxy.url },
+      nodeRed: { ...raw.nodeRed, port: editorPort },
+    },
     DEMO_CONFIG,
   );
   const logger = pino({ level: 'error' }, pino.destination({ fd: 2, sync: true }));
-  const agent = new Agent({ config, configHash: 'demo', baseDir: dataDir, logger });
+  // A heartbeat a second (default 5 s): the summary's count of events the flows saw is that fresh.
+  const agent = new Agent({ config, configHash: 'demo', baseDir: dataDir, logger, nodeRed: { pingMs: 1000 } });
   const county = await new CountySubscriber({ url: broker.url, clientId: 'county-demo' }).start();
   // The county's operator acknowledges every alert as it arrives: "help is coming".
   let acks = 0;
@@ -134,6 +167,9 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   say(
     `village demo: broker on ${broker.url}, Modbus village on port ${village.sim.port}, agent "${config.gateway.id}" with ${config.devices.length} devices, data in ${dataDir}`,
   );
+  say(
+    `Node-RED editor: ${editorUrl} (user "${raw.nodeRed.users[0]!.username}", one-time password ${editorPassword}; loopback only, gone when the demo ends)`,
+  );
   let largestBacklog = 0;
   const ticker = setInterval(() => {
     const backlog = agent.observe.backlog().total.count;
@@ -146,6 +182,14 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
 
   await agent.start();
   village.live();
+  let editorReady = false;
+  const editorWatch = setInterval(() => {
+    const nr = agent.observe.nodeRed();
+    if (nr?.state !== 'running') return;
+    clearInterval(editorWatch);
+    editorReady = true;
+    say(`  >>> Node-RED editor ready at ${nr.url} in ${nr.lastStartMs} ms, with the default flows`);
+  }, 100);
   await sleep(PLAN.cutAtMs);
   say(`  >>> cutting the uplink for ${PLAN.cutForMs / 1000} s (the gateway keeps capturing and buffering)`);
   proxy.cut();
@@ -169,6 +213,21 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   while (agent.observe.alarms().smsPending.length > 0 && modemSim && Date.now() < smsDeadline) await sleep(100);
   await county.waitFor(() => [...produced.keys()].every((id) => county.events.has(id)), 5000).catch(() => undefined);
   clearInterval(ticker);
+  clearInterval(editorWatch);
+  // The child's count comes with its heartbeat reply: wait (briefly) for one that has all sent so far.
+  const flowsDeadline = Date.now() + 3000;
+  const nrNow = () => agent.observe.nodeRed();
+  const sentBefore = nrNow()?.sent ?? 0;
+  while (editorReady && (nrNow()?.childEvents ?? 0) < sentBefore && Date.now() < flowsDeadline) await sleep(50);
+  const nr = nrNow();
+  const flows = {
+    editorUrl,
+    ready: editorReady,
+    seen: nr?.childEvents ?? 0,
+    sent: nr?.sent ?? 0,
+    dropped: nr?.dropped ?? 0,
+    restarts: nr?.restarts ?? 0,
+  };
   const reconnects = agent.observe.link().reconnects;
   const modem = agent.observe.devices().find((d) => d.driver === 'modem')?.detail;
   const modemStatus = modem
@@ -202,6 +261,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
     doorOpenings: village.doorOpenings,
     alarmLatencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)) },
     alarmLatencyLinkUpMs: { p50: round(percentile(latenciesLinkUp, 50)), p99: round(percentile(latenciesLinkUp, 99)) },
+    flows,
     check: {
       ok: verdict.ok,
       problems: verdict.problems,
@@ -242,11 +302,24 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   say(
     `  alarm latency while the link was up: p50 ${summary.alarmLatencyLinkUpMs.p50} ms, p99 ${summary.alarmLatencyLinkUpMs.p99} ms`,
   );
+  say(
+    `  flows      ${flows.seen} events seen by the Node-RED flows (${flows.sent} sent by the agent, ${flows.dropped} dropped, ${flows.restarts} restarts)${flows.ready ? '' : '; the editor never came up'}`,
+  );
   if (json) say(JSON.stringify(summary));
   return summary.lost === 0 && verdict.ok ? 0 : 1;
 }
 
+const EDITOR_PASSWORD_ENV = 'VILLAGE_DEMO_EDITOR_PASSWORD';
+const CREDENTIAL_SECRET_ENV = 'VILLAGE_DEMO_CREDENTIAL_SECRET';
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Whether nothing listens on host:port now (the editor's configured port, 1880). */
+const portIsFree = (port: number, host: string) =>
+  new Promise<boolean>((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
 const hasSocat = () => spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 
 // `npm run demo` runs this file; the agent's own CLI does not ship the demo (nor aedes).

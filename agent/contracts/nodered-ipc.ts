@@ -78,5 +78,10 @@ export interface ChildOptions {
   httpNodeRoot: string | false;
   /** Where our nodes live (flows/nodes); null: the child finds them next to itself. */
   nodesDir: string | null;
+  /**
+   * The shipped default flows (flows/flows.json), copied to userDir/flowFile when that file does
+   * not exist (first start only; never over a file that exists, even an empty one). null: none.
+   */
+  defaultFlows: string | null;
   logLevel: LogLevel;
 }

@@ -62,6 +62,12 @@ export interface SupervisorOptions {
   childPath?: string;
   /** Where our nodes and their link live (default: the repo's flows/nodes). */
   nodesDir?: string | null;
+  /**
+   * The default flows copied into a userDir that has no flow file yet. Default: the repo's
+   * flows/flows.json, but only with our own nodes (no nodesDir given): with other nodes (tests'
+   * stubs) its village nodes would be missing types, and Node-RED would not start the flows.
+   */
+  defaultFlows?: string | null;
   queueSize?: number;
   pingMs?: number;
   pongTimeoutMs?: number;
@@ -75,6 +81,13 @@ export interface SupervisorOptions {
 const IN_FLIGHT = 64;
 /** The child's nice value: below the agent (0), so the alarm path wins the CPU. */
 const CHILD_NICE = 10;
+
+/** The shipped default flows: flows/flows.json from the sources (agent/nodered) or compiled (dist/agent/nodered). */
+export function shippedDefaultFlows(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, '../../flows/flows.json'), resolve(here, '../../../flows/flows.json')];
+  return candidates.find((p) => existsSync(p)) ?? null;
+}
 
 function defaultChildPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -191,6 +204,12 @@ export class NodeRedSupervisor {
       safeMode: this.safeMode,
       httpNodeRoot: config.httpNodeRoot,
       nodesDir: this.opts.nodesDir ?? null,
+      defaultFlows:
+        this.opts.defaultFlows !== undefined
+          ? this.opts.defaultFlows
+          : this.opts.nodesDir
+            ? null
+            : shippedDefaultFlows(),
       logLevel: this.opts.logLevel ?? 'info',
     };
     // A minimal environment: a flow's env.get() must not read the agent's secrets.

@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installDefaultFlows } from './default-flows.js';
 import { buildSettings } from './settings.js';
 import { type ChildOptions, type FromChild, type LogLevel, type ToChild } from './protocol.js';
 
@@ -74,6 +75,9 @@ async function main(): Promise<void> {
   );
   const nodesDir = options.nodesDir ?? defaultNodesDir();
   mkdirSync(options.userDir, { recursive: true });
+  // First start only: the shipped default flows; a flow file that exists (the technician's) is never replaced.
+  if (installDefaultFlows(options.userDir, options.flowFile, options.defaultFlows) === 'copied')
+    log('info', `first start: the default flows (${options.defaultFlows}) copied to ${options.flowFile}`);
 
   // Before node-red loads our nodes: they and this process share one link (a globalThis singleton).
   let link: Link | null = null;

@@ -12,7 +12,13 @@ const tempDir = useTempDirs();
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, VG_TEST_PASSWORD: 'from-env' },
+    env: {
+      ...process.env,
+      VG_TEST_PASSWORD: 'from-env',
+      // config/demo.yaml's editor secrets, which `npm run demo` generates at start.
+      VILLAGE_DEMO_EDITOR_PASSWORD: 'demo-password',
+      VILLAGE_DEMO_CREDENTIAL_SECRET: 'demo-secret',
+    },
   });
 
 const write = (text: string) => {
