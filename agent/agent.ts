@@ -202,6 +202,7 @@ export class Agent {
       now: this.clock.now,
       devices: () => this.drivers.map((d) => d.describe()),
       buses: () => [...this.buses.values()].map((b) => b.describe()),
+      nodeRed: () => this.nodeRed?.describe() ?? null,
     });
     this.shed = new ShedReporter({
       gatewayId,

@@ -15,6 +15,18 @@ export interface DeviceSnapshotSources {
   now(): number;
   devices(): DriverDescription[];
   buses(): BusDescription[];
+  /** The Node-RED child, where one runs. */
+  nodeRed?: () => NodeRedView | null;
+}
+
+/** What the devices view shows of the Node-RED child (the supervisor's report). */
+export interface NodeRedView {
+  state: string;
+  url: string | null;
+  restarts: number;
+  dropped: number;
+  safeMode: boolean;
+  crashLoop: boolean;
 }
 
 const EVERY_MS = 5_000;
@@ -37,11 +49,13 @@ export class DeviceSnapshot {
   }
 
   write(): void {
+    const nodeRed = this.s.nodeRed?.() ?? null;
     const snapshot = {
       writtenAt: new Date(this.s.now()).toISOString(),
       pid: process.pid,
       devices: this.s.devices(),
       buses: this.s.buses(),
+      ...(nodeRed ? { nodeRed } : {}),
     };
     try {
       const file = join(this.s.dataDir, 'devices.json');

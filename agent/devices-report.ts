@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DriverDescription } from './contracts/driver.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
+import type { NodeRedView } from './device-snapshot.js';
 
 interface Snapshot {
   writtenAt: string;
@@ -18,6 +19,7 @@ interface Snapshot {
     reconnects: number;
     lastError: string | null;
   }[];
+  nodeRed?: NodeRedView;
 }
 
 export function devicesReport(config: GatewayConfig, now = Date.now()): string {
@@ -55,6 +57,11 @@ export function devicesReport(config: GatewayConfig, now = Date.now()): string {
     for (const b of snap.buses)
       lines.push(
         `bus ${b.id}: ${b.transport}, ${b.state}, ${b.requests} requests, ${b.timeouts} timeouts, ${b.errors} errors, ${b.reconnects} reconnects${b.lastError ? `, last error: ${b.lastError}` : ''}`,
+      );
+    const nr = snap.nodeRed;
+    if (nr)
+      lines.push(
+        `node-red: ${nr.state}${nr.url ? ` at ${nr.url}` : ''}, ${nr.restarts} restarts, ${nr.dropped} events dropped${nr.safeMode ? ', SAFE MODE (flows stopped)' : ''}${nr.crashLoop ? ', crash loop' : ''}`,
       );
   } else lines.push('', 'no state yet: the agent has not run with this data folder');
   return lines.join('\n');

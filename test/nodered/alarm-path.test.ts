@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
+import { devicesReport } from '../../agent/devices-report.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
@@ -41,7 +42,6 @@ describe('the agent with Node-RED', () => {
     process.kill(pid, 'SIGKILL');
     await waitUntil(() => agent.observe.nodeRed()?.state === 'restarting', 5000, 'the death noticed');
 
-    const t0 = performance.now();
     await agent.emit({
       deviceId: 'house-1-panic',
       type: 'alarm.pressed',
@@ -49,10 +49,13 @@ describe('the agent with Node-RED', () => {
       data: { line: 'test' },
     } as never);
     await waitUntil(() => agent.observe.alarms().alerts.length === 1, 2000, 'the alert');
-    const alertMs = performance.now() - t0;
+    // Raised while the child was still down: the alarm path never waits for it (its latency is a benchmark row).
     expect(agent.observe.nodeRed()?.state).toBe('restarting');
-    expect(alertMs).toBeLessThan(500);
     expect(agent.observe.status()).toHaveProperty('nodeRed.restarts', 1);
     await waitUntil(() => agent.observe.nodeRed()?.state === 'running', 20_000, 'the restart');
+    await agent.stop(); // writes the last devices view
+    expect(devicesReport(config)).toMatch(
+      /^node-red: (running|stopping) at http:\/\/127\.0\.0\.1:\d+\/, 1 restarts, \d+ events dropped$/m,
+    );
   }, 30_000);
 });
