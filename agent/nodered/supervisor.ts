@@ -186,6 +186,7 @@ export class NodeRedSupervisor {
   }
 
   private send(m: ToChild): void {
+    // A ping or stop that cannot be sent shows up by itself: a missed pong, or the stop limit's kill.
     if (this.child?.connected) this.child.send(m, () => {});
   }
 

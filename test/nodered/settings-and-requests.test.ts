@@ -1,0 +1,107 @@
+/** The lock-down Node-RED starts with, and what a flow may ask of the agent (checked in the agent, not the flow). */
+import { describe, expect, it } from 'vitest';
+import type { OutputCommand } from '../../agent/contracts/driver.js';
+import { FlowRequests } from '../../agent/nodered/requests.js';
+import { buildSettings } from '../../flows/runtime/settings.js';
+
+describe('Node-RED settings', () => {
+  const settings = buildSettings({
+    options: {
+      userDir: '/data/node-red',
+      flowFile: 'flows.json',
+      host: '127.0.0.1',
+      port: 1880,
+      credentialSecret: 'cs',
+      users: [{ username: 'tech', password: 'pw' }],
+      safeMode: false,
+      httpNodeRoot: false,
+      nodesDir: null,
+      defaultFlows: null,
+      logLevel: 'info',
+    },
+    users: [{ username: 'tech', passwordHash: '$2b$08$hash' }],
+    nodesDir: '/app/flows/nodes',
+    log: () => {},
+  });
+
+  it('are locked down: no telemetry, no installs but our own nodes, no projects, a login always', () => {
+    expect(settings).toMatchObject({
+      telemetry: { enabled: false, updateNotification: false },
+      diagnostics: { enabled: false },
+      functionExternalModules: false,
+      httpNodeRoot: false,
+      credentialSecret: 'cs',
+      nodesDir: ['/app/flows/nodes'],
+      externalModules: {
+        autoInstall: false,
+        palette: { allowInstall: false, allowUpload: false, allowList: ['node-red-contrib-village'], denyList: ['*'] },
+        modules: { allowInstall: false },
+      },
+      editorTheme: { projects: { enabled: false }, tours: false },
+      adminAuth: { type: 'credentials', users: [{ username: 'tech', password: '$2b$08$hash', permissions: '*' }] },
+    });
+    // The plain password never reaches Node-RED's settings, only its hash.
+    expect(JSON.stringify(settings)).not.toContain('"pw"');
+  });
+});
+
+describe('what a flow may ask', () => {
+  const rig = (now: { t: number }) => {
+    const writes: OutputCommand[] = [];
+    const alerts: unknown[] = [];
+    const r = new FlowRequests(
+      'gw',
+      new Set(['board/siren']),
+      {
+        write: async (c) => void writes.push(c),
+        raiseAlert: async (a) => (alerts.push(a), `alert-${alerts.length}`),
+        status: () => ({ ok: true }),
+      },
+      { outputsPerSec: 2, outputBurst: 3, alertsPerMin: 6, alertBurst: 2 },
+      () => now.t,
+    );
+    return { r, writes, alerts };
+  };
+
+  it('drives only flow-writable outputs, with valid arguments, at a limited rate', async () => {
+    const now = { t: 0 };
+    const { r, writes } = rig(now);
+    await expect(r.handle('output', { device: 'board', output: 'door-lock', action: 'on' })).rejects.toMatchObject({
+      code: 'NOT_FLOW_WRITABLE',
+    });
+    await expect(r.handle('output', { device: 'board', output: 'siren', action: 'blink' })).rejects.toMatchObject({
+      code: 'INVALID_ARGS',
+    });
+    await expect(r.handle('output', { device: 'board', output: 'siren', action: 'pulse' })).rejects.toMatchObject({
+      code: 'INVALID_PULSE',
+    });
+    for (let i = 0; i < 3; i++) await r.handle('output', { device: 'board', output: 'siren', action: 'off' });
+    await expect(r.handle('output', { device: 'board', output: 'siren', action: 'off' })).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      retryable: true,
+    });
+    now.t += 500; // one token back at 2 a second
+    await r.handle('output', { device: 'board', output: 'siren', action: 'pulse', durationMs: 3000 });
+    expect(writes).toHaveLength(4);
+    expect(writes.at(-1)).toEqual({ deviceId: 'board', output: 'siren', action: 'pulse', durationMs: 3000 });
+    expect(r.refused).toBe(4);
+  });
+
+  it('raises alerts (the gateway as device by default) at a limited rate, and answers status', async () => {
+    const now = { t: 0 };
+    const { r, alerts } = rig(now);
+    await expect(r.handle('alert', { message: '' })).rejects.toMatchObject({ code: 'INVALID_ARGS' });
+    await expect(r.handle('alert', { message: 'x', priority: 'low' })).rejects.toMatchObject({ code: 'INVALID_ARGS' });
+    expect(await r.handle('alert', { message: 'door held open' })).toEqual({ alertId: 'alert-1' });
+    await r.handle('alert', { message: 'again', deviceId: 'store-door', priority: 'critical', sms: 'always' });
+    await expect(r.handle('alert', { message: 'third' })).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    expect(alerts).toEqual([
+      { message: 'door held open', deviceId: 'gw', priority: 'high', sms: 'fallback' },
+      { message: 'again', deviceId: 'store-door', priority: 'critical', sms: 'always' },
+    ]);
+    now.t += 10_000; // one alert back at 6 a minute
+    expect(await r.handle('alert', { message: 'later' })).toEqual({ alertId: 'alert-3' });
+    expect(await r.handle('status', {})).toEqual({ ok: true });
+    await expect(r.handle('reboot', {})).rejects.toMatchObject({ code: 'UNKNOWN_COMMAND' });
+  });
+});
