@@ -26,7 +26,7 @@ export interface NodeRedReport {
   pid: number | null;
   url: string | null;
   restarts: number;
-  /** Events dropped from the queue to the child (oldest first). */
+  /** Events dropped from the queue to the child: the oldest when it was full, and those too old when their turn came. */
   dropped: number;
   queued: number;
   sent: number;
@@ -69,6 +69,11 @@ export interface SupervisorOptions {
    */
   defaultFlows?: string | null;
   queueSize?: number;
+  /**
+   * An event still queued after this long (the child was down or stuck) is dropped, not delivered:
+   * a flow acting on a door opened minutes ago as if it were now would mislead. Default 60 s.
+   */
+  maxEventAgeMs?: number;
   pingMs?: number;
   pongTimeoutMs?: number;
   startTimeoutMs?: number;
@@ -102,7 +107,7 @@ function defaultChildPath(): string {
 export class NodeRedSupervisor {
   private child: ChildProcess | null = null;
   private state: NodeRedState = 'stopped';
-  private readonly queue: { t: 'event'; event: GatewayEvent; tags: string[] }[] = [];
+  private readonly queue: { msg: { t: 'event'; event: GatewayEvent; tags: string[] }; at: number }[] = [];
   private inflight = 0;
   private pumpScheduled = false;
   private dropped = 0;
@@ -129,13 +134,14 @@ export class NodeRedSupervisor {
   private readonly requestsHandler: FlowRequests;
   private readonly monoMs: () => number;
   private readonly o: Required<
-    Pick<SupervisorOptions, 'queueSize' | 'pingMs' | 'pongTimeoutMs' | 'startTimeoutMs' | 'crashLoop'>
+    Pick<SupervisorOptions, 'queueSize' | 'maxEventAgeMs' | 'pingMs' | 'pongTimeoutMs' | 'startTimeoutMs' | 'crashLoop'>
   >;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.monoMs = opts.monoMs ?? (() => performance.now());
     this.o = {
       queueSize: opts.queueSize ?? 1000,
+      maxEventAgeMs: opts.maxEventAgeMs ?? 60_000,
       pingMs: opts.pingMs ?? 5000,
       pongTimeoutMs: opts.pongTimeoutMs ?? 15_000,
       startTimeoutMs: opts.startTimeoutMs ?? 30_000,
@@ -158,7 +164,7 @@ export class NodeRedSupervisor {
       this.queue.shift();
       this.dropped += 1;
     }
-    this.queue.push({ t: 'event', event, tags: this.opts.tagsOf(event.deviceId) });
+    this.queue.push({ msg: { t: 'event', event, tags: this.opts.tagsOf(event.deviceId) }, at: this.monoMs() });
     this.schedulePump();
   }
 
@@ -174,7 +180,11 @@ export class NodeRedSupervisor {
   private pump(): void {
     const child = this.child;
     while (this.state === 'running' && child?.connected && this.inflight < IN_FLIGHT && this.queue.length > 0) {
-      const msg = this.queue.shift()!;
+      const { msg, at } = this.queue.shift()!;
+      if (this.monoMs() - at > this.o.maxEventAgeMs) {
+        this.dropped += 1;
+        continue;
+      }
       this.inflight += 1;
       this.sent += 1;
       child.send(msg, (err) => {

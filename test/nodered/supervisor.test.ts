@@ -139,6 +139,22 @@ describe('Node-RED in a supervised child', () => {
     await waitUntil(() => sup.describe().childEvents === 5, 5000, 'the queued events delivered');
   }, 30_000);
 
+  it('drops what waited too long for a dead child rather than hand flows old news', async () => {
+    let skew = 0; // the supervisor's monotonic clock, pushed ahead while the child is down
+    const { sup, push } = rig(tempDir(), { maxEventAgeMs: 60_000, monoMs: () => performance.now() + skew });
+    sup.start();
+    await waitUntil(() => sup.describe().state === 'running', 20_000, 'Node-RED ready');
+    const pid = sup.pid!;
+    process.kill(pid, 'SIGKILL');
+    await waitUntil(() => sup.describe().state !== 'running', 5000, 'the death noticed');
+    for (let i = 0; i < 3; i++) push('test.ignored', { old: i });
+    skew += 61_000; // a minute passes
+    for (let i = 0; i < 2; i++) push('test.ignored', { fresh: i });
+    await waitUntil(() => sup.describe().state === 'running' && sup.pid !== pid, 20_000, 'the restart');
+    await waitUntil(() => sup.describe().childEvents === 2, 5000, 'the fresh events delivered');
+    expect(sup.describe()).toMatchObject({ dropped: 3, queued: 0 });
+  }, 30_000);
+
   it('a flow that kills the child at every start lands in safe mode with nodered.crash_loop', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'node-red'), { recursive: true });
