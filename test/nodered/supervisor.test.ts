@@ -141,7 +141,11 @@ describe('Node-RED in a supervised child', () => {
 
   it('drops what waited too long for a dead child rather than hand flows old news', async () => {
     let skew = 0; // the supervisor's monotonic clock, pushed ahead while the child is down
-    const { sup, push } = rig(tempDir(), { maxEventAgeMs: 60_000, monoMs: () => performance.now() + skew });
+    const { sup, push } = rig(tempDir(), {
+      maxEventAgeMs: 60_000,
+      pingMs: 500, // childEvents comes with each pong
+      monoMs: () => performance.now() + skew,
+    });
     sup.start();
     await waitUntil(() => sup.describe().state === 'running', 20_000, 'Node-RED ready');
     const pid = sup.pid!;
@@ -151,8 +155,8 @@ describe('Node-RED in a supervised child', () => {
     skew += 61_000; // a minute passes
     for (let i = 0; i < 2; i++) push('test.ignored', { fresh: i });
     await waitUntil(() => sup.describe().state === 'running' && sup.pid !== pid, 20_000, 'the restart');
-    await waitUntil(() => sup.describe().childEvents === 2, 5000, 'the fresh events delivered');
-    expect(sup.describe()).toMatchObject({ dropped: 3, queued: 0 });
+    await waitUntil(() => sup.describe().childEvents === 2, 10_000, 'the fresh events delivered');
+    expect(sup.describe()).toMatchObject({ dropped: 3, queued: 0, restarts: 1 });
   }, 30_000);
 
   it('a flow that kills the child at every start lands in safe mode with nodered.crash_loop', async () => {
