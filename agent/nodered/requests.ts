@@ -21,6 +21,8 @@ export interface FlowRequestLimits {
   outputBurst: number;
   alertsPerMin: number;
   alertBurst: number;
+  /** Status requests per second (each builds the agent's whole status report). */
+  statusPerSec?: number;
 }
 
 export const DEFAULT_FLOW_LIMITS: FlowRequestLimits = {
@@ -39,6 +41,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 export class FlowRequests {
   private readonly outputs: TokenBucket;
   private readonly alerts: TokenBucket;
+  private readonly statuses: TokenBucket;
   refused = 0;
 
   constructor(
@@ -50,13 +53,18 @@ export class FlowRequests {
   ) {
     this.outputs = new TokenBucket(limits.outputsPerSec, limits.outputBurst, now);
     this.alerts = new TokenBucket(limits.alertsPerMin / 60, limits.alertBurst, now);
+    this.statuses = new TokenBucket(limits.statusPerSec ?? 5, limits.statusPerSec ?? 5, now);
   }
 
   async handle(kind: RequestKind | string, args: unknown): Promise<unknown> {
     try {
       if (kind === 'output') return await this.output(args);
       if (kind === 'alert') return await this.alert(args);
-      if (kind === 'status') return this.ports.status();
+      if (kind === 'status') {
+        if (this.statuses.take() > 0)
+          throw new GatewayError('RATE_LIMITED', 'flows ask for the status too often', { retryable: true });
+        return this.ports.status();
+      }
       throw new GatewayError('UNKNOWN_COMMAND', `a flow asked for "${String(kind)}" (known: output, alert, status)`);
     } catch (err) {
       this.refused += 1;

@@ -17,6 +17,7 @@ import { isFromChild, type ChildOptions, type FromChild, type ToChild } from '..
 import { Backoff } from '../kernel/backoff.js';
 import { errorMessage, replyCode } from '../kernel/errors.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
+import { LogBudget } from './log-budget.js';
 import { FlowRequests, type FlowPorts, type FlowRequestLimits } from './requests.js';
 
 export type NodeRedState = 'stopped' | 'starting' | 'running' | 'restarting' | 'stopping';
@@ -133,12 +134,14 @@ export class NodeRedSupervisor {
   private readonly backoff: Backoff;
   private readonly requestsHandler: FlowRequests;
   private readonly monoMs: () => number;
+  private readonly logBudget: LogBudget;
   private readonly o: Required<
     Pick<SupervisorOptions, 'queueSize' | 'maxEventAgeMs' | 'pingMs' | 'pongTimeoutMs' | 'startTimeoutMs' | 'crashLoop'>
   >;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.monoMs = opts.monoMs ?? (() => performance.now());
+    this.logBudget = new LogBudget(opts.logger, this.monoMs);
     this.o = {
       queueSize: opts.queueSize ?? 1000,
       maxEventAgeMs: opts.maxEventAgeMs ?? 60_000,
@@ -300,14 +303,16 @@ export class NodeRedSupervisor {
         this.requestsHandler.handle(m.kind, m.args).then(
           (result) => this.send({ t: 'reply', id, ok: true, result: result ?? null }),
           (err: unknown) => {
-            log.warn({ kind: m.kind, err: errorMessage(err) }, 'a flow request was refused');
+            if (this.logBudget.take())
+              log.warn({ kind: m.kind, err: errorMessage(err).slice(0, 300) }, 'a flow request was refused');
             this.send({ t: 'reply', id, ok: false, error: { code: replyCode(err), message: errorMessage(err) } });
           },
         );
         return;
       }
       case 'log':
-        log[m.level in log ? m.level : 'info'](m.msg);
+        // A flow may log in a loop (node.warn): the agent's log on the SD card gets a budget.
+        if (this.logBudget.take()) log[m.level in log ? m.level : 'info'](String(m.msg).slice(0, 1000));
         return;
     }
   }

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { OutputCommand } from '../../agent/contracts/driver.js';
 import { FlowRequests } from '../../agent/nodered/requests.js';
 import { buildSettings } from '../../flows/runtime/settings.js';
+import { LogBudget } from '../../agent/nodered/log-budget.js';
+import pino from 'pino';
 
 describe('Node-RED settings', () => {
   const settings = buildSettings({
@@ -101,7 +103,25 @@ describe('what a flow may ask', () => {
     ]);
     now.t += 10_000; // one alert back at 6 a minute
     expect(await r.handle('alert', { message: 'later' })).toEqual({ alertId: 'alert-3' });
-    expect(await r.handle('status', {})).toEqual({ ok: true });
+    for (let i = 0; i < 5; i++) expect(await r.handle('status', {})).toEqual({ ok: true });
+    await expect(r.handle('status', {})).rejects.toMatchObject({ code: 'RATE_LIMITED' }); // 5 a second
     await expect(r.handle('reboot', {})).rejects.toMatchObject({ code: 'UNKNOWN_COMMAND' });
+  });
+});
+
+describe("the child's log budget", () => {
+  it('lets 20 lines a second through, then says once a minute how many it left out', () => {
+    const lines: { msg: string; suppressed?: number }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    let now = 0;
+    const budget = new LogBudget(logger, () => now);
+    const taken = Array.from({ length: 100 }, () => budget.take()).filter(Boolean).length;
+    expect(taken).toBe(20);
+    now += 1000;
+    expect(Array.from({ length: 100 }, () => budget.take()).filter(Boolean).length).toBe(20);
+    expect(lines).toEqual([]);
+    now += 60_000;
+    expect(budget.take()).toBe(true);
+    expect(lines).toEqual([expect.objectContaining({ suppressed: 160, msg: expect.stringMatching(/left out/) })]);
   });
 });

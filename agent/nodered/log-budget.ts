@@ -1,0 +1,37 @@
+/**
+ * How much of the Node-RED child's chatter reaches the agent's log: a flow that logs in a loop
+ * (node.warn in a busy flow, a request refused 10,000 times a second) must not fill the SD card
+ * or keep the agent busy writing. Up to 20 lines a second, then one line a minute saying how
+ * many were left out.
+ */
+import type { Logger } from 'pino';
+import { TokenBucket } from '../uplink/token-bucket.js';
+
+const LINES_PER_SEC = 20;
+const SUMMARY_EVERY_MS = 60_000;
+
+export class LogBudget {
+  private readonly bucket: TokenBucket;
+  private suppressed = 0;
+  private lastSummary: number;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly monoMs: () => number,
+  ) {
+    this.bucket = new TokenBucket(LINES_PER_SEC, LINES_PER_SEC, monoMs);
+    this.lastSummary = monoMs();
+  }
+
+  /** Whether a line may be logged now; counts it when not. */
+  take(): boolean {
+    if (this.suppressed > 0 && this.monoMs() - this.lastSummary >= SUMMARY_EVERY_MS) {
+      this.logger.warn({ suppressed: this.suppressed }, 'Node-RED log lines left out (over 20 a second)');
+      this.suppressed = 0;
+      this.lastSummary = this.monoMs();
+    }
+    if (this.bucket.take() === 0) return true;
+    this.suppressed += 1;
+    return false;
+  }
+}
