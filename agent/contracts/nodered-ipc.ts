@@ -55,11 +55,38 @@ export type FromChild =
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
-const KINDS = new Set(['ready', 'pong', 'request', 'log']);
+const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+const MAX_TEXT = 2000;
 
-/** A shallow check of a message from the child: its `t` is known (the fields are checked where they are used). */
-export const isFromChild = (m: unknown): m is FromChild =>
-  typeof m === 'object' && m !== null && KINDS.has((m as { t?: unknown }).t as string);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isText = (v: unknown, max = MAX_TEXT): v is string => typeof v === 'string' && v.length <= max;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/**
+ * A full check of a message from the child, field by field. The child runs technicians' flows,
+ * and a function node can reach `process.send`: a message may be anything, so nothing of it is
+ * used before it passes here (a request's args are checked again where they are used).
+ */
+export function isFromChild(m: unknown): m is FromChild {
+  if (!isObject(m)) return false;
+  switch (m['t']) {
+    case 'ready':
+      return isText(m['url'], 200) && typeof m['safeMode'] === 'boolean';
+    case 'pong':
+      return (
+        Number.isSafeInteger(m['n']) &&
+        isObject(m['stats']) &&
+        isCount(m['stats']['events']) &&
+        isCount(m['stats']['rssBytes'])
+      );
+    case 'request':
+      return Number.isSafeInteger(m['id']) && isText(m['kind'], 32) && isObject(m['args']);
+    case 'log':
+      return typeof m['level'] === 'string' && LOG_LEVELS.includes(m['level']) && isText(m['msg'], 100_000);
+    default:
+      return false;
+  }
+}
 
 /**
  * What the agent passes to the child at start, as its first IPC message (`init`): never in the

@@ -6,6 +6,7 @@
 import type { OutputCommand } from '../contracts/driver.js';
 import type { AlertRequestArgs, OutputRequestArgs, RequestKind } from '../contracts/nodered-ipc.js';
 import { GatewayError } from '../kernel/errors.js';
+import { nameSchema } from '../contracts/event.js';
 import { TokenBucket } from '../uplink/token-bucket.js';
 
 /** The narrow ports the flows reach the agent through. */
@@ -36,6 +37,8 @@ const MAX_PULSE_MS = 10 * 60_000;
 const MAX_MESSAGE = 500;
 
 const invalid = (message: string) => new GatewayError('INVALID_ARGS', message);
+/** Ids as the event envelope takes them (a flow's 50 MB string never gets further than this). */
+const isName = (v: unknown): v is string => typeof v === 'string' && nameSchema.safeParse(v).success;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class FlowRequests {
@@ -75,8 +78,8 @@ export class FlowRequests {
   private async output(args: unknown): Promise<{ ok: true }> {
     if (!isObj(args)) throw invalid('output: args must be an object');
     const { device, output, action, durationMs } = args as Partial<OutputRequestArgs>;
-    if (typeof device !== 'string' || typeof output !== 'string')
-      throw invalid('output: device and output must be strings');
+    if (!isName(device) || !isName(output))
+      throw invalid('output: device and output must be names of 1-64 letters, digits, _ . -');
     if (action !== 'on' && action !== 'off' && action !== 'pulse')
       throw invalid(`output: action must be on, off or pulse (got ${JSON.stringify(action)})`);
     if (!this.writable.has(`${device}/${output}`))
@@ -97,8 +100,8 @@ export class FlowRequests {
     const { message, deviceId, priority = 'high', sms = 'fallback' } = args as Partial<AlertRequestArgs>;
     if (typeof message !== 'string' || message.trim() === '' || message.length > MAX_MESSAGE)
       throw invalid(`alert: message must be 1..${MAX_MESSAGE} characters`);
-    if (deviceId !== undefined && (typeof deviceId !== 'string' || deviceId === ''))
-      throw invalid('alert: deviceId must be a non-empty string');
+    if (deviceId !== undefined && !isName(deviceId))
+      throw invalid('alert: deviceId must be a name of 1-64 letters, digits, _ . -');
     if (priority !== 'critical' && priority !== 'high') throw invalid('alert: priority must be critical or high');
     if (sms !== 'fallback' && sms !== 'always' && sms !== 'never')
       throw invalid('alert: sms must be fallback, always or never');

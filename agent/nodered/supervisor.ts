@@ -18,6 +18,7 @@ import { Backoff } from '../kernel/backoff.js';
 import { errorMessage, replyCode } from '../kernel/errors.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
 import { LogBudget } from './log-budget.js';
+import { TokenBucket } from '../uplink/token-bucket.js';
 import { FlowRequests, type FlowPorts, type FlowRequestLimits } from './requests.js';
 
 export type NodeRedState = 'stopped' | 'starting' | 'running' | 'restarting' | 'stopping';
@@ -87,6 +88,9 @@ export interface SupervisorOptions {
 const IN_FLIGHT = 64;
 /** The child's nice value: below the agent (0), so the alarm path wins the CPU. */
 const CHILD_NICE = 10;
+/** Requests the flows may make per second, all kinds together, and how many may be in progress. */
+const REQUESTS_PER_SEC = 50;
+const MAX_REQUESTS_IN_PROGRESS = 16;
 
 /** The shipped default flows: flows/flows.json from the sources (agent/nodered) or compiled (dist/agent/nodered). */
 export function shippedDefaultFlows(): string | null {
@@ -135,6 +139,10 @@ export class NodeRedSupervisor {
   private readonly requestsHandler: FlowRequests;
   private readonly monoMs: () => number;
   private readonly logBudget: LogBudget;
+  private readonly requestBudget: TokenBucket;
+  private requestsInProgress = 0;
+  /** Messages from the child that failed their check or their handling (forged by a flow, or a bug). */
+  private badMessages = 0;
   private readonly o: Required<
     Pick<SupervisorOptions, 'queueSize' | 'maxEventAgeMs' | 'pingMs' | 'pongTimeoutMs' | 'startTimeoutMs' | 'crashLoop'>
   >;
@@ -142,6 +150,7 @@ export class NodeRedSupervisor {
   constructor(private readonly opts: SupervisorOptions) {
     this.monoMs = opts.monoMs ?? (() => performance.now());
     this.logBudget = new LogBudget(opts.logger, this.monoMs);
+    this.requestBudget = new TokenBucket(REQUESTS_PER_SEC, REQUESTS_PER_SEC, this.monoMs);
     this.o = {
       queueSize: opts.queueSize ?? 1000,
       maxEventAgeMs: opts.maxEventAgeMs ?? 60_000,
@@ -190,17 +199,29 @@ export class NodeRedSupervisor {
       }
       this.inflight += 1;
       this.sent += 1;
-      child.send(msg, (err) => {
+      try {
+        child.send(msg, (err) => {
+          this.inflight -= 1;
+          if (err) this.dropped += 1;
+          else this.schedulePump();
+        });
+      } catch {
+        // An event that cannot be serialised (a BigInt, a cycle) is not sent: counted as dropped.
         this.inflight -= 1;
-        if (err) this.dropped += 1;
-        else this.schedulePump();
-      });
+        this.dropped += 1;
+      }
     }
   }
 
   private send(m: ToChild): void {
     // A ping or stop that cannot be sent shows up by itself: a missed pong, or the stop limit's kill.
-    if (this.child?.connected) this.child.send(m, () => {});
+    if (!this.child?.connected) return;
+    try {
+      this.child.send(m, () => {});
+    } catch (err) {
+      if (this.logBudget.take())
+        this.opts.logger.warn({ err: errorMessage(err), t: m.t }, 'message to the Node-RED child not sent');
+    }
   }
 
   private spawn(): void {
@@ -234,12 +255,22 @@ export class NodeRedSupervisor {
     this.spawnedAt = now;
     this.killReason = null;
     this.inflight = 0;
-    const child = fork(this.opts.childPath ?? defaultChildPath(), [], {
-      env,
-      execArgv: [`--max-old-space-size=${config.memoryMb}`],
-      serialization: 'json',
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    let child: ChildProcess;
+    try {
+      child = fork(this.opts.childPath ?? defaultChildPath(), [], {
+        env,
+        execArgv: [`--max-old-space-size=${config.memoryMb}`],
+        serialization: 'json',
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      });
+    } catch (err) {
+      // Out of processes or memory: try again later like after a crash, never throw into a timer.
+      logger.error({ err: errorMessage(err) }, 'Node-RED child could not be started');
+      this.state = 'restarting';
+      this.restarts += 1;
+      this.timer(() => this.spawn(), this.backoff.next());
+      return;
+    }
     this.child = child;
     const childLog = logger.child({ part: 'node-red', pid: child.pid });
     // On two cores a flow spinning forever, or Node-RED starting again (bcrypt, loading modules),
@@ -260,15 +291,38 @@ export class NodeRedSupervisor {
         for (const line of chunk.split('\n')) if (line.trim()) childLog.warn(line.slice(0, 500));
       });
     }
-    child.on('error', (err) => childLog.error({ err: err.message }, 'Node-RED child process error'));
+    child.on('error', (err) => {
+      childLog.error({ err: err.message }, 'Node-RED child process error');
+      // A child that never started (EAGAIN, EACCES, ENOENT) sends no exit: treat it as one.
+      if (child.pid === undefined) this.onExit(child, null, null);
+    });
     child.on('message', (m: unknown) => {
-      if (child === this.child && isFromChild(m)) this.onMessage(m, childLog);
+      if (child !== this.child) return;
+      // Anything the child sends is checked first and can never throw into the agent: a flow
+      // can reach process.send and forge messages.
+      if (!isFromChild(m)) {
+        this.badMessages += 1;
+        if (this.logBudget.take())
+          childLog.warn({ badMessages: this.badMessages }, 'Node-RED child sent a malformed message: ignored');
+        return;
+      }
+      try {
+        this.onMessage(m, childLog);
+      } catch (err) {
+        this.badMessages += 1;
+        if (this.logBudget.take())
+          childLog.error({ err: errorMessage(err) }, 'a message from the Node-RED child failed: ignored');
+      }
     });
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
     // The options, secrets included, go over the IPC channel only (see ChildOptions).
-    child.send({ t: 'init', options } satisfies ToChild, (err) => {
-      if (err) childLog.error({ err: err.message }, 'Node-RED child did not take its options');
-    });
+    try {
+      child.send({ t: 'init', options } satisfies ToChild, (err) => {
+        if (err) childLog.error({ err: err.message }, 'Node-RED child did not take its options');
+      });
+    } catch (err) {
+      childLog.error({ err: errorMessage(err) }, 'Node-RED child did not take its options');
+    }
     this.timer(() => {
       if (child === this.child && this.state === 'starting') this.kill('start-timeout');
     }, this.o.startTimeoutMs);
@@ -277,6 +331,7 @@ export class NodeRedSupervisor {
   private onMessage(m: FromChild, log: Logger): void {
     switch (m.t) {
       case 'ready': {
+        if (this.state !== 'starting') return; // said once per start; a repeat is a forgery
         this.state = 'running';
         this.url = m.url;
         this.lastPong = this.monoMs();
@@ -300,14 +355,30 @@ export class NodeRedSupervisor {
       case 'request': {
         this.requests += 1;
         const id = m.id;
-        this.requestsHandler.handle(m.kind, m.args).then(
-          (result) => this.send({ t: 'reply', id, ok: true, result: result ?? null }),
-          (err: unknown) => {
-            if (this.logBudget.take())
-              log.warn({ kind: m.kind, err: errorMessage(err).slice(0, 300) }, 'a flow request was refused');
-            this.send({ t: 'reply', id, ok: false, error: { code: replyCode(err), message: errorMessage(err) } });
-          },
-        );
+        // One budget for every request, before any work: a flow asking 10,000 times a second
+        // gets refusals that cost nothing, and never more than a few in progress at once.
+        if (this.requestBudget.take() > 0 || this.requestsInProgress >= MAX_REQUESTS_IN_PROGRESS) {
+          this.requestsHandler.refused += 1;
+          this.send({
+            t: 'reply',
+            id,
+            ok: false,
+            error: { code: 'RATE_LIMITED', message: 'too many requests from the flows' },
+          });
+          return;
+        }
+        this.requestsInProgress += 1;
+        this.requestsHandler
+          .handle(m.kind, m.args)
+          .finally(() => (this.requestsInProgress -= 1))
+          .then(
+            (result) => this.send({ t: 'reply', id, ok: true, result: result ?? null }),
+            (err: unknown) => {
+              if (this.logBudget.take())
+                log.warn({ kind: m.kind, err: errorMessage(err).slice(0, 300) }, 'a flow request was refused');
+              this.send({ t: 'reply', id, ok: false, error: { code: replyCode(err), message: errorMessage(err) } });
+            },
+          );
         return;
       }
       case 'log':
@@ -410,6 +481,11 @@ export class NodeRedSupervisor {
       const kill = setTimeout(() => {
         this.opts.logger.warn({ limitMs }, 'Node-RED did not stop in time: killed');
         child.kill('SIGKILL');
+        // Bounded even if no exit ever comes (a child that never really started).
+        setTimeout(() => {
+          this.state = 'stopped';
+          resolveStop();
+        }, 500).unref();
       }, limitMs);
       this.onStopped = () => {
         clearTimeout(kill);

@@ -70,6 +70,11 @@ async function main(): Promise<void> {
     use(path: string, h: unknown): void;
     disable(k: string): void;
   };
+  if (options.users.length === 0) {
+    // The config requires a user; this holds even if a caller skipped the config's check.
+    log('fatal', 'no editor users: Node-RED does not start without a login');
+    process.exit(2);
+  }
   const users = await Promise.all(
     options.users.map(async (u) => ({ username: u.username, passwordHash: await bcrypt.hash(u.password, 10) })),
   );

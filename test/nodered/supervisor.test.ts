@@ -140,6 +140,30 @@ describe('Node-RED in a supervised child', () => {
     await waitUntil(() => sup.describe().childEvents === 5, 5000, 'the queued events delivered');
   }, 30_000);
 
+  it('survives a child that forges, floods and sends nonsense (a flow can reach process.send)', async () => {
+    let statusCalls = 0;
+    const { sup, writes, emitted } = rig(tempDir(), {
+      childPath: join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'hostile-child.mjs'),
+      pingMs: 200,
+    });
+    const alerts: unknown[] = [];
+    // The rig's ports, counted: what a flood of status requests would cost the agent.
+    const ports = (
+      sup as unknown as { opts: { ports: { status(): unknown; raiseAlert(a: unknown): Promise<string> } } }
+    ).opts.ports;
+    ports.status = () => ((statusCalls += 1), { ok: true });
+    ports.raiseAlert = async (a) => (alerts.push(a), 'alert-x');
+    sup.start();
+    await waitUntil(() => sup.describe().requests >= 2002, 10_000, 'the flood received');
+    await waitUntil(() => (sup.describe().rssBytes ?? 0) > 0, 5000, 'a real pong after the forged one');
+    expect(sup.describe().state).toBe('running');
+    expect(emitted.filter((e) => e.type === 'nodered.started')).toHaveLength(1); // 51 readys, one start
+    expect(writes).toEqual([]); // do1 is not flow-writable
+    expect(alerts).toEqual([]); // a 1 MB device id is not a name
+    expect(statusCalls).toBeLessThanOrEqual(60); // the request budget (50 a second) refused the rest unheard
+    expect(sup.describe().refused).toBeGreaterThan(1900);
+  }, 30_000);
+
   it('drops what waited too long for a dead child rather than hand flows old news', async () => {
     let skew = 0; // the supervisor's monotonic clock, pushed ahead while the child is down
     const { sup, push } = rig(tempDir(), {
