@@ -18,6 +18,7 @@ import { Backoff } from '../kernel/backoff.js';
 import { errorMessage, replyCode } from '../kernel/errors.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
 import { LogBudget } from './log-budget.js';
+import { StartRecord } from './start-record.js';
 import { TokenBucket } from '../uplink/token-bucket.js';
 import { FlowRequests, type FlowPorts, type FlowRequestLimits } from './requests.js';
 
@@ -61,6 +62,8 @@ export interface SupervisorOptions {
     emit(e: EventInput): void;
   };
   monoMs?: () => number;
+  /** Wall clock for the start record kept across agent restarts (default Date.now). */
+  wallMs?: () => number;
   childPath?: string;
   /** Where our nodes and their link live (default: the repo's flows/nodes). */
   nodesDir?: string | null;
@@ -139,6 +142,7 @@ export class NodeRedSupervisor {
   private readonly requestsHandler: FlowRequests;
   private readonly monoMs: () => number;
   private readonly logBudget: LogBudget;
+  private readonly startRecord: StartRecord;
   private readonly requestBudget: TokenBucket;
   private requestsInProgress = 0;
   /** Messages from the child that failed their check or their handling (forged by a flow, or a bug). */
@@ -161,13 +165,33 @@ export class NodeRedSupervisor {
     };
     const r = opts.restart ?? { minMs: 1000, maxMs: 60_000 };
     this.backoff = new Backoff(r.minMs, r.maxMs, 0.2);
+    this.startRecord = new StartRecord(
+      join(opts.dataDir, 'node-red', 'starts.json'),
+      this.o.crashLoop.windowMs,
+      opts.logger,
+      opts.wallMs,
+    );
     this.requestsHandler = new FlowRequests(opts.gatewayId, opts.flowWritable, opts.ports, opts.limits);
   }
 
   start(): void {
     if (this.state !== 'stopped' || this.stopped) return;
     this.unsubscribe = this.opts.ports.onEvent((e) => this.enqueue(e));
+    // Starts before this agent ran count too: a flow that took the agent down with it.
+    const before = this.startRecord.recent().length;
+    if (before >= this.o.crashLoop.starts) this.enterCrashLoop(before, null, null);
     this.spawn();
+  }
+
+  private enterCrashLoop(starts: number, code: number | null, signal: NodeJS.Signals | null): void {
+    this.crashLoop = true;
+    this.opts.logger.error({ starts }, 'Node-RED is in a crash loop: starting it in safe mode (flows stopped)');
+    this.opts.ports.emit({
+      deviceId: this.opts.gatewayId,
+      type: 'nodered.crash_loop',
+      priority: 'high',
+      data: { starts, windowSec: Math.round(this.o.crashLoop.windowMs / 1000), lastCode: code, lastSignal: signal },
+    });
   }
 
   /** Synchronous and cheap: the alarm path calls this for every event. */
@@ -228,6 +252,7 @@ export class NodeRedSupervisor {
     const { config, logger } = this.opts;
     const now = this.monoMs();
     this.starts = [...this.starts.filter((t) => now - t < this.o.crashLoop.windowMs), now];
+    this.startRecord.note();
     this.safeMode = config.safeMode || this.crashLoop;
     const options: ChildOptions = {
       userDir: join(this.opts.dataDir, 'node-red'),
@@ -426,21 +451,7 @@ export class NodeRedSupervisor {
     if (now - this.spawnedAt > this.o.crashLoop.windowMs) this.backoff.reset();
     this.restarts += 1;
     const recent = this.starts.filter((t) => now - t < this.o.crashLoop.windowMs).length;
-    if (!this.crashLoop && recent >= this.o.crashLoop.starts) {
-      this.crashLoop = true;
-      logger.error({ starts: recent }, 'Node-RED is in a crash loop: starting it in safe mode (flows stopped)');
-      this.opts.ports.emit({
-        deviceId: gatewayId,
-        type: 'nodered.crash_loop',
-        priority: 'high',
-        data: {
-          starts: recent,
-          windowSec: Math.round(this.o.crashLoop.windowMs / 1000),
-          lastCode: code,
-          lastSignal: signal,
-        },
-      });
-    }
+    if (!this.crashLoop && recent >= this.o.crashLoop.starts) this.enterCrashLoop(recent, code, signal);
     const delay = this.backoff.next();
     const reason = this.killReason ?? 'exit';
     logger.warn({ code, signal, reason, restartInMs: delay }, 'Node-RED stopped: restarting');

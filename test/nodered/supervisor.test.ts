@@ -140,6 +140,22 @@ describe('Node-RED in a supervised child', () => {
     await waitUntil(() => sup.describe().childEvents === 5, 5000, 'the queued events delivered');
   }, 30_000);
 
+  it('counts starts across agent restarts: a flow that took the agent down still lands in safe mode', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'node-red'), { recursive: true });
+    // Three starts in the last minute, by agents that did not live to see the child exit.
+    const now = Date.now();
+    writeFileSync(join(dir, 'node-red', 'starts.json'), JSON.stringify([now - 30_000, now - 20_000, now - 10_000]));
+    const { sup, emitted } = rig(dir, { crashLoop: { starts: 3, windowMs: 60_000 } });
+    sup.start();
+    await waitUntil(() => sup.describe().state === 'running', 20_000, 'Node-RED ready');
+    expect(sup.describe()).toMatchObject({ safeMode: true, crashLoop: true });
+    expect(emitted.map((e) => e.type)).toEqual(['nodered.crash_loop', 'nodered.started']);
+    expect(emitted[1]!.data).toMatchObject({ safeMode: true });
+    const recorded = JSON.parse(readFileSync(join(dir, 'node-red', 'starts.json'), 'utf8')) as number[];
+    expect(recorded).toHaveLength(4); // this start recorded too
+  }, 30_000);
+
   it('survives a child that forges, floods and sends nonsense (a flow can reach process.send)', async () => {
     let statusCalls = 0;
     const { sup, writes, emitted } = rig(tempDir(), {
