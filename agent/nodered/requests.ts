@@ -33,6 +33,9 @@ export const DEFAULT_FLOW_LIMITS: FlowRequestLimits = {
   alertBurst: 3,
 };
 
+/** Requests the flows may make per second, all kinds together, and how many may be in progress. */
+const REQUESTS_PER_SEC = 50;
+const MAX_IN_PROGRESS = 16;
 const MAX_PULSE_MS = 10 * 60_000;
 const MAX_MESSAGE = 500;
 
@@ -45,6 +48,8 @@ export class FlowRequests {
   private readonly outputs: TokenBucket;
   private readonly alerts: TokenBucket;
   private readonly statuses: TokenBucket;
+  private readonly all: TokenBucket;
+  private inProgress = 0;
   refused = 0;
 
   constructor(
@@ -57,9 +62,17 @@ export class FlowRequests {
     this.outputs = new TokenBucket(limits.outputsPerSec, limits.outputBurst, now);
     this.alerts = new TokenBucket(limits.alertsPerMin / 60, limits.alertBurst, now);
     this.statuses = new TokenBucket(limits.statusPerSec ?? 5, limits.statusPerSec ?? 5, now);
+    this.all = new TokenBucket(REQUESTS_PER_SEC, REQUESTS_PER_SEC, now);
   }
 
   async handle(kind: RequestKind | string, args: unknown): Promise<unknown> {
+    // One budget for every request, before any work: a flow asking 10,000 times a second gets
+    // refusals that cost nothing, and never more than a few requests are in progress at once.
+    if (this.all.take() > 0 || this.inProgress >= MAX_IN_PROGRESS) {
+      this.refused += 1;
+      throw new GatewayError('RATE_LIMITED', 'too many requests from the flows', { retryable: true });
+    }
+    this.inProgress += 1;
     try {
       if (kind === 'output') return await this.output(args);
       if (kind === 'alert') return await this.alert(args);
@@ -72,6 +85,8 @@ export class FlowRequests {
     } catch (err) {
       this.refused += 1;
       throw err;
+    } finally {
+      this.inProgress -= 1;
     }
   }
 

@@ -7,19 +7,17 @@
  * `nodered.crash_loop` is raised. Requests from the flows go through FlowRequests.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import { isFromChild, type ChildOptions, type FromChild, type ToChild } from '../contracts/nodered-ipc.js';
 import { Backoff } from '../kernel/backoff.js';
 import { errorMessage, replyCode } from '../kernel/errors.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
+import { defaultChildPath, shippedDefaultFlows } from './child-files.js';
 import { LogBudget } from './log-budget.js';
 import { StartRecord } from './start-record.js';
-import { TokenBucket } from '../uplink/token-bucket.js';
 import { FlowRequests, type FlowPorts, type FlowRequestLimits } from './requests.js';
 
 export type NodeRedState = 'stopped' | 'starting' | 'running' | 'restarting' | 'stopping';
@@ -91,26 +89,6 @@ export interface SupervisorOptions {
 const IN_FLIGHT = 64;
 /** The child's nice value: below the agent (0), so the alarm path wins the CPU. */
 const CHILD_NICE = 10;
-/** Requests the flows may make per second, all kinds together, and how many may be in progress. */
-const REQUESTS_PER_SEC = 50;
-const MAX_REQUESTS_IN_PROGRESS = 16;
-
-/** The shipped default flows: flows/flows.json from the sources (agent/nodered) or compiled (dist/agent/nodered). */
-export function shippedDefaultFlows(): string | null {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [resolve(here, '../../flows/flows.json'), resolve(here, '../../../flows/flows.json')];
-  return candidates.find((p) => existsSync(p)) ?? null;
-}
-
-function defaultChildPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  // Compiled: dist/agent/nodered -> dist/flows/runtime. From the sources (tests): the build's copy.
-  const candidates = [
-    resolve(here, '../../flows/runtime/child.js'),
-    resolve(here, '../../dist/flows/runtime/child.js'),
-  ];
-  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
-}
 
 export class NodeRedSupervisor {
   private child: ChildProcess | null = null;
@@ -143,8 +121,6 @@ export class NodeRedSupervisor {
   private readonly monoMs: () => number;
   private readonly logBudget: LogBudget;
   private readonly startRecord: StartRecord;
-  private readonly requestBudget: TokenBucket;
-  private requestsInProgress = 0;
   /** Messages from the child that failed their check or their handling (forged by a flow, or a bug). */
   private badMessages = 0;
   private readonly o: Required<
@@ -154,7 +130,6 @@ export class NodeRedSupervisor {
   constructor(private readonly opts: SupervisorOptions) {
     this.monoMs = opts.monoMs ?? (() => performance.now());
     this.logBudget = new LogBudget(opts.logger, this.monoMs);
-    this.requestBudget = new TokenBucket(REQUESTS_PER_SEC, REQUESTS_PER_SEC, this.monoMs);
     this.o = {
       queueSize: opts.queueSize ?? 1000,
       maxEventAgeMs: opts.maxEventAgeMs ?? 60_000,
@@ -380,30 +355,14 @@ export class NodeRedSupervisor {
       case 'request': {
         this.requests += 1;
         const id = m.id;
-        // One budget for every request, before any work: a flow asking 10,000 times a second
-        // gets refusals that cost nothing, and never more than a few in progress at once.
-        if (this.requestBudget.take() > 0 || this.requestsInProgress >= MAX_REQUESTS_IN_PROGRESS) {
-          this.requestsHandler.refused += 1;
-          this.send({
-            t: 'reply',
-            id,
-            ok: false,
-            error: { code: 'RATE_LIMITED', message: 'too many requests from the flows' },
-          });
-          return;
-        }
-        this.requestsInProgress += 1;
-        this.requestsHandler
-          .handle(m.kind, m.args)
-          .finally(() => (this.requestsInProgress -= 1))
-          .then(
-            (result) => this.send({ t: 'reply', id, ok: true, result: result ?? null }),
-            (err: unknown) => {
-              if (this.logBudget.take())
-                log.warn({ kind: m.kind, err: errorMessage(err).slice(0, 300) }, 'a flow request was refused');
-              this.send({ t: 'reply', id, ok: false, error: { code: replyCode(err), message: errorMessage(err) } });
-            },
-          );
+        this.requestsHandler.handle(m.kind, m.args).then(
+          (result) => this.send({ t: 'reply', id, ok: true, result: result ?? null }),
+          (err: unknown) => {
+            if (this.logBudget.take())
+              log.warn({ kind: m.kind, err: errorMessage(err).slice(0, 300) }, 'a flow request was refused');
+            this.send({ t: 'reply', id, ok: false, error: { code: replyCode(err), message: errorMessage(err) } });
+          },
+        );
         return;
       }
       case 'log':

@@ -1,0 +1,21 @@
+/** Where the Node-RED child's files are, from the sources (tests) or compiled (dist/). */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The shipped default flows: flows/flows.json from the sources (agent/nodered) or compiled (dist/agent/nodered). */
+export function shippedDefaultFlows(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, '../../flows/flows.json'), resolve(here, '../../../flows/flows.json')];
+  return candidates.find((p) => existsSync(p)) ?? null;
+}
+
+export function defaultChildPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // Compiled: dist/agent/nodered -> dist/flows/runtime. From the sources (tests): the build's copy.
+  const candidates = [
+    resolve(here, '../../flows/runtime/child.js'),
+    resolve(here, '../../dist/flows/runtime/child.js'),
+  ];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
