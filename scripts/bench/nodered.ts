@@ -17,18 +17,15 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { Agent } from '../../agent/agent.js';
-import { requireProfile } from '../../config/load-profile.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
-import { freePort } from '../brokers/free-port.js';
-import { ModbusSimulator } from '../simulators/modbus-simulator.js';
 import { percentile } from '../stats.js';
 import { benchDir } from './fixtures.js';
+import { POLL_MS, SirenPanel } from './siren-panel.js';
 import { BUSY_FUNC, flowInto, nodeRedAdmin } from './nodered-admin.js';
 import { EVENTS, type WorkerResult } from './nodered-worker.js';
 import { result, type BenchResult } from './result.js';
 
 const WORKER = fileURLToPath(new URL('./nodered-worker.js', import.meta.url));
-const POLL_MS = 50;
 const PRESSES = 60;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,9 +51,7 @@ interface SirenRun {
 }
 
 async function sirenPresses(busyFlow: boolean): Promise<SirenRun> {
-  const sim = new ModbusSimulator();
-  const unit = sim.addUnit(1, requireProfile('waveshare-modbus-rtu-io-8ch', 'modbus'));
-  await sim.listenTcp(await freePort());
+  const panel = await new SirenPanel().start();
   const dir = benchDir('nodered-siren');
   const config = gatewayConfigSchema.parse({
     version: 1,
@@ -64,26 +59,7 @@ async function sirenPresses(busyFlow: boolean): Promise<SirenRun> {
     dataDir: dir,
     health: { intervalSec: 3600 },
     mqtt: { url: 'mqtt://127.0.0.1:1' }, // no uplink: the local safety loop only
-    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
-    devices: [
-      {
-        id: 'panel',
-        driver: 'modbus',
-        bus: 'tcp',
-        unitId: 1,
-        profile: 'waveshare-modbus-rtu-io-8ch',
-        pollMs: POLL_MS,
-        inputs: { di1: { role: 'alarm-button', id: 'panic' } },
-      },
-    ],
-    rules: [
-      {
-        id: 'panic',
-        when: { type: 'alarm.pressed' },
-        cooldownSec: 0,
-        actions: [{ do: 'output', device: 'panel', output: 'do1', action: 'pulse', durationMs: 100 }],
-      },
-    ],
+    ...panel.config(),
     ...(busyFlow
       ? {
           nodeRed: {
@@ -113,21 +89,13 @@ async function sirenPresses(busyFlow: boolean): Promise<SirenRun> {
   const siren: number[] = [];
   for (let i = 0; i < PRESSES; i++) {
     await sleep(40 + Math.random() * 60);
-    const writesBefore = sim.writes.length;
-    const pressedAt = performance.now();
-    unit.set('di1', true);
-    const end = Date.now() + 5000;
-    while (!sim.writes.slice(writesBefore).some((w) => w.address === 0 && w.value === true)) {
-      if (Date.now() > end) throw new Error(`press ${i + 1}: no siren write within 5 s`);
-      await new Promise((r) => setImmediate(r));
-    }
-    siren.push(sim.writes.slice(writesBefore).find((w) => w.address === 0 && w.value === true)!.atMs - pressedAt);
-    unit.set('di1', false);
+    siren.push(await panel.pressForSiren());
+    panel.release();
     await sleep(POLL_MS * 3);
   }
   const d = agent.observe.nodeRed();
   await agent.stop();
-  await sim.close();
+  await panel.close();
   rmSync(dir, { recursive: true, force: true });
   return { siren, restarts: d?.restarts ?? null, dropped: d?.dropped ?? null };
 }

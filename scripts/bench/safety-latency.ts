@@ -9,18 +9,15 @@
 import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { Agent } from '../../agent/agent.js';
-import { requireProfile } from '../../config/load-profile.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
-import { freePort } from '../brokers/free-port.js';
 import { Mosquitto, mosquittoPath } from '../brokers/mosquitto.js';
 import { CountySubscriber } from '../county-subscriber.js';
-import { ModbusSimulator } from '../simulators/modbus-simulator.js';
 import { percentile } from '../stats.js';
 import { prefill } from './drain.js';
 import { benchDir } from './fixtures.js';
+import { POLL_MS, SirenPanel } from './siren-panel.js';
 import { result, type BenchResult } from './result.js';
 
-const POLL_MS = 50;
 const PRESSES = 40;
 
 interface Run {
@@ -30,9 +27,7 @@ interface Run {
 }
 
 async function presses(brokerUrl: string, backlog: number): Promise<Run> {
-  const sim = new ModbusSimulator();
-  const unit = sim.addUnit(1, requireProfile('waveshare-modbus-rtu-io-8ch', 'modbus'));
-  await sim.listenTcp(await freePort());
+  const panel = await new SirenPanel().start();
   const dir = benchDir('safety');
   if (backlog > 0) await prefill(dir, backlog);
   const config = gatewayConfigSchema.parse({
@@ -42,26 +37,7 @@ async function presses(brokerUrl: string, backlog: number): Promise<Run> {
     health: { intervalSec: 3600 },
     outbox: { maxBytes: '4GiB' },
     mqtt: { url: brokerUrl, protocolVersion: 5, clientId: `bench-safety-${backlog}-${Date.now()}` }, // shipped pacing and batching
-    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
-    devices: [
-      {
-        id: 'panel',
-        driver: 'modbus',
-        bus: 'tcp',
-        unitId: 1,
-        profile: 'waveshare-modbus-rtu-io-8ch',
-        pollMs: POLL_MS,
-        inputs: { di1: { role: 'alarm-button', id: 'panic' } },
-      },
-    ],
-    rules: [
-      {
-        id: 'panic',
-        when: { type: 'alarm.pressed' },
-        cooldownSec: 0,
-        actions: [{ do: 'output', device: 'panel', output: 'do1', action: 'pulse', durationMs: 100 }],
-      },
-    ],
+    ...panel.config(),
   });
   const county = await new CountySubscriber({
     url: brokerUrl,
@@ -83,21 +59,16 @@ async function presses(brokerUrl: string, backlog: number): Promise<Run> {
   const sirenLat: number[] = [];
   for (let i = 0; i < PRESSES; i++) {
     await new Promise((r) => setTimeout(r, 40 + Math.random() * 60));
-    const writesBefore = sim.writes.length;
     const atCounty = new Promise<void>((resolve) => (arrived = resolve));
-    pressedAt = performance.now();
-    unit.set('di1', true);
-    while (!sim.writes.slice(writesBefore).some((w) => w.address === 0 && w.value === true))
-      await new Promise((r) => setImmediate(r));
-    sirenLat.push(sim.writes.slice(writesBefore).find((w) => w.address === 0 && w.value === true)!.atMs - pressedAt);
+    sirenLat.push(await panel.pressForSiren((at) => (pressedAt = at)));
     await Promise.race([atCounty, new Promise((r) => setTimeout(r, 5000))]);
-    unit.set('di1', false);
+    panel.release();
     await new Promise((r) => setTimeout(r, POLL_MS * 3));
   }
   const backlogAtEnd = agent.observe.backlog().total.count;
   await agent.stop();
   await county.stop();
-  await sim.close();
+  await panel.close();
   rmSync(dir, { recursive: true, force: true });
   return { siren: sirenLat, county: countyLat, backlogAtEnd };
 }

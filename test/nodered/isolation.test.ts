@@ -10,14 +10,12 @@ import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
 import type { GatewayEvent } from '../../agent/contracts/event.js';
 import { BUSY_FUNC, flowInto, nodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
-import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { startBroker } from '../helpers/broker.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
 import { useCleanups } from '../helpers/lifecycle.js';
-import { builtinProfile } from '../helpers/modbus-rig.js';
+import { PanicPanel } from '../helpers/panic-panel.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -34,43 +32,18 @@ describe('a busy-looping flow and the alarm path', () => {
     cleanup(() => county.stop());
     const check = new DeliveryCheck(county);
 
-    const sim = new ModbusSimulator();
-    const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-    await sim.listenTcp(await freePort());
-    cleanup(() => sim.close());
+    const panel = await new PanicPanel().start();
+    cleanup(() => panel.sim.close());
     const dir = tempDir();
     const config = testConfig(broker.url, dir, {
       gateway: { id: 'gw-nr-iso' },
-      buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
-      devices: [
-        {
-          id: 'io',
-          driver: 'modbus',
-          bus: 'tcp',
-          unitId: 1,
-          profile: 'waveshare-modbus-rtu-io-8ch',
-          pollMs: 30,
-          inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } },
-          outputs: { do1: { id: 'siren' } },
-        },
-      ] as never,
-      rules: [
-        {
-          id: 'panic',
-          when: { type: 'alarm.pressed' },
-          cooldownSec: 0,
-          actions: [
-            { do: 'output', device: 'io', output: 'do1', action: 'pulse', durationMs: 200 },
-            { do: 'alert', message: 'panic button pressed' },
-          ],
-        },
-      ] as never,
+      ...panel.config(),
       nodeRed: {
         port: 0,
         users: [{ username: 'tech', password: 'village-pass' }],
         credentialSecret: 'secret-for-tests',
       },
-    });
+    } as never);
     const agent = new Agent({
       config,
       configHash: 'test',
@@ -93,12 +66,11 @@ describe('a busy-looping flow and the alarm path', () => {
     await admin.deploy(flowInto(BUSY_FUNC));
     await new Promise((r) => setTimeout(r, 500)); // the deployed flow running
 
-    const sirenOn = () => sim.writes.filter((w) => w.address === 0 && w.value === true).length;
     const press = async (n: number) => {
-      board.set('di1', true);
-      await waitUntil(() => sirenOn() >= n, 5000, `the siren for press ${n}`);
+      panel.board.set('di1', true);
+      await waitUntil(() => panel.sirens >= n, 5000, `the siren for press ${n}`);
       await waitUntil(() => count('alert.raised') >= n, 5000, `the alert for press ${n}`);
-      board.set('di1', false);
+      panel.board.set('di1', false);
       await waitUntil(() => count('alarm.released') >= n, 5000, `release ${n}`);
     };
     // The press's own event sends the flow into its loop (the child gets it before the siren sounds or after: either way).
