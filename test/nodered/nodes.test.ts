@@ -5,28 +5,12 @@
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { FakeAgent, ev, link, type Ev } from '../helpers/village-link-fake.js';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
 const NODES = '../../flows/nodes';
 
-interface LinkError extends Error {
-  code: string;
-}
-interface Link {
-  connected: boolean;
-  attach(t: Transport): void;
-  detach(): void;
-  onEvent(l: (event: unknown, meta: { tags: string[] }) => void): () => void;
-  request(kind: string, args?: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
-  timeoutMs: number;
-  stats: Record<string, number>;
-  receive(msg: unknown): void;
-}
-interface Transport {
-  send(msg: unknown): void;
-  onMessage(cb: (msg: unknown) => void): () => void;
-}
 interface Msg {
   [k: string]: unknown;
 }
@@ -43,7 +27,6 @@ interface Helper {
   getNode(id: string): TestNode;
 }
 
-const link = require(`${NODES}/village-link.js`) as Link & { VillageLink: new (o?: { timeoutMs?: number }) => Link };
 const villageIn = require(`${NODES}/village-in.js`) as unknown;
 const villageOut = require(`${NODES}/village-out.js`) as unknown;
 const villageAlert = require(`${NODES}/village-alert.js`) as unknown;
@@ -51,65 +34,6 @@ const villageStatus = require(`${NODES}/village-status.js`) as unknown;
 const helper = require('node-red-node-test-helper') as Helper;
 const core = (file: string) => require(`@node-red/nodes/core/${file}`) as unknown;
 const catchNode = core('common/25-catch.js');
-
-/** The agent's side of the link: records requests, answers them as told, pushes events. */
-class FakeAgent implements Transport {
-  readonly requests: { id: number; kind: string; args: Record<string, unknown> }[] = [];
-  answer: (
-    kind: string,
-    args: Record<string, unknown>,
-  ) => { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } } | null = () => ({
-    ok: true,
-    result: {},
-  });
-  private cb: ((msg: unknown) => void) | null = null;
-  send(msg: unknown): void {
-    const m = msg as { t: string; id: number; kind: string; args: Record<string, unknown> };
-    expect(m.t).toBe('request');
-    this.requests.push({ id: m.id, kind: m.kind, args: m.args });
-    const a = this.answer(m.kind, m.args);
-    if (a) setImmediate(() => this.cb?.({ t: 'reply', id: m.id, ...a }));
-  }
-  onMessage(cb: (msg: unknown) => void): () => void {
-    this.cb = cb;
-    return () => {
-      this.cb = null;
-    };
-  }
-  push(event: Partial<Ev> & { type: string; deviceId: string }, tags: string[] = []): void {
-    this.cb?.({ t: 'event', event: ev(event), tags });
-  }
-}
-
-interface Ev {
-  id: string;
-  seq: number;
-  bootId: string;
-  gatewayId: string;
-  deviceId: string;
-  type: string;
-  priority: string;
-  ts: string;
-  monoMs: number;
-  clockSynced: boolean;
-  data: Record<string, unknown>;
-}
-let seq = 0;
-function ev(e: Partial<Ev> & { type: string; deviceId: string }): Ev {
-  seq++;
-  return {
-    id: `0190f1e2-0000-7000-8000-${String(seq).padStart(12, '0')}`,
-    seq,
-    bootId: '7d9e1c2a-5b4f-4e3d-9c8b-1a2b3c4d5e6f',
-    gatewayId: 'gw-test',
-    priority: 'high',
-    ts: new Date().toISOString(),
-    monoMs: seq,
-    clockSynced: true,
-    data: { line: 1 },
-    ...e,
-  };
-}
 
 /** Messages a helper node receives, and a wait for the nth. */
 function collect(id: string): { msgs: Msg[]; next: (n?: number) => Promise<Msg[]> } {
@@ -414,61 +338,6 @@ describe('village status', () => {
     const [m] = await caught.next(1);
     expect((m!.error as { message: string }).message).toContain('not connected');
     expect(statuses.at(-1)).toMatchObject({ text: 'NOT_CONNECTED' });
-  });
-});
-
-describe('village-link', () => {
-  it('a request nobody answers fails with TIMEOUT; a late reply is ignored', async () => {
-    const l = new link.VillageLink({ timeoutMs: 100 });
-    const silent = new FakeAgent();
-    silent.answer = () => null;
-    l.attach(silent);
-    const t0 = Date.now();
-    const err = (await l.request('status', {}).catch((e: unknown) => e)) as LinkError;
-    expect(err.code).toBe('TIMEOUT');
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
-    const id = silent.requests[0]!.id;
-    l.receive({ t: 'reply', id, ok: true, result: 'late' });
-    expect(l.stats.lateReplies).toBe(1);
-  });
-
-  it('before attach: NOT_CONNECTED at once, and a detach fails what is waiting', async () => {
-    const l = new link.VillageLink({ timeoutMs: 5000 });
-    expect(((await l.request('status').catch((e: unknown) => e)) as LinkError).code).toBe('NOT_CONNECTED');
-    const silent = new FakeAgent();
-    silent.answer = () => null;
-    l.attach(silent);
-    const waiting = l.request('alert', { message: 'x' }).catch((e: unknown) => e);
-    l.detach();
-    expect(((await waiting) as LinkError).code).toBe('NOT_CONNECTED');
-  });
-
-  it('replies are matched by id, whatever their order; an error without a code is FAILED', async () => {
-    const l = new link.VillageLink();
-    const a = new FakeAgent();
-    a.answer = () => null;
-    l.attach(a);
-    const p1 = l.request('status', {});
-    const p2 = l.request('output', { device: 'd', output: 'o', action: 'on' }).catch((e: unknown) => e);
-    const [r1, r2] = a.requests;
-    l.receive({ t: 'reply', id: r2!.id, ok: false, error: { message: 'nope' } });
-    l.receive({ t: 'reply', id: r1!.id, ok: true, result: { ok: 1 } });
-    expect(await p1).toEqual({ ok: 1 });
-    expect(((await p2) as LinkError).code).toBe('FAILED');
-  });
-
-  it('one listener that throws does not keep the event from the others', () => {
-    const l = new link.VillageLink();
-    const a = new FakeAgent();
-    l.attach(a);
-    const seen: string[] = [];
-    l.onEvent(() => {
-      throw new Error('bad node');
-    });
-    l.onEvent((e) => seen.push((e as Ev).type));
-    a.push({ deviceId: 'd1', type: 'door.opened' });
-    expect(seen).toEqual(['door.opened']);
-    expect(l.stats.listenerErrors).toBe(1);
   });
 });
 
