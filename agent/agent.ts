@@ -153,6 +153,10 @@ export class Agent {
       clock: this.clock,
     });
     this.commands = this.uplink.commands;
+    // A modem that registers again is the first sign the network is back: do not sit out a long backoff.
+    this.bus.on('modem.registration', (e) => {
+      if (e.data.registered) this.uplink.networkMayBeBack();
+    });
     let profiles = opts.profiles;
     if (!profiles) {
       const resolved = resolveProfiles(config, opts.baseDir);

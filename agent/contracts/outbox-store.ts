@@ -36,4 +36,6 @@ export interface OutboxReader {
   /** Removes acknowledged rows (as read by readPage); null when the store refused the delete. */
   delete(rows: readonly OutboxRow[]): number | null;
   on(event: 'stored', listener: (events: GatewayEvent[]) => void): unknown;
+  /** Committed, undelivered events of one priority rank (in flight included). */
+  waiting(prio: number): number;
 }

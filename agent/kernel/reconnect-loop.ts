@@ -30,6 +30,12 @@ export interface ReconnectLoopOptions {
   attempt: () => void;
   /** Told each wait before the next attempt (the owner logs it in its own words). */
   onWait?: (delayMs: number) => void;
+  /**
+   * A shorter wait when something urgent waits for the link (the uplink: alarms in the
+   * outbox), or null: the backoff's wait is cut to it. The backoff itself keeps growing, so
+   * the long waits come back once nothing urgent is left.
+   */
+  urgentDelay?: () => number | null;
   schedule?: Schedule;
 }
 
@@ -44,6 +50,8 @@ export class ReconnectLoop {
   losses = 0;
   private current: LinkState = 'down';
   private cancelWait: (() => void) | null = null;
+  /** The length of the current wait (0 when not waiting). */
+  private waitMs = 0;
   private readonly schedule: Schedule;
 
   constructor(private readonly opts: ReconnectLoopOptions) {
@@ -82,10 +90,27 @@ export class ReconnectLoop {
     if (this.current === 'stopped' || this.current === 'down') return;
     if (this.current === 'up') this.losses += 1;
     this.current = 'down';
-    const delayMs = this.opts.backoff.next();
+    const backoff = this.opts.backoff.next();
+    const urgent = this.opts.urgentDelay?.() ?? null;
+    this.wait(urgent !== null && urgent < backoff ? urgent : backoff);
+  }
+
+  /**
+   * Something urgent came up while waiting (an alarm, a modem registered again): cut the wait
+   * to `delayMs` (default: the urgent delay) if the current one is longer. A no-op unless waiting.
+   */
+  hurry(delayMs: number | null = this.opts.urgentDelay?.() ?? null): void {
+    if (this.current !== 'down' || !this.cancelWait || delayMs === null || delayMs >= this.waitMs) return;
+    this.clearWait();
+    this.wait(delayMs);
+  }
+
+  private wait(delayMs: number): void {
+    this.waitMs = delayMs;
     this.opts.onWait?.(delayMs);
     this.cancelWait = this.schedule(() => {
       this.cancelWait = null;
+      this.waitMs = 0;
       this.retries += 1;
       this.run();
     }, delayMs);
@@ -107,5 +132,6 @@ export class ReconnectLoop {
   private clearWait(): void {
     this.cancelWait?.();
     this.cancelWait = null;
+    this.waitMs = 0;
   }
 }

@@ -357,6 +357,10 @@ export class Outbox
     return rows;
   }
 
+  waiting(prio: number): number {
+    return this.queues[prio]?.count ?? 0;
+  }
+
   /**
    * Removes acknowledged rows (as read by readPage). No fsync (synchronous=NORMAL): an
    * acknowledgement lost in a power cut only re-sends events the county already has, with

@@ -128,7 +128,9 @@ export class CommandRouter {
     // (and run again at every reconnect). MQTT 3.1.1 has no such option: there only retained
     // messages delivered when we subscribe can be told apart (README, MQTT contract).
     client.subscribe(this.topics.commandFilter, { qos: 1, ...(v5 ? { rap: true } : {}) }, (err) => {
-      if (err) this.logger.error({ err: err.message }, 'cannot subscribe to commands');
+      // The link went while subscribing: a warning (the next connection subscribes again); a refusal is an error.
+      if (err && !client.connected) this.logger.warn({ err: err.message }, 'link lost while subscribing to commands');
+      else if (err) this.logger.error({ err: err.message }, 'cannot subscribe to commands');
     });
     client.on('message', (topic, payload, packet: IPublishPacket) => {
       const name = this.topics.commandName(topic);

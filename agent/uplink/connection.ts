@@ -39,6 +39,10 @@ export interface ConnectionOptions {
   logger: Logger;
   /** The agent's clock: "down since" is monotonic (a wall-clock jump must not look like an outage). */
   clock: Clock;
+  /** True while critical events wait in the outbox: the link is retried within alarmRetry, not the long backoff. */
+  alarmsWaiting: () => boolean;
+  /** Jitter for the urgent retry (tests pin it). Default Math.random. */
+  random?: () => number;
 }
 
 export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket]; down: [Error | null] }> {
@@ -54,6 +58,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     const r = opts.config.reconnect;
     this.loop = new ReconnectLoop({
       backoff: new Backoff(r.minMs, r.maxMs, r.jitter),
+      urgentDelay: () => (opts.alarmsWaiting() ? this.urgentDelay() : null),
       attempt: () => this.attempt(),
       onWait: (delayMs) =>
         opts.logger.info({ delayMs, lastError: this.lastError }, 'uplink down; reconnecting after backoff'),
@@ -82,6 +87,29 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     this.loop.start();
   }
 
+  /**
+   * A wait of alarmRetry minMs-maxMs, jittered: a county's gateways that lost the same tower
+   * do not all come back in the same second, yet an alarm waits seconds, not the minutes a
+   * grown backoff would make it wait.
+   */
+  private urgentDelay(): number {
+    const { minMs, maxMs } = this.opts.config.alarmRetry;
+    return Math.round(minMs + (this.opts.random ?? Math.random)() * (maxMs - minMs));
+  }
+
+  /** An alarm was stored while the link is down: retry soon if the current wait is longer. */
+  alarmWaiting(): void {
+    this.loop.hurry();
+  }
+
+  /**
+   * Something says the network is back (the modem registered again): retry within a second or
+   * two instead of finishing a long backoff.
+   */
+  networkMayBeBack(): void {
+    this.loop.hurry(Math.round(250 + (this.opts.random ?? Math.random)() * 1750));
+  }
+
   private status(state: StatusPayload['state'], reason?: string): string {
     const body: StatusPayload = {
       state,
@@ -94,6 +122,10 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
 
   private buildOptions(): IClientOptions {
     const { config, baseDir, clientId, topics } = this.opts;
+    // While alarms wait, a connect that hangs (a cell that takes the SYN and nothing after) is given up sooner.
+    const connectTimeout = this.opts.alarmsWaiting()
+      ? Math.min(config.connectTimeoutMs, config.alarmRetry.connectTimeoutMs)
+      : config.connectTimeoutMs;
     const v5 = config.protocolVersion === 5;
     const tls = config.tls;
     const read = (p: string | undefined) => (p === undefined ? undefined : readFileSync(resolvePath(baseDir, p)));
@@ -102,7 +134,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
       clientId,
       clean: false, // persistent session: commands sent while we were offline are kept for us
       keepalive: config.keepaliveSec,
-      connectTimeout: config.connectTimeoutMs,
+      connectTimeout,
       reconnectPeriod: 0, // we reconnect ourselves, with backoff and jitter
       reconnectOnConnackError: true,
       queueQoSZero: false,

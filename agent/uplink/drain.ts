@@ -3,16 +3,19 @@
  *
  * Reads the outbox in replay order (priority, then commit order) a page at a time, so memory stays
  * flat however long the backlog. Critical events always go alone and first; when a backlog
- * exists the rest go as batches bounded by count and bytes. At most `window` messages are
- * unacknowledged at once; a row is deleted only after its PUBACK. A new event more urgent
- * than where the reader stands makes it start again from the top, so an alarm never
- * queues behind telemetry. On a new connection everything not acknowledged is read again
- * and re-sent with the same event ids.
+ * exists the rest go as batches bounded by count and bytes. What is unacknowledged is bounded
+ * by count and by the link's measured airtime (FlightControl), so an alarm finds at most a
+ * moment of data ahead of it on the wire; a row is deleted only after its PUBACK. A new event
+ * more urgent than where the reader stands makes it start again from the top, so an alarm
+ * never queues behind telemetry. On a new connection everything not acknowledged is read
+ * again and re-sent with the same event ids. An alarm whose PUBACK does not come in time
+ * means a dead link that TCP has not noticed: the connection is dropped and tried again.
  */
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { PRIORITY_RANK, type GatewayEvent } from '../contracts/event.js';
 import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../contracts/outbox-store.js';
+import { FlightControl, MIN_MESSAGE_BYTES, type FlightLimits } from './flight-control.js';
 import { TokenBucket } from './token-bucket.js';
 import type { Topics } from './topics.js';
 
@@ -22,21 +25,34 @@ export interface DrainOptions {
   gatewayId: string;
   batch: { maxEvents: number; maxBytes: number };
   replay: { messagesPerSec: number; burst: number };
+  /** Airtime bounds (see FlightControl). */
+  linkBudget: Omit<FlightLimits, 'window'>;
+  /** An alarm unacknowledged this long drops the connection (a link dead without a FIN). */
+  alarmAckTimeoutMs: number;
   logger: Logger;
   /** The agent's monotonic clock: PUBACK ages and replay pacing are measured on it. */
   monoMs: () => number;
-  /** A publish the broker refused (MQTT 5 reason code): the link is dropped and retried later. */
+  /** A publish the broker refused (MQTT 5 reason code), or an alarm's PUBACK overdue: the link is dropped and retried. */
   onRefused: (reason: string) => void;
+  /** A critical event was stored while no link was up (the connection retries sooner). */
+  onAlarmWaiting?: () => void;
 }
 
 const PAGE = 512;
+/** Below this much room in the budget a non-critical message waits for PUBACKs instead of going as a sliver. */
+const MIN_ROOM = 1024;
 const DELETE_RETRY_MS = 1000;
 
 interface Message {
   topic: string;
   payload: string;
   rows: OutboxRow[];
+  /** What the message costs on the wire (payload, topic, MQTT header). */
+  bytes: number;
 }
+
+/** PUBLISH fixed header, remaining length, topic length, packet id: about this many bytes beside topic and payload. */
+const MQTT_OVERHEAD = 9;
 
 export class Drain {
   publishedMessages = 0;
@@ -47,8 +63,8 @@ export class Drain {
   private generation = 0;
   /** Outbox positions on the wire, or acknowledged and waiting for their delete to commit. */
   private inflight = new Set<number>();
-  private inflightMessages = 0;
-  private window = 1;
+  private readonly flight: FlightControl;
+  private alarmTimer: NodeJS.Timeout | null = null;
   private buffer: OutboxRow[] = [];
   private cursor: Cursor | null = null;
   private exhausted = false;
@@ -61,12 +77,25 @@ export class Drain {
 
   constructor(private readonly opts: DrainOptions) {
     this.bucket = new TokenBucket(opts.replay.messagesPerSec, opts.replay.burst, opts.monoMs);
+    this.flight = new FlightControl({ window: 1, ...opts.linkBudget }, opts.monoMs);
     this.batchHead = `{"v":1,"gatewayId":${JSON.stringify(opts.gatewayId)},"events":[`;
     opts.outbox.on('stored', (events) => this.onStored(events));
   }
 
   get inflightCount(): number {
-    return this.inflightMessages;
+    return this.flight.count;
+  }
+
+  /** What health reports of the link: bytes unacknowledged, the budget, and the measured rate and round trip. */
+  linkStats(): { inflightBytes: number; budgetBytes: number; rateBytesPerSec: number | null; minRttMs: number | null } {
+    const rate = this.flight.rateBytesPerSec();
+    const rtt = this.flight.minRttMs();
+    return {
+      inflightBytes: this.flight.bytes,
+      budgetBytes: this.flight.budgetBytes(),
+      rateBytesPerSec: rate === null ? null : Math.round(rate),
+      minRttMs: rtt === null ? null : Math.round(rtt),
+    };
   }
 
   /** A new connection: forget what was in flight (it is all still in the outbox) and start over. */
@@ -74,10 +103,9 @@ export class Drain {
     this.flushDeletes();
     this.generation += 1;
     this.client = client;
-    this.window = window;
+    this.flight.reset(window);
     this.resetReader();
     this.inflight.clear();
-    this.inflightMessages = 0;
     this.pump();
   }
 
@@ -86,6 +114,8 @@ export class Drain {
     this.client = null;
     if (this.pacingTimer) clearTimeout(this.pacingTimer);
     this.pacingTimer = null;
+    if (this.alarmTimer) clearTimeout(this.alarmTimer);
+    this.alarmTimer = null;
   }
 
   private resetReader(): void {
@@ -99,23 +129,26 @@ export class Drain {
     if (this.cursor && urgent < this.cursor.prio) this.resetReader();
     else if (this.buffer.length > 0 && urgent < this.buffer[0]!.prio) this.resetReader();
     this.exhausted = false;
+    if (urgent === 0 && !this.client) this.opts.onAlarmWaiting?.();
     this.pump();
   }
 
-  /** Publishes until the window is full, the pacing says wait, or the outbox is empty. */
+  /** Publishes until the window or the link's budget is full, the pacing says wait, or the outbox is empty. */
   pump(): void {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.client && this.inflightMessages < this.window && !this.pacingTimer) {
-        const msg = this.nextMessage();
-        if (!msg) return;
-        const critical = msg.rows[0]!.prio === 0;
+      while (this.client && !this.pacingTimer) {
+        this.fill();
+        const head = this.buffer[0];
+        if (!head) return;
+        const critical = head.prio === 0;
+        // Room for at least a small message? (The message itself is then cut to the room left.)
+        if (!this.flight.admits(critical ? 0 : Math.min(head.bytes, MIN_ROOM), critical)) return;
         if (critical) this.bucket.force();
         else {
           const wait = this.bucket.take();
           if (wait > 0) {
-            this.buffer.unshift(...msg.rows); // put back, in order
             this.pacingTimer = setTimeout(() => {
               this.pacingTimer = null;
               this.pump();
@@ -123,11 +156,19 @@ export class Drain {
             return;
           }
         }
-        this.publish(msg);
+        this.publish(this.nextMessage(this.room())!);
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** The most bytes the next non-critical message may take: its airtime, and what is left of the budget. */
+  private room(): number {
+    // The round-trip sample: a small message onto the empty link, or its own airtime inflates the sample.
+    if (this.flight.count === 0 && this.flight.rttSampleDue()) return MIN_MESSAGE_BYTES;
+    const left = this.flight.count === 0 ? Infinity : this.flight.budgetBytes() - this.flight.bytes;
+    return Math.min(this.opts.batch.maxBytes, this.flight.messageBytes(), left);
   }
 
   private fill(): void {
@@ -141,25 +182,26 @@ export class Drain {
     }
   }
 
-  private nextMessage(): Message | null {
+  /** The next message, of at most `maxBytes` unless its first event alone is bigger. */
+  private nextMessage(maxBytes: number): Message | null {
     this.fill();
     const head = this.buffer.shift();
     if (!head) return null;
     const { topics, batch } = this.opts;
-    if (head.route === ROUTE.health) return { topic: topics.health, payload: head.body, rows: [head] };
-    if (head.prio === 0) return { topic: topics.events, payload: head.body, rows: [head] };
+    if (head.route === ROUTE.health) return message(topics.health, head.body, [head]);
+    if (head.prio === 0) return message(topics.events, head.body, [head]);
     const rows = [head];
     let bytes = this.batchHead.length + 2 + head.bytes;
     for (;;) {
       if (this.buffer.length === 0) this.fill();
       const next = this.buffer[0];
       if (!next || next.prio === 0 || next.route === ROUTE.health) break;
-      if (rows.length >= batch.maxEvents || bytes + next.bytes + 1 > batch.maxBytes) break;
+      if (rows.length >= batch.maxEvents || bytes + next.bytes + 1 > maxBytes) break;
       rows.push(this.buffer.shift()!);
       bytes += next.bytes + 1;
     }
-    if (rows.length === 1) return { topic: topics.events, payload: head.body, rows };
-    return { topic: topics.events, payload: `${this.batchHead}${rows.map((r) => r.body).join(',')}]}`, rows };
+    if (rows.length === 1) return message(topics.events, head.body, rows);
+    return message(topics.events, `${this.batchHead}${rows.map((r) => r.body).join(',')}]}`, rows);
   }
 
   private publish(msg: Message): void {
@@ -169,12 +211,14 @@ export class Drain {
       this.inflight.add(r.pos);
       r.body = ''; // on the wire now; holding it until the PUBACK would only feed the old heap
     }
-    this.inflightMessages += 1;
+    const critical = msg.rows[0]!.prio === 0;
+    const token = this.flight.sent(msg.bytes, critical);
+    if (critical) this.watchAlarm();
     this.publishedMessages += 1;
     client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {
       if (gen !== this.generation) return; // an older connection: the rows are re-read anyway
-      this.inflightMessages -= 1;
       if (err) {
+        this.flight.failed(token);
         for (const r of msg.rows) this.inflight.delete(r.pos);
         // Not acknowledged (refused by the broker, or the link went): keep the rows; they go again.
         this.opts.logger.warn({ err: err.message, events: msg.rows.length }, 'publish not acknowledged');
@@ -182,6 +226,7 @@ export class Drain {
         this.opts.onRefused(err.message);
         return;
       }
+      this.flight.acked(token);
       this.lastPubackMs = this.opts.monoMs(); // monotonic: an age, not a time of day
       this.deliveredEvents += msg.rows.length;
       // Rows stay marked in flight until their delete commits, so a reader reset cannot resend them.
@@ -189,6 +234,32 @@ export class Drain {
       this.scheduleDelete();
       this.pump();
     });
+  }
+
+  /**
+   * Checks that the oldest alarm on the wire gets its PUBACK within alarmAckTimeoutMs. Far
+   * longer than an alarm takes on any link the budget allows (its queue is bounded in
+   * airtime), so running out means the link is dead without a FIN (a cell that vanished):
+   * waiting for the keepalive to notice could take one and a half keepalives.
+   */
+  private watchAlarm(): void {
+    if (this.alarmTimer) return;
+    const oldest = this.flight.oldestCriticalSentMs();
+    if (oldest === null) return;
+    const limit = this.opts.alarmAckTimeoutMs;
+    const due = oldest + limit - this.opts.monoMs();
+    this.alarmTimer = setTimeout(
+      () => {
+        this.alarmTimer = null;
+        const still = this.flight.oldestCriticalSentMs();
+        if (still === null || !this.client) return;
+        if (this.opts.monoMs() - still >= limit) {
+          this.opts.logger.warn({ limitMs: limit }, 'no PUBACK for an alarm in time; dropping the connection');
+          this.opts.onRefused(`no PUBACK for an alarm within ${limit} ms`);
+        } else this.watchAlarm();
+      },
+      Math.max(0, due),
+    );
   }
 
   /**
@@ -215,4 +286,8 @@ export class Drain {
     }
     for (const r of rows) this.inflight.delete(r.pos);
   }
+}
+
+function message(topic: string, payload: string, rows: OutboxRow[]): Message {
+  return { topic, payload, rows, bytes: Buffer.byteLength(payload) + Buffer.byteLength(topic) + MQTT_OVERHEAD };
 }

@@ -28,6 +28,8 @@ export interface UplinkStats {
   downForMs: number | null;
   lastPubackAgeMs: number | null;
   inflight: number;
+  /** Bytes unacknowledged, the airtime budget for them, and what the link was measured to carry. */
+  link: ReturnType<Drain['linkStats']>;
   publishedMessages: number;
   deliveredEvents: number;
 }
@@ -52,6 +54,7 @@ export class Uplink {
       identity: { gatewayId, ...opts.identity },
       logger: logger.child({ part: 'uplink' }),
       clock: this.clock,
+      alarmsWaiting: () => opts.outbox.waiting(0) > 0,
     });
     this.drain = new Drain({
       outbox: opts.outbox,
@@ -59,9 +62,12 @@ export class Uplink {
       gatewayId,
       batch: config.batch,
       replay: config.replay,
+      linkBudget: config.linkBudget,
+      alarmAckTimeoutMs: config.alarmRetry.ackTimeoutMs,
       logger: logger.child({ part: 'drain' }),
       monoMs: this.clock.monoMs,
       onRefused: (reason) => this.connection.drop(reason),
+      onAlarmWaiting: () => this.connection.alarmWaiting(),
     });
     this.connection.on('up', (client, connack) => {
       // Respect the broker's Receive Maximum (MQTT 5) if it is below our window.
@@ -74,6 +80,11 @@ export class Uplink {
 
   start(): void {
     this.connection.start();
+  }
+
+  /** The modem (or anything else that knows) says the network is back: retry now rather than after the backoff. */
+  networkMayBeBack(): void {
+    this.connection.networkMayBeBack();
   }
 
   get isUp(): boolean {
@@ -92,6 +103,7 @@ export class Uplink {
       lastPubackAgeMs:
         this.drain.lastPubackMs === null ? null : Math.round(this.clock.monoMs() - this.drain.lastPubackMs),
       inflight: this.drain.inflightCount,
+      link: this.drain.linkStats(),
       publishedMessages: this.drain.publishedMessages,
       deliveredEvents: this.drain.deliveredEvents,
     };

@@ -56,6 +56,30 @@ const mqttSchema = z.strictObject({
       burst: intIn(1, 100000).default(100),
     })
     .default({ messagesPerSec: 50, burst: 100 }),
+  linkBudget: z
+    .strictObject({
+      queueMs: intIn(50, 60000)
+        .default(500)
+        .describe(
+          'Airtime of data an alarm may find queued ahead of it on the link (bytes in flight are bounded by it)',
+        ),
+      messageMs: intIn(10, 60000).default(250).describe('Airtime of one message at most (batches are cut to fit)'),
+    })
+    .default({ queueMs: 500, messageMs: 250 })
+    .describe('Alarms first on the wire: what is unacknowledged is bounded by the measured airtime, not only by count'),
+  alarmRetry: z
+    .strictObject({
+      minMs: intIn(100, 600000).default(1000),
+      maxMs: intIn(100, 600000).default(4000),
+      ackTimeoutMs: intIn(1000, 600000)
+        .default(10000)
+        .describe('An alarm not acknowledged this long means a dead link: drop it and reconnect'),
+      connectTimeoutMs: intIn(1000, 120000).default(15000).describe('Connect timeout while alarms wait'),
+    })
+    .default({ minMs: 1000, maxMs: 4000, ackTimeoutMs: 10000, connectTimeoutMs: 15000 })
+    .describe(
+      'While critical events wait and the link is down: retry within minMs-maxMs (jittered), not the long backoff',
+    ),
 });
 
 const ageCaps = z.strictObject({
@@ -164,13 +188,16 @@ export const gatewayConfigSchema = z
           message: `must be less than outbox.maxBytes (${ob.maxBytes})`,
         });
       }
-      const rc = (cfg.mqtt as Partial<GatewayConfig['mqtt']> | undefined)?.reconnect;
-      if (typeof rc?.minMs === 'number' && typeof rc.maxMs === 'number' && rc.minMs > rc.maxMs) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['mqtt', 'reconnect', 'minMs'],
-          message: 'must not exceed mqtt.reconnect.maxMs',
-        });
+      const mqtt = cfg.mqtt as Partial<GatewayConfig['mqtt']> | undefined;
+      for (const section of ['reconnect', 'alarmRetry'] as const) {
+        const range = mqtt?.[section];
+        if (typeof range?.minMs === 'number' && typeof range.maxMs === 'number' && range.minMs > range.maxMs) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['mqtt', section, 'minMs'],
+            message: `must not exceed mqtt.${section}.maxMs`,
+          });
+        }
       }
       const busIds = Array.isArray(cfg.buses) ? cfg.buses.map((b) => (b as { id?: unknown })?.id) : [];
       const seen = new Map<unknown, number>();

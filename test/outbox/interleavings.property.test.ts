@@ -124,6 +124,8 @@ async function runScenario(
       gatewayId: 'gw',
       batch: { maxEvents: batch, maxBytes: 1 << 20 },
       replay: { messagesPerSec: 0, burst: 1 },
+      linkBudget: { queueMs: 500, messageMs: 250 },
+      alarmAckTimeoutMs: 10_000,
       logger,
       monoMs: () => performance.now(),
       onRefused: () => {},

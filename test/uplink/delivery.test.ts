@@ -48,8 +48,9 @@ describe('store and forward to a real broker', () => {
     expect(order.slice(0, 5)).toEqual(Array(5).fill('alarm.pressed'));
     expect(new Set(ids.slice(0, 5))).toEqual(new Set(alarms.map((e) => e.id)));
     const stats = agent.observe.link();
-    // 300 normal events in batches of <= 50 -> far fewer messages than events.
-    expect(stats.publishedMessages).toBeLessThanOrEqual(5 + 1 + 300 / 50 + 2);
+    // 300 normal events in batches of <= 50 -> far fewer messages than events. (The first
+    // messages on a new link are cut smaller, 2-8 KB, until the link's rate is measured.)
+    expect(stats.publishedMessages).toBeLessThanOrEqual(5 + 1 + 300 / 20 + 2);
     expect(sub.duplicates).toBe(0); // a clean link: not even identical re-sends
     await agent.stop();
     await sub.stop();

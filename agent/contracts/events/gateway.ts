@@ -52,6 +52,12 @@ export const gatewayEvents = {
         downForSec: count.nullable(),
         lastPubackAgeSec: count.nullable(),
         inflight: count,
+        inflightBytes: count.optional().describe('Bytes published and not yet acknowledged'),
+        linkRateBytesPerSec: count
+          .nullable()
+          .optional()
+          .describe('What the link was measured to deliver (best of the last 10 s of PUBACKs); null before any'),
+        linkMinRttMs: count.nullable().optional().describe('Shortest PUBACK round trip of the last 30 s'),
       }),
       devices: z.strictObject({ total: count, online: count }),
       rssBytes: count,

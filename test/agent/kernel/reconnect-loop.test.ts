@@ -23,7 +23,7 @@ function fakeSchedule() {
 }
 
 /** A loop whose attempts only count; the test says how each went. */
-function loopWith(opts: { random?: () => number; attempt?: () => void } = {}) {
+function loopWith(opts: { random?: () => number; attempt?: () => void; urgentDelay?: () => number | null } = {}) {
   const timers = fakeSchedule();
   const waits: number[] = [];
   let attempts = 0;
@@ -32,6 +32,7 @@ function loopWith(opts: { random?: () => number; attempt?: () => void } = {}) {
     attempt: opts.attempt ?? (() => void (attempts += 1)),
     onWait: (delayMs) => waits.push(delayMs),
     schedule: timers.schedule,
+    ...(opts.urgentDelay ? { urgentDelay: opts.urgentDelay } : {}),
   });
   return { loop, timers, waits, attempts: () => attempts };
 }
@@ -138,5 +139,51 @@ describe('ReconnectLoop', () => {
     loop.start();
     expect(attempts()).toBe(1);
     expect(loop.state).toBe('up');
+  });
+
+  it('while something urgent waits, the wait is cut to the urgent delay; the backoff grows on behind it', () => {
+    let urgent: number | null = null;
+    const { loop, timers, waits } = loopWith({ urgentDelay: () => urgent, random: () => 1 }); // no jitter
+    loop.start();
+    for (let i = 0; i < 4; i++) {
+      loop.down();
+      timers.fire();
+    }
+    expect(waits).toEqual([100, 200, 400, 800]);
+    urgent = 150; // an alarm is stored: waits are 150 ms, not the grown backoff
+    loop.down();
+    timers.fire();
+    loop.down();
+    expect(waits.slice(4)).toEqual([150, 150]);
+    urgent = null; // delivered: the long waits are back where the backoff had got to
+    timers.fire();
+    loop.down();
+    expect(waits.slice(6)).toEqual([1000]);
+    expect(timers.pending.map((p) => p.delayMs)).toEqual([1000]);
+  });
+
+  it('hurry cuts a longer wait in progress, ignores a shorter one, and does nothing unless waiting', () => {
+    let urgent: number | null = null;
+    const { loop, timers, attempts } = loopWith({ urgentDelay: () => urgent, random: () => 1 });
+    loop.hurry(); // not waiting yet: nothing
+    loop.start();
+    for (let i = 0; i < 3; i++) {
+      loop.down();
+      timers.fire();
+    }
+    loop.down();
+    expect(timers.pending.map((p) => p.delayMs)).toEqual([800]);
+    loop.hurry(); // nothing urgent: the wait stays
+    expect(timers.pending.map((p) => p.delayMs)).toEqual([800]);
+    urgent = 50;
+    loop.hurry();
+    expect(timers.pending.map((p) => p.delayMs)).toEqual([50]);
+    loop.hurry(900); // longer than the wait in progress: ignored
+    expect(timers.pending.map((p) => p.delayMs)).toEqual([50]);
+    timers.fire();
+    expect(attempts()).toBe(5);
+    expect(loop.state).toBe('connecting');
+    loop.hurry(10); // an attempt runs: nothing to cut
+    expect(timers.pending).toHaveLength(0);
   });
 });
