@@ -19,7 +19,8 @@
  * - **Modes**: `pass`, `blackhole` (nothing forwarded, nothing closed; what waited goes on
  *   afterwards, in order), `cut` (everything closed, new connections closed at once), `reset`
  *   (TCP RST to everything). `blackhole()`, `cut()` and `restore()` set the mode by hand and stop
- *   the profile's schedule; `reset()` resets the open connections and leaves the mode alone.
+ *   the profile's schedule; `reset()` resets the open connections and leaves the mode alone;
+ *   `lose(['down'])` throws away one direction's bytes until restore() (a broken stream).
  * - **Schedules**: `flapping` and `outage-30min` carry outages; `timeScale` compresses only the
  *   schedule (60: five minutes take five seconds), never delay or rate. `history` records every
  *   mode change with its time since start.
@@ -103,6 +104,7 @@ export class WeakLink {
   lastError: string | null = null;
   private current: LinkProfile;
   private linkMode: WeakLinkMode = 'pass';
+  private losing: ReadonlySet<Direction> = new Set();
   private server: Server | null = null;
   private runner: ScheduleRunner | null = null;
   private accepted = 0;
@@ -119,7 +121,12 @@ export class WeakLink {
     const random = seeded(opts.seed ?? 0x5eed);
     const held = () => this.linkMode === 'blackhole';
     const wire = (dir: Direction) =>
-      new Wire(() => ({ ...this.current, rateBitsPerSec: this.current.rateBitsPerSec[dir] }), held, random);
+      new Wire(
+        () => ({ ...this.current, rateBitsPerSec: this.current.rateBitsPerSec[dir] }),
+        held,
+        () => this.losing.has(dir),
+        random,
+      );
     this.wires = { up: wire('up'), down: wire('down') };
   }
 
@@ -179,9 +186,25 @@ export class WeakLink {
     this.manual('cut');
   }
 
-  /** Back to `pass`: what waited in a blackhole goes on. Stops the schedule. */
+  /** Back to `pass`: what waited in a blackhole goes on; nothing is lost any more. Stops the schedule. */
   restore(): void {
+    this.losing = new Set();
     this.manual('pass');
+  }
+
+  /**
+   * Reads and throws away every byte in the given directions (both by default) until restore();
+   * connections stay open. Unlike a blackhole the bytes are gone: restoring resumes a broken
+   * stream, which the peers must detect like any corrupt link (`down` alone: PUBACKs that never
+   * come while the publishes still arrive). Counted in `lostBytes`. The mode stays.
+   */
+  lose(directions: readonly Direction[] = ['up', 'down']): void {
+    this.losing = new Set(directions);
+  }
+
+  /** The directions losing everything now. */
+  get lost(): ReadonlySet<Direction> {
+    return this.losing;
   }
 
   /** A TCP RST to both sides of every open connection now; the mode stays. */

@@ -40,6 +40,8 @@ export interface WireCounters {
   forwardedBytes: number;
   /** Bytes thrown away when their connection was cut or reset before they arrived. */
   droppedBytes: number;
+  /** Bytes read and thrown away while the direction was losing everything (`WeakLink.lose`). */
+  lostBytes: number;
   /** The most bytes the buffer ever held (never above bufferBytes). */
   maxQueuedBytes: number;
   /** Times a source was paused because the buffer was full. */
@@ -66,6 +68,7 @@ export class Wire {
     receivedBytes: 0,
     forwardedBytes: 0,
     droppedBytes: 0,
+    lostBytes: 0,
     maxQueuedBytes: 0,
     pauses: 0,
     jitterClamps: 0,
@@ -88,6 +91,8 @@ export class Wire {
     private readonly shape: () => WireShape,
     /** True while the link carries nothing (blackhole). */
     private readonly held: () => boolean,
+    /** True while this direction throws away what it reads (a broken stream, not a blackhole). */
+    private readonly losing: () => boolean,
     private readonly random: () => number,
     private readonly now: () => number = () => performance.now(),
   ) {}
@@ -101,6 +106,10 @@ export class Wire {
   /** Bytes read from `flow`'s source. */
   push(flow: Flow, chunk: Buffer): void {
     this.counters.receivedBytes += chunk.length;
+    if (this.losing()) {
+      this.counters.lostBytes += chunk.length;
+      return;
+    }
     const segs: Segment[] = [];
     for (let i = 0; i < chunk.length; i += SEGMENT_BYTES) {
       segs.push({ flow, kind: 'data', bytes: chunk.subarray(i, i + SEGMENT_BYTES) });

@@ -88,6 +88,20 @@ describe('the weak link fails like a cellular link', () => {
     expect(target.conns).toHaveLength(2);
   });
 
+  it('lose: one direction reads and throws away its bytes (a broken stream), the connection stays', async () => {
+    const { target, link, client } = await rig();
+    const a = await client();
+    link.lose(['down']);
+    a.socket.write('lost echo');
+    await waitUntil(() => link.stats().down.lostBytes === 9, 5000, 'the echo thrown away');
+    expect(target.conns[0]!.bytes, 'the other direction still passes').toBe(9);
+    link.restore();
+    a.socket.write('!');
+    await waitUntil(() => a.got.bytes === 1, 5000, 'the next echo');
+    expect(text(a)).toBe('!');
+    expect(a.got.closed).toBe(false);
+  });
+
   it('flapping at timeScale 300: the outage and the reset come at their compressed times, every period', async () => {
     // flapping's schedule (5-minute period, blackhole at 4:00 for 45 s, then reset) without its
     // weak-3g shape: the 150 ms delay would blur the edges this test looks at.
