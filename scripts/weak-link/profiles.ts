@@ -54,6 +54,15 @@ export interface LinkProfile {
   schedule?: LinkSchedule;
 }
 
+/** No delay, no cap (the buffer never fills without a rate): a plain proxy that can still fail on demand. */
+export const UNSHAPED: LinkProfile = {
+  name: 'unshaped',
+  delayMs: 0,
+  jitterMs: 0,
+  rateBitsPerSec: { up: 0, down: 0 },
+  bufferBytes: 256 * 1024,
+};
+
 const kbit = 1000;
 const KB = 1024;
 

@@ -8,7 +8,7 @@
  * broker's PUBACKs and PINGRESPs while the gateway's publishes still arrive, i.e. acknowledgements
  * that never come. New code: use WeakLink and its profiles.
  */
-import { type Direction, type LinkProfile } from './profiles.js';
+import { UNSHAPED, type Direction } from './profiles.js';
 import { WeakLink } from './weak-link.js';
 
 export type LinkMode = 'pass' | 'cut' | 'stall';
@@ -19,15 +19,6 @@ export interface ProxyOptions {
   targetPort: number;
   listenPort?: number;
 }
-
-/** No delay, no cap: bytes pass as they come (the buffer never fills without a rate). */
-const UNSHAPED: LinkProfile = {
-  name: 'unshaped',
-  delayMs: 0,
-  jitterMs: 0,
-  rateBitsPerSec: { up: 0, down: 0 },
-  bufferBytes: 256 * 1024,
-};
 
 export class TcpProxy {
   mode: LinkMode = 'pass';

@@ -116,6 +116,8 @@ export class WeakLink {
   private readonly target: Target;
 
   private constructor(private readonly opts: WeakLinkOptions) {
+    if (opts.timeScale !== undefined && !(opts.timeScale > 0))
+      throw new Error(`timeScale must be > 0 (got ${opts.timeScale})`);
     this.current = profileOf(opts.profile ?? 'good-4g');
     this.target = { host: opts.targetHost ?? '127.0.0.1', port: opts.targetPort };
     const random = seeded(opts.seed ?? 0x5eed);
@@ -166,10 +168,12 @@ export class WeakLink {
 
   /**
    * A new shape from now on (open connections included: bytes already sent keep their times).
-   * Its schedule starts from now, unless `schedule: false`.
+   * Its schedule starts from now, unless `schedule: false`. An outage the old schedule was in
+   * ends (the link passes); a mode set by hand stays.
    */
   setProfile(profile: ProfileName | LinkProfile, opts: { schedule?: boolean } = {}): void {
     this.current = profileOf(profile);
+    if (this.runner && this.linkMode !== 'pass') this.apply('pass', 'schedule');
     this.runner?.stop();
     this.runner = null;
     if (opts.schedule !== false) this.runSchedule();

@@ -86,6 +86,7 @@ export class Wire {
   private arriveTimer: NodeJS.Timeout | null = null;
   /** A destination that said "enough" (write returned false): nothing departs until it drains. */
   private blockedBy: Flow | null = null;
+  private closed = false;
 
   constructor(
     private readonly shape: () => WireShape,
@@ -105,6 +106,7 @@ export class Wire {
 
   /** Bytes read from `flow`'s source. */
   push(flow: Flow, chunk: Buffer): void {
+    if (this.closed) return;
     this.counters.receivedBytes += chunk.length;
     if (this.losing()) {
       this.counters.lostBytes += chunk.length;
@@ -144,13 +146,15 @@ export class Wire {
 
   /** Something changed (the link passes again, a destination connected): send what can go. */
   kick(): void {
+    if (this.closed) return;
     this.admit();
     this.send();
     this.arrive();
   }
 
-  /** Stops the timers (the link is stopping). */
+  /** Stops the timers for good (the link is stopping); what comes later is ignored. */
   close(): void {
+    this.closed = true;
     if (this.sendTimer) clearTimeout(this.sendTimer);
     if (this.arriveTimer) clearTimeout(this.arriveTimer);
     this.sendTimer = this.arriveTimer = null;

@@ -4,11 +4,11 @@
  * and the flapping profile's schedule compressed 300 times (its 5-minute period in one second).
  */
 import { describe, expect, it } from 'vitest';
-import { PROFILES, type LinkProfile } from '../../scripts/weak-link/profiles.js';
+import { PROFILES, UNSHAPED as CLEAR, type LinkProfile } from '../../scripts/weak-link/profiles.js';
 import { WeakLink } from '../../scripts/weak-link/weak-link.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
-import { CLEAR, connectClient, sleep, startTarget, type Client } from './peers.js';
+import { connectClient, sleep, startTarget, type Client } from './peers.js';
 
 const cleanup = useCleanups();
 
@@ -144,5 +144,15 @@ describe('the weak link fails like a cellular link', () => {
     await sleep(800); // the schedule would have started its outage at 400 ms and ended it at 475
     expect(link.history.map((h) => h.mode)).toEqual(['blackhole']);
     expect(link.mode).toBe('blackhole');
+  });
+
+  it('a new profile ends the outage its old schedule was in; a new schedule starts from then', async () => {
+    const { link } = await rig({ ...CLEAR, name: 'flapping-sharp', schedule: PROFILES.flapping.schedule }, 600);
+    await waitUntil(() => link.mode === 'blackhole', 5000, 'the scheduled outage (at 400 ms)');
+    link.setProfile('edge-2g');
+    expect(link.mode).toBe('pass');
+    expect(link.profile.name).toBe('edge-2g');
+    await sleep(600); // edge-2g has no schedule: nothing more happens
+    expect(link.history.map((h) => h.mode)).toEqual(['blackhole', 'pass']);
   });
 });

@@ -3,16 +3,6 @@
  * receives (and when), optionally echoing it, and a client that records what it receives.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { type LinkProfile } from '../../scripts/weak-link/profiles.js';
-
-/** No shaping at all: the modes tests want sharp edges, not delay. */
-export const CLEAR: LinkProfile = {
-  name: 'clear',
-  delayMs: 0,
-  jitterMs: 0,
-  rateBitsPerSec: { up: 0, down: 0 },
-  bufferBytes: 64 * 1024,
-};
 
 export interface Received {
   chunks: Buffer[];
