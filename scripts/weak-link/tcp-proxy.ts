@@ -1,17 +1,18 @@
 /**
- * A TCP proxy that makes a link weak on purpose, for the demo, tests and the weak-link lab
- * (this kernel has no netem). Modes: pass, cut (drop every connection, refuse new ones),
- * stall (accept, forward nothing: a dead cell that TCP has not noticed yet); plus a fixed
- * delay and a bandwidth cap per direction. A stall can take one direction only: `down`
- * (server to client) drops the broker's PUBACKs and PINGRESPs while the gateway's
- * publishes still arrive, i.e. acknowledgements that never come.
+ * The weak-link proxy's older face, kept for the tests and the demo that drive it by hand:
+ * `new TcpProxy({ targetPort }).start()`, then cut, stall and restore, a fixed delay and a bandwidth
+ * cap. It is a WeakLink (weak-link.ts) with no shaping until `delayMs` or `rateBytesPerSec` is set,
+ * so it shares its queueing model (a bounded buffer that pauses the sender, not an unbounded queue).
+ * Modes: pass, cut (drop every connection, refuse new ones), stall (accept, forward nothing: the
+ * bytes are thrown away). A stall can take one direction only: `down` (server to client) drops the
+ * broker's PUBACKs and PINGRESPs while the gateway's publishes still arrive, i.e. acknowledgements
+ * that never come. New code: use WeakLink and its profiles.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { freePort } from '../brokers/free-port.js';
+import { UNSHAPED, type Direction } from './profiles.js';
+import { WeakLink } from './weak-link.js';
 
 export type LinkMode = 'pass' | 'cut' | 'stall';
-/** `up`: client to server (gateway to broker); `down`: server to client. */
-export type Direction = 'up' | 'down';
+export type { Direction };
 
 export interface ProxyOptions {
   targetHost?: string;
@@ -20,88 +21,69 @@ export interface ProxyOptions {
 }
 
 export class TcpProxy {
-  port = 0;
   mode: LinkMode = 'pass';
-  /** While stalled, which directions drop their bytes. */
-  stalled: ReadonlySet<Direction> = new Set();
-  /** Bytes dropped by stalls, per direction (a test can check its stall really bit). */
-  readonly dropped: Record<Direction, number> = { up: 0, down: 0 };
-  delayMs = 0;
-  /** Bytes per second per direction; 0 = unlimited. */
-  rateBytesPerSec = 0;
-  connections = 0;
-  /** The last error of the listening socket after it started (a proxy must not crash its host). */
-  lastError: string | null = null;
-  private server: Server | null = null;
-  private readonly pairs = new Set<[Socket, Socket]>();
+  private link: WeakLink | null = null;
 
   constructor(private readonly opts: ProxyOptions) {}
+
+  get port(): number {
+    return this.link?.port ?? 0;
+  }
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
+  /** While stalled, which directions drop their bytes. */
+  get stalled(): ReadonlySet<Direction> {
+    return this.link?.lost ?? new Set();
+  }
+
+  /** Bytes dropped by stalls, per direction (a test can check its stall really bit). */
+  get dropped(): Readonly<Record<Direction, number>> {
+    const s = this.started.stats();
+    return { up: s.up.lostBytes, down: s.down.lostBytes };
+  }
+
+  /** Connections accepted. */
+  get connections(): number {
+    return this.link?.stats().connections ?? 0;
+  }
+
+  /** The last error of the listening socket after it started (a proxy must not crash its host). */
+  get lastError(): string | null {
+    return this.link?.lastError ?? null;
+  }
+
+  /** One-way delay, each direction. */
+  get delayMs(): number {
+    return this.link?.profile.delayMs ?? 0;
+  }
+
+  set delayMs(ms: number) {
+    this.started.setProfile({ ...this.started.profile, delayMs: ms }, { schedule: false });
+  }
+
+  /** Bytes per second per direction; 0 = unlimited. */
+  get rateBytesPerSec(): number {
+    return (this.link?.profile.rateBitsPerSec.up ?? 0) / 8;
+  }
+
+  set rateBytesPerSec(bytes: number) {
+    const rate = { up: bytes * 8, down: bytes * 8 };
+    this.started.setProfile({ ...this.started.profile, rateBitsPerSec: rate }, { schedule: false });
+  }
+
   async start(): Promise<this> {
-    this.port = this.opts.listenPort ?? (await freePort());
-    this.server = createServer((client) => this.accept(client));
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.port, '127.0.0.1', () => {
-        this.server!.off('error', reject);
-        resolve();
-      });
-    });
-    this.server.on('error', (err) => (this.lastError = err.message));
+    const { targetHost, targetPort, listenPort } = this.opts;
+    this.link = await WeakLink.start({ targetHost, targetPort, listenPort, profile: UNSHAPED });
     return this;
-  }
-
-  private accept(client: Socket): void {
-    if (this.mode === 'cut') {
-      client.destroy();
-      return;
-    }
-    this.connections += 1;
-    const upstream = connect(this.opts.targetPort, this.opts.targetHost ?? '127.0.0.1');
-    const pair: [Socket, Socket] = [client, upstream];
-    this.pairs.add(pair);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-      this.pairs.delete(pair);
-    };
-    client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
-    this.pipe(client, upstream, 'up');
-    this.pipe(upstream, client, 'down');
-  }
-
-  /** Forwards with the current delay and rate; drops bytes while stalled. */
-  private pipe(from: Socket, to: Socket, dir: Direction): void {
-    let nextFree = 0; // when the throttled "wire" is free again
-    from.on('data', (chunk: Buffer) => {
-      if (this.mode === 'stall' && this.stalled.has(dir)) {
-        this.dropped[dir] += chunk.length;
-        return;
-      }
-      const now = Date.now();
-      let at = now + this.delayMs;
-      if (this.rateBytesPerSec > 0) {
-        nextFree = Math.max(nextFree, now) + (chunk.length / this.rateBytesPerSec) * 1000;
-        at = Math.max(at, nextFree);
-      }
-      if (at <= now) to.write(chunk);
-      else setTimeout(() => to.writable && to.write(chunk), at - now);
-    });
   }
 
   /** Drops every connection now and refuses new ones until restore(). */
   cut(): void {
     this.mode = 'cut';
-    for (const [a, b] of this.pairs) {
-      a.destroy();
-      b.destroy();
-    }
-    this.pairs.clear();
+    this.started.cut();
   }
 
   /**
@@ -111,17 +93,21 @@ export class TcpProxy {
    */
   stall(directions: readonly Direction[] = ['up', 'down']): void {
     this.mode = 'stall';
-    this.stalled = new Set(directions);
+    this.started.lose(directions);
   }
 
   restore(): void {
     this.mode = 'pass';
-    this.stalled = new Set();
+    this.started.restore();
   }
 
   async stop(): Promise<void> {
-    this.cut();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-    this.server = null;
+    await this.link?.stop();
+    this.link = null;
+  }
+
+  private get started(): WeakLink {
+    if (!this.link) throw new Error('TcpProxy: start() first');
+    return this.link;
   }
 }
