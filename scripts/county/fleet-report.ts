@@ -16,6 +16,8 @@ export interface PhaseReport {
 export interface FleetReport {
   gateways: number;
   connected: number;
+  /** Links that were up and went away, all gateways together (the agent's own count). */
+  reconnects: number;
   connectSeconds: number;
   consumers: number;
   share: string | null;
@@ -46,7 +48,7 @@ export function formatReport(r: FleetReport): string {
     `(all PUBACKed after ${n(p.ackedSeconds, 2)} s), ${n(p.messagesPerSec)} msgs/s, ${n(p.bytesPerSec / 1024)} KiB/s` +
     (p.broker ? `; broker ${n(p.broker.cpuSec, 2)} CPU s (${n(p.broker.cpuPercent)} % of a core)` : '');
   return [
-    `gateways  ${r.connected}/${r.gateways} connected, all announced at the county after ${n(r.connectSeconds, 1)} s`,
+    `gateways  ${r.connected}/${r.gateways} connected, all announced at the county after ${n(r.connectSeconds, 1)} s; ${r.reconnects} reconnects`,
     `county    ${r.consumers} consumer(s)${r.share ? ` in $share/${r.share}` : ''}, events each: ${r.perConsumer.join(', ')}`,
     ...(r.backlog ? [phase('backlog', r.backlog)] : []),
     ...(r.live

@@ -155,6 +155,7 @@ export async function runFleet(options: Partial<FleetOptions> & { url: string })
     return {
       gateways: o.gateways,
       connected: twins.filter((t) => t.uplink.isUp).length,
+      reconnects: twins.reduce((n, t) => n + t.uplink.stats().reconnects, 0),
       connectSeconds,
       consumers: o.consumers,
       share: o.share ?? null,
