@@ -79,11 +79,16 @@ export class GatewayTwin {
     this.put([this.event('gateway.started', 'high', this.opts.gatewayId, { version: 'fleet-twin', firstSeq: 1 })]);
   }
 
-  /** `n` telemetry readings at once: a backlog, as after an outage. */
+  /**
+   * `n` telemetry readings at once: a backlog, as after an outage. Stored in groups of at most
+   * 1,000, as the outbox's group commits tell the drain (the drain spreads each group into one call).
+   */
   backlog(n: number): void {
-    const events: GatewayEvent[] = [];
-    for (let i = 0; i < n; i++) events.push(this.telemetry(i % 20));
-    this.put(events);
+    for (let done = 0; done < n; done += 1000) {
+      const events: GatewayEvent[] = [];
+      for (let i = done; i < Math.min(n, done + 1000); i++) events.push(this.telemetry(i % 20));
+      this.put(events);
+    }
   }
 
   /** The events a village makes in `dtSec` seconds at `rate` (Poisson-ish for doors and alarms). */
