@@ -24,8 +24,11 @@ export class MemoryOutbox extends EventEmitter<{ stored: [GatewayEvent[]] }> imp
     return this.live;
   }
 
-  /** Stores events (in memory) and tells the drain, as the SQLite outbox does after a commit. */
-  put(events: GatewayEvent[]): void {
+  /**
+   * Stores events (in memory) and tells the drain, as the SQLite outbox does after a commit; with
+   * `notify` false the drain is told later (`notify`), as a backlog already stored waits for a link.
+   */
+  put(events: GatewayEvent[], notify = true): void {
     if (events.length === 0) return;
     for (const ev of events) {
       const prio = PRIORITY_RANK[ev.priority];
@@ -44,6 +47,10 @@ export class MemoryOutbox extends EventEmitter<{ stored: [GatewayEvent[]] }> imp
       this.nextPos += 1;
       this.live += 1;
     }
+    if (notify) this.notify(events);
+  }
+
+  notify(events: GatewayEvent[]): void {
     this.emit('stored', events);
   }
 

@@ -52,6 +52,7 @@ export class GatewayTwin {
   /** Every event put in the outbox (the twin's "committed"). */
   produced = 0;
   private seq = 0;
+  private readonly held: GatewayEvent[][] = [];
   private readonly started = performance.now();
   /** Fractional events owed per source, carried between ticks so rates below one a tick still come out right. */
   private owed = { telemetry: Math.random(), health: Math.random() };
@@ -81,14 +82,23 @@ export class GatewayTwin {
 
   /**
    * `n` telemetry readings at once: a backlog, as after an outage. Stored in groups of at most
-   * 1,000, as the outbox's group commits tell the drain (the drain spreads each group into one call).
+   * 1,000, as the outbox's group commits tell the drain (the drain spreads each group into one
+   * call). With `hold`, stored but the drain is not told until `release()`: the backlog sits in
+   * the outbox, ready, when the "link comes back", and its making is not in a measured time.
    */
-  backlog(n: number): void {
+  backlog(n: number, hold = false): void {
     for (let done = 0; done < n; done += 1000) {
       const events: GatewayEvent[] = [];
       for (let i = done; i < Math.min(n, done + 1000); i++) events.push(this.telemetry(i % 20));
-      this.put(events);
+      this.produced += events.length;
+      this.outbox.put(events, !hold);
+      if (hold) this.held.push(events);
     }
+  }
+
+  /** Tells the drain about a held backlog. */
+  release(): void {
+    for (const events of this.held.splice(0)) this.outbox.notify(events);
   }
 
   /** The events a village makes in `dtSec` seconds at `rate` (Poisson-ish for doors and alarms). */

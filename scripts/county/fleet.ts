@@ -136,7 +136,11 @@ export async function runFleet(options: Partial<FleetOptions> & { url: string })
       };
     };
 
-    if (o.backlog > 0) backlog = await phase(async () => twins.forEach((t) => t.backlog(o.backlog)));
+    if (o.backlog > 0) {
+      // Stored first (made and serialized outside the measured time), then every link "comes back" at once.
+      for (const t of twins) t.backlog(o.backlog, true);
+      backlog = await phase(async () => twins.forEach((t) => t.release()));
+    }
     if (o.seconds > 0) {
       county.measureLatency = true;
       const p = await phase(async () => {
