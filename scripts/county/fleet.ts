@@ -43,6 +43,8 @@ export interface FleetOptions {
   mqtt?: Record<string, unknown>;
   /** How long the county may take to receive everything after a phase before loss is reported. */
   settleMs: number;
+  /** Called as a phase begins (every gateway connected and announced before the first): where a test injects a fault. */
+  onPhase?: (phase: 'backlog' | 'live') => void;
 }
 
 export const FLEET_DEFAULTS: FleetOptions = {
@@ -139,10 +141,12 @@ export async function runFleet(options: Partial<FleetOptions> & { url: string })
     if (o.backlog > 0) {
       // Stored first (made and serialized outside the measured time), then every link "comes back" at once.
       for (const t of twins) t.backlog(o.backlog, true);
+      o.onPhase?.('backlog');
       backlog = await phase(async () => twins.forEach((t) => t.release()));
     }
     if (o.seconds > 0) {
       county.measureLatency = true;
+      o.onPhase?.('live');
       const p = await phase(async () => {
         const tickMs = 250;
         const end = performance.now() + o.seconds * 1000;

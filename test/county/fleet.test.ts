@@ -51,14 +51,15 @@ describe('fleet of gateway twins', () => {
     const broker = await startBroker({ needsMosquitto: true, persistence: true });
     cleanup(() => broker.dispose());
     let restarted = false;
-    const restart = (async () => {
-      // Once the village phase runs (the twins connected and announced), stop and start the broker.
-      await new Promise((r) => setTimeout(r, 2500));
+    let restart: Promise<void> = Promise.resolve();
+    // Once the village phase runs (every twin connected and announced): stop and start the broker.
+    const restartBroker = async () => {
+      await new Promise((r) => setTimeout(r, 1500));
       await broker.stop('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
       await broker.start();
       restarted = true;
-    })();
+    };
     const r = await runFleet({
       url: broker.url,
       gateways: 10,
@@ -68,6 +69,11 @@ describe('fleet of gateway twins', () => {
       check: true,
       // Back within a second of the broker, like an agent with a short backoff.
       mqtt: { reconnect: { minMs: 200, maxMs: 1000 } },
+      onPhase: (phase) => {
+        if (phase !== 'live') return;
+        restart = restartBroker();
+        restart.catch(() => {}); // observed here so a failure waits for the `await restart` below to fail the test
+      },
     });
     await restart;
     expect(restarted).toBe(true);
