@@ -3,7 +3,11 @@
  * batched), de-duplicates by event id, and orders by gateway and seq. Works against any
  * MQTT broker. Uses a persistent session so nothing is missed while it is away.
  *
- *   node dist/scripts/county-subscriber.js --url mqtt://broker:1883 [--prefix village] [--id county-1] [--arrivals]
+ *   node dist/scripts/county-subscriber.js --url mqtt://broker:1883 [--prefix village] [--id county-1] [--share GROUP] [--arrivals]
+ *
+ * With --share GROUP it subscribes `$share/GROUP/<filter>`: the broker hands each message to one
+ * member of the group, so K subscribers with the same group split the county's load (each needs
+ * its own --id; de-duplicate across them, e.g. on the event id in the database they write to).
  *
  * prints one JSON line per new (not duplicate) event, or with --arrivals every copy that
  * arrives (duplicates included, so `check-delivery --file` can judge them too), and a summary
@@ -31,6 +35,8 @@ export interface CountySubscriberOptions {
   root?: string;
   clientId?: string;
   protocolVersion?: 4 | 5;
+  /** A shared-subscription group: subscribe `$share/<share>/<filter>` (one member of the group gets each message). */
+  share?: string;
   mqttOptions?: IClientOptions;
 }
 
@@ -70,9 +76,12 @@ export class CountySubscriber extends EventEmitter<{
       client.once('connect', () => resolve());
       client.once('error', reject);
     });
-    await client.subscribeAsync([`${this.root}/+/events`, `${this.root}/+/health`, `${this.root}/+/status`], {
-      qos: 1,
-    });
+    const filters = [`${this.root}/+/events`, `${this.root}/+/health`, `${this.root}/+/status`];
+    const shared = this.opts.share === undefined ? '' : `$share/${this.opts.share}/`;
+    await client.subscribeAsync(
+      filters.map((f) => shared + f),
+      { qos: 1 },
+    );
     return this;
   }
 
@@ -156,23 +165,29 @@ async function main(): Promise<void> {
       url: { type: 'string' },
       prefix: { type: 'string' },
       id: { type: 'string' },
+      share: { type: 'string' },
       arrivals: { type: 'boolean' },
     },
   });
-  if (!values.url) {
-    console.error('usage: county-subscriber --url mqtt://host:1883 [--prefix village] [--id county-1] [--arrivals]');
+  if (!values.url || (values.share !== undefined && !/^[^/+#]+$/.test(values.share))) {
+    console.error(
+      'usage: county-subscriber --url mqtt://host:1883 [--prefix village] [--id county-1] [--share GROUP] [--arrivals]\n' +
+        '  --share GROUP  subscribe $share/GROUP/...: members of a group split the messages (GROUP: no /, + or #)',
+    );
     process.exit(2);
   }
   const sub = new CountySubscriber({
     url: values.url,
     ...(values.prefix ? { root: values.prefix } : {}),
     ...(values.id ? { clientId: values.id } : {}),
+    ...(values.share !== undefined ? { share: values.share } : {}),
   });
   if (values.arrivals) sub.on('arrival', (ev) => console.log(JSON.stringify(ev)));
   else sub.on('event', (ev) => console.log(JSON.stringify(ev)));
   sub.on('status', (topic, body) => console.error(`status ${topic}: ${JSON.stringify(body)}`));
   await sub.start();
-  console.error(`subscribed to ${values.prefix ?? 'village'}/+/events, health and status on ${values.url}`); // scripts wait for this line
+  const group = values.share === undefined ? '' : ` (shared group ${values.share})`;
+  console.error(`subscribed to ${values.prefix ?? 'village'}/+/events, health and status on ${values.url}${group}`); // scripts wait for this line
   process.once('SIGINT', () => {
     console.error(JSON.stringify({ events: sub.events.size, duplicates: sub.duplicates, malformed: sub.malformed }));
     void sub.stop().then(() => process.exit(0));

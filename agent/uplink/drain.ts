@@ -125,7 +125,8 @@ export class Drain {
   }
 
   private onStored(events: GatewayEvent[]): void {
-    const urgent = Math.min(...events.map((e) => PRIORITY_RANK[e.priority]));
+    let urgent = PRIORITY_RANK.low; // a loop, not Math.min(...): one notification may carry 100k+ events
+    for (const e of events) urgent = Math.min(urgent, PRIORITY_RANK[e.priority]);
     if (this.cursor && urgent < this.cursor.prio) this.resetReader();
     else if (this.buffer.length > 0 && urgent < this.buffer[0]!.prio) this.resetReader();
     this.exhausted = false;

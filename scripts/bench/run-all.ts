@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --only ingest|drain|rss|alarm|serial|safety|nodered|weaklink]`. Every figure that has a baseline
+ * `npm run bench [-- --json] [-- --only GROUP ...]` (the groups are GROUPS below). Every figure that has a baseline
  * was measured against it in the same run (ratio = value / baseline): the machines are
  * shared and noisy, so absolute numbers alone mean little. Never a pass/fail test.
  */
@@ -15,6 +15,7 @@ const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   safety: async () => (await import('./safety-latency.js')).safetyLatencyBenchmarks(),
   nodered: async () => (await import('./nodered.js')).noderedBenchmarks(),
   weaklink: async () => (await import('./weaklink.js')).weaklinkBenchmarks(),
+  fleet: async () => (await import('./fleet.js')).fleetBenchmarks(),
 };
 
 async function main(): Promise<void> {

@@ -19,6 +19,13 @@ export interface MosquittoOptions {
   autosaveIntervalSec?: number;
   /** Require these username/password pairs (made with mosquitto_passwd) on the plain listener. */
   users?: Record<string, string>;
+  /** Lines appended to the generated config (e.g. `max_connections`, a bridge section). */
+  extraConfig?: string[];
+  /**
+   * The whole config instead of the generated one (a deployable example file with the test's
+   * port and folder put in): it must listen on `port`; `user root` is added when run as root.
+   */
+  render?: (at: { port: number; dir: string }) => string;
 }
 
 export function mosquittoPath(): string | null {
@@ -74,6 +81,9 @@ export class Mosquitto {
       }
       lines.push(`password_file ${file}`);
     }
+    lines.push(...(this.opts.extraConfig ?? []));
+    if (this.opts.render) lines.splice(0, lines.length, this.opts.render({ port: this.port, dir: this.dir }));
+    if (this.opts.render && process.getuid?.() === 0) lines.push('user root');
     if (this.opts.tls) {
       const { ca, cert, key } = this.opts.tls;
       lines.push(
@@ -99,6 +109,11 @@ export class Mosquitto {
     ]);
     if (this.opts.tls) await waitForPort(this.tlsPort);
     return this;
+  }
+
+  /** The broker's process id while it runs (its CPU and memory are read from /proc/<pid>). */
+  get pid(): number | null {
+    return this.proc && this.proc.exitCode === null ? (this.proc.pid ?? null) : null;
   }
 
   /** The persistence file (exists once Mosquitto has saved at least once). */
