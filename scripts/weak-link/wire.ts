@@ -112,10 +112,12 @@ export class Wire {
       this.counters.lostBytes += chunk.length;
       return;
     }
+    // Without a rate nothing is gained by cutting (and writes of 1460 bytes cost throughput); a
+    // piece never exceeds the buffer, so an empty buffer always takes the next one.
+    const { rateBitsPerSec, bufferBytes } = this.shape();
+    const size = rateBitsPerSec > 0 ? SEGMENT_BYTES : bufferBytes;
     const segs: Segment[] = [];
-    for (let i = 0; i < chunk.length; i += SEGMENT_BYTES) {
-      segs.push({ flow, kind: 'data', bytes: chunk.subarray(i, i + SEGMENT_BYTES) });
-    }
+    for (let i = 0; i < chunk.length; i += size) segs.push({ flow, kind: 'data', bytes: chunk.subarray(i, i + size) });
     this.enqueue(flow, segs);
   }
 
