@@ -4,6 +4,7 @@
  * plus an optional schedule of outages. Only the schedule is compressed by `timeScale` (for CI);
  * delay, jitter and rate are physics and stay as they are.
  */
+import { SEGMENT_BYTES } from './wire.js';
 
 /**
  * What the link does with connections right now.
@@ -151,7 +152,7 @@ function checkProfile(p: LinkProfile): LinkProfile {
   const bad = (why: string) => new Error(`link profile "${p.name}": ${why}`);
   if (!(p.delayMs >= 0) || !(p.jitterMs >= 0)) throw bad('delayMs and jitterMs must be >= 0');
   if (!(p.rateBitsPerSec.up >= 0) || !(p.rateBitsPerSec.down >= 0)) throw bad('rates must be >= 0 (0: no cap)');
-  if (!(p.bufferBytes > 0)) throw bad('bufferBytes must be > 0');
+  if (!(p.bufferBytes >= SEGMENT_BYTES)) throw bad(`bufferBytes must hold a segment (${SEGMENT_BYTES} bytes)`);
   const s = p.schedule;
   if (!s) return p;
   let end = 0;

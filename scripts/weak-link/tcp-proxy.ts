@@ -8,7 +8,7 @@
  * broker's PUBACKs and PINGRESPs while the gateway's publishes still arrive, i.e. acknowledgements
  * that never come. New code: use WeakLink and its profiles.
  */
-import { UNSHAPED, type Direction } from './profiles.js';
+import { UNSHAPED, type Direction, type LinkProfile } from './profiles.js';
 import { WeakLink } from './weak-link.js';
 
 export type LinkMode = 'pass' | 'cut' | 'stall';
@@ -23,6 +23,7 @@ export interface ProxyOptions {
 export class TcpProxy {
   mode: LinkMode = 'pass';
   private link: WeakLink | null = null;
+  private shape: LinkProfile = UNSHAPED;
 
   constructor(private readonly opts: ProxyOptions) {}
 
@@ -57,26 +58,25 @@ export class TcpProxy {
 
   /** One-way delay, each direction. */
   get delayMs(): number {
-    return this.link?.profile.delayMs ?? 0;
+    return this.shape.delayMs;
   }
 
   set delayMs(ms: number) {
-    this.started.setProfile({ ...this.started.profile, delayMs: ms }, { schedule: false });
+    this.reshape({ ...this.shape, delayMs: ms });
   }
 
   /** Bytes per second per direction; 0 = unlimited. */
   get rateBytesPerSec(): number {
-    return (this.link?.profile.rateBitsPerSec.up ?? 0) / 8;
+    return this.shape.rateBitsPerSec.up / 8;
   }
 
   set rateBytesPerSec(bytes: number) {
-    const rate = { up: bytes * 8, down: bytes * 8 };
-    this.started.setProfile({ ...this.started.profile, rateBitsPerSec: rate }, { schedule: false });
+    this.reshape({ ...this.shape, rateBitsPerSec: { up: bytes * 8, down: bytes * 8 } });
   }
 
   async start(): Promise<this> {
     const { targetHost, targetPort, listenPort } = this.opts;
-    this.link = await WeakLink.start({ targetHost, targetPort, listenPort, profile: UNSHAPED });
+    this.link = await WeakLink.start({ targetHost, targetPort, listenPort, profile: this.shape });
     return this;
   }
 
@@ -104,6 +104,11 @@ export class TcpProxy {
   async stop(): Promise<void> {
     await this.link?.stop();
     this.link = null;
+  }
+
+  private reshape(profile: LinkProfile): void {
+    this.shape = profile;
+    this.link?.setProfile(profile, { schedule: false });
   }
 
   private get started(): WeakLink {

@@ -41,6 +41,23 @@ import {
 import { ScheduleRunner } from './schedule.js';
 import { Wire, type WireCounters } from './wire.js';
 
+// One entry point for tests and benchmarks: the profiles and the raw link time come with the link.
+export {
+  PROFILES,
+  UNSHAPED,
+  isProfileName,
+  profileOf,
+  rawLinkMs,
+  rawRoundTripMs,
+  type Direction,
+  type LinkPhase,
+  type LinkProfile,
+  type LinkSchedule,
+  type PerDirection,
+  type ProfileName,
+  type WeakLinkMode,
+} from './profiles.js';
+
 export interface WeakLinkOptions {
   targetPort: number;
   targetHost?: string;

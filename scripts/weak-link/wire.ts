@@ -11,8 +11,9 @@
  * source socket is paused until there is room (backpressure, as a full modem stops taking data);
  * nothing is dropped and nothing grows without bound (one read chunk per paused flow at most).
  *
- * Times are virtual: a late timer sends everything that was due, so timer lateness on a busy
- * machine does not lower the rate.
+ * In a blackhole nothing departs or arrives; what was on the air then arrives no sooner than one
+ * delay after the link is back (TCP sends it again). Times are virtual: a late timer sends
+ * everything that was due, so timer lateness on a busy machine does not lower the rate.
  */
 import { type Socket } from 'node:net';
 
@@ -82,6 +83,7 @@ export class Wire {
   private wireFree = 0;
   private idle = true;
   private lastArrival = 0;
+  private wasHeld = false;
   private sendTimer: NodeJS.Timeout | null = null;
   private arriveTimer: NodeJS.Timeout | null = null;
   /** A destination that said "enough" (write returned false): nothing departs until it drains. */
@@ -112,10 +114,12 @@ export class Wire {
       this.counters.lostBytes += chunk.length;
       return;
     }
+    // Without a rate nothing is gained by cutting (and writes of 1460 bytes cost throughput); a
+    // piece never exceeds the buffer, so an empty buffer always takes the next one.
+    const { rateBitsPerSec, bufferBytes } = this.shape();
+    const size = rateBitsPerSec > 0 ? SEGMENT_BYTES : bufferBytes;
     const segs: Segment[] = [];
-    for (let i = 0; i < chunk.length; i += SEGMENT_BYTES) {
-      segs.push({ flow, kind: 'data', bytes: chunk.subarray(i, i + SEGMENT_BYTES) });
-    }
+    for (let i = 0; i < chunk.length; i += size) segs.push({ flow, kind: 'data', bytes: chunk.subarray(i, i + size) });
     this.enqueue(flow, segs);
   }
 
@@ -239,8 +243,12 @@ export class Wire {
   private arrive(): void {
     if (this.arriveTimer) clearTimeout(this.arriveTimer);
     this.arriveTimer = null;
-    if (this.held()) return; // lost on the air; TCP would send them again once the link is back
     const now = this.now();
+    if (this.held()) {
+      this.wasHeld = true; // lost on the air: TCP sends them again once the link is back
+      return;
+    }
+    if (this.wasHeld) this.retransmitted(now);
     while (this.inFlight.length > 0) {
       const a = this.inFlight[0]!;
       if (a.at > now) {
@@ -251,6 +259,14 @@ export class Wire {
       this.inFlightBytes -= a.bytes.length;
       this.deliver(a);
     }
+  }
+
+  /** After a blackhole what was on the air crosses again: nothing arrives sooner than one delay. */
+  private retransmitted(now: number): void {
+    this.wasHeld = false;
+    const floor = now + this.shape().delayMs;
+    for (const a of this.inFlight) if (a.at < floor) a.at = floor; // still in order: all raised to one time
+    if (this.inFlight.length > 0) this.lastArrival = Math.max(this.lastArrival, floor);
   }
 
   private deliver(seg: Segment): void {

@@ -55,6 +55,21 @@ describe('the weak link fails like a cellular link', () => {
     ]);
   });
 
+  it('blackhole: what was on the air when it began crosses the link again after it', async () => {
+    const { link, client } = await rig({ ...CLEAR, name: 'slow', delayMs: 200 });
+    const a = await client();
+    a.socket.write('on the air');
+    await sleep(50);
+    link.blackhole(); // the bytes are between the ends, 150 ms from the target
+    await sleep(300);
+    const restoredAt = performance.now();
+    link.restore();
+    await waitUntil(() => a.got.bytes === 10, 5000, 'the echo');
+    // Up again after the restore (one delay), then the echo back (another).
+    expect(a.got.times[0]! - restoredAt).toBeGreaterThanOrEqual(2 * 200 - 2);
+    expect(text(a)).toBe('on the air');
+  });
+
   it('reset: the client and the target both get ECONNRESET; new connections pass', async () => {
     const { target, link, client } = await rig();
     const a = await client();

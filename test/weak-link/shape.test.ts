@@ -107,5 +107,6 @@ describe('the weak link shapes what it carries', () => {
     expect(rawLinkMs(5000, 'gprs', 'down')).toBeCloseTo(1000 + 600);
     expect(rawLinkMs(625_000, 'good-4g')).toBeCloseTo(1000 + 25);
     expect(() => rawLinkMs(1, 'edge-3g' as 'gprs')).toThrow(/unknown link profile "edge-3g"/);
+    expect(() => rawLinkMs(1, { ...PROFILES.gprs, bufferBytes: 1000 })).toThrow(/must hold a segment/);
   });
 });
