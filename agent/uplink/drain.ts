@@ -9,10 +9,11 @@
  * queues behind telemetry. On a new connection everything not acknowledged is read again
  * and re-sent with the same event ids.
  */
-import type { MqttClient } from 'mqtt';
+import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { PRIORITY_RANK, type GatewayEvent } from '../contracts/event.js';
 import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../contracts/outbox-store.js';
+import { batchContentType, encodeBatchPayload, type Compression } from '../contracts/wire-payload.js';
 import { TokenBucket } from './token-bucket.js';
 import type { Topics } from './topics.js';
 
@@ -27,6 +28,10 @@ export interface DrainOptions {
   monoMs: () => number;
   /** A publish the broker refused (MQTT 5 reason code): the link is dropped and retried later. */
   onRefused: (reason: string) => void;
+  /** The wire format (absent: json, as before). */
+  wire?: { format: 'json' | 'compact'; compression: Compression; lingerMs: number };
+  /** 5: compact batches also say their content type as an MQTT 5 property. */
+  protocolVersion?: 4 | 5;
 }
 
 const PAGE = 512;
@@ -34,9 +39,19 @@ const DELETE_RETRY_MS = 1000;
 
 interface Message {
   topic: string;
-  payload: string;
+  payload: string | Buffer;
+  /** Payload bytes (what the message costs on the wire, before MQTT's framing). */
+  bytes: number;
   rows: OutboxRow[];
+  properties?: IClientPublishOptions['properties'];
 }
+
+const single = (topic: string, row: OutboxRow): Message => ({
+  topic,
+  payload: row.body,
+  bytes: row.bytes,
+  rows: [row],
+});
 
 export class Drain {
   publishedMessages = 0;
@@ -58,10 +73,16 @@ export class Drain {
   private deleteTimer: NodeJS.Timeout | null = null;
   private readonly bucket: TokenBucket;
   private readonly batchHead: string;
+  private readonly compact: { compression: Compression; lingerMs: number } | null;
+  /** monoMs() when the drain first read a row: how long it has lingered (compact format only). */
+  private readonly seenAt = new WeakMap<OutboxRow, number>();
+  private lingerTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: DrainOptions) {
     this.bucket = new TokenBucket(opts.replay.messagesPerSec, opts.replay.burst, opts.monoMs);
     this.batchHead = `{"v":1,"gatewayId":${JSON.stringify(opts.gatewayId)},"events":[`;
+    const w = opts.wire;
+    this.compact = w?.format === 'compact' ? { compression: w.compression, lingerMs: w.lingerMs } : null;
     opts.outbox.on('stored', (events) => this.onStored(events));
   }
 
@@ -86,6 +107,8 @@ export class Drain {
     this.client = null;
     if (this.pacingTimer) clearTimeout(this.pacingTimer);
     this.pacingTimer = null;
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
   }
 
   private resetReader(): void {
@@ -137,7 +160,12 @@ export class Drain {
       if (page.length === 0) return;
       const last = page[page.length - 1]!;
       this.cursor = { prio: last.prio, pos: last.pos };
-      for (const row of page) if (!this.inflight.has(row.pos)) this.buffer.push(row);
+      const now = this.compact && this.compact.lingerMs > 0 ? this.opts.monoMs() : null;
+      for (const row of page)
+        if (!this.inflight.has(row.pos)) {
+          this.buffer.push(row);
+          if (now !== null) this.seenAt.set(row, now);
+        }
     }
   }
 
@@ -146,20 +174,65 @@ export class Drain {
     const head = this.buffer.shift();
     if (!head) return null;
     const { topics, batch } = this.opts;
-    if (head.route === ROUTE.health) return { topic: topics.health, payload: head.body, rows: [head] };
-    if (head.prio === 0) return { topic: topics.events, payload: head.body, rows: [head] };
+    if (head.route === ROUTE.health) return single(topics.health, head);
+    if (head.prio === 0) return single(topics.events, head);
     const rows = [head];
     let bytes = this.batchHead.length + 2 + head.bytes;
+    let full = false; // stopped by the batch's limits or a row that cannot join, not by running out of rows
     for (;;) {
       if (this.buffer.length === 0) this.fill();
       const next = this.buffer[0];
-      if (!next || next.prio === 0 || next.route === ROUTE.health) break;
-      if (rows.length >= batch.maxEvents || bytes + next.bytes + 1 > batch.maxBytes) break;
+      if (!next) break;
+      full = next.prio === 0 || next.route === ROUTE.health;
+      full ||= rows.length >= batch.maxEvents || bytes + next.bytes + 1 > batch.maxBytes;
+      if (full) break;
       rows.push(this.buffer.shift()!);
       bytes += next.bytes + 1;
     }
-    if (rows.length === 1) return { topic: topics.events, payload: head.body, rows };
-    return { topic: topics.events, payload: `${this.batchHead}${rows.map((r) => r.body).join(',')}]}`, rows };
+    if (this.compact) {
+      if (!full && head.prio >= PRIORITY_RANK.normal && this.linger(head)) {
+        this.buffer.unshift(...rows); // not yet: they wait for more to join them
+        return null;
+      }
+      return this.compactMessage(rows);
+    }
+    if (rows.length === 1) return single(topics.events, head);
+    const payload = `${this.batchHead}${rows.map((r) => r.body).join(',')}]}`;
+    return { topic: topics.events, payload, bytes: Buffer.byteLength(payload), rows };
+  }
+
+  /**
+   * Whether a batch that is not full should wait: yes while its oldest row has waited less than
+   * lingerMs since the drain read it (then a timer pumps again). Only normal and low rows wait;
+   * a high row leads a batch at once and takes the waiting rows with it.
+   */
+  private linger(head: OutboxRow): boolean {
+    const { lingerMs } = this.compact!;
+    if (lingerMs <= 0) return false;
+    const waitMs = lingerMs - (this.opts.monoMs() - (this.seenAt.get(head) ?? -Infinity));
+    if (waitMs <= 0) return false;
+    this.lingerTimer ??= setTimeout(() => {
+      this.lingerTimer = null;
+      this.pump();
+    }, waitMs);
+    return true;
+  }
+
+  /** A compact (v2) batch on the batch topic: header byte + compressed JSON; one event alone goes so too. */
+  private compactMessage(rows: OutboxRow[]): Message {
+    const { compression } = this.compact!;
+    const payload = encodeBatchPayload(
+      this.opts.gatewayId,
+      rows.map((r) => r.body),
+      compression,
+    );
+    return {
+      topic: this.opts.topics.eventsBatch,
+      payload,
+      bytes: payload.length,
+      rows,
+      ...(this.opts.protocolVersion === 5 ? { properties: { contentType: batchContentType(compression) } } : {}),
+    };
   }
 
   private publish(msg: Message): void {
@@ -171,7 +244,8 @@ export class Drain {
     }
     this.inflightMessages += 1;
     this.publishedMessages += 1;
-    client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {
+    const opts: IClientPublishOptions = msg.properties ? { qos: 1, properties: msg.properties } : { qos: 1 };
+    client.publish(msg.topic, msg.payload, opts, (err) => {
       if (gen !== this.generation) return; // an older connection: the rows are re-read anyway
       this.inflightMessages -= 1;
       if (err) {

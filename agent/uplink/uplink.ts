@@ -59,6 +59,8 @@ export class Uplink {
       gatewayId,
       batch: config.batch,
       replay: config.replay,
+      wire: config.wire,
+      protocolVersion: config.protocolVersion,
       logger: logger.child({ part: 'drain' }),
       monoMs: this.clock.monoMs,
       onRefused: (reason) => this.connection.drop(reason),
