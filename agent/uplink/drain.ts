@@ -182,9 +182,9 @@ export class Drain {
     for (;;) {
       if (this.buffer.length === 0) this.fill();
       const next = this.buffer[0];
+      full = rows.length >= batch.maxEvents;
       if (!next) break;
-      full = next.prio === 0 || next.route === ROUTE.health;
-      full ||= rows.length >= batch.maxEvents || bytes + next.bytes + 1 > batch.maxBytes;
+      full ||= next.prio === 0 || next.route === ROUTE.health || bytes + next.bytes + 1 > batch.maxBytes;
       if (full) break;
       rows.push(this.buffer.shift()!);
       bytes += next.bytes + 1;

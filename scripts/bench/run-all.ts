@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --only ingest|drain|rss|alarm|serial|safety|nodered]`. Every figure that has a baseline
+ * `npm run bench [-- --json] [-- --only ingest|drain|rss|alarm|serial|safety|nodered|bytes]`. Every figure that has a baseline
  * was measured against it in the same run (ratio = value / baseline): the machines are
  * shared and noisy, so absolute numbers alone mean little. Never a pass/fail test.
  */
@@ -14,6 +14,7 @@ const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   serial: async () => (await import('./serial-decode.js')).serialDecodeBenchmarks(),
   safety: async () => (await import('./safety-latency.js')).safetyLatencyBenchmarks(),
   nodered: async () => (await import('./nodered.js')).noderedBenchmarks(),
+  bytes: async () => (await import('./bytes.js')).bytesBenchmarks(),
 };
 
 async function main(): Promise<void> {

@@ -97,6 +97,9 @@ describe('compact wire format through Mosquitto', () => {
     expect(v.seen[n]!.ids).toHaveLength(100);
     await v.sub.waitFor(() => many.every((e) => v.sub.events.has(e.id)), 5000);
     expect(v.seen.slice(n).map((s) => s.ids.length)).toEqual([100, 30]);
+    // Exactly a full batch and nothing behind it: full all the same, it goes at once.
+    const hundred = await Promise.all(Array.from({ length: 100 }, (_, i) => v.agent.emit(reading(i))));
+    await waitUntil(() => hundred.every((e) => v.sub.events.has(e.id)), 1000, 'exactly a full batch, at once');
 
     // Two readings wait; a door opening (high) goes at once and takes them along.
     const m = v.seen.length;
