@@ -155,6 +155,8 @@ export function compactBatch(gatewayId: string, bodies: readonly string[]): Comp
   const raw: GatewayEvent[] = [];
   for (const body of bodies) {
     const e = JSON.parse(body) as GatewayEvent;
+    if (!isObject(e))
+      throw new GatewayError('EVENT_INVALID', `a stored body is not a JSON object: ${body.slice(0, 40)}`);
     const tsMs = Date.parse(e.ts);
     const monoUs = Math.round(e.monoMs * 1000);
     const key = `${e.bootId}\n${e.deviceId}\n${e.type}\n${e.priority}\n${e.clockSynced}`;

@@ -196,7 +196,13 @@ export class Drain {
       }
       return this.compactMessage(rows);
     }
-    if (rows.length === 1) return single(topics.events, head);
+    return this.jsonMessage(rows);
+  }
+
+  /** Today's form: one envelope alone, or a v1 JSON batch, on `<prefix>/events`. */
+  private jsonMessage(rows: OutboxRow[]): Message {
+    const { topics } = this.opts;
+    if (rows.length === 1) return single(topics.events, rows[0]!);
     const payload = `${this.batchHead}${rows.map((r) => r.body).join(',')}]}`;
     return { topic: topics.events, payload, bytes: Buffer.byteLength(payload), rows };
   }
@@ -221,11 +227,19 @@ export class Drain {
   /** A compact (v2) batch on the batch topic: header byte + compressed JSON; one event alone goes so too. */
   private compactMessage(rows: OutboxRow[]): Message {
     const { compression } = this.compact!;
-    const payload = encodeBatchPayload(
-      this.opts.gatewayId,
-      rows.map((r) => r.body),
-      compression,
-    );
+    let payload: Buffer;
+    try {
+      payload = encodeBatchPayload(
+        this.opts.gatewayId,
+        rows.map((r) => r.body),
+        compression,
+      );
+    } catch (err) {
+      // A stored body that is not a JSON object (a damaged row) cannot be compacted: the rows go as
+      // they are, in today's JSON form, rather than stop the drain.
+      this.opts.logger.warn({ err: (err as Error).message, events: rows.length }, 'batch not compacted; sent as JSON');
+      return this.jsonMessage(rows);
+    }
     return {
       topic: this.opts.topics.eventsBatch,
       payload,
