@@ -22,6 +22,7 @@ import { GatewayError, errorMessage, foreignCode } from './kernel/errors.js';
 import { createLogger } from './logger.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { devicesReport } from './devices-report.js';
+import { DEFAULT_ASSUMPTIONS, formatPlan, planConfig } from './plan.js';
 import { VERSION } from './version.js';
 
 const HELP = `village-gateway ${VERSION}: edge agent for village early-warning gateways
@@ -36,6 +37,9 @@ Usage:
       Backlog per priority, oldest event, shed counters (read-only; safe while the agent runs).
   village-gateway devices --config FILE
       Each device: driver, transport, online, last seen, errors (from the running agent's snapshot).
+  village-gateway plan --config FILE [--door-per-day N] [--press-per-day N] [--readings-per-min N]
+      Estimate the uplink bytes a month of the config's devices and health, as JSON and with its
+      wire settings (mqtt.wire). The options set what the config cannot say (defaults 10, 0.2, 1).
   village-gateway --help | --version
 `;
 
@@ -52,6 +56,9 @@ async function main(argv: string[]): Promise<number> {
       'print-stored': { type: 'boolean' },
       'schema-only': { type: 'boolean' },
       json: { type: 'boolean' }, // `demo --json` from older instructions reaches the pointer to npm run demo
+      'door-per-day': { type: 'string' },
+      'press-per-day': { type: 'string' },
+      'readings-per-min': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -75,6 +82,24 @@ async function main(argv: string[]): Promise<number> {
     case 'devices':
       out(devicesReport(loadConfig(needConfig()).config));
       return 0;
+    case 'plan': {
+      const { config } = loadConfig(needConfig(), { schemaOnly: true });
+      const rate = (flag: 'door-per-day' | 'press-per-day' | 'readings-per-min', fallback: number) => {
+        const v = values[flag];
+        if (v === undefined) return fallback;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${flag} must be a number >= 0 (got ${v})`);
+        return n;
+      };
+      const assumptions = {
+        ...DEFAULT_ASSUMPTIONS,
+        doorOpeningsPerDay: rate('door-per-day', DEFAULT_ASSUMPTIONS.doorOpeningsPerDay),
+        pressesPerDay: rate('press-per-day', DEFAULT_ASSUMPTIONS.pressesPerDay),
+        readingsPerMin: rate('readings-per-min', DEFAULT_ASSUMPTIONS.readingsPerMin),
+      };
+      out(formatPlan(planConfig(config, assumptions), config));
+      return 0;
+    }
     case 'demo':
       throw new UsageError(
         'the demo is not part of the agent: run `npm run demo` (node dist/scripts/demo.js) in a checkout',

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { eventSchema } from '../agent/contracts/event.js';
 import { EVENT_CATALOGUE, EVENT_TYPES } from '../agent/contracts/events/catalogue.js';
+import { compactBatchSchema, jsonBatchSchema } from '../agent/contracts/wire-format.js';
 import { gatewayConfigSchema } from './schema/gateway-config.js';
 import { profileSchema } from './schema/profile.js';
 
@@ -44,6 +45,17 @@ export function schemaFiles(): Record<string, string> {
       'village-gateway device profile',
     ),
     'config/schemas/event.schema.json': envelope(),
+    // The payload forms on the wire (README, "MQTT contract"); each envelope inside is event.schema.json's.
+    'config/schemas/batch-v1.schema.json': render(
+      jsonBatchSchema,
+      'urn:village-gateway:schema:batch:1',
+      'village-gateway JSON event batch (v1, on <prefix>/events)',
+    ),
+    'config/schemas/batch-v2.schema.json': render(
+      compactBatchSchema,
+      'urn:village-gateway:schema:batch:2',
+      'village-gateway compact event batch (v2, on <prefix>/events/batch: after the header byte, decompressed)',
+    ),
   };
   for (const type of EVENT_TYPES) {
     const spec = EVENT_CATALOGUE[type];

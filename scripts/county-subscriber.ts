@@ -1,6 +1,7 @@
 /**
- * A county-side subscriber to start from: receives every gateway's events (single or
- * batched), de-duplicates by event id, and orders by gateway and seq. Works against any
+ * A county-side subscriber to start from: receives every gateway's events (single, JSON
+ * batches on `<prefix>/events`, compact batches on `<prefix>/events/batch`), de-duplicates by
+ * event id, and orders by gateway and seq. Works against any
  * MQTT broker. Uses a persistent session so nothing is missed while it is away.
  *
  *   node dist/scripts/county-subscriber.js --url mqtt://broker:1883 [--prefix village] [--id county-1] [--share GROUP] [--arrivals]
@@ -16,6 +17,7 @@
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { eventsOfMessage, eventsTopicKind } from './county/decode-message.js';
 
 export interface ReceivedEvent {
   id: string;
@@ -45,12 +47,16 @@ export class CountySubscriber extends EventEmitter<{
   event: [ReceivedEvent, number];
   duplicate: [ReceivedEvent];
   status: [string, unknown];
+  /** A message that could not be read: its topic and why (a bad batch, bad JSON). */
+  malformed: [string, string];
 }> {
   readonly events = new Map<string, ReceivedEvent>();
   duplicates = 0;
   messages = 0;
   malformed = 0;
   lastError: string | null = null;
+  /** Why the last unreadable message could not be read. */
+  lastMalformed: string | null = null;
   client: MqttClient | null = null;
   private readonly root: string;
 
@@ -76,7 +82,12 @@ export class CountySubscriber extends EventEmitter<{
       client.once('connect', () => resolve());
       client.once('error', reject);
     });
-    const filters = [`${this.root}/+/events`, `${this.root}/+/health`, `${this.root}/+/status`];
+    const filters = [
+      `${this.root}/+/events`,
+      `${this.root}/+/events/batch`,
+      `${this.root}/+/health`,
+      `${this.root}/+/status`,
+    ];
     const shared = this.opts.share === undefined ? '' : `$share/${this.opts.share}/`;
     await client.subscribeAsync(
       filters.map((f) => shared + f),
@@ -88,22 +99,25 @@ export class CountySubscriber extends EventEmitter<{
   private onMessage(topic: string, payload: Buffer): void {
     // The client may carry other subscriptions (command replies, in tests and the demo): not events.
     const rest = topic.startsWith(`${this.root}/`) ? topic.slice(this.root.length + 1).split('/') : [];
-    if (rest.length !== 2 || !['events', 'health', 'status'].includes(rest[1]!)) return;
+    const kind = eventsTopicKind(rest);
+    const other = rest.length === 2 && ['health', 'status'].includes(rest[1]!);
+    if (!kind && !other) return;
     this.messages += 1;
-    let body: unknown;
+    let list: ReceivedEvent[];
     try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch {
+      if (kind) list = eventsOfMessage(kind, payload) as ReceivedEvent[];
+      else {
+        const body: unknown = JSON.parse(payload.toString('utf8'));
+        if (rest[1] === 'status') return void this.emit('status', topic, body);
+        list = [body as ReceivedEvent];
+      }
+    } catch (err) {
+      // A corrupt, truncated or hostile payload: counted and said, never a crash.
       this.malformed += 1;
+      this.lastMalformed = `${topic}: ${(err as Error).message}`;
+      this.emit('malformed', topic, (err as Error).message);
       return;
     }
-    if (topic.endsWith('/status')) {
-      this.emit('status', topic, body);
-      return;
-    }
-    const list = Array.isArray((body as { events?: unknown }).events)
-      ? (body as { events: ReceivedEvent[] }).events
-      : [body as ReceivedEvent];
     const arrivedMs = Date.now();
     for (const ev of list) {
       this.emit('arrival', ev); // every copy, before de-duplication: what the delivery checker judges
@@ -185,9 +199,12 @@ async function main(): Promise<void> {
   if (values.arrivals) sub.on('arrival', (ev) => console.log(JSON.stringify(ev)));
   else sub.on('event', (ev) => console.log(JSON.stringify(ev)));
   sub.on('status', (topic, body) => console.error(`status ${topic}: ${JSON.stringify(body)}`));
+  sub.on('malformed', (topic, why) => console.error(`unreadable message on ${topic}: ${why}`));
   await sub.start();
   const group = values.share === undefined ? '' : ` (shared group ${values.share})`;
-  console.error(`subscribed to ${values.prefix ?? 'village'}/+/events, health and status on ${values.url}${group}`); // scripts wait for this line
+  console.error(
+    `subscribed to ${values.prefix ?? 'village'}/+/events, events/batch, health and status on ${values.url}${group}`,
+  ); // scripts wait for this line
   process.once('SIGINT', () => {
     console.error(JSON.stringify({ events: sub.events.size, duplicates: sub.duplicates, malformed: sub.malformed }));
     void sub.stop().then(() => process.exit(0));

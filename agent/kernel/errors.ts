@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   OUTBOX_CORRUPT: 'the outbox file failed its integrity check at open (it is moved aside and salvaged)',
   OUTBOX_CLOSED: 'the outbox is closed (the agent is stopping): the event was not stored',
   NO_OUTBOX: 'there is no outbox in the data folder (the agent has not run there yet)',
+  BATCH_UNREADABLE:
+    'a compact batch message could not be decoded (unknown header byte, corrupt or truncated compression, over the size limit, not a v2 batch)',
   // Devices and outputs
   UNKNOWN_DEVICE: 'no configured device has this id',
   UNKNOWN_OUTPUT: 'the device has no output of this name',

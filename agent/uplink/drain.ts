@@ -11,11 +11,12 @@
  * again and re-sent with the same event ids. An alarm whose PUBACK does not come in time
  * means a dead link that TCP has not noticed: the connection is dropped and tried again.
  */
-import type { MqttClient } from 'mqtt';
+import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { PRIORITY_RANK, type GatewayEvent } from '../contracts/event.js';
 import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../contracts/outbox-store.js';
 import { FlightControl, MIN_MESSAGE_BYTES, type FlightLimits } from './flight-control.js';
+import { batchContentType, encodeBatchPayload, type Compression } from '../contracts/wire-payload.js';
 import { TokenBucket } from './token-bucket.js';
 import type { Topics } from './topics.js';
 
@@ -36,6 +37,10 @@ export interface DrainOptions {
   onRefused: (reason: string) => void;
   /** A critical event was stored while no link was up (the connection retries sooner). */
   onAlarmWaiting?: () => void;
+  /** The wire format (absent: json, as before). */
+  wire?: { format: 'json' | 'compact'; compression: Compression; lingerMs: number };
+  /** 5: compact batches also say their content type as an MQTT 5 property. */
+  protocolVersion?: 4 | 5;
 }
 
 const PAGE = 512;
@@ -45,11 +50,19 @@ const DELETE_RETRY_MS = 1000;
 
 interface Message {
   topic: string;
-  payload: string;
-  rows: OutboxRow[];
-  /** What the message costs on the wire (payload, topic, MQTT header). */
+  payload: string | Buffer;
+  /** Payload bytes (what the message costs on the wire, before MQTT's framing). */
   bytes: number;
+  rows: OutboxRow[];
+  properties?: IClientPublishOptions['properties'];
 }
+
+const single = (topic: string, row: OutboxRow): Message => ({
+  topic,
+  payload: row.body,
+  bytes: row.bytes,
+  rows: [row],
+});
 
 /** PUBLISH fixed header, remaining length, topic length, packet id: about this many bytes beside topic and payload. */
 const MQTT_OVERHEAD = 9;
@@ -74,11 +87,19 @@ export class Drain {
   private deleteTimer: NodeJS.Timeout | null = null;
   private readonly bucket: TokenBucket;
   private readonly batchHead: string;
+  private readonly compact: { compression: Compression; lingerMs: number } | null;
+  /** monoMs() when the drain first read a row: how long it has lingered (compact format only). */
+  private readonly seenAt = new WeakMap<OutboxRow, number>();
+  private lingerTimer: NodeJS.Timeout | null = null;
+  /** Compressed / raw bytes of the recent compact batches (a moving average): sizes a batch to its airtime before it is built. */
+  private compressionRatio = 0.3;
 
   constructor(private readonly opts: DrainOptions) {
     this.bucket = new TokenBucket(opts.replay.messagesPerSec, opts.replay.burst, opts.monoMs);
     this.flight = new FlightControl({ window: 1, ...opts.linkBudget }, opts.monoMs);
     this.batchHead = `{"v":1,"gatewayId":${JSON.stringify(opts.gatewayId)},"events":[`;
+    const w = opts.wire;
+    this.compact = w?.format === 'compact' ? { compression: w.compression, lingerMs: w.lingerMs } : null;
     opts.outbox.on('stored', (events) => this.onStored(events));
   }
 
@@ -116,6 +137,8 @@ export class Drain {
     this.pacingTimer = null;
     if (this.alarmTimer) clearTimeout(this.alarmTimer);
     this.alarmTimer = null;
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
   }
 
   private resetReader(): void {
@@ -157,7 +180,9 @@ export class Drain {
             return;
           }
         }
-        this.publish(this.nextMessage(this.room())!);
+        const msg = this.nextMessage(this.room());
+        if (!msg) return; // lingering: a timer pumps again
+        this.publish(msg);
       }
     } finally {
       this.pumping = false;
@@ -179,30 +204,101 @@ export class Drain {
       if (page.length === 0) return;
       const last = page[page.length - 1]!;
       this.cursor = { prio: last.prio, pos: last.pos };
-      for (const row of page) if (!this.inflight.has(row.pos)) this.buffer.push(row);
+      const now = this.compact && this.compact.lingerMs > 0 ? this.opts.monoMs() : null;
+      for (const row of page)
+        if (!this.inflight.has(row.pos)) {
+          this.buffer.push(row);
+          if (now !== null) this.seenAt.set(row, now);
+        }
     }
   }
 
-  /** The next message, of at most `maxBytes` unless its first event alone is bigger. */
+  /**
+   * The next message, of at most `maxBytes` on the wire unless its first event alone is bigger
+   * (a compact batch's size is estimated from the compression its last batches got), or null
+   * while its rows linger.
+   */
   private nextMessage(maxBytes: number): Message | null {
     this.fill();
     const head = this.buffer.shift();
     if (!head) return null;
     const { topics, batch } = this.opts;
-    if (head.route === ROUTE.health) return message(topics.health, head.body, [head]);
-    if (head.prio === 0) return message(topics.events, head.body, [head]);
+    const rawLimit = Math.min(batch.maxBytes, this.compact ? maxBytes / this.compressionRatio : maxBytes);
+    if (head.route === ROUTE.health) return single(topics.health, head);
+    if (head.prio === 0) return single(topics.events, head);
     const rows = [head];
     let bytes = this.batchHead.length + 2 + head.bytes;
+    let full = false; // stopped by the batch's limits or a row that cannot join, not by running out of rows
     for (;;) {
       if (this.buffer.length === 0) this.fill();
       const next = this.buffer[0];
-      if (!next || next.prio === 0 || next.route === ROUTE.health) break;
-      if (rows.length >= batch.maxEvents || bytes + next.bytes + 1 > maxBytes) break;
+      full = rows.length >= batch.maxEvents;
+      if (!next) break;
+      full ||= next.prio === 0 || next.route === ROUTE.health || bytes + next.bytes + 1 > rawLimit;
+      if (full) break;
       rows.push(this.buffer.shift()!);
       bytes += next.bytes + 1;
     }
-    if (rows.length === 1) return message(topics.events, head.body, rows);
-    return message(topics.events, `${this.batchHead}${rows.map((r) => r.body).join(',')}]}`, rows);
+    if (this.compact) {
+      if (!full && head.prio >= PRIORITY_RANK.normal && this.linger(head)) {
+        this.buffer.unshift(...rows); // not yet: they wait for more to join them
+        return null;
+      }
+      return this.compactMessage(rows);
+    }
+    return this.jsonMessage(rows);
+  }
+
+  /** Today's form: one envelope alone, or a v1 JSON batch, on `<prefix>/events`. */
+  private jsonMessage(rows: OutboxRow[]): Message {
+    const { topics } = this.opts;
+    if (rows.length === 1) return single(topics.events, rows[0]!);
+    const payload = `${this.batchHead}${rows.map((r) => r.body).join(',')}]}`;
+    return { topic: topics.events, payload, bytes: Buffer.byteLength(payload), rows };
+  }
+
+  /**
+   * Whether a batch that is not full should wait: yes while its oldest row has waited less than
+   * lingerMs since the drain read it (then a timer pumps again). Only normal and low rows wait;
+   * a high row leads a batch at once and takes the waiting rows with it.
+   */
+  private linger(head: OutboxRow): boolean {
+    const { lingerMs } = this.compact!;
+    if (lingerMs <= 0) return false;
+    const waitMs = lingerMs - (this.opts.monoMs() - (this.seenAt.get(head) ?? -Infinity));
+    if (waitMs <= 0) return false;
+    this.lingerTimer ??= setTimeout(() => {
+      this.lingerTimer = null;
+      this.pump();
+    }, waitMs);
+    return true;
+  }
+
+  /** A compact (v2) batch on the batch topic: header byte + compressed JSON; one event alone goes so too. */
+  private compactMessage(rows: OutboxRow[]): Message {
+    const { compression } = this.compact!;
+    let payload: Buffer;
+    try {
+      payload = encodeBatchPayload(
+        this.opts.gatewayId,
+        rows.map((r) => r.body),
+        compression,
+      );
+    } catch (err) {
+      // A stored body that is not a JSON object (a damaged row) cannot be compacted: the rows go as
+      // they are, in today's JSON form, rather than stop the drain.
+      this.opts.logger.warn({ err: (err as Error).message, events: rows.length }, 'batch not compacted; sent as JSON');
+      return this.jsonMessage(rows);
+    }
+    const raw = rows.reduce((n, r) => n + r.bytes, 0);
+    this.compressionRatio = 0.8 * this.compressionRatio + 0.2 * Math.min(1, payload.length / Math.max(1, raw));
+    return {
+      topic: this.opts.topics.eventsBatch,
+      payload,
+      bytes: payload.length,
+      rows,
+      ...(this.opts.protocolVersion === 5 ? { properties: { contentType: batchContentType(compression) } } : {}),
+    };
   }
 
   private publish(msg: Message): void {
@@ -213,10 +309,11 @@ export class Drain {
       r.body = ''; // on the wire now; holding it until the PUBACK would only feed the old heap
     }
     const critical = msg.rows[0]!.prio === 0;
-    const token = this.flight.sent(msg.bytes, critical);
+    const token = this.flight.sent(msg.bytes + Buffer.byteLength(msg.topic) + MQTT_OVERHEAD, critical);
     if (critical) this.watchAlarm();
     this.publishedMessages += 1;
-    client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {
+    const opts: IClientPublishOptions = msg.properties ? { qos: 1, properties: msg.properties } : { qos: 1 };
+    client.publish(msg.topic, msg.payload, opts, (err) => {
       if (gen !== this.generation) return; // an older connection: the rows are re-read anyway
       if (err) {
         this.flight.failed(token);
@@ -287,8 +384,4 @@ export class Drain {
     }
     for (const r of rows) this.inflight.delete(r.pos);
   }
-}
-
-function message(topic: string, payload: string, rows: OutboxRow[]): Message {
-  return { topic, payload, rows, bytes: Buffer.byteLength(payload) + Buffer.byteLength(topic) + MQTT_OVERHEAD };
 }

@@ -1,7 +1,11 @@
 /** The MQTT contract's topic names, in one place (README documents the same). */
+import { BATCH_SUBTOPIC } from '../contracts/wire-payload.js';
+
 export interface Topics {
   prefix: string;
   events: string;
+  /** `<prefix>/events/batch`: compact (v2) batches, a header byte then the compressed JSON. */
+  eventsBatch: string;
   status: string;
   health: string;
   commandFilter: string;
@@ -18,6 +22,7 @@ export function topicsFor(prefix: string): Topics {
   return {
     prefix,
     events: `${prefix}/events`,
+    eventsBatch: `${prefix}/events/${BATCH_SUBTOPIC}`,
     status: `${prefix}/status`,
     health: `${prefix}/health`,
     commandFilter: `${prefix}/cmd/+`,

@@ -64,6 +64,8 @@ export class Uplink {
       replay: config.replay,
       linkBudget: config.linkBudget,
       alarmAckTimeoutMs: config.alarmRetry.ackTimeoutMs,
+      wire: config.wire,
+      protocolVersion: config.protocolVersion,
       logger: logger.child({ part: 'drain' }),
       monoMs: this.clock.monoMs,
       onRefused: (reason) => this.connection.drop(reason),

@@ -6,8 +6,37 @@ import { z } from 'zod';
 import { nameSchema } from '../../agent/contracts/event.js';
 import { byteSize, intIn, pathString, phoneNumberSchema, secretRef } from './fields.js';
 import { clientIdSchema, topicPrefixSchema } from './mqtt-names.js';
+import { COMPRESSIONS } from '../../agent/contracts/wire-payload.js';
 import { deviceSchema, busSchema } from './devices.js';
 import { ruleSchema } from './rules.js';
+
+/**
+ * The wire format (README, "MQTT contract"). Absent: `json`, today's format, so a gateway whose
+ * config predates this key keeps talking to the county's existing subscriber (which does not
+ * subscribe to `<prefix>/events/batch` and would lose the compact batches without a word).
+ * `compact` is the village default in the example and demo configs: it is switched on together
+ * with the county's subscriber, never by an upgrade alone.
+ */
+const WIRE_DEFAULTS = { format: 'json', compression: 'deflate', lingerMs: 60_000 } as const;
+const wireSchema = z
+  .strictObject({
+    format: z
+      .enum(['json', 'compact'])
+      .default(WIRE_DEFAULTS.format)
+      .describe(
+        'json: one envelope a message, or a v1 JSON batch when a backlog exists, on <prefix>/events; compact: non-critical events as compressed v2 batches on <prefix>/events/batch (critical events stay JSON on <prefix>/events)',
+      ),
+    compression: z
+      .enum(COMPRESSIONS)
+      .default(WIRE_DEFAULTS.compression)
+      .describe('compact batches: deflate (raw, node:zlib), brotli (quality 4) or none'),
+    lingerMs: intIn(0, 3_600_000)
+      .default(WIRE_DEFAULTS.lingerMs)
+      .describe(
+        'compact: normal and low events wait up to this long for a batch to fill (critical and high never wait). 60 s makes one batch a minute: 20 sensors reading once a minute give ~20 events a batch, ~0.13 of the JSON bytes',
+      ),
+  })
+  .describe('How events travel to the county (absent: json, as before)');
 
 const mqttSchema = z.strictObject({
   url: z
@@ -80,6 +109,7 @@ const mqttSchema = z.strictObject({
     .describe(
       'While critical events wait and the link is down: retry within minMs-maxMs (jittered), not the long backoff',
     ),
+  wire: wireSchema.default(WIRE_DEFAULTS),
 });
 
 const ageCaps = z.strictObject({
@@ -227,5 +257,6 @@ export const gatewayConfigSchema = z
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type MqttConfig = GatewayConfig['mqtt'];
+export type WireConfig = MqttConfig['wire'];
 export type OutboxConfig = GatewayConfig['outbox'];
 export type NodeRedConfig = z.infer<typeof nodeRedSchema>;

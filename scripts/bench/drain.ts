@@ -3,6 +3,7 @@
  * pipelined QoS 1 publish loop, same window, same broker, same payloads) in the same run:
  * - drain.qos1: one event per message from a 100k backlog, delete on PUBACK
  * - drain.batched: the same backlog in batches
+ * - drain.batched.compact: the same as compact + deflate batches (what the codec costs in CPU)
  */
 import { rmSync } from 'node:fs';
 import mqtt from 'mqtt';
@@ -28,7 +29,7 @@ export async function prefill(dir: string, n: number): Promise<void> {
   ob.close();
 }
 
-async function drainRun(url: string, maxEvents: number): Promise<number> {
+async function drainRun(url: string, maxEvents: number, wire: Record<string, unknown> = {}): Promise<number> {
   const dir = benchDir('drain');
   await prefill(dir, BACKLOG);
   const outbox = new Outbox({ dir, config: outboxConfig() });
@@ -43,6 +44,7 @@ async function drainRun(url: string, maxEvents: number): Promise<number> {
       inflightWindow: WINDOW,
       batch: { maxEvents, maxBytes: '1MiB' },
       replay: { messagesPerSec: 0 },
+      wire,
     },
   }).mqtt;
   const uplink = new Uplink({
@@ -101,6 +103,10 @@ export async function drainBenchmarks(): Promise<BenchResult[]> {
     const raw = await medianOf(3, () => mqttRaw(broker.url));
     const qos1 = await medianOf(3, () => drainRun(broker.url, 1));
     const batched = await medianOf(3, () => drainRun(broker.url, 100));
+    // A backlog drains in full batches, so the linger never waits: this is the codec's CPU cost.
+    const compact = await medianOf(3, () =>
+      drainRun(broker.url, 100, { format: 'compact', compression: 'deflate', lingerMs: 60_000 }),
+    );
     return [
       result('mqtt.raw', raw, 'msgs/s', undefined, { note: `window ${WINDOW}, QoS 1, Mosquitto on loopback` }),
       result(
@@ -116,6 +122,13 @@ export async function drainBenchmarks(): Promise<BenchResult[]> {
         'events/s',
         { name: 'mqtt.raw', value: raw },
         { goal: 'ratio >= 5', note: 'batches of up to 100 events' },
+      ),
+      result(
+        'drain.batched.compact',
+        compact,
+        'events/s',
+        { name: 'drain.batched', value: batched },
+        { note: 'the same as compact + deflate batches (mqtt.wire.format: compact)' },
       ),
     ];
   } finally {

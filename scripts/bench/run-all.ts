@@ -16,6 +16,7 @@ const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   nodered: async () => (await import('./nodered.js')).noderedBenchmarks(),
   weaklink: async () => (await import('./weaklink.js')).weaklinkBenchmarks(),
   fleet: async () => (await import('./fleet.js')).fleetBenchmarks(),
+  bytes: async () => (await import('./bytes.js')).bytesBenchmarks(),
 };
 
 async function main(): Promise<void> {

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CountySubscriber } from '../county-subscriber.js';
+import { eventsOfJson } from './decode-message.js';
 import { DeliveryChecker, type Verdict } from './delivery-checker.js';
 import { verdictReport } from './format-verdict.js';
 
@@ -16,7 +17,7 @@ const USAGE = `usage: check-delivery --url mqtt://[user:pass@]host:1883 [--prefi
        check-delivery --file events.jsonl|- [--gateway ID] [--joined-late] [--json]
 
   --url          listen on a broker (clean session) and judge what arrives: for --seconds, else until Ctrl-C
-  --file         judge JSON lines: one event (or {"events": [...]}) a line, as county-subscriber prints them
+  --file         judge JSON lines: one event (or a v1 {"events": [...]} or v2 compact batch) a line, as county-subscriber prints them
   --gateway      judge only this gateway's events
   --joined-late  a boot whose gateway.started was not seen is judged from the lowest seq received
                  instead of failing (listening to a running gateway; a backlog being drained when you
@@ -111,9 +112,15 @@ function judgeFile(file: string, feed: (ev: unknown) => void): void {
       feed(null); // counted as malformed: a line the county could not read is a problem
       return;
     }
-    const batch = (body as { events?: unknown } | null)?.events;
-    if (Array.isArray(batch)) batch.forEach(feed);
-    else feed(body);
+    let events: unknown[];
+    try {
+      events = eventsOfJson(body);
+    } catch (err) {
+      process.stderr.write(`line ${i + 1}: ${(err as Error).message}\n`);
+      feed(null); // counted as malformed, like a line that is not JSON
+      return;
+    }
+    events.forEach(feed);
   });
 }
 
@@ -166,7 +173,7 @@ async function listen(o: Options, checker: DeliveryChecker, feed: (ev: unknown) 
     clearTimeout(timer);
   }
   process.stderr.write(
-    `listening on ${o.url} (${o.prefix}/+/events, health, status)${o.seconds ? ` for ${o.seconds} s` : '; Ctrl-C to judge'}\n`,
+    `listening on ${o.url} (${o.prefix}/+/events, events/batch, health, status)${o.seconds ? ` for ${o.seconds} s` : '; Ctrl-C to judge'}\n`,
   );
   // A clean session: what is published while this listener is disconnected never reaches it.
   const lost = () =>

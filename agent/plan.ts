@@ -1,0 +1,324 @@
+/**
+ * `village-gateway plan --config FILE`: what a config will cost on the SIM each month.
+ *
+ * Events a month per kind come from the config: a synthetic device's rates, a Modbus or serial
+ * device's inputs and sensors by role (at the assumed rates below: a door is opened when people
+ * open it, not when it is polled, so pollMs does not make uplink traffic), and the health
+ * interval. Bytes come from the real encoders, not from a formula: representative envelopes of
+ * each kind (random readings, real UUIDv7 ids) are serialised as the agent would, and the
+ * compact batches of one linger window (rate x lingerMs events, at most batch.maxEvents) are
+ * encoded and compressed with the config's settings. MQTT framing (PUBLISH header, topic,
+ * packet id, MQTT 5 properties) and the broker's 4-byte PUBACK are counted; TCP/IP headers are
+ * estimated on a line of their own (two segments of 52 bytes a message), and keepalive pings
+ * (4 bytes a keepalive when idle) are left out.
+ *
+ * The JSON column is today's behaviour at village rates: one envelope a message (no backlog).
+ */
+import { randomUUID } from 'node:crypto';
+import type { GatewayConfig } from '../config/schema/gateway-config.js';
+import { inputEventDeviceId } from '../config/schema/devices.js';
+import type { GatewayEvent, Priority } from './contracts/event.js';
+import { batchContentType, encodeBatchPayload } from './contracts/wire-payload.js';
+import { uuidv7 } from './kernel/uuidv7.js';
+import { topicsFor } from './uplink/topics.js';
+
+/** Rates the config cannot say: how often people and sensors do things. */
+export interface PlanAssumptions {
+  /** Openings a day of each door (an opening is door.opened + door.closed). */
+  doorOpeningsPerDay: number;
+  /** Presses a day of each panic button (alarm.pressed + alarm.released). */
+  pressesPerDay: number;
+  /** Readings a minute of each radio sensor heard by a serial receiver. */
+  readingsPerMin: number;
+  /** Alarms a day of each camera output or motion sensor (the event + its _ended). */
+  cameraAlarmsPerDay: number;
+  /** Changes a day of each plain input. */
+  inputChangesPerDay: number;
+}
+
+export const DEFAULT_ASSUMPTIONS: PlanAssumptions = {
+  doorOpeningsPerDay: 10,
+  pressesPerDay: 0.2,
+  readingsPerMin: 1,
+  cameraAlarmsPerDay: 5,
+  inputChangesPerDay: 10,
+};
+
+const MONTH_SEC = 30 * 86400;
+/** Two TCP segments a message (the PUBLISH, the PUBACK), 20 B IPv4 + 32 B TCP with timestamps each. */
+const TCPIP_PER_MESSAGE = 2 * 52;
+/** Pads `gateway.health` to the size the agent sends (measured: an 890 B envelope, 604 B of data, no Node-RED). */
+const HEALTH_DATA_PAD = 560;
+
+interface Kind {
+  type: string;
+  priority: Priority;
+  deviceId: string;
+  perSec: number;
+  data: (rnd: () => number) => Record<string, unknown>;
+  health?: true;
+}
+
+export interface PlanRow {
+  type: string;
+  priority: Priority;
+  devices: number;
+  eventsPerMonth: number;
+  /** Bytes a month as JSON, one envelope a message (today). */
+  jsonBytes: number;
+  /** Bytes a month with the config's wire settings. */
+  wireBytes: number;
+  /** How this kind travels with the config's settings. */
+  how: string;
+}
+
+export interface Plan {
+  rows: PlanRow[];
+  eventsPerMonth: number;
+  jsonBytes: number;
+  wireBytes: number;
+  jsonMessages: number;
+  wireMessages: number;
+  /** Events a compact batch holds at these rates (null: json). */
+  batchEvents: number | null;
+  format: 'json' | 'compact';
+}
+
+/** A small deterministic generator: the same config gives the same plan. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+}
+
+const perDay = (n: number) => n / 86400;
+
+function kindsOf(config: GatewayConfig, a: PlanAssumptions): Kind[] {
+  const kinds: Kind[] = [];
+  const add = (k: Kind) => k.perSec > 0 && kinds.push(k);
+  const edge = (deviceId: string, type: string, priority: Priority, perSec: number, extra = {}) =>
+    add({ deviceId, type, priority, perSec, data: () => ({ input: 'di1', active: type.endsWith('ed'), ...extra }) });
+  const reading = (deviceId: string, perSec: number) => {
+    const sensorId = 1000 + (kinds.length % 9000); // a sensor's radio id is fixed
+    add({
+      deviceId,
+      type: 'sensor.reading',
+      priority: 'normal',
+      perSec,
+      // An rtl_433-style record: what a radio sensor heard by a serial receiver says.
+      data: (r) => ({
+        model: 'Acurite-Tower',
+        id: sensorId,
+        channel: 'A',
+        battery_ok: 1,
+        temperature_C: Math.round((10 + r() * 20) * 10) / 10,
+        humidity: Math.round(30 + r() * 60),
+        line: 'rf',
+      }),
+    });
+  };
+  const role = (deviceId: string, r: string) => {
+    if (r === 'door') {
+      edge(deviceId, 'door.opened', 'high', perDay(a.doorOpeningsPerDay));
+      edge(deviceId, 'door.closed', 'high', perDay(a.doorOpeningsPerDay));
+    } else if (r === 'alarm-button') {
+      edge(deviceId, 'alarm.pressed', 'critical', perDay(a.pressesPerDay));
+      edge(deviceId, 'alarm.released', 'normal', perDay(a.pressesPerDay));
+    } else if (r === 'camera-alarm' || r === 'camera' || r === 'motion') {
+      edge(deviceId, 'camera.motion', 'high', perDay(a.cameraAlarmsPerDay));
+      edge(deviceId, 'camera.motion_ended', 'normal', perDay(a.cameraAlarmsPerDay));
+    } else if (r === 'input') edge(deviceId, 'input.changed', 'normal', perDay(a.inputChangesPerDay));
+    else if (r === 'sensor') reading(deviceId, a.readingsPerMin / 60);
+  };
+  for (const d of config.devices) {
+    if (d.driver === 'synthetic') {
+      edge(d.id, 'door.opened', 'high', d.rates.doorPerSec / 2);
+      edge(d.id, 'door.closed', 'high', d.rates.doorPerSec / 2);
+      edge(d.id, 'alarm.pressed', 'critical', d.rates.buttonPerSec);
+      const pad = 'x'.repeat(d.telemetryBytes);
+      add({
+        deviceId: d.id,
+        type: 'sensor.telemetry',
+        priority: 'normal',
+        perSec: d.rates.telemetryPerSec,
+        data: (r) => ({ n: Math.floor(r() * 1e6), tempC: 21.5, pad }),
+      });
+    } else if (d.driver === 'modbus') {
+      for (const [input, binding] of Object.entries(d.inputs))
+        role(inputEventDeviceId(d.id, input, binding), binding.role);
+    } else if (d.driver === 'serial') {
+      for (const s of Object.values(d.sensors)) role(s.id, s.role);
+    }
+  }
+  add({
+    deviceId: config.gateway.id,
+    type: 'gateway.health',
+    priority: 'low',
+    perSec: 1 / config.health.intervalSec,
+    health: true,
+    data: (r) => ({ backlog: {}, uptimeSec: Math.floor(r() * 1e6), pad: 'x'.repeat(HEALTH_DATA_PAD) }),
+  });
+  return kinds;
+}
+
+/** Representative stored bodies of a kind, as the event factory writes them. */
+const BOOT_ID = randomUUID();
+
+function bodies(config: GatewayConfig, k: Kind, n: number, r: () => number, spacingMs: number): string[] {
+  const bootId = BOOT_ID;
+  let t = Date.UTC(2026, 10, 27, 8);
+  let mono = 86_400_000 * r();
+  return Array.from({ length: n }, (_, i) => {
+    t += Math.max(1, Math.round(spacingMs));
+    mono = Math.round((mono + spacingMs + r()) * 1000) / 1000;
+    const e: GatewayEvent = {
+      id: uuidv7(t),
+      seq: 1_000_000 + i * 7,
+      bootId,
+      gatewayId: config.gateway.id,
+      deviceId: k.deviceId,
+      type: k.type,
+      priority: k.priority,
+      ts: new Date(t).toISOString(),
+      monoMs: mono,
+      clockSynced: true,
+      data: k.data(r),
+    };
+    return JSON.stringify(e);
+  });
+}
+
+/** A QoS 1 PUBLISH and its PUBACK, around `payload` bytes. */
+export function mqttMessageBytes(topic: string, payload: number, v5: boolean, contentType?: string): number {
+  const props = v5 ? (contentType ? 3 + Buffer.byteLength(contentType) : 0) : 0;
+  const remaining = 2 + Buffer.byteLength(topic) + 2 + (v5 ? varintLength(props) + props : 0) + payload;
+  return 1 + varintLength(remaining) + remaining + 4;
+}
+
+const varintLength = (n: number) => (n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4);
+
+export function planConfig(config: GatewayConfig, assumptions: PlanAssumptions = DEFAULT_ASSUMPTIONS): Plan {
+  const { wire, batch, protocolVersion } = config.mqtt;
+  const v5 = protocolVersion === 5;
+  const topics = topicsFor(config.mqtt.topicPrefix ?? `village/${config.gateway.id}`);
+  const kinds = kindsOf(config, assumptions);
+  const r = random(7);
+  const compact = wire.format === 'compact';
+  // Normal and low events (not health) share linger windows: one batch holds a window's worth of all of them.
+  const lingered = kinds.filter((k) => !k.health && (k.priority === 'normal' || k.priority === 'low'));
+  const lingerRate = lingered.reduce((s, k) => s + k.perSec, 0);
+  const batchEvents = compact
+    ? Math.max(1, Math.min(batch.maxEvents, Math.round((lingerRate * wire.lingerMs) / 1000)))
+    : null;
+  // One representative window: events of each lingered kind in proportion to its rate.
+  const perLingered = new Map<Kind, number>();
+  if (compact && lingerRate > 0) {
+    const n = batchEvents!;
+    const mix: string[] = [];
+    for (const k of lingered) {
+      const share = Math.max(1, Math.round((n * k.perSec) / lingerRate));
+      mix.push(...bodies(config, k, share, r, Math.min(1000 / k.perSec, 3_600_000)));
+    }
+    const payload = encodeBatchPayload(config.gateway.id, mix, wire.compression).length;
+    const per = mqttMessageBytes(topics.eventsBatch, payload, v5, batchContentType(wire.compression)) / mix.length;
+    for (const k of lingered) perLingered.set(k, per);
+  }
+  const rows: PlanRow[] = kinds.map((k) => {
+    const events = k.perSec * MONTH_SEC;
+    const sample = bodies(config, k, 20, r, 1000 / k.perSec);
+    const topic = k.health ? topics.health : topics.events;
+    const jsonPer = sample.reduce((s, b) => s + mqttMessageBytes(topic, Buffer.byteLength(b), v5), 0) / sample.length;
+    let wirePer = jsonPer;
+    let how = k.health ? 'JSON on /health' : 'JSON, alone';
+    if (compact && !k.health && k.priority !== 'critical') {
+      if (perLingered.has(k)) {
+        wirePer = perLingered.get(k)!;
+        how = `compact, ~${batchEvents} a batch`;
+      } else {
+        // High: never lingered; counted as a batch of one (it may take waiting rows along: then less).
+        const one = sample.map((b) => encodeBatchPayload(config.gateway.id, [b], wire.compression).length);
+        wirePer =
+          one.reduce((s, p) => s + mqttMessageBytes(topics.eventsBatch, p, v5, batchContentType(wire.compression)), 0) /
+          one.length;
+        how = 'compact, alone';
+      }
+    }
+    return {
+      type: k.type,
+      priority: k.priority,
+      devices: 1,
+      eventsPerMonth: events,
+      jsonBytes: events * jsonPer,
+      wireBytes: events * wirePer,
+      how,
+    };
+  });
+  // One row per type and priority (devices counted).
+  const merged = new Map<string, PlanRow>();
+  for (const row of rows) {
+    const key = `${row.type}/${row.priority}/${row.how}`;
+    const m = merged.get(key);
+    if (!m) merged.set(key, { ...row });
+    else {
+      m.devices += 1;
+      m.eventsPerMonth += row.eventsPerMonth;
+      m.jsonBytes += row.jsonBytes;
+      m.wireBytes += row.wireBytes;
+    }
+  }
+  const list = [...merged.values()].sort((x, y) => y.wireBytes - x.wireBytes);
+  const sum = (f: (r: PlanRow) => number) => list.reduce((s, row) => s + f(row), 0);
+  const eventsPerMonth = sum((row) => row.eventsPerMonth);
+  const lingeredEvents = sum((row) => (row.how.startsWith('compact, ~') ? row.eventsPerMonth : 0));
+  return {
+    rows: list,
+    eventsPerMonth,
+    jsonBytes: sum((row) => row.jsonBytes),
+    wireBytes: sum((row) => row.wireBytes),
+    jsonMessages: eventsPerMonth,
+    wireMessages: eventsPerMonth - lingeredEvents + (batchEvents ? lingeredEvents / batchEvents : 0),
+    batchEvents,
+    format: wire.format,
+  };
+}
+
+const mb = (b: number) => `${(b / 1e6).toFixed(b < 1e7 ? 2 : 1)} MB`;
+const count = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
+
+export function formatPlan(plan: Plan, config: GatewayConfig): string {
+  const { wire } = config.mqtt;
+  const head = ['type', 'priority', 'devices', 'events/month', 'json bytes/month', 'wire bytes/month', 'as'];
+  const rows = plan.rows.map((r) => [
+    r.type,
+    r.priority,
+    String(r.devices),
+    count(r.eventsPerMonth),
+    mb(r.jsonBytes),
+    mb(r.wireBytes),
+    r.how,
+  ]);
+  const tcp = (messages: number) => messages * TCPIP_PER_MESSAGE;
+  rows.push(['total (MQTT)', '', '', count(plan.eventsPerMonth), mb(plan.jsonBytes), mb(plan.wireBytes), '']);
+  rows.push(['+ TCP/IP headers (est.)', '', '', '', mb(tcp(plan.jsonMessages)), mb(tcp(plan.wireMessages)), '']);
+  rows.push([
+    'total',
+    '',
+    '',
+    '',
+    mb(plan.jsonBytes + tcp(plan.jsonMessages)),
+    mb(plan.wireBytes + tcp(plan.wireMessages)),
+    '',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  const settings =
+    wire.format === 'compact'
+      ? `wire: compact, ${wire.compression}, linger ${wire.lingerMs / 1000} s (${plan.batchEvents} event${plan.batchEvents === 1 ? '' : 's'} a batch at these rates)`
+      : 'wire: json (mqtt.wire.format: compact would batch and compress normal and low events)';
+  return [
+    `${settings}; MQTT ${config.mqtt.protocolVersion === 5 ? '5' : '3.1.1'}`,
+    line(head),
+    ...rows.map(line),
+    `ratio wire/json: ${(plan.wireBytes / plan.jsonBytes).toFixed(3)} (MQTT bytes; 30-day month)`,
+  ].join('\n');
+}

@@ -1,0 +1,40 @@
+/**
+ * The county's side of the wire formats (README, "MQTT contract"): the events a message
+ * carries, whatever form it took. One function a subscriber calls per message, so every
+ * county tool (the subscriber, the delivery check, tests) reads the formats the same way.
+ *
+ *   <prefix>/events        JSON: one envelope, or a v1 batch {"v":1,"gatewayId","events":[...]}
+ *   <prefix>/events/batch  a header byte (0x00 none, 0x01 deflate, 0x02 brotli), then a v2 compact batch
+ *
+ * A payload it cannot read throws (a SyntaxError for bad JSON, a BATCH_UNREADABLE GatewayError
+ * for a batch) with a message that says why; it never returns half a batch.
+ */
+import { expandCompactBatch } from '../../agent/contracts/wire-format.js';
+import { decodeBatchPayload, type DecodeLimits } from '../../agent/contracts/wire-payload.js';
+
+/** Which of the two events topics a message came on. */
+export type EventsTopicKind = 'events' | 'batch';
+
+/** The kind of events topic under `<root>/<gatewayId>/`, or null for any other topic. */
+export function eventsTopicKind(rest: readonly string[]): EventsTopicKind | null {
+  if (rest.length === 2 && rest[1] === 'events') return 'events';
+  if (rest.length === 3 && rest[1] === 'events' && rest[2] === 'batch') return 'batch';
+  return null;
+}
+
+/**
+ * The events of an already parsed JSON document: a v1 batch's list, a v2 compact batch
+ * expanded, or the document itself (one envelope). What a JSON-lines file holds per line.
+ */
+export function eventsOfJson(body: unknown): unknown[] {
+  const b = body as { v?: unknown; events?: unknown } | null;
+  if (b && typeof b === 'object' && b.v === 2 && 'groups' in b) return expandCompactBatch(b);
+  if (b && typeof b === 'object' && Array.isArray(b.events)) return b.events;
+  return [body];
+}
+
+/** The events of one message on an events topic. */
+export function eventsOfMessage(kind: EventsTopicKind, payload: Buffer, limits?: DecodeLimits): unknown[] {
+  if (kind === 'batch') return decodeBatchPayload(payload, limits);
+  return eventsOfJson(JSON.parse(payload.toString('utf8')));
+}
