@@ -88,8 +88,15 @@ export class Drain {
   private readonly bucket: TokenBucket;
   private readonly batchHead: string;
   private readonly compact: { compression: Compression; lingerMs: number } | null;
-  /** monoMs() when the drain first read a row: how long it has lingered (compact format only). */
-  private readonly seenAt = new WeakMap<OutboxRow, number>();
+  /**
+   * monoMs() when the drain first read a row that came while it was caught up (compact format
+   * only), by outbox position: how long it has lingered. Kept across a reader reset or a
+   * reconnect, so those do not restart a wait. A row read while catching up on a backlog has no
+   * entry and never lingers: it has waited long enough.
+   */
+  private readonly firstSeen = new Map<number, number>();
+  /** The reader has reached the end of the outbox since this connection began. */
+  private caughtUp = false;
   private lingerTimer: NodeJS.Timeout | null = null;
   /** Compressed / raw bytes of the recent compact batches (a moving average): sizes a batch to its airtime before it is built. */
   private compressionRatio = 0.3;
@@ -125,6 +132,7 @@ export class Drain {
     this.generation += 1;
     this.client = client;
     this.flight.reset(window);
+    this.caughtUp = false;
     this.resetReader();
     this.inflight.clear();
     this.pump();
@@ -198,19 +206,22 @@ export class Drain {
   }
 
   private fill(): void {
+    const linger = this.compact !== null && this.compact.lingerMs > 0;
     while (this.buffer.length === 0 && !this.exhausted) {
+      const stamp = linger && this.caughtUp ? this.opts.monoMs() : null;
       const page = this.opts.outbox.readPage(this.cursor, PAGE);
-      if (page.length < PAGE) this.exhausted = true;
+      if (page.length < PAGE) this.exhausted = this.caughtUp = true;
       if (page.length === 0) return;
       const last = page[page.length - 1]!;
       this.cursor = { prio: last.prio, pos: last.pos };
-      const now = this.compact && this.compact.lingerMs > 0 ? this.opts.monoMs() : null;
-      for (const row of page)
-        if (!this.inflight.has(row.pos)) {
-          this.buffer.push(row);
-          if (now !== null) this.seenAt.set(row, now);
-        }
+      for (const row of page) {
+        if (this.inflight.has(row.pos)) continue;
+        this.buffer.push(row);
+        if (stamp !== null && !this.firstSeen.has(row.pos)) this.firstSeen.set(row.pos, stamp);
+      }
     }
+    // Rows that left without being published (shed, aged out) would stay here: a bound, not a leak.
+    if (this.firstSeen.size > 10 * (this.opts.batch.maxEvents + PAGE)) this.firstSeen.clear();
   }
 
   /**
@@ -259,13 +270,14 @@ export class Drain {
 
   /**
    * Whether a batch that is not full should wait: yes while its oldest row has waited less than
-   * lingerMs since the drain read it (then a timer pumps again). Only normal and low rows wait;
-   * a high row leads a batch at once and takes the waiting rows with it.
+   * lingerMs since the drain first read it (then a timer pumps again). Only normal and low rows
+   * wait, and only those that came while the drain was caught up (a backlog goes at once); a
+   * high row leads a batch at once and takes the waiting rows with it.
    */
   private linger(head: OutboxRow): boolean {
     const { lingerMs } = this.compact!;
     if (lingerMs <= 0) return false;
-    const waitMs = lingerMs - (this.opts.monoMs() - (this.seenAt.get(head) ?? -Infinity));
+    const waitMs = lingerMs - (this.opts.monoMs() - (this.firstSeen.get(head.pos) ?? -Infinity));
     if (waitMs <= 0) return false;
     this.lingerTimer ??= setTimeout(() => {
       this.lingerTimer = null;
@@ -306,6 +318,7 @@ export class Drain {
     const gen = this.generation;
     for (const r of msg.rows) {
       this.inflight.add(r.pos);
+      this.firstSeen.delete(r.pos);
       r.body = ''; // on the wire now; holding it until the PUBACK would only feed the old heap
     }
     const critical = msg.rows[0]!.prio === 0;

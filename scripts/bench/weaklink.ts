@@ -38,7 +38,7 @@ interface Rig {
   telemetry: NodeJS.Timeout | null;
 }
 
-/** The example config's MQTT settings (config/gateway.example.yaml), unpaced by nothing else. */
+/** The example config's MQTT settings (config/gateway.example.yaml): compact batches, a 60 s linger. */
 function villageAgent(url: string, id: string): { agent: Agent; dir: string } {
   const dir = benchDir(`weaklink-${id}`);
   const config = gatewayConfigSchema.parse({
@@ -56,6 +56,7 @@ function villageAgent(url: string, id: string): { agent: Agent; dir: string } {
       reconnect: { minMs: 1000, maxMs: 300000, jitter: 0.5 },
       batch: { maxEvents: 100, maxBytes: '64KiB' },
       replay: { messagesPerSec: 20, burst: 50 },
+      wire: { format: 'compact', compression: 'deflate', lingerMs: 60000 },
     },
   });
   const agent = new Agent({ config, configHash: 'bench', baseDir: dir, logger: pino({ level: 'silent' }) });
