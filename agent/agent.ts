@@ -32,6 +32,7 @@ import { StorageFailures } from './storage-failures.js';
 import { StorageWatch } from './storage-watch.js';
 import { raiseStorageAlarm } from './storage-alarm.js';
 import { DeviceSnapshot } from './device-snapshot.js';
+import { readStatusFile, STATUS_FILE, statusView } from './status-view.js';
 import { ShedReporter } from './shed-reporter.js';
 import { PayloadProblems } from './payload-problems.js';
 import { AgentObservation } from './observation.js';
@@ -196,6 +197,7 @@ export class Agent {
           data: { was: reason },
         }),
     });
+    const previousContact = readStatusFile(join(config.dataDir, STATUS_FILE))?.link.lastCountyContact ?? null;
     this.snapshot = new DeviceSnapshot({
       dataDir: config.dataDir,
       logger,
@@ -203,6 +205,15 @@ export class Agent {
       devices: () => this.drivers.map((d) => d.describe()),
       buses: () => [...this.buses.values()].map((b) => b.describe()),
       nodeRed: () => this.nodeRed?.describe() ?? null,
+      status: () =>
+        statusView({
+          observe: this.observe,
+          gatewayId,
+          version: VERSION,
+          now: this.clock.now,
+          heartbeat: () => this.heartbeat(),
+          previousContact,
+        }),
     });
     this.shed = new ShedReporter({
       gatewayId,
@@ -371,6 +382,23 @@ export class Agent {
     this.snapshot.start();
     logger.info({ gatewayId, devices: this.drivers.length, backlog: this.outbox.size }, 'agent started');
   }
+
+  /**
+   * For the systemd watchdog (service-notify.ts): null while the agent's own work goes on, else
+   * why not. The ping itself comes from a timer, so a blocked event loop sends none. A lost data
+   * folder is deliberately no reason: a restarted agent would refuse to start on it, while this
+   * one still sounds the sirens and sends SMS (storage-alarm.ts).
+   */
+  heartbeat(): string | null {
+    if (this.stopping) return 'the agent is stopping';
+    if (this.snapshot.lastWriteMs === null) return 'the agent has not started';
+    const quietMs = performance.now() - this.snapshot.lastWriteMs;
+    if (quietMs > Agent.HEARTBEAT_STALE_MS) return `the agent's timers stopped ${Math.round(quietMs / 1000)} s ago`;
+    return null;
+  }
+
+  /** The snapshot timer runs every 5 s; a loop that turns but no longer runs it for this long is stuck. */
+  static readonly HEARTBEAT_STALE_MS = 30_000;
 
   /** The modem for SMS: the configured one, else the only one. */
   private smsModem(): SmsSender | null {
