@@ -212,6 +212,7 @@ export class Agent {
           version: VERSION,
           now: this.clock.now,
           heartbeat: () => this.heartbeat(),
+          stopping: () => this.stopRequested,
           previousContact,
         }),
     });
@@ -390,7 +391,7 @@ export class Agent {
    * one still sounds the sirens and sends SMS (storage-alarm.ts).
    */
   heartbeat(): string | null {
-    if (this.stopping) return 'the agent is stopping';
+    if (this.stopRequested) return 'the agent is stopping';
     if (this.snapshot.lastWriteMs === null) return 'the agent has not started';
     const quietMs = performance.now() - this.snapshot.lastWriteMs;
     if (quietMs > Agent.HEARTBEAT_STALE_MS) return `the agent's timers stopped ${Math.round(quietMs / 1000)} s ago`;
@@ -483,6 +484,7 @@ export class Agent {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.stopRequested = true; // before the last snapshot below (this.stopping is set only once this returns)
       const { logger } = this.opts;
       for (const t of this.timers.splice(0)) clearInterval(t);
       this.shed.stop();
@@ -521,4 +523,5 @@ export class Agent {
    */
   static readonly STOP_LIMIT_MS = 3000;
   private stopping: Promise<void> | null = null;
+  private stopRequested = false;
 }

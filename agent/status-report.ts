@@ -15,7 +15,7 @@ export const WIDTH = 40;
 /** The agent rewrites the file every 5 s: three missed writes mean it is not running (or hangs). */
 export const STALE_AFTER_MS = 15_000;
 
-export type AgentState = 'running' | 'not responding' | 'not running' | 'never ran';
+export type AgentState = 'running' | 'stopping' | 'not responding' | 'not running' | 'never ran';
 
 export interface StatusReport {
   agent: { state: AgentState; pid: number | null; updatedAgoSec: number | null };
@@ -35,14 +35,18 @@ const alive = (pid: number): boolean => {
 export function statusReport(config: GatewayConfig, now = Date.now()): StatusReport {
   const view = readStatusFile(join(config.dataDir, STATUS_FILE));
   const ageMs = view ? Math.max(0, now - Date.parse(view.writtenAt)) : null;
+  // The pid first: a stopped or killed agent is not running at once, however new its last file.
+  // (After a reboot the pid may belong to another process: then it shows as not responding.)
   const state: AgentState =
     !view || ageMs === null
       ? 'never ran'
-      : ageMs <= STALE_AFTER_MS
-        ? 'running'
-        : alive(view.pid)
-          ? 'not responding'
-          : 'not running';
+      : !alive(view.pid)
+        ? 'not running'
+        : view.stopping
+          ? 'stopping'
+          : ageMs <= STALE_AFTER_MS
+            ? 'running'
+            : 'not responding';
   let backlog: StatusReport['backlog'];
   if (view && state === 'running') backlog = { source: 'agent', counts: view.backlog, problem: null };
   else {
@@ -81,7 +85,12 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
   const lines: string[] = [];
   lines.push(fit(v ? `${v.gatewayId} v${v.version}` : 'village-gateway'));
   const pid = r.agent.pid === null ? '' : `, pid ${r.agent.pid}`;
-  const agent = { running: 'running', 'not responding': 'NOT RESPONDING', 'not running': 'NOT RUNNING' };
+  const agent = {
+    running: 'running',
+    stopping: 'STOPPING',
+    'not responding': 'NOT RESPONDING',
+    'not running': 'NOT RUNNING',
+  };
   if (r.agent.state === 'never ran') lines.push(row('agent', 'NEVER RAN with this data'));
   else lines.push(row('agent', `${agent[r.agent.state]}${pid}`));
   if (r.agent.updatedAgoSec !== null) lines.push(row('updated', `${span(r.agent.updatedAgoSec)} ago`));

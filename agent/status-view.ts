@@ -17,6 +17,8 @@ export interface StatusView {
   version: string;
   /** null while healthy; otherwise why the systemd watchdog ping is withheld. */
   heartbeat: string | null;
+  /** Written as the agent began to stop: once its pid is gone it stopped, however new the file. */
+  stopping: boolean;
   link: {
     state: string;
     up: boolean;
@@ -48,6 +50,7 @@ export interface StatusSources {
   version: string;
   now: () => number;
   heartbeat: () => string | null;
+  stopping: () => boolean;
   /** The last county contact a previous run recorded (from the status file it left). */
   previousContact: string | null;
 }
@@ -66,6 +69,7 @@ export function statusView(s: StatusSources): StatusView {
     gatewayId: s.gatewayId,
     version: s.version,
     heartbeat: s.heartbeat(),
+    stopping: s.stopping(),
     link: {
       state: link.state,
       up: link.up,

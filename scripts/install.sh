@@ -150,7 +150,9 @@ USER_ID="$(awk -F: -v n="$NAME" '$1 == n { print $3 }' "$ROOT/etc/passwd")"
 GROUP_ID="$(awk -F: -v n="$NAME" '$1 == n { print $4 }' "$ROOT/etc/passwd")"
 [ -n "$USER_ID" ] || die "the user $NAME is not in $ROOT/etc/passwd after creating it"
 
-install -d -m 0750 -o 0 -g "$GROUP_ID" "$ETC"
+# Root's, group-writable with the sticky bit: the agent keeps gateway.yaml.last-good here (its
+# fallback for a bad edit) and can touch only its own files.
+install -d -m 1770 -o 0 -g "$GROUP_ID" "$ETC"
 # The data folder itself only: what is inside (the outbox) is the agent's and stays as it is.
 install -d -m 0750 -o "$USER_ID" -g "$GROUP_ID" "$DATA"
 install -m 0644 "$REL/config/gateway.example.yaml" "$ETC/gateway.example.yaml"

@@ -14,6 +14,7 @@
  *              checked with systemd-analyze verify
  *   python3    plays systemd's end of NOTIFY_SOCKET in the notifier tests (Node has no unix
  *              datagram sockets)
+ *   debootstrap  only with --debian-root (`npm run test:install`): a fresh Debian root to install into
  *
  * All present: exit 0, silently. Something missing, as root with apt-get: installs the Debian
  * packages (one line says so). Otherwise: exit 1 within a moment, naming what is missing and
@@ -40,6 +41,9 @@ const NEEDED = [
   { program: 'systemd-notify', pkg: 'systemd', also: ['/usr/bin/systemd-notify', '/bin/systemd-notify'] },
   { program: 'systemd-analyze', pkg: 'systemd', also: ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'] },
   { program: 'python3', pkg: 'python3', also: ['/usr/bin/python3'] },
+  ...(process.argv.includes('--debian-root')
+    ? [{ program: 'debootstrap', pkg: 'debootstrap', also: ['/usr/sbin/debootstrap'] }]
+    : []),
 ];
 
 const executable = (file) => {

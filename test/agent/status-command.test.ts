@@ -87,6 +87,7 @@ describe('village-gateway status', () => {
     expect(frozen.out).toMatch(/^updated {2}(7\d) s ago$/m);
 
     await agent.kill('SIGKILL');
+    expect(status(file).out).toContain(`agent    NOT RUNNING, pid ${agent.pid}`); // at once: the pid is gone
     ageStatusFile(dataDir, 5 * 60_000);
     const gone = status(file);
     expect(gone.code).toBe(3);

@@ -131,6 +131,8 @@ describe('scripts/install.sh', { timeout: 180_000 }, () => {
     const data = lstatSync(join(root.dir, 'var/lib/village-gateway'));
     expect(String(data.uid)).toBe(passwd.match(/^village-gateway:x:(\d+):/m)![1]);
     expect(data.mode & 0o777).toBe(0o750);
+    const etc = lstatSync(join(root.dir, 'etc/village-gateway'));
+    expect([etc.uid, etc.mode & 0o7777]).toEqual([0, 0o1770]); // root's; the agent adds only its own files
     // Dev tools are not shipped; the runtime's native modules are.
     const modules = readdirSync(join(root.dir, `opt/village-gateway/releases/${root.version}/node_modules`));
     expect(modules).toContain('better-sqlite3');
