@@ -95,7 +95,7 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
   else lines.push(row('agent', `${agent[r.agent.state]}${pid}`));
   if (r.agent.updatedAgoSec !== null) lines.push(row('updated', `${span(r.agent.updatedAgoSec)} ago`));
   if (r.agent.state !== 'running' && v) lines.push(fit('(what follows is from that update)'));
-  if (v?.heartbeat) lines.push(row('health', `BAD: ${v.heartbeat}`));
+  if (v?.heartbeat && !v.stopping) lines.push(row('health', `BAD: ${v.heartbeat}`));
   if (v?.storageLost) lines.push(row('storage', `LOST: ${v.storageLost}`));
   if (v) {
     const down = v.link.downForSec === null ? '' : ` for ${span(v.link.downForSec)}`;

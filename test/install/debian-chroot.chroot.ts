@@ -7,11 +7,13 @@
  * machine's binary copied in, as a Pi would have it from NodeSource or nodejs.org), install
  * twice (the same tree), run the installed agent as the service user, `village-gateway status`
  * as root (the command drops to the service user), an upgrade that keeps the outbox byte for
- * byte, and `systemd-analyze verify` of the unit with the chroot's own systemd 252. systemd
- * does not run as PID 1 in a chroot: the watchdog and restarts are not exercised here (the
- * notifier's test does that against a socket; see README, Deploying on a Pi).
+ * byte, and `systemd-analyze verify` of the unit with the chroot's own systemd 252.
+ * Then the root is booted: its systemd runs as PID 1 of a new pid and mount namespace (the
+ * root bind-mounted on itself, so that the unit's sandboxing can set up its mounts) and starts
+ * the unit as on a Pi: READY=1 makes it active, WATCHDOG=1 pings keep it so past WatchdogSec,
+ * a frozen agent (SIGSTOP) is killed by the watchdog and restarted, `systemctl stop` is clean.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +83,11 @@ const dataFiles = () =>
   );
 
 let procMounted = false;
+let booted: ChildProcess | null = null;
+let pid1: number | null = null;
 afterAll(() => {
+  if (pid1) run('kill', ['-KILL', String(pid1)]); // the namespace ends with its PID 1, and its mounts with it
+  booted?.kill('SIGKILL');
   if (procMounted) run('umount', [join(ROOT, 'proc')]);
   // Never remove a tree with something still mounted in it.
   if (!readFileSync('/proc/mounts', 'utf8').includes(dir)) rmSync(dir, { recursive: true, force: true });
@@ -198,5 +204,124 @@ describe('install.sh in a fresh Debian root', { timeout: 1_800_000 }, () => {
     expect(readFileSync(join(ROOT, 'etc/village-gateway/gateway.yaml')).equals(config)).toBe(true);
     expect(must(inRoot('village-gateway --version'), 'version').trim()).toBe('99.0.0');
     expect(readdirSync(join(ROOT, 'opt/village-gateway/releases')).sort()).toEqual([pkg.version, '99.0.0'].sort());
+    must(run('umount', [join(ROOT, 'proc')]), 'unmounting /proc');
+    procMounted = false;
+    timed('systemd as PID 1: start, watchdog kill and restart, stop', () => bootAndWatch());
   });
 });
+
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** systemctl (or any command) inside the booted root, through its namespaces. */
+const inBooted = (...args: string[]) =>
+  run('nsenter', [
+    '-t',
+    String(pid1),
+    '-m',
+    '-p',
+    '-r',
+    '-w',
+    '/usr/bin/env',
+    '-i',
+    'PATH=/usr/local/bin:/usr/bin:/bin',
+    ...args,
+  ]);
+
+function unitProps(): Record<string, string> {
+  const out = must(
+    inBooted(
+      'systemctl',
+      'show',
+      'village-gateway',
+      '-p',
+      'ActiveState,SubState,MainPID,NRestarts,Result,StatusText,WatchdogTimestampMonotonic,ExecMainStatus',
+    ),
+    'systemctl show',
+  );
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+function waitFor(what: string, ms: number, ok: (p: Record<string, string>) => boolean): Record<string, string> {
+  const end = Date.now() + ms;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const p = unitProps();
+      if (ok(p)) return p;
+      last = p;
+    } catch (err) {
+      last = (err as Error).message; // the manager is still coming up (no bus yet)
+    }
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms; last ${JSON.stringify(last)}`);
+    sleep(1000);
+  }
+}
+
+function bootAndWatch(): void {
+  writeFileSync(
+    join(ROOT, 'vg-boot.sh'),
+    [
+      '#!/bin/sh',
+      'mount -t proc proc /proc && mount -t sysfs sysfs /sys && mount -t tmpfs tmpfs /run',
+      'mount -t tmpfs tmpfs /sys/fs/cgroup && mkdir -p /sys/fs/cgroup/systemd',
+      'mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd',
+      'exec env container=other /lib/systemd/systemd --system --unit=multi-user.target',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  booted = spawn(
+    'unshare',
+    [
+      '--pid',
+      '--fork',
+      '--mount',
+      '--uts',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `mount --bind ${ROOT} ${ROOT} && exec chroot ${ROOT} /vg-boot.sh`,
+    ],
+    { stdio: 'ignore', detached: true },
+  );
+  booted.on('error', (err) => console.log(`unshare: ${err.message}`));
+  for (let i = 0; i < 100 && !pid1; i++) {
+    sleep(100);
+    const child = run('pgrep', ['-P', String(booted.pid)]).out.trim();
+    if (child && run('cat', [`/proc/${child}/comm`]).out.trim() === 'systemd') pid1 = Number(child);
+  }
+  expect(pid1, 'systemd did not start as PID 1 of the namespace').toBeTruthy();
+
+  const started = waitFor('the unit active (READY=1)', 90_000, (p) => p.ActiveState === 'active');
+  expect(started).toMatchObject({ SubState: 'running', NRestarts: '0' });
+  expect(started.StatusText).toMatch(/^running, backlog \d+$/); // our STATUS= reached the manager
+  const firstPing = Number(
+    waitFor('a watchdog ping', 30_000, (p) => Number(p.WatchdogTimestampMonotonic) > 0).WatchdogTimestampMonotonic,
+  );
+  sleep(35_000); // past WatchdogSec=30: only the agent's pings keep it running
+  const later = unitProps();
+  expect(later).toMatchObject({ ActiveState: 'active', NRestarts: '0', MainPID: started.MainPID });
+  expect(Number(later.WatchdogTimestampMonotonic)).toBeGreaterThan(firstPing);
+
+  must(inBooted('systemctl', 'kill', '--signal=SIGSTOP', 'village-gateway'), 'freezing the agent');
+  const restarted = waitFor('a watchdog restart', 120_000, (p) => p.NRestarts === '1' && p.ActiveState === 'active');
+  expect(restarted.MainPID).not.toBe(started.MainPID);
+  const journal = must(inBooted('journalctl', '-u', 'village-gateway', '--no-pager'), 'journalctl');
+  expect(journal).toMatch(/Watchdog timeout \(limit 30s\)!/);
+  console.log(
+    `\n${journal
+      .split('\n')
+      .filter((l) => !l.includes('"level"'))
+      .slice(-10)
+      .join('\n')}`,
+  );
+
+  must(inBooted('systemctl', 'stop', 'village-gateway'), 'systemctl stop');
+  expect(unitProps()).toMatchObject({ ActiveState: 'inactive', Result: 'success', ExecMainStatus: '0' });
+}
