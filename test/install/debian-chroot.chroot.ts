@@ -13,13 +13,14 @@
  * the unit as on a Pi: READY=1 makes it active, WATCHDOG=1 pings keep it so past WatchdogSec,
  * a frozen agent (SIGSTOP) is killed by the watchdog and restarted, `systemctl stop` is clean.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BootedRoot, sleepSync } from '../helpers/booted-root.js';
 
 const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'vg-debian-'));
@@ -83,11 +84,9 @@ const dataFiles = () =>
   );
 
 let procMounted = false;
-let booted: ChildProcess | null = null;
-let pid1: number | null = null;
+const booted = new BootedRoot(ROOT);
 afterAll(() => {
-  if (pid1) run('kill', ['-KILL', String(pid1)]); // the namespace ends with its PID 1, and its mounts with it
-  booted?.kill('SIGKILL');
+  booted.kill();
   if (procMounted) run('umount', [join(ROOT, 'proc')]);
   // Never remove a tree with something still mounted in it.
   if (!readFileSync('/proc/mounts', 'utf8').includes(dir)) rmSync(dir, { recursive: true, force: true });
@@ -210,109 +209,26 @@ describe('install.sh in a fresh Debian root', { timeout: 1_800_000 }, () => {
   });
 });
 
-const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-/** systemctl (or any command) inside the booted root, through its namespaces. */
-const inBooted = (...args: string[]) =>
-  run('nsenter', [
-    '-t',
-    String(pid1),
-    '-m',
-    '-p',
-    '-r',
-    '-w',
-    '/usr/bin/env',
-    '-i',
-    'PATH=/usr/local/bin:/usr/bin:/bin',
-    ...args,
-  ]);
-
-function unitProps(): Record<string, string> {
-  const out = must(
-    inBooted(
-      'systemctl',
-      'show',
-      'village-gateway',
-      '-p',
-      'ActiveState,SubState,MainPID,NRestarts,Result,StatusText,WatchdogTimestampMonotonic,ExecMainStatus',
-    ),
-    'systemctl show',
-  );
-  return Object.fromEntries(
-    out
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-}
-
-function waitFor(what: string, ms: number, ok: (p: Record<string, string>) => boolean): Record<string, string> {
-  const end = Date.now() + ms;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const p = unitProps();
-      if (ok(p)) return p;
-      last = p;
-    } catch (err) {
-      last = (err as Error).message; // the manager is still coming up (no bus yet)
-    }
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms; last ${JSON.stringify(last)}`);
-    sleep(1000);
-  }
-}
-
+/** The unit under the root's own systemd: ready, kept alive by pings, killed by the watchdog when frozen, stopped. */
 function bootAndWatch(): void {
-  writeFileSync(
-    join(ROOT, 'vg-boot.sh'),
-    [
-      '#!/bin/sh',
-      'mount -t proc proc /proc && mount -t sysfs sysfs /sys && mount -t tmpfs tmpfs /run',
-      'mount -t tmpfs tmpfs /sys/fs/cgroup && mkdir -p /sys/fs/cgroup/systemd',
-      'mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd',
-      'exec env container=other /lib/systemd/systemd --system --unit=multi-user.target',
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
-  booted = spawn(
-    'unshare',
-    [
-      '--pid',
-      '--fork',
-      '--mount',
-      '--uts',
-      '--propagation',
-      'private',
-      'sh',
-      '-c',
-      `mount --bind ${ROOT} ${ROOT} && exec chroot ${ROOT} /vg-boot.sh`,
-    ],
-    { stdio: 'ignore', detached: true },
-  );
-  booted.on('error', (err) => console.log(`unshare: ${err.message}`));
-  for (let i = 0; i < 100 && !pid1; i++) {
-    sleep(100);
-    const child = run('pgrep', ['-P', String(booted.pid)]).out.trim();
-    if (child && run('cat', [`/proc/${child}/comm`]).out.trim() === 'systemd') pid1 = Number(child);
-  }
-  expect(pid1, 'systemd did not start as PID 1 of the namespace').toBeTruthy();
-
-  const started = waitFor('the unit active (READY=1)', 90_000, (p) => p.ActiveState === 'active');
+  booted.boot();
+  const started = booted.waitFor('the unit active (READY=1)', 90_000, (p) => p.ActiveState === 'active');
   expect(started).toMatchObject({ SubState: 'running', NRestarts: '0' });
   expect(started.StatusText).toMatch(/^running, backlog \d+$/); // our STATUS= reached the manager
-  const firstPing = Number(
-    waitFor('a watchdog ping', 30_000, (p) => Number(p.WatchdogTimestampMonotonic) > 0).WatchdogTimestampMonotonic,
-  );
-  sleep(35_000); // past WatchdogSec=30: only the agent's pings keep it running
-  const later = unitProps();
+  const pinged = booted.waitFor('a watchdog ping', 30_000, (p) => Number(p.WatchdogTimestampMonotonic) > 0);
+  sleepSync(35_000); // past WatchdogSec=30: only the agent's pings keep it running
+  const later = booted.props();
   expect(later).toMatchObject({ ActiveState: 'active', NRestarts: '0', MainPID: started.MainPID });
-  expect(Number(later.WatchdogTimestampMonotonic)).toBeGreaterThan(firstPing);
+  expect(Number(later.WatchdogTimestampMonotonic)).toBeGreaterThan(Number(pinged.WatchdogTimestampMonotonic));
 
-  must(inBooted('systemctl', 'kill', '--signal=SIGSTOP', 'village-gateway'), 'freezing the agent');
-  const restarted = waitFor('a watchdog restart', 120_000, (p) => p.NRestarts === '1' && p.ActiveState === 'active');
+  must(booted.run('systemctl', 'kill', '--signal=SIGSTOP', 'village-gateway'), 'freezing the agent');
+  const restarted = booted.waitFor(
+    'a watchdog restart',
+    120_000,
+    (p) => p.NRestarts === '1' && p.ActiveState === 'active',
+  );
   expect(restarted.MainPID).not.toBe(started.MainPID);
-  const journal = must(inBooted('journalctl', '-u', 'village-gateway', '--no-pager'), 'journalctl');
+  const journal = must(booted.run('journalctl', '-u', 'village-gateway', '--no-pager'), 'journalctl');
   expect(journal).toMatch(/Watchdog timeout \(limit 30s\)!/);
   console.log(
     `\n${journal
@@ -322,6 +238,6 @@ function bootAndWatch(): void {
       .join('\n')}`,
   );
 
-  must(inBooted('systemctl', 'stop', 'village-gateway'), 'systemctl stop');
-  expect(unitProps()).toMatchObject({ ActiveState: 'inactive', Result: 'success', ExecMainStatus: '0' });
+  must(booted.run('systemctl', 'stop', 'village-gateway'), 'systemctl stop');
+  expect(booted.props()).toMatchObject({ ActiveState: 'inactive', Result: 'success', ExecMainStatus: '0' });
 }
