@@ -32,6 +32,7 @@ import { StorageFailures } from './storage-failures.js';
 import { StorageWatch } from './storage-watch.js';
 import { raiseStorageAlarm } from './storage-alarm.js';
 import { DeviceSnapshot } from './device-snapshot.js';
+import { readStatusFile, STATUS_FILE, statusView } from './status-view.js';
 import { ShedReporter } from './shed-reporter.js';
 import { PayloadProblems } from './payload-problems.js';
 import { AgentObservation } from './observation.js';
@@ -200,6 +201,7 @@ export class Agent {
           data: { was: reason },
         }),
     });
+    const previousContact = readStatusFile(join(config.dataDir, STATUS_FILE))?.link.lastCountyContact ?? null;
     this.snapshot = new DeviceSnapshot({
       dataDir: config.dataDir,
       logger,
@@ -207,6 +209,16 @@ export class Agent {
       devices: () => this.drivers.map((d) => d.describe()),
       buses: () => [...this.buses.values()].map((b) => b.describe()),
       nodeRed: () => this.nodeRed?.describe() ?? null,
+      status: () =>
+        statusView({
+          observe: this.observe,
+          gatewayId,
+          version: VERSION,
+          now: this.clock.now,
+          heartbeat: () => this.heartbeat(),
+          stopping: () => this.stopRequested,
+          previousContact,
+        }),
     });
     this.shed = new ShedReporter({
       gatewayId,
@@ -376,6 +388,23 @@ export class Agent {
     logger.info({ gatewayId, devices: this.drivers.length, backlog: this.outbox.size }, 'agent started');
   }
 
+  /**
+   * For the systemd watchdog (service-notify.ts): null while the agent's own work goes on, else
+   * why not. The ping itself comes from a timer, so a blocked event loop sends none. A lost data
+   * folder is deliberately no reason: a restarted agent would refuse to start on it, while this
+   * one still sounds the sirens and sends SMS (storage-alarm.ts).
+   */
+  heartbeat(): string | null {
+    if (this.stopRequested) return 'the agent is stopping';
+    if (this.snapshot.lastWriteMs === null) return 'the agent has not started';
+    const quietMs = performance.now() - this.snapshot.lastWriteMs;
+    if (quietMs > Agent.HEARTBEAT_STALE_MS) return `the agent's timers stopped ${Math.round(quietMs / 1000)} s ago`;
+    return null;
+  }
+
+  /** The snapshot timer runs every 5 s; a loop that turns but no longer runs it for this long is stuck. */
+  static readonly HEARTBEAT_STALE_MS = 30_000;
+
   /** The modem for SMS: the configured one, else the only one. */
   private smsModem(): SmsSender | null {
     const want = this.opts.config.alarms.modem;
@@ -459,6 +488,7 @@ export class Agent {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.stopRequested = true; // before the last snapshot below (this.stopping is set only once this returns)
       const { logger } = this.opts;
       for (const t of this.timers.splice(0)) clearInterval(t);
       this.shed.stop();
@@ -497,4 +527,5 @@ export class Agent {
    */
   static readonly STOP_LIMIT_MS = 3000;
   private stopping: Promise<void> | null = null;
+  private stopRequested = false;
 }

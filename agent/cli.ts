@@ -23,6 +23,8 @@ import { createLogger } from './logger.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { devicesReport } from './devices-report.js';
 import { DEFAULT_ASSUMPTIONS, formatPlan, planConfig } from './plan.js';
+import { ServiceNotifier } from './service-notify.js';
+import { formatStatus, statusReport } from './status-report.js';
 import { VERSION } from './version.js';
 
 const HELP = `village-gateway ${VERSION}: edge agent for village early-warning gateways
@@ -40,6 +42,9 @@ Usage:
   village-gateway plan --config FILE [--door-per-day N] [--press-per-day N] [--readings-per-min N]
       Estimate the uplink bytes a month of the config's devices and health, as JSON and with its
       wire settings (mqtt.wire). The options set what the config cannot say (defaults 10, 0.2, 1).
+  village-gateway status --config FILE [--json]
+      For a technician on site (40 columns): agent, link, last county contact, backlog, alarms, devices.
+  --config defaults to $VILLAGE_GATEWAY_CONFIG (the installed command sets it).
   village-gateway --help | --version
 `;
 
@@ -67,8 +72,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.version) return (out(VERSION), 0);
   if (values.help || !cmd || cmd === 'help') return (out(HELP), cmd || values.help ? 0 : 2);
   const needConfig = () => {
-    if (!values.config) throw new UsageError(`${cmd} needs --config FILE`);
-    return values.config;
+    const file = values.config ?? process.env.VILLAGE_GATEWAY_CONFIG;
+    if (!file) throw new UsageError(`${cmd} needs --config FILE`);
+    return file;
   };
   switch (cmd) {
     case 'check-config':
@@ -99,6 +105,11 @@ async function main(argv: string[]): Promise<number> {
       };
       out(formatPlan(planConfig(config, assumptions), config));
       return 0;
+    }
+    case 'status': {
+      const report = statusReport(loadConfig(needConfig(), { schemaOnly: true }).config);
+      out(values.json ? JSON.stringify(report) : formatStatus(report));
+      return report.agent.state === 'running' ? 0 : 3;
     }
     case 'demo':
       throw new UsageError(
@@ -162,6 +173,11 @@ async function run(file: string, printStored: boolean): Promise<number> {
     };
   }
   let agent: Agent | null = null;
+  let live: Agent | null = null; // started and not yet asked to stop: what the watchdog's heartbeat asks
+  const notifier = new ServiceNotifier({
+    logger,
+    heartbeat: () => (live ? live.heartbeat() : 'the agent is starting, reloading or stopping'),
+  });
   // What the running loop is asked to do. Kept until the loop waits for it, so a signal during
   // a start (or a reload's restart) is not lost: a stop is a stop, a reload is done after.
   let asked: 'signal' | 'reload' | null = null;
@@ -294,6 +310,8 @@ async function run(file: string, printStored: boolean): Promise<number> {
         'last good config not updated; the previous one stays',
       );
     fallback = null;
+    live = agent;
+    notifier.ready(`running, backlog ${agent.observe.backlog().total.count}`);
     if (notice)
       await agent.emit(notice).catch((err: Error) => logger.warn({ err: err.message }, 'config notice not stored'));
     notice = null;
@@ -305,6 +323,9 @@ async function run(file: string, printStored: boolean): Promise<number> {
       asked = null;
       if (reason === 'signal' || pendingConfig()) break; // a reload with nothing new to run keeps this agent
     }
+    live = null;
+    if (reason === 'signal') notifier.stopping();
+    else notifier.reloading();
     await agent.stop();
     if (reason === 'signal') return 0;
     const upcoming = pendingConfig()!; // set whenever a reload was asked for (see above)

@@ -1,13 +1,15 @@
 /**
  * What `village-gateway devices` shows: each driver's own description and each bus's
  * counters, written beside the outbox every few seconds (tmp + rename; no fsync: it is a view,
- * and the next write replaces it).
+ * and the next write replaces it). In the same turn, what `village-gateway status` shows
+ * (status.json, see status-view.ts).
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BusDescription, DriverDescription } from './contracts/driver.js';
 import { errorMessage } from './kernel/errors.js';
+import { STATUS_FILE } from './status-view.js';
 
 export interface DeviceSnapshotSources {
   dataDir: string;
@@ -17,6 +19,8 @@ export interface DeviceSnapshotSources {
   buses(): BusDescription[];
   /** The Node-RED child, where one runs. */
   nodeRed?: () => NodeRedView | null;
+  /** The technician's status view (status.json). */
+  status?: () => unknown;
 }
 
 /** What the devices view shows of the Node-RED child (the supervisor's report). */
@@ -34,6 +38,8 @@ const EVERY_MS = 5_000;
 export class DeviceSnapshot {
   private timer: NodeJS.Timeout | null = null;
   failures = 0;
+  /** When the last write was tried (performance.now()): the heartbeat checks that this timer still runs. */
+  lastWriteMs: number | null = null;
 
   constructor(private readonly s: DeviceSnapshotSources) {}
 
@@ -49,6 +55,7 @@ export class DeviceSnapshot {
   }
 
   write(): void {
+    this.lastWriteMs = performance.now();
     const nodeRed = this.s.nodeRed?.() ?? null;
     const snapshot = {
       writtenAt: new Date(this.s.now()).toISOString(),
@@ -57,13 +64,18 @@ export class DeviceSnapshot {
       buses: this.s.buses(),
       ...(nodeRed ? { nodeRed } : {}),
     };
+    this.replace('devices.json', snapshot);
+    if (this.s.status) this.replace(STATUS_FILE, this.s.status());
+  }
+
+  private replace(name: string, view: unknown): void {
     try {
-      const file = join(this.s.dataDir, 'devices.json');
-      writeFileSync(`${file}.tmp`, JSON.stringify(snapshot, null, 2));
+      const file = join(this.s.dataDir, name);
+      writeFileSync(`${file}.tmp`, JSON.stringify(view, null, 2));
       renameSync(`${file}.tmp`, file);
     } catch (err) {
       this.failures += 1;
-      this.s.logger.warn({ err: errorMessage(err) }, 'device snapshot not written');
+      this.s.logger.warn({ err: errorMessage(err), file: name }, 'snapshot not written');
     }
   }
 }

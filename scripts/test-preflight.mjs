@@ -9,6 +9,12 @@
  *   openssl    the TLS tests make their certificates (test/helpers/certs.ts)
  *   chromium   the Node-RED editor test drives Debian's Chromium with playwright-core (never a
  *              downloaded browser); playwright-core 1.64 is the release built for Chromium 156
+ *   systemd-notify, systemd-analyze (Debian's systemd package; systemd need not run as PID 1)
+ *              the watchdog notifier sends through the real systemd-notify; the unit file is
+ *              checked with systemd-analyze verify
+ *   python3    plays systemd's end of NOTIFY_SOCKET in the notifier tests (Node has no unix
+ *              datagram sockets)
+ *   debootstrap  only with --debian-root (`npm run test:install`): a fresh Debian root to install into
  *
  * All present: exit 0, silently. Something missing, as root with apt-get: installs the Debian
  * packages (one line says so). Otherwise: exit 1 within a moment, naming what is missing and
@@ -32,6 +38,12 @@ const NEEDED = [
   },
   { program: 'openssl', pkg: 'openssl', also: [] },
   { program: 'chromium', pkg: 'chromium', also: ['/usr/bin/chromium'] },
+  { program: 'systemd-notify', pkg: 'systemd', also: ['/usr/bin/systemd-notify', '/bin/systemd-notify'] },
+  { program: 'systemd-analyze', pkg: 'systemd', also: ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'] },
+  { program: 'python3', pkg: 'python3', also: ['/usr/bin/python3'] },
+  ...(process.argv.includes('--debian-root')
+    ? [{ program: 'debootstrap', pkg: 'debootstrap', also: ['/usr/sbin/debootstrap'] }]
+    : []),
 ];
 
 const executable = (file) => {
@@ -59,7 +71,7 @@ if (missing.length === 0) process.exit(0);
 const root = process.getuid?.() === 0;
 const apt = onPath('apt-get');
 const mayInstall = process.env.VG_PREFLIGHT_INSTALL !== 'never';
-const pkgs = missing.map((n) => n.pkg);
+const pkgs = [...new Set(missing.map((n) => n.pkg))];
 
 if (root && apt && mayInstall) {
   say(`${missing.map((n) => n.program).join(', ')} missing: installing ${pkgs.join(' ')} with apt-get (root)`);

@@ -1,0 +1,104 @@
+/**
+ * What `village-gateway status` shows a technician on site, as the running agent writes it to
+ * `dataDir/status.json` every few seconds (with devices.json, see DeviceSnapshot). The CLI is
+ * another process: this file is how it sees the agent, and its age says whether the agent runs.
+ */
+import { readFileSync } from 'node:fs';
+import type { Priority } from './contracts/event.js';
+import type { AgentObservation } from './observation.js';
+
+export const STATUS_FILE = 'status.json';
+
+export interface StatusView {
+  v: 1;
+  writtenAt: string;
+  pid: number;
+  gatewayId: string;
+  version: string;
+  /** null while healthy; otherwise why the systemd watchdog ping is withheld. */
+  heartbeat: string | null;
+  /** Written as the agent began to stop: once its pid is gone it stopped, however new the file. */
+  stopping: boolean;
+  link: {
+    state: string;
+    up: boolean;
+    lastError: string | null;
+    downForSec: number | null;
+    /** The last PUBACK from the county's broker (kept across restarts: the file remembers it). */
+    lastCountyContact: string | null;
+  };
+  backlog: Record<Priority, number> & { total: number; bytes: number; oldestAgeSec: number | null };
+  alarms: { active: { deviceId: string; rule: string; raisedAt: string; message: string }[]; acknowledged: number };
+  smsPending: number;
+  devices: { id: string; online: boolean; lastSeenMs: number | null; errors: number }[];
+  storageLost: string | null;
+}
+
+/** Reads a status file; null when there is none or it cannot be read (never throws). */
+export function readStatusFile(file: string): StatusView | null {
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as StatusView;
+    return v && v.v === 1 ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface StatusSources {
+  observe: AgentObservation;
+  gatewayId: string;
+  version: string;
+  now: () => number;
+  heartbeat: () => string | null;
+  stopping: () => boolean;
+  /** The last county contact a previous run recorded (from the status file it left). */
+  previousContact: string | null;
+}
+
+export function statusView(s: StatusSources): StatusView {
+  const now = s.now();
+  const link = s.observe.link();
+  const ob = s.observe.backlog();
+  const alarms = s.observe.alarms();
+  const contact =
+    link.lastPubackAgeMs === null ? s.previousContact : new Date(now - link.lastPubackAgeMs).toISOString();
+  return {
+    v: 1,
+    writtenAt: new Date(now).toISOString(),
+    pid: process.pid,
+    gatewayId: s.gatewayId,
+    version: s.version,
+    heartbeat: s.heartbeat(),
+    stopping: s.stopping(),
+    link: {
+      state: link.state,
+      up: link.up,
+      lastError: link.lastError,
+      downForSec: link.downForMs === null ? null : Math.round(link.downForMs / 1000),
+      lastCountyContact: contact,
+    },
+    backlog: {
+      critical: ob.backlog.critical.count,
+      high: ob.backlog.high.count,
+      normal: ob.backlog.normal.count,
+      low: ob.backlog.low.count,
+      total: ob.total.count,
+      bytes: ob.total.bytes,
+      oldestAgeSec: ob.oldestAgeMs === null ? null : Math.round(ob.oldestAgeMs / 1000),
+    },
+    alarms: {
+      active: alarms.alerts
+        .filter((a) => !a.ackedAt)
+        .map((a) => ({ deviceId: a.deviceId, rule: a.ruleId, raisedAt: a.raisedAt, message: a.message })),
+      acknowledged: alarms.alerts.filter((a) => a.ackedAt).length,
+    },
+    smsPending: alarms.smsPending.length,
+    devices: s.observe.devices().map((d) => ({
+      id: d.deviceIds[0] ?? d.driver,
+      online: d.online,
+      lastSeenMs: d.lastSeenMs,
+      errors: d.errors,
+    })),
+    storageLost: s.observe.storage().lost,
+  };
+}

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Installs (or upgrades) the village gateway on a Pi: the service user, /etc/village-gateway,
+# /var/lib/village-gateway, a release under /opt/village-gateway/releases/<version> with a
+# `current` link, the systemd unit and the `village-gateway` command. Idempotent: run it again
+# and nothing changes. An upgrade adds a release, checks it can run (its CLI loads, the kept
+# config validates) and only then switches `current` and restarts the service. The data folder
+# (the outbox) and an existing config are never touched; `--rollback` goes back one release.
+#
+# Usage: scripts/install.sh [--from DIR] [--root DIR] [--no-start] [--keep N] [--rollback]
+#   --from DIR   a built checkout or bundle (package.json, dist/, production node_modules);
+#                default: the checkout this script is in. Nothing is downloaded.
+#   --root DIR   install into DIR as if it were / (tests, image builds, a chroot): no systemctl.
+#   --no-start   install and enable, but do not (re)start the service.
+#   --keep N     releases kept (default 3; the current and previous always stay).
+#   --rollback   switch `current` back to the previous release and restart.
+set -euo pipefail
+
+NAME=village-gateway
+MIN_NODE=20.19
+FROM="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT=""
+START=yes
+KEEP=3
+ROLLBACK=no
+
+say() { printf '%s: %s\n' "$NAME install" "$*"; }
+die() {
+  printf '%s: error: %s\n' "$NAME install" "$*" >&2
+  exit 1
+}
+trap 'die "failed at line $LINENO (exit $?): $BASH_COMMAND"' ERR
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --from) FROM="${2:?--from needs a folder}"; shift 2 ;;
+    --root) ROOT="${2:?--root needs a folder}"; shift 2 ;;
+    --no-start) START=no; shift ;;
+    --keep) KEEP="${2:?--keep needs a number}"; shift 2 ;;
+    --rollback) ROLLBACK=yes; shift ;;
+    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+[ -z "$ROOT" ] || ROOT="$(mkdir -p "$ROOT" && cd "$ROOT" && pwd)"
+[ -n "$ROOT" ] || [ "$(id -u)" = 0 ] || die "run as root (sudo $0), or with --root DIR"
+
+OPT="$ROOT/opt/$NAME"
+ETC="$ROOT/etc/$NAME"
+DATA="$ROOT/var/lib/$NAME"
+LIVE=$([ -z "$ROOT" ] && [ -d /run/systemd/system ] && echo yes || echo no) # systemd runs this system
+
+# --- Node: the one that runs the agent (in a chroot, the one inside it) -----------------------
+NODE="${NODE:-$(command -v node || true)}"
+[ -n "$NODE" ] && [ -x "$NODE" ] || die "Node.js $MIN_NODE or newer is needed and no node was found on PATH (install it first: README, Deploying on a Pi)"
+NODE_VERSION="$("$NODE" -p 'process.versions.node' 2>/dev/null)" || die "$NODE does not run"
+IFS=. read -r major minor _ <<<"$NODE_VERSION"
+IFS=. read -r need_major need_minor <<<"$MIN_NODE"
+[[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]] || die "$NODE reports an odd version \"$NODE_VERSION\""
+((major > need_major || (major == need_major && minor >= need_minor))) ||
+  die "Node.js $MIN_NODE or newer is needed; $NODE is $NODE_VERSION (install a newer one first: README, Deploying on a Pi)"
+NODE_DIR="$(dirname "$NODE")"
+
+restart_service() {
+  if [ "$LIVE" = yes ] && [ "$START" = yes ]; then
+    say "restarting $NAME (the agent flushes its outbox on SIGTERM)"
+    systemctl restart "$NAME.service" || die "systemctl restart $NAME failed: see journalctl -u $NAME"
+  fi
+}
+
+# Points `current` at a release in one rename (a crash leaves the old link or the new, never none).
+switch_to() {
+  ln -sfn "releases/$1" "$OPT/current.new"
+  mv -T "$OPT/current.new" "$OPT/current"
+}
+
+if [ "$ROLLBACK" = yes ]; then
+  [ -L "$OPT/previous" ] || die "no previous release to go back to (in $OPT)"
+  back="$(basename "$(readlink "$OPT/previous")")"
+  now="$(basename "$(readlink "$OPT/current")")"
+  [ -d "$OPT/releases/$back" ] || die "the previous release $back is gone from $OPT/releases"
+  switch_to "$back"
+  ln -sfn "releases/$now" "$OPT/previous"
+  say "rolled back: $now -> $back"
+  restart_service
+  exit 0
+fi
+
+# --- The release ------------------------------------------------------------------------------
+for need in package.json dist/agent/cli.js node_modules config/gateway.example.yaml deploy/$NAME.service; do
+  [ -e "$FROM/$need" ] || die "$FROM is not a built checkout or bundle ($need missing): run npm ci && npm run build there first"
+done
+VERSION="$("$NODE" -p 'require(process.argv[1]).version' "$FROM/package.json")"
+[[ "$VERSION" =~ ^[0-9A-Za-z.+-]+$ ]] || die "unusable version \"$VERSION\" in $FROM/package.json"
+ITEMS=(package.json dist/agent dist/config dist/drivers dist/flows config flows deploy node_modules)
+# What identifies a build: the same version with other files is installed again.
+fingerprint() { (cd "$1" && find package.json dist/agent dist/config dist/drivers dist/flows -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
+FP="$(fingerprint "$FROM")"
+# An upgrade must accept the config that runs, before anything is copied (secrets and
+# certificate files are checked when the agent starts).
+if [ -e "$ETC/gateway.yaml" ]; then
+  problems="$(cd / && "$NODE" "$FROM/dist/agent/cli.js" check-config "$ETC/gateway.yaml" --schema-only 2>&1)" ||
+    die "release $VERSION does not accept $ETC/gateway.yaml (nothing switched):
+$problems"
+fi
+REL="$OPT/releases/$VERSION"
+NEW_BUILD=no
+mkdir -p "$OPT/releases"
+if [ -f "$REL/.fingerprint" ] && [ "$(cat "$REL/.fingerprint")" = "$FP" ]; then
+  say "release $VERSION is already installed (same build)"
+else
+  say "installing release $VERSION from $FROM"
+  NEW_BUILD=yes
+  STAGE="$OPT/releases/.$VERSION.new"
+  rm -rf "$STAGE" && mkdir -p "$STAGE"
+  for item in "${ITEMS[@]}"; do
+    # Contents, never links: a release must not share a file with where it came from.
+    if [ -d "$FROM/$item" ]; then mkdir -p "$STAGE/$item" && cp -a "$FROM/$item/." "$STAGE/$item/"; else cp -aL "$FROM/$item" "$STAGE/$item"; fi
+  done
+  # Dev tools (typescript, vitest, eslint) are not shipped; prune only deletes, so it works offline.
+  if command -v npm >/dev/null && [ -f "$FROM/package-lock.json" ]; then
+    cp -aL "$FROM/package-lock.json" "$STAGE/"
+    (cd "$STAGE" && npm prune --omit=dev --offline --no-audit --no-fund --loglevel=error >/dev/null) ||
+      die "npm prune in $STAGE failed (nothing switched)"
+  fi
+  echo "$FP" >"$STAGE/.fingerprint"
+  # The new release must run here before anything points at it (a native module built for
+  # another CPU, a missing file): `--version` loads the CLI with SQLite and serialport.
+  got="$(cd / && "$NODE" "$STAGE/dist/agent/cli.js" --version 2>&1)" ||
+    die "release $VERSION does not run on this machine (nothing switched):
+$got"
+  [ "$got" = "$VERSION" ] || die "release $VERSION reports version \"$got\" (nothing switched)"
+  rm -rf "$REL.old" && { [ ! -e "$REL" ] || mv "$REL" "$REL.old"; }
+  mv "$STAGE" "$REL"
+  rm -rf "$REL.old"
+fi
+
+# --- The service user and folders --------------------------------------------------------------
+mkdir -p "$ROOT/etc"
+if command -v systemd-sysusers >/dev/null; then
+  mkdir -p "$ROOT/etc/sysusers.d"
+  cp "$REL/deploy/$NAME.sysusers" "$ROOT/etc/sysusers.d/$NAME.conf"
+  systemd-sysusers ${ROOT:+--root="$ROOT"} "$ROOT/etc/sysusers.d/$NAME.conf" ||
+    die "systemd-sysusers could not create the user $NAME"
+elif ! grep -q "^$NAME:" "$ROOT/etc/passwd" 2>/dev/null; then
+  useradd ${ROOT:+--root "$ROOT"} --system --user-group --home-dir "/var/lib/$NAME" --no-create-home \
+    --shell /usr/sbin/nologin --comment "Village gateway agent" "$NAME" || die "useradd could not create the user $NAME"
+fi
+# Numbers from the target's own passwd: in --root mode the names mean nothing to this machine.
+USER_ID="$(awk -F: -v n="$NAME" '$1 == n { print $3 }' "$ROOT/etc/passwd")"
+GROUP_ID="$(awk -F: -v n="$NAME" '$1 == n { print $4 }' "$ROOT/etc/passwd")"
+[ -n "$USER_ID" ] || die "the user $NAME is not in $ROOT/etc/passwd after creating it"
+
+# Root's, group-writable with the sticky bit: the agent keeps gateway.yaml.last-good here (its
+# fallback for a bad edit) and can touch only its own files.
+install -d -m 1770 -o 0 -g "$GROUP_ID" "$ETC"
+# The data folder itself only: what is inside (the outbox) is the agent's and stays as it is.
+install -d -m 0750 -o "$USER_ID" -g "$GROUP_ID" "$DATA"
+install -m 0644 "$REL/config/gateway.example.yaml" "$ETC/gateway.example.yaml"
+if [ -e "$ETC/gateway.yaml" ]; then
+  say "kept the config $ETC/gateway.yaml"
+else
+  install -m 0640 -o 0 -g "$GROUP_ID" "$REL/config/gateway.example.yaml" "$ETC/gateway.yaml"
+  say "installed an example config as $ETC/gateway.yaml: edit it, then: village-gateway check-config"
+fi
+
+# --- The command, the unit, the switch ----------------------------------------------------------
+mkdir -p "$ROOT/usr/local/bin" "$ROOT/etc/systemd/system"
+render() { sed "s#@NODE_DIR@#$NODE_DIR#g" "$1"; }
+render "$REL/deploy/$NAME.sh" >"$ROOT/usr/local/bin/$NAME.new" && chmod 0755 "$ROOT/usr/local/bin/$NAME.new"
+mv "$ROOT/usr/local/bin/$NAME.new" "$ROOT/usr/local/bin/$NAME"
+UNIT="$ROOT/etc/systemd/system/$NAME.service"
+render "$REL/deploy/$NAME.service" >"$UNIT.new" && mv "$UNIT.new" "$UNIT"
+mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
+ln -sfn "/etc/systemd/system/$NAME.service" "$ROOT/etc/systemd/system/multi-user.target.wants/$NAME.service"
+
+was="$(readlink "$OPT/current" 2>/dev/null || true)"
+if [ "$was" != "releases/$VERSION" ]; then
+  [ -z "$was" ] || ln -sfn "$was" "$OPT/previous"
+  switch_to "$VERSION"
+  say "current release: $VERSION${was:+ (was ${was#releases/})}"
+  CHANGED=yes
+else
+  CHANGED=no
+fi
+
+# Old releases go, oldest first; the current and previous always stay.
+keep_now="$(basename "$(readlink "$OPT/current")")"
+keep_prev="$(basename "$(readlink "$OPT/previous" 2>/dev/null || echo none)")"
+others="$(ls -1tr "$OPT/releases" | grep -v -e '^\.' -e '\.old$' | grep -vxF -e "$keep_now" -e "$keep_prev" || true)"
+for old in $(printf '%s\n' "$others" | head -n "-$((KEEP > 2 ? KEEP - 2 : 0))"); do
+  say "removing old release $old"
+  rm -rf "${OPT:?}/releases/$old"
+done
+
+if [ "$LIVE" = yes ]; then
+  systemctl daemon-reload
+  systemctl enable "$NAME.service" >/dev/null 2>&1 || true # the wants link above is the same thing
+  if [ "$CHANGED" = yes ] || [ "$NEW_BUILD" = yes ] || ! systemctl is-active --quiet "$NAME.service"; then restart_service; fi
+else
+  say "systemd is not running here: the service starts at the next boot (enabled)"
+fi
+say "done: release $VERSION, node $NODE_VERSION, config $ETC/gateway.yaml, data $DATA"

@@ -1,0 +1,189 @@
+/**
+ * scripts/install.sh into a temporary root (`--root`), from this built checkout: run twice it
+ * leaves the same tree; an upgrade to a newer release (the same build under another version)
+ * while the installed agent's outbox is in the data folder keeps that folder and the config
+ * byte for byte; a release that refuses the kept config is not switched to; rollback goes back.
+ * The installed unit passes `systemd-analyze verify`. Needs root (chown to the service user),
+ * as CI runs. The full run in a fresh Debian root is `npm run test:install`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
+const INSTALL = join(CHECKOUT, 'scripts/install.sh');
+const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) =>
+  lstatSync(p, { throwIfNoEntry: false }),
+);
+
+/** The root install.sh installs into, and a scratch folder beside it for releases and configs. */
+const root = { dir: '', scratch: '', version: '' };
+beforeAll(() => {
+  root.dir = mkdtempSync(join(tmpdir(), 'vg-root-'));
+  root.scratch = mkdtempSync(join(tmpdir(), 'vg-scratch-'));
+  root.version = (JSON.parse(readFileSync(join(CHECKOUT, 'package.json'), 'utf8')) as { version: string }).version;
+});
+afterAll(() => {
+  for (const d of [root.dir, root.scratch]) if (d) rmSync(d, { recursive: true, force: true });
+}, 300_000); // three releases of about 10,000 files each, on a busy disk
+
+function install(...args: string[]) {
+  const r = spawnSync('bash', [INSTALL, '--root', root.dir, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/** Every entry under `dir`: type, mode, owner, link target, and a hash of each file's bytes. */
+function tree(dir: string, skip: (rel: string) => boolean = () => false): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    const st = lstatSync(join(dir, rel));
+    const id = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+    if (st.isSymbolicLink()) out[rel] = `link ${readlinkSync(join(dir, rel))}`;
+    else if (st.isDirectory()) {
+      out[rel] = `dir ${id}`;
+      for (const e of readdirSync(join(dir, rel))) if (!skip(join(rel, e))) walk(join(rel, e));
+    } else
+      out[rel] = `file ${id} ${createHash('sha256')
+        .update(readFileSync(join(dir, rel)))
+        .digest('hex')}`;
+  };
+  walk('.');
+  return out;
+}
+
+/** A newer release: this build under another version (the folders are links; install.sh copies their content). */
+function release(version: string): string {
+  const dir = join(root.scratch, `release-${version}`);
+  mkdirSync(dir, { recursive: true });
+  const pkg = JSON.parse(readFileSync(join(CHECKOUT, 'package.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...pkg, version }, null, 2));
+  for (const item of ['dist', 'node_modules', 'config', 'flows', 'deploy', 'package-lock.json'])
+    symlinkSync(join(CHECKOUT, item), join(dir, item));
+  return dir;
+}
+
+/** Runs the installed release's agent on the installed data folder until it has stored `n` events, then SIGTERM. */
+async function runInstalledAgent(n: number): Promise<void> {
+  const cfg = join(root.scratch, 'agent.yaml');
+  writeFileSync(
+    cfg,
+    stringify({
+      version: 1,
+      gateway: { id: 'gw-install' },
+      dataDir: join(root.dir, 'var/lib/village-gateway'),
+      log: { level: 'error' },
+      mqtt: { url: 'mqtt://127.0.0.1:1', protocolVersion: 4 }, // no county: the events stay in the outbox
+      devices: [{ id: 'door-1', driver: 'synthetic', rates: { doorPerSec: 50, buttonPerSec: 0, telemetryPerSec: 50 } }],
+    }),
+  );
+  const cli = join(root.dir, 'opt/village-gateway/current/dist/agent/cli.js');
+  const proc = spawn(process.execPath, [cli, 'run', '--config', cfg, '--print-stored'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let stored = 0;
+  proc.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+    stored = output.split('\n').filter((l) => l.startsWith('stored ')).length;
+    if (stored >= n) proc.kill('SIGTERM');
+  });
+  proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    proc.on('error', reject);
+    proc.on('exit', resolve);
+  });
+  expect(code, output).toBe(0);
+  expect(stored).toBeGreaterThanOrEqual(n);
+}
+
+const current = () => readlinkSync(join(root.dir, 'opt/village-gateway/current'));
+const previous = () => readlinkSync(join(root.dir, 'opt/village-gateway/previous'));
+
+describe('scripts/install.sh', { timeout: 180_000 }, () => {
+  it('installs, and a second run changes nothing', () => {
+    const first = install();
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toMatch(/installed an example config as .*\/etc\/village-gateway\/gateway\.yaml/);
+    expect(current()).toBe(`releases/${root.version}`);
+    const before = tree(root.dir);
+    const again = install();
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).toContain(`release ${root.version} is already installed (same build)`);
+    expect(again.out).toContain('kept the config');
+    expect(tree(root.dir)).toEqual(before);
+    const passwd = readFileSync(join(root.dir, 'etc/passwd'), 'utf8');
+    expect(passwd.match(/^village-gateway:/gm)).toHaveLength(1);
+    const data = lstatSync(join(root.dir, 'var/lib/village-gateway'));
+    expect(String(data.uid)).toBe(passwd.match(/^village-gateway:x:(\d+):/m)![1]);
+    expect(data.mode & 0o777).toBe(0o750);
+    const etc = lstatSync(join(root.dir, 'etc/village-gateway'));
+    expect([etc.uid, etc.mode & 0o7777]).toEqual([0, 0o1770]); // root's; the agent adds only its own files
+    // Dev tools are not shipped; the runtime's native modules are.
+    const modules = readdirSync(join(root.dir, `opt/village-gateway/releases/${root.version}/node_modules`));
+    expect(modules).toContain('better-sqlite3');
+    expect(modules).not.toContain('vitest');
+  });
+
+  it('upgrades without touching the outbox or the config, and rolls back', async () => {
+    await runInstalledAgent(50);
+    const data = join(root.dir, 'var/lib/village-gateway');
+    expect(readdirSync(data)).toContain('outbox.db');
+    const config = join(root.dir, 'etc/village-gateway/gateway.yaml');
+    writeFileSync(config, `${readFileSync(config, 'utf8')}# edited on site\n`);
+    const dataBefore = tree(data);
+    const configBefore = readFileSync(config);
+
+    const up = install('--from', release('99.0.0'));
+    expect(up.code, up.out).toBe(0);
+    expect(up.out).toContain(`current release: 99.0.0 (was ${root.version})`);
+    expect([current(), previous()]).toEqual(['releases/99.0.0', `releases/${root.version}`]);
+    expect(tree(data)).toEqual(dataBefore);
+    expect(readFileSync(config).equals(configBefore)).toBe(true);
+    const cli = join(root.dir, 'opt/village-gateway/current/dist/agent/cli.js');
+    expect(spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' }).stdout.trim()).toBe('99.0.0');
+
+    const back = install('--rollback');
+    expect(back.code, back.out).toBe(0);
+    expect(back.out).toContain(`rolled back: 99.0.0 -> ${root.version}`);
+    expect([current(), previous()]).toEqual([`releases/${root.version}`, 'releases/99.0.0']);
+    expect(tree(data)).toEqual(dataBefore);
+  });
+
+  it('does not switch to a release that refuses the kept config', () => {
+    const config = join(root.dir, 'etc/village-gateway/gateway.yaml');
+    writeFileSync(config, `${readFileSync(config, 'utf8')}bogusKey: 1\n`);
+    const was = current();
+    const r = install('--from', release('99.1.0'));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/error: release 99\.1\.0 does not accept .*gateway\.yaml \(nothing switched\)/);
+    expect(r.out).toMatch(/bogusKey: unknown key/);
+    expect(current()).toBe(was);
+  });
+
+  it('installs a unit that systemd-analyze verify accepts', () => {
+    expect(SYSTEMD_ANALYZE, 'systemd-analyze (Debian package systemd; the test preflight installs it)').toBeTruthy();
+    const unit = readFileSync(join(root.dir, 'etc/systemd/system/village-gateway.service'), 'utf8');
+    expect(unit).toMatch(/^Environment=PATH=\/\S+:\/usr\/local\/bin:\/usr\/bin:\/bin$/m); // @NODE_DIR@ filled in
+    // systemd is not PID 1 here: verify the file against this machine's units, with the release path
+    // pointing into the test root so that ExecStart's program is the installed one.
+    const copy = join(root.scratch, 'village-gateway.service');
+    writeFileSync(copy, unit.replaceAll('/opt/village-gateway/', `${root.dir}/opt/village-gateway/`));
+    const r = spawnSync(SYSTEMD_ANALYZE!, ['verify', copy], { encoding: 'utf8' });
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});
