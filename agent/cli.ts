@@ -1,7 +1,9 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=64 --optimize-for-size
-// V8 heap settings for a Pi-class gateway (run `node dist/agent/cli.js` to choose others): left
-// to itself V8 lets garbage pile up to 150+ MB while a backlog drains; with these the agent
-// stays under 100 MB draining a million events (see README, benchmarks).
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=64 --optimize-for-size --no-opt
+// V8 settings for a Pi-class gateway (run `node dist/agent/cli.js` to choose others): left to
+// itself V8 lets garbage pile up to 150+ MB while a backlog drains; with the heap limits the
+// agent stays under 80 MB draining a million events. --no-opt: no optimizing compiler (TurboFan);
+// the agent mostly waits on I/O and SQLite, and TurboFan's compile memory and code were 10-14 MB
+// of an 80-90 MB agent; a million-event drain took as long within the noise (see README, benchmarks).
 /** `village-gateway`: run the agent, check a config, look at the outbox and the devices. */
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -5,6 +5,7 @@ import type { Clock } from '../kernel/clock.js';
 import { systemClock } from '../kernel/system-clock.js';
 import type { OutboxReader } from '../contracts/outbox-store.js';
 import { CommandRouter } from './commands.js';
+import './mqtt-number-cache.js'; // before any client: no 6 MB packet-id table (see there)
 import { Connection, type StatusPayload } from './connection.js';
 import { Drain } from './drain.js';
 import { topicsFor, type Topics } from './topics.js';

@@ -25,6 +25,23 @@ const rssMb = (pid: number): number | null => {
   }
 };
 
+/**
+ * Events left in the agent's outbox, read by a second reader (WAL allows it); null when the
+ * read raced the agent dropping a drained segment table ("no such table": seen once in about 20
+ * runs of this probe, where it ended the whole benchmark run), so the next sample asks again.
+ */
+function backlogLeft(dir: string): number | null {
+  try {
+    const probe = new Outbox({ dir, config: outboxConfig() });
+    const left = probe.size;
+    probe.close();
+    return left;
+  } catch (err) {
+    if (/no such table/.test((err as Error).message)) return null;
+    throw err;
+  }
+}
+
 /** Peak RSS of the agent from start until its outbox is empty (or maxMs), and how long the drain took. */
 async function peakRss(
   url: string,
@@ -61,9 +78,7 @@ async function peakRss(
     await new Promise((r) => setTimeout(r, 100));
     peak = Math.max(peak, rssMb(child.pid!) ?? 0);
     if (drainedMs === null && performance.now() - t0 > 1000) {
-      const probe = new Outbox({ dir, config: outboxConfig() }); // a second reader; WAL allows it
-      const left = probe.size;
-      probe.close();
+      const left = backlogLeft(dir);
       if (left === 0) drainedMs = performance.now() - t0;
     }
     if (drainedMs !== null) break;
@@ -82,14 +97,17 @@ export async function rssBenchmarks(): Promise<BenchResult[]> {
     const idle = await peakRss(broker.url, 1000, 15_000);
     const big = await peakRss(broker.url, 1_000_000, 120_000);
     return [
-      result('rss.idle', idle.peakMb, 'MB', undefined, { note: 'agent peak RSS draining a 1k backlog' }),
+      result('rss.idle', idle.peakMb, 'MB', undefined, {
+        goal: 'value <= 60',
+        note: 'agent peak RSS draining a 1k backlog',
+      }),
       result(
         'rss.backlog',
         big.peakMb,
         'MB',
         { name: 'rss.idle', value: idle.peakMb },
         {
-          goal: 'value <= 100, increase <= 15 MB',
+          goal: 'value <= 70, increase <= 15 MB',
           note: `peak RSS draining a 1M backlog (+${(big.peakMb - idle.peakMb).toFixed(1)} MB); drained in ${big.drainedMs === null ? '>120' : (big.drainedMs / 1000).toFixed(1)} s`,
         },
       ),
