@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions, IConnackPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { MqttConfig } from '../../config/schema/gateway-config.js';
 import type { Clock } from '../kernel/clock.js';
@@ -17,6 +17,7 @@ import { ReconnectLoop, type LinkState } from '../kernel/reconnect-loop.js';
 import { GatewayError } from '../kernel/errors.js';
 import type { Topics } from './topics.js';
 import { outboxOwnedStore } from './outbox-owned-store.js';
+import { brokerClient } from './broker-stream.js';
 
 export type { LinkState };
 
@@ -167,7 +168,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
   private attempt(): void {
     let client: MqttClient;
     try {
-      client = mqtt.connect(this.opts.config.url, this.buildOptions());
+      client = brokerClient(this.opts.config.url, this.buildOptions());
     } catch (err) {
       this.lastError = (err as Error).message;
       this.loop.down();
