@@ -49,6 +49,14 @@ const RTT_WINDOW_MS = 30_000;
 /** A draining link is let go empty this often for a fresh round-trip sample. */
 export const RTT_PROBE_MS = 20_000;
 
+interface Estimate {
+  atMs: number;
+  rate: number | null;
+  rtt: number | null;
+  budget: number;
+  message: number;
+}
+
 interface InFlight {
   bytes: number;
   critical: boolean;
@@ -82,9 +90,14 @@ class WindowedBest {
   best(nowMs: number): number | null {
     const oldest = Math.floor((nowMs - this.windowMs) / 1000);
     while (this.buckets.length > 0 && this.buckets[0]!.second < oldest) this.buckets.shift();
-    return this.buckets.length === 0 ? null : this.buckets.map((b) => b.value).reduce((a, b) => this.better(a, b));
+    let best: number | null = null;
+    for (const b of this.buckets) best = best === null ? b.value : this.better(best, b.value);
+    return best;
   }
 }
+
+/** The estimates are read for every message; worked out again at most this often (a fast link acknowledges thousands a second). */
+const ESTIMATE_EVERY_MS = 50;
 
 export class FlightControl {
   bytes = 0;
@@ -99,6 +112,7 @@ export class FlightControl {
   /** The last empty-link round trip, and when (kept past the window: the best guess until the next probe). */
   private lastRtt: number | null = null;
   private lastRttAtMs = -Infinity;
+  private cached: Estimate | null = null;
 
   constructor(
     private limits: FlightLimits,
@@ -108,6 +122,7 @@ export class FlightControl {
   /** A new connection: nothing is in flight; the link's estimates are kept (it is most likely the same cell). */
   reset(window: number): void {
     this.limits = { ...this.limits, window };
+    this.cached = null;
     this.inflight.clear();
     this.bytes = 0;
     this.count = 0;
@@ -116,28 +131,39 @@ export class FlightControl {
 
   /** Bytes per second the link delivered (best recent sample), or null before any. */
   rateBytesPerSec(): number | null {
-    return this.rates.best(this.monoMs());
+    return this.estimate().rate;
   }
 
   /** The shortest empty-link PUBACK round trip of the last half minute (else the last one), or null before any. */
   minRttMs(): number | null {
-    return this.rtts.best(this.monoMs()) ?? this.lastRtt;
+    return this.estimate().rtt;
   }
 
   /** What may be unacknowledged at once, in bytes. */
   budgetBytes(): number {
-    const rate = this.rateBytesPerSec();
-    if (rate === null) return INITIAL_BUDGET_BYTES;
-    const rtt = this.minRttMs() ?? 0;
-    const budget = (rate * (rtt + this.limits.queueMs)) / 1000;
-    return Math.round(Math.min(MAX_BUDGET_BYTES, Math.max(MIN_BUDGET_BYTES, budget)));
+    return this.estimate().budget;
   }
 
   /** The biggest one message should be, in bytes on the wire. */
   messageBytes(): number {
-    const rate = this.rateBytesPerSec();
+    return this.estimate().message;
+  }
+
+  private estimate(): Estimate {
+    const now = this.monoMs();
+    if (this.cached && now - this.cached.atMs < ESTIMATE_EVERY_MS) return this.cached;
+    const rate = this.rates.best(now);
+    const rtt = this.rtts.best(now) ?? this.lastRtt;
+    const budget =
+      rate === null
+        ? INITIAL_BUDGET_BYTES
+        : Math.round(
+            Math.min(MAX_BUDGET_BYTES, Math.max(MIN_BUDGET_BYTES, (rate * ((rtt ?? 0) + this.limits.queueMs)) / 1000)),
+          );
     const fit = rate === null ? INITIAL_BUDGET_BYTES / 2 : (rate * this.limits.messageMs) / 1000;
-    return Math.round(Math.max(MIN_MESSAGE_BYTES, Math.min(fit, this.budgetBytes())));
+    const message = Math.round(Math.max(MIN_MESSAGE_BYTES, Math.min(fit, budget)));
+    this.cached = { atMs: now, rate, rtt, budget, message };
+    return this.cached;
   }
 
   /**
@@ -194,6 +220,7 @@ export class FlightControl {
       this.rtts.add(now, now - m.sentMs);
       this.lastRtt = now - m.sentMs;
       this.lastRttAtMs = now;
+      this.cached = null; // a fresh round trip counts at once (it may end a probe)
     }
     // A sample over less than a round trip is PUBACKs that arrived bunched (a busy event loop, a
     // radio that delivers in bursts): it overstates the rate, so it is left out, as Linux's
@@ -202,6 +229,7 @@ export class FlightControl {
     const rtt = this.minRttMs();
     if (interval > 0 && (rtt === null || interval >= rtt)) {
       this.rates.add(now, ((this.delivered - m.deliveredAtSend) * 1000) / interval);
+      if (this.cached?.rate === null) this.cached = null; // the first rate counts at once
     }
   }
 
