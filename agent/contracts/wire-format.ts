@@ -233,6 +233,11 @@ export function expandCompactBatch(value: unknown): GatewayEvent[] {
       mono += dMono;
       if (!(Math.abs(ts) <= MAX_DATE_MS))
         throw new GatewayError('BATCH_UNREADABLE', `event ${out.length + 1}: ts ${ts} is not a date`);
+      if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(mono))
+        throw new GatewayError(
+          'BATCH_UNREADABLE',
+          `event ${out.length + 1}: seq or monoUs past 2^53 (deltas that overflow)`,
+        );
       out.push(envelope(batch.gatewayId, g, seq, ts, mono, id, data));
     }
   }

@@ -55,6 +55,18 @@ export interface DecodeLimits {
   maxPayloadBytes?: number;
   /** The largest JSON a payload may expand to. Default 16 MiB. */
   maxJsonBytes?: number;
+  /** The most events one batch may carry (a gateway sends at most mqtt.batch.maxEvents, <= 10,000). Default 10,000. */
+  maxEvents?: number;
+}
+
+/** Events a parsed batch says it carries, counted before anything is expanded. */
+function eventCount(value: unknown): number {
+  const v = value as { groups?: unknown; raw?: unknown } | null;
+  if (!v || typeof v !== 'object') return 0;
+  let n = Array.isArray(v.raw) ? v.raw.length : 0;
+  if (Array.isArray(v.groups))
+    for (const g of v.groups as { events?: unknown }[]) if (g && Array.isArray(g.events)) n += g.events.length;
+  return n;
 }
 
 const unreadable = (message: string, cause?: unknown) =>
@@ -91,5 +103,8 @@ export function decodeBatchPayload(payload: Uint8Array, limits: DecodeLimits = {
   } catch (err) {
     throw unreadable(`not UTF-8 JSON after ${compression} decompression: ${errorMessage(err)}`, err);
   }
+  const maxEvents = limits.maxEvents ?? 10_000;
+  const events = eventCount(value);
+  if (events > maxEvents) throw unreadable(`batch of ${events} events is over ${maxEvents}`);
   return expandCompactBatch(value);
 }

@@ -52,6 +52,9 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
   downSinceMs: number | null;
   private client: MqttClient | null = null;
   private readonly loop: ReconnectLoop;
+  /** performance.now() when the current attempt began, and the timer that cuts it short while an alarm waits. */
+  private attemptStartedMs = 0;
+  private attemptCap: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: ConnectionOptions) {
     super();
@@ -101,6 +104,24 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
   /** An alarm was stored while the link is down: retry soon if the current wait is longer. */
   alarmWaiting(): void {
     this.loop.hurry();
+    // An attempt already running was given the long connect timeout: hold it to the alarm's.
+    const client = this.client;
+    if (this.loop.state !== 'connecting' || !client || this.attemptCap) return;
+    const limit = this.opts.config.alarmRetry.connectTimeoutMs;
+    const left = this.attemptStartedMs + limit - performance.now();
+    this.attemptCap = setTimeout(
+      () => {
+        this.attemptCap = null;
+        if (this.client === client && this.loop.state === 'connecting')
+          this.drop(`no CONNACK within ${limit} ms while an alarm waits`);
+      },
+      Math.max(0, left),
+    );
+  }
+
+  private clearAttemptCap(): void {
+    if (this.attemptCap) clearTimeout(this.attemptCap);
+    this.attemptCap = null;
   }
 
   /**
@@ -166,6 +187,8 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
 
   /** One attempt of the loop: a new client (mqtt.js's own reconnect is off), reporting to the loop. */
   private attempt(): void {
+    this.clearAttemptCap();
+    this.attemptStartedMs = performance.now();
     let client: MqttClient;
     try {
       client = brokerClient(this.opts.config.url, this.buildOptions());
@@ -178,6 +201,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     let wasUp = false;
     client.on('connect', (connack) => {
       if (this.client !== client || !this.loop.up()) return; // stopped meanwhile
+      this.clearAttemptCap();
       wasUp = true;
       this.downSinceMs = null;
       this.lastError = null;
@@ -191,6 +215,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     });
     client.on('close', () => {
       if (this.client !== client) return;
+      this.clearAttemptCap();
       client.removeAllListeners('connect');
       client.end(true);
       this.client = null;
@@ -216,6 +241,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
    */
   async stop(limitMs: number): Promise<void> {
     this.loop.stop();
+    this.clearAttemptCap();
     const client = this.client;
     this.client = null;
     if (!client) return;

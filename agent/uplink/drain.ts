@@ -97,6 +97,8 @@ export class Drain {
   private readonly firstSeen = new Map<number, number>();
   /** The reader has reached the end of the outbox since this connection began. */
   private caughtUp = false;
+  /** The highest outbox position ever read: a row above it is new; one below was backlog (a reader reset re-reads it). */
+  private maxReadPos = -Infinity;
   private lingerTimer: NodeJS.Timeout | null = null;
   /** Compressed / raw bytes of the recent compact batches (a moving average): sizes a batch to its airtime before it is built. */
   private compressionRatio = 0.3;
@@ -170,11 +172,12 @@ export class Drain {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.client && !this.pacingTimer) {
+      while (this.client) {
         this.fill();
         const head = this.buffer[0];
         if (!head) return;
         const critical = head.prio === 0;
+        if (!critical && this.pacingTimer) return; // pacing holds telemetry, never an alarm
         // Room for at least a small message? (The message itself is then cut to the room left.)
         if (!this.flight.admits(critical ? 0 : Math.min(head.bytes, MIN_ROOM), critical)) return;
         if (critical) this.bucket.force();
@@ -217,7 +220,9 @@ export class Drain {
       for (const row of page) {
         if (this.inflight.has(row.pos)) continue;
         this.buffer.push(row);
-        if (stamp !== null && !this.firstSeen.has(row.pos)) this.firstSeen.set(row.pos, stamp);
+        if (stamp !== null && row.pos > this.maxReadPos && !this.firstSeen.has(row.pos))
+          this.firstSeen.set(row.pos, stamp);
+        if (row.pos > this.maxReadPos) this.maxReadPos = row.pos;
       }
     }
     // Rows that left without being published (shed, aged out) would stay here: a bound, not a leak.

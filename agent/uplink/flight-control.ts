@@ -55,6 +55,8 @@ interface Estimate {
   rtt: number | null;
   budget: number;
   message: number;
+  /** The rate is the last sample from before the window (an idle link): a new sample replaces it at once. */
+  stale: boolean;
 }
 
 interface InFlight {
@@ -112,6 +114,8 @@ export class FlightControl {
   /** The last empty-link round trip, and when (kept past the window: the best guess until the next probe). */
   private lastRtt: number | null = null;
   private lastRttAtMs = -Infinity;
+  /** The last rate sample (kept past the window, as lastRtt is: a pause is no reason to forget the link). */
+  private lastRate: number | null = null;
   private cached: Estimate | null = null;
 
   constructor(
@@ -152,7 +156,8 @@ export class FlightControl {
   private estimate(): Estimate {
     const now = this.monoMs();
     if (this.cached && now - this.cached.atMs < ESTIMATE_EVERY_MS) return this.cached;
-    const rate = this.rates.best(now);
+    const windowed = this.rates.best(now);
+    const rate = windowed ?? this.lastRate;
     const rtt = this.rtts.best(now) ?? this.lastRtt;
     const budget =
       rate === null
@@ -162,7 +167,7 @@ export class FlightControl {
           );
     const fit = rate === null ? INITIAL_BUDGET_BYTES / 2 : (rate * this.limits.messageMs) / 1000;
     const message = Math.round(Math.max(MIN_MESSAGE_BYTES, Math.min(fit, budget)));
-    this.cached = { atMs: now, rate, rtt, budget, message };
+    this.cached = { atMs: now, rate, rtt, budget, message, stale: windowed === null };
     return this.cached;
   }
 
@@ -228,8 +233,10 @@ export class FlightControl {
     const interval = now - m.deliveredMsAtSend;
     const rtt = this.minRttMs();
     if (interval > 0 && (rtt === null || interval >= rtt)) {
-      this.rates.add(now, ((this.delivered - m.deliveredAtSend) * 1000) / interval);
-      if (this.cached?.rate === null) this.cached = null; // the first rate counts at once
+      this.lastRate = ((this.delivered - m.deliveredAtSend) * 1000) / interval;
+      this.rates.add(now, this.lastRate);
+      // The first rate, or the first after an idle spell, counts at once.
+      if (this.cached && (this.cached.rate === null || this.cached.stale)) this.cached = null;
     }
   }
 

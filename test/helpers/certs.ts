@@ -1,7 +1,11 @@
 /** Certificates made in the test with openssl: a CA, a server cert for 127.0.0.1, a client cert. */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { Mosquitto } from '../../scripts/brokers/mosquitto.js';
+import { requireMosquitto } from './broker.js';
 
 export interface TestCerts {
   ca: string;
@@ -95,4 +99,24 @@ export function makeCerts(dir: string): TestCerts {
     rogueCert: p('rogue.pem'),
     rogueKey: p('rogue.key'),
   };
+}
+
+/**
+ * One Mosquitto for the file's tests that requires TLS with a client certificate, and the
+ * certificates it trusts (read `.broker` and `.certs` inside tests).
+ */
+export function useTlsBroker(): { broker: Mosquitto; certs: TestCerts } {
+  const holder = {} as { broker: Mosquitto; certs: TestCerts };
+  let dir = '';
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vg-certs-'));
+    holder.certs = makeCerts(dir);
+    const { ca, serverCert: cert, serverKey: key } = holder.certs;
+    holder.broker = await new Mosquitto(requireMosquitto(), { tls: { ca, cert, key } }).start();
+  });
+  afterAll(async () => {
+    await holder.broker.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return holder;
 }

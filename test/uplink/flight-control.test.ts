@@ -140,11 +140,16 @@ describe('FlightControl', () => {
     fc.acked(t);
     expect(fc.rateBytesPerSec()).toBeCloseTo(100_000, -3);
     advance(11_000);
-    expect(fc.rateBytesPerSec()).toBeNull();
+    expect(fc.rateBytesPerSec(), 'past its window the last sample is still the best guess').toBeCloseTo(100_000, -3);
     expect(fc.minRttMs()).toBe(100);
     advance(20_000);
     expect(fc.minRttMs(), 'past its window the last round trip is still the best guess').toBe(100);
     fc.reset(5);
-    expect(fc.budgetBytes()).toBe(INITIAL_BUDGET_BYTES);
+    expect(fc.budgetBytes(), 'a reconnect keeps the last estimate, not the initial 16 KB').toBe(60_000);
+    // A worse cell: its first sample replaces the old figure at once.
+    const u = fc.sent(1_000, false);
+    advance(1_000);
+    fc.acked(u);
+    expect(fc.rateBytesPerSec()).toBeCloseTo(1_000, -1);
   });
 });

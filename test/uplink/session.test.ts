@@ -1,13 +1,13 @@
 /** MQTT 5 behaviour against a real Mosquitto: last will, TLS with client certificates, persistent session. */
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { Mosquitto } from '../../scripts/brokers/mosquitto.js';
 import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
 import { AgentChild } from '../helpers/agent-child.js';
 import { requireMosquitto } from '../helpers/broker.js';
-import { makeCerts, type TestCerts } from '../helpers/certs.js';
+import { useTlsBroker } from '../helpers/certs.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
@@ -15,25 +15,7 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
-let broker: Mosquitto;
-let certs: TestCerts;
-let certDir: string;
-
-beforeAll(async () => {
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  certDir = mkdtempSync(join(tmpdir(), 'vg-certs-'));
-  certs = makeCerts(certDir);
-  broker = await new Mosquitto(requireMosquitto(), {
-    tls: { ca: certs.ca, cert: certs.serverCert, key: certs.serverKey },
-  }).start();
-});
-afterAll(async () => {
-  await broker.dispose();
-  const { rmSync } = await import('node:fs');
-  rmSync(certDir, { recursive: true, force: true });
-});
+const tls = useTlsBroker();
 
 describe('MQTT 5 session with Mosquitto', () => {
   it('publishes the last will (retained offline) when the agent is killed -9', async () => {
@@ -43,10 +25,10 @@ describe('MQTT 5 session with Mosquitto', () => {
       gateway: { id: 'gw-will' },
       dataDir: `${dir}/data`,
       log: { level: 'warn' },
-      mqtt: { url: broker.url, protocolVersion: 5, willDelaySec: 0, reconnect: { minMs: 100, maxMs: 1000 } },
+      mqtt: { url: tls.broker.url, protocolVersion: 5, willDelaySec: 0, reconnect: { minMs: 100, maxMs: 1000 } },
     });
     const statuses: Record<string, unknown>[] = [];
-    const sub = new CountySubscriber({ url: broker.url, clientId: 'county-will', protocolVersion: 5 });
+    const sub = new CountySubscriber({ url: tls.broker.url, clientId: 'county-will', protocolVersion: 5 });
     sub.on('status', (_t, b) => statuses.push(b as Record<string, unknown>));
     await sub.start();
     const agent = new AgentChild(file).start();
@@ -62,7 +44,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     expect(statuses.at(-1)).toMatchObject({ state: 'offline', reason: 'connection lost', gatewayId: 'gw-will' });
     // Retained: a newcomer sees offline too.
     const late: Record<string, unknown>[] = [];
-    const sub2 = new CountySubscriber({ url: broker.url, clientId: 'county-will-late' });
+    const sub2 = new CountySubscriber({ url: tls.broker.url, clientId: 'county-will-late' });
     sub2.on('status', (_t, b) => late.push(b as Record<string, unknown>));
     await sub2.start();
     await sub2.waitFor(() => late.length > 0, 5000);
@@ -73,10 +55,10 @@ describe('MQTT 5 session with Mosquitto', () => {
 
   it('connects over TLS with a client certificate; a certificate from another CA is refused', async () => {
     const dir = tempDir();
-    const sub = await new CountySubscriber({ url: broker.url, clientId: 'county-tls' }).start();
-    const good = testConfig(broker.tlsUrl, dir, {
+    const sub = await new CountySubscriber({ url: tls.broker.url, clientId: 'county-tls' }).start();
+    const good = testConfig(tls.broker.tlsUrl, dir, {
       gateway: { id: 'gw-tls' },
-      mqtt: { protocolVersion: 5, tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey } },
+      mqtt: { protocolVersion: 5, tls: { ca: tls.certs.ca, cert: tls.certs.clientCert, key: tls.certs.clientKey } },
     });
     const agent = new Agent({ config: good, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(agent);
@@ -92,9 +74,9 @@ describe('MQTT 5 session with Mosquitto', () => {
     await agent.stop();
 
     const dir2 = tempDir();
-    const rogue = testConfig(broker.tlsUrl, dir2, {
+    const rogue = testConfig(tls.broker.tlsUrl, dir2, {
       gateway: { id: 'gw-rogue' },
-      mqtt: { protocolVersion: 5, tls: { ca: certs.ca, cert: certs.rogueCert, key: certs.rogueKey } },
+      mqtt: { protocolVersion: 5, tls: { ca: tls.certs.ca, cert: tls.certs.rogueCert, key: tls.certs.rogueKey } },
     });
     const bad = new Agent({ config: rogue, configHash: 'x', baseDir: dir2, logger: quietLogger() });
     check.watch(bad);
@@ -165,9 +147,9 @@ describe('MQTT 5 session with Mosquitto', () => {
 
   it('receives commands the county sent while the gateway was offline, replying with correlation data', async () => {
     const dir = tempDir();
-    const config = testConfig(broker.url, dir, { gateway: { id: 'gw-offline-cmd' }, mqtt: { protocolVersion: 5 } });
+    const config = testConfig(tls.broker.url, dir, { gateway: { id: 'gw-offline-cmd' }, mqtt: { protocolVersion: 5 } });
     const sub = await new CountySubscriber({
-      url: broker.url,
+      url: tls.broker.url,
       clientId: 'county-offline-events',
       protocolVersion: 5,
     }).start();
@@ -176,7 +158,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     await first.start();
     await waitUntil(() => first.observe.link().up, 5000, 'uplink');
 
-    const county = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'county-cmd-sender' });
+    const county = await mqtt.connectAsync(tls.broker.url, { protocolVersion: 5, clientId: 'county-cmd-sender' });
     county.on('error', (err) => console.error(`county sender: ${err.message}`)); // then the replies below go missing
     const replies: { payload: Record<string, unknown>; correlation?: string }[] = [];
     let probed = false;
