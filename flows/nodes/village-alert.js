@@ -6,7 +6,7 @@
  * device is the node's, or msg.event.deviceId (from a `village in`), or none.
  */
 const link = require('./village-link.js');
-const { errorStatus, inputError } = require('./lib/outcome.js');
+const { doneStatus, inputError, requests } = require('./lib/outcome.js');
 
 const PRIORITIES = ['critical', 'high'];
 const SMS = ['fallback', 'always', 'never'];
@@ -35,38 +35,15 @@ module.exports = function (RED) {
   function VillageAlertNode(config) {
     RED.nodes.createNode(this, config);
     const node = this;
-    let closed = false;
     let raised = 0;
-    node.status(link.connected ? {} : { fill: 'yellow', shape: 'ring', text: 'not connected' });
+    const ask = requests(node, link);
     node.on('input', (msg, send, done) => {
       const args = alertArgs(config, msg);
-      if (args instanceof Error) {
-        node.status({ fill: 'red', shape: 'ring', text: 'invalid input' });
-        done(args);
-        return;
-      }
-      link.request('alert', args).then(
-        (result) => {
-          raised++;
-          if (!closed)
-            node.status({
-              fill: 'green',
-              shape: 'dot',
-              text: `${raised} raised, last ${new Date().toLocaleTimeString()}`,
-            });
-          send({ ...msg, payload: result, alert: args });
-          done();
-        },
-        (err) => {
-          if (!closed) node.status(errorStatus(err));
-          done(err);
-        },
-      );
-    });
-    node.on('close', (done) => {
-      closed = true;
-      node.status({});
-      done();
+      ask('alert', args, done, (result) => {
+        raised++;
+        send({ ...msg, payload: result, alert: args });
+        return doneStatus(`${raised} raised, last`);
+      });
     });
   }
   RED.nodes.registerType('village alert', VillageAlertNode);

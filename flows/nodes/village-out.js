@@ -8,7 +8,7 @@
  * shows the agent's code in the status.
  */
 const link = require('./village-link.js');
-const { errorStatus, inputError } = require('./lib/outcome.js');
+const { doneStatus, inputError, requests } = require('./lib/outcome.js');
 
 const ACTIONS = ['on', 'off', 'pulse'];
 const MAX_PULSE_MS = 3_600_000;
@@ -42,41 +42,21 @@ module.exports = function (RED) {
   function VillageOutNode(config) {
     RED.nodes.createNode(this, config);
     const node = this;
+    const ask = requests(node, link);
     if (!config.device || !config.output) {
       node.status({ fill: 'red', shape: 'ring', text: 'no device/output' });
       node.error('village out: set the device and the output to drive');
     }
-    node.status(link.connected ? {} : { fill: 'yellow', shape: 'ring', text: 'not connected' });
-    let closed = false;
     node.on('input', (msg, _send, done) => {
       if (!config.device || !config.output) {
         done(inputError('village out: no device or output configured'));
         return;
       }
       const args = outputArgs(config, msg);
-      if (args instanceof Error) {
-        node.status({ fill: 'red', shape: 'ring', text: 'invalid input' });
-        done(args);
-        return;
-      }
-      node.status({ fill: 'blue', shape: 'ring', text: `${args.action}...` });
-      link.request('output', args).then(
-        () => {
-          if (closed) return done();
-          const text = args.action === 'pulse' ? `pulse ${args.durationMs} ms` : args.action;
-          node.status({ fill: 'green', shape: 'dot', text: `${text} at ${new Date().toLocaleTimeString()}` });
-          done();
-        },
-        (err) => {
-          if (!closed) node.status(errorStatus(err));
-          done(err);
-        },
+      if (!(args instanceof Error)) node.status({ fill: 'blue', shape: 'ring', text: `${args.action}...` });
+      ask('output', args, done, () =>
+        doneStatus(args.action === 'pulse' ? `pulse ${args.durationMs} ms` : args.action),
       );
-    });
-    node.on('close', (done) => {
-      closed = true;
-      node.status({});
-      done();
     });
   }
   RED.nodes.registerType('village out', VillageOutNode);

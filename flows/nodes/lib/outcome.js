@@ -14,4 +14,42 @@ function inputError(message) {
   return err;
 }
 
-module.exports = { errorStatus, inputError };
+/**
+ * Wires a node to the agent's link for its requests, and returns `ask(kind, args, done, onOk)`:
+ * args that are an Error (a bad input message) end at once with a red ring; otherwise the
+ * request goes, and its end is shown: onOk(result) sends what it must and returns the status to
+ * show, a failure shows a red dot with its code; done() either way. A closed node gets no status
+ * (its close clears it), only done().
+ */
+function requests(node, link) {
+  let closed = false;
+  node.status(link.connected ? {} : { fill: 'yellow', shape: 'ring', text: 'not connected' });
+  node.on('close', (done) => {
+    closed = true;
+    node.status({});
+    done();
+  });
+  return (kind, args, done, onOk) => {
+    if (args instanceof Error) {
+      node.status({ fill: 'red', shape: 'ring', text: 'invalid input' });
+      done(args);
+      return;
+    }
+    link.request(kind, args).then(
+      (result) => {
+        const status = onOk(result);
+        if (!closed && status) node.status(status);
+        done();
+      },
+      (err) => {
+        if (!closed) node.status(errorStatus(err));
+        done(err);
+      },
+    );
+  };
+}
+
+/** A green dot saying what happened and when. */
+const doneStatus = (text) => ({ fill: 'green', shape: 'dot', text: `${text} at ${new Date().toLocaleTimeString()}` });
+
+module.exports = { errorStatus, inputError, requests, doneStatus };
