@@ -14,7 +14,7 @@ import type { SmsSender } from './contracts/sms.js';
 import { GatewayError } from './kernel/errors.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
-import { ConfigError, resolveProfiles, resolveSecret } from '../config/load-config.js';
+import { ConfigError, resolveProfiles } from '../config/load-config.js';
 import { createDrivers } from '../drivers/registry.js';
 import { stopAll } from './kernel/settle.js';
 import { EventBus } from './event-bus.js';
@@ -36,14 +36,10 @@ import { readStatusFile, STATUS_FILE, statusView } from './status-view.js';
 import { ShedReporter } from './shed-reporter.js';
 import { PayloadProblems } from './payload-problems.js';
 import { AgentObservation } from './observation.js';
-import { ackCommand } from './commands/ack.js';
-import { outputCommand } from './commands/output.js';
-import { pingCommand } from './commands/ping.js';
-import { reloadConfigCommand, type ReloadResult } from './commands/reload-config.js';
-import { sirenTestCommand } from './commands/siren-test.js';
-import { statusCommand } from './commands/status.js';
-import { NodeRedSupervisor, type SupervisorOptions } from './nodered/supervisor.js';
-import { deviceTags, flowWritableOutputs } from './nodered/device-tags.js';
+import type { ReloadResult } from './commands/reload-config.js';
+import { registerCommands } from './commands/register.js';
+import type { NodeRedSupervisor } from './nodered/supervisor.js';
+import { supervisorFromConfig, type SupervisorTuning } from './nodered/from-config.js';
 
 export interface AgentOptions {
   config: GatewayConfig;
@@ -59,12 +55,7 @@ export interface AgentOptions {
    */
   reloadConfig?: () => ReloadResult;
   /** Tests: the Node-RED supervisor's timings, sizes and paths (nodes folder, restart backoff, heartbeat, event queue). */
-  nodeRed?: Partial<
-    Pick<
-      SupervisorOptions,
-      'nodesDir' | 'defaultFlows' | 'pingMs' | 'pongTimeoutMs' | 'restart' | 'crashLoop' | 'limits' | 'queueSize'
-    >
-  >;
+  nodeRed?: SupervisorTuning;
 }
 
 /**
@@ -111,7 +102,7 @@ export class Agent {
   private readonly shed: ShedReporter;
   private readonly payloadProblems: PayloadProblems;
   /** The Node-RED child, when the config has a `nodeRed` section (and it is enabled). */
-  private readonly nodeRed: NodeRedSupervisor | null = null;
+  private readonly nodeRed: NodeRedSupervisor | null;
 
   /** The running drivers, through their contract (driver tests reach a concrete one by id). */
   get drivers(): Driver[] {
@@ -237,31 +228,19 @@ export class Agent {
       this.emitLogged({ deviceId: gatewayId, type: 'gateway.disk_full', priority: 'critical', data: info });
     });
     this.outbox.on('shed', (notice) => this.shed.note(notice));
-    const nr = config.nodeRed;
-    if (nr?.enabled) {
-      const tags = deviceTags(config);
-      this.nodeRed = new NodeRedSupervisor({
-        config: {
-          ...nr,
-          credentialSecret: resolveSecret(nr.credentialSecret, opts.baseDir),
-          users: nr.users.map((u) => ({ username: u.username, password: resolveSecret(u.password, opts.baseDir) })),
-        },
-        dataDir: config.dataDir,
-        gatewayId,
-        logger: logger.child({ part: 'nodered' }),
-        logLevel: config.log.level,
-        flowWritable: flowWritableOutputs(config),
-        tagsOf: (id) => tags.get(id) ?? [],
-        ports: {
-          onEvent: (l) => this.bus.subscribe(l),
-          emit: (e) => this.emitLogged(e),
-          write: (c) => this.write(c),
-          raiseAlert: (a) => this.alarms.raiseFlowAlert(a),
-          status: () => this.observe.status(),
-        },
-        ...opts.nodeRed,
-      });
-    }
+    this.nodeRed = supervisorFromConfig(
+      config,
+      opts.baseDir,
+      logger,
+      {
+        onEvent: (l) => this.bus.subscribe(l),
+        emit: (e) => this.emitLogged(e),
+        write: (c) => this.write(c),
+        raiseAlert: (a) => this.alarms.raiseFlowAlert(a),
+        status: () => this.observe.status(),
+      },
+      opts.nodeRed,
+    );
     this.observe = new AgentObservation({
       nodeRed: this.nodeRed ? () => this.nodeRed!.describe() : null,
       identity: { gatewayId, bootId: this.factory.bootId, version: VERSION, configHash: opts.configHash },
@@ -281,7 +260,15 @@ export class Agent {
       flushOutbox: () => this.outbox.flush(),
       retrySmsNow: () => this.alarms.sms?.retryNow() ?? Promise.resolve(),
     };
-    this.registerCommands();
+    registerCommands(this.commands, {
+      config,
+      status: () => this.observe.status(),
+      emit: (e) => this.emit(e),
+      write: (c) => this.write(c),
+      acknowledge: (alertId, by) => this.acknowledge(alertId, by),
+      reloadConfig: opts.reloadConfig,
+      now: this.clock.now,
+    });
   }
 
   /**
@@ -457,27 +444,6 @@ export class Agent {
     await this.emit(this.healthInput()).catch((err: Error) =>
       this.opts.logger.warn({ err: err.message }, 'health not stored'),
     );
-  }
-
-  private registerCommands(): void {
-    const { config } = this.opts;
-    const emit = (e: EventInput) => this.emit(e);
-    const write = (c: OutputCommand) => this.write(c);
-    this.commands.register(
-      'status',
-      statusCommand(() => this.observe.status()),
-    );
-    this.commands.register(
-      'siren-test',
-      sirenTestCommand({ gatewayId: config.gateway.id, sirens: config.alarms.sirens, write, emit }),
-    );
-    this.commands.register('reload-config', reloadConfigCommand(this.opts.reloadConfig));
-    this.commands.register(
-      'ack',
-      ackCommand((alertId, by) => this.acknowledge(alertId, by)),
-    );
-    this.commands.register('output', outputCommand({ devices: config.devices, write }));
-    this.commands.register('ping', pingCommand(this.clock.now));
   }
 
   /**

@@ -52,7 +52,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
   downSinceMs: number | null;
   private client: MqttClient | null = null;
   private readonly loop: ReconnectLoop;
-  /** performance.now() when the current attempt began, and the timer that cuts it short while an alarm waits. */
+  /** monoMs() (the agent clock) when the current attempt began, and the timer that cuts it short while an alarm waits. */
   private attemptStartedMs = 0;
   private attemptCap: NodeJS.Timeout | null = null;
 
@@ -108,7 +108,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     const client = this.client;
     if (this.loop.state !== 'connecting' || !client || this.attemptCap) return;
     const limit = this.opts.config.alarmRetry.connectTimeoutMs;
-    const left = this.attemptStartedMs + limit - performance.now();
+    const left = this.attemptStartedMs + limit - this.opts.clock.monoMs();
     this.attemptCap = setTimeout(
       () => {
         this.attemptCap = null;
@@ -188,7 +188,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
   /** One attempt of the loop: a new client (mqtt.js's own reconnect is off), reporting to the loop. */
   private attempt(): void {
     this.clearAttemptCap();
-    this.attemptStartedMs = performance.now();
+    this.attemptStartedMs = this.opts.clock.monoMs();
     let client: MqttClient;
     try {
       client = brokerClient(this.opts.config.url, this.buildOptions());

@@ -1,0 +1,34 @@
+/** Every command the county may send, registered on the uplink's router with what each needs of the agent. */
+import type { GatewayConfig } from '../../config/schema/gateway-config.js';
+import type { OutputCommand } from '../contracts/driver.js';
+import type { EventInput, GatewayEvent } from '../contracts/event.js';
+import type { CommandRouter } from '../uplink/commands.js';
+import { ackCommand } from './ack.js';
+import { outputCommand } from './output.js';
+import { pingCommand } from './ping.js';
+import { reloadConfigCommand, type ReloadResult } from './reload-config.js';
+import { sirenTestCommand } from './siren-test.js';
+import { statusCommand } from './status.js';
+
+export interface CommandDeps {
+  config: GatewayConfig;
+  status: () => unknown;
+  emit: (e: EventInput) => Promise<GatewayEvent>;
+  write: (c: OutputCommand) => Promise<void>;
+  acknowledge: Parameters<typeof ackCommand>[0];
+  reloadConfig: (() => ReloadResult) | undefined;
+  now: () => number;
+}
+
+export function registerCommands(router: CommandRouter, d: CommandDeps): void {
+  const { config, emit, write } = d;
+  router.register('status', statusCommand(d.status));
+  router.register(
+    'siren-test',
+    sirenTestCommand({ gatewayId: config.gateway.id, sirens: config.alarms.sirens, write, emit }),
+  );
+  router.register('reload-config', reloadConfigCommand(d.reloadConfig));
+  router.register('ack', ackCommand(d.acknowledge));
+  router.register('output', outputCommand({ devices: config.devices, write }));
+  router.register('ping', pingCommand(d.now));
+}
