@@ -13,11 +13,19 @@
  * prints one JSON line per new (not duplicate) event, or with --arrivals every copy that
  * arrives (duplicates included, so `check-delivery --file` can judge them too), and a summary
  * on Ctrl-C.
+ *
+ * No message can stop it: every payload is decoded within `WIRE_LIMITS` (size, nesting depth,
+ * event count), and a message that cannot be read, or whose handling throws, is counted and
+ * reported with its topic and reason (`unreadable`), and acknowledged like any other. mqtt.js
+ * sends the PUBACK once the 'message' handlers have returned; a handler that threw would leave
+ * it unsent, and the broker would redeliver the message to the persistent session at every
+ * restart, forever.
  */
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { eventsOfMessage, eventsTopicKind } from './county/decode-message.js';
+import { eventsOfMessage, eventsTopicKind, parseJsonMessage } from './county/decode-message.js';
+import { LogBudget, unreadableLine } from './county/unreadable-log.js';
 
 export interface ReceivedEvent {
   id: string;
@@ -47,16 +55,19 @@ export class CountySubscriber extends EventEmitter<{
   event: [ReceivedEvent, number];
   duplicate: [ReceivedEvent];
   status: [string, unknown];
-  /** A message that could not be read: its topic and why (a bad batch, bad JSON). */
-  malformed: [string, string];
+  /** A message that could not be read (or whose handling threw): its topic and why. Acknowledged all the same. */
+  unreadable: [string, string];
 }> {
   readonly events = new Map<string, ReceivedEvent>();
   duplicates = 0;
   messages = 0;
+  /** Messages that could not be read at all (their events, if any, are unknown). */
+  unreadable = 0;
+  /** Arrivals inside a readable message that are not events (no string id). */
   malformed = 0;
   lastError: string | null = null;
-  /** Why the last unreadable message could not be read. */
-  lastMalformed: string | null = null;
+  /** The topic and reason of the last unreadable message. */
+  lastUnreadable: string | null = null;
   client: MqttClient | null = null;
   private readonly root: string;
 
@@ -103,21 +114,29 @@ export class CountySubscriber extends EventEmitter<{
     const other = rest.length === 2 && ['health', 'status'].includes(rest[1]!);
     if (!kind && !other) return;
     this.messages += 1;
-    let list: ReceivedEvent[];
+    let stage = 'decode';
     try {
+      let list: ReceivedEvent[];
       if (kind) list = eventsOfMessage(kind, payload) as ReceivedEvent[];
       else {
-        const body: unknown = JSON.parse(payload.toString('utf8'));
+        const body: unknown = parseJsonMessage(payload);
+        stage = 'handler';
         if (rest[1] === 'status') return void this.emit('status', topic, body);
         list = [body as ReceivedEvent];
       }
+      stage = 'handler';
+      this.deliver(list);
     } catch (err) {
-      // A corrupt, truncated or hostile payload: counted and said, never a crash.
-      this.malformed += 1;
-      this.lastMalformed = `${topic}: ${(err as Error).message}`;
-      this.emit('malformed', topic, (err as Error).message);
-      return;
+      // A corrupt, truncated or hostile payload, or a listener that choked on it: counted and
+      // said, never a crash, and returning lets mqtt.js acknowledge it.
+      const why = stage === 'decode' ? (err as Error).message : `a listener failed: ${(err as Error).message}`;
+      this.unreadable += 1;
+      this.lastUnreadable = `${topic}: ${why}`;
+      this.emit('unreadable', topic, why);
     }
+  }
+
+  private deliver(list: ReceivedEvent[]): void {
     const arrivedMs = Date.now();
     for (const ev of list) {
       this.emit('arrival', ev); // every copy, before de-duplication: what the delivery checker judges
@@ -199,14 +218,23 @@ async function main(): Promise<void> {
   if (values.arrivals) sub.on('arrival', (ev) => console.log(JSON.stringify(ev)));
   else sub.on('event', (ev) => console.log(JSON.stringify(ev)));
   sub.on('status', (topic, body) => console.error(`status ${topic}: ${JSON.stringify(body)}`));
-  sub.on('malformed', (topic, why) => console.error(`unreadable message on ${topic}: ${why}`));
+  const log = new LogBudget((line) => console.error(line));
+  sub.on('unreadable', (topic, why) => log.line(unreadableLine(topic, why)));
   await sub.start();
   const group = values.share === undefined ? '' : ` (shared group ${values.share})`;
   console.error(
     `subscribed to ${values.prefix ?? 'village'}/+/events, events/batch, health and status on ${values.url}${group}`,
   ); // scripts wait for this line
   process.once('SIGINT', () => {
-    console.error(JSON.stringify({ events: sub.events.size, duplicates: sub.duplicates, malformed: sub.malformed }));
+    log.flush();
+    console.error(
+      JSON.stringify({
+        events: sub.events.size,
+        duplicates: sub.duplicates,
+        malformed: sub.malformed,
+        unreadable: sub.unreadable,
+      }),
+    );
     void sub.stop().then(() => process.exit(0));
   });
 }

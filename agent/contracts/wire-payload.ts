@@ -7,14 +7,18 @@
  *
  * Compression is node:zlib (no native add-on): raw deflate (RFC 1951, no zlib or gzip wrapper:
  * six bytes a message saved) or brotli at quality 4 (quality 11, brotli's default, costs ~20x
- * the CPU for a few per cent here). Decoding is bounded: the compressed payload and the JSON it
- * expands to have size limits (zlib's maxOutputLength stops a zip bomb while inflating, not after),
- * and every failure is a BATCH_UNREADABLE error that names what was wrong.
+ * the CPU for a few per cent here). Decoding is bounded by `WIRE_LIMITS` (wire-limits.ts): the
+ * compressed payload's size, the JSON it expands to (zlib's maxOutputLength stops a zip bomb while
+ * inflating, not after), its nesting (counted before parsing) and its event count; every failure
+ * is a BATCH_UNREADABLE error that names what was wrong.
  */
 import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GatewayError, errorMessage } from '../kernel/errors.js';
 import type { GatewayEvent } from './event.js';
 import { compactBatch, expandCompactBatch } from './wire-format.js';
+import { checkEventCount, parseBoundedJson, withDefaults, type DecodeLimits } from './wire-limits.js';
+
+export type { DecodeLimits } from './wire-limits.js';
 
 export const COMPRESSIONS = ['none', 'deflate', 'brotli'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -50,17 +54,8 @@ export function encodeBatchPayload(gatewayId: string, bodies: readonly string[],
   return out;
 }
 
-export interface DecodeLimits {
-  /** The largest payload accepted (compressed). Default 1 MiB. */
-  maxPayloadBytes?: number;
-  /** The largest JSON a payload may expand to. Default 16 MiB. */
-  maxJsonBytes?: number;
-  /** The most events one batch may carry (a gateway sends at most mqtt.batch.maxEvents, <= 10,000). Default 10,000. */
-  maxEvents?: number;
-}
-
 /** Events a parsed batch says it carries, counted before anything is expanded. */
-function eventCount(value: unknown): number {
+export function compactEventCount(value: unknown): number {
   const v = value as { groups?: unknown; raw?: unknown } | null;
   if (!v || typeof v !== 'object') return 0;
   let n = Array.isArray(v.raw) ? v.raw.length : 0;
@@ -74,10 +69,10 @@ const unreadable = (message: string, cause?: unknown) =>
 
 /** The envelopes of a batch-topic payload; a BATCH_UNREADABLE error for anything it cannot read. */
 export function decodeBatchPayload(payload: Uint8Array, limits: DecodeLimits = {}): GatewayEvent[] {
-  const maxPayload = limits.maxPayloadBytes ?? 1024 ** 2;
-  const maxJson = limits.maxJsonBytes ?? 16 * 1024 ** 2;
+  const { maxMessageBytes, maxJsonBytes, maxDepth, maxEvents } = withDefaults(limits);
   if (payload.length === 0) throw unreadable('empty payload (no header byte)');
-  if (payload.length > maxPayload) throw unreadable(`payload of ${payload.length} bytes is over ${maxPayload}`);
+  if (payload.length > maxMessageBytes)
+    throw unreadable(`payload of ${payload.length} bytes is over ${maxMessageBytes}`);
   const compression = BY_HEADER.get(payload[0]!);
   if (!compression)
     throw unreadable(
@@ -88,23 +83,20 @@ export function decodeBatchPayload(payload: Uint8Array, limits: DecodeLimits = {
   try {
     json =
       compression === 'deflate'
-        ? inflateRawSync(body, { maxOutputLength: maxJson })
+        ? inflateRawSync(body, { maxOutputLength: maxJsonBytes })
         : compression === 'brotli'
-          ? brotliDecompressSync(body, { maxOutputLength: maxJson })
+          ? brotliDecompressSync(body, { maxOutputLength: maxJsonBytes })
           : body;
   } catch (err) {
     // ERR_BUFFER_TOO_LARGE (a bomb), Z_BUF_ERROR (truncated), Z_DATA_ERROR (corrupt): all unreadable.
     throw unreadable(`${compression} payload does not decompress: ${errorMessage(err)}`, err);
   }
-  if (json.length > maxJson) throw unreadable(`batch JSON of ${json.length} bytes is over ${maxJson}`);
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
+    value = parseBoundedJson(json, { maxBytes: maxJsonBytes, maxDepth }, 'BATCH_UNREADABLE');
   } catch (err) {
-    throw unreadable(`not UTF-8 JSON after ${compression} decompression: ${errorMessage(err)}`, err);
+    throw unreadable(`after ${compression} decompression: ${errorMessage(err)}`, err);
   }
-  const maxEvents = limits.maxEvents ?? 10_000;
-  const events = eventCount(value);
-  if (events > maxEvents) throw unreadable(`batch of ${events} events is over ${maxEvents}`);
+  checkEventCount(compactEventCount(value), maxEvents, 'BATCH_UNREADABLE');
   return expandCompactBatch(value);
 }

@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   NO_OUTBOX: 'there is no outbox in the data folder (the agent has not run there yet)',
   BATCH_UNREADABLE:
     'a compact batch message could not be decoded (unknown header byte, corrupt or truncated compression, over the size limit, not a v2 batch)',
+  MESSAGE_UNREADABLE:
+    'a JSON message on an events, health or status topic could not be read (over the size, depth or event-count limit, not UTF-8 JSON)',
   // Devices and outputs
   UNKNOWN_DEVICE: 'no configured device has this id',
   UNKNOWN_OUTPUT: 'the device has no output of this name',

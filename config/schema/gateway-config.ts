@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { nameSchema } from '../../agent/contracts/event.js';
 import { byteSize, intIn, pathString, phoneNumberSchema, secretRef } from './fields.js';
 import { clientIdSchema, topicPrefixSchema } from './mqtt-names.js';
+import { WIRE_LIMITS } from '../../agent/contracts/wire-limits.js';
 import { COMPRESSIONS } from '../../agent/contracts/wire-payload.js';
 import { deviceSchema, busSchema } from './devices.js';
 import { ruleSchema } from './rules.js';
@@ -76,7 +77,10 @@ const mqttSchema = z.strictObject({
   batch: z
     .strictObject({
       maxEvents: intIn(1, 10000).default(100),
-      maxBytes: byteSize.default(65536),
+      maxBytes: byteSize.default(65536).refine((n) => n <= WIRE_LIMITS.maxMessageBytes, {
+        // A bigger batch would be refused by every county decoder (README, "MQTT contract").
+        message: `must be at most ${WIRE_LIMITS.maxMessageBytes} (the county's message size limit)`,
+      }),
     })
     .default({ maxEvents: 100, maxBytes: 65536 }),
   replay: z

@@ -1,7 +1,9 @@
 /**
  * The county's delivery check: judges what a broker delivers (or a file of events) with the
  * same checker the tests use. Exit 0 when all is well, 1 when a problem was found (or nothing
- * arrived to judge), 2 when it could not check (usage, unreadable file, unreachable broker).
+ * arrived to judge, or a message or line could not be read: its events are unknown), 2 when it
+ * could not check (usage, unreadable file, unreachable broker). Messages are decoded within
+ * `WIRE_LIMITS` like the subscriber's, so no message can stop the check.
  *
  *   node dist/scripts/county/check-delivery.js --url mqtt://host:1883 [--prefix village] [--seconds N]
  *   node dist/scripts/county/check-delivery.js --file events.jsonl   (JSON lines, `-` for stdin)
@@ -9,9 +11,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CountySubscriber } from '../county-subscriber.js';
+import { parseBoundedJson, WIRE_LIMITS } from '../../agent/contracts/wire-limits.js';
 import { eventsOfJson } from './decode-message.js';
 import { DeliveryChecker, type Verdict } from './delivery-checker.js';
 import { verdictReport } from './format-verdict.js';
+import { LogBudget, printable, unreadableLine } from './unreadable-log.js';
 
 const USAGE = `usage: check-delivery --url mqtt://[user:pass@]host:1883 [--prefix village] [--gateway ID] [--seconds N] [--id CLIENT-ID] [--joined-late] [--json]
        check-delivery --file events.jsonl|- [--gateway ID] [--joined-late] [--json]
@@ -23,7 +27,7 @@ const USAGE = `usage: check-delivery --url mqtt://[user:pass@]host:1883 [--prefi
                  instead of failing (listening to a running gateway; a backlog being drained when you
                  joined may then show gaps)
   --json         print the verdict as one JSON object
-exit: 0 ok, 1 problems found or nothing received, 2 could not check`;
+exit: 0 ok, 1 problems found (an unreadable message or line is one) or nothing received, 2 could not check`;
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -95,7 +99,20 @@ function feeder(checker: DeliveryChecker, gateway: string | undefined): (ev: unk
   };
 }
 
-function judgeFile(file: string, feed: (ev: unknown) => void): void {
+/** A line of a file is a batch at most as big as a batch may expand to. */
+const LINE_LIMITS = { maxBytes: WIRE_LIMITS.maxJsonBytes, maxDepth: WIRE_LIMITS.maxDepth };
+
+type Unreadable = (where: string, why: string, line: string) => void;
+
+/** Counts a message or line that could not be read, and says so (within the log budget). */
+function unreadable(checker: DeliveryChecker, log: LogBudget): Unreadable {
+  return (where, why, line) => {
+    checker.unreadableMessage(printable(where), printable(why, 300));
+    log.line(line);
+  };
+}
+
+function judgeFile(file: string, feed: (ev: unknown) => void, bad: Unreadable): void {
   let text: string;
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
@@ -104,20 +121,13 @@ function judgeFile(file: string, feed: (ev: unknown) => void): void {
   }
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
-    let body: unknown;
-    try {
-      body = JSON.parse(line);
-    } catch {
-      process.stderr.write(`line ${i + 1}: not JSON\n`);
-      feed(null); // counted as malformed: a line the county could not read is a problem
-      return;
-    }
     let events: unknown[];
     try {
-      events = eventsOfJson(body);
+      events = eventsOfJson(parseBoundedJson(Buffer.from(line), LINE_LIMITS));
     } catch (err) {
-      process.stderr.write(`line ${i + 1}: ${(err as Error).message}\n`);
-      feed(null); // counted as malformed, like a line that is not JSON
+      // A line the county could not read is a problem: whatever it carried is unknown.
+      const why = (err as Error).message;
+      bad(`line ${i + 1}`, why, `line ${i + 1}: ${printable(why, 300)}`);
       return;
     }
     events.forEach(feed);
@@ -134,7 +144,7 @@ function progress(checker: DeliveryChecker): { note: () => void; stop: () => voi
     timer = null;
     lastMs = Date.now();
     process.stderr.write(
-      `received ${checker.distinct} distinct events, ${checker.duplicates} duplicates, ${checker.malformed} malformed\n`,
+      `received ${checker.distinct} distinct events, ${checker.duplicates} duplicates, ${checker.malformed} malformed, ${checker.unreadable} unreadable messages\n`,
     );
   };
   return {
@@ -147,7 +157,12 @@ function progress(checker: DeliveryChecker): { note: () => void; stop: () => voi
   };
 }
 
-async function listen(o: Options, checker: DeliveryChecker, feed: (ev: unknown) => void): Promise<void> {
+async function listen(
+  o: Options,
+  checker: DeliveryChecker,
+  feed: (ev: unknown) => void,
+  bad: Unreadable,
+): Promise<void> {
   const sub = new CountySubscriber({
     url: o.url!,
     root: o.prefix,
@@ -157,6 +172,14 @@ async function listen(o: Options, checker: DeliveryChecker, feed: (ev: unknown) 
   const shown = progress(checker);
   sub.on('arrival', (ev) => {
     feed(ev);
+    shown.note();
+  });
+  // Live, the subscriber decodes: a message it could not read is counted here too (it was
+  // once only a line on stderr, and the verdict said ok over batches that never decoded).
+  sub.on('unreadable', (topic, why) => {
+    const gateway = topic.startsWith(`${o.prefix}/`) ? topic.slice(o.prefix.length + 1).split('/')[0] : undefined;
+    if (o.gateway !== undefined && gateway !== o.gateway) return;
+    bad(topic, why, unreadableLine(topic, why));
     shown.note();
   });
   const connected = sub.start();
@@ -209,16 +232,19 @@ export async function checkDelivery(argv: string[]): Promise<number> {
   }
   const checker = new DeliveryChecker({ joinedLate: o.joinedLate });
   const feed = feeder(checker, o.gateway);
+  const log = new LogBudget((line) => process.stderr.write(`${line}\n`));
+  const bad = unreadable(checker, log);
   try {
-    if (o.file !== undefined) judgeFile(o.file, feed);
-    else await listen(o, checker, feed);
+    if (o.file !== undefined) judgeFile(o.file, feed, bad);
+    else await listen(o, checker, feed, bad);
   } catch (err) {
     if (!(err instanceof CannotCheck)) throw err;
     process.stderr.write(`check-delivery: ${err.message}\n`);
     return 2;
   }
+  log.flush();
   const v: Verdict = checker.verdict();
-  if (v.distinct === 0 && v.malformed === 0) {
+  if (v.distinct === 0 && v.malformed === 0 && v.unreadable === 0) {
     // A check that saw nothing proves nothing (a wrong prefix, a gateway that is down).
     v.problems.push('no events received');
     v.ok = false;

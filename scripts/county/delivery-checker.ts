@@ -13,7 +13,9 @@
  *    priority is known (committed events), per priority: `critical` is never shed, so a lost
  *    critical event always fails;
  *  - duplicates (same id) are identical; a seq is never carried by two ids;
- *  - seq strictly increases across boots: no two boots of a gateway overlap.
+ *  - seq strictly increases across boots: no two boots of a gateway overlap;
+ *  - no message was unreadable (told by the caller, who decodes): its events are unknown, so
+ *    nothing can be said about them.
  * Seq is gateway-wide and strictly increasing across boots (a crash skips the unused rest of
  * a reserved block), so each boot is judged on its own range; the gaps between boots are not
  * events.
@@ -51,6 +53,8 @@ export interface Verdict {
   distinct: number;
   duplicates: number;
   malformed: number;
+  /** Messages (or file lines) that could not be read at all: whatever events they carried are unknown. */
+  unreadable: number;
   boots: BootReport[];
   /** Ids the gateway side said it committed. */
   committed: number;
@@ -86,6 +90,8 @@ interface Committed {
 }
 
 const MAX_LISTED = 20;
+/** Unreadable messages named in the verdict (the count is always whole). */
+const MAX_UNREADABLE_LISTED = 5;
 export const MAX_MISSING_LISTED = 10_000;
 /** Where the gateway reports its cumulative shed counts per priority. */
 const SHED_TOTALS: Record<string, string> = { 'gateway.events_shed': 'totals', 'gateway.started': 'shed' };
@@ -99,6 +105,8 @@ export class DeliveryChecker {
   private readonly conflicts: string[] = [];
   duplicates = 0;
   malformed = 0;
+  unreadable = 0;
+  private readonly unreadableListed: string[] = [];
 
   constructor(private readonly opts: CheckerOptions = {}) {}
 
@@ -154,6 +162,12 @@ export class DeliveryChecker {
     return true;
   }
 
+  /** A message that could not be read at all: where it came from (a topic, a file's line) and why. */
+  unreadableMessage(where: string, reason: string): void {
+    this.unreadable += 1;
+    if (this.unreadableListed.length < MAX_UNREADABLE_LISTED) this.unreadableListed.push(`${where}: ${reason}`);
+  }
+
   /**
    * The gateway side: this id was committed to the outbox (acknowledged to its producer).
    * Knowing the gateway and priority lets shedding account for it exactly (a CLI's
@@ -199,12 +213,17 @@ export class DeliveryChecker {
       );
     }
     if (this.malformed > 0) problems.push(`${this.malformed} malformed events`);
+    if (this.unreadable > 0)
+      problems.push(
+        `${this.unreadable} unreadable messages, their events unknown (${this.unreadableListed.join('; ')}${this.unreadable > MAX_UNREADABLE_LISTED ? '; ...' : ''})`,
+      );
     return {
       ok: problems.length === 0,
       problems,
       distinct: this.byId.size,
       duplicates: this.duplicates,
       malformed: this.malformed,
+      unreadable: this.unreadable,
       boots,
       committed: this.committedIds.size,
       undelivered,

@@ -41,7 +41,7 @@ export function verdictReport(v: Verdict): string {
   for (const b of boots) lines.push(bootLine(b));
   const shed = Object.entries(v.shed).map(([gw, n]) => `${gw} ${n}`);
   lines.push(
-    `events ${v.distinct} distinct; ${plural(v.duplicates, 'duplicate')}; ${v.malformed} malformed; shed as reported by the gateways: ${shed.length > 0 ? shed.join(', ') : 'none'}`,
+    `events ${v.distinct} distinct; ${plural(v.duplicates, 'duplicate')}; ${v.malformed} malformed; ${plural(v.unreadable, 'unreadable message')}; shed as reported by the gateways: ${shed.length > 0 ? shed.join(', ') : 'none'}`,
   );
   return lines.join('\n');
 }

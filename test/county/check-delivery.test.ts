@@ -213,7 +213,7 @@ describe('check-delivery --file', () => {
     },
   );
 
-  it('reads batches, counts unreadable lines as malformed, and fails a boot it never saw start unless --joined-late', async () => {
+  it('reads batches, counts unreadable lines (a problem), and fails a boot it never saw start unless --joined-late', async () => {
     const dir = tempDir();
     const good = join(dir, 'good.jsonl');
     writeFileSync(good, `${JSON.stringify(started(1))}\n\n${JSON.stringify({ events: [ev(2), ev(3)] })}\n`);
@@ -223,7 +223,7 @@ describe('check-delivery --file', () => {
     const g = await run(CHECK_CLI, ['--file', garbled]);
     expect(g.code).toBe(1);
     expect(g.stderr).toContain('line 2: not JSON');
-    expect(g.stdout).toContain('problem: 1 malformed events');
+    expect(g.stdout).toContain('problem: 1 unreadable messages, their events unknown (line 2: not JSON');
     const late = join(dir, 'late.jsonl');
     writeFileSync(late, lines([ev(7), ev(8), ev(9)]));
     const strict = await run(CHECK_CLI, ['--file', late]);

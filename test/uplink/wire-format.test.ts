@@ -159,7 +159,7 @@ describe('decoding what is not a good batch', () => {
       'deflate',
     );
   };
-  const refusal = (payload: Buffer, limits?: { maxPayloadBytes?: number; maxJsonBytes?: number }) => {
+  const refusal = (payload: Buffer, limits?: { maxMessageBytes?: number; maxJsonBytes?: number }) => {
     try {
       decodeBatchPayload(payload, limits);
     } catch (err) {
@@ -190,7 +190,7 @@ describe('decoding what is not a good batch', () => {
     expect(refusal(bomb)).toMatch(/does not decompress: .*(larger|too large|maxOutputLength|Cannot create a Buffer)/i);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(40 * 1024 ** 2);
     expect(refusal(good(), { maxJsonBytes: 1000 })).toMatch(/does not decompress/);
-    expect(refusal(good(), { maxPayloadBytes: 100 })).toMatch(/over 100/);
+    expect(refusal(good(), { maxMessageBytes: 100 })).toMatch(/over 100/);
   });
 
   it('refuses out-of-range numbers instead of crashing on them', () => {
