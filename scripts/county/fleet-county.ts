@@ -63,6 +63,7 @@ export class FleetCounty {
         ...(this.opts.share !== undefined ? { share: this.opts.share } : {}),
       });
       sub.on('arrival', (raw) => this.arrival(i, raw, Date.now()));
+      sub.on('unreadable', (topic, why) => this.checker?.unreadableMessage(topic, why));
       this.consumers.push(sub);
       await sub.start();
       sub.client!.on('message', (topic, payload) => {

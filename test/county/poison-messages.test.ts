@@ -14,9 +14,11 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WIRE_LIMITS } from '../../agent/contracts/wire-limits.js';
 import type { Verdict } from '../../scripts/county/delivery-checker.js';
+import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
 import { CHECK_CLI, Child, run, SUBSCRIBER_CLI } from './child.js';
 
 const cleanup = useCleanups();
@@ -211,5 +213,30 @@ describe('one message a stranger sends cannot stop the county tools', () => {
       ),
     ]);
     expect(r.stderr).toMatch(/^line 2: JSON nests deeper than 64 levels\nline 3: not JSON/);
+  });
+
+  it("a listener that throws on a message (the county's own bug) costs that message, not the subscriber", async () => {
+    const start = () => new CountySubscriber({ url: broker.url, clientId: 'county-poison-listener' }).start();
+    const sub = await start();
+    cleanup(() => sub.stop());
+    const why: string[] = [];
+    sub.on('unreadable', (topic, reason) => why.push(`${topic}: ${reason}`));
+    sub.on('event', (e) => {
+      if (e.seq === 1) throw new Error('the database said no');
+    });
+    const stranger = await mqtt.connectAsync(broker.url, { clientId: 'stranger-listener' });
+    cleanup(() => stranger.endAsync());
+    await stranger.publishAsync('village/gw-good/events', JSON.stringify(started()), { qos: 1 });
+    await stranger.publishAsync('village/gw-good/events', JSON.stringify(ev(2)), { qos: 1 });
+    await waitUntil(() => sub.events.has('gw-good-2'), 30_000, 'the event after the one that threw');
+    expect(sub.unreadable).toBe(1);
+    expect(why).toEqual(['village/gw-good/events: a listener failed: the database said no']);
+    await sub.stop();
+    // Acknowledged: the same session, restarted, does not get it again.
+    const again = await start();
+    cleanup(() => again.stop());
+    await stranger.publishAsync('village/gw-good/events', JSON.stringify(ev(3)), { qos: 1 });
+    await waitUntil(() => again.events.has('gw-good-3'), 30_000, 'the next event');
+    expect([...again.events.keys()]).toEqual(['gw-good-3']);
   });
 });
