@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * The long form of the fault suite (`npm run test:faults`): the same files `npm test` runs
  * in their short form, sized up by VG_FAULTS=long (200 kills, every crash point, repeated
- * broker and link faults, a million-record serial fuzz). Not run by CI; under 60 minutes on 2 cores.
+ * broker and link faults, a million-record serial fuzz). CI runs it after `npm test` (`.ci/run`).
  */
 export default defineConfig({
   test: {
