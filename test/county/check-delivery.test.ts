@@ -18,30 +18,13 @@ import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { CHECK_CLI, Child, run, SUBSCRIBER_CLI } from './child.js';
+import { handMadeEvents } from './hand-made-events.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
 const cleanup = useCleanups();
 
-const BOOT = 'cccccccc-0000-4000-8000-000000000003';
-const ev = (
-  seq: number,
-  type = 'sensor.telemetry',
-  data: Record<string, unknown> = { seq },
-  gatewayId = 'gw-lossy',
-) => ({
-  id: `${gatewayId}-${seq}`,
-  seq,
-  bootId: BOOT,
-  gatewayId,
-  deviceId: 'meter',
-  type,
-  priority: type === 'gateway.started' ? 'high' : 'normal',
-  ts: '2026-11-27T12:00:00.000Z',
-  data,
-});
-const started = (seq: number, gatewayId = 'gw-lossy') =>
-  ev(seq, 'gateway.started', { firstSeq: seq, shed: { critical: 0, high: 0, normal: 0, low: 0 } }, gatewayId);
+const { ev, started } = handMadeEvents('gw-lossy');
 const lines = (events: unknown[]) => events.map((e) => JSON.stringify(e)).join('\n') + '\n';
 
 /** The highest "received N distinct" the listening CLI has printed. */

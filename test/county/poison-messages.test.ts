@@ -20,6 +20,7 @@ import { useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 import { CHECK_CLI, Child, run, SUBSCRIBER_CLI } from './child.js';
+import { handMadeEvents } from './hand-made-events.js';
 
 const cleanup = useCleanups();
 const tempDir = useTempDirs();
@@ -29,24 +30,8 @@ beforeAll(async () => {
 });
 afterAll(async () => broker.dispose());
 
-const BOOT = 'dddddddd-0000-4000-8000-000000000004';
-const ev = (
-  seq: number,
-  type = 'sensor.telemetry',
-  data: Record<string, unknown> = { seq },
-  gatewayId = 'gw-good',
-) => ({
-  id: `${gatewayId}-${seq}`,
-  seq,
-  bootId: BOOT,
-  gatewayId,
-  deviceId: 'meter',
-  type,
-  priority: type === 'gateway.started' ? 'high' : 'normal',
-  ts: '2026-12-05T08:00:00.000Z',
-  data,
-});
-const started = () => ev(1, 'gateway.started', { firstSeq: 1, shed: { critical: 0, high: 0, normal: 0, low: 0 } });
+const { ev, started: startedAt } = handMadeEvents('gw-good');
+const started = () => startedAt(1);
 const withHeader = (h: number, body: Buffer) => Buffer.concat([Buffer.from([h]), body]);
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
