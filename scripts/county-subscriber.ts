@@ -24,6 +24,7 @@
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { errorMessage } from '../agent/kernel/errors.js';
 import { eventsOfMessage, eventsTopicKind, parseJsonMessage } from './county/decode-message.js';
 import { LogBudget, unreadableLine } from './county/unreadable-log.js';
 
@@ -129,10 +130,15 @@ export class CountySubscriber extends EventEmitter<{
     } catch (err) {
       // A corrupt, truncated or hostile payload, or a listener that choked on it: counted and
       // said, never a crash, and returning lets mqtt.js acknowledge it.
-      const why = stage === 'decode' ? (err as Error).message : `a listener failed: ${(err as Error).message}`;
+      const why = stage === 'decode' ? errorMessage(err) : `a listener failed: ${errorMessage(err)}`;
       this.unreadable += 1;
       this.lastUnreadable = `${topic}: ${why}`;
-      this.emit('unreadable', topic, why);
+      try {
+        this.emit('unreadable', topic, why);
+      } catch (inner) {
+        // Not even the report may stop the client: the count and lastUnreadable still say it.
+        this.lastError = `an 'unreadable' listener failed: ${errorMessage(inner)}`;
+      }
     }
   }
 
