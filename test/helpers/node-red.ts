@@ -13,6 +13,8 @@ export const testNodeRedConfig = (): SupervisorOptions['config'] => ({
   safeMode: false,
   httpNodeRoot: false,
   memoryMb: 128,
+  user: 'village-gateway-flows',
+  launch: 'spawn',
 });
 
 /** The admin API's token (POST /auth/token, client node-red-editor), or the HTTP status it answered instead. */

@@ -1,0 +1,63 @@
+/**
+ * The child's end of the channel to the agent (framing in agent/contracts/frames.ts): fd 3 when
+ * the agent spawned it (`--channel-fd 3`, one end of a socket pair), or the agent's socket when
+ * the flows' own unit started it (`--socket PATH`). There is no IPC fd: `process.send` does not
+ * exist here, so a flow cannot reach the agent except through these bounded frames.
+ */
+import { connect, Socket } from 'node:net';
+import { FrameReader, MAX_FRAME_FROM_CHILD, MAX_FRAME_TO_CHILD, encodeFrame } from '../../agent/contracts/frames.js';
+import type { FromChild, ToChild } from './protocol.js';
+
+export interface ChildArgs {
+  channel: { fd: number } | { path: string };
+  /** Overrides the options' userDir: where this process finds it (/proc/self/cwd when spawned by the agent). */
+  userDir: string | null;
+}
+
+export function parseArgs(argv: string[]): ChildArgs | null {
+  let channel: ChildArgs['channel'] | null = null;
+  let userDir: string | null = null;
+  for (let i = 0; i < argv.length; i += 2) {
+    const [k, v] = [argv[i], argv[i + 1]];
+    if (v === undefined) return null;
+    if (k === '--channel-fd' && /^\d+$/.test(v)) channel = { fd: Number(v) };
+    else if (k === '--socket') channel = { path: v };
+    else if (k === '--user-dir') userDir = v;
+    else return null;
+  }
+  return channel ? { channel, userDir } : null;
+}
+
+export class AgentChannel {
+  private readonly socket: Socket;
+  private readonly reader = new FrameReader(MAX_FRAME_TO_CHILD);
+
+  constructor(where: ChildArgs['channel'], onMessage: (m: ToChild) => void, onClose: (why: string) => void) {
+    this.socket = 'fd' in where ? new Socket({ fd: where.fd, readable: true, writable: true }) : connect(where.path);
+    this.socket.on('data', (chunk: Buffer) => {
+      let messages: unknown[];
+      try {
+        messages = this.reader.push(chunk);
+      } catch (err) {
+        this.socket.destroy();
+        onClose(`a bad frame from the agent: ${String(err)}`);
+        return;
+      }
+      for (const m of messages) onMessage(m as ToChild);
+    });
+    this.socket.on('error', (err) => onClose(`channel error: ${err.message}`));
+    this.socket.on('close', () => onClose('the agent went away'));
+  }
+
+  /** Sends if it fits: a message over MAX_FRAME_FROM_CHILD would make the agent drop us, so it is not sent. */
+  send(m: FromChild): void {
+    if (this.socket.destroyed) return;
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(m, MAX_FRAME_FROM_CHILD);
+    } catch {
+      return;
+    }
+    this.socket.write(frame);
+  }
+}
