@@ -44,7 +44,7 @@ export interface SpawnLaunch {
 export interface SystemdLaunch {
   mode: 'systemd';
   runtimeDir: string;
-  /** The group that may connect (the flows' user's), when the agent can set it. */
+  /** The group that may connect (the flows' user's); null: the agent's own. */
   gid: number | null;
 }
 
@@ -172,11 +172,15 @@ export class ChildLauncher {
     });
     server.on('error', (err) => this.logger.error({ err: err.message, path }, 'the flows channel socket failed'));
     server.listen(path, () => {
+      chmodSync(runtimeDir, 0o750);
       chmodSync(path, 0o660);
-      if (gid !== null && process.getuid?.() === 0) {
-        chownSync(runtimeDir, process.getuid(), gid);
-        chownSync(path, process.getuid(), gid);
-      }
+      // Without root this works when the agent is a member of the group (the shipped sysusers file makes it one).
+      if (gid !== null)
+        try {
+          for (const p of [runtimeDir, path]) chownSync(p, process.getuid?.() ?? -1, gid);
+        } catch (err) {
+          this.logger.warn({ err: errorMessage(err), gid }, "the flows' group could not be given the channel's socket");
+        }
     });
     this.server = server;
   }

@@ -18,7 +18,7 @@ import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
 import { ChildChannel, type ChannelLimits } from './channel.js';
 import { ChildLauncher, type LaunchedChild } from './child-launcher.js';
 import { defaultChildPath, shippedDefaultFlows } from './child-files.js';
-import { flowsUser, prepareUserDir } from './flows-user.js';
+import { flowsUser, lookUpUser, prepareUserDir } from './flows-user.js';
 import { memoryBoundBytes, readRssBytes } from './memory-bound.js';
 import { LogBudget } from './log-budget.js';
 import { StartRecord } from './start-record.js';
@@ -482,11 +482,10 @@ export class NodeRedSupervisor {
 /** spawn: started here (as the flows' user when the agent is root); systemd: the flows' unit connects to our socket. */
 function launcherFor(opts: SupervisorOptions): ChildLauncher {
   const { config, dataDir, logger } = opts;
-  if (config.launch === 'systemd')
-    return new ChildLauncher(
-      { mode: 'systemd', runtimeDir: config.runtimeDir ?? join(dataDir, 'run'), gid: null },
-      logger,
-    );
+  if (config.launch === 'systemd') {
+    const runtimeDir = config.runtimeDir ?? join(dataDir, 'run');
+    return new ChildLauncher({ mode: 'systemd', runtimeDir, gid: lookUpUser(config.user)?.gid ?? null }, logger);
+  }
   const userDir = join(dataDir, 'node-red');
   mkdirSync(userDir, { recursive: true });
   const user = flowsUser(config.user, logger);

@@ -29,24 +29,49 @@ export function parseArgs(argv: string[]): ChildArgs | null {
 }
 
 export class AgentChannel {
-  private readonly socket: Socket;
+  private socket!: Socket;
   private readonly reader = new FrameReader(MAX_FRAME_TO_CHILD);
+  private heard = false;
 
-  constructor(where: ChildArgs['channel'], onMessage: (m: ToChild) => void, onClose: (why: string) => void) {
-    this.socket = 'fd' in where ? new Socket({ fd: where.fd, readable: true, writable: true }) : connect(where.path);
-    this.socket.on('data', (chunk: Buffer) => {
+  /**
+   * With a path (the flows' unit), a connection refused or closed before the agent said
+   * anything is tried again every second: the agent may not be up yet, or be waiting out a
+   * restart backoff; the process stays small meanwhile (Node-RED is loaded only after init).
+   * Once the agent has spoken, losing it ends the child (onClose).
+   */
+  constructor(
+    private readonly where: ChildArgs['channel'],
+    private readonly onMessage: (m: ToChild) => void,
+    private readonly onClose: (why: string) => void,
+  ) {
+    this.open();
+  }
+
+  private open(): void {
+    const where = this.where;
+    const socket = 'fd' in where ? new Socket({ fd: where.fd, readable: true, writable: true }) : connect(where.path);
+    this.socket = socket;
+    let ended = false;
+    const end = (why: string): void => {
+      if (ended) return;
+      ended = true;
+      socket.destroy();
+      if (!this.heard && 'path' in where) setTimeout(() => this.open(), 1000);
+      else this.onClose(why);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      this.heard = true;
       let messages: unknown[];
       try {
         messages = this.reader.push(chunk);
       } catch (err) {
-        this.socket.destroy();
-        onClose(`a bad frame from the agent: ${String(err)}`);
+        end(`a bad frame from the agent: ${String(err)}`);
         return;
       }
-      for (const m of messages) onMessage(m as ToChild);
+      for (const m of messages) this.onMessage(m as ToChild);
     });
-    this.socket.on('error', (err) => onClose(`channel error: ${err.message}`));
-    this.socket.on('close', () => onClose('the agent went away'));
+    socket.on('error', (err) => end(`channel error: ${err.message}`));
+    socket.on('close', () => end('the agent went away'));
   }
 
   /** Sends if it fits: a message over MAX_FRAME_FROM_CHILD would make the agent drop us, so it is not sent. */

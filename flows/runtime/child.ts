@@ -15,6 +15,7 @@ import { installDefaultFlows } from './default-flows.js';
 import { buildSettings } from './settings.js';
 import { AgentChannel, parseArgs } from './channel-client.js';
 import { type ChildOptions, type FromChild, type LogLevel, type ToChild } from './protocol.js';
+import { unitAlive } from './unit-watchdog.js';
 
 interface Link {
   attach(t: { send(m: unknown): void; onMessage(cb: (m: unknown) => void): () => void }): void;
@@ -133,8 +134,10 @@ async function main(): Promise<void> {
     })());
 
   onAgentMessage = (m) => {
-    if (m.t === 'ping') send({ t: 'pong', n: m.n, stats: { events, rssBytes: process.memoryUsage.rss() } });
-    else if (m.t === 'stop') void stop('asked by the agent');
+    if (m.t === 'ping') {
+      unitAlive();
+      send({ t: 'pong', n: m.n, stats: { events, rssBytes: process.memoryUsage.rss() } });
+    } else if (m.t === 'stop') void stop('asked by the agent');
     else {
       if (m.t === 'event') events += 1;
       for (const l of listeners) l(m);
