@@ -5,7 +5,7 @@
  * switch (the shipped unit has no capabilities): the child runs under the agent's uid, said
  * once as a warning; in production the flows' own unit runs it instead (nodeRed.launch: systemd).
  */
-import { chownSync, chmodSync, lchownSync, lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 
@@ -55,14 +55,14 @@ export function flowsUser(name: string, logger: Logger): FlowsUser | null {
 export function prepareUserDir(dataDir: string, userDir: string, user: FlowsUser): void {
   mkdirSync(userDir, { recursive: true });
   chmodSync(dataDir, 0o750);
-  chownTree(userDir, user);
+  // Handed over once, while it is still the agent's (nothing of the flows' user can be in it yet);
+  // once it is theirs it is never walked as root again: a symlink they plant must not be followed.
+  if (lstatSync(userDir).uid !== user.uid) chownTree(userDir, user);
   chmodSync(userDir, 0o700);
 }
 
 function chownTree(path: string, user: FlowsUser): void {
   const st = lstatSync(path);
-  // Symlinks are not followed: one planted there must not hand the flows' user a file of the agent's.
-  if (st.isSymbolicLink()) return lchownSync(path, user.uid, user.gid);
-  if (st.uid !== user.uid || st.gid !== user.gid) chownSync(path, user.uid, user.gid);
+  lchownSync(path, user.uid, user.gid);
   if (st.isDirectory()) for (const e of readdirSync(path)) chownTree(join(path, e), user);
 }

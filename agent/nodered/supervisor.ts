@@ -148,7 +148,8 @@ export class NodeRedSupervisor {
     const r = opts.restart ?? { minMs: 1000, maxMs: 60_000 };
     this.backoff = new Backoff(r.minMs, r.maxMs, 0.2);
     this.startRecord = new StartRecord(
-      join(opts.dataDir, 'node-red', 'starts.json'),
+      // Not in the child's userDir: that is the flows' user's, who could plant a symlink where the agent writes.
+      join(opts.dataDir, 'node-red-starts.json'),
       this.o.crashLoop.windowMs,
       opts.logger,
       opts.wallMs,
