@@ -12,13 +12,10 @@ import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EventInput } from '../../agent/contracts/event.js';
 import { defaultChildPath } from '../../agent/nodered/child-files.js';
 import { socketPathIn } from '../../agent/nodered/child-launcher.js';
-import { NodeRedSupervisor } from '../../agent/nodered/supervisor.js';
 import { useCleanups } from '../helpers/lifecycle.js';
-import { testNodeRedConfig } from '../helpers/node-red.js';
-import { quietLogger } from '../helpers/quiet-logger.js';
+import { eventsOnlySupervisor } from '../helpers/node-red.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -48,23 +45,7 @@ describe.runIf(process.getuid?.() === 0)('the flows started by their own unit (l
     // Started before the agent listens, as at boot: it keeps trying.
     const first = unitChild();
     await new Promise((r) => setTimeout(r, 1500)); // the child retrying while no socket exists
-    const emitted: EventInput[] = [];
-    const sup = new NodeRedSupervisor({
-      config: { ...testNodeRedConfig(), launch: 'systemd', runtimeDir, user: 'nobody' },
-      dataDir: join(dir, 'data'),
-      gatewayId: 'gw-unit',
-      logger: quietLogger(),
-      flowWritable: new Set(),
-      tagsOf: () => [],
-      ports: {
-        onEvent: () => () => {},
-        emit: (e) => void emitted.push(e),
-        write: async () => {},
-        raiseAlert: async () => 'alert-1',
-        status: () => ({}),
-      },
-      restart: { minMs: 100, maxMs: 400 },
-    });
+    const { sup, emitted } = eventsOnlySupervisor(join(dir, 'data'), { launch: 'systemd', runtimeDir, user: 'nobody' });
     cleanup(() => sup.stop());
     sup.start();
     await waitUntil(() => sup.describe().state === 'running', 30_000, 'the unit-started child ready');

@@ -4,12 +4,9 @@
  * sampling /proc/<pid>/status at each heartbeat, kills it with reason 'memory'; it is restarted.
  */
 import { describe, expect, it } from 'vitest';
-import type { EventInput } from '../../agent/contracts/event.js';
-import { NodeRedSupervisor } from '../../agent/nodered/supervisor.js';
 import { nodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
 import { useCleanups } from '../helpers/lifecycle.js';
-import { EDITOR_USER, testNodeRedConfig } from '../helpers/node-red.js';
-import { quietLogger } from '../helpers/quiet-logger.js';
+import { EDITOR_USER, eventsOnlySupervisor } from '../helpers/node-red.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -18,24 +15,7 @@ const cleanup = useCleanups();
 
 describe('the memory bound', () => {
   it('kills a child whose Buffers take its RSS past the bound, with reason memory, and restarts it', async () => {
-    const emitted: EventInput[] = [];
-    const sup = new NodeRedSupervisor({
-      config: { ...testNodeRedConfig(), memoryMb: 128, memoryBoundMb: 260 },
-      dataDir: tempDir(),
-      gatewayId: 'gw-mem',
-      logger: quietLogger(),
-      flowWritable: new Set(),
-      tagsOf: () => [],
-      ports: {
-        onEvent: () => () => {},
-        emit: (e) => void emitted.push(e),
-        write: async () => {},
-        raiseAlert: async () => 'alert-1',
-        status: () => ({}),
-      },
-      pingMs: 250,
-      restart: { minMs: 100, maxMs: 400 },
-    });
+    const { sup, emitted } = eventsOnlySupervisor(tempDir(), { memoryMb: 128, memoryBoundMb: 260 }, { pingMs: 250 });
     cleanup(() => sup.stop());
     sup.start();
     await waitUntil(() => sup.describe().state === 'running', 30_000, 'Node-RED ready');

@@ -213,11 +213,10 @@ describe('Node-RED in a supervised child', () => {
       ]),
     );
     const { sup, emitted } = rig(dir, {
+      config: { ...testNodeRedConfig(), memoryMb: 64 },
       crashLoop: { starts: 3, windowMs: 60_000 },
       restart: { minMs: 50, maxMs: 100 },
     });
-    const cfg = (sup as unknown as { opts: SupervisorOptions }).opts.config;
-    cfg.memoryMb = 64;
     sup.start();
     await waitUntil(() => sup.describe().crashLoop, 28_000, 'the crash loop');
     await waitUntil(() => sup.describe().state === 'running', 20_000, 'started in safe mode');
