@@ -145,6 +145,15 @@ elif ! grep -q "^$NAME:" "$ROOT/etc/passwd" 2>/dev/null; then
   useradd ${ROOT:+--root "$ROOT"} --system --user-group --home-dir "/var/lib/$NAME" --no-create-home \
     --shell /usr/sbin/nologin --comment "Village gateway agent" "$NAME" || die "useradd could not create the user $NAME"
 fi
+# The flows' own user (Node-RED in village-gateway-flows.service); the agent joins its group.
+if ! grep -q "^$NAME-flows:" "$ROOT/etc/passwd" 2>/dev/null; then
+  useradd ${ROOT:+--root "$ROOT"} --system --user-group --home-dir "/var/lib/$NAME-flows" --no-create-home \
+    --shell /usr/sbin/nologin --comment "Village gateway flows (Node-RED)" "$NAME-flows" ||
+    die "useradd could not create the user $NAME-flows"
+fi
+if ! awk -F: -v g="$NAME-flows" -v u="$NAME" '$1 == g { n = split($4, m, ","); for (i = 1; i <= n; i++) if (m[i] == u) f = 1 } END { exit !f }' "$ROOT/etc/group"; then
+  usermod ${ROOT:+--root "$ROOT"} -a -G "$NAME-flows" "$NAME" || die "usermod could not add $NAME to the group $NAME-flows"
+fi
 # Numbers from the target's own passwd: in --root mode the names mean nothing to this machine.
 USER_ID="$(awk -F: -v n="$NAME" '$1 == n { print $3 }' "$ROOT/etc/passwd")"
 GROUP_ID="$(awk -F: -v n="$NAME" '$1 == n { print $4 }' "$ROOT/etc/passwd")"
@@ -172,6 +181,13 @@ UNIT="$ROOT/etc/systemd/system/$NAME.service"
 render "$REL/deploy/$NAME.service" >"$UNIT.new" && mv "$UNIT.new" "$UNIT"
 mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
 ln -sfn "/etc/systemd/system/$NAME.service" "$ROOT/etc/systemd/system/multi-user.target.wants/$NAME.service"
+# The flows' own unit (used with nodeRed.launch: systemd; idle and small otherwise: Node-RED loads
+# only once the agent hands it its options).
+FLOWS_UNIT="$ROOT/etc/systemd/system/$NAME-flows.service"
+if [ -f "$REL/deploy/$NAME-flows.service" ]; then
+  render "$REL/deploy/$NAME-flows.service" >"$FLOWS_UNIT.new" && mv "$FLOWS_UNIT.new" "$FLOWS_UNIT"
+  ln -sfn "/etc/systemd/system/$NAME-flows.service" "$ROOT/etc/systemd/system/multi-user.target.wants/$NAME-flows.service"
+fi
 
 was="$(readlink "$OPT/current" 2>/dev/null || true)"
 if [ "$was" != "releases/$VERSION" ]; then
@@ -195,6 +211,7 @@ done
 if [ "$LIVE" = yes ]; then
   systemctl daemon-reload
   systemctl enable "$NAME.service" >/dev/null 2>&1 || true # the wants link above is the same thing
+  [ ! -f "$FLOWS_UNIT" ] || systemctl enable "$NAME-flows.service" >/dev/null 2>&1 || true
   if [ "$CHANGED" = yes ] || [ "$NEW_BUILD" = yes ] || ! systemctl is-active --quiet "$NAME.service"; then restart_service; fi
 else
   say "systemd is not running here: the service starts at the next boot (enabled)"

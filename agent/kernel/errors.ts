@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   // Node-RED flows (requests from the flows' child process)
   NOT_FLOW_WRITABLE: 'a flow asked for an output not declared flow-writable (outputs.<name>.flowWritable: true)',
   RATE_LIMITED: 'a flow asked for outputs or alerts faster than the agent allows; the request was refused',
+  CHANNEL_FRAME:
+    "a frame on the Node-RED channel is over its direction's size limit or not JSON: the connection is dropped (a child that sent it is killed)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,5 +1,5 @@
 /**
- * The Node-RED child's recent starts, kept on disk (`dataDir/node-red/starts.json`). A flow that
+ * The Node-RED child's recent starts, kept on disk (`dataDir/node-red-starts.json`). A flow that
  * takes the whole agent down with it (it can kill its parent) would otherwise restart with a
  * fresh count every time and never reach safe mode: counted across agent restarts, five starts
  * within the window start the child in safe mode however they ended. Wall-clock times (the

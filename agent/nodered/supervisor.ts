@@ -1,21 +1,25 @@
 /**
- * Runs Node-RED in a fork()ed child (dist/flows/runtime/child.js) so that no flow can delay
- * an alarm: events go to it through a bounded queue fed synchronously from the bus (the
+ * Runs Node-RED in a child process (dist/flows/runtime/child.js; started by ChildLauncher, talked
+ * to over ChildChannel's bounded frames) so that no flow can delay an alarm: events go to it through a bounded queue fed synchronously from the bus (the
  * oldest dropped and counted when it is slow or not ready, never awaited); a heartbeat kills
- * a child that stops answering; a dead child is restarted with backoff; five starts within a
+ * a child that stops answering or whose RSS is over its bound (memory-bound.ts); a dead child is restarted with backoff; five starts within a
  * minute is a crash loop, after which it starts in safe mode (flows stopped) and
  * `nodered.crash_loop` is raised. Requests from the flows go through FlowRequests.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { setPriority } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
-import { isFromChild, type ChildOptions, type FromChild, type ToChild } from '../contracts/nodered-ipc.js';
+import type { ChildOptions, FromChild, ToChild } from '../contracts/nodered-ipc.js';
 import { Backoff } from '../kernel/backoff.js';
 import { errorMessage, replyCode } from '../kernel/errors.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
+import { ChildChannel, type ChannelLimits } from './channel.js';
+import { ChildLauncher, type LaunchedChild } from './child-launcher.js';
 import { defaultChildPath, shippedDefaultFlows } from './child-files.js';
+import { flowsUser, lookUpUser, prepareUserDir } from './flows-user.js';
+import { memoryBoundBytes, readRssBytes } from './memory-bound.js';
 import { LogBudget } from './log-budget.js';
 import { StartRecord } from './start-record.js';
 import { FlowRequests, type FlowPorts, type FlowRequestLimits } from './requests.js';
@@ -33,8 +37,10 @@ export interface NodeRedReport {
   sent: number;
   safeMode: boolean;
   crashLoop: boolean;
-  /** From the last pong. */
+  /** Sampled by the agent from /proc/<pid>/status at every heartbeat (spawn), else from the last pong. */
   rssBytes: number | null;
+  /** Frames that broke the channel's limits (oversized, not JSON): each ended the connection and the child. */
+  violations: number;
   childEvents: number | null;
   requests: number;
   refused: number;
@@ -83,18 +89,19 @@ export interface SupervisorOptions {
   restart?: { minMs: number; maxMs: number };
   crashLoop?: { starts: number; windowMs: number };
   limits?: FlowRequestLimits;
+  channelLimits?: ChannelLimits;
 }
 
-/** Sends at most this many events the child has not taken off the pipe yet. */
-const IN_FLIGHT = 64;
-/** The child's nice value: below the agent (0), so the alarm path wins the CPU. */
-const CHILD_NICE = 10;
+type KillReason = 'heartbeat' | 'start-timeout' | 'memory' | 'channel';
 
 export class NodeRedSupervisor {
-  private child: ChildProcess | null = null;
+  private child: LaunchedChild | null = null;
+  private channel: ChildChannel | null = null;
+  private readonly launcher: ChildLauncher;
+  private readonly memoryBound: number;
+  private violations = 0;
   private state: NodeRedState = 'stopped';
   private readonly queue: { msg: { t: 'event'; event: GatewayEvent; tags: string[] }; at: number }[] = [];
-  private inflight = 0;
   private pumpScheduled = false;
   private dropped = 0;
   private sent = 0;
@@ -110,7 +117,7 @@ export class NodeRedSupervisor {
   private spawnedAt = 0;
   private lastPong = 0;
   private pingN = 0;
-  private killReason: 'heartbeat' | 'start-timeout' | null = null;
+  private killReason: KillReason | null = null;
   private timers = new Set<NodeJS.Timeout>();
   private pingTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -141,12 +148,15 @@ export class NodeRedSupervisor {
     const r = opts.restart ?? { minMs: 1000, maxMs: 60_000 };
     this.backoff = new Backoff(r.minMs, r.maxMs, 0.2);
     this.startRecord = new StartRecord(
-      join(opts.dataDir, 'node-red', 'starts.json'),
+      // Not in the child's userDir: that is the flows' user's, who could plant a symlink where the agent writes.
+      join(opts.dataDir, 'node-red-starts.json'),
       this.o.crashLoop.windowMs,
       opts.logger,
       opts.wallMs,
     );
     this.requestsHandler = new FlowRequests(opts.gatewayId, opts.flowWritable, opts.ports, opts.limits);
+    this.memoryBound = memoryBoundBytes(opts.config);
+    this.launcher = launcherFor(opts);
   }
 
   start(): void {
@@ -188,39 +198,21 @@ export class NodeRedSupervisor {
     });
   }
 
+  /** Sends while the socket takes it (its 'drain' calls again): a stuck child holds at most SEND_HIGH_WATER of ours. */
   private pump(): void {
-    const child = this.child;
-    while (this.state === 'running' && child?.connected && this.inflight < IN_FLIGHT && this.queue.length > 0) {
+    const channel = this.channel;
+    while (this.state === 'running' && channel?.writable && this.queue.length > 0) {
       const { msg, at } = this.queue.shift()!;
-      if (this.monoMs() - at > this.o.maxEventAgeMs) {
-        this.dropped += 1;
-        continue;
-      }
-      this.inflight += 1;
-      this.sent += 1;
-      try {
-        child.send(msg, (err) => {
-          this.inflight -= 1;
-          if (err) this.dropped += 1;
-          else this.schedulePump();
-        });
-      } catch {
-        // An event that cannot be serialised (a BigInt, a cycle) is not sent: counted as dropped.
-        this.inflight -= 1;
-        this.dropped += 1;
-      }
+      // Too old, over the frame limit or not serialisable (a BigInt, a cycle): counted as dropped.
+      if (this.monoMs() - at > this.o.maxEventAgeMs || !channel.send(msg)) this.dropped += 1;
+      else this.sent += 1;
     }
   }
 
   private send(m: ToChild): void {
     // A ping or stop that cannot be sent shows up by itself: a missed pong, or the stop limit's kill.
-    if (!this.child?.connected) return;
-    try {
-      this.child.send(m, () => {});
-    } catch (err) {
-      if (this.logBudget.take())
-        this.opts.logger.warn({ err: errorMessage(err), t: m.t }, 'message to the Node-RED child not sent');
-    }
+    if (this.channel?.send(m) === false && this.logBudget.take())
+      this.opts.logger.warn({ t: m.t }, 'message to the Node-RED child not sent');
   }
 
   private spawn(): void {
@@ -247,21 +239,18 @@ export class NodeRedSupervisor {
             : shippedDefaultFlows(),
       logLevel: this.opts.logLevel ?? 'info',
     };
-    // A minimal environment: a flow's env.get() must not read the agent's secrets.
-    const env: NodeJS.ProcessEnv = {};
-    for (const k of ['PATH', 'HOME', 'TZ', 'LANG', 'NODE_ENV'])
-      if (process.env[k] !== undefined) env[k] = process.env[k];
     this.state = 'starting';
     this.spawnedAt = now;
     this.killReason = null;
-    this.inflight = 0;
-    let child: ChildProcess;
+    this.rssBytes = null;
+    let child: LaunchedChild | null = null;
     try {
-      child = fork(this.opts.childPath ?? defaultChildPath(), [], {
-        env,
-        execArgv: [`--max-old-space-size=${config.memoryMb}`],
-        serialization: 'json',
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      child = this.launcher.launch({
+        onSocket: (socket) => this.attach(socket, child!, options),
+        onExit: (code, signal) => {
+          if (child === this.child) this.channel?.destroy();
+          this.onExit(child!, code, signal);
+        },
       });
     } catch (err) {
       // Out of processes or memory: try again later like after a crash, never throw into a timer.
@@ -272,60 +261,49 @@ export class NodeRedSupervisor {
       return;
     }
     this.child = child;
-    const childLog = logger.child({ part: 'node-red', pid: child.pid });
-    // On two cores a flow spinning forever, or Node-RED starting again (bcrypt, loading modules),
-    // competes with the alarm path: the child runs at a lower scheduling priority (nice 10), so
-    // the agent gets the CPU first whenever both want it.
-    if (child.pid !== undefined) {
-      try {
-        setPriority(child.pid, CHILD_NICE);
-      } catch (err) {
-        childLog.warn({ err: errorMessage(err) }, 'Node-RED child priority not lowered');
-      }
-    }
-    // Node-RED logs through IPC; whatever reaches stdout/stderr (a V8 out-of-memory report) is logged, a line at a time.
-    for (const stream of [child.stdout, child.stderr]) {
-      stream?.setEncoding('utf8');
-      stream?.on('error', (err) => childLog.warn({ err: err.message }, 'Node-RED child output stream error'));
-      stream?.on('data', (chunk: string) => {
-        for (const line of chunk.split('\n')) if (line.trim()) childLog.warn(line.slice(0, 500));
-      });
-    }
-    child.on('error', (err) => {
-      childLog.error({ err: err.message }, 'Node-RED child process error');
-      // A child that never started (EAGAIN, EACCES, ENOENT) sends no exit: treat it as one.
-      if (child.pid === undefined) this.onExit(child, null, null);
-    });
-    child.on('message', (m: unknown) => {
-      if (child !== this.child) return;
-      // Anything the child sends is checked first and can never throw into the agent: a flow
-      // can reach process.send and forge messages.
-      if (!isFromChild(m)) {
-        this.badMessages += 1;
-        if (this.logBudget.take())
-          childLog.warn({ badMessages: this.badMessages }, 'Node-RED child sent a malformed message: ignored');
-        return;
-      }
-      try {
-        this.onMessage(m, childLog);
-      } catch (err) {
-        this.badMessages += 1;
-        if (this.logBudget.take())
-          childLog.error({ err: errorMessage(err) }, 'a message from the Node-RED child failed: ignored');
-      }
-    });
-    child.on('exit', (code, signal) => this.onExit(child, code, signal));
-    // The options, secrets included, go over the IPC channel only (see ChildOptions).
-    try {
-      child.send({ t: 'init', options } satisfies ToChild, (err) => {
-        if (err) childLog.error({ err: err.message }, 'Node-RED child did not take its options');
-      });
-    } catch (err) {
-      childLog.error({ err: errorMessage(err) }, 'Node-RED child did not take its options');
-    }
     this.timer(() => {
       if (child === this.child && this.state === 'starting') this.kill('start-timeout');
     }, this.o.startTimeoutMs);
+  }
+
+  /** The child's socket: the options go first (secrets included: never its environment or command line). */
+  private attach(socket: Socket, child: LaunchedChild, options: ChildOptions): void {
+    const log = this.opts.logger.child({ part: 'node-red', pid: child.pid });
+    const mine = (): boolean => child === this.child;
+    this.channel = new ChildChannel(
+      socket,
+      {
+        onMessage: (m) => {
+          if (!mine()) return;
+          try {
+            this.onMessage(m, log);
+          } catch (err) {
+            this.badMessages += 1;
+            if (this.logBudget.take())
+              log.error({ err: errorMessage(err) }, 'a message from the Node-RED child failed: ignored');
+          }
+        },
+        // A flow may forge messages (it reaches the socket through the process' handles): counted, ignored.
+        onMalformed: () => {
+          this.badMessages += 1;
+          if (this.logBudget.take())
+            log.warn({ badMessages: this.badMessages }, 'Node-RED child sent a malformed message: ignored');
+        },
+        onViolation: (err) => {
+          this.violations += 1;
+          if (this.logBudget.take())
+            log.error({ err: err.message, violations: this.violations }, 'Node-RED child broke the channel: killed');
+          if (mine()) this.kill('channel');
+        },
+        // The connection gone with the child still there a moment later (a flow closed it): it cannot be
+        // talked to, so it goes. A child that died closes it too: its exit comes first and says why.
+        onClose: () => this.timer(() => mine() && this.state !== 'stopping' && this.kill('channel'), 1000),
+        onDrain: () => this.schedulePump(),
+      },
+      this.opts.channelLimits,
+      this.monoMs,
+    );
+    if (!this.channel.send({ t: 'init', options })) log.error('Node-RED child did not take its options');
   }
 
   private onMessage(m: FromChild, log: Logger): void {
@@ -349,7 +327,7 @@ export class NodeRedSupervisor {
       }
       case 'pong':
         this.lastPong = this.monoMs();
-        this.rssBytes = m.stats.rssBytes;
+        if (this.child?.pid === null) this.rssBytes = m.stats.rssBytes; // systemd: the unit's MemoryMax bounds it
         this.childEvents = m.stats.events;
         return;
       case 'request': {
@@ -374,6 +352,14 @@ export class NodeRedSupervisor {
 
   private heartbeat(): void {
     if (this.state !== 'running') return;
+    // Sampled here, not taken from the pong: a stuck child sends none, and Buffers live outside V8's heap.
+    const rss = this.child?.pid ? readRssBytes(this.child.pid) : null;
+    if (rss !== null) this.rssBytes = rss;
+    if (rss !== null && rss > this.memoryBound) {
+      this.opts.logger.error({ rssBytes: rss, boundBytes: this.memoryBound }, 'Node-RED over its memory bound: killed');
+      this.kill('memory');
+      return;
+    }
     if (this.monoMs() - this.lastPong > this.o.pongTimeoutMs) {
       this.opts.logger.error(
         { silentMs: Math.round(this.monoMs() - this.lastPong) },
@@ -386,14 +372,15 @@ export class NodeRedSupervisor {
     this.send({ t: 'ping', n: this.pingN });
   }
 
-  private kill(reason: 'heartbeat' | 'start-timeout'): void {
-    this.killReason = reason;
-    this.child?.kill('SIGKILL');
+  private kill(reason: KillReason): void {
+    this.killReason ??= reason;
+    this.child?.kill();
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(child: LaunchedChild, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.child) return;
     this.child = null;
+    this.channel = null;
     this.url = null;
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = null;
@@ -450,7 +437,7 @@ export class NodeRedSupervisor {
       this.state = 'stopping';
       const kill = setTimeout(() => {
         this.opts.logger.warn({ limitMs }, 'Node-RED did not stop in time: killed');
-        child.kill('SIGKILL');
+        child.kill();
         // Bounded even if no exit ever comes (a child that never really started).
         setTimeout(() => {
           this.state = 'stopped';
@@ -463,6 +450,7 @@ export class NodeRedSupervisor {
       };
       this.send({ t: 'stop' });
     });
+    void this.stopped.then(() => this.launcher.close());
     return this.stopped;
   }
 
@@ -483,10 +471,26 @@ export class NodeRedSupervisor {
       safeMode: this.safeMode,
       crashLoop: this.crashLoop,
       rssBytes: this.rssBytes,
+      violations: this.violations,
       childEvents: this.childEvents,
       requests: this.requests,
       refused: this.requestsHandler.refused,
       lastStartMs: this.lastStartMs,
     };
   }
+}
+
+/** spawn: started here (as the flows' user when the agent is root); systemd: the flows' unit connects to our socket. */
+function launcherFor(opts: SupervisorOptions): ChildLauncher {
+  const { config, dataDir, logger } = opts;
+  if (config.launch === 'systemd') {
+    const runtimeDir = config.runtimeDir ?? join(dataDir, 'run');
+    return new ChildLauncher({ mode: 'systemd', runtimeDir, gid: lookUpUser(config.user)?.gid ?? null }, logger);
+  }
+  const userDir = join(dataDir, 'node-red');
+  mkdirSync(userDir, { recursive: true });
+  const user = flowsUser(config.user, logger);
+  if (user) prepareUserDir(dataDir, userDir, user);
+  const childPath = opts.childPath ?? defaultChildPath();
+  return new ChildLauncher({ mode: 'spawn', childPath, userDir, memoryMb: config.memoryMb, user }, logger);
 }

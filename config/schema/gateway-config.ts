@@ -154,6 +154,25 @@ const nodeRedSchema = z.strictObject({
     .default(false)
     .describe("Where flows' HTTP-in nodes are served (false: nowhere)"),
   memoryMb: intIn(48, 4096).default(128).describe("The child's V8 old-space limit (--max-old-space-size)"),
+  memoryBoundMb: intIn(64, 16384)
+    .optional()
+    .describe(
+      "The child's whole RSS, sampled every heartbeat; over it the child is killed (default memoryMb * 1.5 + 64)",
+    ),
+  user: z
+    .string()
+    .min(1)
+    .default('village-gateway-flows')
+    .describe('Who the child runs as when the agent is root (nobody when that user does not exist)'),
+  launch: z
+    .enum(['spawn', 'systemd'])
+    .default('spawn')
+    .describe(
+      "spawn: the agent starts the child; systemd: the flows' own unit does, and connects to runtimeDir/flows.sock",
+    ),
+  runtimeDir: pathString
+    .optional()
+    .describe("Where the channel socket is (launch: systemd), reachable by the flows' group only; default dataDir/run"),
 });
 
 export const gatewayConfigSchema = z

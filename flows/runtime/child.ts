@@ -1,8 +1,8 @@
 /**
- * The Node-RED child's entry (fork()ed by agent/nodered/supervisor.ts; compiled to
+ * The Node-RED child's entry (started by agent/nodered/child-launcher.ts or the flows' own unit; compiled to
  * dist/flows/runtime/child.js). It loads node-red with the locked-down settings, serves the
  * editor and admin API on host:port, wires our nodes' link (flows/nodes/village-link.js) to
- * IPC, and says `ready` once the flows run (or, in safe mode, once the editor is up). It
+ * the agent's channel (channel-client.ts), and says `ready` once the flows run (or, in safe mode, once the editor is up). It
  * answers `ping` with `pong` and its stats, and on `stop` or when the agent goes away it
  * stops Node-RED, closes the server and exits.
  */
@@ -13,7 +13,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installDefaultFlows } from './default-flows.js';
 import { buildSettings } from './settings.js';
+import { AgentChannel, parseArgs } from './channel-client.js';
 import { type ChildOptions, type FromChild, type LogLevel, type ToChild } from './protocol.js';
+import { unitAlive } from './unit-watchdog.js';
 
 interface Link {
   attach(t: { send(m: unknown): void; onMessage(cb: (m: unknown) => void): () => void }): void;
@@ -28,10 +30,24 @@ interface NodeRed {
   events: { once(name: string, l: () => void): void; on(name: string, l: (...a: unknown[]) => void): void };
 }
 
-const send = (m: FromChild): void => {
-  if (process.connected) process.send!(m);
-};
-const log = (level: LogLevel, msg: string): void => send({ t: 'log', level, msg });
+const parsed = parseArgs(process.argv.slice(2));
+if (!parsed) {
+  console.error(
+    'usage: child.js (--channel-fd N | --socket PATH) [--user-dir DIR]: this process is started by the agent',
+  );
+  process.exit(2);
+}
+const args = parsed;
+let onAgentMessage: (m: ToChild) => void = () => {};
+let onAgentGone: (why: string) => void = () => process.exit(0);
+const channel = new AgentChannel(
+  args.channel,
+  (m) => onAgentMessage(m),
+  (why) => onAgentGone(why),
+);
+const send = (m: FromChild): void => channel.send(m);
+// Cut to fit a frame (a log line is the only message whose size a flow decides).
+const log = (level: LogLevel, msg: string): void => send({ t: 'log', level, msg: msg.slice(0, 8000) });
 
 /** Where flows/nodes is: next to the sources (flows/runtime) or, compiled, three levels up from dist/flows/runtime. */
 function defaultNodesDir(): string {
@@ -40,24 +56,19 @@ function defaultNodesDir(): string {
   return candidates.find((d) => existsSync(join(d, 'package.json'))) ?? candidates[1]!;
 }
 
-/** The options come as the first IPC message (never the environment: a flow's env.get() reads that). */
+/** The options come as the first message on the channel (never the environment: a flow's env.get() reads that). */
 function readOptions(): Promise<ChildOptions> {
-  if (!process.send) {
-    console.error('no IPC channel: this process is started by the agent');
-    process.exit(2);
-  }
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       console.error('no init message from the agent within 10 s');
       process.exit(2);
     }, 10_000);
-    const onMessage = (m: unknown): void => {
-      if (typeof m !== 'object' || m === null || (m as { t?: unknown }).t !== 'init') return;
+    onAgentMessage = (m) => {
+      if (m.t !== 'init') return;
       clearTimeout(timer);
-      process.off('message', onMessage);
-      resolve((m as { options: ChildOptions }).options);
+      onAgentMessage = () => {};
+      resolve(args.userDir ? { ...m.options, userDir: args.userDir } : m.options);
     };
-    process.on('message', onMessage);
   });
 }
 
@@ -122,15 +133,17 @@ async function main(): Promise<void> {
       process.exit(0);
     })());
 
-  process.on('message', (m: ToChild) => {
-    if (m.t === 'ping') send({ t: 'pong', n: m.n, stats: { events, rssBytes: process.memoryUsage.rss() } });
-    else if (m.t === 'stop') void stop('asked by the agent');
+  onAgentMessage = (m) => {
+    if (m.t === 'ping') {
+      unitAlive();
+      send({ t: 'pong', n: m.n, stats: { events, rssBytes: process.memoryUsage.rss() } });
+    } else if (m.t === 'stop') void stop('asked by the agent');
     else {
       if (m.t === 'event') events += 1;
       for (const l of listeners) l(m);
     }
-  });
-  process.on('disconnect', () => void stop('the agent went away'));
+  };
+  onAgentGone = (why) => void stop(why);
 
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);

@@ -28,6 +28,8 @@ export class AgentChild {
   constructor(
     readonly configFile: string,
     private readonly env: Record<string, string> = {},
+    /** Node's own options, e.g. --max-old-space-size=64 as the shipped unit starts the agent. */
+    private readonly nodeArgs: string[] = [],
   ) {}
 
   static writeConfig(dir: string, config: Record<string, unknown>, name = 'gateway.yaml'): string {
@@ -37,10 +39,14 @@ export class AgentChild {
   }
 
   start(): this {
-    const proc = spawn(process.execPath, [CLI, 'run', '--config', this.configFile, '--print-stored'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...this.env },
-    });
+    const proc = spawn(
+      process.execPath,
+      [...this.nodeArgs, CLI, 'run', '--config', this.configFile, '--print-stored'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...this.env },
+      },
+    );
     this.proc = proc;
     let partial = '';
     proc.stdout!.on('data', (d: Buffer) => {

@@ -1,5 +1,7 @@
 /** What the Node-RED tests share: a supervisor config for a loopback editor on a free port, and an admin login. */
-import type { SupervisorOptions } from '../../agent/nodered/supervisor.js';
+import type { EventInput } from '../../agent/contracts/event.js';
+import { NodeRedSupervisor, type SupervisorOptions } from '../../agent/nodered/supervisor.js';
+import { quietLogger } from './quiet-logger.js';
 
 export const EDITOR_USER = { username: 'tech', password: 'village-pass' };
 
@@ -13,6 +15,8 @@ export const testNodeRedConfig = (): SupervisorOptions['config'] => ({
   safeMode: false,
   httpNodeRoot: false,
   memoryMb: 128,
+  user: 'village-gateway-flows',
+  launch: 'spawn',
 });
 
 /** The admin API's token (POST /auth/token, client node-red-editor), or the HTTP status it answered instead. */
@@ -30,4 +34,31 @@ export async function adminToken(url: string, password = EDITOR_USER.password): 
   });
   if (res.status !== 200) return res.status;
   return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** A supervisor with ports that do nothing but keep its own events (nodered.*), for tests of the child's life. */
+export function eventsOnlySupervisor(
+  dataDir: string,
+  config: Partial<SupervisorOptions['config']>,
+  over: Partial<SupervisorOptions> = {},
+): { sup: NodeRedSupervisor; emitted: EventInput[] } {
+  const emitted: EventInput[] = [];
+  const sup = new NodeRedSupervisor({
+    config: { ...testNodeRedConfig(), ...config },
+    dataDir,
+    gatewayId: 'gw-nr',
+    logger: quietLogger(),
+    flowWritable: new Set(),
+    tagsOf: () => [],
+    ports: {
+      onEvent: () => () => {},
+      emit: (e) => void emitted.push(e),
+      write: async () => {},
+      raiseAlert: async () => 'alert-1',
+      status: () => ({}),
+    },
+    restart: { minMs: 100, maxMs: 400 },
+    ...over,
+  });
+  return { sup, emitted };
 }

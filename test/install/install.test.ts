@@ -175,15 +175,30 @@ describe('scripts/install.sh', { timeout: 180_000 }, () => {
     expect(current()).toBe(was);
   });
 
-  it('installs a unit that systemd-analyze verify accepts', () => {
-    expect(SYSTEMD_ANALYZE, 'systemd-analyze (Debian package systemd; the test preflight installs it)').toBeTruthy();
-    const unit = readFileSync(join(root.dir, 'etc/systemd/system/village-gateway.service'), 'utf8');
-    expect(unit).toMatch(/^Environment=PATH=\/\S+:\/usr\/local\/bin:\/usr\/bin:\/bin$/m); // @NODE_DIR@ filled in
-    // systemd is not PID 1 here: verify the file against this machine's units, with the release path
-    // pointing into the test root so that ExecStart's program is the installed one.
-    const copy = join(root.scratch, 'village-gateway.service');
-    writeFileSync(copy, unit.replaceAll('/opt/village-gateway/', `${root.dir}/opt/village-gateway/`));
-    const r = spawnSync(SYSTEMD_ANALYZE!, ['verify', copy], { encoding: 'utf8' });
-    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  it.each(['village-gateway', 'village-gateway-flows'])(
+    'installs %s.service, which systemd-analyze verify accepts',
+    (name) => {
+      expect(SYSTEMD_ANALYZE, 'systemd-analyze (Debian package systemd; the test preflight installs it)').toBeTruthy();
+      const unit = readFileSync(join(root.dir, `etc/systemd/system/${name}.service`), 'utf8');
+      expect(unit).toMatch(/^Environment=PATH=\/\S+:\/usr\/local\/bin:\/usr\/bin:\/bin$/m); // @NODE_DIR@ filled in
+      expect(
+        lstatSync(join(root.dir, `etc/systemd/system/multi-user.target.wants/${name}.service`)).isSymbolicLink(),
+      ).toBe(true);
+      // systemd is not PID 1 here: verify the file against this machine's units, with the release path
+      // pointing into the test root so that ExecStart's program is the installed one.
+      const copy = join(root.scratch, `${name}.service`);
+      writeFileSync(copy, unit.replaceAll('/opt/village-gateway/', `${root.dir}/opt/village-gateway/`));
+      const r = spawnSync(SYSTEMD_ANALYZE!, ['verify', copy], { encoding: 'utf8' });
+      expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    },
+  );
+
+  it("creates the flows' own user, whose group the agent joins (to hand it the channel's socket)", () => {
+    const passwd = readFileSync(join(root.dir, 'etc/passwd'), 'utf8');
+    const group = readFileSync(join(root.dir, 'etc/group'), 'utf8');
+    const uid = (n: string) => new RegExp(`^${n}:[^:]*:(\\d+):`, 'm').exec(passwd)?.[1];
+    expect(uid('village-gateway-flows')).toBeDefined();
+    expect(uid('village-gateway-flows')).not.toBe(uid('village-gateway'));
+    expect(group).toMatch(/^village-gateway-flows:[^:]*:\d+:(.*,)?village-gateway(,.*)?$/m);
   });
 });

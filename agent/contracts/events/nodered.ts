@@ -18,7 +18,7 @@ export const noderedEvents = {
   'nodered.stopped': spec(
     'high',
     z.strictObject({
-      reason: z.enum(['exit', 'heartbeat', 'start-timeout']),
+      reason: z.enum(['exit', 'heartbeat', 'start-timeout', 'memory', 'channel']),
       code: z.int().nullable(),
       signal: z.string().nullable(),
       restartInMs: count,

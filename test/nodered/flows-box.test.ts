@@ -1,0 +1,157 @@
+/**
+ * The flows' box, attacked from a flow as a stranger would, against the real CLI agent started
+ * as the shipped unit starts it (a 64 MB heap), a real Node-RED child, a Modbus panel and a real
+ * broker with the county's subscriber:
+ * - a function node that calls process.send with 30 MB every second and writes 30 MB frames to
+ *   the agent's socket (found among the process' handles): the agent lives, the child is killed
+ *   (reason 'channel') and restarted, and a press afterwards sounds the siren and reaches the county;
+ * - as root, a function node that reads the agent's /proc/<pid>/environ, its config file, and
+ *   writes into the config's folder: each fails with EACCES, and the agent's env secret is in
+ *   nothing the flow can read (its own environment included).
+ */
+import { chmodSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
+import { freePort } from '../../scripts/brokers/free-port.js';
+import { CountySubscriber } from '../../scripts/county-subscriber.js';
+import { AgentChild } from '../helpers/agent-child.js';
+import { DeliveryCheck } from '../helpers/delivery.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
+import { PanicPanel } from '../helpers/panic-panel.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const tempDir = useTempDirs();
+const brokerRef = useBroker();
+const cleanup = useCleanups();
+const SECRET = 'agent-env-secret-7f3a9c';
+
+async function village(id: string) {
+  const dir = tempDir();
+  chmodSync(dir, 0o755); // more open than /etc/village-gateway (1770): the files' own modes must hold
+  const panel = await new PanicPanel().start();
+  cleanup(() => panel.sim.close());
+  const port = await freePort();
+  const file = AgentChild.writeConfig(dir, {
+    version: 1,
+    gateway: { id },
+    dataDir: join(dir, 'data'),
+    log: { level: 'warn' },
+    clock: { synced: 'always' },
+    health: { intervalSec: 3600 },
+    mqtt: { url: brokerRef.current.url, protocolVersion: 4, willDelaySec: 0, reconnect: { minMs: 100, maxMs: 1000 } },
+    ...panel.config(),
+    nodeRed: {
+      port,
+      users: [{ username: 'tech', password: { env: 'VG_TEST_EDITOR_PASSWORD' } }],
+      credentialSecret: { env: 'VG_TEST_SECRET' },
+    },
+  });
+  chmodSync(file, 0o640);
+  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${id}` }).start();
+  cleanup(() => county.stop());
+  const check = new DeliveryCheck(county);
+  const agent = new AgentChild(file, { VG_TEST_SECRET: SECRET, VG_TEST_EDITOR_PASSWORD: 'village-pass' }, [
+    '--max-old-space-size=64',
+  ]).start();
+  cleanup(() => agent.kill('SIGTERM'));
+  check.watchProcess(agent);
+  const byType = (type: string) => [...county.events.values()].filter((e) => e.type === type && e.gatewayId === id);
+  const url = `http://127.0.0.1:${port}/`;
+  await waitUntil(() => byType('nodered.started').length > 0 || !agent.running, 60_000, 'Node-RED started');
+  expect(agent.running, agent.output).toBe(true);
+  const admin = await nodeRedAdmin(url, 'tech', 'village-pass');
+  const press = async (n: number) => {
+    expect(await panel.press('di1', 10_000, () => agent.running), `the siren for press ${n}`).toBe(true);
+    await county.waitFor(() => byType('alarm.pressed').length >= n && byType('alert.raised').length >= n, 20_000);
+  };
+  return { dir, file, agent, admin, county, check, byType, press };
+}
+
+/** An inject node firing `func` once at deploy and then every `repeatSec` (0: once). */
+const injected = (func: string, repeatSec = 0) => [
+  { id: 'box-tab', type: 'tab', label: 'box' },
+  {
+    id: 'box-inject',
+    z: 'box-tab',
+    type: 'inject',
+    once: true,
+    onceDelay: 0.1,
+    repeat: repeatSec ? String(repeatSec) : '',
+    props: [{ p: 'payload' }],
+    payload: '',
+    payloadType: 'date',
+    wires: [['box-fn']],
+  },
+  { id: 'box-fn', z: 'box-tab', type: 'function', func, outputs: 1, wires: [[]] },
+];
+
+describe('the flows in their own box', () => {
+  it('a flow flooding process.send and the socket with 30 MB frames does not take the agent down; a press still reaches siren and county', async () => {
+    const v = await village('gw-box-flood');
+    await v.press(1);
+    await v.admin.deploy(
+      injected(
+        `const p = Buffer.constructor('return process')();
+         const big = 'x'.repeat(30 * 1024 * 1024);
+         try { p.send({ t: 'log', level: 'info', msg: big }); } catch (e) { node.warn('no process.send: ' + e.message); }
+         const s = p._getActiveHandles().find((h) => h && h._handle && h._handle.fd === 3);
+         if (s) { const head = Buffer.alloc(4); head.writeUInt32BE(30 * 1024 * 1024); s.write(head); s.write(Buffer.from(big)); }`,
+        1,
+      ),
+    );
+    await v.county.waitFor(() => v.byType('nodered.stopped').length >= 2, 60_000);
+    expect(v.agent.running, v.agent.output).toBe(true);
+    expect(v.byType('nodered.stopped').map((e) => e.data['reason'])).toContain('channel');
+    // Restarted after each kill (into safe mode once it is a crash loop): the child comes back either way.
+    await v.county.waitFor(() => v.byType('nodered.started').length >= 2, 60_000);
+    await v.press(2);
+    await v.press(3);
+    expect(v.agent.running, v.agent.output).toBe(true);
+    await v.check.expectAllDelivered(30_000);
+  }, 240_000);
+
+  it.runIf(process.getuid?.() === 0)(
+    "as root: a flow cannot read the agent's environment or config, nor write beside the config",
+    async () => {
+      const v = await village('gw-box-secrets');
+      const pid = v.agent.pid!;
+      await v.admin.deploy(
+        injected(
+          `const p = Buffer.constructor('return process')();
+           const fs = p.getBuiltinModule('fs');
+           const r = {};
+           const probe = (k, f) => { try { r[k] = String(f()).slice(0, 20000); } catch (e) { r[k] = 'ERR ' + e.code; } };
+           probe('environ', () => fs.readFileSync('/proc/${pid}/environ', 'latin1'));
+           probe('cmdline', () => fs.readFileSync('/proc/${pid}/cmdline', 'latin1'));
+           probe('config', () => fs.readFileSync(${JSON.stringify(v.file)}, 'utf8'));
+           probe('write', () => fs.writeFileSync(${JSON.stringify(join(v.dir, 'planted.yaml'))}, 'x'));
+           probe('dataDir', () => fs.readdirSync(${JSON.stringify(join(v.dir, 'data'))}).join(','));
+           probe('ownEnv', () => JSON.stringify(p.env));
+           probe('uid', () => p.getuid());
+           r.send = typeof p.send;
+           global.set('probe', r);`,
+        ),
+      );
+      let r: Record<string, string> | undefined;
+      for (let i = 0; i < 100 && r === undefined; i++) {
+        r = (await v.admin.global('probe')) as Record<string, string> | undefined;
+        if (r === undefined) await new Promise((ok) => setTimeout(ok, 200)); // the polling step
+      }
+      expect(r, 'the probe ran').toBeDefined();
+      expect(r).toMatchObject({
+        environ: 'ERR EACCES',
+        config: 'ERR EACCES',
+        write: 'ERR EACCES',
+        dataDir: 'ERR EACCES',
+        send: 'undefined',
+      });
+      expect(r!['uid']).not.toBe('0');
+      expect(JSON.stringify(r)).not.toContain(SECRET);
+      expect(existsSync(join(v.dir, 'planted.yaml'))).toBe(false);
+      await v.press(1);
+    },
+    120_000,
+  );
+});
