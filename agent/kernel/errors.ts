@@ -61,6 +61,8 @@ export const ERROR_CODES = {
   // Node-RED flows (requests from the flows' child process)
   NOT_FLOW_WRITABLE: 'a flow asked for an output not declared flow-writable (outputs.<name>.flowWritable: true)',
   RATE_LIMITED: 'a flow asked for outputs or alerts faster than the agent allows; the request was refused',
+  HOST_UNRESOLVED:
+    "a Modbus TCP bus's host name does not resolve, so the flows' unit cannot deny it (IPAddressDeny takes addresses; exit 2)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,6 +8,7 @@ import { byteSize, intIn, pathString, phoneNumberSchema, secretRef } from './fie
 import { clientIdSchema, topicPrefixSchema } from './mqtt-names.js';
 import { COMPRESSIONS } from '../../agent/contracts/wire-payload.js';
 import { deviceSchema, busSchema } from './devices.js';
+import { CORE_NODE_GROUPS } from '../../agent/contracts/core-nodes.js';
 import { ruleSchema } from './rules.js';
 
 /**
@@ -150,6 +151,12 @@ const nodeRedSchema = z.strictObject({
     .default(false)
     .describe("Where flows' HTTP-in nodes are served (false: nowhere)"),
   memoryMb: intIn(48, 4096).default(128).describe("The child's V8 old-space limit (--max-old-space-size)"),
+  allowNodes: z
+    .array(z.enum(CORE_NODE_GROUPS))
+    .default([])
+    .describe(
+      'Core nodes that reach the OS or raw sockets, off by default, that the flows may use anyway: each one named weakens the boundary between the flows and the gateway (README, Node-RED)',
+    ),
 });
 
 export const gatewayConfigSchema = z

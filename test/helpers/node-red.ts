@@ -13,6 +13,7 @@ export const testNodeRedConfig = (): SupervisorOptions['config'] => ({
   safeMode: false,
   httpNodeRoot: false,
   memoryMb: 128,
+  allowNodes: [],
 });
 
 /** The admin API's token (POST /auth/token, client node-red-editor), or the HTTP status it answered instead. */
