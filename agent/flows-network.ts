@@ -64,7 +64,7 @@ export function denyDropIn(buses: BusAddresses[], configFile: string): string {
   const lines = [
     `# Written by \`village-gateway flows-unit --config ${configFile}\` (scripts/install.sh): the flows`,
     '# may not open connections to the device buses (README, Node-RED). Write it again when the',
-    "# buses change (host names are resolved when it is written); then `systemctl daemon-reload`.",
+    '# buses change (host names are resolved when it is written); then `systemctl daemon-reload`.',
   ];
   const deny: string[] = [];
   for (const b of buses) {

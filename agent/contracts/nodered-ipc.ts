@@ -79,7 +79,11 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isF
 
 const isTextOrNull = (v: unknown, max: number): boolean => v === null || isText(v, max);
 const isExcludedNode = (n: unknown): n is ExcludedNodeReport =>
-  isObject(n) && isText(n['id'], 64) && isText(n['type'], 64) && isTextOrNull(n['name'], 200) && isTextOrNull(n['flow'], 200);
+  isObject(n) &&
+  isText(n['id'], 64) &&
+  isText(n['type'], 64) &&
+  isTextOrNull(n['name'], 200) &&
+  isTextOrNull(n['flow'], 200);
 
 /**
  * A full check of a message from the child, field by field. The child runs technicians' flows,

@@ -28,7 +28,11 @@ export function noteExcludedNodes(
 ): ExcludedNodesSummary | null {
   if (m.total === 0) return null;
   const unique = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => x !== null))].sort();
-  const summary = { total: m.total, types: unique(m.nodes.map((n) => n.type)), flows: unique(m.nodes.map((n) => n.flow)) };
+  const summary = {
+    total: m.total,
+    types: unique(m.nodes.map((n) => n.type)),
+    flows: unique(m.nodes.map((n) => n.flow)),
+  };
   log.warn(
     { ...summary, nodes: m.nodes.map((n) => n.id) },
     'flows use core nodes that are off on this gateway (nodeRed.allowNodes): those nodes do not run',

@@ -66,7 +66,8 @@ describe('village-gateway flows-unit', () => {
       );
       return file;
     };
-    const run = (file: string) => spawnSync(process.execPath, [CLI, 'flows-unit', '--config', file], { encoding: 'utf8' });
+    const run = (file: string) =>
+      spawnSync(process.execPath, [CLI, 'flows-unit', '--config', file], { encoding: 'utf8' });
     const ok = run(config('192.168.7.20'));
     expect({ code: ok.status, err: ok.stderr }).toEqual({ code: 0, err: '' });
     expect(denies(ok.stdout)).toEqual(['IPAddressDeny=192.168.7.20']);
