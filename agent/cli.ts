@@ -24,6 +24,7 @@ import { GatewayError, errorMessage, foreignCode } from './kernel/errors.js';
 import { createLogger } from './logger.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { devicesReport } from './devices-report.js';
+import { flowsUnitDropIn } from './flows-network.js';
 import { DEFAULT_ASSUMPTIONS, formatPlan, planConfig } from './plan.js';
 import { ServiceNotifier } from './service-notify.js';
 import { formatStatus, statusReport } from './status-report.js';
@@ -46,6 +47,8 @@ Usage:
       wire settings (mqtt.wire). The options set what the config cannot say (defaults 10, 0.2, 1).
   village-gateway status --config FILE [--json]
       For a technician on site (40 columns): agent, link, last county contact, backlog, alarms, devices.
+  village-gateway flows-unit --config FILE
+      Print the systemd drop-in that keeps the flows' process off the Modbus TCP buses (IPAddressDeny).
   --config defaults to $VILLAGE_GATEWAY_CONFIG (the installed command sets it).
   village-gateway --help | --version
 `;
@@ -113,6 +116,11 @@ async function main(argv: string[]): Promise<number> {
       out(values.json ? JSON.stringify(report) : formatStatus(report));
       return report.agent.state === 'running' ? 0 : 3;
     }
+    case 'flows-unit': {
+      const file = needConfig();
+      out((await flowsUnitDropIn(loadConfig(file, { schemaOnly: true }).config, file)).trimEnd());
+      return 0;
+    }
     case 'demo':
       throw new UsageError(
         'the demo is not part of the agent: run `npm run demo` (node dist/scripts/demo.js) in a checkout',
@@ -130,7 +138,7 @@ class UsageError extends GatewayError {
 }
 
 /** Errors that mean "will not start as configured" (exit 2, like an invalid config), not a crash. */
-const REFUSALS = new Set(['DATA_DIR_LOCKED', 'DATA_DIR_UNUSABLE']);
+const REFUSALS = new Set(['DATA_DIR_LOCKED', 'DATA_DIR_UNUSABLE', 'HOST_UNRESOLVED']);
 
 function checkConfig(file: string | undefined, schemaOnly: boolean): number {
   if (!file) throw new UsageError('usage: village-gateway check-config FILE');

@@ -117,6 +117,10 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     lines.push(row('alarms', active.length === 0 ? 'none active' : `${active.length} ACTIVE`));
     for (const a of active) lines.push(fit(`  ${a.deviceId} ${sinceIso(a.raisedAt, now)}`));
     if (v.smsPending > 0) lines.push(row('sms', `${v.smsPending} waiting`));
+    // After an upgrade: flows that lost a node the gateway no longer loads (README, Upgrading).
+    const off = v.flowNodesOff;
+    if (off)
+      lines.push(row('flows', `${off.total} NODES OFF: ${off.types.join(',')}`), fit(`  in ${off.flows.join(', ')}`));
     const online = v.devices.filter((d) => d.online).length;
     lines.push(row('devices', `${online} of ${v.devices.length} online`));
     const idWidth = Math.min(20, Math.max(0, ...v.devices.map((d) => d.id.length)));

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Priority } from './contracts/event.js';
+import type { ExcludedNodesSummary } from './nodered/excluded-nodes.js';
 import type { AgentObservation } from './observation.js';
 
 export const STATUS_FILE = 'status.json';
@@ -32,6 +33,8 @@ export interface StatusView {
   smsPending: number;
   devices: { id: string; online: boolean; lastSeenMs: number | null; errors: number }[];
   storageLost: string | null;
+  /** Flow nodes Node-RED left out at its last start (core nodes that are off); absent in older files. */
+  flowNodesOff?: ExcludedNodesSummary | null;
 }
 
 /** Reads a status file; null when there is none or it cannot be read (never throws). */
@@ -100,5 +103,6 @@ export function statusView(s: StatusSources): StatusView {
       errors: d.errors,
     })),
     storageLost: s.observe.storage().lost,
+    flowNodesOff: s.observe.nodeRed()?.excludedNodes ?? null,
   };
 }

@@ -199,6 +199,20 @@ else
   CHANGED=no
 fi
 
+# The flows' own unit (where installed) may not reach the device buses: IPAddressDeny with every
+# Modbus TCP bus's address, from the config (README, Node-RED). No flows unit: nothing to do.
+FLOWS_UNIT="$ROOT/etc/systemd/system/$NAME-flows.service"
+if [ -e "$FLOWS_UNIT" ]; then
+  mkdir -p "$FLOWS_UNIT.d"
+  deny="$(cd / && "$NODE" "$OPT/current/dist/agent/cli.js" flows-unit --config "$ETC/gateway.yaml" 2>&1)" ||
+    die "the flows' unit cannot be kept off the device buses: $deny"
+  if ! printf '%s\n' "$deny" | cmp -s - "$FLOWS_UNIT.d/10-deny-buses.conf"; then
+    printf '%s\n' "$deny" >"$FLOWS_UNIT.d/10-deny-buses.conf.new" && mv "$FLOWS_UNIT.d/10-deny-buses.conf.new" "$FLOWS_UNIT.d/10-deny-buses.conf"
+    say "the flows may not reach the device buses: $FLOWS_UNIT.d/10-deny-buses.conf"
+    CHANGED=yes
+  fi
+fi
+
 # Old releases go, oldest first; the current and previous always stay.
 keep_now="$(basename "$(readlink "$OPT/current")")"
 keep_prev="$(basename "$(readlink "$OPT/previous" 2>/dev/null || echo none)")"

@@ -4,6 +4,7 @@
  * supervisor (agent/nodered/) and the child (flows/runtime/, which re-exports it as
  * protocol.ts); the runtime layer may not import flows/.
  */
+import type { CoreNodeGroup } from './core-nodes.js';
 import type { GatewayEvent } from './event.js';
 
 export type FlowOutputAction = 'on' | 'off' | 'pulse';
@@ -51,7 +52,21 @@ export type FromChild =
   | { t: 'request'; id: number; kind: 'output'; args: OutputRequestArgs }
   | { t: 'request'; id: number; kind: 'alert'; args: AlertRequestArgs }
   | { t: 'request'; id: number; kind: 'status'; args: Record<string, never> }
-  | { t: 'log'; level: LogLevel; msg: string };
+  | { t: 'log'; level: LogLevel; msg: string }
+  /** Once per start, before `ready`, when the flow file uses core nodes the child did not load. */
+  | { t: 'nodes_excluded'; total: number; nodes: ExcludedNodeReport[] };
+
+/** A node of the flow file that does not run: its type is not loaded (agent/contracts/core-nodes.ts). */
+export interface ExcludedNodeReport {
+  id: string;
+  type: string;
+  name: string | null;
+  /** The label of its tab (or the name of its subflow). */
+  flow: string | null;
+}
+
+/** At most this many excluded nodes are listed in a message (`total` counts them all). */
+export const MAX_EXCLUDED_LISTED = 50;
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -61,6 +76,14 @@ const MAX_TEXT = 2000;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown, max = MAX_TEXT): v is string => typeof v === 'string' && v.length <= max;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+const isTextOrNull = (v: unknown, max: number): boolean => v === null || isText(v, max);
+const isExcludedNode = (n: unknown): n is ExcludedNodeReport =>
+  isObject(n) &&
+  isText(n['id'], 64) &&
+  isText(n['type'], 64) &&
+  isTextOrNull(n['name'], 200) &&
+  isTextOrNull(n['flow'], 200);
 
 /**
  * A full check of a message from the child, field by field. The child runs technicians' flows,
@@ -83,6 +106,13 @@ export function isFromChild(m: unknown): m is FromChild {
       return Number.isSafeInteger(m['id']) && isText(m['kind'], 32) && isObject(m['args']);
     case 'log':
       return typeof m['level'] === 'string' && LOG_LEVELS.includes(m['level']) && isText(m['msg'], 100_000);
+    case 'nodes_excluded':
+      return (
+        isCount(m['total']) &&
+        Array.isArray(m['nodes']) &&
+        m['nodes'].length <= MAX_EXCLUDED_LISTED &&
+        m['nodes'].every(isExcludedNode)
+      );
     default:
       return false;
   }
@@ -111,4 +141,9 @@ export interface ChildOptions {
    */
   defaultFlows: string | null;
   logLevel: LogLevel;
+  /**
+   * Core nodes that reach the OS or raw sockets the flows may use anyway (config
+   * `nodeRed.allowNodes`); the others are not loaded (agent/contracts/core-nodes.ts). Absent: none.
+   */
+  allowNodes?: CoreNodeGroup[];
 }

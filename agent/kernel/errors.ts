@@ -65,6 +65,8 @@ export const ERROR_CODES = {
   RATE_LIMITED: 'a flow asked for outputs or alerts faster than the agent allows; the request was refused',
   CHANNEL_FRAME:
     "a frame on the Node-RED channel is over its direction's size limit or not JSON: the connection is dropped (a child that sent it is killed)",
+  HOST_UNRESOLVED:
+    "a Modbus TCP bus's host name does not resolve, so the flows' unit cannot deny it (IPAddressDeny takes addresses; exit 2)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

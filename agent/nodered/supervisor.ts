@@ -20,32 +20,13 @@ import { ChildLauncher, type LaunchedChild } from './child-launcher.js';
 import { defaultChildPath, shippedDefaultFlows } from './child-files.js';
 import { flowsUser, lookUpUser, prepareUserDir } from './flows-user.js';
 import { memoryBoundBytes, readRssBytes } from './memory-bound.js';
+import { noteExcludedNodes, type ExcludedNodesSummary } from './excluded-nodes.js';
+import type { NodeRedReport, NodeRedState } from './report.js';
 import { LogBudget } from './log-budget.js';
 import { StartRecord } from './start-record.js';
 import { FlowRequests, type FlowPorts, type FlowRequestLimits } from './requests.js';
 
-export type NodeRedState = 'stopped' | 'starting' | 'running' | 'restarting' | 'stopping';
-
-export interface NodeRedReport {
-  state: NodeRedState;
-  pid: number | null;
-  url: string | null;
-  restarts: number;
-  /** Events dropped from the queue to the child: the oldest when it was full, and those too old when their turn came. */
-  dropped: number;
-  queued: number;
-  sent: number;
-  safeMode: boolean;
-  crashLoop: boolean;
-  /** Sampled by the agent from /proc/<pid>/status at every heartbeat (spawn), else from the last pong. */
-  rssBytes: number | null;
-  /** Frames that broke the channel's limits (oversized, not JSON): each ended the connection and the child. */
-  violations: number;
-  childEvents: number | null;
-  requests: number;
-  refused: number;
-  lastStartMs: number | null;
-}
+export type { NodeRedReport, NodeRedState } from './report.js';
 
 export interface SupervisorOptions {
   /** The section with its secrets resolved. */
@@ -113,6 +94,7 @@ export class NodeRedSupervisor {
   private childEvents: number | null = null;
   private requests = 0;
   private lastStartMs: number | null = null;
+  private excludedNodes: ExcludedNodesSummary | null = null;
   private starts: number[] = [];
   private spawnedAt = 0;
   private lastPong = 0;
@@ -238,6 +220,7 @@ export class NodeRedSupervisor {
             ? null
             : shippedDefaultFlows(),
       logLevel: this.opts.logLevel ?? 'info',
+      allowNodes: config.allowNodes,
     };
     this.state = 'starting';
     this.spawnedAt = now;
@@ -346,6 +329,9 @@ export class NodeRedSupervisor {
       case 'log':
         // A flow may log in a loop (node.warn): the agent's log on the SD card gets a budget.
         if (this.logBudget.take()) log[m.level in log ? m.level : 'info'](String(m.msg).slice(0, 1000));
+        return;
+      case 'nodes_excluded':
+        this.excludedNodes = noteExcludedNodes(m, this.opts.gatewayId, this.opts.ports.emit, log);
         return;
     }
   }
@@ -476,6 +462,7 @@ export class NodeRedSupervisor {
       requests: this.requests,
       refused: this.requestsHandler.refused,
       lastStartMs: this.lastStartMs,
+      excludedNodes: this.excludedNodes,
     };
   }
 }

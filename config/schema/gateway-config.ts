@@ -9,6 +9,7 @@ import { clientIdSchema, topicPrefixSchema } from './mqtt-names.js';
 import { WIRE_LIMITS } from '../../agent/contracts/wire-limits.js';
 import { COMPRESSIONS } from '../../agent/contracts/wire-payload.js';
 import { deviceSchema, busSchema } from './devices.js';
+import { CORE_NODE_GROUPS } from '../../agent/contracts/core-nodes.js';
 import { ruleSchema } from './rules.js';
 
 /**
@@ -173,6 +174,12 @@ const nodeRedSchema = z.strictObject({
   runtimeDir: pathString
     .optional()
     .describe("Where the channel socket is (launch: systemd), reachable by the flows' group only; default dataDir/run"),
+  allowNodes: z
+    .array(z.enum(CORE_NODE_GROUPS))
+    .default([])
+    .describe(
+      'Core nodes that reach the OS or raw sockets, off by default, that the flows may use anyway: each one named weakens the boundary between the flows and the gateway (README, Node-RED)',
+    ),
 });
 
 export const gatewayConfigSchema = z

@@ -11,10 +11,19 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { excludedTypes } from '../../agent/contracts/core-nodes.js';
 import { installDefaultFlows } from './default-flows.js';
+import { excludingStorage, type FlowStorage } from './excluded-nodes.js';
 import { buildSettings } from './settings.js';
 import { AgentChannel, parseArgs } from './channel-client.js';
-import { type ChildOptions, type FromChild, type LogLevel, type ToChild } from './protocol.js';
+import {
+  MAX_EXCLUDED_LISTED,
+  type ChildOptions,
+  type ExcludedNodeReport,
+  type FromChild,
+  type LogLevel,
+  type ToChild,
+} from './protocol.js';
 import { unitAlive } from './unit-watchdog.js';
 
 interface Link {
@@ -116,7 +125,15 @@ async function main(): Promise<void> {
   const app = express();
   app.disable('x-powered-by');
   const server = createServer(app);
-  const settings = buildSettings({ options, users, nodesDir, log });
+  // Flows using a core node that is not loaded still start, without it; the agent hears which.
+  let excluded: ExcludedNodeReport[] = [];
+  const storageModule = excludingStorage(
+    redRequire('@node-red/runtime/lib/storage/localfilesystem') as FlowStorage,
+    excludedTypes(options.allowNodes),
+    options,
+    (found) => (excluded = found),
+  );
+  const settings = buildSettings({ options, users, nodesDir, log, storageModule });
   RED.init(server, settings);
   app.use('/', RED.httpAdmin);
   if (options.httpNodeRoot !== false) app.use(options.httpNodeRoot, RED.httpNode);
@@ -155,6 +172,8 @@ async function main(): Promise<void> {
   const started = options.safeMode ? Promise.resolve() : new Promise<void>((r) => RED.events.once('flows:started', r));
   await RED.start();
   await started;
+  // Every start, 0 included: the agent's summary (for `status`) is of this start, not an older one.
+  send({ t: 'nodes_excluded', total: excluded.length, nodes: excluded.slice(0, MAX_EXCLUDED_LISTED) });
   send({ t: 'ready', url: `http://${host}:${port}/`, safeMode: options.safeMode });
 }
 

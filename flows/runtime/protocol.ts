@@ -7,6 +7,7 @@ export type {
   AlertRequestArgs,
   ChildOptions,
   ChildStats,
+  ExcludedNodeReport,
   FlowOutputAction,
   FromChild,
   LogLevel,
@@ -14,4 +15,4 @@ export type {
   RequestKind,
   ToChild,
 } from '../../agent/contracts/nodered-ipc.js';
-export { isFromChild } from '../../agent/contracts/nodered-ipc.js';
+export { isFromChild, MAX_EXCLUDED_LISTED } from '../../agent/contracts/nodered-ipc.js';

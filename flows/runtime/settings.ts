@@ -5,6 +5,7 @@
  * over a choice made in the editor), no palette or module installs, no projects, no
  * diagnostics, no npm modules in function nodes, `httpNodeRoot` off unless configured.
  */
+import { nodesExcludes } from '../../agent/contracts/core-nodes.js';
 import type { ChildOptions, LogLevel } from './protocol.js';
 
 /** Node-RED's numeric log levels (@node-red/util/lib/log.js), to ours. */
@@ -33,6 +34,8 @@ export interface SettingsInput {
   nodesDir: string;
   /** Where Node-RED's own log lines go (the child sends them to the agent). */
   log: (level: LogLevel, msg: string) => void;
+  /** Node-RED's storage: its own file storage, wrapped to leave excluded nodes out (excluded-nodes.ts). */
+  storageModule?: unknown;
 }
 
 const text = (m: NodeRedLogMessage): string => {
@@ -63,6 +66,9 @@ export function buildSettings(s: SettingsInput): Record<string, unknown> {
         }
       : {}),
     nodesDir: [s.nodesDir],
+    // Core nodes that reach the OS or raw sockets are not loaded unless the config names them.
+    nodesExcludes: nodesExcludes(o.allowNodes),
+    ...(s.storageModule ? { storageModule: s.storageModule } : {}),
     safeMode: o.safeMode,
     functionExternalModules: false,
     functionGlobalContext: {},

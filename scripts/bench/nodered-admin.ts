@@ -7,6 +7,8 @@
 export interface NodeRedAdmin {
   deploy(flow: unknown[]): Promise<void>;
   global(key: string): Promise<unknown>;
+  /** The flows as the runtime holds them (`GET /flows`, what the editor loads). */
+  flows(): Promise<unknown[]>;
 }
 
 export async function nodeRedAdmin(url: string, username: string, password: string): Promise<NodeRedAdmin> {
@@ -25,6 +27,11 @@ export async function nodeRedAdmin(url: string, username: string, password: stri
         body: JSON.stringify(flow),
       });
       if (r.status !== 204 && r.status !== 200) throw new Error(`Node-RED deploy answered ${r.status}`);
+    },
+    async flows() {
+      const r = await fetch(`${url}flows`, { headers: auth });
+      if (r.status !== 200) throw new Error(`Node-RED flows read answered ${r.status}`);
+      return (await r.json()) as unknown[];
     },
     async global(key) {
       const r = await fetch(`${url}context/global/${encodeURIComponent(key)}`, { headers: auth });

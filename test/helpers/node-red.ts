@@ -17,6 +17,7 @@ export const testNodeRedConfig = (): SupervisorOptions['config'] => ({
   memoryMb: 128,
   user: 'village-gateway-flows',
   launch: 'spawn',
+  allowNodes: [],
 });
 
 /** The admin API's token (POST /auth/token, client node-red-editor), or the HTTP status it answered instead. */

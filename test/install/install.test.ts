@@ -201,4 +201,44 @@ describe('scripts/install.sh', { timeout: 180_000 }, () => {
     expect(uid('village-gateway-flows')).not.toBe(uid('village-gateway'));
     expect(group).toMatch(/^village-gateway-flows:[^:]*:\d+:(.*,)?village-gateway(,.*)?$/m);
   });
+
+  it("keeps the flows' unit off the device buses: the IPAddressDeny drop-in beside it, from the config", () => {
+    // The flows' own unit (installed by install.sh where the release ships it; here a stand-in).
+    const unit = join(root.dir, 'etc/systemd/system/village-gateway-flows.service');
+    writeFileSync(unit, '[Unit]\nDescription=village-gateway flows\n[Service]\nExecStart=/bin/true\n');
+    const config = join(root.dir, 'etc/village-gateway/gateway.yaml');
+    const withBus = (host: string) =>
+      stringify({
+        version: 1,
+        gateway: { id: 'gw-install' },
+        dataDir: '/var/lib/village-gateway',
+        mqtt: { url: 'mqtt://127.0.0.1:1' },
+        buses: [{ id: 'field', type: 'modbus-tcp', host }],
+      });
+    writeFileSync(config, withBus('10.20.30.40'));
+    const r = install();
+    expect(r.code, r.out).toBe(0);
+    const dropIn = join(`${unit}.d`, '10-deny-buses.conf');
+    expect(r.out).toContain(`the flows may not reach the device buses: ${dropIn}`);
+    expect(readFileSync(dropIn, 'utf8')).toMatch(/^\[Service\]\nIPAddressDeny=10\.20\.30\.40\n$/m);
+    // systemd reads the unit with its drop-in (a bad assignment would be a warning on stderr).
+    const copy = join(root.scratch, 'flows', 'village-gateway-flows.service');
+    mkdirSync(`${copy}.d`, { recursive: true });
+    writeFileSync(copy, readFileSync(unit));
+    writeFileSync(join(`${copy}.d`, '10-deny-buses.conf'), readFileSync(dropIn));
+    const v = spawnSync(SYSTEMD_ANALYZE!, ['verify', copy], { encoding: 'utf8' });
+    expect({ code: v.status, stderr: v.stderr }).toEqual({ code: 0, stderr: '' });
+
+    const again = install();
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).not.toContain('may not reach the device buses'); // unchanged: not rewritten
+
+    writeFileSync(config, withBus('no-such-plc.invalid'));
+    const bad = install();
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(
+      /the flows' unit cannot be kept off the device buses: .*host "no-such-plc\.invalid" does not resolve/,
+    );
+    expect(readFileSync(dropIn, 'utf8')).toContain('IPAddressDeny=10.20.30.40'); // the last good one stays
+  });
 });

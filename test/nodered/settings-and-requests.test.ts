@@ -34,6 +34,8 @@ describe('Node-RED settings', () => {
       httpNodeRoot: false,
       credentialSecret: 'cs',
       nodesDir: ['/app/flows/nodes'],
+      // Core nodes that reach the OS or raw sockets: none loaded unless nodeRed.allowNodes names them.
+      nodesExcludes: ['90-exec.js', '31-tcpin.js', '32-udp.js', '10-file.js', '23-watch.js'],
       externalModules: {
         autoInstall: false,
         palette: { allowInstall: false, allowUpload: false, allowList: ['node-red-contrib-village'], denyList: ['*'] },

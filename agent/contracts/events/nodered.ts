@@ -36,4 +36,23 @@ export const noderedEvents = {
     }),
     'the Node-RED child kept dying: it is started in safe mode (flows stopped) until the agent restarts',
   ),
+  'nodered.nodes_excluded': spec(
+    'high',
+    z.strictObject({
+      total: count.describe('Nodes of the flow file that do not run'),
+      types: z.array(z.string()).describe('Their types (`exec`, `tcp request`, ...)'),
+      nodes: z
+        .array(
+          z.strictObject({
+            id: z.string(),
+            type: z.string(),
+            name: z.string().nullable(),
+            flow: z.string().nullable().describe("The tab's label (or the subflow's name)"),
+          }),
+        )
+        .max(50)
+        .describe('The first 50 of them'),
+    }),
+    'at start, the flows use core nodes that are off on this gateway (`nodeRed.allowNodes`): those nodes do not run, the rest of the flows do',
+  ),
 };
