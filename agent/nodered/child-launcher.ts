@@ -15,7 +15,9 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { errorMessage } from '../kernel/errors.js';
-import type { FlowsUser } from './flows-user.js';
+import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
+import { defaultChildPath } from './child-files.js';
+import { flowsUser, lookUpUser, prepareUserDir, type FlowsUser } from './flows-user.js';
 
 /** The child's nice value: below the agent (0), so the alarm path wins the CPU. */
 const CHILD_NICE = 10;
@@ -184,4 +186,22 @@ export class ChildLauncher {
     });
     this.server = server;
   }
+}
+
+/** spawn: started by the agent (as the flows' user when it is root); systemd: the flows' unit connects to its socket. */
+export function launcherFor(
+  config: Pick<NodeRedConfig, 'launch' | 'runtimeDir' | 'user' | 'memoryMb'>,
+  dataDir: string,
+  logger: Logger,
+  childPath: string = defaultChildPath(),
+): ChildLauncher {
+  if (config.launch === 'systemd') {
+    const runtimeDir = config.runtimeDir ?? join(dataDir, 'run');
+    return new ChildLauncher({ mode: 'systemd', runtimeDir, gid: lookUpUser(config.user)?.gid ?? null }, logger);
+  }
+  const userDir = join(dataDir, 'node-red');
+  mkdirSync(userDir, { recursive: true });
+  const user = flowsUser(config.user, logger);
+  if (user) prepareUserDir(dataDir, userDir, user);
+  return new ChildLauncher({ mode: 'spawn', childPath, userDir, memoryMb: config.memoryMb, user }, logger);
 }

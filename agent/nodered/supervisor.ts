@@ -6,7 +6,6 @@
  * minute is a crash loop, after which it starts in safe mode (flows stopped) and
  * `nodered.crash_loop` is raised. Requests from the flows go through FlowRequests.
  */
-import { mkdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -16,9 +15,8 @@ import { Backoff } from '../kernel/backoff.js';
 import { errorMessage, replyCode } from '../kernel/errors.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
 import { ChildChannel, type ChannelLimits } from './channel.js';
-import { ChildLauncher, type LaunchedChild } from './child-launcher.js';
-import { defaultChildPath, shippedDefaultFlows } from './child-files.js';
-import { flowsUser, lookUpUser, prepareUserDir } from './flows-user.js';
+import { launcherFor, type ChildLauncher, type LaunchedChild } from './child-launcher.js';
+import { shippedDefaultFlows } from './child-files.js';
 import { memoryBoundBytes, readRssBytes } from './memory-bound.js';
 import { noteExcludedNodes, type ExcludedNodesSummary } from './excluded-nodes.js';
 import type { NodeRedReport, NodeRedState } from './report.js';
@@ -138,7 +136,7 @@ export class NodeRedSupervisor {
     );
     this.requestsHandler = new FlowRequests(opts.gatewayId, opts.flowWritable, opts.ports, opts.limits);
     this.memoryBound = memoryBoundBytes(opts.config);
-    this.launcher = launcherFor(opts);
+    this.launcher = launcherFor(opts.config, opts.dataDir, opts.logger, opts.childPath);
   }
 
   start(): void {
@@ -465,19 +463,4 @@ export class NodeRedSupervisor {
       excludedNodes: this.excludedNodes,
     };
   }
-}
-
-/** spawn: started here (as the flows' user when the agent is root); systemd: the flows' unit connects to our socket. */
-function launcherFor(opts: SupervisorOptions): ChildLauncher {
-  const { config, dataDir, logger } = opts;
-  if (config.launch === 'systemd') {
-    const runtimeDir = config.runtimeDir ?? join(dataDir, 'run');
-    return new ChildLauncher({ mode: 'systemd', runtimeDir, gid: lookUpUser(config.user)?.gid ?? null }, logger);
-  }
-  const userDir = join(dataDir, 'node-red');
-  mkdirSync(userDir, { recursive: true });
-  const user = flowsUser(config.user, logger);
-  if (user) prepareUserDir(dataDir, userDir, user);
-  const childPath = opts.childPath ?? defaultChildPath();
-  return new ChildLauncher({ mode: 'spawn', childPath, userDir, memoryMb: config.memoryMb, user }, logger);
 }
