@@ -33,6 +33,29 @@ const FLOW_COIL = 4;
 /** Modbus TCP "write single coil" (FC 5) to unit 1, coil 2, on: MBAP header then PDU. */
 const WRITE_COIL = [0, 1, 0, 0, 0, 6, 1, 5, 0, RAW_COIL, 0xff, 0];
 
+/** An inject that fires once, half a second after the flows start. */
+const injectOnce = (id: string, z: string, to: string) => ({
+  id,
+  z,
+  type: 'inject',
+  once: true,
+  onceDelay: 0.5,
+  props: [{ p: 'payload' }],
+  payload: '',
+  payloadType: 'str',
+  wires: [[to]],
+});
+
+/** A function node counting its messages in a global (what the test reads through the admin API). */
+const counter = (id: string, z: string, key: string) => ({
+  id,
+  z,
+  type: 'function',
+  func: `global.set('${key}', (global.get('${key}') || 0) + 1); return msg;`,
+  outputs: 1,
+  wires: [[]],
+});
+
 function strangerFlows(port: number, marker: string): unknown[] {
   const flows: Record<string, unknown>[] = [
     { id: 'tab-raw', type: 'tab', label: 'raw coil' },
@@ -64,26 +87,10 @@ function strangerFlows(port: number, marker: string): unknown[] {
       x: 300,
       y: 100,
     },
-    {
-      id: 'raw-count', // counts the inject's messages: the coil's silence means something only once it fired
-      z: 'tab-raw',
-      type: 'function',
-      func: "global.set('rawTicks', (global.get('rawTicks') || 0) + 1); return msg;",
-      outputs: 1,
-      wires: [[]],
-    },
+    // Counts the inject's messages: the coil's silence means something only once it fired.
+    counter('raw-count', 'tab-raw', 'rawTicks'),
     { id: 'tab-exec', type: 'tab', label: 'shell' },
-    {
-      id: 'exec-inject',
-      z: 'tab-exec',
-      type: 'inject',
-      once: true,
-      onceDelay: 0.5,
-      props: [{ p: 'payload' }],
-      payload: '',
-      payloadType: 'str',
-      wires: [['exec-node']],
-    },
+    injectOnce('exec-inject', 'tab-exec', 'exec-node'),
     {
       id: 'exec-node',
       z: 'tab-exec',
@@ -97,17 +104,7 @@ function strangerFlows(port: number, marker: string): unknown[] {
       wires: [[], [], []],
     },
     { id: 'tab-village', type: 'tab', label: 'village' },
-    {
-      id: 'v-inject',
-      z: 'tab-village',
-      type: 'inject',
-      once: true,
-      onceDelay: 0.5,
-      props: [{ p: 'payload' }],
-      payload: '',
-      payloadType: 'str',
-      wires: [['v-out']],
-    },
+    injectOnce('v-inject', 'tab-village', 'v-out'),
     { id: 'v-out', z: 'tab-village', type: 'village out', device: 'io', output: 'do5', action: 'on', wires: [] },
     {
       id: 'v-in',
@@ -119,14 +116,7 @@ function strangerFlows(port: number, marker: string): unknown[] {
       priority: 'low',
       wires: [['v-count']],
     },
-    {
-      id: 'v-count',
-      z: 'tab-village',
-      type: 'function',
-      func: "global.set('presses', (global.get('presses') || 0) + 1); return msg;",
-      outputs: 1,
-      wires: [[]],
-    },
+    counter('v-count', 'tab-village', 'presses'),
   ];
   // A node without a position is a config node to Node-RED: every flow node gets one.
   return flows.map((n, i) => (n['type'] === 'tab' ? n : { x: 100 + 200 * (i % 3), y: 100, ...n }));
