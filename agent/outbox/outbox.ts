@@ -275,10 +275,9 @@ export class Outbox
       // Said once the freed room went to this batch: a listener's own event (gateway.disk_full) commits after it.
       this.emit('reserveReleased', { freeBytes: this.reserve.freeBytes(), reserveBytes: this.reserve.size });
     }
-    const lost = batch.filter((_, i) => outcome[i] instanceof DiskFullError);
-    for (const p of lost) this.ledger.countLost(p.event.priority, 1);
-    if (lost.length > 0)
-      this.emit('storageFailure', { op: 'commit', error: new StorageError('commit', err), events: lost.length });
+    // Refused like any event while the reserve is out: counted here, logged by the agent (storage-failures.ts).
+    for (const p of batch.filter((_, i) => outcome[i] instanceof DiskFullError))
+      this.ledger.countLost(p.event.priority, 1);
     return outcome;
   }
 
