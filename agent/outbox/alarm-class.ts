@@ -10,7 +10,9 @@
  * - `alarm.pressed`: a resident's panic button (wired or radio);
  * - `alert.raised` and `alert.acknowledged` of the gateway's own rules (not rule `flow`);
  * - the gateway's own critical events (`gateway.*` at priority critical: the disk full, the
- *   storage lost or recovered, events lost). Flows cannot emit `gateway.*` events.
+ *   storage lost or recovered, events lost), and `gateway.started` (once a boot: it tells
+ *   the county's checker where the boot's seqs begin, so a restart on a full card can still be
+ *   judged, its losses included). Flows cannot emit `gateway.*` events.
  */
 export interface Classified {
   type: string;
@@ -24,5 +26,5 @@ export const FLOW_RULE = 'flow';
 export function isAlarmClass(e: Classified): boolean {
   if (e.type === 'alarm.pressed') return true;
   if (e.type === 'alert.raised' || e.type === 'alert.acknowledged') return e.data?.rule !== FLOW_RULE;
-  return e.type.startsWith('gateway.') && e.priority === 'critical';
+  return e.type === 'gateway.started' || (e.type.startsWith('gateway.') && e.priority === 'critical');
 }

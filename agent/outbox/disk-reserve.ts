@@ -74,10 +74,13 @@ export class DiskReserve {
     return this.held;
   }
 
-  /** Free bytes on the file system (cached briefly: asked once per commit). */
+  /**
+   * Free bytes on the file system (cached briefly while the reserve is held: asked once per
+   * commit). Not cached while it is out: everything but alarms waits for the room to return.
+   */
   freeBytes(): number {
     const now = this.monoMs();
-    if (now - this.freeAt < FREE_CACHE_MS) return this.free;
+    if (this.held && now - this.freeAt < FREE_CACHE_MS) return this.free;
     this.freeAt = now;
     try {
       const fs = statfsSync(this.dir);

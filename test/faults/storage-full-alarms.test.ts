@@ -9,9 +9,6 @@
  * - restarted on the full card, the agent starts and the same holds.
  * Off root, the test says so and fails.
  */
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +22,7 @@ import type { GatewayEvent } from '../../agent/contracts/event.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { fillCard, mountSmallCard } from '../helpers/small-card.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -32,19 +30,6 @@ const tempDir = useTempDirs();
 const brokerRef = useBroker();
 const cleanup = useCleanups();
 const SIREN_COIL = 6; // do7
-
-/** Fills the file system with one file until it refuses a byte more. */
-function fill(dir: string, name: string): void {
-  const fd = openSync(join(dir, name), 'w');
-  const chunk = Buffer.alloc(4096, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Error lines the agent logs, with the time each came. */
 function capturingLogger() {
@@ -71,10 +56,7 @@ function storageLinesPerSecond(lines: { ms: number; msg: string }[]): number {
 
 async function village(telemetryPerSec: number) {
   expect(process.getuid?.(), 'this test mounts a tmpfs: run it as root (CI does)').toBe(0);
-  const dataDir = join(tempDir(), 'card');
-  mkdirSync(dataDir);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dataDir]);
-  cleanup(() => execFileSync('umount', ['-l', dataDir]));
+  const dataDir = mountSmallCard(tempDir(), '3m', cleanup);
   const sim = new ModbusSimulator();
   const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
   await sim.listenTcp(await freePort());
@@ -160,7 +142,7 @@ describe(`alarms own the last bytes of the disk (${process.getuid?.() === 0 ? 'a
   it('presses after telemetry filled the card are stored and reach the county; storage failures logged at most ~1/s', async () => {
     const { dataDir, county, run } = await village(200);
     const { rig, log, press } = await run();
-    fill(dataDir, 'filler.bin');
+    fillCard(dataDir, 'filler.bin');
     await waitUntil(
       () => rig.agent.observe.storage().eventsNotStored > 200,
       20_000,
@@ -203,11 +185,11 @@ describe(`alarms own the last bytes of the disk (${process.getuid?.() === 0 ? 'a
       throw new Error('20 presses stored on a full card without its reserve');
     };
     const first = await run();
-    fill(dataDir, 'filler.bin');
+    fillCard(dataDir, 'filler.bin');
     await waitUntil(() => first.rig.agent.observe.storage().eventsNotStored > 50, 20_000, 'telemetry failing');
     await first.press(); // lets the reserve go
     expect(first.rig.agent.observe.backlog().diskReserve.held).toBe(false);
-    fill(dataDir, 'filler-2.bin'); // and the room it freed is gone too
+    fillCard(dataDir, 'filler-2.bin'); // and the room it freed is gone too
     const lost = await pressUntilLost(first.press);
     const lostAlert = alertOf(first.rig.events, lost.id)!;
     await waitUntil(() => modem.sent.length >= 1, 20_000, 'the SMS for the lost alarm');
