@@ -38,6 +38,9 @@ import { PayloadProblems } from './payload-problems.js';
 import { AgentObservation } from './observation.js';
 import type { ReloadResult } from './commands/reload-config.js';
 import { registerCommands } from './commands/register.js';
+import { emitBootEvents } from './boot-events.js';
+import { LostAlarms } from './lost-alarms.js';
+import { isStorageRefusal } from './contracts/outbox-store.js';
 import type { NodeRedSupervisor } from './nodered/supervisor.js';
 import { supervisorFromConfig, type SupervisorTuning } from './nodered/from-config.js';
 
@@ -98,6 +101,7 @@ export class Agent {
   private readonly seqFileProblem: SeqFileProblem | null;
   private readonly storageFailures: StorageFailures;
   private readonly storageWatch: StorageWatch;
+  private readonly lost: LostAlarms;
   private readonly snapshot: DeviceSnapshot;
   private readonly shed: ShedReporter;
   private readonly payloadProblems: PayloadProblems;
@@ -228,6 +232,14 @@ export class Agent {
       this.emitLogged({ deviceId: gatewayId, type: 'gateway.disk_full', priority: 'critical', data: info });
     });
     this.outbox.on('shed', (notice) => this.shed.note(notice));
+    this.lost = new LostAlarms({
+      gatewayId,
+      logger: storageLogger,
+      emit: (e, beforeCommit) => this.emit(e, beforeCommit),
+      sendFromMemory: (e) => this.uplink.sendFromMemory(e),
+      sms: (id) => this.alarms.smsForUnstored(id),
+      refused: (n, err) => this.storageFailures.refused(n, err),
+    });
     this.nodeRed = supervisorFromConfig(
       config,
       opts.baseDir,
@@ -292,6 +304,7 @@ export class Agent {
       }
     }
     const stored = this.outbox.enqueue(event);
+    this.lost.watch(event, stored);
     this.bus.publish(event);
     this.outbox.schedule(event.priority);
     return stored.then(() => event);
@@ -299,58 +312,28 @@ export class Agent {
 
   /** An event of the agent's own that may fail to be stored (a full or lost disk): logged, never thrown. */
   private emitLogged(input: EventInput): void {
-    this.emit(input).catch((err: Error) =>
-      this.opts.logger.error({ err: err.message, type: input.type }, `${input.type} not stored`),
+    this.emit(input).catch(
+      (err: Error) =>
+        isStorageRefusal(err) ||
+        this.opts.logger.error({ err: err.message, type: input.type }, `${input.type} not stored`),
     );
   }
 
   async start(): Promise<void> {
     const { config, logger } = this.opts;
     const gatewayId = config.gateway.id;
-    // Stored when it can be: a gateway on a full card still starts and runs its local rules.
-    const notStored = (what: string) => (err: Error) => logger.error({ err: err.message }, `${what} not stored`);
-    if (this.outbox.recovered) {
-      logger.error(this.outbox.recovered, 'outbox was corrupt: moved aside, started fresh');
-      await this.emit({
-        deviceId: gatewayId,
-        type: 'gateway.storage_recovered',
-        priority: 'critical',
-        data: { ...this.outbox.recovered },
-      }).catch(notStored('gateway.storage_recovered'));
-    }
-    if (this.seqFileProblem) {
-      // The count went on from what the outbox holds; the bad file is kept for a technician.
-      logger.error(
-        { ...this.seqFileProblem, file: 'seq.json' },
-        'sequence file was unreadable: kept aside, counting on from the outbox',
-      );
-      await this.emit({
-        deviceId: gatewayId,
-        type: 'gateway.state_recovered',
-        priority: 'high',
-        data: { file: 'seq.json', ...this.seqFileProblem },
-      }).catch(notStored('gateway.state_recovered'));
-    }
-    await this.emit({
-      deviceId: gatewayId,
-      type: 'gateway.started',
-      priority: 'high',
-      data: {
-        version: VERSION,
-        configHash: this.opts.configHash,
-        backlog: this.outbox.stats().total,
-        firstSeq: this.factory.firstSeq ?? this.factory.nextSeq,
-        shed: this.outbox.stats().shed,
-      },
-    }).catch(notStored('gateway.started'));
-    if (!this.outbox.reserve.isHeld && this.outbox.reserve.size > 0) {
-      await this.emit({
-        deviceId: gatewayId,
-        type: 'gateway.disk_full',
-        priority: 'critical',
-        data: { freeBytes: this.outbox.reserve.freeBytes(), reserveBytes: this.outbox.reserve.size, atStart: true },
-      }).catch(notStored('gateway.disk_full'));
-    }
+    await emitBootEvents({
+      gatewayId,
+      logger,
+      emit: (e) => this.emit(e),
+      recovered: this.outbox.recovered,
+      seqFileProblem: this.seqFileProblem,
+      version: VERSION,
+      configHash: this.opts.configHash,
+      firstSeq: this.factory.firstSeq ?? this.factory.nextSeq,
+      stats: () => this.outbox.stats(),
+      reserve: this.outbox.reserve,
+    });
     const created = await createDrivers(
       config,
       this.profiles,
@@ -441,8 +424,8 @@ export class Agent {
   }
 
   private async reportHealth(): Promise<void> {
-    await this.emit(this.healthInput()).catch((err: Error) =>
-      this.opts.logger.warn({ err: err.message }, 'health not stored'),
+    await this.emit(this.healthInput()).catch(
+      (err: Error) => isStorageRefusal(err) || this.opts.logger.warn({ err: err.message }, 'health not stored'),
     );
   }
 
@@ -477,6 +460,7 @@ export class Agent {
       await nodeRedStopped; // bounded: the supervisor kills the child after STOP_LIMIT_MS
       this.shed.report();
       this.outbox.flush();
+      this.lost.report();
       await this.uplink.stop();
       this.outbox.close();
       this.storageFailures.stop();

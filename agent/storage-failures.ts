@@ -30,6 +30,21 @@ export class StorageFailures {
     this.lastError = f.error.message;
     this.sinceLog += 1;
     if (f.op === 'commit') this.eventsSinceLog += f.events;
+    this.schedule();
+  }
+
+  /**
+   * Events refused without a failed write (the disk reserve kept for alarms, outbox.ts): counted
+   * as not stored and logged with the failures, at most once a second.
+   */
+  refused(n: number, error: Error): void {
+    this.eventsNotStored += n;
+    this.eventsSinceLog += n;
+    this.lastError = error.message;
+    this.schedule();
+  }
+
+  private schedule(): void {
     const wait = this.lastLogMs + LOG_EVERY_MS - this.monoMs();
     if (wait <= 0) this.log();
     else this.timer ??= setTimeout(() => this.log(), wait);
@@ -38,7 +53,7 @@ export class StorageFailures {
   private log(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.sinceLog === 0) return;
+    if (this.sinceLog === 0 && this.eventsSinceLog === 0) return;
     this.logger.error(
       { failures: this.sinceLog, eventsNotStored: this.eventsSinceLog, totals: this.counts, lastError: this.lastError },
       'storage writes failing',

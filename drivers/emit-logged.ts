@@ -1,14 +1,15 @@
 import type { DriverContext } from '../agent/contracts/driver.js';
 import type { EventInput } from '../agent/contracts/event.js';
+import { isStorageRefusal } from '../agent/contracts/outbox-store.js';
 
 /**
  * Emits from a driver's own timers and callbacks, where nobody awaits the acknowledgement:
- * an event that could not be stored is logged (never an unhandled rejection).
+ * an event that could not be stored is logged (never an unhandled rejection), unless the
+ * agent counts and logs it already (a full disk: at most once a second).
  */
 export function emitLogged<T>(ctx: DriverContext<T>, ev: EventInput): void {
-  ctx
-    .emit(ev)
-    .catch((err: Error) =>
-      ctx.logger.error({ err: err.message, type: ev.type, deviceId: ev.deviceId }, 'event not stored'),
-    );
+  ctx.emit(ev).catch((err: Error) => {
+    if (!isStorageRefusal(err))
+      ctx.logger.error({ err: err.message, type: ev.type, deviceId: ev.deviceId }, 'event not stored');
+  });
 }

@@ -34,6 +34,7 @@ import {
 } from './alarm-state.js';
 import { SmsQueue } from './sms-queue.js';
 import type { SmsSender } from '../contracts/sms.js';
+import { isStorageRefusal } from '../contracts/outbox-store.js';
 
 export type ActiveAlert = StoredAlert;
 
@@ -264,7 +265,10 @@ export class LocalAlarms {
       reason: firing.reason,
       causes,
       sms: firing.rule.sms,
-    }).catch((err: Error) => logger.error({ err: err.message, rule: firing.rule.id }, 'alert not stored'));
+    }).catch((err: Error) => {
+      // A full disk: counted, reported lost and sent by SMS (lost-alarms.ts), logged once a second there.
+      if (!isStorageRefusal(err)) logger.error({ err: err.message, rule: firing.rule.id }, 'alert not stored');
+    });
   }
 
   /**
@@ -370,6 +374,16 @@ export class LocalAlarms {
     }).format(new Date(a.raisedAtMs));
     const text = `[${config.gateway.name ?? config.gateway.id}] ${a.message} (${a.deviceId}, ${when})`;
     await this.sms.enqueue(config.alarms.smsTo, text, a.alertId, reason);
+  }
+
+  /**
+   * The SMS fallback for an alarm the disk could not keep (lost-alarms.ts): its alert goes out
+   * now, link up or not, since the county will not get it. An id that is no alert (a press)
+   * is left to the alert its rule raised.
+   */
+  async smsForUnstored(eventId: string): Promise<void> {
+    const a = this.active.get(eventId);
+    if (a && !a.ackedAt && !a.smsSentAt && a.sms !== 'never') await this.sendAlertSms(a, 'not stored: disk full');
   }
 
   /** Forgets pulses that have ended (monotonic: a wall-clock jump neither ends nor prolongs one). */

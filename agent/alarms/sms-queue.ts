@@ -17,6 +17,7 @@ import type { AlarmStateData, PendingSms } from './alarm-state.js';
 import { uuidv7 } from '../kernel/uuidv7.js';
 import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
 import type { SmsSender } from '../contracts/sms.js';
+import { isStorageRefusal } from '../contracts/outbox-store.js';
 
 export interface SmsQueueOptions {
   state: Low<AlarmStateData>;
@@ -180,11 +181,11 @@ export class SmsQueue {
   }
 
   private async record(outcome: CataloguedEventInput<'sms.sent' | 'sms.failed'>): Promise<void> {
-    await this.opts
-      .emit(outcome)
-      .catch((err: Error) =>
-        this.opts.logger.error({ err: err.message, type: outcome.type }, 'SMS outcome not stored'),
-      );
+    await this.opts.emit(outcome).catch((err: Error) => {
+      // A full disk is counted and logged once a second by the agent (storage-failures.ts).
+      if (!isStorageRefusal(err))
+        this.opts.logger.error({ err: err.message, type: outcome.type }, 'SMS outcome not stored');
+    });
   }
 }
 

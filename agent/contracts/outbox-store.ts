@@ -39,3 +39,14 @@ export interface OutboxReader {
   /** Committed, undelivered events of one priority rank (in flight included). */
   waiting(prio: number): number;
 }
+
+/**
+ * An event the outbox refused for lack of storage (the disk full, its reserve kept for
+ * alarms, or a failed write): the agent counts these and logs them at most once a second
+ * (storage-failures.ts), so a producer logs none of its own (a full card fails every event,
+ * hundreds a second).
+ */
+export function isStorageRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'DISK_FULL' || code === 'STORAGE_FAILED';
+}

@@ -25,7 +25,8 @@ import type { Clock } from '../kernel/clock.js';
 import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
 import { systemClock } from '../kernel/system-clock.js';
 import { OutboxClock, SAVED_CLOCK } from './outbox-clock.js';
-import { DiskReserve, isDiskFull } from './disk-reserve.js';
+import { DiskReserve, isDiskFull, walCheckpointPages } from './disk-reserve.js';
+import { isAlarmClass } from './alarm-class.js';
 import { salvageRows, type SalvageReport, type SalvagedRow } from './salvage.js';
 
 /** Position in replay order: (priority rank, insertion position). */
@@ -124,7 +125,9 @@ export class Outbox
     this.seqFloor = this.counter(SEQ_FLOOR);
     this.nextPos = Math.max(this.counter(POS_FLOOR), ...this.queues.map((q) => q.maxPos())) + 1;
     this.time = new OutboxClock(this.counter(SAVED_CLOCK), clock, (name, value) => this.st.raise.run(name, value));
-    this.reserve = new DiskReserve(opts.dir, opts.diskReserveBytes ?? 0, clock.monoMs);
+    this.reserve = new DiskReserve(opts.dir, opts.diskReserveBytes ?? 0, clock.monoMs, (held) =>
+      this.db.pragma(`wal_autocheckpoint = ${walCheckpointPages(held)}`),
+    );
     this.now = () => this.time.now();
     // A salvage cut short (power cut, full card) is done again at the next open: the marker
     // names the moved-aside file until the salvage finished. Rows copied the first time come
@@ -252,21 +255,18 @@ export class Outbox
   }
 
   /**
-   * The disk is full and the batch holds urgent events: let the reserve go and commit those
-   * alone (the rest are lost to the full disk, and counted). Null when that is not the case
-   * or did not help.
+   * The disk is full and the batch holds alarm-class events (alarm-class.ts): let the reserve
+   * go and commit those alone (the rest are lost to the full disk, and counted). Null when
+   * that is not the case or did not help.
    */
   private retryUrgentInReserve(batch: Pending[], err: unknown): (Error | null)[] | null {
-    if (!isDiskFull(err) || !batch.some((p) => PRIORITY_RANK[p.event.priority] <= PRIORITY_RANK.high)) return null;
+    if (!isDiskFull(err) || !batch.some((p) => isAlarmClass(p.event))) return null;
     if (!this.reserve.release()) return null;
     const outcome: (Error | null)[] = batch.map(() => null);
     try {
       this.inTransaction(() => {
         batch.forEach((p, i) => {
-          outcome[i] =
-            PRIORITY_RANK[p.event.priority] <= PRIORITY_RANK.high
-              ? this.insertWithinCaps(p)
-              : new DiskFullError(p.event.priority);
+          outcome[i] = isAlarmClass(p.event) ? this.insertWithinCaps(p) : new DiskFullError(p.event.priority);
         });
       });
     } catch {
@@ -275,10 +275,9 @@ export class Outbox
       // Said once the freed room went to this batch: a listener's own event (gateway.disk_full) commits after it.
       this.emit('reserveReleased', { freeBytes: this.reserve.freeBytes(), reserveBytes: this.reserve.size });
     }
-    const lost = batch.filter((_, i) => outcome[i] instanceof DiskFullError);
-    for (const p of lost) this.ledger.countLost(p.event.priority, 1);
-    if (lost.length > 0)
-      this.emit('storageFailure', { op: 'commit', error: new StorageError('commit', err), events: lost.length });
+    // Refused like any event while the reserve is out: counted here, logged by the agent (storage-failures.ts).
+    for (const p of batch.filter((_, i) => outcome[i] instanceof DiskFullError))
+      this.ledger.countLost(p.event.priority, 1);
     return outcome;
   }
 
@@ -317,15 +316,15 @@ export class Outbox
     const rank = PRIORITY_RANK[p.event.priority];
     const bytes = Buffer.byteLength(p.body);
     const cfg = this.opts.config;
+    if (!this.reserve.isHeld && !isAlarmClass(p.event)) {
+      // The disk reserve went to alarms: nothing else takes room until it is written again.
+      this.ledger.count(p.event.priority, 1, 'storage');
+      return new DiskFullError(p.event.priority);
+    }
     if (rank === 0) {
       // Critical: displace lower priorities if the store is full, but never refuse.
       this.shedDownTo(1, () => this.totalBytes() + bytes > cfg.maxBytes);
     } else {
-      if (rank > PRIORITY_RANK.high && !this.reserve.roomForNonUrgent()) {
-        // The disk reserve was spent on alarms: no room for telemetry until the disk could hold it again.
-        this.ledger.count(p.event.priority, 1, 'storage');
-        return new DiskFullError(p.event.priority);
-      }
       const limit = cfg.maxBytes - Math.max(cfg.criticalReserveBytes, this.queues[0]!.bytes);
       const over = () => this.totalBytes() - this.queues[0]!.bytes + bytes > limit;
       this.shedDownTo(rank, over);

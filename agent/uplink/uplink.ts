@@ -8,6 +8,8 @@ import { CommandRouter } from './commands.js';
 import './mqtt-number-cache.js'; // before any client: no 6 MB packet-id table (see there)
 import { Connection, type StatusPayload } from './connection.js';
 import { Drain } from './drain.js';
+import { MemorySender } from './memory-sender.js';
+import type { GatewayEvent } from '../contracts/event.js';
 import { topicsFor, type Topics } from './topics.js';
 
 export interface UplinkOptions {
@@ -40,6 +42,7 @@ export class Uplink {
   readonly commands: CommandRouter;
   private readonly connection: Connection;
   private readonly drain: Drain;
+  private readonly fromMemory: MemorySender;
   private readonly clock: Clock;
 
   constructor(opts: UplinkOptions) {
@@ -72,13 +75,27 @@ export class Uplink {
       onRefused: (reason) => this.connection.drop(reason),
       onAlarmWaiting: () => this.connection.alarmWaiting(),
     });
+    this.fromMemory = new MemorySender(
+      this.topics.events,
+      config.alarmRetry.ackTimeoutMs,
+      logger.child({ part: 'from-memory' }),
+    );
     this.connection.on('up', (client, connack) => {
+      this.fromMemory.attach(client);
       // Respect the broker's Receive Maximum (MQTT 5) if it is below our window.
       const receiveMax = connack.properties?.receiveMaximum ?? Infinity;
       this.commands.attach(client, config.protocolVersion);
       this.drain.attach(client, Math.min(config.inflightWindow, receiveMax));
     });
-    this.connection.on('down', () => this.drain.detach());
+    this.connection.on('down', () => {
+      this.drain.detach();
+      this.fromMemory.detach();
+    });
+  }
+
+  /** An event the outbox could not store, published from memory (memory-sender.ts). */
+  sendFromMemory(event: GatewayEvent): void {
+    this.fromMemory.send(event);
   }
 
   start(): void {
@@ -122,6 +139,7 @@ export class Uplink {
   /** Bounded by STOP_LIMIT_MS (and a moment for the outbox's deletes). */
   async stop(): Promise<void> {
     this.drain.detach();
+    this.fromMemory.detach();
     this.drain.flushDeletes();
     await this.connection.stop(Uplink.STOP_LIMIT_MS);
     this.drain.flushDeletes(); // PUBACKs that arrived while saying goodbye

@@ -258,3 +258,38 @@ describe('delivery checker: streams that fail', () => {
     expect(v.problems).toEqual([`${bad.length} malformed events`]);
   });
 });
+
+describe('alarms a gateway reports lost (gateway.events_lost)', () => {
+  it('fails naming them, even after the last seq received and with shed counters that cover them', () => {
+    const c = new DeliveryChecker();
+    c.receive(started(1));
+    for (let s = 2; s <= 5; s++) c.receive(ev(s));
+    // Seqs 6-9 (two presses and their alerts) were not stored; the report (seq 10) went from memory.
+    // The shed counters say 4 critical lost, which would otherwise account for the gap.
+    c.receive(shedReport(11, { critical: 4, high: 0, normal: 0, low: 0 }));
+    c.receive(
+      ev(10, {
+        type: 'gateway.events_lost',
+        priority: 'critical',
+        data: { count: 4, seqs: [[6, 9]], types: { 'alarm.pressed': 2, 'alert.raised': 2 }, reason: 'SQLITE_FULL' },
+      }),
+    );
+    const v = c.verdict();
+    expect(v.ok).toBe(false);
+    expect(v.reportedLost).toEqual({ 'gw-1': [6, 7, 8, 9] });
+    expect(v.problems).toContainEqual(
+      'gw-1: 4 alarm events lost, reported by the gateway (gateway.events_lost: 2 alarm.pressed, 2 alert.raised): seqs 6, 7, 8, 9',
+    );
+  });
+
+  it('refuses a report whose seqs are not ranges, and bounds a huge range', () => {
+    const c = new DeliveryChecker();
+    c.receive(started(1));
+    c.receive(ev(2, { type: 'gateway.events_lost', priority: 'critical', data: { seqs: [[5, 3], 'x'] } }));
+    c.receive(ev(3, { type: 'gateway.events_lost', priority: 'critical', data: { seqs: [[10, 1e15]] } }));
+    const v = c.verdict();
+    expect(v.ok).toBe(false);
+    expect(v.problems.filter((p) => p.includes('bad seq range'))).toHaveLength(2);
+    expect(v.reportedLost['gw-1']).toHaveLength(MAX_MISSING_LISTED);
+  });
+});

@@ -5,9 +5,7 @@
  * county how many events it could not store, and recovers by itself when space returns.
  * Off root, the test says so and fails: a byte cap does not exercise these paths.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
@@ -16,6 +14,7 @@ import { testConfig } from '../helpers/agent-config.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { fillCard, mountSmallCard } from '../helpers/small-card.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -24,28 +23,10 @@ const brokerRef = useBroker();
 const cleanup = useCleanups();
 const SIREN_COIL = 6; // do7
 
-/** Fills the file system with one file until it refuses a byte more. */
-function fill(dir: string): string {
-  const file = join(dir, 'filler.bin');
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-  return file;
-}
-
 describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root for a tmpfs'})`, () => {
   it('keeps the siren sounding, crashes nowhere, reports what it could not store, and recovers when space returns', async () => {
     expect(process.getuid?.(), 'this test mounts a tmpfs: run it as root (CI does)').toBe(0);
-    const dataDir = join(tempDir(), 'card');
-    mkdirSync(dataDir);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dataDir]);
-    cleanup(() => execFileSync('umount', ['-l', dataDir]));
+    const dataDir = mountSmallCard(tempDir(), '3m', cleanup);
 
     const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-full' }).start();
     cleanup(() => county.stop());
@@ -104,7 +85,7 @@ describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root
     await press(1);
 
     expect(rig.agent.observe.backlog().diskReserve).toMatchObject({ held: true, releases: 0 });
-    const filler = fill(dataDir);
+    const filler = fillCard(dataDir);
     await waitUntil(() => rig.agent.observe.storage().eventsNotStored > 50, 15_000, 'writes failing on the full disk');
     await press(2); // the safety loop does not depend on the disk
     await press(3);

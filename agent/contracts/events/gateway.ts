@@ -104,7 +104,19 @@ export const gatewayEvents = {
   'gateway.disk_full': spec(
     'critical',
     z.strictObject({ freeBytes: z.number().min(0), reserveBytes: count, atStart: z.literal(true).optional() }),
-    'the disk reserve went to alarms; events below high are refused until there is room',
+    'the disk reserve went to alarms; only alarm-class events commit until it is written again',
+  ),
+  'gateway.events_lost': spec(
+    'critical',
+    z.strictObject({
+      count: z.int().min(1).describe('Alarm-class events not stored since the last report'),
+      seqs: z
+        .array(z.tuple([z.int().min(1), z.int().min(1)]))
+        .describe('Their seqs as inclusive ranges [first, last]: the county counts them as lost'),
+      types: z.record(z.string(), count).describe('How many of each type'),
+      reason: z.string().describe('The storage error'),
+    }),
+    'alarm-class events could not be stored (the disk full past its reserve): sent from memory if need be; their SMS goes out',
   ),
   'gateway.events_shed': spec(
     'high',

@@ -1,0 +1,211 @@
+/**
+ * Alarms own the last bytes of the disk (a 3 MB tmpfs, as root; CI runs as root). Telemetry
+ * fills the card; then:
+ * - presses after it are stored (the reserve goes to them, and to nothing else) and reach
+ *   the county with their alerts, while the storage failures are logged at most once a second;
+ * - with the reserve's room taken too, a press is reported lost: `gateway.events_lost`
+ *   reaches the county from memory naming its seqs, the checker fails naming them, and the
+ *   alert goes out by SMS at once (the link is up: no uplink-down delay);
+ * - restarted on the full card, the agent starts and the same holds.
+ * Off root, the test says so and fails.
+ */
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/brokers/free-port.js';
+import { CountySubscriber } from '../../scripts/county-subscriber.js';
+import { DeliveryChecker } from '../../scripts/county/delivery-checker.js';
+import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
+import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
+import { PtyPair } from '../../scripts/simulators/pty-pair.js';
+import type { GatewayEvent } from '../../agent/contracts/event.js';
+import { testConfig } from '../helpers/agent-config.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
+import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { fillCard, mountSmallCard } from '../helpers/small-card.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const tempDir = useTempDirs();
+const brokerRef = useBroker();
+const cleanup = useCleanups();
+const SIREN_COIL = 6; // do7
+
+/** Error lines the agent logs, with the time each came. */
+function capturingLogger() {
+  const lines: { ms: number; msg: string }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) {
+        const { msg } = JSON.parse(l) as { msg: string };
+        lines.push({ ms: Date.now(), msg });
+      }
+      done();
+    },
+  });
+  return { logger: pino({ level: 'error' }, sink), lines };
+}
+
+/** The most lines about storage in any one second. */
+function storageLinesPerSecond(lines: { ms: number; msg: string }[]): number {
+  const storage = lines.filter((l) => /not stored|storage writes failing/.test(l.msg)).map((l) => l.ms);
+  let worst = 0;
+  for (const t of storage) worst = Math.max(worst, storage.filter((u) => u >= t && u < t + 1000).length);
+  return worst;
+}
+
+async function village(telemetryPerSec: number) {
+  expect(process.getuid?.(), 'this test mounts a tmpfs: run it as root (CI does)').toBe(0);
+  const dataDir = mountSmallCard(tempDir(), '3m', cleanup);
+  const sim = new ModbusSimulator();
+  const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
+  await sim.listenTcp(await freePort());
+  cleanup(() => sim.close());
+  const pty = await new PtyPair('full-alarms').start();
+  cleanup(() => pty.dispose());
+  const modem = await new ModemSimulator(pty.a).open();
+  cleanup(() => modem.close());
+  const county = await new CountySubscriber({
+    url: brokerRef.current.url,
+    clientId: `county-${Math.random()}`,
+  }).start();
+  cleanup(() => county.stop());
+  const config = testConfig(brokerRef.current.url, dataDir, {
+    gateway: { id: 'gw-full-alarms', name: 'Qingshan' },
+    outbox: { diskReserveBytes: '1MiB' }, // 10% of the 3 MB card: 300 KB
+    health: { intervalSec: 1 },
+    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
+    devices: [
+      {
+        id: 'io',
+        driver: 'modbus',
+        bus: 'tcp',
+        unitId: 1,
+        profile: 'waveshare-modbus-rtu-io-8ch',
+        pollMs: 30,
+        inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } },
+        outputs: { do7: { id: 'siren' } },
+      },
+      {
+        id: 'meter',
+        driver: 'synthetic',
+        rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec },
+        telemetryBytes: 400,
+      },
+      { id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
+    ] as never,
+    alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 3600, escalateAfterSec: 3600 },
+    rules: [
+      {
+        id: 'panic',
+        when: { type: 'alarm.pressed' },
+        cooldownSec: 0,
+        actions: [
+          { do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: 100 },
+          { do: 'alert', message: 'panic' },
+        ],
+      },
+    ] as never,
+  });
+  const sirens = () => sim.writes.filter((w) => w.address === SIREN_COIL && w.value === true).length;
+  const run = async () => {
+    const log = capturingLogger();
+    const rig = new AgentRig(config, dataDir, log.logger);
+    await rig.agent.start();
+    cleanup(() => rig.agent.stop());
+    await waitUntil(
+      () => rig.agent.drivers.some((d) => d.describe().driver === 'modem' && d.describe().online),
+      5000,
+      'the modem',
+    );
+    const press = async () => {
+      const n = rig.events.filter((e) => e.type === 'alarm.pressed').length + 1;
+      const before = sirens();
+      board.set('di1', true);
+      await waitUntil(() => rig.events.filter((e) => e.type === 'alarm.pressed').length >= n, 5000, `press ${n}`);
+      board.set('di1', false);
+      await waitUntil(() => rig.events.filter((e) => e.type === 'alarm.released').length >= n, 5000, `release ${n}`);
+      await waitUntil(() => sirens() > before, 5000, `siren ${n}`);
+      return rig.events.filter((e) => e.type === 'alarm.pressed')[n - 1]!;
+    };
+    return { rig, log, press };
+  };
+  return { dataDir, config, county, modem, run };
+}
+
+const alertOf = (events: GatewayEvent[], pressId: string) =>
+  events.find(
+    (e) => e.type === 'alert.raised' && (e.data.causes as { id: string }[] | undefined)?.some((c) => c.id === pressId),
+  );
+
+describe(`alarms own the last bytes of the disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root for a tmpfs'})`, () => {
+  it('presses after telemetry filled the card are stored and reach the county; storage failures logged at most ~1/s', async () => {
+    const { dataDir, county, run } = await village(200);
+    const { rig, log, press } = await run();
+    fillCard(dataDir, 'filler.bin');
+    await waitUntil(
+      () => rig.agent.observe.storage().eventsNotStored > 200,
+      20_000,
+      'telemetry failing on the full card',
+    );
+    const presses: GatewayEvent[] = [];
+    for (let i = 0; i < 6; i++) {
+      presses.push(await press());
+      await new Promise((r) => setTimeout(r, 500)); // telemetry goes on meanwhile, and must not take the room
+    }
+    expect(rig.agent.observe.backlog().diskReserve).toMatchObject({ held: false, releases: 1 });
+    const alerts = presses.map((p) => alertOf(rig.events, p.id));
+    expect(alerts.every((a) => a !== undefined)).toBe(true);
+    await county.waitFor(() => [...presses, ...alerts].every((e) => county.events.has(e!.id)), 20_000);
+    expect([...county.events.values()].some((e) => e.type === 'gateway.events_lost')).toBe(false);
+    const lines = log.lines.length;
+    expect(storageLinesPerSecond(log.lines), `storage lines (${lines} in all)`).toBeLessThanOrEqual(3);
+  });
+
+  it('with the reserve used up too: presses reported lost from memory, SMS at once, the checker fails naming them; the same after a restart', async () => {
+    // Little telemetry here: rows delivered and deleted leave free pages in the database that alarms would reuse.
+    const { dataDir, county, modem, run } = await village(20);
+    const checker = new DeliveryChecker();
+    county.on('arrival', (e: unknown) => checker.receive(e));
+    const reportedLost = (seq: number) =>
+      [...county.events.values()].some(
+        (e) =>
+          e.type === 'gateway.events_lost' &&
+          (e.data.seqs as [number, number][]).some(([a, b]) => seq >= a && seq <= b),
+      );
+    /** Presses until one is not stored (what room SQLite still finds in its own files goes first). */
+    const pressUntilLost = async (press: () => Promise<GatewayEvent>) => {
+      for (let i = 0; i < 20; i++) {
+        const p = await press();
+        const told = await county
+          .waitFor(() => county.events.has(p.id) || reportedLost(p.seq), 10_000)
+          .then(() => reportedLost(p.seq));
+        if (told) return p;
+      }
+      throw new Error('20 presses stored on a full card without its reserve');
+    };
+    const first = await run();
+    fillCard(dataDir, 'filler.bin');
+    await waitUntil(() => first.rig.agent.observe.storage().eventsNotStored > 50, 20_000, 'telemetry failing');
+    await first.press(); // lets the reserve go
+    expect(first.rig.agent.observe.backlog().diskReserve.held).toBe(false);
+    fillCard(dataDir, 'filler-2.bin'); // and the room it freed is gone too
+    const lost = await pressUntilLost(first.press);
+    const lostAlert = alertOf(first.rig.events, lost.id)!;
+    await waitUntil(() => modem.sent.length >= 1, 20_000, 'the SMS for the lost alarm');
+    expect(modem.sent[0]!.text).toMatch(/^\[Qingshan\] panic \(house-1-panic, /);
+    const v = checker.verdict();
+    expect(v.ok).toBe(false);
+    expect(v.reportedLost['gw-full-alarms']).toEqual(expect.arrayContaining([lost.seq, lostAlert.seq]));
+    expect(v.problems.join('\n')).toMatch(/alarm events lost, reported by the gateway/);
+    expect(storageLinesPerSecond(first.log.lines)).toBeLessThanOrEqual(3);
+
+    // Restarted on the full card: it starts, the siren sounds, the loss is told and the SMS goes.
+    await first.rig.agent.stop();
+    const again = await run();
+    const smsBefore = modem.sent.length;
+    await pressUntilLost(again.press);
+    await waitUntil(() => modem.sent.length > smsBefore, 20_000, 'the SMS after the restart');
+    expect(storageLinesPerSecond(again.log.lines)).toBeLessThanOrEqual(3);
+  });
+});
