@@ -8,6 +8,7 @@ import { CommandRouter } from './commands.js';
 import './mqtt-number-cache.js'; // before any client: no 6 MB packet-id table (see there)
 import { Connection, type StatusPayload } from './connection.js';
 import { Drain } from './drain.js';
+import { AlarmDeadlines, type LateAlarmsListener } from './alarm-deadlines.js';
 import { topicsFor, type Topics } from './topics.js';
 
 export interface UplinkOptions {
@@ -41,6 +42,7 @@ export class Uplink {
   private readonly connection: Connection;
   private readonly drain: Drain;
   private readonly clock: Clock;
+  private readonly deadlines: AlarmDeadlines;
 
   constructor(opts: UplinkOptions) {
     const { config, gatewayId, logger } = opts;
@@ -71,14 +73,38 @@ export class Uplink {
       monoMs: this.clock.monoMs,
       onRefused: (reason) => this.connection.drop(reason),
       onAlarmWaiting: () => this.connection.alarmWaiting(),
+      onDelivered: (rows) => this.deadlines.delivered(rows),
     });
+    this.deadlines = new AlarmDeadlines({
+      limitMs: config.alarmRetry.ackTimeoutMs,
+      monoMs: this.clock.monoMs,
+      downSinceMs: () => this.connection.downSinceMs,
+      onListenerError: (err) => logger.error({ err }, 'a late-alarm listener failed'),
+    });
+    opts.outbox.on('stored', (events) => this.deadlines.stored(events));
     this.connection.on('up', (client, connack) => {
       // Respect the broker's Receive Maximum (MQTT 5) if it is below our window.
       const receiveMax = connack.properties?.receiveMaximum ?? Infinity;
       this.commands.attach(client, config.protocolVersion);
       this.drain.attach(client, Math.min(config.inflightWindow, receiveMax));
     });
-    this.connection.on('down', () => this.drain.detach());
+    this.connection.on('down', () => {
+      this.drain.detach();
+      this.deadlines.linkChanged();
+    });
+  }
+
+  /**
+   * Alarms (critical events) the broker has not acknowledged within alarmRetry.ackTimeoutMs of
+   * being stored, or stored while the link has been down that long: the SMS fallback's cue.
+   */
+  onAlarmsLate(listener: LateAlarmsListener): () => void {
+    return this.deadlines.onLate(listener);
+  }
+
+  /** All the alarm side may know of the uplink (agent.ts hands it over): how long it has been down, which alarms went late. */
+  alarmPorts(): { uplinkDownForMs: () => number | null; onAlarmsLate: (l: LateAlarmsListener) => () => void } {
+    return { uplinkDownForMs: () => this.stats().downForMs, onAlarmsLate: (l) => this.onAlarmsLate(l) };
   }
 
   start(): void {
@@ -121,6 +147,7 @@ export class Uplink {
 
   /** Bounded by STOP_LIMIT_MS (and a moment for the outbox's deletes). */
   async stop(): Promise<void> {
+    this.deadlines.stop();
     this.drain.detach();
     this.drain.flushDeletes();
     await this.connection.stop(Uplink.STOP_LIMIT_MS);
