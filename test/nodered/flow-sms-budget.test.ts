@@ -67,7 +67,7 @@ describe("flows' SMS budget", () => {
     });
     await agent.start();
     cleanup(() => agent.stop());
-    await waitUntil(() => agent.observe.nodeRed()?.state === 'running', 30_000, 'Node-RED running');
+    await waitUntil(() => agent.observe.nodeRed()?.state === 'running', 60_000, 'Node-RED running'); // slow on a loaded machine
 
     // Three at once, the fourth 11 s later.
     await waitUntil(() => flowAlerts.length >= 4, 45_000, 'the flow raising 4 alerts');
