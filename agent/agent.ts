@@ -168,7 +168,7 @@ export class Agent {
       write: (c) => this.write(c),
       subscribe: (l) => this.bus.subscribe(l),
       on: (type, handler) => this.bus.on(type, handler),
-      uplinkDownForMs: () => this.uplink.stats().downForMs,
+      ...this.uplink.alarmPorts(), // how long it has been down, and which alarms it has not delivered in time
       smsSender: () => this.smsModem(),
     });
     const storageLogger = logger.child({ part: 'storage' });

@@ -40,6 +40,7 @@ const sms = z.looseObject({
   reason: z.string(),
   attempts: z.number(),
   notBeforeMs: z.number(),
+  kind: z.enum(['alarm', 'flow']).optional().catch(undefined), // unknown: an alarm's, never dropped
 });
 
 export const alarmStateFileSchema = z.looseObject({

@@ -31,6 +31,9 @@ export interface StoredPulse {
   durationMs?: number;
 }
 
+/** Whose budget an SMS spends: residents' alarms and the gateway's own, or a Node-RED flow's (sms-queue.ts). */
+export type SmsKind = 'alarm' | 'flow';
+
 export interface PendingSms {
   id: string;
   to: string;
@@ -40,6 +43,8 @@ export interface PendingSms {
   attempts: number;
   /** Wall-clock ms, for a restart only (while running the queue waits on the monotonic clock). */
   notBeforeMs: number;
+  /** Absent: an alarm's (files written before flows had their own budget). */
+  kind?: SmsKind;
 }
 
 export interface AlarmStateData {

@@ -20,7 +20,7 @@ import type { Clock } from '../kernel/clock.js';
 import type { OutputCommand } from '../contracts/driver.js';
 import { GatewayError } from '../kernel/errors.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
-import { EVENT_CATALOGUE, type EventOf, type EventType } from '../contracts/events/catalogue.js';
+import type { EventOf, EventType } from '../contracts/events/catalogue.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import { inputEventDeviceId } from '../../config/schema/devices.js';
 import type { RuleAction } from '../../config/schema/rules.js';
@@ -35,6 +35,8 @@ import {
 import { SmsQueue } from './sms-queue.js';
 import type { SmsSender } from '../contracts/sms.js';
 import { isStorageRefusal } from '../contracts/outbox-store.js';
+import { FLOW_RULE_ID, alertSmsText, alertsForLateEvents, smsKindOf } from './alert-sms.js';
+import { buttonLed } from './button-led.js';
 
 export type ActiveAlert = StoredAlert;
 
@@ -54,6 +56,8 @@ export interface LocalAlarmsPorts {
   on<T extends EventType>(type: T, handler: (e: EventOf<T>) => void): () => void;
   /** How long the uplink has been down (null: up). */
   uplinkDownForMs(): number | null;
+  /** Tells of alarms the broker has not acknowledged in time (the uplink's port): their alerts go by SMS at once. */
+  onAlarmsLate?(listener: (late: readonly { id: string }[], reason: string) => void): () => void;
   /** The modem that sends SMS, if one is configured and running. */
   smsSender(): SmsSender | null;
   /** How many acknowledged alerts to remember (default ACKED_KEEP_MAX); tests use a few. */
@@ -145,12 +149,19 @@ export class LocalAlarms {
       emit: this.ports.emit,
       gatewayId: config.gateway.id,
       perHour: config.alarms.smsPerHour,
+      flowPerHour: config.alarms.flowSmsPerHour,
     });
     this.sms.start();
     this.unsubscribe.push(
       this.ports.subscribe((e) => this.engine.onEvent(e)),
       this.ports.on('alarm.ack_key', () => void this.acknowledgeAll('local key switch')),
     );
+    const late = this.ports.onAlarmsLate?.((events, why) =>
+      this.smsForLate(events, why).catch((err: Error) =>
+        this.ports.logger.error({ err: err.message }, 'SMS not queued'),
+      ),
+    );
+    if (late) this.unsubscribe.push(late);
     this.timers.push(setInterval(() => this.engine.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.checkSms(), SMS_CHECK_MS));
     const open = [...this.active.values()].filter((a) => !a.ackedAt).length;
@@ -281,7 +292,7 @@ export class LocalAlarms {
     priority: 'critical' | 'high';
     sms: 'always' | 'fallback' | 'never';
   }): Promise<string> {
-    const ev = await this.raise({ ruleId: 'flow', reason: 'a Node-RED flow raised it', causes: [], ...a });
+    const ev = await this.raise({ ruleId: FLOW_RULE_ID, reason: 'a Node-RED flow raised it', causes: [], ...a });
     return ev.id;
   }
 
@@ -361,19 +372,17 @@ export class LocalAlarms {
     }
   }
 
+  /** Alarms the broker has not acknowledged in time: their alerts go by SMS now, not after smsWhenUplinkDownSec. */
+  private async smsForLate(late: readonly { id: string }[], reason: string): Promise<void> {
+    for (const a of alertsForLateEvents(this.active.values(), late)) await this.sendAlertSms(a, reason);
+  }
+
   private async sendAlertSms(a: ActiveAlert, reason: string): Promise<void> {
     const { config, clock } = this.ports;
     a.smsSentAt ??= new Date(clock.now()).toISOString();
     await this.persist();
     if (config.alarms.smsTo.length === 0 || !this.sms) return;
-    const when = new Intl.DateTimeFormat('en-GB', {
-      timeZone: config.gateway.timezone,
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    }).format(new Date(a.raisedAtMs));
-    const text = `[${config.gateway.name ?? config.gateway.id}] ${a.message} (${a.deviceId}, ${when})`;
-    await this.sms.enqueue(config.alarms.smsTo, text, a.alertId, reason);
+    await this.sms.enqueue(config.alarms.smsTo, alertSmsText(config, a), a.alertId, reason, smsKindOf(a));
   }
 
   /**
@@ -442,17 +451,4 @@ export class LocalAlarms {
     }
     return n;
   }
-}
-
-/**
- * The "help is coming" LED of the button a cause was pressed on: a wired button's `led`, an
- * output of its `device` (a radio button has none). Causes come back from alarms.json after a
- * restart, so the payload is parsed against the catalogue here, not trusted.
- */
-function buttonLed(cause: { type: string; data: unknown }): { device: string; led: string } | null {
-  if (cause.type !== 'alarm.pressed') return null;
-  const parsed = EVENT_CATALOGUE['alarm.pressed'].data.safeParse(cause.data);
-  if (!parsed.success || 'line' in parsed.data) return null;
-  const { device, led } = parsed.data;
-  return device !== undefined && led !== undefined ? { device, led } : null;
 }

@@ -4,6 +4,12 @@
  * rate-limited per hour, and every outcome recorded as an event (`sms.sent`, `sms.failed`)
  * that reaches the county later through the outbox.
  *
+ * Residents first: a message is an `alarm` (a resident's press and the alerts rules raise,
+ * the gateway's own critical alerts) or a `flow`'s (an alert a Node-RED flow raised). Alarm
+ * messages always go ahead of flow messages, and flows spend at most `flowPerHour` of the
+ * hourly budget, so at least `perHour - flowPerHour` an hour are kept for alarms whatever the
+ * flows do. A flow message over its budget waits without holding up an alarm message.
+ *
  * Waits (retry backoff, the hourly budget) run on the monotonic clock: a wall clock set back
  * by a day must not hold an SMS for a day, nor one set forward reset the budget. A message's
  * wall-clock `notBeforeMs` is kept only for a restart, and clamped when read back.
@@ -13,7 +19,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../kernel/clock.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { CataloguedEventInput } from '../contracts/events/catalogue.js';
-import type { AlarmStateData, PendingSms } from './alarm-state.js';
+import type { AlarmStateData, PendingSms, SmsKind } from './alarm-state.js';
 import { uuidv7 } from '../kernel/uuidv7.js';
 import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
 import type { SmsSender } from '../contracts/sms.js';
@@ -26,7 +32,10 @@ export interface SmsQueueOptions {
   logger: Logger;
   emit(e: EventInput): Promise<GatewayEvent>;
   gatewayId: string;
+  /** Every SMS, alarms' and flows'. */
   perHour: number;
+  /** What flows may spend of `perHour` (default a quarter of it); the rest is kept for alarms. */
+  flowPerHour?: number;
   maxAttempts?: number;
 }
 
@@ -37,8 +46,9 @@ const HOUR_MS = 3600_000;
 export class SmsQueue {
   sent = 0;
   failed = 0;
-  /** Monotonic ms of each send in the last hour (the hourly budget). */
+  /** Monotonic ms of each send in the last hour (the hourly budget), and of the flows' among them. */
   private readonly sentAt: number[] = [];
+  private readonly flowSentAt: number[] = [];
   /** Message id -> monotonic ms it may go at, and the wall-clock `notBeforeMs` it was derived with. */
   private readonly due = new Map<string, { mono: number; wall: number }>();
   private busy = false;
@@ -50,7 +60,19 @@ export class SmsQueue {
     return this.opts.state.data.sms;
   }
 
-  async enqueue(to: readonly string[], text: string, alertId: string | null, reason: string): Promise<void> {
+  /** The flows' share of the hourly budget. */
+  get flowPerHour(): number {
+    return this.opts.flowPerHour ?? flowShareOf(this.opts.perHour);
+  }
+
+  /** Queues one message per number; `kind` says whose budget it spends (an alarm's unless said). */
+  async enqueue(
+    to: readonly string[],
+    text: string,
+    alertId: string | null,
+    reason: string,
+    kind: SmsKind = 'alarm',
+  ): Promise<void> {
     for (const number of to)
       this.opts.state.data.sms.push({
         id: uuidv7(this.opts.clock.now()),
@@ -60,6 +82,7 @@ export class SmsQueue {
         reason,
         attempts: 0,
         notBeforeMs: 0,
+        ...(kind === 'flow' ? { kind } : {}),
       });
     await this.save();
     void this.pump();
@@ -101,15 +124,26 @@ export class SmsQueue {
     await this.pump();
   }
 
+  /**
+   * The next message to send: the first due alarm message, else the first due flow message if
+   * the flows' budget allows; none while the whole hourly budget is spent.
+   */
+  private next(mono: number): PendingSms | undefined {
+    for (const sent of [this.sentAt, this.flowSentAt])
+      while (sent.length > 0 && mono - sent[0]! > HOUR_MS) sent.shift();
+    if (this.sentAt.length >= this.opts.perHour) return undefined; // over the budget: wait
+    const queue = this.opts.state.data.sms;
+    const alarm = queue.find((m) => !isFlow(m) && this.dueAt(m, mono) <= mono);
+    if (alarm || this.flowSentAt.length >= this.flowPerHour) return alarm;
+    return queue.find((m) => isFlow(m) && this.dueAt(m, mono) <= mono);
+  }
+
   /** Sends the next message that is due, if the modem is ready and the hourly budget allows. */
   async pump(): Promise<void> {
     if (this.busy) return;
     const mono = this.opts.clock.monoMs();
-    const queue = this.opts.state.data.sms;
-    const next = queue.find((m) => this.dueAt(m, mono) <= mono);
+    const next = this.next(mono);
     if (!next) return;
-    while (this.sentAt.length > 0 && mono - this.sentAt[0]! > HOUR_MS) this.sentAt.shift();
-    if (this.sentAt.length >= this.opts.perHour) return; // over the budget: wait (counted in health later)
     const sender = this.opts.sender();
     if (!sender || !sender.ready) {
       this.holdBack(next, NOT_READY_WAIT_MS);
@@ -119,6 +153,7 @@ export class SmsQueue {
     try {
       const receipt = await sender.sendSms(next.to, next.text);
       this.sentAt.push(this.opts.clock.monoMs());
+      if (isFlow(next)) this.flowSentAt.push(this.opts.clock.monoMs());
       this.sent += 1;
       this.remove(next);
       await this.save();
@@ -188,6 +223,12 @@ export class SmsQueue {
     });
   }
 }
+
+/** The flows' share of an hourly budget when the config does not say: a quarter (20 -> 5), the rest kept for alarms. */
+export const flowShareOf = (perHour: number): number => Math.floor(perHour / 4);
+
+/** A message of a flow's; anything else (older files have no kind) is an alarm's. */
+const isFlow = (m: PendingSms): boolean => m.kind === 'flow';
 
 /** What both SMS outcome events say about the message. */
 const facts = (m: PendingSms) => ({ to: m.to, alertId: m.alertId, reason: m.reason, attempts: m.attempts });

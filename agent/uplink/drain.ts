@@ -18,6 +18,7 @@ import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../contra
 import { FlightControl, MIN_MESSAGE_BYTES, type FlightLimits } from './flight-control.js';
 import { batchContentType, encodeBatchPayload, type Compression } from '../contracts/wire-payload.js';
 import { TokenBucket } from './token-bucket.js';
+import { MQTT_OVERHEAD, single, type Message } from './message.js';
 import type { Topics } from './topics.js';
 
 export interface DrainOptions {
@@ -37,6 +38,8 @@ export interface DrainOptions {
   onRefused: (reason: string) => void;
   /** A critical event was stored while no link was up (the connection retries sooner). */
   onAlarmWaiting?: () => void;
+  /** Rows the broker acknowledged (the alarms' deadlines end). */
+  onDelivered?: (rows: readonly OutboxRow[]) => void;
   /** The wire format (absent: json, as before). */
   wire?: { format: 'json' | 'compact'; compression: Compression; lingerMs: number };
   /** 5: compact batches also say their content type as an MQTT 5 property. */
@@ -47,25 +50,6 @@ const PAGE = 512;
 /** Below this much room in the budget a non-critical message waits for PUBACKs instead of going as a sliver. */
 const MIN_ROOM = 1024;
 const DELETE_RETRY_MS = 1000;
-
-interface Message {
-  topic: string;
-  payload: string | Buffer;
-  /** Payload bytes (what the message costs on the wire, before MQTT's framing). */
-  bytes: number;
-  rows: OutboxRow[];
-  properties?: IClientPublishOptions['properties'];
-}
-
-const single = (topic: string, row: OutboxRow): Message => ({
-  topic,
-  payload: row.body,
-  bytes: row.bytes,
-  rows: [row],
-});
-
-/** PUBLISH fixed header, remaining length, topic length, packet id: about this many bytes beside topic and payload. */
-const MQTT_OVERHEAD = 9;
 
 export class Drain {
   publishedMessages = 0;
@@ -347,6 +331,7 @@ export class Drain {
       this.deliveredEvents += msg.rows.length;
       // Rows stay marked in flight until their delete commits, so a reader reset cannot resend them.
       for (const r of msg.rows) this.acked.push(r);
+      this.opts.onDelivered?.(msg.rows);
       this.scheduleDelete();
       this.pump();
     });

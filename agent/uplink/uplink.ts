@@ -10,6 +10,7 @@ import { Connection, type StatusPayload } from './connection.js';
 import { Drain } from './drain.js';
 import { MemorySender } from './memory-sender.js';
 import type { GatewayEvent } from '../contracts/event.js';
+import { AlarmDeadlines, type LateAlarmsListener } from './alarm-deadlines.js';
 import { topicsFor, type Topics } from './topics.js';
 
 export interface UplinkOptions {
@@ -44,6 +45,7 @@ export class Uplink {
   private readonly drain: Drain;
   private readonly fromMemory: MemorySender;
   private readonly clock: Clock;
+  private readonly deadlines: AlarmDeadlines;
 
   constructor(opts: UplinkOptions) {
     const { config, gatewayId, logger } = opts;
@@ -74,12 +76,20 @@ export class Uplink {
       monoMs: this.clock.monoMs,
       onRefused: (reason) => this.connection.drop(reason),
       onAlarmWaiting: () => this.connection.alarmWaiting(),
+      onDelivered: (rows) => this.deadlines.delivered(rows),
     });
     this.fromMemory = new MemorySender(
       this.topics.events,
       config.alarmRetry.ackTimeoutMs,
       logger.child({ part: 'from-memory' }),
     );
+    this.deadlines = new AlarmDeadlines({
+      limitMs: config.alarmRetry.ackTimeoutMs,
+      monoMs: this.clock.monoMs,
+      downSinceMs: () => this.connection.downSinceMs,
+      onListenerError: (err) => logger.error({ err }, 'a late-alarm listener failed'),
+    });
+    opts.outbox.on('stored', (events) => this.deadlines.stored(events));
     this.connection.on('up', (client, connack) => {
       this.fromMemory.attach(client);
       // Respect the broker's Receive Maximum (MQTT 5) if it is below our window.
@@ -90,12 +100,26 @@ export class Uplink {
     this.connection.on('down', () => {
       this.drain.detach();
       this.fromMemory.detach();
+      this.deadlines.linkChanged();
     });
   }
 
   /** An event the outbox could not store, published from memory (memory-sender.ts). */
   sendFromMemory(event: GatewayEvent): void {
     this.fromMemory.send(event);
+  }
+
+  /**
+   * Alarms (critical events) the broker has not acknowledged within alarmRetry.ackTimeoutMs of
+   * being stored, or stored while the link has been down that long: the SMS fallback's cue.
+   */
+  onAlarmsLate(listener: LateAlarmsListener): () => void {
+    return this.deadlines.onLate(listener);
+  }
+
+  /** All the alarm side may know of the uplink (agent.ts hands it over): how long it has been down, which alarms went late. */
+  alarmPorts(): { uplinkDownForMs: () => number | null; onAlarmsLate: (l: LateAlarmsListener) => () => void } {
+    return { uplinkDownForMs: () => this.stats().downForMs, onAlarmsLate: (l) => this.onAlarmsLate(l) };
   }
 
   start(): void {
@@ -138,6 +162,7 @@ export class Uplink {
 
   /** Bounded by STOP_LIMIT_MS (and a moment for the outbox's deletes). */
   async stop(): Promise<void> {
+    this.deadlines.stop();
     this.drain.detach();
     this.fromMemory.detach();
     this.drain.flushDeletes();

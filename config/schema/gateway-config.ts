@@ -215,17 +215,28 @@ export const gatewayConfigSchema = z
         modem: nameSchema.optional().describe('The modem device for SMS (default: the only one configured)'),
         smsWhenUplinkDownSec: intIn(0, 86400)
           .default(60)
-          .describe('Alerts go by SMS once the uplink has been down this long'),
+          .describe(
+            'Alerts go by SMS once the uplink has been down this long (a critical alert goes sooner: unacknowledged by the broker within mqtt.alarmRetry.ackTimeoutMs)',
+          ),
         escalateAfterSec: intIn(0, 86400)
           .default(120)
           .describe('An alert nobody acknowledged by then goes by SMS (0: never)'),
-        smsPerHour: intIn(1, 1000).default(20),
+        smsPerHour: intIn(1, 1000).default(20).describe("SMS an hour, residents' alarms and flows' alerts together"),
+        flowSmsPerHour: intIn(0, 999)
+          .optional()
+          .describe(
+            "What Node-RED flows' alerts may spend of smsPerHour (default: a quarter of it); the rest is kept for residents' alarms and the gateway's own",
+          ),
         sirens: z
           .array(
             z.strictObject({ device: nameSchema, output: z.string().min(1), testMs: intIn(100, 60000).default(2000) }),
           )
           .default([])
           .describe('What the siren-test command sounds'),
+      })
+      .refine((a) => a.flowSmsPerHour === undefined || a.flowSmsPerHour < a.smsPerHour, {
+        path: ['flowSmsPerHour'],
+        message: "must be less than alarms.smsPerHour (the rest is kept for residents' alarms)",
       })
       .default({ smsTo: [], smsWhenUplinkDownSec: 60, escalateAfterSec: 120, smsPerHour: 20, sirens: [] }),
     nodeRed: nodeRedSchema

@@ -82,7 +82,9 @@ const actionSchema = z.discriminatedUnion('do', [
 
 export const ruleSchema = z
   .strictObject({
-    id: nameSchema,
+    id: nameSchema.refine((id) => id !== 'flow', {
+      message: "'flow' is the rule id of alerts raised by Node-RED flows (they spend the flows' SMS budget)",
+    }),
     description: z.string().optional(),
     when: matchSchema,
     trigger: triggerSchema.default({ kind: 'each' }),
@@ -102,7 +104,7 @@ export const ruleSchema = z
       .enum(['fallback', 'always', 'never'])
       .default('fallback')
       .describe(
-        "An alert's SMS: fallback = when the uplink is down (alarms.smsWhenUplinkDownSec) or nobody acknowledged it in time; always; never",
+        "An alert's SMS: fallback = when the broker has not acknowledged a critical alert within mqtt.alarmRetry.ackTimeoutMs, the uplink is down (alarms.smsWhenUplinkDownSec) or nobody acknowledged it in time; always; never",
       ),
     actions: z.array(actionSchema).min(1),
   })
