@@ -61,6 +61,7 @@ export const ERROR_CODES = {
   // Node-RED flows (requests from the flows' child process)
   NOT_FLOW_WRITABLE: 'a flow asked for an output not declared flow-writable (outputs.<name>.flowWritable: true)',
   RATE_LIMITED: 'a flow asked for outputs or alerts faster than the agent allows; the request was refused',
+  NO_NODE_RED: 'the config has no Node-RED (no enabled nodeRed section): there is no editor or safe mode to act on',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

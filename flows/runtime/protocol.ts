@@ -10,6 +10,7 @@ export type {
   FlowOutputAction,
   FromChild,
   LogLevel,
+  LoginFailure,
   OutputRequestArgs,
   RequestKind,
   ToChild,
