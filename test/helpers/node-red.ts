@@ -1,5 +1,12 @@
-/** What the Node-RED tests share: a supervisor config for a loopback editor on a free port, and an admin login. */
+/**
+ * What the Node-RED tests share: a supervisor config for a loopback editor on a free port, an
+ * admin login, and the CLI a technician on site runs against the same data folder.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SupervisorOptions } from '../../agent/nodered/supervisor.js';
+import { CLI } from './agent-child.js';
 
 export const EDITOR_USER = { username: 'tech', password: 'village-pass' };
 
@@ -30,4 +37,38 @@ export async function adminToken(url: string, password = EDITOR_USER.password): 
   });
   if (res.status !== 200) return res.status;
   return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** A gateway config (in `dir`) the CLI reads: the editor user of these tests and the given data folder. */
+export function editorConfigFile(dir: string, dataDir: string): string {
+  const file = join(dir, 'gateway.yaml');
+  writeFileSync(
+    file,
+    [
+      'version: 1',
+      'gateway: { id: gw-editor }',
+      `dataDir: ${dataDir}`,
+      'mqtt: { url: "mqtt://127.0.0.1:1" }',
+      `nodeRed: { users: [{ username: ${EDITOR_USER.username}, password: ${EDITOR_USER.password} }], credentialSecret: s }`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/**
+ * The real CLI, asynchronously: a supervisor under test runs in the test's process and must
+ * keep polling for the CLI's request while the CLI waits for it to be taken.
+ */
+export function runCli(args: string[], input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    p.on('error', reject);
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+    p.stdin.end(input);
+  });
 }
