@@ -69,7 +69,9 @@ export class EditorFront {
 
   /** The express middleware, mounted before Node-RED's admin and node apps. */
   readonly handle = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
-    const isLogin = req.method === 'POST' && (req.url ?? '').split('?')[0] === LOGIN_PATH;
+    // Express routes case-insensitively and with or without a trailing slash: so does the front.
+    const path = (req.url ?? '').split('?')[0]!.toLowerCase().replace(/\/+$/, '');
+    const isLogin = req.method === 'POST' && path === LOGIN_PATH;
     const limit = isLogin ? LOGIN_MAX_BYTES : DEPLOY_MAX_BYTES;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) return refuse(req, res, 413, 'request_too_large', `at most ${limit} bytes`);
@@ -183,6 +185,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.once('error', reject);
+    // A client gone before the end (or cut by the server's requestTimeout): never left waiting,
+    // so its record is not held busy for ever.
+    req.once('close', () => resolve(null));
   });
 }
 
