@@ -22,21 +22,17 @@ export const EDITOR_HELP = `  village-gateway editor unlock --config FILE
       replaces the config's password until --use-config. Node-RED restarts to take it.
 `;
 
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  user: { type: 'string' },
+  'use-config': { type: 'boolean' },
+} as const;
 const USAGE = `usage:\n${EDITOR_HELP}`;
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const complain = (s: string) => (process.stderr.write(`${s}\n`), 2);
 
 export async function editorCli(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      user: { type: 'string' },
-      'use-config': { type: 'boolean' },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   const file = values.config ?? process.env.VILLAGE_GATEWAY_CONFIG;
   if (!file) return complain(USAGE);
   const { config } = loadConfig(file, { schemaOnly: true });

@@ -4,9 +4,16 @@
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { SupervisorOptions } from '../../agent/nodered/supervisor.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { EventInput } from '../../agent/contracts/event.js';
+import { NodeRedSupervisor, type SupervisorOptions } from '../../agent/nodered/supervisor.js';
 import { CLI } from './agent-child.js';
+import { quietLogger } from './quiet-logger.js';
+
+/** The test nodes (test/nodered/fixtures/nodes) rather than ours: no agent link needed. */
+export const STUB_NODES = join(dirname(fileURLToPath(import.meta.url)), '..', 'nodered', 'fixtures', 'nodes');
 
 export const EDITOR_USER = { username: 'tech', password: 'village-pass' };
 
@@ -70,5 +77,32 @@ export function runCli(args: string[], input = ''): Promise<{ status: number | n
     p.on('error', reject);
     p.on('close', (status) => resolve({ status, stdout, stderr }));
     p.stdin.end(input);
+  });
+}
+
+/**
+ * A supervisor for the editor's tests: the test nodes, no devices, no events in, its own events
+ * collected in `emitted`. The caller stops it (a cleanup).
+ */
+export function editorSupervisor(
+  dataDir: string,
+  o: { emitted: EventInput[]; logger?: Logger; over?: Partial<SupervisorOptions> },
+): NodeRedSupervisor {
+  return new NodeRedSupervisor({
+    config: testNodeRedConfig(),
+    dataDir,
+    gatewayId: 'gw-editor',
+    logger: o.logger ?? quietLogger(),
+    flowWritable: new Set(),
+    tagsOf: () => [],
+    nodesDir: STUB_NODES,
+    ports: {
+      onEvent: () => () => {},
+      emit: (e) => void o.emitted.push(e),
+      write: async () => {},
+      raiseAlert: async () => 'alert-1',
+      status: () => ({ ok: true }),
+    },
+    ...o.over,
   });
 }

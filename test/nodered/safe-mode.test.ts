@@ -8,41 +8,23 @@
  * `leave-safe-mode`, and the flows run again.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerCommands, type CommandDeps } from '../../agent/commands/register.js';
 import type { EventInput } from '../../agent/contracts/event.js';
-import { NodeRedSupervisor } from '../../agent/nodered/supervisor.js';
 import { CommandRouter } from '../../agent/uplink/commands.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
 import { useCleanups } from '../helpers/lifecycle.js';
-import { adminToken, editorConfigFile, runCli, testNodeRedConfig } from '../helpers/node-red.js';
+import { adminToken, editorConfigFile, editorSupervisor, runCli } from '../helpers/node-red.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
-const stubNodes = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'nodes');
 
 function rig(dataDir: string, emitted: EventInput[] = []) {
-  const sup = new NodeRedSupervisor({
-    config: testNodeRedConfig(),
-    dataDir,
-    gatewayId: 'gw-safe',
-    logger: quietLogger(),
-    flowWritable: new Set(),
-    tagsOf: () => [],
-    nodesDir: stubNodes,
-    ports: {
-      onEvent: () => () => {},
-      emit: (e) => void emitted.push(e),
-      write: async () => {},
-      raiseAlert: async () => 'alert-1',
-      status: () => ({ ok: true }),
-    },
-  });
+  const sup = editorSupervisor(dataDir, { emitted });
   cleanup(() => sup.stop());
   return { sup, emitted };
 }
