@@ -280,6 +280,7 @@ export class Agent {
       acknowledge: (alertId, by) => this.acknowledge(alertId, by),
       reloadConfig: opts.reloadConfig,
       now: this.clock.now,
+      nodeRed: this.nodeRed,
     });
   }
 

@@ -16,6 +16,7 @@ import {
   loadWithFallback,
   type ReloadCheck,
 } from './config-lifecycle.js';
+import { EDITOR_HELP, editorCli } from './cli-editor.js';
 import { checkDataDir } from './preflight.js';
 import type { EventInput } from './contracts/event.js';
 import { formatProblem } from '../config/zod-problems.js';
@@ -49,7 +50,7 @@ Usage:
       For a technician on site (40 columns): agent, link, last county contact, backlog, alarms, devices.
   village-gateway flows-unit --config FILE
       Print the systemd drop-in that keeps the flows' process off the Modbus TCP buses (IPAddressDeny).
-  --config defaults to $VILLAGE_GATEWAY_CONFIG (the installed command sets it).
+${EDITOR_HELP}  --config defaults to $VILLAGE_GATEWAY_CONFIG (the installed command sets it).
   village-gateway --help | --version
 `;
 
@@ -57,6 +58,7 @@ const out = (s: string) => writeSync(1, s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => writeSync(2, s.endsWith('\n') ? s : `${s}\n`);
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'editor') return editorCli(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

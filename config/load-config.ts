@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { formatProblem, problemsFromZod, type ConfigProblem } from './zod-problems.js';
-import { gatewayConfigSchema, type GatewayConfig } from './schema/gateway-config.js';
+import { EDITOR_PASSWORD_MIN, gatewayConfigSchema, type GatewayConfig } from './schema/gateway-config.js';
 import type { SecretRef } from './schema/fields.js';
 import type { DeviceProfile } from './schema/profile.js';
 import { loadProfile } from './load-profile.js';
@@ -167,12 +167,18 @@ export function resolveSecret(ref: SecretRef, baseDir: string): string {
   }
 }
 
+/** Where a secret came from, for a message (never its value). */
+const where = (ref: SecretRef): string =>
+  typeof ref === 'string' ? 'the config' : 'env' in ref ? `environment variable ${ref.env}` : `file ${ref.file}`;
+
 function checkSecretsAndFiles(cfg: GatewayConfig, baseDir: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const secret = (ref: SecretRef | undefined, path: string) => {
+  const secret = (ref: SecretRef | undefined, path: string, minLength = 0) => {
     if (ref === undefined) return;
     try {
-      resolveSecret(ref, baseDir);
+      const value = resolveSecret(ref, baseDir);
+      if (value.length < minLength)
+        problems.push({ path, message: `at least ${minLength} characters (${where(ref)} has ${value.length})` });
     } catch (err) {
       problems.push({ path, message: (err as Error).message });
     }
@@ -180,7 +186,7 @@ function checkSecretsAndFiles(cfg: GatewayConfig, baseDir: string): ConfigProble
   secret(cfg.mqtt.password, 'mqtt.password');
   secret(cfg.mqtt.tls?.keyPassphrase, 'mqtt.tls.keyPassphrase');
   secret(cfg.nodeRed?.credentialSecret, 'nodeRed.credentialSecret');
-  cfg.nodeRed?.users.forEach((u, i) => secret(u.password, `nodeRed.users[${i}].password`));
+  cfg.nodeRed?.users.forEach((u, i) => secret(u.password, `nodeRed.users[${i}].password`, EDITOR_PASSWORD_MIN));
   for (const key of ['ca', 'cert', 'key'] as const) {
     const p = cfg.mqtt.tls?.[key];
     if (p === undefined) continue;

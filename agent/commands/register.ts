@@ -4,6 +4,7 @@ import type { OutputCommand } from '../contracts/driver.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { CommandRouter } from '../uplink/commands.js';
 import { ackCommand } from './ack.js';
+import { leaveSafeModeCommand, type SafeModeControl } from './leave-safe-mode.js';
 import { outputCommand } from './output.js';
 import { pingCommand } from './ping.js';
 import { reloadConfigCommand, type ReloadResult } from './reload-config.js';
@@ -18,6 +19,7 @@ export interface CommandDeps {
   acknowledge: Parameters<typeof ackCommand>[0];
   reloadConfig: (() => ReloadResult) | undefined;
   now: () => number;
+  nodeRed: SafeModeControl | null;
 }
 
 export function registerCommands(router: CommandRouter, d: CommandDeps): void {
@@ -31,4 +33,5 @@ export function registerCommands(router: CommandRouter, d: CommandDeps): void {
   router.register('ack', ackCommand(d.acknowledge));
   router.register('output', outputCommand({ devices: config.devices, write }));
   router.register('ping', pingCommand(d.now));
+  router.register('leave-safe-mode', leaveSafeModeCommand(d.nodeRed));
 }

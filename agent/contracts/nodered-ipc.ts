@@ -42,6 +42,8 @@ export type ToChild =
   | { t: 'reply'; id: number; ok: true; result: unknown }
   | { t: 'reply'; id: number; ok: false; error: { code: string; message: string } }
   | { t: 'stop' }
+  /** A technician cleared the editor's login blocks (`village-gateway editor unlock`). */
+  | { t: 'unlock' }
   /** The first message, once: the child starts nothing before it. */
   | { t: 'init'; options: ChildOptions };
 
@@ -54,7 +56,8 @@ export type FromChild =
   | { t: 'request'; id: number; kind: 'status'; args: Record<string, never> }
   | { t: 'log'; level: LogLevel; msg: string }
   /** Once per start, before `ready`, when the flow file uses core nodes the child did not load. */
-  | { t: 'nodes_excluded'; total: number; nodes: ExcludedNodeReport[] };
+  | { t: 'nodes_excluded'; total: number; nodes: ExcludedNodeReport[] }
+  | { t: 'login_failed'; failure: LoginFailure };
 
 /** A node of the flow file that does not run: its type is not loaded (agent/contracts/core-nodes.ts). */
 export interface ExcludedNodeReport {
@@ -67,6 +70,20 @@ export interface ExcludedNodeReport {
 
 /** At most this many excluded nodes are listed in a message (`total` counts them all). */
 export const MAX_EXCLUDED_LISTED = 50;
+
+/** A failed editor login, as the child's front (flows/runtime/editor-front.ts) saw it. */
+export interface LoginFailure {
+  /** The client's address (the TCP peer). */
+  client: string;
+  /** The username tried, cut to 64 characters. */
+  username: string;
+  /** Failures in a row from this client (reset by a good login from it). */
+  inRow: number;
+  /** Failures since the child started, from all clients. */
+  total: number;
+  /** How long this client is now refused (0: not blocked). */
+  blockedMs: number;
+}
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -113,6 +130,19 @@ export function isFromChild(m: unknown): m is FromChild {
         m['nodes'].length <= MAX_EXCLUDED_LISTED &&
         m['nodes'].every(isExcludedNode)
       );
+    case 'login_failed': {
+      const f = m['failure'];
+      return (
+        isObject(f) &&
+        isText(f['client'], 64) &&
+        isText(f['username'], 64) &&
+        Number.isSafeInteger(f['inRow']) &&
+        isCount(f['inRow']) &&
+        Number.isSafeInteger(f['total']) &&
+        isCount(f['total']) &&
+        isCount(f['blockedMs'])
+      );
+    }
     default:
       return false;
   }
@@ -129,8 +159,12 @@ export interface ChildOptions {
   host: string;
   port: number;
   credentialSecret: string;
-  /** Plain passwords from the config's secrets; the child hashes them with bcrypt. */
-  users: { username: string; password: string }[];
+  /**
+   * Plain passwords from the config's secrets; the child hashes them with bcrypt. A user whose
+   * password a technician reset (`village-gateway editor password`) comes with its bcrypt hash
+   * instead, and an empty password.
+   */
+  users: { username: string; password: string; passwordHash?: string }[];
   safeMode: boolean;
   httpNodeRoot: string | false;
   /** Where our nodes live (flows/nodes); null: the child finds them next to itself. */

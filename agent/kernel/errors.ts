@@ -67,6 +67,7 @@ export const ERROR_CODES = {
     "a frame on the Node-RED channel is over its direction's size limit or not JSON: the connection is dropped (a child that sent it is killed)",
   HOST_UNRESOLVED:
     "a Modbus TCP bus's host name does not resolve, so the flows' unit cannot deny it (IPAddressDeny takes addresses; exit 2)",
+  NO_NODE_RED: 'the config has no Node-RED (no enabled nodeRed section): there is no editor or safe mode to act on',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -24,4 +24,6 @@ export interface NodeRedReport {
   lastStartMs: number | null;
   /** Flow nodes the child left out at its last start (core nodes that are off); null: none. */
   excludedNodes: ExcludedNodesSummary | null;
+  /** Failed editor logins since the agent started (login-watch.ts). */
+  loginFailures: number;
 }

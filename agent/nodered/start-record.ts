@@ -1,49 +1,80 @@
 /**
- * The Node-RED child's recent starts, kept on disk (`dataDir/node-red-starts.json`). A flow that
- * takes the whole agent down with it (it can kill its parent) would otherwise restart with a
- * fresh count every time and never reach safe mode: counted across agent restarts, five starts
- * within the window start the child in safe mode however they ended. Wall-clock times (the
- * monotonic clock restarts with the agent); a time in the future, after the clock was set back,
- * is forgotten. A file that cannot be read or written counts as no starts (logged).
+ * What the crash-loop policy (crash-loop.ts) remembers across agent restarts, kept on disk
+ * (`dataDir/node-red-crash-loop.json`): the child's recent starts, abnormal exits and heartbeat
+ * kills, and whether it is in safe mode. A flow that takes the whole agent down with it would
+ * otherwise restart with a fresh count every time, and a restarted agent would leave safe mode
+ * without anyone fixing the flow. Wall-clock times (the monotonic clock restarts with the agent);
+ * a time in the future, after the clock was set back, is forgotten. A file that cannot be read
+ * counts as nothing recorded, one that cannot be written keeps the record in memory (both logged).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { errorMessage, foreignCode } from '../kernel/errors.js';
 
+export type CrashLoopReason = 'heartbeat-kills' | 'exits' | 'starts';
+
+export interface SafeModeRecord {
+  /** Wall-clock ms when it was entered. */
+  since: number;
+  reason: CrashLoopReason;
+  count: number;
+}
+
+export interface CrashRecord {
+  starts: number[];
+  exits: number[];
+  heartbeatKills: number[];
+  safeMode: SafeModeRecord | null;
+}
+
+const REASONS: readonly string[] = ['heartbeat-kills', 'exits', 'starts'];
+const empty = (): CrashRecord => ({ starts: [], exits: [], heartbeatKills: [], safeMode: null });
+
 export class StartRecord {
   constructor(
     private readonly file: string,
-    private readonly windowMs: number,
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
+    readonly now: () => number = Date.now,
   ) {}
 
-  /** Starts within the window, this one not included. */
-  recent(): number[] {
-    let times: unknown;
+  /** The record, each list cut to the times within `windowMs` of now. */
+  read(windowMs: number): CrashRecord {
+    let raw: unknown;
     try {
-      times = JSON.parse(readFileSync(this.file, 'utf8'));
+      raw = JSON.parse(readFileSync(this.file, 'utf8'));
     } catch (err) {
       if (foreignCode(err) !== 'ENOENT')
-        this.logger.warn({ err: errorMessage(err), file: this.file }, 'Node-RED start record unreadable');
-      return [];
+        this.logger.warn({ err: errorMessage(err), file: this.file }, 'Node-RED crash record unreadable');
+      return empty();
     }
+    if (typeof raw !== 'object' || raw === null) return empty();
+    const r = raw as Record<string, unknown>;
     const now = this.now();
-    return Array.isArray(times)
-      ? times.filter((t): t is number => typeof t === 'number' && now - t >= 0 && now - t < this.windowMs)
-      : [];
+    const times = (v: unknown): number[] =>
+      Array.isArray(v)
+        ? v.filter((t): t is number => typeof t === 'number' && now - t >= 0 && now - t < windowMs).slice(-100)
+        : [];
+    const s = r['safeMode'] as Record<string, unknown> | null | undefined;
+    const safeMode =
+      s && typeof s === 'object' && typeof s['since'] === 'number' && REASONS.includes(s['reason'] as string)
+        ? { since: s['since'], reason: s['reason'] as CrashLoopReason, count: Number(s['count']) || 0 }
+        : null;
+    return {
+      starts: times(r['starts']),
+      exits: times(r['exits']),
+      heartbeatKills: times(r['heartbeatKills']),
+      safeMode,
+    };
   }
 
-  /** Records a start now. */
-  note(): void {
-    const times = [...this.recent(), this.now()];
+  write(rec: CrashRecord): void {
     try {
       mkdirSync(dirname(this.file), { recursive: true });
-      writeFileSync(`${this.file}.tmp`, JSON.stringify(times));
+      writeFileSync(`${this.file}.tmp`, JSON.stringify(rec));
       renameSync(`${this.file}.tmp`, this.file);
     } catch (err) {
-      this.logger.warn({ err: errorMessage(err), file: this.file }, 'Node-RED start not recorded');
+      this.logger.warn({ err: errorMessage(err), file: this.file }, 'Node-RED crash record not written');
     }
   }
 }

@@ -2,9 +2,10 @@
  * Runs Node-RED in a child process (dist/flows/runtime/child.js; started by ChildLauncher, talked
  * to over ChildChannel's bounded frames) so that no flow can delay an alarm: events go to it through a bounded queue fed synchronously from the bus (the
  * oldest dropped and counted when it is slow or not ready, never awaited); a heartbeat kills
- * a child that stops answering or whose RSS is over its bound (memory-bound.ts); a dead child is restarted with backoff; five starts within a
- * minute is a crash loop, after which it starts in safe mode (flows stopped) and
- * `nodered.crash_loop` is raised. Requests from the flows go through FlowRequests.
+ * a child that stops answering or whose RSS is over its bound (memory-bound.ts); a dead child is
+ * restarted with backoff; crash-loop.ts says when it runs in safe mode (flows stopped) and
+ * `nodered.crash_loop` is raised, until a technician leaves it. Requests from the flows go
+ * through FlowRequests.
  */
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -13,65 +14,27 @@ import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { ChildOptions, FromChild, ToChild } from '../contracts/nodered-ipc.js';
 import { Backoff } from '../kernel/backoff.js';
 import { errorMessage, replyCode } from '../kernel/errors.js';
-import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
-import { ChildChannel, type ChannelLimits } from './channel.js';
+import { ChildChannel } from './channel.js';
 import { launcherFor, type ChildLauncher, type LaunchedChild } from './child-launcher.js';
 import { shippedDefaultFlows } from './child-files.js';
+import { CrashLoop } from './crash-loop.js';
+import { editorUsers } from './editor-passwords.js';
 import { memoryBoundBytes, readRssBytes } from './memory-bound.js';
 import { noteExcludedNodes, type ExcludedNodesSummary } from './excluded-nodes.js';
-import type { NodeRedReport, NodeRedState } from './report.js';
 import { LogBudget } from './log-budget.js';
-import { StartRecord } from './start-record.js';
-import { FlowRequests, type FlowPorts, type FlowRequestLimits } from './requests.js';
+import { LoginWatch } from './login-watch.js';
+import { FlowRequests } from './requests.js';
+import type { NodeRedReport, NodeRedState } from './report.js';
+import type { SupervisorOptions } from './supervisor-options.js';
+import { RequestInbox } from './technician-requests.js';
 
 export type { NodeRedReport, NodeRedState } from './report.js';
+export type { SupervisorOptions } from './supervisor-options.js';
 
-export interface SupervisorOptions {
-  /** The section with its secrets resolved. */
-  config: Omit<NodeRedConfig, 'users' | 'credentialSecret'> & {
-    users: { username: string; password: string }[];
-    credentialSecret: string;
-  };
-  dataDir: string;
-  gatewayId: string;
-  logger: Logger;
-  logLevel?: ChildOptions['logLevel'];
-  /** device/output pairs a flow may drive. */
-  flowWritable: Set<string>;
-  tagsOf(deviceId: string): string[];
-  ports: FlowPorts & {
-    onEvent(listener: (e: GatewayEvent) => void): () => void;
-    /** The supervisor's own events (nodered.*); never awaited. */
-    emit(e: EventInput): void;
-  };
-  monoMs?: () => number;
-  /** Wall clock for the start record kept across agent restarts (default Date.now). */
-  wallMs?: () => number;
-  childPath?: string;
-  /** Where our nodes and their link live (default: the repo's flows/nodes). */
-  nodesDir?: string | null;
-  /**
-   * The default flows copied into a userDir that has no flow file yet. Default: the repo's
-   * flows/flows.json, but only with our own nodes (no nodesDir given): with other nodes (tests'
-   * stubs) its village nodes would be missing types, and Node-RED would not start the flows.
-   */
-  defaultFlows?: string | null;
-  queueSize?: number;
-  /**
-   * An event still queued after this long (the child was down or stuck) is dropped, not delivered:
-   * a flow acting on a door opened minutes ago as if it were now would mislead. Default 60 s.
-   */
-  maxEventAgeMs?: number;
-  pingMs?: number;
-  pongTimeoutMs?: number;
-  startTimeoutMs?: number;
-  restart?: { minMs: number; maxMs: number };
-  crashLoop?: { starts: number; windowMs: number };
-  limits?: FlowRequestLimits;
-  channelLimits?: ChannelLimits;
-}
+/** A child that ran this long was not crashing: its restart waits the shortest time again. */
+const BACKOFF_RESET_MS = 60_000;
 
-type KillReason = 'heartbeat' | 'start-timeout' | 'memory' | 'channel';
+type KillReason = 'heartbeat' | 'start-timeout' | 'memory' | 'channel' | 'requested';
 
 export class NodeRedSupervisor {
   private child: LaunchedChild | null = null;
@@ -85,7 +48,6 @@ export class NodeRedSupervisor {
   private dropped = 0;
   private sent = 0;
   private restarts = 0;
-  private crashLoop = false;
   private safeMode = false;
   private url: string | null = null;
   private rssBytes: number | null = null;
@@ -93,7 +55,6 @@ export class NodeRedSupervisor {
   private requests = 0;
   private lastStartMs: number | null = null;
   private excludedNodes: ExcludedNodesSummary | null = null;
-  private starts: number[] = [];
   private spawnedAt = 0;
   private lastPong = 0;
   private pingN = 0;
@@ -107,11 +68,13 @@ export class NodeRedSupervisor {
   private readonly requestsHandler: FlowRequests;
   private readonly monoMs: () => number;
   private readonly logBudget: LogBudget;
-  private readonly startRecord: StartRecord;
+  private readonly loop: CrashLoop;
+  private readonly logins: LoginWatch;
+  private readonly inbox: RequestInbox;
   /** Messages from the child that failed their check or their handling (forged by a flow, or a bug). */
   private badMessages = 0;
   private readonly o: Required<
-    Pick<SupervisorOptions, 'queueSize' | 'maxEventAgeMs' | 'pingMs' | 'pongTimeoutMs' | 'startTimeoutMs' | 'crashLoop'>
+    Pick<SupervisorOptions, 'queueSize' | 'maxEventAgeMs' | 'pingMs' | 'pongTimeoutMs' | 'startTimeoutMs'>
   >;
 
   constructor(private readonly opts: SupervisorOptions) {
@@ -123,16 +86,23 @@ export class NodeRedSupervisor {
       pingMs: opts.pingMs ?? 5000,
       pongTimeoutMs: opts.pongTimeoutMs ?? 15_000,
       startTimeoutMs: opts.startTimeoutMs ?? 30_000,
-      crashLoop: opts.crashLoop ?? { starts: 5, windowMs: 60_000 },
     };
     const r = opts.restart ?? { minMs: 1000, maxMs: 60_000 };
     this.backoff = new Backoff(r.minMs, r.maxMs, 0.2);
-    this.startRecord = new StartRecord(
-      // Not in the child's userDir: that is the flows' user's, who could plant a symlink where the agent writes.
-      join(opts.dataDir, 'node-red-starts.json'),
-      this.o.crashLoop.windowMs,
-      opts.logger,
-      opts.wallMs,
+    const { dataDir, gatewayId, logger, wallMs } = opts;
+    const emit = (e: EventInput) => opts.ports.emit(e);
+    // crash-loop.json lies beside the child's userDir, not in it: that is the flows' user's, who could plant a symlink where the agent writes.
+    this.loop = new CrashLoop({ dataDir, gatewayId, logger, emit, wallMs }, opts.crashLoop);
+    this.logins = new LoginWatch(logger, gatewayId, emit, this.monoMs);
+    this.inbox = new RequestInbox(
+      dataDir,
+      {
+        'safe-mode-off': () =>
+          void (this.leaveSafeMode('cli') || logger.warn('safe mode off asked: not in a crash loop')),
+        unlock: () => this.send({ t: 'unlock' }),
+        password: () => this.restartNow(), // the child takes its users at start
+      },
+      logger,
     );
     this.requestsHandler = new FlowRequests(opts.gatewayId, opts.flowWritable, opts.ports, opts.limits);
     this.memoryBound = memoryBoundBytes(opts.config);
@@ -142,21 +112,31 @@ export class NodeRedSupervisor {
   start(): void {
     if (this.state !== 'stopped' || this.stopped) return;
     this.unsubscribe = this.opts.ports.onEvent((e) => this.enqueue(e));
-    // Starts before this agent ran count too: a flow that took the agent down with it.
-    const before = this.startRecord.recent().length;
-    if (before >= this.o.crashLoop.starts) this.enterCrashLoop(before, null, null);
+    // A request filed while the agent was stopped (safe mode off, a new password) counts for this start.
+    this.inbox.start();
     this.spawn();
   }
 
-  private enterCrashLoop(starts: number, code: number | null, signal: NodeJS.Signals | null): void {
-    this.crashLoop = true;
-    this.opts.logger.error({ starts }, 'Node-RED is in a crash loop: starting it in safe mode (flows stopped)');
-    this.opts.ports.emit({
-      deviceId: this.opts.gatewayId,
-      type: 'nodered.crash_loop',
-      priority: 'high',
-      data: { starts, windowSec: Math.round(this.o.crashLoop.windowMs / 1000), lastCode: code, lastSignal: signal },
-    });
+  /** Leaves a crash loop's safe mode (the county's command or the CLI); false when not in one. */
+  leaveSafeMode(by: 'command' | 'cli'): boolean {
+    if (!this.loop.leave(by)) return false;
+    this.restartNow();
+    return true;
+  }
+
+  /** Restarts the child at once, not counted as a crash (a stop asked for, then a new start). */
+  private restartNow(): void {
+    if (this.stopped) return;
+    if (this.child) {
+      this.killReason = 'requested';
+      this.send({ t: 'stop' });
+      const child = this.child;
+      this.timer(() => child.kill(), 5000);
+    } else if (this.state === 'restarting') {
+      for (const t of this.timers) clearTimeout(t);
+      this.timers.clear();
+      this.spawn();
+    }
   }
 
   /** Synchronous and cheap: the alarm path calls this for every event. */
@@ -198,16 +178,17 @@ export class NodeRedSupervisor {
   private spawn(): void {
     const { config, logger } = this.opts;
     const now = this.monoMs();
-    this.starts = [...this.starts.filter((t) => now - t < this.o.crashLoop.windowMs), now];
-    this.startRecord.note();
-    this.safeMode = config.safeMode || this.crashLoop;
+    this.loop.noteStart();
+    this.safeMode = config.safeMode || this.loop.active;
     const options: ChildOptions = {
       userDir: join(this.opts.dataDir, 'node-red'),
       flowFile: config.flowFile,
       host: config.host,
       port: config.port,
       credentialSecret: config.credentialSecret,
-      users: config.users,
+      users: editorUsers(config.users, this.opts.dataDir, (err) =>
+        logger.error({ err: errorMessage(err) }, "reset editor passwords unreadable: the config's apply"),
+      ),
       safeMode: this.safeMode,
       httpNodeRoot: config.httpNodeRoot,
       nodesDir: this.opts.nodesDir ?? null,
@@ -328,6 +309,9 @@ export class NodeRedSupervisor {
         // A flow may log in a loop (node.warn): the agent's log on the SD card gets a budget.
         if (this.logBudget.take()) log[m.level in log ? m.level : 'info'](String(m.msg).slice(0, 1000));
         return;
+      case 'login_failed':
+        this.logins.note(m.failure);
+        return;
       case 'nodes_excluded':
         this.excludedNodes = noteExcludedNodes(m, this.opts.gatewayId, this.opts.ports.emit, log);
         return;
@@ -376,14 +360,18 @@ export class NodeRedSupervisor {
       return;
     }
     const { logger, gatewayId } = this.opts;
-    const now = this.monoMs();
-    // A child that ran a good while was not crashing: start again from the shortest wait.
-    if (now - this.spawnedAt > this.o.crashLoop.windowMs) this.backoff.reset();
     this.restarts += 1;
-    const recent = this.starts.filter((t) => now - t < this.o.crashLoop.windowMs).length;
-    if (!this.crashLoop && recent >= this.o.crashLoop.starts) this.enterCrashLoop(recent, code, signal);
-    const delay = this.backoff.next();
+    if (this.killReason === 'requested') {
+      this.backoff.reset();
+      this.state = 'restarting';
+      this.spawn();
+      return;
+    }
+    // A child that ran a good while was not crashing: start again from the shortest wait.
+    if (this.monoMs() - this.spawnedAt > BACKOFF_RESET_MS) this.backoff.reset();
     const reason = this.killReason ?? 'exit';
+    this.loop.noteExit(reason, code, signal);
+    const delay = this.backoff.next();
     logger.warn({ code, signal, reason, restartInMs: delay }, 'Node-RED stopped: restarting');
     this.opts.ports.emit({
       deviceId: gatewayId,
@@ -406,6 +394,7 @@ export class NodeRedSupervisor {
   /** Asks the child to stop, and kills it after limitMs. Idempotent. */
   stop(limitMs = 3000): Promise<void> {
     this.stopped ??= new Promise<void>((resolveStop) => {
+      this.inbox.stop();
       this.unsubscribe?.();
       this.unsubscribe = null;
       this.queue.length = 0;
@@ -453,7 +442,7 @@ export class NodeRedSupervisor {
       queued: this.queue.length,
       sent: this.sent,
       safeMode: this.safeMode,
-      crashLoop: this.crashLoop,
+      crashLoop: this.loop.active,
       rssBytes: this.rssBytes,
       violations: this.violations,
       childEvents: this.childEvents,
@@ -461,6 +450,7 @@ export class NodeRedSupervisor {
       refused: this.requestsHandler.refused,
       lastStartMs: this.lastStartMs,
       excludedNodes: this.excludedNodes,
+      loginFailures: this.logins.failures,
     };
   }
 }

@@ -135,6 +135,13 @@ const outboxSchema = z.strictObject({
   maxAgeSec: ageCaps.default({}).describe('Optional age caps per priority (critical is never aged out)'),
 });
 
+/**
+ * The shortest editor password `check-config` and the agent accept: an editor login is full
+ * control of the gateway, and the editor may be on a LAN. Checked in the schema for a password
+ * written in the config, and where the secret is read (config/load-config.ts) for {env} and {file}.
+ */
+export const EDITOR_PASSWORD_MIN = 10;
+
 const nodeRedSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('false: the section is kept but Node-RED does not run'),
   host: z
@@ -144,7 +151,16 @@ const nodeRedSchema = z.strictObject({
     .describe('Where the editor listens (loopback by default; a LAN address lets technicians in from a laptop)'),
   port: intIn(0, 65535).default(1880).describe('0: any free port (tests)'),
   users: z
-    .array(z.strictObject({ username: z.string().min(1), password: secretRef }))
+    .array(
+      z.strictObject({
+        username: z.string().min(1),
+        password: secretRef
+          .refine((r) => typeof r !== 'string' || r.length >= EDITOR_PASSWORD_MIN, {
+            error: `at least ${EDITOR_PASSWORD_MIN} characters`,
+          })
+          .describe(`At least ${EDITOR_PASSWORD_MIN} characters (checked where the secret is read too)`),
+      }),
+    )
     .min(1, { error: 'at least one user: the editor always asks for a login, on loopback too' })
     .describe('Who may log into the editor (the password is hashed with bcrypt at start)'),
   credentialSecret: secretRef.describe("Encrypts the flows' credentials file"),

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { excludedTypes } from '../../agent/contracts/core-nodes.js';
 import { installDefaultFlows } from './default-flows.js';
 import { excludingStorage, type FlowStorage } from './excluded-nodes.js';
+import { EditorFront, guardServer } from './editor-front.js';
 import { buildSettings } from './settings.js';
 import { AgentChannel, parseArgs } from './channel-client.js';
 import {
@@ -85,7 +86,10 @@ async function main(): Promise<void> {
   const options = await readOptions();
   const require = createRequire(import.meta.url);
   const redRequire = createRequire(require.resolve('node-red'));
-  const bcrypt = redRequire('bcryptjs') as { hash(s: string, rounds: number): Promise<string> };
+  const bcrypt = redRequire('bcryptjs') as {
+    hash(s: string, rounds: number): Promise<string>;
+    compare(s: string, hash: string): Promise<boolean>;
+  };
   const express = redRequire('express') as () => ((...a: unknown[]) => void) & {
     use(path: string, h: unknown): void;
     disable(k: string): void;
@@ -96,7 +100,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const users = await Promise.all(
-    options.users.map(async (u) => ({ username: u.username, passwordHash: await bcrypt.hash(u.password, 10) })),
+    options.users.map(async (u) => ({
+      username: u.username,
+      passwordHash: u.passwordHash ?? (await bcrypt.hash(u.password, 10)),
+    })),
   );
   const nodesDir = options.nodesDir ?? defaultNodesDir();
   mkdirSync(options.userDir, { recursive: true });
@@ -125,6 +132,14 @@ async function main(): Promise<void> {
   const app = express();
   app.disable('x-powered-by');
   const server = createServer(app);
+  guardServer(server);
+  // Before Node-RED: body limits and per-client login limits (see editor-front.ts).
+  const front = new EditorFront({
+    users,
+    compare: (pw, hash) => bcrypt.compare(pw, hash),
+    onFailure: (failure) => send({ t: 'login_failed', failure }),
+  });
+  app.use('/', front.handle);
   // Flows using a core node that is not loaded still start, without it; the agent hears which.
   let excluded: ExcludedNodeReport[] = [];
   const storageModule = excludingStorage(
@@ -155,6 +170,7 @@ async function main(): Promise<void> {
       unitAlive();
       send({ t: 'pong', n: m.n, stats: { events, rssBytes: process.memoryUsage.rss() } });
     } else if (m.t === 'stop') void stop('asked by the agent');
+    else if (m.t === 'unlock') front.unlock();
     else {
       if (m.t === 'event') events += 1;
       for (const l of listeners) l(m);

@@ -11,6 +11,7 @@ export type {
   FlowOutputAction,
   FromChild,
   LogLevel,
+  LoginFailure,
   OutputRequestArgs,
   RequestKind,
   ToChild,

@@ -6,6 +6,7 @@
  * diagnostics, no npm modules in function nodes, `httpNodeRoot` off unless configured.
  */
 import { nodesExcludes } from '../../agent/contracts/core-nodes.js';
+import { DEPLOY_MAX_BYTES } from './editor-front.js';
 import type { ChildOptions, LogLevel } from './protocol.js';
 
 /** Node-RED's numeric log levels (@node-red/util/lib/log.js), to ours. */
@@ -56,6 +57,9 @@ export function buildSettings(s: SettingsInput): Record<string, unknown> {
     httpAdminRoot: '/',
     httpNodeRoot: o.httpNodeRoot,
     httpStatic: false,
+    // The same bound as the front's (editor-front.ts), for bodies sent without a length.
+    apiMaxLength: DEPLOY_MAX_BYTES,
+    httpNodeMaxLength: DEPLOY_MAX_BYTES,
     // No users configured: the editor is open, which the config allows only on loopback.
     ...(s.users.length > 0
       ? {

@@ -14,7 +14,8 @@ const cli = (...args: string[]) =>
     encoding: 'utf8',
     env: {
       ...process.env,
-      VG_TEST_PASSWORD: 'from-env',
+      VG_TEST_PASSWORD: 'from-the-environment',
+      VG_SHORT_PASSWORD: 'short',
       // config/demo.yaml's editor secrets, which `npm run demo` generates at start.
       VILLAGE_DEMO_EDITOR_PASSWORD: 'demo-password',
       VILLAGE_DEMO_CREDENTIAL_SECRET: 'demo-secret',
@@ -125,6 +126,29 @@ mqtt:
     expect(none.stderr).toMatch(/nodeRed\.users: at least one user: the editor always asks for a login/);
     const one = 'nodeRed: { users: [{ username: tech, password: { env: VG_TEST_PASSWORD } }], credentialSecret: s }\n';
     expect(cli('check-config', write(`${base}${one}`)).status).toBe(0);
+  });
+
+  it('refuses an editor password under 10 characters, written in the config or read from its secret, by its path', () => {
+    const base = 'version: 1\ngateway: { id: gw }\ndataDir: /tmp/x\nmqtt: { url: "mqtt://h" }\n';
+    const users = (pw: string) => `nodeRed: { users: [{ username: tech, password: ${pw} }], credentialSecret: s }\n`;
+    for (const pw of ['""', 'x', '"123456789"']) {
+      const r = cli('check-config', write(`${base}${users(pw)}`));
+      expect(r.status, pw).toBe(2);
+      expect(r.stderr).toMatch(/nodeRed\.users\[0\]\.password: at least 10 characters/);
+    }
+    const fromEnv = cli('check-config', write(`${base}${users('{ env: VG_SHORT_PASSWORD }')}`));
+    expect(fromEnv.status).toBe(2);
+    expect(fromEnv.stderr).toMatch(
+      /nodeRed\.users\[0\]\.password: at least 10 characters \(environment variable VG_SHORT_PASSWORD has 5\)/,
+    );
+    expect(fromEnv.stderr).not.toContain("'short'"); // the secret itself is never printed
+    const dir = tempDir();
+    writeFileSync(join(dir, 'pw'), 'abc\n');
+    writeFileSync(join(dir, 'gateway.yaml'), `${base}${users('{ file: ./pw }')}`);
+    const fromFile = cli('check-config', join(dir, 'gateway.yaml'));
+    expect(fromFile.status).toBe(2);
+    expect(fromFile.stderr).toMatch(/nodeRed\.users\[0\]\.password: at least 10 characters \(file \.\/pw has 3\)/);
+    expect(cli('check-config', write(`${base}${users('"ten-chars!"')}`)).status).toBe(0);
   });
 
   it('refuses to run with a bad config (exit 2, nothing started)', () => {

@@ -1,7 +1,19 @@
-/** What the Node-RED tests share: a supervisor config for a loopback editor on a free port, and an admin login. */
+/**
+ * What the Node-RED tests share: a supervisor config for a loopback editor on a free port, an
+ * admin login, and the CLI a technician on site runs against the same data folder.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 import type { EventInput } from '../../agent/contracts/event.js';
 import { NodeRedSupervisor, type SupervisorOptions } from '../../agent/nodered/supervisor.js';
+import { CLI } from './agent-child.js';
 import { quietLogger } from './quiet-logger.js';
+
+/** The test nodes (test/nodered/fixtures/nodes) rather than ours: no agent link needed. */
+export const STUB_NODES = join(dirname(fileURLToPath(import.meta.url)), '..', 'nodered', 'fixtures', 'nodes');
 
 export const EDITOR_USER = { username: 'tech', password: 'village-pass' };
 
@@ -62,4 +74,65 @@ export function eventsOnlySupervisor(
     ...over,
   });
   return { sup, emitted };
+}
+
+/** A gateway config (in `dir`) the CLI reads: the editor user of these tests and the given data folder. */
+export function editorConfigFile(dir: string, dataDir: string): string {
+  const file = join(dir, 'gateway.yaml');
+  writeFileSync(
+    file,
+    [
+      'version: 1',
+      'gateway: { id: gw-editor }',
+      `dataDir: ${dataDir}`,
+      'mqtt: { url: "mqtt://127.0.0.1:1" }',
+      `nodeRed: { users: [{ username: ${EDITOR_USER.username}, password: ${EDITOR_USER.password} }], credentialSecret: s }`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/**
+ * The real CLI, asynchronously: a supervisor under test runs in the test's process and must
+ * keep polling for the CLI's request while the CLI waits for it to be taken.
+ */
+export function runCli(args: string[], input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    p.on('error', reject);
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+    p.stdin.end(input);
+  });
+}
+
+/**
+ * A supervisor for the editor's tests: the test nodes, no devices, no events in, its own events
+ * collected in `emitted`. The caller stops it (a cleanup).
+ */
+export function editorSupervisor(
+  dataDir: string,
+  o: { emitted: EventInput[]; logger?: Logger; over?: Partial<SupervisorOptions> },
+): NodeRedSupervisor {
+  return new NodeRedSupervisor({
+    config: testNodeRedConfig(),
+    dataDir,
+    gatewayId: 'gw-editor',
+    logger: o.logger ?? quietLogger(),
+    flowWritable: new Set(),
+    tagsOf: () => [],
+    nodesDir: STUB_NODES,
+    ports: {
+      onEvent: () => () => {},
+      emit: (e) => void o.emitted.push(e),
+      write: async () => {},
+      raiseAlert: async () => 'alert-1',
+      status: () => ({ ok: true }),
+    },
+    ...o.over,
+  });
 }

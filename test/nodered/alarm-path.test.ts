@@ -22,7 +22,11 @@ describe('the agent with Node-RED', () => {
     const dir = tempDir();
     const config = testConfig('mqtt://127.0.0.1:1', dir, {
       gateway: { id: 'gw-nr' },
-      nodeRed: { port: 0, users: [{ username: 'tech', password: 'pw' }], credentialSecret: 'secret-for-tests' },
+      nodeRed: {
+        port: 0,
+        users: [{ username: 'tech', password: 'village-pass' }],
+        credentialSecret: 'secret-for-tests',
+      },
       rules: [
         { id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0, actions: [{ do: 'alert', message: 'help' }] },
       ] as never,

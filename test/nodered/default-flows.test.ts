@@ -25,7 +25,7 @@ const shipped = JSON.parse(readFileSync(SHIPPED, 'utf8')) as FlowNode[];
 async function startAgent(dir: string): Promise<{ agent: Agent; url: string; token: string }> {
   const config = testConfig('mqtt://127.0.0.1:1', dir, {
     gateway: { id: 'gw-nr-defaults' },
-    nodeRed: { port: 0, users: [{ username: 'tech', password: 'pw' }], credentialSecret: 'secret-for-tests' },
+    nodeRed: { port: 0, users: [{ username: 'tech', password: 'village-pass' }], credentialSecret: 'secret-for-tests' },
   });
   // No nodesDir: our own nodes (flows/nodes), and with them the shipped default flows.
   const agent = new Agent({ config, configHash: 'test', baseDir: dir, logger: quietLogger() });
@@ -41,7 +41,7 @@ async function startAgent(dir: string): Promise<{ agent: Agent; url: string; tok
       grant_type: 'password',
       scope: '*',
       username: 'tech',
-      password: 'pw',
+      password: 'village-pass',
     }),
   });
   expect(res.status).toBe(200);

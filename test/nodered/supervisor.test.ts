@@ -145,15 +145,19 @@ describe('Node-RED in a supervised child', () => {
     mkdirSync(join(dir, 'node-red'), { recursive: true });
     // Three starts in the last minute, by agents that did not live to see the child exit.
     const now = Date.now();
-    writeFileSync(join(dir, 'node-red-starts.json'), JSON.stringify([now - 30_000, now - 20_000, now - 10_000]));
-    const { sup, emitted } = rig(dir, { crashLoop: { starts: 3, windowMs: 60_000 } });
+    const starts = [now - 30_000, now - 20_000, now - 10_000];
+    writeFileSync(join(dir, 'node-red-crash-loop.json'), JSON.stringify({ starts }));
+    const { sup, emitted } = rig(dir, { crashLoop: { starts: 3, startsWindowMs: 60_000 } });
     sup.start();
     await waitUntil(() => sup.describe().state === 'running', 20_000, 'Node-RED ready');
     expect(sup.describe()).toMatchObject({ safeMode: true, crashLoop: true });
     expect(emitted.map((e) => e.type)).toEqual(['nodered.crash_loop', 'nodered.started']);
+    expect(emitted[0]!.data).toMatchObject({ reason: 'starts', count: 3, windowSec: 60 });
     expect(emitted[1]!.data).toMatchObject({ safeMode: true });
-    const recorded = JSON.parse(readFileSync(join(dir, 'node-red-starts.json'), 'utf8')) as number[];
-    expect(recorded).toHaveLength(4); // this start recorded too
+    const recorded = JSON.parse(readFileSync(join(dir, 'node-red-crash-loop.json'), 'utf8')) as {
+      starts: number[];
+    };
+    expect(recorded.starts).toHaveLength(4); // this start recorded too
   }, 30_000);
 
   it('survives a child that forges, floods and sends nonsense (a flow can reach process.send)', async () => {
@@ -214,7 +218,7 @@ describe('Node-RED in a supervised child', () => {
     );
     const { sup, emitted } = rig(dir, {
       config: { ...testNodeRedConfig(), memoryMb: 64 },
-      crashLoop: { starts: 3, windowMs: 60_000 },
+      crashLoop: { starts: 3 },
       restart: { minMs: 50, maxMs: 100 },
     });
     sup.start();

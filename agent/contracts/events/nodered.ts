@@ -1,4 +1,4 @@
-/** The Node-RED child (agent/nodered/supervisor.ts): started, stopped, a crash loop. */
+/** The Node-RED child (agent/nodered/supervisor.ts): started, stopped, a crash loop, safe mode left, failed logins. */
 import { z } from 'zod';
 import { spec } from './define.js';
 
@@ -29,12 +29,32 @@ export const noderedEvents = {
   'nodered.crash_loop': spec(
     'high',
     z.strictObject({
-      starts: count,
+      reason: z
+        .enum(['heartbeat-kills', 'exits', 'starts'])
+        .describe('Which limit was reached (agent/nodered/crash-loop.ts)'),
+      count: count.describe('Heartbeat kills, abnormal exits or starts within the window'),
       windowSec: count,
       lastCode: z.int().nullable(),
       lastSignal: z.string().nullable(),
     }),
-    'the Node-RED child kept dying: it is started in safe mode (flows stopped) until the agent restarts',
+    'the Node-RED child kept dying or hanging: it runs in safe mode (flows stopped, editor up) until a technician leaves it (`leave-safe-mode` command or `village-gateway editor safe-mode off`), across agent restarts',
+  ),
+  'nodered.safe_mode_left': spec(
+    'normal',
+    z.strictObject({
+      by: z.enum(['command', 'cli']).describe('The county command or the technician on site'),
+    }),
+    'safe mode was left on request: the crash-loop counts are cleared and the child restarts with its flows',
+  ),
+  'nodered.login_failed': spec(
+    'high',
+    z.strictObject({
+      client: z.string().describe("The client's address"),
+      count: count.describe('Failed logins in a row from this client'),
+      total: count.describe('Failed logins since the child started, from all clients'),
+      blockedSec: count.describe('How long the client is now refused'),
+    }),
+    'failed editor logins in a row from one client (the 5th, when it is first blocked; at most 10 an hour)',
   ),
   'nodered.nodes_excluded': spec(
     'high',

@@ -1,0 +1,91 @@
+/**
+ * `village-gateway editor ...`: what a technician on site does when the editor is out of
+ * reach (run via sudo; the files get the data folder's owner). Each subcommand files a
+ * request in the data folder (nodered/technician-requests.ts) that the running agent takes
+ * within 2 s, or at its next start when it is not running; the command waits up to 6 s to say
+ * which.
+ */
+import { existsSync, readSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load-config.js';
+import { EDITOR_PASSWORD_MIN } from '../config/schema/gateway-config.js';
+import { setPasswordOverride } from './nodered/editor-passwords.js';
+import { POLL_MS, fileRequest, type TechnicianRequest } from './nodered/technician-requests.js';
+
+export const EDITOR_HELP = `  village-gateway editor unlock --config FILE
+      Lift every block the editor put on clients after failed logins.
+  village-gateway editor safe-mode off --config FILE
+      Leave a Node-RED crash loop's safe mode: the counts cleared, the flows started again.
+  village-gateway editor password --config FILE [--user NAME] [--use-config]
+      Reset an editor user's password (default: the config's first user) to the first line of
+      standard input (at least ${EDITOR_PASSWORD_MIN} characters), kept hashed in the data folder; it
+      replaces the config's password until --use-config. Node-RED restarts to take it.
+`;
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  user: { type: 'string' },
+  'use-config': { type: 'boolean' },
+} as const;
+const USAGE = `usage:\n${EDITOR_HELP}`;
+const say = (s: string) => process.stdout.write(`${s}\n`);
+const complain = (s: string) => (process.stderr.write(`${s}\n`), 2);
+
+export async function editorCli(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  const file = values.config ?? process.env.VILLAGE_GATEWAY_CONFIG;
+  if (!file) return complain(USAGE);
+  const { config } = loadConfig(file, { schemaOnly: true });
+  if (!config.nodeRed?.enabled) return complain(`${file}: no enabled nodeRed section: there is no editor here`);
+  const dataDir = config.dataDir;
+  const [what, arg] = positionals;
+  let kind: TechnicianRequest;
+  if (what === 'unlock' && arg === undefined) kind = 'unlock';
+  else if (what === 'safe-mode' && arg === 'off') kind = 'safe-mode-off';
+  else if (what === 'password' && arg === undefined) {
+    kind = 'password';
+    const username = values.user ?? config.nodeRed.users[0]!.username;
+    if (!config.nodeRed.users.some((u) => u.username === username))
+      return complain(`no editor user "${username}" in ${file} (nodeRed.users)`);
+    if (values['use-config']) {
+      await setPasswordOverride(dataDir, username, null);
+      say(`${username}: the config's password applies again`);
+    } else {
+      const password = readFirstLine();
+      if (password.length < EDITOR_PASSWORD_MIN)
+        return complain(`the new password must have at least ${EDITOR_PASSWORD_MIN} characters`);
+      await setPasswordOverride(dataDir, username, password);
+      say(`${username}: new password set`);
+    }
+  } else return complain(USAGE);
+  const request = fileRequest(dataDir, kind);
+  for (let waited = 0; waited < 3 * POLL_MS && existsSync(request); waited += 200) await sleep(200);
+  say(
+    existsSync(request)
+      ? `${kind}: filed; the agent is not running (or busy): it applies it at its next start`
+      : `${kind}: done by the running agent (see its log)`,
+  );
+  return 0;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The first line of standard input, read synchronously and bounded (a password, not a file). */
+function readFirstLine(): string {
+  const buf = Buffer.alloc(4096);
+  let text = '';
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      if ((err as NodeJS.ErrnoException).code === 'EOF') break;
+      throw err;
+    }
+    if (n === 0) break;
+    text += buf.subarray(0, n).toString('utf8');
+    if (text.includes('\n') || text.length >= 4096) break;
+  }
+  return text.split(/\r?\n/)[0]!;
+}

@@ -1,0 +1,53 @@
+/**
+ * What the agent does with the editor's failed logins (reported by the child's front,
+ * flows/runtime/editor-front.ts): counts them, logs them within a budget of their own (a
+ * stranger guessing from many addresses must not fill the SD card, nor crowd out the flows'
+ * lines), and raises `nodered.login_failed` when a client reaches FREE_FAILURES in a row, the
+ * moment the front starts blocking it: at most 10 such events an hour, so the county hears
+ * of an attack without its budget being spent on it.
+ */
+import type { Logger } from 'pino';
+import type { EventInput } from '../contracts/event.js';
+import type { LoginFailure } from '../contracts/nodered-ipc.js';
+import { TokenBucket } from '../uplink/token-bucket.js';
+
+/** Failures in a row from one client that raise the event (the front blocks from there on). */
+export const LOGIN_EVENT_AFTER = 5;
+const EVENTS_PER_HOUR = 10;
+const LINES_PER_MIN = 30;
+
+export class LoginWatch {
+  /** Failed logins since the agent started, across child restarts. */
+  failures = 0;
+  private readonly events: TokenBucket;
+  private readonly lines: TokenBucket;
+  private unlogged = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly gatewayId: string,
+    private readonly emit: (e: EventInput) => void,
+    monoMs: () => number,
+  ) {
+    this.events = new TokenBucket(EVENTS_PER_HOUR / 3600, EVENTS_PER_HOUR, monoMs);
+    this.lines = new TokenBucket(LINES_PER_MIN / 60, LINES_PER_MIN, monoMs);
+  }
+
+  note(f: LoginFailure): void {
+    this.failures += 1;
+    if (this.lines.take() === 0) {
+      this.logger.warn(
+        { client: f.client, username: f.username, inRow: f.inRow, blockedMs: f.blockedMs, unlogged: this.unlogged },
+        'Node-RED editor: failed login',
+      );
+      this.unlogged = 0;
+    } else this.unlogged += 1;
+    if (f.inRow === LOGIN_EVENT_AFTER && this.events.take() === 0)
+      this.emit({
+        deviceId: this.gatewayId,
+        type: 'nodered.login_failed',
+        priority: 'high',
+        data: { client: f.client, count: f.inRow, total: f.total, blockedSec: Math.ceil(f.blockedMs / 1000) },
+      });
+  }
+}
