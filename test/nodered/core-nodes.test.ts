@@ -48,7 +48,7 @@ describe('the excluded core nodes', () => {
     expect(nodesExcludes(['file'])).not.toContain('10-file.js');
     expect(nodesExcludes(['file'])).toContain('90-exec.js');
     expect([...excludedTypes(['tcp', 'udp'])].sort()).toEqual(['exec', 'file', 'file in', 'watch']);
-    const nr = { users: [{ username: 't', password: 'p' }], credentialSecret: 's' };
+    const nr = { users: [{ username: 't', password: 'long-enough-pass' }], credentialSecret: 's' };
     const parse = (nodeRed: object) =>
       gatewayConfigSchema.safeParse({
         version: 1,
