@@ -58,7 +58,11 @@ describe("flows' SMS budget", () => {
       gatewayId: 'gw-flow-sms',
       over: {
         ...smsVillageConfig(panel, modem, { ruleSms: 'always', alarms: { smsPerHour: 4 } }),
-        nodeRed: { port: 0, users: [{ username: 'tech', password: 'tech-password' }], credentialSecret: 'secret-for-tests' },
+        nodeRed: {
+          port: 0,
+          users: [{ username: 'tech', password: 'tech-password' }],
+          credentialSecret: 'secret-for-tests',
+        },
       },
     });
     const flowAlerts: string[] = [];
