@@ -20,12 +20,18 @@
  * packages (one line says so). Otherwise: exit 1 within a moment, naming what is missing and
  * the one command to run, rather than a wall of failing tests.
  *
+ * As root, the Node-RED tests start the flows' child as another user (nobody when
+ * village-gateway-flows does not exist): it must be able to enter the checkout to load its
+ * code. A checkout in a private folder (mktemp -d is 0700, /root is 0700) gets o+x on that
+ * folder and each folder above it that lacks it (one line says which); nothing else changes.
+ *
  * VG_PREFLIGHT_INSTALL=never forbids installing (then a missing program is always exit 1).
  * Plain Node, no dependencies: it runs before `npm ci` and before the build.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, chmodSync, constants, statSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** program -> Debian package, and the places outside PATH where Debian installs it. */
 const NEEDED = [
@@ -64,6 +70,22 @@ const found = (n) => onPath(n.program) || n.also.some(executable);
 const missingNow = () => NEEDED.filter((n) => !found(n));
 
 const say = (line) => process.stderr.write(`test preflight: ${line}\n`);
+
+/** As root: let other users enter the folders down to the checkout (see above). */
+function checkoutReachable() {
+  if (process.getuid?.() !== 0) return;
+  const opened = [];
+  for (let dir = resolve(dirname(fileURLToPath(import.meta.url)), '..'); ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, (mode & 0o7777) | 0o001);
+      opened.push(dir);
+    }
+    if (dirname(dir) === dir) break;
+  }
+  if (opened.length > 0) say(`other users may now enter ${opened.join(', ')} (the flows' child runs as another user)`);
+}
+checkoutReachable();
 
 let missing = missingNow();
 if (missing.length === 0) process.exit(0);
