@@ -23,6 +23,7 @@
  * events.
  * Pure: no I/O, so tests, the demo and the county CLI share it.
  */
+import { ReportedLost } from './reported-lost.js';
 
 export interface CheckedEvent {
   id: string;
@@ -107,8 +108,7 @@ export class DeliveryChecker {
   /** gatewayId -> priority -> highest cumulative count reported. */
   private readonly shedTotals = new Map<string, Map<string, number>>();
   private readonly conflicts: string[] = [];
-  /** gatewayId -> seqs named in `gateway.events_lost` -> the types reported with them. */
-  private readonly reportedLost = new Map<string, { seqs: Set<number>; types: Map<string, number> }>();
+  private readonly reportedLost = new ReportedLost(MAX_MISSING_LISTED);
   duplicates = 0;
   malformed = 0;
   unreadable = 0;
@@ -155,7 +155,7 @@ export class DeliveryChecker {
       else if (boot.firstSeq !== null) this.conflicts.push(`boot ${ev.bootId} of ${ev.gatewayId} started twice`);
       else boot.firstSeq = first as number;
     }
-    if (ev.type === 'gateway.events_lost') this.noteLost(ev);
+    if (ev.type === 'gateway.events_lost') this.conflicts.push(...this.reportedLost.note(ev));
     const totalsKey = SHED_TOTALS[ev.type];
     const totals = totalsKey ? ev.data?.[totalsKey] : undefined;
     if (totals && typeof totals === 'object') {
@@ -173,27 +173,6 @@ export class DeliveryChecker {
   unreadableMessage(where: string, reason: string): void {
     this.unreadable += 1;
     if (this.unreadableListed.length < MAX_UNREADABLE_LISTED) this.unreadableListed.push(`${where}: ${reason}`);
-  }
-
-  /** A gateway's own report of alarms it could not store: seq ranges [first, last], bounded like gaps. */
-  private noteLost(ev: CheckedEvent): void {
-    const ranges = ev.data?.seqs;
-    const per =
-      this.reportedLost.get(ev.gatewayId) ??
-      this.reportedLost.set(ev.gatewayId, { seqs: new Set(), types: new Map() }).get(ev.gatewayId)!;
-    if (!Array.isArray(ranges)) return void this.conflicts.push(`gateway.events_lost ${ev.id} has no data.seqs`);
-    for (const r of ranges as unknown[]) {
-      const [a, b] = Array.isArray(r) ? (r as unknown[]) : [];
-      if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || (a as number) > (b as number)) {
-        this.conflicts.push(`gateway.events_lost ${ev.id}: bad seq range ${JSON.stringify(r)}`);
-        continue;
-      }
-      for (let s = a as number; s <= (b as number) && per.seqs.size < MAX_MISSING_LISTED; s++) per.seqs.add(s);
-    }
-    const types = ev.data?.types;
-    if (types && typeof types === 'object')
-      for (const [t, n] of Object.entries(types as Record<string, unknown>))
-        if (typeof n === 'number' && Number.isFinite(n)) per.types.set(t, (per.types.get(t) ?? 0) + n);
   }
 
   /**
@@ -245,13 +224,7 @@ export class DeliveryChecker {
       problems.push(
         `${this.unreadable} unreadable messages, their events unknown (${this.unreadableListed.join('; ')}${this.unreadable > MAX_UNREADABLE_LISTED ? '; ...' : ''})`,
       );
-    for (const [gw, r] of this.reportedLost) {
-      if (r.seqs.size === 0) continue;
-      const types = [...r.types].map(([t, n]) => `${n} ${t}`).join(', ');
-      problems.push(
-        `${gw}: ${r.seqs.size} alarm events lost, reported by the gateway (gateway.events_lost: ${types}): seqs ${listSeqs([...r.seqs].sort((a, b) => a - b))}`,
-      );
-    }
+    problems.push(...this.reportedLost.problems((seqs) => listSeqs(seqs)));
     return {
       ok: problems.length === 0,
       problems,
@@ -264,9 +237,7 @@ export class DeliveryChecker {
       undelivered,
       shed: Object.fromEntries([...this.shedTotals].map(([gw, per]) => [gw, sum(per.values())])),
       lost,
-      reportedLost: Object.fromEntries(
-        [...this.reportedLost].map(([gw, r]) => [gw, [...r.seqs].sort((a, b) => a - b)]),
-      ),
+      reportedLost: this.reportedLost.verdict(),
     };
   }
 
