@@ -22,7 +22,7 @@ import type { GatewayEvent } from '../../agent/contracts/event.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
-import { fillCard, mountSmallCard } from '../helpers/small-card.js';
+import { fillCard, fullCardVillage, mountSmallCard } from '../helpers/small-card.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -72,40 +72,13 @@ async function village(telemetryPerSec: number) {
   cleanup(() => county.stop());
   const config = testConfig(brokerRef.current.url, dataDir, {
     gateway: { id: 'gw-full-alarms', name: 'Qingshan' },
-    outbox: { diskReserveBytes: '1MiB' }, // 10% of the 3 MB card: 300 KB
-    health: { intervalSec: 1 },
-    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
-    devices: [
-      {
-        id: 'io',
-        driver: 'modbus',
-        bus: 'tcp',
-        unitId: 1,
-        profile: 'waveshare-modbus-rtu-io-8ch',
-        pollMs: 30,
-        inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } },
-        outputs: { do7: { id: 'siren' } },
-      },
-      {
-        id: 'meter',
-        driver: 'synthetic',
-        rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec },
-        telemetryBytes: 400,
-      },
-      { id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
-    ] as never,
+    ...fullCardVillage({
+      simPort: sim.port,
+      telemetryPerSec,
+      sirenPulseMs: 100,
+      extra: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 60 }],
+    }),
     alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 3600, escalateAfterSec: 3600 },
-    rules: [
-      {
-        id: 'panic',
-        when: { type: 'alarm.pressed' },
-        cooldownSec: 0,
-        actions: [
-          { do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: 100 },
-          { do: 'alert', message: 'panic' },
-        ],
-      },
-    ] as never,
   });
   const sirens = () => sim.writes.filter((w) => w.address === SIREN_COIL && w.value === true).length;
   const run = async () => {

@@ -14,7 +14,7 @@ import { testConfig } from '../helpers/agent-config.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
-import { fillCard, mountSmallCard } from '../helpers/small-card.js';
+import { fillCard, fullCardVillage, mountSmallCard } from '../helpers/small-card.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -37,38 +37,7 @@ describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root
     cleanup(() => sim.close());
     const config = testConfig(brokerRef.current.url, dataDir, {
       gateway: { id: 'gw-full' },
-      outbox: { diskReserveBytes: '1MiB' }, // 10% of the 3 MB card: 300 KB
-      health: { intervalSec: 1 },
-      buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
-      devices: [
-        {
-          id: 'io',
-          driver: 'modbus',
-          bus: 'tcp',
-          unitId: 1,
-          profile: 'waveshare-modbus-rtu-io-8ch',
-          pollMs: 30,
-          inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } },
-          outputs: { do7: { id: 'siren' } },
-        },
-        {
-          id: 'meter',
-          driver: 'synthetic',
-          rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec: 200 },
-          telemetryBytes: 400,
-        },
-      ] as never,
-      rules: [
-        {
-          id: 'panic',
-          when: { type: 'alarm.pressed' },
-          cooldownSec: 0,
-          actions: [
-            { do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: 200 },
-            { do: 'alert', message: 'panic' },
-          ],
-        },
-      ] as never,
+      ...fullCardVillage({ simPort: sim.port, telemetryPerSec: 200, sirenPulseMs: 200 }),
     });
     const rig = new AgentRig(config, dataDir);
     check.watch(rig.agent);

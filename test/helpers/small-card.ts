@@ -26,3 +26,52 @@ export function fillCard(dir: string, name = 'filler.bin'): string {
   }
   return file;
 }
+
+/**
+ * The village of the full-card tests, as config sections: the panic panel on Modbus TCP (a
+ * button on di1, the siren on do7, a rule pulsing it and raising an alert), a synthetic meter
+ * filling the card with telemetry, and a 1 MiB reserve (capped at 10% of a 3 MB card). `extra`
+ * devices (a modem) join the panel and the meter.
+ */
+export function fullCardVillage(o: {
+  simPort: number;
+  telemetryPerSec: number;
+  sirenPulseMs: number;
+  extra?: object[];
+}) {
+  return {
+    outbox: { diskReserveBytes: '1MiB' },
+    health: { intervalSec: 1 },
+    buses: [{ id: 'tcp', type: 'modbus-tcp' as const, host: '127.0.0.1', port: o.simPort, timeoutMs: 200 }],
+    devices: [
+      {
+        id: 'io',
+        driver: 'modbus',
+        bus: 'tcp',
+        unitId: 1,
+        profile: 'waveshare-modbus-rtu-io-8ch',
+        pollMs: 30,
+        inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } },
+        outputs: { do7: { id: 'siren' } },
+      },
+      {
+        id: 'meter',
+        driver: 'synthetic',
+        rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec: o.telemetryPerSec },
+        telemetryBytes: 400,
+      },
+      ...(o.extra ?? []),
+    ] as never,
+    rules: [
+      {
+        id: 'panic',
+        when: { type: 'alarm.pressed' },
+        cooldownSec: 0,
+        actions: [
+          { do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: o.sirenPulseMs },
+          { do: 'alert', message: 'panic' },
+        ],
+      },
+    ] as never,
+  };
+}
