@@ -30,6 +30,8 @@ export class SimulatedUnit {
   exception: number | null = null;
   /** Answers this many ms late (a slow unit, or a busy TCP gateway in front of it). */
   replyDelayMs = 0;
+  /** Runs before each answer: e.g. noise put on the line just ahead of this unit's reply. */
+  beforeReply: (() => Promise<void>) | null = null;
   reads = 0;
   /** When each poll began (a read of the unit's first input address), for interval checks. */
   readonly pollTimes: number[] = [];
@@ -131,8 +133,15 @@ export class ModbusSimulator {
         const [err, v] = make();
         cb(err, v);
       };
-      if (u.replyDelayMs > 0) setTimeout(reply, u.replyDelayMs);
-      else reply();
+      const send = () => {
+        if (!u.beforeReply) return reply();
+        u.beforeReply().then(reply, (err: unknown) => {
+          this.noteError('beforeReply', err);
+          reply();
+        });
+      };
+      if (u.replyDelayMs > 0) setTimeout(send, u.replyDelayMs);
+      else send();
     };
     const bit =
       (table: 'coil' | 'discrete') => (addr: number, unitID: number, cb: (err: Error | null, v: boolean) => void) => {

@@ -164,8 +164,13 @@ describe('field faults on a Modbus bus', () => {
           await new Promise((r) => setTimeout(r, 30)); // a noisy line, not a saturated one
         }
       })();
+      // Background noise alone hits whichever transaction it lands in, which depends on the
+      // machine's timing; a burst just ahead of each of unit 2's replies makes unit 2 the one
+      // it hits, every time.
+      sim.unit(2).beforeReply = () => sim.noise(burst(40));
       cleanup(async () => {
         noisy = false;
+        sim.unit(2).beforeReply = null;
         await pump;
       });
       await rig.waitFor(
@@ -175,6 +180,7 @@ describe('field faults on a Modbus bus', () => {
       );
       await healthyPress(sim, rig, 1); // the others are still polled through the noise
       noisy = false;
+      sim.unit(2).beforeReply = null;
       await pump;
       expect(bus.describe().errors, 'the noise was counted (bad CRCs)').toBeGreaterThan(errorsBefore);
       await rig.waitFor(
