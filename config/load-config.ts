@@ -9,11 +9,14 @@ import { formatProblem, problemsFromZod, type ConfigProblem } from './zod-proble
 import { EDITOR_PASSWORD_MIN, gatewayConfigSchema, type GatewayConfig } from './schema/gateway-config.js';
 import type { SecretRef } from './schema/fields.js';
 import type { DeviceProfile } from './schema/profile.js';
-import { loadProfile } from './load-profile.js';
+import { configKeysAt } from './known-keys.js';
+import { partialConfig, type SecretsView } from './partial-config.js';
+import { resolveProfiles } from './resolve-profiles.js';
 import { parseYamlText, readYamlFile } from './safe-yaml.js';
 import { GatewayError, errorMessage, foreignCode } from '../agent/kernel/errors.js';
 
 export type { ConfigProblem };
+export { resolveProfiles };
 
 export class ConfigError extends GatewayError {
   constructor(
@@ -48,7 +51,11 @@ export function readConfigFile(file: string): { raw: unknown; text: string } {
 
 export function validateConfig(raw: unknown, file: string): GatewayConfig {
   const res = gatewayConfigSchema.safeParse(raw, { reportInput: true });
-  if (!res.success) throw new ConfigError(file, problemsFromZod(res.error));
+  if (!res.success)
+    throw new ConfigError(
+      file,
+      problemsFromZod(res.error, (path) => configKeysAt(raw, path)),
+    );
   return res.data;
 }
 
@@ -69,85 +76,22 @@ export interface LoadedConfig {
  */
 export function loadConfig(file: string, opts: { schemaOnly?: boolean } = {}): LoadedConfig {
   const { raw, text } = readConfigFile(file);
-  const config = validateConfig(raw, file);
+  const res = gatewayConfigSchema.safeParse(raw, { reportInput: true });
+  // A file that fails its schema is still checked part by part (profiles, rules, secrets):
+  // every problem in one pass.
+  const view = res.success ? res.data : partialConfig(raw);
+  const problems = res.success ? [] : problemsFromZod(res.error, (path) => configKeysAt(raw, path));
   const baseDir = dirname(resolve(file));
-  const { profiles, problems: profileProblems } = resolveProfiles(config, baseDir);
-  const problems = [...profileProblems, ...(opts.schemaOnly ? [] : checkSecretsAndFiles(config, baseDir))];
-  if (problems.length > 0) throw new ConfigError(file, problems);
-  return { config, hash: createHash('sha256').update(text).digest('hex').slice(0, 12), file, baseDir, profiles };
-}
-
-/** Loads each device's profile and checks the device's bindings against it. */
-export function resolveProfiles(
-  cfg: GatewayConfig,
-  baseDir: string,
-): { profiles: Map<string, DeviceProfile>; problems: ConfigProblem[] } {
-  const profiles = new Map<string, DeviceProfile>();
-  const problems: ConfigProblem[] = [];
-  const cache = new Map<string, ReturnType<typeof loadProfile>>();
-  cfg.devices.forEach((d, i) => {
-    if (d.driver === 'synthetic') return;
-    const at = (rest: string) => `devices[${i}]${rest}`;
-    const res = cache.get(d.profile) ?? loadProfile(d.profile, baseDir);
-    cache.set(d.profile, res);
-    if (!res.ok) {
-      for (const p of res.problems) problems.push({ path: at('.profile'), message: p.message });
-      return;
-    }
-    const prof = res.profile;
-    if (prof.transport !== d.driver) {
-      problems.push({
-        path: at('.profile'),
-        message: `profile ${prof.id} is for ${prof.transport} devices, not ${d.driver}`,
-      });
-      return;
-    }
-    profiles.set(d.id, prof);
-    if (prof.transport !== 'modbus' || d.driver !== 'modbus') return;
-    const list = (names: string[]) => (names.length > 8 ? `${names.slice(0, 8).join(', ')}, ...` : names.join(', '));
-    for (const [name, role] of Object.entries(d.inputs)) {
-      if (!(name in prof.inputs))
-        problems.push({
-          path: at(`.inputs.${name}`),
-          message: `unknown input for profile ${prof.id} (it has ${list(Object.keys(prof.inputs))})`,
-        });
-      if (role.role === 'alarm-button' && role.led !== undefined && !(role.led in prof.outputs)) {
-        problems.push({
-          path: at(`.inputs.${name}.led`),
-          message: `unknown output "${role.led}" for profile ${prof.id} (it has ${list(Object.keys(prof.outputs)) || 'none'})`,
-        });
-      }
-    }
-    for (const name of Object.keys(d.outputs)) {
-      if (!(name in prof.outputs))
-        problems.push({
-          path: at(`.outputs.${name}`),
-          message: `unknown output for profile ${prof.id} (it has ${list(Object.keys(prof.outputs)) || 'none'})`,
-        });
-    }
-    if (d.unitId === 255 && prof.defaults.unitId !== 255) {
-      problems.push({
-        path: at('.unitId'),
-        message: `255 is only for boards that ship with it; profile ${prof.id} does not (default ${prof.defaults.unitId})`,
-      });
-    }
-  });
-  cfg.rules.forEach((rule, i) => {
-    rule.actions.forEach((a, j) => {
-      if (a.do !== 'output') return;
-      const at = `rules[${i}].actions[${j}]`;
-      const dev = cfg.devices.find((d) => d.id === a.device);
-      if (!dev) return void problems.push({ path: `${at}.device`, message: `unknown device "${a.device}"` });
-      const prof = profiles.get(dev.id);
-      if (prof?.transport !== 'modbus' || !(a.output in prof.outputs)) {
-        problems.push({
-          path: `${at}.output`,
-          message: `device "${a.device}" has no output "${a.output}"${prof?.transport === 'modbus' ? ` (it has ${Object.keys(prof.outputs).join(', ') || 'none'})` : ''}`,
-        });
-      }
-    });
-  });
-  return { profiles, problems };
+  const { profiles, problems: profileProblems } = resolveProfiles(view, baseDir);
+  problems.push(...profileProblems, ...(opts.schemaOnly ? [] : checkSecretsAndFiles(view, baseDir)));
+  if (!res.success || problems.length > 0) throw new ConfigError(file, problems);
+  return {
+    config: res.data,
+    hash: createHash('sha256').update(text).digest('hex').slice(0, 12),
+    file,
+    baseDir,
+    profiles,
+  };
 }
 
 export const resolvePath = (baseDir: string, p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
@@ -171,7 +115,7 @@ export function resolveSecret(ref: SecretRef, baseDir: string): string {
 const where = (ref: SecretRef): string =>
   typeof ref === 'string' ? 'the config' : 'env' in ref ? `environment variable ${ref.env}` : `file ${ref.file}`;
 
-function checkSecretsAndFiles(cfg: GatewayConfig, baseDir: string): ConfigProblem[] {
+function checkSecretsAndFiles(cfg: SecretsView, baseDir: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const secret = (ref: SecretRef | undefined, path: string, minLength = 0) => {
     if (ref === undefined) return;
@@ -183,12 +127,12 @@ function checkSecretsAndFiles(cfg: GatewayConfig, baseDir: string): ConfigProble
       problems.push({ path, message: (err as Error).message });
     }
   };
-  secret(cfg.mqtt.password, 'mqtt.password');
-  secret(cfg.mqtt.tls?.keyPassphrase, 'mqtt.tls.keyPassphrase');
+  secret(cfg.mqtt?.password, 'mqtt.password');
+  secret(cfg.mqtt?.tls?.keyPassphrase, 'mqtt.tls.keyPassphrase');
   secret(cfg.nodeRed?.credentialSecret, 'nodeRed.credentialSecret');
   cfg.nodeRed?.users.forEach((u, i) => secret(u.password, `nodeRed.users[${i}].password`, EDITOR_PASSWORD_MIN));
   for (const key of ['ca', 'cert', 'key'] as const) {
-    const p = cfg.mqtt.tls?.[key];
+    const p = cfg.mqtt?.tls?.[key];
     if (p === undefined) continue;
     try {
       readFileSync(resolvePath(baseDir, p));
@@ -196,7 +140,7 @@ function checkSecretsAndFiles(cfg: GatewayConfig, baseDir: string): ConfigProble
       problems.push({ path: `mqtt.tls.${key}`, message: `cannot read ${p}: ${foreignCode(err) ?? errorMessage(err)}` });
     }
   }
-  if (cfg.mqtt.tls && !/^(mqtts|ssl|wss):/.test(cfg.mqtt.url)) {
+  if (cfg.mqtt?.tls && cfg.mqtt.url !== undefined && !/^(mqtts|ssl|wss):/.test(cfg.mqtt.url)) {
     problems.push({ path: 'mqtt.url', message: 'tls is configured, so the URL must use mqtts:// (or wss://)' });
   }
   return problems;

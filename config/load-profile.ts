@@ -5,12 +5,14 @@
  * profile file that resolves (through symlinks) outside those two folders is refused before
  * it is read. Problems are reported with the profile file and the path inside it.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { join, relative, isAbsolute, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { profileSchema, PROFILE_ID, PROFILE_ID_MESSAGE, type DeviceProfile } from './schema/profile.js';
 import { readYamlFile } from './safe-yaml.js';
 import { problemsFromZod, type ConfigProblem } from './zod-problems.js';
+import { didYouMean } from './did-you-mean.js';
+import { profileKeysAt } from './known-keys.js';
 import { GatewayError } from '../agent/kernel/errors.js';
 
 /** The built-in profiles, from source (config/) or from the build (dist/config/). */
@@ -37,6 +39,19 @@ const inside = (dir: string, file: string) => {
   return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
 };
 
+/** The profile ids in the folders a config looks in, for "did you mean". */
+function knownProfiles(folders: readonly string[]): string[] {
+  return folders.flatMap((f) => {
+    try {
+      return readdirSync(f)
+        .filter((n) => n.endsWith('.yaml'))
+        .map((n) => n.slice(0, -'.yaml'.length));
+    } catch {
+      return []; // a folder that is not there has no profiles to suggest
+    }
+  });
+}
+
 export function loadProfile(ref: string, baseDir: string): ProfileResult {
   const problem = (message: string): ProfileResult => ({ ok: false, problems: [{ path: '', message }] });
   // Callers that skip the config schema (simulators, tests) get the same refusal.
@@ -44,7 +59,10 @@ export function loadProfile(ref: string, baseDir: string): ProfileResult {
   const folders = profileFolders(baseDir);
   const candidates = profileCandidates(ref, baseDir);
   const at = candidates.findIndex((c) => existsSync(c));
-  if (at < 0) return problem(`profile "${ref}" not found (looked in ${candidates.join(', ')})`);
+  if (at < 0)
+    return problem(
+      `profile "${ref}" not found${didYouMean(ref, knownProfiles(folders))} (looked in ${candidates.join(', ')})`,
+    );
   const file = candidates[at]!;
   // A symlink in profiles/ must not lead the loader elsewhere (e.g. to /etc/shadow).
   let real: string;
@@ -66,7 +84,7 @@ export function loadProfile(ref: string, baseDir: string): ProfileResult {
   if (!parsed.success)
     return {
       ok: false,
-      problems: problemsFromZod(parsed.error).map((p) => ({
+      problems: problemsFromZod(parsed.error, (path) => profileKeysAt(read.value, path)).map((p) => ({
         path: '',
         message: `${file}: ${p.path ? `${p.path}: ` : ''}${p.message}`,
       })),

@@ -1,5 +1,6 @@
 /** Zod issues as `path: message` lines a technician can act on, e.g. `devices[2].unitId: must be 1..247 (got 0)`. */
 import type { z } from 'zod';
+import { nearest } from './did-you-mean.js';
 
 export interface ConfigProblem {
   path: string;
@@ -18,15 +19,25 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Flattens zod issues into path + message, reading unions and unknown keys the way a person would. */
-export function problemsFromZod(error: z.ZodError): ConfigProblem[] {
+/**
+ * Flattens zod issues into path + message, reading unions and unknown keys the way a person
+ * would. `keysAt` gives the keys allowed at an object's path, for "did you mean".
+ */
+export function problemsFromZod(
+  error: z.ZodError,
+  keysAt: (path: readonly PropertyKey[]) => string[] = () => [],
+): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const walk = (issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]) => {
     for (const iss of issues) {
       const path = [...prefix, ...iss.path];
       if (iss.code === 'unrecognized_keys') {
-        for (const key of iss.keys)
-          out.push({ path: formatPath([...path, key]), message: 'unknown key (check the spelling)' });
+        for (const key of iss.keys) {
+          const near = nearest(key, keysAt(path));
+          const message =
+            near === undefined ? 'unknown key (check the spelling)' : `unknown key (did you mean "${near}"?)`;
+          out.push({ path: formatPath([...path, key]), message });
+        }
       } else if (iss.code === 'invalid_union' && iss.errors.length > 0 && iss.errors.every((e) => e.length > 0)) {
         // Report the branch that got furthest (the one with the deepest first issue).
         const best = [...iss.errors].sort((a, b) => depth(b) - depth(a))[0]!;

@@ -11,6 +11,8 @@ import { COMPRESSIONS } from '../../agent/contracts/wire-payload.js';
 import { deviceSchema, busSchema } from './devices.js';
 import { CORE_NODE_GROUPS } from '../../agent/contracts/core-nodes.js';
 import { ruleSchema } from './rules.js';
+import { didYouMean } from '../did-you-mean.js';
+import { eventIdProblems } from './event-ids.js';
 
 /**
  * The wire format (README, "MQTT contract"). Absent: `json`, today's format, so a gateway whose
@@ -40,7 +42,7 @@ const wireSchema = z
   })
   .describe('How events travel to the county (absent: json, as before)');
 
-const mqttSchema = z.strictObject({
+export const mqttSchema = z.strictObject({
   url: z
     .string()
     .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, { error: 'must be a broker URL such as mqtts://county.example:8883' }),
@@ -142,7 +144,7 @@ const outboxSchema = z.strictObject({
  */
 export const EDITOR_PASSWORD_MIN = 10;
 
-const nodeRedSchema = z.strictObject({
+export const nodeRedSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('false: the section is kept but Node-RED does not run'),
   host: z
     .string()
@@ -286,27 +288,20 @@ export const gatewayConfigSchema = z
           });
         }
       }
-      const busIds = Array.isArray(cfg.buses) ? cfg.buses.map((b) => (b as { id?: unknown })?.id) : [];
-      const seen = new Map<unknown, number>();
+      const busIds = (Array.isArray(cfg.buses) ? cfg.buses.map((b) => (b as { id?: unknown })?.id) : []).filter(
+        (id): id is string => typeof id === 'string',
+      );
       (Array.isArray(cfg.devices) ? cfg.devices : []).forEach((d: unknown, i) => {
-        const dev = (d ?? {}) as { id?: unknown; bus?: unknown };
-        if (typeof dev.id === 'string') {
-          if (seen.has(dev.id))
-            ctx.addIssue({
-              code: 'custom',
-              path: ['devices', i, 'id'],
-              message: `duplicate device id "${dev.id}" (also devices[${seen.get(dev.id)}])`,
-            });
-          else seen.set(dev.id, i);
-        }
-        if (typeof dev.bus === 'string' && !busIds.includes(dev.bus)) {
+        const bus = (d as { bus?: unknown } | null)?.bus;
+        if (typeof bus === 'string' && !busIds.includes(bus)) {
           ctx.addIssue({
             code: 'custom',
             path: ['devices', i, 'bus'],
-            message: `unknown bus "${dev.bus}" (declared: ${busIds.join(', ') || 'none'})`,
+            message: `unknown bus "${bus}"${didYouMean(bus, busIds)} (declared: ${busIds.join(', ') || 'none'})`,
           });
         }
       });
+      for (const p of eventIdProblems(cfg.devices)) ctx.addIssue({ code: 'custom', ...p });
     },
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
   );
