@@ -27,7 +27,19 @@ export function loadWithFallback(file: string): { loaded: LoadedConfig; fallback
   } catch (err) {
     const backup = lastGoodFile(file);
     if (!(err instanceof ConfigError) || !existsSync(backup)) throw err;
-    const loaded = loadConfig(backup);
+    let loaded: LoadedConfig;
+    try {
+      loaded = loadConfig(backup);
+    } catch (backupErr) {
+      // The technician's problem is the file they gave: name it first; the last good one is
+      // the afterthought (it usually shares the cause, e.g. a secret file that is gone).
+      if (!(backupErr instanceof ConfigError)) throw backupErr;
+      const also = backupErr.problems.map((p) => `  ${formatProblem(p)}`).join('\n');
+      throw new ConfigError(file, [
+        ...err.problems,
+        { path: '', message: `the last good config ${backup} cannot run either:\n${also}` },
+      ]);
+    }
     return { loaded: { ...loaded, file }, fallback: { problems: err.problems.map(formatProblem), from: backup } };
   }
 }

@@ -5,7 +5,7 @@
  * "did you mean" where a near name exists, and refuses an event id given twice.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/agent-child.js';
@@ -131,5 +131,21 @@ inputs: { di1: { table: discrete, adress: 0 } }
     expect(r.lines).toContainEqual(
       expect.stringMatching(/^devices\[1\]\.outputs\.relay9: unknown output .*\(did you mean "relay1"\?\)/),
     );
+  });
+
+  it('run names the file it was given when that file and its last good copy both lack a secret', () => {
+    const dir = tempDir();
+    const file = join(dir, 'gateway.yaml');
+    writeFileSync(
+      file,
+      `version: 1\ngateway: { id: gw-1 }\ndataDir: ${join(dir, 'data')}\nmqtt: { url: 'mqtt://127.0.0.1:1', password: { file: secrets/gone } }\n`,
+    );
+    copyFileSync(file, `${file}.last-good`); // it ran once, when the secret was there
+    const r = spawnSync(process.execPath, [CLI, 'run', '--config', file], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe(`${file}: invalid (2 problems)`);
+    expect(lines[1]).toMatch(/^ {2}mqtt\.password: cannot read secret file: ENOENT/);
+    expect(lines[2]).toBe(`  the last good config ${file}.last-good cannot run either:`);
   });
 });
