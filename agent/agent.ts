@@ -136,9 +136,7 @@ export class Agent {
     const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), this.outbox.maxSeq(), undefined, this.clock.now);
     this.seqFileProblem = seq.fileProblem;
     this.payloadProblems = new PayloadProblems(logger, this.clock.monoMs);
-    this.factory = new EventFactory(gatewayId, seq, this.clock, (type, deviceId, problems) =>
-      this.payloadProblems.note(type, deviceId, problems),
-    );
+    this.factory = new EventFactory(gatewayId, seq, this.clock, this.payloadProblems);
     this.uplink = new Uplink({
       config: config.mqtt,
       baseDir: opts.baseDir,

@@ -9,8 +9,13 @@ import { existsSync, readSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import { EDITOR_PASSWORD_MIN } from '../config/schema/gateway-config.js';
+import { foreignCode } from './kernel/errors.js';
 import { setPasswordOverride } from './nodered/editor-passwords.js';
 import { POLL_MS, fileRequest, type TechnicianRequest } from './nodered/technician-requests.js';
+
+/** Exit code when whoever runs the command may not write the data folder's editor files. */
+export const EXIT_NOT_PERMITTED = 4;
+const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 export const EDITOR_HELP = `  village-gateway editor unlock --config FILE
       Lift every block the editor put on clients after failed logins.
@@ -20,6 +25,7 @@ export const EDITOR_HELP = `  village-gateway editor unlock --config FILE
       Reset an editor user's password (default: the config's first user) to the first line of
       standard input (at least ${EDITOR_PASSWORD_MIN} characters), kept hashed in the data folder; it
       replaces the config's password until --use-config. Node-RED restarts to take it.
+      Exit 0 done or filed, 2 usage, ${EXIT_NOT_PERMITTED} not permitted to write the data folder's editor files.
 `;
 
 const OPTIONS = {
@@ -32,6 +38,30 @@ const say = (s: string) => process.stdout.write(`${s}\n`);
 const complain = (s: string) => (process.stderr.write(`${s}\n`), 2);
 
 export async function editorCli(argv: string[]): Promise<number> {
+  try {
+    return await editorCommand(argv);
+  } catch (err) {
+    const denied = deniedFile(err);
+    if (!denied) throw err;
+    // A technician without sudo, or a read-only card: one line naming the file and the fix, no stack.
+    process.stderr.write(
+      `village-gateway editor: cannot write ${denied.path} (${denied.code}): run this command as the agent's ` +
+        `user (the data folder's owner) or with sudo, on a writable data folder\n`,
+    );
+    return EXIT_NOT_PERMITTED;
+  }
+}
+
+/** The file and code of a permission (or read-only) error anywhere in an error's causes. */
+function deniedFile(err: unknown): { path: string; code: string } | null {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = foreignCode(e);
+    if (code && DENIED.has(code)) return { path: (e as NodeJS.ErrnoException).path ?? 'a file', code };
+  }
+  return null;
+}
+
+async function editorCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   const file = values.config ?? process.env.VILLAGE_GATEWAY_CONFIG;
   if (!file) return complain(USAGE);

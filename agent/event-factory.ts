@@ -9,16 +9,23 @@
  * A payload that does not match is reported (logged and counted by the agent), never a
  * reason to drop the event: a radio receiver's record with one odd field (a number out of
  * range, a stray key) must still sound the siren and reach the county. Only an envelope that
- * cannot be built (no device id, a malformed type) is refused.
+ * cannot be built (no device id, a malformed type) is refused, and data the county could not
+ * read (event-data-limits.ts: too deep, too big): EVENT_UNSENDABLE, reported and counted.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from './kernel/clock.js';
 import { eventInputSchema, type EventInput, type GatewayEvent } from './contracts/event.js';
 import { eventSpec } from './contracts/events/catalogue.js';
+import { eventDataProblem } from './event-data-limits.js';
 import { GatewayError } from './kernel/errors.js';
 import { problemsFromZod, formatProblem } from '../config/zod-problems.js';
 import type { SeqCounter } from './seq-counter.js';
 import { uuidv7 } from './kernel/uuidv7.js';
+
+export interface PayloadReports {
+  note(type: string, deviceId: string, problems: string[]): void;
+  refused(type: string, deviceId: string, reason: string): void;
+}
 
 export class EventFactory {
   readonly bootId = randomUUID();
@@ -29,8 +36,8 @@ export class EventFactory {
     private readonly gatewayId: string,
     private readonly seq: SeqCounter,
     private readonly clock: Clock,
-    /** Told about each event whose payload does not match its catalogue entry (the event is kept). */
-    private readonly onPayloadProblem: (type: string, deviceId: string, problems: string[]) => void = () => {},
+    /** Told about each event whose payload does not match its catalogue entry (kept), or cannot be sent (refused). */
+    private readonly problems: PayloadReports = { note: () => {}, refused: () => {} },
   ) {}
 
   /** The seq the next event will get. */
@@ -48,12 +55,17 @@ export class EventFactory {
     }
     // A copy, as the envelope's parse used to make: the producer's object is not the event's.
     const data = { ...parsed.data.data };
+    const unsendable = eventDataProblem(data);
+    if (unsendable) {
+      this.problems.refused(parsed.data.type, parsed.data.deviceId, unsendable);
+      throw new GatewayError('EVENT_UNSENDABLE', `${parsed.data.type} from ${parsed.data.deviceId}: ${unsendable}`);
+    }
     const payload = eventSpec(parsed.data.type)?.data.safeParse(data);
     if (payload && !payload.success) {
       const problems = problemsFromZod(payload.error).map((p) =>
         formatProblem({ path: p.path ? `data.${p.path}` : 'data', message: p.message }),
       );
-      this.onPayloadProblem(parsed.data.type, parsed.data.deviceId, problems);
+      this.problems.note(parsed.data.type, parsed.data.deviceId, problems);
     }
     const now = this.clock.now();
     const seq = this.seq.next();

@@ -1,7 +1,9 @@
 /**
  * Events whose payload does not match the catalogue. They are kept and sent as they are (an
  * alarm is never dropped over a field's shape); this counts them for health and logs each
- * type at most once a minute, so a chattering device cannot flood the log.
+ * type at most once a minute, so a chattering device cannot flood the log. Events refused
+ * because the county could not read their data (EVENT_UNSENDABLE) are counted here too, and
+ * `refused` says how many of the count they are.
  */
 import type { Logger } from 'pino';
 
@@ -9,6 +11,7 @@ const LOG_EVERY_MS = 60_000;
 
 export class PayloadProblems {
   count = 0;
+  refusedCount = 0;
   private readonly loggedAt = new Map<string, number>();
 
   constructor(
@@ -18,13 +21,29 @@ export class PayloadProblems {
 
   note(type: string, deviceId: string, problems: string[]): void {
     this.count += 1;
-    const now = this.monoMs();
-    const last = this.loggedAt.get(type);
-    if (last !== undefined && now - last < LOG_EVERY_MS) return;
-    this.loggedAt.set(type, now);
+    if (!this.due(type)) return;
     this.logger.warn(
       { type, deviceId, problems, total: this.count },
       'event payload does not match the catalogue; kept and sent as it is',
     );
+  }
+
+  refused(type: string, deviceId: string, reason: string): void {
+    this.count += 1;
+    this.refusedCount += 1;
+    if (!this.due(`refused ${type}`)) return;
+    this.logger.error(
+      { type, deviceId, reason, code: 'EVENT_UNSENDABLE', refused: this.refusedCount },
+      'event refused: the county could not read its data',
+    );
+  }
+
+  /** Whether a line about `key` may be logged now (at most one a minute each). */
+  private due(key: string): boolean {
+    const now = this.monoMs();
+    const last = this.loggedAt.get(key);
+    if (last !== undefined && now - last < LOG_EVERY_MS) return false;
+    this.loggedAt.set(key, now);
+    return true;
   }
 }

@@ -73,7 +73,7 @@ export const MAX_EXCLUDED_LISTED = 50;
 
 /** A failed editor login, as the child's front (flows/runtime/editor-front.ts) saw it. */
 export interface LoginFailure {
-  /** The client's address (the TCP peer). */
+  /** The client as the front counts it: the TCP peer's IPv4 address, or its IPv6 /64 network. */
   client: string;
   /** The username tried, cut to 64 characters. */
   username: string;

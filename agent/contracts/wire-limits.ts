@@ -31,6 +31,15 @@ export const WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({
   maxEvents: 10_000,
 });
 
+/**
+ * The county brokers' `max_packet_size` (scripts/brokers/county/*.conf): the largest message the
+ * decoders take plus 64 KiB for the packet's own header, topic and MQTT 5 properties. A client
+ * that sends a bigger packet is disconnected by the broker before the message reaches any
+ * subscriber; the gateway never does (the largest batch is maxMessageBytes, an event's data is
+ * bounded by EVENT_DATA_LIMITS, agent/event-data-limits.ts).
+ */
+export const BROKER_MAX_PACKET_BYTES = WIRE_LIMITS.maxMessageBytes + 64 * 1024;
+
 export type DecodeLimits = Partial<WireLimits>;
 
 export const withDefaults = (limits: DecodeLimits = {}): WireLimits => ({ ...WIRE_LIMITS, ...limits });

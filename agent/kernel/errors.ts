@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   // Events and the outbox
   EVENT_INVALID:
     'an event envelope cannot be built (no device id, a malformed type); a payload that does not match its type is kept and counted instead',
+  EVENT_UNSENDABLE:
+    "an event's data nests too deep or is too big for the county's decoders (or is not JSON): the event is refused, logged and counted",
   OUTBOX_FULL: 'the outbox is full: the event was refused rather than displace a more urgent one',
   DISK_FULL: 'the disk is full and its reserve went to alarms: the event was not stored',
   STORAGE_FAILED: "a write to the outbox failed (the store's own code is kept as storeCode)",

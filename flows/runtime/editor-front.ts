@@ -7,10 +7,16 @@
  * 300 wrong passwords from a stranger locked the technician out on every client. No setting
  * changes that, so failures never reach it: the front checks the password itself (bcrypt, the
  * same hashes Node-RED is given) and passes only good logins on, which Node-RED's list then
- * forgets at once (a success drops that user's entries). Failures are limited per client
- * (the TCP peer's address): 5 free, then a block that doubles with each further failure up to
- * 5 minutes; one login at a time per client; at most 1,024 clients remembered (the least
- * recently seen forgotten first), each forgotten after an hour of quiet.
+ * forgets at once (a success drops that user's entries). Failures are limited per client:
+ * an IPv4 address, or an IPv6 /64 network (client-key.ts): 5 free, then a block that doubles
+ * with each further failure up to 5 minutes; one login at a time per client, and at most
+ * MAX_PASSWORD_CHECKS bcrypt compares at once across all clients (password-gate.ts).
+ *
+ * The table of clients is bounded (MAX_CLIENTS), and a flood of new addresses must not buy a
+ * blocked client its freedom: only a record with nothing held against it (no failure in a row,
+ * or an hour of quiet) makes room for a newcomer, the least recently seen first. When none
+ * can, newcomers share one record (`overflow`): together they get 5 free failures and then the
+ * same doubling block, so failures from beyond the table cost a stranger as one client does.
  *
  * Bodies: a login body over 4 KiB is refused (413) before it is parsed; any other request
  * that declares a body over DEPLOY_MAX_BYTES is refused before a byte is read, and Node-RED's
@@ -18,6 +24,8 @@
  * sent without a length.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { clientKey } from './client-key.js';
+import { PasswordGate } from './password-gate.js';
 import type { LoginFailure } from './protocol.js';
 
 /** The largest body of a login (POST /auth/token): a username and a password, with room to spare. */
@@ -28,7 +36,12 @@ export const DEPLOY_MAX_BYTES = 2 * 1024 * 1024;
 export const FREE_FAILURES = 5;
 const FIRST_BLOCK_MS = 1000;
 const MAX_BLOCK_MS = 5 * 60_000;
-const MAX_CLIENTS = 1024;
+/** Clients remembered (records), not counting the one newcomers share when it is full. */
+export const MAX_CLIENTS = 1024;
+/** bcrypt compares running at once (a Pi has 2-4 cores, and the agent needs one). */
+export const MAX_PASSWORD_CHECKS = 2;
+/** Logins waiting for a compare; more are refused with 429 at once. */
+export const MAX_WAITING_CHECKS = 8;
 const FORGET_MS = 60 * 60_000;
 const LOGIN_PATH = '/auth/token';
 
@@ -50,6 +63,8 @@ type Next = (err?: unknown) => void;
 
 export class EditorFront {
   private readonly clients = new Map<string, ClientRecord>();
+  private overflow = newRecord(0);
+  private readonly gate = new PasswordGate(MAX_PASSWORD_CHECKS, MAX_WAITING_CHECKS);
   private readonly now: () => number;
   private total = 0;
 
@@ -60,6 +75,7 @@ export class EditorFront {
   /** Clears every block and count (`village-gateway editor unlock`). */
   unlock(): void {
     this.clients.clear();
+    this.overflow = newRecord(this.now());
   }
 
   /** Clients remembered now (bounded by MAX_CLIENTS). */
@@ -80,7 +96,7 @@ export class EditorFront {
   };
 
   private async login(req: IncomingMessage, res: ServerResponse, next: Next): Promise<void> {
-    const client = (req.socket.remoteAddress ?? 'unknown').slice(0, 64);
+    const client = clientKey(req.socket.remoteAddress);
     const rec = this.record(client);
     const now = this.now();
     if (rec.busy || rec.blockedUntil > now) {
@@ -98,7 +114,13 @@ export class EditorFront {
       if (fields['grant_type'] === 'password') {
         const username = typeof fields['username'] === 'string' ? fields['username'] : '';
         const password = typeof fields['password'] === 'string' ? fields['password'] : '';
-        if (!(await this.check(username, password))) return this.failed(req, res, client, rec, username);
+        const ok = await this.gate.run(() => this.check(username, password));
+        if (ok === null) {
+          // Not a failure: no password was checked. The client may try again in a moment.
+          res.setHeader('retry-after', '1');
+          return refuse(req, res, 429, 'too_many_attempts', 'too many logins at once: try again in a second');
+        }
+        if (!ok) return this.failed(req, res, client, rec, username);
         rec.inRow = 0;
         rec.blockedUntil = 0;
       }
@@ -129,23 +151,35 @@ export class EditorFront {
     refuse(req, res, 403, 'invalid_grant', 'Invalid resource owner credentials');
   }
 
-  /** The client's record, created (and the table bounded) on first sight; moved to the newest end. */
+  /** The client's record, created on first sight (room made, or the shared one); moved to the newest end. */
   private record(client: string): ClientRecord {
     const now = this.now();
     let rec = this.clients.get(client);
     if (rec && now - rec.lastMs > FORGET_MS && !rec.busy) rec = undefined;
     this.clients.delete(client);
-    rec ??= { inRow: 0, blockedUntil: 0, lastMs: now, busy: false };
+    if (!rec && this.clients.size >= MAX_CLIENTS && !this.makeRoom(now)) {
+      this.overflow.lastMs = now;
+      return this.overflow;
+    }
+    rec ??= newRecord(now);
     rec.lastMs = now;
     this.clients.set(client, rec);
-    // The oldest first (a Map iterates in insertion order): a client mid-login is skipped, not dropped.
-    for (const [key, r] of this.clients) {
-      if (this.clients.size <= MAX_CLIENTS) break;
-      if (!r.busy) this.clients.delete(key);
-    }
     return rec;
   }
+
+  /** Forgets the least recently seen record that holds nothing against its client; false when none does. */
+  private makeRoom(now: number): boolean {
+    // A Map iterates in insertion order, and record() moves a client to the end: oldest first.
+    for (const [key, r] of this.clients)
+      if (!r.busy && (r.inRow === 0 || now - r.lastMs > FORGET_MS)) {
+        this.clients.delete(key);
+        return true;
+      }
+    return false;
+  }
 }
+
+const newRecord = (now: number): ClientRecord => ({ inRow: 0, blockedUntil: 0, lastMs: now, busy: false });
 
 /** The http server's own limits: a client that sends its headers or body slowly is cut off. */
 export function guardServer(server: Server): void {

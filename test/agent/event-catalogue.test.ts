@@ -32,9 +32,10 @@ const factory = () => new EventFactory('gw', SeqCounter.open(join(tempDir(), 'se
 /** What the factory reports about an input's payload: null when it matches, else the problems. The event is made either way. */
 const payloadProblem = (input: EventInput): string | null => {
   const reported: string[] = [];
-  const f = new EventFactory('gw', SeqCounter.open(join(tempDir(), 'seq.json')), new FakeClock(), (type, _d, p) =>
-    reported.push(`invalid ${type} event: ${p.join('; ')}`),
-  );
+  const f = new EventFactory('gw', SeqCounter.open(join(tempDir(), 'seq.json')), new FakeClock(), {
+    note: (type, _d, p) => void reported.push(`invalid ${type} event: ${p.join('; ')}`),
+    refused: (type, _d, why) => void reported.push(`refused ${type} event: ${why}`),
+  });
   const event = f.create(input);
   expect(event).toMatchObject({ type: input.type, deviceId: input.deviceId, data: input.data ?? {} });
   return reported[0] ?? null;

@@ -97,9 +97,13 @@ export function editorConfigFile(dir: string, dataDir: string): string {
  * The real CLI, asynchronously: a supervisor under test runs in the test's process and must
  * keep polling for the CLI's request while the CLI waits for it to be taken.
  */
-export function runCli(args: string[], input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  input = '',
+  as?: { uid: number; gid: number },
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...as });
     let stdout = '';
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -49,7 +49,9 @@ export const noderedEvents = {
   'nodered.login_failed': spec(
     'high',
     z.strictObject({
-      client: z.string().describe("The client's address"),
+      client: z
+        .string()
+        .describe("The client: its IPv4 address, or its IPv6 /64 network (as the editor's front counts failures)"),
       count: count.describe('Failed logins in a row from this client'),
       total: count.describe('Failed logins since the child started, from all clients'),
       blockedSec: count.describe('How long the client is now refused'),
