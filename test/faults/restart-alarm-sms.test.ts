@@ -8,10 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/brokers/free-port.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { useCleanups } from '../helpers/lifecycle.js';
-import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { AgentRig } from '../helpers/modbus-rig.js';
+import { PanicPanel } from '../helpers/panic-panel.js';
 import { startModem } from '../helpers/sms-village.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -23,30 +23,19 @@ const ACK_TIMEOUT_MS = 3000;
 describe('alarms from before a restart keep their SMS deadline', () => {
   it('an undelivered press goes by SMS after the restart with the link down; an SMS already sent does not go twice', async () => {
     const dataDir = tempDir();
-    const sim = new ModbusSimulator();
-    const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-    await sim.listenTcp(await freePort());
-    cleanup(() => sim.close());
+    const panel = await new PanicPanel().start();
+    cleanup(() => panel.close());
     const modem = await startModem(cleanup);
+    const { buses, devices, rules } = panel.config();
     const config = testConfig(`mqtt://127.0.0.1:${await freePort()}`, dataDir, {
       gateway: { id: 'gw-restart-sms', name: 'Qingshan' },
       mqtt: { alarmRetry: { ackTimeoutMs: ACK_TIMEOUT_MS } },
-      buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
+      buses: buses as never,
       devices: [
-        {
-          id: 'io',
-          driver: 'modbus',
-          bus: 'tcp',
-          unitId: 1,
-          profile: 'waveshare-modbus-rtu-io-8ch',
-          pollMs: 30,
-          inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } },
-        },
+        ...devices,
         { id: 'gsm', driver: 'modem', path: modem.pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
       ] as never,
-      rules: [
-        { id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0, actions: [{ do: 'alert', message: 'panic' }] },
-      ] as never,
+      rules: rules as never,
       // Far beyond the test: only the alarm's own deadline can send the SMS.
       alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 3600, escalateAfterSec: 3600 },
     });
@@ -59,9 +48,9 @@ describe('alarms from before a restart keep their SMS deadline', () => {
 
     // Pressed, stored, and the gateway goes down before the alarm's deadline.
     const first = await run();
-    board.set('di1', true);
+    panel.board.set('di1', true);
     await first.waitFor((e) => e.type === 'alert.raised', 5000, 'the alert');
-    board.set('di1', false);
+    panel.board.set('di1', false);
     await first.agent.stop();
     expect(modem.sim.sent, 'nothing sent before the restart').toHaveLength(0);
 
@@ -71,7 +60,7 @@ describe('alarms from before a restart keep their SMS deadline', () => {
     expect(second.agent.observe.backlog().backlog.critical.count).toBeGreaterThan(0);
     await waitUntil(() => modem.sim.sent.length >= 1, 20_000, 'the SMS for the press before the restart');
     expect(Date.now() - started).toBeGreaterThanOrEqual(ACK_TIMEOUT_MS - 500);
-    expect(modem.sim.sent[0]!.text).toMatch(/^\[Qingshan\] panic \(house-1-panic, /);
+    expect(modem.sim.sent[0]!.text).toMatch(/^\[Qingshan\] panic button pressed \(house-1-panic, /);
     await waitUntil(() => second.agent.observe.alarms().smsPending.length === 0, 10_000, 'the SMS queue empty');
     await second.agent.stop();
 
