@@ -168,6 +168,7 @@ export class Agent {
       on: (type, handler) => this.bus.on(type, handler),
       ...this.uplink.alarmPorts(), // how long it has been down, and which alarms it has not delivered in time
       smsSender: () => this.smsModem(),
+      notSaved: (file, err) => this.storageFailures.notSaved(file, err),
     });
     const storageLogger = logger.child({ part: 'storage' });
     this.storageFailures = new StorageFailures(storageLogger, this.clock.monoMs);
@@ -260,6 +261,7 @@ export class Agent {
       alarms: this.alarms,
       storageFailures: this.storageFailures,
       storageWatch: this.storageWatch,
+      lostAlarms: () => this.lost.describe(),
       devices: () => this.drivers.map((d) => d.describe()),
       buses: () => [...this.buses.values()].map((b) => b.describe()),
     });

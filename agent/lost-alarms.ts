@@ -32,7 +32,20 @@ export interface LostAlarm {
   id: string;
   type: string;
   deviceId: string;
+  /** The event's own time (ISO). */
+  ts: string;
 }
+
+/** What `status` shows of the lost alarms: how many, and the last few. */
+export interface LostAlarmsReport {
+  total: number;
+  last: LostAlarm[];
+  /** `gateway.events_lost` reports handed to the uplink's memory (the disk could not take them either). */
+  sentFromMemory: number;
+}
+
+/** How many of the last lost alarms `status` names. */
+const SHOWN = 5;
 
 /** A report waits this long for more losses, and comes at most once a second (as the log line with it). */
 const REPORT_AFTER_MS = 200;
@@ -64,7 +77,7 @@ export class LostAlarms {
     if ((err as { code?: string }).code === 'DISK_FULL') this.ports.refused(1, err);
     // A report that cannot be stored goes from memory (report()); it is no loss of its own.
     if (!isAlarmClass(event) || event.type === 'gateway.events_lost') return;
-    const lost: LostAlarm = { seq: event.seq, id: event.id, type: event.type, deviceId: event.deviceId };
+    const lost: LostAlarm = { seq: event.seq, id: event.id, type: event.type, deviceId: event.deviceId, ts: event.ts };
     this.total += 1;
     this.kept.push(lost);
     if (this.kept.length > MAX_KEPT) this.kept.shift();
@@ -77,6 +90,14 @@ export class LostAlarms {
       .catch((e: Error) =>
         this.ports.logger.error({ err: e.message, id: event.id }, 'SMS for a lost alarm not queued'),
       );
+  }
+
+  describe(): LostAlarmsReport {
+    return {
+      total: this.total,
+      last: this.kept.slice(-SHOWN).map((l) => ({ ...l })),
+      sentFromMemory: this.sentFromMemory,
+    };
   }
 
   /** Reports what was lost since the last report; the agent calls it at stop too. */

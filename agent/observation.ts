@@ -7,6 +7,8 @@ import type { BusDescription, DriverDescription } from './contracts/driver.js';
 import type { GatewayEvent } from './contracts/event.js';
 import type { ActiveAlert, LocalAlarms } from './alarms/local-alarms.js';
 import type { PendingSms } from './alarms/alarm-state.js';
+import type { SmsBudget } from './alarms/sms-queue.js';
+import type { LostAlarmsReport } from './lost-alarms.js';
 import type { EventBus } from './event-bus.js';
 import type { Outbox, OutboxStats } from './outbox/outbox.js';
 import type { RuleStats } from './rules/rule-engine.js';
@@ -21,12 +23,16 @@ export interface AlarmsReport {
   smsPending: PendingSms[];
   smsSent: number;
   smsFailed: number;
+  /** This hour's SMS budget, alarms' and flows' (null before the alarms started). */
+  smsBudget: SmsBudget | null;
   rules: Record<string, RuleStats>;
 }
 
 export interface StorageReport {
   failures: Record<string, number>;
   eventsNotStored: number;
+  /** Failed rewrites of the agent's state files (alarms.json), by file. */
+  filesNotSaved: Record<string, number>;
   lastError: string | null;
   /** Why the data folder is lost (read-only, vanished), or null while it works. */
   lost: string | null;
@@ -40,6 +46,8 @@ export interface AgentParts {
   alarms: LocalAlarms;
   storageFailures: StorageFailures;
   storageWatch: StorageWatch;
+  /** Alarms the disk could not keep (lost-alarms.ts). */
+  lostAlarms(): LostAlarmsReport;
   devices(): DriverDescription[];
   buses(): BusDescription[];
   /** The Node-RED child's report; null when Node-RED is not configured. */
@@ -92,6 +100,7 @@ export class AgentObservation {
       smsPending: sms ? sms.pending.map((m) => ({ ...m })) : [],
       smsSent: sms?.sent ?? 0,
       smsFailed: sms?.failed ?? 0,
+      smsBudget: sms?.budget() ?? null,
       rules: Object.fromEntries([...this.p.alarms.engine.stats].map(([id, s]) => [id, { ...s }])),
     };
   }
@@ -101,9 +110,15 @@ export class AgentObservation {
     return {
       failures: { ...f.counts },
       eventsNotStored: f.eventsNotStored,
+      filesNotSaved: { ...f.filesNotSaved },
       lastError: f.lastError,
       lost: this.p.storageWatch.lost,
     };
+  }
+
+  /** Alarms the disk could not keep: how many since start, the last few (seq, type, device, time). */
+  lostAlarms(): LostAlarmsReport {
+    return this.p.lostAlarms();
   }
 
   /** The Node-RED child (state, restarts, dropped events, safe mode); null when not configured. */
@@ -136,8 +151,10 @@ export class AgentObservation {
         smsPending: alarms.smsPending.length,
         smsSent: alarms.smsSent,
         smsFailed: alarms.smsFailed,
+        smsBudget: alarms.smsBudget,
         rules: alarms.rules,
       },
+      lostAlarms: this.lostAlarms(),
     };
   }
 }

@@ -10,6 +10,7 @@ import { PRIORITIES, type Priority } from './contracts/event.js';
 import { errorMessage, foreignCode } from './kernel/errors.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { readStatusFile, STATUS_FILE, type StatusView } from './status-view.js';
+import { seqRanges } from './lost-alarms.js';
 
 export const WIDTH = 40;
 /** The agent rewrites the file every 5 s: three missed writes mean it is not running (or hangs). */
@@ -76,6 +77,12 @@ export function span(sec: number): string {
 const sinceIso = (iso: string | null, now: number) =>
   iso === null ? 'never' : `${span(Math.max(0, Math.round((now - Date.parse(iso)) / 1000)))} ago`;
 
+/** Seqs as "120-121,125" (the newest lost alarms, for the county's checker to match). */
+const ranges = (seqs: number[]) =>
+  seqRanges(seqs)
+    .map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`))
+    .join(',');
+
 /** One label column (9 wide) and the value; cut to the width with "~" rather than wrapped. */
 const row = (label: string, value: string) => fit(`${label.padEnd(9)}${value}`);
 const fit = (line: string) => (line.length <= WIDTH ? line : `${line.slice(0, WIDTH - 1)}~`);
@@ -117,6 +124,19 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     lines.push(row('alarms', active.length === 0 ? 'none active' : `${active.length} ACTIVE`));
     for (const a of active) lines.push(fit(`  ${a.deviceId} ${sinceIso(a.raisedAt, now)}`));
     if (v.smsPending > 0) lines.push(row('sms', `${v.smsPending} waiting`));
+    const b = v.smsBudget;
+    if (b)
+      lines.push(
+        row('sms/hour', `alarms ${b.alarmsUsed} sent, ${b.alarmsLeft} left`),
+        fit(`  flows ${b.flowsUsed} of ${b.flowShare}, ${b.keptForAlarms} kept`),
+      );
+    // Alarms the full disk could not keep (sent by SMS, reported to the county): the technician must see them.
+    const lost = v.lostAlarms;
+    if (lost && lost.total > 0)
+      lines.push(
+        row('lost', `${lost.total} ALARMS NOT STORED`),
+        fit(`  last ${sinceIso(lost.lastAt, now)}, seq ${ranges(lost.lastSeqs)}`),
+      );
     // After an upgrade: flows that lost a node the gateway no longer loads (README, Upgrading).
     const off = v.flowNodesOff;
     if (off)

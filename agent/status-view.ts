@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Priority } from './contracts/event.js';
 import type { ExcludedNodesSummary } from './nodered/excluded-nodes.js';
 import type { AgentObservation } from './observation.js';
+import type { SmsBudget } from './alarms/sms-queue.js';
 
 export const STATUS_FILE = 'status.json';
 
@@ -31,6 +32,10 @@ export interface StatusView {
   backlog: Record<Priority, number> & { total: number; bytes: number; oldestAgeSec: number | null };
   alarms: { active: { deviceId: string; rule: string; raisedAt: string; message: string }[]; acknowledged: number };
   smsPending: number;
+  /** This hour's SMS budget (absent in older files, null before the alarms started). */
+  smsBudget?: SmsBudget | null;
+  /** Alarms the disk could not keep since start: how many, the last seqs, the last one's time (absent in older files). */
+  lostAlarms?: { total: number; lastSeqs: number[]; lastAt: string | null };
   devices: { id: string; online: boolean; lastSeenMs: number | null; errors: number }[];
   storageLost: string | null;
   /** Flow nodes Node-RED left out at its last start (core nodes that are off); absent in older files. */
@@ -96,6 +101,8 @@ export function statusView(s: StatusSources): StatusView {
       acknowledged: alarms.alerts.filter((a) => a.ackedAt).length,
     },
     smsPending: alarms.smsPending.length,
+    smsBudget: alarms.smsBudget,
+    lostAlarms: lostView(s.observe),
     devices: s.observe.devices().map((d) => ({
       id: d.deviceIds[0] ?? d.driver,
       online: d.online,
@@ -105,4 +112,9 @@ export function statusView(s: StatusSources): StatusView {
     storageLost: s.observe.storage().lost,
     flowNodesOff: s.observe.nodeRed()?.excludedNodes ?? null,
   };
+}
+
+function lostView(observe: AgentObservation): StatusView['lostAlarms'] {
+  const lost = observe.lostAlarms();
+  return { total: lost.total, lastSeqs: lost.last.map((l) => l.seq), lastAt: lost.last.at(-1)?.ts ?? null };
 }

@@ -14,7 +14,6 @@
  * restart (the persisted state), and what is restored from it is clamped, so a clock that was
  * set back meanwhile cannot stretch a wait or a siren pulse.
  */
-import type { Low } from 'lowdb';
 import type { Logger } from 'pino';
 import type { Clock } from '../kernel/clock.js';
 import type { OutputCommand } from '../contracts/driver.js';
@@ -25,17 +24,19 @@ import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import { inputEventDeviceId } from '../../config/schema/devices.js';
 import type { RuleAction } from '../../config/schema/rules.js';
 import { RuleEngine, type Firing } from '../rules/rule-engine.js';
+import { acknowledgedToForget, type StoredAlert, type StoredPulse } from './alarm-state.js';
 import {
-  acknowledgedToForget,
-  openAlarmState,
-  type AlarmStateData,
-  type StoredAlert,
-  type StoredPulse,
-} from './alarm-state.js';
+  AlarmStateSaver,
+  dropEndedPulses,
+  openSavedState,
+  restoreTimings,
+  resumedPulses,
+} from './alarm-state-saver.js';
 import { SmsQueue } from './sms-queue.js';
 import type { SmsSender } from '../contracts/sms.js';
 import { isStorageRefusal } from '../contracts/outbox-store.js';
-import { FLOW_RULE_ID, alertSmsText, alertsForLateEvents, smsKindOf } from './alert-sms.js';
+import { FLOW_RULE_ID } from './alert-sms.js';
+import { AlertSmsFallback } from './alert-sms-fallback.js';
 import { buttonLed } from './button-led.js';
 
 export type ActiveAlert = StoredAlert;
@@ -62,6 +63,11 @@ export interface LocalAlarmsPorts {
   smsSender(): SmsSender | null;
   /** How many acknowledged alerts to remember (default ACKED_KEEP_MAX); tests use a few. */
   keepAcknowledged?: number;
+  /**
+   * A write of the alarm state (alarms.json, the SMS queue in it) failed: the agent counts it and logs it at most
+   * once a second with its other storage failures. Without it, each is logged.
+   */
+  notSaved?(file: string, err: Error): void;
 }
 
 const TICK_MS = 200;
@@ -73,19 +79,20 @@ export class LocalAlarms {
   sms: SmsQueue | null = null;
   outputsDriven = 0;
   acks = 0;
-  private state: Low<AlarmStateData> | null = null;
+  private state: AlarmStateSaver | null = null;
   private timers: NodeJS.Timeout[] = [];
-  private persistScheduled = false;
   private unsubscribe: (() => void)[] = [];
   /** alertId -> monotonic ms it was raised at (escalation timing). */
-  private readonly raisedMono = new Map<string, number>();
+  private raisedMono = new Map<string, number>();
   /** Pulse record -> monotonic ms it ends at. */
-  private readonly pulseEnds = new Map<StoredPulse, number>();
+  private pulseEnds = new Map<StoredPulse, number>();
   /** Pulses found in the state at start, resumed (or ended) once the drivers are up. */
   private restoredPulses: StoredPulse[] = [];
+  private readonly fallback: AlertSmsFallback;
 
   constructor(private readonly ports: LocalAlarmsPorts) {
     const { config } = ports;
+    this.fallback = new AlertSmsFallback({ ...ports, save: () => this.persist(), queue: () => this.sms });
     const tagsByDevice = new Map<string, string[]>();
     for (const d of config.devices) {
       tagsByDevice.set(d.id, d.tags);
@@ -104,7 +111,7 @@ export class LocalAlarms {
       onFired: (ruleId, deviceId) => {
         if (!this.state) return;
         this.state.data.lastFired[`${ruleId}|${deviceId}`] = ports.clock.now();
-        this.persistSoon();
+        this.state.soon();
       },
     });
   }
@@ -112,37 +119,28 @@ export class LocalAlarms {
   /** Restores what a restart must not lose, then listens. Call before the drivers start. */
   async start(): Promise<void> {
     const { config, clock } = this.ports;
-    const opened = await openAlarmState(config.dataDir);
-    this.state = opened.db;
-    if (opened.problem) {
-      // Started with no remembered alerts, cooldowns, pulses or queued SMS; the outbox still holds every alert event.
-      this.ports.logger.error(opened.problem, 'alarm state file unusable: kept aside, starting without it');
-      void this.ports
-        .emit({
-          deviceId: config.gateway.id,
-          type: 'gateway.state_recovered',
-          priority: 'high',
-          data: { ...opened.problem, file: 'alarms.json' },
-        })
-        .catch((err: Error) => this.ports.logger.error({ err: err.message }, 'gateway.state_recovered not stored'));
-    }
+    const db = await openSavedState(config.dataDir, { ...this.ports, gatewayId: config.gateway.id });
+    const notSaved = (file: string, err: Error) =>
+      this.ports.notSaved
+        ? this.ports.notSaved(file, err)
+        : this.ports.logger.error({ err: err.message, file }, 'alarm state not saved');
+    this.state = new AlarmStateSaver(
+      db,
+      () => this.forgetAcknowledged(),
+      (err) => notSaved('alarms.json', err),
+    );
     const data = this.state.data;
     const now = clock.now();
-    const mono = clock.monoMs();
-    for (const a of data.alerts) {
-      this.active.set(a.alertId, a);
-      // Raised before the restart: how long ago by the wall clock, never less than nothing.
-      this.raisedMono.set(a.alertId, mono - Math.max(0, now - a.raisedAtMs));
-    }
-    // What is left of a pulse by the wall clock, but never more than the pulse was: the clock may have been set back.
+    for (const a of data.alerts) this.active.set(a.alertId, a);
+    ({ raisedMono: this.raisedMono, pulseEnds: this.pulseEnds } = restoreTimings(data, clock));
     this.restoredPulses = [...data.pulses];
-    for (const p of data.pulses) this.pulseEnds.set(p, mono + Math.min(p.untilMs - now, p.durationMs ?? Infinity));
     for (const [key, firedAt] of Object.entries(data.lastFired)) {
       const [ruleId, deviceId] = key.split('|') as [string, string];
       this.engine.restoreCooldown(ruleId, deviceId, now - firedAt);
     }
     this.sms = new SmsQueue({
-      state: this.state,
+      state: db,
+      notSaved: (err) => notSaved('alarms.json (SMS queue)', err),
       sender: this.ports.smsSender,
       clock,
       logger: this.ports.logger.child({ part: 'sms' }),
@@ -157,9 +155,9 @@ export class LocalAlarms {
       this.ports.on('alarm.ack_key', () => void this.acknowledgeAll('local key switch')),
     );
     const late = this.ports.onAlarmsLate?.((events, why) =>
-      this.smsForLate(events, why).catch((err: Error) =>
-        this.ports.logger.error({ err: err.message }, 'SMS not queued'),
-      ),
+      this.fallback
+        .late(this.active.values(), events, why)
+        .catch((err: Error) => this.ports.logger.error({ err: err.message }, 'SMS not queued')),
     );
     if (late) this.unsubscribe.push(late);
     this.timers.push(setInterval(() => this.engine.tick(), TICK_MS));
@@ -176,16 +174,10 @@ export class LocalAlarms {
   resumeOutputs(): void {
     if (!this.state) return;
     const mono = this.ports.clock.monoMs();
-    for (const p of this.restoredPulses.splice(0)) {
-      const left = (this.pulseEnds.get(p) ?? mono) - mono;
-      const cmd: OutputCommand =
-        left > 0
-          ? { deviceId: p.device, output: p.output, action: 'pulse', durationMs: left }
-          : { deviceId: p.device, output: p.output, action: 'off' };
+    for (const cmd of resumedPulses(this.restoredPulses.splice(0), this.pulseEnds, mono))
       void this.ports
         .write(cmd)
-        .catch((err: Error) => this.ports.logger.error({ err: err.message, pulse: p }, 'could not resume a pulse'));
-    }
+        .catch((err: Error) => this.ports.logger.error({ err: err.message, output: cmd }, 'could not resume a pulse'));
     this.prunePulses(mono);
     void this.persist();
   }
@@ -196,32 +188,15 @@ export class LocalAlarms {
     for (const t of this.timers.splice(0)) clearInterval(t);
   }
 
-  /**
-   * On the alarm path: the durable write (an fsync) waits until the siren's frame is on its
-   * way (setImmediate runs after the bus request's microtasks), and bursts become one write.
-   */
-  private persistSoon(): void {
-    if (this.persistScheduled) return;
-    this.persistScheduled = true;
-    setImmediate(() => {
-      this.persistScheduled = false;
-      void this.persist();
-    });
-  }
-
-  /** The durable write, done before returning (the adapter writes synchronously; lowdb's promise only wraps it). */
-  private persistNow(): void {
-    void this.persist();
+  /** Just before each save: the alerts to keep, all but the oldest acknowledged ones. */
+  private forgetAcknowledged(): void {
+    for (const id of acknowledgedToForget([...this.active.values()], this.ports.keepAcknowledged))
+      this.active.delete(id);
+    this.state!.data.alerts = [...this.active.values()];
   }
 
   private persist(): Promise<void> {
-    if (!this.state) return Promise.resolve();
-    for (const id of acknowledgedToForget([...this.active.values()], this.ports.keepAcknowledged))
-      this.active.delete(id);
-    this.state.data.alerts = [...this.active.values()];
-    return this.state
-      .write()
-      .catch((err: Error) => this.ports.logger.error({ err: err.message }, 'alarm state not saved'));
+    return this.state?.now() ?? Promise.resolve();
   }
 
   private run(action: RuleAction, firing: Firing): void {
@@ -243,7 +218,7 @@ export class LocalAlarms {
         };
         this.state.data.pulses.push(pulse);
         this.pulseEnds.set(pulse, clock.monoMs() + action.durationMs!);
-        this.persistSoon();
+        this.state.soon();
       }
       this.ports.write(cmd).catch((err: Error) => {
         logger.error({ err: err.message, rule: firing.rule.id, output: cmd }, 'rule output failed');
@@ -325,7 +300,7 @@ export class LocalAlarms {
         escalatedAt: null,
         smsSentAt: null,
       });
-      this.persistNow();
+      void this.persist();
     };
     return this.ports
       .emit(
@@ -343,7 +318,7 @@ export class LocalAlarms {
         record,
       )
       .then(async (ev) => {
-        if (a.sms === 'always') await this.sendAlertSms(this.active.get(ev.id)!, 'rule says always');
+        if (a.sms === 'always') await this.fallback.send(this.active.get(ev.id)!, 'rule says always');
         else await this.checkSms();
         return ev;
       });
@@ -351,60 +326,18 @@ export class LocalAlarms {
 
   /** SMS fallback (uplink down too long) and escalation (not acknowledged in time); runs every second. */
   async checkSms(): Promise<void> {
-    const { alarms } = this.ports.config;
-    const down = this.ports.uplinkDownForMs(); // monotonic (the uplink measures it so)
-    const mono = this.ports.clock.monoMs();
-    this.prunePulses(mono);
-    for (const a of this.active.values()) {
-      if (a.ackedAt || a.sms === 'never') continue;
-      const raisedMono = this.raisedMono.get(a.alertId) ?? mono;
-      if (!a.smsSentAt && down !== null && down >= alarms.smsWhenUplinkDownSec * 1000)
-        await this.sendAlertSms(a, `uplink down for ${Math.round(down / 1000)} s`);
-      else if (
-        !a.escalatedAt &&
-        !a.smsSentAt &&
-        alarms.escalateAfterSec > 0 &&
-        mono - raisedMono >= alarms.escalateAfterSec * 1000
-      ) {
-        a.escalatedAt = new Date(this.ports.clock.now()).toISOString();
-        await this.sendAlertSms(a, `not acknowledged after ${alarms.escalateAfterSec} s`);
-      }
-    }
+    this.prunePulses(this.ports.clock.monoMs());
+    await this.fallback.check(this.active.values(), this.raisedMono);
   }
 
-  /** Alarms the broker has not acknowledged in time: their alerts go by SMS now, not after smsWhenUplinkDownSec. */
-  private async smsForLate(late: readonly { id: string }[], reason: string): Promise<void> {
-    for (const a of alertsForLateEvents(this.active.values(), late)) await this.sendAlertSms(a, reason);
-  }
-
-  private async sendAlertSms(a: ActiveAlert, reason: string): Promise<void> {
-    const { config, clock } = this.ports;
-    a.smsSentAt ??= new Date(clock.now()).toISOString();
-    await this.persist();
-    if (config.alarms.smsTo.length === 0 || !this.sms) return;
-    await this.sms.enqueue(config.alarms.smsTo, alertSmsText(config, a), a.alertId, reason, smsKindOf(a));
-  }
-
-  /**
-   * The SMS fallback for an alarm the disk could not keep (lost-alarms.ts): its alert goes out
-   * now, link up or not, since the county will not get it. An id that is no alert (a press)
-   * is left to the alert its rule raised.
-   */
+  /** The SMS fallback for an alarm the disk could not keep (lost-alarms.ts), by its event id. */
   async smsForUnstored(eventId: string): Promise<void> {
-    const a = this.active.get(eventId);
-    if (a && !a.ackedAt && !a.smsSentAt && a.sms !== 'never') await this.sendAlertSms(a, 'not stored: disk full');
+    await this.fallback.unstored(this.active.get(eventId));
   }
 
   /** Forgets pulses that have ended (monotonic: a wall-clock jump neither ends nor prolongs one). */
   private prunePulses(mono: number): void {
-    if (!this.state) return;
-    const before = this.state.data.pulses.length;
-    this.state.data.pulses = this.state.data.pulses.filter((p) => {
-      const live = (this.pulseEnds.get(p) ?? -Infinity) > mono;
-      if (!live) this.pulseEnds.delete(p);
-      return live;
-    });
-    if (this.state.data.pulses.length !== before) void this.persist();
+    if (this.state && dropEndedPulses(this.state.data, this.pulseEnds, mono)) void this.persist();
   }
 
   /**

@@ -25,6 +25,19 @@ import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
 import type { SmsSender } from '../contracts/sms.js';
 import { isStorageRefusal } from '../contracts/outbox-store.js';
 
+/** The hourly SMS budget as `status` shows it (sends in the last hour, on the monotonic clock). */
+export interface SmsBudget {
+  perHour: number;
+  /** What flows can never spend: residents' alarms and the gateway's own. */
+  keptForAlarms: number;
+  flowShare: number;
+  alarmsUsed: number;
+  flowsUsed: number;
+  /** Alarms may spend the whole budget, the flows' unused share included. */
+  alarmsLeft: number;
+  flowsLeft: number;
+}
+
 export interface SmsQueueOptions {
   state: Low<AlarmStateData>;
   sender: () => SmsSender | null;
@@ -37,6 +50,8 @@ export interface SmsQueueOptions {
   /** What flows may spend of `perHour` (default a quarter of it); the rest is kept for alarms. */
   flowPerHour?: number;
   maxAttempts?: number;
+  /** Saving the queue failed (a full card): counted and logged at most once a second by the agent; else logged here. */
+  notSaved?: (err: Error) => void;
 }
 
 const RETRY_BASE_MS = 15_000;
@@ -63,6 +78,30 @@ export class SmsQueue {
   /** The flows' share of the hourly budget. */
   get flowPerHour(): number {
     return this.opts.flowPerHour ?? flowShareOf(this.opts.perHour);
+  }
+
+  /** This hour's budget: what alarms and flows sent, what each may still send, and the share kept for alarms. */
+  budget(): SmsBudget {
+    const total = this.forgetOlderThanAnHour(this.opts.clock.monoMs());
+    const flows = this.flowSentAt.length;
+    const { perHour } = this.opts;
+    const flowShare = Math.min(this.flowPerHour, perHour);
+    return {
+      perHour,
+      keptForAlarms: perHour - flowShare,
+      flowShare,
+      alarmsUsed: total - flows,
+      flowsUsed: flows,
+      alarmsLeft: Math.max(0, perHour - total),
+      flowsLeft: Math.max(0, Math.min(flowShare - flows, perHour - total)),
+    };
+  }
+
+  /** Drops sends older than an hour from the budget; returns how many are left in it. */
+  private forgetOlderThanAnHour(mono: number): number {
+    for (const sent of [this.sentAt, this.flowSentAt])
+      while (sent.length > 0 && mono - sent[0]! > HOUR_MS) sent.shift();
+    return this.sentAt.length;
   }
 
   /** Queues one message per number; `kind` says whose budget it spends (an alarm's unless said). */
@@ -129,9 +168,7 @@ export class SmsQueue {
    * the flows' budget allows; none while the whole hourly budget is spent.
    */
   private next(mono: number): PendingSms | undefined {
-    for (const sent of [this.sentAt, this.flowSentAt])
-      while (sent.length > 0 && mono - sent[0]! > HOUR_MS) sent.shift();
-    if (this.sentAt.length >= this.opts.perHour) return undefined; // over the budget: wait
+    if (this.forgetOlderThanAnHour(mono) >= this.opts.perHour) return undefined; // over the budget: wait
     const queue = this.opts.state.data.sms;
     const alarm = queue.find((m) => !isFlow(m) && this.dueAt(m, mono) <= mono);
     if (alarm || this.flowSentAt.length >= this.flowPerHour) return alarm;
@@ -204,7 +241,8 @@ export class SmsQueue {
     try {
       await this.opts.state.write();
     } catch (err) {
-      this.opts.logger.error({ err: (err as Error).message }, 'SMS queue not saved (kept in memory)');
+      if (this.opts.notSaved) this.opts.notSaved(err as Error);
+      else this.opts.logger.error({ err: (err as Error).message }, 'SMS queue not saved (kept in memory)');
     }
   }
 

@@ -11,74 +11,30 @@
  */
 import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileDurably } from '../durable-file.js';
 import { PRIORITY_RANK, PRIORITIES, type GatewayEvent, type Priority } from '../contracts/event.js';
-import type { OutboxConfig } from '../../config/schema/gateway-config.js';
 import { openStore, type Recovery } from './open-store.js';
 import { PriorityQueue, type CatalogRow } from './priority-queue.js';
 import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../contracts/outbox-store.js';
 import { ShedLedger, type ShedReason } from './shed-ledger.js';
 import { crashPoints } from '../crash-points.js';
-import type { Clock } from '../kernel/clock.js';
-import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
+import { GatewayError } from '../kernel/errors.js';
+import { DiskFullError, OutboxFullError, StorageError } from './outbox-errors.js';
 import { systemClock } from '../kernel/system-clock.js';
 import { OutboxClock, SAVED_CLOCK } from './outbox-clock.js';
 import { DiskReserve, isDiskFull, walCheckpointPages } from './disk-reserve.js';
 import { isAlarmClass } from './alarm-class.js';
 import { salvageRows, type SalvageReport, type SalvagedRow } from './salvage.js';
+import { resumeSalvage } from './salvage-marker.js';
+import type { BacklogStats, OutboxOptions, OutboxStats, StorageFailure } from './outbox-types.js';
 
-/** Position in replay order: (priority rank, insertion position). */
+export type { BacklogStats, OutboxOptions, OutboxStats, StorageFailure } from './outbox-types.js';
+export { DiskFullError, OutboxFullError, StorageError } from './outbox-errors.js';
 
-export interface BacklogStats {
-  count: number;
-  bytes: number;
-}
-
-export interface OutboxStats {
-  backlog: Record<Priority, BacklogStats>;
-  total: BacklogStats;
-  oldestCreatedMs: number | null;
-  /** Age of the oldest event on the outbox's own clock (immune to wall-clock jumps). */
-  oldestAgeMs: number | null;
-  shed: Record<Priority, number>;
-  pending: number;
-  segments: number;
-  diskReserve: { held: boolean; bytes: number; releases: number };
-}
-
-interface Pending {
-  event: GatewayEvent;
-  body: string;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-export interface OutboxOptions {
-  dir: string;
-  config: OutboxConfig;
-  /** The agent's clock; ages are measured on its monotonic side (see OutboxClock). */
-  clock?: Clock;
-  /** Rows per segment table (tests use small ones to cross segment boundaries). */
-  segmentRows?: number;
-  /**
-   * Bytes kept on disk for urgent events (see disk-reserve.ts); 0 (the default here) keeps none. The agent
-   * passes `outbox.diskReserveBytes`.
-   */
-  diskReserveBytes?: number;
-}
+/** An event queued for the next commit, with its JSON and its producer's promise. */
+type Pending = { event: GatewayEvent; body: string; resolve: () => void; reject: (err: Error) => void };
 
 const SEQ_FLOOR = 'seq.floor';
 const POS_FLOOR = 'pos.floor';
-
-/** A write the store could not make (disk full, read-only, vanished): reported, never thrown past the outbox. */
-export interface StorageFailure {
-  op: 'commit' | 'delete' | 'sweep';
-  error: Error;
-  /** Events the failed write concerned. */
-  events: number;
-}
 
 export class Outbox
   extends EventEmitter<{
@@ -129,26 +85,7 @@ export class Outbox
       this.db.pragma(`wal_autocheckpoint = ${walCheckpointPages(held)}`),
     );
     this.now = () => this.time.now();
-    // A salvage cut short (power cut, full card) is done again at the next open: the marker
-    // names the moved-aside file until the salvage finished. Rows copied the first time come
-    // twice (same ids: the county drops the duplicates); none is left behind.
-    const marker = join(opts.dir, 'outbox.db.salvaging');
-    const unfinished = !this.recovered && existsSync(marker) ? readFileSync(marker, 'utf8').trim() : null;
-    if (unfinished) this.recovered = { reason: 'an earlier salvage was cut short', movedTo: unfinished };
-    if (this.recovered) {
-      try {
-        writeFileDurably(marker, this.recovered.movedTo);
-      } catch {
-        // no room for the marker either: salvage anyway, this once
-      }
-      try {
-        this.recovered.salvage = this.salvage(this.recovered.movedTo);
-        rmSync(marker, { force: true });
-      } catch (err) {
-        // The agent runs on (its local alarms do not need the old backlog); the next open tries again.
-        this.recovered.salvageError = (err as Error).message;
-      }
-    }
+    this.recovered = resumeSalvage(opts.dir, this.recovered, (file) => this.salvage(file));
   }
 
   /** Copies every readable undelivered row of a moved-aside store into this one (new positions, same events). */
@@ -456,32 +393,5 @@ export class Outbox
       this.emit('storageFailure', { op: 'commit', error: new StorageError('close', err), events: 0 });
     }
     this.db.close();
-  }
-}
-
-export class OutboxFullError extends GatewayError {
-  constructor(readonly priority: Priority) {
-    super('OUTBOX_FULL', `outbox full: ${priority} event refused (no room without displacing higher priorities)`, {
-      retryable: true,
-    });
-  }
-}
-
-/** A write that failed in the store; `cause` keeps SQLite's or the file system's error (e.g. SQLITE_FULL). */
-export class StorageError extends GatewayError {
-  readonly storeCode: string | undefined;
-  constructor(op: string, cause: unknown) {
-    const storeCode = foreignCode(cause);
-    super('STORAGE_FAILED', `outbox ${op} failed: ${storeCode ? `${storeCode}: ` : ''}${errorMessage(cause)}`, {
-      cause,
-    });
-    this.storeCode = storeCode;
-  }
-}
-
-/** An event refused because the disk is full (its reserve already went to alarms). */
-export class DiskFullError extends GatewayError {
-  constructor(readonly priority: Priority) {
-    super('DISK_FULL', `disk full: ${priority} event not stored (the disk reserve is kept for alarms)`);
   }
 }

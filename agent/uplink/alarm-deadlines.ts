@@ -62,6 +62,17 @@ export class AlarmDeadlines {
     if (added) this.schedule();
   }
 
+  /**
+   * Alarms a previous run stored and the broker never acknowledged (read from the outbox at
+   * start): they wait from now, as if just stored. A resident pressed, the power went, the link
+   * is still down: the alert goes by SMS `limitMs` after the restart, unless it went before.
+   */
+  restored(alarms: readonly LateAlarm[]): void {
+    const now = this.opts.monoMs();
+    for (const a of alarms) this.waiting.set(a.seq, { ...a, storedMs: now });
+    if (alarms.length > 0) this.schedule();
+  }
+
   /** Rows the broker acknowledged. */
   delivered(rows: readonly { seq: number }[]): void {
     for (const r of rows) this.waiting.delete(r.seq);

@@ -3,14 +3,14 @@ import type { Logger } from 'pino';
 import type { MqttConfig } from '../../config/schema/gateway-config.js';
 import type { Clock } from '../kernel/clock.js';
 import { systemClock } from '../kernel/system-clock.js';
-import type { OutboxReader } from '../contracts/outbox-store.js';
+import type { Cursor, OutboxReader, OutboxRow } from '../contracts/outbox-store.js';
 import { CommandRouter } from './commands.js';
 import './mqtt-number-cache.js'; // before any client: no 6 MB packet-id table (see there)
 import { Connection, type StatusPayload } from './connection.js';
 import { Drain } from './drain.js';
 import { MemorySender } from './memory-sender.js';
 import type { GatewayEvent } from '../contracts/event.js';
-import { AlarmDeadlines, type LateAlarmsListener } from './alarm-deadlines.js';
+import { AlarmDeadlines, type LateAlarm, type LateAlarmsListener } from './alarm-deadlines.js';
 import { topicsFor, type Topics } from './topics.js';
 
 export interface UplinkOptions {
@@ -46,8 +46,10 @@ export class Uplink {
   private readonly fromMemory: MemorySender;
   private readonly clock: Clock;
   private readonly deadlines: AlarmDeadlines;
+  private readonly outbox: OutboxReader;
 
   constructor(opts: UplinkOptions) {
+    this.outbox = opts.outbox;
     const { config, gatewayId, logger } = opts;
     this.clock = opts.clock ?? systemClock('always');
     this.topics = topicsFor(config.topicPrefix ?? `village/${gatewayId}`);
@@ -123,6 +125,7 @@ export class Uplink {
   }
 
   start(): void {
+    this.deadlines.restored(undeliveredAlarms(this.outbox));
     this.connection.start();
   }
 
@@ -169,4 +172,24 @@ export class Uplink {
     await this.connection.stop(Uplink.STOP_LIMIT_MS);
     this.drain.flushDeletes(); // PUBACKs that arrived while saying goodbye
   }
+}
+
+/** At most this many alarms from before a restart get a deadline (the newest are not favoured: replay order). */
+const RESTORED_MAX = 10_000;
+
+/** The critical rows the outbox still holds (stored by an earlier run, never acknowledged), as the deadlines name them. */
+function undeliveredAlarms(outbox: OutboxReader): LateAlarm[] {
+  const alarms: LateAlarm[] = [];
+  let cursor: Cursor | null = null;
+  while (alarms.length < RESTORED_MAX) {
+    const rows: OutboxRow[] = outbox.readPage(cursor, 500).filter((r) => r.prio === 0);
+    if (rows.length === 0) break;
+    for (const r of rows) {
+      const e = JSON.parse(r.body) as GatewayEvent;
+      alarms.push({ id: e.id, seq: r.seq, type: e.type, deviceId: e.deviceId });
+    }
+    const last = rows[rows.length - 1]!;
+    cursor = { prio: last.prio, pos: last.pos };
+  }
+  return alarms;
 }

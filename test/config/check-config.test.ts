@@ -35,6 +35,9 @@ describe('check-config', () => {
     const r = cli('check-config', '--schema-only', join(root, 'config/gateway.example.yaml'));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+    // A real village wants its SMS: the example has a number, a placeholder marked to change.
+    const example = readFileSync(join(root, 'config/gateway.example.yaml'), 'utf8');
+    expect(example).toMatch(/# CHANGE THIS: a placeholder.*\n(.*\n)?\s+smsTo: \["\+86\d+"\]/);
   });
 
   it('prints every problem with its exact path and exits 2', () => {

@@ -19,6 +19,8 @@ import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import type { GatewayEvent } from '../../agent/contracts/event.js';
+import { formatStatus } from '../../agent/status-report.js';
+import { statusView } from '../../agent/status-view.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
@@ -46,9 +48,9 @@ function capturingLogger() {
   return { logger: pino({ level: 'error' }, sink), lines };
 }
 
-/** The most lines about storage in any one second. */
+/** The most lines about storage in any one second (events not stored, state files not saved). */
 function storageLinesPerSecond(lines: { ms: number; msg: string }[]): number {
-  const storage = lines.filter((l) => /not stored|storage writes failing/.test(l.msg)).map((l) => l.ms);
+  const storage = lines.filter((l) => /not stored|not saved|storage writes failing/.test(l.msg)).map((l) => l.ms);
   let worst = 0;
   for (const t of storage) worst = Math.max(worst, storage.filter((u) => u >= t && u < t + 1000).length);
   return worst;
@@ -171,6 +173,28 @@ describe(`alarms own the last bytes of the disk (${process.getuid?.() === 0 ? 'a
     expect(v.ok).toBe(false);
     expect(v.reportedLost['gw-full-alarms']).toEqual(expect.arrayContaining([lost.seq, lostAlert.seq]));
     expect(v.problems.join('\n')).toMatch(/alarm events lost, reported by the gateway/);
+    // A technician on site sees the loss in `status`.
+    const view = statusView({
+      observe: first.rig.agent.observe,
+      gatewayId: 'gw-full-alarms',
+      version: '0.0.0',
+      now: Date.now,
+      heartbeat: () => null,
+      stopping: () => false,
+      previousContact: null,
+    });
+    expect(view.lostAlarms?.lastSeqs).toEqual(expect.arrayContaining([lost.seq]));
+    const text = formatStatus({
+      agent: { state: 'running', pid: process.pid, updatedAgoSec: 0 },
+      backlog: { source: 'agent', counts: view.backlog, problem: null },
+      view,
+    });
+    expect(text).toMatch(/^lost {5}\d+ ALARMS NOT STORED$/m);
+    expect(text).toMatch(/^ {2}last \d+ s ago, seq [\d,-]+$/m);
+    expect(view.lostAlarms?.total).toBe(first.rig.agent.observe.lostAlarms().total);
+    expect(first.rig.agent.observe.status()).toMatchObject({ lostAlarms: { total: expect.any(Number) } });
+    // alarms.json could not be saved either (about ten writes a press): counted, logged with the rest once a second.
+    expect(first.rig.agent.observe.storage().filesNotSaved['alarms.json']).toBeGreaterThan(0);
     expect(storageLinesPerSecond(first.log.lines)).toBeLessThanOrEqual(3);
 
     // Restarted on the full card: it starts, the siren sounds, the loss is told and the SMS goes.

@@ -109,6 +109,16 @@ describe('SMS: residents first', () => {
     await v.drain(3);
     expect(v.texts.filter(isResident)).toHaveLength(1);
     expect(v.alarms.sms!.pending).toHaveLength(20); // the flows' other SMS wait for the next hour
+    // What `status` shows of the hour: the flows' share spent, the residents' kept.
+    expect(v.alarms.sms!.budget()).toEqual({
+      perHour: 20,
+      keptForAlarms: 15,
+      flowShare: 5,
+      alarmsUsed: 1,
+      flowsUsed: 5,
+      alarmsLeft: 14,
+      flowsLeft: 0,
+    });
     v.clock.advance(3600_001);
     await v.drain(8);
     expect(v.texts.filter((t) => !isResident(t))).toHaveLength(10);
