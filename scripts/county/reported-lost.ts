@@ -5,6 +5,9 @@
  */
 import type { CheckedEvent } from './delivery-checker.js';
 
+/** Bad ranges named one by one per report; the rest are counted in one line. */
+const MAX_BAD_LINES = 5;
+
 export class ReportedLost {
   /** gatewayId -> seqs named (at most `maxSeqs` each) and the types reported with them. */
   private readonly byGateway = new Map<string, { seqs: Set<number>; types: Map<string, number> }>();
@@ -18,14 +21,25 @@ export class ReportedLost {
     if (!per) this.byGateway.set(ev.gatewayId, (per = { seqs: new Set(), types: new Map() }));
     const ranges = ev.data?.seqs;
     if (!Array.isArray(ranges)) return [`gateway.events_lost ${ev.id} has no data.seqs`];
+    // The work per report is bounded, not only the seqs kept: a stranger's report of 1.7 million
+    // copies of [1, 9999] would otherwise walk 10^10 seqs that are already in the set.
+    let budget = this.maxSeqs;
+    let bad = 0;
     for (const r of ranges as unknown[]) {
+      if (budget <= 0) {
+        conflicts.push(`gateway.events_lost ${ev.id} names more than ${this.maxSeqs} seqs: the rest is not counted`);
+        break;
+      }
       const [a, b] = Array.isArray(r) ? (r as unknown[]) : [];
       if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || (a as number) > (b as number)) {
-        conflicts.push(`gateway.events_lost ${ev.id}: bad seq range ${JSON.stringify(r)}`);
+        if (++bad <= MAX_BAD_LINES) conflicts.push(`gateway.events_lost ${ev.id}: bad seq range ${JSON.stringify(r)}`);
         continue;
       }
-      for (let s = a as number; s <= (b as number) && per.seqs.size < this.maxSeqs; s++) per.seqs.add(s);
+      const end = Math.min(b as number, (a as number) + budget - 1);
+      for (let s = a as number; s <= end && per.seqs.size < this.maxSeqs; s++) per.seqs.add(s);
+      budget -= end - (a as number) + 1;
     }
+    if (bad > MAX_BAD_LINES) conflicts.push(`gateway.events_lost ${ev.id}: ${bad - MAX_BAD_LINES} more bad seq ranges`);
     const types = ev.data?.types;
     if (types && typeof types === 'object')
       for (const [t, n] of Object.entries(types as Record<string, unknown>))

@@ -292,4 +292,18 @@ describe('alarms a gateway reports lost (gateway.events_lost)', () => {
     expect(v.problems.filter((p) => p.includes('bad seq range'))).toHaveLength(2);
     expect(v.reportedLost['gw-1']).toHaveLength(MAX_MISSING_LISTED);
   });
+
+  it("bounds the work and the lines of a stranger's report: 100,000 bad ranges, then 1.7 million copies of [1, 9999]", () => {
+    const c = new DeliveryChecker();
+    c.receive(started(1));
+    const seqs = [...Array.from({ length: 100_000 }, () => 'x'), ...Array.from({ length: 1_700_000 }, () => [1, 9999])];
+    c.receive(ev(2, { type: 'gateway.events_lost', priority: 'critical', data: { seqs } }));
+    const v = c.verdict();
+    expect(v.ok).toBe(false);
+    expect(v.reportedLost['gw-1']).toHaveLength(Math.min(9999, MAX_MISSING_LISTED));
+    const lines = v.problems.filter((p) => p.includes('gateway.events_lost'));
+    expect(lines.filter((p) => p.includes(': bad seq range'))).toHaveLength(5);
+    expect(lines).toContainEqual(expect.stringMatching(/99995 more bad seq ranges/));
+    expect(lines).toContainEqual(expect.stringMatching(/names more than \d+ seqs: the rest is not counted/));
+  });
 });
