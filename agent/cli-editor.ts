@@ -8,7 +8,11 @@
 import { existsSync, readSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
-import { EDITOR_PASSWORD_MIN } from '../config/schema/gateway-config.js';
+import {
+  EDITOR_PASSWORD_MAX_BYTES,
+  EDITOR_PASSWORD_MIN,
+  editorPasswordProblem,
+} from '../config/schema/gateway-config.js';
 import { foreignCode } from './kernel/errors.js';
 import { setPasswordOverride } from './nodered/editor-passwords.js';
 import { POLL_MS, fileRequest, type TechnicianRequest } from './nodered/technician-requests.js';
@@ -23,7 +27,7 @@ export const EDITOR_HELP = `  village-gateway editor unlock --config FILE
       Leave a Node-RED crash loop's safe mode: the counts cleared, the flows started again.
   village-gateway editor password --config FILE [--user NAME] [--use-config]
       Reset an editor user's password (default: the config's first user) to the first line of
-      standard input (at least ${EDITOR_PASSWORD_MIN} characters), kept hashed in the data folder; it
+      standard input (at least ${EDITOR_PASSWORD_MIN} characters, at most ${EDITOR_PASSWORD_MAX_BYTES} bytes), kept hashed in the data folder; it
       replaces the config's password until --use-config. Node-RED restarts to take it.
       Exit 0 done or filed, 2 usage, ${EXIT_NOT_PERMITTED} not permitted to write the data folder's editor files.
 `;
@@ -82,8 +86,8 @@ async function editorCommand(argv: string[]): Promise<number> {
       say(`${username}: the config's password applies again`);
     } else {
       const password = readFirstLine();
-      if (password.length < EDITOR_PASSWORD_MIN)
-        return complain(`the new password must have at least ${EDITOR_PASSWORD_MIN} characters`);
+      const problem = editorPasswordProblem(password);
+      if (problem) return complain(`the new password must have ${problem}`);
       await setPasswordOverride(dataDir, username, password);
       say(`${username}: new password set`);
     }

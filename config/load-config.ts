@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { formatProblem, problemsFromZod, type ConfigProblem } from './zod-problems.js';
-import { EDITOR_PASSWORD_MIN, gatewayConfigSchema, type GatewayConfig } from './schema/gateway-config.js';
+import { editorPasswordProblem, gatewayConfigSchema, type GatewayConfig } from './schema/gateway-config.js';
 import type { SecretRef } from './schema/fields.js';
 import type { DeviceProfile } from './schema/profile.js';
 import { configKeysAt } from './known-keys.js';
@@ -117,12 +117,12 @@ const where = (ref: SecretRef): string =>
 
 function checkSecretsAndFiles(cfg: SecretsView, baseDir: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const secret = (ref: SecretRef | undefined, path: string, minLength = 0) => {
+  const secret = (ref: SecretRef | undefined, path: string, check: (value: string) => string | null = () => null) => {
     if (ref === undefined) return;
     try {
       const value = resolveSecret(ref, baseDir);
-      if (value.length < minLength)
-        problems.push({ path, message: `at least ${minLength} characters (${where(ref)} has ${value.length})` });
+      const problem = check(value);
+      if (problem) problems.push({ path, message: `${problem} (${where(ref)} has ${value.length} characters)` });
     } catch (err) {
       problems.push({ path, message: (err as Error).message });
     }
@@ -130,7 +130,7 @@ function checkSecretsAndFiles(cfg: SecretsView, baseDir: string): ConfigProblem[
   secret(cfg.mqtt?.password, 'mqtt.password');
   secret(cfg.mqtt?.tls?.keyPassphrase, 'mqtt.tls.keyPassphrase');
   secret(cfg.nodeRed?.credentialSecret, 'nodeRed.credentialSecret');
-  cfg.nodeRed?.users.forEach((u, i) => secret(u.password, `nodeRed.users[${i}].password`, EDITOR_PASSWORD_MIN));
+  cfg.nodeRed?.users.forEach((u, i) => secret(u.password, `nodeRed.users[${i}].password`, editorPasswordProblem));
   for (const key of ['ca', 'cert', 'key'] as const) {
     const p = cfg.mqtt?.tls?.[key];
     if (p === undefined) continue;

@@ -143,6 +143,17 @@ const outboxSchema = z.strictObject({
  * written in the config, and where the secret is read (config/load-config.ts) for {env} and {file}.
  */
 export const EDITOR_PASSWORD_MIN = 10;
+/** bcrypt reads only the first 72 bytes: a longer password would let in anyone who knows its start. */
+export const EDITOR_PASSWORD_MAX_BYTES = 72;
+
+/** Why a password cannot be an editor password, or null. */
+export function editorPasswordProblem(password: string): string | null {
+  if (password.length < EDITOR_PASSWORD_MIN) return `at least ${EDITOR_PASSWORD_MIN} characters`;
+  const bytes = Buffer.byteLength(password, 'utf8');
+  if (bytes > EDITOR_PASSWORD_MAX_BYTES)
+    return `at most ${EDITOR_PASSWORD_MAX_BYTES} bytes (bcrypt ignores the rest), got ${bytes}`;
+  return null;
+}
 
 export const nodeRedSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('false: the section is kept but Node-RED does not run'),
@@ -157,10 +168,13 @@ export const nodeRedSchema = z.strictObject({
       z.strictObject({
         username: z.string().min(1),
         password: secretRef
-          .refine((r) => typeof r !== 'string' || r.length >= EDITOR_PASSWORD_MIN, {
-            error: `at least ${EDITOR_PASSWORD_MIN} characters`,
+          .superRefine((r, ctx) => {
+            const problem = typeof r === 'string' ? editorPasswordProblem(r) : null;
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
           })
-          .describe(`At least ${EDITOR_PASSWORD_MIN} characters (checked where the secret is read too)`),
+          .describe(
+            `At least ${EDITOR_PASSWORD_MIN} characters and at most ${EDITOR_PASSWORD_MAX_BYTES} bytes (checked where the secret is read too)`,
+          ),
       }),
     )
     .min(1, { error: 'at least one user: the editor always asks for a login, on loopback too' })

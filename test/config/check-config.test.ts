@@ -37,7 +37,7 @@ describe('check-config', () => {
     expect(r.status).toBe(0);
     // A real village wants its SMS: the example has a number, a placeholder marked to change.
     const example = readFileSync(join(root, 'config/gateway.example.yaml'), 'utf8');
-    expect(example).toMatch(/# CHANGE THIS: a placeholder.*\n(.*\n)?\s+smsTo: \["\+86\d+"\]/);
+    expect(example).toMatch(/# CHANGE THIS: a placeholder.*\n(.*\n)?\s+smsTo: \[["']\+86\d+["']\]/);
   });
 
   it('prints every problem with its exact path and exits 2', () => {
@@ -133,7 +133,7 @@ mqtt:
     expect(cli('check-config', write(`${base}${one}`)).status).toBe(0);
   });
 
-  it('refuses an editor password under 10 characters, written in the config or read from its secret, by its path', () => {
+  it('refuses an editor password under 10 characters or over 72 bytes, written in the config or read from its secret, by its path', () => {
     const base = 'version: 1\ngateway: { id: gw }\ndataDir: /tmp/x\nmqtt: { url: "mqtt://h" }\n';
     const users = (pw: string) => `nodeRed: { users: [{ username: tech, password: ${pw} }], credentialSecret: s }\n`;
     for (const pw of ['""', 'x', '"123456789"']) {
@@ -144,7 +144,7 @@ mqtt:
     const fromEnv = cli('check-config', write(`${base}${users('{ env: VG_SHORT_PASSWORD }')}`));
     expect(fromEnv.status).toBe(2);
     expect(fromEnv.stderr).toMatch(
-      /nodeRed\.users\[0\]\.password: at least 10 characters \(environment variable VG_SHORT_PASSWORD has 5\)/,
+      /nodeRed\.users\[0\]\.password: at least 10 characters \(environment variable VG_SHORT_PASSWORD has 5 characters\)/,
     );
     expect(fromEnv.stderr).not.toContain("'short'"); // the secret itself is never printed
     const dir = tempDir();
@@ -152,8 +152,14 @@ mqtt:
     writeFileSync(join(dir, 'gateway.yaml'), `${base}${users('{ file: ./pw }')}`);
     const fromFile = cli('check-config', join(dir, 'gateway.yaml'));
     expect(fromFile.status).toBe(2);
-    expect(fromFile.stderr).toMatch(/nodeRed\.users\[0\]\.password: at least 10 characters \(file \.\/pw has 3\)/);
+    expect(fromFile.stderr).toMatch(
+      /nodeRed\.users\[0\]\.password: at least 10 characters \(file \.\/pw has 3 characters\)/,
+    );
     expect(cli('check-config', write(`${base}${users('"ten-chars!"')}`)).status).toBe(0);
+    // bcrypt reads 72 bytes: a longer password would let in anyone who knows its first 72.
+    const long = cli('check-config', write(`${base}${users(`"${'é'.repeat(37)}"`)}`));
+    expect(long.status).toBe(2);
+    expect(long.stderr).toMatch(/nodeRed\.users\[0\]\.password: at most 72 bytes \(bcrypt ignores the rest\), got 74/);
   });
 
   it('refuses to run with a bad config (exit 2, nothing started)', () => {

@@ -150,6 +150,9 @@ describe("the editor's front, as a stranger meets it", () => {
     const short = await cli(['password'], 'short\n');
     expect(short.status).toBe(2);
     expect(short.stderr).toContain('at least 10 characters');
+    const long = await cli(['password'], `${'x'.repeat(100)}\n`); // bcrypt would read 72 bytes of it
+    expect(long.status).toBe(2);
+    expect(long.stderr).toContain('at most 72 bytes (bcrypt ignores the rest), got 100');
     const reset = await cli(['password', '--user', EDITOR_USER.username], 'a-new-password-on-site\n');
     expect(reset.stderr).toBe('');
     expect(reset.status).toBe(0);
