@@ -24,7 +24,8 @@ import { Agent } from './agent.js';
 import { GatewayError, errorMessage, foreignCode } from './kernel/errors.js';
 import { createLogger } from './logger.js';
 import { inspectOutbox } from './outbox/inspect.js';
-import { devicesReport } from './devices-report.js';
+import { devicesData, formatDevices, formatDevicesWide } from './devices-report.js';
+import { formatOutbox } from './outbox-report.js';
 import { flowsUnitDropIn } from './flows-network.js';
 import { DEFAULT_ASSUMPTIONS, formatPlan, planConfig } from './plan.js';
 import { ServiceNotifier } from './service-notify.js';
@@ -39,10 +40,12 @@ Usage:
   village-gateway check-config FILE [--schema-only]
       Validate a config: exit 0 when valid, else exit 2 and print every problem with its path.
       --schema-only skips checks of secrets and certificate files (for checking off the gateway).
-  village-gateway outbox stats --config FILE
+  village-gateway outbox stats --config FILE [--json]
       Backlog per priority, oldest event, shed counters (read-only; safe while the agent runs).
-  village-gateway devices --config FILE
-      Each device: driver, transport, online, last seen, errors (from the running agent's snapshot).
+  village-gateway devices --config FILE [--wide | --json]
+      Each device: online, last seen, how it is reached, errors, why it is down (from the running
+      agent's snapshot; says so when the agent is not running). 40 columns; --wide: a line a device.
+  Read-only commands (outbox stats, devices, plan, status) need no secrets.
   village-gateway plan --config FILE [--door-per-day N] [--press-per-day N] [--readings-per-min N]
       Estimate the uplink bytes a month of the config's devices and health, as JSON and with its
       wire settings (mqtt.wire). The options set what the config cannot say (defaults 10, 0.2, 1).
@@ -67,7 +70,8 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       'print-stored': { type: 'boolean' },
       'schema-only': { type: 'boolean' },
-      json: { type: 'boolean' }, // `demo --json` from older instructions reaches the pointer to npm run demo
+      json: { type: 'boolean' }, // also `demo --json` from older instructions reaches the pointer to npm run demo
+      wide: { type: 'boolean' },
       'door-per-day': { type: 'string' },
       'press-per-day': { type: 'string' },
       'readings-per-min': { type: 'string' },
@@ -90,11 +94,19 @@ async function main(argv: string[]): Promise<number> {
       return run(needConfig(), values['print-stored'] === true);
     case 'outbox':
       if (sub !== 'stats') throw new UsageError('usage: village-gateway outbox stats --config FILE');
-      out(JSON.stringify(inspectOutbox(loadConfig(needConfig()).config.dataDir), null, 2));
+      {
+        // Read-only commands: the config's secrets are the running agent's business, not theirs.
+        const stats = inspectOutbox(loadConfig(needConfig(), { schemaOnly: true }).config.dataDir);
+        out(values.json ? JSON.stringify(stats, null, 2) : formatOutbox(stats));
+        return 0;
+      }
+    case 'devices': {
+      const report = devicesData(loadConfig(needConfig(), { schemaOnly: true }).config);
+      out(
+        values.json ? JSON.stringify(report, null, 2) : values.wide ? formatDevicesWide(report) : formatDevices(report),
+      );
       return 0;
-    case 'devices':
-      out(devicesReport(loadConfig(needConfig()).config));
-      return 0;
+    }
     case 'plan': {
       const { config } = loadConfig(needConfig(), { schemaOnly: true });
       const rate = (flag: 'door-per-day' | 'press-per-day' | 'readings-per-min', fallback: number) => {

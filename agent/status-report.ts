@@ -33,8 +33,8 @@ const alive = (pid: number): boolean => {
   }
 };
 
-export function statusReport(config: GatewayConfig, now = Date.now()): StatusReport {
-  const view = readStatusFile(join(config.dataDir, STATUS_FILE));
+/** Whether the agent runs, from its last status file: what `status` and `devices` both say first. */
+export function agentOf(view: StatusView | null, now: number): StatusReport['agent'] {
   const ageMs = view ? Math.max(0, now - Date.parse(view.writtenAt)) : null;
   // The pid first: a stopped or killed agent is not running at once, however new its last file.
   // (After a reboot the pid may belong to another process: then it shows as not responding.)
@@ -48,6 +48,16 @@ export function statusReport(config: GatewayConfig, now = Date.now()): StatusRep
           : ageMs <= STALE_AFTER_MS
             ? 'running'
             : 'not responding';
+  return { state, pid: view?.pid ?? null, updatedAgoSec: ageMs === null ? null : Math.round(ageMs / 1000) };
+}
+
+export const readAgentState = (dataDir: string, now: number) =>
+  agentOf(readStatusFile(join(dataDir, STATUS_FILE)), now);
+
+export function statusReport(config: GatewayConfig, now = Date.now()): StatusReport {
+  const view = readStatusFile(join(config.dataDir, STATUS_FILE));
+  const agent = agentOf(view, now);
+  const state = agent.state;
   let backlog: StatusReport['backlog'];
   if (view && state === 'running') backlog = { source: 'agent', counts: view.backlog, problem: null };
   else {
@@ -59,11 +69,7 @@ export function statusReport(config: GatewayConfig, now = Date.now()): StatusRep
       backlog = { source: 'none', counts: null, problem: errorMessage(err) };
     }
   }
-  return {
-    agent: { state, pid: view?.pid ?? null, updatedAgoSec: ageMs === null ? null : Math.round(ageMs / 1000) },
-    backlog,
-    view,
-  };
+  return { agent, backlog, view };
 }
 
 /** "12 s", "5 min", "3 h", "2 d". */
@@ -122,7 +128,7 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
   if (v) {
     const active = v.alarms.active;
     lines.push(row('alarms', active.length === 0 ? 'none active' : `${active.length} ACTIVE`));
-    for (const a of active) lines.push(fit(`  ${a.deviceId} ${sinceIso(a.raisedAt, now)}`));
+    for (const a of active) lines.push(fit(`  ${a.deviceId} ${sinceIso(a.raisedAt, now)}`), fit(`    ${a.message}`));
     if (v.smsPending > 0) lines.push(row('sms', `${v.smsPending} waiting`));
     const b = v.smsBudget;
     if (b)
@@ -148,6 +154,7 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
       const seen = d.lastSeenMs === null ? 'never' : `${span(Math.max(0, Math.round((now - d.lastSeenMs) / 1000)))}`;
       const err = d.errors > 0 ? ` ${d.errors}err` : '';
       lines.push(fit(`  ${d.id.slice(0, idWidth).padEnd(idWidth)} ${d.online ? 'ok' : 'DOWN'} ${seen}${err}`));
+      if (!d.online && d.downReason) lines.push(fit(`    ${d.downReason}`));
     }
   }
   return lines.join('\n');

@@ -36,7 +36,8 @@ export interface StatusView {
   smsBudget?: SmsBudget | null;
   /** Alarms the disk could not keep since start: how many, the last seqs, the last one's time (absent in older files). */
   lostAlarms?: { total: number; lastSeqs: number[]; lastAt: string | null };
-  devices: { id: string; online: boolean; lastSeenMs: number | null; errors: number }[];
+  /** downReason: absent in files from before it was written. */
+  devices: { id: string; online: boolean; lastSeenMs: number | null; errors: number; downReason?: string | null }[];
   storageLost: string | null;
   /** Flow nodes Node-RED left out at its last start (core nodes that are off); absent in older files. */
   flowNodesOff?: ExcludedNodesSummary | null;
@@ -108,6 +109,7 @@ export function statusView(s: StatusSources): StatusView {
       online: d.online,
       lastSeenMs: d.lastSeenMs,
       errors: d.errors,
+      downReason: d.online ? null : (d.downReason ?? null),
     })),
     storageLost: s.observe.storage().lost,
     flowNodesOff: s.observe.nodeRed()?.excludedNodes ?? null,

@@ -30,6 +30,8 @@ export interface DriverDescription {
   online: boolean;
   lastSeenMs: number | null;
   errors: number;
+  /** Why it is not online, in a technician's words (null while online); `devices` and `status` show it. */
+  downReason?: string | null;
   detail?: Record<string, unknown>;
 }
 

@@ -225,6 +225,14 @@ export class ModbusDeviceDriver implements Driver {
       online: this.running && this.online === true,
       lastSeenMs: this.lastSeenMs,
       errors: this.errors,
+      downReason:
+        this.running && this.online === true
+          ? null
+          : !this.running
+            ? 'stopped'
+            : this.online === false
+              ? (this.lastError ?? 'not answering')
+              : 'not answered yet',
       detail: { profile: this.deps.profile.id, polls: this.polls, pollMs: this.cfg.pollMs, lastError: this.lastError },
     };
   }

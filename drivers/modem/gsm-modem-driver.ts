@@ -205,6 +205,11 @@ export class GsmModemDriver implements Driver, SmsSender {
       online: this.ready,
       lastSeenMs: this.lastSeenMs,
       errors: this.errors,
+      downReason: this.ready
+        ? null
+        : this.line.state !== 'up'
+          ? `port ${this.line.state}${this.line.lastError ? `: ${this.line.lastError}` : ''}`
+          : 'modem not answering its AT initialisation',
       detail: {
         profile: this.profile.id,
         ...this.status,

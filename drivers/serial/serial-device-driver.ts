@@ -227,6 +227,12 @@ export class SerialDeviceDriver implements Driver {
       online: this.line.state === 'up' && !this.silent,
       lastSeenMs: this.lastSeenMs,
       errors: this.garbage(),
+      downReason:
+        this.line.state !== 'up'
+          ? `port ${this.line.state}${this.line.lastError ? `: ${this.line.lastError}` : ''}`
+          : this.silent
+            ? 'silent: no record decoded for offlineAfterSec'
+            : null,
       detail: {
         profile: this.profile.id,
         ...(this.silent ? { silent: true } : {}),

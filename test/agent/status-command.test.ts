@@ -69,6 +69,7 @@ describe('village-gateway status', () => {
     expect(live.out).toMatch(/^backlog {2}\d+ waiting$/m);
     expect(live.out).toMatch(/^alarms {3}1 ACTIVE$/m);
     expect(live.out).toMatch(/^ {2}house-1-panic \d+ s ago$/m);
+    expect(live.out).toMatch(/^ {2}house-1-panic \d+ s ago\n {4}panic button pressed$/m); // the alert's message
     // The hour's SMS budget: the residents' share flows cannot spend (no modem here: nothing sent).
     expect(live.out).toMatch(/^sms\/hour alarms 0 sent, 20 left$/m);
     expect(live.out).toMatch(/^ {2}flows 0 of 5, 15 kept$/m);

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
-import { devicesReport } from '../../agent/devices-report.js';
+import { devicesData, formatDevicesWide } from '../../agent/devices-report.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
@@ -58,7 +58,7 @@ describe('the agent with Node-RED', () => {
     expect(agent.observe.status()).toHaveProperty('nodeRed.restarts', 1);
     await waitUntil(() => agent.observe.nodeRed()?.state === 'running', 20_000, 'the restart');
     await agent.stop(); // writes the last devices view
-    expect(devicesReport(config)).toMatch(
+    expect(formatDevicesWide(devicesData(config))).toMatch(
       /^node-red: (running|stopping) at http:\/\/127\.0\.0\.1:\d+\/, 1 restarts, \d+ events dropped$/m,
     );
   }, 30_000);
