@@ -181,12 +181,25 @@ UNIT="$ROOT/etc/systemd/system/$NAME.service"
 render "$REL/deploy/$NAME.service" >"$UNIT.new" && mv "$UNIT.new" "$UNIT"
 mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
 ln -sfn "/etc/systemd/system/$NAME.service" "$ROOT/etc/systemd/system/multi-user.target.wants/$NAME.service"
-# The flows' own unit (used with nodeRed.launch: systemd; idle and small otherwise: Node-RED loads
-# only once the agent hands it its options).
+# The flows' own unit: installed always, enabled only when the config says nodeRed.launch: systemd
+# (it then starts with the agent: WantedBy= and PartOf= the agent's unit). With launch: spawn, or
+# no Node-RED, it stays disabled: it would only idle (~46 MB) retrying a socket nobody listens on.
 FLOWS_UNIT="$ROOT/etc/systemd/system/$NAME-flows.service"
+FLOWS_WANTS="$ROOT/etc/systemd/system/$NAME.service.wants"
+FLOWS_ON=no
+# A line `launch: systemd` (only nodeRed has a launch key) in the config that runs.
+grep -Eq '^[[:space:]]+launch:[[:space:]]*["'"'"']?systemd["'"'"']?[[:space:]]*(#.*)?$' "$ETC/gateway.yaml" 2>/dev/null && FLOWS_ON=yes
+rm -f "$ROOT/etc/systemd/system/multi-user.target.wants/$NAME-flows.service" # where releases before this one enabled it
 if [ -f "$REL/deploy/$NAME-flows.service" ]; then
   render "$REL/deploy/$NAME-flows.service" >"$FLOWS_UNIT.new" && mv "$FLOWS_UNIT.new" "$FLOWS_UNIT"
-  ln -sfn "/etc/systemd/system/$NAME-flows.service" "$ROOT/etc/systemd/system/multi-user.target.wants/$NAME-flows.service"
+  if [ "$FLOWS_ON" = yes ]; then
+    mkdir -p "$FLOWS_WANTS"
+    ln -sfn "/etc/systemd/system/$NAME-flows.service" "$FLOWS_WANTS/$NAME-flows.service"
+    say "the flows' unit starts with the agent (nodeRed.launch: systemd)"
+  else
+    rm -f "$FLOWS_WANTS/$NAME-flows.service"
+    say "the flows' unit stays disabled (the config does not set nodeRed.launch: systemd)"
+  fi
 fi
 
 was="$(readlink "$OPT/current" 2>/dev/null || true)"
@@ -225,7 +238,11 @@ done
 if [ "$LIVE" = yes ]; then
   systemctl daemon-reload
   systemctl enable "$NAME.service" >/dev/null 2>&1 || true # the wants link above is the same thing
-  [ ! -f "$FLOWS_UNIT" ] || systemctl enable "$NAME-flows.service" >/dev/null 2>&1 || true
+  if [ -f "$FLOWS_UNIT" ] && [ "$FLOWS_ON" = yes ]; then
+    systemctl enable "$NAME-flows.service" >/dev/null 2>&1 || true
+  elif [ -f "$FLOWS_UNIT" ]; then
+    systemctl disable --now "$NAME-flows.service" >/dev/null 2>&1 || true
+  fi
   if [ "$CHANGED" = yes ] || [ "$NEW_BUILD" = yes ] || ! systemctl is-active --quiet "$NAME.service"; then restart_service; fi
 else
   say "systemd is not running here: the service starts at the next boot (enabled)"

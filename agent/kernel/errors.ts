@@ -69,6 +69,8 @@ export const ERROR_CODES = {
     "a frame on the Node-RED channel is over its direction's size limit or not JSON: the connection is dropped (a child that sent it is killed)",
   HOST_UNRESOLVED:
     "a Modbus TCP bus's host name does not resolve, so the flows' unit cannot deny it (IPAddressDeny takes addresses; exit 2)",
+  CODE_UNREACHABLE:
+    "the flows' user cannot enter a folder down to the Node-RED child's code (a checkout in a 0700 folder): chmod o+x it or install under /opt",
   NO_NODE_RED: 'the config has no Node-RED (no enabled nodeRed section): there is no editor or safe mode to act on',
 } as const;
 

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../kernel/errors.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
 import { defaultChildPath } from './child-files.js';
+import { assertCodeReachable } from './code-reach.js';
 import { flowsUser, lookUpUser, prepareUserDir, type FlowsUser } from './flows-user.js';
 
 /** The child's nice value: below the agent (0), so the alarm path wins the CPU. */
@@ -76,6 +77,8 @@ export class ChildLauncher {
   }
 
   private spawnChild(how: SpawnLaunch, h: LaunchHandlers): LaunchedChild {
+    // Said at once, by its path: else the child dies unable to load its code and the start only times out.
+    if (how.user) assertCodeReachable(how.childPath, how.user);
     // A minimal environment: a flow's env.get() must not read the agent's secrets.
     const env: NodeJS.ProcessEnv = {};
     for (const k of ['PATH', 'TZ', 'LANG', 'NODE_ENV']) if (process.env[k] !== undefined) env[k] = process.env[k];

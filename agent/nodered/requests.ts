@@ -4,8 +4,8 @@
  * the status snapshot. Every refusal is a GatewayError with a listed code.
  */
 import type { OutputCommand } from '../contracts/driver.js';
-import type { AlertRequestArgs, OutputRequestArgs, RequestKind } from '../contracts/nodered-ipc.js';
-import { GatewayError } from '../kernel/errors.js';
+import type { AlertRequestArgs, OutputRequestArgs, RequestKind, ToChild } from '../contracts/nodered-ipc.js';
+import { errorMessage, GatewayError, replyCode } from '../kernel/errors.js';
 import { nameSchema } from '../contracts/event.js';
 import { TokenBucket } from '../uplink/token-bucket.js';
 
@@ -22,6 +22,7 @@ export interface FlowRequestLimits {
   outputBurst: number;
   alertsPerMin: number;
   alertBurst: number;
+
   /** Status requests per second (each builds the agent's whole status report). */
   statusPerSec?: number;
 }
@@ -65,6 +66,20 @@ export class FlowRequests {
     this.all = new TokenBucket(REQUESTS_PER_SEC, REQUESTS_PER_SEC, now);
   }
 
+  /** Handles a request and sends its reply; a refusal is a reply too (the flow's node fails with its code). */
+  answer(
+    m: { id: number; kind: RequestKind | string; args: unknown },
+    send: (reply: ToChild) => void,
+    onRefused: (err: unknown) => void,
+  ): void {
+    this.handle(m.kind, m.args).then(
+      (result) => send({ t: 'reply', id: m.id, ok: true, result: result ?? null }),
+      (err: unknown) => {
+        onRefused(err);
+        send({ t: 'reply', id: m.id, ok: false, error: { code: replyCode(err), message: errorMessage(err) } });
+      },
+    );
+  }
   async handle(kind: RequestKind | string, args: unknown): Promise<unknown> {
     // One budget for every request, before any work: a flow asking 10,000 times a second gets
     // refusals that cost nothing, and never more than a few requests are in progress at once.

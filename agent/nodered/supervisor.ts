@@ -1,25 +1,25 @@
 /**
  * Runs Node-RED in a child process (dist/flows/runtime/child.js; started by ChildLauncher, talked
- * to over ChildChannel's bounded frames) so that no flow can delay an alarm: events go to it through a bounded queue fed synchronously from the bus (the
- * oldest dropped and counted when it is slow or not ready, never awaited); a heartbeat kills
- * a child that stops answering or whose RSS is over its bound (memory-bound.ts); a dead child is
+ * to over ChildChannel's bounded frames) so that no flow can delay an alarm: events go to it
+ * through ChildEventQueue (never awaited); a heartbeat kills a child that stops answering or
+ * whose RSS is over its bound (heartbeat.ts); a dead child is
  * restarted with backoff; crash-loop.ts says when it runs in safe mode (flows stopped) and
  * `nodered.crash_loop` is raised, until a technician leaves it. Requests from the flows go
  * through FlowRequests.
  */
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { ChildOptions, FromChild, ToChild } from '../contracts/nodered-ipc.js';
 import { Backoff } from '../kernel/backoff.js';
-import { errorMessage, replyCode } from '../kernel/errors.js';
+import { errorMessage } from '../kernel/errors.js';
 import { ChildChannel } from './channel.js';
 import { launcherFor, type ChildLauncher, type LaunchedChild } from './child-launcher.js';
-import { shippedDefaultFlows } from './child-files.js';
+import { childOptions } from './child-options.js';
 import { CrashLoop } from './crash-loop.js';
-import { editorUsers } from './editor-passwords.js';
-import { memoryBoundBytes, readRssBytes } from './memory-bound.js';
+import { ChildEventQueue } from './event-queue.js';
+import { judgeChild } from './heartbeat.js';
+import { memoryBoundBytes } from './memory-bound.js';
 import { noteExcludedNodes, type ExcludedNodesSummary } from './excluded-nodes.js';
 import { LogBudget } from './log-budget.js';
 import { LoginWatch } from './login-watch.js';
@@ -27,6 +27,7 @@ import { FlowRequests } from './requests.js';
 import type { NodeRedReport, NodeRedState } from './report.js';
 import type { SupervisorOptions } from './supervisor-options.js';
 import { RequestInbox } from './technician-requests.js';
+import { ChildTimers } from './timers.js';
 
 export type { NodeRedReport, NodeRedState } from './report.js';
 export type { SupervisorOptions } from './supervisor-options.js';
@@ -43,10 +44,8 @@ export class NodeRedSupervisor {
   private readonly memoryBound: number;
   private violations = 0;
   private state: NodeRedState = 'stopped';
-  private readonly queue: { msg: { t: 'event'; event: GatewayEvent; tags: string[] }; at: number }[] = [];
+  private readonly queue: ChildEventQueue;
   private pumpScheduled = false;
-  private dropped = 0;
-  private sent = 0;
   private restarts = 0;
   private safeMode = false;
   private url: string | null = null;
@@ -59,8 +58,7 @@ export class NodeRedSupervisor {
   private lastPong = 0;
   private pingN = 0;
   private killReason: KillReason | null = null;
-  private timers = new Set<NodeJS.Timeout>();
-  private pingTimer: NodeJS.Timeout | null = null;
+  private readonly timers = new ChildTimers();
   private unsubscribe: (() => void) | null = null;
   private stopped: Promise<void> | null = null;
   private onStopped: (() => void) | null = null;
@@ -73,16 +71,13 @@ export class NodeRedSupervisor {
   private readonly inbox: RequestInbox;
   /** Messages from the child that failed their check or their handling (forged by a flow, or a bug). */
   private badMessages = 0;
-  private readonly o: Required<
-    Pick<SupervisorOptions, 'queueSize' | 'maxEventAgeMs' | 'pingMs' | 'pongTimeoutMs' | 'startTimeoutMs'>
-  >;
+  private readonly o: Required<Pick<SupervisorOptions, 'pingMs' | 'pongTimeoutMs' | 'startTimeoutMs'>>;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.monoMs = opts.monoMs ?? (() => performance.now());
     this.logBudget = new LogBudget(opts.logger, this.monoMs);
+    this.queue = new ChildEventQueue(opts.queueSize ?? 1000, opts.maxEventAgeMs ?? 60_000, this.monoMs);
     this.o = {
-      queueSize: opts.queueSize ?? 1000,
-      maxEventAgeMs: opts.maxEventAgeMs ?? 60_000,
       pingMs: opts.pingMs ?? 5000,
       pongTimeoutMs: opts.pongTimeoutMs ?? 15_000,
       startTimeoutMs: opts.startTimeoutMs ?? 30_000,
@@ -131,9 +126,8 @@ export class NodeRedSupervisor {
       this.killReason = 'requested';
       this.send({ t: 'stop' });
       const child = this.child;
-      this.timer(() => child.kill(), 5000);
+      this.timers.after(() => child.kill(), 5000);
     } else if (this.state === 'restarting') {
-      for (const t of this.timers) clearTimeout(t);
       this.timers.clear();
       this.spawn();
     }
@@ -141,11 +135,7 @@ export class NodeRedSupervisor {
 
   /** Synchronous and cheap: the alarm path calls this for every event. */
   private enqueue(event: GatewayEvent): void {
-    if (this.queue.length >= this.o.queueSize) {
-      this.queue.shift();
-      this.dropped += 1;
-    }
-    this.queue.push({ msg: { t: 'event', event, tags: this.opts.tagsOf(event.deviceId) }, at: this.monoMs() });
+    this.queue.push(event, this.opts.tagsOf(event.deviceId));
     this.schedulePump();
   }
 
@@ -158,15 +148,8 @@ export class NodeRedSupervisor {
     });
   }
 
-  /** Sends while the socket takes it (its 'drain' calls again): a stuck child holds at most SEND_HIGH_WATER of ours. */
   private pump(): void {
-    const channel = this.channel;
-    while (this.state === 'running' && channel?.writable && this.queue.length > 0) {
-      const { msg, at } = this.queue.shift()!;
-      // Too old, over the frame limit or not serialisable (a BigInt, a cycle): counted as dropped.
-      if (this.monoMs() - at > this.o.maxEventAgeMs || !channel.send(msg)) this.dropped += 1;
-      else this.sent += 1;
-    }
+    if (this.channel) this.queue.drain(this.channel, () => this.state === 'running');
   }
 
   private send(m: ToChild): void {
@@ -180,27 +163,7 @@ export class NodeRedSupervisor {
     const now = this.monoMs();
     this.loop.noteStart();
     this.safeMode = config.safeMode || this.loop.active;
-    const options: ChildOptions = {
-      userDir: join(this.opts.dataDir, 'node-red'),
-      flowFile: config.flowFile,
-      host: config.host,
-      port: config.port,
-      credentialSecret: config.credentialSecret,
-      users: editorUsers(config.users, this.opts.dataDir, (err) =>
-        logger.error({ err: errorMessage(err) }, "reset editor passwords unreadable: the config's apply"),
-      ),
-      safeMode: this.safeMode,
-      httpNodeRoot: config.httpNodeRoot,
-      nodesDir: this.opts.nodesDir ?? null,
-      defaultFlows:
-        this.opts.defaultFlows !== undefined
-          ? this.opts.defaultFlows
-          : this.opts.nodesDir
-            ? null
-            : shippedDefaultFlows(),
-      logLevel: this.opts.logLevel ?? 'info',
-      allowNodes: config.allowNodes,
-    };
+    const options = childOptions(this.opts, this.safeMode, logger);
     this.state = 'starting';
     this.spawnedAt = now;
     this.killReason = null;
@@ -219,11 +182,11 @@ export class NodeRedSupervisor {
       logger.error({ err: errorMessage(err) }, 'Node-RED child could not be started');
       this.state = 'restarting';
       this.restarts += 1;
-      this.timer(() => this.spawn(), this.backoff.next());
+      this.timers.after(() => this.spawn(), this.backoff.next());
       return;
     }
     this.child = child;
-    this.timer(() => {
+    this.timers.after(() => {
       if (child === this.child && this.state === 'starting') this.kill('start-timeout');
     }, this.o.startTimeoutMs);
   }
@@ -259,7 +222,7 @@ export class NodeRedSupervisor {
         },
         // The connection gone with the child still there a moment later (a flow closed it): it cannot be
         // talked to, so it goes. A child that died closes it too: its exit comes first and says why.
-        onClose: () => this.timer(() => mine() && this.state !== 'stopping' && this.kill('channel'), 1000),
+        onClose: () => this.timers.after(() => mine() && this.state !== 'stopping' && this.kill('channel'), 1000),
         onDrain: () => this.schedulePump(),
       },
       this.opts.channelLimits,
@@ -283,7 +246,7 @@ export class NodeRedSupervisor {
           priority: 'normal',
           data: { url: m.url, safeMode: m.safeMode, startMs: this.lastStartMs, restarts: this.restarts },
         });
-        this.pingTimer = setInterval(() => this.heartbeat(), this.o.pingMs);
+        this.timers.every(() => this.heartbeat(), this.o.pingMs);
         this.schedulePump();
         return;
       }
@@ -292,19 +255,16 @@ export class NodeRedSupervisor {
         if (this.child?.pid === null) this.rssBytes = m.stats.rssBytes; // systemd: the unit's MemoryMax bounds it
         this.childEvents = m.stats.events;
         return;
-      case 'request': {
+      case 'request':
         this.requests += 1;
-        const id = m.id;
-        this.requestsHandler.handle(m.kind, m.args).then(
-          (result) => this.send({ t: 'reply', id, ok: true, result: result ?? null }),
-          (err: unknown) => {
-            if (this.logBudget.take())
-              log.warn({ kind: m.kind, err: errorMessage(err).slice(0, 300) }, 'a flow request was refused');
-            this.send({ t: 'reply', id, ok: false, error: { code: replyCode(err), message: errorMessage(err) } });
-          },
+        this.requestsHandler.answer(
+          m,
+          (reply) => this.send(reply),
+          (err) =>
+            this.logBudget.take() &&
+            log.warn({ kind: m.kind, err: errorMessage(err).slice(0, 300) }, 'a flow request was refused'),
         );
         return;
-      }
       case 'log':
         // A flow may log in a loop (node.warn): the agent's log on the SD card gets a budget.
         if (this.logBudget.take()) log[m.level in log ? m.level : 'info'](String(m.msg).slice(0, 1000));
@@ -320,21 +280,12 @@ export class NodeRedSupervisor {
 
   private heartbeat(): void {
     if (this.state !== 'running') return;
-    // Sampled here, not taken from the pong: a stuck child sends none, and Buffers live outside V8's heap.
-    const rss = this.child?.pid ? readRssBytes(this.child.pid) : null;
-    if (rss !== null) this.rssBytes = rss;
-    if (rss !== null && rss > this.memoryBound) {
-      this.opts.logger.error({ rssBytes: rss, boundBytes: this.memoryBound }, 'Node-RED over its memory bound: killed');
-      this.kill('memory');
-      return;
-    }
-    if (this.monoMs() - this.lastPong > this.o.pongTimeoutMs) {
-      this.opts.logger.error(
-        { silentMs: Math.round(this.monoMs() - this.lastPong) },
-        'Node-RED stopped answering: killed',
-      );
-      this.kill('heartbeat');
-      return;
+    const pid = this.child?.pid ?? null;
+    const v = judgeChild(pid, this.memoryBound, this.monoMs() - this.lastPong, this.o.pongTimeoutMs);
+    if (v.rssBytes !== null) this.rssBytes = v.rssBytes;
+    if (v.kill) {
+      this.opts.logger.error(v.why, v.msg);
+      return this.kill(v.kill);
     }
     this.pingN += 1;
     this.send({ t: 'ping', n: this.pingN });
@@ -350,9 +301,6 @@ export class NodeRedSupervisor {
     this.child = null;
     this.channel = null;
     this.url = null;
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    this.pingTimer = null;
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     if (this.state === 'stopping' || this.stopped) {
       this.state = 'stopped';
@@ -380,15 +328,7 @@ export class NodeRedSupervisor {
       data: { reason, code, signal, restartInMs: delay, restarts: this.restarts },
     });
     this.state = 'restarting';
-    this.timer(() => this.spawn(), delay);
-  }
-
-  private timer(fn: () => void, ms: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
+    this.timers.after(() => this.spawn(), delay);
   }
 
   /** Asks the child to stop, and kills it after limitMs. Idempotent. */
@@ -397,11 +337,8 @@ export class NodeRedSupervisor {
       this.inbox.stop();
       this.unsubscribe?.();
       this.unsubscribe = null;
-      this.queue.length = 0;
-      for (const t of this.timers) clearTimeout(t);
+      this.queue.clear();
       this.timers.clear();
-      if (this.pingTimer) clearInterval(this.pingTimer);
-      this.pingTimer = null;
       const child = this.child;
       if (!child) {
         this.state = 'stopped';
@@ -438,9 +375,9 @@ export class NodeRedSupervisor {
       pid: this.pid,
       url: this.url,
       restarts: this.restarts,
-      dropped: this.dropped,
+      dropped: this.queue.dropped,
       queued: this.queue.length,
-      sent: this.sent,
+      sent: this.queue.sent,
       safeMode: this.safeMode,
       crashLoop: this.loop.active,
       rssBytes: this.rssBytes,

@@ -114,6 +114,15 @@ async function runInstalledAgent(n: number): Promise<void> {
 const current = () => readlinkSync(join(root.dir, 'opt/village-gateway/current'));
 const previous = () => readlinkSync(join(root.dir, 'opt/village-gateway/previous'));
 
+/** A symlink at path (its target is absolute inside the test root, so existsSync cannot say). */
+const linked = (path: string): boolean => {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
+
 describe('scripts/install.sh', { timeout: 180_000 }, () => {
   it('installs, and a second run changes nothing', () => {
     const first = install();
@@ -181,9 +190,10 @@ describe('scripts/install.sh', { timeout: 180_000 }, () => {
       expect(SYSTEMD_ANALYZE, 'systemd-analyze (Debian package systemd; the test preflight installs it)').toBeTruthy();
       const unit = readFileSync(join(root.dir, `etc/systemd/system/${name}.service`), 'utf8');
       expect(unit).toMatch(/^Environment=PATH=\/\S+:\/usr\/local\/bin:\/usr\/bin:\/bin$/m); // @NODE_DIR@ filled in
-      expect(
-        lstatSync(join(root.dir, `etc/systemd/system/multi-user.target.wants/${name}.service`)).isSymbolicLink(),
-      ).toBe(true);
+      // The agent starts at boot; the flows' unit only with it and only when the config asks (below).
+      expect(linked(join(root.dir, `etc/systemd/system/multi-user.target.wants/${name}.service`))).toBe(
+        name === 'village-gateway',
+      );
       // systemd is not PID 1 here: verify the file against this machine's units, with the release path
       // pointing into the test root so that ExecStart's program is the installed one.
       const copy = join(root.scratch, `${name}.service`);
@@ -192,6 +202,35 @@ describe('scripts/install.sh', { timeout: 180_000 }, () => {
       expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     },
   );
+
+  it("enables the flows' unit with the agent only when the config sets nodeRed.launch: systemd", () => {
+    const config = join(root.dir, 'etc/village-gateway/gateway.yaml');
+    const link = join(root.dir, 'etc/systemd/system/village-gateway.service.wants/village-gateway-flows.service');
+    const was = readFileSync(config, 'utf8');
+    const nodeRed = (launch: string) =>
+      stringify({
+        version: 1,
+        gateway: { id: 'gw-install' },
+        dataDir: '/var/lib/village-gateway',
+        mqtt: { url: 'mqtt://127.0.0.1:1' },
+        nodeRed: {
+          users: [{ username: 'tech', password: 'long-enough-pass' }],
+          credentialSecret: 'c'.repeat(32),
+          launch,
+        },
+      });
+    writeFileSync(config, nodeRed('systemd'));
+    let r = install();
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain("the flows' unit starts with the agent (nodeRed.launch: systemd)");
+    expect(linked(link)).toBe(true);
+    writeFileSync(config, nodeRed('spawn'));
+    r = install();
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain("the flows' unit stays disabled");
+    expect(linked(link)).toBe(false);
+    writeFileSync(config, was); // as the tests after this one expect it
+  });
 
   it("creates the flows' own user, whose group the agent joins (to hand it the channel's socket)", () => {
     const passwd = readFileSync(join(root.dir, 'etc/passwd'), 'utf8');

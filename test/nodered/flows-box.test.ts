@@ -2,9 +2,10 @@
  * The flows' box, attacked from a flow as a stranger would, against the real CLI agent started
  * as the shipped unit starts it (a 64 MB heap), a real Node-RED child, a Modbus panel and a real
  * broker with the county's subscriber:
- * - a function node that calls process.send with 30 MB every second and writes 30 MB frames to
- *   the agent's socket (found among the process' handles): the agent lives, the child is killed
- *   (reason 'channel') and restarted, and a press afterwards sounds the siren and reaches the county;
+ * - a function node that writes three 30 MB messages every second to the child's fd 3, as
+ *   process.send would under fork() IPC (this killed the agent before issue 17) or as frames on
+ *   today's channel: the agent lives, the child is killed (reason 'channel') and restarted, and
+ *   a press afterwards sounds the siren and reaches the county;
  * - as root, a function node that reads the agent's /proc/<pid>/environ, its config file, and
  *   writes into the config's folder: each fails with EACCES, and the agent's env secret is in
  *   nothing the flow can read (its own environment included).
@@ -88,22 +89,41 @@ const injected = (func: string, repeatSec = 0) => [
 ];
 
 describe('the flows in their own box', () => {
-  it('a flow flooding process.send and the socket with 30 MB frames does not take the agent down; a press still reaches siren and county', async () => {
+  it('a flow writing three 30 MB messages a second to its channel does not take the agent down; a press still reaches siren and county', async () => {
     const v = await village('gw-box-flood');
     await v.press(1);
+    // The issue's probe, heavier: three 30 MB messages a tick, built as Buffers (off the child's heap, so
+    // the child itself does not stall at its 128 MB heap limit before they are out) and written straight
+    // to fd 3. Under fork() (the code before issue 17) fd 3 was the IPC pipe and these are the bytes
+    // process.send writes (JSON + newline): the agent parsed each whole on its 64 MB heap and died
+    // ("Reached heap limit"). Today fd 3 is our channel, so they go as length-prefixed frames.
     await v.admin.deploy(
       injected(
         `const p = Buffer.constructor('return process')();
-         const big = 'x'.repeat(30 * 1024 * 1024);
-         try { p.send({ t: 'log', level: 'info', msg: big }); } catch (e) { node.warn('no process.send: ' + e.message); }
-         const s = p._getActiveHandles().find((h) => h && h._handle && h._handle.fd === 3);
-         if (s) { const head = Buffer.alloc(4); head.writeUInt32BE(30 * 1024 * 1024); s.write(head); s.write(Buffer.from(big)); }`,
+         const fs = p.getBuiltinModule('fs');
+         const ipc = typeof p.send === 'function';
+         const body = Buffer.concat([Buffer.from('{"t":"log","level":"info","msg":"'), Buffer.alloc(30 * 1024 * 1024, 'x'), Buffer.from('"}')]);
+         const head = Buffer.alloc(4);
+         head.writeUInt32BE(body.length);
+         const wire = ipc ? Buffer.concat([body, Buffer.from('\\n')]) : Buffer.concat([head, body]);
+         node.warn(ipc ? 'fork IPC: writing what process.send writes' : 'no process.send: writing frames');
+         for (let i = 0; i < 3; i++)
+           for (let off = 0; off < wire.length; ) {
+             try { off += fs.writeSync(3, wire, off); } catch (e) { if (e.code !== 'EAGAIN') return; }
+           }`,
         1,
       ),
     );
-    await v.county.waitFor(() => v.byType('nodered.stopped').length >= 2, 60_000);
+    // Not met in time is said by the expectations below, with the agent's output (its heap report, if it died).
+    await v.county
+      .waitFor(() => v.byType('nodered.stopped').length >= 2 || !v.agent.running, 60_000)
+      .catch(() => undefined);
     expect(v.agent.running, v.agent.output).toBe(true);
-    expect(v.byType('nodered.stopped').map((e) => e.data['reason'])).toContain('channel');
+    expect(
+      v.byType('nodered.stopped').map((e) => e.data['reason']),
+      v.agent.output,
+    ).toContain('channel');
+    expect(v.byType('nodered.stopped').length, v.agent.output).toBeGreaterThanOrEqual(2);
     // Restarted after each kill (into safe mode once it is a crash loop): the child comes back either way.
     await v.county.waitFor(() => v.byType('nodered.started').length >= 2, 60_000);
     await v.press(2);
