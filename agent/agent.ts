@@ -252,6 +252,9 @@ export class Agent {
       },
       opts.nodeRed,
     );
+    // The card's last bytes are the alarms': no flow runs while the disk reserve is out (the editor does).
+    this.outbox.on('reserveHeld', (held) => this.nodeRed?.holdForDisk(!held));
+    if (!this.outbox.reserve.isHeld) this.nodeRed?.holdForDisk(true);
     this.observe = new AgentObservation({
       nodeRed: this.nodeRed ? () => this.nodeRed!.describe() : null,
       identity: { gatewayId, bootId: this.factory.bootId, version: VERSION, configHash: opts.configHash },

@@ -54,3 +54,10 @@ export interface SupervisorOptions {
   limits?: FlowRequestLimits;
   channelLimits?: ChannelLimits;
 }
+
+/** The heartbeat's and the start's timings, with their defaults. */
+export const timingsOf = (o: SupervisorOptions) => ({
+  pingMs: o.pingMs ?? 5000,
+  pongTimeoutMs: o.pongTimeoutMs ?? 15_000,
+  startTimeoutMs: o.startTimeoutMs ?? 30_000,
+});

@@ -25,7 +25,7 @@ import { LogBudget } from './log-budget.js';
 import { LoginWatch } from './login-watch.js';
 import { FlowRequests } from './requests.js';
 import type { NodeRedReport, NodeRedState } from './report.js';
-import type { SupervisorOptions } from './supervisor-options.js';
+import { timingsOf, type SupervisorOptions } from './supervisor-options.js';
 import { RequestInbox } from './technician-requests.js';
 import { ChildTimers } from './timers.js';
 
@@ -48,6 +48,7 @@ export class NodeRedSupervisor {
   private pumpScheduled = false;
   private restarts = 0;
   private safeMode = false;
+  private diskHold = false;
   private url: string | null = null;
   private rssBytes: number | null = null;
   private childEvents: number | null = null;
@@ -71,17 +72,13 @@ export class NodeRedSupervisor {
   private readonly inbox: RequestInbox;
   /** Messages from the child that failed their check or their handling (forged by a flow, or a bug). */
   private badMessages = 0;
-  private readonly o: Required<Pick<SupervisorOptions, 'pingMs' | 'pongTimeoutMs' | 'startTimeoutMs'>>;
+  private readonly o: ReturnType<typeof timingsOf>;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.monoMs = opts.monoMs ?? (() => performance.now());
     this.logBudget = new LogBudget(opts.logger, this.monoMs);
     this.queue = new ChildEventQueue(opts.queueSize ?? 1000, opts.maxEventAgeMs ?? 60_000, this.monoMs);
-    this.o = {
-      pingMs: opts.pingMs ?? 5000,
-      pongTimeoutMs: opts.pongTimeoutMs ?? 15_000,
-      startTimeoutMs: opts.startTimeoutMs ?? 30_000,
-    };
+    this.o = timingsOf(opts);
     const r = opts.restart ?? { minMs: 1000, maxMs: 60_000 };
     this.backoff = new Backoff(r.minMs, r.maxMs, 0.2);
     const { dataDir, gatewayId, logger, wallMs } = opts;
@@ -117,6 +114,15 @@ export class NodeRedSupervisor {
     if (!this.loop.leave(by)) return false;
     this.restartNow();
     return true;
+  }
+
+  /** A full card (the disk reserve out) stops the flows at once, editor up: a flow's files would take the alarms' room. */
+  holdForDisk(on: boolean): void {
+    if (this.diskHold === on) return;
+    this.diskHold = on;
+    this.opts.logger.warn(on ? 'disk reserve out (card full): flows stopped' : 'disk reserve back: flows start');
+    if (on) this.kill('requested');
+    else this.restartNow();
   }
 
   /** Restarts the child at once, not counted as a crash (a stop asked for, then a new start). */
@@ -162,7 +168,7 @@ export class NodeRedSupervisor {
     const { config, logger } = this.opts;
     const now = this.monoMs();
     this.loop.noteStart();
-    this.safeMode = config.safeMode || this.loop.active;
+    this.safeMode = config.safeMode || this.loop.active || this.diskHold;
     const options = childOptions(this.opts, this.safeMode, logger);
     this.state = 'starting';
     this.spawnedAt = now;

@@ -42,6 +42,7 @@ export class Outbox
     shed: [{ priority: Priority; count: number; reason: ShedReason }];
     storageFailure: [StorageFailure];
     reserveReleased: [{ freeBytes: number; reserveBytes: number }];
+    reserveHeld: [boolean]; // told as the reserve is let go (before the alarms use it) and written again
   }>
   implements OutboxReader
 {
@@ -81,9 +82,10 @@ export class Outbox
     this.seqFloor = this.counter(SEQ_FLOOR);
     this.nextPos = Math.max(this.counter(POS_FLOOR), ...this.queues.map((q) => q.maxPos())) + 1;
     this.time = new OutboxClock(this.counter(SAVED_CLOCK), clock, (name, value) => this.st.raise.run(name, value));
-    this.reserve = new DiskReserve(opts.dir, opts.diskReserveBytes ?? 0, clock.monoMs, (held) =>
-      this.db.pragma(`wal_autocheckpoint = ${walCheckpointPages(held)}`),
-    );
+    this.reserve = new DiskReserve(opts.dir, opts.diskReserveBytes ?? 0, clock.monoMs, (held) => {
+      this.db.pragma(`wal_autocheckpoint = ${walCheckpointPages(held)}`);
+      this.emit('reserveHeld', held);
+    });
     this.now = () => this.time.now();
     this.recovered = resumeSalvage(opts.dir, this.recovered, (file) => this.salvage(file));
   }

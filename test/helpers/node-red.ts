@@ -140,3 +140,40 @@ export function editorSupervisor(
     ...o.over,
   });
 }
+
+/** A flow: an inject node firing the function node `func` once at deploy and then every `repeatSec` (0: once). */
+export const injectedFunction = (func: string, repeatSec = 0, tab = 'box') => [
+  { id: `${tab}-tab`, type: 'tab', label: tab },
+  {
+    id: `${tab}-inject`,
+    z: `${tab}-tab`,
+    type: 'inject',
+    once: true,
+    onceDelay: 0.1,
+    repeat: repeatSec ? String(repeatSec) : '',
+    props: [{ p: 'payload' }],
+    payload: '',
+    payloadType: 'date',
+    wires: [[`${tab}-fn`]],
+  },
+  { id: `${tab}-fn`, z: `${tab}-tab`, type: 'function', func, outputs: 1, wires: [[]] },
+];
+
+/** A whole agent's config sections for an agent child (the CLI): the county broker and an editor whose secrets come from its environment. */
+export const agentWithEditor = (brokerUrl: string, port: number) => ({
+  log: { level: 'warn' },
+  clock: { synced: 'always' },
+  health: { intervalSec: 3600 },
+  mqtt: { url: brokerUrl, protocolVersion: 4, willDelaySec: 0, reconnect: { minMs: 100, maxMs: 1000 } },
+  nodeRed: {
+    port,
+    users: [{ username: EDITOR_USER.username, password: { env: 'VG_TEST_EDITOR_PASSWORD' } }],
+    credentialSecret: { env: 'VG_TEST_SECRET' },
+  },
+});
+
+/** The environment `agentWithEditor`'s secrets come from. */
+export const editorEnv = (secret = 'a-credential-secret') => ({
+  VG_TEST_SECRET: secret,
+  VG_TEST_EDITOR_PASSWORD: EDITOR_USER.password,
+});

@@ -19,6 +19,7 @@ import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { AgentChild } from '../helpers/agent-child.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
+import { agentWithEditor, editorEnv, injectedFunction } from '../helpers/node-red.js';
 import { PanicPanel } from '../helpers/panic-panel.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -38,24 +39,14 @@ async function village(id: string) {
     version: 1,
     gateway: { id },
     dataDir: join(dir, 'data'),
-    log: { level: 'warn' },
-    clock: { synced: 'always' },
-    health: { intervalSec: 3600 },
-    mqtt: { url: brokerRef.current.url, protocolVersion: 4, willDelaySec: 0, reconnect: { minMs: 100, maxMs: 1000 } },
+    ...agentWithEditor(brokerRef.current.url, port),
     ...panel.config(),
-    nodeRed: {
-      port,
-      users: [{ username: 'tech', password: { env: 'VG_TEST_EDITOR_PASSWORD' } }],
-      credentialSecret: { env: 'VG_TEST_SECRET' },
-    },
   });
   chmodSync(file, 0o640);
   const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${id}` }).start();
   cleanup(() => county.stop());
   const check = new DeliveryCheck(county);
-  const agent = new AgentChild(file, { VG_TEST_SECRET: SECRET, VG_TEST_EDITOR_PASSWORD: 'village-pass' }, [
-    '--max-old-space-size=64',
-  ]).start();
+  const agent = new AgentChild(file, editorEnv(SECRET), ['--max-old-space-size=64']).start();
   cleanup(() => agent.kill('SIGTERM'));
   check.watchProcess(agent);
   const byType = (type: string) => [...county.events.values()].filter((e) => e.type === type && e.gatewayId === id);
@@ -70,24 +61,6 @@ async function village(id: string) {
   return { dir, file, agent, admin, county, check, byType, press };
 }
 
-/** An inject node firing `func` once at deploy and then every `repeatSec` (0: once). */
-const injected = (func: string, repeatSec = 0) => [
-  { id: 'box-tab', type: 'tab', label: 'box' },
-  {
-    id: 'box-inject',
-    z: 'box-tab',
-    type: 'inject',
-    once: true,
-    onceDelay: 0.1,
-    repeat: repeatSec ? String(repeatSec) : '',
-    props: [{ p: 'payload' }],
-    payload: '',
-    payloadType: 'date',
-    wires: [['box-fn']],
-  },
-  { id: 'box-fn', z: 'box-tab', type: 'function', func, outputs: 1, wires: [[]] },
-];
-
 describe('the flows in their own box', () => {
   it('a flow writing three 30 MB messages a second to its channel does not take the agent down; a press still reaches siren and county', async () => {
     const v = await village('gw-box-flood');
@@ -98,7 +71,7 @@ describe('the flows in their own box', () => {
     // process.send writes (JSON + newline): the agent parsed each whole on its 64 MB heap and died
     // ("Reached heap limit"). Today fd 3 is our channel, so they go as length-prefixed frames.
     await v.admin.deploy(
-      injected(
+      injectedFunction(
         `const p = Buffer.constructor('return process')();
          const fs = p.getBuiltinModule('fs');
          const ipc = typeof p.send === 'function';
@@ -138,7 +111,7 @@ describe('the flows in their own box', () => {
       const v = await village('gw-box-secrets');
       const pid = v.agent.pid!;
       await v.admin.deploy(
-        injected(
+        injectedFunction(
           `const p = Buffer.constructor('return process')();
            const fs = p.getBuiltinModule('fs');
            const r = {};

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
 import { useCleanups } from '../helpers/lifecycle.js';
-import { EDITOR_USER, eventsOnlySupervisor } from '../helpers/node-red.js';
+import { EDITOR_USER, eventsOnlySupervisor, injectedFunction } from '../helpers/node-red.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -23,30 +23,14 @@ describe('the memory bound', () => {
     // Sampled by the agent at each heartbeat, not reported by the child.
     await waitUntil(() => (sup.describe().rssBytes ?? 0) > 50 * 1024 * 1024, 10_000, 'the RSS sampled');
     const admin = await nodeRedAdmin(sup.describe().url!, EDITOR_USER.username, EDITOR_USER.password);
-    await admin.deploy([
-      { id: 'm-tab', type: 'tab', label: 'm' },
-      {
-        id: 'm-inject',
-        z: 'm-tab',
-        type: 'inject',
-        once: true,
-        onceDelay: 0.1,
-        repeat: '0.3',
-        props: [{ p: 'payload' }],
-        payload: '',
-        payloadType: 'date',
-        wires: [['m-fn']],
-      },
-      {
-        id: 'm-fn',
-        z: 'm-tab',
-        type: 'function',
+    await admin.deploy(
+      injectedFunction(
         // Filled, so the pages are really touched (RSS), and kept, so nothing is collected.
-        func: "const b = context.get('b') || []; b.push(Buffer.alloc(32 * 1024 * 1024, 1)); context.set('b', b);",
-        outputs: 1,
-        wires: [[]],
-      },
-    ]);
+        "const b = context.get('b') || []; b.push(Buffer.alloc(32 * 1024 * 1024, 1)); context.set('b', b);",
+        0.3,
+        'm',
+      ),
+    );
     const stopped = () => emitted.find((e) => e.type === 'nodered.stopped');
     await waitUntil(() => stopped() !== undefined, 60_000, 'the child killed');
     expect(stopped()!.data).toMatchObject({ reason: 'memory', signal: 'SIGKILL' });
