@@ -77,6 +77,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off', '@typescript-eslint/no-this-alias': 'off' },
   },
   {
+    // Served to the editor's page (resources/): a browser script beside Node-RED's own jQuery.
+    files: ['flows/nodes/resources/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, $: 'readonly' } },
+  },
+  {
     // A promise nobody awaits or catches is a rejection nobody handles: in the agent that is a crash.
     files: ['agent/**/*.ts', 'drivers/**/*.ts', 'config/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

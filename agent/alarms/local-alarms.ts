@@ -38,6 +38,8 @@ import { isStorageRefusal } from '../contracts/outbox-store.js';
 import { FLOW_RULE_ID } from './alert-sms.js';
 import { AlertSmsFallback } from './alert-sms-fallback.js';
 import { buttonLed } from './button-led.js';
+import { flowReason, type FlowTold } from './flow-alert.js';
+import type { FlowAlert } from '../contracts/nodered-ipc.js';
 
 export type ActiveAlert = StoredAlert;
 
@@ -261,25 +263,30 @@ export class LocalAlarms {
    * An alert from a Node-RED flow (`village alert`): raised, remembered, acknowledged and sent
    * by SMS exactly like a rule's (rule `flow`). Resolves with its id once it is durable.
    */
-  async raiseFlowAlert(a: {
-    deviceId: string;
-    message: string;
-    priority: 'critical' | 'high';
-    sms: 'always' | 'fallback' | 'never';
-  }): Promise<string> {
-    const ev = await this.raise({ ruleId: FLOW_RULE_ID, reason: 'a Node-RED flow raised it', causes: [], ...a });
+  async raiseFlowAlert({ origin, cause, ...a }: FlowAlert): Promise<string> {
+    // The cause is told to the county, never used to light a button's LED: a flow may name any event.
+    const ev = await this.raise(
+      { ruleId: FLOW_RULE_ID, reason: flowReason(origin), causes: [], ...a },
+      {
+        ...(origin ? { origin } : {}),
+        ...(cause ? { causes: [cause] } : {}),
+      },
+    );
     return ev.id;
   }
 
-  private raise(a: {
-    ruleId: string;
-    deviceId: string;
-    message: string;
-    priority: 'critical' | 'high';
-    reason: string;
-    causes: ActiveAlert['causes'];
-    sms: ActiveAlert['sms'];
-  }): Promise<GatewayEvent> {
+  private raise(
+    a: {
+      ruleId: string;
+      deviceId: string;
+      message: string;
+      priority: 'critical' | 'high';
+      reason: string;
+      causes: ActiveAlert['causes'];
+      sms: ActiveAlert['sms'];
+    },
+    told: FlowTold = {},
+  ): Promise<GatewayEvent> {
     const { clock } = this.ports;
     // The alert is recorded in the alarm state (fsynced) before its event can commit: a crash
     // in between must not leave the county an alert the gateway does not know (its ack would
@@ -312,7 +319,8 @@ export class LocalAlarms {
             rule: a.ruleId,
             message: a.message,
             reason: a.reason,
-            causes: a.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId })),
+            causes: told.causes ?? a.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId })),
+            ...(told.origin ? { origin: told.origin } : {}),
           },
         },
         record,

@@ -21,9 +21,31 @@ export interface AlertRequestArgs {
   deviceId?: string;
   priority?: 'critical' | 'high';
   sms?: 'fallback' | 'always' | 'never';
+  /** The flow and node that raised it (`village alert` sends its own), for the county's `alert.raised`. */
+  origin?: FlowOrigin;
+  /** The event that led to it (a `village in`'s msg.event), the alert's cause for the county. */
+  cause?: { id: string; type: string; deviceId: string };
 }
 
-export type RequestKind = 'output' | 'alert' | 'status';
+/** A flow's alert as the agent raises it: checked, defaults filled in, the origin and cause as the flow gave them. */
+export type FlowAlert = Required<Pick<AlertRequestArgs, 'message' | 'priority' | 'sms'>> &
+  Pick<AlertRequestArgs, 'origin' | 'cause'> & { deviceId: string };
+
+/** Which flow and node raised an alert: ids as Node-RED gives them, names as the technician wrote them. */
+export interface FlowOrigin {
+  flowId: string;
+  flowName?: string;
+  nodeId: string;
+  nodeName?: string;
+}
+
+/** The answer to `devices`: what the editor's pickers offer (event device ids and flow-writable outputs). */
+export interface FlowDevices {
+  devices: { id: string; tags: string[] }[];
+  outputs: { device: string; output: string }[];
+}
+
+export type RequestKind = 'output' | 'alert' | 'status' | 'devices';
 
 export interface ChildStats {
   /** Events the child has taken in since it started. */
@@ -54,6 +76,7 @@ export type FromChild =
   | { t: 'request'; id: number; kind: 'output'; args: OutputRequestArgs }
   | { t: 'request'; id: number; kind: 'alert'; args: AlertRequestArgs }
   | { t: 'request'; id: number; kind: 'status'; args: Record<string, never> }
+  | { t: 'request'; id: number; kind: 'devices'; args: Record<string, never> }
   | { t: 'log'; level: LogLevel; msg: string }
   /** Once per start, before `ready`, when the flow file uses core nodes the child did not load. */
   | { t: 'nodes_excluded'; total: number; nodes: ExcludedNodeReport[] }

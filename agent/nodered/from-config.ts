@@ -65,6 +65,7 @@ export function supervisorFromConfig(
     logLevel: config.log.level,
     flowWritable: flowWritableOutputs(config),
     tagsOf: (id) => tags.get(id) ?? [],
+    devices: [...tags].map(([id, t]) => ({ id, tags: t })),
     ports,
     ...tuning,
   });

@@ -4,7 +4,15 @@
  * the status snapshot. Every refusal is a GatewayError with a listed code.
  */
 import type { OutputCommand } from '../contracts/driver.js';
-import type { AlertRequestArgs, OutputRequestArgs, RequestKind, ToChild } from '../contracts/nodered-ipc.js';
+import type {
+  AlertRequestArgs,
+  FlowAlert,
+  FlowDevices,
+  FlowOrigin,
+  OutputRequestArgs,
+  RequestKind,
+  ToChild,
+} from '../contracts/nodered-ipc.js';
 import { errorMessage, GatewayError, replyCode } from '../kernel/errors.js';
 import { nameSchema } from '../contracts/event.js';
 import { TokenBucket } from '../uplink/token-bucket.js';
@@ -12,7 +20,7 @@ import { TokenBucket } from '../uplink/token-bucket.js';
 /** The narrow ports the flows reach the agent through. */
 export interface FlowPorts {
   write(cmd: OutputCommand): Promise<void>;
-  raiseAlert(a: Required<Omit<AlertRequestArgs, 'deviceId'>> & { deviceId: string }): Promise<string>;
+  raiseAlert(a: FlowAlert): Promise<string>;
   status(): unknown;
 }
 
@@ -59,11 +67,24 @@ export class FlowRequests {
     private readonly ports: FlowPorts,
     limits: FlowRequestLimits = DEFAULT_FLOW_LIMITS,
     now?: () => number,
+    /** The event device ids and their tags, for the editor's pickers (`devices`). */
+    private readonly devices: FlowDevices['devices'] = [],
   ) {
     this.outputs = new TokenBucket(limits.outputsPerSec, limits.outputBurst, now);
     this.alerts = new TokenBucket(limits.alertsPerMin / 60, limits.alertBurst, now);
     this.statuses = new TokenBucket(limits.statusPerSec ?? 5, limits.statusPerSec ?? 5, now);
     this.all = new TokenBucket(REQUESTS_PER_SEC, REQUESTS_PER_SEC, now);
+  }
+
+  /** The supervisor's: its options name the same things. */
+  static of(o: {
+    gatewayId: string;
+    flowWritable: Set<string>;
+    ports: FlowPorts;
+    limits?: FlowRequestLimits | undefined;
+    devices?: FlowDevices['devices'] | undefined;
+  }): FlowRequests {
+    return new FlowRequests(o.gatewayId, o.flowWritable, o.ports, o.limits, undefined, o.devices);
   }
 
   /** Handles a request and sends its reply; a refusal is a reply too (the flow's node fails with its code). */
@@ -96,7 +117,11 @@ export class FlowRequests {
           throw new GatewayError('RATE_LIMITED', 'flows ask for the status too often', { retryable: true });
         return this.ports.status();
       }
-      throw new GatewayError('UNKNOWN_COMMAND', `a flow asked for "${String(kind)}" (known: output, alert, status)`);
+      if (kind === 'devices') return this.pickers();
+      throw new GatewayError(
+        'UNKNOWN_COMMAND',
+        `a flow asked for "${String(kind)}" (known: output, alert, status, devices)`,
+      );
     } catch (err) {
       this.refused += 1;
       throw err;
@@ -137,7 +162,54 @@ export class FlowRequests {
       throw invalid('alert: sms must be fallback, always or never');
     if (this.alerts.take() > 0)
       throw new GatewayError('RATE_LIMITED', 'flows raise alerts too often', { retryable: true });
-    const alertId = await this.ports.raiseAlert({ message, deviceId: deviceId ?? this.gatewayId, priority, sms });
+    const origin = originOf(args['origin']);
+    const cause = causeOf(args['cause']);
+    const alertId = await this.ports.raiseAlert({
+      message,
+      deviceId: deviceId ?? this.gatewayId,
+      priority,
+      sms,
+      ...(origin ? { origin } : {}),
+      ...(cause ? { cause } : {}),
+    });
     return { alertId };
   }
+
+  /** What the editor's pickers offer: the devices whose events flows see, and the outputs flows may drive. */
+  private pickers(): FlowDevices {
+    const outputs = [...this.writable].sort().map((w) => {
+      const [device, output] = w.split('/') as [string, string];
+      return { device, output };
+    });
+    return { devices: this.devices.map((d) => ({ id: d.id, tags: [...d.tags] })), outputs };
+  }
+}
+
+const MAX_NAME = 200;
+const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+const optionalText = (v: unknown): boolean => v === undefined || v === '' || isText(v, MAX_NAME);
+
+/** The flow and node an alert came from, or undefined when absent; malformed names are refused, not trimmed. */
+function originOf(v: unknown): FlowOrigin | undefined {
+  if (v === undefined) return undefined;
+  if (!isObj(v) || !isText(v['flowId'], 64) || !isText(v['nodeId'], 64))
+    throw invalid('alert: origin needs flowId and nodeId (ids of at most 64 characters)');
+  if (!optionalText(v['flowName']) || !optionalText(v['nodeName']))
+    throw invalid(`alert: origin names are at most ${MAX_NAME} characters`);
+  const name = (n: unknown) => (typeof n === 'string' && n !== '' ? n : undefined);
+  const [flowName, nodeName] = [name(v['flowName']), name(v['nodeName'])];
+  return {
+    flowId: v['flowId'],
+    ...(flowName ? { flowName } : {}),
+    nodeId: v['nodeId'],
+    ...(nodeName ? { nodeName } : {}),
+  };
+}
+
+/** The event that led to a flow's alert, as the flow saw it (ids only: the county finds the event by its id). */
+function causeOf(v: unknown): AlertRequestArgs['cause'] {
+  if (v === undefined) return undefined;
+  if (!isObj(v) || !isText(v['id'], 64) || !isText(v['type'], 64) || !isName(v['deviceId']))
+    throw invalid('alert: cause needs the event id, type and deviceId');
+  return { id: v['id'], type: v['type'], deviceId: v['deviceId'] };
 }

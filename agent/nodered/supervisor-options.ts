@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
-import type { ChildOptions } from '../contracts/nodered-ipc.js';
+import type { ChildOptions, FlowDevices } from '../contracts/nodered-ipc.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
 import type { ChannelLimits } from './channel.js';
 import type { CrashLoopPolicy } from './crash-loop.js';
@@ -23,6 +23,8 @@ export interface SupervisorOptions {
   /** device/output pairs a flow may drive. */
   flowWritable: Set<string>;
   tagsOf(deviceId: string): string[];
+  /** The event device ids and their tags, for the editor's pickers (the `devices` request). */
+  devices?: FlowDevices['devices'];
   ports: FlowPorts & {
     onEvent(listener: (e: GatewayEvent) => void): () => void;
     /** The supervisor's own events (nodered.*); never awaited. */

@@ -6,6 +6,7 @@
  * nodes see). The status shows how many events passed, at most once a second.
  */
 const link = require('./village-link.js');
+const { servePickers } = require('./lib/pickers.js');
 const { compileFilter } = require('./lib/filter.js');
 
 module.exports = function (RED) {
@@ -36,7 +37,7 @@ module.exports = function (RED) {
           ? link.connected
             ? { fill: 'green', shape: 'ring', text: 'waiting for events' }
             : { fill: 'yellow', shape: 'ring', text: 'not connected' }
-          : { fill: 'green', shape: 'dot', text: `${passed} events, last ${lastType}` },
+          : { fill: 'green', shape: 'dot', text: `${passed} ${passed === 1 ? 'event' : 'events'}, last ${lastType}` },
       );
     };
     show();
@@ -57,4 +58,5 @@ module.exports = function (RED) {
     });
   }
   RED.nodes.registerType('village in', VillageInNode);
+  servePickers(RED, link);
 };

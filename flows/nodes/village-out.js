@@ -8,6 +8,7 @@
  * shows the agent's code in the status.
  */
 const link = require('./village-link.js');
+const { servePickers } = require('./lib/pickers.js');
 const { doneStatus, inputError, requests } = require('./lib/outcome.js');
 
 const ACTIONS = ['on', 'off', 'pulse'];
@@ -60,6 +61,7 @@ module.exports = function (RED) {
     });
   }
   RED.nodes.registerType('village out', VillageOutNode);
+  servePickers(RED, link);
 };
 
 module.exports.outputArgs = outputArgs;

@@ -30,7 +30,12 @@ function editor(dataDir: string) {
     dataDir,
     gatewayId: 'gw-editor',
     logger: quietLogger(),
-    flowWritable: new Set(),
+    // What the editor's pickers offer: the running config's devices and flow-writable outputs.
+    flowWritable: new Set(['storehouse-io/relay1', 'storehouse-io/relay2']),
+    devices: [
+      { id: 'storehouse-io', tags: [] },
+      { id: 'storehouse-door', tags: ['door'] },
+    ],
     tagsOf: () => [],
     ports: {
       onEvent: (_l: (e: GatewayEvent) => void) => () => {},
@@ -42,6 +47,14 @@ function editor(dataDir: string) {
   });
   cleanup(() => sup.stop());
   return sup;
+}
+
+/** The few calls of the editor's own API (window.RED) the pickers' check uses. */
+interface EditorApi {
+  view: { importNodes(nodes: object[]): void };
+  workspaces: { active(): string };
+  nodes: { node(id: string): object };
+  editor: { edit(node: object): void };
 }
 
 async function flowTypes(url: string): Promise<string[]> {
@@ -88,6 +101,22 @@ describe('the Node-RED editor in a real browser', () => {
     const deadline = Date.now() + 10_000;
     while ((await injects()) === injectsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await injects(), 'the deployed inject node in the runtime').toBe(injectsBefore + 1);
+
+    // The pickers: a village out node's device and output offer the running config's ids.
+    // (Imported and opened through the editor's own API: a drag's drop point depends on the workspace's scroll.)
+    await page.evaluate(() => {
+      const RED = (globalThis as unknown as { RED: EditorApi }).RED;
+      RED.view.importNodes([{ id: 'picker-out', type: 'village out', x: 500, y: 400, z: RED.workspaces.active() }]);
+      RED.editor.edit(RED.nodes.node('picker-out'));
+    });
+    const choices = (list: string) => page.$$eval(`#${list} option`, (els) => els.map((e) => e.getAttribute('value')));
+    await page.locator('#node-input-device-choices option').first().waitFor({ state: 'attached' });
+    expect(await choices('node-input-device-choices'), 'devices with outputs flows may drive').toEqual([
+      'storehouse-io',
+    ]);
+    await page.fill('#node-input-device', 'storehouse-io');
+    expect(await choices('node-input-output-choices')).toEqual(['relay1', 'relay2']);
+    await page.click('#node-dialog-cancel');
 
     // For the picture: the palette filtered to our nodes, one of them on the workspace.
     await page.locator('#red-ui-palette-search input').pressSequentially('village');

@@ -272,10 +272,8 @@ describe('village alert', () => {
     await loadWithCatch([villageAlert], { ...node });
     const n = helper.getNode('n');
     const out = collect('out');
-    n.receive({
-      payload: 'Door storehouse-door open for 5 minutes',
-      event: ev({ deviceId: 'storehouse-door', type: 'door.opened' }),
-    });
+    const event = ev({ deviceId: 'storehouse-door', type: 'door.opened' });
+    n.receive({ payload: 'Door storehouse-door open for 5 minutes', event });
     const [m] = await out.next(1);
     expect(agent.requests[0]).toMatchObject({
       kind: 'alert',
@@ -284,9 +282,32 @@ describe('village alert', () => {
         deviceId: 'storehouse-door',
         priority: 'high',
         sms: 'fallback',
+        // The event it came with is its cause for the county.
+        cause: { id: event.id, type: 'door.opened', deviceId: 'storehouse-door' },
       },
     });
     expect(m!.payload).toEqual({ alertId: 'a-1', kind: 'alert' });
+  });
+
+  it('names its flow and itself, so the county knows which flow raised the alert', async () => {
+    agent.answer = () => ({ ok: true, result: { alertId: 'a-1' } });
+    await helper.load(
+      [villageAlert],
+      [
+        { id: 'gate-tab', type: 'tab', label: 'Gate watch' },
+        { id: 'n', z: 'gate-tab', ...node, name: 'gate left open', message: 'Gate open', wires: [] },
+      ],
+    );
+    helper.getNode('n').receive({ payload: 'x' });
+    await settle();
+    expect(agent.requests.map((r) => r.args)).toEqual([
+      {
+        message: 'Gate open',
+        priority: 'high',
+        sms: 'fallback',
+        origin: { flowId: 'gate-tab', flowName: 'Gate watch', nodeId: 'n', nodeName: 'gate left open' },
+      },
+    ]);
   });
 
   it("the node's message, priority and sms win; an empty message is refused", async () => {
@@ -298,7 +319,9 @@ describe('village alert', () => {
     });
     helper.getNode('n').receive({ payload: 'ignored' });
     await settle();
-    expect(agent.requests.map((r) => r.args)).toEqual([{ message: 'Water high', priority: 'critical', sms: 'always' }]);
+    expect(agent.requests.map((r) => r.args)).toEqual([
+      { message: 'Water high', priority: 'critical', sms: 'always', origin: expect.objectContaining({ nodeId: 'n' }) },
+    ]);
     await helper.unload();
     await loadWithCatch([villageAlert], { ...node });
     const caught2 = collect('caught');
@@ -379,6 +402,8 @@ describe('flows/flows.json', () => {
         deviceId: 'store-door',
         priority: 'high',
         sms: 'fallback',
+        cause: { id: expect.any(String), type: 'door.opened', deviceId: 'store-door' },
+        origin: expect.objectContaining({ nodeId: expect.any(String) }),
       },
     ]);
   });

@@ -23,9 +23,18 @@ export const alarmEvents = {
       reason: z.string(),
       causes: z
         .array(z.strictObject({ id: z.string(), type: z.string(), deviceId: z.string() }))
-        .describe('The events that fired the rule'),
+        .describe("The events that fired the rule (a flow's alert: the event its message came with, if any)"),
+      origin: z
+        .strictObject({
+          flowId: z.string(),
+          flowName: z.string().optional(),
+          nodeId: z.string(),
+          nodeName: z.string().optional(),
+        })
+        .optional()
+        .describe('rule `flow` only: the Node-RED flow and node that raised the alert'),
     }),
-    "a rule's `alert` action (its priority is the action's: critical or high)",
+    "a rule's `alert` action (its priority is the action's: critical or high), or a flow's `village alert` (rule `flow`)",
   ),
   'alert.acknowledged': spec(
     'high',
