@@ -1,11 +1,11 @@
 /**
- * Writes the JSON Schemas under config/schemas/ from the zod schemas, and README's event table (a test fails
+ * Writes the JSON Schemas under config/schemas/ from the zod schemas, and docs/county.md's event table (a test fails
  * when either is stale).
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EVENT_DATA_SCHEMAS, schemaFiles } from '../config/json-schemas.js';
-import { withEventTable } from './readme-event-table.js';
+import { EVENT_TABLE_PAGE, withEventTable } from './readme-event-table.js';
 
 const root = new URL('../../', import.meta.url);
 const path = (rel: string) => fileURLToPath(new URL(rel, root));
@@ -23,5 +23,5 @@ for (const [rel, text] of Object.entries(files)) {
   writeFileSync(path(rel), text);
   console.log(`wrote ${rel}`);
 }
-writeFileSync(path('README.md'), withEventTable(readFileSync(path('README.md'), 'utf8')));
-console.log('wrote the event table in README.md');
+writeFileSync(path(EVENT_TABLE_PAGE), withEventTable(readFileSync(path(EVENT_TABLE_PAGE), 'utf8')));
+console.log(`wrote the event table in ${EVENT_TABLE_PAGE}`);

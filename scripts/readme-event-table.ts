@@ -1,6 +1,8 @@
-/** README's event table, generated from the event catalogue (`npm run schemas` writes it; a test checks it). */
+/** The event table of docs/county.md, generated from the event catalogue (`npm run schemas` writes it; a test checks it). */
 import { EVENT_CATALOGUE, EVENT_TYPES } from '../agent/contracts/events/catalogue.js';
 
+/** The page that holds the table (the county reads the events). */
+export const EVENT_TABLE_PAGE = 'docs/county.md';
 export const TABLE_START = '<!-- event-table: generated from agent/contracts/events/ by `npm run schemas` -->';
 export const TABLE_END = '<!-- /event-table -->';
 
@@ -9,11 +11,11 @@ export function eventTable(): string {
   return [TABLE_START, '| type | default priority | what |', '|---|---|---|', ...rows, TABLE_END].join('\n');
 }
 
-/** The README with its table replaced by the catalogue's (throws if the markers are missing). */
-export function withEventTable(readme: string): string {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
+/** The page with its table replaced by the catalogue's (throws if the markers are missing). */
+export function withEventTable(page: string): string {
+  const start = page.indexOf(TABLE_START);
+  const end = page.indexOf(TABLE_END);
   if (start < 0 || end < start)
-    throw new Error(`README.md has no event table markers (${TABLE_START} ... ${TABLE_END})`);
-  return readme.slice(0, start) + eventTable() + readme.slice(end + TABLE_END.length);
+    throw new Error(`${EVENT_TABLE_PAGE} has no event table markers (${TABLE_START} ... ${TABLE_END})`);
+  return page.slice(0, start) + eventTable() + page.slice(end + TABLE_END.length);
 }

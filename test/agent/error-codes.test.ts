@@ -1,19 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, GatewayError, foreignCode, isErrorCode, replyCode } from '../../agent/kernel/errors.js';
+import { readPage, section, tableRows } from '../helpers/doc-tables.js';
 
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-
-/** The rows of README's "Error codes" table: code -> meaning. */
-function readmeCodes(): Map<string, string> {
-  const section = README.split('\n### Error codes\n')[1]?.split('\n#')[0] ?? '';
-  const rows = [...section.matchAll(/^\| `([A-Z_]+)` \| (.+) \|$/gm)];
-  return new Map(rows.map((m) => [m[1]!, m[2]!]));
+/** The rows of docs/county.md's "Error codes" table: code -> meaning (the header row left out). */
+function documentedCodes(): [string, string][] {
+  const rows = tableRows(section(readPage('docs/county.md'), '### Error codes')).slice(1);
+  return rows.map(([code, meaning]) => [code!.replace(/^`(.*)`$/, '$1'), meaning!]);
 }
 
 describe('one error model', () => {
-  it("README's error table is the list in agent/kernel/errors.ts, code for code and word for word", () => {
-    expect(Object.fromEntries(readmeCodes())).toEqual({ ...ERROR_CODES });
+  it("docs/county.md's error table is the list in agent/kernel/errors.ts, code for code and word for word", () => {
+    const rows = documentedCodes();
+    expect(Object.fromEntries(rows)).toEqual({ ...ERROR_CODES });
+    expect(rows).toHaveLength(Object.keys(ERROR_CODES).length); // no code twice
   });
 
   it('a GatewayError keeps its code, cause, retryable and detail; others are FAILED in replies', () => {

@@ -3,7 +3,7 @@
  * driven by playwright-core 1.64.1 (the release built for Chromium 156, the version Debian 12
  * ships), logs into the editor our supervised child serves, finds our four nodes in the palette,
  * drags a node onto the workspace and deploys it, and the admin API then holds that flow.
- * A screenshot is taken every run; `VG_SCREENSHOT=update` writes it where README shows it.
+ * A screenshot is taken every run; `VG_SCREENSHOT=update` writes it where docs/technician.md shows it.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
