@@ -281,6 +281,7 @@ export class Agent {
       emit: (e) => this.emit(e),
       write: (c) => this.write(c),
       acknowledge: (alertId, by) => this.acknowledge(alertId, by),
+      clear: (alertId) => this.alarms.clear(alertId),
       reloadConfig: opts.reloadConfig,
       now: this.clock.now,
       nodeRed: this.nodeRed,

@@ -27,7 +27,8 @@ import { inspectOutbox } from './outbox/inspect.js';
 import { devicesData, formatDevices, formatDevicesWide } from './devices-report.js';
 import { formatOutbox } from './outbox-report.js';
 import { flowsUnitDropIn } from './flows-network.js';
-import { DEFAULT_ASSUMPTIONS, formatPlan, planConfig } from './plan.js';
+import { DEFAULT_ASSUMPTIONS, planConfig } from './plan.js';
+import { formatPlan, formatPlanWide, planJson } from './plan-report.js';
 import { ServiceNotifier } from './service-notify.js';
 import { formatStatus, statusReport } from './status-report.js';
 import { VERSION } from './version.js';
@@ -46,9 +47,10 @@ Usage:
       Each device: online, last seen, how it is reached, errors, why it is down (from the running
       agent's snapshot; says so when the agent is not running). 40 columns; --wide: a line a device.
   Read-only commands (outbox stats, devices, plan, status) need no secrets.
-  village-gateway plan --config FILE [--door-per-day N] [--press-per-day N] [--readings-per-min N]
-      Estimate the uplink bytes a month of the config's devices and health, as JSON and with its
-      wire settings (mqtt.wire). The options set what the config cannot say (defaults 10, 0.2, 1).
+  village-gateway plan --config FILE [--wide | --json] [--door-per-day N] [--press-per-day N] [--readings-per-min N]
+      Estimate the uplink bytes a month of the config's devices and health with its wire settings
+      (mqtt.wire), and warn when one setting makes most of them. 40 columns; --wide: as JSON and
+      as sent, a column each. The options set what the config cannot say (defaults 10, 0.2, 1).
   village-gateway status --config FILE [--json]
       For a technician on site (40 columns): agent, link, last county contact, backlog, alarms, devices.
   village-gateway flows-unit --config FILE
@@ -122,7 +124,14 @@ async function main(argv: string[]): Promise<number> {
         pressesPerDay: rate('press-per-day', DEFAULT_ASSUMPTIONS.pressesPerDay),
         readingsPerMin: rate('readings-per-min', DEFAULT_ASSUMPTIONS.readingsPerMin),
       };
-      out(formatPlan(planConfig(config, assumptions), config));
+      const plan = planConfig(config, assumptions);
+      out(
+        values.json
+          ? JSON.stringify(planJson(plan, config), null, 2)
+          : values.wide
+            ? formatPlanWide(plan, config)
+            : formatPlan(plan, config),
+      );
       return 0;
     }
     case 'status': {

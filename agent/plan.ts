@@ -46,7 +46,7 @@ export const DEFAULT_ASSUMPTIONS: PlanAssumptions = {
 
 const MONTH_SEC = 30 * 86400;
 /** Two TCP segments a message (the PUBLISH, the PUBACK), 20 B IPv4 + 32 B TCP with timestamps each. */
-const TCPIP_PER_MESSAGE = 2 * 52;
+export const TCPIP_PER_MESSAGE = 2 * 52;
 /** Pads `gateway.health` to the size the agent sends (measured: an 890 B envelope, 604 B of data, no Node-RED). */
 const HEALTH_DATA_PAD = 560;
 
@@ -68,6 +68,8 @@ export interface PlanRow {
   jsonBytes: number;
   /** Bytes a month with the config's wire settings. */
   wireBytes: number;
+  /** Messages a month with the config's wire settings (a batch of lingered events counts once). */
+  wireMessages: number;
   /** How this kind travels with the config's settings. */
   how: string;
 }
@@ -229,10 +231,12 @@ export function planConfig(config: GatewayConfig, assumptions: PlanAssumptions =
     const jsonPer = sample.reduce((s, b) => s + mqttMessageBytes(topic, Buffer.byteLength(b), v5), 0) / sample.length;
     let wirePer = jsonPer;
     let how = k.health ? 'JSON on /health' : 'JSON, alone';
+    let messages = events;
     if (compact && !k.health && k.priority !== 'critical') {
       if (perLingered.has(k)) {
         wirePer = perLingered.get(k)!;
         how = `compact, ~${batchEvents} a batch`;
+        messages = events / batchEvents!;
       } else {
         // High: never lingered; counted as a batch of one (it may take waiting rows along: then less).
         const one = sample.map((b) => encodeBatchPayload(config.gateway.id, [b], wire.compression).length);
@@ -249,6 +253,7 @@ export function planConfig(config: GatewayConfig, assumptions: PlanAssumptions =
       eventsPerMonth: events,
       jsonBytes: events * jsonPer,
       wireBytes: events * wirePer,
+      wireMessages: messages,
       how,
     };
   });
@@ -263,62 +268,20 @@ export function planConfig(config: GatewayConfig, assumptions: PlanAssumptions =
       m.eventsPerMonth += row.eventsPerMonth;
       m.jsonBytes += row.jsonBytes;
       m.wireBytes += row.wireBytes;
+      m.wireMessages += row.wireMessages;
     }
   }
   const list = [...merged.values()].sort((x, y) => y.wireBytes - x.wireBytes);
   const sum = (f: (r: PlanRow) => number) => list.reduce((s, row) => s + f(row), 0);
   const eventsPerMonth = sum((row) => row.eventsPerMonth);
-  const lingeredEvents = sum((row) => (row.how.startsWith('compact, ~') ? row.eventsPerMonth : 0));
   return {
     rows: list,
     eventsPerMonth,
     jsonBytes: sum((row) => row.jsonBytes),
     wireBytes: sum((row) => row.wireBytes),
     jsonMessages: eventsPerMonth,
-    wireMessages: eventsPerMonth - lingeredEvents + (batchEvents ? lingeredEvents / batchEvents : 0),
+    wireMessages: sum((row) => row.wireMessages),
     batchEvents,
     format: wire.format,
   };
-}
-
-const mb = (b: number) => `${(b / 1e6).toFixed(b < 1e7 ? 2 : 1)} MB`;
-const count = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
-
-export function formatPlan(plan: Plan, config: GatewayConfig): string {
-  const { wire } = config.mqtt;
-  const head = ['type', 'priority', 'devices', 'events/month', 'json bytes/month', 'wire bytes/month', 'as'];
-  const rows = plan.rows.map((r) => [
-    r.type,
-    r.priority,
-    String(r.devices),
-    count(r.eventsPerMonth),
-    mb(r.jsonBytes),
-    mb(r.wireBytes),
-    r.how,
-  ]);
-  const tcp = (messages: number) => messages * TCPIP_PER_MESSAGE;
-  rows.push(['total (MQTT)', '', '', count(plan.eventsPerMonth), mb(plan.jsonBytes), mb(plan.wireBytes), '']);
-  rows.push(['+ TCP/IP headers (est.)', '', '', '', mb(tcp(plan.jsonMessages)), mb(tcp(plan.wireMessages)), '']);
-  rows.push([
-    'total',
-    '',
-    '',
-    '',
-    mb(plan.jsonBytes + tcp(plan.jsonMessages)),
-    mb(plan.wireBytes + tcp(plan.wireMessages)),
-    '',
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
-  const settings =
-    wire.format === 'compact'
-      ? `wire: compact, ${wire.compression}, linger ${wire.lingerMs / 1000} s (${plan.batchEvents} event${plan.batchEvents === 1 ? '' : 's'} a batch at these rates)`
-      : 'wire: json (mqtt.wire.format: compact would batch and compress normal and low events)';
-  return [
-    `${settings}; MQTT ${config.mqtt.protocolVersion === 5 ? '5' : '3.1.1'}`,
-    line(head),
-    ...rows.map(line),
-    `ratio wire/json: ${(plan.wireBytes / plan.jsonBytes).toFixed(3)} (MQTT bytes; 30-day month)`,
-  ].join('\n');
 }

@@ -32,6 +32,15 @@ const pulse = z.looseObject({
   untilMs: z.number(),
   durationMs: z.number().optional(),
 });
+const led = z.looseObject({
+  alertId: z.string(),
+  device: z.string(),
+  output: z.string(),
+  button: z.string(),
+  offAtMs: z.number().nullable(),
+  forMs: z.number().nullable(),
+  atReset: z.boolean(),
+});
 const sms = z.looseObject({
   id: z.string(),
   to: z.string(),
@@ -49,6 +58,7 @@ export const alarmStateFileSchema = z.looseObject({
   lastFired: z.record(z.string(), z.number()).default({}),
   pulses: z.array(pulse).default([]),
   sms: z.array(sms).default([]),
+  leds: z.array(led).default([]), // absent in files written before LEDs went out
 });
 
 export interface StateFileProblem {

@@ -1,8 +1,9 @@
 /**
  * The alarm state that must survive a reboot, so a restart neither silences nor re-fires:
  * active alerts and their acknowledgements, rule cooldowns, outputs still pulsing, SMS
- * not yet sent. Small, so lowdb suits it, written through a durable adapter (temp file,
- * fsync, rename, fsync the folder): lowdb's own writer does not fsync.
+ * not yet sent, "help is coming" LEDs still lit and when they go out. Small, so lowdb suits
+ * it, written through a durable adapter (temp file, fsync, rename, fsync the folder): lowdb's
+ * own writer does not fsync.
  */
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
@@ -29,6 +30,21 @@ export interface StoredPulse {
   output: string;
   untilMs: number;
   durationMs?: number;
+}
+
+/** A "help is coming" LED the county's ack lit, until it goes out (help-leds.ts). */
+export interface StoredLed {
+  alertId: string;
+  device: string;
+  output: string;
+  /** The button's event device id: its release puts the LED out when `atReset`. */
+  button: string;
+  /** Wall-clock ms it goes out (null: no timer), for a restart only: while running it is timed on the monotonic clock. */
+  offAtMs: number | null;
+  /** How long it was to stay lit: caps what a restart restores, so a clock set back cannot stretch it. */
+  forMs: number | null;
+  /** The button was still held at the ack (a latching button): letting it go (a reset on site) puts the LED out. */
+  atReset: boolean;
 }
 
 /** Whose budget an SMS spends: residents' alarms and the gateway's own, or a Node-RED flow's (sms-queue.ts). */
@@ -62,9 +78,11 @@ export interface AlarmStateData {
    */
   pulses: StoredPulse[];
   sms: PendingSms[];
+  /** Lit "help is coming" LEDs and when each goes out. */
+  leds: StoredLed[];
 }
 
-const EMPTY: AlarmStateData = { version: 1, alerts: [], lastFired: {}, pulses: [], sms: [] };
+const EMPTY: AlarmStateData = { version: 1, alerts: [], lastFired: {}, pulses: [], sms: [], leds: [] };
 
 class DurableJsonFile implements Adapter<AlarmStateData> {
   problem: StateFileProblem | null = null;

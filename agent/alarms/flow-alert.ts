@@ -10,6 +10,12 @@ export interface FlowTold {
   causes?: NonNullable<AlertRequestArgs['cause']>[];
 }
 
+/** What the event tells beyond a rule's alert: the origin and the cause, when the flow gave them. */
+export const flowTold = (origin: FlowOrigin | undefined, cause: AlertRequestArgs['cause']): FlowTold => ({
+  ...(origin ? { origin } : {}),
+  ...(cause ? { causes: [cause] } : {}),
+});
+
 /** The alert's `reason`: the node and its flow by name where they have one, else by id. */
 export function flowReason(origin: FlowOrigin | undefined): string {
   if (!origin) return 'a Node-RED flow raised it';

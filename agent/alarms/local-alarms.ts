@@ -3,7 +3,8 @@
  * alerts as critical events) and keeps the active alerts. It sends alerts by SMS when the
  * uplink has been down too long (or always, per rule), and escalates alerts nobody
  * acknowledged. It takes acknowledgements: the county's `ack`, or a local key switch. The
- * county's `ack` lights the pressing button's LED ("help is coming").
+ * county's `ack` lights the pressing button's LED ("help is coming"), out again by the config's
+ * rule (help-leds.ts) or the county's `clear`.
  *
  * Nothing here waits on the uplink or the outbox. Its state survives a restart (alarm-state.ts):
  * a reboot does not forget an alert, re-fire a rule still in cooldown, or cut a pulse short.
@@ -37,9 +38,9 @@ import type { SmsSender } from '../contracts/sms.js';
 import { isStorageRefusal } from '../contracts/outbox-store.js';
 import { FLOW_RULE_ID } from './alert-sms.js';
 import { AlertSmsFallback } from './alert-sms-fallback.js';
-import { buttonLed } from './button-led.js';
-import { flowReason, type FlowTold } from './flow-alert.js';
+import { flowReason, flowTold, type FlowTold } from './flow-alert.js';
 import type { FlowAlert } from '../contracts/nodered-ipc.js';
+import { HelpLeds } from './help-leds.js';
 
 export type ActiveAlert = StoredAlert;
 
@@ -91,10 +92,12 @@ export class LocalAlarms {
   /** Pulses found in the state at start, resumed (or ended) once the drivers are up. */
   private restoredPulses: StoredPulse[] = [];
   private readonly fallback: AlertSmsFallback;
+  private readonly leds: HelpLeds;
 
   constructor(private readonly ports: LocalAlarmsPorts) {
     const { config } = ports;
     this.fallback = new AlertSmsFallback({ ...ports, save: () => this.persist(), queue: () => this.sms });
+    this.leds = new HelpLeds({ ...ports, rule: config.alarms.helpLed });
     const tagsByDevice = new Map<string, string[]>();
     for (const d of config.devices) {
       tagsByDevice.set(d.id, d.tags);
@@ -136,6 +139,7 @@ export class LocalAlarms {
     for (const a of data.alerts) this.active.set(a.alertId, a);
     ({ raisedMono: this.raisedMono, pulseEnds: this.pulseEnds } = restoreTimings(data, clock));
     this.restoredPulses = [...data.pulses];
+    this.leds.attach(this.state);
     for (const [key, firedAt] of Object.entries(data.lastFired)) {
       const [ruleId, deviceId] = key.split('|') as [string, string];
       this.engine.restoreCooldown(ruleId, deviceId, now - firedAt);
@@ -155,6 +159,8 @@ export class LocalAlarms {
     this.unsubscribe.push(
       this.ports.subscribe((e) => this.engine.onEvent(e)),
       this.ports.on('alarm.ack_key', () => void this.acknowledgeAll('local key switch')),
+      this.ports.on('alarm.pressed', (e) => this.leds.input(e.type, e.deviceId)),
+      this.ports.on('alarm.released', (e) => this.leds.input(e.type, e.deviceId)),
     );
     const late = this.ports.onAlarmsLate?.((events, why) =>
       this.fallback
@@ -181,6 +187,7 @@ export class LocalAlarms {
         .write(cmd)
         .catch((err: Error) => this.ports.logger.error({ err: err.message, output: cmd }, 'could not resume a pulse'));
     this.prunePulses(mono);
+    this.leds.resume();
     void this.persist();
   }
 
@@ -265,14 +272,8 @@ export class LocalAlarms {
    */
   async raiseFlowAlert({ origin, cause, ...a }: FlowAlert): Promise<string> {
     // The cause is told to the county, never used to light a button's LED: a flow may name any event.
-    const ev = await this.raise(
-      { ruleId: FLOW_RULE_ID, reason: flowReason(origin), causes: [], ...a },
-      {
-        ...(origin ? { origin } : {}),
-        ...(cause ? { causes: [cause] } : {}),
-      },
-    );
-    return ev.id;
+    const told = flowTold(origin, cause);
+    return (await this.raise({ ruleId: FLOW_RULE_ID, reason: flowReason(origin), causes: [], ...a }, told)).id;
   }
 
   private raise(
@@ -335,6 +336,7 @@ export class LocalAlarms {
   /** SMS fallback (uplink down too long) and escalation (not acknowledged in time); runs every second. */
   async checkSms(): Promise<void> {
     this.prunePulses(this.ports.clock.monoMs());
+    this.leds.expire();
     await this.fallback.check(this.active.values(), this.raisedMono);
   }
 
@@ -364,15 +366,7 @@ export class LocalAlarms {
     this.raisedMono.delete(alertId);
     this.acks += 1;
     await this.persist();
-    const pressed = alert.causes.map(buttonLed).find((b) => b !== null);
-    let led: string | null = null;
-    if (pressed) {
-      led = `${pressed.device}.${pressed.led}`;
-      await this.ports.write({ deviceId: pressed.device, output: pressed.led, action: 'on' }).catch((err: Error) => {
-        this.ports.logger.error({ err: err.message, alertId }, 'confirmation LED could not be lit');
-        led = null;
-      });
-    }
+    const led = await this.leds.light(alert);
     await this.ports.emit({
       deviceId: alert.deviceId,
       type: 'alert.acknowledged',
@@ -380,6 +374,17 @@ export class LocalAlarms {
       data: { alertId, rule: alert.ruleId, by, led },
     });
     return { alertId, alreadyAcknowledged: false, led };
+  }
+
+  /** The county's `clear`: the acknowledged alert's LED goes out now (`wasLit` false: its time was already up). */
+  async clear(alertId: string): Promise<{ alertId: string; led: string | null; wasLit: boolean }> {
+    const alert = this.active.get(alertId);
+    if (!alert) throw new GatewayError('UNKNOWN_ALERT', `no alert ${alertId} (the id of its alert.raised event)`);
+    // FAILED, not a code of its own: a new code waits for the county's error table (docs).
+    if (!alert.ackedAt)
+      throw new GatewayError('NOT_ACKNOWLEDGED', `alert ${alertId} is not acknowledged: no LED to clear`);
+    const led = await this.leds.clear(alertId);
+    return { alertId, led, wasLit: led !== null };
   }
 
   /** A local acknowledgement (technician's key switch): every alert still open. */

@@ -4,6 +4,7 @@ import type { OutputCommand } from '../contracts/driver.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { CommandRouter } from '../uplink/commands.js';
 import { ackCommand } from './ack.js';
+import { clearCommand } from './clear.js';
 import { leaveSafeModeCommand, type SafeModeControl } from './leave-safe-mode.js';
 import { outputCommand } from './output.js';
 import { pingCommand } from './ping.js';
@@ -17,6 +18,7 @@ export interface CommandDeps {
   emit: (e: EventInput) => Promise<GatewayEvent>;
   write: (c: OutputCommand) => Promise<void>;
   acknowledge: Parameters<typeof ackCommand>[0];
+  clear: Parameters<typeof clearCommand>[0];
   reloadConfig: (() => ReloadResult) | undefined;
   now: () => number;
   nodeRed: SafeModeControl | null;
@@ -31,6 +33,7 @@ export function registerCommands(router: CommandRouter, d: CommandDeps): void {
   );
   router.register('reload-config', reloadConfigCommand(d.reloadConfig));
   router.register('ack', ackCommand(d.acknowledge));
+  router.register('clear', clearCommand(d.clear));
   router.register('output', outputCommand({ devices: config.devices, write }));
   router.register('ping', pingCommand(d.now));
   router.register('leave-safe-mode', leaveSafeModeCommand(d.nodeRed));

@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   INVALID_NUMBER: 'not a phone number (+ and 3-20 digits)',
   // Alarms and county commands
   UNKNOWN_ALERT: 'no alert has this id (acknowledged long ago, or never raised here)',
+  NOT_ACKNOWLEDGED: 'the alert is not acknowledged yet: `clear` ends what an `ack` started (ack it first)',
   NO_SIRENS: 'no sirens are configured (alarms.sirens)',
   UNKNOWN_COMMAND: 'the county sent a command this gateway does not know',
   MALFORMED: 'the command payload is not JSON, or not {id?, args?}',

@@ -214,6 +214,33 @@ export const nodeRedSchema = z.strictObject({
     ),
 });
 
+/**
+ * The life of a button's "help is coming" LED (alarm-button `led`), lit when the county
+ * acknowledges the alert the press raised. It goes out at whichever comes first: `offAfterSec`
+ * after the acknowledgement, the county's `clear` command for that alert, or (offAtReset) the
+ * button let go on site when it was still held at the acknowledgement. That last one is a
+ * latching button (mushroom head, key reset) being reset: help has arrived. A momentary button
+ * is let go long before the county answers, and pressing it again must not put the LED out, so
+ * only a button still down at the ack counts. Kept in alarms.json: a restart keeps the deadline.
+ */
+export const HELP_LED_DEFAULTS = { offAfterSec: 1800, offAtReset: true } as const;
+const helpLedSchema = z
+  .strictObject({
+    offAfterSec: intIn(0, 7 * 86400)
+      .default(HELP_LED_DEFAULTS.offAfterSec)
+      .describe(
+        'The LED goes out this long after the county acknowledged (default 30 min; 0: only at a clear command or a reset on site)',
+      ),
+    offAtReset: z
+      .boolean()
+      .default(HELP_LED_DEFAULTS.offAtReset)
+      .describe(
+        'A button still held down when the county acknowledged (a latching button) puts its LED out when it is released (reset on site)',
+      ),
+  })
+  .describe('When the "help is coming" LED lit by the county\'s ack goes out again');
+export type HelpLedRule = z.infer<typeof helpLedSchema>;
+
 export const gatewayConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -265,12 +292,20 @@ export const gatewayConfigSchema = z
           )
           .default([])
           .describe('What the siren-test command sounds'),
+        helpLed: helpLedSchema.default(HELP_LED_DEFAULTS),
       })
       .refine((a) => a.flowSmsPerHour === undefined || a.flowSmsPerHour < a.smsPerHour, {
         path: ['flowSmsPerHour'],
         message: "must be less than alarms.smsPerHour (the rest is kept for residents' alarms)",
       })
-      .default({ smsTo: [], smsWhenUplinkDownSec: 60, escalateAfterSec: 120, smsPerHour: 20, sirens: [] }),
+      .default({
+        smsTo: [],
+        smsWhenUplinkDownSec: 60,
+        escalateAfterSec: 120,
+        smsPerHour: 20,
+        sirens: [],
+        helpLed: HELP_LED_DEFAULTS,
+      }),
     nodeRed: nodeRedSchema
       .optional()
       .describe('Node-RED for technicians, in a child process (absent: off). Editor at http://<host>:<port>/'),

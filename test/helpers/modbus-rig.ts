@@ -9,6 +9,28 @@ import type { Logger } from 'pino';
 
 export const builtinProfile = (id: string): ModbusProfile => requireProfile(id, 'modbus');
 
+/**
+ * Config parts for house 7: a Waveshare relay board (D) on Modbus TCP at `port`, its panic button
+ * on di2 with the "help is coming" LED on relay2; `device` adds to (or overrides) the board's entry.
+ */
+export function house7Board(port: number, device: Record<string, unknown> = {}, timeoutMs = 300) {
+  return {
+    buses: [{ id: 'tcp', type: 'modbus-tcp' as const, host: '127.0.0.1', port, timeoutMs }],
+    devices: [
+      {
+        id: 'house-7-board',
+        driver: 'modbus',
+        bus: 'tcp',
+        unitId: 1,
+        profile: 'waveshare-modbus-rtu-relay-d',
+        pollMs: 50,
+        inputs: { di2: { role: 'alarm-button', id: 'house-7-panic', led: 'relay2' } },
+        ...device,
+      },
+    ] as never,
+  };
+}
+
 export class AgentRig {
   readonly events: GatewayEvent[] = [];
   readonly agent: Agent;

@@ -10,7 +10,7 @@ import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
-import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { AgentRig, builtinProfile, house7Board } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -45,20 +45,11 @@ async function village({ linkDown = false } = {}) {
   const dir = tempDir();
   const config = testConfig(link.url, dir, {
     gateway: { id: 'gw-loop', timezone: 'Asia/Shanghai' },
-    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
-    devices: [
-      {
-        id: 'house-7-board',
-        driver: 'modbus',
-        bus: 'tcp',
-        unitId: 1,
-        profile: 'waveshare-modbus-rtu-relay-d',
-        pollMs: 50,
-        tags: ['panic-button'],
-        inputs: { di2: { role: 'alarm-button', id: 'house-7-panic', led: 'relay2' } },
-        outputs: { relay1: { id: 'siren' }, relay3: { id: 'strobe', remote: true } },
-      },
-    ] as never,
+    ...house7Board(
+      sim.port,
+      { tags: ['panic-button'], outputs: { relay1: { id: 'siren' }, relay3: { id: 'strobe', remote: true } } },
+      200,
+    ),
     rules: [
       {
         id: 'panic-button',

@@ -1,0 +1,81 @@
+/**
+ * `village-gateway plan` as a technician runs it (the built CLI): 40 columns by default for the
+ * example and demo configs, `--wide` the full table, `--json` for machines, and a warning that
+ * names the setting eating the month (the example's health every 5 minutes) and what a longer
+ * interval saves; none once health is hourly.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/agent-child.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+const EXAMPLE = 'config/gateway.example.yaml';
+const DEMO = 'config/demo.yaml';
+
+function plan(file: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, 'plan', '--config', file, ...args], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+
+const widest = (out: string) =>
+  Math.max(
+    ...out
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.length),
+  );
+
+describe('village-gateway plan', () => {
+  it('fits 40 columns for the example and the demo config', () => {
+    for (const file of [EXAMPLE, DEMO]) {
+      const out = plan(file);
+      expect(widest(out), out).toBeLessThanOrEqual(40);
+      expect(out).toMatch(/^gateway\.health +8,640 +8\.\d\d$|^gateway\.health +518,400 +48\d\.\d$/m);
+      expect(out).toMatch(/^total +\d+(\.\d+)?$/m);
+    }
+  });
+
+  it("warns that health every 5 minutes is most of the example's month, and what hourly saves", () => {
+    const out = plan(EXAMPLE);
+    expect(out).toMatch(
+      /^WARNING 9\d% of the month is\n {2}health\.intervalSec\n {2}now every 5 min: 9\.\d\d of 9\.\d\d MB;\n {2}every 1 h would save 8\.\d\d MB$/m,
+    );
+    const wide = plan(EXAMPLE, '--wide');
+    expect(wide).toMatch(/^type +priority +devices +events\/month +json bytes\/month +wire bytes\/month +as$/m);
+    expect(wide).toContain('health.intervalSec');
+  });
+
+  it('says nothing once health is hourly', () => {
+    const hourly = join(tempDir(), 'hourly.yaml');
+    const text = readFileSync(EXAMPLE, 'utf8');
+    expect(text).toMatch(/intervalSec: 300\n/);
+    writeFileSync(hourly, text.replace(/intervalSec: 300\n/, 'intervalSec: 3600\n'));
+    const out = plan(hourly);
+    expect(out).not.toMatch(/WARNING/);
+    expect(widest(out)).toBeLessThanOrEqual(40);
+    const json = JSON.parse(plan(hourly, '--json')) as { warnings: unknown[] };
+    expect(json.warnings).toEqual([]);
+  });
+
+  it('--json parses and carries the rows, the totals and the warning', () => {
+    const json = JSON.parse(plan(EXAMPLE, '--json')) as {
+      rows: { type: string; eventsPerMonth: number }[];
+      totalBytes: { json: number; wire: number };
+      warnings: { setting: string; value: number; share: number; suggest: { value: number; saves: number } }[];
+    };
+    expect(json.rows.find((r) => r.type === 'gateway.health')?.eventsPerMonth).toBe(8640);
+    expect(json.totalBytes.wire).toBeGreaterThan(9e6);
+    expect(json.warnings).toHaveLength(1);
+    expect(json.warnings[0]).toMatchObject({ setting: 'health.intervalSec', value: 300, suggest: { value: 3600 } });
+    expect(json.warnings[0]!.share).toBeGreaterThan(0.5);
+    expect(json.warnings[0]!.suggest.saves).toBeGreaterThan(8e6);
+  });
+});
