@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { GatewayEvent } from './contracts/event.js';
 import type { EventOf, EventType } from './contracts/events/catalogue.js';
+import { failure } from './kernel/errors.js';
 
 export type EventListener = (event: GatewayEvent) => void;
 
@@ -40,7 +41,7 @@ export class EventBus {
         l(event);
       } catch (err) {
         this.errors += 1;
-        this.logger.error({ err, eventId: event.id }, 'event listener failed');
+        this.logger.error(failure('LISTENER_FAILED', err, { eventId: event.id }), 'event listener failed');
       }
     }
   }

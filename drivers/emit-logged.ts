@@ -1,6 +1,7 @@
 import type { DriverContext } from '../agent/contracts/driver.js';
 import type { EventInput } from '../agent/contracts/event.js';
 import { isStorageRefusal } from '../agent/contracts/outbox-store.js';
+import { failure } from '../agent/kernel/errors.js';
 
 /**
  * Emits from a driver's own timers and callbacks, where nobody awaits the acknowledgement:
@@ -10,6 +11,6 @@ import { isStorageRefusal } from '../agent/contracts/outbox-store.js';
 export function emitLogged<T>(ctx: DriverContext<T>, ev: EventInput): void {
   ctx.emit(ev).catch((err: Error) => {
     if (!isStorageRefusal(err))
-      ctx.logger.error({ err: err.message, type: ev.type, deviceId: ev.deviceId }, 'event not stored');
+      ctx.logger.error(failure('STORAGE_FAILED', err, { type: ev.type, deviceId: ev.deviceId }), 'event not stored');
   });
 }

@@ -17,7 +17,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../kernel/clock.js';
 import type { OutputCommand } from '../contracts/driver.js';
-import { GatewayError } from '../kernel/errors.js';
+import { GatewayError, failure } from '../kernel/errors.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { EventOf, EventType } from '../contracts/events/catalogue.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
@@ -123,7 +123,7 @@ export class LocalAlarms {
     const notSaved = (file: string, err: Error) =>
       this.ports.notSaved
         ? this.ports.notSaved(file, err)
-        : this.ports.logger.error({ err: err.message, file }, 'alarm state not saved');
+        : this.ports.logger.error(failure('STATE_NOT_SAVED', err, { file }), 'alarm state not saved');
     this.state = new AlarmStateSaver(
       db,
       () => this.forgetAcknowledged(),
@@ -157,13 +157,13 @@ export class LocalAlarms {
     const late = this.ports.onAlarmsLate?.((events, why) =>
       this.fallback
         .late(this.active.values(), events, why)
-        .catch((err: Error) => this.ports.logger.error({ err: err.message }, 'SMS not queued')),
+        .catch((err: Error) => this.ports.logger.error(failure('SMS_NOT_QUEUED', err), 'SMS not queued')),
     );
     if (late) this.unsubscribe.push(late);
     this.timers.push(setInterval(() => this.engine.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.checkSms(), SMS_CHECK_MS));
     const open = [...this.active.values()].filter((a) => !a.ackedAt).length;
-    if (open > 0) this.ports.logger.warn({ active: open }, 'alerts still active from before the restart');
+    if (open > 0) this.ports.logger.info({ active: open }, 'alerts still active from before the restart');
     await this.persist();
   }
 
@@ -177,7 +177,9 @@ export class LocalAlarms {
     for (const cmd of resumedPulses(this.restoredPulses.splice(0), this.pulseEnds, mono))
       void this.ports
         .write(cmd)
-        .catch((err: Error) => this.ports.logger.error({ err: err.message, output: cmd }, 'could not resume a pulse'));
+        .catch((err: Error) =>
+          this.ports.logger.error(failure('OUTPUT_FAILED', err, { output: cmd }), 'could not resume a pulse'),
+        );
     this.prunePulses(mono);
     void this.persist();
   }
@@ -221,7 +223,7 @@ export class LocalAlarms {
         this.state.soon();
       }
       this.ports.write(cmd).catch((err: Error) => {
-        logger.error({ err: err.message, rule: firing.rule.id, output: cmd }, 'rule output failed');
+        logger.error(failure('OUTPUT_FAILED', err, { rule: firing.rule.id, output: cmd }), 'rule output failed');
         void this.ports
           .emit({
             deviceId: action.device,
@@ -229,17 +231,21 @@ export class LocalAlarms {
             priority: 'high',
             data: { rule: firing.rule.id, output: action.output, error: err.message },
           })
-          .catch((e: Error) => this.ports.logger.error({ err: e.message }, 'rule.action_failed not stored'));
+          .catch((e: Error) => this.ports.logger.error(failure('STORAGE_FAILED', e), 'rule.action_failed not stored'));
       });
       return;
     }
     if (action.do === 'sms') {
       const to = action.to ?? this.ports.config.alarms.smsTo;
-      if (to.length === 0) logger.warn({ rule: firing.rule.id }, 'sms action with no numbers (alarms.smsTo is empty)');
+      if (to.length === 0)
+        logger.warn(
+          failure('NO_SMS_NUMBERS', null, { rule: firing.rule.id }),
+          'sms action with no numbers (alarms.smsTo is empty)',
+        );
       else
         void this.sms
           ?.enqueue(to, action.text, null, `rule ${firing.rule.id}`)
-          .catch((err: Error) => logger.error({ err: err.message }, 'SMS not queued'));
+          .catch((err: Error) => logger.error(failure('SMS_NOT_QUEUED', err), 'SMS not queued'));
       return;
     }
     const causes = firing.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId, data: c.data }));
@@ -253,7 +259,8 @@ export class LocalAlarms {
       sms: firing.rule.sms,
     }).catch((err: Error) => {
       // A full disk: counted, reported lost and sent by SMS (lost-alarms.ts), logged once a second there.
-      if (!isStorageRefusal(err)) logger.error({ err: err.message, rule: firing.rule.id }, 'alert not stored');
+      if (!isStorageRefusal(err))
+        logger.error(failure('STORAGE_FAILED', err, { rule: firing.rule.id }), 'alert not stored');
     });
   }
 
@@ -361,7 +368,7 @@ export class LocalAlarms {
     if (pressed) {
       led = `${pressed.device}.${pressed.led}`;
       await this.ports.write({ deviceId: pressed.device, output: pressed.led, action: 'on' }).catch((err: Error) => {
-        this.ports.logger.error({ err: err.message, alertId }, 'confirmation LED could not be lit');
+        this.ports.logger.error(failure('OUTPUT_FAILED', err, { alertId }), 'confirmation LED could not be lit');
         led = null;
       });
     }
