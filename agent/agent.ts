@@ -267,6 +267,7 @@ export class Agent {
       alarms: this.alarms,
       storageFailures: this.storageFailures,
       storageWatch: this.storageWatch,
+      payloadProblems: this.payloadProblems,
       lostAlarms: () => this.lost.describe(),
       devices: () => this.drivers.map((d) => d.describe()),
       buses: () => [...this.buses.values()].map((b) => b.describe()),

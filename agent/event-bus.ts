@@ -25,7 +25,8 @@ export class EventBus {
 
   /**
    * Events of one catalogued type, with the payload typed (the factory refused any event of
-   * that type whose payload did not match the catalogue). Returns the unsubscribe function.
+   * that type whose payload did not match the catalogue, except an alarm-class one: it comes
+   * with `payloadInvalid: true`, as it must still sound the siren). Returns the unsubscribe function.
    */
   on<T extends EventType>(type: T, handler: (event: EventOf<T>) => void): () => void {
     const listener: EventListener = (event) => {
