@@ -143,7 +143,7 @@ export class LocalAlarms {
       notSaved: (err) => notSaved('alarms.json (SMS queue)', err),
       sender: this.ports.smsSender,
       clock,
-      logger: this.ports.logger.child({ part: 'sms' }),
+      logger: this.ports.logger.child({ queue: 'sms' }), // under part: 'alarms' (a second part would be a second key)
       emit: this.ports.emit,
       gatewayId: config.gateway.id,
       perHour: config.alarms.smsPerHour,

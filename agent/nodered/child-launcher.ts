@@ -100,7 +100,7 @@ export class ChildLauncher {
       ended = true;
       h.onExit(code, signal);
     };
-    const log = this.logger.child({ part: 'node-red', pid: child.pid });
+    const log = this.logger.child({ childPid: child.pid });
     child.on('error', (err) => {
       log.error(failure('NODE_RED_FAILED', err), 'Node-RED child process error');
       // A child that never started (EAGAIN, EACCES, ENOENT) sends no exit: treat it as one.

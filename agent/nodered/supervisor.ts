@@ -200,7 +200,7 @@ export class NodeRedSupervisor {
 
   /** The child's socket: the options go first (secrets included: never its environment or command line). */
   private attach(socket: Socket, child: LaunchedChild, options: ChildOptions): void {
-    const log = this.opts.logger.child({ part: 'node-red', pid: child.pid });
+    const log = this.opts.logger.child({ childPid: child.pid });
     const mine = (): boolean => child === this.child;
     this.channel = new ChildChannel(
       socket,

@@ -136,7 +136,7 @@ export class ModbusBus implements SharedBus {
       this.client = client;
       this.loop.up();
       for (const wake of this.upWaiters.splice(0)) wake();
-      this.logger.info({ bus: this.id, transport: this.describeTransport }, 'modbus bus connected');
+      this.logger.info({ transport: this.describeTransport }, 'modbus bus connected');
     } catch (err) {
       this.lastError = (err as Error).message;
       void this.closeClient(client);
