@@ -40,11 +40,17 @@ export class LogBudget {
     return false;
   }
 
-  /** A line the child logged, at its level, within the budget; its warnings and errors carry NODE_RED_LOG as every failure line carries its code. */
-  relay(log: Logger, level: LogLevel, msg: unknown): void {
+  /**
+   * A line the child logged, at its level, within the budget; its warnings and errors carry a
+   * code as every failure line does: NODE_RED_FAILED when the child's runtime says it failed
+   * (a flow could forge that flag: it only changes a code), else NODE_RED_LOG.
+   */
+  relay(log: Logger, m: { level: LogLevel; msg: unknown; runtime?: true }): void {
     if (!this.take()) return;
-    const text = String(msg).slice(0, 1000);
-    if (level === 'warn' || level === 'error' || level === 'fatal') log[level](failure('NODE_RED_LOG'), text);
+    const text = String(m.msg).slice(0, 1000);
+    const { level } = m;
+    const code = m.runtime ? 'NODE_RED_FAILED' : 'NODE_RED_LOG';
+    if (level === 'warn' || level === 'error' || level === 'fatal') log[level](failure(code), text);
     else log[level in log ? level : 'info'](text);
   }
 }

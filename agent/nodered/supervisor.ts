@@ -273,7 +273,7 @@ export class NodeRedSupervisor {
         return;
       case 'log':
         // A flow may log in a loop (node.warn): the agent's log on the SD card gets a budget.
-        this.logBudget.relay(log, m.level, m.msg);
+        this.logBudget.relay(log, m);
         return;
       case 'login_failed':
         this.logins.note(m.failure);
