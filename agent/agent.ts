@@ -11,7 +11,7 @@ import type { Clock } from './kernel/clock.js';
 import type { Driver, OutputCommand, SharedBus } from './contracts/driver.js';
 import type { EventInput, GatewayEvent } from './contracts/event.js';
 import type { SmsSender } from './contracts/sms.js';
-import { GatewayError } from './kernel/errors.js';
+import { GatewayError, failure } from './kernel/errors.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import { ConfigError, resolveProfiles } from '../config/load-config.js';
@@ -227,7 +227,10 @@ export class Agent {
     });
     this.outbox.on('reserveReleased', (info) => {
       // An alarm of its own: a rule can sound the siren on it; the county sees it first.
-      logger.error(info, 'disk full: the disk reserve went to alarms; telemetry is refused until there is room');
+      logger.error(
+        failure('DISK_FULL', null, info),
+        'disk full: the disk reserve went to alarms; telemetry is refused until there is room',
+      );
       this.emitLogged({ deviceId: gatewayId, type: 'gateway.disk_full', priority: 'critical', data: info });
     });
     this.outbox.on('shed', (notice) => this.shed.note(notice));
@@ -264,6 +267,7 @@ export class Agent {
       alarms: this.alarms,
       storageFailures: this.storageFailures,
       storageWatch: this.storageWatch,
+      payloadProblems: this.payloadProblems,
       lostAlarms: () => this.lost.describe(),
       devices: () => this.drivers.map((d) => d.describe()),
       buses: () => [...this.buses.values()].map((b) => b.describe()),
@@ -305,7 +309,7 @@ export class Agent {
       try {
         beforeCommit(event);
       } catch (err) {
-        this.opts.logger.error({ err, eventId: event.id }, 'before-commit step failed');
+        this.opts.logger.error(failure('LISTENER_FAILED', err, { eventId: event.id }), 'before-commit step failed');
       }
     }
     const stored = this.outbox.enqueue(event);
@@ -320,7 +324,7 @@ export class Agent {
     this.emit(input).catch(
       (err: Error) =>
         isStorageRefusal(err) ||
-        this.opts.logger.error({ err: err.message, type: input.type }, `${input.type} not stored`),
+        this.opts.logger.error(failure('STORAGE_FAILED', err, { type: input.type }), `${input.type} not stored`),
     );
   }
 
@@ -430,7 +434,8 @@ export class Agent {
 
   private async reportHealth(): Promise<void> {
     await this.emit(this.healthInput()).catch(
-      (err: Error) => isStorageRefusal(err) || this.opts.logger.warn({ err: err.message }, 'health not stored'),
+      (err: Error) =>
+        isStorageRefusal(err) || this.opts.logger.warn(failure('STORAGE_FAILED', err), 'health not stored'),
     );
   }
 

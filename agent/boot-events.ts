@@ -9,6 +9,7 @@ import type { Recovery } from './outbox/open-store.js';
 import type { SeqFileProblem } from './seq-counter.js';
 import type { OutboxStats } from './outbox/outbox.js';
 import { isStorageRefusal } from './contracts/outbox-store.js';
+import { failure } from './kernel/errors.js';
 
 export interface BootFacts {
   gatewayId: string;
@@ -27,9 +28,9 @@ export async function emitBootEvents(f: BootFacts): Promise<void> {
   const { logger, gatewayId: deviceId } = f;
   // A full disk is logged once a second by storage-failures.ts (and an alarm's loss reported by lost-alarms.ts).
   const notStored = (what: string) => (err: Error) =>
-    isStorageRefusal(err) || logger.error({ err: err.message }, `${what} not stored`);
+    isStorageRefusal(err) || logger.error(failure('STORAGE_FAILED', err), `${what} not stored`);
   if (f.recovered) {
-    logger.error(f.recovered, 'outbox was corrupt: moved aside, started fresh');
+    logger.error(failure('OUTBOX_CORRUPT', null, f.recovered), 'outbox was corrupt: moved aside, started fresh');
     await f
       .emit({ deviceId, type: 'gateway.storage_recovered', priority: 'critical', data: { ...f.recovered } })
       .catch(notStored('gateway.storage_recovered'));
@@ -37,7 +38,7 @@ export async function emitBootEvents(f: BootFacts): Promise<void> {
   if (f.seqFileProblem) {
     // The count went on from what the outbox holds; the bad file is kept for a technician.
     logger.error(
-      { ...f.seqFileProblem, file: 'seq.json' },
+      failure('STATE_UNREADABLE', null, { ...f.seqFileProblem, file: 'seq.json' }),
       'sequence file was unreadable: kept aside, counting on from the outbox',
     );
     await f

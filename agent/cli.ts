@@ -21,7 +21,7 @@ import { checkDataDir } from './preflight.js';
 import type { EventInput } from './contracts/event.js';
 import { formatProblem } from '../config/zod-problems.js';
 import { Agent } from './agent.js';
-import { GatewayError, errorMessage, foreignCode } from './kernel/errors.js';
+import { GatewayError, errorMessage, foreignCode, failure } from './kernel/errors.js';
 import { createLogger } from './logger.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { devicesData, formatDevices, formatDevicesWide } from './devices-report.js';
@@ -195,7 +195,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
   const gw = () => loaded.config.gateway.id;
   if (fallback) {
     logger.error(
-      { problems: fallback.problems, using: fallback.from },
+      failure('CONFIG_INVALID', null, { problems: fallback.problems, using: fallback.from }),
       'config file invalid: running the last good config',
     );
     notice = {
@@ -221,7 +221,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
   };
   let stopping = false;
   const stopOn = (signal: string) => {
-    if (stopping) return void logger.warn({ signal }, 'already stopping (the outbox is flushed before exit)');
+    if (stopping) return void logger.info({ signal }, 'already stopping (the outbox is flushed before exit)');
     stopping = true;
     logger.info({ signal }, 'stopping');
     ask('signal');
@@ -231,7 +231,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
   const requestReload = (by: string, delayMs: number): ReloadCheck => {
     const res = checkReload(file);
     if (!res.ok) {
-      logger.error({ by, problems: res.problems }, 'reload refused: the running config stays');
+      logger.error(failure(res.code, null, { by, problems: res.problems }), 'reload refused: the running config stays');
       if (by === 'SIGHUP')
         void agent
           ?.emit({
@@ -240,7 +240,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
             priority: 'high',
             data: { by, code: res.code, problems: res.problems },
           })
-          .catch((e: Error) => logger.error({ err: e.message }, 'gateway.config_rejected not stored'));
+          .catch((e: Error) => logger.error(failure('STORAGE_FAILED', e), 'gateway.config_rejected not stored'));
       return res;
     }
     next = res.next; // a later request replaces an earlier one that has not run yet
@@ -258,16 +258,19 @@ async function run(file: string, printStored: boolean): Promise<number> {
   // The outbox is flushed first (what is pending is on disk before anything else can hang),
   // then the agent gets longer than its own stop limits to switch outputs off.
   const fatal = (err: unknown) => {
-    logger.fatal({ err }, 'fatal error: stopping');
+    logger.fatal(
+      failure('UNCAUGHT', err, { stack: err instanceof Error ? err.stack : undefined }),
+      'fatal error: stopping',
+    );
     try {
       agent?.jobs.flushOutbox();
     } catch (flushErr) {
-      logger.error({ err: errorMessage(flushErr) }, 'outbox not flushed on the way out');
+      logger.error(failure('STORAGE_FAILED', flushErr), 'outbox not flushed on the way out');
     }
     const stopped = agent
       ? agent
           .stop()
-          .catch((stopErr: unknown) => logger.error({ err: errorMessage(stopErr) }, 'stop failed on the way out'))
+          .catch((stopErr: unknown) => logger.error(failure('STOP_FAILED', stopErr), 'stop failed on the way out'))
       : Promise.resolve();
     void Promise.race([stopped, new Promise((r) => setTimeout(r, 4 * Agent.STOP_LIMIT_MS))]).then(() =>
       process.exit(1),
@@ -299,17 +302,20 @@ async function run(file: string, printStored: boolean): Promise<number> {
       await agent
         ?.stop()
         .catch((stopErr: unknown) =>
-          logger.error({ err: errorMessage(stopErr) }, 'the agent that could not start did not stop cleanly either'),
+          logger.error(failure('STOP_FAILED', stopErr), 'the agent that could not start did not stop cleanly either'),
         );
       agent = null;
       if (!previous) {
         // At start-up (a reboot after a reload whose config validated but could not run): the last good config.
         const good = loadLastGood(file, loaded.hash, (why) =>
-          logger.error({ file: lastGoodFile(file), err: why }, 'the last good config cannot be used either'),
+          logger.error(
+            failure('CONFIG_INVALID', why, { file: lastGoodFile(file) }),
+            'the last good config cannot be used either',
+          ),
         );
         if (!good) throw err;
         logger.error(
-          { err: (err as Error).message, configHash: loaded.hash, using: good.hash },
+          failure('CONFIG_CANNOT_RUN', err, { configHash: loaded.hash, using: good.hash }),
           'config failed to start: running the last good config',
         );
         notice = {
@@ -323,7 +329,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
         continue;
       }
       logger.error(
-        { err: (err as Error).message, configHash: loaded.hash },
+        failure('CONFIG_CANNOT_RUN', err, { configHash: loaded.hash }),
         'the new config failed to start: going back to the previous one',
       );
       notice = {
@@ -339,14 +345,16 @@ async function run(file: string, printStored: boolean): Promise<number> {
     const notKept = fallback ? null : keepLastGood(loaded);
     if (notKept)
       logger.warn(
-        { err: notKept, file: lastGoodFile(loaded.file) },
+        failure('STATE_NOT_SAVED', notKept, { file: lastGoodFile(loaded.file) }),
         'last good config not updated; the previous one stays',
       );
     fallback = null;
     live = agent;
     notifier.ready(`running, backlog ${agent.observe.backlog().total.count}`);
     if (notice)
-      await agent.emit(notice).catch((err: Error) => logger.warn({ err: err.message }, 'config notice not stored'));
+      await agent
+        .emit(notice)
+        .catch((err: Error) => logger.warn(failure('STORAGE_FAILED', err), 'config notice not stored'));
     notice = null;
     previous = null;
     let reason: 'signal' | 'reload';

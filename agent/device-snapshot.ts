@@ -8,7 +8,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BusDescription, DriverDescription } from './contracts/driver.js';
-import { errorMessage } from './kernel/errors.js';
+import { failure } from './kernel/errors.js';
 import { STATUS_FILE } from './status-view.js';
 
 export interface DeviceSnapshotSources {
@@ -75,7 +75,7 @@ export class DeviceSnapshot {
       renameSync(`${file}.tmp`, file);
     } catch (err) {
       this.failures += 1;
-      this.s.logger.warn({ err: errorMessage(err), file: name }, 'snapshot not written');
+      this.s.logger.warn(failure('STATE_NOT_SAVED', err, { file: name }), 'snapshot not written');
     }
   }
 }

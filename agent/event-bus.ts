@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { GatewayEvent } from './contracts/event.js';
 import type { EventOf, EventType } from './contracts/events/catalogue.js';
+import { failure } from './kernel/errors.js';
 
 export type EventListener = (event: GatewayEvent) => void;
 
@@ -24,7 +25,8 @@ export class EventBus {
 
   /**
    * Events of one catalogued type, with the payload typed (the factory refused any event of
-   * that type whose payload did not match the catalogue). Returns the unsubscribe function.
+   * that type whose payload did not match the catalogue, except an alarm-class one: it comes
+   * with `payloadInvalid: true`, as it must still sound the siren). Returns the unsubscribe function.
    */
   on<T extends EventType>(type: T, handler: (event: EventOf<T>) => void): () => void {
     const listener: EventListener = (event) => {
@@ -40,7 +42,7 @@ export class EventBus {
         l(event);
       } catch (err) {
         this.errors += 1;
-        this.logger.error({ err, eventId: event.id }, 'event listener failed');
+        this.logger.error(failure('LISTENER_FAILED', err, { eventId: event.id }), 'event listener failed');
       }
     }
   }

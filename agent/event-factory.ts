@@ -6,11 +6,13 @@
  * ~0.1-0.3 µs; an open record (telemetry readings) ~0.7 µs. The envelope no longer copies
  * `data` through z.record (~0.6 µs) to pay for it.
  *
- * A payload that does not match is reported (logged and counted by the agent), never a
- * reason to drop the event: a radio receiver's record with one odd field (a number out of
- * range, a stray key) must still sound the siren and reach the county. Only an envelope that
- * cannot be built (no device id, a malformed type) is refused, and data the county could not
- * read (event-data-limits.ts: too deep, too big): EVENT_UNSENDABLE, reported and counted.
+ * A payload that does not match is refused (PAYLOAD_INVALID), counted and logged once a minute
+ * per type, as the bus and catalogue promise their listeners a typed payload; except an
+ * alarm-class event (outbox/alarm-class.ts): a radio button's record with one odd field must
+ * still sound the siren and reach the county, so it is kept, counted, and carries
+ * `payloadInvalid: true` to the county. An envelope that cannot be built (no device id, a
+ * malformed type) is refused (EVENT_INVALID), and data the county could not read
+ * (event-data-limits.ts: too deep, too big): EVENT_UNSENDABLE, reported and counted.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from './kernel/clock.js';
@@ -18,12 +20,15 @@ import { eventInputSchema, type EventInput, type GatewayEvent } from './contract
 import { eventSpec } from './contracts/events/catalogue.js';
 import { eventDataProblem } from './event-data-limits.js';
 import { GatewayError } from './kernel/errors.js';
+import { isAlarmClass } from './outbox/alarm-class.js';
 import { problemsFromZod, formatProblem } from '../config/zod-problems.js';
 import type { SeqCounter } from './seq-counter.js';
 import { uuidv7 } from './kernel/uuidv7.js';
 
 export interface PayloadReports {
-  note(type: string, deviceId: string, problems: string[]): void;
+  /** A payload that does not match its catalogue entry: `kept` for an alarm-class event (flagged), else refused. */
+  invalid(type: string, deviceId: string, problems: string[], kept: boolean): void;
+  /** Data the county could not read: refused. */
   refused(type: string, deviceId: string, reason: string): void;
 }
 
@@ -36,8 +41,8 @@ export class EventFactory {
     private readonly gatewayId: string,
     private readonly seq: SeqCounter,
     private readonly clock: Clock,
-    /** Told about each event whose payload does not match its catalogue entry (kept), or cannot be sent (refused). */
-    private readonly problems: PayloadReports = { note: () => {}, refused: () => {} },
+    /** Told about each event whose payload does not match its catalogue entry, or cannot be sent. */
+    private readonly problems: PayloadReports = { invalid: () => {}, refused: () => {} },
   ) {}
 
   /** The seq the next event will get. */
@@ -61,11 +66,15 @@ export class EventFactory {
       throw new GatewayError('EVENT_UNSENDABLE', `${parsed.data.type} from ${parsed.data.deviceId}: ${unsendable}`);
     }
     const payload = eventSpec(parsed.data.type)?.data.safeParse(data);
-    if (payload && !payload.success) {
+    const invalid = payload?.success === false;
+    if (invalid) {
+      const { type, deviceId, priority } = parsed.data;
       const problems = problemsFromZod(payload.error).map((p) =>
         formatProblem({ path: p.path ? `data.${p.path}` : 'data', message: p.message }),
       );
-      this.problems.note(parsed.data.type, parsed.data.deviceId, problems);
+      const kept = isAlarmClass({ type, priority, data });
+      this.problems.invalid(type, deviceId, problems, kept);
+      if (!kept) throw new GatewayError('PAYLOAD_INVALID', `${type} from ${deviceId}: ${problems.join('; ')}`);
     }
     const now = this.clock.now();
     const seq = this.seq.next();
@@ -82,6 +91,7 @@ export class EventFactory {
       monoMs: this.clock.monoMs(),
       clockSynced: this.clock.synced(),
       data,
+      ...(invalid ? { payloadInvalid: true as const } : {}),
     };
   }
 }

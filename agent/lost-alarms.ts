@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { EventInput, GatewayEvent } from './contracts/event.js';
 import { isStorageRefusal } from './contracts/outbox-store.js';
 import { isAlarmClass } from './outbox/alarm-class.js';
+import { failure } from './kernel/errors.js';
 
 export interface LostAlarmsPorts {
   gatewayId: string;
@@ -88,7 +89,7 @@ export class LostAlarms {
     this.ports
       .sms(event.id)
       .catch((e: Error) =>
-        this.ports.logger.error({ err: e.message, id: event.id }, 'SMS for a lost alarm not queued'),
+        this.ports.logger.error(failure('SMS_NOT_QUEUED', e, { id: event.id }), 'SMS for a lost alarm not queued'),
       );
   }
 
@@ -112,7 +113,7 @@ export class LostAlarms {
     for (const l of lost) types[l.type] = (types[l.type] ?? 0) + 1;
     const data = { count: lost.length, seqs: seqRanges(lost.map((l) => l.seq)), types, reason: this.reason };
     this.ports.logger.fatal(
-      { ...data, total: this.total },
+      failure('ALARM_LOST', null, { ...data, total: this.total }),
       'alarms not stored (the disk is full past its reserve): reported to the county, sent by SMS',
     );
     let report: GatewayEvent | null = null;
@@ -121,7 +122,7 @@ export class LostAlarms {
         report = e;
       })
       .catch((err: Error) => {
-        if (!report) return this.ports.logger.error({ err: err.message }, 'gateway.events_lost not created');
+        if (!report) return this.ports.logger.error(failure('STORAGE_FAILED', err), 'gateway.events_lost not created');
         this.sentFromMemory += 1;
         this.ports.sendFromMemory(report);
       });

@@ -12,6 +12,7 @@ import type { LostAlarmsReport } from './lost-alarms.js';
 import type { EventBus } from './event-bus.js';
 import type { Outbox, OutboxStats } from './outbox/outbox.js';
 import type { RuleStats } from './rules/rule-engine.js';
+import type { PayloadProblems } from './payload-problems.js';
 import type { StorageFailures } from './storage-failures.js';
 import type { StorageWatch } from './storage-watch.js';
 import type { Uplink, UplinkStats } from './uplink/uplink.js';
@@ -46,6 +47,8 @@ export interface AgentParts {
   alarms: LocalAlarms;
   storageFailures: StorageFailures;
   storageWatch: StorageWatch;
+  /** Events whose data did not match the catalogue or could not be read (payload-problems.ts). */
+  payloadProblems: Pick<PayloadProblems, 'count' | 'refusedCount'>;
   /** Alarms the disk could not keep (lost-alarms.ts). */
   lostAlarms(): LostAlarmsReport;
   devices(): DriverDescription[];
@@ -114,6 +117,15 @@ export class AgentObservation {
       lastError: f.lastError,
       lost: this.p.storageWatch.lost,
     };
+  }
+
+  /**
+   * Events since start whose data did not match the catalogue (refused; an alarm-class one kept
+   * and flagged payloadInvalid) or that the county could not read (refused): `problems` all of
+   * them (health's payloadProblems), `refused` those not stored.
+   */
+  payloads(): { problems: number; refused: number } {
+    return { problems: this.p.payloadProblems.count, refused: this.p.payloadProblems.refusedCount };
   }
 
   /** Alarms the disk could not keep: how many since start, the last few (seq, type, device, time). */

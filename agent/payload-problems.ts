@@ -1,11 +1,13 @@
 /**
- * Events whose payload does not match the catalogue. They are kept and sent as they are (an
- * alarm is never dropped over a field's shape); this counts them for health and logs each
- * type at most once a minute, so a chattering device cannot flood the log. Events refused
- * because the county could not read their data (EVENT_UNSENDABLE) are counted here too, and
- * `refused` says how many of the count they are.
+ * Events whose payload does not match the catalogue: refused (PAYLOAD_INVALID), except an
+ * alarm-class event, kept and flagged (an alarm is never dropped over a field's shape). This
+ * counts them for health and logs each type at most once a minute, so a chattering device
+ * cannot flood the log. Events refused because the county could not read their data
+ * (EVENT_UNSENDABLE) are counted here too; `refusedCount` says how many of the count were
+ * refused, for either reason.
  */
 import type { Logger } from 'pino';
+import { failure } from './kernel/errors.js';
 
 const LOG_EVERY_MS = 60_000;
 
@@ -19,12 +21,15 @@ export class PayloadProblems {
     private readonly monoMs: () => number,
   ) {}
 
-  note(type: string, deviceId: string, problems: string[]): void {
+  invalid(type: string, deviceId: string, problems: string[], kept: boolean): void {
     this.count += 1;
+    if (!kept) this.refusedCount += 1;
     if (!this.due(type)) return;
     this.logger.warn(
-      { type, deviceId, problems, total: this.count },
-      'event payload does not match the catalogue; kept and sent as it is',
+      failure('PAYLOAD_INVALID', null, { type, deviceId, problems, total: this.count, refused: this.refusedCount }),
+      kept
+        ? 'alarm payload does not match the catalogue: kept and sent with payloadInvalid'
+        : 'event payload does not match the catalogue: refused',
     );
   }
 
@@ -33,7 +38,7 @@ export class PayloadProblems {
     this.refusedCount += 1;
     if (!this.due(`refused ${type}`)) return;
     this.logger.error(
-      { type, deviceId, reason, code: 'EVENT_UNSENDABLE', refused: this.refusedCount },
+      failure('EVENT_UNSENDABLE', reason, { type, deviceId, total: this.count, refused: this.refusedCount }),
       'event refused: the county could not read its data',
     );
   }

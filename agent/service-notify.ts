@@ -13,6 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
+import { failure } from './kernel/errors.js';
 
 export interface ServiceNotifierOptions {
   logger: Logger;
@@ -73,7 +74,11 @@ export class ServiceNotifier {
     const late = now - this.lastTickMs - this.pingEveryMs!;
     this.lastTickMs = now;
     // The ping goes out now that the loop turns again; the stall is worth a line in the journal.
-    if (late > this.pingEveryMs!) this.o.logger.warn({ lateMs: Math.round(late) }, 'the event loop was blocked');
+    if (late > this.pingEveryMs!)
+      this.o.logger.warn(
+        failure('EVENT_LOOP_BLOCKED', null, { lateMs: Math.round(late) }),
+        'the event loop was blocked',
+      );
     let reason: string | null;
     try {
       reason = this.o.heartbeat();
@@ -85,7 +90,10 @@ export class ServiceNotifier {
     if (reason !== null) {
       this.withheld += 1;
       if (reason !== this.lastWithheld)
-        this.o.logger.error({ reason }, 'watchdog ping withheld: systemd restarts the agent if this lasts');
+        this.o.logger.error(
+          failure('WATCHDOG_WITHHELD', null, { reason }),
+          'watchdog ping withheld: systemd restarts the agent if this lasts',
+        );
       this.lastWithheld = reason;
       if (!busy) this.send([`STATUS=unhealthy: ${reason}`]);
       return;
@@ -108,7 +116,7 @@ export class ServiceNotifier {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
     } catch (err) {
-      this.o.logger.error({ err: (err as Error).message }, 'systemd-notify could not be started');
+      this.o.logger.error(failure('NOTIFY_FAILED', err), 'systemd-notify could not be started');
       return;
     }
     this.inFlight += 1;
@@ -123,7 +131,10 @@ export class ServiceNotifier {
       clearTimeout(limit);
       this.inFlight -= 1;
       if (problem)
-        this.o.logger.warn({ fields: fields.join(' '), problem, stderr: stderr.trim() }, 'systemd-notify failed');
+        this.o.logger.warn(
+          failure('NOTIFY_FAILED', problem, { fields: fields.join(' '), stderr: stderr.trim() }),
+          'systemd-notify failed',
+        );
     };
     child.on('error', (err) => finish(err.message));
     child.on('close', (code, signal) => finish(code === 0 ? null : `exit ${code ?? signal}`));

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { EventInput, GatewayEvent, Priority } from './contracts/event.js';
 import type { ShedReason } from './outbox/shed-ledger.js';
+import { failure } from './kernel/errors.js';
 
 export interface ShedReporterPorts {
   gatewayId: string;
@@ -26,7 +27,8 @@ export class ShedReporter {
 
   /** One outbox `shed` notice. Storage losses are logged once a second by StorageFailures, not here. */
   note({ priority, count, reason }: { priority: Priority; count: number; reason: ShedReason }): void {
-    if (reason !== 'storage') this.p.logger.warn({ priority, count, reason }, 'outbox shed events');
+    if (reason !== 'storage')
+      this.p.logger.warn(failure('EVENTS_SHED', null, { priority, count, reason }), 'outbox shed events');
     const key = `${priority}/${reason}`;
     this.pending.set(key, (this.pending.get(key) ?? 0) + count);
   }
@@ -52,7 +54,10 @@ export class ShedReporter {
         data: { counts: Object.fromEntries(counts), totals: this.p.totals() },
       })
       .catch((err: Error) => {
-        this.p.logger.warn({ err: err.message }, 'gateway.events_shed not stored; its counts go with the next report');
+        this.p.logger.warn(
+          failure('STORAGE_FAILED', err),
+          'gateway.events_shed not stored; its counts go with the next report',
+        );
         for (const [key, n] of counts) this.pending.set(key, (this.pending.get(key) ?? 0) + n);
       });
   }

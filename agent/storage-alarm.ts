@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { OutputCommand } from './contracts/driver.js';
 import type { EventInput, GatewayEvent } from './contracts/event.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
+import { failure } from './kernel/errors.js';
 
 export interface StorageAlarmPorts {
   config: GatewayConfig;
@@ -26,18 +27,21 @@ export function raiseStorageAlarm(p: StorageAlarmPorts, reason: string): void {
     priority: 'critical',
     data: { reason, dataDir: config.dataDir },
   }).catch((err: Error) =>
-    logger.warn({ err: err.message }, 'gateway.storage_failed not stored (the data folder is lost)'),
+    logger.warn(failure('STORAGE_FAILED', err), 'gateway.storage_failed not stored (the data folder is lost)'),
   );
   for (const s of config.alarms.sirens) {
     p.write({ deviceId: s.device, output: s.output, action: 'pulse', durationMs: s.testMs }).catch((err: Error) =>
-      logger.error({ err: err.message, siren: s }, 'storage alarm: siren not sounded'),
+      logger.error(failure('OUTPUT_FAILED', err, { siren: s }), 'storage alarm: siren not sounded'),
     );
   }
   const to = config.alarms.smsTo;
   if (to.length > 0 && p.sms) {
     const text = `${config.gateway.name ?? config.gateway.id}: data storage failed, events are not kept (${reason}). Local alarms still work.`;
     p.sms(to, text, 'storage failed').catch((err: Error) =>
-      logger.error({ err: err.message }, 'storage alarm: SMS state not saved (the SMS is still queued in memory)'),
+      logger.error(
+        failure('STATE_NOT_SAVED', err),
+        'storage alarm: SMS state not saved (the SMS is still queued in memory)',
+      ),
     );
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { StorageFailure } from './outbox/outbox.js';
+import { failure } from './kernel/errors.js';
 
 const LOG_EVERY_MS = 1000;
 
@@ -67,13 +68,13 @@ export class StorageFailures {
     this.timer = null;
     if (this.sinceLog === 0 && this.eventsSinceLog === 0 && this.filesSinceLog === 0) return;
     this.logger.error(
-      {
+      failure('STORAGE_FAILED', null, {
         failures: this.sinceLog,
         eventsNotStored: this.eventsSinceLog,
         filesNotSaved: this.filesSinceLog,
         totals: this.counts,
         lastError: this.lastError,
-      },
+      }),
       'storage writes failing',
     );
     this.sinceLog = 0;

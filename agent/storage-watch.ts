@@ -10,7 +10,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { foreignCode } from './kernel/errors.js';
+import { foreignCode, failure } from './kernel/errors.js';
 
 export interface StorageWatchPorts {
   dataDir: string;
@@ -79,7 +79,7 @@ export class StorageWatch {
     const was = this.lostSince!;
     this.lostSince = null;
     this.lostByFailure = false;
-    this.ports.logger.warn({ was }, 'data folder usable again');
+    this.ports.logger.info({ was }, 'data folder usable again');
     this.ports.restored(was);
   }
 
@@ -107,7 +107,10 @@ export class StorageWatch {
     this.lostSince ??= reason;
     if (!first && now - this.lastRaisedMs < (this.ports.repeatMs ?? 600_000)) return;
     this.lastRaisedMs = now;
-    this.ports.logger.fatal({ reason }, 'data folder lost: events cannot be kept; raising the local alarm');
+    this.ports.logger.fatal(
+      failure('DATA_DIR_LOST', reason),
+      'data folder lost: events cannot be kept; raising the local alarm',
+    );
     this.ports.raise(reason);
   }
 }

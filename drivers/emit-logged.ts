@@ -1,15 +1,17 @@
 import type { DriverContext } from '../agent/contracts/driver.js';
 import type { EventInput } from '../agent/contracts/event.js';
-import { isStorageRefusal } from '../agent/contracts/outbox-store.js';
+import { isReportedRefusal } from '../agent/contracts/outbox-store.js';
+import { failure } from '../agent/kernel/errors.js';
 
 /**
  * Emits from a driver's own timers and callbacks, where nobody awaits the acknowledgement:
  * an event that could not be stored is logged (never an unhandled rejection), unless the
- * agent counts and logs it already (a full disk: at most once a second).
+ * agent counts and logs it already (a full disk: at most once a second; a payload that does
+ * not match its catalogue entry: once a minute a type).
  */
 export function emitLogged<T>(ctx: DriverContext<T>, ev: EventInput): void {
   ctx.emit(ev).catch((err: Error) => {
-    if (!isStorageRefusal(err))
-      ctx.logger.error({ err: err.message, type: ev.type, deviceId: ev.deviceId }, 'event not stored');
+    if (!isReportedRefusal(err))
+      ctx.logger.error(failure('STORAGE_FAILED', err, { type: ev.type, deviceId: ev.deviceId }), 'event not stored');
   });
 }

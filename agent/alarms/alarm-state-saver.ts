@@ -19,6 +19,7 @@ import type { Clock } from '../kernel/clock.js';
 import type { OutputCommand } from '../contracts/driver.js';
 import type { EventInput } from '../contracts/event.js';
 import { openAlarmState, type AlarmStateData, type StoredPulse } from './alarm-state.js';
+import { failure } from '../kernel/errors.js';
 
 /**
  * Opens alarms.json. An unusable file is kept aside, logged and reported
@@ -31,7 +32,10 @@ export async function openSavedState(
 ): Promise<Low<AlarmStateData>> {
   const opened = await openAlarmState(dataDir);
   if (opened.problem) {
-    o.logger.error(opened.problem, 'alarm state file unusable: kept aside, starting without it');
+    o.logger.error(
+      failure('STATE_UNREADABLE', null, opened.problem),
+      'alarm state file unusable: kept aside, starting without it',
+    );
     void o
       .emit({
         deviceId: o.gatewayId,
@@ -39,7 +43,7 @@ export async function openSavedState(
         priority: 'high',
         data: { ...opened.problem, file: 'alarms.json' },
       })
-      .catch((err: Error) => o.logger.error({ err: err.message }, 'gateway.state_recovered not stored'));
+      .catch((err: Error) => o.logger.error(failure('STORAGE_FAILED', err), 'gateway.state_recovered not stored'));
   }
   return opened.db;
 }

@@ -12,6 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../kernel/clock.js';
+import { failure } from '../kernel/errors.js';
 import type { OutputCommand } from '../contracts/driver.js';
 import type { HelpLedRule } from '../../config/schema/gateway-config.js';
 import type { StoredAlert, StoredLed } from './alarm-state.js';
@@ -73,7 +74,7 @@ export class HelpLeds {
     try {
       await this.p.write({ deviceId: pressed.device, output: pressed.led, action: 'on' });
     } catch (err) {
-      logger.error({ err: (err as Error).message, alertId: alert.alertId }, 'confirmation LED could not be lit');
+      logger.error(failure('OUTPUT_FAILED', err, { alertId: alert.alertId }), 'confirmation LED could not be lit');
       return null;
     }
     const forMs = rule.offAfterSec > 0 ? rule.offAfterSec * 1000 : null;
@@ -117,7 +118,10 @@ export class HelpLeds {
         void this.p
           .write({ deviceId: led.device, output: led.output, action: 'on' })
           .catch((err: Error) =>
-            this.p.logger.error({ err: err.message, alertId: led.alertId }, 'confirmation LED could not be lit again'),
+            this.p.logger.error(
+              failure('OUTPUT_FAILED', err, { alertId: led.alertId }),
+              'confirmation LED could not be lit again',
+            ),
           );
     }
   }
@@ -138,7 +142,7 @@ export class HelpLeds {
         await this.p.write({ deviceId: led.device, output: led.output, action: 'off' });
       } catch (err) {
         this.p.logger.error(
-          { err: (err as Error).message, alertId: led.alertId, why },
+          failure('OUTPUT_FAILED', err, { alertId: led.alertId, why }),
           'confirmation LED could not be put out',
         );
         if (rethrow) throw err;

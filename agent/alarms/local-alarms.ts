@@ -15,13 +15,9 @@
  * restart (the persisted state), and what is restored from it is clamped, so a clock that was
  * set back meanwhile cannot stretch a wait or a siren pulse.
  */
-import type { Logger } from 'pino';
-import type { Clock } from '../kernel/clock.js';
 import type { OutputCommand } from '../contracts/driver.js';
-import { GatewayError } from '../kernel/errors.js';
-import type { EventInput, GatewayEvent } from '../contracts/event.js';
-import type { EventOf, EventType } from '../contracts/events/catalogue.js';
-import type { GatewayConfig } from '../../config/schema/gateway-config.js';
+import { GatewayError, failure } from '../kernel/errors.js';
+import type { GatewayEvent } from '../contracts/event.js';
 import { inputEventDeviceId } from '../../config/schema/devices.js';
 import type { RuleAction } from '../../config/schema/rules.js';
 import { RuleEngine, type Firing } from '../rules/rule-engine.js';
@@ -34,44 +30,17 @@ import {
   resumedPulses,
 } from './alarm-state-saver.js';
 import { SmsQueue } from './sms-queue.js';
-import type { SmsSender } from '../contracts/sms.js';
 import { isStorageRefusal } from '../contracts/outbox-store.js';
 import { FLOW_RULE_ID } from './alert-sms.js';
 import { AlertSmsFallback } from './alert-sms-fallback.js';
 import { flowReason, flowTold, type FlowTold } from './flow-alert.js';
 import type { FlowAlert } from '../contracts/nodered-ipc.js';
 import { HelpLeds } from './help-leds.js';
+import type { LocalAlarmsPorts } from './local-alarms-ports.js';
 
 export type ActiveAlert = StoredAlert;
 
-export interface LocalAlarmsPorts {
-  config: GatewayConfig;
-  clock: Clock;
-  logger: Logger;
-  /** Capture an event (bus at once, outbox after). */
-  /**
-   * `beforeCommit` runs synchronously once the event has its id, before it (or anything
-   * queued with it) can commit: what must be on disk no later than the event goes there.
-   */
-  emit(e: EventInput, beforeCommit?: (event: GatewayEvent) => void): Promise<GatewayEvent>;
-  write(cmd: OutputCommand): Promise<void>;
-  subscribe(listener: (e: GatewayEvent) => void): () => void;
-  /** One event type, its payload typed (the bus's `on`). */
-  on<T extends EventType>(type: T, handler: (e: EventOf<T>) => void): () => void;
-  /** How long the uplink has been down (null: up). */
-  uplinkDownForMs(): number | null;
-  /** Tells of alarms the broker has not acknowledged in time (the uplink's port): their alerts go by SMS at once. */
-  onAlarmsLate?(listener: (late: readonly { id: string }[], reason: string) => void): () => void;
-  /** The modem that sends SMS, if one is configured and running. */
-  smsSender(): SmsSender | null;
-  /** How many acknowledged alerts to remember (default ACKED_KEEP_MAX); tests use a few. */
-  keepAcknowledged?: number;
-  /**
-   * A write of the alarm state (alarms.json, the SMS queue in it) failed: the agent counts it and logs it at most
-   * once a second with its other storage failures. Without it, each is logged.
-   */
-  notSaved?(file: string, err: Error): void;
-}
+export type { LocalAlarmsPorts } from './local-alarms-ports.js';
 
 const TICK_MS = 200;
 const SMS_CHECK_MS = 1000;
@@ -128,7 +97,7 @@ export class LocalAlarms {
     const notSaved = (file: string, err: Error) =>
       this.ports.notSaved
         ? this.ports.notSaved(file, err)
-        : this.ports.logger.error({ err: err.message, file }, 'alarm state not saved');
+        : this.ports.logger.error(failure('STATE_NOT_SAVED', err, { file }), 'alarm state not saved');
     this.state = new AlarmStateSaver(
       db,
       () => this.forgetAcknowledged(),
@@ -149,7 +118,7 @@ export class LocalAlarms {
       notSaved: (err) => notSaved('alarms.json (SMS queue)', err),
       sender: this.ports.smsSender,
       clock,
-      logger: this.ports.logger.child({ part: 'sms' }),
+      logger: this.ports.logger.child({ queue: 'sms' }), // under part: 'alarms' (a second part would be a second key)
       emit: this.ports.emit,
       gatewayId: config.gateway.id,
       perHour: config.alarms.smsPerHour,
@@ -165,13 +134,13 @@ export class LocalAlarms {
     const late = this.ports.onAlarmsLate?.((events, why) =>
       this.fallback
         .late(this.active.values(), events, why)
-        .catch((err: Error) => this.ports.logger.error({ err: err.message }, 'SMS not queued')),
+        .catch((err: Error) => this.ports.logger.error(failure('SMS_NOT_QUEUED', err), 'SMS not queued')),
     );
     if (late) this.unsubscribe.push(late);
     this.timers.push(setInterval(() => this.engine.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.checkSms(), SMS_CHECK_MS));
     const open = [...this.active.values()].filter((a) => !a.ackedAt).length;
-    if (open > 0) this.ports.logger.warn({ active: open }, 'alerts still active from before the restart');
+    if (open > 0) this.ports.logger.info({ active: open }, 'alerts still active from before the restart');
     await this.persist();
   }
 
@@ -185,7 +154,9 @@ export class LocalAlarms {
     for (const cmd of resumedPulses(this.restoredPulses.splice(0), this.pulseEnds, mono))
       void this.ports
         .write(cmd)
-        .catch((err: Error) => this.ports.logger.error({ err: err.message, output: cmd }, 'could not resume a pulse'));
+        .catch((err: Error) =>
+          this.ports.logger.error(failure('OUTPUT_FAILED', err, { output: cmd }), 'could not resume a pulse'),
+        );
     this.prunePulses(mono);
     this.leds.resume();
     void this.persist();
@@ -230,7 +201,7 @@ export class LocalAlarms {
         this.state.soon();
       }
       this.ports.write(cmd).catch((err: Error) => {
-        logger.error({ err: err.message, rule: firing.rule.id, output: cmd }, 'rule output failed');
+        logger.error(failure('OUTPUT_FAILED', err, { rule: firing.rule.id, output: cmd }), 'rule output failed');
         void this.ports
           .emit({
             deviceId: action.device,
@@ -238,17 +209,21 @@ export class LocalAlarms {
             priority: 'high',
             data: { rule: firing.rule.id, output: action.output, error: err.message },
           })
-          .catch((e: Error) => this.ports.logger.error({ err: e.message }, 'rule.action_failed not stored'));
+          .catch((e: Error) => this.ports.logger.error(failure('STORAGE_FAILED', e), 'rule.action_failed not stored'));
       });
       return;
     }
     if (action.do === 'sms') {
       const to = action.to ?? this.ports.config.alarms.smsTo;
-      if (to.length === 0) logger.warn({ rule: firing.rule.id }, 'sms action with no numbers (alarms.smsTo is empty)');
+      if (to.length === 0)
+        logger.warn(
+          failure('NO_SMS_NUMBERS', null, { rule: firing.rule.id }),
+          'sms action with no numbers (alarms.smsTo is empty)',
+        );
       else
         void this.sms
           ?.enqueue(to, action.text, null, `rule ${firing.rule.id}`)
-          .catch((err: Error) => logger.error({ err: err.message }, 'SMS not queued'));
+          .catch((err: Error) => logger.error(failure('SMS_NOT_QUEUED', err), 'SMS not queued'));
       return;
     }
     const causes = firing.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId, data: c.data }));
@@ -262,7 +237,8 @@ export class LocalAlarms {
       sms: firing.rule.sms,
     }).catch((err: Error) => {
       // A full disk: counted, reported lost and sent by SMS (lost-alarms.ts), logged once a second there.
-      if (!isStorageRefusal(err)) logger.error({ err: err.message, rule: firing.rule.id }, 'alert not stored');
+      if (!isStorageRefusal(err))
+        logger.error(failure('STORAGE_FAILED', err, { rule: firing.rule.id }), 'alert not stored');
     });
   }
 

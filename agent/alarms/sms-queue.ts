@@ -21,7 +21,7 @@ import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { CataloguedEventInput } from '../contracts/events/catalogue.js';
 import type { AlarmStateData, PendingSms, SmsKind } from './alarm-state.js';
 import { uuidv7 } from '../kernel/uuidv7.js';
-import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
+import { GatewayError, errorMessage, foreignCode, failure } from '../kernel/errors.js';
 import type { SmsSender } from '../contracts/sms.js';
 import { isStorageRefusal } from '../contracts/outbox-store.js';
 
@@ -208,7 +208,7 @@ export class SmsQueue {
       if (retryable && next.attempts < (this.opts.maxAttempts ?? 5)) {
         this.holdBack(next, RETRY_BASE_MS * 2 ** (next.attempts - 1));
         this.opts.logger.warn(
-          { err: errorMessage(err), to: next.to, attempts: next.attempts },
+          failure('SMS_ERROR', err, { to: next.to, attempts: next.attempts }),
           'SMS not sent; will retry',
         );
         await this.save();
@@ -242,7 +242,7 @@ export class SmsQueue {
       await this.opts.state.write();
     } catch (err) {
       if (this.opts.notSaved) this.opts.notSaved(err as Error);
-      else this.opts.logger.error({ err: (err as Error).message }, 'SMS queue not saved (kept in memory)');
+      else this.opts.logger.error(failure('STATE_NOT_SAVED', err), 'SMS queue not saved (kept in memory)');
     }
   }
 
@@ -257,7 +257,7 @@ export class SmsQueue {
     await this.opts.emit(outcome).catch((err: Error) => {
       // A full disk is counted and logged once a second by the agent (storage-failures.ts).
       if (!isStorageRefusal(err))
-        this.opts.logger.error({ err: err.message, type: outcome.type }, 'SMS outcome not stored');
+        this.opts.logger.error(failure('STORAGE_FAILED', err, { type: outcome.type }), 'SMS outcome not stored');
     });
   }
 }

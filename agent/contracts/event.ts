@@ -37,6 +37,12 @@ export const eventSchema = z
     monoMs: z.number().min(0).describe('Monotonic ms since agent boot at capture'),
     clockSynced: z.boolean().describe('False until the wall clock is known good (a Pi has no RTC)'),
     data: z.record(z.string(), z.unknown()),
+    payloadInvalid: z
+      .literal(true)
+      .optional()
+      .describe(
+        "Only on an alarm-class event whose data does not match its type's schema: kept and sent all the same (an alarm is never dropped for its shape); any other such event is refused",
+      ),
   })
   .describe('village-gateway event envelope v1');
 

@@ -77,7 +77,8 @@ export type FromChild =
   | { t: 'request'; id: number; kind: 'alert'; args: AlertRequestArgs }
   | { t: 'request'; id: number; kind: 'status'; args: Record<string, never> }
   | { t: 'request'; id: number; kind: 'devices'; args: Record<string, never> }
-  | { t: 'log'; level: LogLevel; msg: string }
+  /** `runtime`: the child's own start-up and stop code says it (NODE_RED_FAILED), not Node-RED or a flow (NODE_RED_LOG). */
+  | { t: 'log'; level: LogLevel; msg: string; runtime?: true }
   /** Once per start, before `ready`, when the flow file uses core nodes the child did not load. */
   | { t: 'nodes_excluded'; total: number; nodes: ExcludedNodeReport[] }
   | { t: 'login_failed'; failure: LoginFailure };
@@ -145,7 +146,12 @@ export function isFromChild(m: unknown): m is FromChild {
     case 'request':
       return Number.isSafeInteger(m['id']) && isText(m['kind'], 32) && isObject(m['args']);
     case 'log':
-      return typeof m['level'] === 'string' && LOG_LEVELS.includes(m['level']) && isText(m['msg'], 100_000);
+      return (
+        typeof m['level'] === 'string' &&
+        LOG_LEVELS.includes(m['level']) &&
+        isText(m['msg'], 100_000) &&
+        (m['runtime'] === undefined || m['runtime'] === true)
+      );
     case 'nodes_excluded':
       return (
         isCount(m['total']) &&

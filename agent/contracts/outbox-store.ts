@@ -50,3 +50,14 @@ export function isStorageRefusal(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'DISK_FULL' || code === 'STORAGE_FAILED';
 }
+
+/**
+ * A refusal the agent counts and logs itself, so a producer logs none of its own: for lack of
+ * storage (above), or for its data, logged once a minute a type (payload-problems.ts: a
+ * payload that does not match its catalogue entry, data the county could not read). A device
+ * sending a malformed record every second must not log a line a second.
+ */
+export function isReportedRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return isStorageRefusal(err) || code === 'PAYLOAD_INVALID' || code === 'EVENT_UNSENDABLE';
+}

@@ -17,8 +17,9 @@ export const ERROR_CODES = {
   DATA_DIR_UNUSABLE: 'the data folder cannot be created, written or locked (exit 2)',
   USAGE: 'the command line is wrong (exit 2)',
   // Events and the outbox
-  EVENT_INVALID:
-    'an event envelope cannot be built (no device id, a malformed type); a payload that does not match its type is kept and counted instead',
+  EVENT_INVALID: 'an event envelope cannot be built (no device id, a malformed type): the event is refused',
+  PAYLOAD_INVALID:
+    "an event's data does not match its type in the catalogue: the event is refused, counted (payloadProblems) and logged once a minute per type; an alarm-class event is kept and sent with payloadInvalid: true",
   EVENT_UNSENDABLE:
     "an event's data nests too deep or is too big for the county's decoders (or is not JSON): the event is refused, logged and counted",
   OUTBOX_FULL: 'the outbox is full: the event was refused rather than displace a more urgent one',
@@ -29,6 +30,17 @@ export const ERROR_CODES = {
   NO_OUTBOX: 'there is no outbox in the data folder (the agent has not run there yet)',
   BATCH_UNREADABLE:
     'a compact batch message could not be decoded (unknown header byte, corrupt or truncated compression, over the size limit, not a v2 batch)',
+  EVENTS_SHED: 'the outbox dropped stored events to make room or for their age (counted in gateway.events_shed)',
+  ALARM_LOST:
+    'an alarm-class event could not be stored (the disk full past its reserve, the data folder lost): reported as gateway.events_lost and sent by SMS',
+  DATA_DIR_LOST:
+    'the data folder went away or turned read-only while the agent ran: events cannot be kept, the local alarm sounds',
+  STATE_UNREADABLE:
+    'a state file (alarm state, sequence, Node-RED crash record) cannot be read: it is kept aside and the agent goes on without it',
+  STATE_NOT_SAVED:
+    "a state file (alarm state, SMS queue, devices' snapshot, last good config, crash record) cannot be written: the state is kept in memory",
+  LISTENER_FAILED:
+    'a local consumer of events (a rule, the flows, a listener) threw: logged and counted, the others still get the event',
   MESSAGE_UNREADABLE:
     'a JSON message on an events, health or status topic could not be read (over the size, depth or event-count limit, not UTF-8 JSON)',
   // Devices and outputs
@@ -43,6 +55,11 @@ export const ERROR_CODES = {
   LINK_DOWN: 'the MQTT link to the county went down (the message is the last error the link saw)',
   BUS_ERROR: 'the Modbus request failed on the bus (timeout, CRC, closed port)',
   MODBUS_EXCEPTION: 'the Modbus unit answered with an exception code',
+  OUTPUT_FAILED: "an output (a siren, a relay, an LED) could not be set; the driver's error says why",
+  SERIAL_ERROR: 'a serial port cannot be opened or failed (unplugged, no permission): it is reopened',
+  SERIAL_GARBAGE:
+    "bytes on a serial line that do not decode as the device's records (noise, a wrong baud rate or profile)",
+  DEVICE_SILENT: 'a device sent nothing for longer than its profile allows: it is reported offline',
   // The GSM modem and SMS
   MODEM_NOT_READY: 'the modem is not ready (no line, no SIM, not registered)',
   MODEM_TIMEOUT: 'the modem did not answer an AT command in time',
@@ -50,6 +67,8 @@ export const ERROR_CODES = {
   MODEM_GONE: "the modem's serial line went away while the command waited",
   MODEM_ERROR: 'the modem answered ERROR or +CME ERROR',
   SMS_ERROR: 'the network refused the SMS (+CMS ERROR; retried later when the cause is temporary)',
+  SMS_NOT_QUEUED: 'an SMS could not be queued (no modem configured, the queue refused it)',
+  NO_SMS_NUMBERS: "a rule's sms action has no numbers to send to (alarms.smsTo is empty)",
   INVALID_NUMBER: 'not a phone number (+ and 3-20 digits)',
   // Alarms and county commands
   UNKNOWN_ALERT: 'no alert has this id (acknowledged long ago, or never raised here)',
@@ -63,6 +82,19 @@ export const ERROR_CODES = {
   BAD_RESPONSE_TOPIC: "the MQTT 5 response topic lies outside the gateway's reply namespace",
   FAILED: 'a command failed for a reason that has no code of its own (the message says why)',
   TIMEOUT: 'an operation did not finish within its time limit',
+  PUBLISH_FAILED:
+    'a publish to the county was not acknowledged (the link dropped, the broker refused it): the events go again',
+  SUBSCRIBE_FAILED:
+    "the broker refused the subscription to the county's commands (an ACL): commands cannot reach this gateway",
+  // The agent's own process
+  UNCAUGHT:
+    'an error no part of the agent caught: the outbox is flushed, the agent stops and exits 1 (systemd starts it again)',
+  STOP_FAILED: 'a part of the agent did not stop cleanly or within its limit while the agent stopped',
+  EVENT_LOOP_BLOCKED:
+    'the event loop was blocked for longer than the watchdog ping interval (a slow card, a long garbage collection)',
+  WATCHDOG_WITHHELD:
+    'the watchdog ping is withheld because a vital part is stuck (the reason says which): systemd restarts the agent if it lasts',
+  NOTIFY_FAILED: 'systemd-notify could not be run or failed: systemd may not hear that the agent is ready or alive',
   // Node-RED flows (requests from the flows' child process)
   NOT_FLOW_WRITABLE: 'a flow asked for an output not declared flow-writable (outputs.<name>.flowWritable: true)',
   RATE_LIMITED: 'a flow asked for outputs or alerts faster than the agent allows; the request was refused',
@@ -72,6 +104,18 @@ export const ERROR_CODES = {
     "a Modbus TCP bus's host name does not resolve, so the flows' unit cannot deny it (IPAddressDeny takes addresses; exit 2)",
   CODE_UNREACHABLE:
     "the flows' user cannot enter a folder down to the Node-RED child's code (a checkout in a 0700 folder): chmod o+x it or install under /opt",
+  NODE_RED_FAILED:
+    'the Node-RED child could not be started, stopped, answered no more, went over its memory, or broke its channel: it is restarted (in safe mode after a crash loop)',
+  NODE_RED_LOG:
+    'Node-RED or a flow logged a warning or an error (node.warn, node.error, a crash report): relayed as the child wrote it, at most 20 lines a second',
+  NODES_EXCLUDED: 'flows use core nodes that are off on this gateway (nodeRed.allowNodes): those nodes do not run',
+  FLOWS_USER:
+    "the flows cannot run as their own user (the agent is not root, or the user does not exist): they run as the agent's uid or nobody",
+  LOGIN_FAILED:
+    'a failed login to the Node-RED editor (logged at most a few times a minute; nodered.login_failed after several in a row)',
+  TECHNICIAN_REQUEST_FAILED:
+    "a technician's request to the running agent (editor passwords, leaving safe mode) could not be read, taken or carried out",
+  NOT_IN_SAFE_MODE: 'asked to leave safe mode while Node-RED is not in it: nothing to do',
   NO_NODE_RED: 'the config has no Node-RED (no enabled nodeRed section): there is no editor or safe mode to act on',
 } as const;
 
@@ -115,6 +159,27 @@ export function foreignCode(err: unknown): string | undefined {
 
 /** A message for any thrown value (libraries throw strings and plain objects too). */
 export const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** The fields of a log line about a failure, in the one idiom every warn and error line uses. */
+export type FailureFields<C extends object> = { code: ErrorCode; err?: string } & C;
+
+/**
+ * `logger.warn(failure('BUS_ERROR', err, { unitId }), 'modbus device offline')`, or with no error
+ * `failure('TIMEOUT', null, { limitMs })`: the code is the error's own when it is a GatewayError,
+ * else the one named here; `err` is always the message (a string, at most 1000 characters), so
+ * a log reader meets one shape, never pino's serialised Error beside a string.
+ * The context may not carry its own `code` or `err` (a second key of that name in the line).
+ */
+export function failure<C extends object & { code?: never; err?: never } = Record<never, never>>(
+  code: ErrorCode,
+  err?: unknown,
+  context?: C,
+): FailureFields<C> {
+  const own = err instanceof GatewayError ? err.code : code;
+  // Bounded: a flow's or a library's message can be any size, and the log is on the SD card.
+  const fields = err === undefined || err === null ? {} : { err: errorMessage(err).slice(0, 1000) };
+  return { code: own, ...fields, ...context } as FailureFields<C>;
+}
 
 /** The code a command reply or a log line carries for any error: ours as is, anything else FAILED. */
 export const replyCode = (err: unknown): ErrorCode => (err instanceof GatewayError ? err.code : 'FAILED');

@@ -2,7 +2,7 @@
  * Stopping with a time limit: a part that never finishes its close (a serial port, a TCP
  * gateway that does not answer its FIN) must not hold up the outbox's flush or a reload.
  */
-import { errorMessage } from './errors.js';
+import { failure } from './errors.js';
 
 /** Settles `work` or gives up after `limitMs`; resolves true when `work` finished in time. */
 export function settleWithin(work: Promise<unknown>, limitMs: number): Promise<boolean> {
@@ -45,14 +45,14 @@ export async function stopAll(
       (err: unknown) => {
         late.delete(p.name);
         failed.push(p.name);
-        logger.error({ part: p.name, err: errorMessage(err) }, 'stop failed');
+        logger.error(failure('STOP_FAILED', err, { stopping: p.name }), 'stop failed');
       },
     );
   });
   await settleWithin(Promise.allSettled(runs), limitMs);
   if (late.size > 0)
     logger.warn(
-      { parts: [...late], limitMs },
+      failure('STOP_FAILED', null, { parts: [...late], limitMs }),
       `did not stop within ${limitMs} ms: ${[...late].join(', ')}; going on without them`,
     );
   return { late: [...late], failed };

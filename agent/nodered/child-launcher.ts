@@ -14,7 +14,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { errorMessage } from '../kernel/errors.js';
+import { failure } from '../kernel/errors.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
 import { defaultChildPath } from './child-files.js';
 import { assertCodeReachable } from './code-reach.js';
@@ -100,9 +100,9 @@ export class ChildLauncher {
       ended = true;
       h.onExit(code, signal);
     };
-    const log = this.logger.child({ part: 'node-red', pid: child.pid });
+    const log = this.logger.child({ childPid: child.pid });
     child.on('error', (err) => {
-      log.error({ err: err.message }, 'Node-RED child process error');
+      log.error(failure('NODE_RED_FAILED', err), 'Node-RED child process error');
       // A child that never started (EAGAIN, EACCES, ENOENT) sends no exit: treat it as one.
       if (child.pid === undefined) end(null, null);
     });
@@ -112,15 +112,15 @@ export class ChildLauncher {
       try {
         setPriority(child.pid, CHILD_NICE);
       } catch (err) {
-        log.warn({ err: errorMessage(err) }, 'Node-RED child priority not lowered');
+        log.warn(failure('NODE_RED_FAILED', err), 'Node-RED child priority not lowered');
       }
     }
     // Node-RED logs through the channel; whatever reaches stdout/stderr (a V8 out-of-memory report) is logged, a line at a time.
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
-      stream?.on('error', (err) => log.warn({ err: err.message }, 'Node-RED child output stream error'));
+      stream?.on('error', (err) => log.warn(failure('NODE_RED_FAILED', err), 'Node-RED child output stream error'));
       stream?.on('data', (chunk: string) => {
-        for (const line of chunk.split('\n')) if (line.trim()) log.warn(line.slice(0, 500));
+        for (const line of chunk.split('\n')) if (line.trim()) log.warn(failure('NODE_RED_LOG'), line.slice(0, 500));
       });
     }
     const socket = child.stdio[3] as Socket | null | undefined;
@@ -175,7 +175,9 @@ export class ChildLauncher {
       this.waiting = null;
       h.onSocket(s);
     });
-    server.on('error', (err) => this.logger.error({ err: err.message, path }, 'the flows channel socket failed'));
+    server.on('error', (err) =>
+      this.logger.error(failure('NODE_RED_FAILED', err, { path }), 'the flows channel socket failed'),
+    );
     server.listen(path, () => {
       chmodSync(runtimeDir, 0o750);
       chmodSync(path, 0o660);
@@ -184,7 +186,10 @@ export class ChildLauncher {
         try {
           for (const p of [runtimeDir, path]) chownSync(p, process.getuid?.() ?? -1, gid);
         } catch (err) {
-          this.logger.warn({ err: errorMessage(err), gid }, "the flows' group could not be given the channel's socket");
+          this.logger.warn(
+            failure('NODE_RED_FAILED', err, { gid }),
+            "the flows' group could not be given the channel's socket",
+          );
         }
     });
     this.server = server;

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ChildOptions } from '../contracts/nodered-ipc.js';
-import { errorMessage } from '../kernel/errors.js';
+import { failure } from '../kernel/errors.js';
 import { shippedDefaultFlows } from './child-files.js';
 import { editorUsers } from './editor-passwords.js';
 import type { SupervisorOptions } from './supervisor-options.js';
@@ -16,7 +16,7 @@ export function childOptions(opts: SupervisorOptions, safeMode: boolean, logger:
     port: config.port,
     credentialSecret: config.credentialSecret,
     users: editorUsers(config.users, dataDir, (err) =>
-      logger.error({ err: errorMessage(err) }, "reset editor passwords unreadable: the config's apply"),
+      logger.error(failure('TECHNICIAN_REQUEST_FAILED', err), "reset editor passwords unreadable: the config's apply"),
     ),
     safeMode,
     httpNodeRoot: config.httpNodeRoot,

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventInput } from '../contracts/event.js';
 import { StartRecord, type CrashLoopReason, type CrashRecord } from './start-record.js';
+import { failure } from '../kernel/errors.js';
 
 export interface CrashLoopPolicy {
   heartbeatKills: number;
@@ -117,7 +118,7 @@ export class CrashLoop {
     if (this.rec.safeMode === null) return false;
     this.rec = { starts: [], exits: [], heartbeatKills: [], safeMode: null };
     this.record.write(this.rec);
-    this.ports.logger.warn({ by }, 'Node-RED leaves safe mode: restarting it with its flows');
+    this.ports.logger.info({ by }, 'Node-RED leaves safe mode: restarting it with its flows');
     const { gatewayId: deviceId } = this.ports;
     this.ports.emit({ deviceId, type: 'nodered.safe_mode_left', priority: 'normal', data: { by } });
     return true;
@@ -125,7 +126,7 @@ export class CrashLoop {
 
   private report(trip: CrashLoopTrip, code: number | null, signal: NodeJS.Signals | null): void {
     this.ports.logger.error(
-      trip,
+      failure('NODE_RED_FAILED', null, trip),
       'Node-RED is in a crash loop: it runs in safe mode (flows stopped) until a technician leaves it',
     );
     const { gatewayId: deviceId } = this.ports;

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { EventInput } from '../contracts/event.js';
 import type { FromChild } from '../contracts/nodered-ipc.js';
+import { failure } from '../kernel/errors.js';
 
 /** What `status` shows; null when every node of the flows runs. */
 export interface ExcludedNodesSummary {
@@ -34,7 +35,7 @@ export function noteExcludedNodes(
     flows: unique(m.nodes.map((n) => n.flow)),
   };
   log.warn(
-    { ...summary, nodes: m.nodes.map((n) => n.id) },
+    failure('NODES_EXCLUDED', null, { ...summary, nodes: m.nodes.map((n) => n.id) }),
     'flows use core nodes that are off on this gateway (nodeRed.allowNodes): those nodes do not run',
   );
   emit({

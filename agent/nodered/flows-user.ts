@@ -8,6 +8,7 @@
 import { chmodSync, lchownSync, lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { failure } from '../kernel/errors.js';
 
 export interface FlowsUser {
   name: string;
@@ -36,14 +37,17 @@ export function lookUpUser(name: string, passwd = '/etc/passwd'): FlowsUser | nu
 export function flowsUser(name: string, logger: Logger): FlowsUser | null {
   if (process.getuid?.() !== 0) {
     logger.warn(
-      { uid: process.getuid?.() },
+      failure('FLOWS_USER', null, { uid: process.getuid?.() }),
       "the agent is not root and cannot switch users: the flows run under the agent's uid (in production use nodeRed.launch: systemd and the flows' own unit)",
     );
     return null;
   }
   const user = lookUpUser(name);
   if (user && user.uid !== 0) return user;
-  logger.warn({ user: name }, `no such user for the flows: running them as nobody (${NOBODY.uid})`);
+  logger.warn(
+    failure('FLOWS_USER', null, { user: name }),
+    `no such user for the flows: running them as nobody (${NOBODY.uid})`,
+  );
   return NOBODY;
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { EventInput } from '../contracts/event.js';
 import type { LoginFailure } from '../contracts/nodered-ipc.js';
 import { TokenBucket } from '../uplink/token-bucket.js';
+import { failure } from '../kernel/errors.js';
 
 /** Failures in a row from one client that raise the event (the front blocks from there on). */
 export const LOGIN_EVENT_AFTER = 5;
@@ -37,7 +38,13 @@ export class LoginWatch {
     this.failures += 1;
     if (this.lines.take() === 0) {
       this.logger.warn(
-        { client: f.client, username: f.username, inRow: f.inRow, blockedMs: f.blockedMs, unlogged: this.unlogged },
+        failure('LOGIN_FAILED', null, {
+          client: f.client,
+          username: f.username,
+          inRow: f.inRow,
+          blockedMs: f.blockedMs,
+          unlogged: this.unlogged,
+        }),
         'Node-RED editor: failed login',
       );
       this.unlogged = 0;

@@ -10,7 +10,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { errorMessage, foreignCode } from '../kernel/errors.js';
+import { foreignCode, failure } from '../kernel/errors.js';
 
 export type CrashLoopReason = 'heartbeat-kills' | 'exits' | 'starts';
 
@@ -45,7 +45,7 @@ export class StartRecord {
       raw = JSON.parse(readFileSync(this.file, 'utf8'));
     } catch (err) {
       if (foreignCode(err) !== 'ENOENT')
-        this.logger.warn({ err: errorMessage(err), file: this.file }, 'Node-RED crash record unreadable');
+        this.logger.warn(failure('STATE_UNREADABLE', err, { file: this.file }), 'Node-RED crash record unreadable');
       return empty();
     }
     if (typeof raw !== 'object' || raw === null) return empty();
@@ -74,7 +74,7 @@ export class StartRecord {
       writeFileSync(`${this.file}.tmp`, JSON.stringify(rec));
       renameSync(`${this.file}.tmp`, this.file);
     } catch (err) {
-      this.logger.warn({ err: errorMessage(err), file: this.file }, 'Node-RED crash record not written');
+      this.logger.warn(failure('STATE_NOT_SAVED', err, { file: this.file }), 'Node-RED crash record not written');
     }
   }
 }

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { ChildOptions, FromChild, ToChild } from '../contracts/nodered-ipc.js';
 import { Backoff } from '../kernel/backoff.js';
-import { errorMessage } from '../kernel/errors.js';
+import { failure } from '../kernel/errors.js';
 import { ChildChannel } from './channel.js';
 import { launcherFor, type ChildLauncher, type LaunchedChild } from './child-launcher.js';
 import { childOptions } from './child-options.js';
@@ -90,7 +90,7 @@ export class NodeRedSupervisor {
       dataDir,
       {
         'safe-mode-off': () =>
-          void (this.leaveSafeMode('cli') || logger.warn('safe mode off asked: not in a crash loop')),
+          void (this.leaveSafeMode('cli') || logger.warn(failure('NOT_IN_SAFE_MODE'), 'not in safe mode')),
         unlock: () => this.send({ t: 'unlock' }),
         password: () => this.restartNow(), // the child takes its users at start
       },
@@ -120,7 +120,8 @@ export class NodeRedSupervisor {
   holdForDisk(on: boolean): void {
     if (this.diskHold === on) return;
     this.diskHold = on;
-    this.opts.logger.warn(on ? 'disk reserve out (card full): flows stopped' : 'disk reserve back: flows start');
+    if (on) this.opts.logger.warn(failure('DISK_FULL'), 'disk reserve out (card full): flows stopped');
+    else this.opts.logger.info('disk reserve back: flows start');
     if (on) this.kill('requested');
     else this.restartNow();
   }
@@ -161,7 +162,7 @@ export class NodeRedSupervisor {
   private send(m: ToChild): void {
     // A ping or stop that cannot be sent shows up by itself: a missed pong, or the stop limit's kill.
     if (this.channel?.send(m) === false && this.logBudget.take())
-      this.opts.logger.warn({ t: m.t }, 'message to the Node-RED child not sent');
+      this.opts.logger.warn(failure('NODE_RED_FAILED', null, { t: m.t }), 'message to the Node-RED child not sent');
   }
 
   private spawn(): void {
@@ -185,7 +186,7 @@ export class NodeRedSupervisor {
       });
     } catch (err) {
       // Out of processes or memory: try again later like after a crash, never throw into a timer.
-      logger.error({ err: errorMessage(err) }, 'Node-RED child could not be started');
+      logger.error(failure('NODE_RED_FAILED', err), 'Node-RED child could not be started');
       this.state = 'restarting';
       this.restarts += 1;
       this.timers.after(() => this.spawn(), this.backoff.next());
@@ -199,7 +200,7 @@ export class NodeRedSupervisor {
 
   /** The child's socket: the options go first (secrets included: never its environment or command line). */
   private attach(socket: Socket, child: LaunchedChild, options: ChildOptions): void {
-    const log = this.opts.logger.child({ part: 'node-red', pid: child.pid });
+    const log = this.opts.logger.child({ childPid: child.pid });
     const mine = (): boolean => child === this.child;
     this.channel = new ChildChannel(
       socket,
@@ -211,19 +212,19 @@ export class NodeRedSupervisor {
           } catch (err) {
             this.badMessages += 1;
             if (this.logBudget.take())
-              log.error({ err: errorMessage(err) }, 'a message from the Node-RED child failed: ignored');
+              log.error(failure('NODE_RED_FAILED', err), 'a message from the Node-RED child failed: ignored');
           }
         },
         // A flow may forge messages (it reaches the socket through the process' handles): counted, ignored.
         onMalformed: () => {
           this.badMessages += 1;
           if (this.logBudget.take())
-            log.warn({ badMessages: this.badMessages }, 'Node-RED child sent a malformed message: ignored');
+            log.warn(failure('CHANNEL_FRAME', null, { badMessages: this.badMessages }), 'malformed message: ignored');
         },
         onViolation: (err) => {
           this.violations += 1;
           if (this.logBudget.take())
-            log.error({ err: err.message, violations: this.violations }, 'Node-RED child broke the channel: killed');
+            log.error(failure('CHANNEL_FRAME', err, { violations: this.violations }), 'channel broken: killed');
           if (mine()) this.kill('channel');
         },
         // The connection gone with the child still there a moment later (a flow closed it): it cannot be
@@ -234,7 +235,7 @@ export class NodeRedSupervisor {
       this.opts.channelLimits,
       this.monoMs,
     );
-    if (!this.channel.send({ t: 'init', options })) log.error('Node-RED child did not take its options');
+    if (!this.channel.send({ t: 'init', options })) log.error(failure('NODE_RED_FAILED'), 'options not sent');
   }
 
   private onMessage(m: FromChild, log: Logger): void {
@@ -267,13 +268,12 @@ export class NodeRedSupervisor {
           m,
           (reply) => this.send(reply),
           (err) =>
-            this.logBudget.take() &&
-            log.warn({ kind: m.kind, err: errorMessage(err).slice(0, 300) }, 'a flow request was refused'),
+            this.logBudget.take() && log.warn(failure('FAILED', err, { kind: m.kind }), 'a flow request was refused'),
         );
         return;
       case 'log':
         // A flow may log in a loop (node.warn): the agent's log on the SD card gets a budget.
-        if (this.logBudget.take()) log[m.level in log ? m.level : 'info'](String(m.msg).slice(0, 1000));
+        this.logBudget.relay(log, m);
         return;
       case 'login_failed':
         this.logins.note(m.failure);
@@ -290,7 +290,7 @@ export class NodeRedSupervisor {
     const v = judgeChild(pid, this.memoryBound, this.monoMs() - this.lastPong, this.o.pongTimeoutMs);
     if (v.rssBytes !== null) this.rssBytes = v.rssBytes;
     if (v.kill) {
-      this.opts.logger.error(v.why, v.msg);
+      this.opts.logger.error(failure('NODE_RED_FAILED', null, v.why), v.msg);
       return this.kill(v.kill);
     }
     this.pingN += 1;
@@ -326,7 +326,7 @@ export class NodeRedSupervisor {
     const reason = this.killReason ?? 'exit';
     this.loop.noteExit(reason, code, signal);
     const delay = this.backoff.next();
-    logger.warn({ code, signal, reason, restartInMs: delay }, 'Node-RED stopped: restarting');
+    logger.warn(failure('NODE_RED_FAILED', null, { exit: code, signal, reason, restartInMs: delay }), 'child stopped');
     this.opts.ports.emit({
       deviceId: gatewayId,
       type: 'nodered.stopped',
@@ -352,7 +352,7 @@ export class NodeRedSupervisor {
       }
       this.state = 'stopping';
       const kill = setTimeout(() => {
-        this.opts.logger.warn({ limitMs }, 'Node-RED did not stop in time: killed');
+        this.opts.logger.warn(failure('TIMEOUT', null, { limitMs }), 'Node-RED did not stop in time: killed');
         child.kill();
         // Bounded even if no exit ever comes (a child that never really started).
         setTimeout(() => {

@@ -11,7 +11,7 @@
 import { chownSync, mkdirSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { errorMessage, foreignCode } from '../kernel/errors.js';
+import { foreignCode, failure } from '../kernel/errors.js';
 
 export const REQUEST_KINDS = ['unlock', 'safe-mode-off', 'password'] as const;
 export type TechnicianRequest = (typeof REQUEST_KINDS)[number];
@@ -65,7 +65,8 @@ export class RequestInbox {
     try {
       names = readdirSync(requestsDir(this.dataDir));
     } catch (err) {
-      if (foreignCode(err) !== 'ENOENT') this.logger.warn({ err: errorMessage(err) }, 'technician requests unreadable');
+      if (foreignCode(err) !== 'ENOENT')
+        this.logger.warn(failure('TECHNICIAN_REQUEST_FAILED', err), 'technician requests unreadable');
       return;
     }
     for (const name of names) {
@@ -73,19 +74,25 @@ export class RequestInbox {
         // Deleted first: a request that fails is not retried every 2 s forever.
         unlinkSync(join(requestsDir(this.dataDir), name));
       } catch (err) {
-        this.logger.warn({ err: errorMessage(err), request: name }, 'technician request not taken (cannot delete it)');
+        this.logger.warn(
+          failure('TECHNICIAN_REQUEST_FAILED', err, { request: name }),
+          'technician request not taken (cannot delete it)',
+        );
         continue;
       }
       const kind = REQUEST_KINDS.find((k) => k === name);
       if (!kind) {
-        this.logger.warn({ request: name.slice(0, 64) }, 'unknown technician request: ignored');
+        this.logger.warn(
+          failure('TECHNICIAN_REQUEST_FAILED', null, { request: name.slice(0, 64) }),
+          'unknown technician request: ignored',
+        );
         continue;
       }
       this.logger.info({ request: kind }, 'technician request from the command line');
       try {
         this.handlers[kind]();
       } catch (err) {
-        this.logger.error({ err: errorMessage(err), request: kind }, 'technician request failed');
+        this.logger.error(failure('TECHNICIAN_REQUEST_FAILED', err, { request: kind }), 'technician request failed');
       }
     }
   }

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { topicNameProblems } from '../../config/schema/mqtt-names.js';
 import { formatProblem, problemsFromZod } from '../../config/zod-problems.js';
 import type { Topics } from './topics.js';
-import { errorMessage, replyCode } from '../kernel/errors.js';
+import { errorMessage, replyCode, failure, type ErrorCode } from '../kernel/errors.js';
 
 const MAX_COMMAND_BYTES = 64 * 1024;
 
@@ -55,9 +55,9 @@ export class CommandRouter {
    */
   async execute(name: string, payload: Buffer, retained: boolean, replyRefused?: string): Promise<CommandReply> {
     this.received += 1;
-    const fail = (code: string, message: string, id?: string): CommandReply => {
+    const fail = (code: ErrorCode, message: string, id?: string): CommandReply => {
       this.rejected += 1;
-      this.logger.warn({ command: name, code, message }, 'command rejected');
+      this.logger.warn(failure(code, message, { command: name }), 'command rejected');
       return { v: 1, command: name, ...(id !== undefined ? { id } : {}), ok: false, error: { code, message } };
     };
     if (payload.length > MAX_COMMAND_BYTES)
@@ -129,8 +129,9 @@ export class CommandRouter {
     // messages delivered when we subscribe can be told apart (README, MQTT contract).
     client.subscribe(this.topics.commandFilter, { qos: 1, ...(v5 ? { rap: true } : {}) }, (err) => {
       // The link went while subscribing: a warning (the next connection subscribes again); a refusal is an error.
-      if (err && !client.connected) this.logger.warn({ err: err.message }, 'link lost while subscribing to commands');
-      else if (err) this.logger.error({ err: err.message }, 'cannot subscribe to commands');
+      if (err && !client.connected)
+        this.logger.warn(failure('LINK_DOWN', err), 'link lost while subscribing to commands');
+      else if (err) this.logger.error(failure('SUBSCRIBE_FAILED', err), 'cannot subscribe to commands');
     });
     client.on('message', (topic, payload, packet: IPublishPacket) => {
       const name = this.topics.commandName(topic);

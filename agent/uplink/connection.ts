@@ -14,7 +14,7 @@ import type { Clock } from '../kernel/clock.js';
 import { resolvePath, resolveSecret } from '../../config/load-config.js';
 import { Backoff } from '../kernel/backoff.js';
 import { ReconnectLoop, type LinkState } from '../kernel/reconnect-loop.js';
-import { GatewayError } from '../kernel/errors.js';
+import { GatewayError, failure } from '../kernel/errors.js';
 import type { Topics } from './topics.js';
 import { outboxOwnedStore } from './outbox-owned-store.js';
 import { brokerClient } from './broker-stream.js';
@@ -211,7 +211,7 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     });
     client.on('error', (err) => {
       this.lastError = err.message;
-      this.opts.logger.warn({ err: err.message }, 'uplink error');
+      this.opts.logger.warn(failure('LINK_DOWN', err), 'uplink error');
     });
     client.on('close', () => {
       if (this.client !== client) return;
@@ -261,6 +261,9 @@ export class Connection extends EventEmitter<{ up: [MqttClient, IConnackPacket];
     // does nothing, so the socket is destroyed here, whatever state mqtt.js is in.
     client.end(true);
     client.stream.destroy();
-    this.opts.logger.warn({ limitMs }, 'the broker did not take the goodbye in time; the connection was dropped');
+    this.opts.logger.warn(
+      failure('TIMEOUT', null, { limitMs }),
+      'the broker did not take the goodbye in time; the connection was dropped',
+    );
   }
 }

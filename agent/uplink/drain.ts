@@ -20,6 +20,7 @@ import { batchContentType, encodeBatchPayload, type Compression } from '../contr
 import { TokenBucket } from './token-bucket.js';
 import { MQTT_OVERHEAD, single, type Message } from './message.js';
 import type { Topics } from './topics.js';
+import { failure } from '../kernel/errors.js';
 
 export interface DrainOptions {
   outbox: OutboxReader;
@@ -288,7 +289,10 @@ export class Drain {
     } catch (err) {
       // A stored body that is not a JSON object (a damaged row) cannot be compacted: the rows go as
       // they are, in today's JSON form, rather than stop the drain.
-      this.opts.logger.warn({ err: (err as Error).message, events: rows.length }, 'batch not compacted; sent as JSON');
+      this.opts.logger.warn(
+        failure('EVENT_INVALID', err, { events: rows.length }),
+        'batch not compacted; sent as JSON',
+      );
       return this.jsonMessage(rows);
     }
     const raw = rows.reduce((n, r) => n + r.bytes, 0);
@@ -321,7 +325,7 @@ export class Drain {
         this.flight.failed(token);
         for (const r of msg.rows) this.inflight.delete(r.pos);
         // Not acknowledged (refused by the broker, or the link went): keep the rows; they go again.
-        this.opts.logger.warn({ err: err.message, events: msg.rows.length }, 'publish not acknowledged');
+        this.opts.logger.warn(failure('PUBLISH_FAILED', err, { events: msg.rows.length }), 'publish not acknowledged');
         this.resetReader();
         this.opts.onRefused(err.message);
         return;
@@ -355,7 +359,10 @@ export class Drain {
         const still = this.flight.oldestCriticalSentMs();
         if (still === null || !this.client) return;
         if (this.opts.monoMs() - still >= limit) {
-          this.opts.logger.warn({ limitMs: limit }, 'no PUBACK for an alarm in time; dropping the connection');
+          this.opts.logger.warn(
+            failure('TIMEOUT', null, { limitMs: limit }),
+            'no PUBACK for an alarm in time; dropping the connection',
+          );
           this.opts.onRefused(`no PUBACK for an alarm within ${limit} ms`);
         } else this.watchAlarm();
       },

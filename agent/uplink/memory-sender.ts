@@ -11,6 +11,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { GatewayEvent } from '../contracts/event.js';
+import { failure } from '../kernel/errors.js';
 
 const MAX_HELD = 1000;
 
@@ -73,7 +74,7 @@ export class MemorySender {
     if (!client || body === undefined) return;
     client.publish(this.topic, body, { qos: 1 }, (err) => {
       if (err) {
-        this.logger.warn({ err: err.message, id }, 'event held in memory not acknowledged; sent again');
+        this.logger.warn(failure('PUBLISH_FAILED', err, { id }), 'event held in memory not acknowledged; sent again');
         return;
       }
       if (this.held.delete(id)) this.delivered += 1;

@@ -12,6 +12,7 @@ import { MemorySender } from './memory-sender.js';
 import type { GatewayEvent } from '../contracts/event.js';
 import { AlarmDeadlines, type LateAlarm, type LateAlarmsListener } from './alarm-deadlines.js';
 import { topicsFor, type Topics } from './topics.js';
+import { failure } from '../kernel/errors.js';
 
 export interface UplinkOptions {
   config: MqttConfig;
@@ -89,7 +90,7 @@ export class Uplink {
       limitMs: config.alarmRetry.ackTimeoutMs,
       monoMs: this.clock.monoMs,
       downSinceMs: () => this.connection.downSinceMs,
-      onListenerError: (err) => logger.error({ err }, 'a late-alarm listener failed'),
+      onListenerError: (err) => logger.error(failure('LISTENER_FAILED', err), 'a late-alarm listener failed'),
     });
     opts.outbox.on('stored', (events) => this.deadlines.stored(events));
     this.connection.on('up', (client, connack) => {

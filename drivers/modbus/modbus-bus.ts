@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import { Backoff } from '../../agent/kernel/backoff.js';
 import { ReconnectLoop, type LinkState } from '../../agent/kernel/reconnect-loop.js';
-import { GatewayError } from '../../agent/kernel/errors.js';
+import { GatewayError, failure } from '../../agent/kernel/errors.js';
 import type { BusDescription, SharedBus } from '../../agent/contracts/driver.js';
 
 export type BusConfig = GatewayConfig['buses'][number];
@@ -62,7 +62,10 @@ export class ModbusBus implements SharedBus {
       backoff: new Backoff(500, 30_000, 0.3),
       attempt: () => void this.connect(),
       onWait: (delayMs) =>
-        this.logger.warn({ bus: this.id, delayMs, err: this.lastError }, 'modbus bus down; reconnecting'),
+        this.logger.warn(
+          failure('BUS_DOWN', this.lastError ?? undefined, { delayMs }),
+          'modbus bus down; reconnecting',
+        ),
     });
   }
 
@@ -133,7 +136,7 @@ export class ModbusBus implements SharedBus {
       this.client = client;
       this.loop.up();
       for (const wake of this.upWaiters.splice(0)) wake();
-      this.logger.info({ bus: this.id, transport: this.describeTransport }, 'modbus bus connected');
+      this.logger.info({ transport: this.describeTransport }, 'modbus bus connected');
     } catch (err) {
       this.lastError = (err as Error).message;
       void this.closeClient(client);
@@ -168,10 +171,7 @@ export class ModbusBus implements SharedBus {
   private libraryError(source: 'client' | 'port', err: Error, client: ModbusClient): void {
     this.errors += 1;
     this.lastError = err.message;
-    this.logger.warn(
-      { bus: this.id, source, err: err.message, current: this.client === client },
-      'modbus library error',
-    );
+    this.logger.warn(failure('BUS_ERROR', err, { source, current: this.client === client }), 'modbus library error');
     if (this.client === client) this.dropLink(err.message);
   }
 
@@ -207,7 +207,7 @@ export class ModbusBus implements SharedBus {
         });
       } catch (err) {
         clearTimeout(limit);
-        this.logger.warn({ bus: this.id, err: (err as Error).message }, 'modbus close failed');
+        this.logger.warn(failure('BUS_ERROR', err), 'modbus close failed');
         forceClose();
         resolve(false);
       }
@@ -294,7 +294,7 @@ export class ModbusBus implements SharedBus {
     this.client = null;
     if (client && !(await this.closeClient(client))) {
       this.logger.warn(
-        { bus: this.id, limitMs: CLOSE_LIMIT_MS },
+        failure('TIMEOUT', null, { limitMs: CLOSE_LIMIT_MS }),
         'modbus bus did not close in time; its connection was dropped',
       );
     }

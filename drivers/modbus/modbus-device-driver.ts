@@ -16,7 +16,7 @@ import { planOutput, type WriteOp } from './output-plan.js';
 import { planReads, type ReadBlock } from './read-plan.js';
 import { decodeRegisters } from './register-codec.js';
 import { driverStopped } from '../stopped.js';
-import { foreignCode } from '../../agent/kernel/errors.js';
+import { foreignCode, failure } from '../../agent/kernel/errors.js';
 
 export interface ModbusDeps {
   bus: ModbusBus;
@@ -132,7 +132,7 @@ export class ModbusDeviceDriver implements Driver {
     this.lastError = err.message;
     if (this.online !== false && this.failures >= this.cfg.offlineAfter) {
       this.online = false;
-      this.ctx.logger.warn({ err: err.message, unitId: this.cfg.unitId }, 'modbus device offline');
+      this.ctx.logger.warn(failure('BUS_ERROR', err, { unitId: this.cfg.unitId }), 'modbus device offline');
       this.emit({
         deviceId: this.cfg.id,
         type: 'device.offline',
@@ -172,7 +172,7 @@ export class ModbusDeviceDriver implements Driver {
     const timer = setTimeout(() => {
       this.pendingOffs.delete(cmd.output);
       this.send(plan.off).catch((err: Error) =>
-        this.ctx.logger.error({ err: err.message, output: cmd.output }, 'pulse could not be ended'),
+        this.ctx.logger.error(failure('OUTPUT_FAILED', err, { output: cmd.output }), 'pulse could not be ended'),
       );
     }, plan.durationMs);
     this.pendingOffs.set(cmd.output, { timer, op: plan.off });
@@ -211,7 +211,10 @@ export class ModbusDeviceDriver implements Driver {
     const sends = offs.map(({ timer, op }) => {
       clearTimeout(timer);
       return this.send(op).catch((err: Error) =>
-        this.ctx.logger.error({ err: err.message, address: op.address }, 'pulse could not be ended at stop'),
+        this.ctx.logger.error(
+          failure('OUTPUT_FAILED', err, { address: op.address }),
+          'pulse could not be ended at stop',
+        ),
       );
     });
     await Promise.all([this.polling, ...sends]);

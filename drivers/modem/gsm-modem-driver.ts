@@ -7,7 +7,7 @@
 import { emitLogged } from '../emit-logged.js';
 import type { EventInput } from '../../agent/contracts/event.js';
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
-import { GatewayError } from '../../agent/kernel/errors.js';
+import { GatewayError, failure } from '../../agent/kernel/errors.js';
 import { PHONE_NUMBER, type SmsReceipt, type SmsSender } from '../../agent/contracts/sms.js';
 import type { ModemDeviceConfig } from '../../config/schema/devices.js';
 import type { ModemProfile } from '../../config/schema/profile.js';
@@ -95,7 +95,7 @@ export class GsmModemDriver implements Driver, SmsSender {
       await this.poll();
     } catch (err) {
       this.errors += 1;
-      this.ctx.logger.warn({ err: (err as Error).message }, 'modem initialisation failed');
+      this.ctx.logger.warn(failure('MODEM_NOT_READY', err), 'modem initialisation failed');
     }
     this.schedule();
   }
@@ -137,7 +137,7 @@ export class GsmModemDriver implements Driver, SmsSender {
         });
     } catch (err) {
       this.errors += 1;
-      this.ctx.logger.warn({ err: (err as Error).message }, 'modem status poll failed');
+      this.ctx.logger.warn(failure('MODEM_ERROR', err), 'modem status poll failed');
     }
     return this.status;
   }

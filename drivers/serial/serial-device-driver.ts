@@ -7,7 +7,7 @@
 import { emitLogged } from '../emit-logged.js';
 import type { EventInput } from '../../agent/contracts/event.js';
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
-import { GatewayError } from '../../agent/kernel/errors.js';
+import { GatewayError, failure } from '../../agent/kernel/errors.js';
 import { driverStopped } from '../stopped.js';
 import type { SerialDeviceConfig } from '../../config/schema/devices.js';
 import type { SerialProfile } from '../../config/schema/profile.js';
@@ -154,7 +154,7 @@ export class SerialDeviceDriver implements Driver {
       }
       this.silent = true;
       this.ctx.logger.warn(
-        { path: this.ctx.config.path, silentForSec: Math.round(quietMs / 1000) },
+        failure('DEVICE_SILENT', null, { path: this.ctx.config.path, silentForSec: Math.round(quietMs / 1000) }),
         'serial device silent; reported offline',
       );
       this.emit({
@@ -194,7 +194,10 @@ export class SerialDeviceDriver implements Driver {
     this.garbageSinceLog += n;
     const now = this.ctx.clock.monoMs();
     if (now - this.lastGarbageLogMs < GARBAGE_LOG_EVERY_MS) return;
-    this.ctx.logger.warn({ garbage: this.garbageSinceLog, counters: this.counters() }, 'serial garbage received');
+    this.ctx.logger.warn(
+      failure('SERIAL_GARBAGE', null, { garbage: this.garbageSinceLog, counters: this.counters() }),
+      'serial garbage received',
+    );
     this.lastGarbageLogMs = now;
     this.garbageSinceLog = 0;
   }

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { Backoff } from '../../agent/kernel/backoff.js';
 import { ReconnectLoop } from '../../agent/kernel/reconnect-loop.js';
 import { settleWithin } from '../../agent/kernel/settle.js';
+import { failure } from '../../agent/kernel/errors.js';
 
 /** A close (or an open in progress) that takes longer is given up on, and logged. */
 const CLOSE_LIMIT_MS = 2000;
@@ -90,7 +91,7 @@ export class SerialLine extends EventEmitter<{ data: [Buffer]; up: []; down: [st
     this.errors += 1;
     this.lastError = e.message;
     const current = port === this.port;
-    this.logger.warn({ path: this.opts.path, err: e.message, current }, 'serial port error');
+    this.logger.warn(failure('SERIAL_ERROR', e, { path: this.opts.path, current }), 'serial port error');
     if (current) this.lost(e.message);
   }
 
@@ -100,7 +101,7 @@ export class SerialLine extends EventEmitter<{ data: [Buffer]; up: []; down: [st
     this.port = null;
     port?.removeAllListeners('data');
     if (port?.isOpen) port.close(() => {});
-    this.logger.warn({ path: this.opts.path, reason }, 'serial line lost; reopening');
+    this.logger.warn(failure('SERIAL_ERROR', reason, { path: this.opts.path }), 'serial line lost; reopening');
     this.loop.down(); // down (and the reopen scheduled) before the listeners hear of it
     this.emit('down', reason);
   }
@@ -124,6 +125,9 @@ export class SerialLine extends EventEmitter<{ data: [Buffer]; up: []; down: [st
       if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     })();
     if (!(await settleWithin(closed, CLOSE_LIMIT_MS)))
-      this.logger.warn({ path: this.opts.path, limitMs: CLOSE_LIMIT_MS }, 'serial port did not close in time');
+      this.logger.warn(
+        failure('TIMEOUT', null, { path: this.opts.path, limitMs: CLOSE_LIMIT_MS }),
+        'serial port did not close in time',
+      );
   }
 }

@@ -5,8 +5,8 @@
  */
 import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
 import type { EventInput } from '../../agent/contracts/event.js';
-import { isStorageRefusal } from '../../agent/contracts/outbox-store.js';
-import { GatewayError } from '../../agent/kernel/errors.js';
+import { isReportedRefusal } from '../../agent/contracts/outbox-store.js';
+import { GatewayError, failure } from '../../agent/kernel/errors.js';
 import { driverStopped } from '../stopped.js';
 import type { SyntheticDeviceConfig } from '../../config/schema/devices.js';
 
@@ -66,7 +66,8 @@ export class SyntheticDriver implements Driver {
             () => void (this.emitted += 1),
             (err: Error) => {
               this.errors += 1;
-              if (!isStorageRefusal(err)) this.ctx.logger.warn({ err: err.message }, 'synthetic event not stored');
+              if (!isReportedRefusal(err))
+                this.ctx.logger.warn(failure('STORAGE_FAILED', err), 'synthetic event not stored');
             },
           );
         }

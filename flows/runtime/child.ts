@@ -58,6 +58,9 @@ const channel = new AgentChannel(
 const send = (m: FromChild): void => channel.send(m);
 // Cut to fit a frame (a log line is the only message whose size a flow decides).
 const log = (level: LogLevel, msg: string): void => send({ t: 'log', level, msg: msg.slice(0, 8000) });
+/** A failure of this runtime itself (start, stop, its link), logged by the agent as NODE_RED_FAILED. */
+const fail = (level: 'error' | 'fatal', msg: string): void =>
+  send({ t: 'log', level, msg: msg.slice(0, 8000), runtime: true });
 
 /** Where flows/nodes is: next to the sources (flows/runtime) or, compiled, three levels up from dist/flows/runtime. */
 function defaultNodesDir(): string {
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
   };
   if (options.users.length === 0) {
     // The config requires a user; this holds even if a caller skipped the config's check.
-    log('fatal', 'no editor users: Node-RED does not start without a login');
+    fail('fatal', 'no editor users: Node-RED does not start without a login');
     process.exit(2);
   }
   const users = await Promise.all(
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
       },
     });
   } else {
-    log('error', `our nodes' link ${linkFile} is missing: flows run, but no event reaches them and no request leaves`);
+    fail('error', `our nodes' link ${linkFile} is missing: flows run, but no event reaches them and no request leaves`);
   }
 
   const RED = require('node-red') as NodeRed;
@@ -159,7 +162,7 @@ async function main(): Promise<void> {
     (stopping ??= (async () => {
       log('info', `stopping (${why})`);
       link?.detach();
-      await RED.stop().catch((err: unknown) => log('error', `Node-RED did not stop cleanly: ${String(err)}`));
+      await RED.stop().catch((err: unknown) => fail('error', `Node-RED did not stop cleanly: ${String(err)}`));
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       process.exit(0);
@@ -194,7 +197,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  log('fatal', `Node-RED did not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  fail('fatal', `Node-RED did not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   // Let the log message reach the agent before the channel closes.
   setTimeout(() => process.exit(1), 50).unref();
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, GatewayError, foreignCode, isErrorCode, replyCode } from '../../agent/kernel/errors.js';
+import { ERROR_CODES, GatewayError, failure, foreignCode, isErrorCode, replyCode } from '../../agent/kernel/errors.js';
 import { readPage, section, tableRows } from '../helpers/doc-tables.js';
 
 /** The rows of docs/county.md's "Error codes" table: code -> meaning (the header row left out). */
@@ -25,5 +25,19 @@ describe('one error model', () => {
     expect(foreignCode('a string')).toBeUndefined();
     expect(isErrorCode('SMS_ERROR')).toBe(true);
     expect(isErrorCode('toString')).toBe(false);
+  });
+});
+
+describe('failure(): the fields of every warn and error line', () => {
+  it("names the code, the GatewayError's own first, and the error as its message, bounded", () => {
+    const own = new GatewayError('BUS_DOWN', 'bus tcp is not connected');
+    expect(failure('OUTPUT_FAILED', own, { output: 'siren' })).toEqual({
+      code: 'BUS_DOWN',
+      err: 'bus tcp is not connected',
+      output: 'siren',
+    });
+    expect(failure('STATE_NOT_SAVED', new Error('x'.repeat(5000))).err).toHaveLength(1000);
+    expect(failure('TIMEOUT', null, { limitMs: 3000 })).toEqual({ code: 'TIMEOUT', limitMs: 3000 });
+    expect(failure('SERIAL_ERROR', 'port gone')).toEqual({ code: 'SERIAL_ERROR', err: 'port gone' });
   });
 });

@@ -29,23 +29,35 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
 const factory = () => new EventFactory('gw', SeqCounter.open(join(tempDir(), 'seq.json')), new FakeClock());
-/** What the factory reports about an input's payload: null when it matches, else the problems. The event is made either way. */
+/**
+ * What the factory reports about an input's payload: null when it matches, else the problems.
+ * An alarm-class event is made all the same, flagged payloadInvalid; any other is refused
+ * (PAYLOAD_INVALID) without spending a seq.
+ */
 const payloadProblem = (input: EventInput): string | null => {
   const reported: string[] = [];
   const f = new EventFactory('gw', SeqCounter.open(join(tempDir(), 'seq.json')), new FakeClock(), {
-    note: (type, _d, p) => void reported.push(`invalid ${type} event: ${p.join('; ')}`),
+    invalid: (type, _d, p, kept) =>
+      void reported.push(`invalid ${type} event (${kept ? 'kept' : 'refused'}): ${p.join('; ')}`),
     refused: (type, _d, why) => void reported.push(`refused ${type} event: ${why}`),
   });
-  const event = f.create(input);
-  expect(event).toMatchObject({ type: input.type, deviceId: input.deviceId, data: input.data ?? {} });
+  try {
+    const event = f.create(input);
+    expect(event).toMatchObject({ type: input.type, deviceId: input.deviceId, data: input.data ?? {} });
+    expect(event.payloadInvalid).toBe(reported.length > 0 ? true : undefined);
+  } catch (err) {
+    expect(err).toMatchObject({ code: 'PAYLOAD_INVALID' });
+    expect(reported[0]).toMatch(/\(refused\)/);
+    expect(f.nextSeq).toBe(1);
+  }
   return reported[0] ?? null;
 };
 
 describe('the event factory checks payloads against the catalogue', () => {
-  it('reports a catalogued type with a wrong payload, naming the path, and keeps the event (an alarm is never dropped over a field)', () => {
+  it('refuses a catalogued type with a wrong payload, naming the path, but keeps an alarm-class one, flagged (an alarm is never dropped over a field)', () => {
     const bad = (input: unknown) => payloadProblem(input as EventInput);
     expect(bad({ deviceId: 'gw', type: 'gateway.storage_restored', priority: 'high', data: { was: 5 } })).toBe(
-      'invalid gateway.storage_restored event: data.was: must be string, received number',
+      'invalid gateway.storage_restored event (refused): data.was: must be string, received number',
     );
     expect(
       bad({
@@ -54,7 +66,7 @@ describe('the event factory checks payloads against the catalogue', () => {
         priority: 'high',
         data: { to: '+4912345', alertId: null, reason: 'r', attempts: 0, references: [], encoding: 'gsm' },
       }),
-    ).toMatch(/data\.parts: required/);
+    ).toMatch(/\(refused\): .*data\.parts: required/);
     expect(
       bad({
         deviceId: 'gw',
@@ -62,7 +74,7 @@ describe('the event factory checks payloads against the catalogue', () => {
         priority: 'critical',
         data: { rule: 'r', message: 'm', reason: 'x', causes: [{ id: 1, type: 'alarm.pressed', deviceId: 'b' }] },
       }),
-    ).toMatch(/data\.causes\[0\]\.id: must be string/);
+    ).toMatch(/\(kept\): .*data\.causes\[0\]\.id: must be string/);
     expect(
       bad({
         deviceId: 'b',
@@ -70,9 +82,9 @@ describe('the event factory checks payloads against the catalogue', () => {
         priority: 'critical',
         data: { input: 'di1', active: true, ledOutput: 'do1' },
       }),
-    ).toMatch(/data\.ledOutput: unknown key/);
+    ).toMatch(/\(kept\): .*data\.ledOutput: unknown key/);
     expect(bad({ deviceId: 'b', type: 'alarm.pressed', priority: 'critical', data: {} })).toMatch(
-      /^invalid alarm\.pressed event: data\./,
+      /^invalid alarm\.pressed event \(kept\): data\./,
     );
     expect(
       bad({ deviceId: 'b', type: 'alarm.pressed', priority: 'critical', data: { input: 'di1', active: true } }),

@@ -110,7 +110,7 @@ describe('service notifier', () => {
     await waitUntil(() => lines.some((l) => l.msg === 'systemd-notify failed'), 5000, 'the failure logged');
     await pause(300);
     expect(n.sent).toBeGreaterThan(0); // it went on ticking
-    expect(lines.find((l) => l.msg === 'systemd-notify failed')!.problem).toMatch(/ENOENT/);
+    expect(lines.find((l) => l.msg === 'systemd-notify failed')!.err).toMatch(/ENOENT/);
   });
 });
 

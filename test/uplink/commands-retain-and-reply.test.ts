@@ -163,7 +163,7 @@ describe('commands: retained ones refused, replies only in the reply namespace',
           command: 'probe',
           code: 'BAD_RESPONSE_TOPIC',
           msg: 'command rejected',
-          message: expect.stringContaining(topic),
+          err: expect.stringContaining(topic),
         }),
       );
     }

@@ -2,7 +2,8 @@
  * The event catalogue: every event type the gateway's own code emits, with its default
  * priority and the zod schema of its `data`. Producers are checked against it by tsc (an
  * `EventInput` of a catalogued type must carry that type's payload), the event factory
- * refuses a payload that does not match it, the JSON Schemas under config/schemas/events/
+ * refuses a payload that does not match it (but keeps an alarm-class event, flagged
+ * `payloadInvalid: true`: an alarm is never dropped for its shape), the JSON Schemas under config/schemas/events/
  * and the README's event table are generated from it, and consumers read typed payloads
  * through `isEvent` or the bus's `on`.
  *
@@ -87,7 +88,9 @@ export type EventOf<T extends EventType> = Omit<GatewayEvent, 'type' | 'data'> &
 
 /**
  * Narrows an event (an envelope, or a cause an alert keeps) to one catalogued type. Sound for
- * what the event factory made: it refused any catalogued type whose payload did not match.
+ * what the event factory made: it refused any catalogued type whose payload did not match,
+ * except an alarm-class event, which carries `payloadInvalid: true` (check it before trusting
+ * a field of one).
  */
 export function isEvent<E extends { type: string; data: unknown }, T extends EventType>(
   e: E,

@@ -64,7 +64,7 @@ export const gatewayEvents = {
       diskFreeBytes: z.number().min(0).nullable(),
       storage: storageHealth,
       payloadProblems: count.describe(
-        'Events since start whose payload did not match the catalogue (kept and sent all the same)',
+        'Events since start whose payload did not match the catalogue (refused; an alarm-class one kept and sent with payloadInvalid) or could not be read by the county (refused)',
       ),
       uptimeSec: count,
       nodeRed: z
