@@ -21,7 +21,7 @@ import { GatewayError } from '../kernel/errors.js';
 import type { EventInput, GatewayEvent } from '../contracts/event.js';
 import type { EventOf, EventType } from '../contracts/events/catalogue.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
-import { inputEventDeviceId } from '../../config/schema/devices.js';
+import { deviceTags } from '../../config/device-tags.js';
 import type { RuleAction } from '../../config/schema/rules.js';
 import { RuleEngine, type Firing } from '../rules/rule-engine.js';
 import { acknowledgedToForget, type StoredAlert, type StoredPulse } from './alarm-state.js';
@@ -93,14 +93,7 @@ export class LocalAlarms {
   constructor(private readonly ports: LocalAlarmsPorts) {
     const { config } = ports;
     this.fallback = new AlertSmsFallback({ ...ports, save: () => this.persist(), queue: () => this.sms });
-    const tagsByDevice = new Map<string, string[]>();
-    for (const d of config.devices) {
-      tagsByDevice.set(d.id, d.tags);
-      if (d.driver === 'modbus')
-        for (const [input, role] of Object.entries(d.inputs))
-          tagsByDevice.set(inputEventDeviceId(d.id, input, role), d.tags);
-      if (d.driver === 'serial') for (const s of Object.values(d.sensors)) tagsByDevice.set(s.id, d.tags);
-    }
+    const tagsByDevice = deviceTags(config);
     this.engine = new RuleEngine({
       rules: config.rules,
       clock: ports.clock,
