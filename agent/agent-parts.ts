@@ -59,6 +59,7 @@ export function openAgentParts(a: AgentSide): AgentParts {
       clock: a.clock,
       diskReserveBytes: config.outbox.diskReserveBytes,
     });
+    outbox.salvage(); // what a corrupt store left, before anything new is stored (boot events report it)
     return assemble(a, lock, outbox, profiles);
   } catch (err) {
     outbox?.close();
