@@ -1,8 +1,11 @@
 // The linter checks what review would otherwise have to remember: the direction of
-// dependencies between layers (eslint-plugin-boundaries), one error model, and the usual
-// TypeScript slips (typescript-eslint). Formatting is prettier's job (`npm run format`).
+// dependencies between layers (eslint-plugin-boundaries), no import cycles (import-x), no
+// file over 400 lines, one error model, and the usual TypeScript slips (typescript-eslint).
+// Formatting is prettier's job (`npm run format`).
 import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import boundaries from 'eslint-plugin-boundaries';
+import { importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -45,7 +48,7 @@ export default tseslint.config(
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
     languageOptions: { globals: globals.node },
-    plugins: { boundaries },
+    plugins: { boundaries, 'import-x': importX },
     settings: {
       'boundaries/elements': elements,
       'boundaries/files': [
@@ -55,10 +58,20 @@ export default tseslint.config(
       // Every file belongs to a layer (boundaries/no-unknown-files): a new folder is a decision, not a blind spot.
       'boundaries/include': ['**/*.{ts,js,mjs}'],
       'import/resolver': { typescript: { project: './tsconfig.json' } },
+      // import-x reads the files an import reaches (for no-cycle) with the TypeScript parser, resolved as tsc does.
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
     },
     rules: {
       'boundaries/dependencies': ['error', { default: 'disallow', policies }],
       'boundaries/no-unknown-files': 'error',
+      // Two modules that import each other have no order in which both are whole: one sees the
+      // other half-made at load time, and neither can be read or tested alone. Type-only imports
+      // vanish at run time and are not counted.
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      // One concept per file; every line counts (a long comment is a long file too).
+      'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }],
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },

@@ -3,63 +3,29 @@
  * drivers -> emit -> bus (local consumers, synchronous) and outbox (durable) -> uplink.
  * The parts stay private: others watch through `observe`, act through the few methods below,
  * and the county's commands live in commands/, each with the narrow ports it needs.
+ * Making an Agent opens nothing: start() takes the data folder, the outbox and the rest in
+ * order (agent-parts.ts), and if a step fails it lets go of everything it took.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Logger } from 'pino';
 import type { Clock } from './kernel/clock.js';
 import type { Driver, OutputCommand, SharedBus } from './contracts/driver.js';
 import type { EventInput, GatewayEvent } from './contracts/event.js';
 import type { SmsSender } from './contracts/sms.js';
 import { GatewayError, failure } from './kernel/errors.js';
-import type { GatewayConfig } from '../config/schema/gateway-config.js';
-import type { DeviceProfile } from '../config/schema/profile.js';
-import { ConfigError, resolveProfiles } from '../config/load-config.js';
 import { createDrivers } from '../drivers/registry.js';
 import { stopAll } from './kernel/settle.js';
 import { EventBus } from './event-bus.js';
-import { EventFactory } from './event-factory.js';
 import { healthEvent } from './health.js';
-import { Outbox, type StorageError } from './outbox/outbox.js';
-import { SeqCounter, type SeqFileProblem } from './seq-counter.js';
 import { systemClock } from './kernel/system-clock.js';
-import { Uplink } from './uplink/uplink.js';
+import { commandRouterFor } from './uplink/uplink.js';
 import type { CommandRouter } from './uplink/commands.js';
 import { VERSION } from './version.js';
-import { LocalAlarms } from './alarms/local-alarms.js';
-import { DataDirLock } from './data-dir-lock.js';
-import { StorageFailures } from './storage-failures.js';
-import { StorageWatch } from './storage-watch.js';
-import { raiseStorageAlarm } from './storage-alarm.js';
-import { DeviceSnapshot } from './device-snapshot.js';
-import { readStatusFile, STATUS_FILE, statusView } from './status-view.js';
-import { ShedReporter } from './shed-reporter.js';
-import { PayloadProblems } from './payload-problems.js';
 import { AgentObservation } from './observation.js';
-import type { ReloadResult } from './commands/reload-config.js';
-import { registerCommands } from './commands/register.js';
 import { emitBootEvents } from './boot-events.js';
-import { LostAlarms } from './lost-alarms.js';
 import { isStorageRefusal } from './contracts/outbox-store.js';
-import type { NodeRedSupervisor } from './nodered/supervisor.js';
-import { supervisorFromConfig, type SupervisorTuning } from './nodered/from-config.js';
+import type { AgentOptions } from './agent-options.js';
+import { openAgentParts, type AgentParts } from './agent-parts.js';
 
-export interface AgentOptions {
-  config: GatewayConfig;
-  configHash: string;
-  baseDir: string;
-  logger: Logger;
-  clock?: Clock;
-  /** Device profiles by device id (loadConfig resolves them); resolved here when absent. */
-  profiles?: Map<string, DeviceProfile>;
-  /**
-   * Re-reads and validates the config file; on success the owner (the CLI) restarts the agent
-   * with it. Without it, `reload-config` answers that this agent cannot reload.
-   */
-  reloadConfig?: () => ReloadResult;
-  /** Tests: the Node-RED supervisor's timings, sizes and paths (nodes folder, restart backoff, heartbeat, event queue). */
-  nodeRed?: SupervisorTuning;
-}
+export type { AgentOptions } from './agent-options.js';
 
 /**
  * The periodic jobs the agent runs on its own timers, to run at once: tests with a fake or
@@ -85,286 +51,161 @@ export class Agent {
   readonly commands: CommandRouter;
   readonly jobs: AgentJobs;
   private readonly bus: EventBus;
-  private readonly outbox: Outbox;
-  private readonly uplink: Uplink;
-  private readonly factory: EventFactory;
-  private readonly alarms: LocalAlarms;
-  private readonly profiles: Map<string, DeviceProfile>;
+  private readonly clock: Clock;
+  private readonly startedMonoMs: number;
+  /** What start() opened (null before, and again after a start that failed). */
+  private parts: AgentParts | null = null;
+  private readonly storedListeners = new Set<(events: GatewayEvent[]) => void>();
   private readonly driverOf = new Map<string, Driver>();
   private buses = new Map<string, SharedBus>();
   private smsSenders = new Map<string, SmsSender>();
-  private readonly clock: Clock;
   private readonly abort = new AbortController();
   private timers: NodeJS.Timeout[] = [];
-  private readonly startedMonoMs: number;
-  private readonly lock: DataDirLock;
-  private readonly seqFileProblem: SeqFileProblem | null;
-  private readonly storageFailures: StorageFailures;
-  private readonly storageWatch: StorageWatch;
-  private readonly lost: LostAlarms;
-  private readonly snapshot: DeviceSnapshot;
-  private readonly shed: ShedReporter;
-  private readonly payloadProblems: PayloadProblems;
-  /** The Node-RED child, when the config has a `nodeRed` section (and it is enabled). */
-  private readonly nodeRed: NodeRedSupervisor | null;
 
   /** The running drivers, through their contract (driver tests reach a concrete one by id). */
   get drivers(): Driver[] {
     return [...this.driverOf.values()];
   }
 
+  /** Opens nothing (no lock, no database, no timer): a watcher or a command can be added before open() or start(). */
   constructor(private readonly opts: AgentOptions) {
     const { config, logger } = opts;
-    const gatewayId = config.gateway.id;
     this.clock = opts.clock ?? systemClock(config.clock.synced);
     this.startedMonoMs = this.clock.monoMs();
-    mkdirSync(config.dataDir, { recursive: true });
-    // Before anything in the folder is opened: a second agent there would lose events.
-    this.lock = DataDirLock.acquire(config.dataDir);
     this.bus = new EventBus(logger.child({ part: 'bus' }));
-    try {
-      this.outbox = new Outbox({
-        dir: config.dataDir,
-        config: config.outbox,
-        clock: this.clock,
-        diskReserveBytes: config.outbox.diskReserveBytes,
-      });
-    } catch (err) {
-      this.lock.release();
-      throw err;
-    }
-    const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), this.outbox.maxSeq(), undefined, this.clock.now);
-    this.seqFileProblem = seq.fileProblem;
-    this.payloadProblems = new PayloadProblems(logger, this.clock.monoMs);
-    this.factory = new EventFactory(gatewayId, seq, this.clock, this.payloadProblems);
-    this.uplink = new Uplink({
-      config: config.mqtt,
-      baseDir: opts.baseDir,
-      gatewayId,
-      identity: { bootId: this.factory.bootId, version: VERSION, configHash: opts.configHash },
-      outbox: this.outbox,
-      logger,
-      clock: this.clock,
-    });
-    this.commands = this.uplink.commands;
-    // A modem that registers again is the first sign the network is back: do not sit out a long backoff.
-    this.bus.on('modem.registration', (e) => {
-      if (e.data.registered) this.uplink.networkMayBeBack();
-    });
-    let profiles = opts.profiles;
-    if (!profiles) {
-      const resolved = resolveProfiles(config, opts.baseDir);
-      if (resolved.problems.length > 0) throw new ConfigError('config', resolved.problems);
-      profiles = resolved.profiles;
-    }
-    this.profiles = profiles;
-    this.alarms = new LocalAlarms({
-      config,
-      clock: this.clock,
-      logger: logger.child({ part: 'alarms' }),
-      emit: (e, beforeCommit) => this.emit(e, beforeCommit),
-      write: (c) => this.write(c),
-      subscribe: (l) => this.bus.subscribe(l),
-      on: (type, handler) => this.bus.on(type, handler),
-      ...this.uplink.alarmPorts(), // how long it has been down, and which alarms it has not delivered in time
-      smsSender: () => this.smsModem(),
-      notSaved: (file, err) => this.storageFailures.notSaved(file, err),
-    });
-    const storageLogger = logger.child({ part: 'storage' });
-    this.storageFailures = new StorageFailures(storageLogger, this.clock.monoMs);
-    this.storageWatch = new StorageWatch({
-      dataDir: config.dataDir,
-      logger: storageLogger,
-      monoMs: this.clock.monoMs,
-      raise: (reason) =>
-        raiseStorageAlarm(
-          {
-            config,
-            logger,
-            emit: (e) => this.emit(e),
-            write: (c) => this.write(c),
-            sms: this.alarms.sms ? (to, text, why) => this.alarms.sms!.enqueue(to, text, null, why) : null,
-          },
-          reason,
-        ),
-      restored: (reason) =>
-        this.emitLogged({
-          deviceId: gatewayId,
-          type: 'gateway.storage_restored',
-          priority: 'high',
-          data: { was: reason },
-        }),
-    });
-    const previousContact = readStatusFile(join(config.dataDir, STATUS_FILE))?.link.lastCountyContact ?? null;
-    this.snapshot = new DeviceSnapshot({
-      dataDir: config.dataDir,
-      logger,
-      now: this.clock.now,
-      devices: () => this.drivers.map((d) => d.describe()),
-      buses: () => [...this.buses.values()].map((b) => b.describe()),
-      nodeRed: () => this.nodeRed?.describe() ?? null,
-      status: () =>
-        statusView({
-          observe: this.observe,
-          gatewayId,
-          version: VERSION,
-          now: this.clock.now,
-          heartbeat: () => this.heartbeat(),
-          stopping: () => this.stopRequested,
-          previousContact,
-        }),
-    });
-    this.shed = new ShedReporter({
-      gatewayId,
-      logger,
-      emit: (e) => this.emit(e),
-      totals: () => this.outbox.stats().shed,
-    });
-    this.outbox.on('stored', () => this.storageWatch.noteSuccess());
-    this.outbox.on('storageFailure', (f) => {
-      this.storageFailures.report(f);
-      this.storageWatch.noteFailure((f.error as StorageError).storeCode, f.error.message);
-    });
-    this.outbox.on('reserveReleased', (info) => {
-      // An alarm of its own: a rule can sound the siren on it; the county sees it first.
-      logger.error(
-        failure('DISK_FULL', null, info),
-        'disk full: the disk reserve went to alarms; telemetry is refused until there is room',
-      );
-      this.emitLogged({ deviceId: gatewayId, type: 'gateway.disk_full', priority: 'critical', data: info });
-    });
-    this.outbox.on('shed', (notice) => this.shed.note(notice));
-    this.lost = new LostAlarms({
-      gatewayId,
-      logger: storageLogger,
-      emit: (e, beforeCommit) => this.emit(e, beforeCommit),
-      sendFromMemory: (e) => this.uplink.sendFromMemory(e),
-      sms: (id) => this.alarms.smsForUnstored(id),
-      refused: (n, err) => this.storageFailures.refused(n, err),
-    });
-    this.nodeRed = supervisorFromConfig(
-      config,
-      opts.baseDir,
-      logger,
-      {
-        onEvent: (l) => this.bus.subscribe(l),
-        emit: (e) => this.emitLogged(e),
-        write: (c) => this.write(c),
-        raiseAlert: (a) => this.alarms.raiseFlowAlert(a),
-        status: () => this.observe.status(),
-      },
-      opts.nodeRed,
-    );
-    // The card's last bytes are the alarms': no flow runs while the disk reserve is out (the editor does).
-    this.outbox.on('reserveHeld', (held) => this.nodeRed?.holdForDisk(!held));
-    if (!this.outbox.reserve.isHeld) this.nodeRed?.holdForDisk(true);
+    this.commands = commandRouterFor(config.mqtt, config.gateway.id, logger);
     this.observe = new AgentObservation({
-      nodeRed: this.nodeRed ? () => this.nodeRed!.describe() : null,
-      identity: { gatewayId, bootId: this.factory.bootId, version: VERSION, configHash: opts.configHash },
       bus: this.bus,
-      outbox: this.outbox,
-      uplink: this.uplink,
-      alarms: this.alarms,
-      storageFailures: this.storageFailures,
-      storageWatch: this.storageWatch,
-      payloadProblems: this.payloadProblems,
-      lostAlarms: () => this.lost.describe(),
-      devices: () => this.drivers.map((d) => d.describe()),
-      buses: () => [...this.buses.values()].map((b) => b.describe()),
+      onStored: (listener) => {
+        this.storedListeners.add(listener);
+        return () => void this.storedListeners.delete(listener);
+      },
+      parts: () => {
+        const p = this.running();
+        return {
+          identity: {
+            gatewayId: config.gateway.id,
+            bootId: p.factory.bootId,
+            version: VERSION,
+            configHash: opts.configHash,
+          },
+          outbox: p.outbox,
+          uplink: p.uplink,
+          alarms: p.alarms,
+          storageFailures: p.storageFailures,
+          storageWatch: p.storageWatch,
+          payloadProblems: p.payloadProblems,
+          lostAlarms: () => p.lost.describe(),
+          devices: () => this.drivers.map((d) => d.describe()),
+          buses: () => [...this.buses.values()].map((b) => b.describe()),
+          nodeRed: p.nodeRed ? () => p.nodeRed!.describe() : null,
+        };
+      },
     });
     this.jobs = {
-      sweepAges: () => this.outbox.sweepAges(),
-      checkSms: () => this.alarms.checkSms(),
-      checkStorage: () => this.storageWatch.check(),
-      flushOutbox: () => this.outbox.flush(),
-      retrySmsNow: () => this.alarms.sms?.retryNow() ?? Promise.resolve(),
+      sweepAges: () => this.running().outbox.sweepAges(),
+      checkSms: () => this.running().alarms.checkSms(),
+      checkStorage: () => this.running().storageWatch.check(),
+      flushOutbox: () => this.running().outbox.flush(),
+      retrySmsNow: () => this.running().alarms.sms?.retryNow() ?? Promise.resolve(),
     };
-    registerCommands(this.commands, {
-      config,
-      status: () => this.observe.status(),
-      emit: (e) => this.emit(e),
+  }
+
+  /** The parts, once start() has opened them. */
+  private running(): AgentParts {
+    if (!this.parts)
+      throw new GatewayError('OUTBOX_CLOSED', 'the agent is not open (open() or start()), or its start failed');
+    return this.parts;
+  }
+
+  /**
+   * Captures an event: local consumers see it at once; resolves once it is durable
+   * (event-pipeline.ts: create -> commit -> publish -> schedule).
+   */
+  emit(input: EventInput, beforeCommit?: (event: GatewayEvent) => void): Promise<GatewayEvent> {
+    if (!this.parts)
+      return Promise.reject(new GatewayError('OUTBOX_CLOSED', 'the agent is not open (open() or start()): not stored'));
+    return this.parts.pipeline.emit(input, beforeCommit);
+  }
+
+  /**
+   * Takes the data folder and opens the outbox and the parts (agent-parts.ts), nothing
+   * started yet: an owner that queues a backlog before the link is up calls this first.
+   * start() calls it when it was not called. A step that fails lets go of what was taken.
+   */
+  open(): void {
+    this.parts ??= openAgentParts({
+      opts: this.opts,
+      clock: this.clock,
+      bus: this.bus,
+      commands: this.commands,
+      observe: this.observe,
+      stored: (events) => {
+        for (const listener of [...this.storedListeners]) listener(events);
+      },
       write: (c) => this.write(c),
-      acknowledge: (alertId, by) => this.acknowledge(alertId, by),
-      clear: (alertId) => this.alarms.clear(alertId),
-      reloadConfig: opts.reloadConfig,
-      now: this.clock.now,
-      nodeRed: this.nodeRed,
+      drivers: () => this.drivers,
+      buses: () => [...this.buses.values()],
+      smsModem: () => this.smsModem(),
+      heartbeat: () => this.heartbeat(),
+      stopping: () => this.stopRequested,
     });
   }
 
   /**
-   * Captures an event: local consumers see it at once; resolves once it is durable.
-   * It is queued for commit the moment it has its seq, before consumers see it: a rule that
-   * reacts by emitting an alert queues (and may commit) it behind the event that caused it,
-   * so events commit in seq order.
+   * Opens (when open() was not called), then starts the parts in order: boot events, drivers,
+   * alarms, uplink, Node-RED, timers. A step that fails lets go of everything taken before it
+   * (the lock, the database, timers, sockets) and the error leaves.
    */
-  emit(input: EventInput, beforeCommit?: (event: GatewayEvent) => void): Promise<GatewayEvent> {
-    let event: GatewayEvent;
-    try {
-      event = this.factory.create(input);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (beforeCommit) {
-      try {
-        beforeCommit(event);
-      } catch (err) {
-        this.opts.logger.error(failure('LISTENER_FAILED', err, { eventId: event.id }), 'before-commit step failed');
-      }
-    }
-    const stored = this.outbox.enqueue(event);
-    this.lost.watch(event, stored);
-    this.bus.publish(event);
-    this.outbox.schedule(event.priority);
-    return stored.then(() => event);
-  }
-
-  /** An event of the agent's own that may fail to be stored (a full or lost disk): logged, never thrown. */
-  private emitLogged(input: EventInput): void {
-    this.emit(input).catch(
-      (err: Error) =>
-        isStorageRefusal(err) ||
-        this.opts.logger.error(failure('STORAGE_FAILED', err, { type: input.type }), `${input.type} not stored`),
-    );
-  }
-
   async start(): Promise<void> {
+    this.open();
+    const parts = this.running();
+    try {
+      await this.run(parts);
+    } catch (err) {
+      await this.release(parts);
+      this.parts = null;
+      throw err;
+    }
+  }
+
+  private async run(p: AgentParts): Promise<void> {
     const { config, logger } = this.opts;
     const gatewayId = config.gateway.id;
     await emitBootEvents({
       gatewayId,
       logger,
       emit: (e) => this.emit(e),
-      recovered: this.outbox.recovered,
-      seqFileProblem: this.seqFileProblem,
+      recovered: p.outbox.recovered,
+      seqFileProblem: p.seqFileProblem,
       version: VERSION,
       configHash: this.opts.configHash,
-      firstSeq: this.factory.firstSeq ?? this.factory.nextSeq,
-      stats: () => this.outbox.stats(),
-      reserve: this.outbox.reserve,
+      firstSeq: p.factory.firstSeq ?? p.factory.nextSeq,
+      stats: () => p.outbox.stats(),
+      reserve: p.outbox.reserve,
     });
     const created = await createDrivers(
       config,
-      this.profiles,
+      p.profiles,
       (device) => ({ logger: logger.child({ device: device.id }), clock: this.clock, emit: (e) => this.emit(e) }),
       (busId) => logger.child({ bus: busId }),
     );
     this.buses = created.buses;
     this.smsSenders = created.smsSenders;
     for (const [id, d] of created.drivers) this.driverOf.set(id, d);
-    await this.alarms.start(); // before the drivers: nothing captured at start-up is missed
-    this.uplink.start();
+    await p.alarms.start(); // before the drivers: nothing captured at start-up is missed
+    p.uplink.start();
     for (const bus of this.buses.values()) bus.start();
     for (const d of this.drivers) await d.start(this.abort.signal);
-    this.alarms.resumeOutputs();
+    p.alarms.resumeOutputs();
     // After the drivers: the child is never waited for (the alarm path does not depend on it).
-    this.nodeRed?.start();
+    p.nodeRed?.start();
     this.timers.push(setInterval(() => void this.reportHealth(), config.health.intervalSec * 1000));
-    this.timers.push(setInterval(() => this.outbox.sweepAges(), 60_000));
-    this.shed.start(config.health.intervalSec * 1000);
-    this.storageWatch.start();
-    this.snapshot.start();
-    logger.info({ gatewayId, devices: this.drivers.length, backlog: this.outbox.size }, 'agent started');
+    this.timers.push(setInterval(() => p.outbox.sweepAges(), 60_000));
+    p.shed.start(config.health.intervalSec * 1000);
+    p.storageWatch.start();
+    p.snapshot.start();
+    logger.info({ gatewayId, devices: this.drivers.length, backlog: p.outbox.size }, 'agent started');
   }
 
   /**
@@ -375,8 +216,9 @@ export class Agent {
    */
   heartbeat(): string | null {
     if (this.stopRequested) return 'the agent is stopping';
-    if (this.snapshot.lastWriteMs === null) return 'the agent has not started';
-    const quietMs = performance.now() - this.snapshot.lastWriteMs;
+    const lastWriteMs = this.parts?.snapshot.lastWriteMs ?? null;
+    if (lastWriteMs === null) return 'the agent has not started';
+    const quietMs = performance.now() - lastWriteMs;
     if (quietMs > Agent.HEARTBEAT_STALE_MS) return `the agent's timers stopped ${Math.round(quietMs / 1000)} s ago`;
     return null;
   }
@@ -403,28 +245,28 @@ export class Agent {
     alertId: string,
     by: string,
   ): Promise<{ alertId: string; alreadyAcknowledged: boolean; led: string | null }> {
-    return this.alarms.acknowledge(alertId, by);
+    return this.running().alarms.acknowledge(alertId, by);
   }
 
   /** Queues an SMS to these numbers through the alarms' queue (persisted, rate-limited, recorded as sms.* events). */
   async sendSms(to: readonly string[], text: string, reason: string): Promise<void> {
-    if (!this.alarms.sms)
-      throw new GatewayError('MODEM_NOT_READY', 'the SMS queue runs only once the agent has started');
-    await this.alarms.sms.enqueue(to, text, null, reason);
+    const sms = this.parts?.alarms.sms;
+    if (!sms) throw new GatewayError('MODEM_NOT_READY', 'the SMS queue runs only once the agent has started');
+    await sms.enqueue(to, text, null, reason);
   }
 
-  private healthInput(): EventInput {
+  private healthInput(p: AgentParts): EventInput {
     return healthEvent(this.opts.config.gateway.id, {
-      outbox: () => this.outbox.stats(),
-      uplink: () => this.uplink.stats(),
+      outbox: () => p.outbox.stats(),
+      uplink: () => p.uplink.stats(),
       drivers: () => this.drivers.map((d) => d.describe()),
       storage: () => ({
-        failures: this.storageFailures.counts,
-        eventsNotStored: this.storageFailures.eventsNotStored,
-        lastError: this.storageFailures.lastError,
+        failures: p.storageFailures.counts,
+        eventsNotStored: p.storageFailures.eventsNotStored,
+        lastError: p.storageFailures.lastError,
       }),
-      payloadProblems: () => this.payloadProblems.count,
-      nodeRed: this.nodeRed ? () => this.nodeRed!.describe() : null,
+      payloadProblems: () => p.payloadProblems.count,
+      nodeRed: p.nodeRed ? () => p.nodeRed!.describe() : null,
       dataDir: this.opts.config.dataDir,
       startedMonoMs: this.startedMonoMs,
       monoMs: this.clock.monoMs,
@@ -433,51 +275,62 @@ export class Agent {
   }
 
   private async reportHealth(): Promise<void> {
-    await this.emit(this.healthInput()).catch(
+    await this.emit(this.healthInput(this.running())).catch(
       (err: Error) =>
         isStorageRefusal(err) || this.opts.logger.warn(failure('STORAGE_FAILED', err), 'health not stored'),
     );
   }
 
   /**
-   * Idempotent: a second call waits for the same shutdown. Drivers, then buses, are stopped
-   * together with a time limit (settled, never awaited forever): one stuck close (a serial
-   * port, a TCP gateway that never finishes its close) cannot keep the outbox from being
-   * flushed and closed. Whatever did not stop in time is named in the log.
+   * Idempotent: a second call waits for the same shutdown. An agent that never started (or
+   * whose start failed and let go of what it took) has nothing to stop.
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopRequested = true; // before the last snapshot below (this.stopping is set only once this returns)
-      const { logger } = this.opts;
-      for (const t of this.timers.splice(0)) clearInterval(t);
-      this.shed.stop();
-      this.snapshot.stop();
-      this.storageWatch.stop();
-      this.alarms.stop();
-      const nodeRedStopped = this.nodeRed?.stop(Agent.STOP_LIMIT_MS) ?? Promise.resolve();
-      this.snapshot.write(); // the last view while the devices still ran (a stopped driver is offline)
-      this.abort.abort();
-      await stopAll(
-        [...this.driverOf].map(([id, d]) => ({ name: `device ${id}`, stop: () => d.stop() })),
-        Agent.STOP_LIMIT_MS,
-        logger,
-      );
-      await stopAll(
-        [...this.buses].map(([id, b]) => ({ name: `bus ${id}`, stop: () => b.stop() })),
-        Agent.STOP_LIMIT_MS,
-        logger,
-      );
-      await nodeRedStopped; // bounded: the supervisor kills the child after STOP_LIMIT_MS
-      this.shed.report();
-      this.outbox.flush();
-      this.lost.report();
-      await this.uplink.stop();
-      this.outbox.close();
-      this.storageFailures.stop();
-      this.lock.release();
-      logger.info('agent stopped');
+      if (!this.parts) return;
+      await this.release(this.parts);
+      this.opts.logger.info('agent stopped');
     })();
     return this.stopping;
+  }
+
+  /**
+   * Lets go of the parts, whether they all started (stop) or a start step failed part way.
+   * Drivers, then buses, are stopped together with a time limit (settled, never awaited
+   * forever): one stuck close (a serial port, a TCP gateway that never finishes its close)
+   * cannot keep the outbox from being flushed and closed. Whatever did not stop in time is
+   * named in the log.
+   */
+  private async release(p: AgentParts): Promise<void> {
+    const { logger } = this.opts;
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    p.shed.stop();
+    const snapshotRan = p.snapshot.lastWriteMs !== null;
+    p.snapshot.stop();
+    p.storageWatch.stop();
+    p.alarms.stop();
+    const nodeRedStopped = p.nodeRed?.stop(Agent.STOP_LIMIT_MS) ?? Promise.resolve();
+    if (snapshotRan) p.snapshot.write(); // the last view while the devices still ran (a stopped driver is offline)
+    this.abort.abort();
+    await stopAll(
+      [...this.driverOf].map(([id, d]) => ({ name: `device ${id}`, stop: () => d.stop() })),
+      Agent.STOP_LIMIT_MS,
+      logger,
+    );
+    await stopAll(
+      [...this.buses].map(([id, b]) => ({ name: `bus ${id}`, stop: () => b.stop() })),
+      Agent.STOP_LIMIT_MS,
+      logger,
+    );
+    await nodeRedStopped; // bounded: the supervisor kills the child after STOP_LIMIT_MS
+    p.shed.report();
+    p.outbox.flush();
+    p.lost.report();
+    await p.uplink.stop();
+    p.outbox.close();
+    p.storageFailures.stop();
+    p.lock.release();
   }
 
   /**

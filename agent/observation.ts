@@ -39,9 +39,9 @@ export interface StorageReport {
   lost: string | null;
 }
 
-export interface AgentParts {
+/** The parts observed, once the agent has started (before, asking for them throws OUTBOX_CLOSED). */
+export interface ObservedParts {
   identity: { gatewayId: string; bootId: string; version: string; configHash: string };
-  bus: EventBus;
   outbox: Outbox;
   uplink: Uplink;
   alarms: LocalAlarms;
@@ -57,8 +57,20 @@ export interface AgentParts {
   nodeRed: (() => NodeRedReport) | null;
 }
 
+export interface ObservationSources {
+  /** The bus exists before start: a watcher may subscribe to it at once. */
+  bus: EventBus;
+  /** Commits, relayed from the outbox once it is open: a watcher may subscribe before start. */
+  onStored(listener: (events: GatewayEvent[]) => void): () => void;
+  parts(): ObservedParts;
+}
+
 export class AgentObservation {
-  constructor(private readonly p: AgentParts) {}
+  constructor(private readonly s: ObservationSources) {}
+
+  private get p(): ObservedParts {
+    return this.s.parts();
+  }
 
   get bootId(): string {
     return this.p.identity.bootId;
@@ -66,13 +78,12 @@ export class AgentObservation {
 
   /** Every event as it is captured, before it is durable (what local rules see). */
   onEvent(listener: (event: GatewayEvent) => void): () => void {
-    return this.p.bus.subscribe(listener);
+    return this.s.bus.subscribe(listener);
   }
 
   /** Events once they are committed to the outbox, in commit order. */
   onStored(listener: (events: GatewayEvent[]) => void): () => void {
-    this.p.outbox.on('stored', listener);
-    return () => void this.p.outbox.off('stored', listener);
+    return this.s.onStored(listener);
   }
 
   backlog(): OutboxStats {

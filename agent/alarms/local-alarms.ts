@@ -18,7 +18,7 @@
 import type { OutputCommand } from '../contracts/driver.js';
 import { GatewayError, failure } from '../kernel/errors.js';
 import type { GatewayEvent } from '../contracts/event.js';
-import { inputEventDeviceId } from '../../config/schema/devices.js';
+import { deviceTags } from '../../config/device-tags.js';
 import type { RuleAction } from '../../config/schema/rules.js';
 import { RuleEngine, type Firing } from '../rules/rule-engine.js';
 import { acknowledgedToForget, type StoredAlert, type StoredPulse } from './alarm-state.js';
@@ -67,14 +67,7 @@ export class LocalAlarms {
     const { config } = ports;
     this.fallback = new AlertSmsFallback({ ...ports, save: () => this.persist(), queue: () => this.sms });
     this.leds = new HelpLeds({ ...ports, rule: config.alarms.helpLed });
-    const tagsByDevice = new Map<string, string[]>();
-    for (const d of config.devices) {
-      tagsByDevice.set(d.id, d.tags);
-      if (d.driver === 'modbus')
-        for (const [input, role] of Object.entries(d.inputs))
-          tagsByDevice.set(inputEventDeviceId(d.id, input, role), d.tags);
-      if (d.driver === 'serial') for (const s of Object.values(d.sensors)) tagsByDevice.set(s.id, d.tags);
-    }
+    const tagsByDevice = deviceTags(config);
     this.engine = new RuleEngine({
       rules: config.rules,
       clock: ports.clock,

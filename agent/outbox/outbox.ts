@@ -23,8 +23,8 @@ import { systemClock } from '../kernel/system-clock.js';
 import { OutboxClock, SAVED_CLOCK } from './outbox-clock.js';
 import { DiskReserve, isDiskFull, walCheckpointPages } from './disk-reserve.js';
 import { isAlarmClass } from './alarm-class.js';
-import { salvageRows, type SalvageReport, type SalvagedRow } from './salvage.js';
-import { resumeSalvage } from './salvage-marker.js';
+import type { SalvageReport } from './salvage.js';
+import { copySalvaged, resumeSalvage } from './salvage-marker.js';
 import type { BacklogStats, OutboxOptions, OutboxStats, StorageFailure } from './outbox-types.js';
 
 export type { BacklogStats, OutboxOptions, OutboxStats, StorageFailure } from './outbox-types.js';
@@ -54,6 +54,7 @@ export class Outbox
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private salvaged = false;
   private seqFloor = 0;
   /** The next insertion position: above every pos ever stored here (see segment.ts for why). */
   private nextPos: number;
@@ -87,26 +88,26 @@ export class Outbox
       this.emit('reserveHeld', held);
     });
     this.now = () => this.time.now();
-    this.recovered = resumeSalvage(opts.dir, this.recovered, (file) => this.salvage(file));
   }
 
-  /** Copies every readable undelivered row of a moved-aside store into this one (new positions, same events). */
-  private salvage(file: string): SalvageReport {
-    let batch: SalvagedRow[] = [];
-    const commit = () => {
-      const rows = batch;
-      batch = [];
+  /**
+   * Its own step after the open: copies what a moved-aside store (this open's, or an earlier
+   * one's cut short) still holds into this one, once; returns the recovery to report, or null.
+   */
+  salvage(): Recovery | null {
+    if (!this.salvaged) this.recovered = resumeSalvage(this.opts.dir, this.recovered, (f) => this.copyFrom(f));
+    this.salvaged = true;
+    return this.recovered;
+  }
+
+  /** Every readable undelivered row of a moved-aside store, at new positions (same events). */
+  private copyFrom(file: string): SalvageReport {
+    return copySalvaged(file, (rows) =>
       this.inTransaction(() => {
         for (const r of rows)
           this.queues[r.prio]!.insert(this.nextPos++, r.seq, r.id, r.route, r.createdMs, r.bytes, r.body);
-      });
-    };
-    const report = salvageRows(file, (row) => {
-      batch.push(row);
-      if (batch.length >= 1000) commit();
-    });
-    if (batch.length > 0) commit();
-    return report;
+      }),
+    );
   }
 
   private counter(name: string): number {

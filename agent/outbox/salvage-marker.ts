@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileDurably } from '../durable-file.js';
 import type { Recovery } from './open-store.js';
-import type { SalvageReport } from './salvage.js';
+import { salvageRows, type SalvageReport, type SalvagedRow } from './salvage.js';
 
 /**
  * Salvages the moved-aside store of this open (`recovered`), or of an earlier open whose
@@ -35,4 +35,15 @@ export function resumeSalvage(
     recovery.salvageError = (err as Error).message;
   }
   return recovery;
+}
+
+/** Reads a moved-aside store's rows and hands them to `insert` a thousand at a time (one transaction each). */
+export function copySalvaged(file: string, insert: (rows: SalvagedRow[]) => void): SalvageReport {
+  const batch: SalvagedRow[] = [];
+  const report = salvageRows(file, (row) => {
+    batch.push(row);
+    if (batch.length >= 1000) insert(batch.splice(0));
+  });
+  if (batch.length > 0) insert(batch);
+  return report;
 }

@@ -23,6 +23,17 @@ export interface UplinkOptions {
   logger: Logger;
   /** The agent's clock; "down for" is measured on its monotonic time. Default: the system clock. */
   clock?: Clock;
+  /** The command router, when its owner made it before the uplink (commandRouterFor); else one of its own. */
+  commands?: CommandRouter;
+}
+
+/** The uplink's command router, made apart from the uplink so that commands can be registered before it exists. */
+export function commandRouterFor(config: MqttConfig, gatewayId: string, logger: Logger): CommandRouter {
+  return new CommandRouter(uplinkTopics(config, gatewayId), logger.child({ part: 'commands' }));
+}
+
+function uplinkTopics(config: MqttConfig, gatewayId: string): Topics {
+  return topicsFor(config.topicPrefix ?? `village/${gatewayId}`);
 }
 
 export interface UplinkStats {
@@ -53,8 +64,8 @@ export class Uplink {
     this.outbox = opts.outbox;
     const { config, gatewayId, logger } = opts;
     this.clock = opts.clock ?? systemClock('always');
-    this.topics = topicsFor(config.topicPrefix ?? `village/${gatewayId}`);
-    this.commands = new CommandRouter(this.topics, logger.child({ part: 'commands' }));
+    this.topics = uplinkTopics(config, gatewayId);
+    this.commands = opts.commands ?? commandRouterFor(config, gatewayId, logger);
     this.connection = new Connection({
       config,
       baseDir: opts.baseDir,

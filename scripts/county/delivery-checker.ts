@@ -23,18 +23,10 @@
  * events.
  * Pure: no I/O, so tests, the demo and the county CLI share it.
  */
+import type { CheckedEvent } from './checked-event.js';
 import { ReportedLost } from './reported-lost.js';
 
-export interface CheckedEvent {
-  id: string;
-  seq: number;
-  gatewayId: string;
-  bootId: string;
-  type: string;
-  priority?: string;
-  data?: Record<string, unknown>;
-  [k: string]: unknown;
-}
+export type { CheckedEvent } from './checked-event.js';
 
 export interface BootReport {
   gatewayId: string;

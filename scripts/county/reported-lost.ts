@@ -3,7 +3,7 @@
  * full disk could not keep). The delivery checker counts each as a failure whatever the shed
  * counters say; this keeps those reports apart from the checker's own accounting of ids and seqs.
  */
-import type { CheckedEvent } from './delivery-checker.js';
+import type { CheckedEvent } from './checked-event.js';
 
 /** Bad ranges named one by one per report; the rest are counted in one line. */
 const MAX_BAD_LINES = 5;

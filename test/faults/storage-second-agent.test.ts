@@ -74,19 +74,16 @@ describe('one agent per dataDir', () => {
     await next.waitForStored(10);
   });
 
-  it('refuses a second in-process agent with DATA_DIR_LOCKED, and frees the folder at stop', async () => {
+  it('refuses a second in-process agent with DATA_DIR_LOCKED at start, and frees the folder at stop', async () => {
     const dir = tempDir();
     const config = testConfig(brokerRef.current.url, dir);
     const one = new Agent({ config, configHash: 't', baseDir: dir, logger: quietLogger() });
-    let refusal: unknown;
-    try {
-      new Agent({ config, configHash: 't', baseDir: dir, logger: quietLogger() });
-    } catch (err) {
-      refusal = err;
-    }
+    await one.start();
+    const refusal: unknown = await new Agent({ config, configHash: 't', baseDir: dir, logger: quietLogger() })
+      .start()
+      .catch((err: unknown) => err);
     expect(refusal).toBeInstanceOf(GatewayError);
     expect((refusal as GatewayError).code).toBe('DATA_DIR_LOCKED');
-    await one.start();
     await one.stop();
     const two = new Agent({ config, configHash: 't', baseDir: dir, logger: quietLogger() });
     await two.start();

@@ -3,80 +3,12 @@
  * talking through village-link to a fake agent on the far side of the transport: the transport
  * is our own edge (the runtime wires it to process IPC), so the fake speaks the plan's messages.
  */
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { FakeAgent, ev, link, type Ev } from '../helpers/village-link-fake.js';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { OUR_NODES, collect, errorLogs, helper, settle, useNodeRedRuntime } from '../helpers/node-red-runtime.js';
+import { ev, link, type Ev } from '../helpers/village-link-fake.js';
 
-const require = createRequire(import.meta.url);
-const NODES = '../../flows/nodes';
-
-interface Msg {
-  [k: string]: unknown;
-}
-interface TestNode {
-  on(ev: string, cb: (arg: Msg & { args: unknown[] }) => void): void;
-  receive(msg: Msg): void;
-}
-interface Helper {
-  init(path: string): void;
-  startServer(cb: () => void): void;
-  stopServer(cb: () => void): void;
-  load(nodes: unknown, flow: unknown[]): Promise<void>;
-  unload(): Promise<void>;
-  getNode(id: string): TestNode;
-}
-
-const villageIn = require(`${NODES}/village-in.js`) as unknown;
-const villageOut = require(`${NODES}/village-out.js`) as unknown;
-const villageAlert = require(`${NODES}/village-alert.js`) as unknown;
-const villageStatus = require(`${NODES}/village-status.js`) as unknown;
-const helper = require('node-red-node-test-helper') as Helper;
-const core = (file: string) => require(`@node-red/nodes/core/${file}`) as unknown;
-const catchNode = core('common/25-catch.js');
-
-/** Messages a helper node receives, and a wait for the nth. */
-function collect(id: string): { msgs: Msg[]; next: (n?: number) => Promise<Msg[]> } {
-  const msgs: Msg[] = [];
-  const waiters: { n: number; resolve: (m: Msg[]) => void }[] = [];
-  helper.getNode(id).on('input', (msg) => {
-    msgs.push(msg);
-    for (const w of [...waiters]) if (msgs.length >= w.n) w.resolve(msgs);
-  });
-  return {
-    msgs,
-    next: (n = msgs.length + 1) =>
-      msgs.length >= n
-        ? Promise.resolve(msgs)
-        : new Promise((resolve, reject) => {
-            const t = setTimeout(() => reject(new Error(`${id}: ${msgs.length} of ${n} messages`)), 3000);
-            waiters.push({ n, resolve: (m) => (clearTimeout(t), resolve(m)) });
-          }),
-  };
-}
-
-/** What was logged at ERROR level (node.error, done(err)) since the flow was loaded. */
-function errorLogs(): string[] {
-  const spy = (helper as unknown as { log(): { args: [{ level: number; msg: unknown }][]; ERROR: number } }).log();
-  return spy.args.filter(([e]) => e.level === spy.ERROR).map(([e]) => String(e.msg));
-}
-
-const settle = () => new Promise((r) => setTimeout(r, 50));
-
-beforeAll(() => {
-  helper.init(require.resolve('node-red'));
-});
-let agent: FakeAgent;
-beforeEach(async () => {
-  await new Promise<void>((r) => helper.startServer(r));
-  agent = new FakeAgent();
-  link.attach(agent);
-});
-afterEach(async () => {
-  link.detach();
-  await helper.unload();
-  await new Promise<void>((r) => helper.stopServer(r));
-});
+const { villageIn, villageOut, villageAlert, villageStatus, catchNode } = OUR_NODES;
+const agent = useNodeRedRuntime();
 
 describe('village in', () => {
   const flow = (cfg: Record<string, string>) => [
@@ -361,50 +293,5 @@ describe('village status', () => {
     const [m] = await caught.next(1);
     expect((m!.error as { message: string }).message).toContain('not connected');
     expect(statuses.at(-1)).toMatchObject({ text: 'NOT_CONNECTED' });
-  });
-});
-
-describe('flows/flows.json', () => {
-  const flows = JSON.parse(readFileSync(new URL('../../flows/flows.json', import.meta.url), 'utf8')) as Record<
-    string,
-    unknown
-  >[];
-  const coreNodes = [
-    'common/20-inject.js',
-    'common/21-debug.js',
-    'common/25-catch.js',
-    'common/90-comment.js',
-    'function/10-switch.js',
-    'function/15-change.js',
-    'function/89-trigger.js',
-  ].map(core);
-  const ours = [villageIn, villageOut, villageAlert, villageStatus];
-
-  it('every node type resolves to a core node or ours, and every node starts', async () => {
-    await helper.load([...coreNodes, ...ours], flows);
-    for (const n of flows)
-      if (n.type !== 'tab' && !n.d) expect(helper.getNode(n.id as string), `${n.type} ${n.id}`).toBeTruthy();
-    expect(errorLogs()).toEqual([]);
-  });
-
-  it('door held open: an alert for a door left open, none for one closed in time (the wait shortened)', async () => {
-    agent.answer = () => ({ ok: true, result: { alertId: 'a1' } });
-    const short = flows.map((n) => (n.type === 'trigger' ? { ...n, duration: '150', units: 'ms' } : n));
-    await helper.load([...coreNodes, ...ours], short);
-    agent.push({ deviceId: 'store-door', type: 'door.opened' });
-    agent.push({ deviceId: 'school-door', type: 'door.opened' });
-    await new Promise((r) => setTimeout(r, 30));
-    agent.push({ deviceId: 'school-door', type: 'door.closed' });
-    await new Promise((r) => setTimeout(r, 400));
-    expect(agent.requests.map((r) => r.args)).toEqual([
-      {
-        message: 'Door store-door has been open for 5 minutes',
-        deviceId: 'store-door',
-        priority: 'high',
-        sms: 'fallback',
-        cause: { id: expect.any(String), type: 'door.opened', deviceId: 'store-door' },
-        origin: expect.objectContaining({ nodeId: expect.any(String) }),
-      },
-    ]);
   });
 });

@@ -15,6 +15,13 @@ import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { eventMaker } from '../helpers/events.js';
 
+/** Opens the outbox and takes the salvage step, as the agent's start does. */
+function opened(o: ConstructorParameters<typeof Outbox>[0]): Outbox {
+  const ob = new Outbox(o);
+  ob.salvage();
+  return ob;
+}
+
 const tempDir = useTempDirs();
 const config = gatewayConfigSchema.parse({
   version: 1,
@@ -24,7 +31,7 @@ const config = gatewayConfigSchema.parse({
 }).outbox;
 
 async function filledStore(dir: string, n: number) {
-  const ob = new Outbox({ dir, config });
+  const ob = opened({ dir, config });
   const make = eventMaker(dir);
   await Promise.all(Array.from({ length: n }, () => ob.put(make('normal', 200))));
   ob.close();
@@ -36,7 +43,7 @@ describe('outbox recovery', () => {
     const dir = tempDir();
     const file = join(dir, 'outbox.db');
     writeFileSync(file, Buffer.alloc(8192, 0x5a));
-    const ob = new Outbox({ dir, config });
+    const ob = opened({ dir, config });
     expect(ob.recovered).not.toBeNull();
     expect(ob.recovered!.reason).toMatch(/NOTADB|not a database/i);
     expect(readFileSync(ob.recovered!.movedTo)).toEqual(Buffer.alloc(8192, 0x5a)); // kept for recovery
@@ -50,7 +57,7 @@ describe('outbox recovery', () => {
     const dir = tempDir();
     const file = await filledStore(dir, 3000);
     truncateSync(file, Math.floor(statSync(file).size / 2));
-    const ob = new Outbox({ dir, config });
+    const ob = opened({ dir, config });
     expect(ob.recovered?.reason).toMatch(/quick_check|malformed|CORRUPT/i);
     expect(existsSync(ob.recovered!.movedTo)).toBe(true);
     // The readable first half is salvaged; how many rows the torn end held cannot be known.
@@ -68,7 +75,7 @@ describe('outbox recovery', () => {
     const fd = openSync(file, 'r+');
     writeSync(fd, Buffer.alloc(4096 * 4, 0xff), 0, 4096 * 4, 4096 * 3);
     closeSync(fd);
-    const ob = new Outbox({ dir, config });
+    const ob = opened({ dir, config });
     expect(ob.recovered).not.toBeNull();
     // The table's root page is among them: no b-tree walk gets past it, the leaf pages still hold the rows.
     const salvage = ob.recovered!.salvage!;
@@ -77,7 +84,7 @@ describe('outbox recovery', () => {
     expect(ob.size).toBe(salvage.recovered);
     ob.close();
     // A second open of the fresh store is clean: no crash loop, no second recovery.
-    const again = new Outbox({ dir, config });
+    const again = opened({ dir, config });
     expect(again.recovered).toBeNull();
     again.close();
   });
@@ -85,7 +92,7 @@ describe('outbox recovery', () => {
   it('salvages every readable event around 50 flipped bytes in one page, in replay order, and counts the stranded ones', async () => {
     const dir = tempDir();
     const make = eventMaker(dir);
-    const ob = new Outbox({ dir, config });
+    const ob = opened({ dir, config });
     const events = Array.from({ length: 3160 }, (_, i) => make(i % 200 === 0 ? 'critical' : 'normal', 200));
     await Promise.all(events.map((e) => ob.put(e)));
     ob.close();
@@ -99,7 +106,7 @@ describe('outbox recovery', () => {
       writeSync(fd, bytes, 0, 1, page * 4096 + 100 + i * 60); // inside the page's cell area
     }
     closeSync(fd);
-    const again = new Outbox({ dir, config });
+    const again = opened({ dir, config });
     const salvage = again.recovered!.salvage!;
     expect(salvage).toMatchObject({ catalogReadable: true, unreadableTables: [], unreadableTails: [] });
     expect(salvage.stranded).toBeGreaterThan(0);
@@ -118,7 +125,7 @@ describe('outbox recovery', () => {
   it('opens a healthy store without recovery', async () => {
     const dir = tempDir();
     await filledStore(dir, 10);
-    const ob = new Outbox({ dir, config });
+    const ob = opened({ dir, config });
     expect(ob.recovered).toBeNull();
     expect(ob.size).toBe(10);
     ob.close();
@@ -130,18 +137,18 @@ describe('a salvage cut short', () => {
     const dir = tempDir();
     const file = await filledStore(dir, 500);
     truncateSync(file, Math.floor(statSync(file).size * 0.8));
-    const first = new Outbox({ dir, config });
+    const first = opened({ dir, config });
     const recovered = first.recovered!.salvage!.recovered;
     expect(recovered).toBeGreaterThan(100);
     first.close();
     // As if the power went during that salvage: its marker is still there.
     writeFileSync(join(dir, 'outbox.db.salvaging'), first.recovered!.movedTo);
-    const again = new Outbox({ dir, config });
+    const again = opened({ dir, config });
     expect(again.recovered).toMatchObject({ reason: 'an earlier salvage was cut short', salvage: { recovered } });
     expect(again.size).toBe(2 * recovered); // copied twice: the same ids, which the county drops
     expect(existsSync(join(dir, 'outbox.db.salvaging'))).toBe(false);
     again.close();
-    const third = new Outbox({ dir, config });
+    const third = opened({ dir, config });
     expect(third.recovered).toBeNull();
     third.close();
   });

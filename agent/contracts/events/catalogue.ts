@@ -20,7 +20,7 @@
  *   in a type written in code is a compile error rather than a new event type.
  */
 import type { z } from 'zod';
-import type { GatewayEvent, Priority } from '../event.js';
+import type { GatewayEvent, Priority } from '../envelope.js';
 import { alarmEvents } from './alarms.js';
 import type { EventSpec } from './define.js';
 import { deviceEvents } from './devices.js';

@@ -3,7 +3,7 @@
  * its `data`, and one line for the README's table. Shared payload parts live here too.
  */
 import { z } from 'zod';
-import type { Priority } from '../event.js';
+import type { Priority } from '../envelope.js';
 
 export interface EventSpec<S extends z.ZodType = z.ZodType> {
   /** What a producer sends unless it has a reason to raise or lower it. */

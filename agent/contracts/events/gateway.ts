@@ -1,6 +1,6 @@
 /** The gateway about itself: start, health, storage, shedding, config changes. */
 import { z } from 'zod';
-import { prioritySchema } from '../event.js';
+import { prioritySchema } from '../envelope.js';
 import { spec } from './define.js';
 
 const count = z.int().min(0);

@@ -1,0 +1,132 @@
+/**
+ * The parts an agent opens when it starts, in the order they are taken: the data folder's
+ * lock, the outbox, the seq counter, then the parts that hold nothing until they start. Any
+ * step that can refuse without holding anything (a profile that does not resolve) comes
+ * first; a step that throws after the lock releases what was taken before it.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DeviceProfile } from '../config/schema/profile.js';
+import { ConfigError, resolveProfiles } from '../config/load-config.js';
+import type { AgentOptions, AgentSide } from './agent-options.js';
+import { EventFactory } from './event-factory.js';
+import { EventPipeline } from './event-pipeline.js';
+import { Outbox } from './outbox/outbox.js';
+import { SeqCounter, type SeqFileProblem } from './seq-counter.js';
+import { Uplink } from './uplink/uplink.js';
+import { VERSION } from './version.js';
+import { DataDirLock } from './data-dir-lock.js';
+import { PayloadProblems } from './payload-problems.js';
+import { registerCommands } from './commands/register.js';
+import { wireAlarms, type AlarmParts } from './wire-alarms.js';
+import { wireStorage, type StorageParts } from './wire-storage.js';
+import { wireNodeRed } from './wire-nodered.js';
+import type { NodeRedSupervisor } from './nodered/supervisor.js';
+
+export interface AgentParts extends AlarmParts, StorageParts {
+  lock: DataDirLock;
+  outbox: Outbox;
+  seqFileProblem: SeqFileProblem | null;
+  factory: EventFactory;
+  pipeline: EventPipeline;
+  uplink: Uplink;
+  payloadProblems: PayloadProblems;
+  profiles: Map<string, DeviceProfile>;
+  /** The Node-RED child, when the config has a `nodeRed` section (and it is enabled). */
+  nodeRed: NodeRedSupervisor | null;
+}
+
+/** The profiles the caller gave, else the config's, resolved (a problem throws before anything is opened). */
+function profilesOf(opts: AgentOptions): Map<string, DeviceProfile> {
+  if (opts.profiles) return opts.profiles;
+  const resolved = resolveProfiles(opts.config, opts.baseDir);
+  if (resolved.problems.length > 0) throw new ConfigError('config', resolved.problems);
+  return resolved.profiles;
+}
+
+/** Opens the parts; on a throw, whatever it opened is closed again before the error leaves. */
+export function openAgentParts(a: AgentSide): AgentParts {
+  const { config } = a.opts;
+  const profiles = profilesOf(a.opts);
+  mkdirSync(config.dataDir, { recursive: true });
+  // Before anything in the folder is opened: a second agent there would lose events.
+  const lock = DataDirLock.acquire(config.dataDir);
+  let outbox: Outbox | null = null;
+  try {
+    outbox = new Outbox({
+      dir: config.dataDir,
+      config: config.outbox,
+      clock: a.clock,
+      diskReserveBytes: config.outbox.diskReserveBytes,
+    });
+    outbox.salvage(); // what a corrupt store left, before anything new is stored (boot events report it)
+    return assemble(a, lock, outbox, profiles);
+  } catch (err) {
+    outbox?.close();
+    lock.release();
+    throw err;
+  }
+}
+
+function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map<string, DeviceProfile>): AgentParts {
+  const { config, logger, configHash } = a.opts;
+  const gatewayId = config.gateway.id;
+  const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), outbox.maxSeq(), undefined, a.clock.now);
+  const payloadProblems = new PayloadProblems(logger, a.clock.monoMs);
+  const factory = new EventFactory(gatewayId, seq, a.clock, payloadProblems);
+  const uplink = new Uplink({
+    config: config.mqtt,
+    baseDir: a.opts.baseDir,
+    gatewayId,
+    identity: { bootId: factory.bootId, version: VERSION, configHash },
+    outbox,
+    logger,
+    clock: a.clock,
+    commands: a.commands,
+  });
+  // A modem that registers again is the first sign the network is back: do not sit out a long backoff.
+  a.bus.on('modem.registration', (e) => {
+    if (e.data.registered) uplink.networkMayBeBack();
+  });
+  const pipeline: EventPipeline = new EventPipeline({
+    factory,
+    outbox,
+    bus: a.bus,
+    logger,
+    watch: (event, stored) => alarmParts.lost.watch(event, stored),
+  });
+  const alarmParts = wireAlarms({
+    a,
+    pipeline,
+    uplink,
+    notSaved: (file, err) => storage.storageFailures.notSaved(file, err),
+    refused: (n, err) => storage.storageFailures.refused(n, err),
+  });
+  const storage = wireStorage({ a, outbox, pipeline, alarms: alarmParts.alarms });
+  outbox.on('stored', (events) => a.stored(events));
+  const nodeRed = wireNodeRed(a, outbox, pipeline, alarmParts.alarms);
+  registerCommands(a.commands, {
+    config,
+    status: () => a.observe.status(),
+    emit: (e) => pipeline.emit(e),
+    write: (c) => a.write(c),
+    acknowledge: (alertId, by) => alarmParts.alarms.acknowledge(alertId, by),
+    clear: (alertId) => alarmParts.alarms.clear(alertId),
+    reloadConfig: a.opts.reloadConfig,
+    now: a.clock.now,
+    nodeRed,
+  });
+  return {
+    lock,
+    outbox,
+    seqFileProblem: seq.fileProblem,
+    factory,
+    pipeline,
+    uplink,
+    payloadProblems,
+    profiles,
+    nodeRed,
+    ...alarmParts,
+    ...storage,
+  };
+}

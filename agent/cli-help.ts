@@ -1,0 +1,29 @@
+/** `village-gateway --help`: every command's synopsis (the technician's page lists the same, a test says so). */
+import { EDITOR_HELP } from './cli-editor.js';
+import { VERSION } from './version.js';
+
+export const HELP = `village-gateway ${VERSION}: edge agent for village early-warning gateways
+
+Usage:
+  village-gateway run --config FILE [--print-stored]
+      Run the agent. --print-stored prints "stored <seq> <id>" for each event once it is on disk.
+  village-gateway check-config FILE [--schema-only]
+      Validate a config: exit 0 when valid, else exit 2 and print every problem with its path.
+      --schema-only skips checks of secrets and certificate files (for checking off the gateway).
+  village-gateway outbox stats --config FILE [--json]
+      Backlog per priority, oldest event, shed counters (read-only; safe while the agent runs).
+  village-gateway devices --config FILE [--wide | --json]
+      Each device: online, last seen, how it is reached, errors, why it is down (from the running
+      agent's snapshot; says so when the agent is not running). 40 columns; --wide: a line a device.
+  Read-only commands (outbox stats, devices, plan, status) need no secrets.
+  village-gateway plan --config FILE [--wide | --json] [--door-per-day N] [--press-per-day N] [--readings-per-min N]
+      Estimate the uplink bytes a month of the config's devices and health with its wire settings
+      (mqtt.wire), and warn when one setting makes most of them. 40 columns; --wide: as JSON and
+      as sent, a column each. The options set what the config cannot say (defaults 10, 0.2, 1).
+  village-gateway status --config FILE [--json]
+      For a technician on site (40 columns): agent, link, last county contact, backlog, alarms, devices.
+  village-gateway flows-unit --config FILE
+      Print the systemd drop-in that keeps the flows' process off the Modbus TCP buses (IPAddressDeny).
+${EDITOR_HELP}  --config defaults to $VILLAGE_GATEWAY_CONFIG (the installed command sets it).
+  village-gateway --help | --version
+`;
