@@ -11,13 +11,14 @@ import tseslint from 'typescript-eslint';
 
 /**
  * The layers, most depended-on first. A file belongs to the first element whose pattern
- * matches it. kernel imports nothing of ours; contracts only the kernel; drivers only
- * contracts, kernel and config; the agent's runtime never a driver (only the composition
- * root wires them); nothing but tests imports scripts/.
+ * matches it. The ground floor is core/: kernel imports nothing of ours, contracts only the
+ * kernel, and neither imports anything above them; every layer may stand on them. drivers
+ * import only core and config; the agent's runtime never a driver (only the composition root
+ * wires them); nothing but tests imports scripts/.
  */
 const elements = [
-  { type: 'kernel', pattern: 'agent/kernel/**', partialMatch: false },
-  { type: 'contracts', pattern: 'agent/contracts/**', partialMatch: false },
+  { type: 'kernel', pattern: 'core/kernel/**', partialMatch: false },
+  { type: 'contracts', pattern: 'core/contracts/**', partialMatch: false },
   { type: 'runtime', pattern: 'agent/**', partialMatch: false },
   { type: 'config', pattern: 'config/**', partialMatch: false },
   { type: 'drivers', pattern: 'drivers/**', partialMatch: false },
@@ -96,7 +97,7 @@ export default tseslint.config(
   },
   {
     // A promise nobody awaits or catches is a rejection nobody handles: in the agent that is a crash.
-    files: ['agent/**/*.ts', 'drivers/**/*.ts', 'config/**/*.ts'],
+    files: ['core/**/*.ts', 'agent/**/*.ts', 'drivers/**/*.ts', 'config/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -104,18 +105,18 @@ export default tseslint.config(
     },
   },
   {
-    // One error model: what the agent raises carries a code from agent/kernel/errors.ts.
-    files: ['agent/**/*.ts', 'drivers/**/*.ts', 'config/**/*.ts'],
+    // One error model: what the agent raises carries a code from core/kernel/errors.ts.
+    files: ['core/**/*.ts', 'agent/**/*.ts', 'drivers/**/*.ts', 'config/**/*.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
         {
           selector: ':matches(NewExpression, CallExpression)[callee.name=/^(Error|TypeError|RangeError)$/]',
-          message: 'raise a GatewayError with a code from agent/kernel/errors.ts',
+          message: 'raise a GatewayError with a code from core/kernel/errors.ts',
         },
         {
           selector: "ClassDeclaration[superClass.name='Error']",
-          message: 'errors extend GatewayError (agent/kernel/errors.ts), so they carry a listed code',
+          message: 'errors extend GatewayError (core/kernel/errors.ts), so they carry a listed code',
         },
       ],
     },

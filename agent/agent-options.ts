@@ -1,13 +1,13 @@
 /** What an Agent is made from (agent.ts), and what it gives the parts it opens at start (agent-parts.ts). */
 import type { Logger } from 'pino';
-import type { Clock } from './kernel/clock.js';
+import type { Clock } from '../core/kernel/clock.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import type { ReloadResult } from './commands/reload-config.js';
 import type { SupervisorTuning } from './nodered/from-config.js';
-import type { Driver, OutputCommand, SharedBus } from './contracts/driver.js';
-import type { GatewayEvent } from './contracts/event.js';
-import type { SmsSender } from './contracts/sms.js';
+import type { Driver, OutputCommand, SharedBus } from '../core/contracts/driver.js';
+import type { GatewayEvent } from '../core/contracts/event.js';
+import type { SmsSender } from '../core/contracts/sms.js';
 import type { EventBus } from './event-bus.js';
 import type { AgentObservation } from './observation.js';
 import type { CommandRouter } from './uplink/commands.js';

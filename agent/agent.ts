@@ -6,22 +6,22 @@
  * Making an Agent opens nothing: start() takes the data folder, the outbox and the rest in
  * order (agent-parts.ts), and if a step fails it lets go of everything it took.
  */
-import type { Clock } from './kernel/clock.js';
-import type { Driver, OutputCommand, SharedBus } from './contracts/driver.js';
-import type { EventInput, GatewayEvent } from './contracts/event.js';
-import type { SmsSender } from './contracts/sms.js';
-import { GatewayError, failure } from './kernel/errors.js';
+import type { Clock } from '../core/kernel/clock.js';
+import type { Driver, OutputCommand, SharedBus } from '../core/contracts/driver.js';
+import type { EventInput, GatewayEvent } from '../core/contracts/event.js';
+import type { SmsSender } from '../core/contracts/sms.js';
+import { GatewayError, failure } from '../core/kernel/errors.js';
 import { createDrivers } from '../drivers/registry.js';
-import { stopAll } from './kernel/settle.js';
+import { stopAll } from '../core/kernel/settle.js';
 import { EventBus } from './event-bus.js';
 import { healthEvent } from './health.js';
-import { systemClock } from './kernel/system-clock.js';
+import { systemClock } from '../core/kernel/system-clock.js';
 import { commandRouterFor } from './uplink/uplink.js';
 import type { CommandRouter } from './uplink/commands.js';
 import { VERSION } from './version.js';
 import { AgentObservation } from './observation.js';
 import { emitBootEvents } from './boot-events.js';
-import { isStorageRefusal } from './contracts/outbox-store.js';
+import { isStorageRefusal } from '../core/contracts/outbox-store.js';
 import type { AgentOptions } from './agent-options.js';
 import { openAgentParts, type AgentParts } from './agent-parts.js';
 

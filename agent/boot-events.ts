@@ -4,12 +4,12 @@
  * Stored when they can be: a gateway on a full card still starts and runs its local rules.
  */
 import type { Logger } from 'pino';
-import type { EventInput, GatewayEvent } from './contracts/event.js';
+import type { EventInput, GatewayEvent } from '../core/contracts/event.js';
 import type { Recovery } from './outbox/open-store.js';
 import type { SeqFileProblem } from './seq-counter.js';
 import type { OutboxStats } from './outbox/outbox.js';
-import { isStorageRefusal } from './contracts/outbox-store.js';
-import { failure } from './kernel/errors.js';
+import { isStorageRefusal } from '../core/contracts/outbox-store.js';
+import { failure } from '../core/kernel/errors.js';
 
 export interface BootFacts {
   gatewayId: string;

@@ -13,7 +13,7 @@ import {
   EDITOR_PASSWORD_MIN,
   editorPasswordProblem,
 } from '../config/schema/gateway-config.js';
-import { foreignCode } from './kernel/errors.js';
+import { foreignCode } from '../core/kernel/errors.js';
 import { setPasswordOverride } from './nodered/editor-passwords.js';
 import { POLL_MS, fileRequest, type TechnicianRequest } from './nodered/technician-requests.js';
 

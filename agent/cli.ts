@@ -19,10 +19,10 @@ import {
 import { editorCli } from './cli-editor.js';
 import { HELP } from './cli-help.js';
 import { checkDataDir } from './preflight.js';
-import type { EventInput } from './contracts/event.js';
+import type { EventInput } from '../core/contracts/event.js';
 import { formatProblem } from '../config/zod-problems.js';
 import { Agent } from './agent.js';
-import { GatewayError, errorMessage, foreignCode, failure } from './kernel/errors.js';
+import { GatewayError, errorMessage, foreignCode, failure } from '../core/kernel/errors.js';
 import { createLogger } from './logger.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { devicesData, formatDevices, formatDevicesWide } from './devices-report.js';

@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from '../config/load-confi
 import { formatProblem } from '../config/zod-problems.js';
 import { writeFileDurably } from './durable-file.js';
 import { preflightReload } from './preflight.js';
-import { errorMessage } from './kernel/errors.js';
+import { errorMessage } from '../core/kernel/errors.js';
 
 export const lastGoodFile = (file: string) => `${file}.last-good`;
 

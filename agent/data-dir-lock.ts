@@ -11,7 +11,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GatewayError, errorMessage, foreignCode } from './kernel/errors.js';
+import { GatewayError, errorMessage, foreignCode } from '../core/kernel/errors.js';
 
 export class DataDirLock {
   private constructor(

@@ -7,8 +7,8 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { BusDescription, DriverDescription } from './contracts/driver.js';
-import { failure } from './kernel/errors.js';
+import type { BusDescription, DriverDescription } from '../core/contracts/driver.js';
+import { failure } from '../core/kernel/errors.js';
 import { STATUS_FILE } from './status-view.js';
 
 export interface DeviceSnapshotSources {

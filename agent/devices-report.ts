@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BusDescription, DriverDescription } from './contracts/driver.js';
+import type { BusDescription, DriverDescription } from '../core/contracts/driver.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { NodeRedView } from './device-snapshot.js';
 import { readAgentState, span, WIDTH, type StatusReport } from './status-report.js';

@@ -5,9 +5,9 @@
  * Listeners run in the order they were added, whether they take every event or one type.
  */
 import type { Logger } from 'pino';
-import type { GatewayEvent } from './contracts/event.js';
-import type { EventOf, EventType } from './contracts/events/catalogue.js';
-import { failure } from './kernel/errors.js';
+import type { GatewayEvent } from '../core/contracts/event.js';
+import type { EventOf, EventType } from '../core/contracts/events/catalogue.js';
+import { failure } from '../core/kernel/errors.js';
 
 export type EventListener = (event: GatewayEvent) => void;
 

@@ -6,7 +6,7 @@
  * the gateway's connection at every retry. A payload can come from outside our code (a serial
  * profile's decoded record, a flow), so it is checked here, once, before it gets a seq.
  */
-import { WIRE_LIMITS } from './contracts/wire-limits.js';
+import { WIRE_LIMITS } from '../core/contracts/wire-limits.js';
 
 export const EVENT_DATA_LIMITS = Object.freeze({
   // A compact batch puts data 6 levels down (batch, groups, group, events, event, data): 2 to spare.

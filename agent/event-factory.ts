@@ -15,15 +15,15 @@
  * (event-data-limits.ts: too deep, too big): EVENT_UNSENDABLE, reported and counted.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from './kernel/clock.js';
-import { eventInputSchema, type EventInput, type GatewayEvent } from './contracts/event.js';
-import { eventSpec } from './contracts/events/catalogue.js';
+import type { Clock } from '../core/kernel/clock.js';
+import { eventInputSchema, type EventInput, type GatewayEvent } from '../core/contracts/event.js';
+import { eventSpec } from '../core/contracts/events/catalogue.js';
 import { eventDataProblem } from './event-data-limits.js';
-import { GatewayError } from './kernel/errors.js';
+import { GatewayError } from '../core/kernel/errors.js';
 import { isAlarmClass } from './outbox/alarm-class.js';
 import { problemsFromZod, formatProblem } from '../config/zod-problems.js';
 import type { SeqCounter } from './seq-counter.js';
-import { uuidv7 } from './kernel/uuidv7.js';
+import { uuidv7 } from '../core/kernel/uuidv7.js';
 
 export interface PayloadReports {
   /** A payload that does not match its catalogue entry: `kept` for an alarm-class event (flagged), else refused. */

@@ -5,10 +5,10 @@
  * that reacts by emitting an alert queues (and may commit) it behind the event that caused
  * it, so events commit in seq order.
  */
-import { failure } from './kernel/errors.js';
+import { failure } from '../core/kernel/errors.js';
 import type { Logger } from 'pino';
-import type { EventInput, GatewayEvent } from './contracts/event.js';
-import { isStorageRefusal } from './contracts/outbox-store.js';
+import type { EventInput, GatewayEvent } from '../core/contracts/event.js';
+import { isStorageRefusal } from '../core/contracts/outbox-store.js';
 import type { EventBus } from './event-bus.js';
 import type { EventFactory } from './event-factory.js';
 import type { Outbox } from './outbox/outbox.js';

@@ -15,7 +15,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
-import { GatewayError } from './kernel/errors.js';
+import { GatewayError } from '../core/kernel/errors.js';
 
 /** Every address a host name has (the default: the system's resolver, as the agent's driver uses). */
 export type Resolve = (host: string) => Promise<string[]>;

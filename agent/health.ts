@@ -1,8 +1,8 @@
 /** Health is just another event: it travels through the outbox like everything else. */
 import { statfsSync } from 'node:fs';
-import type { EventInput } from './contracts/event.js';
-import type { EventData } from './contracts/events/catalogue.js';
-import type { DriverDescription } from './contracts/driver.js';
+import type { EventInput } from '../core/contracts/event.js';
+import type { EventData } from '../core/contracts/events/catalogue.js';
+import type { DriverDescription } from '../core/contracts/driver.js';
 import type { OutboxStats } from './outbox/outbox.js';
 import type { UplinkStats } from './uplink/uplink.js';
 import type { NodeRedReport } from './nodered/supervisor.js';

@@ -12,10 +12,10 @@
  * (storage-failures.ts).
  */
 import type { Logger } from 'pino';
-import type { EventInput, GatewayEvent } from './contracts/event.js';
-import { isStorageRefusal } from './contracts/outbox-store.js';
+import type { EventInput, GatewayEvent } from '../core/contracts/event.js';
+import { isStorageRefusal } from '../core/contracts/outbox-store.js';
 import { isAlarmClass } from './outbox/alarm-class.js';
-import { failure } from './kernel/errors.js';
+import { failure } from '../core/kernel/errors.js';
 
 export interface LostAlarmsPorts {
   gatewayId: string;

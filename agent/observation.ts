@@ -3,8 +3,8 @@
  * observe through this, never through the agent's parts. Every method returns a fresh
  * snapshot (or, for on*, an unsubscribe function); nothing here changes the agent.
  */
-import type { BusDescription, DriverDescription } from './contracts/driver.js';
-import type { GatewayEvent } from './contracts/event.js';
+import type { BusDescription, DriverDescription } from '../core/contracts/driver.js';
+import type { GatewayEvent } from '../core/contracts/event.js';
 import type { ActiveAlert, LocalAlarms } from './alarms/local-alarms.js';
 import type { PendingSms } from './alarms/alarm-state.js';
 import type { SmsBudget } from './alarms/sms-queue.js';

@@ -7,7 +7,7 @@
  * refused, for either reason.
  */
 import type { Logger } from 'pino';
-import { failure } from './kernel/errors.js';
+import { failure } from '../core/kernel/errors.js';
 
 const LOG_EVERY_MS = 60_000;
 

@@ -17,9 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import { inputEventDeviceId } from '../config/schema/devices.js';
-import type { GatewayEvent, Priority } from './contracts/event.js';
-import { batchContentType, encodeBatchPayload } from './contracts/wire-payload.js';
-import { uuidv7 } from './kernel/uuidv7.js';
+import type { GatewayEvent, Priority } from '../core/contracts/event.js';
+import { batchContentType, encodeBatchPayload } from '../core/contracts/wire-payload.js';
+import { uuidv7 } from '../core/kernel/uuidv7.js';
 import { topicsFor } from './uplink/topics.js';
 
 /** Rates the config cannot say: how often people and sensors do things. */

@@ -7,7 +7,7 @@
 import { accessSync, constants, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
-import { GatewayError, foreignCode } from './kernel/errors.js';
+import { GatewayError, foreignCode } from '../core/kernel/errors.js';
 
 /** Throws DATA_DIR_UNUSABLE naming the folder and why. */
 export function checkDataDir(dataDir: string): void {

@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
-import { failure } from './kernel/errors.js';
+import { failure } from '../core/kernel/errors.js';
 
 export interface ServiceNotifierOptions {
   logger: Logger;

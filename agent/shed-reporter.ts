@@ -5,9 +5,9 @@
  * next attempt, so the county's checker can always cover a gap with them.
  */
 import type { Logger } from 'pino';
-import type { EventInput, GatewayEvent, Priority } from './contracts/event.js';
+import type { EventInput, GatewayEvent, Priority } from '../core/contracts/event.js';
 import type { ShedReason } from './outbox/shed-ledger.js';
-import { failure } from './kernel/errors.js';
+import { failure } from '../core/kernel/errors.js';
 
 export interface ShedReporterPorts {
   gatewayId: string;

@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
-import { PRIORITIES, type Priority } from './contracts/event.js';
-import { errorMessage, foreignCode } from './kernel/errors.js';
+import { PRIORITIES, type Priority } from '../core/contracts/event.js';
+import { errorMessage, foreignCode } from '../core/kernel/errors.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { readStatusFile, STATUS_FILE, type StatusView } from './status-view.js';
 import { seqRanges } from './lost-alarms.js';

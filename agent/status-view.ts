@@ -4,7 +4,7 @@
  * another process: this file is how it sees the agent, and its age says whether the agent runs.
  */
 import { readFileSync } from 'node:fs';
-import type { Priority } from './contracts/event.js';
+import type { Priority } from '../core/contracts/event.js';
 import type { ExcludedNodesSummary } from './nodered/excluded-nodes.js';
 import type { AgentObservation } from './observation.js';
 import type { SmsBudget } from './alarms/sms-queue.js';

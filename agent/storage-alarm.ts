@@ -4,10 +4,10 @@
  * modem is configured, and the event reaches local rules (and the county, if the link is up).
  */
 import type { Logger } from 'pino';
-import type { OutputCommand } from './contracts/driver.js';
-import type { EventInput, GatewayEvent } from './contracts/event.js';
+import type { OutputCommand } from '../core/contracts/driver.js';
+import type { EventInput, GatewayEvent } from '../core/contracts/event.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
-import { failure } from './kernel/errors.js';
+import { failure } from '../core/kernel/errors.js';
 
 export interface StorageAlarmPorts {
   config: GatewayConfig;

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { StorageFailure } from './outbox/outbox.js';
-import { failure } from './kernel/errors.js';
+import { failure } from '../core/kernel/errors.js';
 
 const LOG_EVERY_MS = 1000;
 

@@ -10,7 +10,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { foreignCode, failure } from './kernel/errors.js';
+import { foreignCode, failure } from '../core/kernel/errors.js';
 
 export interface StorageWatchPorts {
   dataDir: string;

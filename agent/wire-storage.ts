@@ -3,7 +3,7 @@
  * folder (a lost or read-only card raises the storage alarm), reports shed events, tells of
  * the disk reserve going to the alarms, and writes the device snapshot the CLI reads.
  */
-import { failure } from './kernel/errors.js';
+import { failure } from '../core/kernel/errors.js';
 import { join } from 'node:path';
 import type { AgentSide } from './agent-options.js';
 import type { LocalAlarms } from './alarms/local-alarms.js';

@@ -1,8 +1,8 @@
 /** The JSON Schemas generated from our zod schemas, keyed by their path in the repo. */
 import { z } from 'zod';
-import { eventSchema } from '../agent/contracts/event.js';
-import { EVENT_CATALOGUE, EVENT_TYPES } from '../agent/contracts/events/catalogue.js';
-import { compactBatchSchema, jsonBatchSchema } from '../agent/contracts/wire-format.js';
+import { eventSchema } from '../core/contracts/event.js';
+import { EVENT_CATALOGUE, EVENT_TYPES } from '../core/contracts/events/catalogue.js';
+import { compactBatchSchema, jsonBatchSchema } from '../core/contracts/wire-format.js';
 import { gatewayConfigSchema } from './schema/gateway-config.js';
 import { profileSchema } from './schema/profile.js';
 

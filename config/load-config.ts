@@ -13,7 +13,7 @@ import { configKeysAt } from './known-keys.js';
 import { partialConfig, type SecretsView } from './partial-config.js';
 import { resolveProfiles } from './resolve-profiles.js';
 import { parseYamlText, readYamlFile } from './safe-yaml.js';
-import { GatewayError, errorMessage, foreignCode } from '../agent/kernel/errors.js';
+import { GatewayError, errorMessage, foreignCode } from '../core/kernel/errors.js';
 
 export type { ConfigProblem };
 export { resolveProfiles };

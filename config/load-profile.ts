@@ -13,7 +13,7 @@ import { readYamlFile } from './safe-yaml.js';
 import { problemsFromZod, type ConfigProblem } from './zod-problems.js';
 import { didYouMean } from './did-you-mean.js';
 import { profileKeysAt } from './known-keys.js';
-import { GatewayError } from '../agent/kernel/errors.js';
+import { GatewayError } from '../core/kernel/errors.js';
 
 /** The built-in profiles, from source (config/) or from the build (dist/config/). */
 export const BUILTIN_PROFILES =

@@ -1,7 +1,7 @@
-import type { DriverContext } from '../agent/contracts/driver.js';
-import type { EventInput } from '../agent/contracts/event.js';
-import { isReportedRefusal } from '../agent/contracts/outbox-store.js';
-import { failure } from '../agent/kernel/errors.js';
+import type { DriverContext } from '../core/contracts/driver.js';
+import type { EventInput } from '../core/contracts/event.js';
+import { isReportedRefusal } from '../core/contracts/outbox-store.js';
+import { failure } from '../core/kernel/errors.js';
 
 /**
  * Emits from a driver's own timers and callbacks, where nobody awaits the acknowledgement:

@@ -4,7 +4,7 @@
  * a fake clock. A door reports its state (also at start), a button its presses, a camera
  * alarm output its start and end.
  */
-import type { EventInput } from '../agent/contracts/event.js';
+import type { EventInput } from '../core/contracts/event.js';
 import { inputEventDeviceId, type InputRole } from '../config/schema/devices.js';
 
 export class InputTracker {

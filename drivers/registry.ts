@@ -3,9 +3,9 @@
  * loaded only for the kinds a config uses: a gateway without Modbus never loads
  * modbus-serial, one without serial devices never loads serialport's native binding.
  */
-import type { Driver, DriverContext, SharedBus } from '../agent/contracts/driver.js';
-import type { SmsSender } from '../agent/contracts/sms.js';
-import { GatewayError } from '../agent/kernel/errors.js';
+import type { Driver, DriverContext, SharedBus } from '../core/contracts/driver.js';
+import type { SmsSender } from '../core/contracts/sms.js';
+import { GatewayError } from '../core/kernel/errors.js';
 import type { DeviceConfig } from '../config/schema/devices.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { DeviceProfile } from '../config/schema/profile.js';

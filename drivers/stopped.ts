@@ -1,4 +1,4 @@
-import { GatewayError } from '../agent/kernel/errors.js';
+import { GatewayError } from '../core/kernel/errors.js';
 
 /**
  * What every driver answers to a write once stop() was called, whatever its kind: one code,

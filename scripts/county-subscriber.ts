@@ -24,7 +24,7 @@
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { errorMessage } from '../agent/kernel/errors.js';
+import { errorMessage } from '../core/kernel/errors.js';
 import { eventsOfMessage, eventsTopicKind, parseJsonMessage } from './county/decode-message.js';
 import { LogBudget, unreadableLine } from './county/unreadable-log.js';
 

@@ -91,9 +91,9 @@ for need in package.json dist/agent/cli.js node_modules config/gateway.example.y
 done
 VERSION="$("$NODE" -p 'require(process.argv[1]).version' "$FROM/package.json")"
 [[ "$VERSION" =~ ^[0-9A-Za-z.+-]+$ ]] || die "unusable version \"$VERSION\" in $FROM/package.json"
-ITEMS=(package.json dist/agent dist/config dist/drivers dist/flows config flows deploy node_modules)
+ITEMS=(package.json dist/core dist/agent dist/config dist/drivers dist/flows config flows deploy node_modules)
 # What identifies a build: the same version with other files is installed again.
-fingerprint() { (cd "$1" && find package.json dist/agent dist/config dist/drivers dist/flows -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
+fingerprint() { (cd "$1" && find package.json dist/core dist/agent dist/config dist/drivers dist/flows -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
 FP="$(fingerprint "$FROM")"
 # An upgrade must accept the config that runs, before anything is copied (secrets and
 # certificate files are checked when the agent starts).

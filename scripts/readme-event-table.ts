@@ -1,9 +1,9 @@
 /** The event table of docs/county.md, generated from the event catalogue (`npm run schemas` writes it; a test checks it). */
-import { EVENT_CATALOGUE, EVENT_TYPES } from '../agent/contracts/events/catalogue.js';
+import { EVENT_CATALOGUE, EVENT_TYPES } from '../core/contracts/events/catalogue.js';
 
 /** The page that holds the table (the county reads the events). */
 export const EVENT_TABLE_PAGE = 'docs/county.md';
-export const TABLE_START = '<!-- event-table: generated from agent/contracts/events/ by `npm run schemas` -->';
+export const TABLE_START = '<!-- event-table: generated from core/contracts/events/ by `npm run schemas` -->';
 export const TABLE_END = '<!-- /event-table -->';
 
 export function eventTable(): string {

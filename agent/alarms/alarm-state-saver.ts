@@ -15,11 +15,11 @@
  */
 import type { Low } from 'lowdb';
 import type { Logger } from 'pino';
-import type { Clock } from '../kernel/clock.js';
-import type { OutputCommand } from '../contracts/driver.js';
-import type { EventInput } from '../contracts/event.js';
+import type { Clock } from '../../core/kernel/clock.js';
+import type { OutputCommand } from '../../core/contracts/driver.js';
+import type { EventInput } from '../../core/contracts/event.js';
 import { openAlarmState, type AlarmStateData, type StoredPulse } from './alarm-state.js';
-import { failure } from '../kernel/errors.js';
+import { failure } from '../../core/kernel/errors.js';
 
 /**
  * Opens alarms.json. An unusable file is kept aside, logged and reported

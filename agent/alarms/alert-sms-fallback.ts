@@ -5,7 +5,7 @@
  * SMS once: `smsSentAt` is set and saved before its message is queued, so neither a restart
  * nor a later cue sends it twice. The texts and budgets are in alert-sms.ts and sms-queue.ts.
  */
-import type { Clock } from '../kernel/clock.js';
+import type { Clock } from '../../core/kernel/clock.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import type { StoredAlert } from './alarm-state.js';
 import type { SmsQueue } from './sms-queue.js';

@@ -1,5 +1,5 @@
 /** Which LED says "help is coming" for an alert's cause (moved out of local-alarms.ts, unchanged). */
-import { EVENT_CATALOGUE } from '../contracts/events/catalogue.js';
+import { EVENT_CATALOGUE } from '../../core/contracts/events/catalogue.js';
 
 /**
  * The "help is coming" LED of the button a cause was pressed on: a wired button's `led`, an

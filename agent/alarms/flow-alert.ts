@@ -2,7 +2,7 @@
  * What a flow's alert tells the county beyond a rule's: which flow and node raised it (names as
  * the technician wrote them, ids to find them in the editor) and the event that led to it.
  */
-import type { AlertRequestArgs, FlowOrigin } from '../contracts/nodered-ipc.js';
+import type { AlertRequestArgs, FlowOrigin } from '../../core/contracts/nodered-ipc.js';
 
 /** Told in the `alert.raised` event only (the alarm state keeps no cause: a flow may name any event). */
 export interface FlowTold {

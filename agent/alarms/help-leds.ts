@@ -11,9 +11,9 @@
  * meanwhile cannot keep an LED lit for days.
  */
 import type { Logger } from 'pino';
-import type { Clock } from '../kernel/clock.js';
-import { failure } from '../kernel/errors.js';
-import type { OutputCommand } from '../contracts/driver.js';
+import type { Clock } from '../../core/kernel/clock.js';
+import { failure } from '../../core/kernel/errors.js';
+import type { OutputCommand } from '../../core/contracts/driver.js';
 import type { HelpLedRule } from '../../config/schema/gateway-config.js';
 import type { StoredAlert, StoredLed } from './alarm-state.js';
 import type { AlarmStateSaver } from './alarm-state-saver.js';

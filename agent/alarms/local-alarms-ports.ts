@@ -1,10 +1,10 @@
 /** What the local alarms are given: the config, the clock, the bus and outputs, the uplink's and modem's state. */
 import type { Logger } from 'pino';
-import type { Clock } from '../kernel/clock.js';
-import type { OutputCommand } from '../contracts/driver.js';
-import type { EventInput, GatewayEvent } from '../contracts/event.js';
-import type { EventOf, EventType } from '../contracts/events/catalogue.js';
-import type { SmsSender } from '../contracts/sms.js';
+import type { Clock } from '../../core/kernel/clock.js';
+import type { OutputCommand } from '../../core/contracts/driver.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
+import type { EventOf, EventType } from '../../core/contracts/events/catalogue.js';
+import type { SmsSender } from '../../core/contracts/sms.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 
 export interface LocalAlarmsPorts {

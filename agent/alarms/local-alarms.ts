@@ -15,9 +15,9 @@
  * restart (the persisted state), and what is restored from it is clamped, so a clock that was
  * set back meanwhile cannot stretch a wait or a siren pulse.
  */
-import type { OutputCommand } from '../contracts/driver.js';
-import { GatewayError, failure } from '../kernel/errors.js';
-import type { GatewayEvent } from '../contracts/event.js';
+import type { OutputCommand } from '../../core/contracts/driver.js';
+import { GatewayError, failure } from '../../core/kernel/errors.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 import { deviceTags } from '../../config/device-tags.js';
 import type { RuleAction } from '../../config/schema/rules.js';
 import { RuleEngine, type Firing } from '../rules/rule-engine.js';
@@ -30,11 +30,11 @@ import {
   resumedPulses,
 } from './alarm-state-saver.js';
 import { SmsQueue } from './sms-queue.js';
-import { isStorageRefusal } from '../contracts/outbox-store.js';
+import { isStorageRefusal } from '../../core/contracts/outbox-store.js';
 import { FLOW_RULE_ID } from './alert-sms.js';
 import { AlertSmsFallback } from './alert-sms-fallback.js';
 import { flowReason, flowTold, type FlowTold } from './flow-alert.js';
-import type { FlowAlert } from '../contracts/nodered-ipc.js';
+import type { FlowAlert } from '../../core/contracts/nodered-ipc.js';
 import { HelpLeds } from './help-leds.js';
 import type { LocalAlarmsPorts } from './local-alarms-ports.js';
 

@@ -16,14 +16,14 @@
  */
 import type { Low } from 'lowdb';
 import type { Logger } from 'pino';
-import type { Clock } from '../kernel/clock.js';
-import type { EventInput, GatewayEvent } from '../contracts/event.js';
-import type { CataloguedEventInput } from '../contracts/events/catalogue.js';
+import type { Clock } from '../../core/kernel/clock.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
+import type { CataloguedEventInput } from '../../core/contracts/events/catalogue.js';
 import type { AlarmStateData, PendingSms, SmsKind } from './alarm-state.js';
-import { uuidv7 } from '../kernel/uuidv7.js';
-import { GatewayError, errorMessage, foreignCode, failure } from '../kernel/errors.js';
-import type { SmsSender } from '../contracts/sms.js';
-import { isStorageRefusal } from '../contracts/outbox-store.js';
+import { uuidv7 } from '../../core/kernel/uuidv7.js';
+import { GatewayError, errorMessage, foreignCode, failure } from '../../core/kernel/errors.js';
+import type { SmsSender } from '../../core/contracts/sms.js';
+import { isStorageRefusal } from '../../core/contracts/outbox-store.js';
 
 /** The hourly SMS budget as `status` shows it (sends in the last hour, on the monotonic clock). */
 export interface SmsBudget {

@@ -6,7 +6,7 @@
  * The same as `village-gateway editor safe-mode off` on the gateway.
  */
 import { z } from 'zod';
-import { GatewayError } from '../kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 import type { CommandHandler } from '../uplink/commands.js';
 
 export interface SafeModeControl {

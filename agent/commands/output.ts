@@ -1,7 +1,7 @@
 /** `output {device, output, action, durationMs?}`: the county drives an output, only one declared `remote: true`. */
 import { z } from 'zod';
-import type { OutputCommand } from '../contracts/driver.js';
-import { GatewayError } from '../kernel/errors.js';
+import type { OutputCommand } from '../../core/contracts/driver.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 import type { DeviceConfig } from '../../config/schema/devices.js';
 import type { CommandHandler } from '../uplink/commands.js';
 

@@ -1,7 +1,7 @@
 /** Every command the county may send, registered on the uplink's router with what each needs of the agent. */
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
-import type { OutputCommand } from '../contracts/driver.js';
-import type { EventInput, GatewayEvent } from '../contracts/event.js';
+import type { OutputCommand } from '../../core/contracts/driver.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
 import type { CommandRouter } from '../uplink/commands.js';
 import { ackCommand } from './ack.js';
 import { clearCommand } from './clear.js';

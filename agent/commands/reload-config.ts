@@ -4,7 +4,7 @@
  * new agent says gateway.config_applied once it runs (or the old one, gateway.config_rejected).
  */
 import { z } from 'zod';
-import { GatewayError } from '../kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 import type { CommandHandler } from '../uplink/commands.js';
 
 export type ReloadResult =

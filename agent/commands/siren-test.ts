@@ -1,8 +1,8 @@
 /** `siren-test {ms?}`: every configured siren sounds for a moment; the result is recorded as an event too. */
 import { z } from 'zod';
-import type { OutputCommand } from '../contracts/driver.js';
-import type { EventInput, GatewayEvent } from '../contracts/event.js';
-import { GatewayError, errorMessage } from '../kernel/errors.js';
+import type { OutputCommand } from '../../core/contracts/driver.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
+import { GatewayError, errorMessage } from '../../core/kernel/errors.js';
 import type { CommandHandler } from '../uplink/commands.js';
 
 export interface SirenTestPorts {

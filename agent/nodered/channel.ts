@@ -1,6 +1,6 @@
 /**
  * The agent's end of its channel to the Node-RED child: one Unix stream socket carrying frames
- * (agent/contracts/frames.ts) instead of fork()'s IPC, so that nothing the flows send is
+ * (core/contracts/frames.ts) instead of fork()'s IPC, so that nothing the flows send is
  * parsed on the agent's heap before it is bounded. Enforced here, on whatever the child sends:
  * - a frame's length is checked at its header (at most MAX_FRAME_FROM_CHILD, 64 KiB): a larger
  *   one, or a body that is not JSON, ends the connection before anything of it is kept;
@@ -11,8 +11,14 @@
  * Messages then go through isFromChild (the caller's onMessage sees only checked ones).
  */
 import type { Socket } from 'node:net';
-import { isFromChild, type FromChild, type ToChild } from '../contracts/nodered-ipc.js';
-import { FrameError, FrameReader, MAX_FRAME_FROM_CHILD, MAX_FRAME_TO_CHILD, encodeFrame } from '../contracts/frames.js';
+import { isFromChild, type FromChild, type ToChild } from '../../core/contracts/nodered-ipc.js';
+import {
+  FrameError,
+  FrameReader,
+  MAX_FRAME_FROM_CHILD,
+  MAX_FRAME_TO_CHILD,
+  encodeFrame,
+} from '../../core/contracts/frames.js';
 
 export interface ChannelLimits {
   framesPerSec: number;

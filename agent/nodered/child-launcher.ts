@@ -14,7 +14,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { failure } from '../kernel/errors.js';
+import { failure } from '../../core/kernel/errors.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
 import { defaultChildPath } from './child-files.js';
 import { assertCodeReachable } from './code-reach.js';

@@ -1,8 +1,8 @@
 /** What the Node-RED child is told at each start (its first frame: secrets never go in its environment or command line). */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ChildOptions } from '../contracts/nodered-ipc.js';
-import { failure } from '../kernel/errors.js';
+import type { ChildOptions } from '../../core/contracts/nodered-ipc.js';
+import { failure } from '../../core/kernel/errors.js';
 import { shippedDefaultFlows } from './child-files.js';
 import { editorUsers } from './editor-passwords.js';
 import type { SupervisorOptions } from './supervisor-options.js';

@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, parse } from 'node:path';
-import { GatewayError } from '../kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 import type { FlowsUser } from './flows-user.js';
 
 /** The first folder on the way to `file` that `user` cannot enter, or the file itself if it cannot read it; null: reachable. */

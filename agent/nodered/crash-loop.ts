@@ -20,9 +20,9 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { EventInput } from '../contracts/event.js';
+import type { EventInput } from '../../core/contracts/event.js';
 import { StartRecord, type CrashLoopReason, type CrashRecord } from './start-record.js';
-import { failure } from '../kernel/errors.js';
+import { failure } from '../../core/kernel/errors.js';
 
 export interface CrashLoopPolicy {
   heartbeatKills: number;

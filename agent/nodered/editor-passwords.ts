@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorMessage, foreignCode, GatewayError } from '../kernel/errors.js';
+import { errorMessage, foreignCode, GatewayError } from '../../core/kernel/errors.js';
 import { ownLikeDataDir } from './technician-requests.js';
 
 export const passwordsFile = (dataDir: string): string => join(dataDir, 'editor', 'passwords.json');

@@ -4,8 +4,8 @@
  * an event that waited longer than maxAgeMs (a dead or stuck child) is dropped when its turn
  * comes, so flows never act on old news as if it were now.
  */
-import type { GatewayEvent } from '../contracts/event.js';
-import type { ToChild } from '../contracts/nodered-ipc.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
+import type { ToChild } from '../../core/contracts/nodered-ipc.js';
 
 export interface EventSink {
   readonly writable: boolean;

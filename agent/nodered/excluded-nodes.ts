@@ -5,9 +5,9 @@
  * upgraded sees which flows lost a node without opening the editor.
  */
 import type { Logger } from 'pino';
-import type { EventInput } from '../contracts/event.js';
-import type { FromChild } from '../contracts/nodered-ipc.js';
-import { failure } from '../kernel/errors.js';
+import type { EventInput } from '../../core/contracts/event.js';
+import type { FromChild } from '../../core/contracts/nodered-ipc.js';
+import { failure } from '../../core/kernel/errors.js';
 
 /** What `status` shows; null when every node of the flows runs. */
 export interface ExcludedNodesSummary {

@@ -8,7 +8,7 @@
 import { chmodSync, lchownSync, lstatSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { failure } from '../kernel/errors.js';
+import { failure } from '../../core/kernel/errors.js';
 
 export interface FlowsUser {
   name: string;

@@ -5,9 +5,9 @@
  * many were left out.
  */
 import type { Logger } from 'pino';
-import type { LogLevel } from '../contracts/nodered-ipc.js';
+import type { LogLevel } from '../../core/contracts/nodered-ipc.js';
 import { TokenBucket } from '../uplink/token-bucket.js';
-import { failure } from '../kernel/errors.js';
+import { failure } from '../../core/kernel/errors.js';
 
 const LINES_PER_SEC = 20;
 const SUMMARY_EVERY_MS = 60_000;

@@ -7,10 +7,10 @@
  * of an attack without its budget being spent on it.
  */
 import type { Logger } from 'pino';
-import type { EventInput } from '../contracts/event.js';
-import type { LoginFailure } from '../contracts/nodered-ipc.js';
+import type { EventInput } from '../../core/contracts/event.js';
+import type { LoginFailure } from '../../core/contracts/nodered-ipc.js';
 import { TokenBucket } from '../uplink/token-bucket.js';
-import { failure } from '../kernel/errors.js';
+import { failure } from '../../core/kernel/errors.js';
 
 /** Failures in a row from one client that raise the event (the front blocks from there on). */
 export const LOGIN_EVENT_AFTER = 5;

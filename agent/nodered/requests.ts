@@ -3,7 +3,7 @@
  * here: only outputs declared flow-writable, at a limited rate; alerts at a limited rate;
  * the status snapshot. Every refusal is a GatewayError with a listed code.
  */
-import type { OutputCommand } from '../contracts/driver.js';
+import type { OutputCommand } from '../../core/contracts/driver.js';
 import type {
   AlertRequestArgs,
   FlowAlert,
@@ -12,9 +12,9 @@ import type {
   OutputRequestArgs,
   RequestKind,
   ToChild,
-} from '../contracts/nodered-ipc.js';
-import { errorMessage, GatewayError, replyCode } from '../kernel/errors.js';
-import { nameSchema } from '../contracts/event.js';
+} from '../../core/contracts/nodered-ipc.js';
+import { errorMessage, GatewayError, replyCode } from '../../core/kernel/errors.js';
+import { nameSchema } from '../../core/contracts/event.js';
 import { TokenBucket } from '../uplink/token-bucket.js';
 
 /** The narrow ports the flows reach the agent through. */

@@ -10,7 +10,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { foreignCode, failure } from '../kernel/errors.js';
+import { foreignCode, failure } from '../../core/kernel/errors.js';
 
 export type CrashLoopReason = 'heartbeat-kills' | 'exits' | 'starts';
 

@@ -3,8 +3,8 @@
  * supervisor.ts to keep that file about running the child.
  */
 import type { Logger } from 'pino';
-import type { EventInput, GatewayEvent } from '../contracts/event.js';
-import type { ChildOptions, FlowDevices } from '../contracts/nodered-ipc.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
+import type { ChildOptions, FlowDevices } from '../../core/contracts/nodered-ipc.js';
 import type { NodeRedConfig } from '../../config/schema/gateway-config.js';
 import type { ChannelLimits } from './channel.js';
 import type { CrashLoopPolicy } from './crash-loop.js';

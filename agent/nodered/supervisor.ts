@@ -9,10 +9,10 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { EventInput, GatewayEvent } from '../contracts/event.js';
-import type { ChildOptions, FromChild, ToChild } from '../contracts/nodered-ipc.js';
-import { Backoff } from '../kernel/backoff.js';
-import { failure } from '../kernel/errors.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
+import type { ChildOptions, FromChild, ToChild } from '../../core/contracts/nodered-ipc.js';
+import { Backoff } from '../../core/kernel/backoff.js';
+import { failure } from '../../core/kernel/errors.js';
 import { ChildChannel } from './channel.js';
 import { launcherFor, type ChildLauncher, type LaunchedChild } from './child-launcher.js';
 import { childOptions } from './child-options.js';

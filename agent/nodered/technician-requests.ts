@@ -11,7 +11,7 @@
 import { chownSync, mkdirSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { foreignCode, failure } from '../kernel/errors.js';
+import { foreignCode, failure } from '../../core/kernel/errors.js';
 
 export const REQUEST_KINDS = ['unlock', 'safe-mode-off', 'password'] as const;
 export type TechnicianRequest = (typeof REQUEST_KINDS)[number];

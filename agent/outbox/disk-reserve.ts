@@ -17,7 +17,7 @@
  */
 import { closeSync, fsyncSync, openSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { foreignCode } from '../kernel/errors.js';
+import { foreignCode } from '../../core/kernel/errors.js';
 
 const CHUNK = 64 * 1024;
 const FREE_CACHE_MS = 500;

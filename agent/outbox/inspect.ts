@@ -2,8 +2,8 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PRIORITIES, type Priority } from '../contracts/event.js';
-import { GatewayError } from '../kernel/errors.js';
+import { PRIORITIES, type Priority } from '../../core/contracts/event.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 
 export interface OutboxSnapshot {
   file: string;

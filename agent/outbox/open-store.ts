@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SalvageReport } from './salvage.js';
 import { stampedName } from '../durable-file.js';
-import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
+import { GatewayError, errorMessage, foreignCode } from '../../core/kernel/errors.js';
 
 /** 2: segment rows keyed by insertion position (`pos`), seq a plain column (see segment.ts). */
 export const SCHEMA_VERSION = 2;

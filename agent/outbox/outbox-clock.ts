@@ -7,7 +7,7 @@
  * is behind the saved time (a Pi boots at its last saved time), the saved time wins.
  * What it cannot tell: a wall clock that is wrong *ahead* at start-up counts as downtime.
  */
-import type { Clock } from '../kernel/clock.js';
+import type { Clock } from '../../core/kernel/clock.js';
 
 export const SAVED_CLOCK = 'clock.ms';
 

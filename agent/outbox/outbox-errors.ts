@@ -1,6 +1,6 @@
 /** The outbox's own errors: an event refused for lack of room, a write the store could not make. */
-import type { Priority } from '../contracts/event.js';
-import { GatewayError, errorMessage, foreignCode } from '../kernel/errors.js';
+import type { Priority } from '../../core/contracts/event.js';
+import { GatewayError, errorMessage, foreignCode } from '../../core/kernel/errors.js';
 
 export class OutboxFullError extends GatewayError {
   constructor(readonly priority: Priority) {

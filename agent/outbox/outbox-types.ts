@@ -1,7 +1,7 @@
 /** What the outbox (outbox.ts) is given and tells: its options, its stats, a storage failure. */
-import type { Priority } from '../contracts/event.js';
+import type { Priority } from '../../core/contracts/event.js';
 import type { OutboxConfig } from '../../config/schema/gateway-config.js';
-import type { Clock } from '../kernel/clock.js';
+import type { Clock } from '../../core/kernel/clock.js';
 
 export interface BacklogStats {
   count: number;

@@ -11,15 +11,15 @@
  */
 import type Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { PRIORITY_RANK, PRIORITIES, type GatewayEvent, type Priority } from '../contracts/event.js';
+import { PRIORITY_RANK, PRIORITIES, type GatewayEvent, type Priority } from '../../core/contracts/event.js';
 import { openStore, type Recovery } from './open-store.js';
 import { PriorityQueue, type CatalogRow } from './priority-queue.js';
-import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../contracts/outbox-store.js';
+import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../../core/contracts/outbox-store.js';
 import { ShedLedger, type ShedReason } from './shed-ledger.js';
 import { crashPoints } from '../crash-points.js';
-import { GatewayError } from '../kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 import { DiskFullError, OutboxFullError, StorageError } from './outbox-errors.js';
-import { systemClock } from '../kernel/system-clock.js';
+import { systemClock } from '../../core/kernel/system-clock.js';
 import { OutboxClock, SAVED_CLOCK } from './outbox-clock.js';
 import { DiskReserve, isDiskFull, walCheckpointPages } from './disk-reserve.js';
 import { isAlarmClass } from './alarm-class.js';

@@ -6,8 +6,8 @@
  * whole, valid events. What they belong to is decided by the caller (by rowid = pos).
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { eventSchema, type GatewayEvent } from '../contracts/event.js';
-import { GatewayError } from '../kernel/errors.js';
+import { eventSchema, type GatewayEvent } from '../../core/contracts/event.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 
 export interface ScannedRow {
   pos: number;

@@ -7,7 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { Segment } from './segment.js';
-import type { OutboxRow } from '../contracts/outbox-store.js';
+import type { OutboxRow } from '../../core/contracts/outbox-store.js';
 
 export const SEGMENT_ROWS = 16_384;
 

@@ -10,9 +10,9 @@
  */
 import Database from 'better-sqlite3';
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
-import { eventSchema, PRIORITY_RANK } from '../contracts/event.js';
+import { eventSchema, PRIORITY_RANK } from '../../core/contracts/event.js';
 import { scanPages } from './page-scan.js';
-import { ROUTE } from '../contracts/outbox-store.js';
+import { ROUTE } from '../../core/contracts/outbox-store.js';
 
 export interface SalvagedRow {
   prio: number;

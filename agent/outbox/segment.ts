@@ -13,7 +13,7 @@
  * `pos` is that key (the outbox's own counter, never reused); `seq` is only carried along.
  */
 import type Database from 'better-sqlite3';
-import type { OutboxRow } from '../contracts/outbox-store.js';
+import type { OutboxRow } from '../../core/contracts/outbox-store.js';
 
 const DELETE_CHUNK = 256;
 

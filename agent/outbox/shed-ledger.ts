@@ -1,6 +1,6 @@
 /** Counts shed events per priority, persisted with the transaction that shed them. */
 import type Database from 'better-sqlite3';
-import { PRIORITIES, type Priority } from '../contracts/event.js';
+import { PRIORITIES, type Priority } from '../../core/contracts/event.js';
 
 /** full: no room within the caps; age: past its age cap; storage: the write itself failed (disk full, read-only). */
 export type ShedReason = 'full' | 'age' | 'storage';

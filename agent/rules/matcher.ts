@@ -1,6 +1,6 @@
 /** A rule's `when`, compiled once into a synchronous predicate (sift for the data query). */
 import siftPackage from 'sift';
-import type { GatewayEvent } from '../contracts/event.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 import type { Match } from '../../config/schema/rules.js';
 
 export type Matcher = (e: GatewayEvent) => boolean;

@@ -6,8 +6,8 @@
  * silent; only the time of day uses the wall clock, and a rule says what it does when the
  * clock is not synced.
  */
-import type { Clock } from '../kernel/clock.js';
-import type { GatewayEvent } from '../contracts/event.js';
+import type { Clock } from '../../core/kernel/clock.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 import type { Rule, RuleAction } from '../../config/schema/rules.js';
 import { compileMatch, inWindow, minutesOfDay, type Matcher } from './matcher.js';
 

@@ -9,7 +9,7 @@
  * The port is narrow on purpose: the uplink says which events are late and why, never what
  * to do about it, so data still flows one way (outbox -> uplink) and the alarm side decides.
  */
-import type { GatewayEvent } from '../contracts/event.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 
 /** An alarm the broker has not acknowledged in time. */
 export interface LateAlarm {

@@ -11,7 +11,7 @@
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
-import { GatewayError } from '../kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 
 const PLAIN = new Set(['mqtt:', 'tcp:']);
 const SECURE = new Set(['mqtts:', 'ssl:']);

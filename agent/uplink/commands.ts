@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { topicNameProblems } from '../../config/schema/mqtt-names.js';
 import { formatProblem, problemsFromZod } from '../../config/zod-problems.js';
 import type { Topics } from './topics.js';
-import { errorMessage, replyCode, failure, type ErrorCode } from '../kernel/errors.js';
+import { errorMessage, replyCode, failure, type ErrorCode } from '../../core/kernel/errors.js';
 
 const MAX_COMMAND_BYTES = 64 * 1024;
 

@@ -13,14 +13,14 @@
  */
 import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { PRIORITY_RANK, type GatewayEvent } from '../contracts/event.js';
-import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../contracts/outbox-store.js';
+import { PRIORITY_RANK, type GatewayEvent } from '../../core/contracts/event.js';
+import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../../core/contracts/outbox-store.js';
 import { FlightControl, MIN_MESSAGE_BYTES, type FlightLimits } from './flight-control.js';
-import { batchContentType, encodeBatchPayload, type Compression } from '../contracts/wire-payload.js';
+import { batchContentType, encodeBatchPayload, type Compression } from '../../core/contracts/wire-payload.js';
 import { TokenBucket } from './token-bucket.js';
 import { MQTT_OVERHEAD, single, type Message } from './message.js';
 import type { Topics } from './topics.js';
-import { failure } from '../kernel/errors.js';
+import { failure } from '../../core/kernel/errors.js';
 
 export interface DrainOptions {
   outbox: OutboxReader;

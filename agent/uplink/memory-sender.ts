@@ -10,8 +10,8 @@
  */
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { GatewayEvent } from '../contracts/event.js';
-import { failure } from '../kernel/errors.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
+import { failure } from '../../core/kernel/errors.js';
 
 const MAX_HELD = 1000;
 

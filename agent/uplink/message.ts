@@ -1,6 +1,6 @@
 /** One MQTT message the drain sends: its topic, payload and the outbox rows it carries. */
 import type { IClientPublishOptions } from 'mqtt';
-import type { OutboxRow } from '../contracts/outbox-store.js';
+import type { OutboxRow } from '../../core/contracts/outbox-store.js';
 
 export interface Message {
   topic: string;

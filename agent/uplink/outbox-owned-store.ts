@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import type { IStore } from 'mqtt';
-import { GatewayError } from '../kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 
 class OutboxOwnedStore {
   put(_packet: unknown, cb?: () => void): this {

@@ -1,5 +1,5 @@
 /** The MQTT contract's topic names, in one place (README documents the same). */
-import { BATCH_SUBTOPIC } from '../contracts/wire-payload.js';
+import { BATCH_SUBTOPIC } from '../../core/contracts/wire-payload.js';
 
 export interface Topics {
   prefix: string;

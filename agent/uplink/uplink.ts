@@ -1,18 +1,18 @@
 /** The uplink: connection + drain + commands, and the numbers health reports about them. */
 import type { Logger } from 'pino';
 import type { MqttConfig } from '../../config/schema/gateway-config.js';
-import type { Clock } from '../kernel/clock.js';
-import { systemClock } from '../kernel/system-clock.js';
-import type { Cursor, OutboxReader, OutboxRow } from '../contracts/outbox-store.js';
+import type { Clock } from '../../core/kernel/clock.js';
+import { systemClock } from '../../core/kernel/system-clock.js';
+import type { Cursor, OutboxReader, OutboxRow } from '../../core/contracts/outbox-store.js';
 import { CommandRouter } from './commands.js';
 import './mqtt-number-cache.js'; // before any client: no 6 MB packet-id table (see there)
 import { Connection, type StatusPayload } from './connection.js';
 import { Drain } from './drain.js';
 import { MemorySender } from './memory-sender.js';
-import type { GatewayEvent } from '../contracts/event.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 import { AlarmDeadlines, type LateAlarm, type LateAlarmsListener } from './alarm-deadlines.js';
 import { topicsFor, type Topics } from './topics.js';
-import { failure } from '../kernel/errors.js';
+import { failure } from '../../core/kernel/errors.js';
 
 export interface UplinkOptions {
   config: MqttConfig;

@@ -4,8 +4,8 @@
  * brand's registers, line format or AT dialect), and binds the profile's inputs to roles.
  */
 import { z } from 'zod';
-import { nameSchema } from '../../agent/contracts/event.js';
-import { CAMERA_ALARM_EVENTS } from '../../agent/contracts/events/catalogue.js';
+import { nameSchema } from '../../core/contracts/event.js';
+import { CAMERA_ALARM_EVENTS } from '../../core/contracts/events/catalogue.js';
 import { intIn, pathString } from './fields.js';
 import { PROFILE_ID, PROFILE_ID_MESSAGE } from './profile.js';
 

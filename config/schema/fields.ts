@@ -1,6 +1,6 @@
 /** Small field builders so every config error reads the same way: what was expected, what was got. */
 import { z } from 'zod';
-import { PHONE_NUMBER } from '../../agent/contracts/sms.js';
+import { PHONE_NUMBER } from '../../core/contracts/sms.js';
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
 

@@ -3,13 +3,13 @@
  * from it and the JSON Schema under config/schemas/ is generated from it.
  */
 import { z } from 'zod';
-import { nameSchema } from '../../agent/contracts/event.js';
+import { nameSchema } from '../../core/contracts/event.js';
 import { byteSize, intIn, pathString, phoneNumberSchema, secretRef } from './fields.js';
 import { clientIdSchema, topicPrefixSchema } from './mqtt-names.js';
-import { WIRE_LIMITS } from '../../agent/contracts/wire-limits.js';
-import { COMPRESSIONS } from '../../agent/contracts/wire-payload.js';
+import { WIRE_LIMITS } from '../../core/contracts/wire-limits.js';
+import { COMPRESSIONS } from '../../core/contracts/wire-payload.js';
 import { deviceSchema, busSchema } from './devices.js';
-import { CORE_NODE_GROUPS } from '../../agent/contracts/core-nodes.js';
+import { CORE_NODE_GROUPS } from '../../core/contracts/core-nodes.js';
 import { ruleSchema } from './rules.js';
 import { didYouMean } from '../did-you-mean.js';
 import { eventIdProblems } from './event-ids.js';

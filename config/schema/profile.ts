@@ -3,7 +3,7 @@
  * adding one of these files (config/profiles/<id>.yaml) and a config entry, no code.
  */
 import { z } from 'zod';
-import { profileMayDeclare } from '../../agent/contracts/events/catalogue.js';
+import { profileMayDeclare } from '../../core/contracts/events/catalogue.js';
 import { intIn } from './fields.js';
 
 const address = intIn(0, 65535);
@@ -145,7 +145,7 @@ const eventRule = z.strictObject({
     // A decoded record cannot be a gateway.started or an sms.sent: the factory would refuse every one of them.
     .refine(profileMayDeclare, {
       error:
-        "is an event type of the gateway's own whose payload a receiver cannot produce (see agent/contracts/events/)",
+        "is an event type of the gateway's own whose payload a receiver cannot produce (see core/contracts/events/)",
     }),
   priority: z.enum(['critical', 'high', 'normal', 'low']),
 });

@@ -4,7 +4,7 @@
  * durations, absence, correlation, cooldown) are ours, on the monotonic clock.
  */
 import { z } from 'zod';
-import { eventTypeSchema, nameSchema } from '../../agent/contracts/event.js';
+import { eventTypeSchema, nameSchema } from '../../core/contracts/event.js';
 import { intIn, phoneNumberSchema } from './fields.js';
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;

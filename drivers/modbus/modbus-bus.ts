@@ -18,10 +18,10 @@ import * as modbusSerial from 'modbus-serial';
 import type ModbusRTUDefault from 'modbus-serial';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
-import { Backoff } from '../../agent/kernel/backoff.js';
-import { ReconnectLoop, type LinkState } from '../../agent/kernel/reconnect-loop.js';
-import { GatewayError, failure } from '../../agent/kernel/errors.js';
-import type { BusDescription, SharedBus } from '../../agent/contracts/driver.js';
+import { Backoff } from '../../core/kernel/backoff.js';
+import { ReconnectLoop, type LinkState } from '../../core/kernel/reconnect-loop.js';
+import { GatewayError, failure } from '../../core/kernel/errors.js';
+import type { BusDescription, SharedBus } from '../../core/contracts/driver.js';
 
 export type BusConfig = GatewayConfig['buses'][number];
 export type ModbusClient = (typeof ModbusRTUDefault)['default'] extends new () => infer C ? C : never;

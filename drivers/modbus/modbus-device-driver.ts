@@ -5,18 +5,18 @@
  * from the others; the first answer after that reports it online again.
  */
 import { emitLogged } from '../emit-logged.js';
-import type { EventInput } from '../../agent/contracts/event.js';
-import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
+import type { EventInput } from '../../core/contracts/event.js';
+import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../core/contracts/driver.js';
 import type { ModbusDeviceConfig } from '../../config/schema/devices.js';
 import type { ModbusProfile } from '../../config/schema/profile.js';
-import { Backoff } from '../../agent/kernel/backoff.js';
+import { Backoff } from '../../core/kernel/backoff.js';
 import { InputTracker } from '../input-roles.js';
 import { customRequest, type ModbusBus, type ModbusClient } from './modbus-bus.js';
 import { planOutput, type WriteOp } from './output-plan.js';
 import { planReads, type ReadBlock } from './read-plan.js';
 import { decodeRegisters } from './register-codec.js';
 import { driverStopped } from '../stopped.js';
-import { foreignCode, failure } from '../../agent/kernel/errors.js';
+import { foreignCode, failure } from '../../core/kernel/errors.js';
 
 export interface ModbusDeps {
   bus: ModbusBus;

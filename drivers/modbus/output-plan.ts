@@ -3,8 +3,8 @@
  * timer where its profile has one (one frame, and it still ends if the bus dies meanwhile);
  * otherwise the gateway writes on, waits, and writes off.
  */
-import type { OutputCommand } from '../../agent/contracts/driver.js';
-import { GatewayError } from '../../agent/kernel/errors.js';
+import type { OutputCommand } from '../../core/contracts/driver.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 import type { ModbusProfile, ModbusTable } from '../../config/schema/profile.js';
 
 /** A single write: function code 5 (coil, raw 16-bit value) or 6 (register). */

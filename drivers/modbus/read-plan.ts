@@ -5,7 +5,7 @@
  */
 import type { ModbusProfile, ModbusPoint, ModbusTable } from '../../config/schema/profile.js';
 import { pointWidth } from './register-codec.js';
-import { GatewayError } from '../../agent/kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 
 export interface ReadBlock {
   table: ModbusTable;

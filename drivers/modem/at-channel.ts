@@ -5,8 +5,8 @@
  * that arrive when no command is waiting (RING, +CMTI, +CLIP) are unsolicited (URCs).
  */
 import { EventEmitter } from 'node:events';
-import { GatewayError } from '../../agent/kernel/errors.js';
-import type { ErrorCode } from '../../agent/kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
+import type { ErrorCode } from '../../core/kernel/errors.js';
 import { cmsErrorText, cmsRetryable } from './modem-status.js';
 
 export interface AtPort {

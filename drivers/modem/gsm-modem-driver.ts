@@ -5,10 +5,10 @@
  * like any other.
  */
 import { emitLogged } from '../emit-logged.js';
-import type { EventInput } from '../../agent/contracts/event.js';
-import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
-import { GatewayError, failure } from '../../agent/kernel/errors.js';
-import { PHONE_NUMBER, type SmsReceipt, type SmsSender } from '../../agent/contracts/sms.js';
+import type { EventInput } from '../../core/contracts/event.js';
+import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../core/contracts/driver.js';
+import { GatewayError, failure } from '../../core/kernel/errors.js';
+import { PHONE_NUMBER, type SmsReceipt, type SmsSender } from '../../core/contracts/sms.js';
 import type { ModemDeviceConfig } from '../../config/schema/devices.js';
 import type { ModemProfile } from '../../config/schema/profile.js';
 import { SerialLine } from '../serial/serial-line.js';

@@ -5,8 +5,8 @@
  * a 433 MHz remote sends the same code many times per press. Rules are compiled once; this
  * runs for every record on the line.
  */
-import type { EventInput, Priority } from '../../agent/contracts/event.js';
-import { profileEventType, type ProfileEventType } from '../../agent/contracts/events/catalogue.js';
+import type { EventInput, Priority } from '../../core/contracts/event.js';
+import { profileEventType, type ProfileEventType } from '../../core/contracts/events/catalogue.js';
 import type { SerialDeviceConfig } from '../../config/schema/devices.js';
 import type { SerialProfile } from '../../config/schema/profile.js';
 import type { Fields } from './record-decoder.js';

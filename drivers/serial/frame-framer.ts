@@ -4,7 +4,7 @@
  * inter-byte timeout is a partial frame: counted and dropped. Bytes outside any frame are
  * counted as stray.
  */
-import { GatewayError } from '../../agent/kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 
 export interface FrameOptions {
   header?: number[];

@@ -5,9 +5,9 @@
  * the device reports offline and online.
  */
 import { emitLogged } from '../emit-logged.js';
-import type { EventInput } from '../../agent/contracts/event.js';
-import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
-import { GatewayError, failure } from '../../agent/kernel/errors.js';
+import type { EventInput } from '../../core/contracts/event.js';
+import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../core/contracts/driver.js';
+import { GatewayError, failure } from '../../core/kernel/errors.js';
 import { driverStopped } from '../stopped.js';
 import type { SerialDeviceConfig } from '../../config/schema/devices.js';
 import type { SerialProfile } from '../../config/schema/profile.js';

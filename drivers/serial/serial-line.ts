@@ -10,10 +10,10 @@
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import type { Logger } from 'pino';
-import { Backoff } from '../../agent/kernel/backoff.js';
-import { ReconnectLoop } from '../../agent/kernel/reconnect-loop.js';
-import { settleWithin } from '../../agent/kernel/settle.js';
-import { failure } from '../../agent/kernel/errors.js';
+import { Backoff } from '../../core/kernel/backoff.js';
+import { ReconnectLoop } from '../../core/kernel/reconnect-loop.js';
+import { settleWithin } from '../../core/kernel/settle.js';
+import { failure } from '../../core/kernel/errors.js';
 
 /** A close (or an open in progress) that takes longer is given up on, and logged. */
 const CLOSE_LIMIT_MS = 2000;

@@ -3,10 +3,10 @@
  * events at configured rates, through the same driver contract the field drivers use.
  * Events are emitted on timers (Poisson-like spacing would hide nothing we measure).
  */
-import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../agent/contracts/driver.js';
-import type { EventInput } from '../../agent/contracts/event.js';
-import { isReportedRefusal } from '../../agent/contracts/outbox-store.js';
-import { GatewayError, failure } from '../../agent/kernel/errors.js';
+import type { Driver, DriverContext, DriverDescription, OutputCommand } from '../../core/contracts/driver.js';
+import type { EventInput } from '../../core/contracts/event.js';
+import { isReportedRefusal } from '../../core/contracts/outbox-store.js';
+import { GatewayError, failure } from '../../core/kernel/errors.js';
 import { driverStopped } from '../stopped.js';
 import type { SyntheticDeviceConfig } from '../../config/schema/devices.js';
 

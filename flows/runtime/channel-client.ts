@@ -1,11 +1,11 @@
 /**
- * The child's end of the channel to the agent (framing in agent/contracts/frames.ts): fd 3 when
+ * The child's end of the channel to the agent (framing in core/contracts/frames.ts): fd 3 when
  * the agent spawned it (`--channel-fd 3`, one end of a socket pair), or the agent's socket when
  * the flows' own unit started it (`--socket PATH`). There is no IPC fd: `process.send` does not
  * exist here, so a flow cannot reach the agent except through these bounded frames.
  */
 import { connect, Socket } from 'node:net';
-import { FrameReader, MAX_FRAME_FROM_CHILD, MAX_FRAME_TO_CHILD, encodeFrame } from '../../agent/contracts/frames.js';
+import { FrameReader, MAX_FRAME_FROM_CHILD, MAX_FRAME_TO_CHILD, encodeFrame } from '../../core/contracts/frames.js';
 import type { FromChild, ToChild } from './protocol.js';
 
 export interface ChildArgs {

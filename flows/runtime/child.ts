@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { excludedTypes } from '../../agent/contracts/core-nodes.js';
+import { excludedTypes } from '../../core/contracts/core-nodes.js';
 import { installDefaultFlows } from './default-flows.js';
 import { excludingStorage, type FlowStorage } from './excluded-nodes.js';
 import { EditorFront, guardServer } from './editor-front.js';

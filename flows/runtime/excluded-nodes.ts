@@ -1,5 +1,5 @@
 /**
- * Flows that use a core node the child does not load (agent/contracts/core-nodes.ts). Node-RED
+ * Flows that use a core node the child does not load (core/contracts/core-nodes.ts). Node-RED
  * treats an unregistered type as "missing" and then starts NO flow at all ("Waiting for missing
  * types to be registered"; checked in @node-red/runtime 4.1 flows/index.js start(), disabled
  * nodes included): after an upgrade, one `exec` node would stop every flow of the gateway. So

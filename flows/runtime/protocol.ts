@@ -1,6 +1,6 @@
 /**
  * The IPC messages between the agent and this child (plan-10.md). The types are defined in
- * agent/contracts/nodered-ipc.ts, because the agent's runtime layer may not import flows/;
+ * core/contracts/nodered-ipc.ts, because the agent's runtime layer may not import flows/;
  * this module is what the flows side imports.
  */
 export type {
@@ -15,5 +15,5 @@ export type {
   OutputRequestArgs,
   RequestKind,
   ToChild,
-} from '../../agent/contracts/nodered-ipc.js';
-export { isFromChild, MAX_EXCLUDED_LISTED } from '../../agent/contracts/nodered-ipc.js';
+} from '../../core/contracts/nodered-ipc.js';
+export { isFromChild, MAX_EXCLUDED_LISTED } from '../../core/contracts/nodered-ipc.js';

@@ -5,7 +5,7 @@
  * over a choice made in the editor), no palette or module installs, no projects, no
  * diagnostics, no npm modules in function nodes, `httpNodeRoot` off unless configured.
  */
-import { nodesExcludes } from '../../agent/contracts/core-nodes.js';
+import { nodesExcludes } from '../../core/contracts/core-nodes.js';
 import { DEPLOY_MAX_BYTES } from './editor-front.js';
 import type { ChildOptions, LogLevel } from './protocol.js';
 

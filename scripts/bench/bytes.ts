@@ -18,9 +18,9 @@
 import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { Agent } from '../../agent/agent.js';
-import type { EventInput } from '../../agent/contracts/event.js';
-import { profileEventType } from '../../agent/contracts/events/catalogue.js';
-import { encodeBatchPayload } from '../../agent/contracts/wire-payload.js';
+import type { EventInput } from '../../core/contracts/event.js';
+import { profileEventType } from '../../core/contracts/events/catalogue.js';
+import { encodeBatchPayload } from '../../core/contracts/wire-payload.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { Mosquitto, mosquittoPath } from '../brokers/mosquitto.js';
 import { CountingPipe, hostPort } from './counting-pipe.js';

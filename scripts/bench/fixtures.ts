@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Priority } from '../../agent/contracts/event.js';
+import type { Priority } from '../../core/contracts/event.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
-import { systemClock } from '../../agent/kernel/system-clock.js';
+import { systemClock } from '../../core/kernel/system-clock.js';
 import { gatewayConfigSchema, type OutboxConfig } from '../../config/schema/gateway-config.js';
 
 /** Benchmarks write where the outbox would: a real disk folder (not tmpfs) under the project. */

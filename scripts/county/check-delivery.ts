@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CountySubscriber } from '../county-subscriber.js';
-import { parseBoundedJson, WIRE_LIMITS } from '../../agent/contracts/wire-limits.js';
+import { parseBoundedJson, WIRE_LIMITS } from '../../core/contracts/wire-limits.js';
 import { eventsOfJson } from './decode-message.js';
 import { DeliveryChecker, type Verdict } from './delivery-checker.js';
 import { verdictReport } from './format-verdict.js';

@@ -6,20 +6,20 @@
  *   <prefix>/events        JSON: one envelope, or a v1 batch {"v":1,"gatewayId","events":[...]}
  *   <prefix>/events/batch  a header byte (0x00 none, 0x01 deflate, 0x02 brotli), then a v2 compact batch
  *
- * Every path is bounded by the same limits (`WIRE_LIMITS`, agent/contracts/wire-limits.ts: size,
+ * Every path is bounded by the same limits (`WIRE_LIMITS`, core/contracts/wire-limits.ts: size,
  * nesting depth checked before parsing, event count). A payload it cannot read throws a
  * GatewayError (BATCH_UNREADABLE for a batch, MESSAGE_UNREADABLE for JSON) with a message that
  * says why; it never returns half a batch.
  */
-import { expandCompactBatch } from '../../agent/contracts/wire-format.js';
+import { expandCompactBatch } from '../../core/contracts/wire-format.js';
 import {
   checkEventCount,
   parseBoundedJson,
   withDefaults,
   WIRE_LIMITS,
   type DecodeLimits,
-} from '../../agent/contracts/wire-limits.js';
-import { compactEventCount, decodeBatchPayload } from '../../agent/contracts/wire-payload.js';
+} from '../../core/contracts/wire-limits.js';
+import { compactEventCount, decodeBatchPayload } from '../../core/contracts/wire-payload.js';
 
 /** Which of the two events topics a message came on. */
 export type EventsTopicKind = 'events' | 'batch';

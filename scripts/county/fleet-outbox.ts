@@ -5,8 +5,8 @@
  * the agent's. Only durability is missing: a twin is a load generator, not a gateway.
  */
 import { EventEmitter } from 'node:events';
-import { PRIORITY_RANK, type GatewayEvent } from '../../agent/contracts/event.js';
-import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../../agent/contracts/outbox-store.js';
+import { PRIORITY_RANK, type GatewayEvent } from '../../core/contracts/event.js';
+import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../../core/contracts/outbox-store.js';
 
 const RANKS = 4;
 /** Deleted positions kept before the queues are compacted. */

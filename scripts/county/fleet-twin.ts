@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import pino from 'pino';
-import type { GatewayEvent, Priority } from '../../agent/contracts/event.js';
-import { uuidv7 } from '../../agent/kernel/uuidv7.js';
+import type { GatewayEvent, Priority } from '../../core/contracts/event.js';
+import { uuidv7 } from '../../core/kernel/uuidv7.js';
 import { Uplink } from '../../agent/uplink/uplink.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { MemoryOutbox } from './fleet-outbox.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, GatewayError, failure, foreignCode, isErrorCode, replyCode } from '../../agent/kernel/errors.js';
+import { ERROR_CODES, GatewayError, failure, foreignCode, isErrorCode, replyCode } from '../../core/kernel/errors.js';
 import { readPage, section, tableRows } from '../helpers/doc-tables.js';
 
 /** The rows of docs/county.md's "Error codes" table: code -> meaning (the header row left out). */
@@ -9,7 +9,7 @@ function documentedCodes(): [string, string][] {
 }
 
 describe('one error model', () => {
-  it("docs/county.md's error table is the list in agent/kernel/errors.ts, code for code and word for word", () => {
+  it("docs/county.md's error table is the list in core/kernel/errors.ts, code for code and word for word", () => {
     const rows = documentedCodes();
     expect(Object.fromEntries(rows)).toEqual({ ...ERROR_CODES });
     expect(rows).toHaveLength(Object.keys(ERROR_CODES).length); // no code twice

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
 import {
   EVENT_CATALOGUE,
   EVENT_TYPES,
@@ -10,7 +10,7 @@ import {
   profileEventType,
   profileMayDeclare,
   type EventOf,
-} from '../../agent/contracts/events/catalogue.js';
+} from '../../core/contracts/events/catalogue.js';
 import { EventBus } from '../../agent/event-bus.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
@@ -287,7 +287,7 @@ describe('producers match the catalogue (fails when a payload drifts)', () => {
     });
     expect(bad.success).toBe(false);
     expect(problemsFromZod(bad.error!).map(formatProblem)).toEqual([
-      `events[${rflink.events.length}].type: is an event type of the gateway's own whose payload a receiver cannot produce (see agent/contracts/events/)`,
+      `events[${rflink.events.length}].type: is an event type of the gateway's own whose payload a receiver cannot produce (see core/contracts/events/)`,
     ]);
   });
 

@@ -7,12 +7,12 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { EventInput } from '../../agent/contracts/event.js';
-import { profileEventType } from '../../agent/contracts/events/catalogue.js';
-import { decodeBatchPayload, encodeBatchPayload } from '../../agent/contracts/wire-payload.js';
+import type { EventInput } from '../../core/contracts/event.js';
+import { profileEventType } from '../../core/contracts/events/catalogue.js';
+import { decodeBatchPayload, encodeBatchPayload } from '../../core/contracts/wire-payload.js';
 import { EVENT_DATA_LIMITS } from '../../agent/event-data-limits.js';
 import { EventFactory } from '../../agent/event-factory.js';
-import { GatewayError } from '../../agent/kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 import { PayloadProblems } from '../../agent/payload-problems.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
 import { FakeClock } from '../helpers/events.js';

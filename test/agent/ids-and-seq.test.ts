@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventSchema } from '../../agent/contracts/event.js';
-import { profileEventType } from '../../agent/contracts/events/catalogue.js';
+import { eventSchema } from '../../core/contracts/event.js';
+import { profileEventType } from '../../core/contracts/events/catalogue.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
-import { uuidv7 } from '../../agent/kernel/uuidv7.js';
+import { uuidv7 } from '../../core/kernel/uuidv7.js';
 import { FakeClock } from '../helpers/events.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isErrorCode } from '../../agent/kernel/errors.js';
+import { isErrorCode } from '../../core/kernel/errors.js';
 import { nodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';

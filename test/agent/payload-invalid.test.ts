@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
-import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';

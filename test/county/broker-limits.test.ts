@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { BROKER_MAX_PACKET_BYTES, WIRE_LIMITS } from '../../agent/contracts/wire-limits.js';
+import { BROKER_MAX_PACKET_BYTES, WIRE_LIMITS } from '../../core/contracts/wire-limits.js';
 import { countyConfigPath, renderCountyConfig, type CountyBrokerRole } from '../../scripts/brokers/county-topology.js';
 import { Mosquitto } from '../../scripts/brokers/mosquitto.js';
 import { requireMosquitto } from '../helpers/broker.js';

@@ -1,7 +1,7 @@
 /** Review probes for the v2 batch decoder: bombs, truncation, odd envelopes, amplification. */
 import { brotliCompressSync, deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeBatchPayload, encodeBatchPayload } from '../../agent/contracts/wire-payload.js';
+import { decodeBatchPayload, encodeBatchPayload } from '../../core/contracts/wire-payload.js';
 import { eventsOfMessage } from '../../scripts/county/decode-message.js';
 
 const withHeader = (h: number, body: Buffer) => Buffer.concat([Buffer.from([h]), body]);

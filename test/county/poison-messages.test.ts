@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WIRE_LIMITS } from '../../agent/contracts/wire-limits.js';
+import { WIRE_LIMITS } from '../../core/contracts/wire-limits.js';
 import type { Verdict } from '../../scripts/county/delivery-checker.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';

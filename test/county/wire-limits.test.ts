@@ -1,12 +1,12 @@
 /**
- * The county decoders' limits (agent/contracts/wire-limits.ts) on every path: JSON events, v1
+ * The county decoders' limits (core/contracts/wire-limits.ts) on every path: JSON events, v1
  * batches, compact batches, file lines; nesting counted before parsing, strings not miscounted;
  * and the log budget the county tools print unreadable messages within.
  */
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { nestsDeeperThan, WIRE_LIMITS } from '../../agent/contracts/wire-limits.js';
-import { encodeBatchPayload } from '../../agent/contracts/wire-payload.js';
+import { nestsDeeperThan, WIRE_LIMITS } from '../../core/contracts/wire-limits.js';
+import { encodeBatchPayload } from '../../core/contracts/wire-payload.js';
 import { eventsOfJson, eventsOfMessage } from '../../scripts/county/decode-message.js';
 import { LogBudget, printable } from '../../scripts/county/unreadable-log.js';
 

@@ -10,8 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { EVENT_TYPES } from '../../agent/contracts/events/catalogue.js';
-import { ERROR_CODES } from '../../agent/kernel/errors.js';
+import { EVENT_TYPES } from '../../core/contracts/events/catalogue.js';
+import { ERROR_CODES } from '../../core/kernel/errors.js';
 import { CLI } from '../helpers/agent-child.js';
 import { readPage, section, tableRows } from '../helpers/doc-tables.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -267,7 +267,7 @@ describe("the docs' examples", () => {
     }
   });
 
-  it('every error code the technician pages list is a code of agent/kernel/errors.ts', () => {
+  it('every error code the technician pages list is a code of core/kernel/errors.ts', () => {
     for (const page of TECHNICIAN_PAGES) {
       const lastSection = readPage(page).split(/\n## /).at(-1)!;
       const codes = [...lastSection.matchAll(/`([A-Z][A-Z_]+)`/g)].map((m) => m[1]!);

@@ -10,7 +10,7 @@
  * Every step has a time limit: a hang is a failure, not a stuck run.
  */
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../agent/kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 import {
   modbusHarness,
   modemHarness,

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
-import type { GatewayEvent } from '../../agent/contracts/event.js';
-import { systemClock } from '../../agent/kernel/system-clock.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
+import { systemClock } from '../../core/kernel/system-clock.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js';
 import { testConfig } from '../helpers/agent-config.js';

@@ -7,10 +7,10 @@
  * test checks too, so none of them passes by doing nothing.
  */
 import { describe, expect, it } from 'vitest';
-import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
-import type { OutputCommand } from '../../agent/contracts/driver.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
+import type { OutputCommand } from '../../core/contracts/driver.js';
 import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
-import type { SmsSender } from '../../agent/contracts/sms.js';
+import type { SmsSender } from '../../core/contracts/sms.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { quietLogger } from '../helpers/quiet-logger.js';

@@ -4,7 +4,7 @@
  * decide the age caps). A jump of a year must move neither; real time passing moves both.
  */
 import { describe, expect, it } from 'vitest';
-import { PRIORITIES } from '../../agent/contracts/event.js';
+import { PRIORITIES } from '../../core/contracts/event.js';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { Uplink } from '../../agent/uplink/uplink.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';

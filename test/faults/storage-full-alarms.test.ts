@@ -18,7 +18,7 @@ import { DeliveryChecker } from '../../scripts/county/delivery-checker.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
-import type { GatewayEvent } from '../../agent/contracts/event.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 import { formatStatus } from '../../agent/status-report.js';
 import { statusView } from '../../agent/status-view.js';
 import { testConfig } from '../helpers/agent-config.js';

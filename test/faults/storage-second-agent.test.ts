@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
-import { GatewayError } from '../../agent/kernel/errors.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentChild } from '../helpers/agent-child.js';

@@ -4,7 +4,7 @@
  * nothing durable. Tests push rows and emit 'stored' themselves.
  */
 import { EventEmitter } from 'node:events';
-import type { Cursor, OutboxReader, OutboxRow } from '../../agent/contracts/outbox-store.js';
+import type { Cursor, OutboxReader, OutboxRow } from '../../core/contracts/outbox-store.js';
 
 export class ArrayOutbox extends EventEmitter implements OutboxReader {
   constructor(public rows: OutboxRow[]) {

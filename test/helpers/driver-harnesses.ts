@@ -6,11 +6,11 @@
  */
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
-import type { Driver, OutputCommand, SharedBus } from '../../agent/contracts/driver.js';
-import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
+import type { Driver, OutputCommand, SharedBus } from '../../core/contracts/driver.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
-import { systemClock } from '../../agent/kernel/system-clock.js';
+import { systemClock } from '../../core/kernel/system-clock.js';
 import { resolveProfiles } from '../../config/load-config.js';
 import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
 import { createDrivers } from '../../drivers/registry.js';

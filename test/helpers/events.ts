@@ -1,6 +1,6 @@
-import type { Clock } from '../../agent/kernel/clock.js';
-import type { GatewayEvent, Priority } from '../../agent/contracts/event.js';
-import { profileEventType } from '../../agent/contracts/events/catalogue.js';
+import type { Clock } from '../../core/kernel/clock.js';
+import type { GatewayEvent, Priority } from '../../core/contracts/event.js';
+import { profileEventType } from '../../core/contracts/events/catalogue.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
  * can be moved ahead as if minutes had passed. The clock is an edge we own.
  */
 import { performance } from 'node:perf_hooks';
-import type { Clock } from '../../agent/kernel/clock.js';
+import type { Clock } from '../../core/kernel/clock.js';
 
 export class JumpingClock implements Clock {
   private readonly start = performance.now();

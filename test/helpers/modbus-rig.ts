@@ -1,5 +1,5 @@
 /** A gateway agent wired to simulated Modbus devices, capturing the events it emits. */
-import type { GatewayEvent } from '../../agent/contracts/event.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 import { Agent } from '../../agent/agent.js';
 import { requireProfile } from '../../config/load-profile.js';
 import type { ModbusProfile } from '../../config/schema/profile.js';

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { EventInput } from '../../agent/contracts/event.js';
+import type { EventInput } from '../../core/contracts/event.js';
 import { NodeRedSupervisor, type SupervisorOptions } from '../../agent/nodered/supervisor.js';
 import { CLI } from './agent-child.js';
 import { quietLogger } from './quiet-logger.js';

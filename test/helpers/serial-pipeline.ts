@@ -1,5 +1,5 @@
 /** The serial decoding path without a port: bytes -> records -> fields -> events, for fixtures and fuzz. */
-import type { EventInput } from '../../agent/contracts/event.js';
+import type { EventInput } from '../../core/contracts/event.js';
 import { requireProfile } from '../../config/load-profile.js';
 import { deviceSchema, type SerialDeviceConfig } from '../../config/schema/devices.js';
 import { EventMapper } from '../../drivers/serial/event-mapper.js';

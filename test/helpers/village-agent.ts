@@ -1,6 +1,6 @@
 /** An in-process agent for the panic panel's village (faults around it: broker, link, clock). */
 import { Agent } from '../../agent/agent.js';
-import type { Clock } from '../../agent/kernel/clock.js';
+import type { Clock } from '../../core/kernel/clock.js';
 import { testConfig } from './agent-config.js';
 import type { PanicPanel } from './panic-panel.js';
 import { quietLogger } from './quiet-logger.js';

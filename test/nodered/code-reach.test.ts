@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { EventInput } from '../../agent/contracts/event.js';
+import type { EventInput } from '../../core/contracts/event.js';
 import { defaultChildPath } from '../../agent/nodered/child-files.js';
 import { NodeRedSupervisor } from '../../agent/nodered/supervisor.js';
 import { useCleanups } from '../helpers/lifecycle.js';

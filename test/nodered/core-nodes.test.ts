@@ -1,5 +1,5 @@
 /**
- * The core nodes the flows do without (agent/contracts/core-nodes.ts): the table against the
+ * The core nodes the flows do without (core/contracts/core-nodes.ts): the table against the
  * installed Node-RED (a file renamed by an upgrade would no longer be excluded, silently), the
  * config's switch, and what the child puts in place of an excluded node in the flows it runs.
  */
@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXCLUDABLE_CORE_NODES, excludedTypes, nodesExcludes } from '../../agent/contracts/core-nodes.js';
-import { isFromChild } from '../../agent/contracts/nodered-ipc.js';
+import { EXCLUDABLE_CORE_NODES, excludedTypes, nodesExcludes } from '../../core/contracts/core-nodes.js';
+import { isFromChild } from '../../core/contracts/nodered-ipc.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { withoutExcludedNodes } from '../../flows/runtime/excluded-nodes.js';
 

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EventInput } from '../../agent/contracts/event.js';
+import type { EventInput } from '../../core/contracts/event.js';
 import { CrashLoop } from '../../agent/nodered/crash-loop.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';

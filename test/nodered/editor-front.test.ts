@@ -7,7 +7,7 @@
 import { request } from 'node:http';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { EventInput } from '../../agent/contracts/event.js';
+import type { EventInput } from '../../core/contracts/event.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { EDITOR_USER, editorConfigFile, editorSupervisor, runCli } from '../helpers/node-red.js';
 import { useTempDirs } from '../helpers/temp-dir.js';

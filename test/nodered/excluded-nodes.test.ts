@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
-import type { GatewayEvent } from '../../agent/contracts/event.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 import { formatStatus, statusReport } from '../../agent/status-report.js';
 import { nodeRedAdmin, type NodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
 import { testConfig } from '../helpers/agent-config.js';

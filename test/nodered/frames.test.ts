@@ -1,5 +1,5 @@
 /**
- * The channel's framing (agent/contracts/frames.ts) on bytes as a hostile child would write
+ * The channel's framing (core/contracts/frames.ts) on bytes as a hostile child would write
  * them: a header announcing more than the limit fails before any of the body is kept; frames
  * split anywhere (one byte at a time, header across chunks) or packed several to a chunk come
  * out whole and in order; a body that is not JSON fails; after a failure nothing more is taken.
@@ -8,7 +8,7 @@
 import { createServer, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FrameError, FrameReader, MAX_FRAME_FROM_CHILD, encodeFrame } from '../../agent/contracts/frames.js';
+import { FrameError, FrameReader, MAX_FRAME_FROM_CHILD, encodeFrame } from '../../core/contracts/frames.js';
 import { ChildChannel } from '../../agent/nodered/channel.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';

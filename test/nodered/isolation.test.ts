@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
-import type { GatewayEvent } from '../../agent/contracts/event.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 import { BUSY_FUNC, flowInto, nodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';

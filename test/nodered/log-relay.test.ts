@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { isFromChild } from '../../agent/contracts/nodered-ipc.js';
+import { isFromChild } from '../../core/contracts/nodered-ipc.js';
 import { LogBudget } from '../../agent/nodered/log-budget.js';
 
 describe("the child's log lines", () => {

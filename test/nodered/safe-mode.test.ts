@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerCommands, type CommandDeps } from '../../agent/commands/register.js';
-import type { EventInput } from '../../agent/contracts/event.js';
+import type { EventInput } from '../../core/contracts/event.js';
 import { CommandRouter } from '../../agent/uplink/commands.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
 import { useCleanups } from '../helpers/lifecycle.js';

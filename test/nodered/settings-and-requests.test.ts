@@ -1,6 +1,6 @@
 /** The lock-down Node-RED starts with, and what a flow may ask of the agent (checked in the agent, not the flow). */
 import { describe, expect, it } from 'vitest';
-import type { OutputCommand } from '../../agent/contracts/driver.js';
+import type { OutputCommand } from '../../core/contracts/driver.js';
 import { FlowRequests } from '../../agent/nodered/requests.js';
 import { buildSettings } from '../../flows/runtime/settings.js';
 import { LogBudget } from '../../agent/nodered/log-budget.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { isAlarmClass } from '../../agent/outbox/alarm-class.js';
-import type { GatewayEvent, Priority } from '../../agent/contracts/event.js';
+import type { GatewayEvent, Priority } from '../../core/contracts/event.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { fillCard, mountSmallCard } from '../helpers/small-card.js';

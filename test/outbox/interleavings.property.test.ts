@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { PRIORITIES, type GatewayEvent, type Priority } from '../../agent/contracts/event.js';
+import { PRIORITIES, type GatewayEvent, type Priority } from '../../core/contracts/event.js';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { Drain } from '../../agent/uplink/drain.js';
 import { topicsFor } from '../../agent/uplink/topics.js';

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.js';
-import type { Cursor, OutboxRow } from '../../agent/contracts/outbox-store.js';
+import type { Cursor, OutboxRow } from '../../core/contracts/outbox-store.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { eventMaker } from '../helpers/events.js';
 import { useTempDirs } from '../helpers/temp-dir.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.js';
-import { PRIORITIES, type Priority } from '../../agent/contracts/event.js';
+import { PRIORITIES, type Priority } from '../../core/contracts/event.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';

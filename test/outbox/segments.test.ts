@@ -1,8 +1,8 @@
 /** The outbox across segment boundaries (tiny segments): watermarks, drops, reopen, strays. */
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.js';
-import type { Cursor, OutboxRow } from '../../agent/contracts/outbox-store.js';
-import type { Priority } from '../../agent/contracts/event.js';
+import type { Cursor, OutboxRow } from '../../core/contracts/outbox-store.js';
+import type { Priority } from '../../core/contracts/event.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { eventMaker } from '../helpers/events.js';

@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
 import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
 import { acknowledgedToForget, type StoredAlert } from '../../agent/alarms/alarm-state.js';
-import type { SmsSender } from '../../agent/contracts/sms.js';
+import type { SmsSender } from '../../core/contracts/sms.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { quietLogger } from '../helpers/quiet-logger.js';

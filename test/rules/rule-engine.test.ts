@@ -1,6 +1,6 @@
 /** Every rule kind with a fake clock (the clock is an edge we own). */
 import { describe, expect, it } from 'vitest';
-import type { GatewayEvent } from '../../agent/contracts/event.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 import { RuleEngine, type Firing } from '../../agent/rules/rule-engine.js';
 import { ruleSchema } from '../../config/schema/rules.js';
 import { FakeClock } from '../helpers/events.js';

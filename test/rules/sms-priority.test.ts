@@ -5,9 +5,9 @@
  * test/faults/silent-outage-sms.test.ts, the flows' burst in test/nodered/flow-sms-budget.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import type { EventInput, GatewayEvent } from '../../agent/contracts/event.js';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
 import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
-import type { SmsSender } from '../../agent/contracts/sms.js';
+import type { SmsSender } from '../../core/contracts/sms.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';

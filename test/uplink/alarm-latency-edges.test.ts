@@ -5,8 +5,8 @@
  */
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { GatewayEvent } from '../../agent/contracts/event.js';
-import type { OutboxRow } from '../../agent/contracts/outbox-store.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
+import type { OutboxRow } from '../../core/contracts/outbox-store.js';
 import { Drain } from '../../agent/uplink/drain.js';
 import { FlightControl } from '../../agent/uplink/flight-control.js';
 import { topicsFor } from '../../agent/uplink/topics.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../agent/kernel/backoff.js';
+import { Backoff } from '../../core/kernel/backoff.js';
 import { TokenBucket } from '../../agent/uplink/token-bucket.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
 

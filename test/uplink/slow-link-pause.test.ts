@@ -7,8 +7,8 @@
  */
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { GatewayEvent } from '../../agent/contracts/event.js';
-import type { OutboxRow } from '../../agent/contracts/outbox-store.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
+import type { OutboxRow } from '../../core/contracts/outbox-store.js';
 import { Drain } from '../../agent/uplink/drain.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';

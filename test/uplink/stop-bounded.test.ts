@@ -5,7 +5,7 @@
  * uplink gives up within its limit and lets go of the socket.
  */
 import { describe, expect, it } from 'vitest';
-import { PRIORITIES } from '../../agent/contracts/event.js';
+import { PRIORITIES } from '../../core/contracts/event.js';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { Uplink } from '../../agent/uplink/uplink.js';
 import { testConfig } from '../helpers/agent-config.js';

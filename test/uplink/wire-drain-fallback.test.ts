@@ -6,8 +6,8 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import type { Cursor, OutboxReader, OutboxRow } from '../../agent/contracts/outbox-store.js';
-import { decodeBatchPayload } from '../../agent/contracts/wire-payload.js';
+import type { Cursor, OutboxReader, OutboxRow } from '../../core/contracts/outbox-store.js';
+import { decodeBatchPayload } from '../../core/contracts/wire-payload.js';
 import { Drain } from '../../agent/uplink/drain.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';

@@ -6,8 +6,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
-import type { EventInput } from '../../agent/contracts/event.js';
-import { HEADER_BYTE } from '../../agent/contracts/wire-payload.js';
+import type { EventInput } from '../../core/contracts/event.js';
+import { HEADER_BYTE } from '../../core/contracts/wire-payload.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { eventsOfMessage } from '../../scripts/county/decode-message.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';

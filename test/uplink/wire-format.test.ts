@@ -1,15 +1,15 @@
 import { deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventSchema, PRIORITIES, type GatewayEvent } from '../../agent/contracts/event.js';
-import { compactBatch, expandCompactBatch } from '../../agent/contracts/wire-format.js';
+import { eventSchema, PRIORITIES, type GatewayEvent } from '../../core/contracts/event.js';
+import { compactBatch, expandCompactBatch } from '../../core/contracts/wire-format.js';
 import {
   COMPRESSIONS,
   decodeBatchPayload,
   encodeBatchPayload,
   HEADER_BYTE,
-} from '../../agent/contracts/wire-payload.js';
-import { GatewayError } from '../../agent/kernel/errors.js';
+} from '../../core/contracts/wire-payload.js';
+import { GatewayError } from '../../core/kernel/errors.js';
 import { eventsOfJson, eventsOfMessage } from '../../scripts/county/decode-message.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { useTempDirs } from '../helpers/temp-dir.js';

@@ -1,7 +1,7 @@
 /** The shared reconnect loop on a fake schedule: every wait is seen and run by hand, no real time passes. */
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../../agent/kernel/backoff.js';
-import { ReconnectLoop, type Schedule } from '../../../agent/kernel/reconnect-loop.js';
+import { Backoff } from '../../../core/kernel/backoff.js';
+import { ReconnectLoop, type Schedule } from '../../../core/kernel/reconnect-loop.js';
 
 /** A schedule we drive: each pending wait with its delay; fire() runs the oldest. */
 function fakeSchedule() {

@@ -83,7 +83,7 @@ export type FromChild =
   | { t: 'nodes_excluded'; total: number; nodes: ExcludedNodeReport[] }
   | { t: 'login_failed'; failure: LoginFailure };
 
-/** A node of the flow file that does not run: its type is not loaded (agent/contracts/core-nodes.ts). */
+/** A node of the flow file that does not run: its type is not loaded (core/contracts/core-nodes.ts). */
 export interface ExcludedNodeReport {
   id: string;
   type: string;
@@ -206,7 +206,7 @@ export interface ChildOptions {
   logLevel: LogLevel;
   /**
    * Core nodes that reach the OS or raw sockets the flows may use anyway (config
-   * `nodeRed.allowNodes`); the others are not loaded (agent/contracts/core-nodes.ts). Absent: none.
+   * `nodeRed.allowNodes`); the others are not loaded (core/contracts/core-nodes.ts). Absent: none.
    */
   allowNodes?: CoreNodeGroup[];
 }
