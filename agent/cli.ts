@@ -3,7 +3,7 @@
 // itself V8 lets garbage pile up to 150+ MB while a backlog drains; with the heap limits the
 // agent stays under 80 MB draining a million events. --no-opt: no optimizing compiler (TurboFan);
 // the agent mostly waits on I/O and SQLite, and TurboFan's compile memory and code were 10-14 MB
-// of an 80-90 MB agent; a million-event drain took as long within the noise (see README, benchmarks).
+// of an 80-90 MB agent; a million-event drain took as long within the noise (docs/development.md, "Benchmarks").
 /** `village-gateway`: run the agent, check a config, look at the outbox and the devices. */
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -63,7 +63,7 @@ export async function busAddresses(
 export function denyDropIn(buses: BusAddresses[], configFile: string): string {
   const lines = [
     `# Written by \`village-gateway flows-unit --config ${configFile}\` (scripts/install.sh): the flows`,
-    '# may not open connections to the device buses (README, Node-RED). Write it again when the',
+    '# may not open connections to the device buses (docs/technician.md, Node-RED). Write it again when the',
     '# buses change (host names are resolved when it is written); then `systemctl daemon-reload`.',
   ];
   const deny: string[] = [];

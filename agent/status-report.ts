@@ -143,7 +143,7 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
         row('lost', `${lost.total} ALARMS NOT STORED`),
         fit(`  last ${sinceIso(lost.lastAt, now)}, seq ${ranges(lost.lastSeqs)}`),
       );
-    // After an upgrade: flows that lost a node the gateway no longer loads (README, Upgrading).
+    // After an upgrade: flows that lost a node the gateway no longer loads (docs/technician.md, Node-RED: "Upgrading").
     const off = v.flowNodesOff;
     if (off)
       lines.push(row('flows', `${off.total} NODES OFF: ${off.types.join(',')}`), fit(`  in ${off.flows.join(', ')}`));

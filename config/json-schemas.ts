@@ -45,7 +45,7 @@ export function schemaFiles(): Record<string, string> {
       'village-gateway device profile',
     ),
     'config/schemas/event.schema.json': envelope(),
-    // The payload forms on the wire (README, "MQTT contract"); each envelope inside is event.schema.json's.
+    // The payload forms on the wire (docs/county.md, "MQTT contract"); each envelope inside is event.schema.json's.
     'config/schemas/batch-v1.schema.json': render(
       jsonBatchSchema,
       'urn:village-gateway:schema:batch:1',

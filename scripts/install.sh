@@ -51,13 +51,13 @@ LIVE=$([ -z "$ROOT" ] && [ -d /run/systemd/system ] && echo yes || echo no) # sy
 
 # --- Node: the one that runs the agent (in a chroot, the one inside it) -----------------------
 NODE="${NODE:-$(command -v node || true)}"
-[ -n "$NODE" ] && [ -x "$NODE" ] || die "Node.js $MIN_NODE or newer is needed and no node was found on PATH (install it first: README, Deploying on a Pi)"
+[ -n "$NODE" ] && [ -x "$NODE" ] || die "Node.js $MIN_NODE or newer is needed and no node was found on PATH (install it first: docs/technician.md, Install on a Pi)"
 NODE_VERSION="$("$NODE" -p 'process.versions.node' 2>/dev/null)" || die "$NODE does not run"
 IFS=. read -r major minor _ <<<"$NODE_VERSION"
 IFS=. read -r need_major need_minor <<<"$MIN_NODE"
 [[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]] || die "$NODE reports an odd version \"$NODE_VERSION\""
 ((major > need_major || (major == need_major && minor >= need_minor))) ||
-  die "Node.js $MIN_NODE or newer is needed; $NODE is $NODE_VERSION (install a newer one first: README, Deploying on a Pi)"
+  die "Node.js $MIN_NODE or newer is needed; $NODE is $NODE_VERSION (install a newer one first: docs/technician.md, Install on a Pi)"
 NODE_DIR="$(dirname "$NODE")"
 
 restart_service() {
@@ -92,6 +92,8 @@ done
 VERSION="$("$NODE" -p 'require(process.argv[1]).version' "$FROM/package.json")"
 [[ "$VERSION" =~ ^[0-9A-Za-z.+-]+$ ]] || die "unusable version \"$VERSION\" in $FROM/package.json"
 ITEMS=(package.json dist/core dist/agent dist/config dist/drivers dist/flows config flows deploy node_modules)
+# The readers' pages (the units' Documentation= names docs/technician.md): shipped when the release has them.
+DOC_ITEMS=(README.md docs)
 # What identifies a build: the same version with other files is installed again.
 fingerprint() { (cd "$1" && find package.json dist/core dist/agent dist/config dist/drivers dist/flows -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
 FP="$(fingerprint "$FROM")"
@@ -112,6 +114,7 @@ else
   NEW_BUILD=yes
   STAGE="$OPT/releases/.$VERSION.new"
   rm -rf "$STAGE" && mkdir -p "$STAGE"
+  for doc in "${DOC_ITEMS[@]}"; do [ -e "$FROM/$doc" ] && ITEMS+=("$doc"); done
   for item in "${ITEMS[@]}"; do
     # Contents, never links: a release must not share a file with where it came from.
     if [ -d "$FROM/$item" ]; then mkdir -p "$STAGE/$item" && cp -a "$FROM/$item/." "$STAGE/$item/"; else cp -aL "$FROM/$item" "$STAGE/$item"; fi
@@ -213,7 +216,7 @@ else
 fi
 
 # The flows' own unit (where installed) may not reach the device buses: IPAddressDeny with every
-# Modbus TCP bus's address, from the config (README, Node-RED). No flows unit: nothing to do.
+# Modbus TCP bus's address, from the config (docs/technician.md, "Node-RED"). No flows unit: nothing to do.
 FLOWS_UNIT="$ROOT/etc/systemd/system/$NAME-flows.service"
 if [ -e "$FLOWS_UNIT" ]; then
   mkdir -p "$FLOWS_UNIT.d"

@@ -126,7 +126,7 @@ export class CommandRouter {
     // Retain As Published: without it a broker clears the retain flag on messages it forwards
     // live, so a retained command published while we are connected would look fresh and run
     // (and run again at every reconnect). MQTT 3.1.1 has no such option: there only retained
-    // messages delivered when we subscribe can be told apart (README, MQTT contract).
+    // messages delivered when we subscribe can be told apart (docs/county.md, "MQTT contract").
     client.subscribe(this.topics.commandFilter, { qos: 1, ...(v5 ? { rap: true } : {}) }, (err) => {
       // The link went while subscribing: a warning (the next connection subscribes again); a refusal is an error.
       if (err && !client.connected)

@@ -1,4 +1,4 @@
-/** The MQTT contract's topic names, in one place (README documents the same). */
+/** The MQTT contract's topic names, in one place (docs/county.md, "MQTT contract", documents the same). */
 import { BATCH_SUBTOPIC } from '../../core/contracts/wire-payload.js';
 
 export interface Topics {

@@ -15,7 +15,7 @@ import { didYouMean } from '../did-you-mean.js';
 import { eventIdProblems } from './event-ids.js';
 
 /**
- * The wire format (README, "MQTT contract"). Absent: `json`, today's format, so a gateway whose
+ * The wire format (docs/county.md, "MQTT contract"). Absent: `json`, today's format, so a gateway whose
  * config predates this key keeps talking to the county's existing subscriber (which does not
  * subscribe to `<prefix>/events/batch` and would lose the compact batches without a word).
  * `compact` is the village default in the example and demo configs: it is switched on together
@@ -81,7 +81,7 @@ export const mqttSchema = z.strictObject({
     .strictObject({
       maxEvents: intIn(1, 10000).default(100),
       maxBytes: byteSize.default(65536).refine((n) => n <= WIRE_LIMITS.maxMessageBytes, {
-        // A bigger batch would be refused by every county decoder (README, "MQTT contract").
+        // A bigger batch would be refused by every county decoder (docs/county.md, "MQTT contract").
         message: `must be at most ${WIRE_LIMITS.maxMessageBytes} (the county's message size limit)`,
       }),
     })
@@ -210,7 +210,7 @@ export const nodeRedSchema = z.strictObject({
     .array(z.enum(CORE_NODE_GROUPS))
     .default([])
     .describe(
-      'Core nodes that reach the OS or raw sockets, off by default, that the flows may use anyway: each one named weakens the boundary between the flows and the gateway (README, Node-RED)',
+      'Core nodes that reach the OS or raw sockets, off by default, that the flows may use anyway: each one named weakens the boundary between the flows and the gateway (docs/technician.md, "Node-RED")',
     ),
 });
 

@@ -1,6 +1,6 @@
 /**
  * The compact batch (v2): many event envelopes in one JSON document, with what they share
- * said once. Part of the MQTT contract (README, "MQTT contract"): the county decodes it with
+ * said once. Part of the MQTT contract (docs/county.md, "MQTT contract"): the county decodes it with
  * `expandCompactBatch`, and every envelope comes back exactly as the gateway stored it.
  *
  *   {"v":2,"gatewayId":"gw","groups":[{"bootId","deviceId","type","priority","clockSynced",

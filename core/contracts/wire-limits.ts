@@ -1,5 +1,5 @@
 /**
- * What a county decoder accepts, in one place (README, "MQTT contract", *Limits*): every
+ * What a county decoder accepts, in one place (docs/county.md, "MQTT contract", *Limits*): every
  * message on an events, health or status topic, JSON or compact, is checked against these
  * before anything of unbounded size or depth is built from it. A stranger who can publish to
  * the county's broker must not be able to stop the county's tools with one message: a stack

@@ -1,5 +1,5 @@
 /**
- * How compact batches travel (README, "MQTT contract"): on `<prefix>/events/batch`, one header
+ * How compact batches travel (docs/county.md, "MQTT contract"): on `<prefix>/events/batch`, one header
  * byte naming the compression, then the v2 batch's JSON text, compressed by it. The same bytes
  * on MQTT 3.1.1 and 5; on MQTT 5 the content type says it again. `<prefix>/events` keeps
  * today's JSON (one envelope, or a v1 batch), so a county subscriber that never asked for the

@@ -1,7 +1,7 @@
 /**
  * One error model: every error the agent raises is a GatewayError with a code from this list.
  * Callers branch on codes, never on messages; command replies, exit reasons and log lines
- * carry the same codes. README's "Error codes" table is checked against this list by a test.
+ * carry the same codes. docs/county.md's "Error codes" table is checked against this list by a test.
  * Errors that come from outside (SQLite, the file system, a library) are read with
  * `foreignCode`, and wrapped in a GatewayError where they leave the part that met them.
  */

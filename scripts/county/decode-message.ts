@@ -1,5 +1,5 @@
 /**
- * The county's side of the wire formats (README, "MQTT contract"): the events a message
+ * The county's side of the wire formats (docs/county.md, "MQTT contract"): the events a message
  * carries, whatever form it took. One function a subscriber calls per message, so every
  * county tool (the subscriber, the delivery check, tests) reads the formats the same way.
  *

@@ -9,6 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -190,6 +191,9 @@ describe('scripts/install.sh', { timeout: 180_000 }, () => {
       expect(SYSTEMD_ANALYZE, 'systemd-analyze (Debian package systemd; the test preflight installs it)').toBeTruthy();
       const unit = readFileSync(join(root.dir, `etc/systemd/system/${name}.service`), 'utf8');
       expect(unit).toMatch(/^Environment=PATH=\/\S+:\/usr\/local\/bin:\/usr\/bin:\/bin$/m); // @NODE_DIR@ filled in
+      // `systemctl help` opens the page the unit names: it is shipped in the release.
+      const doc = unit.match(/^Documentation=file:\/\/(\S+)$/m)?.[1];
+      expect(doc && existsSync(join(root.dir, doc)), `${doc} in the installed release`).toBe(true);
       // The agent starts at boot; the flows' unit only with it and only when the config asks (below).
       expect(linked(join(root.dir, `etc/systemd/system/multi-user.target.wants/${name}.service`))).toBe(
         name === 'village-gateway',

@@ -4,7 +4,7 @@
  * `EventInput` of a catalogued type must carry that type's payload), the event factory
  * refuses a payload that does not match it (but keeps an alarm-class event, flagged
  * `payloadInvalid: true`: an alarm is never dropped for its shape), the JSON Schemas under config/schemas/events/
- * and the README's event table are generated from it, and consumers read typed payloads
+ * and docs/county.md's event table are generated from it, and consumers read typed payloads
  * through `isEvent` or the bus's `on`.
  *
  * Profile events. A serial receiver's profile (config/profiles/*.yaml) maps decoded records

@@ -1,6 +1,6 @@
 /**
  * What a catalogue entry says about one event type: its default priority, the zod schema of
- * its `data`, and one line for the README's table. Shared payload parts live here too.
+ * its `data`, and one line for docs/county.md's table. Shared payload parts live here too.
  */
 import { z } from 'zod';
 import type { Priority } from '../envelope.js';
@@ -9,7 +9,7 @@ export interface EventSpec<S extends z.ZodType = z.ZodType> {
   /** What a producer sends unless it has a reason to raise or lower it. */
   priority: Priority;
   data: S;
-  /** Who emits it and what it means, for the README's event table. */
+  /** Who emits it and what it means, for docs/county.md's event table. */
   summary: string;
 }
 
