@@ -14,6 +14,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/kernel/clock.js';
 import { failure } from '../../core/kernel/errors.js';
 import type { OutputCommand } from '../../core/contracts/driver.js';
+import { isStorageRefusal } from '../../core/contracts/outbox-store.js';
+import type { EventInput } from '../../core/contracts/event.js';
 import type { HelpLedRule } from '../../config/schema/gateway-config.js';
 import type { StoredAlert, StoredLed } from './alarm-state.js';
 import type { AlarmStateSaver } from './alarm-state-saver.js';
@@ -24,9 +26,11 @@ export interface HelpLedPorts {
   clock: Clock;
   logger: Logger;
   write(cmd: OutputCommand): Promise<void>;
+  /** `alert.led_off` to the county: it lit the LED with its ack and learns when it went out. */
+  emit(e: EventInput): Promise<unknown>;
 }
 
-/** Why an LED went out (logged; the `clear` command's reply says it too). */
+/** Why an LED went out (logged, and in its `alert.led_off` event). */
 export type LedOff = 'time' | 'clear' | 'reset';
 
 /** A failed "off" is tried again this much later (a board that does not answer is not asked every second). */
@@ -151,7 +155,20 @@ export class HelpLeds {
     }
     state.leds = state.leds.filter((l) => l !== led);
     this.ends.delete(led);
-    this.p.logger.info({ alertId: led.alertId, led: `${led.device}.${led.output}`, why }, 'confirmation LED out');
+    const lit = `${led.device}.${led.output}`;
+    this.p.logger.info({ alertId: led.alertId, led: lit, why }, 'confirmation LED out');
     this.saver!.soon();
+    await this.p
+      .emit({
+        deviceId: led.device,
+        type: 'alert.led_off',
+        priority: 'normal',
+        data: { alertId: led.alertId, led: lit, why },
+      })
+      .catch((err: Error) => {
+        // A full disk is counted and logged once a second by the agent (storage-failures.ts).
+        if (!isStorageRefusal(err))
+          this.p.logger.error(failure('STORAGE_FAILED', err, { alertId: led.alertId }), 'alert.led_off not stored');
+      });
   }
 }

@@ -349,7 +349,6 @@ export class LocalAlarms {
   async clear(alertId: string): Promise<{ alertId: string; led: string | null; wasLit: boolean }> {
     const alert = this.active.get(alertId);
     if (!alert) throw new GatewayError('UNKNOWN_ALERT', `no alert ${alertId} (the id of its alert.raised event)`);
-    // FAILED, not a code of its own: a new code waits for the county's error table (docs).
     if (!alert.ackedAt)
       throw new GatewayError('NOT_ACKNOWLEDGED', `alert ${alertId} is not acknowledged: no LED to clear`);
     const led = await this.leds.clear(alertId);

@@ -88,7 +88,14 @@ async function village(helpLed: Record<string, unknown>) {
     await waitUntil(() => board.reads > reads + 3, 5000, 'the release polled');
   };
   const led = () => board.coils.get(LED_COIL) === true;
-  return { command, press, release, led, start, dir, board, rig: () => rig!, stop: () => rig!.agent.stop() };
+  /** Resolves with the county's `alert.led_off` for `alertId` (the county learns its LED went out, and why). */
+  const ledOff = async (alertId: string) => {
+    const find = () =>
+      [...county.events.values()].find((e) => e.type === 'alert.led_off' && e.data?.['alertId'] === alertId);
+    await county.waitFor(() => find() !== undefined, 10_000);
+    return find()!.data;
+  };
+  return { command, press, release, led, ledOff, start, dir, board, rig: () => rig!, stop: () => rig!.agent.stop() };
 }
 
 describe('the "help is coming" LED', () => {
@@ -105,6 +112,7 @@ describe('the "help is coming" LED', () => {
     const litMs = Date.now() - ackedAt;
     expect(litMs).toBeGreaterThanOrEqual(2900);
     expect(litMs).toBeLessThan(5500);
+    expect(await v.ledOff(alertId)).toEqual({ alertId, led: 'house-7-board.relay2', why: 'time' });
   }, 30_000);
 
   it("goes out at the county's clear; clear names an unknown or unacknowledged alert", async () => {
@@ -117,6 +125,7 @@ describe('the "help is coming" LED', () => {
       result: { alertId, led: 'house-7-board.relay2', wasLit: true },
     });
     expect(v.led()).toBe(false);
+    expect(await v.ledOff(alertId)).toMatchObject({ why: 'clear' });
     expect(await v.command('clear', { alertId })).toMatchObject({ ok: true, result: { led: null, wasLit: false } });
 
     const unknown = await v.command('clear', { alertId: 'no-such-alert' });
@@ -161,6 +170,7 @@ describe('the "help is coming" LED', () => {
     expect(v.led()).toBe(true);
     await v.release(); // reset on site
     await waitUntil(() => !v.led(), 3000, 'the LED out at the reset');
+    expect(await v.ledOff(held)).toMatchObject({ why: 'reset' });
 
     const momentary = await v.press(); // let go before the county answers
     await v.command('ack', { alertId: momentary });

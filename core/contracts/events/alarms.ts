@@ -46,6 +46,17 @@ export const alarmEvents = {
     }),
     'an alert was acknowledged (the county, or the local key switch)',
   ),
+  'alert.led_off': spec(
+    'normal',
+    z.strictObject({
+      alertId: z.string().describe("The acknowledged alert's id (its alert.raised event's)"),
+      led: z.string().describe('The "help is coming" LED put out (device.output)'),
+      why: z
+        .enum(['time', 'clear', 'reset'])
+        .describe("alarms.helpLed's offAfterSec ran out, the county's `clear`, or the button reset on site"),
+    }),
+    'the "help is coming" LED an ack lit went out again',
+  ),
   'rule.action_failed': spec(
     'high',
     z.strictObject({ rule: z.string(), output: z.string(), error: z.string() }),
