@@ -17,19 +17,11 @@ const where = (path: (string | number)[]) =>
     .map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`))
     .join('');
 
-/** A problem for every id used a second time, naming the first user. */
-export function eventIdProblems(devices: unknown): IdProblem[] {
-  const problems: IdProblem[] = [];
-  const first = new Map<string, (string | number)[]>();
+/** Each id a config gives devices, inputs and sensors (the deviceId of their events), where it is given. */
+export function eventIdClaims(devices: unknown): { id: string; path: (string | number)[]; what: string }[] {
+  const claims: { id: string; path: (string | number)[]; what: string }[] = [];
   const claim = (id: unknown, path: (string | number)[], what: string) => {
-    if (typeof id !== 'string') return;
-    const prior = first.get(id);
-    if (!prior) return void first.set(id, path);
-    const message =
-      prior.length === 3 && path.length === 3
-        ? `duplicate device id "${id}" (also devices[${prior[1]}])`
-        : `"${id}" is already the id of ${where(prior)}: each device, input and sensor needs its own (it is the deviceId of its events) - rename this ${what}`;
-    problems.push({ path, message });
+    if (typeof id === 'string') claims.push({ id, path, what });
   };
   const list = Array.isArray(devices) ? (devices as unknown[]) : [];
   list.forEach((d, i) => claim(obj(d).id, ['devices', i, 'id'], 'device'));
@@ -44,8 +36,27 @@ export function eventIdProblems(devices: unknown): IdProblem[] {
     for (const [code, sensor] of Object.entries(obj(dev.sensors)))
       claim(obj(sensor).id, ['devices', i, 'sensors', code, 'id'], 'sensor');
   });
+  return claims;
+}
+
+/** A problem for every id used a second time, naming the first user. */
+export function eventIdProblems(devices: unknown): IdProblem[] {
+  const problems: IdProblem[] = [];
+  const first = new Map<string, (string | number)[]>();
+  for (const { id, path, what } of eventIdClaims(devices)) {
+    const prior = first.get(id);
+    if (!prior) {
+      first.set(id, path);
+      continue;
+    }
+    const message =
+      prior.length === 3 && path.length === 3
+        ? `duplicate device id "${id}" (also devices[${prior[1]}])`
+        : `"${id}" is already the id of ${where(prior)}: each device, input and sensor needs its own (it is the deviceId of its events) - rename this ${what}`;
+    problems.push({ path, message });
+  }
   return problems;
 }
 
-const obj = (v: unknown): Record<string, unknown> =>
+export const obj = (v: unknown): Record<string, unknown> =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};

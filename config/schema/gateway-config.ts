@@ -13,6 +13,7 @@ import { CORE_NODE_GROUPS } from '../../core/contracts/core-nodes.js';
 import { ruleSchema } from './rules.js';
 import { didYouMean } from '../did-you-mean.js';
 import { eventIdProblems } from './event-ids.js';
+import { ruleRefProblems } from './rule-refs.js';
 
 /**
  * The wire format (docs/county.md, "MQTT contract"). Absent: `json`, today's format, so a gateway whose
@@ -351,6 +352,7 @@ export const gatewayConfigSchema = z
         }
       });
       for (const p of eventIdProblems(cfg.devices)) ctx.addIssue({ code: 'custom', ...p });
+      for (const p of ruleRefProblems(cfg.rules, cfg.devices)) ctx.addIssue({ code: 'custom', ...p });
     },
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
   );

@@ -133,6 +133,35 @@ inputs: { di1: { table: discrete, adress: 0 } }
     );
   });
 
+  it('refuses a rule whose event type, device or tag is a near miss (it would never fire), and lets other names be', () => {
+    const r = check(`
+version: 1
+gateway: { id: gw-1 }
+dataDir: /tmp/never-used
+mqtt: { url: mqtt://127.0.0.1:1883 }
+devices:
+  - { id: gate-door, driver: synthetic, tags: [storehouse] }
+rules:
+  - id: panic
+    when: { type: [alarm.presed, door.opened], devices: [gate-dor], tags: [storehuse] }
+    actions: [{ do: alert, message: help }]
+  - id: long-open
+    when: { type: door.opened, devices: [gate-door] }
+    trigger: { kind: duration, forSec: 60, until: { type: door.closd } }
+    actions: [{ do: alert, message: open }]
+  - id: own-types
+    when: { type: lora.uplink, devices: [meter-from-a-flow] }
+    actions: [{ do: alert, message: flow }]
+`);
+    expect(r.status).toBe(2);
+    expect(r.lines).toEqual([
+      'rules[0].when.type[0]: no event type is called "alarm.presed": did you mean "alarm.pressed"? (this rule would never fire)',
+      'rules[0].when.devices[0]: no device, input or sensor is called "gate-dor": did you mean "gate-door"? (this rule would never fire)',
+      'rules[0].when.tags[0]: no device tag is called "storehuse": did you mean "storehouse"? (this rule would never fire)',
+      'rules[1].trigger.until.type: no event type is called "door.closd": did you mean "door.closed"? (this rule would never fire)',
+    ]);
+  });
+
   it('run names the file it was given when that file and its last good copy both lack a secret', () => {
     const dir = tempDir();
     const file = join(dir, 'gateway.yaml');
