@@ -70,6 +70,11 @@ export const ERROR_CODES = {
   SMS_NOT_QUEUED: 'an SMS could not be queued (no modem configured, the queue refused it)',
   NO_SMS_NUMBERS: "a rule's sms action has no numbers to send to (alarms.smsTo is empty)",
   INVALID_NUMBER: 'not a phone number (+ and 3-20 digits)',
+  // Camera pictures (dataDir/media)
+  MEDIA_REFUSED: "a camera's picture is not a whole JPEG or is over media.maxPictureBytes: it is not stored",
+  MEDIA_NO_ROOM:
+    "a picture was not stored: the outbox's disk reserve is out, or room would take what events or alarm pictures need",
+  MEDIA_NOT_FOUND: 'no stored picture has this id (expired or evicted)',
   // Alarms and county commands
   UNKNOWN_ALERT: 'no alert has this id (acknowledged long ago, or never raised here)',
   NOT_ACKNOWLEDGED: 'the alert is not acknowledged yet: `clear` ends what an `ack` started (ack it first)',
