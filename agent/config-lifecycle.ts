@@ -40,7 +40,10 @@ export function loadWithFallback(file: string): { loaded: LoadedConfig; fallback
         { path: '', message: `the last good config ${backup} cannot run either:\n${also}` },
       ]);
     }
-    return { loaded: { ...loaded, file }, fallback: { problems: err.problems.map(formatProblem), from: backup } };
+    return {
+      loaded: { ...loaded, file },
+      fallback: { problems: boundedProblems(err.problems.map(formatProblem)), from: backup },
+    };
   }
 }
 
@@ -85,15 +88,34 @@ export function keepLastGood(loaded: LoadedConfig): string | null {
 export type ReloadCheck =
   { ok: true; next: LoadedConfig } | { ok: false; code: 'CONFIG_INVALID' | 'CONFIG_CANNOT_RUN'; problems: string[] };
 
+/** What a refused reload reports at most (the log, the command's reply, gateway.config_rejected). */
+export const PROBLEMS_SHOWN = 20;
+const PROBLEM_CHARS = 300;
+
+/**
+ * A refused config's problems, bounded: a config with thousands of wrong entries must not make
+ * a log line, a reply or an event too big for the county (refused whole as EVENT_UNSENDABLE).
+ * `check-config` on the gateway still prints them all.
+ */
+export function boundedProblems(problems: string[]): string[] {
+  const shown = problems
+    .slice(0, PROBLEMS_SHOWN)
+    .map((p) => (p.length > PROBLEM_CHARS ? `${p.slice(0, PROBLEM_CHARS - 1)}…` : p));
+  const more = problems.length - shown.length;
+  return more > 0 ? [...shown, `… and ${more} more (check-config on the gateway prints them all)`] : shown;
+}
+
 /** Validates the file and what it needs from this machine, without touching the running agent. */
 export function checkReload(file: string): ReloadCheck {
   let next: LoadedConfig;
   try {
     next = loadConfig(file);
   } catch (e) {
-    if (e instanceof ConfigError) return { ok: false, code: 'CONFIG_INVALID', problems: e.problems.map(formatProblem) };
-    return { ok: false, code: 'CONFIG_INVALID', problems: [(e as Error).message] };
+    const problems = e instanceof ConfigError ? e.problems.map(formatProblem) : [(e as Error).message];
+    return { ok: false, code: 'CONFIG_INVALID', problems: boundedProblems(problems) };
   }
   const problems = preflightReload(next.config);
-  return problems.length > 0 ? { ok: false, code: 'CONFIG_CANNOT_RUN', problems } : { ok: true, next };
+  return problems.length > 0
+    ? { ok: false, code: 'CONFIG_CANNOT_RUN', problems: boundedProblems(problems) }
+    : { ok: true, next };
 }

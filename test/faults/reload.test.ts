@@ -188,6 +188,16 @@ describe('reload that cannot brick a gateway', () => {
     await v.county.waitFor(() => v.byType('gateway.config_rejected').length === 1, 15_000);
     expect(v.byType('gateway.config_rejected')[0]!.data).toMatchObject({ by: 'SIGHUP', code: 'CONFIG_INVALID' });
     expect(agent.exitCode).toBeNull();
+    // A config wrong thousands of times over: the report stays small enough for the county.
+    const wrong = Array.from({ length: 2000 }, (_, i) => ({ id: `d${i}`, driver: 'no-such-driver' }));
+    writeFileSync(v.file, stringify(v.config({ devices: wrong })));
+    agent.signal('SIGHUP');
+    await v.county.waitFor(() => v.byType('gateway.config_rejected').length === 2, 15_000);
+    const { problems } = v.byType('gateway.config_rejected')[1]!.data as { problems: string[] };
+    expect(problems).toHaveLength(21);
+    expect(problems[0]).toMatch(/^devices\[0\]\.driver: /);
+    expect(problems[20]).toMatch(/^… and 1980 more \(check-config on the gateway prints them all\)$/);
+    expect(agent.exitCode).toBeNull();
     writeFileSync(v.file, stringify(v.config({ health: { intervalSec: 900 } })));
     agent.signal('SIGHUP');
     await v.county.waitFor(() => v.byType('gateway.config_applied').length === 1, 15_000);
