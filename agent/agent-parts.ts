@@ -105,6 +105,8 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
   const storage = wireStorage({ a, outbox, pipeline, alarms: alarmParts.alarms });
   outbox.on('stored', (events) => a.stored(events));
   const nodeRed = wireNodeRed(a, outbox, pipeline, alarmParts.alarms);
+  // A lost alarm's report that only memory holds is stored as soon as there is room again.
+  outbox.on('reserveHeld', (held) => held && alarmParts.lost.storeHeldReports());
   registerCommands(a.commands, {
     config,
     status: () => a.observe.status(),

@@ -47,6 +47,13 @@ export class EventPipeline {
     return stored.then(() => event);
   }
 
+  /** Commits an envelope made earlier that was never stored (a report sent from memory); no consumer sees it again. */
+  store(event: GatewayEvent): Promise<void> {
+    const stored = this.p.outbox.enqueue(event);
+    this.p.outbox.schedule(event.priority);
+    return stored;
+  }
+
   /** An event of the agent's own that may fail to be stored (a full or lost disk): logged, never thrown. */
   emitLogged(input: EventInput): void {
     this.emit(input).catch(

@@ -5,7 +5,9 @@
  * - reported to the county in a critical `gateway.events_lost` (count, seq ranges, types),
  *   coalesced over REPORT_AFTER_MS. That report goes through the outbox when it can be stored,
  *   else from memory (the uplink's MemorySender), so the county hears of the loss even when
- *   nothing can be stored, and its checker counts the named seqs as lost;
+ *   nothing can be stored, and its checker counts the named seqs as lost. A report sent from
+ *   memory is stored, the same envelope, once the disk reserve is written back
+ *   (storeHeldReports): the memory holds it only until a restart, the outbox across one;
  * - sent by SMS: the alert it is (or the alert its press raised) goes out at once, whether or
  *   not the link is up (LocalAlarms.smsForUnstored).
  * Other events refused for lack of room are only counted, and logged at most once a second
@@ -22,6 +24,8 @@ export interface LostAlarmsPorts {
   logger: Logger;
   emit(e: EventInput, beforeCommit: (event: GatewayEvent) => void): Promise<GatewayEvent>;
   sendFromMemory(event: GatewayEvent): void;
+  /** Commits an envelope already made (a report that went from memory) to the outbox. */
+  store(event: GatewayEvent): Promise<void>;
   /** The SMS fallback for an alarm that was not stored (its alert, by id). */
   sms(eventId: string): Promise<void>;
   /** Counts and logs (at most once a second) events refused for lack of room. */
@@ -43,6 +47,8 @@ export interface LostAlarmsReport {
   last: LostAlarm[];
   /** `gateway.events_lost` reports handed to the uplink's memory (the disk could not take them either). */
   sentFromMemory: number;
+  /** Of those, how many are not stored yet (lost at a restart before the county's broker has them). */
+  notStored: number;
 }
 
 /** How many of the last lost alarms `status` names. */
@@ -61,6 +67,8 @@ export class LostAlarms {
   /** `gateway.events_lost` reports handed to the uplink's memory (not storable either). */
   sentFromMemory = 0;
   private unreported: LostAlarm[] = [];
+  /** Reports sent from memory and not yet stored (the county may have them; it drops duplicates by id). */
+  private readonly unstored: GatewayEvent[] = [];
   private reason = '';
   private timer: NodeJS.Timeout | null = null;
   private lastReportMs = -Infinity;
@@ -98,6 +106,7 @@ export class LostAlarms {
       total: this.total,
       last: this.kept.slice(-SHOWN).map((l) => ({ ...l })),
       sentFromMemory: this.sentFromMemory,
+      notStored: this.unstored.length,
     };
   }
 
@@ -125,7 +134,19 @@ export class LostAlarms {
         if (!report) return this.ports.logger.error(failure('STORAGE_FAILED', err), 'gateway.events_lost not created');
         this.sentFromMemory += 1;
         this.ports.sendFromMemory(report);
+        this.unstored.push(report);
       });
+  }
+
+  /** Stores the reports that went from memory (the disk has room again); one that fails waits for the next try. */
+  storeHeldReports(): void {
+    for (const report of [...this.unstored])
+      this.ports.store(report).then(
+        () => this.unstored.splice(this.unstored.indexOf(report), 1),
+        (err: Error) =>
+          isStorageRefusal(err) ||
+          this.ports.logger.error(failure('STORAGE_FAILED', err, { id: report.id }), 'gateway.events_lost not stored'),
+      );
   }
 }
 

@@ -42,6 +42,7 @@ export function wireAlarms({ a, pipeline, uplink, notSaved, refused }: AlarmWiri
     logger: logger.child({ part: 'storage' }),
     emit: (e, beforeCommit) => pipeline.emit(e, beforeCommit),
     sendFromMemory: (e) => uplink.sendFromMemory(e),
+    store: (e) => pipeline.store(e),
     sms: (id) => alarms.smsForUnstored(id),
     refused,
   });

@@ -5,8 +5,9 @@
  * published as single events on `<prefix>/events` (QoS 1, as the drain sends an alarm alone)
  * while the link is up: again at every connection, and again every `retryMs` on the same
  * connection until the broker's PUBACK (the outbox-owned store keeps no copy to resend).
- * The county drops duplicates by id. Held in memory only: a restart before the PUBACK loses
- * them (their seqs then show as gaps to the county's checker). Bounded: the oldest go first.
+ * The county drops duplicates by id. Held in memory: lost-alarms.ts stores the same envelope
+ * once the card has room again; a restart before either loses it (its seq then shows as a gap
+ * to the county's checker). Bounded: the oldest go first.
  */
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';

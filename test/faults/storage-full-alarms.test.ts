@@ -6,9 +6,13 @@
  * - with the reserve's room taken too, a press is reported lost: `gateway.events_lost`
  *   reaches the county from memory naming its seqs, the checker fails naming them, and the
  *   alert goes out by SMS at once (the link is up: no uplink-down delay);
- * - restarted on the full card, the agent starts and the same holds.
+ * - restarted on the full card, the agent starts and the same holds;
+ * - with the county out of reach, the report that only memory holds is stored once the card
+ *   has room again, so the county hears of the loss after a restart.
  * Off root, the test says so and fails.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -83,9 +87,14 @@ async function village(telemetryPerSec: number) {
     alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 3600, escalateAfterSec: 3600 },
   });
   const sirens = () => sim.writes.filter((w) => w.address === SIREN_COIL && w.value === true).length;
-  const run = async () => {
+  /** Starts the agent; `mqttUrl` points it elsewhere (a port nobody listens on: the county out of reach). */
+  const run = async (mqttUrl?: string) => {
     const log = capturingLogger();
-    const rig = new AgentRig(config, dataDir, log.logger);
+    const rig = new AgentRig(
+      mqttUrl ? { ...config, mqtt: { ...config.mqtt, url: mqttUrl } } : config,
+      dataDir,
+      log.logger,
+    );
     await rig.agent.start();
     cleanup(() => rig.agent.stop());
     await waitUntil(
@@ -204,5 +213,41 @@ describe(`alarms own the last bytes of the disk (${process.getuid?.() === 0 ? 'a
     await pressUntilLost(again.press);
     await waitUntil(() => modem.sent.length > smsBefore, 20_000, 'the SMS after the restart');
     expect(storageLinesPerSecond(again.log.lines)).toBeLessThanOrEqual(3);
+  });
+
+  it("with the county out of reach: the lost alarms' report waits in memory, is stored once the card has room, and reaches the county after a restart", async () => {
+    const { dataDir, county, run } = await village(20);
+    const first = await run(`mqtt://127.0.0.1:${await freePort()}`);
+    const lostTotal = () => first.rig.agent.observe.lostAlarms().total;
+    fillCard(dataDir, 'filler.bin');
+    await waitUntil(() => first.rig.agent.observe.storage().eventsNotStored > 50, 20_000, 'telemetry failing');
+    await first.press(); // lets the reserve go
+    const filler2 = fillCard(dataDir, 'filler-2.bin');
+    const lost: GatewayEvent[] = [];
+    for (let i = 0; i < 20 && lostTotal() === 0; i++) {
+      const p = await first.press();
+      await new Promise((r) => setTimeout(r, 300)); // its commit's outcome
+      if (lostTotal() > 0) lost.push(p);
+    }
+    expect(lost, 'a press lost on the card without its reserve').toHaveLength(1);
+    await waitUntil(() => first.rig.agent.observe.lostAlarms().sentFromMemory > 0, 5000, 'the report from memory');
+    expect(first.rig.agent.observe.lostAlarms().notStored).toBeGreaterThan(0);
+
+    rmSync(filler2);
+    rmSync(join(dataDir, 'filler.bin'));
+    await waitUntil(() => first.rig.agent.observe.backlog().diskReserve.held, 20_000, 'the reserve written back');
+    await waitUntil(() => first.rig.agent.observe.lostAlarms().notStored === 0, 10_000, 'the report stored');
+    await first.rig.agent.stop();
+
+    await run(); // the county in reach again
+    await county.waitFor(
+      () =>
+        [...county.events.values()].some(
+          (e) =>
+            e.type === 'gateway.events_lost' &&
+            (e.data.seqs as [number, number][]).some(([a, b]) => lost[0]!.seq >= a && lost[0]!.seq <= b),
+        ),
+      20_000,
+    );
   });
 });
