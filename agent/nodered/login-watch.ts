@@ -4,7 +4,10 @@
  * stranger guessing from many addresses must not fill the SD card, nor crowd out the flows'
  * lines), and raises `nodered.login_failed` when a client reaches FREE_FAILURES in a row, the
  * moment the front starts blocking it: at most 10 such events an hour, so the county hears
- * of an attack without its budget being spent on it.
+ * of an attack without its budget being spent on it. A guess spread over many addresses, each
+ * failing once or twice, never blocks a client: GUESSING_FAILURES failures from at least
+ * GUESSING_CLIENTS clients within GUESSING_WINDOW_MS raise `nodered.login_guessing` instead,
+ * once per window.
  */
 import type { Logger } from 'pino';
 import type { EventInput } from '../../core/contracts/event.js';
@@ -16,6 +19,11 @@ import { failure } from '../../core/kernel/errors.js';
 export const LOGIN_EVENT_AFTER = 5;
 const EVENTS_PER_HOUR = 10;
 const LINES_PER_MIN = 30;
+export const GUESSING_FAILURES = 30;
+export const GUESSING_CLIENTS = 5;
+export const GUESSING_WINDOW_MS = 10 * 60_000;
+/** Clients remembered for the count of distinct ones (a flood from a million addresses stays bounded). */
+const CLIENTS_KEPT = 1000;
 
 export class LoginWatch {
   /** Failed logins since the agent started, across child restarts. */
@@ -23,12 +31,17 @@ export class LoginWatch {
   private readonly events: TokenBucket;
   private readonly lines: TokenBucket;
   private unlogged = 0;
+  /** When the last GUESSING_FAILURES failures came (monotonic ms), oldest first. */
+  private readonly recent: number[] = [];
+  /** Client -> its last failure (monotonic ms), oldest first. */
+  private readonly clients = new Map<string, number>();
+  private guessingUntil = -Infinity;
 
   constructor(
     private readonly logger: Logger,
     private readonly gatewayId: string,
     private readonly emit: (e: EventInput) => void,
-    monoMs: () => number,
+    private readonly monoMs: () => number,
   ) {
     this.events = new TokenBucket(EVENTS_PER_HOUR / 3600, EVENTS_PER_HOUR, monoMs);
     this.lines = new TokenBucket(LINES_PER_MIN / 60, LINES_PER_MIN, monoMs);
@@ -55,6 +68,29 @@ export class LoginWatch {
         type: 'nodered.login_failed',
         priority: 'high',
         data: { client: f.client, count: f.inRow, total: f.total, blockedSec: Math.ceil(f.blockedMs / 1000) },
+      });
+    this.watchSpread(f.client);
+  }
+
+  private watchSpread(client: string): void {
+    const now = this.monoMs();
+    this.recent.push(now);
+    if (this.recent.length > GUESSING_FAILURES) this.recent.shift();
+    this.clients.delete(client);
+    this.clients.set(client, now);
+    for (const [c, at] of this.clients) {
+      if (at > now - GUESSING_WINDOW_MS && this.clients.size <= CLIENTS_KEPT) break;
+      this.clients.delete(c);
+    }
+    const full = this.recent.length === GUESSING_FAILURES && this.recent[0]! > now - GUESSING_WINDOW_MS;
+    if (!full || this.clients.size < GUESSING_CLIENTS || now < this.guessingUntil) return;
+    this.guessingUntil = now + GUESSING_WINDOW_MS;
+    if (this.events.take() === 0)
+      this.emit({
+        deviceId: this.gatewayId,
+        type: 'nodered.login_guessing',
+        priority: 'high',
+        data: { failures: GUESSING_FAILURES, clients: this.clients.size, windowSec: GUESSING_WINDOW_MS / 1000 },
       });
   }
 }

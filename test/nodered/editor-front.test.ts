@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { EventInput } from '../../core/contracts/event.js';
+import { GUESSING_FAILURES } from '../../agent/nodered/login-watch.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { EDITOR_USER, editorConfigFile, editorSupervisor, runCli } from '../helpers/node-red.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -141,6 +142,24 @@ describe("the editor's front, as a stranger meets it", () => {
     const after = await post(url, STRANGER, login(EDITOR_USER.username, EDITOR_USER.password));
     expect(after.status).toBe(200);
   }, 120_000);
+
+  it('a guess spread over many addresses, one try each, blocks no one but is raised once as login_guessing', async () => {
+    const { sup, emitted, url } = await start(tempDir());
+    for (let i = 1; i <= GUESSING_FAILURES + 10; i++) {
+      const from = `127.0.1.${i}`; // each address fails once: no client is ever blocked
+      expect((await post(url, from, login(EDITOR_USER.username, `guess-${i}`))).status).toBe(403);
+    }
+    await waitUntil(() => sup.describe().loginFailures >= GUESSING_FAILURES + 10, 5000, 'the failures counted');
+    expect(emitted.filter((e) => e.type === 'nodered.login_failed')).toEqual([]);
+    const raised = emitted.filter((e) => e.type === 'nodered.login_guessing');
+    expect(raised).toEqual([
+      expect.objectContaining({
+        priority: 'high',
+        data: { failures: GUESSING_FAILURES, clients: GUESSING_FAILURES, windowSec: 600 },
+      }),
+    ]);
+    expect((await post(url, TECHNICIAN, login(EDITOR_USER.username, EDITOR_USER.password))).status).toBe(200);
+  }, 90_000);
 
   it("a password reset on site replaces the config's at once, and --use-config brings it back", async () => {
     const dataDir = tempDir();

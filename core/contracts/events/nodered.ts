@@ -58,6 +58,15 @@ export const noderedEvents = {
     }),
     'failed editor logins in a row from one client (the 5th, when it is first blocked; at most 10 an hour)',
   ),
+  'nodered.login_guessing': spec(
+    'high',
+    z.strictObject({
+      failures: count.describe('Failed logins within the window, from all clients'),
+      clients: count.describe('How many clients (addresses, IPv6 /64s) they came from'),
+      windowSec: count.describe('The window'),
+    }),
+    'failed editor logins spread over many clients (a guess no single block catches); at most one per window',
+  ),
   'nodered.nodes_excluded': spec(
     'high',
     z.strictObject({
