@@ -11,10 +11,19 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { topicNameProblems } from '../../config/schema/mqtt-names.js';
 import { formatProblem, problemsFromZod } from '../../config/zod-problems.js';
+import { TokenBucket } from './token-bucket.js';
 import type { Topics } from './topics.js';
 import { errorMessage, replyCode, failure, type ErrorCode } from '../../core/kernel/errors.js';
 
 const MAX_COMMAND_BYTES = 64 * 1024;
+/**
+ * Log lines about commands: a burst, then one a second. Anyone who may publish on the command
+ * topic could otherwise write a line to the SD card per message (4,000 commands made 4,027
+ * lines); every command is still answered and counted, and the next line says how many were
+ * not logged.
+ */
+const LOG_BURST = 60;
+const LOG_PER_SEC = 1;
 
 const requestSchema = z.strictObject({
   id: z.string().max(128).optional(),
@@ -39,6 +48,8 @@ export class CommandRouter {
   private readonly handlers = new Map<string, CommandHandler>();
   received = 0;
   rejected = 0;
+  private readonly lines = new TokenBucket(LOG_PER_SEC, LOG_BURST);
+  private unlogged = 0;
 
   constructor(
     private readonly topics: Topics,
@@ -57,7 +68,7 @@ export class CommandRouter {
     this.received += 1;
     const fail = (code: ErrorCode, message: string, id?: string): CommandReply => {
       this.rejected += 1;
-      this.logger.warn(failure(code, message, { command: name }), 'command rejected');
+      this.log('warn', failure(code, message, { command: name }), 'command rejected');
       return { v: 1, command: name, ...(id !== undefined ? { id } : {}), ok: false, error: { code, message } };
     };
     if (payload.length > MAX_COMMAND_BYTES)
@@ -98,11 +109,21 @@ export class CommandRouter {
       );
     try {
       const result = await handler.run(parsed.data);
-      this.logger.info({ command: name, id }, 'command executed');
+      this.log('info', { command: name, id }, 'command executed');
       return { v: 1, command: name, ...(id !== undefined ? { id } : {}), ok: true, result: result ?? null };
     } catch (err) {
       return fail(replyCode(err), errorMessage(err), id);
     }
+  }
+
+  /** A line within the budget, naming the lines left out since the last one. */
+  private log(level: 'info' | 'warn', fields: object, msg: string): void {
+    if (this.lines.take() !== 0) {
+      this.unlogged += 1;
+      return;
+    }
+    this.logger[level](this.unlogged > 0 ? { ...fields, unlogged: this.unlogged } : fields, msg);
+    this.unlogged = 0;
   }
 
   /**

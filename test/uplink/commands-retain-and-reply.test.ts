@@ -135,6 +135,26 @@ describe('commands: retained ones refused, replies only in the reply namespace',
     },
   );
 
+  it('a flood of 1,000 malformed commands: each answered, the log within its budget and saying what it left out', async () => {
+    const r = await rig('gw-flood', 4);
+    const flood = Array.from({ length: 1000 }, (_, i) =>
+      r.sender.publishAsync('village/gw-flood/cmd/probe', `{"id":"f${i}", not json`, { qos: 1 }),
+    );
+    await Promise.all(flood);
+    await waitUntil(() => r.replies().filter((a) => a.body.error !== undefined).length >= 1000, 20_000, 'every reply');
+    const lines = r.logLines.filter((l) => l['msg'] === 'command rejected');
+    expect(lines.length).toBeGreaterThanOrEqual(50); // the burst (the pings before it took a few)
+    expect(lines.length).toBeLessThan(100); // 60 at once, then about one a second
+    await new Promise((res) => setTimeout(res, 1200)); // a line's worth of budget back
+    await r.sender.publishAsync('village/gw-flood/cmd/probe', JSON.stringify({ id: 'after', args: { unknown: 1 } }), {
+      qos: 1,
+    });
+    await r.replyTo('after');
+    await waitUntil(() => r.logLines.some((l) => l['unlogged'] !== undefined), 3000, 'a line naming the rest');
+    expect(r.logLines.find((l) => l['unlogged'] !== undefined)!['unlogged']).toBeGreaterThan(800);
+    expect(r.runs()).toBe(0);
+  });
+
   it('MQTT 5: a response topic outside <prefix>/cmd-reply/ is refused, logged, and answered on the default reply topic', async () => {
     const r = await rig('gw-reply', 5);
     const send = (id: string, responseTopic: string) =>
