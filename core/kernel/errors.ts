@@ -74,6 +74,8 @@ export const ERROR_CODES = {
   MEDIA_REFUSED: "a camera's picture is not a whole JPEG or is over media.maxPictureBytes: it is not stored",
   MEDIA_NO_ROOM:
     "a picture was not stored: the outbox's disk reserve is out, or room would take what events or alarm pictures need",
+  CHUNK_UNREADABLE:
+    'a picture chunk could not be read (no header line, a header that does not validate, more data than it may carry)',
   MEDIA_NOT_FOUND: 'no stored picture has this id (expired or evicted)',
   // Alarms and county commands
   UNKNOWN_ALERT: 'no alert has this id (acknowledged long ago, or never raised here)',
