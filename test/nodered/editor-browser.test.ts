@@ -54,7 +54,7 @@ function editor(dataDir: string) {
 interface EditorApi {
   view: { importNodes(nodes: object[]): void };
   workspaces: { active(): string };
-  nodes: { node(id: string): object };
+  nodes: { node(id: string): { _(key: string, options: { defaultValue: string }): string } };
   editor: { edit(node: object): void };
 }
 
@@ -144,6 +144,15 @@ describe('the Node-RED editor in a real browser', () => {
     expect(await zh.locator('.village-gw-pickers-note').innerText()).toBe(
       '正在运行的配置里带有流程可驱动输出的设备：1 个',
     );
+    // A node's status text that is a catalogue key is looked up as the editor does it (node._, the node's namespace).
+    const statusText = (key: string) =>
+      zh.evaluate(
+        (k) => (globalThis as unknown as { RED: EditorApi }).RED.nodes.node('picker-zh')._(k, { defaultValue: k }),
+        key,
+      );
+    expect(await statusText('village-out.status.noDeviceOutput')).toBe('未设设备/输出');
+    expect(await statusText('node-red-contrib-village/village-in:status.notConnected')).toBe('未连接');
+    expect(await statusText('pulse 700 ms at 10:00:00')).toBe('pulse 700 ms at 10:00:00'); // a text with values stays
     await zh.context().close(); // (its dialog left open: a notification of the other page's deploy covers its buttons)
 
     // For the picture: the palette filtered to our nodes, one of them on the workspace.

@@ -74,6 +74,24 @@ describe('the message catalogues on disk', () => {
       for (const key of keys) expect(en.has(key!), `${set}: ${key}`).toBe(true);
     }
   });
+
+  it("the nodes' fixed status texts are catalogue keys with a text in both languages", () => {
+    const files = [...SETS.map((s) => `${s}.js`), ...readdirSync(join(NODES, 'lib')).map((f) => `lib/${f}`)];
+    let keys = 0;
+    for (const file of files) {
+      const js = readFileSync(join(NODES, file), 'utf8');
+      // No fixed English status text is left: a fixed text is a key (dynamic ones carry values).
+      expect(js, file).not.toMatch(/text: '[^']*\s[^']*'/);
+      for (const m of js.matchAll(/'(?:node-red-contrib-village\/([\w-]+):)?([\w-]*\.?status\.\w+)'/g)) {
+        const set = m[1] ?? file.replace(/\.js$/, '');
+        expect(SETS, `${file}: ${m[0]} names its node set`).toContain(set);
+        for (const lang of ['en-US', 'zh-CN'])
+          expect(leaves(catalogue(lang, set)).has(m[2]!), `${file}: ${m[0]} in ${lang}`).toBe(true);
+        keys++;
+      }
+    }
+    expect(keys).toBe(5); // invalid filter, waiting, no device/output, not connected, invalid input
+  });
 });
 
 describe('the admin API of a real Node-RED with our nodes', () => {
