@@ -91,9 +91,9 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off', '@typescript-eslint/no-this-alias': 'off' },
   },
   {
-    // Served to the editor's page (resources/): a browser script beside Node-RED's own jQuery.
+    // Served to the editor's page (resources/): a browser script beside Node-RED's own jQuery and RED.
     files: ['flows/nodes/resources/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { ...globals.browser, $: 'readonly' } },
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, $: 'readonly', RED: 'readonly' } },
   },
   {
     // A promise nobody awaits or catches is a rejection nobody handles: in the agent that is a crash.

@@ -20,8 +20,9 @@ Usage:
       Estimate the uplink bytes a month of the config's devices and health with its wire settings
       (mqtt.wire), and warn when one setting makes most of them. 40 columns; --wide: as JSON and
       as sent, a column each. The options set what the config cannot say (defaults 10, 0.2, 1).
-  village-gateway status --config FILE [--json]
+  village-gateway status --config FILE [--json] [--lang LANG]
       For a technician on site (40 columns): agent, link, last county contact, backlog, alarms, devices.
+      --lang zh-CN (or LANG/LC_ALL zh_CN.*): in Chinese; en: in English, the default. --json: data, no language.
   village-gateway flows-unit --config FILE
       Print the systemd drop-in that keeps the flows' process off the Modbus TCP buses (IPAddressDeny).
 ${EDITOR_HELP}  --config defaults to $VILLAGE_GATEWAY_CONFIG (the installed command sets it).

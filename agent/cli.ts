@@ -32,6 +32,8 @@ import { DEFAULT_ASSUMPTIONS, planConfig } from './plan.js';
 import { formatPlan, formatPlanWide, planJson } from './plan-report.js';
 import { ServiceNotifier } from './service-notify.js';
 import { formatStatus, statusReport } from './status-report.js';
+import { chooseLanguage, isLanguage, textsFor } from './i18n/texts.js';
+import { LANGUAGES } from '../core/contracts/languages.js';
 import { VERSION } from './version.js';
 
 const out = (s: string) => writeSync(1, s.endsWith('\n') ? s : `${s}\n`);
@@ -49,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
       'schema-only': { type: 'boolean' },
       json: { type: 'boolean' }, // also `demo --json` from older instructions reaches the pointer to npm run demo
       wide: { type: 'boolean' },
+      lang: { type: 'string' },
       'door-per-day': { type: 'string' },
       'press-per-day': { type: 'string' },
       'readings-per-min': { type: 'string' },
@@ -110,8 +113,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'status': {
+      if (values.lang !== undefined && !isLanguage(values.lang))
+        throw new UsageError(`--lang must be ${LANGUAGES.join(' or ')} (got ${values.lang})`);
       const report = statusReport(loadConfig(needConfig(), { schemaOnly: true }).config);
-      out(values.json ? JSON.stringify(report) : formatStatus(report));
+      // --json is data, in no language; the text follows --lang, else LC_ALL / LC_MESSAGES / LANG.
+      out(
+        values.json ? JSON.stringify(report) : formatStatus(report, Date.now(), textsFor(chooseLanguage(values.lang))),
+      );
       return report.agent.state === 'running' ? 0 : 3;
     }
     case 'flows-unit': {

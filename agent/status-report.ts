@@ -11,6 +11,8 @@ import { errorMessage, foreignCode } from '../core/kernel/errors.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { readStatusFile, STATUS_FILE, type StatusView } from './status-view.js';
 import { seqRanges } from './lost-alarms.js';
+import { fitToWidth, padToWidth } from './i18n/display-width.js';
+import { en, type Texts } from './i18n/en.js';
 
 export const WIDTH = 40;
 /** The agent rewrites the file every 5 s: three missed writes mean it is not running (or hangs). */
@@ -72,16 +74,13 @@ export function statusReport(config: GatewayConfig, now = Date.now()): StatusRep
   return { agent, backlog, view };
 }
 
-/** "12 s", "5 min", "3 h", "2 d". */
-export function span(sec: number): string {
-  if (sec < 120) return `${sec} s`;
-  if (sec < 7200) return `${Math.round(sec / 60)} min`;
-  if (sec < 172_800) return `${Math.round(sec / 3600)} h`;
-  return `${Math.round(sec / 86_400)} d`;
+/** "12 s", "5 min", "3 h", "2 d" (in the language of `units`). */
+export function span(sec: number, units: Texts['units'] = en.units): string {
+  if (sec < 120) return units.s(sec);
+  if (sec < 7200) return units.min(Math.round(sec / 60));
+  if (sec < 172_800) return units.h(Math.round(sec / 3600));
+  return units.d(Math.round(sec / 86_400));
 }
-
-const sinceIso = (iso: string | null, now: number) =>
-  iso === null ? 'never' : `${span(Math.max(0, Math.round((now - Date.parse(iso)) / 1000)))} ago`;
 
 /** Seqs as "120-121,125" (the newest lost alarms, for the county's checker to match). */
 const ranges = (seqs: number[]) =>
@@ -89,71 +88,76 @@ const ranges = (seqs: number[]) =>
     .map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`))
     .join(',');
 
-/** One label column (9 wide) and the value; cut to the width with "~" rather than wrapped. */
-const row = (label: string, value: string) => fit(`${label.padEnd(9)}${value}`);
-const fit = (line: string) => (line.length <= WIDTH ? line : `${line.slice(0, WIDTH - 1)}~`);
+/** Every line cut to WIDTH columns with "~" rather than wrapped; Chinese characters count two. */
+const fit = (line: string) => fitToWidth(line, WIDTH);
 
-export function formatStatus(r: StatusReport, now = Date.now()): string {
+/** The status in 40 columns, its words from the catalogue of a language (English unless given). */
+export function formatStatus(r: StatusReport, now = Date.now(), t: Texts = en): string {
+  const s = t.status;
+  const L = s.label;
+  const ago = (sec: number) => s.ago(span(Math.max(0, sec), t.units));
+  const sinceIso = (iso: string | null) => (iso === null ? s.never : ago(Math.round((now - Date.parse(iso)) / 1000)));
+  /** One label column (9 wide) and the value. */
+  const row = (label: string, value: string) => fit(`${padToWidth(label, 9)}${value}`);
   const v = r.view;
   const lines: string[] = [];
-  lines.push(fit(v ? `${v.gatewayId} v${v.version}` : 'village-gateway'));
-  const pid = r.agent.pid === null ? '' : `, pid ${r.agent.pid}`;
+  lines.push(fit(v ? `${v.gatewayId} v${v.version}` : s.noGateway));
+  const pid = r.agent.pid === null ? '' : s.agent.pid(r.agent.pid);
   const agent = {
-    running: 'running',
-    stopping: 'STOPPING',
-    'not responding': 'NOT RESPONDING',
-    'not running': 'NOT RUNNING',
+    running: s.agent.running,
+    stopping: s.agent.stopping,
+    'not responding': s.agent.notResponding,
+    'not running': s.agent.notRunning,
   };
-  if (r.agent.state === 'never ran') lines.push(row('agent', 'NEVER RAN with this data'));
-  else lines.push(row('agent', `${agent[r.agent.state]}${pid}`));
-  if (r.agent.updatedAgoSec !== null) lines.push(row('updated', `${span(r.agent.updatedAgoSec)} ago`));
-  if (r.agent.state !== 'running' && v) lines.push(fit('(what follows is from that update)'));
-  if (v?.heartbeat && !v.stopping) lines.push(row('health', `BAD: ${v.heartbeat}`));
-  if (v?.storageLost) lines.push(row('storage', `LOST: ${v.storageLost}`));
+  if (r.agent.state === 'never ran') lines.push(row(L.agent, s.agent.neverRan));
+  else lines.push(row(L.agent, `${agent[r.agent.state]}${pid}`));
+  if (r.agent.updatedAgoSec !== null) lines.push(row(L.updated, ago(r.agent.updatedAgoSec)));
+  if (r.agent.state !== 'running' && v) lines.push(fit(s.fromThatUpdate));
+  if (v?.heartbeat && !v.stopping) lines.push(row(L.health, s.healthBad(v.heartbeat)));
+  if (v?.storageLost) lines.push(row(L.storage, s.storageLost(v.storageLost)));
   if (v) {
-    const down = v.link.downForSec === null ? '' : ` for ${span(v.link.downForSec)}`;
-    lines.push(row('link', v.link.up ? 'up' : `DOWN${down}`));
+    const down = v.link.downForSec === null ? s.linkDown : s.linkDownFor(span(v.link.downForSec, t.units));
+    lines.push(row(L.link, v.link.up ? s.linkUp : down));
     if (!v.link.up && v.link.lastError) lines.push(fit(`  ${v.link.lastError}`));
-    lines.push(row('county', `heard ${sinceIso(v.link.lastCountyContact, now)}`));
+    lines.push(row(L.county, s.heard(sinceIso(v.link.lastCountyContact))));
   }
   const c = r.backlog.counts;
   if (c) {
     const total = PRIORITIES.reduce((a, p) => a + c[p], 0);
-    const from = r.backlog.source === 'outbox' ? ' (outbox)' : '';
-    lines.push(row('backlog', `${total} waiting${from}`));
-    if (total > 0) lines.push(fit(`  crit ${c.critical} high ${c.high} norm ${c.normal} low ${c.low}`));
+    const waiting = s.waiting(total);
+    lines.push(row(L.backlog, r.backlog.source === 'outbox' ? s.fromOutbox(waiting) : waiting));
+    if (total > 0) lines.push(fit(`  ${s.byPriority(c)}`));
     if (v && r.backlog.source === 'agent' && v.backlog.oldestAgeSec !== null && total > 0)
-      lines.push(row('oldest', `${span(v.backlog.oldestAgeSec)} old`));
-  } else lines.push(row('backlog', 'unknown'), fit(`  ${r.backlog.problem ?? ''}`));
+      lines.push(row(L.oldest, s.old(span(v.backlog.oldestAgeSec, t.units))));
+  } else lines.push(row(L.backlog, s.unknown), fit(`  ${r.backlog.problem ?? ''}`));
   if (v) {
     const active = v.alarms.active;
-    lines.push(row('alarms', active.length === 0 ? 'none active' : `${active.length} ACTIVE`));
-    for (const a of active) lines.push(fit(`  ${a.deviceId} ${sinceIso(a.raisedAt, now)}`), fit(`    ${a.message}`));
-    if (v.smsPending > 0) lines.push(row('sms', `${v.smsPending} waiting`));
+    lines.push(row(L.alarms, active.length === 0 ? s.noneActive : s.active(active.length)));
+    for (const a of active) lines.push(fit(`  ${a.deviceId} ${sinceIso(a.raisedAt)}`), fit(`    ${a.message}`));
+    if (v.smsPending > 0) lines.push(row(L.sms, s.smsWaiting(v.smsPending)));
     const b = v.smsBudget;
     if (b)
       lines.push(
-        row('sms/hour', `alarms ${b.alarmsUsed} sent, ${b.alarmsLeft} left`),
-        fit(`  flows ${b.flowsUsed} of ${b.flowShare}, ${b.keptForAlarms} kept`),
+        row(L.smsHour, s.alarmsSms(b.alarmsUsed, b.alarmsLeft)),
+        fit(`  ${s.flowsSms(b.flowsUsed, b.flowShare, b.keptForAlarms)}`),
       );
     // Alarms the full disk could not keep (sent by SMS, reported to the county): the technician must see them.
     const lost = v.lostAlarms;
     if (lost && lost.total > 0)
-      lines.push(
-        row('lost', `${lost.total} ALARMS NOT STORED`),
-        fit(`  last ${sinceIso(lost.lastAt, now)}, seq ${ranges(lost.lastSeqs)}`),
-      );
+      lines.push(row(L.lost, s.lost(lost.total)), fit(`  ${s.lostLast(sinceIso(lost.lastAt), ranges(lost.lastSeqs))}`));
     // After an upgrade: flows that lost a node the gateway no longer loads (docs/technician.md, Node-RED: "Upgrading").
     const off = v.flowNodesOff;
     if (off)
-      lines.push(row('flows', `${off.total} NODES OFF: ${off.types.join(',')}`), fit(`  in ${off.flows.join(', ')}`));
+      lines.push(row(L.flows, s.nodesOff(off.total, off.types.join(','))), fit(`  ${s.inFlows(off.flows.join(', '))}`));
     const online = v.devices.filter((d) => d.online).length;
-    lines.push(row('devices', `${online} of ${v.devices.length} online`));
+    lines.push(row(L.devices, s.online(online, v.devices.length)));
     const idWidth = Math.min(20, Math.max(0, ...v.devices.map((d) => d.id.length)));
     for (const d of v.devices) {
-      const seen = d.lastSeenMs === null ? 'never' : `${span(Math.max(0, Math.round((now - d.lastSeenMs) / 1000)))}`;
-      const err = d.errors > 0 ? ` ${d.errors}err` : '';
-      lines.push(fit(`  ${d.id.slice(0, idWidth).padEnd(idWidth)} ${d.online ? 'ok' : 'DOWN'} ${seen}${err}`));
+      const seen =
+        d.lastSeenMs === null ? s.never : span(Math.max(0, Math.round((now - d.lastSeenMs) / 1000)), t.units);
+      const err = d.errors > 0 ? ` ${s.errors(d.errors)}` : '';
+      const state = d.online ? s.deviceOk : s.deviceDown;
+      lines.push(fit(`  ${d.id.slice(0, idWidth).padEnd(idWidth)} ${state} ${seen}${err}`));
       if (!d.online && d.downReason) lines.push(fit(`    ${d.downReason}`));
     }
   }

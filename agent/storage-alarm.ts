@@ -8,6 +8,7 @@ import type { OutputCommand } from '../core/contracts/driver.js';
 import type { EventInput, GatewayEvent } from '../core/contracts/event.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import { failure } from '../core/kernel/errors.js';
+import { textsFor } from './i18n/texts.js';
 
 export interface StorageAlarmPorts {
   config: GatewayConfig;
@@ -36,7 +37,8 @@ export function raiseStorageAlarm(p: StorageAlarmPorts, reason: string): void {
   }
   const to = config.alarms.smsTo;
   if (to.length > 0 && p.sms) {
-    const text = `${config.gateway.name ?? config.gateway.id}: data storage failed, events are not kept (${reason}). Local alarms still work.`;
+    const place = config.gateway.name ?? config.gateway.id;
+    const text = textsFor(config.alarms.smsLanguage).sms.storageFailed({ place, reason });
     p.sms(to, text, 'storage failed').catch((err: Error) =>
       logger.error(
         failure('STATE_NOT_SAVED', err),

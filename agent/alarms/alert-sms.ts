@@ -4,6 +4,7 @@
  */
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
 import type { SmsKind, StoredAlert } from './alarm-state.js';
+import { textsFor } from '../i18n/texts.js';
 
 /** The rule id alerts raised by Node-RED flows carry (no configured rule may use it). */
 export const FLOW_RULE_ID = 'flow';
@@ -11,7 +12,7 @@ export const FLOW_RULE_ID = 'flow';
 /** A flow's alert spends the flows' budget; a rule's (a resident's press, the gateway's own) the alarms'. */
 export const smsKindOf = (a: Pick<StoredAlert, 'ruleId'>): SmsKind => (a.ruleId === FLOW_RULE_ID ? 'flow' : 'alarm');
 
-/** `[village] message (device, hh:mm)`, the time in the gateway's time zone. */
+/** `[village] message (device, hh:mm)` in alarms.smsLanguage, the time in the gateway's time zone. */
 export function alertSmsText(config: GatewayConfig, a: StoredAlert): string {
   const when = new Intl.DateTimeFormat('en-GB', {
     timeZone: config.gateway.timezone,
@@ -19,7 +20,8 @@ export function alertSmsText(config: GatewayConfig, a: StoredAlert): string {
     minute: '2-digit',
     hourCycle: 'h23',
   }).format(new Date(a.raisedAtMs));
-  return `[${config.gateway.name ?? config.gateway.id}] ${a.message} (${a.deviceId}, ${when})`;
+  const place = config.gateway.name ?? config.gateway.id;
+  return textsFor(config.alarms.smsLanguage).sms.alert({ place, message: a.message, device: a.deviceId, time: when });
 }
 
 /**

@@ -10,6 +10,7 @@ import { WIRE_LIMITS } from '../../core/contracts/wire-limits.js';
 import { COMPRESSIONS } from '../../core/contracts/wire-payload.js';
 import { deviceSchema, busSchema } from './devices.js';
 import { CORE_NODE_GROUPS } from '../../core/contracts/core-nodes.js';
+import { DEFAULT_LANGUAGE, LANGUAGES } from '../../core/contracts/languages.js';
 import { ruleSchema } from './rules.js';
 import { didYouMean } from '../did-you-mean.js';
 import { eventIdProblems } from './event-ids.js';
@@ -281,6 +282,12 @@ export const gatewayConfigSchema = z
         escalateAfterSec: intIn(0, 86400)
           .default(120)
           .describe('An alert nobody acknowledged by then goes by SMS (0: never)'),
+        smsLanguage: z
+          .enum(LANGUAGES)
+          .default(DEFAULT_LANGUAGE)
+          .describe(
+            "The language of the SMS the gateway writes around an alert's message (place, device, time) and of its own alarms' SMS: en or zh-CN (Chinese goes as UCS-2, 70 characters a part)",
+          ),
         smsPerHour: intIn(1, 1000).default(20).describe("SMS an hour, residents' alarms and flows' alerts together"),
         flowSmsPerHour: intIn(0, 999)
           .optional()
@@ -303,6 +310,7 @@ export const gatewayConfigSchema = z
         smsTo: [],
         smsWhenUplinkDownSec: 60,
         escalateAfterSec: 120,
+        smsLanguage: DEFAULT_LANGUAGE,
         smsPerHour: 20,
         sirens: [],
         helpLed: HELP_LED_DEFAULTS,

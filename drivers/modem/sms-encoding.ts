@@ -24,13 +24,29 @@ export function fromUcs2Hex(hex: string): string {
   return out;
 }
 
-/** Splits into parts that each fit one SMS, prefixing "(i/n) " when there is more than one. */
+/**
+ * Splits into parts that each fit one SMS, prefixing "(i/n) " when there is more than one. A
+ * UCS2 part holds 70 UTF-16 units, so a character outside the BMP (a rare character of a
+ * name, CJK extension B; an emoji) counts two there; a surrogate pair is never split.
+ */
 export function splitSms(text: string, encoding: SmsEncoding, gsmMax = 160, ucs2Max = 70): string[] {
   const max = encoding === 'gsm' ? gsmMax : ucs2Max;
   const chars = [...text]; // code points: never split a surrogate pair
-  if (chars.length <= max) return [text];
-  const prefix = 8; // "(nn/nn) "
-  const size = max - prefix;
-  const n = Math.ceil(chars.length / size);
-  return Array.from({ length: n }, (_, i) => `(${i + 1}/${n}) ${chars.slice(i * size, (i + 1) * size).join('')}`);
+  const size = (c: string) => (encoding === 'ucs2' ? c.length : 1);
+  if (chars.reduce((n, c) => n + size(c), 0) <= max) return [text];
+  const room = max - 8; // "(nn/nn) "
+  const chunks: string[] = [];
+  let chunk = '';
+  let used = 0;
+  for (const c of chars) {
+    if (used + size(c) > room) {
+      chunks.push(chunk);
+      chunk = '';
+      used = 0;
+    }
+    chunk += c;
+    used += size(c);
+  }
+  chunks.push(chunk);
+  return chunks.map((part, i) => `(${i + 1}/${chunks.length}) ${part}`);
 }

@@ -8,6 +8,7 @@
 const link = require('./village-link.js');
 const { servePickers } = require('./lib/pickers.js');
 const { compileFilter } = require('./lib/filter.js');
+const { NOT_CONNECTED } = require('./lib/outcome.js');
 
 module.exports = function (RED) {
   function VillageInNode(config) {
@@ -22,7 +23,7 @@ module.exports = function (RED) {
         priority: config.priority,
       });
     } catch (err) {
-      node.status({ fill: 'red', shape: 'ring', text: 'invalid filter' });
+      node.status({ fill: 'red', shape: 'ring', text: 'village-in.status.invalidFilter' });
       node.error(`village in: ${err.message}`);
       return;
     }
@@ -35,8 +36,8 @@ module.exports = function (RED) {
       node.status(
         passed === 0
           ? link.connected
-            ? { fill: 'green', shape: 'ring', text: 'waiting for events' }
-            : { fill: 'yellow', shape: 'ring', text: 'not connected' }
+            ? { fill: 'green', shape: 'ring', text: 'village-in.status.waiting' }
+            : { fill: 'yellow', shape: 'ring', text: NOT_CONNECTED }
           : { fill: 'green', shape: 'dot', text: `${passed} ${passed === 1 ? 'event' : 'events'}, last ${lastType}` },
       );
     };

@@ -45,7 +45,7 @@ module.exports = function (RED) {
     const node = this;
     const ask = requests(node, link);
     if (!config.device || !config.output) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no device/output' });
+      node.status({ fill: 'red', shape: 'ring', text: 'village-out.status.noDeviceOutput' });
       node.error('village out: set the device and the output to drive');
     }
     node.on('input', (msg, _send, done) => {

@@ -20,11 +20,10 @@ const brokerRef = useBroker();
 const cleanup = useCleanups();
 
 function status(file: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, 'status', ...args], {
-    encoding: 'utf8',
-    timeout: 20_000,
-    env: { ...process.env, VILLAGE_GATEWAY_CONFIG: file }, // as the installed command sets it
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, VILLAGE_GATEWAY_CONFIG: file }; // as the installed command sets it
+  for (const k of ['LC_ALL', 'LC_MESSAGES']) delete env[k];
+  env.LANG = 'C.UTF-8'; // English, whatever this machine's locale (status-lang.test.ts has the Chinese)
+  const r = spawnSync(process.execPath, [CLI, 'status', ...args], { encoding: 'utf8', timeout: 20_000, env });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -76,6 +75,12 @@ describe('village-gateway status', () => {
     expect(live.out).not.toMatch(/^lost/m); // no alarm lost: no line
     expect(live.out).toMatch(/^devices {2}1 of 1 online$/m);
     expect(live.out).toMatch(/^ {2}io ok \d+ s$/m);
+
+    // The same live agent in Chinese.
+    const zh = status(file, '--lang', 'zh-CN').out;
+    expect(zh).toContain(`程序     运行中，pid ${agent.pid}`);
+    expect(zh).toMatch(/^报警 {5}1 个未处理！\n {2}house-1-panic \d+ 秒前\n {4}panic button pressed$/m);
+    expect(zh).toMatch(/^设备 {5}[01]\/1 在线$/m); // (the board may miss a poll under load: the words matter here)
 
     const json = JSON.parse(status(file, '--json').out) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(json.agent).toMatchObject({ state: 'running', pid: agent.pid });

@@ -31,6 +31,14 @@ describe('modem encodings and answers', () => {
     expect(splitSms('a'.repeat(160), 'gsm')).toEqual(['a'.repeat(160)]);
   });
 
+  it('counts a character outside the BMP as two UCS2 units and never splits its pair', () => {
+    const rare = '𠀀'.repeat(40); // CJK extension B (a rare character of a name): 80 UTF-16 units
+    expect(splitSms('𠀀'.repeat(35), 'ucs2')).toEqual(['𠀀'.repeat(35)]); // 70 units: one SMS
+    const parts = splitSms(rare, 'ucs2');
+    expect(parts).toEqual([`(1/2) ${'𠀀'.repeat(31)}`, `(2/2) ${'𠀀'.repeat(9)}`]);
+    expect(parts.every((p) => p.length <= 70)).toBe(true);
+  });
+
   it('maps CSQ on both scales, reads registration, names +CMS errors', () => {
     expect([csqToDbm(0), csqToDbm(2), csqToDbm(30), csqToDbm(31), csqToDbm(99)]).toEqual([-113, -109, -53, -51, null]);
     expect([csqToDbm(0, 'sim800'), csqToDbm(2, 'sim800'), csqToDbm(31, 'sim800')]).toEqual([-115, -111, -53]);

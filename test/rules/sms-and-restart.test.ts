@@ -27,6 +27,8 @@ interface VillageOptions {
   gatewayId?: string;
   dir?: string;
   alarms?: Record<string, unknown>;
+  /** The panic rule's alert message (default: a short Chinese one). */
+  message?: string;
   ruleSms?: 'fallback' | 'always' | 'never';
   sim?: ModbusSimulator;
   modem?: { pty: PtyPair; sim: ModemSimulator };
@@ -99,7 +101,7 @@ async function village(o: VillageOptions) {
         sms: o.ruleSms ?? 'fallback',
         actions: [
           { do: 'output', device: 'panel', output: 'do1', action: 'pulse', durationMs: 3000 },
-          { do: 'alert', message: '7号户按下了报警按钮' },
+          { do: 'alert', message: o.message ?? '7号户按下了报警按钮' },
         ],
       },
     ] as never,
@@ -135,6 +137,24 @@ describe('SMS, escalation, restart', () => {
     expect(modem.sim.sent).toHaveLength(1); // once per alert
     link.restore(); // the press, the alert and the SMS record reach the county afterwards
     await check.expectAllDelivered();
+  });
+
+  it('alarms.smsLanguage zh-CN: the text around the message is Chinese, sent as UCS2 in parts of 70 at most', async () => {
+    const message = `7号户按下了报警按钮，${'老人独居，请村医和值班干部一起去。'.repeat(7)}`;
+    const { unit, modem, rig } = await village({ linkDown: true, alarms: { smsLanguage: 'zh-CN' }, message });
+    unit.set('di1', true);
+    const sent = await rig.waitFor((e) => e.type === 'sms.sent', 10_000, 'sms.sent');
+    // 【青山村】 + 130 characters + （house-7-panic，hh:mm）: 156 UTF-16 units, 62 a part after "(i/3) ".
+    expect(sent.data).toMatchObject({ to: '13800138000', encoding: 'ucs2', parts: 3 });
+    const parts = modem.sim.sent;
+    expect(parts).toHaveLength(3);
+    for (const [i, p] of parts.entries()) {
+      expect(p).toMatchObject({ number: '13800138000', charset: 'UCS2' });
+      expect(p.rawBody.length / 4, `part ${i + 1} in UTF-16 units`).toBeLessThanOrEqual(70);
+      expect(p.text.startsWith(`(${i + 1}/3) `)).toBe(true);
+    }
+    const whole = parts.map((p) => p.text.replace(/^\(\d\/3\) /, '')).join('');
+    expect(whole).toMatch(new RegExp(`^【青山村】${message}（house-7-panic，\\d\\d:\\d\\d）$`));
   });
 
   it('retries on a retryable +CMS ERROR, and records a permanent one as failed', async () => {

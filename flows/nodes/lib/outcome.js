@@ -1,6 +1,14 @@
 'use strict';
 /** How our nodes show the end of a request to the agent: a status dot and done(err). */
 
+/*
+ * A status text that is a catalogue key is shown in the editor's language (the editor looks
+ * it up, defaulting to the text itself). Those our nodes share live in village-in's catalogue
+ * (locales/<lang>/village-in.json, "status"), named with its namespace so any node finds them.
+ */
+const NOT_CONNECTED = 'node-red-contrib-village/village-in:status.notConnected';
+const INVALID_INPUT = 'node-red-contrib-village/village-in:status.invalidInput';
+
 /** A short status text for an error: its code when it has one (NOT_FLOW_WRITABLE, TIMEOUT, ...). */
 function errorStatus(err) {
   const code = err && err.code ? String(err.code) : 'error';
@@ -23,7 +31,7 @@ function inputError(message) {
  */
 function requests(node, link) {
   let closed = false;
-  node.status(link.connected ? {} : { fill: 'yellow', shape: 'ring', text: 'not connected' });
+  node.status(link.connected ? {} : { fill: 'yellow', shape: 'ring', text: NOT_CONNECTED });
   node.on('close', (done) => {
     closed = true;
     node.status({});
@@ -31,7 +39,7 @@ function requests(node, link) {
   });
   return (kind, args, done, onOk) => {
     if (args instanceof Error) {
-      node.status({ fill: 'red', shape: 'ring', text: 'invalid input' });
+      node.status({ fill: 'red', shape: 'ring', text: INVALID_INPUT });
       done(args);
       return;
     }
@@ -52,4 +60,4 @@ function requests(node, link) {
 /** A green dot saying what happened and when. */
 const doneStatus = (text) => ({ fill: 'green', shape: 'dot', text: `${text} at ${new Date().toLocaleTimeString()}` });
 
-module.exports = { errorStatus, inputError, requests, doneStatus };
+module.exports = { errorStatus, inputError, requests, doneStatus, NOT_CONNECTED };

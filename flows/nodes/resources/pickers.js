@@ -6,6 +6,10 @@
 (function () {
   if (window.villageGatewayPickers) return;
   var asked = null;
+  // The pickers' text lives in village-in's message catalogue (locales/<lang>/village-in.json).
+  var t = function (key, params) {
+    return RED._('node-red-contrib-village/village-in:pickers.' + key, params);
+  };
 
   function catalogue() {
     if (!asked)
@@ -44,7 +48,7 @@
       var device = $(deviceInput);
       var form = device.closest('form');
       catalogue().then(function (c) {
-        if (!c) return note(form, 'The gateway did not answer: type the ids as the config names them.');
+        if (!c) return note(form, t('noAnswer'));
         var devices = outputInput
           ? c.outputs
               .map(function (o) {
@@ -60,12 +64,7 @@
               return { value: d.id, label: d.tags.length ? '#' + d.tags.join(' #') : '' };
             });
         offer(device, devices);
-        note(
-          form,
-          devices.length +
-            (outputInput ? ' devices with flow-writable outputs' : ' devices') +
-            ' in the running config',
-        );
+        note(form, t(outputInput ? 'writableDevices' : 'devices', { count: devices.length }));
         if (!outputInput) return;
         var outputs = function () {
           offer(

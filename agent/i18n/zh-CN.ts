@@ -1,0 +1,67 @@
+/**
+ * The gateway's own texts in Simplified Chinese (zh-CN): the same keys as en.ts (its type is
+ * en.ts's). Alarming states that English writes in capitals end in a full-width "！" here.
+ */
+import type { Texts } from './en.js';
+
+export const zhCN: Texts = {
+  units: { s: (n) => `${n} 秒`, min: (n) => `${n} 分钟`, h: (n) => `${n} 小时`, d: (n) => `${n} 天` },
+  sms: {
+    alert: (v) => `【${v.place}】${v.message}（${v.device}，${v.time}）`,
+    storageFailed: (v) => `${v.place}：数据存储故障，事件无法保存（${v.reason}）。本地报警仍然有效。`,
+  },
+  status: {
+    label: {
+      agent: '程序',
+      updated: '更新',
+      health: '健康',
+      storage: '存储',
+      link: '链路',
+      county: '县平台',
+      backlog: '积压',
+      oldest: '最早',
+      alarms: '报警',
+      sms: '短信',
+      smsHour: '短信/时',
+      lost: '丢失',
+      flows: '流程',
+      devices: '设备',
+    },
+    noGateway: 'village-gateway',
+    agent: {
+      running: '运行中',
+      stopping: '正在停止！',
+      notResponding: '无响应！',
+      notRunning: '未运行！',
+      neverRan: '从未用此数据运行！',
+      pid: (pid) => `，pid ${pid}`,
+    },
+    ago: (span) => `${span}前`,
+    never: '从未',
+    fromThatUpdate: '（以下是那次更新时的情况）',
+    healthBad: (why) => `异常！${why}`,
+    storageLost: (why) => `丢失！${why}`,
+    linkUp: '正常',
+    linkDown: '断开！',
+    linkDownFor: (span) => `断开 ${span}！`,
+    heard: (since) => `上次联系 ${since}`,
+    waiting: (n) => `${n} 条等待`,
+    fromOutbox: (text) => `${text}（发件箱）`,
+    byPriority: (c) => `紧急 ${c.critical} 高 ${c.high} 普通 ${c.normal} 低 ${c.low}`,
+    old: (span) => `已等 ${span}`,
+    unknown: '未知',
+    noneActive: '无未处理报警',
+    active: (n) => `${n} 个未处理！`,
+    smsWaiting: (n) => `${n} 条待发`,
+    alarmsSms: (used, left) => `报警已发 ${used}，剩 ${left}`,
+    flowsSms: (used, share, kept) => `流程 ${used}/${share}，保留 ${kept}`,
+    lost: (n) => `${n} 条报警未保存！`,
+    lostLast: (since, seqs) => `最近 ${since}，seq ${seqs}`,
+    nodesOff: (n, types) => `${n} 个节点停用！${types}`,
+    inFlows: (flows) => `在 ${flows}`,
+    online: (online, total) => `${online}/${total} 在线`,
+    deviceOk: '正常',
+    deviceDown: '断开！',
+    errors: (n) => `${n}错`,
+  },
+};
