@@ -136,7 +136,7 @@ export class NodeRedSupervisor {
       this.timers.after(() => child.kill(), 5000);
     } else if (this.state === 'restarting') {
       this.timers.clear();
-      this.spawn();
+      this.spawn(true);
     }
   }
 
@@ -165,10 +165,11 @@ export class NodeRedSupervisor {
       this.opts.logger.warn(failure('NODE_RED_FAILED', null, { t: m.t }), 'message to the Node-RED child not sent');
   }
 
-  private spawn(): void {
+  /** `asked`: a restart the agent asked for (disk hold, leaving safe mode, new passwords), not counted as a start of a crash loop. */
+  private spawn(asked = false): void {
     const { config, logger } = this.opts;
     const now = this.monoMs();
-    this.loop.noteStart();
+    if (!asked) this.loop.noteStart();
     this.safeMode = config.safeMode || this.loop.active || this.diskHold;
     const options = childOptions(this.opts, this.safeMode, logger);
     this.state = 'starting';
@@ -318,7 +319,7 @@ export class NodeRedSupervisor {
     if (this.killReason === 'requested') {
       this.backoff.reset();
       this.state = 'restarting';
-      this.spawn();
+      this.spawn(true);
       return;
     }
     // A child that ran a good while was not crashing: start again from the shortest wait.
