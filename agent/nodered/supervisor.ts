@@ -96,7 +96,7 @@ export class NodeRedSupervisor {
       },
       logger,
     );
-    this.requestsHandler = FlowRequests.of(opts);
+    this.requestsHandler = new FlowRequests(opts);
     this.memoryBound = memoryBoundBytes(opts.config);
     this.launcher = launcherFor(opts.config, opts.dataDir, opts.logger, opts.childPath);
   }
