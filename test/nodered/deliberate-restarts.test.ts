@@ -30,7 +30,7 @@ function rig(dataDir: string) {
 async function nextStart(sup: NodeRedSupervisor, emitted: EventInput[], before: number): Promise<unknown> {
   const starts = () => emitted.filter((e) => e.type === 'nodered.started');
   await waitUntil(() => starts().length > before && sup.describe().state === 'running', 30_000, `start ${before + 1}`);
-  return starts()[before]!.data['safeMode'];
+  return (starts()[before]!.data as { safeMode?: boolean }).safeMode;
 }
 
 const recordedStarts = (dataDir: string) =>
