@@ -145,7 +145,7 @@ export class NodeRedSupervisor {
         onExit: (code, signal) => mine() && this.onExit(code, signal),
       });
     } catch (err) {
-      // Never thrown into a timer: tried again later.
+      // Out of processes or memory: tried again later like after a crash, never thrown into a timer.
       this.state = 'restarting';
       this.timers.after(() => this.spawn(false), this.restarts.launchFailed(err));
       return;
