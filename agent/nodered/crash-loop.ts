@@ -12,6 +12,9 @@
  *   five times a minute.
  * - 5 starts within a minute, counted across agent restarts: a flow that takes the whole agent
  *   down with it never lets the agent see an exit.
+ * Restarts the agent asks for (the disk reserve let go or back, leaving safe mode, new editor
+ * passwords) are neither exits nor starts here: a card that fills and empties a few times is no
+ * crash loop.
  * It stays in safe mode, across agent restarts, until it is left explicitly: the county's
  * `leave-safe-mode` command or `village-gateway editor safe-mode off` on the gateway. Leaving
  * clears every count, so the child does not fall back at once on old history; if the flow is

@@ -17,6 +17,7 @@ export class ChildEventQueue {
   private readonly items: { msg: { t: 'event'; event: GatewayEvent; tags: string[] }; at: number }[] = [];
   dropped = 0;
   sent = 0;
+  private pumpScheduled = false;
 
   constructor(
     private readonly size: number,
@@ -45,6 +46,17 @@ export class ChildEventQueue {
       if (this.monoMs() - at > this.maxAgeMs || !sink.send(msg)) this.dropped += 1;
       else this.sent += 1;
     }
+  }
+
+  /** Drains on the next turn of the event loop (once however often asked), to the sink of that moment. */
+  drainSoon(sink: () => EventSink | null, go: () => boolean): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      const s = sink();
+      if (s) this.drain(s, go);
+    });
   }
 
   clear(): void {

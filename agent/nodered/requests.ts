@@ -14,7 +14,7 @@ import type {
   ToChild,
 } from '../../core/contracts/nodered-ipc.js';
 import { errorMessage, GatewayError, replyCode } from '../../core/kernel/errors.js';
-import { nameSchema } from '../../core/contracts/event.js';
+import { eventTypeSchema, nameSchema } from '../../core/contracts/event.js';
 import { TokenBucket } from '../uplink/token-bucket.js';
 
 /** The narrow ports the flows reach the agent through. */
@@ -53,6 +53,19 @@ const invalid = (message: string) => new GatewayError('INVALID_ARGS', message);
 const isName = (v: unknown): v is string => typeof v === 'string' && nameSchema.safeParse(v).success;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** What FlowRequests needs; the supervisor's options name the same things, so it passes them as they are. */
+export interface FlowRequestsOptions {
+  gatewayId: string;
+  /** device/output pairs a flow may drive. */
+  flowWritable: Set<string>;
+  ports: FlowPorts;
+  limits?: FlowRequestLimits | undefined;
+  /** The event device ids and their tags, for the editor's pickers (`devices`). */
+  devices?: FlowDevices['devices'] | undefined;
+  /** The rate limits' clock (default: performance.now, as TokenBucket's). */
+  now?: (() => number) | undefined;
+}
+
 export class FlowRequests {
   private readonly outputs: TokenBucket;
   private readonly alerts: TokenBucket;
@@ -61,30 +74,20 @@ export class FlowRequests {
   private inProgress = 0;
   refused = 0;
 
-  constructor(
-    private readonly gatewayId: string,
-    private readonly writable: Set<string>,
-    private readonly ports: FlowPorts,
-    limits: FlowRequestLimits = DEFAULT_FLOW_LIMITS,
-    now?: () => number,
-    /** The event device ids and their tags, for the editor's pickers (`devices`). */
-    private readonly devices: FlowDevices['devices'] = [],
-  ) {
+  private readonly gatewayId: string;
+  private readonly writable: Set<string>;
+  private readonly ports: FlowPorts;
+  /** The event device ids and their tags, for the editor's pickers (`devices`). */
+  private readonly devices: FlowDevices['devices'];
+
+  constructor(o: FlowRequestsOptions) {
+    ({ gatewayId: this.gatewayId, flowWritable: this.writable, ports: this.ports } = o);
+    this.devices = o.devices ?? [];
+    const { limits = DEFAULT_FLOW_LIMITS, now } = o;
     this.outputs = new TokenBucket(limits.outputsPerSec, limits.outputBurst, now);
     this.alerts = new TokenBucket(limits.alertsPerMin / 60, limits.alertBurst, now);
     this.statuses = new TokenBucket(limits.statusPerSec ?? 5, limits.statusPerSec ?? 5, now);
     this.all = new TokenBucket(REQUESTS_PER_SEC, REQUESTS_PER_SEC, now);
-  }
-
-  /** The supervisor's: its options name the same things. */
-  static of(o: {
-    gatewayId: string;
-    flowWritable: Set<string>;
-    ports: FlowPorts;
-    limits?: FlowRequestLimits | undefined;
-    devices?: FlowDevices['devices'] | undefined;
-  }): FlowRequests {
-    return new FlowRequests(o.gatewayId, o.flowWritable, o.ports, o.limits, undefined, o.devices);
   }
 
   /** Handles a request and sends its reply; a refusal is a reply too (the flow's node fails with its code). */
@@ -211,5 +214,10 @@ function causeOf(v: unknown): AlertRequestArgs['cause'] {
   if (v === undefined) return undefined;
   if (!isObj(v) || !isText(v['id'], 64) || !isText(v['type'], 64) || !isName(v['deviceId']))
     throw invalid('alert: cause needs the event id, type and deviceId');
+  // The county reads it as an event type: one a flow made up in another shape would not match its catalogue.
+  if (!eventTypeSchema.safeParse(v['type']).success)
+    throw invalid(
+      `alert: cause.type must be an event type, dotted lower-case like door.opened (got ${JSON.stringify(v['type'])})`,
+    );
   return { id: v['id'], type: v['type'], deviceId: v['deviceId'] };
 }

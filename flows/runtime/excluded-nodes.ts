@@ -44,7 +44,7 @@ export function withoutExcludedNodes(
       type: 'comment',
       name: `excluded: ${n.type}${name ? ` "${name}"` : ''}`,
       info:
-        `The core node \`${n.type}\` is not loaded on this gateway (README, Node-RED: nodeRed.allowNodes). ` +
+        `The core node \`${n.type}\` is not loaded on this gateway (docs/technician.md, Node-RED: "Core nodes that reach the system, off"; nodeRed.allowNodes). ` +
         `The node as it was:\n\n\`\`\`json\n${JSON.stringify(n, null, 2)}\n\`\`\`\n`,
       wires: [],
     };

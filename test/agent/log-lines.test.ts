@@ -6,16 +6,14 @@
  * said twice (a child logger's binding beside a call's field of the same name: `pid`, `part`,
  * `bus`), and every warn or worse carries a code from the one table.
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isErrorCode } from '../../core/kernel/errors.js';
 import { nodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
-import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { AgentChild } from '../helpers/agent-child.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
-import { agentWithEditor, editorEnv, EDITOR_USER, injectedFunction } from '../helpers/node-red.js';
-import { PanicPanel } from '../helpers/panic-panel.js';
+import { editorEnv, EDITOR_USER, injectedFunction } from '../helpers/node-red.js';
+import { editorVillage } from '../helpers/editor-village.js';
 import { DuplicateKeyError, parseStrictJson } from '../helpers/strict-json.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -39,18 +37,13 @@ describe('log lines', () => {
 
   it('a real agent with Node-RED and a failing device: no duplicate key, every warn and error with its code', async () => {
     const dir = tempDir();
-    const panel = await new PanicPanel().start();
-    cleanup(() => panel.close());
-    const port = await freePort();
     const gatewayId = 'gw-log-lines';
-    const file = AgentChild.writeConfig(dir, {
-      version: 1,
-      gateway: { id: gatewayId },
-      dataDir: join(dir, 'data'),
-      ...agentWithEditor(brokerRef.current.url, port),
-      ...panel.config(),
-      log: { level: 'info' }, // info too: a duplicate in any line counts
-    });
+    const { panel, port, file } = await editorVillage(
+      dir,
+      // info too: a duplicate in any line counts
+      { id: gatewayId, brokerUrl: brokerRef.current.url, extra: { log: { level: 'info' } } },
+      cleanup,
+    );
     const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-log-lines' }).start();
     cleanup(() => county.stop());
     const agent = new AgentChild(file, editorEnv()).start();

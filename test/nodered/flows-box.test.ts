@@ -14,13 +14,12 @@ import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
-import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { AgentChild } from '../helpers/agent-child.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
-import { agentWithEditor, editorEnv, injectedFunction } from '../helpers/node-red.js';
-import { PanicPanel } from '../helpers/panic-panel.js';
+import { editorEnv, injectedFunction } from '../helpers/node-red.js';
+import { editorVillage } from '../helpers/editor-village.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -32,16 +31,7 @@ const SECRET = 'agent-env-secret-7f3a9c';
 async function village(id: string) {
   const dir = tempDir();
   chmodSync(dir, 0o755); // more open than /etc/village-gateway (1770): the files' own modes must hold
-  const panel = await new PanicPanel().start();
-  cleanup(() => panel.sim.close());
-  const port = await freePort();
-  const file = AgentChild.writeConfig(dir, {
-    version: 1,
-    gateway: { id },
-    dataDir: join(dir, 'data'),
-    ...agentWithEditor(brokerRef.current.url, port),
-    ...panel.config(),
-  });
+  const { panel, port, file } = await editorVillage(dir, { id, brokerUrl: brokerRef.current.url }, cleanup);
   chmodSync(file, 0o640);
   const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${id}` }).start();
   cleanup(() => county.stop());

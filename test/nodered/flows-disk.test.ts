@@ -12,12 +12,11 @@ import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
-import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { AgentChild } from '../helpers/agent-child.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
-import { PanicPanel } from '../helpers/panic-panel.js';
-import { agentWithEditor, editorEnv, injectedFunction } from '../helpers/node-red.js';
+import { editorEnv, injectedFunction } from '../helpers/node-red.js';
+import { editorVillage } from '../helpers/editor-village.js';
 import { mountSmallCard } from '../helpers/small-card.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -54,17 +53,16 @@ describe('a flow filling the card', () => {
     chmodSync(dir, 0o755);
     const card = mountSmallCard(dir, '16m', cleanup);
     chmodSync(card, 0o755);
-    const panel = await new PanicPanel().start();
-    cleanup(() => panel.sim.close());
-    const port = await freePort();
-    const file = AgentChild.writeConfig(dir, {
-      version: 1,
-      gateway: { id },
-      dataDir: join(card, 'data'),
-      outbox: { diskReserveBytes: '1MiB' },
-      ...agentWithEditor(brokerRef.current.url, port),
-      ...panel.config(),
-    });
+    const { panel, port, file } = await editorVillage(
+      dir,
+      {
+        id,
+        brokerUrl: brokerRef.current.url,
+        dataDir: join(card, 'data'),
+        extra: { outbox: { diskReserveBytes: '1MiB' } },
+      },
+      cleanup,
+    );
     const env = editorEnv();
     const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${id}` }).start();
     cleanup(() => county.stop());

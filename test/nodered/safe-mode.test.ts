@@ -10,7 +10,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { registerCommands, type CommandDeps } from '../../agent/commands/register.js';
+import { leaveSafeModeCommand } from '../../agent/commands/leave-safe-mode.js';
 import type { EventInput } from '../../core/contracts/event.js';
 import { CommandRouter } from '../../agent/uplink/commands.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
@@ -154,9 +154,8 @@ describe('safe mode', () => {
     );
     const { sup, emitted } = rig(dataDir);
     const router = new CommandRouter(topicsFor('village/gw-safe'), quietLogger());
-    // The agent's registration, with only what leave-safe-mode and its neighbours' set-up read.
-    const config = { gateway: { id: 'gw-safe' }, alarms: { sirens: [] }, devices: [] };
-    registerCommands(router, { config, nodeRed: sup } as unknown as CommandDeps);
+    // The command as the agent registers it (agent/commands/register.ts), with the supervisor as its control.
+    router.register('leave-safe-mode', leaveSafeModeCommand(sup));
     sup.start();
     await waitUntil(() => sup.describe().state === 'running', 30_000, 'started');
     expect(sup.describe()).toMatchObject({ safeMode: true, crashLoop: true });

@@ -53,17 +53,17 @@ describe('what a flow may ask', () => {
   const rig = (now: { t: number }) => {
     const writes: OutputCommand[] = [];
     const alerts: unknown[] = [];
-    const r = new FlowRequests(
-      'gw',
-      new Set(['board/siren']),
-      {
+    const r = new FlowRequests({
+      gatewayId: 'gw',
+      flowWritable: new Set(['board/siren']),
+      ports: {
         write: async (c) => void writes.push(c),
         raiseAlert: async (a) => (alerts.push(a), `alert-${alerts.length}`),
         status: () => ({ ok: true }),
       },
-      { outputsPerSec: 2, outputBurst: 3, alertsPerMin: 6, alertBurst: 2 },
-      () => now.t,
-    );
+      limits: { outputsPerSec: 2, outputBurst: 3, alertsPerMin: 6, alertBurst: 2 },
+      now: () => now.t,
+    });
     return { r, writes, alerts };
   };
 
@@ -108,6 +108,24 @@ describe('what a flow may ask', () => {
     for (let i = 0; i < 5; i++) expect(await r.handle('status', {})).toEqual({ ok: true });
     await expect(r.handle('status', {})).rejects.toMatchObject({ code: 'RATE_LIMITED' }); // 5 a second
     await expect(r.handle('reboot', {})).rejects.toMatchObject({ code: 'UNKNOWN_COMMAND' });
+  });
+
+  it("refuses an alert whose cause's type is not shaped like an event type (the county would match it against its catalogue)", async () => {
+    const { r, alerts } = rig({ t: 0 });
+    const cause = { id: 'e-1', type: 'Door Opened!', deviceId: 'store-door' };
+    await expect(r.handle('alert', { message: 'door held open', cause })).rejects.toMatchObject({
+      code: 'INVALID_ARGS',
+      message: expect.stringMatching(/cause\.type must be an event type.*"Door Opened!"/),
+    });
+    await expect(r.handle('alert', { message: 'm', cause: { ...cause, type: 'door' } })).rejects.toMatchObject({
+      code: 'INVALID_ARGS',
+    });
+    expect(r.refused).toBe(2);
+    expect(alerts).toEqual([]);
+    // Well shaped, it is passed on as given (a new rig: the refusals above took the alert burst).
+    const fresh = rig({ t: 0 });
+    await fresh.r.handle('alert', { message: 'door held open', cause: { ...cause, type: 'door.opened' } });
+    expect(fresh.alerts).toEqual([expect.objectContaining({ cause: { ...cause, type: 'door.opened' } })]);
   });
 });
 

@@ -21,7 +21,8 @@ const tempDir = useTempDirs();
 const cleanup = useCleanups();
 const stubNodes = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'nodes');
 
-function rig(dataDir: string, over: Partial<SupervisorOptions> = {}) {
+/** `ports`: the agent's ports to replace (the rest record what reaches them). */
+function rig(dataDir: string, over: Partial<SupervisorOptions> = {}, ports: Partial<SupervisorOptions['ports']> = {}) {
   const listeners = new Set<(e: GatewayEvent) => void>();
   const writes: OutputCommand[] = [];
   const emitted: EventInput[] = [];
@@ -43,6 +44,7 @@ function rig(dataDir: string, over: Partial<SupervisorOptions> = {}) {
       write: async (c) => void writes.push(c),
       raiseAlert: async () => 'alert-1',
       status: () => ({ ok: true }),
+      ...ports,
     },
     restart: { minMs: 100, maxMs: 400 },
     ...over,
@@ -162,17 +164,16 @@ describe('Node-RED in a supervised child', () => {
 
   it('survives a child that forges, floods and sends nonsense (a flow can reach process.send)', async () => {
     let statusCalls = 0;
-    const { sup, writes, emitted } = rig(tempDir(), {
-      childPath: join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'hostile-child.mjs'),
-      pingMs: 200,
-    });
     const alerts: unknown[] = [];
-    // The rig's ports, counted: what a flood of status requests would cost the agent.
-    const ports = (
-      sup as unknown as { opts: { ports: { status(): unknown; raiseAlert(a: unknown): Promise<string> } } }
-    ).opts.ports;
-    ports.status = () => ((statusCalls += 1), { ok: true });
-    ports.raiseAlert = async (a) => (alerts.push(a), 'alert-x');
+    // The agent's ports, counted: what a flood of status requests would cost the agent.
+    const { sup, writes, emitted } = rig(
+      tempDir(),
+      { childPath: join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'hostile-child.mjs'), pingMs: 200 },
+      {
+        status: () => ((statusCalls += 1), { ok: true }),
+        raiseAlert: async (a) => (alerts.push(a), 'alert-x'),
+      },
+    );
     sup.start();
     await waitUntil(() => sup.describe().requests >= 2002, 10_000, 'the flood received');
     await waitUntil(() => (sup.describe().rssBytes ?? 0) > 0, 5000, 'a real pong after the forged one');
