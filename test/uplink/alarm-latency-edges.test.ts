@@ -3,7 +3,6 @@
  * outbox and client, fake timers): an alarm never waits for replay pacing, a pause does not
  * make the link forget its rate, and a reader reset does not make a backlog linger.
  */
-import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GatewayEvent } from '../../core/contracts/event.js';
 import type { OutboxRow } from '../../core/contracts/outbox-store.js';
@@ -12,6 +11,7 @@ import { FlightControl } from '../../agent/uplink/flight-control.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { ArrayOutbox } from '../helpers/array-outbox.js';
+import { PublisherDouble } from '../helpers/publisher-double.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -45,12 +45,10 @@ describe('drain', () => {
     ];
     const reader = new ArrayOutbox(rows);
     const sent: { at: number; topic: string; critical: boolean }[] = [];
-    const client = {
-      publish: (topic: string, payload: string | Buffer, _o: unknown, cb: (err?: Error) => void) => {
-        sent.push({ at: Date.now(), topic, critical: String(payload).includes('"priority":"critical"') });
-        setTimeout(() => cb(), 5); // a PUBACK 5 ms later
-      },
-    };
+    const client = new PublisherDouble((m) => {
+      sent.push({ at: Date.now(), topic: m.topic, critical: String(m.payload).includes('"priority":"critical"') });
+      setTimeout(() => m.ack(), 5); // a PUBACK 5 ms later
+    });
     const drain = new Drain({
       outbox: reader,
       topics: topicsFor('v/gw'),
@@ -63,7 +61,7 @@ describe('drain', () => {
       monoMs: () => Date.now(),
       onRefused: () => {},
     });
-    drain.attach(client as unknown as MqttClient, 20);
+    drain.attach(client, 20);
     vi.advanceTimersByTime(2000);
     expect(sent.filter((s) => s.critical)).toHaveLength(300);
     // The 300 forced alarms left the bucket ~200 tokens in debt: the telemetry waits (fine)...
@@ -130,13 +128,7 @@ describe('linger after a reader reset', () => {
     const make = eventMaker(tempDir(), new FakeClock(), 'gw');
     const row = rowsOf(make);
     const reader = new ArrayOutbox(Array.from({ length: 250 }, () => row('normal')));
-    const sent: { at: number; topic: string; events: number }[] = [];
-    const client = {
-      publish: (topic: string, payload: string | Buffer, _o: unknown, cb: (err?: Error) => void) => {
-        sent.push({ at: Date.now(), topic, events: 0 });
-        setTimeout(() => cb(), 200);
-      },
-    };
+    const client = new PublisherDouble((m) => setTimeout(() => m.ack(), 200));
     const drain = new Drain({
       outbox: reader,
       topics: topicsFor('v/gw'),
@@ -150,7 +142,7 @@ describe('linger after a reader reset', () => {
       onRefused: () => {},
       wire: { format: 'compact', compression: 'deflate', lingerMs: 60_000 },
     });
-    drain.attach(client as unknown as MqttClient, 20);
+    drain.attach(client, 20);
     vi.advanceTimersByTime(10);
     // The backlog is draining; a resident presses the panic button.
     reader.rows.push(row('critical'));

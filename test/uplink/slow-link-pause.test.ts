@@ -5,7 +5,6 @@
  * of telemetry then waits longer than alarmRetry.ackTimeoutMs (10 s) and watchAlarm drops a
  * healthy link.
  */
-import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GatewayEvent } from '../../core/contracts/event.js';
 import type { OutboxRow } from '../../core/contracts/outbox-store.js';
@@ -13,6 +12,7 @@ import { Drain } from '../../agent/uplink/drain.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { ArrayOutbox } from '../helpers/array-outbox.js';
+import { PublisherDouble } from '../helpers/publisher-double.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -36,15 +36,13 @@ describe('a slow healthy link after a 12 s pause', () => {
     let wireFree = 0;
     const sent: { at: number; critical: boolean; ackAt: number }[] = [];
     const refused: string[] = [];
-    const client = {
-      publish: (topic: string, payload: string | Buffer, _o: unknown, cb: (err?: Error) => void) => {
-        const size = Buffer.byteLength(payload) + topic.length + 9;
-        wireFree = Math.max(wireFree, Date.now()) + (size / RATE) * 1000;
-        const ackAt = wireFree + RTT;
-        sent.push({ at: Date.now(), critical: String(payload).includes('"priority":"critical"'), ackAt });
-        setTimeout(() => cb(), ackAt - Date.now());
-      },
-    };
+    const client = new PublisherDouble((m) => {
+      const size = Buffer.byteLength(m.payload) + m.topic.length + 9;
+      wireFree = Math.max(wireFree, Date.now()) + (size / RATE) * 1000;
+      const ackAt = wireFree + RTT;
+      sent.push({ at: Date.now(), critical: String(m.payload).includes('"priority":"critical"'), ackAt });
+      setTimeout(() => m.ack(), ackAt - Date.now());
+    });
     const drain = new Drain({
       outbox: reader,
       topics: topicsFor('v/gw'),
@@ -57,7 +55,7 @@ describe('a slow healthy link after a 12 s pause', () => {
       monoMs: () => Date.now(),
       onRefused: (r) => refused.push(r),
     });
-    drain.attach(client as unknown as MqttClient, 20);
+    drain.attach(client, 20);
     vi.advanceTimersByTime(60_000);
     expect(reader.rows).toHaveLength(0);
     // One reading onto the idle link (a fresh round trip and rate), then 12 s of nothing.
