@@ -17,8 +17,8 @@ import { PRIORITIES, type GatewayEvent, type Priority } from '../../core/contrac
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { Drain } from '../../agent/uplink/drain.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
-import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { eventMaker } from '../helpers/events.js';
+import { outboxConfig } from '../helpers/outbox-config.js';
 import { PublisherDouble, type Published } from '../helpers/publisher-double.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -71,16 +71,6 @@ function ack(m: Published | undefined, delivered: Set<string>): void {
   m.ack();
 }
 
-function outboxConfig(maxBytes: number) {
-  return gatewayConfigSchema.parse({
-    version: 1,
-    gateway: { id: 'gw' },
-    dataDir: '/x',
-    mqtt: { url: 'mqtt://h' },
-    outbox: { maxBytes, criticalReserveBytes: 2000 },
-  }).outbox;
-}
-
 async function runScenario(
   steps: Step[],
   window: number,
@@ -94,7 +84,7 @@ async function runScenario(
   const delivered = new Set<string>();
   const held: GatewayEvent[] = [];
   let refused = 0;
-  const config = outboxConfig(maxBytes);
+  const config = outboxConfig({ maxBytes, criticalReserveBytes: 2000 });
   const logger = pino({ level: 'silent' });
 
   let deletesFail = false;
