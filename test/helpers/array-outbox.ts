@@ -9,13 +9,16 @@ import { PRIORITY_RANK, type GatewayEvent } from '../../core/contracts/event.js'
 import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../../core/contracts/outbox-store.js';
 
 export class ArrayOutbox extends EventEmitter implements OutboxReader {
-  constructor(public rows: OutboxRow[]) {
+  /** The highest pos put() gave: a pos is never given twice, as in the outbox (segment.ts says why). */
+  private lastPos = 0;
+
+  constructor(public rows: OutboxRow[] = []) {
     super();
   }
 
-  /** Stores events as rows after every pos held, then says so ('stored'), as the outbox after a commit. */
+  /** Stores events as rows after every pos held or given, then says so ('stored'), as the outbox after a commit. */
   put(events: GatewayEvent[]): void {
-    let pos = this.rows.reduce((max, r) => Math.max(max, r.pos), 0);
+    let pos = this.rows.reduce((max, r) => Math.max(max, r.pos), this.lastPos);
     for (const e of events) {
       const body = JSON.stringify(e);
       const prio = PRIORITY_RANK[e.priority];
@@ -24,6 +27,7 @@ export class ArrayOutbox extends EventEmitter implements OutboxReader {
       const route = e.type === 'gateway.health' ? ROUTE.health : ROUTE.events;
       this.rows.push({ pos, prevPos, seq: e.seq, prio, segment: 'array', route, bytes: Buffer.byteLength(body), body });
     }
+    this.lastPos = pos;
     this.emit('stored', events);
   }
 
