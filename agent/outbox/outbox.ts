@@ -4,9 +4,8 @@
  * - put() resolves only once the event is committed: critical and high one by one (each
  *   commit fsynced), the rest in group commits at most `groupCommitMs` old.
  * - Replay order is priority, then seq; reads are paged so memory does not grow with the backlog.
- * - Caps by bytes: when full, shed low, then normal, then high, oldest first; an event only
- *   ever displaces events of its own or lower priority, and critical is never shed: a
- *   reserve is kept for it. Every shed event is counted (persisted) and reported.
+ * - Caps by bytes and age (caps.ts): when full, shed low, then normal, then high, oldest
+ *   first; critical is never shed. Every shed event is counted (persisted) and reported.
  * - Rows leave only through the uplink, after the broker's acknowledgement (or by shedding).
  */
 import type Database from 'better-sqlite3';
@@ -18,7 +17,8 @@ import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../../cor
 import { ShedLedger, type ShedReason } from './shed-ledger.js';
 import { crashPoints } from '../crash-points.js';
 import { GatewayError } from '../../core/kernel/errors.js';
-import { DiskFullError, OutboxFullError, StorageError } from './outbox-errors.js';
+import { DiskFullError, StorageError } from './outbox-errors.js';
+import { OutboxCaps } from './caps.js';
 import { systemClock } from '../../core/kernel/system-clock.js';
 import { OutboxClock, SAVED_CLOCK } from './outbox-clock.js';
 import { DiskReserve, isDiskFull, walCheckpointPages } from './disk-reserve.js';
@@ -51,6 +51,7 @@ export class Outbox
   private readonly now: () => number;
   private readonly queues: PriorityQueue[];
   private readonly ledger: ShedLedger;
+  private readonly caps: OutboxCaps;
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -80,6 +81,7 @@ export class Outbox
       (_, prio) => new PriorityQueue(this.db, prio, catalog, (dropped) => this.raiseFloors(dropped), opts.segmentRows),
     );
     this.ledger = new ShedLedger(this.db);
+    this.caps = new OutboxCaps(this.queues, this.ledger, opts.config);
     this.seqFloor = this.counter(SEQ_FLOOR);
     this.nextPos = Math.max(this.counter(POS_FLOOR), ...this.queues.map((q) => q.maxPos())) + 1;
     this.time = new OutboxClock(this.counter(SAVED_CLOCK), clock, (name, value) => this.st.raise.run(name, value));
@@ -253,37 +255,18 @@ export class Outbox
   }
 
   private insertWithinCaps(p: Pending): Error | null {
-    const rank = PRIORITY_RANK[p.event.priority];
     const bytes = Buffer.byteLength(p.body);
-    const cfg = this.opts.config;
     if (!this.reserve.isHeld && !isAlarmClass(p.event)) {
       // The disk reserve went to alarms: nothing else takes room until it is written again.
       this.ledger.count(p.event.priority, 1, 'storage');
       return new DiskFullError(p.event.priority);
     }
-    if (rank === 0) {
-      // Critical: displace lower priorities if the store is full, but never refuse.
-      this.shedDownTo(1, () => this.totalBytes() + bytes > cfg.maxBytes);
-    } else {
-      const limit = cfg.maxBytes - Math.max(cfg.criticalReserveBytes, this.queues[0]!.bytes);
-      const over = () => this.totalBytes() - this.queues[0]!.bytes + bytes > limit;
-      this.shedDownTo(rank, over);
-      if (over()) {
-        this.ledger.count(p.event.priority, 1, 'full');
-        return new OutboxFullError(p.event.priority);
-      }
-    }
+    const refused = this.caps.makeRoom(p.event.priority, bytes);
+    if (refused) return refused;
     const route = p.event.type === 'gateway.health' ? ROUTE.health : ROUTE.events;
+    const rank = PRIORITY_RANK[p.event.priority];
     this.queues[rank]!.insert(this.nextPos++, p.event.seq, p.event.id, route, this.now(), bytes, p.body);
     return null;
-  }
-
-  /** Sheds oldest events, lowest priority first, down to rank `to`, while `more()`. */
-  private shedDownTo(to: number, more: () => boolean): void {
-    for (let rank = PRIORITIES.length - 1; rank >= to && more(); rank--) {
-      const n = this.queues[rank]!.shedOldest(more);
-      if (n > 0) this.ledger.count(PRIORITIES[rank]!, n, 'full');
-    }
   }
 
   /** Up to `limit` committed, undelivered rows after `cursor` in replay order. */
@@ -334,26 +317,16 @@ export class Outbox
     if (!this.reserve.isHeld) this.reserve.restore();
     let removed = 0;
     try {
-      this.sweepWithin((n) => (removed += n));
+      this.inTransaction(() => {
+        this.time.persist();
+        removed = this.caps.shedByAge(this.now);
+      });
     } catch (err) {
       this.emit('storageFailure', { op: 'sweep', error: new StorageError('sweep', err), events: 0 });
       return 0;
     }
     this.announceShedding();
     return removed;
-  }
-
-  private sweepWithin(count: (n: number) => void): void {
-    this.inTransaction(() => {
-      this.time.persist();
-      for (const prio of ['high', 'normal', 'low'] as const) {
-        const maxAge = this.opts.config.maxAgeSec[prio];
-        if (maxAge === undefined) continue;
-        const n = this.queues[PRIORITY_RANK[prio]]!.shedOldest(() => true, this.now() - maxAge * 1000);
-        if (n > 0) this.ledger.count(prio, n, 'age');
-        count(n);
-      }
-    });
   }
 
   private announceShedding(): void {
@@ -367,7 +340,7 @@ export class Outbox
     const firsts = this.queues.map((q) => q.firstLiveCreatedMs()).filter((v): v is number => v !== null);
     return {
       backlog,
-      total: { count: this.size, bytes: this.totalBytes() },
+      total: { count: this.size, bytes: this.caps.totalBytes() },
       oldestCreatedMs: firsts.length > 0 ? Math.min(...firsts) : null,
       oldestAgeMs: firsts.length > 0 ? Math.max(0, this.now() - Math.min(...firsts)) : null,
       shed: this.ledger.totals(),
@@ -379,10 +352,6 @@ export class Outbox
 
   get size(): number {
     return this.queues.reduce((a, q) => a + q.count, 0);
-  }
-
-  private totalBytes(): number {
-    return this.queues.reduce((a, q) => a + q.bytes, 0);
   }
 
   /** Commits what is pending, then closes. */

@@ -10,15 +10,19 @@
  * never queues behind telemetry. On a new connection everything not acknowledged is read
  * again and re-sent with the same event ids. An alarm whose PUBACK does not come in time
  * means a dead link that TCP has not noticed: the connection is dropped and tried again.
+ * The drain sees the broker only through the publisher port (publisher.ts), one per connection.
  */
-import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { PRIORITY_RANK, type GatewayEvent } from '../../core/contracts/event.js';
 import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../../core/contracts/outbox-store.js';
 import { FlightControl, MIN_MESSAGE_BYTES, type FlightLimits } from './flight-control.js';
-import { batchContentType, encodeBatchPayload, type Compression } from '../../core/contracts/wire-payload.js';
+import type { Compression } from '../../core/contracts/wire-payload.js';
 import { TokenBucket } from './token-bucket.js';
 import { MQTT_OVERHEAD, single, type Message } from './message.js';
+import { MessageEncoder } from './message-encoder.js';
+import { AckedDeletes } from './acked-deletes.js';
+import { AlarmWatch } from './alarm-watch.js';
+import type { Publisher, PublishOptions } from './publisher.js';
 import type { Topics } from './topics.js';
 import { failure } from '../../core/kernel/errors.js';
 
@@ -50,28 +54,26 @@ export interface DrainOptions {
 const PAGE = 512;
 /** Below this much room in the budget a non-critical message waits for PUBACKs instead of going as a sliver. */
 const MIN_ROOM = 1024;
-const DELETE_RETRY_MS = 1000;
 
 export class Drain {
   publishedMessages = 0;
   deliveredEvents = 0;
   /** monoMs() of the last PUBACK. */
   lastPubackMs: number | null = null;
-  private client: MqttClient | null = null;
+  private client: Publisher | null = null;
   private generation = 0;
   /** Outbox positions on the wire, or acknowledged and waiting for their delete to commit. */
   private inflight = new Set<number>();
   private readonly flight: FlightControl;
-  private alarmTimer: NodeJS.Timeout | null = null;
+  private readonly alarms: AlarmWatch;
   private buffer: OutboxRow[] = [];
   private cursor: Cursor | null = null;
   private exhausted = false;
   private pumping = false;
   private pacingTimer: NodeJS.Timeout | null = null;
-  private acked: OutboxRow[] = [];
-  private deleteTimer: NodeJS.Timeout | null = null;
+  private readonly deletes: AckedDeletes;
   private readonly bucket: TokenBucket;
-  private readonly batchHead: string;
+  private readonly encoder: MessageEncoder;
   private readonly compact: { compression: Compression; lingerMs: number } | null;
   /**
    * monoMs() when the drain first read a row that came while it was caught up (compact format
@@ -85,13 +87,23 @@ export class Drain {
   /** The highest outbox position ever read: a row above it is new; one below was backlog (a reader reset re-reads it). */
   private maxReadPos = -Infinity;
   private lingerTimer: NodeJS.Timeout | null = null;
-  /** Compressed / raw bytes of the recent compact batches (a moving average): sizes a batch to its airtime before it is built. */
-  private compressionRatio = 0.3;
 
   constructor(private readonly opts: DrainOptions) {
     this.bucket = new TokenBucket(opts.replay.messagesPerSec, opts.replay.burst, opts.monoMs);
     this.flight = new FlightControl({ window: 1, ...opts.linkBudget }, opts.monoMs);
-    this.batchHead = `{"v":1,"gatewayId":${JSON.stringify(opts.gatewayId)},"events":[`;
+    this.encoder = new MessageEncoder(opts);
+    this.alarms = new AlarmWatch({
+      limitMs: opts.alarmAckTimeoutMs,
+      monoMs: opts.monoMs,
+      oldestSentMs: () => this.flight.oldestCriticalSentMs(),
+      attached: () => this.client !== null,
+      onOverdue: (reason) => opts.onRefused(reason),
+      logger: opts.logger,
+    });
+    // Rows stay marked in flight until their delete commits, so a reader reset cannot resend them.
+    this.deletes = new AckedDeletes(opts.outbox, (rows) => {
+      for (const r of rows) this.inflight.delete(r.pos);
+    });
     const w = opts.wire;
     this.compact = w?.format === 'compact' ? { compression: w.compression, lingerMs: w.lingerMs } : null;
     opts.outbox.on('stored', (events) => this.onStored(events));
@@ -114,7 +126,7 @@ export class Drain {
   }
 
   /** A new connection: forget what was in flight (it is all still in the outbox) and start over. */
-  attach(client: MqttClient, window: number): void {
+  attach(client: Publisher, window: number): void {
     this.flushDeletes();
     this.generation += 1;
     this.client = client;
@@ -130,8 +142,7 @@ export class Drain {
     this.client = null;
     if (this.pacingTimer) clearTimeout(this.pacingTimer);
     this.pacingTimer = null;
-    if (this.alarmTimer) clearTimeout(this.alarmTimer);
-    this.alarmTimer = null;
+    this.alarms.stop();
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
   }
@@ -224,11 +235,11 @@ export class Drain {
     const head = this.buffer.shift();
     if (!head) return null;
     const { topics, batch } = this.opts;
-    const rawLimit = Math.min(batch.maxBytes, this.compact ? maxBytes / this.compressionRatio : maxBytes);
+    const rawLimit = Math.min(batch.maxBytes, this.compact ? maxBytes / this.encoder.compressionRatio : maxBytes);
     if (head.route === ROUTE.health) return single(topics.health, head);
     if (head.prio === 0) return single(topics.events, head);
     const rows = [head];
-    let bytes = this.batchHead.length + 2 + head.bytes;
+    let bytes = this.encoder.batchHead.length + 2 + head.bytes;
     let full = false; // stopped by the batch's limits or a row that cannot join, not by running out of rows
     for (;;) {
       if (this.buffer.length === 0) this.fill();
@@ -245,17 +256,9 @@ export class Drain {
         this.buffer.unshift(...rows); // not yet: they wait for more to join them
         return null;
       }
-      return this.compactMessage(rows);
+      return this.encoder.compact(rows, this.compact.compression);
     }
-    return this.jsonMessage(rows);
-  }
-
-  /** Today's form: one envelope alone, or a v1 JSON batch, on `<prefix>/events`. */
-  private jsonMessage(rows: OutboxRow[]): Message {
-    const { topics } = this.opts;
-    if (rows.length === 1) return single(topics.events, rows[0]!);
-    const payload = `${this.batchHead}${rows.map((r) => r.body).join(',')}]}`;
-    return { topic: topics.events, payload, bytes: Buffer.byteLength(payload), rows };
+    return this.encoder.json(rows);
   }
 
   /**
@@ -276,36 +279,6 @@ export class Drain {
     return true;
   }
 
-  /** A compact (v2) batch on the batch topic: header byte + compressed JSON; one event alone goes so too. */
-  private compactMessage(rows: OutboxRow[]): Message {
-    const { compression } = this.compact!;
-    let payload: Buffer;
-    try {
-      payload = encodeBatchPayload(
-        this.opts.gatewayId,
-        rows.map((r) => r.body),
-        compression,
-      );
-    } catch (err) {
-      // A stored body that is not a JSON object (a damaged row) cannot be compacted: the rows go as
-      // they are, in today's JSON form, rather than stop the drain.
-      this.opts.logger.warn(
-        failure('EVENT_INVALID', err, { events: rows.length }),
-        'batch not compacted; sent as JSON',
-      );
-      return this.jsonMessage(rows);
-    }
-    const raw = rows.reduce((n, r) => n + r.bytes, 0);
-    this.compressionRatio = 0.8 * this.compressionRatio + 0.2 * Math.min(1, payload.length / Math.max(1, raw));
-    return {
-      topic: this.opts.topics.eventsBatch,
-      payload,
-      bytes: payload.length,
-      rows,
-      ...(this.opts.protocolVersion === 5 ? { properties: { contentType: batchContentType(compression) } } : {}),
-    };
-  }
-
   private publish(msg: Message): void {
     const client = this.client!;
     const gen = this.generation;
@@ -316,9 +289,9 @@ export class Drain {
     }
     const critical = msg.rows[0]!.prio === 0;
     const token = this.flight.sent(msg.bytes + Buffer.byteLength(msg.topic) + MQTT_OVERHEAD, critical);
-    if (critical) this.watchAlarm();
+    if (critical) this.alarms.arm();
     this.publishedMessages += 1;
-    const opts: IClientPublishOptions = msg.properties ? { qos: 1, properties: msg.properties } : { qos: 1 };
+    const opts: PublishOptions = msg.properties ? { qos: 1, properties: msg.properties } : { qos: 1 };
     client.publish(msg.topic, msg.payload, opts, (err) => {
       if (gen !== this.generation) return; // an older connection: the rows are re-read anyway
       if (err) {
@@ -333,65 +306,14 @@ export class Drain {
       this.flight.acked(token);
       this.lastPubackMs = this.opts.monoMs(); // monotonic: an age, not a time of day
       this.deliveredEvents += msg.rows.length;
-      // Rows stay marked in flight until their delete commits, so a reader reset cannot resend them.
-      for (const r of msg.rows) this.acked.push(r);
       this.opts.onDelivered?.(msg.rows);
-      this.scheduleDelete();
+      this.deletes.add(msg.rows);
       this.pump();
     });
   }
 
-  /**
-   * Checks that the oldest alarm on the wire gets its PUBACK within alarmAckTimeoutMs. Far
-   * longer than an alarm takes on any link the budget allows (its queue is bounded in
-   * airtime), so running out means the link is dead without a FIN (a cell that vanished):
-   * waiting for the keepalive to notice could take one and a half keepalives.
-   */
-  private watchAlarm(): void {
-    if (this.alarmTimer) return;
-    const oldest = this.flight.oldestCriticalSentMs();
-    if (oldest === null) return;
-    const limit = this.opts.alarmAckTimeoutMs;
-    const due = oldest + limit - this.opts.monoMs();
-    this.alarmTimer = setTimeout(
-      () => {
-        this.alarmTimer = null;
-        const still = this.flight.oldestCriticalSentMs();
-        if (still === null || !this.client) return;
-        if (this.opts.monoMs() - still >= limit) {
-          this.opts.logger.warn(
-            failure('TIMEOUT', null, { limitMs: limit }),
-            'no PUBACK for an alarm in time; dropping the connection',
-          );
-          this.opts.onRefused(`no PUBACK for an alarm within ${limit} ms`);
-        } else this.watchAlarm();
-      },
-      Math.max(0, due),
-    );
-  }
-
-  /**
-   * Deletes acknowledged rows in groups (at most 25 ms or 2,000 rows old): one commit per
-   * group instead of one per PUBACK. A crash in between only re-sends events the county
-   * already has, with the same ids.
-   */
-  private scheduleDelete(): void {
-    if (this.acked.length >= 2000) return this.flushDeletes();
-    this.deleteTimer ??= setTimeout(() => this.flushDeletes(), 25);
-  }
-
+  /** Deletes the acknowledged rows now rather than with their group (the uplink stops). */
   flushDeletes(): void {
-    if (this.deleteTimer) clearTimeout(this.deleteTimer);
-    this.deleteTimer = null;
-    const rows = this.acked;
-    if (rows.length === 0) return;
-    this.acked = [];
-    if (this.opts.outbox.delete(rows) === null) {
-      // The store could not write (reported by the outbox): keep them acknowledged and in flight, try again.
-      this.acked = rows.concat(this.acked);
-      this.deleteTimer = setTimeout(() => this.flushDeletes(), DELETE_RETRY_MS);
-      return;
-    }
-    for (const r of rows) this.inflight.delete(r.pos);
+    this.deletes.flush();
   }
 }

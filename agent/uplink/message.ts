@@ -1,6 +1,6 @@
 /** One MQTT message the drain sends: its topic, payload and the outbox rows it carries. */
-import type { IClientPublishOptions } from 'mqtt';
 import type { OutboxRow } from '../../core/contracts/outbox-store.js';
+import type { PublishProperties } from './publisher.js';
 
 export interface Message {
   topic: string;
@@ -8,7 +8,7 @@ export interface Message {
   /** Payload bytes (what the message costs on the wire, before MQTT's framing). */
   bytes: number;
   rows: OutboxRow[];
-  properties?: IClientPublishOptions['properties'];
+  properties?: PublishProperties;
 }
 
 export const single = (topic: string, row: OutboxRow): Message => ({

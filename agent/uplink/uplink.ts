@@ -8,6 +8,7 @@ import { CommandRouter } from './commands.js';
 import './mqtt-number-cache.js'; // before any client: no 6 MB packet-id table (see there)
 import { Connection, type StatusPayload } from './connection.js';
 import { Drain } from './drain.js';
+import { mqttPublisher } from './mqtt-publisher.js';
 import { MemorySender } from './memory-sender.js';
 import type { GatewayEvent } from '../../core/contracts/event.js';
 import { AlarmDeadlines, type LateAlarm, type LateAlarmsListener } from './alarm-deadlines.js';
@@ -109,7 +110,7 @@ export class Uplink {
       // Respect the broker's Receive Maximum (MQTT 5) if it is below our window.
       const receiveMax = connack.properties?.receiveMaximum ?? Infinity;
       this.commands.attach(client, config.protocolVersion);
-      this.drain.attach(client, Math.min(config.inflightWindow, receiveMax));
+      this.drain.attach(mqttPublisher(client), Math.min(config.inflightWindow, receiveMax));
     });
     this.connection.on('down', () => {
       this.drain.detach();

@@ -5,20 +5,21 @@
  * event is delivered unless shedding accounts for it, and the backlog ends empty.
  *
  * Runs the real SQLite outbox (tiny segments, so segment boundaries and drops are crossed
- * all the time) and the real Drain. The broker side is a hand-driven client: the property
+ * all the time) and the real Drain. The broker side is a hand-driven publisher (the tests'
+ * double of the drain's port, PublisherDouble): the property
  * is about the order of acknowledgements, which a real broker on loopback would not vary.
  * The wire itself is covered end to end in test/e2e.
  */
 import fc from 'fast-check';
-import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { PRIORITIES, type GatewayEvent, type Priority } from '../../core/contracts/event.js';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { Drain } from '../../agent/uplink/drain.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
-import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { eventMaker } from '../helpers/events.js';
+import { outboxConfig } from '../helpers/outbox-config.js';
+import { PublisherDouble, type Published } from '../helpers/publisher-double.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
@@ -56,40 +57,18 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ do: fc.constant('deletesFail' as const), on: fc.boolean() }) },
 );
 
-interface Publish {
-  ids: string[];
-  cb: (err?: Error) => void;
+/** One of the messages on the wire (they wait until the test acknowledges or fails them). */
+function take(client: PublisherDouble, pick: number): Published | undefined {
+  const pending = client.pending;
+  return pending.length === 0 ? undefined : pending[pick % pending.length];
 }
 
-/** Stands where mqtt.js stands for the drain: publishes wait until the test acknowledges or fails them. */
-class HandClient {
-  readonly pending: Publish[] = [];
-  constructor(private readonly delivered: Set<string>) {}
-  publish(_topic: string, payload: string, _opts: unknown, cb: (err?: Error) => void): void {
-    const body = JSON.parse(payload) as GatewayEvent | { events: GatewayEvent[] };
-    const ids = 'events' in body ? body.events.map((e) => e.id) : [body.id];
-    this.pending.push({
-      ids,
-      cb: (err) => {
-        if (!err) for (const id of ids) this.delivered.add(id);
-        cb(err);
-      },
-    });
-  }
-  take(pick: number): Publish | undefined {
-    if (this.pending.length === 0) return undefined;
-    return this.pending.splice(pick % this.pending.length, 1)[0];
-  }
-}
-
-function outboxConfig(maxBytes: number) {
-  return gatewayConfigSchema.parse({
-    version: 1,
-    gateway: { id: 'gw' },
-    dataDir: '/x',
-    mqtt: { url: 'mqtt://h' },
-    outbox: { maxBytes, criticalReserveBytes: 2000 },
-  }).outbox;
+/** The broker's PUBACK: the events the message carries are delivered. */
+function ack(m: Published | undefined, delivered: Set<string>): void {
+  if (!m) return;
+  const body = JSON.parse(String(m.payload)) as GatewayEvent | { events: GatewayEvent[] };
+  for (const id of 'events' in body ? body.events.map((e) => e.id) : [body.id]) delivered.add(id);
+  m.ack();
 }
 
 async function runScenario(
@@ -105,7 +84,7 @@ async function runScenario(
   const delivered = new Set<string>();
   const held: GatewayEvent[] = [];
   let refused = 0;
-  const config = outboxConfig(maxBytes);
+  const config = outboxConfig({ maxBytes, criticalReserveBytes: 2000 });
   const logger = pino({ level: 'silent' });
 
   let deletesFail = false;
@@ -131,8 +110,8 @@ async function runScenario(
       onRefused: () => {},
     });
   let drain = newDrain(outbox);
-  let client = new HandClient(delivered);
-  drain.attach(client as unknown as MqttClient, window);
+  let client = new PublisherDouble();
+  drain.attach(client, window);
   const put = (e: GatewayEvent) => void outbox.put(e).catch(() => (refused += 1));
 
   for (const s of steps) {
@@ -150,18 +129,19 @@ async function runScenario(
         outbox.flush();
         break;
       case 'ack':
-        client.take(s.pick)?.cb();
+        ack(take(client, s.pick), delivered);
         break;
       case 'fail':
-        client.take(s.pick)?.cb(new Error('refused'));
+        take(client, s.pick)?.fail(new Error('refused'));
         break;
       case 'flushDeletes':
         drain.flushDeletes();
         break;
       case 'reconnect':
         drain.detach();
-        client = new HandClient(delivered);
-        drain.attach(client as unknown as MqttClient, window);
+        client.cut();
+        client = new PublisherDouble();
+        drain.attach(client, window);
         break;
       case 'deletesFail':
         deletesFail = s.on;
@@ -172,8 +152,9 @@ async function runScenario(
         outbox.close();
         outbox = open();
         drain = newDrain(outbox);
-        client = new HandClient(delivered);
-        drain.attach(client as unknown as MqttClient, window);
+        client.cut();
+        client = new PublisherDouble();
+        drain.attach(client, window);
         break;
     }
     await Promise.resolve();
@@ -185,12 +166,13 @@ async function runScenario(
   outbox.flush();
   await new Promise((r) => setImmediate(r));
   drain.detach();
-  client = new HandClient(delivered);
-  drain.attach(client as unknown as MqttClient, window);
+  client.cut();
+  client = new PublisherDouble();
+  drain.attach(client, window);
   for (let guard = 0; outbox.size > 0 || client.pending.length > 0; guard++) {
     if (guard > 100_000) throw new Error(`backlog never drained: ${outbox.size} left`);
-    const p = client.take(0);
-    if (p) p.cb();
+    const p = take(client, 0);
+    if (p) ack(p, delivered);
     else drain.flushDeletes();
   }
   drain.flushDeletes();

@@ -3,31 +3,17 @@
  * outbox and client, fake timers): an alarm never waits for replay pacing, a pause does not
  * make the link forget its rate, and a reader reset does not make a backlog linger.
  */
-import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { GatewayEvent } from '../../core/contracts/event.js';
-import type { OutboxRow } from '../../core/contracts/outbox-store.js';
 import { Drain } from '../../agent/uplink/drain.js';
 import { FlightControl } from '../../agent/uplink/flight-control.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { ArrayOutbox } from '../helpers/array-outbox.js';
+import { PublisherDouble } from '../helpers/publisher-double.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
-
-const PRIO = { critical: 0, high: 1, normal: 2, low: 3 } as const;
-
-function rowsOf(make: ReturnType<typeof eventMaker>) {
-  let pos = 0;
-  return (priority: keyof typeof PRIO): OutboxRow => {
-    const e = make(priority);
-    const body = JSON.stringify(e);
-    pos += 1;
-    return { pos, prevPos: pos - 1, seq: pos, prio: PRIO[priority], segment: 's', route: 0, bytes: body.length, body };
-  };
-}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -37,20 +23,17 @@ describe('drain', () => {
   it('an alarm stored while the replay pacing timer is pending goes at once (it must not wait for pacing)', () => {
     vi.useFakeTimers();
     const make = eventMaker(tempDir(), new FakeClock(), 'gw');
-    const row = rowsOf(make);
     // After an outage: 300 alarms (a flapping smoke detector) and telemetry behind them.
-    const rows = [
-      ...Array.from({ length: 300 }, () => row('critical')),
-      ...Array.from({ length: 20 }, () => row('normal')),
-    ];
-    const reader = new ArrayOutbox(rows);
+    const reader = new ArrayOutbox();
+    reader.put([
+      ...Array.from({ length: 300 }, () => make('critical')),
+      ...Array.from({ length: 20 }, () => make('normal')),
+    ]);
     const sent: { at: number; topic: string; critical: boolean }[] = [];
-    const client = {
-      publish: (topic: string, payload: string | Buffer, _o: unknown, cb: (err?: Error) => void) => {
-        sent.push({ at: Date.now(), topic, critical: String(payload).includes('"priority":"critical"') });
-        setTimeout(() => cb(), 5); // a PUBACK 5 ms later
-      },
-    };
+    const client = new PublisherDouble((m) => {
+      sent.push({ at: Date.now(), topic: m.topic, critical: String(m.payload).includes('"priority":"critical"') });
+      setTimeout(() => m.ack(), 5); // a PUBACK 5 ms later
+    });
     const drain = new Drain({
       outbox: reader,
       topics: topicsFor('v/gw'),
@@ -63,15 +46,13 @@ describe('drain', () => {
       monoMs: () => Date.now(),
       onRefused: () => {},
     });
-    drain.attach(client as unknown as MqttClient, 20);
+    drain.attach(client, 20);
     vi.advanceTimersByTime(2000);
     expect(sent.filter((s) => s.critical)).toHaveLength(300);
     // The 300 forced alarms left the bucket ~200 tokens in debt: the telemetry waits (fine)...
     // ...and now a resident presses the panic button.
-    const alarm = row('critical');
-    reader.rows.push(alarm);
     const t0 = Date.now();
-    reader.emit('stored', [{ priority: 'critical' } as GatewayEvent]);
+    reader.put([make('critical')]);
     vi.advanceTimersByTime(100);
     const alarmSent = sent.filter((s) => s.critical).length === 301;
     vi.advanceTimersByTime(10_000);
@@ -128,15 +109,9 @@ describe('linger after a reader reset', () => {
   it('a backlog being drained does not start to linger because an alarm reset the reader', () => {
     vi.useFakeTimers();
     const make = eventMaker(tempDir(), new FakeClock(), 'gw');
-    const row = rowsOf(make);
-    const reader = new ArrayOutbox(Array.from({ length: 250 }, () => row('normal')));
-    const sent: { at: number; topic: string; events: number }[] = [];
-    const client = {
-      publish: (topic: string, payload: string | Buffer, _o: unknown, cb: (err?: Error) => void) => {
-        sent.push({ at: Date.now(), topic, events: 0 });
-        setTimeout(() => cb(), 200);
-      },
-    };
+    const reader = new ArrayOutbox();
+    reader.put(Array.from({ length: 250 }, () => make('normal')));
+    const client = new PublisherDouble((m) => setTimeout(() => m.ack(), 200));
     const drain = new Drain({
       outbox: reader,
       topics: topicsFor('v/gw'),
@@ -150,11 +125,10 @@ describe('linger after a reader reset', () => {
       onRefused: () => {},
       wire: { format: 'compact', compression: 'deflate', lingerMs: 60_000 },
     });
-    drain.attach(client as unknown as MqttClient, 20);
+    drain.attach(client, 20);
     vi.advanceTimersByTime(10);
     // The backlog is draining; a resident presses the panic button.
-    reader.rows.push(row('critical'));
-    reader.emit('stored', [{ priority: 'critical' } as GatewayEvent]);
+    reader.put([make('critical')]);
     vi.advanceTimersByTime(5000);
     const leftAfter5s = reader.rows.length;
     vi.advanceTimersByTime(70_000);

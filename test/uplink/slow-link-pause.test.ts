@@ -5,14 +5,12 @@
  * of telemetry then waits longer than alarmRetry.ackTimeoutMs (10 s) and watchAlarm drops a
  * healthy link.
  */
-import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { GatewayEvent } from '../../core/contracts/event.js';
-import type { OutboxRow } from '../../core/contracts/outbox-store.js';
 import { Drain } from '../../agent/uplink/drain.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { ArrayOutbox } from '../helpers/array-outbox.js';
+import { PublisherDouble } from '../helpers/publisher-double.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -24,27 +22,21 @@ describe('a slow healthy link after a 12 s pause', () => {
   it('an alarm into a telemetry burst is acknowledged within ackTimeoutMs; the link is not dropped', () => {
     vi.useFakeTimers();
     const make = eventMaker(tempDir(), new FakeClock(), 'gw');
-    let pos = 0;
-    const row = (prio: number): OutboxRow => {
-      const body = JSON.stringify(make(prio === 0 ? 'critical' : 'normal', 150));
-      pos += 1;
-      return { pos, prevPos: pos - 1, seq: pos, prio, segment: 's', route: 0, bytes: body.length, body };
-    };
-    const reader = new ArrayOutbox(Array.from({ length: 100 }, () => row(2)));
+    const reading = () => make('normal', 150);
+    const reader = new ArrayOutbox();
+    reader.put(Array.from({ length: 100 }, reading));
     const RATE = 1200;
     const RTT = 1200;
     let wireFree = 0;
     const sent: { at: number; critical: boolean; ackAt: number }[] = [];
     const refused: string[] = [];
-    const client = {
-      publish: (topic: string, payload: string | Buffer, _o: unknown, cb: (err?: Error) => void) => {
-        const size = Buffer.byteLength(payload) + topic.length + 9;
-        wireFree = Math.max(wireFree, Date.now()) + (size / RATE) * 1000;
-        const ackAt = wireFree + RTT;
-        sent.push({ at: Date.now(), critical: String(payload).includes('"priority":"critical"'), ackAt });
-        setTimeout(() => cb(), ackAt - Date.now());
-      },
-    };
+    const client = new PublisherDouble((m) => {
+      const size = Buffer.byteLength(m.payload) + m.topic.length + 9;
+      wireFree = Math.max(wireFree, Date.now()) + (size / RATE) * 1000;
+      const ackAt = wireFree + RTT;
+      sent.push({ at: Date.now(), critical: String(m.payload).includes('"priority":"critical"'), ackAt });
+      setTimeout(() => m.ack(), ackAt - Date.now());
+    });
     const drain = new Drain({
       outbox: reader,
       topics: topicsFor('v/gw'),
@@ -57,23 +49,20 @@ describe('a slow healthy link after a 12 s pause', () => {
       monoMs: () => Date.now(),
       onRefused: (r) => refused.push(r),
     });
-    drain.attach(client as unknown as MqttClient, 20);
+    drain.attach(client, 20);
     vi.advanceTimersByTime(60_000);
     expect(reader.rows).toHaveLength(0);
     // One reading onto the idle link (a fresh round trip and rate), then 12 s of nothing.
-    reader.rows.push(row(2));
-    reader.emit('stored', [{ priority: 'normal' } as GatewayEvent]);
+    reader.put([reading()]);
     vi.advanceTimersByTime(3000);
     const learned = drain.linkStats();
     vi.advanceTimersByTime(12_000);
     const paused = drain.linkStats();
     // A burst (a device's buffered readings), and a resident presses the panic button.
-    reader.rows.push(...Array.from({ length: 60 }, () => row(2)));
-    reader.emit('stored', [{ priority: 'normal' } as GatewayEvent]);
+    reader.put(Array.from({ length: 60 }, reading));
     vi.advanceTimersByTime(50);
-    reader.rows.push(row(0));
     const t0 = Date.now();
-    reader.emit('stored', [{ priority: 'critical' } as GatewayEvent]);
+    reader.put([make('critical', 150)]);
     vi.advanceTimersByTime(30_000);
     const alarm = sent.find((s) => s.critical)!;
     drain.detach();

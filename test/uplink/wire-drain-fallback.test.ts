@@ -1,36 +1,20 @@
 /**
  * A damaged stored row in the compact format: the drain must not stop (an exception in pump
  * would take the agent down from a PUBACK callback). The outbox reader here is a stand-in of
- * our own port (OutboxReader), holding one row whose body is not JSON beside good ones.
+ * our own port (OutboxReader: ArrayOutbox), holding one row whose body is not JSON beside good ones.
  */
-import { EventEmitter } from 'node:events';
-import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import type { Cursor, OutboxReader, OutboxRow } from '../../core/contracts/outbox-store.js';
+import type { OutboxRow } from '../../core/contracts/outbox-store.js';
 import { decodeBatchPayload } from '../../core/contracts/wire-payload.js';
 import { Drain } from '../../agent/uplink/drain.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
+import { ArrayOutbox } from '../helpers/array-outbox.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
+import { PublisherDouble } from '../helpers/publisher-double.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
-
-class RowsReader extends EventEmitter implements OutboxReader {
-  constructor(private rows: OutboxRow[]) {
-    super();
-  }
-  readPage(cursor: Cursor | null, limit: number): OutboxRow[] {
-    return this.rows.filter((r) => !cursor || r.pos > cursor.pos).slice(0, limit);
-  }
-  delete(rows: readonly OutboxRow[]): number {
-    this.rows = this.rows.filter((r) => !rows.includes(r));
-    return rows.length;
-  }
-  waiting(prio: number): number {
-    return this.rows.filter((r) => r.prio === prio).length;
-  }
-}
 
 describe('compact format, a damaged row', () => {
   it('sends the rows as JSON on <prefix>/events instead of stopping the drain; good batches stay compact', () => {
@@ -46,14 +30,9 @@ describe('compact format, a damaged row', () => {
       body,
     });
     const good = [1, 2].map((pos) => row(pos, JSON.stringify(make('high'))));
-    const reader = new RowsReader([...good, row(3, '{"id": torn'), row(4, JSON.stringify(make('high')))]);
-    const sent: { topic: string; payload: string | Buffer }[] = [];
-    const client = {
-      publish: (topic: string, payload: string | Buffer, _o: unknown, cb: (err?: Error) => void) => {
-        sent.push({ topic, payload: Buffer.isBuffer(payload) ? Buffer.from(payload) : payload });
-        cb();
-      },
-    };
+    const reader = new ArrayOutbox([...good, row(3, '{"id": torn'), row(4, JSON.stringify(make('high')))]);
+    const client = new PublisherDouble((m) => m.ack());
+    const sent = client.sent;
     const drain = new Drain({
       outbox: reader,
       topics: topicsFor('v/gw'),
@@ -67,9 +46,9 @@ describe('compact format, a damaged row', () => {
       onRefused: () => {},
       wire: { format: 'compact', compression: 'deflate', lingerMs: 0 },
     });
-    drain.attach(client as unknown as MqttClient, 1);
+    drain.attach(client, 1);
     expect(sent.map((s) => s.topic)).toEqual(['v/gw/events/batch', 'v/gw/events']);
-    expect(decodeBatchPayload(sent[0]!.payload as Buffer)).toHaveLength(2);
+    expect(decodeBatchPayload(Buffer.from(sent[0]!.payload))).toHaveLength(2);
     expect(sent[1]!.payload).toMatch(/^\{"v":1,"gatewayId":"gw","events":\[\{"id": torn,\{/);
     drain.detach();
   });
