@@ -56,6 +56,7 @@ export class CameraDriver implements Driver {
   private readonly abort = new AbortController();
   private stream: { res: IncomingMessage; parser: MultipartParser } | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
+  private awaitingFirstPart = false;
   private running = false;
   private online: boolean | null = null;
   private lastSeenMs: number | null = null;
@@ -126,15 +127,18 @@ export class CameraDriver implements Driver {
     );
     this.stream = { res, parser };
     this.backoff.authRefused = false;
-    this.loop.up();
-    this.up();
+    this.awaitingFirstPart = true; // up only once a whole part came: a slow-drip camera never is
     this.armIdle();
     res.on('data', (chunk: Buffer) => {
       if (this.stream?.res === res) parser.push(chunk);
     });
     const ended = (err?: Error) => {
       if (this.stream?.res !== res) return;
-      this.lost('closed', 'CAMERA_STREAM_LOST', err ?? new GatewayError('CAMERA_STREAM_LOST', 'the camera ended the stream'));
+      this.lost(
+        'closed',
+        'CAMERA_STREAM_LOST',
+        err ?? new GatewayError('CAMERA_STREAM_LOST', 'the camera ended the stream'),
+      );
     };
     res.once('end', () => ended());
     res.once('error', ended);
@@ -142,6 +146,11 @@ export class CameraDriver implements Driver {
   }
 
   private onPart(part: Part): void {
+    if (this.awaitingFirstPart) {
+      this.awaitingFirstPart = false;
+      this.loop.up();
+      this.up();
+    }
     this.counts.parts += 1;
     this.lastSeenMs = this.ctx.clock.now();
     this.armIdle();
@@ -179,7 +188,11 @@ export class CameraDriver implements Driver {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      this.lost('silent', 'CAMERA_STREAM_LOST', new GatewayError('CAMERA_STREAM_LOST', `no part for ${this.idleMs} ms`));
+      this.lost(
+        'silent',
+        'CAMERA_STREAM_LOST',
+        new GatewayError('CAMERA_STREAM_LOST', `no part for ${this.idleMs} ms`),
+      );
     }, this.idleMs);
   }
 
@@ -206,21 +219,21 @@ export class CameraDriver implements Driver {
     this.errors += 1;
     this.lastError = errorMessage(err);
     this.backoff.authRefused = reason === 'auth';
+    // Once a loss, and again only when its reason changes: a camera that keeps failing the same way is one report.
     if (this.online !== false || this.downReason !== reason) {
       this.ctx.logger.warn(failure(code, err, { host: this.cfg.host, reason }), 'camera stream down');
-      if (this.online !== false)
-        this.emit({
-          deviceId: this.cfg.id,
-          type: 'device.offline',
-          priority: 'high',
-          data: {
-            host: this.cfg.host,
-            protocol: this.profile.protocol,
-            reason,
-            error: this.lastError,
-            code: err instanceof GatewayError ? err.code : (foreignCode(err) ?? null),
-          },
-        });
+      this.emit({
+        deviceId: this.cfg.id,
+        type: 'device.offline',
+        priority: 'high',
+        data: {
+          host: this.cfg.host,
+          protocol: this.profile.protocol,
+          reason,
+          error: this.lastError,
+          code: err instanceof GatewayError ? err.code : (foreignCode(err) ?? null),
+        },
+      });
     }
     this.online = false;
     this.downReason = reason;

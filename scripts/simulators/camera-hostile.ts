@@ -78,7 +78,7 @@ export function playHostile(mode: HostileMode, brand: Brand, res: ServerResponse
       return every(10, () => {
         let text = '';
         for (let k = 0; k < 10; k += 1, n += 1) {
-          const on = n % 2 === 0;
+          const on = Math.floor(n / 4) % 2 === 0; // each of 4 regions starts, then stops, then starts...
           text +=
             brand === 'hikvision'
               ? eventPart(brand, { code: 'VMD', state: on ? 'active' : 'inactive', channel: 1, region: String(n % 4) })

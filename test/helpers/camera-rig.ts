@@ -90,3 +90,16 @@ export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
 
 /** The log lines with this code. */
 export const logged = (logs: Record<string, unknown>[], code: string) => logs.filter((l) => l.code === code);
+
+/** A camera rig whose camera stream is open (the driver connected and authenticated). */
+export async function openCameraRig(o: CameraRigOptions): Promise<CameraRig> {
+  const r = await cameraRig(o);
+  await waitUntil(() => r.sim.streams.size === 1, 5000, 'the camera stream open');
+  return r;
+}
+
+/** Makes the simulated camera hostile from its next connection on, and cuts the current one. */
+export function turnHostile(r: CameraRig, mode: NonNullable<CameraSimulator['hostile']>): void {
+  r.sim.hostile = mode;
+  for (const s of r.sim.streams) s.socket?.destroy();
+}
