@@ -148,9 +148,10 @@ export class MultipartParser {
   private readBody(headers: Record<string, string>, length: number | null): boolean {
     const next = this.buf.indexOf(this.delim);
     const limit = this.limits.maxPartBytes;
-    if (length !== null && this.buf.length >= length && (next < 0 || next >= length)) {
-      // Content-Length bytes are here: deliver now (an event must not wait for the next part),
-      // unless what follows them shows the length was short (text that is not a boundary).
+    if (length !== null && this.buf.length > length && (next < 0 || next >= length)) {
+      // Content-Length bytes and one more are here (cameras write the line end with the body):
+      // deliver now, an event must not wait for the next part; unless what follows shows the
+      // length was short (text that is not a line end or a boundary).
       const rest = this.buf.subarray(length, length + this.delim.length + 2).toString('latin1');
       const trimmed = rest.replace(/^[\r\n]+/, '');
       const delim = this.delim.toString('latin1');
