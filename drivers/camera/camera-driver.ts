@@ -245,7 +245,7 @@ export class CameraDriver implements Driver {
   }
 
   write(): Promise<void> {
-    if (!this.running) return Promise.reject(driverStopped(this.cfg.id));
+    if (this.abort.signal.aborted) return Promise.reject(driverStopped(this.cfg.id));
     return Promise.reject(new GatewayError('NO_OUTPUT', `camera ${this.cfg.id} has no outputs`));
   }
 
