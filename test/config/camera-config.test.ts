@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../config/load-config.js';
+import { type ConfigError, loadConfig } from '../../config/load-config.js';
 import { profileSchema } from '../../config/schema/profile.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
