@@ -215,6 +215,7 @@ export class CameraDriver implements Driver {
     const stream = this.stream;
     this.stream = null;
     stream?.res.destroy();
+    this.mapper.forgetStates();
     if (!this.running) return;
     this.errors += 1;
     this.lastError = errorMessage(err);

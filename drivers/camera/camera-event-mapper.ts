@@ -121,6 +121,17 @@ export class CameraEventMapper {
     } as CameraEventInput;
   }
 
+  /**
+   * The stream was lost: what was active is unknown now (its end may have gone with the
+   * stream). Forgotten, so the camera's next start is reported rather than taken for a repeat.
+   */
+  forgetStates(): void {
+    for (const k of this.keys.values()) {
+      k.active = false;
+      k.quiet = false;
+    }
+  }
+
   private key(name: string): KeyState {
     let k = this.keys.get(name);
     if (!k) {

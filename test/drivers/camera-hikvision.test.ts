@@ -100,6 +100,8 @@ describe('Hikvision ISAPI camera', () => {
 
   it('reconnects after a stream cut mid-part, and after a silent stream, offline and online with reasons', async () => {
     const r = await hikvision();
+    r.sim.event({ code: 'VMD', state: 'active', channel: 1 });
+    await r.rig.waitFor((e) => e.type === 'camera.motion');
     r.sim.cutMidPart({ code: 'linedetection', state: 'active', channel: 1 });
     const off = await r.rig.waitFor((e) => e.type === 'device.offline');
     expect(off.data).toMatchObject({ reason: 'closed', code: 'ECONNRESET' });
@@ -108,6 +110,9 @@ describe('Hikvision ISAPI camera', () => {
     expect(r.rig.events.some((e) => e.type === 'camera.line_crossed')).toBe(false); // half a part is no event
     r.sim.event({ code: 'linedetection', state: 'active', channel: 1 });
     await r.rig.waitFor((e) => e.type === 'camera.line_crossed');
+    // The motion's end went with the stream: the next start is news, not a repeat.
+    r.sim.event({ code: 'VMD', state: 'active', channel: 1 });
+    await waitUntil(() => r.rig.events.filter((e) => e.type === 'camera.motion').length === 2, 3000, 'motion again');
     // A camera that keeps the connection but sends no whole part: offline "silent" after the idle time.
     turnHostile(r, 'slow-drip');
     const silent = await r.rig.waitFor(
