@@ -17,8 +17,8 @@ const brokerRef = useBroker();
 
 /** The profiles' part cap plus the header cap and a boundary: the most the parser may hold. */
 const HELD_MAX = 262144 + 8192 + 64;
-/** A press is read within a 50 ms poll and committed at once; this leaves room for a loaded machine. */
-const PRESS_MS = 600;
+/** A press is read within a 50 ms poll and committed at once (~60-150 ms here); the rest is room for a loaded 2-core machine. */
+const PRESS_MS = 1000;
 
 interface Case {
   mode: HostileMode;
@@ -101,12 +101,14 @@ describe('hostile cameras', () => {
       sim: { brand: 'hikvision' },
       device: { debounceMs: 1000 },
     });
+    const t0 = Date.now();
     turnHostile(r, 'storm');
     await waitUntil(() => (detailOf(r).suppressed as number) > 1500, 10000, 'the storm counted');
     const motions = r.rig.events.filter((e) => e.type === 'camera.motion');
-    // 4 regions, one event each a second: a few a second, not a thousand.
+    // 4 regions, one event each a second at most: a few a second, not a thousand.
     expect(motions.length).toBeGreaterThanOrEqual(4);
-    expect(motions.length).toBeLessThan(30);
+    expect(motions.length).toBeLessThanOrEqual(4 * Math.ceil((Date.now() - t0) / 1000 + 1));
+    expect(detailOf(r).suppressed as number).toBeGreaterThan(motions.length * 20);
     expect(motions.some((e) => ((e.data as { count: number }).count ?? 0) > 50)).toBe(true);
   });
 });
