@@ -121,6 +121,9 @@ export class MultipartParser {
     // Leading line ends left from the boundary line; tolerate none at all.
     let start = 0;
     while (start < this.buf.length && (this.buf[start] === 0x0d || this.buf[start] === 0x0a)) start += 1;
+    // Dropped now, not held: a camera sending line ends forever must not grow the buffer.
+    this.buf = this.buf.subarray(start);
+    start = 0;
     const crlf = this.buf.indexOf('\r\n\r\n', start);
     const lf = this.buf.indexOf('\n\n', start);
     const end = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf : lf;
