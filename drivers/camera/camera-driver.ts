@@ -57,6 +57,7 @@ export class CameraDriver implements Driver {
   private stream: { res: IncomingMessage; parser: MultipartParser } | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private awaitingFirstPart = false;
+  private legacyPath = false;
   private running = false;
   private online: boolean | null = null;
   private lastSeenMs: number | null = null;
@@ -89,7 +90,8 @@ export class CameraDriver implements Driver {
 
   /** The event stream's path for this brand. */
   private streamPath(): string {
-    if (this.profile.protocol === 'hikvision-isapi') return '/ISAPI/Event/notification/alertStream';
+    if (this.profile.protocol === 'hikvision-isapi')
+      return this.legacyPath ? '/Event/notification/alertStream' : '/ISAPI/Event/notification/alertStream';
     const codes = Object.keys(this.profile.events).join(',');
     return `/cgi-bin/eventManager.cgi?action=attach&codes=[${codes}]&heartbeat=${this.profile.defaults.heartbeatSec}`;
   }
@@ -104,7 +106,7 @@ export class CameraDriver implements Driver {
   private async attempt(): Promise<void> {
     let res: IncomingMessage;
     try {
-      res = await this.http.get(this.streamPath(), this.abort.signal);
+      res = await this.openStream();
     } catch (err) {
       if (!this.running) return;
       const refused = err instanceof GatewayError && err.code === 'CAMERA_AUTH_REFUSED';
@@ -143,6 +145,18 @@ export class CameraDriver implements Driver {
     res.once('end', () => ended());
     res.once('error', ended);
     res.once('close', () => ended());
+  }
+
+  /** Older Hikvision firmware answers 404 under /ISAPI: the same stream without it (as pyHik falls back). */
+  private async openStream(): Promise<IncomingMessage> {
+    try {
+      return await this.http.get(this.streamPath(), this.abort.signal);
+    } catch (err) {
+      const notFound = err instanceof GatewayError && err.detail.status === 404;
+      if (!notFound || this.profile.protocol !== 'hikvision-isapi' || this.legacyPath) throw err;
+      this.legacyPath = true;
+      return this.http.get(this.streamPath(), this.abort.signal);
+    }
   }
 
   private onPart(part: Part): void {

@@ -24,6 +24,8 @@ export interface CameraSimOptions {
   lockMs?: number;
   /** Dahua firmware that ends lines with a bare LF. */
   eol?: '\r\n' | '\n';
+  /** Old Hikvision firmware: the stream is at /Event/notification/alertStream, /ISAPI answers 404. */
+  legacyPath?: boolean;
 }
 
 export class CameraSimulator {
@@ -54,6 +56,7 @@ export class CameraSimulator {
       lockAfter: 5,
       lockMs: 30 * 60_000,
       eol: '\r\n',
+      legacyPath: false,
       ...opts,
     };
     this.password = this.o.password;
@@ -102,7 +105,9 @@ export class CameraSimulator {
     const path = req.url ?? '';
     const stream =
       this.o.brand === 'hikvision'
-        ? path.startsWith('/ISAPI/Event/notification/alertStream')
+        ? path.startsWith(
+            this.o.legacyPath ? '/Event/notification/alertStream' : '/ISAPI/Event/notification/alertStream',
+          )
         : path.startsWith('/cgi-bin/eventManager.cgi?action=attach');
     if (!stream) {
       res.writeHead(404).end();

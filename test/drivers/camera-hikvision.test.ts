@@ -128,4 +128,13 @@ describe('Hikvision ISAPI camera', () => {
     expect(offs).toEqual(['closed', 'closed', 'silent']);
     expect(ons).toHaveLength(1); // a stream that never brings a whole part is never online
   });
+
+  it('falls back to the legacy /Event/notification/alertStream on old firmware (404 under /ISAPI)', async () => {
+    const r = await hikvision({ sim: { brand: 'hikvision', legacyPath: true, auth: 'both' } });
+    r.sim.event({ code: 'fielddetection', state: 'active', channel: 1 });
+    const ev = await r.rig.waitFor((e) => e.type === 'camera.intrusion');
+    expect(ev.data).toMatchObject({ protocol: 'hikvision-isapi', code: 'fielddetection' });
+    expect(r.rig.events.filter((e) => e.type.startsWith('device.'))).toEqual([]);
+    expect(r.logs).toEqual([]);
+  });
 });
