@@ -12,6 +12,7 @@ import type { EventInput, GatewayEvent } from '../core/contracts/event.js';
 import type { SmsSender } from '../core/contracts/sms.js';
 import { GatewayError, failure } from '../core/kernel/errors.js';
 import { createDrivers } from '../drivers/registry.js';
+import { resolveSecret } from '../config/load-config.js';
 import { stopAll } from '../core/kernel/settle.js';
 import { EventBus } from './event-bus.js';
 import { healthEvent } from './health.js';
@@ -189,6 +190,7 @@ export class Agent {
       p.profiles,
       (device) => ({ logger: logger.child({ device: device.id }), clock: this.clock, emit: (e) => this.emit(e) }),
       (busId) => logger.child({ bus: busId }),
+      (ref) => resolveSecret(ref, this.opts.baseDir),
     );
     this.buses = created.buses;
     this.smsSenders = created.smsSenders;

@@ -56,7 +56,9 @@ export function devicesData(config: GatewayConfig, now = Date.now()): DevicesRep
         ? `modbus bus ${d.bus} unit ${d.unitId}`
         : d.driver === 'synthetic'
           ? 'synthetic'
-          : `${d.driver} ${d.path}`);
+          : d.driver === 'camera'
+            ? `camera ${d.host}`
+            : `${d.driver} ${d.path}`);
     const online = seen && live ? seen.online : null;
     return {
       id: d.id,

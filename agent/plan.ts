@@ -94,6 +94,16 @@ function random(seed: number): () => number {
 
 const perDay = (n: number) => n / 86400;
 
+const CAMERA_EVENT_DATA = {
+  protocol: 'hikvision-isapi',
+  code: 'VMD',
+  channel: 1,
+  region: '1',
+  cameraTime: '2026-11-27T08:00:00+08:00',
+  alarm: false,
+  count: 1,
+};
+
 function kindsOf(config: GatewayConfig, a: PlanAssumptions): Kind[] {
   const kinds: Kind[] = [];
   const add = (k: Kind) => k.perSec > 0 && kinds.push(k);
@@ -149,6 +159,14 @@ function kindsOf(config: GatewayConfig, a: PlanAssumptions): Kind[] {
         role(inputEventDeviceId(d.id, input, binding), binding.role);
     } else if (d.driver === 'serial') {
       for (const s of Object.values(d.sensors)) role(s.id, s.role);
+    } else if (d.driver === 'camera') {
+      // A camera's own analytics: counted as its alarms a day, in the payload a networked camera sends.
+      const data = () => ({ ...CAMERA_EVENT_DATA });
+      for (const [type, priority] of [
+        ['camera.motion', 'high'],
+        ['camera.motion_ended', 'normal'],
+      ] as const)
+        add({ deviceId: d.id, type, priority, perSec: perDay(a.cameraAlarmsPerDay), data });
     }
   }
   add({

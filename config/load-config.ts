@@ -130,6 +130,9 @@ function checkSecretsAndFiles(cfg: SecretsView, baseDir: string): ConfigProblem[
   secret(cfg.mqtt?.password, 'mqtt.password');
   secret(cfg.mqtt?.tls?.keyPassphrase, 'mqtt.tls.keyPassphrase');
   secret(cfg.nodeRed?.credentialSecret, 'nodeRed.credentialSecret');
+  cfg.devices?.forEach((d, i) => {
+    if (d?.driver === 'camera') secret(d.password, `devices[${i}].password`);
+  });
   cfg.nodeRed?.users.forEach((u, i) => secret(u.password, `nodeRed.users[${i}].password`, editorPasswordProblem));
   for (const key of ['ca', 'cert', 'key'] as const) {
     const p = cfg.mqtt?.tls?.[key];

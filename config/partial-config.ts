@@ -16,6 +16,8 @@ export interface SecretsView {
     tls?: { ca?: string; cert?: string; key?: string; keyPassphrase?: SecretRef };
   };
   nodeRed?: { credentialSecret?: SecretRef; users: readonly { password?: SecretRef }[] };
+  /** Devices with a secret of their own (a camera's password); by the file's index. */
+  devices?: readonly (DeviceConfig | undefined)[];
 }
 
 /** The parts of a config the checks after the schema read; a valid GatewayConfig is one. */

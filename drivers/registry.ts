@@ -8,6 +8,7 @@ import type { SmsSender } from '../core/contracts/sms.js';
 import { GatewayError } from '../core/kernel/errors.js';
 import type { DeviceConfig } from '../config/schema/devices.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
+import type { SecretRef } from '../config/schema/fields.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import type { Logger } from 'pino';
 import type { ModbusBus } from './modbus/modbus-bus.js';
@@ -26,6 +27,11 @@ export async function createDrivers(
   profiles: Map<string, DeviceProfile>,
   ctxFor: (device: DeviceConfig) => DriverBaseContext,
   busLogger: (busId: string) => Logger,
+  /** Reads a secret the config names (a camera's password); the caller knows the config's folder. */
+  secret: (ref: SecretRef) => string = (ref) => {
+    if (typeof ref === 'string') return ref;
+    throw new GatewayError('SECRET_UNAVAILABLE', 'no secret resolver given to createDrivers');
+  },
 ): Promise<CreatedDrivers> {
   const kinds = new Set(config.devices.map((d) => d.driver));
   const synthetic = kinds.has('synthetic') ? await import('./synthetic/synthetic-driver.js') : null;
@@ -34,6 +40,7 @@ export async function createDrivers(
     : null;
   const serial = kinds.has('serial') ? await import('./serial/serial-device-driver.js') : null;
   const modem = kinds.has('modem') ? await import('./modem/gsm-modem-driver.js') : null;
+  const camera = kinds.has('camera') ? await import('./camera/camera-driver.js') : null;
 
   const buses = new Map<string, ModbusBus>();
   if (modbus) {
@@ -69,6 +76,10 @@ export async function createDrivers(
         smsSenders.set(device.id, driver);
         break;
       }
+      case 'camera':
+        if (profile?.transport !== 'camera') throw missing('profile');
+        drivers.set(device.id, new camera!.CameraDriver({ ...ctx, config: device }, profile, secret(device.password)));
+        break;
     }
   }
   return { drivers, buses, smsSenders };

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { nameSchema } from '../../core/contracts/event.js';
 import { CAMERA_ALARM_EVENTS } from '../../core/contracts/events/catalogue.js';
-import { intIn, pathString } from './fields.js';
+import { intIn, pathString, secretRef } from './fields.js';
 import { PROFILE_ID, PROFILE_ID_MESSAGE } from './profile.js';
 
 /** A profile by id only (profiles/<id>.yaml beside the config, or built in): never a path. */
@@ -174,6 +174,40 @@ const modemDevice = z.strictObject({
 });
 export type ModemDeviceConfig = z.infer<typeof modemDevice>;
 
-export const deviceSchema = z.discriminatedUnion('driver', [syntheticDevice, modbusDevice, serialDevice, modemDevice]);
+/** A networked camera (Hikvision ISAPI, Dahua CGI): its brand is its profile. */
+const cameraDevice = z.strictObject({
+  id: nameSchema,
+  driver: z.literal('camera'),
+  profile: profileRef,
+  host: z.string().min(1).describe("The camera's address on the village LAN"),
+  port: intIn(1, 65535).optional().describe("Default: the profile's (80)"),
+  channels: z.array(intIn(1, 256)).default([]).describe('Report only these channels (empty: all)'),
+  user: z.string().min(1),
+  password: secretRef.describe('Prefer {env} or {file}: the camera account'),
+  idleTimeoutMs: intIn(200, 600000).optional().describe("No part for this long: reconnect (default: the profile's)"),
+  debounceMs: intIn(0, 3600000)
+    .optional()
+    .describe("One event per type, channel and region this often (default: the profile's)"),
+  reconnect: z
+    .strictObject({ minMs: intIn(50, 600000).default(1000), maxMs: intIn(100, 3600000).default(60000) })
+    .prefault({}),
+  authRetry: z
+    .strictObject({
+      minMs: intIn(100, 86400000).default(300000),
+      maxMs: intIn(100, 86400000).default(3600000),
+    })
+    .prefault({})
+    .describe('After a refused password: the first wait (5 min) and the longest (1 h), so the account never locks'),
+  tags: z.array(z.string()).default([]),
+});
+export type CameraDeviceConfig = z.infer<typeof cameraDevice>;
+
+export const deviceSchema = z.discriminatedUnion('driver', [
+  syntheticDevice,
+  modbusDevice,
+  serialDevice,
+  modemDevice,
+  cameraDevice,
+]);
 export type DeviceConfig = z.infer<typeof deviceSchema>;
 export type SyntheticDeviceConfig = z.infer<typeof syntheticDevice>;

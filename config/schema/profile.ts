@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { profileMayDeclare } from '../../core/contracts/events/catalogue.js';
+import { cameraProfileFields } from './camera-profile.js';
 import { intIn } from './fields.js';
 
 const address = intIn(0, 65535);
@@ -189,7 +190,16 @@ const modemProfile = z.strictObject({
     .default({ ucs2Csmp: '17,167,0,8', gsmCsmp: '17,167,0,0', sendTimeoutMs: 60000 }),
 });
 
-export const profileSchema = z.discriminatedUnion('transport', [modbusProfile, serialProfile, modemProfile]);
+/** A networked camera: its brand's protocol and event codes (camera-profile.ts). */
+const cameraProfile = z.strictObject({ ...profileHead, ...cameraProfileFields });
+
+export const profileSchema = z.discriminatedUnion('transport', [
+  modbusProfile,
+  serialProfile,
+  modemProfile,
+  cameraProfile,
+]);
+export type CameraProfile = z.infer<typeof cameraProfile>;
 export type ModemProfile = z.infer<typeof modemProfile>;
 
 export type ModbusProfile = z.infer<typeof modbusProfile>;

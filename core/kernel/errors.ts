@@ -60,6 +60,19 @@ export const ERROR_CODES = {
   SERIAL_GARBAGE:
     "bytes on a serial line that do not decode as the device's records (noise, a wrong baud rate or profile)",
   DEVICE_SILENT: 'a device sent nothing for longer than its profile allows: it is reported offline',
+  // Networked cameras
+  CAMERA_AUTH_REFUSED:
+    'a camera refused the user or password: tried again only after a long, growing wait, so the camera never locks its account',
+  CAMERA_STREAM_LOST:
+    "a camera's event stream could not be opened or went away (refused, closed, no part within the idle time): reopened with backoff",
+  CAMERA_NOT_A_STREAM:
+    'a camera answered the event stream with something that is not multipart (an HTML page, an error): tried again with backoff',
+  CAMERA_STREAM_MALFORMED:
+    "bytes on a camera's event stream that do not frame as parts (garbage, no or too long a header block): skipped and counted",
+  CAMERA_PART_TOO_LARGE:
+    "a part on a camera's event stream over the size cap (a part that never ends, a 100 MB body): cut, skipped and counted",
+  CAMERA_EVENT_STORM:
+    'a camera reports events faster than its debounce: one event per type, channel and region is sent, the rest counted in it',
   // The GSM modem and SMS
   MODEM_NOT_READY: 'the modem is not ready (no line, no SIM, not registered)',
   MODEM_TIMEOUT: 'the modem did not answer an AT command in time',

@@ -78,7 +78,7 @@ devices:
         'devices[2].unitId: must be 1..247, or 255 for boards that ship with it (got 0)',
         'devices[2].bus: unknown bus "b2" (declared: b1)',
         'devices[1].id: duplicate device id "d1" (also devices[0])',
-        'devices[3].driver: must be one of "synthetic", "modbus", "serial", "modem" (got "zigbee")',
+        'devices[3].driver: must be one of "synthetic", "modbus", "serial", "modem", "camera" (got "zigbee")',
       ]),
     );
     // The profile is checked in the same pass, for the device that parsed (devices[2] did not).

@@ -12,6 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/kernel/errors.js';
 import {
+  cameraHarness,
   modbusHarness,
   modemHarness,
   serialHarness,
@@ -58,6 +59,7 @@ const kinds: [string, (dir: string) => Promise<DriverHarness>][] = [
   ['modbus (TCP, modbus-serial server)', modbusHarness],
   ['serial (socat pty)', serialHarness],
   ['modem (socat pty, modem simulator)', modemHarness],
+  ['camera (Hikvision ISAPI simulator)', cameraHarness],
 ];
 
 describe.each(kinds)('driver contract: %s', (_name, make) => {

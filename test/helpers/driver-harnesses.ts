@@ -16,6 +16,7 @@ import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
 import { createDrivers } from '../../drivers/registry.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { ModbusSimulator, type SimulatedUnit } from '../../scripts/simulators/modbus-simulator.js';
+import { CameraSimulator } from '../../scripts/simulators/camera-simulator.js';
 import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js';
@@ -25,7 +26,7 @@ import { quietLogger } from './quiet-logger.js';
 import { waitUntil } from './wait.js';
 
 export interface DriverHarness {
-  readonly kind: 'synthetic' | 'modbus' | 'serial' | 'modem';
+  readonly kind: 'synthetic' | 'modbus' | 'serial' | 'modem' | 'camera';
   readonly deviceId: string;
   readonly driver: Driver;
   /** What the driver emitted. */
@@ -229,6 +230,37 @@ export async function modemHarness(dir: string): Promise<DriverHarness> {
       return modem.sendSms('13800138000', 'Alarm at house 7');
     },
     released: () => portFree(pty.b),
+    dispose: disposer(cleanups),
+  };
+}
+
+export async function cameraHarness(dir: string): Promise<DriverHarness> {
+  const cleanups: Cleanup[] = [];
+  const sim = new CameraSimulator({ brand: 'hikvision', password: 'cam-pass-1' });
+  const port = await sim.listen();
+  cleanups.push(() => sim.close());
+  const camera = { id: 'gate-cam', driver: 'camera', profile: 'hikvision-isapi', host: '127.0.0.1', port };
+  const { driver, events } = await build(
+    dir,
+    { devices: [{ ...camera, user: 'admin', password: 'cam-pass-1', idleTimeoutMs: 2000, debounceMs: 0 }] },
+    cleanups,
+  );
+  const none = { deviceId: 'gate-cam', output: 'relay', action: 'on' } as const;
+  return {
+    kind: 'camera',
+    deviceId: 'gate-cam',
+    driver,
+    events,
+    ready: () => waitUntil(() => driver.describe().online, 5000, 'the alert stream up'),
+    provoke: async () => sim.event({ code: 'linedetection', state: 'active', channel: 1 }),
+    command: none,
+    pendingWork: async () => () => true, // a camera has no outputs the gateway times
+    inFlight: () => driver.write(none), // refused at once (NO_OUTPUT): nothing can hang
+    released: async () => {
+      const n = sim.connections;
+      await new Promise((r) => setTimeout(r, 300)); // an absence: no stream reopened
+      return sim.streams.size === 0 && sim.connections === n;
+    },
     dispose: disposer(cleanups),
   };
 }

@@ -29,7 +29,13 @@ import { inputEvents } from './inputs.js';
 import { noderedEvents } from './nodered.js';
 import { sensorEvents } from './sensors.js';
 
-export { CAMERA_ALARM_EVENTS, type CameraAlarmEvent } from './inputs.js';
+export {
+  CAMERA_ALARM_EVENTS,
+  CAMERA_PULSE_EVENTS,
+  CAMERA_STATE_EVENTS,
+  type CameraAlarmEvent,
+  type CameraStreamEvent,
+} from './inputs.js';
 export type { EventSpec } from './define.js';
 
 export const EVENT_CATALOGUE = {

@@ -5,6 +5,11 @@ import { spec } from './define.js';
 /** A serial device (receiver line or modem) names its port; a Modbus unit its unit id and bus. */
 const serialPort = { path: z.string().describe('The serial port') };
 const modbusUnit = { unitId: z.int(), bus: z.string() };
+/** A networked camera names where it is and how it is read. */
+const cameraLink = {
+  host: z.string().describe("The camera's address"),
+  protocol: z.enum(['hikvision-isapi', 'dahua-cgi']),
+};
 
 export const deviceEvents = {
   'device.online': spec(
@@ -15,8 +20,9 @@ export const deviceEvents = {
         reason: z.literal('record').optional().describe('A silent receiver decoded a record again'),
       }),
       z.strictObject(modbusUnit),
+      z.strictObject({ ...cameraLink, reason: z.literal('stream').describe("The camera's event stream is up again") }),
     ]),
-    'a device answers again (a serial port reopened, a Modbus unit answered, a silent receiver heard)',
+    'a device answers again (a serial port reopened, a Modbus unit answered, a silent receiver heard, a camera stream back)',
   ),
   'device.offline': spec(
     'high',
@@ -27,8 +33,16 @@ export const deviceEvents = {
         silentForSec: z.int().min(0).optional().describe('With reason "silent": no record for that long'),
       }),
       z.strictObject({ ...modbusUnit, error: z.string(), code: z.string().nullable() }),
+      z.strictObject({
+        ...cameraLink,
+        reason: z
+          .enum(['auth', 'silent', 'closed', 'refused', 'not-a-stream', 'error'])
+          .describe('auth: wrong user or password; silent: no part within the idle time; not-a-stream: not multipart'),
+        error: z.string(),
+        code: z.string().nullable(),
+      }),
     ]),
-    'a device stopped answering (port gone, unit silent for `offlineAfter` polls, receiver silent for `offlineAfterSec`)',
+    'a device stopped answering (port gone, unit silent for `offlineAfter` polls, receiver silent for `offlineAfterSec`, a camera stream lost)',
   ),
   'modem.registration': spec(
     'normal',

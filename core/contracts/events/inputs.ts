@@ -12,6 +12,11 @@ import { receivedData, spec, wiredInput } from './define.js';
 export const CAMERA_ALARM_EVENTS = ['camera.motion', 'camera.tamper', 'camera.video_lost'] as const;
 export type CameraAlarmEvent = (typeof CAMERA_ALARM_EVENTS)[number];
 
+/** What a camera profile may map a vendor code to: stateful ones end with `<type>_ended`, pulses never do. */
+export const CAMERA_STATE_EVENTS = [...CAMERA_ALARM_EVENTS, 'camera.alarm_input'] as const;
+export const CAMERA_PULSE_EVENTS = ['camera.line_crossed', 'camera.intrusion'] as const;
+export type CameraStreamEvent = (typeof CAMERA_STATE_EVENTS)[number] | (typeof CAMERA_PULSE_EVENTS)[number];
+
 const wired = z.strictObject(wiredInput);
 const wiredOrReceived = z.union([wired, receivedData]);
 const button = z.union([
@@ -21,7 +26,26 @@ const button = z.union([
   }),
   receivedData,
 ]);
-const camera = z.union([z.strictObject({ ...wiredInput, snapshotUrl: z.string().optional() }), receivedData]);
+/**
+ * What a networked camera's own analytics say (drivers/camera): the protocol and channel it
+ * came on, the camera's region or rule, and the camera's clock as it wrote it. The envelope's
+ * `ts` stays the gateway's: camera clocks drift and reset after power cuts.
+ */
+const streamed = z.strictObject({
+  protocol: z.enum(['hikvision-isapi', 'dahua-cgi']).describe('How the camera told us'),
+  code: z.string().describe("The vendor's event code (VMD, linedetection, CrossLineDetection, AlarmLocal)"),
+  channel: z.int().min(1).nullable().describe('Video channel (1-based); for an alarm input, the input number'),
+  region: z.string().nullable().describe("The camera's region or rule name, when it sends one"),
+  cameraTime: z.string().nullable().describe("The camera's own time of the event, as the camera wrote it"),
+  alarm: z.boolean().describe('The profile counts this event as an alarm'),
+  count: z
+    .int()
+    .min(1)
+    .optional()
+    .describe('Reports the camera sent since the last event of this kind (repeats and a storm, debounced)'),
+  suppressed: z.int().min(0).optional().describe('Of those, the ones not sent on their own (storm debounce)'),
+});
+const camera = z.union([z.strictObject({ ...wiredInput, snapshotUrl: z.string().optional() }), receivedData, streamed]);
 
 export const inputEvents = {
   'door.opened': spec('high', wiredOrReceived, 'a door contact opened (also its state at start)'),
@@ -34,10 +58,18 @@ export const inputEvents = {
     "a technician's key switch was turned: every active alert is acknowledged",
   ),
   'input.changed': spec('normal', wiredOrReceived, 'a plain input changed (also its state at start)'),
-  'camera.motion': spec('high', camera, "a camera's motion alarm output went active"),
-  'camera.motion_ended': spec('normal', camera, "the camera's motion alarm output went idle"),
-  'camera.tamper': spec('high', camera, "a camera's tamper alarm output went active"),
-  'camera.tamper_ended': spec('normal', camera, "the camera's tamper alarm output went idle"),
-  'camera.video_lost': spec('high', camera, "a camera's video-lost alarm output went active"),
-  'camera.video_lost_ended': spec('normal', camera, "the camera's video-lost alarm output went idle"),
+  'camera.motion': spec(
+    'high',
+    camera,
+    'a camera reports motion (its alarm output wired to an input, or its own analytics)',
+  ),
+  'camera.motion_ended': spec('normal', camera, "the camera's motion ended"),
+  'camera.tamper': spec('high', camera, 'a camera reports tampering (covered, moved, blinded)'),
+  'camera.tamper_ended': spec('normal', camera, "the camera's tamper state ended"),
+  'camera.video_lost': spec('high', camera, 'a camera reports its video lost'),
+  'camera.video_lost_ended': spec('normal', camera, "the camera's video is back"),
+  'camera.line_crossed': spec('high', streamed, "a camera's line-crossing rule fired (a pulse: no _ended)"),
+  'camera.intrusion': spec('high', streamed, "a camera's intrusion (region entrance) rule fired (a pulse: no _ended)"),
+  'camera.alarm_input': spec('high', streamed, "a camera's own alarm input went active"),
+  'camera.alarm_input_ended': spec('normal', streamed, "the camera's alarm input went idle"),
 };

@@ -1,0 +1,105 @@
+/**
+ * A gateway agent with one simulated camera (scripts/simulators/camera-simulator.ts) and,
+ * optionally, house 7's Modbus panic button beside it: the camera tests run the real driver
+ * through the real event pipeline, and time a press while the camera misbehaves.
+ */
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import type { GatewayEvent } from '../../core/contracts/event.js';
+import { freePort } from '../../scripts/brokers/free-port.js';
+import { CameraSimulator, type CameraSimOptions } from '../../scripts/simulators/camera-simulator.js';
+import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
+import { testConfig } from './agent-config.js';
+import { AgentRig, builtinProfile, house7Board } from './modbus-rig.js';
+import { waitUntil } from './wait.js';
+
+export interface CameraRig {
+  sim: CameraSimulator;
+  rig: AgentRig;
+  /** Every warn-or-worse line the agent logged, parsed. */
+  logs: Record<string, unknown>[];
+  /** Presses house 7's panic button; resolves with ms from the press to alarm.pressed stored in the outbox. */
+  press?: () => Promise<number>;
+}
+
+export interface CameraRigOptions {
+  brokerUrl: string;
+  dir: string;
+  cleanup: (fn: () => unknown) => void;
+  sim: CameraSimOptions;
+  device?: Record<string, unknown>;
+  panic?: boolean;
+}
+
+export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
+  const sim = new CameraSimulator(o.sim);
+  const port = await sim.listen();
+  o.cleanup(() => sim.close());
+  const camera = {
+    id: 'gate-cam',
+    driver: 'camera',
+    profile: o.sim.brand === 'hikvision' ? 'hikvision-isapi' : 'dahua-cgi',
+    host: '127.0.0.1',
+    port,
+    user: 'admin',
+    password: { env: 'VG_TEST_CAMERA_PASSWORD' },
+    idleTimeoutMs: 1500,
+    debounceMs: 0,
+    reconnect: { minMs: 100, maxMs: 500 },
+    authRetry: { minMs: 400, maxMs: 5000 },
+    ...o.device,
+  };
+  process.env.VG_TEST_CAMERA_PASSWORD = o.sim.password ?? 'cam-pass-1';
+  let board: ReturnType<ModbusSimulator['addUnit']> | null = null;
+  let extra: Record<string, unknown> = { devices: [camera] };
+  if (o.panic) {
+    const modbus = new ModbusSimulator();
+    board = modbus.addUnit(1, builtinProfile('waveshare-modbus-rtu-relay-d'));
+    await modbus.listenTcp(await freePort());
+    o.cleanup(() => modbus.close());
+    const h7 = house7Board(modbus.port);
+    extra = { buses: h7.buses, devices: [...(h7.devices as unknown[]), camera] };
+  }
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const config = testConfig(o.brokerUrl, o.dir, extra as never);
+  const rig = new AgentRig(config, o.dir, pino({ level: 'warn' }, sink));
+  await rig.agent.start();
+  o.cleanup(() => rig.agent.stop());
+  const stored: GatewayEvent[] = [];
+  rig.agent.observe.onStored((events) => stored.push(...events));
+  const press = board
+    ? async () => {
+        const b = board!;
+        const n = stored.filter((e) => e.type === 'alarm.pressed').length;
+        b.set('di2', false);
+        await new Promise((r) => setTimeout(r, 150)); // released, and read so by a poll
+        const t0 = Date.now();
+        b.set('di2', true);
+        await waitUntil(() => stored.filter((e) => e.type === 'alarm.pressed').length > n, 5000, 'the press stored');
+        return Date.now() - t0;
+      }
+    : undefined;
+  return { sim, rig, logs, ...(press ? { press } : {}) };
+}
+
+/** The log lines with this code. */
+export const logged = (logs: Record<string, unknown>[], code: string) => logs.filter((l) => l.code === code);
+
+/** A camera rig whose camera stream is open (the driver connected and authenticated). */
+export async function openCameraRig(o: CameraRigOptions): Promise<CameraRig> {
+  const r = await cameraRig(o);
+  await waitUntil(() => r.sim.streams.size === 1, 5000, 'the camera stream open');
+  return r;
+}
+
+/** Makes the simulated camera hostile from its next connection on, and cuts the current one. */
+export function turnHostile(r: CameraRig, mode: NonNullable<CameraSimulator['hostile']>): void {
+  r.sim.hostile = mode;
+  for (const s of r.sim.streams) s.socket?.destroy();
+}
