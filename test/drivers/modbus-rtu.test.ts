@@ -52,28 +52,38 @@ describe('Modbus RTU over a pty pair', () => {
   it('keeps the poll interval of seven units while the eighth is dead', { timeout: 30_000 }, async () => {
     const { sim, rig } = await rtuRig();
     await waitUntil(() => sim.unit(1).pollTimes.length > 3, 5000, 'polls on the bus');
+    const live = UNITS.filter((x) => x !== 5);
+    /** Each live unit's polls and median interval over `ms`, from now. */
+    const window = async (ms: number) => {
+      for (const u of UNITS) sim.unit(u).pollTimes.length = 0;
+      await new Promise((r) => setTimeout(r, ms));
+      return new Map(
+        live.map((u) => {
+          const times = sim.unit(u).pollTimes;
+          return [u, { perSec: (times.length / ms) * 1000, p50: percentile(intervalsOf(times), 50)! }];
+        }),
+      );
+    };
+    // The baseline, in the same run: all eight alive (a loaded machine slows both windows alike).
+    const before = await window(2000);
     sim.unit(5).dead = true;
     await rig.waitFor((e) => e.deviceId === 'unit-5' && e.type === 'device.offline', 5000, 'unit 5 offline');
-    for (const u of UNITS) sim.unit(u).pollTimes.length = 0;
     const bus = { describe: () => rig.agent.observe.bus('rs485')! };
     const timeoutsBefore = bus.describe().timeouts;
-    await new Promise((r) => setTimeout(r, 4000)); // the window the poll intervals and probes below are measured over
+    const after = await window(4000); // the window the poll intervals and probes below are measured over
     const probes = bus.describe().timeouts - timeoutsBefore;
-    const report: Record<number, { polls: number; p50: number; p90: number }> = {};
-    for (const u of UNITS.filter((x) => x !== 5)) {
-      const iv = intervalsOf(sim.unit(u).pollTimes);
-      report[u] = { polls: iv.length + 1, p50: Math.round(percentile(iv, 50)!), p90: Math.round(percentile(iv, 90)!) };
-    }
+    const report = live.map((u) => {
+      const [b, a] = [before.get(u)!, after.get(u)!];
+      return { u, rate: a.perSec / b.perSec, p50: `${Math.round(b.p50)}->${Math.round(a.p50)}` };
+    });
     console.log(
       `RTU, 1 dead unit of 8, poll ${POLL_MS} ms, timeout 150 ms: ${JSON.stringify(report)}; dead unit probed ${probes}x in 4 s`,
     );
-    for (const [u, r] of Object.entries(report)) {
-      expect(r.p50, `unit ${u} median interval`).toBeLessThanOrEqual(POLL_MS * 1.2);
-      // No p90 bound: on a shared 2-core machine (load 9-11 while others test) the p90 moved
-      // between 110 and 320 ms on the code before and after the field-fault changes alike. A
-      // dead unit polled every cycle (a cycle then holds its 150 ms timeout plus seven replies)
-      // fails the median, the poll count and the probe count; the p90 is printed for the record.
-      expect(r.polls, `unit ${u} polls in 4 s`).toBeGreaterThanOrEqual(30);
+    // A dead unit polled every cycle adds its 150 ms timeout to each ~100 ms cycle: the live
+    // units' poll rate falls to about 0.4 of the baseline and their median interval grows 2.5x.
+    for (const r of report) {
+      expect(r.rate, `unit ${r.u} poll rate, dead window / baseline`).toBeGreaterThan(0.7);
+      expect(after.get(r.u)!.p50, `unit ${r.u} median interval`).toBeLessThanOrEqual(before.get(r.u)!.p50 * 1.4);
     }
     // The dead unit is only re-probed, with backoff (1 s, 2 s, ...): a few tries in 4 s, not 40.
     expect(probes).toBeGreaterThanOrEqual(1);
