@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { BusDescription, DriverDescription } from '../core/contracts/driver.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { NodeRedView } from './device-snapshot.js';
-import { readAgentState, span, WIDTH, type StatusReport } from './status-report.js';
+import { readAgentState, fit, span, type StatusReport } from './status-report.js';
 
 interface Snapshot {
   writtenAt: string;
@@ -81,7 +81,6 @@ export function devicesData(config: GatewayConfig, now = Date.now()): DevicesRep
 
 const ago = (ms: number | null, now: number) =>
   ms === null ? 'never' : `${span(Math.max(0, Math.round((now - ms) / 1000)))} ago`;
-const fit = (line: string) => (line.length <= WIDTH ? line : `${line.slice(0, WIDTH - 1)}~`);
 const state = (r: DeviceRow) => (r.online === null ? '?' : r.online ? 'ok' : 'DOWN');
 
 function header(r: DevicesReport, now: number): string[] {

@@ -1,8 +1,7 @@
 /** `village-gateway outbox stats`: the outbox on disk for a technician's phone (40 columns); `--json` for machines. */
 import type { OutboxSnapshot } from './outbox/inspect.js';
-import { span, WIDTH } from './status-report.js';
+import { fit, span } from './status-report.js';
 
-const fit = (line: string) => (line.length <= WIDTH ? line : `${line.slice(0, WIDTH - 1)}~`);
 const row = (label: string, value: string) => fit(`${label.padEnd(9)}${value}`);
 
 export function bytes(n: number): string {

@@ -7,7 +7,7 @@
  */
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import { TCPIP_PER_MESSAGE, type Plan, type PlanRow } from './plan.js';
-import { span, WIDTH } from './status-report.js';
+import { fit, span, WIDTH } from './status-report.js';
 
 /** One setting that makes most of the month's bytes, and what changing it would save. */
 export interface PlanWarning {
@@ -78,7 +78,6 @@ const mbShort = (b: number) => (b / 1e6).toFixed(b < 1e7 ? 2 : b < 1e9 ? 1 : 0);
 const count = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
 /** Events a month in at most 8 characters: "10,200", "518,400", "103.7 M". */
 const countShort = (n: number) => (n >= 1e7 ? `${(n / 1e6).toFixed(1)} M` : count(n));
-const fit = (line: string) => (line.length <= WIDTH ? line : `${line.slice(0, WIDTH - 1)}~`);
 const every = (sec: number) => (sec >= 3600 && sec % 3600 === 0 ? `${sec / 3600} h` : span(sec));
 
 function wireLine(plan: Plan, config: GatewayConfig): string[] {

@@ -89,7 +89,8 @@ const ranges = (seqs: number[]) =>
     .join(',');
 
 /** Every line cut to WIDTH columns with "~" rather than wrapped; Chinese characters count two. */
-const fit = (line: string) => fitToWidth(line, WIDTH);
+/** A line cut to the terminal's 40 columns by display width (a Chinese character is two). */
+export const fit = (line: string) => fitToWidth(line, WIDTH);
 
 /** The status in 40 columns, its words from the catalogue of a language (English unless given). */
 export function formatStatus(r: StatusReport, now = Date.now(), t: Texts = en): string {
