@@ -39,7 +39,7 @@ describe('serial offlineAfterSec', () => {
             offlineAfterSec: 1,
             sensors: { A1B2C: { id: 'storehouse-door', role: 'door' } },
           },
-        ] as never,
+        ],
       });
       // The agent's own clock, so the test can say when a record was sent in the events' time.
       const clock = systemClock('always');

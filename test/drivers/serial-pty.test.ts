@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js';
 import { testConfig } from '../helpers/agent-config.js';
+import type { DeviceOf } from '../helpers/config-input.js';
 import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
@@ -13,14 +14,14 @@ const tempDir = useTempDirs();
 const cleanup = useCleanups();
 const brokerRef = useBroker();
 
-async function serialRig(profile: string, sensors: Record<string, unknown>) {
+async function serialRig(profile: string, sensors: DeviceOf<'serial'>['sensors']) {
   const pty = await new PtyPair('rf').start();
   cleanup(() => pty.dispose());
   const device = await new SerialDeviceSimulator(pty.a).open();
   cleanup(() => device.close());
   const dir = tempDir();
   const config = testConfig(brokerRef.current.url, dir, {
-    devices: [{ id: 'rf-rx', driver: 'serial', path: pty.b, profile, sensors }] as never,
+    devices: [{ id: 'rf-rx', driver: 'serial', path: pty.b, profile, sensors }],
   });
   const rig = new AgentRig(config, dir);
   await startChecked(rig.agent, brokerRef.current.url, cleanup);

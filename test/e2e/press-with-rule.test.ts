@@ -50,7 +50,7 @@ describe('a panic button with a rule, to the county', () => {
           },
           outputs: { do7: { id: 'siren' } },
         },
-      ] as never,
+      ],
       rules: [
         {
           id: 'panic',
@@ -61,7 +61,7 @@ describe('a panic button with a rule, to the county', () => {
             { do: 'alert', message: 'panic button pressed' },
           ],
         },
-      ] as never,
+      ],
     });
     const rig = new AgentRig(config, dir);
     check.watch(rig.agent);

@@ -51,7 +51,7 @@ async function safetyLoop(o: Setup = {}) {
         actions: [{ do: 'alert', message: 'Panic at house 7' }],
         ...o.rule,
       },
-    ] as never,
+    ],
     alarms: { smsTo: ['13800138000'], escalateAfterSec: 120, smsWhenUplinkDownSec: 60, ...o.alarms },
   });
   const alarms = new LocalAlarms({

@@ -76,7 +76,7 @@ function config(dir: string, gatewayId: string, port: number, timeoutMs: number,
         inputs: { di1: { role: 'alarm-button', id: 'panic-1' } },
         outputs: { do2: { id: 'strobe' } },
       },
-    ] as never,
+    ],
   });
 }
 

@@ -84,7 +84,7 @@ describe('field faults: unplugged lines', () => {
             pollMs: 50,
             inputs: { di2: { role: 'alarm-button', id: 'store-panic' } },
           },
-        ] as never,
+        ],
       });
       const rig = new FieldRig(config, dir);
       check.watch(rig.agent);
@@ -147,7 +147,7 @@ describe('field faults: an unplugged modem', () => {
       const dir = tempDir();
       const config = testConfig(brokerRef.current.url, dir, {
         gateway: { id: `gw-modem-${randomUUID().slice(0, 8)}` },
-        devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 600 }] as never, // no status poll queued ahead of the SMS
+        devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 600 }], // no status poll queued ahead of the SMS
       });
       const rig = new FieldRig(config, dir);
       check.watch(rig.agent);
@@ -215,7 +215,7 @@ describe('field faults: an unplugged serial receiver', () => {
             profile: 'sonoff-rf-bridge',
             sensors: { D0035: { id: 'shed-pir', role: 'motion' } },
           },
-        ] as never,
+        ],
       });
       const rig = new FieldRig(config, dir);
       check.watch(rig.agent);

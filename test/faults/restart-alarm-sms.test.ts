@@ -30,12 +30,12 @@ describe('alarms from before a restart keep their SMS deadline', () => {
     const config = testConfig(`mqtt://127.0.0.1:${await freePort()}`, dataDir, {
       gateway: { id: 'gw-restart-sms', name: 'Qingshan' },
       mqtt: { alarmRetry: { ackTimeoutMs: ACK_TIMEOUT_MS } },
-      buses: buses as never,
+      buses,
       devices: [
         ...devices,
         { id: 'gsm', driver: 'modem', path: modem.pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
-      ] as never,
-      rules: rules as never,
+      ],
+      rules,
       // Far beyond the test: only the alarm's own deadline can send the SMS.
       alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 3600, escalateAfterSec: 3600 },
     });

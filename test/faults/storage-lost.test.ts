@@ -52,7 +52,7 @@ async function village(dataDir: string) {
         outputs: { do7: { id: 'siren' } },
       },
       { id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
-    ] as never,
+    ],
     alarms: { smsTo: ['13800138000'], sirens: [{ device: 'io', output: 'do7', testMs: 500 }] },
   });
   const check = new DeliveryCheck(county);

@@ -7,6 +7,7 @@
  */
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { ModbusSimulator, type SimulatedUnit } from '../../scripts/simulators/modbus-simulator.js';
+import type { BusInput, DeviceInput, RuleInput } from './config-input.js';
 import { builtinProfile } from './modbus-rig.js';
 
 export const SIREN_COIL = 6; // do7
@@ -42,7 +43,7 @@ export class PanicPanel {
   }
 
   /** Config parts for the agent: the bus, the board and the rule (cooldown 0: every press fires). */
-  config(pollMs = 30): { buses: unknown[]; devices: unknown[]; rules: unknown[] } {
+  config(pollMs = 30): { buses: BusInput[]; devices: DeviceInput[]; rules: RuleInput[] } {
     return {
       buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: this.port, timeoutMs: 300 }],
       devices: [

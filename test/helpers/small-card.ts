@@ -2,6 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TestConfigOver } from './agent-config.js';
+import type { DeviceInput } from './config-input.js';
 
 /** Mounts a tmpfs of `size` (e.g. '3m') at a new folder in `parent`; the cleanup unmounts it. */
 export function mountSmallCard(parent: string, size: string, cleanup: (fn: () => void) => void): string {
@@ -37,12 +39,12 @@ export function fullCardVillage(o: {
   simPort: number;
   telemetryPerSec: number;
   sirenPulseMs: number;
-  extra?: object[];
-}) {
+  extra?: DeviceInput[];
+}): TestConfigOver {
   return {
     outbox: { diskReserveBytes: '1MiB' },
     health: { intervalSec: 1 },
-    buses: [{ id: 'tcp', type: 'modbus-tcp' as const, host: '127.0.0.1', port: o.simPort, timeoutMs: 200 }],
+    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: o.simPort, timeoutMs: 200 }],
     devices: [
       {
         id: 'io',
@@ -61,7 +63,7 @@ export function fullCardVillage(o: {
         telemetryBytes: 400,
       },
       ...(o.extra ?? []),
-    ] as never,
+    ],
     rules: [
       {
         id: 'panic',
@@ -72,6 +74,6 @@ export function fullCardVillage(o: {
           { do: 'alert', message: 'panic' },
         ],
       },
-    ] as never,
+    ],
   };
 }

@@ -111,7 +111,7 @@ describe('county commands', () => {
           pollMs: 100,
           inputs: { di1: { role: 'input' } },
         },
-      ] as never,
+      ],
       alarms: { sirens: [{ device: 'panel', output: 'do4', testMs: 300 }] },
     });
     const rig = new AgentRig(config, dir);

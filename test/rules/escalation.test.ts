@@ -7,6 +7,7 @@ import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
 import { acknowledgedToForget, type StoredAlert } from '../../agent/alarms/alarm-state.js';
 import type { SmsSender } from '../../core/contracts/sms.js';
 import { testConfig } from '../helpers/agent-config.js';
+import type { AlarmsInput, RuleInput } from '../helpers/config-input.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -15,9 +16,9 @@ import { waitUntil } from '../helpers/wait.js';
 const tempDir = useTempDirs();
 
 async function setup(
-  alarms: Record<string, unknown>,
+  alarms: AlarmsInput,
   downForMs: () => number | null,
-  ruleSms = 'fallback',
+  ruleSms: RuleInput['sms'] = 'fallback',
   keepAcknowledged?: number,
 ) {
   const dir = tempDir();
@@ -39,7 +40,7 @@ async function setup(
         sms: ruleSms,
         actions: [{ do: 'alert', message: 'Panic at house 7' }],
       },
-    ] as never,
+    ],
     alarms: { smsTo: ['13800138000'], ...alarms },
   });
   const alarmsSvc = new LocalAlarms({
@@ -168,7 +169,7 @@ describe('the sms action', () => {
           when: { type: 'door.opened' },
           actions: [{ do: 'sms', to: ['+8613900000000'], text: '仓库门被打开' }],
         },
-      ] as never,
+      ],
     });
     const svc = new LocalAlarms({
       config,

@@ -12,6 +12,7 @@ import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { testConfig } from '../helpers/agent-config.js';
+import type { HelpLedInput } from '../helpers/config-input.js';
 import { AgentRig, builtinProfile, house7Board } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
@@ -32,7 +33,7 @@ interface Reply {
   error?: { code: string; message: string };
 }
 
-async function village(helpLed: Record<string, unknown>) {
+async function village(helpLed: HelpLedInput) {
   const county = await new CountySubscriber({
     url: brokerRef.current.url,
     clientId: `county-led-${++villages}`,
@@ -51,8 +52,8 @@ async function village(helpLed: Record<string, unknown>) {
     ...house7Board(sim.port),
     rules: [
       { id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0, actions: [{ do: 'alert', message: 'help' }] },
-    ] as never,
-    alarms: { helpLed: helpLed as never },
+    ],
+    alarms: { helpLed },
   });
   let rig: AgentRig | null = null;
   const start = async () => {

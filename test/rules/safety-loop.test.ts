@@ -60,7 +60,7 @@ async function village({ linkDown = false } = {}) {
           { do: 'alert', message: 'Panic button pressed at house 7' },
         ],
       },
-    ] as never,
+    ],
   });
   const rig = new AgentRig(config, dir);
   const check = new DeliveryCheck(county).watch(rig.agent);

@@ -90,7 +90,7 @@ async function village(o: VillageOptions) {
         },
       },
       { id: 'gsm', driver: 'modem', path: modem.pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
-    ] as never,
+    ],
     rules: [
       {
         id: 'panic',
@@ -102,7 +102,7 @@ async function village(o: VillageOptions) {
           { do: 'alert', message: '7号户按下了报警按钮' },
         ],
       },
-    ] as never,
+    ],
     alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 0, escalateAfterSec: 3600, ...o.alarms },
   });
   const rig = new AgentRig(config, dir);

@@ -10,6 +10,7 @@ import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
 import type { SmsSender } from '../../core/contracts/sms.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { testConfig } from '../helpers/agent-config.js';
+import type { AlarmsInput, RuleInput } from '../helpers/config-input.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -19,7 +20,7 @@ const tempDir = useTempDirs();
 
 type LateListener = (late: readonly { id: string }[], reason: string) => void;
 
-async function village(o: { alarms?: Record<string, unknown>; ruleSms?: string } = {}) {
+async function village(o: { alarms?: AlarmsInput; ruleSms?: RuleInput['sms'] } = {}) {
   const dir = tempDir();
   const clock = new FakeClock();
   const make = eventMaker(dir, clock);
@@ -41,7 +42,7 @@ async function village(o: { alarms?: Record<string, unknown>; ruleSms?: string }
         sms: o.ruleSms ?? 'always',
         actions: [{ do: 'alert', message: 'Panic at house 7' }],
       },
-    ] as never,
+    ],
     alarms: { smsTo: ['13800138000'], ...o.alarms },
   });
   const alarms = new LocalAlarms({
