@@ -11,15 +11,15 @@ import { describe, expect, it } from 'vitest';
 import { profileEventType } from '../../core/contracts/events/catalogue.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { DeliveryCheck } from '../helpers/delivery.js';
+import { startBoard } from '../helpers/field-peers.js';
 import { FieldRig } from '../helpers/field-rig.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
-import { builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useUnhandled } from '../helpers/unhandled.js';
 import { waitUntil } from '../helpers/wait.js';
+import { tcpBus, ioBoard } from '../helpers/village-config.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -64,18 +64,14 @@ async function gatewayProcess(port: number) {
 function config(dir: string, gatewayId: string, port: number, timeoutMs: number, url = brokerRef.current.url) {
   return testConfig(url, dir, {
     gateway: { id: gatewayId },
-    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port, timeoutMs }],
+    buses: [tcpBus(port, timeoutMs)],
     devices: [
-      {
+      ioBoard({
         id: 'panel',
-        driver: 'modbus',
-        bus: 'tcp',
-        unitId: 1,
-        profile: 'waveshare-modbus-rtu-io-8ch',
         pollMs: 100,
         inputs: { di1: { role: 'alarm-button', id: 'panic-1' } },
         outputs: { do2: { id: 'strobe' } },
-      },
+      }),
     ],
   });
 }
@@ -118,10 +114,7 @@ describe('teardown with a bound', () => {
     'a driver still ending a pulse on a silent unit: stop() goes on without it, names it, and a second stop() is the same shutdown',
     { timeout: 30_000 },
     async () => {
-      const sim = new ModbusSimulator();
-      const unit = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-      await sim.listenTcp(await freePort());
-      cleanup(() => sim.close());
+      const { sim, board: unit } = await startBoard(cleanup);
       const check = await countyCheck();
       const dir = tempDir();
       const gatewayId = `gw-late-${randomUUID().slice(0, 8)}`;
@@ -168,10 +161,7 @@ describe('teardown with a bound', () => {
   );
 
   it('a pulse whose "on" is still on the wire when stop() starts is ended too', async () => {
-    const sim = new ModbusSimulator();
-    const unit = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-    await sim.listenTcp(await freePort());
-    cleanup(() => sim.close());
+    const { sim, board: unit } = await startBoard(cleanup);
     const dir = tempDir();
     const rig = new FieldRig(config(dir, 'gw-pulse', sim.port, 2000, 'mqtt://127.0.0.1:1'), dir); // no broker: this is about the coil
     await rig.agent.start();

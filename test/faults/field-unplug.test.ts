@@ -22,6 +22,7 @@ import { builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useUnhandled } from '../helpers/unhandled.js';
 import { waitUntil } from '../helpers/wait.js';
+import { gsmModem } from '../helpers/village-config.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -147,7 +148,7 @@ describe('field faults: an unplugged modem', () => {
       const dir = tempDir();
       const config = testConfig(brokerRef.current.url, dir, {
         gateway: { id: `gw-modem-${randomUUID().slice(0, 8)}` },
-        devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 600 }], // no status poll queued ahead of the SMS
+        devices: [gsmModem(pty.b, 600)], // no status poll queued ahead of the SMS
       });
       const rig = new FieldRig(config, dir);
       check.watch(rig.agent);

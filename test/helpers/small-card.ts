@@ -4,6 +4,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestConfigOver } from './agent-config.js';
 import type { DeviceInput } from './config-input.js';
+import { ioBoard, panicRule, tcpBus } from './village-config.js';
 
 /** Mounts a tmpfs of `size` (e.g. '3m') at a new folder in `parent`; the cleanup unmounts it. */
 export function mountSmallCard(parent: string, size: string, cleanup: (fn: () => void) => void): string {
@@ -44,18 +45,13 @@ export function fullCardVillage(o: {
   return {
     outbox: { diskReserveBytes: '1MiB' },
     health: { intervalSec: 1 },
-    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: o.simPort, timeoutMs: 200 }],
+    buses: [tcpBus(o.simPort, 200)],
     devices: [
-      {
-        id: 'io',
-        driver: 'modbus',
-        bus: 'tcp',
-        unitId: 1,
-        profile: 'waveshare-modbus-rtu-io-8ch',
+      ioBoard({
         pollMs: 30,
         inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } },
         outputs: { do7: { id: 'siren' } },
-      },
+      }),
       {
         id: 'meter',
         driver: 'synthetic',
@@ -64,16 +60,6 @@ export function fullCardVillage(o: {
       },
       ...(o.extra ?? []),
     ],
-    rules: [
-      {
-        id: 'panic',
-        when: { type: 'alarm.pressed' },
-        cooldownSec: 0,
-        actions: [
-          { do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: o.sirenPulseMs },
-          { do: 'alert', message: 'panic' },
-        ],
-      },
-    ],
+    rules: [panicRule({ pulseMs: o.sirenPulseMs, message: 'panic' })],
   };
 }
