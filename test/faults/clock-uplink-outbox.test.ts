@@ -7,22 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { PRIORITIES } from '../../core/contracts/event.js';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { Uplink } from '../../agent/uplink/uplink.js';
-import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
-import { testConfig } from '../helpers/agent-config.js';
+import { outboxConfig, testConfig } from '../helpers/agent-config.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
 const YEAR = 365 * 86_400_000;
-const outboxConfig = (over: Record<string, unknown> = {}) =>
-  gatewayConfigSchema.parse({
-    version: 1,
-    gateway: { id: 'gw' },
-    dataDir: '/x',
-    mqtt: { url: 'mqtt://h' },
-    outbox: over,
-  }).outbox;
 
 describe('wall-clock jumps, uplink and outbox', () => {
   it("measures the uplink's down time on the monotonic clock", () => {

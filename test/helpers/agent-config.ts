@@ -2,6 +2,7 @@ import {
   gatewayConfigSchema,
   type GatewayConfig,
   type GatewayConfigInput,
+  type OutboxConfig,
 } from '../../config/schema/gateway-config.js';
 
 /**
@@ -33,4 +34,15 @@ export function testConfig(url: string, dataDir: string, over: TestConfigOver = 
       ...mqtt,
     },
   });
+}
+
+/** The outbox section as the agent gets it: the schema's defaults with `over` laid on top. */
+export function outboxConfig(over: GatewayConfigInput['outbox'] = {}): OutboxConfig {
+  return gatewayConfigSchema.parse({
+    version: 1,
+    gateway: { id: 'gw' },
+    dataDir: '/x',
+    mqtt: { url: 'mqtt://h' },
+    outbox: over,
+  }).outbox;
 }

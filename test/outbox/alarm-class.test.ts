@@ -7,10 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { isAlarmClass } from '../../agent/outbox/alarm-class.js';
 import type { GatewayEvent, Priority } from '../../core/contracts/event.js';
-import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { fillCard, mountSmallCard } from '../helpers/small-card.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
@@ -52,13 +52,7 @@ describe('the alarm class', () => {
   it(`owns the released reserve (${process.getuid?.() === 0 ? 'a 1 MB tmpfs' : 'needs root for a tmpfs'})`, async () => {
     expect(process.getuid?.(), 'this test mounts a tmpfs: run it as root (CI does)').toBe(0);
     const dir = mountSmallCard(tempDir(), '1m', cleanup);
-    const config = gatewayConfigSchema.parse({
-      version: 1,
-      gateway: { id: 'gw' },
-      dataDir: '/x',
-      mqtt: { url: 'mqtt://h' },
-    }).outbox;
-    const ob = new Outbox({ dir, config, diskReserveBytes: 100 * 1024 });
+    const ob = new Outbox({ dir, config: outboxConfig(), diskReserveBytes: 100 * 1024 });
     cleanup(() => ob.close());
     await ob.put(press());
     fillCard(dir);

@@ -17,9 +17,9 @@ import { PRIORITIES, type GatewayEvent, type Priority } from '../../core/contrac
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { Drain } from '../../agent/uplink/drain.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
-import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { eventMaker } from '../helpers/events.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 const tempDir = useTempDirs();
 const RUNS = Number(process.env.VG_PROPERTY_RUNS ?? 150);
@@ -82,15 +82,7 @@ class HandClient {
   }
 }
 
-function outboxConfig(maxBytes: number) {
-  return gatewayConfigSchema.parse({
-    version: 1,
-    gateway: { id: 'gw' },
-    dataDir: '/x',
-    mqtt: { url: 'mqtt://h' },
-    outbox: { maxBytes, criticalReserveBytes: 2000 },
-  }).outbox;
-}
+const smallOutbox = (maxBytes: number) => outboxConfig({ maxBytes, criticalReserveBytes: 2000 });
 
 async function runScenario(
   steps: Step[],
@@ -105,7 +97,7 @@ async function runScenario(
   const delivered = new Set<string>();
   const held: GatewayEvent[] = [];
   let refused = 0;
-  const config = outboxConfig(maxBytes);
+  const config = smallOutbox(maxBytes);
   const logger = pino({ level: 'silent' });
 
   let deletesFail = false;

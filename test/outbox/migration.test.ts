@@ -4,17 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import type { Cursor, OutboxRow } from '../../core/contracts/outbox-store.js';
-import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { eventMaker } from '../helpers/events.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 const tempDir = useTempDirs();
-const config = gatewayConfigSchema.parse({
-  version: 1,
-  gateway: { id: 'gw' },
-  dataDir: '/x',
-  mqtt: { url: 'mqtt://h' },
-}).outbox;
+const config = outboxConfig();
 
 /** The schema-1 layout as the previous release wrote it. */
 function writeSchema1(

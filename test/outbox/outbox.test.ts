@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { PRIORITIES, type Priority } from '../../core/contracts/event.js';
-import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 const tempDir = useTempDirs();
-const outboxConfig = (over: Record<string, unknown> = {}) =>
-  gatewayConfigSchema.parse({
-    version: 1,
-    gateway: { id: 'gw' },
-    dataDir: '/x',
-    mqtt: { url: 'mqtt://h' },
-    outbox: over,
-  }).outbox;
 
 describe('outbox', () => {
   it('replays by priority, then seq, in pages', async () => {

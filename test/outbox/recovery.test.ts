@@ -11,9 +11,9 @@ import {
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.js';
-import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { eventMaker } from '../helpers/events.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 /** Opens the outbox and takes the salvage step, as the agent's start does. */
 function opened(o: ConstructorParameters<typeof Outbox>[0]): Outbox {
@@ -23,12 +23,7 @@ function opened(o: ConstructorParameters<typeof Outbox>[0]): Outbox {
 }
 
 const tempDir = useTempDirs();
-const config = gatewayConfigSchema.parse({
-  version: 1,
-  gateway: { id: 'gw' },
-  dataDir: '/x',
-  mqtt: { url: 'mqtt://h' },
-}).outbox;
+const config = outboxConfig();
 
 async function filledStore(dir: string, n: number) {
   const ob = opened({ dir, config });

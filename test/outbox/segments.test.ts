@@ -3,22 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import type { Cursor, OutboxRow } from '../../core/contracts/outbox-store.js';
 import type { Priority } from '../../core/contracts/event.js';
-import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { eventMaker } from '../helpers/events.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 const tempDir = useTempDirs();
-const config = (over: Record<string, unknown> = {}) =>
-  gatewayConfigSchema.parse({
-    version: 1,
-    gateway: { id: 'gw' },
-    dataDir: '/x',
-    mqtt: { url: 'mqtt://h' },
-    outbox: over,
-  }).outbox;
 const SEG = 16;
-const open = (dir: string, over: Record<string, unknown> = {}) =>
-  new Outbox({ dir, config: config(over), segmentRows: SEG });
+const open = (dir: string, over: Parameters<typeof outboxConfig>[0] = {}) =>
+  new Outbox({ dir, config: outboxConfig(over), segmentRows: SEG });
 const idOf = (r: OutboxRow) => (JSON.parse(r.body) as { id: string }).id;
 
 function readAll(ob: Outbox, pageSize = 7): OutboxRow[] {
