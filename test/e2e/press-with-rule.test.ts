@@ -5,9 +5,8 @@
  * rule's alert is captured (and committed) while the press is still being handled.
  */
 import { describe, expect, it } from 'vitest';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { startBroker } from '../helpers/broker.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { startBoard } from '../helpers/field-peers.js';
@@ -24,8 +23,7 @@ describe('a panic button with a rule, to the county', () => {
     // Persistence on, so the county's own session (its subscription) survives the restart.
     const broker = await startBroker({ persistence: true });
     cleanup(() => broker.dispose());
-    const county = await new CountySubscriber({ url: broker.url, clientId: 'county-press' }).start();
-    cleanup(() => county.stop());
+    const county = await startCounty(broker.url, cleanup, 'county-press');
     const check = new DeliveryCheck(county);
 
     const { sim, board } = await startBoard(cleanup);

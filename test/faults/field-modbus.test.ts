@@ -9,12 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/kernel/errors.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { testConfig } from '../helpers/agent-config.js';
 import type { BusParts } from '../helpers/config-input.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { FieldRig } from '../helpers/field-rig.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { builtinProfile } from '../helpers/modbus-rig.js';
@@ -35,8 +34,7 @@ async function village(bus: (sim: ModbusSimulator) => Promise<BusParts>) {
   for (const u of [1, 2, 3]) sim.addUnit(u, builtinProfile('waveshare-modbus-rtu-io-8ch'));
   const busConfig = await bus(sim);
   cleanup(() => sim.close());
-  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${randomUUID()}` }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup);
   const check = new DeliveryCheck(county);
   const dir = tempDir();
   const config = testConfig(brokerRef.current.url, dir, {

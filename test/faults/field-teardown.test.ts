@@ -10,9 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { profileEventType } from '../../core/contracts/events/catalogue.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { startBoard } from '../helpers/field-peers.js';
 import { FieldRig } from '../helpers/field-rig.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
@@ -31,8 +30,7 @@ const SIM_CLI = fileURLToPath(new URL('../../dist/scripts/simulators/modbus-simu
 const STOP_BOUND_MS = 3000 + 2500;
 
 async function countyCheck(): Promise<DeliveryCheck> {
-  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${randomUUID()}` }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup);
   return new DeliveryCheck(county);
 }
 

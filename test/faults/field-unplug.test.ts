@@ -9,13 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/kernel/errors.js';
 import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { FieldRig } from '../helpers/field-rig.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { builtinProfile } from '../helpers/modbus-rig.js';
@@ -30,8 +29,7 @@ const cleanup = useCleanups();
 const unhandled = useUnhandled();
 
 async function countyCheck(): Promise<DeliveryCheck> {
-  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${randomUUID()}` }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup);
   return new DeliveryCheck(county);
 }
 

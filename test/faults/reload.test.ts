@@ -8,9 +8,9 @@ import { mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { CountySubscriber, type ReceivedEvent } from '../../scripts/county-subscriber.js';
+import { type ReceivedEvent } from '../../scripts/county-subscriber.js';
 import { AgentChild } from '../helpers/agent-child.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -33,8 +33,7 @@ async function village(id: string) {
     ...over,
   });
   writeFileSync(file, stringify(config()));
-  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${id}` }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup, `county-${id}`);
   const check = new DeliveryCheck(county);
   const replies: Record<string, unknown>[] = [];
   county.client!.on('message', (t, p) => t.includes('/cmd-reply/') && replies.push(JSON.parse(p.toString())));

@@ -17,7 +17,6 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { DeliveryChecker } from '../../scripts/county/delivery-checker.js';
 import type { GatewayEvent } from '../../core/contracts/event.js';
 import { formatStatus } from '../../agent/status-report.js';
@@ -31,6 +30,7 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 import { startModem } from '../helpers/sms-village.js';
 import { gsmModem } from '../helpers/village-config.js';
+import { startCounty } from '../helpers/delivery.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -65,11 +65,7 @@ async function village(telemetryPerSec: number) {
   const dataDir = mountSmallCard(tempDir(), '3m', cleanup);
   const { sim, board } = await startBoard(cleanup);
   const { pty, sim: modem } = await startModem(cleanup);
-  const county = await new CountySubscriber({
-    url: brokerRef.current.url,
-    clientId: `county-${Math.random()}`,
-  }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup);
   const config = testConfig(brokerRef.current.url, dataDir, {
     gateway: { id: 'gw-full-alarms', name: 'Qingshan' },
     ...fullCardVillage({

@@ -7,9 +7,8 @@
  */
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { startBoard } from '../helpers/field-peers.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { AgentRig } from '../helpers/modbus-rig.js';
@@ -27,8 +26,7 @@ describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root
     expect(process.getuid?.(), 'this test mounts a tmpfs: run it as root (CI does)').toBe(0);
     const dataDir = mountSmallCard(tempDir(), '3m', cleanup);
 
-    const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-full' }).start();
-    cleanup(() => county.stop());
+    const county = await startCounty(brokerRef.current.url, cleanup, 'county-full');
     const check = new DeliveryCheck(county);
     const { sim, board } = await startBoard(cleanup);
     const config = testConfig(brokerRef.current.url, dataDir, {

@@ -7,9 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { startBoard } from '../helpers/field-peers.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { AgentRig } from '../helpers/modbus-rig.js';
@@ -26,11 +25,7 @@ const SIREN_COIL = 6; // do7
 async function village(dataDir: string) {
   const { sim } = await startBoard(cleanup);
   const { pty, sim: modem } = await startModem(cleanup);
-  const county = await new CountySubscriber({
-    url: brokerRef.current.url,
-    clientId: `county-${Math.random()}`,
-  }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup);
   const config = testConfig(brokerRef.current.url, dataDir, {
     gateway: { id: 'gw-lost', name: 'Qingshan' },
     buses: [tcpBus(sim.port, 200)],

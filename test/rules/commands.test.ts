@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { AgentChild } from '../helpers/agent-child.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { startBoard } from '../helpers/field-peers.js';
 import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -94,8 +94,7 @@ describe('county commands', () => {
   it('siren-test sounds the configured sirens briefly and records it', async () => {
     const { sim, board } = await startBoard(cleanup);
     const dir = tempDir();
-    const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-siren-test' }).start();
-    cleanup(() => county.stop());
+    const county = await startCounty(brokerRef.current.url, cleanup, 'county-siren-test');
     const config = testConfig(brokerRef.current.url, dir, {
       buses: [tcpBus(sim.port)],
       devices: [ioBoard({ id: 'panel', pollMs: 100, inputs: { di1: { role: 'input' } } })],

@@ -8,7 +8,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
 import type { HelpLedInput } from '../helpers/config-input.js';
 import { startBoard } from '../helpers/field-peers.js';
@@ -16,6 +15,7 @@ import { AgentRig, house7Board } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startCounty } from '../helpers/delivery.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -33,11 +33,7 @@ interface Reply {
 }
 
 async function village(helpLed: HelpLedInput) {
-  const county = await new CountySubscriber({
-    url: brokerRef.current.url,
-    clientId: `county-led-${++villages}`,
-  }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup, `county-led-${++villages}`);
   const replies: Reply[] = [];
   county.client!.on('message', (t, p) => t.includes('/cmd-reply/') && replies.push(JSON.parse(p.toString()) as Reply));
   await county.client!.subscribeAsync(`village/${GW}/cmd-reply/+`, { qos: 1 });

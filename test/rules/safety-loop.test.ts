@@ -4,10 +4,9 @@
  */
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { startBoard } from '../helpers/field-peers.js';
 import { AgentRig, house7Board } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -29,11 +28,7 @@ let villages = 0;
  * reaches the broker through a link the test can cut; `linkDown` starts it cut.
  */
 async function village({ linkDown = false } = {}) {
-  const county = await new CountySubscriber({
-    url: brokerRef.current.url,
-    clientId: `county-loop-${++villages}`,
-  }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup, `county-loop-${++villages}`);
   const link = await new TcpProxy({ targetPort: Number(new URL(brokerRef.current.url).port) }).start();
   cleanup(() => link.stop());
   if (linkDown) link.cut();

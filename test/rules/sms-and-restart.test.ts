@@ -5,10 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { ucs2Hex } from '../../drivers/modem/sms-encoding.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
@@ -41,8 +40,7 @@ let counties = 0;
 
 /** The county on the broker, judging delivery. */
 async function county(): Promise<DeliveryCheck> {
-  const sub = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-sms-${++counties}` }).start();
-  cleanup(() => sub.stop());
+  const sub = await startCounty(brokerRef.current.url, cleanup, `county-sms-${++counties}`);
   return new DeliveryCheck(sub);
 }
 
