@@ -74,6 +74,10 @@ function config(dir: string, gatewayId: string, port: number, timeoutMs: number,
   });
 }
 
+/** An event offered after stop(): the outbox is closed, so it must be refused. */
+const emitAfterStop = (rig: FieldRig, gatewayId: string) =>
+  rig.agent.emit({ deviceId: gatewayId, type: profileEventType('test.after_stop'), priority: 'normal', data: {} });
+
 describe('teardown with a bound', () => {
   it(
     'a hung Modbus TCP gateway never finishes the close: the bus gives up, stop() returns, the outbox is closed',
@@ -95,14 +99,7 @@ describe('teardown with a bound', () => {
       const started = Date.now();
       await rig.agent.stop();
       expect(Date.now() - started, 'stop() within its bound').toBeLessThan(STOP_BOUND_MS);
-      await expect(
-        rig.agent.emit({
-          deviceId: gatewayId,
-          type: profileEventType('test.after_stop'),
-          priority: 'normal',
-          data: {},
-        }),
-      ).rejects.toThrow(/closed/);
+      await expect(emitAfterStop(rig, gatewayId)).rejects.toThrow(/closed/);
       expect(rig.logged('did not close in time'), 'the forced close is logged').not.toHaveLength(0);
       expect(unhandled.errors).toEqual([]);
     },
@@ -138,14 +135,7 @@ describe('teardown with a bound', () => {
       expect(late?.msg, 'the driver that did not stop in time is named').toMatch(
         /did not stop within 3000 ms: device panel/,
       );
-      await expect(
-        rig.agent.emit({
-          deviceId: gatewayId,
-          type: profileEventType('test.after_stop'),
-          priority: 'normal',
-          data: {},
-        }),
-      ).rejects.toThrow(/closed/);
+      await expect(emitAfterStop(rig, gatewayId)).rejects.toThrow(/closed/);
 
       // Next boot on the same data: anything committed and not yet sent goes now.
       unit.dead = false;
