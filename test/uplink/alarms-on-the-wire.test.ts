@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
 import type { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
-import { testConfig } from '../helpers/agent-config.js';
+import { testConfig, type TestConfigOver } from '../helpers/agent-config.js';
 import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
@@ -41,7 +41,7 @@ async function weakLink(): Promise<TcpProxy> {
   return link;
 }
 
-function agentOn(url: string, id: string, mqtt: Record<string, unknown> = {}): Agent {
+function agentOn(url: string, id: string, mqtt: TestConfigOver['mqtt'] = {}): Agent {
   const dir = tempDir();
   const config = testConfig(url, dir, {
     gateway: { id },
