@@ -22,6 +22,7 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 import { useUnhandled } from '../helpers/unhandled.js';
 import { waitUntil } from '../helpers/wait.js';
 import { gsmModem } from '../helpers/village-config.js';
+import { startSerialDevice } from '../helpers/field-peers.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -198,10 +199,7 @@ describe('field faults: an unplugged serial receiver', () => {
     'pulled while its frame acknowledgements are held: the failed write is counted, offline, online, events resume, all delivered',
     { timeout: 30_000 },
     async () => {
-      const pty = await new PtyPair('bridge').start();
-      cleanup(() => pty.dispose());
-      const device = await new SerialDeviceSimulator(pty.a).open();
-      cleanup(() => device.close());
+      const { pty, device } = await startSerialDevice(cleanup, 'bridge');
       const check = await countyCheck();
       const dir = tempDir();
       const config = testConfig(brokerRef.current.url, dir, {

@@ -6,13 +6,13 @@
 import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
-import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
-import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js';
 import type { BusInput } from './config-input.js';
 import { harnessBase, portFree, type Cleanup, type DriverHarness } from './driver-harness.js';
 import { builtinProfile } from './modbus-rig.js';
 import { waitUntil } from './wait.js';
+import { startModem } from './sms-village.js';
+import { startSerialDevice } from './field-peers.js';
 
 export type { DriverHarness } from './driver-harness.js';
 
@@ -114,10 +114,7 @@ export const modbusRtuHarness = (dir: string) => modbusHarness(dir, 'rtu');
 
 export async function serialHarness(dir: string): Promise<DriverHarness> {
   const cleanups: Cleanup[] = [];
-  const pty = await new PtyPair('conf-serial').start();
-  cleanups.push(() => pty.dispose());
-  const device = await new SerialDeviceSimulator(pty.a).open();
-  cleanups.push(() => device.close());
+  const { pty, device } = await startSerialDevice((c) => void cleanups.push(c), 'conf-serial');
   const base = await harnessBase(
     dir,
     {
@@ -150,10 +147,7 @@ export async function serialHarness(dir: string): Promise<DriverHarness> {
 
 export async function modemHarness(dir: string): Promise<DriverHarness> {
   const cleanups: Cleanup[] = [];
-  const pty = await new PtyPair('conf-modem').start();
-  cleanups.push(() => pty.dispose());
-  const sim = await new ModemSimulator(pty.a).open();
-  cleanups.push(() => sim.close());
+  const { pty, sim } = await startModem((c) => void cleanups.push(c));
   const base = await harnessBase(
     dir,
     { devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 5 }] },
