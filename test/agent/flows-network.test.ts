@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { busAddresses, denyDropIn, flowsUnitDropIn } from '../../agent/flows-network.js';
+import { busSchema } from '../../config/schema/devices.js';
 import { CLI } from '../helpers/agent-child.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
 const tcp = (id: string, host: string) => ({ id, type: 'modbus-tcp' as const, host, port: 502, timeoutMs: 1000 });
-const rtu = { id: 'rs485', type: 'modbus-rtu' as const, path: '/dev/ttyUSB0' } as never;
+const rtu = busSchema.parse({ id: 'rs485', type: 'modbus-rtu', path: '/dev/ttyUSB0' });
 const denies = (text: string) => text.split('\n').filter((l) => l.startsWith('IPAddressDeny'));
 
 describe('the drop-in for the flows unit', () => {

@@ -9,7 +9,6 @@
 import { describe, expect, it } from 'vitest';
 import { isErrorCode } from '../../core/kernel/errors.js';
 import { nodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { AgentChild } from '../helpers/agent-child.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { editorEnv, EDITOR_USER, injectedFunction } from '../helpers/node-red.js';
@@ -17,6 +16,7 @@ import { editorVillage } from '../helpers/editor-village.js';
 import { DuplicateKeyError, parseStrictJson } from '../helpers/strict-json.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startCounty } from '../helpers/delivery.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -44,8 +44,7 @@ describe('log lines', () => {
       { id: gatewayId, brokerUrl: brokerRef.current.url, extra: { log: { level: 'info' } } },
       cleanup,
     );
-    const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-log-lines' }).start();
-    cleanup(() => county.stop());
+    const county = await startCounty(brokerRef.current.url, cleanup, 'county-log-lines');
     const agent = new AgentChild(file, editorEnv()).start();
     cleanup(() => agent.kill());
     const started = () => [...county.events.values()].some((e) => e.type === 'nodered.started');

@@ -17,7 +17,7 @@ const cleanup = useCleanups();
 
 function capturedLogger() {
   const lines: { msg: string; [k: string]: unknown }[] = [];
-  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as never) });
+  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
   return { logger, lines };
 }
 

@@ -10,10 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import type { Verdict } from '../../scripts/county/delivery-checker.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { startBroker } from '../helpers/broker.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -34,8 +33,7 @@ const receivedSoFar = (c: Child) =>
 /** A real agent on the test broker: events before and after start, every priority. */
 async function runAgent(gatewayId: string, count: number) {
   const dir = tempDir();
-  const sub = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${gatewayId}` }).start();
-  cleanup(() => sub.stop());
+  const sub = await startCounty(brokerRef.current.url, cleanup, `county-${gatewayId}`);
   const agent = new Agent({
     config: testConfig(brokerRef.current.url, dir, { gateway: { id: gatewayId }, mqtt: { batch: { maxEvents: 7 } } }),
     configHash: 'x',

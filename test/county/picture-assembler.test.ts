@@ -13,6 +13,7 @@ import {
   decodeChunk,
   encodeChunk,
   MEDIA_LIMITS,
+  type ChunkHeader,
   type PictureInfo,
 } from '../../core/contracts/media-chunk.js';
 import { PictureAssembler } from '../../scripts/county/picture-assembler.js';
@@ -78,7 +79,8 @@ describe('pictures put together at the county', () => {
       Buffer.alloc(2 * 1024 * 1024, 0x41), // no newline at all
       Buffer.from('{"v":1\n'),
       Buffer.from('not json\nxx'),
-      encodeChunk({ v: 1, id: ID, i: 0, n: 1e9, o: 0 } as never, Buffer.from('x')),
+      // A count past MEDIA_LIMITS.maxChunks, on purpose (the type would not allow it).
+      encodeChunk({ v: 1, id: ID, i: 0, n: 1e9, o: 0 } as unknown as ChunkHeader, Buffer.from('x')),
       encodeChunk({ v: 1, id: ID, i: 3, n: 2, o: 0 }, Buffer.from('x')),
       encodeChunk({ v: 1, id: ID, i: 1, n: 2, o: -5 }, Buffer.from('x')),
       encodeChunk({ v: 1, id: ID, i: 1, n: 2, o: 0 }, Buffer.alloc(MEDIA_LIMITS.maxChunkBytes + 1)),

@@ -39,7 +39,7 @@ async function rtuRig(timeoutMs = 150) {
       pollMs: POLL_MS,
       offlineAfter: 2,
       inputs: { in1: { role: 'alarm-button', id: `panic-${u}` } },
-    })) as never,
+    })),
   });
   const rig = new AgentRig(config, dir);
   await startChecked(rig.agent, brokerRef.current.url, cleanup);

@@ -9,7 +9,8 @@ import { requireProfile } from '../../config/load-profile.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { CLI } from '../helpers/agent-child.js';
-import { testConfig } from '../helpers/agent-config.js';
+import { testConfig, type TestConfigOver } from '../helpers/agent-config.js';
+import type { DeviceInput } from '../helpers/config-input.js';
 import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
@@ -27,11 +28,11 @@ async function simulator() {
   return sim;
 }
 
-async function rig(sim: ModbusSimulator, devices: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
+async function rig(sim: ModbusSimulator, devices: DeviceInput[], extra: TestConfigOver = {}) {
   const dir = tempDir();
   const config = testConfig(brokerRef.current.url, dir, {
     buses: [{ id: 'tcp1', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
-    devices: devices as never,
+    devices,
     ...extra,
   });
   const r = new AgentRig(config, dir);

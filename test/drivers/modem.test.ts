@@ -67,7 +67,7 @@ async function modemRig(profile = 'simcom-sim7600') {
   cleanup(() => sim.close());
   const dir = tempDir();
   const config = testConfig(brokerRef.current.url, dir, {
-    devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile, statusPollSec: 5 }] as never,
+    devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile, statusPollSec: 5 }],
   });
   const rig = new AgentRig(config, dir);
   await startChecked(rig.agent, brokerRef.current.url, cleanup);

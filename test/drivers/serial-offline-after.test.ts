@@ -6,14 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
 import type { GatewayEvent } from '../../core/contracts/event.js';
 import { systemClock } from '../../core/kernel/system-clock.js';
-import { PtyPair } from '../../scripts/simulators/pty-pair.js';
-import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
 import { startChecked } from '../helpers/delivery.js';
+import { startSerialDevice } from '../helpers/field-peers.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
@@ -24,10 +23,7 @@ describe('serial offlineAfterSec', () => {
     'a silent receiver: device.offline (reason silent) after 1 s without a record, once; device.online before its next record',
     { timeout: 30_000 },
     async () => {
-      const pty = await new PtyPair('quiet').start();
-      cleanup(() => pty.dispose());
-      const device = await new SerialDeviceSimulator(pty.a).open();
-      cleanup(() => device.close());
+      const { pty, device } = await startSerialDevice(cleanup, 'quiet');
       const dir = tempDir();
       const config = testConfig(brokerRef.current.url, dir, {
         devices: [
@@ -39,7 +35,7 @@ describe('serial offlineAfterSec', () => {
             offlineAfterSec: 1,
             sensors: { A1B2C: { id: 'storehouse-door', role: 'door' } },
           },
-        ] as never,
+        ],
       });
       // The agent's own clock, so the test can say when a record was sent in the events' time.
       const clock = systemClock('always');

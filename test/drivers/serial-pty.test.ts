@@ -1,26 +1,24 @@
 /** Serial devices end to end over real pty pairs (socat): lines, frames with acks, unplug and replug. */
 import { describe, expect, it } from 'vitest';
-import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js';
 import { testConfig } from '../helpers/agent-config.js';
+import type { DeviceOf } from '../helpers/config-input.js';
 import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
 import { startChecked } from '../helpers/delivery.js';
+import { startSerialDevice } from '../helpers/field-peers.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
 const brokerRef = useBroker();
 
-async function serialRig(profile: string, sensors: Record<string, unknown>) {
-  const pty = await new PtyPair('rf').start();
-  cleanup(() => pty.dispose());
-  const device = await new SerialDeviceSimulator(pty.a).open();
-  cleanup(() => device.close());
+async function serialRig(profile: string, sensors: DeviceOf<'serial'>['sensors']) {
+  const { pty, device } = await startSerialDevice(cleanup);
   const dir = tempDir();
   const config = testConfig(brokerRef.current.url, dir, {
-    devices: [{ id: 'rf-rx', driver: 'serial', path: pty.b, profile, sensors }] as never,
+    devices: [{ id: 'rf-rx', driver: 'serial', path: pty.b, profile, sensors }],
   });
   const rig = new AgentRig(config, dir);
   await startChecked(rig.agent, brokerRef.current.url, cleanup);

@@ -5,15 +5,14 @@
  * rule's alert is captured (and committed) while the press is still being handled.
  */
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { startBroker } from '../helpers/broker.js';
 import { useCleanups } from '../helpers/lifecycle.js';
-import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { startBoard } from '../helpers/field-peers.js';
+import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { ioBoard, panicRule, tcpBus } from '../helpers/village-config.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
@@ -24,44 +23,25 @@ describe('a panic button with a rule, to the county', () => {
     // Persistence on, so the county's own session (its subscription) survives the restart.
     const broker = await startBroker({ persistence: true });
     cleanup(() => broker.dispose());
-    const county = await new CountySubscriber({ url: broker.url, clientId: 'county-press' }).start();
-    cleanup(() => county.stop());
+    const county = await startCounty(broker.url, cleanup, 'county-press');
     const check = new DeliveryCheck(county);
 
-    const sim = new ModbusSimulator();
-    const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-    await sim.listenTcp(await freePort());
-    cleanup(() => sim.close());
+    const { sim, board } = await startBoard(cleanup);
     const dir = tempDir();
     const config = testConfig(broker.url, dir, {
       gateway: { id: 'gw-press' },
-      buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
+      buses: [tcpBus(sim.port, 200)],
       devices: [
-        {
-          id: 'io',
-          driver: 'modbus',
-          bus: 'tcp',
-          unitId: 1,
-          profile: 'waveshare-modbus-rtu-io-8ch',
+        ioBoard({
           pollMs: 30,
           inputs: {
             di1: { role: 'alarm-button', id: 'house-1-panic', led: 'do8' },
             di2: { role: 'alarm-button', id: 'house-2-panic' },
           },
           outputs: { do7: { id: 'siren' } },
-        },
-      ] as never,
-      rules: [
-        {
-          id: 'panic',
-          when: { type: 'alarm.pressed' },
-          cooldownSec: 0,
-          actions: [
-            { do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: 300 },
-            { do: 'alert', message: 'panic button pressed' },
-          ],
-        },
-      ] as never,
+        }),
+      ],
+      rules: [panicRule({ pulseMs: 300 })],
     });
     const rig = new AgentRig(config, dir);
     check.watch(rig.agent);

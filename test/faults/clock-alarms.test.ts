@@ -7,15 +7,12 @@
  * test checks too, so none of them passes by doing nothing.
  */
 import { describe, expect, it } from 'vitest';
-import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
-import type { OutputCommand } from '../../core/contracts/driver.js';
-import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
 import type { SmsSender } from '../../core/contracts/sms.js';
-import { testConfig } from '../helpers/agent-config.js';
-import { eventMaker, FakeClock } from '../helpers/events.js';
-import { quietLogger } from '../helpers/quiet-logger.js';
+import { FakeClock } from '../helpers/events.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
+import type { AlarmsInput, RuleInput } from '../helpers/config-input.js';
+import { alarmsBench } from '../helpers/alarms-bench.js';
 
 const tempDir = useTempDirs();
 const DAY = 86_400_000;
@@ -23,54 +20,24 @@ const DAY = 86_400_000;
 interface Setup {
   dir?: string;
   clock?: FakeClock;
-  alarms?: Record<string, unknown>;
-  rule?: Record<string, unknown>;
+  alarms?: AlarmsInput;
+  rule?: Partial<RuleInput>;
   downForMs?: () => number | null;
   sender?: SmsSender;
 }
 
 async function safetyLoop(o: Setup = {}) {
   const dir = o.dir ?? tempDir();
-  const clock = o.clock ?? new FakeClock();
-  const make = eventMaker(dir, clock);
-  const events: GatewayEvent[] = [];
-  const writes: OutputCommand[] = [];
-  const listeners: ((e: GatewayEvent) => void)[] = [];
-  const texts: string[] = [];
-  const sender: SmsSender = o.sender ?? {
-    ready: true,
-    sendSms: async (_to, text) => (texts.push(text), { parts: 1, references: [1], encoding: 'gsm' }),
-  };
-  const config = testConfig('mqtt://127.0.0.1:1', dir, {
+  const bench = await alarmsBench({
+    dir,
+    clock: o.clock,
     gateway: { id: 'gw-clock' },
-    rules: [
-      {
-        id: 'panic',
-        when: { type: 'alarm.pressed' },
-        cooldownSec: 0,
-        actions: [{ do: 'alert', message: 'Panic at house 7' }],
-        ...o.rule,
-      },
-    ] as never,
-    alarms: { smsTo: ['13800138000'], escalateAfterSec: 120, smsWhenUplinkDownSec: 60, ...o.alarms },
+    rule: o.rule,
+    alarms: { escalateAfterSec: 120, smsWhenUplinkDownSec: 60, ...o.alarms },
+    downForMs: o.downForMs,
+    sender: o.sender,
   });
-  const alarms = new LocalAlarms({
-    config,
-    clock,
-    logger: quietLogger(),
-    emit: async (input: EventInput, beforeCommit?: (e: GatewayEvent) => void) => {
-      const e = { ...make(input.priority, 0), type: input.type, deviceId: input.deviceId, data: input.data ?? {} };
-      beforeCommit?.(e); // as the agent does: before the event can commit
-      events.push(e);
-      return e;
-    },
-    write: async (cmd) => void writes.push(cmd),
-    subscribe: (l) => (listeners.push(l), () => {}),
-    on: () => () => {}, // no key switch here
-    uplinkDownForMs: o.downForMs ?? (() => null),
-    smsSender: () => sender,
-  });
-  await alarms.start();
+  const { alarms, clock, events, writes, texts } = bench;
   const stats = alarms.engine.stats.get('panic')!;
   const alerts = () => events.filter((e) => e.type === 'alert.raised').length;
   /**
@@ -79,7 +46,7 @@ async function safetyLoop(o: Setup = {}) {
    */
   const press = async () => {
     const before = { suppressed: stats.suppressed, alerts: alerts(), writes: writes.length };
-    for (const l of listeners) l({ ...make('critical', 0), type: 'alarm.pressed', deviceId: 'house-7-panic' });
+    bench.deliver(bench.pressEvent());
     await waitUntil(
       () => stats.suppressed > before.suppressed || alerts() > before.alerts || writes.length > before.writes,
       2000,
@@ -158,7 +125,9 @@ describe('wall-clock jumps and the safety loop', () => {
   });
 
   it('resumes a pulse after a restart for what is left of it, and never longer when the clock was set back', async () => {
-    const rule = { actions: [{ do: 'output', device: 'board', output: 'do7', action: 'pulse', durationMs: 60_000 }] };
+    const rule: Partial<RuleInput> = {
+      actions: [{ do: 'output', device: 'board', output: 'do7', action: 'pulse', durationMs: 60_000 }],
+    };
     const first = await safetyLoop({ rule });
     await first.press();
     expect(first.writes).toEqual([expect.objectContaining({ action: 'pulse', durationMs: 60_000 })]);

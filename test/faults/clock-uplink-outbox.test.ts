@@ -7,9 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { PRIORITIES } from '../../core/contracts/event.js';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { Uplink } from '../../agent/uplink/uplink.js';
-import { testConfig } from '../helpers/agent-config.js';
+import { outboxConfig, testConfig } from '../helpers/agent-config.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
-import { outboxConfig } from '../helpers/outbox-config.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 

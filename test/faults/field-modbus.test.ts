@@ -9,11 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/kernel/errors.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import type { BusParts } from '../helpers/config-input.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { FieldRig } from '../helpers/field-rig.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { builtinProfile } from '../helpers/modbus-rig.js';
@@ -29,18 +29,17 @@ const unhandled = useUnhandled();
 const TIMEOUT_MS = 400;
 
 /** Three panic panels on one bus: unit 1 stays healthy, units 2 and 3 are the faulty ones. */
-async function village(bus: (sim: ModbusSimulator) => Promise<Record<string, unknown>>) {
+async function village(bus: (sim: ModbusSimulator) => Promise<BusParts>) {
   const sim = new ModbusSimulator();
   for (const u of [1, 2, 3]) sim.addUnit(u, builtinProfile('waveshare-modbus-rtu-io-8ch'));
   const busConfig = await bus(sim);
   cleanup(() => sim.close());
-  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${randomUUID()}` }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup);
   const check = new DeliveryCheck(county);
   const dir = tempDir();
   const config = testConfig(brokerRef.current.url, dir, {
     gateway: { id: `gw-modbus-${randomUUID().slice(0, 8)}` },
-    buses: [{ id: 'b1', timeoutMs: TIMEOUT_MS, ...busConfig }] as never,
+    buses: [{ id: 'b1', timeoutMs: TIMEOUT_MS, ...busConfig }],
     devices: [1, 2, 3].map((u) => ({
       id: `panel-${u}`,
       driver: 'modbus',
@@ -51,7 +50,7 @@ async function village(bus: (sim: ModbusSimulator) => Promise<Record<string, unk
       offlineAfter: 2,
       inputs: { di1: { role: 'alarm-button', id: `panic-${u}` } },
       outputs: { do8: { id: `led-${u}` } },
-    })) as never,
+    })),
   });
   const rig = new FieldRig(config, dir);
   check.watch(rig.agent);
@@ -61,7 +60,7 @@ async function village(bus: (sim: ModbusSimulator) => Promise<Record<string, unk
   return { sim, rig, check, bus: { describe: () => rig.agent.observe.bus('b1')! } };
 }
 
-const tcp = async (sim: ModbusSimulator) => {
+const tcp = async (sim: ModbusSimulator): Promise<BusParts> => {
   await sim.listenTcp(await freePort());
   return { type: 'modbus-tcp', host: '127.0.0.1', port: sim.port };
 };

@@ -10,16 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { profileEventType } from '../../core/contracts/events/catalogue.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
+import { startBoard } from '../helpers/field-peers.js';
 import { FieldRig } from '../helpers/field-rig.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
-import { builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useUnhandled } from '../helpers/unhandled.js';
 import { waitUntil } from '../helpers/wait.js';
+import { tcpBus, ioBoard } from '../helpers/village-config.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -31,8 +30,7 @@ const SIM_CLI = fileURLToPath(new URL('../../dist/scripts/simulators/modbus-simu
 const STOP_BOUND_MS = 3000 + 2500;
 
 async function countyCheck(): Promise<DeliveryCheck> {
-  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${randomUUID()}` }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup);
   return new DeliveryCheck(county);
 }
 
@@ -64,21 +62,21 @@ async function gatewayProcess(port: number) {
 function config(dir: string, gatewayId: string, port: number, timeoutMs: number, url = brokerRef.current.url) {
   return testConfig(url, dir, {
     gateway: { id: gatewayId },
-    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port, timeoutMs }],
+    buses: [tcpBus(port, timeoutMs)],
     devices: [
-      {
+      ioBoard({
         id: 'panel',
-        driver: 'modbus',
-        bus: 'tcp',
-        unitId: 1,
-        profile: 'waveshare-modbus-rtu-io-8ch',
         pollMs: 100,
         inputs: { di1: { role: 'alarm-button', id: 'panic-1' } },
         outputs: { do2: { id: 'strobe' } },
-      },
-    ] as never,
+      }),
+    ],
   });
 }
+
+/** An event offered after stop(): the outbox is closed, so it must be refused. */
+const emitAfterStop = (rig: FieldRig, gatewayId: string) =>
+  rig.agent.emit({ deviceId: gatewayId, type: profileEventType('test.after_stop'), priority: 'normal', data: {} });
 
 describe('teardown with a bound', () => {
   it(
@@ -101,14 +99,7 @@ describe('teardown with a bound', () => {
       const started = Date.now();
       await rig.agent.stop();
       expect(Date.now() - started, 'stop() within its bound').toBeLessThan(STOP_BOUND_MS);
-      await expect(
-        rig.agent.emit({
-          deviceId: gatewayId,
-          type: profileEventType('test.after_stop'),
-          priority: 'normal',
-          data: {},
-        }),
-      ).rejects.toThrow(/closed/);
+      await expect(emitAfterStop(rig, gatewayId)).rejects.toThrow(/closed/);
       expect(rig.logged('did not close in time'), 'the forced close is logged').not.toHaveLength(0);
       expect(unhandled.errors).toEqual([]);
     },
@@ -118,10 +109,7 @@ describe('teardown with a bound', () => {
     'a driver still ending a pulse on a silent unit: stop() goes on without it, names it, and a second stop() is the same shutdown',
     { timeout: 30_000 },
     async () => {
-      const sim = new ModbusSimulator();
-      const unit = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-      await sim.listenTcp(await freePort());
-      cleanup(() => sim.close());
+      const { sim, board: unit } = await startBoard(cleanup);
       const check = await countyCheck();
       const dir = tempDir();
       const gatewayId = `gw-late-${randomUUID().slice(0, 8)}`;
@@ -147,14 +135,7 @@ describe('teardown with a bound', () => {
       expect(late?.msg, 'the driver that did not stop in time is named').toMatch(
         /did not stop within 3000 ms: device panel/,
       );
-      await expect(
-        rig.agent.emit({
-          deviceId: gatewayId,
-          type: profileEventType('test.after_stop'),
-          priority: 'normal',
-          data: {},
-        }),
-      ).rejects.toThrow(/closed/);
+      await expect(emitAfterStop(rig, gatewayId)).rejects.toThrow(/closed/);
 
       // Next boot on the same data: anything committed and not yet sent goes now.
       unit.dead = false;
@@ -168,10 +149,7 @@ describe('teardown with a bound', () => {
   );
 
   it('a pulse whose "on" is still on the wire when stop() starts is ended too', async () => {
-    const sim = new ModbusSimulator();
-    const unit = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-    await sim.listenTcp(await freePort());
-    cleanup(() => sim.close());
+    const { sim, board: unit } = await startBoard(cleanup);
     const dir = tempDir();
     const rig = new FieldRig(config(dir, 'gw-pulse', sim.port, 2000, 'mqtt://127.0.0.1:1'), dir); // no broker: this is about the coil
     await rig.agent.start();

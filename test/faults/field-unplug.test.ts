@@ -9,19 +9,20 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/kernel/errors.js';
 import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { FieldRig } from '../helpers/field-rig.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { builtinProfile } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useUnhandled } from '../helpers/unhandled.js';
 import { waitUntil } from '../helpers/wait.js';
+import { gsmModem } from '../helpers/village-config.js';
+import { startSerialDevice } from '../helpers/field-peers.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -29,8 +30,7 @@ const cleanup = useCleanups();
 const unhandled = useUnhandled();
 
 async function countyCheck(): Promise<DeliveryCheck> {
-  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${randomUUID()}` }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup);
   return new DeliveryCheck(county);
 }
 
@@ -84,7 +84,7 @@ describe('field faults: unplugged lines', () => {
             pollMs: 50,
             inputs: { di2: { role: 'alarm-button', id: 'store-panic' } },
           },
-        ] as never,
+        ],
       });
       const rig = new FieldRig(config, dir);
       check.watch(rig.agent);
@@ -147,7 +147,7 @@ describe('field faults: an unplugged modem', () => {
       const dir = tempDir();
       const config = testConfig(brokerRef.current.url, dir, {
         gateway: { id: `gw-modem-${randomUUID().slice(0, 8)}` },
-        devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 600 }] as never, // no status poll queued ahead of the SMS
+        devices: [gsmModem(pty.b, 600)], // no status poll queued ahead of the SMS
       });
       const rig = new FieldRig(config, dir);
       check.watch(rig.agent);
@@ -199,10 +199,7 @@ describe('field faults: an unplugged serial receiver', () => {
     'pulled while its frame acknowledgements are held: the failed write is counted, offline, online, events resume, all delivered',
     { timeout: 30_000 },
     async () => {
-      const pty = await new PtyPair('bridge').start();
-      cleanup(() => pty.dispose());
-      const device = await new SerialDeviceSimulator(pty.a).open();
-      cleanup(() => device.close());
+      const { pty, device } = await startSerialDevice(cleanup, 'bridge');
       const check = await countyCheck();
       const dir = tempDir();
       const config = testConfig(brokerRef.current.url, dir, {
@@ -215,7 +212,7 @@ describe('field faults: an unplugged serial receiver', () => {
             profile: 'sonoff-rf-bridge',
             sensors: { D0035: { id: 'shed-pir', role: 'motion' } },
           },
-        ] as never,
+        ],
       });
       const rig = new FieldRig(config, dir);
       check.watch(rig.agent);

@@ -8,9 +8,11 @@ import { mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { CountySubscriber, type ReceivedEvent } from '../../scripts/county-subscriber.js';
+import type { GatewayConfigInput } from '../../config/schema/gateway-config.js';
+import { type ReceivedEvent } from '../../scripts/county-subscriber.js';
 import { AgentChild } from '../helpers/agent-child.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import type { DeviceInput } from '../helpers/config-input.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -22,7 +24,7 @@ const cleanup = useCleanups();
 async function village(id: string) {
   const dir = tempDir();
   const file = join(dir, 'gateway.yaml');
-  const config = (over: Record<string, unknown> = {}) => ({
+  const config = (over: Partial<GatewayConfigInput> = {}): GatewayConfigInput => ({
     version: 1,
     gateway: { id },
     dataDir: join(dir, 'data'),
@@ -33,8 +35,7 @@ async function village(id: string) {
     ...over,
   });
   writeFileSync(file, stringify(config()));
-  const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${id}` }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup, `county-${id}`);
   const check = new DeliveryCheck(county);
   const replies: Record<string, unknown>[] = [];
   county.client!.on('message', (t, p) => t.includes('/cmd-reply/') && replies.push(JSON.parse(p.toString())));
@@ -189,7 +190,11 @@ describe('reload that cannot brick a gateway', () => {
     expect(v.byType('gateway.config_rejected')[0]!.data).toMatchObject({ by: 'SIGHUP', code: 'CONFIG_INVALID' });
     expect(agent.exitCode).toBeNull();
     // A config wrong thousands of times over: the report stays small enough for the county.
-    const wrong = Array.from({ length: 2000 }, (_, i) => ({ id: `d${i}`, driver: 'no-such-driver' }));
+    // On purpose: a driver the schema does not know, so the cast past the device type.
+    const wrong = Array.from({ length: 2000 }, (_, i) => ({
+      id: `d${i}`,
+      driver: 'no-such-driver',
+    })) as unknown as DeviceInput[];
     writeFileSync(v.file, stringify(v.config({ devices: wrong })));
     agent.signal('SIGHUP');
     await v.county.waitFor(() => v.byType('gateway.config_rejected').length === 2, 15_000);

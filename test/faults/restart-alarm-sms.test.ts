@@ -15,6 +15,7 @@ import { PanicPanel } from '../helpers/panic-panel.js';
 import { startModem } from '../helpers/sms-village.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
+import { gsmModem } from '../helpers/village-config.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
@@ -30,12 +31,9 @@ describe('alarms from before a restart keep their SMS deadline', () => {
     const config = testConfig(`mqtt://127.0.0.1:${await freePort()}`, dataDir, {
       gateway: { id: 'gw-restart-sms', name: 'Qingshan' },
       mqtt: { alarmRetry: { ackTimeoutMs: ACK_TIMEOUT_MS } },
-      buses: buses as never,
-      devices: [
-        ...devices,
-        { id: 'gsm', driver: 'modem', path: modem.pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
-      ] as never,
-      rules: rules as never,
+      buses,
+      devices: [...devices, gsmModem(modem.pty.b)],
+      rules,
       // Far beyond the test: only the alarm's own deadline can send the SMS.
       alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 3600, escalateAfterSec: 3600 },
     });

@@ -12,6 +12,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
+import type { TestConfigOver } from '../helpers/agent-config.js';
 import { County } from '../helpers/county.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { PanicPanel } from '../helpers/panic-panel.js';
@@ -28,7 +29,7 @@ const cleanup = useCleanups();
 const PRESS_TO_SMS_MS = 30_000;
 
 /** config/gateway.example.yaml's uplink settings (minus the county's address, TLS and wire format). */
-const EXAMPLE_MQTT = {
+const EXAMPLE_MQTT: TestConfigOver['mqtt'] = {
   protocolVersion: 5,
   keepaliveSec: 60,
   sessionExpirySec: 604800,

@@ -17,20 +17,20 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { DeliveryChecker } from '../../scripts/county/delivery-checker.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
-import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
-import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import type { GatewayEvent } from '../../core/contracts/event.js';
 import { formatStatus } from '../../agent/status-report.js';
 import { statusView } from '../../agent/status-view.js';
 import { testConfig } from '../helpers/agent-config.js';
+import { startBoard } from '../helpers/field-peers.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
-import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { AgentRig } from '../helpers/modbus-rig.js';
 import { fillCard, fullCardVillage, mountSmallCard } from '../helpers/small-card.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startModem } from '../helpers/sms-village.js';
+import { gsmModem } from '../helpers/village-config.js';
+import { startCounty } from '../helpers/delivery.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -63,26 +63,16 @@ function storageLinesPerSecond(lines: { ms: number; msg: string }[]): number {
 async function village(telemetryPerSec: number) {
   expect(process.getuid?.(), 'this test mounts a tmpfs: run it as root (CI does)').toBe(0);
   const dataDir = mountSmallCard(tempDir(), '3m', cleanup);
-  const sim = new ModbusSimulator();
-  const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-  await sim.listenTcp(await freePort());
-  cleanup(() => sim.close());
-  const pty = await new PtyPair('full-alarms').start();
-  cleanup(() => pty.dispose());
-  const modem = await new ModemSimulator(pty.a).open();
-  cleanup(() => modem.close());
-  const county = await new CountySubscriber({
-    url: brokerRef.current.url,
-    clientId: `county-${Math.random()}`,
-  }).start();
-  cleanup(() => county.stop());
+  const { sim, board } = await startBoard(cleanup);
+  const { pty, sim: modem } = await startModem(cleanup);
+  const county = await startCounty(brokerRef.current.url, cleanup);
   const config = testConfig(brokerRef.current.url, dataDir, {
     gateway: { id: 'gw-full-alarms', name: 'Qingshan' },
     ...fullCardVillage({
       simPort: sim.port,
       telemetryPerSec,
       sirenPulseMs: 100,
-      extra: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 60 }],
+      extra: [gsmModem(pty.b)],
     }),
     alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 3600, escalateAfterSec: 3600 },
   });

@@ -7,13 +7,11 @@
  */
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
+import { startBoard } from '../helpers/field-peers.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
-import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { AgentRig } from '../helpers/modbus-rig.js';
 import { fillCard, fullCardVillage, mountSmallCard } from '../helpers/small-card.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -28,13 +26,9 @@ describe(`a full disk (${process.getuid?.() === 0 ? 'a 3 MB tmpfs' : 'needs root
     expect(process.getuid?.(), 'this test mounts a tmpfs: run it as root (CI does)').toBe(0);
     const dataDir = mountSmallCard(tempDir(), '3m', cleanup);
 
-    const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-full' }).start();
-    cleanup(() => county.stop());
+    const county = await startCounty(brokerRef.current.url, cleanup, 'county-full');
     const check = new DeliveryCheck(county);
-    const sim = new ModbusSimulator();
-    const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-    await sim.listenTcp(await freePort());
-    cleanup(() => sim.close());
+    const { sim, board } = await startBoard(cleanup);
     const config = testConfig(brokerRef.current.url, dataDir, {
       gateway: { id: 'gw-full' },
       ...fullCardVillage({ simPort: sim.port, telemetryPerSec: 200, sirenPulseMs: 200 }),

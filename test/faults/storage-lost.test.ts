@@ -7,17 +7,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
-import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
-import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
+import { startBoard } from '../helpers/field-peers.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
-import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startModem } from '../helpers/sms-village.js';
+import { tcpBus, ioBoard, gsmModem } from '../helpers/village-config.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -25,34 +23,13 @@ const cleanup = useCleanups();
 const SIREN_COIL = 6; // do7
 
 async function village(dataDir: string) {
-  const sim = new ModbusSimulator();
-  sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-  await sim.listenTcp(await freePort());
-  cleanup(() => sim.close());
-  const pty = await new PtyPair('storage').start();
-  cleanup(() => pty.dispose());
-  const modem = await new ModemSimulator(pty.a).open();
-  cleanup(() => modem.close());
-  const county = await new CountySubscriber({
-    url: brokerRef.current.url,
-    clientId: `county-${Math.random()}`,
-  }).start();
-  cleanup(() => county.stop());
+  const { sim } = await startBoard(cleanup);
+  const { pty, sim: modem } = await startModem(cleanup);
+  const county = await startCounty(brokerRef.current.url, cleanup);
   const config = testConfig(brokerRef.current.url, dataDir, {
     gateway: { id: 'gw-lost', name: 'Qingshan' },
-    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
-    devices: [
-      {
-        id: 'io',
-        driver: 'modbus',
-        bus: 'tcp',
-        unitId: 1,
-        profile: 'waveshare-modbus-rtu-io-8ch',
-        pollMs: 50,
-        outputs: { do7: { id: 'siren' } },
-      },
-      { id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
-    ] as never,
+    buses: [tcpBus(sim.port, 200)],
+    devices: [ioBoard({ outputs: { do7: { id: 'siren' } } }), gsmModem(pty.b)],
     alarms: { smsTo: ['13800138000'], sirens: [{ device: 'io', output: 'do7', testMs: 500 }] },
   });
   const check = new DeliveryCheck(county);

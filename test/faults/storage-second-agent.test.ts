@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
 import { GatewayError } from '../../core/kernel/errors.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { AgentChild } from '../helpers/agent-child.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -38,8 +37,7 @@ const cliConfig = (url: string, dataDir: string) => ({
 describe('one agent per dataDir', () => {
   it("refuses a second CLI agent with exit 2 naming the first one's pid; the first loses nothing", async () => {
     const dir = tempDir();
-    const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-lock' }).start();
-    cleanup(() => county.stop());
+    const county = await startCounty(brokerRef.current.url, cleanup, 'county-lock');
     const check = new DeliveryCheck(county);
     const file = AgentChild.writeConfig(dir, cliConfig(brokerRef.current.url, join(dir, 'data')));
     const first = new AgentChild(file).start();

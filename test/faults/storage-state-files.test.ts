@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -53,11 +52,7 @@ describe('the alarm state file', () => {
   ])('%s: kept aside, reported as gateway.state_recovered, and the agent runs', async (_, content) => {
     const dir = tempDir();
     writeFileSync(join(dir, 'alarms.json'), content);
-    const county = await new CountySubscriber({
-      url: brokerRef.current.url,
-      clientId: `county-state-${Math.random()}`,
-    }).start();
-    cleanup(() => county.stop());
+    const county = await startCounty(brokerRef.current.url, cleanup, `county-state-${Math.random()}`);
     const check = new DeliveryCheck(county);
     const agent = new Agent({
       config: testConfig(brokerRef.current.url, dir, { gateway: { id: 'gw-state' } }),

@@ -9,7 +9,8 @@ import type { GatewayEvent } from '../../core/contracts/event.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { CameraSimulator, type CameraSimOptions } from '../../scripts/simulators/camera-simulator.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
-import { testConfig } from './agent-config.js';
+import { testConfig, type TestConfigOver } from './agent-config.js';
+import type { DeviceOf } from './config-input.js';
 import { AgentRig, builtinProfile, house7Board } from './modbus-rig.js';
 import { waitUntil } from './wait.js';
 
@@ -27,7 +28,7 @@ export interface CameraRigOptions {
   dir: string;
   cleanup: (fn: () => unknown) => void;
   sim: CameraSimOptions;
-  device?: Record<string, unknown>;
+  device?: Partial<DeviceOf<'camera'>>;
   panic?: boolean;
 }
 
@@ -35,7 +36,7 @@ export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
   const sim = new CameraSimulator(o.sim);
   const port = await sim.listen();
   o.cleanup(() => sim.close());
-  const camera = {
+  const camera: DeviceOf<'camera'> = {
     id: 'gate-cam',
     driver: 'camera',
     profile: o.sim.brand === 'hikvision' ? 'hikvision-isapi' : 'dahua-cgi',
@@ -51,14 +52,14 @@ export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
   };
   process.env.VG_TEST_CAMERA_PASSWORD = o.sim.password ?? 'cam-pass-1';
   let board: ReturnType<ModbusSimulator['addUnit']> | null = null;
-  let extra: Record<string, unknown> = { devices: [camera] };
+  let extra: TestConfigOver = { devices: [camera] };
   if (o.panic) {
     const modbus = new ModbusSimulator();
     board = modbus.addUnit(1, builtinProfile('waveshare-modbus-rtu-relay-d'));
     await modbus.listenTcp(await freePort());
     o.cleanup(() => modbus.close());
     const h7 = house7Board(modbus.port);
-    extra = { buses: h7.buses, devices: [...(h7.devices as unknown[]), camera] };
+    extra = { buses: h7.buses, devices: [...h7.devices, camera] };
   }
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -67,7 +68,7 @@ export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
       done();
     },
   });
-  const config = testConfig(o.brokerUrl, o.dir, extra as never);
+  const config = testConfig(o.brokerUrl, o.dir, extra);
   const rig = new AgentRig(config, o.dir, pino({ level: 'warn' }, sink));
   await rig.agent.start();
   o.cleanup(() => rig.agent.stop());

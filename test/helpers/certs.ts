@@ -19,7 +19,8 @@ export interface TestCerts {
 
 const ssl = (dir: string, ...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 
-export function makeCerts(dir: string): TestCerts {
+/** A CA of its own (`name`.key, `name`.pem in `dir`), valid two days. */
+const selfSignedCa = (dir: string, cn: string, name: string) =>
   ssl(
     dir,
     'req',
@@ -30,12 +31,15 @@ export function makeCerts(dir: string): TestCerts {
     '-days',
     '2',
     '-subj',
-    '/CN=county-test-ca',
+    `/CN=${cn}`,
     '-keyout',
-    'ca.key',
+    `${name}.key`,
     '-out',
-    'ca.pem',
+    `${name}.pem`,
   );
+
+export function makeCerts(dir: string): TestCerts {
+  selfSignedCa(dir, 'county-test-ca', 'ca');
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   const leaf = (name: string, cn: string, ext?: string, ca = 'ca') => {
     ssl(
@@ -72,22 +76,7 @@ export function makeCerts(dir: string): TestCerts {
   leaf('server', 'localhost', 'server.ext');
   leaf('client', 'gw-tls');
   // A client certificate from a CA the broker does not trust.
-  ssl(
-    dir,
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=rogue-ca',
-    '-keyout',
-    'rogue-ca.key',
-    '-out',
-    'rogue-ca.pem',
-  );
+  selfSignedCa(dir, 'rogue-ca', 'rogue-ca');
   leaf('rogue', 'gw-rogue', undefined, 'rogue-ca');
   const p = (f: string) => join(dir, f);
   return {

@@ -1,4 +1,6 @@
 /** The gateway config a CLI agent runs in the fault tests: the panic panel, its rule, and optionally a meter. */
+import type { GatewayConfigInput } from '../../config/schema/gateway-config.js';
+import type { DeviceOf } from './config-input.js';
 import type { PanicPanel } from './panic-panel.js';
 
 export interface CliVillageOptions {
@@ -13,8 +15,17 @@ export interface CliVillageOptions {
   messagesPerSec?: number;
 }
 
-export function cliVillageConfig(o: CliVillageOptions): Record<string, unknown> {
+export function cliVillageConfig(o: CliVillageOptions): GatewayConfigInput {
   const panel = o.panel.config();
+  const meter: DeviceOf<'synthetic'>[] = o.telemetryPerSec
+    ? [
+        {
+          id: 'meter-1',
+          driver: 'synthetic',
+          rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec: o.telemetryPerSec },
+        },
+      ]
+    : [];
   return {
     version: 1,
     gateway: { id: o.gatewayId },
@@ -31,18 +42,7 @@ export function cliVillageConfig(o: CliVillageOptions): Record<string, unknown> 
       willDelaySec: 0,
     },
     buses: panel.buses,
-    devices: [
-      ...panel.devices,
-      ...(o.telemetryPerSec
-        ? [
-            {
-              id: 'meter-1',
-              driver: 'synthetic',
-              rates: { doorPerSec: 0, buttonPerSec: 0, telemetryPerSec: o.telemetryPerSec },
-            },
-          ]
-        : []),
-    ],
+    devices: [...panel.devices, ...meter],
     rules: panel.rules,
   };
 }

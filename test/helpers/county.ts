@@ -7,6 +7,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
+import type { CheckedEvent } from '../../scripts/county/checked-event.js';
 import type { AgentChild, Ending } from './agent-child.js';
 import type { Verdict } from '../../scripts/county/delivery-checker.js';
 import { DeliveryCheck } from './delivery.js';
@@ -75,13 +76,10 @@ export class County {
   }
 
   /** Events of a type received so far (distinct ids), optionally of one gateway. */
-  received(
-    type: string,
-    gatewayId?: string,
-  ): { id: string; seq: number; gatewayId: string; data: Record<string, unknown> }[] {
+  received(type: string, gatewayId?: string): CheckedEvent[] {
     return this.check.checker
       .events()
-      .filter((e) => e.type === type && (gatewayId === undefined || e.gatewayId === gatewayId)) as never;
+      .filter((e) => e.type === type && (gatewayId === undefined || e.gatewayId === gatewayId));
   }
 
   /** Alerts received whose acknowledgement has had no reply yet. */

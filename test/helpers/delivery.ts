@@ -91,11 +91,20 @@ export async function startChecked(
   url: string,
   cleanup: (fn: () => unknown) => void,
 ): Promise<DeliveryCheck> {
-  const county = await new CountySubscriber({ url, clientId: `county-${randomUUID().slice(0, 8)}` }).start();
-  cleanup(() => county.stop());
-  const check = new DeliveryCheck(county).watch(agent);
+  const check = new DeliveryCheck(await startCounty(url, cleanup)).watch(agent);
   await agent.start();
   cleanup(() => agent.stop());
   cleanup(() => (check.judged ? undefined : check.expectAllDelivered()));
   return check;
+}
+
+/** A county subscriber on the broker at `url` (a fresh client id unless given); `cleanup` stops it. */
+export async function startCounty(
+  url: string,
+  cleanup: (fn: () => unknown) => void,
+  clientId = `county-${randomUUID().slice(0, 8)}`,
+): Promise<CountySubscriber> {
+  const county = await new CountySubscriber({ url, clientId }).start();
+  cleanup(() => county.stop());
+  return county;
 }

@@ -1,110 +1,34 @@
 /**
- * One harness per driver kind for the conformance suite (test/drivers/conformance.test.ts):
- * the driver built by the registry, as the agent builds it, against a real peer (a Modbus
- * TCP simulator, a serial device or a modem simulator on a socat pty). The agent side of
- * the context (emit) only records: the suite tests the driver contract, not the outbox.
+ * One harness per driver kind for the driver contract (test/drivers/driver-contract.ts): the
+ * driver built by the registry against a real peer (modbus-serial's server over TCP or on a
+ * socat pty, a serial device or a modem simulator on a socat pty).
  */
-import { join } from 'node:path';
-import { SerialPort } from 'serialport';
-import type { Driver, OutputCommand, SharedBus } from '../../core/contracts/driver.js';
-import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
-import { EventFactory } from '../../agent/event-factory.js';
-import { SeqCounter } from '../../agent/seq-counter.js';
-import { systemClock } from '../../core/kernel/system-clock.js';
-import { resolveProfiles } from '../../config/load-config.js';
 import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
-import { createDrivers } from '../../drivers/registry.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
-import { ModbusSimulator, type SimulatedUnit } from '../../scripts/simulators/modbus-simulator.js';
 import { CameraSimulator } from '../../scripts/simulators/camera-simulator.js';
-import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
+import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
-import { SerialDeviceSimulator } from '../../scripts/simulators/serial-device.js';
-import { testConfig } from './agent-config.js';
+import type { BusInput } from './config-input.js';
+import { harnessBase, portFree, type Cleanup, type DriverHarness } from './driver-harness.js';
 import { builtinProfile } from './modbus-rig.js';
-import { quietLogger } from './quiet-logger.js';
 import { waitUntil } from './wait.js';
+import { startModem } from './sms-village.js';
+import { startSerialDevice } from './field-peers.js';
 
-export interface DriverHarness {
-  readonly kind: 'synthetic' | 'modbus' | 'serial' | 'modem' | 'camera';
-  readonly deviceId: string;
-  readonly driver: Driver;
-  /** What the driver emitted. */
-  readonly events: EventInput[];
-  /** Waits until the driver talks to its peer (online). */
-  ready(): Promise<void>;
-  /** Makes the peer produce something the driver reports as an event. */
-  provoke(): Promise<void>;
-  /** A command for this device: a real output where it has one. */
-  readonly command: OutputCommand;
-  /** Leaves work for stop() (a gateway-timed pulse to end), and says how to see it was done. */
-  pendingWork(): Promise<() => boolean>;
-  /** Starts an operation the peer holds back (a write to a slow unit, an SMS to a hung modem). */
-  inFlight(): Promise<unknown>;
-  /** After stop: the driver's resources are released (its port can be opened again, nothing is polled). */
-  released(): Promise<boolean>;
-  dispose(): Promise<void>;
-}
-
-type Cleanup = () => Promise<unknown> | unknown;
-
-async function build(
-  dir: string,
-  over: Record<string, unknown>,
-  cleanups: Cleanup[],
-): Promise<{ driver: Driver; events: EventInput[]; buses: Map<string, SharedBus> }> {
-  const config = testConfig('mqtt://127.0.0.1:1', dir, over);
-  const { profiles, problems } = resolveProfiles(config, dir);
-  if (problems.length > 0) throw new Error(`harness config: ${JSON.stringify(problems)}`);
-  const events: EventInput[] = [];
-  const clock = systemClock('always');
-  const factory = new EventFactory('gw-conformance', SeqCounter.open(join(dir, 'seq.json'), 0), clock);
-  const emit = (e: EventInput): Promise<GatewayEvent> => {
-    events.push(e);
-    return Promise.resolve(factory.create(e));
-  };
-  const created = await createDrivers(
-    config,
-    profiles,
-    () => ({ logger: quietLogger(), clock, emit }),
-    () => quietLogger(),
-  );
-  for (const bus of created.buses.values()) {
-    bus.start();
-    cleanups.push(() => bus.stop());
-  }
-  const driver = [...created.drivers.values()][0]!;
-  cleanups.push(() => driver.stop());
-  return { driver, events, buses: created.buses };
-}
-
-const disposer = (cleanups: Cleanup[]) => async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-};
-
-/** The port at `path` can be opened (and locked) again: the driver let it go. */
-async function portFree(path: string): Promise<boolean> {
-  const probe = new SerialPort({ path, baudRate: 9600, autoOpen: false });
-  probe.on('error', () => undefined); // the answer is the open callback's
-  const opened = await new Promise<boolean>((resolve) => probe.open((err) => resolve(!err)));
-  if (opened) await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return opened;
-}
+export type { DriverHarness } from './driver-harness.js';
 
 export async function syntheticHarness(dir: string): Promise<DriverHarness> {
-  const cleanups: Cleanup[] = [];
-  const { driver, events } = await build(
-    dir,
-    { devices: [{ id: 'meter', driver: 'synthetic', rates: { telemetryPerSec: 20 } }] },
-    cleanups,
-  );
+  const base = await harnessBase(dir, {
+    devices: [{ id: 'meter', driver: 'synthetic', rates: { telemetryPerSec: 20 } }],
+  });
+  const { driver, events } = base;
   return {
+    ...base,
     kind: 'synthetic',
     deviceId: 'meter',
-    driver,
-    events,
     ready: () => waitUntil(() => driver.describe().online, 3000, 'the synthetic driver running'),
     provoke: async () => undefined, // it emits on its own timers
+    provoked: { type: 'sensor.telemetry', deviceId: 'meter' },
     command: { deviceId: 'meter', output: 'relay', action: 'on' },
     pendingWork: async () => () => true,
     inFlight: () => driver.write({ deviceId: 'meter', output: 'relay', action: 'on' }),
@@ -113,25 +37,36 @@ export async function syntheticHarness(dir: string): Promise<DriverHarness> {
       await new Promise((r) => setTimeout(r, 200)); // an absence: four intervals with nothing emitted
       return events.length === n;
     },
-    dispose: disposer(cleanups),
   };
 }
 
-export async function modbusHarness(dir: string): Promise<DriverHarness> {
+/** The Waveshare IO 8CH as unit 1, over Modbus TCP or on an RS-485 line (a socat pty pair). */
+async function modbusHarness(dir: string, transport: 'tcp' | 'rtu'): Promise<DriverHarness> {
   const cleanups: Cleanup[] = [];
   const sim = new ModbusSimulator();
-  const unit: SimulatedUnit = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-  await sim.listenTcp(await freePort());
+  const unit = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
+  let bus: BusInput;
+  let line: string | null = null;
+  if (transport === 'tcp') {
+    await sim.listenTcp(await freePort());
+    bus = { id: 'field', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 1000 };
+  } else {
+    const pty = await new PtyPair('conf-rs485').start();
+    cleanups.push(() => pty.dispose());
+    await sim.listenSerial(pty.a);
+    line = pty.b;
+    bus = { id: 'field', type: 'modbus-rtu', path: pty.b, baudRate: 9600, timeoutMs: 1000 };
+  }
   cleanups.push(() => sim.close());
-  const { driver, events } = await build(
+  const base = await harnessBase(
     dir,
     {
-      buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 1000 }],
+      buses: [bus],
       devices: [
         {
           id: 'panel',
           driver: 'modbus',
-          bus: 'tcp',
+          bus: 'field',
           unitId: 1,
           profile: 'waveshare-modbus-rtu-io-8ch',
           pollMs: 50,
@@ -142,14 +77,16 @@ export async function modbusHarness(dir: string): Promise<DriverHarness> {
     },
     cleanups,
   );
+  const { driver } = base;
   return {
+    ...base,
     kind: 'modbus',
     deviceId: 'panel',
-    driver,
-    events,
     ready: () => waitUntil(() => driver.describe().online, 5000, 'the unit answering'),
     provoke: async () => unit.set('di1', true),
+    provoked: { type: 'alarm.pressed', deviceId: 'panic-1' },
     command: { deviceId: 'panel', output: 'do8', action: 'on' },
+    outputDone: () => unit.coils.get(7) === true,
     pendingWork: async () => {
       // A pulse the gateway times itself (this board has no flash command): stop must end it.
       await driver.write({ deviceId: 'panel', output: 'do2', action: 'pulse', durationMs: 60_000 });
@@ -162,19 +99,24 @@ export async function modbusHarness(dir: string): Promise<DriverHarness> {
     released: async () => {
       const n = unit.reads;
       await new Promise((r) => setTimeout(r, 300)); // an absence: six poll intervals without a read
+      // On RS-485 the line is the bus's: it is still held (until stopAfter), the polling is what stops.
       return unit.reads === n;
     },
-    dispose: disposer(cleanups),
+    // The line's lock is the bus's to let go: once it has, the port opens again.
+    stopAfter: async () => {
+      await base.stopAfter();
+      if (line !== null && !(await portFree(line))) throw new Error(`the bus did not let ${line} go`);
+    },
   };
 }
 
+export const modbusTcpHarness = (dir: string) => modbusHarness(dir, 'tcp');
+export const modbusRtuHarness = (dir: string) => modbusHarness(dir, 'rtu');
+
 export async function serialHarness(dir: string): Promise<DriverHarness> {
   const cleanups: Cleanup[] = [];
-  const pty = await new PtyPair('conf-serial').start();
-  cleanups.push(() => pty.dispose());
-  const device = await new SerialDeviceSimulator(pty.a).open();
-  cleanups.push(() => device.close());
-  const { driver, events } = await build(
+  const { pty, device } = await startSerialDevice((c) => void cleanups.push(c), 'conf-serial');
+  const base = await harnessBase(
     dir,
     {
       devices: [
@@ -183,46 +125,44 @@ export async function serialHarness(dir: string): Promise<DriverHarness> {
           driver: 'serial',
           path: pty.b,
           profile: 'sonoff-rf-bridge',
-          sensors: { D0035: { id: 'shed-pir', role: 'motion' } },
+          sensors: { D0035: { id: 'shed-panic', role: 'alarm-button' } },
         },
       ],
     },
     cleanups,
   );
+  const { driver } = base;
   return {
+    ...base,
     kind: 'serial',
     deviceId: 'rf-rx',
-    driver,
-    events,
     ready: () => waitUntil(() => driver.describe().online, 5000, 'the port open'),
     provoke: () => device.send(Buffer.from('AAA424E001400384D0035855', 'hex')),
+    provoked: { type: 'alarm.pressed', deviceId: 'shed-panic' },
     command: { deviceId: 'rf-rx', output: 'relay', action: 'on' },
     pendingWork: async () => () => true,
     inFlight: () => driver.write({ deviceId: 'rf-rx', output: 'relay', action: 'on' }),
     released: () => portFree(pty.b),
-    dispose: disposer(cleanups),
   };
 }
 
 export async function modemHarness(dir: string): Promise<DriverHarness> {
   const cleanups: Cleanup[] = [];
-  const pty = await new PtyPair('conf-modem').start();
-  cleanups.push(() => pty.dispose());
-  const sim = await new ModemSimulator(pty.a).open();
-  cleanups.push(() => sim.close());
-  const { driver, events } = await build(
+  const { pty, sim } = await startModem((c) => void cleanups.push(c));
+  const base = await harnessBase(
     dir,
     { devices: [{ id: 'gsm', driver: 'modem', path: pty.b, profile: 'simcom-sim7600', statusPollSec: 5 }] },
     cleanups,
   );
+  const { driver } = base;
   const modem = driver as GsmModemDriver;
   return {
+    ...base,
     kind: 'modem',
     deviceId: 'gsm',
-    driver,
-    events,
     ready: () => waitUntil(() => driver.describe().online, 5000, 'the modem initialised'),
     provoke: async () => void (await modem.poll()), // the first poll reports the registration
+    provoked: { type: 'modem.registration', deviceId: 'gsm' },
     command: { deviceId: 'gsm', output: 'relay', action: 'on' },
     pendingWork: async () => () => true,
     inFlight: () => {
@@ -230,7 +170,6 @@ export async function modemHarness(dir: string): Promise<DriverHarness> {
       return modem.sendSms('13800138000', 'Alarm at house 7');
     },
     released: () => portFree(pty.b),
-    dispose: disposer(cleanups),
   };
 }
 
@@ -239,20 +178,21 @@ export async function cameraHarness(dir: string): Promise<DriverHarness> {
   const sim = new CameraSimulator({ brand: 'hikvision', password: 'cam-pass-1' });
   const port = await sim.listen();
   cleanups.push(() => sim.close());
-  const camera = { id: 'gate-cam', driver: 'camera', profile: 'hikvision-isapi', host: '127.0.0.1', port };
-  const { driver, events } = await build(
+  const camera = { id: 'gate-cam', driver: 'camera' as const, profile: 'hikvision-isapi', host: '127.0.0.1', port };
+  const base = await harnessBase(
     dir,
     { devices: [{ ...camera, user: 'admin', password: 'cam-pass-1', idleTimeoutMs: 2000, debounceMs: 0 }] },
     cleanups,
   );
+  const { driver } = base;
   const none = { deviceId: 'gate-cam', output: 'relay', action: 'on' } as const;
   return {
+    ...base,
     kind: 'camera',
     deviceId: 'gate-cam',
-    driver,
-    events,
     ready: () => waitUntil(() => driver.describe().online, 5000, 'the alert stream up'),
     provoke: async () => sim.event({ code: 'linedetection', state: 'active', channel: 1 }),
+    provoked: { type: 'camera.line_crossed', deviceId: 'gate-cam' },
     command: none,
     pendingWork: async () => () => true, // a camera has no outputs the gateway times
     inFlight: () => driver.write(none), // refused at once (NO_OUTPUT): nothing can hang
@@ -261,6 +201,5 @@ export async function cameraHarness(dir: string): Promise<DriverHarness> {
       await new Promise((r) => setTimeout(r, 300)); // an absence: no stream reopened
       return sim.streams.size === 0 && sim.connections === n;
     },
-    dispose: disposer(cleanups),
   };
 }

@@ -4,6 +4,7 @@ import { Agent } from '../../agent/agent.js';
 import { requireProfile } from '../../config/load-profile.js';
 import type { ModbusProfile } from '../../config/schema/profile.js';
 import type { GatewayConfig } from '../../config/schema/gateway-config.js';
+import type { BusInput, DeviceInput, DeviceOf } from './config-input.js';
 import { quietLogger } from './quiet-logger.js';
 import type { Logger } from 'pino';
 
@@ -13,9 +14,13 @@ export const builtinProfile = (id: string): ModbusProfile => requireProfile(id, 
  * Config parts for house 7: a Waveshare relay board (D) on Modbus TCP at `port`, its panic button
  * on di2 with the "help is coming" LED on relay2; `device` adds to (or overrides) the board's entry.
  */
-export function house7Board(port: number, device: Record<string, unknown> = {}, timeoutMs = 300) {
+export function house7Board(
+  port: number,
+  device: Partial<DeviceOf<'modbus'>> = {},
+  timeoutMs = 300,
+): { buses: BusInput[]; devices: DeviceInput[] } {
   return {
-    buses: [{ id: 'tcp', type: 'modbus-tcp' as const, host: '127.0.0.1', port, timeoutMs }],
+    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port, timeoutMs }],
     devices: [
       {
         id: 'house-7-board',
@@ -27,7 +32,7 @@ export function house7Board(port: number, device: Record<string, unknown> = {}, 
         inputs: { di2: { role: 'alarm-button', id: 'house-7-panic', led: 'relay2' } },
         ...device,
       },
-    ] as never,
+    ],
   };
 }
 

@@ -7,7 +7,9 @@
  */
 import { freePort } from '../../scripts/brokers/free-port.js';
 import { ModbusSimulator, type SimulatedUnit } from '../../scripts/simulators/modbus-simulator.js';
+import type { BusInput, DeviceInput, RuleInput } from './config-input.js';
 import { builtinProfile } from './modbus-rig.js';
+import { IO_8CH, ioBoard, panicRule, tcpBus } from './village-config.js';
 
 export const SIREN_COIL = 6; // do7
 export const LED_COIL = 7; // do8
@@ -15,7 +17,7 @@ export type Button = 'di1' | 'di2';
 
 export class PanicPanel {
   readonly sim = new ModbusSimulator();
-  readonly board: SimulatedUnit = this.sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
+  readonly board: SimulatedUnit = this.sim.addUnit(1, builtinProfile(IO_8CH));
   /** Presses made, and presses the rule answered with the siren. */
   presses = 0;
   answered = 0;
@@ -42,35 +44,20 @@ export class PanicPanel {
   }
 
   /** Config parts for the agent: the bus, the board and the rule (cooldown 0: every press fires). */
-  config(pollMs = 30): { buses: unknown[]; devices: unknown[]; rules: unknown[] } {
+  config(pollMs = 30): { buses: BusInput[]; devices: DeviceInput[]; rules: RuleInput[] } {
     return {
-      buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: this.port, timeoutMs: 300 }],
+      buses: [tcpBus(this.port, 300)],
       devices: [
-        {
-          id: 'io',
-          driver: 'modbus',
-          bus: 'tcp',
-          unitId: 1,
-          profile: 'waveshare-modbus-rtu-io-8ch',
+        ioBoard({
           pollMs,
           inputs: {
             di1: { role: 'alarm-button', id: 'house-1-panic', led: 'do8' },
             di2: { role: 'alarm-button', id: 'house-2-panic' },
           },
           outputs: { do7: { id: 'siren' }, do8: { id: 'house-1-led' } },
-        },
+        }),
       ],
-      rules: [
-        {
-          id: 'panic',
-          when: { type: 'alarm.pressed' },
-          cooldownSec: 0,
-          actions: [
-            { do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: 200 },
-            { do: 'alert', message: 'panic button pressed' },
-          ],
-        },
-      ],
+      rules: [panicRule({ pulseMs: 200 })],
     };
   }
 

@@ -2,6 +2,9 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TestConfigOver } from './agent-config.js';
+import type { DeviceInput } from './config-input.js';
+import { ioBoard, panicRule, tcpBus } from './village-config.js';
 
 /** Mounts a tmpfs of `size` (e.g. '3m') at a new folder in `parent`; the cleanup unmounts it. */
 export function mountSmallCard(parent: string, size: string, cleanup: (fn: () => void) => void): string {
@@ -37,23 +40,18 @@ export function fullCardVillage(o: {
   simPort: number;
   telemetryPerSec: number;
   sirenPulseMs: number;
-  extra?: object[];
-}) {
+  extra?: DeviceInput[];
+}): TestConfigOver {
   return {
     outbox: { diskReserveBytes: '1MiB' },
     health: { intervalSec: 1 },
-    buses: [{ id: 'tcp', type: 'modbus-tcp' as const, host: '127.0.0.1', port: o.simPort, timeoutMs: 200 }],
+    buses: [tcpBus(o.simPort, 200)],
     devices: [
-      {
-        id: 'io',
-        driver: 'modbus',
-        bus: 'tcp',
-        unitId: 1,
-        profile: 'waveshare-modbus-rtu-io-8ch',
+      ioBoard({
         pollMs: 30,
         inputs: { di1: { role: 'alarm-button', id: 'house-1-panic' } },
         outputs: { do7: { id: 'siren' } },
-      },
+      }),
       {
         id: 'meter',
         driver: 'synthetic',
@@ -61,17 +59,7 @@ export function fullCardVillage(o: {
         telemetryBytes: 400,
       },
       ...(o.extra ?? []),
-    ] as never,
-    rules: [
-      {
-        id: 'panic',
-        when: { type: 'alarm.pressed' },
-        cooldownSec: 0,
-        actions: [
-          { do: 'output', device: 'io', output: 'do7', action: 'pulse', durationMs: o.sirenPulseMs },
-          { do: 'alert', message: 'panic' },
-        ],
-      },
-    ] as never,
+    ],
+    rules: [panicRule({ pulseMs: o.sirenPulseMs, message: 'panic' })],
   };
 }

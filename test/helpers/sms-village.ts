@@ -5,6 +5,9 @@
 import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
 import type { PanicPanel } from './panic-panel.js';
+import { gsmModem } from './village-config.js';
+import type { AlarmsInput } from './config-input.js';
+import type { TestConfigOver } from './agent-config.js';
 
 export const SMS_TO = '13800138000';
 
@@ -29,16 +32,13 @@ export async function startModem(cleanup: (fn: () => Promise<unknown> | unknown)
 export function smsVillageConfig(
   panel: PanicPanel,
   modem: VillageModem,
-  o: { ruleSms?: 'fallback' | 'always'; alarms?: Record<string, unknown> } = {},
-): Record<string, unknown> {
+  o: { ruleSms?: 'fallback' | 'always'; alarms?: AlarmsInput } = {},
+): TestConfigOver {
   const parts = panel.config();
   return {
     ...parts,
-    devices: [
-      ...parts.devices,
-      { id: 'gsm', driver: 'modem', path: modem.pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
-    ],
-    rules: parts.rules.map((r) => ({ ...(r as object), ...(o.ruleSms ? { sms: o.ruleSms } : {}) })),
+    devices: [...parts.devices, gsmModem(modem.pty.b)],
+    rules: parts.rules.map((r) => ({ ...r, ...(o.ruleSms ? { sms: o.ruleSms } : {}) })),
     alarms: { smsTo: [SMS_TO], ...o.alarms },
   };
 }

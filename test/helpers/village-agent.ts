@@ -1,7 +1,7 @@
 /** An in-process agent for the panic panel's village (faults around it: broker, link, clock). */
 import { Agent } from '../../agent/agent.js';
 import type { Clock } from '../../core/kernel/clock.js';
-import { testConfig } from './agent-config.js';
+import { testConfig, type TestConfigOver } from './agent-config.js';
 import type { PanicPanel } from './panic-panel.js';
 import { quietLogger } from './quiet-logger.js';
 
@@ -12,17 +12,17 @@ export interface VillageAgentOptions {
   gatewayId: string;
   clock?: Clock;
   /** Config overrides (merged over the test defaults: fast reconnects, unpaced replay). */
-  over?: Record<string, unknown>;
+  over?: TestConfigOver;
 }
 
 export function villageAgent(o: VillageAgentOptions): Agent {
-  const { mqtt, ...rest } = (o.over ?? {}) as { mqtt?: Record<string, unknown> };
+  const { mqtt, ...rest } = o.over ?? {};
   const config = testConfig(o.url, o.dir, {
     gateway: { id: o.gatewayId },
     ...o.panel.config(),
     ...rest,
     ...(mqtt ? { mqtt } : {}),
-  } as never);
+  });
   return new Agent({
     config,
     configHash: 'faults',

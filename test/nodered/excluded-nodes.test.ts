@@ -16,6 +16,7 @@ import type { GatewayEvent } from '../../core/contracts/event.js';
 import { formatStatus, statusReport } from '../../agent/status-report.js';
 import { nodeRedAdmin, type NodeRedAdmin } from '../../scripts/bench/nodered-admin.js';
 import { testConfig } from '../helpers/agent-config.js';
+import type { NodeRedInput } from '../helpers/config-input.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { PanicPanel } from '../helpers/panic-panel.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
@@ -122,7 +123,7 @@ function strangerFlows(port: number, marker: string): unknown[] {
   return flows.map((n, i) => (n['type'] === 'tab' ? n : { x: 100 + 200 * (i % 3), y: 100, ...n }));
 }
 
-async function village(allowNodes: string[]) {
+async function village(allowNodes: NonNullable<NodeRedInput['allowNodes']>) {
   const panel = await new PanicPanel().start();
   cleanup(() => panel.sim.close());
   const dir = tempDir();
@@ -142,7 +143,7 @@ async function village(allowNodes: string[]) {
       credentialSecret: 'secret-for-tests',
       ...(allowNodes.length > 0 ? { allowNodes } : {}), // absent: the default
     },
-  } as never);
+  });
   const agent = new Agent({ config, configHash: 'test', baseDir: dir, logger: quietLogger() });
   const events: GatewayEvent[] = [];
   agent.observe.onEvent((e) => events.push(e));

@@ -43,7 +43,7 @@ describe('a busy-looping flow and the alarm path', () => {
         users: [{ username: 'tech', password: 'village-pass' }],
         credentialSecret: 'secret-for-tests',
       },
-    } as never);
+    });
     const agent = new Agent({
       config,
       configHash: 'test',
@@ -78,7 +78,7 @@ describe('a busy-looping flow and the alarm path', () => {
     // A burst while the child is stuck: the queue toward it holds at most QUEUE, the rest is dropped and counted.
     await Promise.all(
       Array.from({ length: 500 }, (_, i) =>
-        agent.emit({ deviceId: 'meter-1', type: 'sensor.telemetry', priority: 'low', data: { i } } as never),
+        agent.emit({ deviceId: 'meter-1', type: 'sensor.telemetry', priority: 'low', data: { i } }),
       ),
     );
     expect(nr().queued).toBeLessThanOrEqual(QUEUE);

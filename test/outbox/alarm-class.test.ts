@@ -10,7 +10,7 @@ import type { GatewayEvent, Priority } from '../../core/contracts/event.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { fillCard, mountSmallCard } from '../helpers/small-card.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { outboxConfig } from '../helpers/outbox-config.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
@@ -52,8 +52,7 @@ describe('the alarm class', () => {
   it(`owns the released reserve (${process.getuid?.() === 0 ? 'a 1 MB tmpfs' : 'needs root for a tmpfs'})`, async () => {
     expect(process.getuid?.(), 'this test mounts a tmpfs: run it as root (CI does)').toBe(0);
     const dir = mountSmallCard(tempDir(), '1m', cleanup);
-    const config = outboxConfig();
-    const ob = new Outbox({ dir, config, diskReserveBytes: 100 * 1024 });
+    const ob = new Outbox({ dir, config: outboxConfig(), diskReserveBytes: 100 * 1024 });
     cleanup(() => ob.close());
     await ob.put(press());
     fillCard(dir);

@@ -18,9 +18,9 @@ import { Outbox } from '../../agent/outbox/outbox.js';
 import { Drain } from '../../agent/uplink/drain.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
 import { eventMaker } from '../helpers/events.js';
-import { outboxConfig } from '../helpers/outbox-config.js';
 import { PublisherDouble, type Published } from '../helpers/publisher-double.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 const tempDir = useTempDirs();
 const RUNS = Number(process.env.VG_PROPERTY_RUNS ?? 150);

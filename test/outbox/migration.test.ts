@@ -6,7 +6,7 @@ import { Outbox } from '../../agent/outbox/outbox.js';
 import type { Cursor, OutboxRow } from '../../core/contracts/outbox-store.js';
 import { eventMaker } from '../helpers/events.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { outboxConfig } from '../helpers/outbox-config.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 const tempDir = useTempDirs();
 const config = outboxConfig();

@@ -9,7 +9,7 @@ import { ArrayOutbox } from '../helpers/array-outbox.js';
 import { eventMaker } from '../helpers/events.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { outboxReaderContract, type MakeEvent } from './outbox-reader-contract.js';
-import { outboxConfig } from '../helpers/outbox-config.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 const tempDir = useTempDirs();
 

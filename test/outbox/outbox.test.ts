@@ -3,7 +3,7 @@ import { Outbox } from '../../agent/outbox/outbox.js';
 import { PRIORITIES, type Priority } from '../../core/contracts/event.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
-import { outboxConfig } from '../helpers/outbox-config.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 const tempDir = useTempDirs();
 

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { eventMaker } from '../helpers/events.js';
-import { outboxConfig } from '../helpers/outbox-config.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 /** Opens the outbox and takes the salvage step, as the agent's start does. */
 function opened(o: ConstructorParameters<typeof Outbox>[0]): Outbox {

@@ -5,11 +5,11 @@ import type { Cursor, OutboxRow } from '../../core/contracts/outbox-store.js';
 import type { Priority } from '../../core/contracts/event.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { eventMaker } from '../helpers/events.js';
-import { outboxConfig } from '../helpers/outbox-config.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 
 const tempDir = useTempDirs();
 const SEG = 16;
-const open = (dir: string, over: Record<string, unknown> = {}) =>
+const open = (dir: string, over: Parameters<typeof outboxConfig>[0] = {}) =>
   new Outbox({ dir, config: outboxConfig(over), segmentRows: SEG });
 const idOf = (r: OutboxRow) => (JSON.parse(r.body) as { id: string }).id;
 

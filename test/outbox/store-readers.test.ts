@@ -13,7 +13,7 @@ import { inspectOutbox } from '../../agent/outbox/inspect.js';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { salvageRows, type SalvagedRow } from '../../agent/outbox/salvage.js';
 import { eventMaker } from '../helpers/events.js';
-import { outboxConfig } from '../helpers/outbox-config.js';
+import { outboxConfig } from '../helpers/agent-config.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();

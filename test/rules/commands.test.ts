@@ -3,16 +3,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/brokers/free-port.js';
 import { CountySubscriber } from '../../scripts/county-subscriber.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { AgentChild } from '../helpers/agent-child.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
-import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
+import { startBoard } from '../helpers/field-peers.js';
+import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
+import { tcpBus, ioBoard } from '../helpers/village-config.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -92,26 +92,12 @@ describe('county commands', () => {
   );
 
   it('siren-test sounds the configured sirens briefly and records it', async () => {
-    const sim = new ModbusSimulator();
-    const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-    await sim.listenTcp(await freePort());
-    cleanup(() => sim.close());
+    const { sim, board } = await startBoard(cleanup);
     const dir = tempDir();
-    const county = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-siren-test' }).start();
-    cleanup(() => county.stop());
+    const county = await startCounty(brokerRef.current.url, cleanup, 'county-siren-test');
     const config = testConfig(brokerRef.current.url, dir, {
-      buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port }],
-      devices: [
-        {
-          id: 'panel',
-          driver: 'modbus',
-          bus: 'tcp',
-          unitId: 1,
-          profile: 'waveshare-modbus-rtu-io-8ch',
-          pollMs: 100,
-          inputs: { di1: { role: 'input' } },
-        },
-      ] as never,
+      buses: [tcpBus(sim.port)],
+      devices: [ioBoard({ id: 'panel', pollMs: 100, inputs: { di1: { role: 'input' } } })],
       alarms: { sirens: [{ device: 'panel', output: 'do4', testMs: 300 }] },
     });
     const rig = new AgentRig(config, dir);

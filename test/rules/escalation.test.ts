@@ -2,68 +2,38 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
 import { acknowledgedToForget, type StoredAlert } from '../../agent/alarms/alarm-state.js';
-import type { SmsSender } from '../../core/contracts/sms.js';
 import { testConfig } from '../helpers/agent-config.js';
+import type { AlarmsInput, RuleInput } from '../helpers/config-input.js';
 import { eventMaker, FakeClock } from '../helpers/events.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
+import { alarmsBench } from '../helpers/alarms-bench.js';
 
 const tempDir = useTempDirs();
 
 async function setup(
-  alarms: Record<string, unknown>,
+  alarms: AlarmsInput,
   downForMs: () => number | null,
-  ruleSms = 'fallback',
+  ruleSms: RuleInput['sms'] = 'fallback',
   keepAcknowledged?: number,
 ) {
   const dir = tempDir();
-  const clock = new FakeClock();
-  const make = eventMaker(dir, clock);
-  const events: GatewayEvent[] = [];
-  const listeners: ((e: GatewayEvent) => void)[] = [];
-  const texts: string[] = [];
-  const sender: SmsSender = {
-    ready: true,
-    sendSms: async (_to, text) => (texts.push(text), { parts: 1, references: [1], encoding: 'gsm' }),
-  };
-  const config = testConfig('mqtt://127.0.0.1:1', dir, {
-    gateway: { id: 'gw', name: 'Qingshan' },
-    rules: [
-      {
-        id: 'panic',
-        when: { type: 'alarm.pressed' },
-        sms: ruleSms,
-        actions: [{ do: 'alert', message: 'Panic at house 7' }],
-      },
-    ] as never,
-    alarms: { smsTo: ['13800138000'], ...alarms },
+  const bench = await alarmsBench({
+    dir,
+    rule: { sms: ruleSms, cooldownSec: 30 }, // the schema's default cooldown
+    alarms,
+    downForMs,
+    ports: { keepAcknowledged },
   });
-  const alarmsSvc = new LocalAlarms({
-    config,
-    clock,
-    logger: quietLogger(),
-    emit: async (input: EventInput, beforeCommit?: (e: GatewayEvent) => void) => {
-      const e = { ...make(input.priority, 0), type: input.type, deviceId: input.deviceId, data: input.data ?? {} };
-      beforeCommit?.(e); // as the agent does: before the event can commit
-      events.push(e);
-      return e;
-    },
-    write: async () => {},
-    subscribe: (l) => (listeners.push(l), () => {}),
-    on: () => () => {}, // no key switch here
-    uplinkDownForMs: downForMs,
-    smsSender: () => sender,
-    ...(keepAcknowledged !== undefined ? { keepAcknowledged } : {}),
-  });
-  await alarmsSvc.start();
+  const { alarms: alarmsSvc, clock, events, texts } = bench;
   const press = async () => {
     const raised = () => events.filter((e) => e.type === 'alert.raised').length;
     const before = raised();
-    for (const l of listeners) l({ ...make('critical', 0), type: 'alarm.pressed', deviceId: 'house-7-panic' });
+    bench.deliver(bench.pressEvent());
     await waitUntil(() => raised() > before, 2000, 'the alert');
   };
   const settle = async () => {
@@ -168,7 +138,7 @@ describe('the sms action', () => {
           when: { type: 'door.opened' },
           actions: [{ do: 'sms', to: ['+8613900000000'], text: '仓库门被打开' }],
         },
-      ] as never,
+      ],
     });
     const svc = new LocalAlarms({
       config,

@@ -8,14 +8,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { AgentRig, builtinProfile, house7Board } from '../helpers/modbus-rig.js';
+import type { HelpLedInput } from '../helpers/config-input.js';
+import { startBoard } from '../helpers/field-peers.js';
+import { AgentRig, house7Board } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startCounty } from '../helpers/delivery.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -32,27 +32,20 @@ interface Reply {
   error?: { code: string; message: string };
 }
 
-async function village(helpLed: Record<string, unknown>) {
-  const county = await new CountySubscriber({
-    url: brokerRef.current.url,
-    clientId: `county-led-${++villages}`,
-  }).start();
-  cleanup(() => county.stop());
+async function village(helpLed: HelpLedInput) {
+  const county = await startCounty(brokerRef.current.url, cleanup, `county-led-${++villages}`);
   const replies: Reply[] = [];
   county.client!.on('message', (t, p) => t.includes('/cmd-reply/') && replies.push(JSON.parse(p.toString()) as Reply));
   await county.client!.subscribeAsync(`village/${GW}/cmd-reply/+`, { qos: 1 });
-  const sim = new ModbusSimulator();
-  const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-relay-d'));
-  await sim.listenTcp(await freePort());
-  cleanup(() => sim.close());
+  const { sim, board } = await startBoard(cleanup, 'waveshare-modbus-rtu-relay-d');
   const dir = tempDir();
   const config = testConfig(brokerRef.current.url, dir, {
     gateway: { id: GW },
     ...house7Board(sim.port),
     rules: [
       { id: 'panic', when: { type: 'alarm.pressed' }, cooldownSec: 0, actions: [{ do: 'alert', message: 'help' }] },
-    ] as never,
-    alarms: { helpLed: helpLed as never },
+    ],
+    alarms: { helpLed },
   });
   let rig: AgentRig | null = null;
   const start = async () => {

@@ -4,13 +4,11 @@
  */
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/brokers/free-port.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
-import { AgentRig, builtinProfile, house7Board } from '../helpers/modbus-rig.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
+import { startBoard } from '../helpers/field-peers.js';
+import { AgentRig, house7Board } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -30,18 +28,11 @@ let villages = 0;
  * reaches the broker through a link the test can cut; `linkDown` starts it cut.
  */
 async function village({ linkDown = false } = {}) {
-  const county = await new CountySubscriber({
-    url: brokerRef.current.url,
-    clientId: `county-loop-${++villages}`,
-  }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(brokerRef.current.url, cleanup, `county-loop-${++villages}`);
   const link = await new TcpProxy({ targetPort: Number(new URL(brokerRef.current.url).port) }).start();
   cleanup(() => link.stop());
   if (linkDown) link.cut();
-  const sim = new ModbusSimulator();
-  const board = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-relay-d'));
-  await sim.listenTcp(await freePort());
-  cleanup(() => sim.close());
+  const { sim, board } = await startBoard(cleanup, 'waveshare-modbus-rtu-relay-d');
   const dir = tempDir();
   const config = testConfig(link.url, dir, {
     gateway: { id: 'gw-loop', timezone: 'Asia/Shanghai' },
@@ -60,7 +51,7 @@ async function village({ linkDown = false } = {}) {
           { do: 'alert', message: 'Panic button pressed at house 7' },
         ],
       },
-    ] as never,
+    ],
   });
   const rig = new AgentRig(config, dir);
   const check = new DeliveryCheck(county).watch(rig.agent);

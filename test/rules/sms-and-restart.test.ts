@@ -3,19 +3,19 @@
  * active alarm, and the local acknowledgement key.
  */
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/brokers/free-port.js';
-import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
-import { ModemSimulator } from '../../scripts/simulators/modem-simulator.js';
-import { PtyPair } from '../../scripts/simulators/pty-pair.js';
+import type { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { ucs2Hex } from '../../drivers/modem/sms-encoding.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
-import { AgentRig, builtinProfile } from '../helpers/modbus-rig.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
+import { AgentRig } from '../helpers/modbus-rig.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startBoard } from '../helpers/field-peers.js';
+import { startModem, type VillageModem } from '../helpers/sms-village.js';
+import { gsmModem, ioBoard, tcpBus } from '../helpers/village-config.js';
+import type { AlarmsInput } from '../helpers/config-input.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -26,12 +26,12 @@ interface VillageOptions {
   linkDown?: boolean;
   gatewayId?: string;
   dir?: string;
-  alarms?: Record<string, unknown>;
+  alarms?: AlarmsInput;
   /** The panic rule's alert message (default: a short Chinese one). */
   message?: string;
   ruleSms?: 'fallback' | 'always' | 'never';
   sim?: ModbusSimulator;
-  modem?: { pty: PtyPair; sim: ModemSimulator };
+  modem?: VillageModem;
   /** The county judging delivery: a new one unless given (a restart, a second gateway). */
   check?: DeliveryCheck;
   /** The agent's way to the broker: a new one unless given (a restart). */
@@ -42,8 +42,7 @@ let counties = 0;
 
 /** The county on the broker, judging delivery. */
 async function county(): Promise<DeliveryCheck> {
-  const sub = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-sms-${++counties}` }).start();
-  cleanup(() => sub.stop());
+  const sub = await startCounty(brokerRef.current.url, cleanup, `county-sms-${++counties}`);
   return new DeliveryCheck(sub);
 }
 
@@ -56,43 +55,24 @@ async function uplink(down: boolean): Promise<TcpProxy> {
 }
 
 async function village(o: VillageOptions) {
-  let sim = o.sim;
-  if (!sim) {
-    sim = new ModbusSimulator();
-    sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-io-8ch'));
-    await sim.listenTcp(await freePort());
-    const s = sim;
-    cleanup(() => s.close());
-  }
-  let modem = o.modem;
-  if (!modem) {
-    const pty = await new PtyPair('sms').start();
-    cleanup(() => pty.dispose());
-    const msim = await new ModemSimulator(pty.a).open();
-    cleanup(() => msim.close());
-    modem = { pty, sim: msim };
-  }
+  const sim = o.sim ?? (await startBoard(cleanup)).sim;
+  const modem = o.modem ?? (await startModem(cleanup));
   const dir = o.dir ?? tempDir();
   const check = o.check ?? (await county());
   const link = o.link ?? (await uplink(o.linkDown ?? false));
   const config = testConfig(link.url, dir, {
     gateway: { id: o.gatewayId ?? 'gw-sms', name: '青山村', timezone: 'Asia/Shanghai' },
-    buses: [{ id: 'tcp', type: 'modbus-tcp', host: '127.0.0.1', port: sim.port, timeoutMs: 200 }],
+    buses: [tcpBus(sim.port, 200)],
     devices: [
-      {
+      ioBoard({
         id: 'panel',
-        driver: 'modbus',
-        bus: 'tcp',
-        unitId: 1,
-        profile: 'waveshare-modbus-rtu-io-8ch',
-        pollMs: 50,
         inputs: {
           di1: { role: 'alarm-button', id: 'house-7-panic', led: 'do2' },
           di8: { role: 'ack-key', id: 'key-switch' },
         },
-      },
-      { id: 'gsm', driver: 'modem', path: modem.pty.b, profile: 'simcom-sim7600', statusPollSec: 60 },
-    ] as never,
+      }),
+      gsmModem(modem.pty.b),
+    ],
     rules: [
       {
         id: 'panic',
@@ -104,7 +84,7 @@ async function village(o: VillageOptions) {
           { do: 'alert', message: o.message ?? '7号户按下了报警按钮' },
         ],
       },
-    ] as never,
+    ],
     alarms: { smsTo: ['13800138000'], smsWhenUplinkDownSec: 0, escalateAfterSec: 3600, ...o.alarms },
   });
   const rig = new AgentRig(config, dir);

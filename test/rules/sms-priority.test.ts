@@ -5,67 +5,35 @@
  * test/faults/silent-outage-sms.test.ts, the flows' burst in test/nodered/flow-sms-budget.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
-import { LocalAlarms } from '../../agent/alarms/local-alarms.js';
-import type { SmsSender } from '../../core/contracts/sms.js';
+import type { GatewayEvent } from '../../core/contracts/event.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
-import { testConfig } from '../helpers/agent-config.js';
-import { eventMaker, FakeClock } from '../helpers/events.js';
-import { quietLogger } from '../helpers/quiet-logger.js';
+import type { AlarmsInput, RuleInput } from '../helpers/config-input.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
+import { alarmsBench, recordingSender } from '../helpers/alarms-bench.js';
 
 const tempDir = useTempDirs();
 
 type LateListener = (late: readonly { id: string }[], reason: string) => void;
 
-async function village(o: { alarms?: Record<string, unknown>; ruleSms?: string } = {}) {
+async function village(o: { alarms?: AlarmsInput; ruleSms?: RuleInput['sms'] } = {}) {
   const dir = tempDir();
-  const clock = new FakeClock();
-  const make = eventMaker(dir, clock);
-  const events: GatewayEvent[] = [];
-  const listeners: ((e: GatewayEvent) => void)[] = [];
   const late: LateListener[] = [];
   const texts: string[] = [];
-  const sender: SmsSender & { ready: boolean } = {
-    ready: true,
-    sendSms: async (_to, text) => (texts.push(text), { parts: 1, references: [1], encoding: 'gsm' }),
-  };
-  const config = testConfig('mqtt://127.0.0.1:1', dir, {
-    gateway: { id: 'gw', name: 'Qingshan' },
-    rules: [
-      {
-        id: 'panic',
-        when: { type: 'alarm.pressed' },
-        cooldownSec: 0,
-        sms: o.ruleSms ?? 'always',
-        actions: [{ do: 'alert', message: 'Panic at house 7' }],
-      },
-    ] as never,
-    alarms: { smsTo: ['13800138000'], ...o.alarms },
+  const sender = recordingSender(texts);
+  const bench = await alarmsBench({
+    dir,
+    rule: { sms: o.ruleSms ?? 'always' },
+    alarms: o.alarms,
+    // The uplink-down fallback never fires here (the default: always up): only the late-alarm port can.
+    sender,
+    ports: { onAlarmsLate: (l: LateListener) => (late.push(l), () => void late.splice(late.indexOf(l), 1)) },
   });
-  const alarms = new LocalAlarms({
-    config,
-    clock,
-    logger: quietLogger(),
-    emit: async (input: EventInput, beforeCommit?: (e: GatewayEvent) => void) => {
-      const e = { ...make(input.priority, 0), type: input.type, deviceId: input.deviceId, data: input.data ?? {} };
-      beforeCommit?.(e);
-      events.push(e);
-      return e;
-    },
-    write: async () => {},
-    subscribe: (l) => (listeners.push(l), () => {}),
-    on: () => () => {},
-    uplinkDownForMs: () => null, // the uplink-down fallback never fires here: only the late-alarm port can
-    onAlarmsLate: (l: LateListener) => (late.push(l), () => late.splice(late.indexOf(l), 1)),
-    smsSender: () => sender,
-  } as ConstructorParameters<typeof LocalAlarms>[0]);
-  await alarms.start();
+  const { alarms, clock, events } = bench;
   const press = async (): Promise<GatewayEvent> => {
-    const pressed = { ...make('critical', 0), type: 'alarm.pressed', deviceId: 'house-7-panic' };
+    const pressed = bench.pressEvent();
     const before = events.length;
-    for (const l of listeners) l(pressed);
+    bench.deliver(pressed);
     await waitUntil(() => events.slice(before).some((e) => e.type === 'alert.raised'), 2000, 'the alert');
     return pressed;
   };

@@ -10,10 +10,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
+import type { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { TcpProxy } from '../../scripts/weak-link/tcp-proxy.js';
-import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { testConfig, type TestConfigOver } from '../helpers/agent-config.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -29,8 +29,7 @@ const RATE = 8000; // bytes/s each way: 64 kbit/s, a poor EDGE cell
 const DELAY_MS = 100;
 
 async function county(name: string): Promise<CountySubscriber> {
-  const sub = await new CountySubscriber({ url: brokerRef.current.url, clientId: `county-${name}` }).start();
-  cleanup(() => sub.stop());
+  const sub = await startCounty(brokerRef.current.url, cleanup, `county-${name}`);
   return sub;
 }
 
@@ -42,7 +41,7 @@ async function weakLink(): Promise<TcpProxy> {
   return link;
 }
 
-function agentOn(url: string, id: string, mqtt: Record<string, unknown> = {}): Agent {
+function agentOn(url: string, id: string, mqtt: TestConfigOver['mqtt'] = {}): Agent {
   const dir = tempDir();
   const config = testConfig(url, dir, {
     gateway: { id },

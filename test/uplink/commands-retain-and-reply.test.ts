@@ -10,10 +10,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent } from '../../agent/agent.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -43,8 +42,7 @@ async function rig(gatewayId: string, protocolVersion: 4 | 5) {
     { level: 'warn' },
     new Writable({ write: (chunk, _enc, done) => (logLines.push(JSON.parse(chunk.toString())), done()) }),
   );
-  const county = await new CountySubscriber({ url: broker.url, clientId: `county-${gatewayId}` }).start();
-  cleanup(() => county.stop());
+  const county = await startCounty(broker.url, cleanup, `county-${gatewayId}`);
   const check = new DeliveryCheck(county);
   const dir = tempDir();
   const agent = new Agent({

@@ -6,10 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
-import { CountySubscriber } from '../../scripts/county-subscriber.js';
 import { WeakLink } from '../../scripts/weak-link/weak-link.js';
 import { testConfig } from '../helpers/agent-config.js';
-import { DeliveryCheck } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -24,8 +23,7 @@ describe('alarms over gprs', () => {
     'alarms pressed during a compact backlog drain arrive within seconds, no drop of the healthy link',
     { timeout: 300_000 },
     async () => {
-      const sub = await new CountySubscriber({ url: brokerRef.current.url, clientId: 'county-gprs' }).start();
-      cleanup(() => sub.stop());
+      const sub = await startCounty(brokerRef.current.url, cleanup, 'county-gprs');
       const link = await WeakLink.start({ targetPort: Number(new URL(brokerRef.current.url).port), profile: 'gprs' });
       cleanup(() => link.stop());
       const dir = tempDir();

@@ -212,7 +212,8 @@ describe('decoding what is not a good batch', () => {
       /ts .* is not a date|2\^48/,
     );
     batch.groups[0]!.events[0]![1] = Date.UTC(2026, 0, 1);
-    batch.groups[0]!.events[0]![3] = 42 as never;
+    // On purpose: a number where the event's id (a string) belongs, which the decoder must refuse.
+    batch.groups[0]!.events[0]![3] = 42 as unknown as string;
     expect(refusal(Buffer.concat([Buffer.from([0]), Buffer.from(JSON.stringify(batch))]))).toMatch(
       /not a v2 compact batch: groups\.0\.events\.0\.3/,
     );
