@@ -32,6 +32,20 @@ export interface MediaSenderOptions {
   eventIdOf?: (pic: StoredPicture) => string | null;
 }
 
+export interface MediaReport {
+  stored: number;
+  bytes: number;
+  mode: MediaConfig['upload']['mode'];
+  /** Pictures the mode sends that have not gone whole yet. */
+  pendingUpload: number;
+  /** Picture bytes sent today (UTC). */
+  sentToday: number;
+  maxBytesPerDay: number;
+  chunks: number;
+  pictures: number;
+  refused: number;
+}
+
 /** After a refused chunk (an ACL on the media topic) the lane rests this long before trying again. */
 const REFUSED_PAUSE_MS = 60_000;
 
@@ -114,6 +128,20 @@ export class MediaSender implements IdleLane {
           this.loaded = null;
         }
       },
+    };
+  }
+
+  /** What `status` says of the pictures: stored, waiting to go under the mode, and sent. */
+  describe(): MediaReport {
+    const { store, upload } = this.o;
+    return {
+      stored: store.list().length,
+      bytes: store.usedBytes,
+      mode: upload.mode,
+      pendingUpload: this.pending(),
+      sentToday: this.dayBytes,
+      maxBytesPerDay: upload.maxBytesPerDay,
+      ...this.counts,
     };
   }
 

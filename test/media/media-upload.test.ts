@@ -159,5 +159,6 @@ describe('pictures to the county', () => {
     const sender = agent.pictures().mediaSender;
     expect(sender.dayBytes).toBeLessThanOrEqual(cap);
     expect(sender.pending()).toBe(1); // it goes on tomorrow
+    expect(agent.observe.status()['media']).toMatchObject({ stored: 1, pendingUpload: 1, mode: 'auto' });
   });
 });
