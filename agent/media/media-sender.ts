@@ -80,6 +80,8 @@ export class MediaSender implements IdleLane {
   linkChanged(up: boolean): void {
     this.up = up;
     this.onWire = false; // its PUBACK may never come: the chunk goes again
+    // A chunk refused as the old link went is no reason to rest on the new one (an ACL refuses again, once a connection).
+    if (up) this.pausedUntilMono = -Infinity;
   }
 
   /** The county asked for this picture: it goes whatever the mode (but off) and before the others. */
