@@ -14,6 +14,7 @@ import { EventPipeline } from './event-pipeline.js';
 import { Outbox } from './outbox/outbox.js';
 import { SeqCounter, type SeqFileProblem } from './seq-counter.js';
 import { Uplink } from './uplink/uplink.js';
+import { wireMedia, type MediaParts } from './wire-media.js';
 import { VERSION } from './version.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { PayloadProblems } from './payload-problems.js';
@@ -23,7 +24,7 @@ import { wireStorage, type StorageParts } from './wire-storage.js';
 import { wireNodeRed } from './wire-nodered.js';
 import type { NodeRedSupervisor } from './nodered/supervisor.js';
 
-export interface AgentParts extends AlarmParts, StorageParts {
+export interface AgentParts extends AlarmParts, StorageParts, MediaParts {
   lock: DataDirLock;
   outbox: Outbox;
   seqFileProblem: SeqFileProblem | null;
@@ -74,6 +75,7 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
   const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), outbox.maxSeq(), undefined, a.clock.now);
   const payloadProblems = new PayloadProblems(logger, a.clock.monoMs);
   const factory = new EventFactory(gatewayId, seq, a.clock, payloadProblems);
+  const mediaParts = wireMedia(config, outbox, a.clock, logger);
   const uplink = new Uplink({
     config: config.mqtt,
     baseDir: a.opts.baseDir,
@@ -83,6 +85,7 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     logger,
     clock: a.clock,
     commands: a.commands,
+    idle: mediaParts.mediaSender,
   });
   // A modem that registers again is the first sign the network is back: do not sit out a long backoff.
   a.bus.on('modem.registration', (e) => {
@@ -130,5 +133,6 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     nodeRed,
     ...alarmParts,
     ...storage,
+    ...mediaParts,
   };
 }

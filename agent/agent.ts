@@ -6,6 +6,7 @@
  * Making an Agent opens nothing: start() takes the data folder, the outbox and the rest in
  * order (agent-parts.ts), and if a step fails it lets go of everything it took.
  */
+import type { MediaParts } from './wire-media.js';
 import type { Clock } from '../core/kernel/clock.js';
 import type { Driver, OutputCommand, SharedBus } from '../core/contracts/driver.js';
 import type { EventInput, GatewayEvent } from '../core/contracts/event.js';
@@ -100,6 +101,7 @@ export class Agent {
           devices: () => this.drivers.map((d) => d.describe()),
           buses: () => [...this.buses.values()].map((b) => b.describe()),
           nodeRed: p.nodeRed ? () => p.nodeRed!.describe() : null,
+          media: () => p.mediaSender.describe(),
         };
       },
     });
@@ -110,6 +112,12 @@ export class Agent {
       flushOutbox: () => this.running().outbox.flush(),
       retrySmsNow: () => this.running().alarms.sms?.retryNow() ?? Promise.resolve(),
     };
+  }
+
+  /** The camera pictures' store (camera snapshots go here) and their uploader, once open() or start() ran. */
+  pictures(): MediaParts {
+    const p = this.running();
+    return { media: p.media, mediaSender: p.mediaSender };
   }
 
   /** The parts, once start() has opened them. */
@@ -330,6 +338,7 @@ export class Agent {
     p.outbox.flush();
     p.lost.report();
     await p.uplink.stop();
+    p.mediaSender.stop();
     p.outbox.close();
     p.storageFailures.stop();
     p.lock.release();

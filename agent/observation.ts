@@ -17,6 +17,7 @@ import type { StorageFailures } from './storage-failures.js';
 import type { StorageWatch } from './storage-watch.js';
 import type { Uplink, UplinkStats } from './uplink/uplink.js';
 import type { NodeRedReport } from './nodered/supervisor.js';
+import type { MediaReport } from './media/media-sender.js';
 
 export interface AlarmsReport {
   /** Every alert the gateway still tracks, acknowledged or not (copies). */
@@ -55,6 +56,8 @@ export interface ObservedParts {
   buses(): BusDescription[];
   /** The Node-RED child's report; null when Node-RED is not configured. */
   nodeRed: (() => NodeRedReport) | null;
+  /** Camera pictures: stored, waiting to go up, sent (media-sender.ts). */
+  media(): MediaReport;
 }
 
 export interface ObservationSources {
@@ -178,6 +181,7 @@ export class AgentObservation {
         rules: alarms.rules,
       },
       lostAlarms: this.lostAlarms(),
+      media: this.p.media(),
     };
   }
 }

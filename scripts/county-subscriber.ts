@@ -23,10 +23,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { errorMessage } from '../core/kernel/errors.js';
 import { eventsOfMessage, eventsTopicKind, parseJsonMessage } from './county/decode-message.js';
 import { LogBudget, unreadableLine } from './county/unreadable-log.js';
+import { PictureAssembler, type AssembledPicture } from './county/picture-assembler.js';
+import { MEDIA_SUBTOPIC } from '../core/contracts/media-chunk.js';
 
 export interface ReceivedEvent {
   id: string;
@@ -49,6 +53,8 @@ export interface CountySubscriberOptions {
   /** A shared-subscription group: subscribe `$share/<share>/<filter>` (one member of the group gets each message). */
   share?: string;
   mqttOptions?: IClientOptions;
+  /** Save each whole picture here as `<gatewayId>-<pictureId>.jpg` (--pictures DIR). */
+  pictureDir?: string;
 }
 
 export class CountySubscriber extends EventEmitter<{
@@ -56,6 +62,10 @@ export class CountySubscriber extends EventEmitter<{
   event: [ReceivedEvent, number];
   duplicate: [ReceivedEvent];
   status: [string, unknown];
+  /** A picture put together whole, its hash verified, and the gateway it came from. */
+  picture: [AssembledPicture, string];
+  /** A picture's chunk arrived (duplicates too): the gateway, the picture and the index. */
+  chunk: [string, string, number];
   /** A message that could not be read (or whose handling threw): its topic and why. Acknowledged all the same. */
   unreadable: [string, string];
 }> {
@@ -71,6 +81,9 @@ export class CountySubscriber extends EventEmitter<{
   lastUnreadable: string | null = null;
   client: MqttClient | null = null;
   private readonly root: string;
+  /** Pictures put together, by id (their bytes included). */
+  readonly pictures = new Map<string, AssembledPicture>();
+  private readonly assembler = new PictureAssembler();
 
   constructor(private readonly opts: CountySubscriberOptions) {
     super();
@@ -99,6 +112,7 @@ export class CountySubscriber extends EventEmitter<{
       `${this.root}/+/events/batch`,
       `${this.root}/+/health`,
       `${this.root}/+/status`,
+      `${this.root}/+/${MEDIA_SUBTOPIC}/+`,
     ];
     const shared = this.opts.share === undefined ? '' : `$share/${this.opts.share}/`;
     await client.subscribeAsync(
@@ -111,6 +125,7 @@ export class CountySubscriber extends EventEmitter<{
   private onMessage(topic: string, payload: Buffer): void {
     // The client may carry other subscriptions (command replies, in tests and the demo): not events.
     const rest = topic.startsWith(`${this.root}/`) ? topic.slice(this.root.length + 1).split('/') : [];
+    if (rest.length === 3 && rest[1] === MEDIA_SUBTOPIC) return this.onChunk(topic, rest[0]!, payload);
     const kind = eventsTopicKind(rest);
     const other = rest.length === 2 && ['health', 'status'].includes(rest[1]!);
     if (!kind && !other) return;
@@ -139,6 +154,28 @@ export class CountySubscriber extends EventEmitter<{
         // Not even the report may stop the client: the count and lastUnreadable still say it.
         this.lastError = `an 'unreadable' listener failed: ${errorMessage(inner)}`;
       }
+    }
+  }
+
+  /** A picture's chunk (core/contracts/media-chunk.ts): the assembler keeps it until the picture is whole. */
+  private onChunk(topic: string, gatewayId: string, payload: Buffer): void {
+    this.messages += 1;
+    const out = this.assembler.receive(payload);
+    try {
+      if (out.kind === 'refused') {
+        this.unreadable += 1;
+        this.lastUnreadable = `${topic}: ${out.reason}`;
+        return void this.emit('unreadable', topic, out.reason);
+      }
+      const index = /"i":(\d+)/.exec(payload.subarray(0, 64).toString('latin1'));
+      this.emit('chunk', gatewayId, out.kind === 'picture' ? out.picture.id : out.id, Number(index?.[1] ?? -1));
+      if (out.kind !== 'picture') return;
+      this.pictures.set(out.picture.id, out.picture);
+      if (this.opts.pictureDir)
+        writeFileSync(join(this.opts.pictureDir, `${gatewayId}-${out.picture.id}.jpg`), out.picture.bytes);
+      this.emit('picture', out.picture, gatewayId);
+    } catch (err) {
+      this.lastError = `a picture listener or the save failed: ${errorMessage(err)}`;
     }
   }
 
@@ -206,11 +243,13 @@ async function main(): Promise<void> {
       id: { type: 'string' },
       share: { type: 'string' },
       arrivals: { type: 'boolean' },
+      pictures: { type: 'string' },
     },
   });
   if (!values.url || (values.share !== undefined && !/^[^/+#]+$/.test(values.share))) {
     console.error(
-      'usage: county-subscriber --url mqtt://host:1883 [--prefix village] [--id county-1] [--share GROUP] [--arrivals]\n' +
+      'usage: county-subscriber --url mqtt://host:1883 [--prefix village] [--id county-1] [--share GROUP] [--arrivals] [--pictures DIR]\n' +
+        '  --pictures DIR save each whole picture (hash verified) as DIR/<gatewayId>-<pictureId>.jpg\n' +
         '  --share GROUP  subscribe $share/GROUP/...: members of a group split the messages (GROUP: no /, + or #)',
     );
     process.exit(2);
@@ -220,7 +259,12 @@ async function main(): Promise<void> {
     ...(values.prefix ? { root: values.prefix } : {}),
     ...(values.id ? { clientId: values.id } : {}),
     ...(values.share !== undefined ? { share: values.share } : {}),
+    ...(values.pictures ? { pictureDir: values.pictures } : {}),
   });
+  if (values.pictures) mkdirSync(values.pictures, { recursive: true });
+  sub.on('picture', (pic, gatewayId) =>
+    console.error(`picture ${gatewayId} ${pic.id} ${pic.cameraId} ${pic.size} bytes sha256 ${pic.sha256}`),
+  );
   if (values.arrivals) sub.on('arrival', (ev) => console.log(JSON.stringify(ev)));
   else sub.on('event', (ev) => console.log(JSON.stringify(ev)));
   sub.on('status', (topic, body) => console.error(`status ${topic}: ${JSON.stringify(body)}`));
@@ -229,7 +273,7 @@ async function main(): Promise<void> {
   await sub.start();
   const group = values.share === undefined ? '' : ` (shared group ${values.share})`;
   console.error(
-    `subscribed to ${values.prefix ?? 'village'}/+/events, events/batch, health and status on ${values.url}${group}`,
+    `subscribed to ${values.prefix ?? 'village'}/+/events, events/batch, health, status and media on ${values.url}${group}`,
   ); // scripts wait for this line
   process.once('SIGINT', () => {
     log.flush();
@@ -239,6 +283,7 @@ async function main(): Promise<void> {
         duplicates: sub.duplicates,
         malformed: sub.malformed,
         unreadable: sub.unreadable,
+        pictures: sub.pictures.size,
       }),
     );
     void sub.stop().then(() => process.exit(0));

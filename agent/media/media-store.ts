@@ -14,13 +14,14 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statfsSync, statSync } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../core/kernel/clock.js';
 import { GatewayError } from '../../core/kernel/errors.js';
 import { uuidv7 } from '../../core/kernel/uuidv7.js';
 import type { MediaConfig } from '../../config/schema/media.js';
 import { notJpeg } from './jpeg.js';
+import { writeFileDurablyAsync } from '../durable-file.js';
 
 /** A stored picture as an event names it. */
 export interface StoredPicture {
@@ -52,6 +53,7 @@ export class MediaStore {
   private pending = 0;
   /** Pictures refused (not a JPEG, too big, no room) and removed, since start. */
   readonly counts = { stored: 0, refused: 0, evicted: 0, expired: 0 };
+  private readonly listeners = new Set<(pic: StoredPicture) => void>();
 
   constructor(private readonly p: MediaStorePorts) {
     mkdirSync(p.dir, { recursive: true });
@@ -72,6 +74,12 @@ export class MediaStore {
   /** Bytes all pictures take. */
   get usedBytes(): number {
     return this.used;
+  }
+
+  /** Called after each picture is stored (the uploader wakes); returns the unsubscribe. */
+  onStored(listener: (pic: StoredPicture) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   list(): readonly StoredPicture[] {
@@ -116,16 +124,7 @@ export class MediaStore {
     const tmp = join(this.p.dir, `.tmp-${pic.id}`);
     this.pending += pic.bytes;
     try {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(jpeg);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.path(pic));
-      const dir = await open(this.p.dir, 'r');
-      await dir.sync().finally(() => dir.close());
+      await writeFileDurablyAsync(this.path(pic), jpeg, tmp);
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);
       this.counts.refused += 1;
@@ -136,6 +135,7 @@ export class MediaStore {
     this.pictures.push(pic);
     this.used += pic.bytes;
     this.counts.stored += 1;
+    for (const l of this.listeners) l(pic);
     return { ...pic, sha256: createHash('sha256').update(jpeg).digest('hex') };
   }
 

@@ -23,6 +23,7 @@ import { MessageEncoder } from './message-encoder.js';
 import { AckedDeletes } from './acked-deletes.js';
 import { AlarmWatch } from './alarm-watch.js';
 import type { Publisher, PublishOptions } from './publisher.js';
+import type { IdleLane } from './idle-lane.js';
 import type { Topics } from './topics.js';
 import { failure } from '../../core/kernel/errors.js';
 
@@ -45,6 +46,8 @@ export interface DrainOptions {
   onAlarmWaiting?: () => void;
   /** Rows the broker acknowledged (the alarms' deadlines end). */
   onDelivered?: (rows: readonly OutboxRow[]) => void;
+  /** Pictures: sent only while no event waits, one message at a time, inside the airtime budget. */
+  idle?: IdleLane;
   /** The wire format (absent: json, as before). */
   wire?: { format: 'json' | 'compact'; compression: Compression; lingerMs: number };
   /** 5: compact batches also say their content type as an MQTT 5 property. */
@@ -107,6 +110,7 @@ export class Drain {
     const w = opts.wire;
     this.compact = w?.format === 'compact' ? { compression: w.compression, lingerMs: w.lingerMs } : null;
     opts.outbox.on('stored', (events) => this.onStored(events));
+    opts.idle?.onReady(() => this.pump());
   }
 
   get inflightCount(): number {
@@ -134,6 +138,7 @@ export class Drain {
     this.caughtUp = false;
     this.resetReader();
     this.inflight.clear();
+    this.opts.idle?.linkChanged(true);
     this.pump();
   }
 
@@ -145,6 +150,7 @@ export class Drain {
     this.alarms.stop();
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
+    this.opts.idle?.linkChanged(false);
   }
 
   private resetReader(): void {
@@ -171,22 +177,13 @@ export class Drain {
       while (this.client) {
         this.fill();
         const head = this.buffer[0];
-        if (!head) return;
+        if (!head) return this.offerIdle(); // no event waits: the link may carry a picture's chunk
         const critical = head.prio === 0;
         if (!critical && this.pacingTimer) return; // pacing holds telemetry, never an alarm
         // Room for at least a small message? (The message itself is then cut to the room left.)
         if (!this.flight.admits(critical ? 0 : Math.min(head.bytes, MIN_ROOM), critical)) return;
         if (critical) this.bucket.force();
-        else {
-          const wait = this.bucket.take();
-          if (wait > 0) {
-            this.pacingTimer = setTimeout(() => {
-              this.pacingTimer = null;
-              this.pump();
-            }, wait);
-            return;
-          }
-        }
+        else if (!this.paced()) return;
         const msg = this.nextMessage(this.room());
         if (!msg) return; // lingering: a timer pumps again
         this.publish(msg);
@@ -308,6 +305,37 @@ export class Drain {
       this.deliveredEvents += msg.rows.length;
       this.opts.onDelivered?.(msg.rows);
       this.deletes.add(msg.rows);
+      this.pump();
+    });
+  }
+
+  /** Takes a pacing token; without one, a timer pumps again once one is due. */
+  private paced(): boolean {
+    const wait = this.bucket.take();
+    if (wait <= 0) return true;
+    this.pacingTimer = setTimeout(() => {
+      this.pacingTimer = null;
+      this.pump();
+    }, wait);
+    return false;
+  }
+
+  /** One message of the idle lane, if it has one ready and the budget and pacing have room (see idle-lane.ts). */
+  private offerIdle(): void {
+    const client = this.client;
+    const msg = this.opts.idle?.peek();
+    if (!client || !msg || this.pacingTimer) return;
+    const bytes = msg.payload.length + Buffer.byteLength(msg.topic) + MQTT_OVERHEAD;
+    if (!this.flight.admits(bytes, false) || !this.paced()) return; // a PUBACK or the pacing timer pumps again
+    const gen = this.generation;
+    const token = this.flight.sent(bytes, false, false);
+    this.publishedMessages += 1;
+    msg.sent();
+    client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {
+      if (gen !== this.generation) return; // an older connection: the lane offers it again
+      if (err) this.flight.failed(token);
+      else this.flight.acked(token);
+      msg.settle(err);
       this.pump();
     });
   }

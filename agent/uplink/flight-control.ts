@@ -194,8 +194,11 @@ export class FlightControl {
     return this.lastRtt === null || this.monoMs() - this.lastRttAtMs > RTT_PROBE_MS;
   }
 
-  /** A message went to the socket; the token identifies it at its PUBACK. */
-  sent(bytes: number, critical: boolean): number {
+  /**
+   * A message went to the socket; the token identifies it at its PUBACK. `rttSample` false: its
+   * round trip is never the link's (a picture's chunk is too big to be a probe; it still gives a rate).
+   */
+  sent(bytes: number, critical: boolean, rttSample = true): number {
     const now = this.monoMs();
     // An idle link: the rate interval starts now, not at the last PUBACK long ago.
     if (this.count === 0) this.deliveredMs = now;
@@ -204,7 +207,7 @@ export class FlightControl {
       bytes,
       critical,
       sentMs: now,
-      ontoEmptyLink: this.count === 0,
+      ontoEmptyLink: rttSample && this.count === 0,
       deliveredAtSend: this.delivered,
       deliveredMsAtSend: this.deliveredMs,
     });

@@ -13,6 +13,7 @@ import { MemorySender } from './memory-sender.js';
 import type { GatewayEvent } from '../../core/contracts/event.js';
 import { AlarmDeadlines, type LateAlarm, type LateAlarmsListener } from './alarm-deadlines.js';
 import { topicsFor, type Topics } from './topics.js';
+import type { IdleLane } from './idle-lane.js';
 import { failure } from '../../core/kernel/errors.js';
 
 export interface UplinkOptions {
@@ -26,6 +27,8 @@ export interface UplinkOptions {
   clock?: Clock;
   /** The command router, when its owner made it before the uplink (commandRouterFor); else one of its own. */
   commands?: CommandRouter;
+  /** Pictures: the drain's idle lane (agent/media/media-sender.ts). */
+  idle?: IdleLane;
 }
 
 /** The uplink's command router, made apart from the uplink so that commands can be registered before it exists. */
@@ -33,7 +36,7 @@ export function commandRouterFor(config: MqttConfig, gatewayId: string, logger: 
   return new CommandRouter(uplinkTopics(config, gatewayId), logger.child({ part: 'commands' }));
 }
 
-function uplinkTopics(config: MqttConfig, gatewayId: string): Topics {
+export function uplinkTopics(config: MqttConfig, gatewayId: string): Topics {
   return topicsFor(config.topicPrefix ?? `village/${gatewayId}`);
 }
 
@@ -92,6 +95,7 @@ export class Uplink {
       onRefused: (reason) => this.connection.drop(reason),
       onAlarmWaiting: () => this.connection.alarmWaiting(),
       onDelivered: (rows) => this.deadlines.delivered(rows),
+      ...(opts.idle ? { idle: opts.idle } : {}),
     });
     this.fromMemory = new MemorySender(
       this.topics.events,

@@ -2,6 +2,7 @@
  * The gateway config file (YAML or JSON). One schema; the TypeScript types are inferred
  * from it and the JSON Schema under config/schemas/ is generated from it.
  */
+import { mediaSchema } from './media.js';
 import { z } from 'zod';
 import { nameSchema } from '../../core/contracts/event.js';
 import { byteSize, intIn, pathString, phoneNumberSchema, secretRef } from './fields.js';
@@ -266,6 +267,7 @@ export const gatewayConfigSchema = z
       .default({ synced: 'timesyncd' }),
     mqtt: mqttSchema,
     outbox: outboxSchema.default(outboxSchema.parse({})),
+    media: mediaSchema,
     health: z.strictObject({ intervalSec: intIn(1, 86400).default(60) }).default({ intervalSec: 60 }),
     buses: z.array(busSchema).default([]),
     devices: z.array(deviceSchema).default([]),

@@ -1,12 +1,44 @@
 /** Pictures cameras took for alarms, kept in the data folder (agent/media): how much, how long. Joins the gateway config (`media`) with the camera drivers that fill it. */
 import { z } from 'zod';
+import { MEDIA_LIMITS } from '../../core/contracts/media-chunk.js';
 import { byteSize, intIn } from './fields.js';
+
+/**
+ * Which pictures go up to the county on their own (agent/media/media-sender.ts): `auto` the
+ * alarm pictures, `always` all, `on-request` none until the county asks, `off` none.
+ */
+export const UPLOAD_MODES = ['auto', 'always', 'on-request', 'off'] as const;
+
+export const UPLOAD_DEFAULTS = {
+  mode: 'auto' as (typeof UPLOAD_MODES)[number],
+  chunkBytes: 4096,
+  maxBytesPerDay: 20 * 1024 * 1024,
+};
+
+const uploadSchema = z
+  .strictObject({
+    mode: z
+      .enum(UPLOAD_MODES)
+      .default(UPLOAD_DEFAULTS.mode)
+      .describe('auto: alarm pictures; always: every picture; on-request: only what the county asks for; off: none'),
+    chunkBytes: byteSize
+      .pipe(z.number().int().min(512).max(MEDIA_LIMITS.maxChunkBytes))
+      .default(UPLOAD_DEFAULTS.chunkBytes)
+      .describe('Bytes of picture in one MQTT message: an alarm waits behind at most one of them'),
+    maxBytesPerDay: byteSize
+      .pipe(z.number().int().min(0))
+      .default(UPLOAD_DEFAULTS.maxBytesPerDay)
+      .describe('Picture bytes sent per UTC day at most (the data plan); 0: no cap'),
+  })
+  .default(UPLOAD_DEFAULTS)
+  .describe('Pictures to the county: chunks on <prefix>/media/<pictureId>, only while no event waits');
 
 export const MEDIA_DEFAULTS = {
   maxBytes: 64 * 1024 * 1024,
   maxAgeDays: 7,
   maxPictureBytes: 2 * 1024 * 1024,
   minFreeBytes: 32 * 1024 * 1024,
+  upload: UPLOAD_DEFAULTS,
 };
 
 export const mediaSchema = z
@@ -38,6 +70,7 @@ export const mediaSchema = z
       .describe(
         "A picture is stored only while the card keeps this much free after it: the outbox's events come first",
       ),
+    upload: uploadSchema,
   })
   .default(MEDIA_DEFAULTS)
   .describe('Camera pictures in dataDir/media');
