@@ -21,7 +21,7 @@ export function wireMedia(config: GatewayConfig, outbox: Outbox, clock: Clock, l
     dir: join(config.dataDir, 'media'),
     config: config.media,
     clock,
-    reserveHeld: () => outbox.stats().diskReserve.held,
+    reserveHeld: () => outbox.reserve.isHeld,
   });
   const mediaSender = new MediaSender({
     store: media,

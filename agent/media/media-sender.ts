@@ -44,6 +44,8 @@ export interface MediaReport {
   chunks: number;
   pictures: number;
   refused: number;
+  /** Why the picture folder cannot take pictures (null: it can). */
+  problem: string | null;
 }
 
 /** After a refused chunk (an ACL on the media topic) the lane rests this long before trying again. */
@@ -144,6 +146,7 @@ export class MediaSender implements IdleLane {
       sentToday: this.dayBytes,
       maxBytesPerDay: upload.maxBytesPerDay,
       ...this.counts,
+      problem: store.problem,
     };
   }
 

@@ -55,20 +55,46 @@ export class MediaStore {
   readonly counts = { stored: 0, refused: 0, evicted: 0, expired: 0 };
   private readonly listeners = new Set<(pic: StoredPicture) => void>();
 
+  /** Why the folder could not be opened (null: open). Pictures wait for it; nothing else does. */
+  private unopened: string | null = null;
+
+  /**
+   * Never throws: a picture folder that cannot be made or read (a full or read-only card, a
+   * file in its place) must not keep the agent, and its alarms, from starting. It is tried
+   * again at the next picture.
+   */
   constructor(private readonly p: MediaStorePorts) {
-    mkdirSync(p.dir, { recursive: true });
-    for (const name of readdirSync(p.dir)) {
-      if (TEMP.test(name)) {
-        rmSync(join(p.dir, name), { force: true }); // a write a power cut interrupted
-        continue;
+    this.open();
+  }
+
+  /** Why the store cannot take pictures now, or null. */
+  get problem(): string | null {
+    return this.unopened;
+  }
+
+  private open(): boolean {
+    try {
+      mkdirSync(this.p.dir, { recursive: true });
+      const found: StoredPicture[] = [];
+      for (const name of readdirSync(this.p.dir)) {
+        if (TEMP.test(name)) {
+          rmSync(join(this.p.dir, name), { force: true }); // a write a power cut interrupted
+          continue;
+        }
+        const m = NAME.exec(name);
+        if (!m) continue; // not ours: left alone
+        const bytes = statSync(join(this.p.dir, name)).size;
+        found.push({ id: m[3]!, cameraId: m[4]!, alarm: m[2] === 'a', bytes, takenAt: Number(m[1]) });
       }
-      const m = NAME.exec(name);
-      if (!m) continue; // not ours: left alone
-      const bytes = statSync(join(p.dir, name)).size;
-      this.pictures.push({ id: m[3]!, cameraId: m[4]!, alarm: m[2] === 'a', bytes, takenAt: Number(m[1]) });
-      this.used += bytes;
+      found.sort((a, b) => a.takenAt - b.takenAt);
+      this.pictures.splice(0, this.pictures.length, ...found);
+      this.used = found.reduce((n, x) => n + x.bytes, 0);
+      this.unopened = null;
+      return true;
+    } catch (err) {
+      this.unopened = `${this.p.dir}: ${(err as Error).message}`;
+      return false;
     }
-    this.pictures.sort((a, b) => a.takenAt - b.takenAt);
   }
 
   /** Bytes all pictures take. */
@@ -111,6 +137,10 @@ export class MediaStore {
     if (bad) {
       this.counts.refused += 1;
       throw new GatewayError('MEDIA_REFUSED', `picture from ${o.cameraId} refused: ${bad}`);
+    }
+    if (this.unopened !== null && !this.open()) {
+      this.counts.refused += 1;
+      throw new GatewayError('MEDIA_NO_ROOM', `picture from ${o.cameraId} not stored: ${this.unopened}`);
     }
     this.expire();
     this.makeRoom(jpeg.length, o.alarm);

@@ -130,4 +130,19 @@ describe('the media store', () => {
     expect(bare.list()).toHaveLength(1);
     rmSync(filler);
   });
+
+  it('a folder it cannot open keeps no one from starting: pictures are refused with the reason, and taken once it can', async () => {
+    const parent = tempDir();
+    const dir = join(parent, 'media');
+    writeFileSync(dir, 'a file where the folder should be'); // a broken card, a technician's mistake
+    const { s } = store({ dir });
+    expect(s.problem).toMatch(/EEXIST|ENOTDIR/);
+    await expect(s.put(JPEG, { cameraId: 'gate-cam', alarm: true })).rejects.toMatchObject({
+      code: 'MEDIA_NO_ROOM',
+      message: expect.stringMatching(/media: (EEXIST|ENOTDIR)/),
+    });
+    rmSync(dir);
+    await expect(s.put(JPEG, { cameraId: 'gate-cam', alarm: true })).resolves.toMatchObject({ bytes: JPEG.length });
+    expect(s.problem).toBeNull();
+  });
 });
