@@ -21,9 +21,10 @@ import { registerCommands } from './commands/register.js';
 import { wireAlarms, type AlarmParts } from './wire-alarms.js';
 import { wireStorage, type StorageParts } from './wire-storage.js';
 import { wireNodeRed } from './wire-nodered.js';
+import { wireMedia, type MediaParts } from './wire-media.js';
 import type { NodeRedSupervisor } from './nodered/supervisor.js';
 
-export interface AgentParts extends AlarmParts, StorageParts {
+export interface AgentParts extends AlarmParts, StorageParts, MediaParts {
   lock: DataDirLock;
   outbox: Outbox;
   seqFileProblem: SeqFileProblem | null;
@@ -101,8 +102,10 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     uplink,
     notSaved: (file, err) => storage.storageFailures.notSaved(file, err),
     refused: (n, err) => storage.storageFailures.refused(n, err),
+    snapshot: (camera, channel, f) => media.pictures.take(camera, channel, f, true),
   });
   const storage = wireStorage({ a, outbox, pipeline, alarms: alarmParts.alarms });
+  const { media } = wireMedia(a, outbox, pipeline);
   outbox.on('stored', (events) => a.stored(events));
   const nodeRed = wireNodeRed(a, outbox, pipeline, alarmParts.alarms);
   // A lost alarm's report that only memory holds is stored as soon as there is room again.
@@ -130,5 +133,6 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     nodeRed,
     ...alarmParts,
     ...storage,
+    media,
   };
 }

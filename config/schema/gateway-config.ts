@@ -14,7 +14,8 @@ import { DEFAULT_LANGUAGE, LANGUAGES } from '../../core/contracts/languages.js';
 import { ruleSchema } from './rules.js';
 import { didYouMean } from '../did-you-mean.js';
 import { eventIdProblems } from './event-ids.js';
-import { ruleRefProblems } from './rule-refs.js';
+import { ruleRefProblems, snapshotCameraProblems } from './rule-refs.js';
+import { mediaSchema } from './media.js';
 
 /**
  * The wire format (docs/county.md, "MQTT contract"). Absent: `json`, today's format, so a gateway whose
@@ -266,6 +267,7 @@ export const gatewayConfigSchema = z
       .default({ synced: 'timesyncd' }),
     mqtt: mqttSchema,
     outbox: outboxSchema.default(outboxSchema.parse({})),
+    media: mediaSchema,
     health: z.strictObject({ intervalSec: intIn(1, 86400).default(60) }).default({ intervalSec: 60 }),
     buses: z.array(busSchema).default([]),
     devices: z.array(deviceSchema).default([]),
@@ -361,6 +363,7 @@ export const gatewayConfigSchema = z
       });
       for (const p of eventIdProblems(cfg.devices)) ctx.addIssue({ code: 'custom', ...p });
       for (const p of ruleRefProblems(cfg.rules, cfg.devices)) ctx.addIssue({ code: 'custom', ...p });
+      for (const p of snapshotCameraProblems(cfg.rules, cfg.devices)) ctx.addIssue({ code: 'custom', ...p });
     },
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
   );

@@ -29,6 +29,8 @@ export interface CameraRigOptions {
   sim: CameraSimOptions;
   device?: Record<string, unknown>;
   panic?: boolean;
+  /** More of the gateway config (media, rules). */
+  config?: Record<string, unknown>;
 }
 
 export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
@@ -67,7 +69,7 @@ export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
       done();
     },
   });
-  const config = testConfig(o.brokerUrl, o.dir, extra as never);
+  const config = testConfig(o.brokerUrl, o.dir, { ...extra, ...o.config } as never);
   const rig = new AgentRig(config, o.dir, pino({ level: 'warn' }, sink));
   await rig.agent.start();
   o.cleanup(() => rig.agent.stop());
