@@ -113,6 +113,34 @@ describe('camera pictures', () => {
     expect(sha(storedFile(r.dir, data.picture.id))).toBe(sha(r.sim.snapshots.jpeg));
   });
 
+  it("a panic press whose rule asks a slow camera for its picture is not slowed, nor is the rule's alert", async () => {
+    const r = await rigFor({
+      sim: { brand: 'dahua' },
+      device: { snapshotTimeoutMs: 2000 },
+      panic: true,
+      config: {
+        rules: [
+          {
+            id: 'panic-gate',
+            when: { type: 'alarm.pressed' },
+            cooldownSec: 0,
+            actions: [
+              { do: 'snapshot', camera: 'gate-cam' },
+              { do: 'alert', message: 'house 7 panic' },
+            ],
+          },
+        ],
+      },
+    });
+    r.sim.snapshots.mode = 'slow-drip';
+    const presses = [await r.press!(), await r.press!(), await r.press!()];
+    expect(Math.max(...presses)).toBeLessThan(1000);
+    await r.rig.waitFor((e) => e.type === 'alert.raised', 1000, 'the alert, while the pictures drip');
+    expect(r.sim.snapshots.concurrentMax).toBe(1); // three pictures asked, one request at a time
+    await waitUntil(() => (snapshotsOf(r).failed ?? 0) >= 1, 5000, 'the slow picture given up');
+    expect(logged(r.logs, 'CAMERA_SNAPSHOT_FAILED')).toHaveLength(1);
+  });
+
   const hostile: { mode: SnapshotMode; code: string; counted: string }[] = [
     { mode: 'html', code: 'CAMERA_SNAPSHOT_NOT_JPEG', counted: 'notJpeg' },
     { mode: 'json', code: 'CAMERA_SNAPSHOT_NOT_JPEG', counted: 'notJpeg' },
