@@ -35,7 +35,8 @@ export class Pictures {
 
   /** An event on the bus: a camera's alarm-class event asks for its picture (the rest pass by). */
   onEvent(e: GatewayEvent): void {
-    if (!e.type.startsWith('camera.') || e.type === 'camera.picture') return;
+    // An alarm's end (camera.tamper_ended) asks for nothing: the picture was taken when it began.
+    if (!e.type.startsWith('camera.') || e.type === 'camera.picture' || e.type.endsWith('_ended')) return;
     const data = e.data as { alarm?: unknown; protocol?: unknown; channel?: unknown };
     if (data.alarm !== true || typeof data.protocol !== 'string') return; // a wired input's camera has no URL
     // An alarm input's number is not a video channel: its picture is channel 1's.

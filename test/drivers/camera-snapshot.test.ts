@@ -77,7 +77,14 @@ describe('camera pictures', () => {
     expect(data.cause).toEqual({ event: intrusion.id, type: 'camera.intrusion' });
     expect(sha(storedFile(r.dir, data.picture.id))).toBe(data.picture.sha256);
     expect(r.sim.snapshots.paths).toEqual(['/cgi-bin/snapshot.cgi?channel=1']);
-    expect(r.rig.events.filter((e) => e.type === 'camera.picture')).toHaveLength(1);
+    // A tamper is an alarm: a picture when it begins, none when it ends.
+    r.sim.event({ code: 'VideoBlind', state: 'Start', channel: 0 });
+    r.sim.event({ code: 'VideoBlind', state: 'Stop', channel: 0 });
+    await r.rig.waitFor((e) => e.type === 'camera.tamper_ended');
+    await waitUntil(() => r.rig.events.filter((e) => e.type === 'camera.picture').length === 2, 5000, '2 pictures');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.rig.events.filter((e) => e.type === 'camera.picture')).toHaveLength(2);
+    expect(r.sim.snapshots.served).toBe(2);
   });
 
   it('pictures asked for together go one at a time (Dahua wedges on concurrent requests)', async () => {
