@@ -4,6 +4,7 @@
  * for camera alarms (from the bus) and for rules' `snapshot` actions (through the alarms).
  */
 import { join } from 'node:path';
+import { failure } from '../core/kernel/errors.js';
 import type { AgentSide } from './agent-options.js';
 import type { EventPipeline } from './event-pipeline.js';
 import { MediaStore } from './media/media-store.js';
@@ -14,17 +15,24 @@ import type { Outbox } from './outbox/outbox.js';
 const EXPIRE_EVERY_MS = 10 * 60_000;
 
 export interface MediaParts {
-  media: { store: MediaStore; pictures: Pictures; stop(): Promise<void> };
+  /** `store` is null when dataDir/media could not be opened (every picture is then refused, counted). */
+  media: { store: MediaStore | null; pictures: Pictures; stop(): Promise<void> };
 }
 
 export function wireMedia(a: AgentSide, outbox: Outbox, pipeline: EventPipeline): MediaParts {
   const { config, logger } = a.opts;
-  const store = new MediaStore({
-    dir: join(config.dataDir, 'media'),
-    config: config.media,
-    clock: a.clock,
-    reserveHeld: () => outbox.reserve.isHeld,
-  });
+  let store: MediaStore | null = null;
+  try {
+    store = new MediaStore({
+      dir: join(config.dataDir, 'media'),
+      config: config.media,
+      clock: a.clock,
+      reserveHeld: () => outbox.reserve.isHeld,
+    });
+  } catch (err) {
+    // Pictures are never worth an agent that does not start: the alarms run without them.
+    logger.error(failure('MEDIA_NO_ROOM', err, { part: 'media' }), 'the media folder cannot be opened: no pictures');
+  }
   const pictures = new Pictures({
     store,
     logger: logger.child({ part: 'media' }),
@@ -33,7 +41,14 @@ export function wireMedia(a: AgentSide, outbox: Outbox, pipeline: EventPipeline)
     emit: (e) => pipeline.emit(e),
   });
   const off = a.bus.subscribe((e) => pictures.onEvent(e));
-  const timer = setInterval(() => store.expire(), EXPIRE_EVERY_MS);
+  const timer = setInterval(() => {
+    try {
+      store?.expire();
+    } catch (err) {
+      // A lost or read-only card: the storage watch raises its alarm; the sweep tries again next time.
+      logger.warn(failure('DATA_DIR_LOST', err, { part: 'media' }), 'old pictures could not be removed');
+    }
+  }, EXPIRE_EVERY_MS);
   timer.unref();
   return {
     media: {

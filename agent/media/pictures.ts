@@ -15,7 +15,8 @@ export type PictureCause =
   { event: string; type: string } | { rule: string; event: string | null; type: string | null };
 
 export interface PicturePorts {
-  store: MediaStore;
+  /** Null: the media folder could not be opened, and every picture is refused. */
+  store: MediaStore | null;
   logger: Logger;
   monoMs(): number;
   capture(cameraId: string, channel?: number): Promise<Buffer>;
@@ -58,8 +59,10 @@ export class Pictures {
 
   private async run(cameraId: string, channel: number, cause: PictureCause, alarm: boolean): Promise<void> {
     try {
+      const store = this.p.store;
+      if (!store) throw new GatewayError('MEDIA_NO_ROOM', 'the media folder could not be opened at start');
       const jpeg = await this.p.capture(cameraId, channel);
-      const { id, bytes, sha256, takenAt } = await this.p.store.put(jpeg, { cameraId, alarm });
+      const { id, bytes, sha256, takenAt } = await store.put(jpeg, { cameraId, alarm });
       this.counts.stored += 1;
       await this.p.emit({
         deviceId: cameraId,

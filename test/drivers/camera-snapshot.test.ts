@@ -6,7 +6,7 @@
  * slow picture; the media folder's cap holds.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../../core/contracts/event.js';
@@ -199,5 +199,20 @@ describe('camera pictures', () => {
     expect(files).toHaveLength(3);
     // The newest three stayed.
     for (const p of pics.slice(2)) expect(files.some((f) => f.includes(pictureOf(p).picture.id))).toBe(true);
+  });
+
+  it('a media folder that cannot be opened costs the pictures, never the agent or its alarms', async () => {
+    const dir = tempDir();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'media'), 'a file where the folder should be');
+    const r = await openCameraRig({ brokerUrl: brokerRef.current.url, dir, cleanup, sim: { brand: 'hikvision' } });
+    r.sim.event({ code: 'fielddetection', state: 'active', channel: 1, region: '1' });
+    r.sim.event({ code: 'linedetection', state: 'active', channel: 1, region: '1' });
+    await r.rig.waitFor((e) => e.type === 'camera.line_crossed');
+    await waitUntil(() => logged(r.logs, 'MEDIA_NO_ROOM').length === 2, 3000, 'the folder and the first picture');
+    await new Promise((res) => setTimeout(res, 200));
+    expect(logged(r.logs, 'MEDIA_NO_ROOM')).toHaveLength(2); // once at start, once for the pictures
+    expect(r.sim.snapshots.served).toBe(0); // nothing fetched that could not be kept
+    expect(r.rig.events.some((e) => e.type === 'camera.picture')).toBe(false);
   });
 });
