@@ -271,6 +271,14 @@ export class CameraDriver implements Driver {
   /** A picture now, through the same client (and digest state) as the stream, one request at a time. */
   capture(channel?: number): Promise<Buffer> {
     if (this.abort.signal.aborted) return Promise.reject(driverStopped(this.cfg.id));
+    // A refused password is not tried again for a picture: each try would bring the camera's account lock nearer.
+    if (this.downReason === 'auth')
+      return Promise.reject(
+        new GatewayError(
+          'CAMERA_SNAPSHOT_FAILED',
+          `${this.cfg.host} refused the password: no picture until it is right`,
+        ),
+      );
     return this.snapshots.take(channel);
   }
 

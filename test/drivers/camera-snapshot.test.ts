@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../../core/contracts/event.js';
 import { paddedJpeg, type SnapshotMode } from '../../scripts/simulators/camera-snapshot-sim.js';
-import { logged, openCameraRig, type CameraRig, type CameraRigOptions } from '../helpers/camera-rig.js';
+import { cameraRig, logged, openCameraRig, type CameraRig, type CameraRigOptions } from '../helpers/camera-rig.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -214,5 +214,25 @@ describe('camera pictures', () => {
     expect(logged(r.logs, 'MEDIA_NO_ROOM')).toHaveLength(2); // once at start, once for the pictures
     expect(r.sim.snapshots.served).toBe(0); // nothing fetched that could not be kept
     expect(r.rig.events.some((e) => e.type === 'camera.picture')).toBe(false);
+  });
+
+  it('a camera that refused the password is not asked for pictures (its account lock comes no nearer)', async () => {
+    const r = await cameraRig({
+      brokerUrl: brokerRef.current.url,
+      dir: tempDir(),
+      cleanup,
+      sim: { brand: 'hikvision', password: 'right-one' },
+      device: { password: 'wrong-one', authRetry: { minMs: 60000, maxMs: 60000 } },
+      panic: true,
+      config: {
+        rules: [{ id: 'p', when: { type: 'alarm.pressed' }, actions: [{ do: 'snapshot', camera: 'gate-cam' }] }],
+      },
+    });
+    await r.rig.waitFor((e) => e.type === 'device.offline' && e.deviceId === 'gate-cam');
+    const failed = r.sim.failedLogins.length;
+    await r.press!();
+    await waitUntil(() => logged(r.logs, 'CAMERA_SNAPSHOT_FAILED').length === 1, 3000, 'the picture refused');
+    expect(r.sim.failedLogins.length).toBe(failed);
+    expect(r.sim.snapshots.served).toBe(0);
   });
 });
