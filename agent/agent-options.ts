@@ -40,6 +40,8 @@ export interface AgentSide {
   stored(events: GatewayEvent[]): void;
   write(command: OutputCommand): Promise<void>;
   drivers(): Driver[];
+  /** A picture from a device that takes them (Driver.capture); rejects NO_CAMERA for any other. */
+  capture(deviceId: string, channel?: number): Promise<Buffer>;
   buses(): SharedBus[];
   smsModem(): SmsSender | null;
   heartbeat(): string | null;

@@ -14,7 +14,7 @@ import { EventPipeline } from './event-pipeline.js';
 import { Outbox } from './outbox/outbox.js';
 import { SeqCounter, type SeqFileProblem } from './seq-counter.js';
 import { Uplink } from './uplink/uplink.js';
-import { wireMedia, type MediaParts } from './wire-media.js';
+import { wireMedia, wirePictures, type MediaParts, type PictureTaking } from './wire-media.js';
 import { VERSION } from './version.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { PayloadProblems } from './payload-problems.js';
@@ -35,6 +35,8 @@ export interface AgentParts extends AlarmParts, StorageParts, MediaParts {
   profiles: Map<string, DeviceProfile>;
   /** The Node-RED child, when the config has a `nodeRed` section (and it is enabled). */
   nodeRed: NodeRedSupervisor | null;
+  /** Pictures taken for camera alarms and rules' snapshots (into MediaParts' store). */
+  taking: PictureTaking;
 }
 
 /** The profiles the caller gave, else the config's, resolved (a problem throws before anything is opened). */
@@ -104,8 +106,10 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     uplink,
     notSaved: (file, err) => storage.storageFailures.notSaved(file, err),
     refused: (n, err) => storage.storageFailures.refused(n, err),
+    snapshot: (camera, channel, f) => taking.pictures.take(camera, channel, f, true),
   });
   const storage = wireStorage({ a, outbox, pipeline, alarms: alarmParts.alarms });
+  const taking = wirePictures(a, mediaParts.media, pipeline);
   outbox.on('stored', (events) => a.stored(events));
   const nodeRed = wireNodeRed(a, outbox, pipeline, alarmParts.alarms);
   // A lost alarm's report that only memory holds is stored as soon as there is room again.
@@ -134,5 +138,6 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     ...alarmParts,
     ...storage,
     ...mediaParts,
+    taking,
   };
 }

@@ -154,6 +154,11 @@ export class Agent {
       },
       write: (c) => this.write(c),
       drivers: () => this.drivers,
+      capture: (id, channel) => {
+        const driver = this.driverOf.get(id);
+        if (!driver?.capture) return Promise.reject(new GatewayError('NO_CAMERA', `no camera "${id}" is running`));
+        return driver.capture(channel);
+      },
       buses: () => [...this.buses.values()],
       smsModem: () => this.smsModem(),
       heartbeat: () => this.heartbeat(),
@@ -328,6 +333,7 @@ export class Agent {
       Agent.STOP_LIMIT_MS,
       logger,
     );
+    await p.taking.stop(); // the drivers are stopped: a picture still on its way is given up, not left to a closed outbox
     await stopAll(
       [...this.buses].map(([id, b]) => ({ name: `bus ${id}`, stop: () => b.stop() })),
       Agent.STOP_LIMIT_MS,

@@ -3,7 +3,7 @@
  * of alarms the disk could not keep (LostAlarms), wired to the event pipeline and the uplink.
  */
 import type { AgentSide } from './agent-options.js';
-import { LocalAlarms } from './alarms/local-alarms.js';
+import { LocalAlarms, type LocalAlarmsPorts } from './alarms/local-alarms.js';
 import type { EventPipeline } from './event-pipeline.js';
 import { LostAlarms } from './lost-alarms.js';
 import type { Uplink } from './uplink/uplink.js';
@@ -21,9 +21,11 @@ export interface AlarmWiring {
   notSaved(file: string, err: Error): void;
   /** Events the outbox refused (StorageFailures counts them). */
   refused(n: number, err: Error): void;
+  /** A rule's `snapshot` action (the media part takes the picture). */
+  snapshot: NonNullable<LocalAlarmsPorts['snapshot']>;
 }
 
-export function wireAlarms({ a, pipeline, uplink, notSaved, refused }: AlarmWiring): AlarmParts {
+export function wireAlarms({ a, pipeline, uplink, notSaved, refused, snapshot }: AlarmWiring): AlarmParts {
   const { config, logger } = a.opts;
   const alarms = new LocalAlarms({
     config,
@@ -36,6 +38,7 @@ export function wireAlarms({ a, pipeline, uplink, notSaved, refused }: AlarmWiri
     ...uplink.alarmPorts(), // how long it has been down, and which alarms it has not delivered in time
     smsSender: () => a.smsModem(),
     notSaved,
+    snapshot,
   });
   const lost = new LostAlarms({
     gatewayId: config.gateway.id,

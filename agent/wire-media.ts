@@ -1,21 +1,32 @@
 /**
- * The camera pictures' parts: the store in dataDir/media and the sender that uploads them as
- * the drain's idle lane (made before the uplink, which takes the sender).
+ * The camera pictures' parts: the media store in dataDir/media (which never takes the room the
+ * outbox's disk reserve keeps for alarms) and its uploader, the drain's idle lane (both made
+ * before the uplink, which takes the uploader); then, once the event pipeline exists, the
+ * pictures taken for camera alarms (from the bus) and for rules' `snapshot` actions (through
+ * the alarms), and the age sweep on a timer.
  */
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { Clock } from '../core/kernel/clock.js';
-import type { Logger } from 'pino';
-import { MediaStore } from './media/media-store.js';
+import { failure } from '../core/kernel/errors.js';
+import type { AgentSide } from './agent-options.js';
+import type { EventPipeline } from './event-pipeline.js';
 import { MediaSender } from './media/media-sender.js';
+import { MediaStore } from './media/media-store.js';
+import { Pictures } from './media/pictures.js';
 import type { Outbox } from './outbox/outbox.js';
 import { uplinkTopics } from './uplink/uplink.js';
+
+/** Pictures past media.maxAgeDays go within this long (each put also sweeps). */
+const EXPIRE_EVERY_MS = 10 * 60_000;
 
 export interface MediaParts {
   media: MediaStore;
   mediaSender: MediaSender;
 }
 
+/** The store and its uploader. Never throws: a folder that cannot be opened costs pictures, not the agent. */
 export function wireMedia(config: GatewayConfig, outbox: Outbox, clock: Clock, logger: Logger): MediaParts {
   const media = new MediaStore({
     dir: join(config.dataDir, 'media'),
@@ -23,6 +34,12 @@ export function wireMedia(config: GatewayConfig, outbox: Outbox, clock: Clock, l
     clock,
     reserveHeld: () => outbox.reserve.isHeld,
   });
+  if (media.problem !== null)
+    // Pictures are never worth an agent that does not start: the alarms run without them.
+    logger.error(
+      failure('MEDIA_NO_ROOM', media.problem, { part: 'media' }),
+      'the media folder cannot be opened: no pictures',
+    );
   const mediaSender = new MediaSender({
     store: media,
     upload: config.media.upload,
@@ -32,4 +49,39 @@ export function wireMedia(config: GatewayConfig, outbox: Outbox, clock: Clock, l
     logger: logger.child({ part: 'media' }),
   });
   return { media, mediaSender };
+}
+
+export interface PictureTaking {
+  pictures: Pictures;
+  stop(): Promise<void>;
+}
+
+/** Pictures for camera alarms and rules' snapshots, into `store`; the store's age sweep. */
+export function wirePictures(a: AgentSide, store: MediaStore, pipeline: EventPipeline): PictureTaking {
+  const { logger } = a.opts;
+  const pictures = new Pictures({
+    store,
+    logger: logger.child({ part: 'media' }),
+    monoMs: a.clock.monoMs,
+    capture: (id, channel) => a.capture(id, channel),
+    emit: (e) => pipeline.emit(e),
+  });
+  const off = a.bus.subscribe((e) => pictures.onEvent(e));
+  const timer = setInterval(() => {
+    try {
+      store.expire();
+    } catch (err) {
+      // A lost or read-only card: the storage watch raises its alarm; the sweep tries again next time.
+      logger.warn(failure('DATA_DIR_LOST', err, { part: 'media' }), 'old pictures could not be removed');
+    }
+  }, EXPIRE_EVERY_MS);
+  timer.unref();
+  return {
+    pictures,
+    async stop() {
+      off();
+      clearInterval(timer);
+      await pictures.settled();
+    },
+  };
 }

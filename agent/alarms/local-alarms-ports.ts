@@ -25,6 +25,8 @@ export interface LocalAlarmsPorts {
   uplinkDownForMs(): number | null;
   /** Tells of alarms the broker has not acknowledged in time (the uplink's port): their alerts go by SMS at once. */
   onAlarmsLate?(listener: (late: readonly { id: string }[], reason: string) => void): () => void;
+  /** A rule's `snapshot` action: a picture from the camera, taken, stored and reported without anyone waiting. */
+  snapshot?(camera: string, channel: number, firing: { rule: string; event: string | null; type: string | null }): void;
   /** The modem that sends SMS, if one is configured and running. */
   smsSender(): SmsSender | null;
   /** How many acknowledged alerts to remember (default ACKED_KEEP_MAX); tests use a few. */

@@ -219,6 +219,15 @@ export class LocalAlarms {
           .catch((err: Error) => logger.error(failure('SMS_NOT_QUEUED', err), 'SMS not queued'));
       return;
     }
+    if (action.do === 'snapshot') {
+      const last = firing.causes.at(-1);
+      this.ports.snapshot?.(action.camera, action.channel, {
+        rule: firing.rule.id,
+        event: last?.id ?? null,
+        type: last?.type ?? null,
+      });
+      return;
+    }
     const causes = firing.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId, data: c.data }));
     this.raise({
       ruleId: firing.rule.id,

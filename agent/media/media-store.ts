@@ -72,6 +72,11 @@ export class MediaStore {
     return this.unopened;
   }
 
+  /** Whether the folder is open, trying it again if it was not. */
+  ready(): boolean {
+    return this.unopened === null || this.open();
+  }
+
   private open(): boolean {
     try {
       mkdirSync(this.p.dir, { recursive: true });
@@ -138,7 +143,7 @@ export class MediaStore {
       this.counts.refused += 1;
       throw new GatewayError('MEDIA_REFUSED', `picture from ${o.cameraId} refused: ${bad}`);
     }
-    if (this.unopened !== null && !this.open()) {
+    if (!this.ready()) {
       this.counts.refused += 1;
       throw new GatewayError('MEDIA_NO_ROOM', `picture from ${o.cameraId} not stored: ${this.unopened}`);
     }

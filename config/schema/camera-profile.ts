@@ -34,6 +34,21 @@ export const cameraProfileFields = {
       maxPartBytes: intIn(1024, 16 * 1024 * 1024).default(256 * 1024),
     })
     .prefault({}),
+  snapshot: z
+    .strictObject({
+      path: z
+        .string()
+        .regex(/^\/[^\s]*$/)
+        .describe(
+          'The picture URL on the camera; {channel} is the channel asked for. A substream or a small size, so a picture is tens of KB',
+        ),
+      timeoutSec: intIn(1, 120).default(10).describe('A picture not whole within this long is given up'),
+      maxBytes: intIn(16 * 1024, 16 * 1024 * 1024)
+        .default(1024 * 1024)
+        .describe('A longer answer is cut while it is read (never buffered whole)'),
+    })
+    .optional()
+    .describe('How the camera gives a picture; absent: it gives none (a snapshot asked of it fails)'),
   events: z
     .record(z.string().min(1), cameraEvent)
     .describe('Vendor event code (matched without case) -> the camera.* type it is, and whether it is an alarm'),

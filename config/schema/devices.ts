@@ -185,6 +185,9 @@ const cameraDevice = z.strictObject({
   user: z.string().min(1),
   password: secretRef.describe('Prefer {env} or {file}: the camera account'),
   idleTimeoutMs: intIn(200, 600000).optional().describe("No part for this long: reconnect (default: the profile's)"),
+  snapshotTimeoutMs: intIn(200, 120000)
+    .optional()
+    .describe("A picture not whole within this long is given up (default: the profile's snapshot.timeoutSec)"),
   debounceMs: intIn(0, 3600000)
     .optional()
     .describe("One event per type, channel and region this often (default: the profile's)"),

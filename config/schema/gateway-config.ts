@@ -15,7 +15,7 @@ import { DEFAULT_LANGUAGE, LANGUAGES } from '../../core/contracts/languages.js';
 import { ruleSchema } from './rules.js';
 import { didYouMean } from '../did-you-mean.js';
 import { eventIdProblems } from './event-ids.js';
-import { ruleRefProblems } from './rule-refs.js';
+import { ruleRefProblems, snapshotCameraProblems } from './rule-refs.js';
 
 /**
  * The wire format (docs/county.md, "MQTT contract"). Absent: `json`, today's format, so a gateway whose
@@ -363,6 +363,7 @@ export const gatewayConfigSchema = z
       });
       for (const p of eventIdProblems(cfg.devices)) ctx.addIssue({ code: 'custom', ...p });
       for (const p of ruleRefProblems(cfg.rules, cfg.devices)) ctx.addIssue({ code: 'custom', ...p });
+      for (const p of snapshotCameraProblems(cfg.rules, cfg.devices)) ctx.addIssue({ code: 'custom', ...p });
     },
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
   );

@@ -1,4 +1,4 @@
-/** Pictures cameras took for alarms, kept in the data folder (agent/media): how much, how long. Joins the gateway config (`media`) with the camera drivers that fill it. */
+/** Pictures cameras took, kept in the data folder (agent/media): how much, how long, and how they go to the county. */
 import { z } from 'zod';
 import { MEDIA_LIMITS } from '../../core/contracts/media-chunk.js';
 import { byteSize, intIn } from './fields.js';

@@ -59,3 +59,25 @@ export function ruleRefProblems(rules: unknown, devices: unknown): IdProblem[] {
   });
   return problems;
 }
+
+/** A rule's `snapshot` action must name a camera device (driver: camera): anything else never gives a picture. */
+export function snapshotCameraProblems(rules: unknown, devices: unknown): IdProblem[] {
+  const cameras = (Array.isArray(devices) ? (devices as unknown[]) : [])
+    .map(obj)
+    .filter((d) => d.driver === 'camera' && typeof d.id === 'string')
+    .map((d) => d.id as string);
+  const problems: IdProblem[] = [];
+  (Array.isArray(rules) ? (rules as unknown[]) : []).forEach((r, i) => {
+    const actions = obj(r).actions;
+    (Array.isArray(actions) ? (actions as unknown[]) : []).forEach((a, j) => {
+      const { do: what, camera } = obj(a);
+      if (what !== 'snapshot' || typeof camera !== 'string' || cameras.includes(camera)) return;
+      const meant = nearest(camera, cameras);
+      problems.push({
+        path: ['rules', i, 'actions', j, 'camera'],
+        message: `no camera device is called "${camera}"${meant !== undefined ? `: did you mean "${meant}"?` : ''} (cameras: ${cameras.join(', ') || 'none'})`,
+      });
+    });
+  });
+  return problems;
+}

@@ -78,6 +78,15 @@ const actionSchema = z.discriminatedUnion('do', [
     priority: z.enum(['critical', 'high']).default('critical'),
     message: z.string().min(1).max(500),
   }),
+  z
+    .strictObject({
+      do: z.literal('snapshot'),
+      camera: nameSchema.describe('The camera device (driver: camera) whose picture is taken'),
+      channel: intIn(1, 256).default(1),
+    })
+    .describe(
+      "A picture from the camera now, stored and reported as camera.picture; the rule's other actions never wait for it",
+    ),
 ]);
 
 export const ruleSchema = z

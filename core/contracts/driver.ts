@@ -42,6 +42,11 @@ export interface Driver {
   stop(): Promise<void>;
   write(command: OutputCommand): Promise<void>;
   describe(): DriverDescription;
+  /**
+   * A device that takes pictures (a camera): one JPEG of the channel (1-based, default 1),
+   * fetched now. Rejects with a code (CAMERA_SNAPSHOT_*); the caller stores and reports it.
+   */
+  capture?(channel?: number): Promise<Buffer>;
 }
 
 /** What a shared bus reports in `devices` and devices.json. */

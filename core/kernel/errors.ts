@@ -73,6 +73,13 @@ export const ERROR_CODES = {
     "a part on a camera's event stream over the size cap (a part that never ends, a 100 MB body): cut, skipped and counted",
   CAMERA_EVENT_STORM:
     'a camera reports events faster than its debounce: one event per type, channel and region is sent, the rest counted in it',
+  CAMERA_SNAPSHOT_FAILED:
+    'a camera did not give a picture (no answer in time, refused, the connection cut): counted, logged at most once a minute per camera and code; nothing waits for it',
+  CAMERA_SNAPSHOT_NOT_JPEG:
+    'a camera answered a snapshot request with something that is not a JPEG (an HTML page, JSON): refused from its first bytes and counted',
+  CAMERA_SNAPSHOT_TOO_LARGE:
+    'a camera\'s snapshot ran over the profile\'s snapshot.maxBytes (a 100 MB "JPEG", a body that never ends): cut while reading, counted',
+  NO_CAMERA: 'the device named for a snapshot is not a running camera',
   // The GSM modem and SMS
   MODEM_NOT_READY: 'the modem is not ready (no line, no SIM, not registered)',
   MODEM_TIMEOUT: 'the modem did not answer an AT command in time',

@@ -19,6 +19,7 @@ import { driverStopped } from '../stopped.js';
 import type { Decoded } from './camera-event.js';
 import { CameraEventMapper } from './camera-event-mapper.js';
 import { CameraHttp } from './camera-http.js';
+import { CameraSnapshots } from './camera-snapshot.js';
 import { decodeDahua } from './dahua-decode.js';
 import { decodeHikvision } from './hikvision-decode.js';
 import { boundaryOf, MultipartParser, type Part } from './multipart-parser.js';
@@ -47,6 +48,7 @@ class CameraBackoff extends Backoff {
 export class CameraDriver implements Driver {
   private readonly cfg: CameraDeviceConfig;
   private readonly http: CameraHttp;
+  private readonly snapshots: CameraSnapshots;
   private readonly mapper: CameraEventMapper;
   private readonly pulseCodes: Set<string>;
   private readonly backoff: CameraBackoff;
@@ -79,6 +81,13 @@ export class CameraDriver implements Driver {
       creds: { user: this.cfg.user, password },
       headersTimeoutMs: Math.min(10_000, this.idleMs),
     });
+    const snap = profile.snapshot;
+    const spec = snap && {
+      path: snap.path,
+      maxBytes: snap.maxBytes,
+      timeoutMs: this.cfg.snapshotTimeoutMs ?? snap.timeoutSec * 1000,
+    };
+    this.snapshots = new CameraSnapshots(this.http, spec, this.cfg.host, this.abort.signal);
     this.pulseCodes = CameraEventMapper.pulseCodes(profile);
     const debounceMs = this.cfg.debounceMs ?? profile.defaults.debounceSec * 1000;
     this.mapper = new CameraEventMapper(this.cfg.id, profile, debounceMs, this.cfg.channels, () => ctx.clock.monoMs());
@@ -259,6 +268,20 @@ export class CameraDriver implements Driver {
     emitLogged(this.ctx, ev);
   }
 
+  /** A picture now, through the same client (and digest state) as the stream, one request at a time. */
+  capture(channel?: number): Promise<Buffer> {
+    if (this.abort.signal.aborted) return Promise.reject(driverStopped(this.cfg.id));
+    // A refused password is not tried again for a picture: each try would bring the camera's account lock nearer.
+    if (this.downReason === 'auth')
+      return Promise.reject(
+        new GatewayError(
+          'CAMERA_SNAPSHOT_FAILED',
+          `${this.cfg.host} refused the password: no picture until it is right`,
+        ),
+      );
+    return this.snapshots.take(channel);
+  }
+
   write(): Promise<void> {
     if (this.abort.signal.aborted) return Promise.reject(driverStopped(this.cfg.id));
     return Promise.reject(new GatewayError('NO_OUTPUT', `camera ${this.cfg.id} has no outputs`));
@@ -294,6 +317,7 @@ export class CameraDriver implements Driver {
         reconnects: this.loop.retries,
         buffered: this.stream?.parser.buffered ?? 0,
         lastError: this.lastError,
+        snapshots: { ...this.snapshots.counts },
       },
     };
   }

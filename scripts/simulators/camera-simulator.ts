@@ -4,7 +4,7 @@
  * Digest (or Basic, or offers both), counts failed logins and locks the account after
  * `lockAfter` of them in a row (Hikvision's "illegal login lock"; the count cameras use is a
  * device setting, 5 here) for `lockMs`, sends heartbeats, and plays hostile cameras
- * (camera-hostile.ts) on request.
+ * (camera-hostile.ts) on request. Its snapshot URL gives a real JPEG (camera-snapshot-sim.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { verifyBasic, verifyDigest } from '../../drivers/camera/http-auth.js';
 import { CONTENT_TYPE, eventPart, heartbeatPart, type Brand, type SimEvent } from './camera-framing.js';
 import { playHostile, SILENCES_HEARTBEAT, type HostileMode } from './camera-hostile.js';
+import { isSnapshotPath, SnapshotServer } from './camera-snapshot-sim.js';
 
 export interface CameraSimOptions {
   brand: Brand;
@@ -39,6 +40,8 @@ export class CameraSimulator {
   private failuresInRow = 0;
   private lockedUntil = 0;
   hostile: HostileMode | null = null;
+  /** The pictures at the snapshot URL, and their hostile modes (camera-snapshot-sim.ts). */
+  readonly snapshots = new SnapshotServer();
   private password: string;
   private readonly server: Server;
   private readonly nonces = new Set<string>();
@@ -103,6 +106,7 @@ export class CameraSimulator {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     if (!this.authorized(req, res)) return;
     const path = req.url ?? '';
+    if (isSnapshotPath(this.o.brand, path)) return this.snapshots.handle(req, res);
     const stream =
       this.o.brand === 'hikvision'
         ? path.startsWith(
@@ -179,6 +183,7 @@ export class CameraSimulator {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.snapshots.close();
     for (const stop of this.stops) stop();
     for (const res of this.streams) res.socket?.destroy();
     this.server.closeAllConnections();

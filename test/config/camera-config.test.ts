@@ -9,7 +9,7 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
 
-function write(devices: unknown[]): string {
+function write(devices: unknown[], more: Record<string, unknown> = {}): string {
   const dir = tempDir();
   const file = join(dir, 'gateway.yaml');
   const config = {
@@ -18,6 +18,7 @@ function write(devices: unknown[]): string {
     dataDir: join(dir, 'data'),
     mqtt: { url: 'mqtt://127.0.0.1:1883' },
     devices,
+    ...more,
   };
   writeFileSync(file, stringify(config));
   return file;
@@ -74,5 +75,27 @@ describe('camera config', () => {
     expect(bad.success).toBe(false);
     const paths = bad.error!.issues.map((i) => i.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['events.A.type', 'events.B.type']));
+  });
+
+  it("a rule's snapshot action names a camera device, and the media section has its defaults", () => {
+    const rule = (camera: string) => ({
+      id: 'r',
+      when: { type: 'alarm.pressed' },
+      actions: [{ do: 'snapshot', camera }],
+    });
+    const cams = [{ ...gate, password: 'x' }];
+    const ok = loadConfig(write(cams, { rules: [rule('gate-cam')] })).config;
+    expect(ok.rules[0]!.actions[0]).toEqual({ do: 'snapshot', camera: 'gate-cam', channel: 1 });
+    expect(ok.media).toEqual({
+      maxBytes: 64 * 1024 ** 2,
+      maxAgeDays: 7,
+      maxPictureBytes: 2 * 1024 ** 2,
+      minFreeBytes: 32 * 1024 ** 2,
+      upload: { mode: 'auto', chunkBytes: 4096, maxBytesPerDay: 20 * 1024 ** 2 },
+    });
+    expect(problems(write(cams, { rules: [rule('gate-cma')] }))).toEqual([
+      'rules[0].actions[0].camera: no camera device is called "gate-cma": did you mean "gate-cam"? (cameras: gate-cam)',
+    ]);
+    expect(problems(write(cams, { media: { maxAgeDays: 0 } }))).toHaveLength(1);
   });
 });

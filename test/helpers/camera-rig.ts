@@ -30,6 +30,8 @@ export interface CameraRigOptions {
   sim: CameraSimOptions;
   device?: Partial<DeviceOf<'camera'>>;
   panic?: boolean;
+  /** More of the gateway config (media, rules). */
+  config?: TestConfigOver;
 }
 
 export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
@@ -68,7 +70,7 @@ export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
       done();
     },
   });
-  const config = testConfig(o.brokerUrl, o.dir, extra);
+  const config = testConfig(o.brokerUrl, o.dir, { ...extra, ...o.config });
   const rig = new AgentRig(config, o.dir, pino({ level: 'warn' }, sink));
   await rig.agent.start();
   o.cleanup(() => rig.agent.stop());

@@ -26,6 +26,7 @@ import type { EventSpec } from './define.js';
 import { deviceEvents } from './devices.js';
 import { gatewayEvents } from './gateway.js';
 import { inputEvents } from './inputs.js';
+import { mediaEvents } from './media.js';
 import { noderedEvents } from './nodered.js';
 import { sensorEvents } from './sensors.js';
 
@@ -45,6 +46,7 @@ export const EVENT_CATALOGUE = {
   ...sensorEvents,
   ...gatewayEvents,
   ...noderedEvents,
+  ...mediaEvents,
 };
 
 export type EventType = keyof typeof EVENT_CATALOGUE;

@@ -1,0 +1,94 @@
+/**
+ * A picture with every alarm that matters: on an alarm-class camera event (its profile says
+ * which) and on a rule's `snapshot` action, the camera's picture is fetched at once, stored in
+ * the media store and named by a `camera.picture` event. Nothing waits for it: the event that
+ * asked is already on the bus and in the outbox's queue before the fetch starts, a panic press
+ * meanwhile goes its own way, and a failed fetch or store is counted and logged once a minute
+ * per camera and code (a camera that keeps failing must not fill the SD card with lines).
+ */
+import type { Logger } from 'pino';
+import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
+import { failure, GatewayError, type ErrorCode } from '../../core/kernel/errors.js';
+import type { MediaStore } from './media-store.js';
+
+export type PictureCause =
+  { event: string; type: string } | { rule: string; event: string | null; type: string | null };
+
+export interface PicturePorts {
+  /** Null: the media folder could not be opened, and every picture is refused. */
+  store: MediaStore | null;
+  logger: Logger;
+  monoMs(): number;
+  capture(cameraId: string, channel?: number): Promise<Buffer>;
+  emit(e: EventInput): Promise<GatewayEvent>;
+}
+
+const LOG_EVERY_MS = 60_000;
+
+export class Pictures {
+  readonly counts = { asked: 0, stored: 0, failed: 0 };
+  /** Failures by code, since start (what `status` and the tests read). */
+  readonly failures = new Map<ErrorCode, number>();
+  private readonly logged = new Map<string, number>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly p: PicturePorts) {}
+
+  /** An event on the bus: a camera's alarm-class event asks for its picture (the rest pass by). */
+  onEvent(e: GatewayEvent): void {
+    // An alarm's end (camera.tamper_ended) asks for nothing: the picture was taken when it began.
+    if (!e.type.startsWith('camera.') || e.type === 'camera.picture' || e.type.endsWith('_ended')) return;
+    const data = e.data as { alarm?: unknown; protocol?: unknown; channel?: unknown };
+    if (data.alarm !== true || typeof data.protocol !== 'string') return; // a wired input's camera has no URL
+    // An alarm input's number is not a video channel: its picture is channel 1's.
+    const channel = e.type.startsWith('camera.alarm_input') || typeof data.channel !== 'number' ? 1 : data.channel;
+    this.take(e.deviceId, channel, { event: e.id, type: e.type }, true);
+  }
+
+  /** Fetches, stores and reports one picture; never throws, never makes the caller wait. */
+  take(cameraId: string, channel: number, cause: PictureCause, alarm: boolean): void {
+    this.counts.asked += 1;
+    const job = this.run(cameraId, channel, cause, alarm).finally(() => this.inFlight.delete(job));
+    this.inFlight.add(job);
+  }
+
+  /** Resolves once the pictures being taken now are stored or given up (stop, tests). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  private async run(cameraId: string, channel: number, cause: PictureCause, alarm: boolean): Promise<void> {
+    try {
+      const store = this.p.store;
+      // Nothing is fetched that could not be kept (the folder is tried again for each picture).
+      if (!store || !store.ready())
+        throw new GatewayError('MEDIA_NO_ROOM', `the media folder cannot be opened: ${store?.problem ?? 'none'}`);
+      const jpeg = await this.p.capture(cameraId, channel);
+      const { id, bytes, sha256, takenAt } = await store.put(jpeg, { cameraId, alarm });
+      this.counts.stored += 1;
+      await this.p.emit({
+        deviceId: cameraId,
+        type: 'camera.picture',
+        priority: 'normal',
+        data: { picture: { id, bytes, sha256, takenAt, channel, alarm }, cause },
+      });
+    } catch (err) {
+      this.failed(cameraId, cause, err);
+    }
+  }
+
+  private failed(cameraId: string, cause: PictureCause, err: unknown): void {
+    this.counts.failed += 1;
+    const code: ErrorCode = err instanceof GatewayError ? err.code : 'CAMERA_SNAPSHOT_FAILED';
+    this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
+    const key = `${cameraId}|${code}`;
+    const now = this.p.monoMs();
+    const last = this.logged.get(key);
+    if (last !== undefined && now - last < LOG_EVERY_MS) return;
+    this.logged.set(key, now);
+    this.p.logger.warn(
+      failure(code, err, { camera: cameraId, cause, count: this.failures.get(code)! }),
+      'camera picture not stored',
+    );
+  }
+}
