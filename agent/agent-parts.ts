@@ -109,7 +109,7 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     snapshot: (camera, channel, f) => taking.pictures.take(camera, channel, f, true),
   });
   const storage = wireStorage({ a, outbox, pipeline, alarms: alarmParts.alarms });
-  const taking = wirePictures(a, mediaParts.media, pipeline);
+  const taking = wirePictures(a, mediaParts, pipeline);
   outbox.on('stored', (events) => a.stored(events));
   const nodeRed = wireNodeRed(a, outbox, pipeline, alarmParts.alarms);
   // A lost alarm's report that only memory holds is stored as soon as there is room again.

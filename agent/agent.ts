@@ -117,7 +117,7 @@ export class Agent {
   /** The camera pictures' store (camera snapshots go here) and their uploader, once open() or start() ran. */
   pictures(): MediaParts {
     const p = this.running();
-    return { media: p.media, mediaSender: p.mediaSender };
+    return { media: p.media, mediaSender: p.mediaSender, pictureCauses: p.pictureCauses };
   }
 
   /** The parts, once start() has opened them. */

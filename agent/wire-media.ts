@@ -24,7 +24,11 @@ const EXPIRE_EVERY_MS = 10 * 60_000;
 export interface MediaParts {
   media: MediaStore;
   mediaSender: MediaSender;
+  /** Picture id -> the event it was taken for, so chunk 0 can name it (the last 1,000; not kept across a restart). */
+  pictureCauses: Map<string, string | null>;
 }
+
+const CAUSES_KEPT = 1000;
 
 /** The store and its uploader. Never throws: a folder that cannot be opened costs pictures, not the agent. */
 export function wireMedia(config: GatewayConfig, outbox: Outbox, clock: Clock, logger: Logger): MediaParts {
@@ -40,15 +44,17 @@ export function wireMedia(config: GatewayConfig, outbox: Outbox, clock: Clock, l
       failure('MEDIA_NO_ROOM', media.problem, { part: 'media' }),
       'the media folder cannot be opened: no pictures',
     );
+  const pictureCauses = new Map<string, string | null>();
   const mediaSender = new MediaSender({
     store: media,
+    eventIdOf: (pic) => pictureCauses.get(pic.id) ?? null,
     upload: config.media.upload,
     prefix: uplinkTopics(config.mqtt, config.gateway.id).prefix,
     stateFile: join(config.dataDir, 'media-upload.json'),
     clock,
     logger: logger.child({ part: 'media' }),
   });
-  return { media, mediaSender };
+  return { media, mediaSender, pictureCauses };
 }
 
 export interface PictureTaking {
@@ -57,10 +63,15 @@ export interface PictureTaking {
 }
 
 /** Pictures for camera alarms and rules' snapshots, into `store`; the store's age sweep. */
-export function wirePictures(a: AgentSide, store: MediaStore, pipeline: EventPipeline): PictureTaking {
+export function wirePictures(a: AgentSide, parts: MediaParts, pipeline: EventPipeline): PictureTaking {
   const { logger } = a.opts;
+  const store = parts.media;
   const pictures = new Pictures({
     store,
+    stored: (pictureId, eventId) => {
+      parts.pictureCauses.set(pictureId, eventId);
+      if (parts.pictureCauses.size > CAUSES_KEPT) parts.pictureCauses.delete(parts.pictureCauses.keys().next().value!);
+    },
     logger: logger.child({ part: 'media' }),
     monoMs: a.clock.monoMs,
     capture: (id, channel) => a.capture(id, channel),

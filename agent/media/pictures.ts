@@ -17,6 +17,8 @@ export type PictureCause =
 export interface PicturePorts {
   /** Null: the media folder could not be opened, and every picture is refused. */
   store: MediaStore | null;
+  /** Told of each picture stored and the event it was taken for (the uploader names it in chunk 0). */
+  stored?: (pictureId: string, eventId: string | null) => void;
   logger: Logger;
   monoMs(): number;
   capture(cameraId: string, channel?: number): Promise<Buffer>;
@@ -66,6 +68,7 @@ export class Pictures {
       const jpeg = await this.p.capture(cameraId, channel);
       const { id, bytes, sha256, takenAt } = await store.put(jpeg, { cameraId, alarm });
       this.counts.stored += 1;
+      this.p.stored?.(id, cause.event);
       await this.p.emit({
         deviceId: cameraId,
         type: 'camera.picture',

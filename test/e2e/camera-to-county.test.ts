@@ -1,0 +1,57 @@
+/**
+ * What the county must see is what the camera saw, end to end on real peers: a simulated
+ * Hikvision or Dahua camera (HTTP, digest, its own framing) raises an alarm, the agent types
+ * it, fetches the camera's picture, stores it, and the county's subscriber on a real broker gets
+ * the alarm first, then `camera.picture`, then the picture itself in chunks, put together with
+ * its hash checked, chunk 0 naming the alarm it was taken for.
+ */
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { AssembledPicture } from '../../scripts/county/picture-assembler.js';
+import { openCameraRig } from '../helpers/camera-rig.js';
+import { startCounty } from '../helpers/delivery.js';
+import { useBroker, useCleanups } from '../helpers/lifecycle.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+const cleanup = useCleanups();
+const brokerRef = useBroker();
+
+/** Each brand's own words for an alarm (Dahua counts channels from 0 and says Start). */
+const ALARMS = {
+  hikvision: { sent: { code: 'linedetection', state: 'active', channel: 1 }, type: 'camera.line_crossed' },
+  dahua: { sent: { code: 'CrossRegionDetection', state: 'Start', channel: 0 }, type: 'camera.intrusion' },
+} as const;
+
+describe('a camera alarm reaches the county with its picture', () => {
+  it.each(['hikvision', 'dahua'] as const)(
+    '%s: the alarm, then camera.picture, then the picture whole',
+    async (brand) => {
+      const county = await startCounty(brokerRef.current.url, cleanup);
+      const order: string[] = [];
+      county.on('event', (e) => order.push(e.type));
+      county.on('picture', (p: AssembledPicture) => order.push(`picture ${p.id}`));
+      const r = await openCameraRig({ brokerUrl: brokerRef.current.url, dir: tempDir(), cleanup, sim: { brand } });
+      r.sim.event({ ...ALARMS[brand].sent, region: 'Gate' });
+
+      const events = () => [...county.events.values()];
+      await county.waitFor(() => events().some((e) => e.type === 'camera.picture'), 15_000);
+      const alarm = events().find((e) => e.type === ALARMS[brand].type)!;
+      const announced = events().find((e) => e.type === 'camera.picture')!.data as {
+        picture: { id: string; bytes: number; sha256: string };
+        cause: { event: string };
+      };
+      expect(announced.cause.event).toBe(alarm.id);
+      await county.waitFor(() => county.pictures.has(announced.picture.id), 15_000);
+      const picture = county.pictures.get(announced.picture.id)!;
+      expect(picture.size).toBe(announced.picture.bytes);
+      expect(createHash('sha256').update(picture.bytes).digest('hex')).toBe(announced.picture.sha256);
+      expect(picture).toMatchObject({ cameraId: 'gate-cam', type: 'image/jpeg', eventId: alarm.id });
+      expect(picture.bytes.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+      // The alarm is never behind its picture.
+      expect(order.indexOf(ALARMS[brand].type)).toBeLessThan(order.indexOf(`picture ${picture.id}`));
+      expect(order.indexOf(ALARMS[brand].type)).toBeLessThan(order.indexOf('camera.picture'));
+    },
+    40_000,
+  );
+});
