@@ -141,7 +141,7 @@ describe('one message a stranger sends cannot stop the county tools', () => {
 
       sub.signal('SIGINT');
       expect(await sub.exited, sub.stderr).toBe(0);
-      expect(sub.stderr).toContain('"events":2,"duplicates":0,"malformed":0,"unreadable":1}');
+      expect(sub.stderr).toContain('"events":2,"duplicates":0,"malformed":0,"unreadable":1,"pictures":0}');
 
       // Restarted on the same persistent session: the poison was acknowledged, so it does not come again.
       const again = await subscriber(id);
@@ -150,7 +150,7 @@ describe('one message a stranger sends cannot stop the county tools', () => {
       again.signal('SIGINT');
       expect(await again.exited, again.stderr).toBe(0);
       expect(again.stderr).not.toContain('unreadable message');
-      expect(again.stderr).toContain('"events":1,"duplicates":0,"malformed":0,"unreadable":0}');
+      expect(again.stderr).toContain('"events":1,"duplicates":0,"malformed":0,"unreadable":0,"pictures":0}');
     },
   );
 
@@ -178,7 +178,7 @@ describe('one message a stranger sends cannot stop the county tools', () => {
       expect(shown).toBeLessThan(30);
       expect(c.stderr).toMatch(/\(\d+ more like it not shown: at most 10 every 10 s\)/);
     }
-    expect(sub.stderr).toContain('"unreadable":30}');
+    expect(sub.stderr).toContain('"unreadable":30,"pictures":0}');
   });
 
   it('county:check --file (replay): a deeply nested line and a garbage line are counted, the check fails', async () => {
