@@ -5,7 +5,7 @@
  * first; a step that throws after the lock releases what was taken before it.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import { ConfigError, resolveProfiles } from '../config/load-config.js';
 import type { AgentOptions, AgentSide } from './agent-options.js';
@@ -77,7 +77,10 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
   const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), outbox.maxSeq(), undefined, a.clock.now);
   const payloadProblems = new PayloadProblems(logger, a.clock.monoMs);
   const factory = new EventFactory(gatewayId, seq, a.clock, payloadProblems);
-  const mediaParts = wireMedia(config, outbox, a.clock, logger);
+  // Made before the storage parts it reports to: the sender saves only once it runs.
+  const mediaParts = wireMedia(config, outbox, a.clock, logger, (file, err) =>
+    storage.storageFailures.notSaved(basename(file), err),
+  );
   const uplink = new Uplink({
     config: config.mqtt,
     baseDir: a.opts.baseDir,

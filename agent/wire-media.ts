@@ -31,7 +31,13 @@ export interface MediaParts {
 const CAUSES_KEPT = 1000;
 
 /** The store and its uploader. Never throws: a folder that cannot be opened costs pictures, not the agent. */
-export function wireMedia(config: GatewayConfig, outbox: Outbox, clock: Clock, logger: Logger): MediaParts {
+export function wireMedia(
+  config: GatewayConfig,
+  outbox: Outbox,
+  clock: Clock,
+  logger: Logger,
+  notSaved: (file: string, err: Error) => void,
+): MediaParts {
   const media = new MediaStore({
     dir: join(config.dataDir, 'media'),
     config: config.media,
@@ -48,6 +54,7 @@ export function wireMedia(config: GatewayConfig, outbox: Outbox, clock: Clock, l
   const mediaSender = new MediaSender({
     store: media,
     eventIdOf: (pic) => pictureCauses.get(pic.id) ?? null,
+    notSaved,
     upload: config.media.upload,
     prefix: uplinkTopics(config.mqtt, config.gateway.id).prefix,
     stateFile: join(config.dataDir, 'media-upload.json'),

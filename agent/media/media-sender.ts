@@ -30,6 +30,8 @@ export interface MediaSenderOptions {
   logger: Logger;
   /** The event a picture belongs to, when its taker said (else null on the wire). */
   eventIdOf?: (pic: StoredPicture) => string | null;
+  /** A failed save of the upload state (the agent's StorageFailures counts and logs them). */
+  notSaved?: (file: string, err: Error) => void;
 }
 
 export interface MediaReport {
@@ -71,7 +73,7 @@ export class MediaSender implements IdleLane {
   private readonly requested = new Set<string>();
 
   constructor(private readonly o: MediaSenderOptions) {
-    this.state = new UploadState(o.stateFile, o.clock, o.logger);
+    this.state = new UploadState(o.stateFile, o.clock, o.logger, o.notSaved);
     o.store.onStored(() => this.wake());
   }
 

@@ -34,6 +34,8 @@ export class UploadState {
     private readonly file: string,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** A failed save, counted and logged with the agent's other storage failures (at most once a second). */
+    private readonly notSaved?: (file: string, err: Error) => void,
   ) {
     this.s = { v: 1, day: this.today(), dayBytes: 0, pictures: {} };
     if (!existsSync(file)) return;
@@ -128,7 +130,9 @@ export class UploadState {
         await writeFileDurablyAsync(this.file, JSON.stringify(this.s));
       }
     } catch (err) {
-      this.logger.warn(failure('STATE_NOT_SAVED', err, { file: this.file }), 'media upload state not saved');
+      // A full card fails every save, one a chunk: never a log line each.
+      if (this.notSaved) this.notSaved(this.file, err as Error);
+      else this.logger.warn(failure('STATE_NOT_SAVED', err, { file: this.file }), 'media upload state not saved');
     } finally {
       this.saving = false;
     }
