@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { eventSchema } from '../core/contracts/event.js';
 import { EVENT_CATALOGUE, EVENT_TYPES } from '../core/contracts/events/catalogue.js';
+import { chunkHeaderLine } from '../core/contracts/media-chunk.js';
 import { compactBatchSchema, jsonBatchSchema } from '../core/contracts/wire-format.js';
 import { gatewayConfigSchema } from './schema/gateway-config.js';
 import { profileSchema } from './schema/profile.js';
@@ -55,6 +56,12 @@ export function schemaFiles(): Record<string, string> {
       compactBatchSchema,
       'urn:village-gateway:schema:batch:2',
       'village-gateway compact event batch (v2, on <prefix>/events/batch: after the header byte, decompressed)',
+    ),
+    // A picture chunk's first line (docs/county.md, "Pictures"); the raw bytes follow the newline.
+    'config/schemas/media-chunk-v1.schema.json': render(
+      chunkHeaderLine,
+      'urn:village-gateway:schema:media-chunk:1',
+      'village-gateway picture chunk header (the JSON line before the bytes, on <prefix>/media/<pictureId>)',
     ),
   };
   for (const type of EVENT_TYPES) {

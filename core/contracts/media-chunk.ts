@@ -48,6 +48,15 @@ const pictureInfo = z.strictObject({
 
 export const firstChunkHeader = chunkHeader.extend(pictureInfo.shape);
 
+/**
+ * A chunk's header line as the county's schema states it (config/schemas/media-chunk-v1.schema.json):
+ * chunk 0 with what the picture is, every later one without. decodeChunk checks the same rules.
+ */
+export const chunkHeaderLine = z.union([
+  firstChunkHeader.extend({ i: z.literal(0).describe("Chunk 0 carries the whole picture's size, sha256 and origin") }),
+  chunkHeader.extend({ i: z.number().int().min(1).describe("The chunk's index (1 and up)") }),
+]);
+
 export type ChunkHeader = z.infer<typeof chunkHeader>;
 export type PictureInfo = z.infer<typeof pictureInfo>;
 export type FirstChunkHeader = z.infer<typeof firstChunkHeader>;

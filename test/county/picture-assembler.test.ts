@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  chunkHeaderLine,
   chunksOf,
   decodeChunk,
   encodeChunk,
@@ -111,5 +112,21 @@ describe('pictures put together at the county', () => {
       return a.receive(c);
     });
     expect(outcomes.at(-1)).toMatchObject({ kind: 'picture' });
+  });
+
+  it('the header schema a county is given (media-chunk-v1.schema.json) takes every header we write and refuses what decodeChunk refuses', () => {
+    const headers = chunksOf(ID, JPEG, info(JPEG), 1024).map((c) =>
+      JSON.parse(c.subarray(0, c.indexOf(0x0a)).toString()),
+    );
+    expect(headers.length).toBeGreaterThan(2);
+    for (const h of headers) expect(chunkHeaderLine.safeParse(h).success).toBe(true);
+    const [first, second] = headers as [Record<string, unknown>, Record<string, unknown>];
+    const { sha256: _dropped, ...firstWithoutHash } = first;
+    const bad = [firstWithoutHash, { ...second, sha256: first.sha256 }, { ...second, i: -1 }, { ...first, v: 2 }];
+    for (const h of bad) {
+      expect(chunkHeaderLine.safeParse(h).success).toBe(false);
+      const payload = Buffer.concat([Buffer.from(`${JSON.stringify(h)}\n`), Buffer.from([0xff])]);
+      expect(() => decodeChunk(payload)).toThrow();
+    }
   });
 });
