@@ -12,7 +12,7 @@ export const FLOW_RULE_ID = 'flow';
 /** A flow's alert spends the flows' budget; a rule's (a resident's press, the gateway's own) the alarms'. */
 export const smsKindOf = (a: Pick<StoredAlert, 'ruleId'>): SmsKind => (a.ruleId === FLOW_RULE_ID ? 'flow' : 'alarm');
 
-/** `[village] message (device, hh:mm)` in alarms.smsLanguage, the time in the gateway's time zone. */
+/** `village: message (device, hh:mm)` in alarms.smsLanguage, the time in the gateway's time zone. */
 export function alertSmsText(config: GatewayConfig, a: StoredAlert): string {
   const when = new Intl.DateTimeFormat('en-GB', {
     timeZone: config.gateway.timezone,

@@ -12,9 +12,13 @@ export const en = {
     d: (n: number) => `${n} d`,
   },
   sms: {
-    /** An alert: `[village] message (device, hh:mm)`. */
+    /**
+     * An alert: `village: message (device, hh:mm)`. No brackets: `[` and `]` are not in the GSM
+     * alphabet's basic table, so one of them sent every English alert as UCS2 (70 characters a
+     * part instead of 160, a long alert in three SMS instead of one).
+     */
     alert: (v: { place: string; message: string; device: string; time: string }) =>
-      `[${v.place}] ${v.message} (${v.device}, ${v.time})`,
+      `${v.place}: ${v.message} (${v.device}, ${v.time})`,
     /** The data folder is lost: events cannot be kept, local alarms still work. */
     storageFailed: (v: { place: string; reason: string }) =>
       `${v.place}: data storage failed, events are not kept (${v.reason}). Local alarms still work.`,

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { LANGUAGES } from '../../core/contracts/languages.js';
 import { displayWidth, fitToWidth, padToWidth } from '../../agent/i18n/display-width.js';
 import { TEXTS, chooseLanguage } from '../../agent/i18n/texts.js';
+import { chooseEncoding, splitSms } from '../../drivers/modem/sms-encoding.js';
 
 /** Chinese characters, or the fullwidth punctuation Chinese writes (【】（），). */
 const CHINESE = /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/;
@@ -56,8 +57,17 @@ describe('the catalogues', () => {
 
   it('the alarm SMS: place, message, device and time in both; the storage alarm says local alarms still work', () => {
     const alert = { place: '青山村', message: '7号户按下了报警按钮', device: 'house-7-panic', time: '21:05' };
-    expect(TEXTS.en.sms.alert(alert)).toBe('[青山村] 7号户按下了报警按钮 (house-7-panic, 21:05)');
+    expect(TEXTS.en.sms.alert(alert)).toBe('青山村: 7号户按下了报警按钮 (house-7-panic, 21:05)');
     expect(TEXTS['zh-CN'].sms.alert(alert)).toBe('【青山村】7号户按下了报警按钮（house-7-panic，21:05）');
+    // An English alert of a GSM-alphabet village and message goes as GSM text, one SMS of up to 160 characters.
+    const english = TEXTS.en.sms.alert({
+      place: 'Qingshan',
+      message: 'Panic at house 7',
+      device: 'house-7-panic',
+      time: '21:05',
+    });
+    expect(chooseEncoding(english)).toBe('gsm');
+    expect(splitSms(`${english} ${'x'.repeat(160 - english.length - 1)}`, 'gsm')).toHaveLength(1);
     const storage = { place: '青山村', reason: 'dataDir /var/lib/village-gateway has vanished' };
     expect(TEXTS.en.sms.storageFailed(storage)).toBe(
       '青山村: data storage failed, events are not kept (dataDir /var/lib/village-gateway has vanished). Local alarms still work.',

@@ -58,7 +58,7 @@ describe('alarms from before a restart keep their SMS deadline', () => {
     expect(second.agent.observe.backlog().backlog.critical.count).toBeGreaterThan(0);
     await waitUntil(() => modem.sim.sent.length >= 1, 20_000, 'the SMS for the press before the restart');
     expect(Date.now() - started).toBeGreaterThanOrEqual(ACK_TIMEOUT_MS - 500);
-    expect(modem.sim.sent[0]!.text).toMatch(/^\[Qingshan\] panic button pressed \(house-1-panic, /);
+    expect(modem.sim.sent[0]!.text).toMatch(/^Qingshan: panic button pressed \(house-1-panic, /);
     await waitUntil(() => second.agent.observe.alarms().smsPending.length === 0, 10_000, 'the SMS queue empty');
     await second.agent.stop();
 

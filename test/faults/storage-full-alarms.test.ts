@@ -167,7 +167,7 @@ describe(`alarms own the last bytes of the disk (${process.getuid?.() === 0 ? 'a
     const lost = await pressUntilLost(first.press);
     const lostAlert = alertOf(first.rig.events, lost.id)!;
     await waitUntil(() => modem.sent.length >= 1, 20_000, 'the SMS for the lost alarm');
-    expect(modem.sent[0]!.text).toMatch(/^\[Qingshan\] panic \(house-1-panic, /);
+    expect(modem.sent[0]!.text).toMatch(/^Qingshan: panic \(house-1-panic, /);
     const v = checker.verdict();
     expect(v.ok).toBe(false);
     expect(v.reportedLost['gw-full-alarms']).toEqual(expect.arrayContaining([lost.seq, lostAlert.seq]));

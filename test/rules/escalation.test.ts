@@ -88,7 +88,7 @@ describe('escalation and SMS fallback (fake clock)', () => {
     t.clock.advance(1_000);
     await t.settle();
     await t.settle();
-    expect(t.texts).toEqual([expect.stringMatching(/^\[Qingshan\] Panic at house 7 \(house-7-panic, \d\d:\d\d\)$/)]);
+    expect(t.texts).toEqual([expect.stringMatching(/^Qingshan: Panic at house 7 \(house-7-panic, \d\d:\d\d\)$/)]);
     t.stop();
   });
 
