@@ -19,6 +19,7 @@ const args = z.strictObject({
 
 export const outputCommand = (p: OutputPorts): CommandHandler<typeof args> => ({
   args,
+  actuation: true,
   run: async ({ device, output, action, durationMs }) => {
     const cfg = p.devices.find((d) => d.id === device);
     if (!cfg) throw new GatewayError('UNKNOWN_DEVICE', `no device "${device}"`);

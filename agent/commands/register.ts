@@ -26,6 +26,15 @@ export interface CommandDeps {
 
 export function registerCommands(router: CommandRouter, d: CommandDeps): void {
   const { config, emit, write } = d;
+  router.onStale((command, id, why) => {
+    const { code, message, expiredAt, judgedAt, clock } = why;
+    emit({
+      deviceId: config.gateway.id,
+      type: 'command.stale',
+      priority: 'normal',
+      data: { command, id: id ?? null, code, message, expiredAt, judgedAt, clock },
+    }).catch(() => undefined); // the reply says it too; a stopped agent or a full card is reported where it happens
+  });
   router.register('status', statusCommand(d.status));
   router.register(
     'siren-test',

@@ -16,6 +16,7 @@ const args = z.strictObject({ ms: z.int().min(100).max(60_000).optional() });
 
 export const sirenTestCommand = (p: SirenTestPorts): CommandHandler<typeof args> => ({
   args,
+  actuation: true,
   run: async ({ ms }) => {
     if (p.sirens.length === 0) throw new GatewayError('NO_SIRENS', 'no sirens configured (alarms.sirens)');
     const results = await Promise.all(

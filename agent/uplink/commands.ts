@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { topicNameProblems } from '../../config/schema/mqtt-names.js';
 import { formatProblem, problemsFromZod } from '../../config/zod-problems.js';
+import { CommandClock, expiryFields, type Staleness } from './command-expiry.js';
 import { TokenBucket } from './token-bucket.js';
 import type { Topics } from './topics.js';
 import { errorMessage, replyCode, failure, type ErrorCode } from '../../core/kernel/errors.js';
@@ -28,10 +29,13 @@ const LOG_PER_SEC = 1;
 const requestSchema = z.strictObject({
   id: z.string().max(128).optional(),
   args: z.record(z.string(), z.unknown()).default({}),
+  ...expiryFields,
 });
 
 export interface CommandHandler<A extends z.ZodType = z.ZodType> {
   args: A;
+  /** It moves something in the village (an output, the sirens): it must say how long it is good for. */
+  actuation?: boolean;
   run(args: z.infer<A>): Promise<unknown> | unknown;
 }
 
@@ -50,11 +54,19 @@ export class CommandRouter {
   rejected = 0;
   private readonly lines = new TokenBucket(LOG_PER_SEC, LOG_BURST);
   private unlogged = 0;
+  private staleListener: ((name: string, id: string | undefined, why: Staleness) => void) | null = null;
 
   constructor(
     private readonly topics: Topics,
     private readonly logger: Logger,
+    /** Judges expiry (command-expiry.ts); the default trusts the system's wall clock. */
+    readonly clock = new CommandClock({ now: Date.now, monoMs: () => performance.now(), synced: () => true }),
   ) {}
+
+  /** Told of every command refused as stale (the agent records it as an event). */
+  onStale(listener: (name: string, id: string | undefined, why: Staleness) => void): void {
+    this.staleListener = listener;
+  }
 
   register<A extends z.ZodType>(name: string, handler: CommandHandler<A>): void {
     this.handlers.set(name, handler as unknown as CommandHandler);
@@ -64,7 +76,13 @@ export class CommandRouter {
    * Runs a command and produces its reply; never throws. `replyRefused` (a response topic
    * outside our reply namespace) refuses it once its id is known, so the refusal echoes it.
    */
-  async execute(name: string, payload: Buffer, retained: boolean, replyRefused?: string): Promise<CommandReply> {
+  async execute(
+    name: string,
+    payload: Buffer,
+    retained: boolean,
+    replyRefused?: string,
+    mqttExpirySec?: number,
+  ): Promise<CommandReply> {
     this.received += 1;
     const fail = (code: ErrorCode, message: string, id?: string): CommandReply => {
       this.rejected += 1;
@@ -89,7 +107,7 @@ export class CommandRouter {
       return fail('RETAINED', 'retained commands are refused (they would run again at every connect)', req?.data?.id);
     if (notJson !== null) return fail('MALFORMED', `payload is not JSON: ${notJson}`);
     if (!req!.success) return fail('MALFORMED', problemsFromZod(req!.error).map(formatProblem).join('; '));
-    const { id, args } = req!.data;
+    const { id, args, expiresAt, sentAt } = req!.data;
     if (replyRefused !== undefined) return fail('BAD_RESPONSE_TOPIC', replyRefused, id);
     const handler = this.handlers.get(name);
     if (!handler)
@@ -98,6 +116,11 @@ export class CommandRouter {
         `unknown command "${name}" (known: ${[...this.handlers.keys()].sort().join(', ')})`,
         id,
       );
+    const stale = this.clock.judge({ expiresAt, sentAt, mqttExpirySec }, handler.actuation === true);
+    if (stale !== null) {
+      this.staleListener?.(name, id, stale);
+      return fail(stale.code, stale.message, id);
+    }
     const parsed = handler.args.safeParse(args);
     if (!parsed.success)
       return fail(
@@ -107,6 +130,7 @@ export class CommandRouter {
           .join('; '),
         id,
       );
+    if (sentAt !== undefined) this.clock.told(sentAt);
     try {
       const result = await handler.run(parsed.data);
       this.log('info', { command: name, id }, 'command executed');
@@ -160,7 +184,8 @@ export class CommandRouter {
       const responseTopic = v5 ? packet.properties?.responseTopic : undefined;
       const correlationData = v5 ? packet.properties?.correlationData : undefined;
       const refused = responseTopic === undefined ? null : this.responseTopicProblem(responseTopic, name);
-      void this.execute(name, payload, packet.retain, refused ?? undefined).then((reply) => {
+      const expirySec = v5 ? packet.properties?.messageExpiryInterval : undefined;
+      void this.execute(name, payload, packet.retain, refused ?? undefined, expirySec).then((reply) => {
         client.publish(
           refused === null && responseTopic !== undefined ? responseTopic : this.topics.reply(name),
           JSON.stringify(reply),

@@ -5,6 +5,7 @@ import type { Clock } from '../../core/kernel/clock.js';
 import { systemClock } from '../../core/kernel/system-clock.js';
 import type { Cursor, OutboxReader, OutboxRow } from '../../core/contracts/outbox-store.js';
 import { CommandRouter } from './commands.js';
+import { CommandClock } from './command-expiry.js';
 import './mqtt-number-cache.js'; // before any client: no 6 MB packet-id table (see there)
 import { Connection, type StatusPayload } from './connection.js';
 import { Drain } from './drain.js';
@@ -32,8 +33,12 @@ export interface UplinkOptions {
 }
 
 /** The uplink's command router, made apart from the uplink so that commands can be registered before it exists. */
-export function commandRouterFor(config: MqttConfig, gatewayId: string, logger: Logger): CommandRouter {
-  return new CommandRouter(uplinkTopics(config, gatewayId), logger.child({ part: 'commands' }));
+export function commandRouterFor(config: MqttConfig, gatewayId: string, logger: Logger, clock: Clock): CommandRouter {
+  return new CommandRouter(
+    uplinkTopics(config, gatewayId),
+    logger.child({ part: 'commands' }),
+    new CommandClock(clock),
+  );
 }
 
 export function uplinkTopics(config: MqttConfig, gatewayId: string): Topics {
@@ -69,7 +74,7 @@ export class Uplink {
     const { config, gatewayId, logger } = opts;
     this.clock = opts.clock ?? systemClock('always');
     this.topics = uplinkTopics(config, gatewayId);
-    this.commands = opts.commands ?? commandRouterFor(config, gatewayId, logger);
+    this.commands = opts.commands ?? commandRouterFor(config, gatewayId, logger, this.clock);
     this.connection = new Connection({
       config,
       baseDir: opts.baseDir,

@@ -106,7 +106,7 @@ describe('county commands', () => {
     cleanup(() => rig.agent.stop());
     const reply = await rig.agent.commands.execute(
       'siren-test',
-      Buffer.from(JSON.stringify({ args: { ms: 200 } })),
+      Buffer.from(JSON.stringify({ sentAt: Date.now(), args: { ms: 200 } })),
       false,
     );
     expect(reply).toMatchObject({ ok: true, result: { sirens: [{ device: 'panel', output: 'do4', ok: true }] } });

@@ -100,7 +100,7 @@ describe('the local safety loop', () => {
   });
 
   it('rejects unknown, malformed and unauthorized commands with a reply, and actuates nothing', async () => {
-    const { sim, check } = await village();
+    const { sim, check, county: countySide } = await village();
     const county = await mqtt.connectAsync(brokerRef.current.url, { clientId: 'county-bad-cmds' });
     cleanup(() => county.endAsync());
     const replies: Record<string, unknown>[] = [];
@@ -108,18 +108,24 @@ describe('the local safety loop', () => {
     await county.subscribeAsync('village/gw-loop/cmd-reply/+', { qos: 1 });
     const send = (name: string, body: string) => county.publishAsync(`village/gw-loop/cmd/${name}`, body, { qos: 1 });
     const before = sim.writes.length;
+    const sentAt = Date.now();
     await send(
       'output',
-      JSON.stringify({ id: 'b1', args: { device: 'house-7-board', output: 'relay1', action: 'on' } }),
+      JSON.stringify({ id: 'b1', sentAt, args: { device: 'house-7-board', output: 'relay1', action: 'on' } }),
     ); // siren: not remote
     await send(
       'output',
-      JSON.stringify({ id: 'b2', args: { device: 'house-7-board', output: 'relay3', action: 'dance' } }),
+      JSON.stringify({ id: 'b2', sentAt, args: { device: 'house-7-board', output: 'relay3', action: 'dance' } }),
     );
     await send('ack', JSON.stringify({ id: 'b3', args: { alertId: 'no-such-alert' } }));
     await send('ack', '{{{');
-    await send('output', JSON.stringify({ id: 'b5', args: { device: 'nowhere', output: 'x', action: 'on' } }));
-    await waitUntil(() => replies.length >= 5, 5000, 'five replies');
+    await send('output', JSON.stringify({ id: 'b5', sentAt, args: { device: 'nowhere', output: 'x', action: 'on' } }));
+    // An actuation command that does not say how long it is good for could be a week old.
+    await send(
+      'output',
+      JSON.stringify({ id: 'b7', args: { device: 'house-7-board', output: 'relay3', action: 'on' } }),
+    );
+    await waitUntil(() => replies.length >= 6, 5000, 'six replies');
     const by = (id: string) =>
       replies.find((r) => r.id === id) as { ok: boolean; error: { code: string; message: string } };
     expect(by('b1').error).toMatchObject({ code: 'NOT_REMOTE' });
@@ -127,15 +133,66 @@ describe('the local safety loop', () => {
     expect(by('b3').error.code).toBe('UNKNOWN_ALERT');
     expect(replies.find((r) => r.id === undefined)).toMatchObject({ ok: false, error: { code: 'MALFORMED' } });
     expect(by('b5').error.code).toBe('UNKNOWN_DEVICE');
+    expect(by('b7').error).toMatchObject({
+      code: 'NO_EXPIRY',
+      message: expect.stringContaining('expiresAt or sentAt'),
+    });
     expect(sim.writes.length).toBe(before); // nothing actuated
     // The one remotely controllable output works.
     await send(
       'output',
-      JSON.stringify({ id: 'b6', args: { device: 'house-7-board', output: 'relay3', action: 'on' } }),
+      JSON.stringify({
+        id: 'b6',
+        expiresAt: Date.now() + 30_000,
+        args: { device: 'house-7-board', output: 'relay3', action: 'on' },
+      }),
     );
     await waitUntil(() => replies.some((r) => r.id === 'b6'), 5000, 'the strobe reply');
     expect(sim.writes.at(-1)).toMatchObject({ address: STROBE_COIL, value: true });
+    await countySide.waitFor(() => [...countySide.events.values()].some((e) => e.type === 'command.stale'), 10_000);
     await check.expectAllDelivered();
+    expect([...countySide.events.values()].filter((e) => e.type === 'command.stale').map((e) => e.data)).toEqual([
+      expect.objectContaining({ command: 'output', id: 'b7', code: 'NO_EXPIRY', clock: 'gateway' }),
+    ]);
+  });
+
+  it('a command that waited on the broker past its time is refused and recorded, and moves nothing', async () => {
+    const { sim, county, check, link } = await village();
+    const replies: Record<string, unknown>[] = [];
+    county.client!.on('message', (t, p) => t.includes('/cmd-reply/') && replies.push(JSON.parse(p.toString())));
+    await county.client!.subscribeAsync('village/gw-loop/cmd-reply/+', { qos: 1 });
+    const before = sim.writes.length;
+    link.cut(); // the gateway is away; the broker keeps its commands in the persistent session
+    const strobe = { device: 'house-7-board', output: 'relay3', action: 'on' };
+    const send = (body: object) =>
+      county.client!.publishAsync('village/gw-loop/cmd/output', JSON.stringify(body), { qos: 1 });
+    await send({ id: 'late1', expiresAt: Date.now() + 300, args: strobe });
+    await send({ id: 'late2', sentAt: Date.now() - 59_500, args: strobe }); // good for 60 s from sentAt
+    await send({ id: 'fresh', expiresAt: Date.now() + 120_000, args: strobe });
+    await new Promise((r) => setTimeout(r, 1000));
+    link.restore();
+    await waitUntil(
+      () => ['late1', 'late2', 'fresh'].every((id) => replies.some((r) => r.id === id)),
+      15_000,
+      'replies',
+    );
+    const by = (id: string) =>
+      replies.find((r) => r.id === id) as { ok: boolean; error?: { code: string; message: string } };
+    expect(by('late1').error).toMatchObject({ code: 'EXPIRED', message: expect.stringContaining('its expiresAt') });
+    expect(by('late2').error).toMatchObject({ code: 'EXPIRED', message: expect.stringContaining('good for 60 s') });
+    expect(by('fresh').ok).toBe(true);
+    expect(sim.writes.slice(before).filter((w) => w.address === STROBE_COIL)).toHaveLength(1); // the fresh one only
+    const staleAtCounty = () => [...county.events.values()].filter((e) => e.type === 'command.stale').length;
+    await county.waitFor(() => staleAtCounty() >= 2, 10_000); // recorded as the reply goes
+    await check.expectAllDelivered();
+    const stale = [...county.events.values()].filter((e) => e.type === 'command.stale').map((e) => e.data);
+    expect(stale).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: 'late1', code: 'EXPIRED', command: 'output' }),
+        expect.objectContaining({ id: 'late2', code: 'EXPIRED', command: 'output' }),
+      ]),
+    );
+    expect(stale).toHaveLength(2);
   });
 
   it('sounds the siren with no network at all; the press and the alert reach the county once the link is back', async () => {

@@ -118,6 +118,27 @@ describe('commands: retained ones refused, replies only in the reply namespace',
     await r.check.expectAllDelivered();
   });
 
+  it('MQTT 5: an actuation command is good for the message expiry the broker forwards; without any expiry it is refused', async () => {
+    const r = await rig('gw-expiry', 5);
+    let moved = 0;
+    r.agent.commands.register('probe-act', {
+      args: z.strictObject({}),
+      actuation: true,
+      run: () => ({ moved: (moved += 1) }),
+    });
+    const act = (id: string, properties?: { messageExpiryInterval: number }) =>
+      r.sender.publishAsync('village/gw-expiry/cmd/probe-act', JSON.stringify({ id }), {
+        qos: 1,
+        ...(properties ? { properties } : {}),
+      });
+    await act('with-expiry', { messageExpiryInterval: 30 });
+    expect((await r.replyTo('with-expiry')).body).toMatchObject({ ok: true, result: { moved: 1 } });
+    await act('no-expiry');
+    expect((await r.replyTo('no-expiry')).body).toMatchObject({ ok: false, error: { code: 'NO_EXPIRY' } });
+    expect(moved).toBe(1);
+    await r.check.expectAllDelivered();
+  });
+
   it.each([4, 5] as const)(
     'MQTT %s: a retained command waiting on the broker is refused when the gateway subscribes',
     async (v) => {

@@ -22,6 +22,7 @@
 import type { z } from 'zod';
 import type { GatewayEvent, Priority } from '../envelope.js';
 import { alarmEvents } from './alarms.js';
+import { commandEvents } from './commands.js';
 import type { EventSpec } from './define.js';
 import { deviceEvents } from './devices.js';
 import { gatewayEvents } from './gateway.js';
@@ -47,6 +48,7 @@ export const EVENT_CATALOGUE = {
   ...gatewayEvents,
   ...noderedEvents,
   ...mediaEvents,
+  ...commandEvents,
 };
 
 export type EventType = keyof typeof EVENT_CATALOGUE;
