@@ -10,6 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
+import { uplinkTopics } from '../../agent/uplink/uplink.js';
 import { EVENT_TYPES } from '../../core/contracts/events/catalogue.js';
 import { ERROR_CODES } from '../../core/kernel/errors.js';
 import { CLI } from '../helpers/agent-child.js';
@@ -281,5 +283,20 @@ describe("the docs' examples", () => {
     expect(readme.split('\n').length).toBeLessThanOrEqual(250);
     for (const page of ['docs/technician.md', 'docs/county.md', 'docs/development.md'])
       expect(section(readme, '## Where to go next')).toContain(`](${page})`);
+  });
+
+  it("the example config's topics are the ones docs/county.md tells a county to subscribe to", () => {
+    const example = gatewayConfigSchema.parse(parse(readFileSync(join(root, 'config/gateway.example.yaml'), 'utf8')));
+    const { prefix } = uplinkTopics(example.mqtt, example.gateway.id);
+    const county = readPage('docs/county.md');
+    const filters = [...new Set(county.match(/village\/\+\/[a-z/#+-]*[a-z#+]/g) ?? [])];
+    expect(filters.length).toBeGreaterThan(1);
+    // An MQTT filter's + is one level, # the rest; every filter the page gives matches this gateway's own topic.
+    const matches = (filter: string, topic: string) =>
+      new RegExp(`^${filter.replace(/\+/g, '[^/]+').replace(/\/#$/, '(/.*)?')}$`).test(topic);
+    for (const filter of filters) {
+      const sub = filter.split('/').slice(2).join('/').replace(/[+#]/g, 'x');
+      expect(matches(filter, `${prefix}/${sub}`), `${filter} against ${prefix}/${sub}`).toBe(true);
+    }
   });
 });
