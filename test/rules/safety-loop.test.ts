@@ -149,6 +149,20 @@ describe('the local safety loop', () => {
     );
     await waitUntil(() => replies.some((r) => r.id === 'b6'), 5000, 'the strobe reply');
     expect(sim.writes.at(-1)).toMatchObject({ address: STROBE_COIL, value: true });
+    // By the id the config gave it too; and a name the config does not list says which ones it does.
+    await send(
+      'output',
+      JSON.stringify({ id: 'b8', sentAt, args: { device: 'house-7-board', output: 'strobe', action: 'off' } }),
+    );
+    await send(
+      'output',
+      JSON.stringify({ id: 'b9', sentAt, args: { device: 'house-7-board', output: 'lamp', action: 'on' } }),
+    );
+    await waitUntil(() => replies.some((r) => r.id === 'b8') && replies.some((r) => r.id === 'b9'), 5000, 'b8, b9');
+    expect(replies.find((r) => r.id === 'b8')).toMatchObject({ ok: true, result: { output: 'relay3', action: 'off' } });
+    expect(sim.writes.at(-1)).toMatchObject({ address: STROBE_COIL, value: false });
+    expect(by('b9').error.message).toContain('relay1 (siren); relay3 (strobe), remote');
+    expect(by('b1').error.message).toContain('devices[id=house-7-board].outputs.relay1.remote: true');
     await countySide.waitFor(() => [...countySide.events.values()].some((e) => e.type === 'command.stale'), 10_000);
     await check.expectAllDelivered();
     expect([...countySide.events.values()].filter((e) => e.type === 'command.stale').map((e) => e.data)).toEqual([
