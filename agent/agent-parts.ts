@@ -28,6 +28,8 @@ export interface AgentParts extends AlarmParts, StorageParts, MediaParts {
   lock: DataDirLock;
   outbox: Outbox;
   seqFileProblem: SeqFileProblem | null;
+  /** The highest seq the outbox stored before this boot, or null (gateway.started says it). */
+  previousLastSeq: number | null;
   factory: EventFactory;
   pipeline: EventPipeline;
   uplink: Uplink;
@@ -74,7 +76,8 @@ export function openAgentParts(a: AgentSide): AgentParts {
 function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map<string, DeviceProfile>): AgentParts {
   const { config, logger, configHash } = a.opts;
   const gatewayId = config.gateway.id;
-  const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), outbox.maxSeq(), undefined, a.clock.now);
+  const storedUpTo = outbox.maxSeq(); // the previous boots' last stored seq
+  const seq = SeqCounter.open(join(config.dataDir, 'seq.json'), storedUpTo, undefined, a.clock.now);
   const payloadProblems = new PayloadProblems(logger, a.clock.monoMs);
   const factory = new EventFactory(gatewayId, seq, a.clock, payloadProblems);
   // Made before the storage parts it reports to: the sender saves only once it runs.
@@ -132,6 +135,7 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     lock,
     outbox,
     seqFileProblem: seq.fileProblem,
+    previousLastSeq: storedUpTo > 0 ? storedUpTo : null,
     factory,
     pipeline,
     uplink,

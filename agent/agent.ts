@@ -195,6 +195,7 @@ export class Agent {
       version: VERSION,
       configHash: this.opts.configHash,
       firstSeq: p.factory.firstSeq ?? p.factory.nextSeq,
+      previousLastSeq: p.previousLastSeq,
       stats: () => p.outbox.stats(),
       reserve: p.outbox.reserve,
     });

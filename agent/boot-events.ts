@@ -20,6 +20,7 @@ export interface BootFacts {
   version: string;
   configHash: string;
   firstSeq: number;
+  previousLastSeq: number | null;
   stats: () => OutboxStats;
   reserve: { isHeld: boolean; size: number; freeBytes(): number };
 }
@@ -61,6 +62,7 @@ export async function emitBootEvents(f: BootFacts): Promise<void> {
         configHash: f.configHash,
         backlog: stats.total,
         firstSeq: f.firstSeq,
+        previousLastSeq: f.previousLastSeq,
         shed: stats.shed,
       },
     })

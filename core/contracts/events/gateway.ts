@@ -32,6 +32,13 @@ export const gatewayEvents = {
       configHash: z.string(),
       backlog: backlog.describe('Events waiting in the outbox at start'),
       firstSeq: z.int().min(1).describe("This boot's first seq: the county checks each boot's seqs from here on"),
+      previousLastSeq: z
+        .int()
+        .min(1)
+        .nullable()
+        .describe(
+          'The highest seq stored before this boot (null: nothing ever was): the seqs after it and before firstSeq were reserved (a block per boot) but never used, so none of them is lost',
+        ),
       shed: perPriority(count),
     }),
     'the agent started (also after a reload)',
