@@ -36,6 +36,8 @@ import { AlertSmsFallback } from './alert-sms-fallback.js';
 import { flowReason, flowTold, type FlowTold } from './flow-alert.js';
 import type { FlowAlert } from '../../core/contracts/nodered-ipc.js';
 import { HelpLeds } from './help-leds.js';
+import { PRESS_RULE_ID, PressCoverage } from './press-alerts.js';
+import { textsFor } from '../i18n/texts.js';
 import type { LocalAlarmsPorts } from './local-alarms-ports.js';
 
 export type ActiveAlert = StoredAlert;
@@ -62,6 +64,7 @@ export class LocalAlarms {
   private restoredPulses: StoredPulse[] = [];
   private readonly fallback: AlertSmsFallback;
   private readonly leds: HelpLeds;
+  private readonly presses = new PressCoverage();
 
   constructor(private readonly ports: LocalAlarmsPorts) {
     const { config } = ports;
@@ -119,7 +122,10 @@ export class LocalAlarms {
     });
     this.sms.start();
     this.unsubscribe.push(
-      this.ports.subscribe((e) => this.engine.onEvent(e)),
+      this.ports.subscribe((e) => {
+        this.engine.onEvent(e);
+        if (this.presses.needsAlert(e, this.active.values())) this.raiseForPress(e);
+      }),
       this.ports.on('alarm.ack_key', () => void this.acknowledgeAll('local key switch')),
       this.ports.on('alarm.pressed', (e) => this.leds.input(e.type, e.deviceId)),
       this.ports.on('alarm.released', (e) => this.leds.input(e.type, e.deviceId)),
@@ -228,6 +234,7 @@ export class LocalAlarms {
       });
       return;
     }
+    this.presses.covered(firing.causes);
     const causes = firing.causes.map((c) => ({ id: c.id, type: c.type, deviceId: c.deviceId, data: c.data }));
     this.raise({
       ruleId: firing.rule.id,
@@ -237,11 +244,26 @@ export class LocalAlarms {
       reason: firing.reason,
       causes,
       sms: firing.rule.sms,
-    }).catch((err: Error) => {
-      // A full disk: counted, reported lost and sent by SMS (lost-alarms.ts), logged once a second there.
-      if (!isStorageRefusal(err))
-        logger.error(failure('STORAGE_FAILED', err, { rule: firing.rule.id }), 'alert not stored');
+    }).catch((err: Error) => this.notStored(err, firing.rule.id));
+  }
+
+  /** A press no rule raised an alert for gets its own (press-alerts.ts), so the county can acknowledge it. */
+  private raiseForPress(e: GatewayEvent): void {
+    const raised = this.raise({
+      ruleId: PRESS_RULE_ID,
+      deviceId: e.deviceId,
+      message: textsFor(this.ports.config.alarms.smsLanguage).sms.pressNoRule,
+      priority: 'critical',
+      reason: 'no rule raised an alert for this press',
+      causes: [{ id: e.id, type: e.type, deviceId: e.deviceId, data: e.data }],
+      sms: 'fallback',
     });
+    this.presses.raisingFor(e.deviceId, raised).catch((err: Error) => this.notStored(err, PRESS_RULE_ID));
+  }
+
+  private notStored(err: Error, rule: string): void {
+    // A full disk: counted, reported lost and sent by SMS (lost-alarms.ts), logged once a second there.
+    if (!isStorageRefusal(err)) this.ports.logger.error(failure('STORAGE_FAILED', err, { rule }), 'alert not stored');
   }
 
   /**

@@ -19,6 +19,8 @@ export const en = {
      */
     alert: (v: { place: string; message: string; device: string; time: string }) =>
       `${v.place}: ${v.message} (${v.device}, ${v.time})`,
+    /** The alert of a press no rule raised one for (its SMS reads `village: <this> (device, hh:mm)`). */
+    pressNoRule: 'alarm button pressed',
     /** The data folder is lost: events cannot be kept, local alarms still work. */
     storageFailed: (v: { place: string; reason: string }) =>
       `${v.place}: data storage failed, events are not kept (${v.reason}). Local alarms still work.`,

@@ -8,6 +8,7 @@ export const zhCN: Texts = {
   units: { s: (n) => `${n} 秒`, min: (n) => `${n} 分钟`, h: (n) => `${n} 小时`, d: (n) => `${n} 天` },
   sms: {
     alert: (v) => `【${v.place}】${v.message}（${v.device}，${v.time}）`,
+    pressNoRule: '报警按钮被按下',
     storageFailed: (v) => `${v.place}：数据存储故障，事件无法保存（${v.reason}）。本地报警仍然有效。`,
   },
   status: {

@@ -91,8 +91,9 @@ const actionSchema = z.discriminatedUnion('do', [
 
 export const ruleSchema = z
   .strictObject({
-    id: nameSchema.refine((id) => id !== 'flow', {
-      message: "'flow' is the rule id of alerts raised by Node-RED flows (they spend the flows' SMS budget)",
+    id: nameSchema.refine((id) => id !== 'flow' && id !== 'press', {
+      message:
+        "'flow' and 'press' are taken: the rule ids of alerts raised by Node-RED flows (they spend the flows' SMS budget) and of a press no rule raised an alert for",
     }),
     description: z.string().optional(),
     when: matchSchema,

@@ -105,7 +105,7 @@ describe('SMS, escalation, restart', () => {
       charset: 'UCS2',
       rawNumber: ucs2Hex('13800138000'),
     });
-    expect(modem.sim.sent[0]!.text).toMatch(/^\[青山村\] 7号户按下了报警按钮 \(house-7-panic, \d\d:\d\d\)$/);
+    expect(modem.sim.sent[0]!.text).toMatch(/^青山村: 7号户按下了报警按钮 \(house-7-panic, \d\d:\d\d\)$/);
     expect(modem.sim.commands).toContain(`AT+CMGS="${ucs2Hex('13800138000')}"`);
     const sent = await rig.waitFor((e) => e.type === 'sms.sent', 5000, 'sms.sent');
     expect(sent.data).toMatchObject({

@@ -166,6 +166,6 @@ describe('SMS budget config', () => {
       rules: [{ id: 'flow', when: { type: 'alarm.pressed' }, actions: [{ do: 'alert', message: 'x' }] }],
     });
     expect(r.success).toBe(false);
-    expect(JSON.stringify(r.error?.issues)).toContain("'flow' is the rule id");
+    expect(JSON.stringify(r.error?.issues)).toContain("'flow' and 'press' are taken");
   });
 });
