@@ -154,8 +154,9 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
 
   const produced = new Map<string, { type: string; capturedMs: number; linkUp: boolean }>();
   // The same verdict the tests and the county CLI give: every copy that arrives, every event the gateway committed.
-  const checker = new DeliveryChecker();
+  const checker = new DeliveryChecker({ picturesRequired: true });
   county.on('arrival', (e) => checker.receive(e));
+  county.on('media', (gatewayId, pictureId, payload) => checker.chunk(gatewayId, pictureId, payload));
   const gateStored = gate.watch(county);
   agent.observe.onStored((events) => {
     gateStored(events);

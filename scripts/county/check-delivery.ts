@@ -144,7 +144,7 @@ function progress(checker: DeliveryChecker): { note: () => void; stop: () => voi
     timer = null;
     lastMs = Date.now();
     process.stderr.write(
-      `received ${checker.distinct} distinct events, ${checker.duplicates} duplicates, ${checker.malformed} malformed, ${checker.unreadable} unreadable messages\n`,
+      `received ${checker.distinct} distinct events, ${checker.duplicates} duplicates, ${checker.malformed} malformed, ${checker.unreadable} unreadable messages, ${checker.pictureChunks} picture chunks\n`,
     );
   };
   return {
@@ -174,9 +174,16 @@ async function listen(
     feed(ev);
     shown.note();
   });
+  // Pictures: the checker puts them together from the chunks itself and judges them.
+  sub.on('media', (gatewayId, pictureId, payload) => {
+    if (o.gateway !== undefined && gatewayId !== o.gateway) return;
+    checker.chunk(gatewayId, pictureId, payload);
+    shown.note();
+  });
   // Live, the subscriber decodes: a message it could not read is counted here too (it was
   // once only a line on stderr, and the verdict said ok over batches that never decoded).
   sub.on('unreadable', (topic, why) => {
+    if (sub.isMediaTopic(topic)) return; // a refused chunk: the checker's picture verdict names it
     const gateway = topic.startsWith(`${o.prefix}/`) ? topic.slice(o.prefix.length + 1).split('/')[0] : undefined;
     if (o.gateway !== undefined && gateway !== o.gateway) return;
     bad(topic, why, unreadableLine(topic, why));
@@ -196,7 +203,7 @@ async function listen(
     clearTimeout(timer);
   }
   process.stderr.write(
-    `listening on ${o.url} (${o.prefix}/+/events, events/batch, health, status)${o.seconds ? ` for ${o.seconds} s` : '; Ctrl-C to judge'}\n`,
+    `listening on ${o.url} (${o.prefix}/+/events, events/batch, health, status, media)${o.seconds ? ` for ${o.seconds} s` : '; Ctrl-C to judge'}\n`,
   );
   // A clean session: what is published while this listener is disconnected never reaches it.
   const lost = () =>

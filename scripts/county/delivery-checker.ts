@@ -25,6 +25,7 @@
  */
 import type { CheckedEvent } from './checked-event.js';
 import { ReportedLost } from './reported-lost.js';
+import { PictureCheck, type PictureVerdict } from './picture-check.js';
 import {
   canonicalJson,
   isEnvelope,
@@ -60,6 +61,8 @@ export interface Verdict {
   lost: Record<string, number>;
   /** Per gateway: the seqs it reported lost in `gateway.events_lost` (alarms it could not store). */
   reportedLost: Record<string, number[]>;
+  /** Pictures put together from their chunks and judged against their `camera.picture` events (picture-check.ts). */
+  pictures: PictureVerdict;
 }
 
 export interface CheckerOptions {
@@ -68,6 +71,8 @@ export interface CheckerOptions {
    * a boot without `gateway.started` is judged from the lowest seq received instead of failing.
    */
   joinedLate?: boolean;
+  /** An announced picture of which no chunk arrived is a problem (else the upload mode may hold it back). */
+  picturesRequired?: boolean;
 }
 
 interface Committed {
@@ -93,8 +98,11 @@ export class DeliveryChecker {
   malformed = 0;
   unreadable = 0;
   private readonly unreadableListed: string[] = [];
+  private readonly pictureCheck: PictureCheck;
 
-  constructor(private readonly opts: CheckerOptions = {}) {}
+  constructor(private readonly opts: CheckerOptions = {}) {
+    this.pictureCheck = new PictureCheck(opts.picturesRequired ?? false);
+  }
 
   /** One arrival (a parsed event object). Returns false for a duplicate or a malformed one. */
   receive(raw: unknown): boolean {
@@ -135,6 +143,7 @@ export class DeliveryChecker {
       else if (boot.firstSeq !== null) this.conflicts.push(`boot ${ev.bootId} of ${ev.gatewayId} started twice`);
       else boot.firstSeq = first as number;
     }
+    this.pictureCheck.event(ev);
     if (ev.type === 'gateway.events_lost') this.conflicts.push(...this.reportedLost.note(ev));
     const totalsKey = SHED_TOTALS[ev.type];
     const totals = totalsKey ? ev.data?.[totalsKey] : undefined;
@@ -153,6 +162,16 @@ export class DeliveryChecker {
   unreadableMessage(where: string, reason: string): void {
     this.unreadable += 1;
     if (this.unreadableListed.length < MAX_UNREADABLE_LISTED) this.unreadableListed.push(`${where}: ${reason}`);
+  }
+
+  /** A picture's chunk message (`<prefix>/<gatewayId>/media/<pictureId>`): its gateway, the topic's picture id, the payload. */
+  chunk(gatewayId: string, pictureId: string | null, payload: Buffer): void {
+    this.pictureCheck.chunk(gatewayId, pictureId, payload);
+  }
+
+  /** Picture chunk messages received (duplicates and refused ones included). */
+  get pictureChunks(): number {
+    return this.pictureCheck.chunks;
   }
 
   /**
@@ -205,6 +224,8 @@ export class DeliveryChecker {
         `${this.unreadable} unreadable messages, their events unknown (${this.unreadableListed.join('; ')}${this.unreadable > MAX_UNREADABLE_LISTED ? '; ...' : ''})`,
       );
     problems.push(...this.reportedLost.problems((seqs) => listSeqs(seqs)));
+    const pictures = this.pictureCheck.verdict();
+    problems.push(...pictures.problems);
     return {
       ok: problems.length === 0,
       problems,
@@ -218,6 +239,7 @@ export class DeliveryChecker {
       shed: Object.fromEntries([...this.shedTotals].map(([gw, per]) => [gw, sum(per.values())])),
       lost,
       reportedLost: this.reportedLost.verdict(),
+      pictures: pictures.pictures,
     };
   }
 
