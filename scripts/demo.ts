@@ -80,6 +80,8 @@ export interface DemoSummary {
     committed: number;
     undelivered: number;
     duplicates: number;
+    /** Pictures announced by camera.picture, and those the checker put together whole as announced. */
+    pictures: { announced: number; whole: number };
   };
   /** The gate camera's intrusion at night, as the county saw it (demo-gate-camera.ts). */
   gateCamera: GateCameraSummary;
@@ -295,6 +297,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
       committed: verdict.committed,
       undelivered: verdict.undelivered.length,
       duplicates: verdict.duplicates,
+      pictures: { announced: verdict.pictures.announced, whole: verdict.pictures.whole },
     },
     gateCamera: gate.summary(),
     pictureDir,

@@ -79,15 +79,20 @@ describe('npm run demo', () => {
           boots: { firstSeq: number; lastSeq: number; missing: number }[];
           committed: number;
           undelivered: number;
+          pictures: { announced: number; whole: number };
         };
       };
       // The delivery checker's verdict: one boot, every seq from its first on, every committed event delivered.
       expect(check.problems).toEqual([]);
       expect(check.ok).toBe(true);
       expect(check.boots).toEqual([expect.objectContaining({ firstSeq: 1, lastSeq: summary.produced, missing: 0 })]);
-      expect(check).toMatchObject({ committed: summary.produced, undelivered: 0 });
+      expect(check).toMatchObject({
+        committed: summary.produced,
+        undelivered: 0,
+        pictures: { announced: 1, whole: 1 },
+      });
       expect(r.stdout).toMatch(
-        /\n {2}check {6}ok: 1 boot, seqs contiguous \(1\.\.\d+\), \d+ committed, 0 undelivered, /,
+        /\n {2}check {6}ok: 1 boot, seqs contiguous \(1\.\.\d+\), \d+ committed, 0 undelivered, \d+ duplicates? \(identical\); 1 picture whole \(sha256 ok\)\n/,
       );
       expect(summary.lost).toBe(0);
       expect(summary.produced).toBeGreaterThan(300);

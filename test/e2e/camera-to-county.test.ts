@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AssembledPicture } from '../../scripts/county/picture-assembler.js';
 import { openCameraRig } from '../helpers/camera-rig.js';
-import { startCounty } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -28,6 +28,8 @@ describe('a camera alarm reaches the county with its picture', () => {
     '%s: the alarm, then camera.picture, then the picture whole',
     async (brand) => {
       const county = await startCounty(brokerRef.current.url, cleanup);
+      // The county's delivery checker on the same arrivals: it puts the picture together itself.
+      const check = new DeliveryCheck(county);
       const order: string[] = [];
       county.on('event', (e) => order.push(e.type));
       county.on('picture', (p: AssembledPicture) => order.push(`picture ${p.id}`));
@@ -58,6 +60,10 @@ describe('a camera alarm reaches the county with its picture', () => {
       // The alarm is never behind its picture.
       expect(order.indexOf(ALARMS[brand].type)).toBeLessThan(order.indexOf(`picture ${picture.id}`));
       expect(order.indexOf(ALARMS[brand].type)).toBeLessThan(order.indexOf('camera.picture'));
+      // The delivery checker agrees: the picture whole, as its camera.picture announced it.
+      const v = await check.settle();
+      expect(v.problems).toEqual([]);
+      expect(v.pictures).toMatchObject({ announced: 1, whole: 1, notSent: [], incomplete: [], corrupt: [] });
     },
     40_000,
   );
