@@ -4,6 +4,8 @@
  * arrived to judge, or a message or line could not be read: its events are unknown), 2 when it
  * could not check (usage, unreadable file, unreachable broker). Messages are decoded within
  * `WIRE_LIMITS` like the subscriber's, so no message can stop the check.
+ * Pictures too: their chunks are put together and judged against their `camera.picture` events
+ * (picture-check.ts).
  *
  *   node dist/scripts/county/check-delivery.js --url mqtt://host:1883 [--prefix village] [--seconds N]
  *   node dist/scripts/county/check-delivery.js --file events.jsonl   (JSON lines, `-` for stdin)

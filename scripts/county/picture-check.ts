@@ -62,7 +62,8 @@ export class PictureCheck {
   event(ev: { id: string; gatewayId: string; deviceId?: unknown; type: string; data?: Record<string, unknown> }): void {
     if (ev.type !== 'camera.picture') return;
     const p = ev.data?.picture as { id?: unknown; bytes?: unknown; sha256?: unknown } | undefined;
-    if (typeof p?.id !== 'string' || this.announced.size >= MAX_TRACKED) return;
+    // Not bounded here: the checker keeps every event anyway, and a lost announcement would make a false problem.
+    if (typeof p?.id !== 'string') return;
     this.announced.set(p.id, {
       gatewayId: ev.gatewayId,
       cameraId: typeof ev.deviceId === 'string' ? ev.deviceId : '?',
