@@ -3,6 +3,8 @@
  * embedded broker (aedes)
  * stands in for the county, the agent runs with config/demo.yaml, a county-side subscriber
  * counts what arrives, and the uplink is cut for several seconds mid-run, then restored.
+ * A simulated gate camera (demo-gate-camera.ts) reports an intrusion "at night" early on: the
+ * county side times its alarm and its picture, and saves the picture in a folder it prints.
  * The technicians' Node-RED editor runs alongside (a supervised child process, loopback only):
  * its URL, user and a one-time password generated at start are printed first; the password
  * lives only in this process's environment (config/demo.yaml refers to it by `{env}`).

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { chunksOf, encodeChunk, type PictureInfo } from '../../core/contracts/media-chunk.js';
@@ -145,6 +146,34 @@ describe('delivery checker: pictures on hand-made streams', () => {
       if (!picturesRequired)
         expect(verdictLine(v)).toContain('0 pictures whole (sha256 ok), 1 announced not sent (upload mode)');
     }
+  });
+
+  it('any order, any duplicates, the event before or after: whole, no problem (property)', () => {
+    const list = chunks(idOf(1));
+    const all = [...list.keys()];
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
+        fc.array(fc.nat(all.length - 1), { maxLength: 20 }),
+        fc.nat(),
+        (order, again, at) => {
+          // Every chunk in a shuffled order, some again right after others, the announcement anywhere.
+          const sent = order.flatMap((i, k) => (again[k] === undefined ? [i] : [i, again[k]]));
+          const eventAt = at % (sent.length + 1);
+          const c = new DeliveryChecker();
+          c.receive(started(1));
+          sent.forEach((i, k) => {
+            if (k === eventAt) c.receive(announce(2, idOf(1)));
+            c.chunk(GW, idOf(1), list[i]!);
+          });
+          if (eventAt === sent.length) c.receive(announce(2, idOf(1)));
+          const v = c.verdict();
+          expect(v.problems).toEqual([]);
+          expect(v.pictures).toMatchObject({ announced: 1, whole: 1 });
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('a chunk whose topic and header name no picture is counted, not a throw', () => {
