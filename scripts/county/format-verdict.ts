@@ -52,8 +52,10 @@ export function verdictReport(v: Verdict): string {
     `events ${v.distinct} distinct; ${plural(v.duplicates, 'duplicate')}; ${v.malformed} malformed; ${plural(v.unreadable, 'unreadable message')}; shed as reported by the gateways: ${shed.length > 0 ? shed.join(', ') : 'none'}`,
   );
   const p = v.pictures;
-  lines.push(
-    `pictures ${p.announced} announced; ${p.whole} whole (sha256 and size as announced); ${p.notSent.length} announced, no chunk arrived (held back by the upload mode or the daily cap); ${p.incomplete.length} incomplete; ${p.corrupt.length} corrupt; ${p.unannounced.length} never announced`,
-  );
+  const any = p.announced + p.whole + p.incomplete.length + p.corrupt.length + p.unannounced.length + p.strayChunks;
+  if (any > 0)
+    lines.push(
+      `pictures ${p.announced} announced; ${p.whole} whole (sha256 and size as announced); ${p.notSent.length} announced, no chunk arrived (held back by the upload mode or the daily cap); ${p.incomplete.length} incomplete; ${p.corrupt.length} corrupt; ${p.unannounced.length} never announced`,
+    );
   return lines.join('\n');
 }

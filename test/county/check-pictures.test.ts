@@ -115,6 +115,11 @@ describe('delivery checker: pictures on hand-made streams', () => {
     expect(v.pictures).toMatchObject({ announced: 1, whole: 1, notSent: [], incomplete: [], corrupt: [] });
     expect(verdictLine(v)).toMatch(/0 duplicates \(identical\); 1 picture whole \(sha256 ok\)$/);
     expect(verdictReport(v)).toContain('pictures 1 announced; 1 whole (sha256 and size as announced); 0 announced');
+    // A gateway without cameras: no pictures line at all.
+    const plain = new DeliveryChecker();
+    plain.receive(started(1));
+    expect(verdictReport(plain.verdict())).not.toContain('\npictures ');
+    expect(verdictLine(plain.verdict())).not.toContain('picture');
   });
 
   it('hostile chunks: a wrong hash, an index past the count, an enormous count, a missing rest, a stranger', () => {
