@@ -17,9 +17,11 @@ Usage:
       agent's snapshot; says so when the agent is not running). 40 columns; --wide: a line a device.
   Read-only commands (outbox stats, devices, plan, status) need no secrets.
   village-gateway plan --config FILE [--wide | --json] [--door-per-day N] [--press-per-day N] [--readings-per-min N]
-      Estimate the uplink bytes a month of the config's devices and health with its wire settings
-      (mqtt.wire), and warn when one setting makes most of them. 40 columns; --wide: as JSON and
-      as sent, a column each. The options set what the config cannot say (defaults 10, 0.2, 1).
+      Estimate the uplink bytes a month of the config's devices, health and cameras' pictures with
+      its wire settings (mqtt.wire, media.upload), and warn when one setting makes most of them.
+      40 columns; --wide: as JSON and as sent, a column each. The options set what the config
+      cannot say (defaults 10, 0.2, 1); --pictures-per-day N: alarm pictures a day per camera
+      (default 3, of 50 KB).
   village-gateway status --config FILE [--json] [--lang LANG]
       For a technician on site (40 columns): agent, link, last county contact, backlog, alarms, devices.
       --lang zh-CN (or LANG/LC_ALL zh_CN.*): in Chinese; en: in English, the default. --json: data, no language.

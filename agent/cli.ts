@@ -55,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
       'door-per-day': { type: 'string' },
       'press-per-day': { type: 'string' },
       'readings-per-min': { type: 'string' },
+      'pictures-per-day': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -89,7 +90,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'plan': {
       const { config } = loadConfig(needConfig(), { schemaOnly: true });
-      const rate = (flag: 'door-per-day' | 'press-per-day' | 'readings-per-min', fallback: number) => {
+      const rate = (
+        flag: 'door-per-day' | 'press-per-day' | 'readings-per-min' | 'pictures-per-day',
+        fallback: number,
+      ) => {
         const v = values[flag];
         if (v === undefined) return fallback;
         const n = Number(v);
@@ -101,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
         doorOpeningsPerDay: rate('door-per-day', DEFAULT_ASSUMPTIONS.doorOpeningsPerDay),
         pressesPerDay: rate('press-per-day', DEFAULT_ASSUMPTIONS.pressesPerDay),
         readingsPerMin: rate('readings-per-min', DEFAULT_ASSUMPTIONS.readingsPerMin),
+        alarmPicturesPerDay: rate('pictures-per-day', DEFAULT_ASSUMPTIONS.alarmPicturesPerDay),
       };
       const plan = planConfig(config, assumptions);
       out(

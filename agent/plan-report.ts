@@ -7,6 +7,7 @@
  */
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import { TCPIP_PER_MESSAGE, type Plan, type PlanRow } from './plan.js';
+import type { PicturePlan } from './plan-pictures.js';
 import { fit, span, WIDTH } from './status-report.js';
 
 /** One setting that makes most of the month's bytes, and what changing it would save. */
@@ -29,10 +30,12 @@ const HEALTH_SUGGESTED_SEC = 3600;
 
 const tcp = (messages: number) => messages * TCPIP_PER_MESSAGE;
 const rowBytes = (r: PlanRow) => r.wireBytes + tcp(r.wireMessages);
+/** The month's bytes with TCP/IP, the pictures included (they go the same way whatever the wire format). */
 export const totalBytes = (p: Plan) => ({
-  json: p.jsonBytes + tcp(p.jsonMessages),
-  wire: p.wireBytes + tcp(p.wireMessages),
+  json: p.jsonBytes + tcp(p.jsonMessages) + picturesTotal(p),
+  wire: p.wireBytes + tcp(p.wireMessages) + picturesTotal(p),
 });
+const picturesTotal = (p: Plan) => p.pictures.bytes + tcp(p.pictures.messages);
 
 /**
  * The settings that make most of the month. Health's interval and a synthetic device's telemetry
@@ -120,6 +123,18 @@ export function warningLines(warnings: readonly PlanWarning[], total: number): s
   return lines;
 }
 
+/** The pictures' line and what it assumes (nothing without a networked camera). */
+function pictureLines(p: PicturePlan, line: (label: string, events: string, mbs: string) => string): string[] {
+  if (p.cameras === 0) return [];
+  const head = line('pictures', countShort(p.sentPerMonth), mbShort(p.bytes));
+  if (p.why !== null) return [head, fit(`  none sent: ${p.why}`)];
+  const cams = p.cameras === 1 ? '1 camera' : `${p.cameras} cameras`;
+  const each = `${Math.round(p.pictureBytes / 1000)} KB`;
+  const lines = [head, fit(`  ${+(p.takenPerDay / p.cameras).toFixed(1)} a day x ${each}, ${cams}, ${p.mode}`)];
+  if (p.capped) lines.push(fit('  capped by media.upload.maxBytesPerDay'));
+  return lines;
+}
+
 /** 40 columns: a line a kind of event (events and MB a month on the wire), then the totals. */
 export function formatPlan(plan: Plan, config: GatewayConfig): string {
   const totals = totalBytes(plan);
@@ -129,8 +144,9 @@ export function formatPlan(plan: Plan, config: GatewayConfig): string {
     ...wireLine(plan, config),
     line('a 30-day month', 'events', 'MB'),
     ...plan.rows.map((r) => line(r.type, countShort(r.eventsPerMonth), mbShort(r.wireBytes))),
-    line('MQTT', countShort(plan.eventsPerMonth), mbShort(plan.wireBytes)),
-    line('+ TCP/IP (est.)', '', mbShort(totals.wire - plan.wireBytes)),
+    ...pictureLines(plan.pictures, line),
+    line('MQTT', countShort(plan.eventsPerMonth), mbShort(plan.wireBytes + plan.pictures.bytes)),
+    line('+ TCP/IP (est.)', '', mbShort(totals.wire - plan.wireBytes - plan.pictures.bytes)),
     line('total', '', mbShort(totals.wire)),
   ];
   if (config.mqtt.wire.format === 'compact') lines.push(fit(`all as JSON: ${mbShort(totals.json)} MB`));
@@ -152,14 +168,33 @@ export function formatPlanWide(plan: Plan, config: GatewayConfig): string {
     r.how,
   ]);
   const totals = totalBytes(plan);
-  rows.push(['total (MQTT)', '', '', count(plan.eventsPerMonth), mb(plan.jsonBytes), mb(plan.wireBytes), '']);
+  const pics = plan.pictures;
+  if (pics.cameras > 0)
+    rows.push([
+      'pictures',
+      'lowest',
+      String(pics.cameras),
+      count(pics.sentPerMonth),
+      mb(pics.bytes),
+      mb(pics.bytes),
+      pics.why ?? `${pics.mode}, ${plan.pictures.pictureBytes} B each${pics.capped ? ', capped a day' : ''}`,
+    ]);
+  rows.push([
+    'total (MQTT)',
+    '',
+    '',
+    count(plan.eventsPerMonth),
+    mb(plan.jsonBytes + pics.bytes),
+    mb(plan.wireBytes + pics.bytes),
+    '',
+  ]);
   rows.push([
     '+ TCP/IP headers (est.)',
     '',
     '',
     '',
-    mb(totals.json - plan.jsonBytes),
-    mb(totals.wire - plan.wireBytes),
+    mb(totals.json - plan.jsonBytes - pics.bytes),
+    mb(totals.wire - plan.wireBytes - pics.bytes),
     '',
   ]);
   rows.push(['total', '', '', '', mb(totals.json), mb(totals.wire), '']);

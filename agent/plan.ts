@@ -21,6 +21,10 @@ import type { GatewayEvent, Priority } from '../core/contracts/event.js';
 import { batchContentType, encodeBatchPayload } from '../core/contracts/wire-payload.js';
 import { uuidv7 } from '../core/kernel/uuidv7.js';
 import { topicsFor } from './uplink/topics.js';
+import { mqttMessageBytes } from './plan-mqtt.js';
+import { ASSUMED_PICTURE_BYTES, planPictures, type PicturePlan } from './plan-pictures.js';
+
+export { mqttMessageBytes } from './plan-mqtt.js';
 
 /** Rates the config cannot say: how often people and sensors do things. */
 export interface PlanAssumptions {
@@ -34,6 +38,13 @@ export interface PlanAssumptions {
   cameraAlarmsPerDay: number;
   /** Changes a day of each plain input. */
   inputChangesPerDay: number;
+  /**
+   * Alarm pictures a day of each networked camera (driver camera): its alarm-class event
+   * (line crossing, intrusion), the picture taken with it, and `camera.picture` naming it.
+   */
+  alarmPicturesPerDay: number;
+  /** Bytes of one picture (a substream JPEG). */
+  pictureBytes: number;
 }
 
 export const DEFAULT_ASSUMPTIONS: PlanAssumptions = {
@@ -42,6 +53,8 @@ export const DEFAULT_ASSUMPTIONS: PlanAssumptions = {
   readingsPerMin: 1,
   cameraAlarmsPerDay: 5,
   inputChangesPerDay: 10,
+  alarmPicturesPerDay: 3,
+  pictureBytes: ASSUMED_PICTURE_BYTES,
 };
 
 const MONTH_SEC = 30 * 86400;
@@ -84,6 +97,8 @@ export interface Plan {
   /** Events a compact batch holds at these rates (null: json). */
   batchEvents: number | null;
   format: 'json' | 'compact';
+  /** The cameras' pictures on the media topic (not in the bytes above: plan-report.ts adds them to the total). */
+  pictures: PicturePlan;
 }
 
 /** A small deterministic generator: the same config gives the same plan. */
@@ -102,6 +117,15 @@ const CAMERA_EVENT_DATA = {
   cameraTime: '2026-11-27T08:00:00+08:00',
   alarm: false,
   count: 1,
+};
+
+const PICTURE_DATA = {
+  id: '01938a6e-7c2b-7000-8000-0123456789ab',
+  bytes: ASSUMED_PICTURE_BYTES,
+  sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  takenAt: '2026-11-27T08:00:00.000Z',
+  channel: 1,
+  alarm: true,
 };
 
 function kindsOf(config: GatewayConfig, a: PlanAssumptions): Kind[] {
@@ -167,6 +191,25 @@ function kindsOf(config: GatewayConfig, a: PlanAssumptions): Kind[] {
         ['camera.motion_ended', 'normal'],
       ] as const)
         add({ deviceId: d.id, type, priority, perSec: perDay(a.cameraAlarmsPerDay), data });
+      // Each alarm picture: the alarm that asked for it, then camera.picture naming it (agent/media/pictures.ts).
+      const alarm = () => ({ ...CAMERA_EVENT_DATA, code: 'fielddetection', alarm: true });
+      add({
+        deviceId: d.id,
+        type: 'camera.intrusion',
+        priority: 'high',
+        perSec: perDay(a.alarmPicturesPerDay),
+        data: alarm,
+      });
+      add({
+        deviceId: d.id,
+        type: 'camera.picture',
+        priority: 'normal',
+        perSec: perDay(a.alarmPicturesPerDay),
+        data: () => ({
+          picture: PICTURE_DATA,
+          cause: { event: uuidv7(Date.UTC(2026, 10, 27, 8)), type: 'camera.intrusion' },
+        }),
+      });
     }
   }
   add({
@@ -206,15 +249,6 @@ function bodies(config: GatewayConfig, k: Kind, n: number, r: () => number, spac
     return JSON.stringify(e);
   });
 }
-
-/** A QoS 1 PUBLISH and its PUBACK, around `payload` bytes. */
-export function mqttMessageBytes(topic: string, payload: number, v5: boolean, contentType?: string): number {
-  const props = v5 ? (contentType ? 3 + Buffer.byteLength(contentType) : 0) : 0;
-  const remaining = 2 + Buffer.byteLength(topic) + 2 + (v5 ? varintLength(props) + props : 0) + payload;
-  return 1 + varintLength(remaining) + remaining + 4;
-}
-
-const varintLength = (n: number) => (n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4);
 
 export function planConfig(config: GatewayConfig, assumptions: PlanAssumptions = DEFAULT_ASSUMPTIONS): Plan {
   const { wire, batch, protocolVersion } = config.mqtt;
@@ -301,5 +335,6 @@ export function planConfig(config: GatewayConfig, assumptions: PlanAssumptions =
     wireMessages: sum((row) => row.wireMessages),
     batchEvents,
     format: wire.format,
+    pictures: planPictures(config, assumptions.alarmPicturesPerDay, assumptions.pictureBytes),
   };
 }

@@ -66,6 +66,8 @@ export class CountySubscriber extends EventEmitter<{
   picture: [AssembledPicture, string];
   /** A picture's chunk arrived (duplicates too): the gateway, the picture and the index. */
   chunk: [string, string, number];
+  /** Every picture chunk message as it came (the delivery checker puts pictures together itself): gateway, the topic's picture id, payload. */
+  media: [string, string, Buffer];
   /** A message that could not be read (or whose handling threw): its topic and why. Acknowledged all the same. */
   unreadable: [string, string];
 }> {
@@ -122,10 +124,16 @@ export class CountySubscriber extends EventEmitter<{
     return this;
   }
 
+  /** Whether `topic` is a picture chunk's (`<root>/<gatewayId>/media/<pictureId>`). */
+  isMediaTopic(topic: string): boolean {
+    const rest = topic.startsWith(`${this.root}/`) ? topic.slice(this.root.length + 1).split('/') : [];
+    return rest.length === 3 && rest[1] === MEDIA_SUBTOPIC;
+  }
+
   private onMessage(topic: string, payload: Buffer): void {
     // The client may carry other subscriptions (command replies, in tests and the demo): not events.
     const rest = topic.startsWith(`${this.root}/`) ? topic.slice(this.root.length + 1).split('/') : [];
-    if (rest.length === 3 && rest[1] === MEDIA_SUBTOPIC) return this.onChunk(topic, rest[0]!, payload);
+    if (this.isMediaTopic(topic)) return this.onChunk(topic, rest[0]!, payload);
     const kind = eventsTopicKind(rest);
     const other = rest.length === 2 && ['health', 'status'].includes(rest[1]!);
     if (!kind && !other) return;
@@ -160,6 +168,11 @@ export class CountySubscriber extends EventEmitter<{
   /** A picture's chunk (core/contracts/media-chunk.ts): the assembler keeps it until the picture is whole. */
   private onChunk(topic: string, gatewayId: string, payload: Buffer): void {
     this.messages += 1;
+    try {
+      this.emit('media', gatewayId, topic.slice(topic.lastIndexOf('/') + 1), payload);
+    } catch (err) {
+      this.lastError = `a media listener failed: ${errorMessage(err)}`;
+    }
     const out = this.assembler.receive(payload);
     try {
       if (out.kind === 'refused') {

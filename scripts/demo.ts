@@ -3,6 +3,8 @@
  * embedded broker (aedes)
  * stands in for the county, the agent runs with config/demo.yaml, a county-side subscriber
  * counts what arrives, and the uplink is cut for several seconds mid-run, then restored.
+ * A simulated gate camera (demo-gate-camera.ts) reports an intrusion "at night" early on: the
+ * county side times its alarm and its picture, and saves the picture in a folder it prints.
  * The technicians' Node-RED editor runs alongside (a supervised child process, loopback only):
  * its URL, user and a one-time password generated at start are printed first; the password
  * lives only in this process's environment (config/demo.yaml refers to it by `{env}`).
@@ -28,9 +30,10 @@ import { SimulatedVillage } from './simulators/village.js';
 import { ModemSimulator } from './simulators/modem-simulator.js';
 import { PtyPair } from './simulators/pty-pair.js';
 import { spawnSync } from 'node:child_process';
+import { DemoGateCamera, gateCameraLine, type GateCameraSummary } from './demo-gate-camera.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
-const PLAN = { cutAtMs: 5000, cutForMs: 8000, produceForMs: 18_000, drainTimeoutMs: 20_000 };
+const PLAN = { cutAtMs: 5000, cutForMs: 8000, produceForMs: 18_000, drainTimeoutMs: 20_000, intrusionAtMs: 2000 };
 
 export interface DemoSummary {
   produced: number;
@@ -79,7 +82,13 @@ export interface DemoSummary {
     committed: number;
     undelivered: number;
     duplicates: number;
+    /** Pictures announced by camera.picture, and those the checker put together whole as announced. */
+    pictures: { announced: number; whole: number };
   };
+  /** The gate camera's intrusion at night, as the county saw it (demo-gate-camera.ts). */
+  gateCamera: GateCameraSummary;
+  /** Where the county side saved the pictures it put together (kept after the demo). */
+  pictureDir: string;
   durationMs: number;
 }
 
@@ -90,6 +99,8 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   const broker = await new AedesBroker().start();
   const proxy = await new TcpProxy({ targetPort: broker.port }).start();
   const village = await new SimulatedVillage().start(await freePort());
+  const pictureDir = mkdtempSync(join(tmpdir(), 'village-demo-pictures-'));
+  const gate = await new DemoGateCamera(pictureDir).start();
   // The editor's one-time password and the flows' credential secret: random, in this process's
   // environment only, where config/demo.yaml's {env} refs find them (the child gets neither variable).
   const editorPassword = randomBytes(9).toString('base64url');
@@ -107,12 +118,13 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   // The village modem needs a serial line: a socat pty pair, where socat is installed.
   const modemLine = hasSocat() ? await new PtyPair('demo-modem').start() : null;
   const modemSim = modemLine ? await new ModemSimulator(modemLine.a).open() : null;
-  const devices = modemLine
-    ? [
-        ...raw.devices,
-        { id: 'village-modem', driver: 'modem', path: modemLine.b, profile: 'simcom-sim7600', statusPollSec: 5 },
-      ]
-    : raw.devices;
+  const devices = [
+    ...raw.devices,
+    gate.device(),
+    ...(modemLine
+      ? [{ id: 'village-modem', driver: 'modem', path: modemLine.b, profile: 'simcom-sim7600', statusPollSec: 5 }]
+      : []),
+  ];
   const config = validateConfig(
     {
       ...raw,
@@ -127,7 +139,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   const logger = pino({ level: 'error' }, pino.destination({ fd: 2, sync: true }));
   // A heartbeat a second (default 5 s): the summary's count of events the flows saw is that fresh.
   const agent = new Agent({ config, configHash: 'demo', baseDir: dataDir, logger, nodeRed: { pingMs: 1000 } });
-  const county = await new CountySubscriber({ url: broker.url, clientId: 'county-demo' }).start();
+  const county = await new CountySubscriber({ url: broker.url, clientId: 'county-demo', pictureDir }).start();
   // The county's operator acknowledges every alert as it arrives: "help is coming".
   let acks = 0;
   const prefix = `village/${config.gateway.id}`;
@@ -146,9 +158,12 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
 
   const produced = new Map<string, { type: string; capturedMs: number; linkUp: boolean }>();
   // The same verdict the tests and the county CLI give: every copy that arrives, every event the gateway committed.
-  const checker = new DeliveryChecker();
+  const checker = new DeliveryChecker({ picturesRequired: true });
   county.on('arrival', (e) => checker.receive(e));
+  county.on('media', (gatewayId, pictureId, payload) => checker.chunk(gatewayId, pictureId, payload));
+  const gateStored = gate.watch(county);
   agent.observe.onStored((events) => {
+    gateStored(events);
     for (const e of events) {
       produced.set(e.id, { type: e.type, capturedMs: Date.parse(e.ts), linkUp: agent.observe.link().up });
       checker.committed(e.id, e.seq, { gatewayId: e.gatewayId, priority: e.priority });
@@ -167,6 +182,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   say(
     `village demo: broker on ${broker.url}, Modbus village on port ${village.sim.port}, agent "${config.gateway.id}" with ${config.devices.length} devices, data in ${dataDir}`,
   );
+  say(`gate camera: Hikvision (simulated) on port ${gate.port}; the county saves its pictures in ${pictureDir}`);
   say(
     `Node-RED editor: ${editorUrl} (user "${raw.nodeRed.users[0]!.username}", one-time password ${editorPassword}; loopback only, gone when the demo ends)`,
   );
@@ -190,7 +206,10 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
     editorReady = true;
     say(`  >>> Node-RED editor ready at ${nr.url} in ${nr.lastStartMs} ms, with the default flows`);
   }, 100);
-  await sleep(PLAN.cutAtMs);
+  await sleep(PLAN.intrusionAtMs);
+  say('  >>> 02:13 at the gate camera: someone walks in through the village gate (intrusion)');
+  gate.intrusion();
+  await sleep(PLAN.cutAtMs - PLAN.intrusionAtMs);
   say(`  >>> cutting the uplink for ${PLAN.cutForMs / 1000} s (the gateway keeps capturing and buffering)`);
   proxy.cut();
   await sleep(PLAN.cutForMs);
@@ -212,6 +231,9 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   const smsDeadline = Date.now() + 10_000;
   while (agent.observe.alarms().smsPending.length > 0 && modemSim && Date.now() < smsDeadline) await sleep(100);
   await county.waitFor(() => [...produced.keys()].every((id) => county.events.has(id)), 5000).catch(() => undefined);
+  // The picture goes only while no event waits: it may still be on its way.
+  const pictureDeadline = Date.now() + 10_000;
+  while (!gate.settled() && Date.now() < pictureDeadline) await sleep(50);
   clearInterval(ticker);
   clearInterval(editorWatch);
   // The child's count comes with its heartbeat reply: wait (briefly) for one that has all sent so far.
@@ -238,6 +260,7 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   await proxy.stop();
   await broker.stop();
   await village.stop();
+  await gate.stop();
   await modemSim?.close();
   await modemLine?.dispose();
   rmSync(dataDir, { recursive: true, force: true });
@@ -276,7 +299,10 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
       committed: verdict.committed,
       undelivered: verdict.undelivered.length,
       duplicates: verdict.duplicates,
+      pictures: { announced: verdict.pictures.announced, whole: verdict.pictures.whole },
     },
+    gateCamera: gate.summary(),
+    pictureDir,
     durationMs: Date.now() - started,
   };
   say('');
@@ -305,8 +331,10 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   say(
     `  flows      ${flows.seen} events seen by the Node-RED flows (${flows.sent} sent by the agent, ${flows.dropped} dropped, ${flows.restarts} restarts)${flows.ready ? '' : '; the editor never came up'}`,
   );
+  say(`  gate camera ${gateCameraLine(summary.gateCamera)}`);
+  if (summary.gateCamera.savedAs) say(`  picture    saved by the county as ${summary.gateCamera.savedAs}`);
   if (json) say(JSON.stringify(summary));
-  return summary.lost === 0 && verdict.ok ? 0 : 1;
+  return summary.lost === 0 && verdict.ok && summary.gateCamera.sha256ok ? 0 : 1;
 }
 
 const EDITOR_PASSWORD_ENV = 'VILLAGE_DEMO_EDITOR_PASSWORD';

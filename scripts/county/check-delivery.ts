@@ -4,6 +4,8 @@
  * arrived to judge, or a message or line could not be read: its events are unknown), 2 when it
  * could not check (usage, unreadable file, unreachable broker). Messages are decoded within
  * `WIRE_LIMITS` like the subscriber's, so no message can stop the check.
+ * Pictures too: their chunks are put together and judged against their `camera.picture` events
+ * (picture-check.ts).
  *
  *   node dist/scripts/county/check-delivery.js --url mqtt://host:1883 [--prefix village] [--seconds N]
  *   node dist/scripts/county/check-delivery.js --file events.jsonl   (JSON lines, `-` for stdin)
@@ -144,7 +146,7 @@ function progress(checker: DeliveryChecker): { note: () => void; stop: () => voi
     timer = null;
     lastMs = Date.now();
     process.stderr.write(
-      `received ${checker.distinct} distinct events, ${checker.duplicates} duplicates, ${checker.malformed} malformed, ${checker.unreadable} unreadable messages\n`,
+      `received ${checker.distinct} distinct events, ${checker.duplicates} duplicates, ${checker.malformed} malformed, ${checker.unreadable} unreadable messages, ${checker.pictureChunks} picture chunks\n`,
     );
   };
   return {
@@ -174,9 +176,16 @@ async function listen(
     feed(ev);
     shown.note();
   });
+  // Pictures: the checker puts them together from the chunks itself and judges them.
+  sub.on('media', (gatewayId, pictureId, payload) => {
+    if (o.gateway !== undefined && gatewayId !== o.gateway) return;
+    checker.chunk(gatewayId, pictureId, payload);
+    shown.note();
+  });
   // Live, the subscriber decodes: a message it could not read is counted here too (it was
   // once only a line on stderr, and the verdict said ok over batches that never decoded).
   sub.on('unreadable', (topic, why) => {
+    if (sub.isMediaTopic(topic)) return; // a refused chunk: the checker's picture verdict names it
     const gateway = topic.startsWith(`${o.prefix}/`) ? topic.slice(o.prefix.length + 1).split('/')[0] : undefined;
     if (o.gateway !== undefined && gateway !== o.gateway) return;
     bad(topic, why, unreadableLine(topic, why));
@@ -196,7 +205,7 @@ async function listen(
     clearTimeout(timer);
   }
   process.stderr.write(
-    `listening on ${o.url} (${o.prefix}/+/events, events/batch, health, status)${o.seconds ? ` for ${o.seconds} s` : '; Ctrl-C to judge'}\n`,
+    `listening on ${o.url} (${o.prefix}/+/events, events/batch, health, status, media)${o.seconds ? ` for ${o.seconds} s` : '; Ctrl-C to judge'}\n`,
   );
   // A clean session: what is published while this listener is disconnected never reaches it.
   const lost = () =>

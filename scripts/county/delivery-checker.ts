@@ -25,22 +25,22 @@
  */
 import type { CheckedEvent } from './checked-event.js';
 import { ReportedLost } from './reported-lost.js';
+import { PictureCheck, type PictureVerdict } from './picture-check.js';
+import {
+  canonicalJson,
+  isEnvelope,
+  judgeBoot,
+  listSeqs,
+  MAX_LISTED,
+  MAX_MISSING_LISTED,
+  overlaps,
+  sum,
+  type Boot,
+  type BootReport,
+} from './boot-judge.js';
 
 export type { CheckedEvent } from './checked-event.js';
-
-export interface BootReport {
-  gatewayId: string;
-  bootId: string;
-  firstSeq: number;
-  /** False when `gateway.started` (which says where the boot begins) was not received. */
-  anchored: boolean;
-  lastSeq: number;
-  received: number;
-  /** How many seqs between firstSeq and lastSeq never arrived. */
-  missingCount: number;
-  /** Those seqs, the first MAX_MISSING_LISTED of them (a stray huge seq must not make a list of billions). */
-  missing: number[];
-}
+export { canonicalJson, MAX_MISSING_LISTED, type BootReport } from './boot-judge.js';
 
 export interface Verdict {
   ok: boolean;
@@ -61,6 +61,8 @@ export interface Verdict {
   lost: Record<string, number>;
   /** Per gateway: the seqs it reported lost in `gateway.events_lost` (alarms it could not store). */
   reportedLost: Record<string, number[]>;
+  /** Pictures put together from their chunks and judged against their `camera.picture` events (picture-check.ts). */
+  pictures: PictureVerdict;
 }
 
 export interface CheckerOptions {
@@ -69,15 +71,8 @@ export interface CheckerOptions {
    * a boot without `gateway.started` is judged from the lowest seq received instead of failing.
    */
   joinedLate?: boolean;
-}
-
-interface Boot {
-  gatewayId: string;
-  bootId: string;
-  seqs: Set<number>;
-  firstSeq: number | null;
-  minSeq: number;
-  maxSeq: number;
+  /** An announced picture of which no chunk arrived is a problem (else the upload mode may hold it back). */
+  picturesRequired?: boolean;
 }
 
 interface Committed {
@@ -86,10 +81,8 @@ interface Committed {
   priority?: string;
 }
 
-const MAX_LISTED = 20;
 /** Unreadable messages named in the verdict (the count is always whole). */
 const MAX_UNREADABLE_LISTED = 5;
-export const MAX_MISSING_LISTED = 10_000;
 /** Where the gateway reports its cumulative shed counts per priority. */
 const SHED_TOTALS: Record<string, string> = { 'gateway.events_shed': 'totals', 'gateway.started': 'shed' };
 
@@ -105,8 +98,11 @@ export class DeliveryChecker {
   malformed = 0;
   unreadable = 0;
   private readonly unreadableListed: string[] = [];
+  private readonly pictureCheck: PictureCheck;
 
-  constructor(private readonly opts: CheckerOptions = {}) {}
+  constructor(private readonly opts: CheckerOptions = {}) {
+    this.pictureCheck = new PictureCheck(opts.picturesRequired ?? false);
+  }
 
   /** One arrival (a parsed event object). Returns false for a duplicate or a malformed one. */
   receive(raw: unknown): boolean {
@@ -147,6 +143,7 @@ export class DeliveryChecker {
       else if (boot.firstSeq !== null) this.conflicts.push(`boot ${ev.bootId} of ${ev.gatewayId} started twice`);
       else boot.firstSeq = first as number;
     }
+    this.pictureCheck.event(ev);
     if (ev.type === 'gateway.events_lost') this.conflicts.push(...this.reportedLost.note(ev));
     const totalsKey = SHED_TOTALS[ev.type];
     const totals = totalsKey ? ev.data?.[totalsKey] : undefined;
@@ -165,6 +162,16 @@ export class DeliveryChecker {
   unreadableMessage(where: string, reason: string): void {
     this.unreadable += 1;
     if (this.unreadableListed.length < MAX_UNREADABLE_LISTED) this.unreadableListed.push(`${where}: ${reason}`);
+  }
+
+  /** A picture's chunk message (`<prefix>/<gatewayId>/media/<pictureId>`): its gateway, the topic's picture id, the payload. */
+  chunk(gatewayId: string, pictureId: string | null, payload: Buffer): void {
+    this.pictureCheck.chunk(gatewayId, pictureId, payload);
+  }
+
+  /** Picture chunk messages received (duplicates and refused ones included). */
+  get pictureChunks(): number {
+    return this.pictureCheck.chunks;
   }
 
   /**
@@ -198,7 +205,7 @@ export class DeliveryChecker {
 
   verdict(): Verdict {
     const problems = [...this.conflicts];
-    const boots = [...this.boots.values()].map((b) => this.judgeBoot(b, problems));
+    const boots = [...this.boots.values()].map((b) => judgeBoot(b, this.opts.joinedLate ?? false, problems));
     problems.push(...overlaps(boots));
     const undelivered = this.undelivered();
     const { lost, uncovered } = this.account(boots, undelivered, problems);
@@ -217,6 +224,8 @@ export class DeliveryChecker {
         `${this.unreadable} unreadable messages, their events unknown (${this.unreadableListed.join('; ')}${this.unreadable > MAX_UNREADABLE_LISTED ? '; ...' : ''})`,
       );
     problems.push(...this.reportedLost.problems((seqs) => listSeqs(seqs)));
+    const pictures = this.pictureCheck.verdict();
+    problems.push(...pictures.problems);
     return {
       ok: problems.length === 0,
       problems,
@@ -230,36 +239,7 @@ export class DeliveryChecker {
       shed: Object.fromEntries([...this.shedTotals].map(([gw, per]) => [gw, sum(per.values())])),
       lost,
       reportedLost: this.reportedLost.verdict(),
-    };
-  }
-
-  private judgeBoot(b: Boot, problems: string[]): BootReport {
-    if (b.firstSeq === null && !this.opts.joinedLate) {
-      problems.push(
-        `boot ${b.bootId} of ${b.gatewayId}: its gateway.started never arrived, so where it begins is unknown (judged from seq ${b.minSeq})`,
-      );
-    }
-    const first = b.firstSeq ?? b.minSeq;
-    if (b.minSeq < first)
-      problems.push(`boot ${b.bootId} of ${b.gatewayId}: seq ${b.minSeq} is below its announced first seq ${first}`);
-    // Walk the gaps between received seqs (not every number in the range: seqs come from the wire).
-    const missing: number[] = [];
-    let missingCount = 0;
-    let expected = first;
-    for (const s of [...b.seqs].filter((x) => x >= first).sort((x, y) => x - y)) {
-      missingCount += s - expected;
-      for (let m = expected; m < s && missing.length < MAX_MISSING_LISTED; m++) missing.push(m);
-      expected = s + 1;
-    }
-    return {
-      gatewayId: b.gatewayId,
-      bootId: b.bootId,
-      firstSeq: first,
-      anchored: b.firstSeq !== null,
-      lastSeq: b.maxSeq,
-      received: b.seqs.size,
-      missingCount,
-      missing,
+      pictures: pictures.pictures,
     };
   }
 
@@ -324,61 +304,6 @@ export class DeliveryChecker {
   }
 }
 
-function isEnvelope(raw: unknown): raw is CheckedEvent {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return false;
-  const ev = raw as Record<string, unknown>;
-  return (
-    typeof ev.id === 'string' &&
-    Number.isSafeInteger(ev.seq) &&
-    (ev.seq as number) >= 1 &&
-    typeof ev.gatewayId === 'string' &&
-    typeof ev.bootId === 'string' &&
-    typeof ev.type === 'string'
-  );
-}
-
-/** Boots of one gateway must occupy disjoint seq ranges (seq strictly increases across restarts). */
-function overlaps(boots: BootReport[]): string[] {
-  const out: string[] = [];
-  const byGateway = new Map<string, BootReport[]>();
-  for (const b of boots) byGateway.set(b.gatewayId, [...(byGateway.get(b.gatewayId) ?? []), b]);
-  for (const [gw, list] of byGateway) {
-    list.sort((a, b) => a.firstSeq - b.firstSeq);
-    for (let i = 1; i < list.length; i++) {
-      const prev = list[i - 1]!;
-      const cur = list[i]!;
-      if (cur.firstSeq <= prev.lastSeq)
-        out.push(
-          `${gw}: boots ${prev.bootId.slice(0, 8)} (seq ${prev.firstSeq}..${prev.lastSeq}) and ${cur.bootId.slice(0, 8)} (seq ${cur.firstSeq}..${cur.lastSeq}) overlap: seq went back across a restart`,
-        );
-    }
-  }
-  return out;
-}
-
 function describeCommitted(id: string, c: Committed): string {
   return `${id} (seq ${c.seq}${c.priority ? `, ${c.priority}` : ''})`;
-}
-
-function sum(values: Iterable<number>): number {
-  let n = 0;
-  for (const v of values) n += v;
-  return n;
-}
-
-function listSeqs(seqs: number[], count = seqs.length): string {
-  const shown = seqs.slice(0, MAX_LISTED).join(', ');
-  return count > MAX_LISTED ? `${shown}, ... (${count})` : shown;
-}
-
-/** JSON with sorted keys, so the same event compares equal however it was serialized. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  return `{${Object.keys(obj)
-    .sort()
-    .filter((k) => obj[k] !== undefined)
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`)
-    .join(',')}}`;
 }

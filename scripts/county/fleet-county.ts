@@ -63,7 +63,11 @@ export class FleetCounty {
         ...(this.opts.share !== undefined ? { share: this.opts.share } : {}),
       });
       sub.on('arrival', (raw) => this.arrival(i, raw, Date.now()));
-      sub.on('unreadable', (topic, why) => this.checker?.unreadableMessage(topic, why));
+      sub.on('media', (gatewayId, pictureId, payload) => this.checker?.chunk(gatewayId, pictureId, payload));
+      // A refused chunk is the checker's to judge (its picture verdict names it), not an unreadable message.
+      sub.on('unreadable', (topic, why) =>
+        sub.isMediaTopic(topic) ? undefined : this.checker?.unreadableMessage(topic, why),
+      );
       this.consumers.push(sub);
       await sub.start();
       sub.client!.on('message', (topic, payload) => {

@@ -18,7 +18,15 @@ export function verdictLine(v: Verdict): string {
     v.committed > 0
       ? `, ${v.committed} committed, ${v.undelivered.length} undelivered${v.undelivered.length > 0 ? ' (shed)' : ''}`
       : '';
-  return `ok: ${plural(v.boots.length, 'boot')}, ${contiguous}${committed}, ${plural(v.duplicates, 'duplicate')} (identical)`;
+  return `ok: ${plural(v.boots.length, 'boot')}, ${contiguous}${committed}, ${plural(v.duplicates, 'duplicate')} (identical)${picturesPart(v)}`;
+}
+
+/** `; 1 picture whole (sha256 ok)`, and those announced but not sent: nothing when there were no pictures. */
+function picturesPart(v: Verdict): string {
+  const p = v.pictures;
+  if (p.announced === 0 && p.whole === 0) return '';
+  const notSent = p.notSent.length > 0 ? `, ${p.notSent.length} announced not sent (upload mode)` : '';
+  return `; ${plural(p.whole, 'picture')} whole (sha256 ok)${notSent}`;
 }
 
 function bootLine(b: BootReport): string {
@@ -43,5 +51,11 @@ export function verdictReport(v: Verdict): string {
   lines.push(
     `events ${v.distinct} distinct; ${plural(v.duplicates, 'duplicate')}; ${v.malformed} malformed; ${plural(v.unreadable, 'unreadable message')}; shed as reported by the gateways: ${shed.length > 0 ? shed.join(', ') : 'none'}`,
   );
+  const p = v.pictures;
+  const any = p.announced + p.whole + p.incomplete.length + p.corrupt.length + p.unannounced.length + p.strayChunks;
+  if (any > 0)
+    lines.push(
+      `pictures ${p.announced} announced; ${p.whole} whole (sha256 and size as announced); ${p.notSent.length} announced, no chunk arrived (held back by the upload mode or the daily cap); ${p.incomplete.length} incomplete; ${p.corrupt.length} corrupt; ${p.unannounced.length} never announced`,
+    );
   return lines.join('\n');
 }

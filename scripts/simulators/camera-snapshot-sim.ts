@@ -13,17 +13,26 @@ export type SnapshotMode = (typeof SNAPSHOT_MODES)[number];
 
 const HUGE = 100 * 1024 * 1024;
 
-/** The repository's gate-camera picture, from the sources (vitest) or from dist/. */
-function fixture(): Buffer {
-  for (const rel of ['../../test/fixtures/gate-camera.jpg', '../../../test/fixtures/gate-camera.jpg']) {
+/** The first of these files that can be read (a fixture seen from the sources, run by vitest, or from dist/). */
+export function readFirst(candidates: URL[], name: string): Buffer {
+  for (const url of candidates) {
     try {
-      return readFileSync(new URL(rel, import.meta.url));
+      return readFileSync(url);
     } catch {
       // not from here
     }
   }
-  throw new Error('test/fixtures/gate-camera.jpg not found');
+  throw new Error(`${name} not found`);
 }
+
+/** The repository's gate-camera picture. */
+const fixture = () =>
+  readFirst(
+    ['../../test/fixtures/gate-camera.jpg', '../../../test/fixtures/gate-camera.jpg'].map(
+      (r) => new URL(r, import.meta.url),
+    ),
+    'test/fixtures/gate-camera.jpg',
+  );
 
 /** A valid JPEG `padTo` bytes or a little more: the picture with comment (COM) segments after its start marker. */
 export function paddedJpeg(jpeg: Buffer, padTo: number): Buffer {

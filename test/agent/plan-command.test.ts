@@ -46,11 +46,25 @@ describe('village-gateway plan', () => {
   it("warns that health every 5 minutes is most of the example's month, and what hourly saves", () => {
     const out = plan(EXAMPLE);
     expect(out).toMatch(
-      /^WARNING 9\d% of the month is\n {2}health\.intervalSec\n {2}now every 5 min: 9\.\d\d of 9\.\d\d MB;\n {2}every 1 h would save 8\.\d\d MB$/m,
+      /^WARNING 6\d% of the month is\n {2}health\.intervalSec\n {2}now every 5 min: 9\.\d\d of 1\d\.\d MB;\n {2}every 1 h would save 8\.\d\d MB$/m,
     );
     const wide = plan(EXAMPLE, '--wide');
     expect(wide).toMatch(/^type +priority +devices +events\/month +json bytes\/month +wire bytes\/month +as$/m);
     expect(wide).toContain('health.intervalSec');
+  });
+
+  it("counts the example's gate camera pictures on a line of their own; --pictures-per-day sets how many", () => {
+    const out = plan(EXAMPLE);
+    expect(out).toMatch(/^pictures +90\.0 +4\.\d\d\n {2}3 a day x 50 KB, 1 camera, auto$/m);
+    const busy = plan(EXAMPLE, '--pictures-per-day', '20');
+    expect(busy).toMatch(/^pictures +600 +3\d\.\d\n {2}20 a day x 50 KB, 1 camera, auto$/m);
+    expect(widest(busy)).toBeLessThanOrEqual(40);
+    const json = JSON.parse(plan(EXAMPLE, '--json', '--pictures-per-day', '20')) as {
+      pictures: { sentPerMonth: number; bytes: number };
+      totalBytes: { wire: number };
+    };
+    expect(json.pictures.sentPerMonth).toBe(600);
+    expect(json.totalBytes.wire).toBeGreaterThan(json.pictures.bytes);
   });
 
   it('says nothing once health is hourly', () => {

@@ -111,6 +111,8 @@ describe('village-gateway plan', () => {
       readingsPerMin: 1,
       cameraAlarmsPerDay: 0,
       inputChangesPerDay: 0,
+      alarmPicturesPerDay: 0,
+      pictureBytes: 50_000,
     });
     const readings = plan.rows.find((r) => r.type === 'sensor.reading')!;
     expect(readings.eventsPerMonth).toBe(20 * 60 * 24 * 30);

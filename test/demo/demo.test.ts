@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import type { GateCameraSummary } from '../../scripts/demo-gate-camera.js';
 
 const DEMO = fileURLToPath(new URL('../../dist/scripts/demo.js', import.meta.url));
+const GATE_JPEG = readFileSync(new URL('../../scripts/simulators/fixtures/gate-night.jpg', import.meta.url));
 
 interface EditorProbe {
   url: string;
@@ -63,7 +66,12 @@ describe('npm run demo', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(Date.now() - started).toBeLessThan(60_000);
       const lines = r.stdout.trim().split('\n');
-      const { check, flows, ...summary } = JSON.parse(lines.at(-1)!) as Record<string, number> & {
+      const { check, flows, gateCamera, pictureDir, ...summary } = JSON.parse(lines.at(-1)!) as Record<
+        string,
+        number
+      > & {
+        gateCamera: GateCameraSummary;
+        pictureDir: string;
         flows: { editorUrl: string; ready: boolean; seen: number; sent: number; dropped: number; restarts: number };
         check: {
           ok: boolean;
@@ -71,15 +79,20 @@ describe('npm run demo', () => {
           boots: { firstSeq: number; lastSeq: number; missing: number }[];
           committed: number;
           undelivered: number;
+          pictures: { announced: number; whole: number };
         };
       };
       // The delivery checker's verdict: one boot, every seq from its first on, every committed event delivered.
       expect(check.problems).toEqual([]);
       expect(check.ok).toBe(true);
       expect(check.boots).toEqual([expect.objectContaining({ firstSeq: 1, lastSeq: summary.produced, missing: 0 })]);
-      expect(check).toMatchObject({ committed: summary.produced, undelivered: 0 });
+      expect(check).toMatchObject({
+        committed: summary.produced,
+        undelivered: 0,
+        pictures: { announced: 1, whole: 1 },
+      });
       expect(r.stdout).toMatch(
-        /\n {2}check {6}ok: 1 boot, seqs contiguous \(1\.\.\d+\), \d+ committed, 0 undelivered, /,
+        /\n {2}check {6}ok: 1 boot, seqs contiguous \(1\.\.\d+\), \d+ committed, 0 undelivered, \d+ duplicates? \(identical\); 1 picture whole \(sha256 ok\)\n/,
       );
       expect(summary.lost).toBe(0);
       expect(summary.produced).toBeGreaterThan(300);
@@ -110,6 +123,18 @@ describe('npm run demo', () => {
       expect(flows.restarts).toBe(0);
       expect(flows.seen).toBeGreaterThan(summary.produced! / 2);
       expect(flows.seen).toBeLessThanOrEqual(flows.sent);
+      // The gate camera's intrusion at night: the alarm, then the picture whole, saved where the demo said.
+      expect(gateCamera).toMatchObject({ intrusionAt: '02:13', sha256ok: true, pictureBytes: GATE_JPEG.length });
+      expect(gateCamera.snapshots).toBe(1);
+      expect(gateCamera.alarmMs).toBeLessThan(5000);
+      expect(gateCamera.savedAs!.startsWith(`${pictureDir}/`)).toBe(true);
+      expect(readFileSync(gateCamera.savedAs!).equals(GATE_JPEG)).toBe(true);
+      rmSync(pictureDir, { recursive: true, force: true });
+      expect(r.stdout).toContain(`the county saves its pictures in ${pictureDir}`);
+      expect(r.stdout).toMatch(
+        /\n {2}gate camera intrusion 02:13 -> county had the alarm in \d+ ms and the picture \(14 KB, sha256 ok\) in \d+(\.\d)? m?s\n/,
+      );
+      expect(r.stdout).toContain(`\n  picture    saved by the county as ${gateCamera.savedAs}\n`);
       expect(r.stdout).toContain(
         `\n  flows      ${flows.seen} events seen by the Node-RED flows (${flows.sent} sent by the agent, ${flows.dropped} dropped, 0 restarts)\n`,
       );

@@ -7,9 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { mqttMessageBytes } from '../../agent/plan.js';
+import { planPictures } from '../../agent/plan-pictures.js';
+import { decodeChunk } from '../../core/contracts/media-chunk.js';
 import type { AssembledPicture } from '../../scripts/county/picture-assembler.js';
+import { testConfig } from '../helpers/agent-config.js';
 import { openCameraRig } from '../helpers/camera-rig.js';
-import { startCounty } from '../helpers/delivery.js';
+import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -28,6 +32,15 @@ describe('a camera alarm reaches the county with its picture', () => {
     '%s: the alarm, then camera.picture, then the picture whole',
     async (brand) => {
       const county = await startCounty(brokerRef.current.url, cleanup);
+      // The county's delivery checker on the same arrivals: it puts the picture together itself.
+      const check = new DeliveryCheck(county);
+      // Each chunk's bytes on the wire (its PUBLISH and PUBACK), first copy of each index, per picture.
+      const wire = new Map<string, Map<number, number>>();
+      county.on('media', (gatewayId, id, payload) => {
+        const chunks = wire.get(id) ?? wire.set(id, new Map()).get(id)!;
+        const { i } = decodeChunk(payload).header;
+        if (!chunks.has(i)) chunks.set(i, mqttMessageBytes(`village/${gatewayId}/media/${id}`, payload.length, false));
+      });
       const order: string[] = [];
       county.on('event', (e) => order.push(e.type));
       county.on('picture', (p: AssembledPicture) => order.push(`picture ${p.id}`));
@@ -58,6 +71,20 @@ describe('a camera alarm reaches the county with its picture', () => {
       // The alarm is never behind its picture.
       expect(order.indexOf(ALARMS[brand].type)).toBeLessThan(order.indexOf(`picture ${picture.id}`));
       expect(order.indexOf(ALARMS[brand].type)).toBeLessThan(order.indexOf('camera.picture'));
+      // The delivery checker agrees: the picture whole, as its camera.picture announced it.
+      const v = await check.settle();
+      expect(v.problems).toEqual([]);
+      expect(v.pictures).toMatchObject({ announced: 1, whole: 1, notSent: [], incomplete: [], corrupt: [] });
+      // `plan` says what such a picture costs: its model of the chunks is what the sender put on the wire.
+      const sent = [...wire.get(picture.id)!.values()].reduce((a, b) => a + b, 0);
+      const rigLike = testConfig(brokerRef.current.url, '/x', {
+        devices: [
+          { id: 'gate-cam', driver: 'camera', profile: 'hikvision-isapi', host: 'h', user: 'u', password: 'p' },
+        ],
+      });
+      const planned = planPictures(rigLike, 1, picture.size);
+      expect(planned.messages / planned.sentPerMonth).toBe(wire.get(picture.id)!.size);
+      expect(planned.bytes / planned.sentPerMonth).toBeCloseTo(sent, 0);
     },
     40_000,
   );

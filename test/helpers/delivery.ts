@@ -29,6 +29,10 @@ export class DeliveryCheck {
       this.lastArrivalMs = Date.now();
       this.checker.receive(ev);
     });
+    sub.on('media', (gatewayId, pictureId, payload) => {
+      this.lastArrivalMs = Date.now();
+      this.checker.chunk(gatewayId, pictureId, payload);
+    });
     return this;
   }
 
