@@ -30,9 +30,14 @@ const requestSchema = z.strictObject({
   args: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** What a handler may know of the request besides its args (the `id` the county gave it, for records). */
+export interface CommandContext {
+  id: string | null;
+}
+
 export interface CommandHandler<A extends z.ZodType = z.ZodType> {
   args: A;
-  run(args: z.infer<A>): Promise<unknown> | unknown;
+  run(args: z.infer<A>, ctx: CommandContext): Promise<unknown> | unknown;
 }
 
 export interface CommandReply {
@@ -108,7 +113,7 @@ export class CommandRouter {
         id,
       );
     try {
-      const result = await handler.run(parsed.data);
+      const result = await handler.run(parsed.data, { id: id ?? null });
       this.log('info', { command: name, id }, 'command executed');
       return { v: 1, command: name, ...(id !== undefined ? { id } : {}), ok: true, result: result ?? null };
     } catch (err) {
