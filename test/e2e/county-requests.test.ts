@@ -8,7 +8,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { CountySubscriber, ReceivedEvent } from '../../scripts/county-subscriber.js';
-import { openCameraRig } from '../helpers/camera-rig.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openCameraRig, type CameraRigOptions } from '../helpers/camera-rig.js';
 import { startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -45,7 +48,7 @@ async function operator(county: CountySubscriber) {
 }
 
 /** A county with its operator, and the agent with its Hikvision gate camera under this upload mode. */
-async function village(mode: 'auto' | 'on-request' | 'off') {
+async function village(mode: 'auto' | 'on-request' | 'off', more: Partial<CameraRigOptions> = {}) {
   const county = await startCounty(brokerRef.current.url, cleanup);
   const op = await operator(county);
   const r = await openCameraRig({
@@ -54,8 +57,31 @@ async function village(mode: 'auto' | 'on-request' | 'off') {
     cleanup,
     sim: { brand: 'hikvision' },
     config: { media: { upload: { mode } } },
+    ...more,
   });
   return { county, op, r };
+}
+
+/** A camera whose profile names no snapshot (the built-in Hikvision one without it), in `dir`/profiles. */
+function blindCamera(dir: string) {
+  const builtin = readFileSync(
+    fileURLToPath(new URL('../../config/profiles/hikvision-isapi.yaml', import.meta.url)),
+    'utf8',
+  );
+  mkdirSync(join(dir, 'profiles'), { recursive: true });
+  const blind = builtin.replace(/^id: .*$/m, 'id: blind-cam').replace(/^snapshot: .*$/m, '');
+  writeFileSync(join(dir, 'profiles', 'blind-cam.yaml'), blind);
+  // Nothing listens on port 1: the camera stays offline, which a refusal by its profile does not need.
+  return {
+    id: 'blind-cam',
+    driver: 'camera' as const,
+    profile: 'blind-cam',
+    host: '127.0.0.1',
+    port: 1,
+    user: 'admin',
+    password: { env: 'VG_TEST_CAMERA_PASSWORD' },
+    reconnect: { minMs: 1000, maxMs: 5000 },
+  };
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -162,7 +188,8 @@ describe('county requests for pictures', () => {
     'hostile arguments are refused by code: a path-like picture id never reaches the store',
     { timeout: 40_000 },
     async () => {
-      const { county, op } = await village('auto');
+      const dir = tempDir();
+      const { county, op } = await village('auto', { dir, panic: true, more: [blindCamera(dir)] });
       const code = async (name: string, id: string, args: unknown, raw?: string) =>
         (await op.ask(name, id, args, raw)).error?.code;
       expect(await code('picture', 'h1', { pictureId: '../../etc/passwd' })).toBe('INVALID_ARGS');
@@ -176,16 +203,18 @@ describe('county requests for pictures', () => {
       expect(await code('snapshot', 'h7', { camera: 'gate-cam', channel: 0 })).toBe('INVALID_ARGS');
       expect(await code('snapshot', 'h8', { camera: 'gate-cam', extra: true })).toBe('INVALID_ARGS');
       expect(await code('snapshot', 'h9', { camera: 'no-such-cam' })).toBe('UNKNOWN_DEVICE');
+      expect(await code('snapshot', 'h11', { camera: 'house-7-board' })).toBe('NO_CAMERA');
+      expect(await code('snapshot', 'h12', { camera: 'blind-cam' })).toBe('NO_SNAPSHOT');
       // Over the size limit: refused before it is read, so the reply has no id.
       const huge = JSON.stringify({ id: 'h10', args: { camera: 'a'.repeat(70_000) } });
       expect(await code('snapshot', '', {}, huge)).toBe('TOO_LARGE');
-      // The refused requests that named something are recorded (an unknown picture, an unknown camera).
-      await county.waitFor(() => requestsOf(county).length >= 2, 10_000);
+      // The refused requests that got past their arguments are recorded; the malformed ones never reached a handler.
+      await county.waitFor(() => requestsOf(county).length >= 4, 10_000);
       expect(
         requestsOf(county)
           .map((e) => (e.data as { code: string }).code)
           .sort(),
-      ).toEqual(['MEDIA_NOT_FOUND', 'UNKNOWN_DEVICE']);
+      ).toEqual(['MEDIA_NOT_FOUND', 'NO_CAMERA', 'NO_SNAPSHOT', 'UNKNOWN_DEVICE']);
     },
   );
 
