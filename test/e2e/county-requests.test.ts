@@ -176,6 +176,10 @@ describe('county requests for pictures', () => {
       expect(floodReplies.filter((x) => x.ok).length).toBeLessThanOrEqual(2);
       expect(limited.length).toBeGreaterThanOrEqual(18);
       expect(limited[0]!.error!.message).toMatch(/the next in \d+ s/);
+      // The status counts every request, those recorded only as a count too.
+      const counts = (r.rig.agent.observe.status()['media'] as { requests: Record<string, number> }).requests;
+      expect(counts['refused']).toBe(limited.length);
+      expect(counts['queued']).toBe(2 + floodReplies.filter((x) => x.ok).length);
       // Refusals recorded up to their budget, the rest counted in a later record.
       await county.waitFor(
         () => requestsOf(county).filter((e) => (e.data as { outcome: string }).outcome === 'refused').length >= 5,
