@@ -50,14 +50,14 @@ export interface RequestResult {
 }
 
 type Outcome =
-  | { outcome: 'queued'; camera: string; pictureId: string; bytes: number }
+  | { outcome: 'queued' | 'stored'; camera: string; pictureId: string; bytes: number }
   | { outcome: 'refused' | 'failed'; camera: string | null; pictureId: string | null; err: unknown };
 
 const perMin = (l: { perMin: number; burst: number }, now: () => number) =>
   new TokenBucket(l.perMin / 60, l.burst, now);
 
 export class MediaRequests {
-  readonly counts = { queued: 0, refused: 0, failed: 0, unrecorded: 0 };
+  readonly counts = { queued: 0, stored: 0, refused: 0, failed: 0, unrecorded: 0 };
   private readonly snapshots = new Map<string, TokenBucket>();
   private readonly pictures: TokenBucket;
   private readonly records: TokenBucket;
@@ -79,7 +79,7 @@ export class MediaRequests {
         throw new GatewayError('MEDIA_NOT_FOUND', `no stored picture ${pictureId} (expired, evicted or never taken)`);
       this.limit(this.pictures, 'pictures are asked for');
     } catch (err) {
-      throw await this.record(who, 'picture', { outcome: 'refused', camera, pictureId: pic ? pictureId : null, err });
+      throw await this.record(who, 'picture', { outcome: 'refused', camera, pictureId, err }); // a UUID: safe to record
     }
     // Recorded before it goes: a request that cannot be recorded is not carried out.
     await this.record(who, 'picture', { outcome: 'queued', camera: pic.cameraId, pictureId: pic.id, bytes: pic.bytes });
@@ -114,7 +114,8 @@ export class MediaRequests {
     const county = who.request === 'county';
     const taking = this.p.take(camera, channel, who, !county).then(
       async (pic) => {
-        await this.record(who, 'snapshot', { outcome: 'queued', camera, pictureId: pic.id, bytes: pic.bytes });
+        const outcome = county ? 'queued' : 'stored';
+        await this.record(who, 'snapshot', { outcome, camera, pictureId: pic.id, bytes: pic.bytes });
         // Under on-request the county's snapshot goes because it asked; a flow's goes as the mode says.
         if (county) this.p.send(pic.id);
         return { pictureId: pic.id, camera, bytes: pic.bytes, sha256: pic.sha256, queued: county };
@@ -151,7 +152,7 @@ export class MediaRequests {
    * failure). A refusal past its budget is only counted: the next record says how many.
    */
   private async record(who: PictureRequester, what: 'picture' | 'snapshot', o: Outcome): Promise<unknown> {
-    const err = o.outcome === 'queued' ? null : o.err;
+    const err = 'err' in o ? o.err : null;
     this.counts[o.outcome] += 1;
     if (o.outcome === 'refused' && this.records.take() > 0) {
       this.unrecorded += 1;
@@ -173,7 +174,7 @@ export class MediaRequests {
           pictureId: o.pictureId,
           outcome: o.outcome,
           code: err === null ? null : replyCode(err),
-          bytes: o.outcome === 'queued' ? o.bytes : null,
+          bytes: 'bytes' in o ? o.bytes : null,
           ...(unrecorded > 0 ? { unrecorded } : {}),
         },
       })

@@ -53,8 +53,8 @@ export interface MediaReport {
   refused: number;
   /** Why the picture folder cannot take pictures (null: it can). */
   problem: string | null;
-  /** Requests by the county and the flows since start (media-requests.ts): queued, refused, failed, refused but not recorded one each. */
-  requests?: { queued: number; refused: number; failed: number; unrecorded: number };
+  /** Requests by the county and the flows since start (media-requests.ts): queued, stored (a flow's), refused, failed, refused but not recorded one each. */
+  requests?: { queued: number; stored: number; refused: number; failed: number; unrecorded: number };
 }
 
 /** After a refused chunk (an ACL on the media topic) the lane rests this long before trying again. */

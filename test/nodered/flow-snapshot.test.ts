@@ -80,7 +80,8 @@ describe('cameras in Node-RED', () => {
       const outcomes = fromFlow()
         .map((e) => e.data['outcome'])
         .sort();
-      expect(outcomes).toEqual(['queued', 'queued', 'refused']);
+      // Stored: a flow's picture goes up as the upload mode says (auto here: it is an alarm-class picture, like a rule's).
+      expect(outcomes).toEqual(['refused', 'stored', 'stored']);
       expect(fromFlow().find((e) => e.data['outcome'] === 'refused')!.data).toMatchObject({
         by: 'node-red',
         command: null,

@@ -44,10 +44,12 @@ const requested = z.strictObject({
   camera: z.string().nullable().describe('The camera asked of (for a picture: the one that took it, when known)'),
   pictureId: z.string().nullable().describe('The picture asked for, or the snapshot taken (null: none)'),
   outcome: z
-    .enum(['queued', 'refused', 'failed'])
-    .describe('queued: the picture goes up; refused: not allowed (code says why); failed: the camera gave none'),
+    .enum(['queued', 'stored', 'refused', 'failed'])
+    .describe(
+      'queued: the picture goes up; stored: taken for a flow, it goes up as the upload mode says; refused: not allowed (code says why); failed: the camera gave none',
+    ),
   code: z.string().nullable().describe('The error code when refused or failed'),
-  bytes: z.int().min(1).nullable().describe("The picture's size when queued"),
+  bytes: z.int().min(1).nullable().describe("The picture's size when queued or stored"),
   unrecorded: z
     .int()
     .min(1)
