@@ -115,9 +115,9 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     snapshot: (camera, channel, f) => taking.pictures.take(camera, channel, f, true),
   });
   const storage = wireStorage({ a, outbox, pipeline, alarms: alarmParts.alarms });
-  const taking = wirePictures(a, mediaParts, pipeline);
+  const taking = wirePictures(a, mediaParts, pipeline, profiles);
   outbox.on('stored', (events) => a.stored(events));
-  const nodeRed = wireNodeRed(a, outbox, pipeline, alarmParts.alarms);
+  const nodeRed = wireNodeRed(a, outbox, pipeline, alarmParts.alarms, taking.requests);
   // A lost alarm's report that only memory holds is stored as soon as there is room again.
   outbox.on('reserveHeld', (held) => held && alarmParts.lost.storeHeldReports());
   registerCommands(a.commands, {
@@ -130,6 +130,7 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     reloadConfig: a.opts.reloadConfig,
     now: a.clock.now,
     nodeRed,
+    media: taking.requests,
   });
   return {
     lock,

@@ -101,7 +101,7 @@ export class Agent {
           devices: () => this.drivers.map((d) => d.describe()),
           buses: () => [...this.buses.values()].map((b) => b.describe()),
           nodeRed: p.nodeRed ? () => p.nodeRed!.describe() : null,
-          media: () => p.mediaSender.describe(),
+          media: () => ({ ...p.mediaSender.describe(), requests: { ...p.taking.requests.counts } }),
         };
       },
     });

@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { Clock } from '../core/kernel/clock.js';
-import { failure } from '../core/kernel/errors.js';
+import { failure, GatewayError } from '../core/kernel/errors.js';
+import type { DeviceProfile } from '../config/schema/profile.js';
 import type { AgentSide } from './agent-options.js';
 import type { EventPipeline } from './event-pipeline.js';
 import { MediaSender } from './media/media-sender.js';
 import { MediaStore } from './media/media-store.js';
+import { MediaRequests } from './media/media-requests.js';
 import { Pictures } from './media/pictures.js';
 import type { Outbox } from './outbox/outbox.js';
 import { uplinkTopics } from './uplink/uplink.js';
@@ -66,11 +68,30 @@ export function wireMedia(
 
 export interface PictureTaking {
   pictures: Pictures;
+  /** The county's `picture` and `snapshot` commands and a flow's snapshot, each recorded. */
+  requests: MediaRequests;
   stop(): Promise<void>;
 }
 
-/** Pictures for camera alarms and rules' snapshots, into `store`; the store's age sweep. */
-export function wirePictures(a: AgentSide, parts: MediaParts, pipeline: EventPipeline): PictureTaking {
+/** Why a device gives no snapshot (not configured, not a camera, a profile without snapshot), or null. */
+function cameraProblem(config: GatewayConfig, profiles: Map<string, DeviceProfile>, id: string): GatewayError | null {
+  const d = config.devices.find((x) => x.id === id);
+  if (!d) return new GatewayError('UNKNOWN_DEVICE', `no device "${id}"`);
+  if (d.driver !== 'camera')
+    return new GatewayError('NO_CAMERA', `device "${id}" is not a camera (driver ${d.driver})`);
+  const profile = profiles.get(id);
+  if (!profile || !('snapshot' in profile) || !profile.snapshot)
+    return new GatewayError('NO_SNAPSHOT', `camera "${id}": its profile names no snapshot, so it gives no picture`);
+  return null;
+}
+
+/** Pictures for camera alarms, rules' snapshots and requests, into `store`; the store's age sweep. */
+export function wirePictures(
+  a: AgentSide,
+  parts: MediaParts,
+  pipeline: EventPipeline,
+  profiles: Map<string, DeviceProfile>,
+): PictureTaking {
   const { logger } = a.opts;
   const store = parts.media;
   const pictures = new Pictures({
@@ -84,6 +105,17 @@ export function wirePictures(a: AgentSide, parts: MediaParts, pipeline: EventPip
     capture: (id, channel) => a.capture(id, channel),
     emit: (e) => pipeline.emit(e),
   });
+  const { config } = a.opts;
+  const requests = new MediaRequests({
+    gatewayId: config.gateway.id,
+    upload: config.media.upload,
+    store,
+    send: (id) => parts.mediaSender.request(id),
+    cameraProblem: (id) => cameraProblem(config, profiles, id),
+    take: (camera, channel, cause, alarm) => pictures.taken(camera, channel, cause, alarm),
+    emit: (e) => pipeline.emit(e),
+    monoMs: a.clock.monoMs,
+  });
   const off = a.bus.subscribe((e) => pictures.onEvent(e));
   const timer = setInterval(() => {
     try {
@@ -96,6 +128,7 @@ export function wirePictures(a: AgentSide, parts: MediaParts, pipeline: EventPip
   timer.unref();
   return {
     pictures,
+    requests,
     async stop() {
       off();
       clearInterval(timer);

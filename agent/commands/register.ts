@@ -8,6 +8,8 @@ import { clearCommand } from './clear.js';
 import { leaveSafeModeCommand, type SafeModeControl } from './leave-safe-mode.js';
 import { outputCommand } from './output.js';
 import { pingCommand } from './ping.js';
+import { pictureCommand, snapshotCommand } from './picture.js';
+import type { MediaRequests } from '../media/media-requests.js';
 import { reloadConfigCommand, type ReloadResult } from './reload-config.js';
 import { sirenTestCommand } from './siren-test.js';
 import { statusCommand } from './status.js';
@@ -22,6 +24,7 @@ export interface CommandDeps {
   reloadConfig: (() => ReloadResult) | undefined;
   now: () => number;
   nodeRed: SafeModeControl | null;
+  media: MediaRequests;
 }
 
 export function registerCommands(router: CommandRouter, d: CommandDeps): void {
@@ -46,4 +49,6 @@ export function registerCommands(router: CommandRouter, d: CommandDeps): void {
   router.register('output', outputCommand({ devices: config.devices, write }));
   router.register('ping', pingCommand(d.now));
   router.register('leave-safe-mode', leaveSafeModeCommand(d.nodeRed));
+  router.register('picture', pictureCommand(d.media));
+  router.register('snapshot', snapshotCommand(d.media));
 }

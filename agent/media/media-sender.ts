@@ -8,6 +8,11 @@
  * upload-state.ts's file, so a cut link or a kill -9 resumes from the next chunk, never from
  * the start. A picture whose last chunk was acknowledged is marked sent (the store keeps it for
  * its age). `maxBytesPerDay` caps what pictures send per UTC day (the count survives restarts).
+ *
+ * A picture the county asked for (`picture`, `snapshot`: agent/media/media-requests.ts) goes
+ * whatever the mode but `off`, ahead of the others, and past the daily cap: the county asked
+ * for those bytes, and the requests are rate-limited; its bytes still count toward the cap. It
+ * stays the lowest lane: an alarm still overtakes it after at most one chunk.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -48,6 +53,8 @@ export interface MediaReport {
   refused: number;
   /** Why the picture folder cannot take pictures (null: it can). */
   problem: string | null;
+  /** Requests by the county and the flows since start (media-requests.ts): queued, stored (a flow's), refused, failed, refused but not recorded one each. */
+  requests?: { queued: number; stored: number; refused: number; failed: number; unrecorded: number };
 }
 
 /** After a refused chunk (an ACL on the media topic) the lane rests this long before trying again. */
@@ -88,8 +95,13 @@ export class MediaSender implements IdleLane {
     if (up) this.pausedUntilMono = -Infinity;
   }
 
-  /** The county asked for this picture: it goes whatever the mode (but off) and before the others. */
+  /**
+   * The county asked for this picture: it goes whatever the mode (but off), before the others
+   * and past the daily cap; one already sent goes again whole (the county lost its copy).
+   */
   request(id: string): void {
+    if (this.o.upload.mode === 'off') return;
+    if (this.state.isSent(id)) this.state.again(id);
     this.requested.add(id);
     this.wake();
   }
@@ -111,8 +123,13 @@ export class MediaSender implements IdleLane {
     const { pic, chunks } = current;
     const i = this.state.acked(pic.id) + 1;
     const payload = chunks[i]!;
-    if (!this.state.mayspend(payload.length, this.o.upload.maxBytesPerDay)) {
-      this.wakeAt(this.state.msToNextDay());
+    if (!this.requested.has(pic.id) && !this.state.mayspend(payload.length, this.o.upload.maxBytesPerDay)) {
+      // Over today's cap: a picture the county asked for is not kept behind it (this one resumes tomorrow).
+      const asked = this.next();
+      if (asked && this.requested.has(asked.id)) {
+        this.loaded = null;
+        this.load(asked);
+      } else this.wakeAt(this.state.msToNextDay());
       return null;
     }
     return {
@@ -176,6 +193,7 @@ export class MediaSender implements IdleLane {
 
   /** Requested first, then alarm pictures, then the others; oldest first within each (list() is oldest first). */
   private next(): StoredPicture | null {
+    for (const id of this.requested) if (!this.o.store.get(id)) this.requested.delete(id); // evicted or expired meanwhile
     const wanted = this.o.store.list().filter((p) => this.wanted(p));
     const rank = (p: StoredPicture) => (this.requested.has(p.id) ? 0 : p.alarm ? 1 : 2);
     return wanted.sort((a, b) => rank(a) - rank(b) || a.takenAt - b.takenAt)[0] ?? null;

@@ -9,10 +9,20 @@
 import type { Logger } from 'pino';
 import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
 import { failure, GatewayError, type ErrorCode } from '../../core/kernel/errors.js';
-import type { MediaStore } from './media-store.js';
+import type { MediaStore, StoredPicture } from './media-store.js';
+
+/** Who asked for a picture on request (agent/media/media-requests.ts). */
+export interface PictureRequester {
+  request: 'county' | 'node-red';
+  command: string | null;
+  by: string | null;
+}
 
 export type PictureCause =
-  { event: string; type: string } | { rule: string; event: string | null; type: string | null };
+  { event: string; type: string } | { rule: string; event: string | null; type: string | null } | PictureRequester;
+
+/** A picture stored, as camera.picture names it. */
+export type TakenPicture = StoredPicture & { sha256: string };
 
 export interface PicturePorts {
   /** Null: the media folder could not be opened, and every picture is refused. */
@@ -49,9 +59,20 @@ export class Pictures {
 
   /** Fetches, stores and reports one picture; never throws, never makes the caller wait. */
   take(cameraId: string, channel: number, cause: PictureCause, alarm: boolean): void {
+    this.taken(cameraId, channel, cause, alarm).catch(() => undefined); // counted and logged in run()
+  }
+
+  /** The same, for a caller that waits: the picture stored, or why not (counted and logged the same way). */
+  taken(cameraId: string, channel: number, cause: PictureCause, alarm: boolean): Promise<TakenPicture> {
     this.counts.asked += 1;
-    const job = this.run(cameraId, channel, cause, alarm).finally(() => this.inFlight.delete(job));
-    this.inFlight.add(job);
+    const job = this.run(cameraId, channel, cause, alarm);
+    const tracked: Promise<void> = job.then(
+      () => undefined,
+      () => undefined,
+    );
+    void tracked.finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    return job;
   }
 
   /** Resolves once the pictures being taken now are stored or given up (stop, tests). */
@@ -59,24 +80,28 @@ export class Pictures {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  private async run(cameraId: string, channel: number, cause: PictureCause, alarm: boolean): Promise<void> {
+  private async run(cameraId: string, channel: number, cause: PictureCause, alarm: boolean): Promise<TakenPicture> {
     try {
       const store = this.p.store;
       // Nothing is fetched that could not be kept (the folder is tried again for each picture).
       if (!store || !store.ready())
         throw new GatewayError('MEDIA_NO_ROOM', `the media folder cannot be opened: ${store?.problem ?? 'none'}`);
       const jpeg = await this.p.capture(cameraId, channel);
-      const { id, bytes, sha256, takenAt } = await store.put(jpeg, { cameraId, alarm });
+      const pic = await store.put(jpeg, { cameraId, alarm });
+      const { id, bytes, sha256, takenAt } = pic;
       this.counts.stored += 1;
-      this.p.stored?.(id, cause.event);
+      // A picture taken on request belongs to no event (chunk 0 says eventId: null).
+      this.p.stored?.(id, 'event' in cause ? cause.event : null);
       await this.p.emit({
         deviceId: cameraId,
         type: 'camera.picture',
         priority: 'normal',
         data: { picture: { id, bytes, sha256, takenAt, channel, alarm }, cause },
       });
+      return pic;
     } catch (err) {
       this.failed(cameraId, cause, err);
+      throw err;
     }
   }
 

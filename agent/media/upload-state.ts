@@ -69,6 +69,13 @@ export class UploadState {
     this.save();
   }
 
+  /** The picture goes again from its first chunk (the county asked for one it was sent). */
+  again(id: string): void {
+    if (!this.s.pictures[id]) return;
+    delete this.s.pictures[id];
+    this.save();
+  }
+
   ack(id: string, i: number, done: boolean): void {
     const p = this.s.pictures[id];
     if (!p) return;

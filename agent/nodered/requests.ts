@@ -11,6 +11,7 @@ import type {
   FlowOrigin,
   OutputRequestArgs,
   RequestKind,
+  SnapshotRequestArgs,
   ToChild,
 } from '../../core/contracts/nodered-ipc.js';
 import { errorMessage, GatewayError, replyCode } from '../../core/kernel/errors.js';
@@ -22,6 +23,12 @@ export interface FlowPorts {
   write(cmd: OutputCommand): Promise<void>;
   raiseAlert(a: FlowAlert): Promise<string>;
   status(): unknown;
+  /**
+   * A camera's picture: resolves once the agent checked the camera and the rate per camera, as
+   * the picture is being taken; rejects when it refuses (unknown camera, limited, off). Either
+   * way the request is recorded (media.requested, by: node-red); the flow then sees camera.picture.
+   */
+  snapshot?(camera: string, channel: number): Promise<void>;
 }
 
 export interface FlowRequestLimits {
@@ -121,9 +128,10 @@ export class FlowRequests {
         return this.ports.status();
       }
       if (kind === 'devices') return this.pickers();
+      if (kind === 'snapshot') return this.snapshot(args);
       throw new GatewayError(
         'UNKNOWN_COMMAND',
-        `a flow asked for "${String(kind)}" (known: output, alert, status, devices)`,
+        `a flow asked for "${String(kind)}" (known: output, alert, status, devices, snapshot)`,
       );
     } catch (err) {
       this.refused += 1;
@@ -176,6 +184,17 @@ export class FlowRequests {
       ...(cause ? { cause } : {}),
     });
     return { alertId };
+  }
+
+  private async snapshot(args: unknown): Promise<{ asked: true; camera: string }> {
+    if (!isObj(args)) throw invalid('snapshot: args must be an object');
+    const { camera, channel = 1 } = args as Partial<SnapshotRequestArgs>;
+    if (!isName(camera)) throw invalid('snapshot: camera must be a device id of 1-64 letters, digits, _ . -');
+    if (!Number.isInteger(channel) || channel < 1 || channel > 256)
+      throw invalid('snapshot: channel must be a whole number from 1 to 256');
+    if (!this.ports.snapshot) throw new GatewayError('NO_CAMERA', 'this gateway takes no pictures');
+    await this.ports.snapshot(camera, channel);
+    return { asked: true, camera };
   }
 
   /** What the editor's pickers offer: the devices whose events flows see, and the outputs flows may drive. */

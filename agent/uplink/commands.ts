@@ -32,11 +32,16 @@ const requestSchema = z.strictObject({
   ...expiryFields,
 });
 
+/** What a handler may know of the request besides its args (the `id` the county gave it, for records). */
+export interface CommandContext {
+  id: string | null;
+}
+
 export interface CommandHandler<A extends z.ZodType = z.ZodType> {
   args: A;
-  /** It moves something in the village (an output, the sirens): it must say how long it is good for. */
+  /** It moves something in the village (an output, the sirens, a camera): it must say how long it is good for. */
   actuation?: boolean;
-  run(args: z.infer<A>): Promise<unknown> | unknown;
+  run(args: z.infer<A>, ctx: CommandContext): Promise<unknown> | unknown;
 }
 
 export interface CommandReply {
@@ -132,7 +137,7 @@ export class CommandRouter {
       );
     if (sentAt !== undefined) this.clock.told(sentAt);
     try {
-      const result = await handler.run(parsed.data);
+      const result = await handler.run(parsed.data, { id: id ?? null });
       this.log('info', { command: name, id }, 'command executed');
       return { v: 1, command: name, ...(id !== undefined ? { id } : {}), ok: true, result: result ?? null };
     } catch (err) {

@@ -27,6 +27,13 @@ export interface AlertRequestArgs {
   cause?: { id: string; type: string; deviceId: string };
 }
 
+/** A flow asks for a camera's picture: it is stored and sent as the mode says; the flow sees only camera.picture. */
+export interface SnapshotRequestArgs {
+  camera: string;
+  /** The video channel (1-based); default 1. */
+  channel?: number;
+}
+
 /** A flow's alert as the agent raises it: checked, defaults filled in, the origin and cause as the flow gave them. */
 export type FlowAlert = Required<Pick<AlertRequestArgs, 'message' | 'priority' | 'sms'>> &
   Pick<AlertRequestArgs, 'origin' | 'cause'> & { deviceId: string };
@@ -45,7 +52,7 @@ export interface FlowDevices {
   outputs: { device: string; output: string }[];
 }
 
-export type RequestKind = 'output' | 'alert' | 'status' | 'devices';
+export type RequestKind = 'output' | 'alert' | 'status' | 'devices' | 'snapshot';
 
 export interface ChildStats {
   /** Events the child has taken in since it started. */
@@ -77,6 +84,7 @@ export type FromChild =
   | { t: 'request'; id: number; kind: 'alert'; args: AlertRequestArgs }
   | { t: 'request'; id: number; kind: 'status'; args: Record<string, never> }
   | { t: 'request'; id: number; kind: 'devices'; args: Record<string, never> }
+  | { t: 'request'; id: number; kind: 'snapshot'; args: SnapshotRequestArgs }
   /** `runtime`: the child's own start-up and stop code says it (NODE_RED_FAILED), not Node-RED or a flow (NODE_RED_LOG). */
   | { t: 'log'; level: LogLevel; msg: string; runtime?: true }
   /** Once per start, before `ready`, when the flow file uses core nodes the child did not load. */

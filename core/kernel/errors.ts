@@ -97,6 +97,9 @@ export const ERROR_CODES = {
   CHUNK_UNREADABLE:
     'a picture chunk could not be read (no header line, a header that does not validate, more data than it may carry)',
   MEDIA_NOT_FOUND: 'no stored picture has this id (expired or evicted)',
+  MEDIA_OFF:
+    'media.upload.mode is off: no picture is sent, nor a snapshot taken, on request (the request is recorded as media.requested)',
+  NO_SNAPSHOT: "the camera's profile names no snapshot: it gives no picture",
   // Alarms and county commands
   UNKNOWN_ALERT: 'no alert has this id (acknowledged long ago, or never raised here)',
   NOT_ACKNOWLEDGED: 'the alert is not acknowledged yet: `clear` ends what an `ack` started (ack it first)',
@@ -127,7 +130,8 @@ export const ERROR_CODES = {
   NOTIFY_FAILED: 'systemd-notify could not be run or failed: systemd may not hear that the agent is ready or alive',
   // Node-RED flows (requests from the flows' child process)
   NOT_FLOW_WRITABLE: 'a flow asked for an output not declared flow-writable (outputs.<name>.flowWritable: true)',
-  RATE_LIMITED: 'a flow asked for outputs or alerts faster than the agent allows; the request was refused',
+  RATE_LIMITED:
+    'a flow asked for outputs, alerts or snapshots, or the county for pictures or snapshots, faster than the agent allows; the request was refused (the message says when the next is allowed)',
   CHANNEL_FRAME:
     "a frame on the Node-RED channel is over its direction's size limit or not JSON: the connection is dropped (a child that sent it is killed)",
   HOST_UNRESOLVED:

@@ -32,6 +32,8 @@ export interface CameraRigOptions {
   panic?: boolean;
   /** More of the gateway config (media, rules). */
   config?: TestConfigOver;
+  /** More devices beside the camera (and the panic board). */
+  more?: NonNullable<TestConfigOver['devices']>;
 }
 
 export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
@@ -70,6 +72,7 @@ export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
       done();
     },
   });
+  if (o.more) extra = { ...extra, devices: [...(extra.devices ?? []), ...o.more] };
   const config = testConfig(o.brokerUrl, o.dir, { ...extra, ...o.config });
   const rig = new AgentRig(config, o.dir, pino({ level: 'warn' }, sink));
   await rig.agent.start();

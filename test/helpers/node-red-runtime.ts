@@ -57,12 +57,13 @@ export function errorLogs(): string[] {
 
 export const settle = () => new Promise((r) => setTimeout(r, 50));
 
-/** Our four nodes and the core catch node, as Node-RED loads them. */
+/** Our five nodes and the core catch node, as Node-RED loads them. */
 export const OUR_NODES = {
   villageIn: require(`${NODES}/village-in.js`) as unknown,
   villageOut: require(`${NODES}/village-out.js`) as unknown,
   villageAlert: require(`${NODES}/village-alert.js`) as unknown,
   villageStatus: require(`${NODES}/village-status.js`) as unknown,
+  villageSnapshot: require(`${NODES}/village-snapshot.js`) as unknown,
   catchNode: core('common/25-catch.js'),
 };
 

@@ -161,4 +161,33 @@ describe('pictures to the county', () => {
     expect(sender.pending()).toBe(1); // it goes on tomorrow
     expect(agent.observe.status()['media']).toMatchObject({ stored: 1, pendingUpload: 1, mode: 'auto' });
   });
+
+  it('a picture the county asks for goes past the daily cap and past the mode, and again whole if it was sent', async () => {
+    const sub = await county('asked');
+    const log = arrivalsAt(sub);
+    const cap = 10_000;
+    const agent = await agentOn(brokerRef.current.url, 'gw-asked', { mode: 'on-request', maxBytesPerDay: cap });
+    const sender = agent.pictures().mediaSender;
+    const media = agent.pictures().media;
+    const big = await media.put(jpegOf(30_000), { cameraId: 'gate', alarm: true });
+    sender.request(big.id);
+    await waitUntil(() => sub.pictures.has(big.id), 30_000, 'the asked picture whole, over the cap');
+    expect(sender.dayBytes).toBeGreaterThan(cap); // counted all the same
+    // Not asked for: under on-request it waits, and the day's cap is spent anyway.
+    const other = await media.put(jpegOf(20_000), { cameraId: 'gate', alarm: true });
+    const mark = await press(agent);
+    await waitUntil(() => sub.events.has(mark.id), 30_000, 'a press after it');
+    await new Promise((r) => setTimeout(r, 500)); // an absence: only waiting shows it
+    expect(chunkCopies(log, other.id).size).toBe(0);
+    // Asked again (the county lost its copy): it goes again from its first chunk.
+    const before = chunkCopies(log, big.id);
+    sender.request(big.id);
+    await waitUntil(
+      () => [...chunkCopies(log, big.id)].every(([i, n]) => n === (before.get(i) ?? 0) + 1),
+      30_000,
+      'every chunk of it once more',
+    );
+    expect(chunkCopies(log, other.id).size).toBe(0);
+    await sender.flushed(); // before the folder goes
+  });
 });

@@ -23,7 +23,7 @@ const tempDir = useTempDirs();
 const cleanup = useCleanups();
 const CHROMIUM = '/usr/bin/chromium';
 const README_SHOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'node-red-editor.png');
-const OUR_NODES = ['village in', 'village out', 'village alert', 'village status'];
+const OUR_NODES = ['village in', 'village out', 'village alert', 'village status', 'village snapshot'];
 
 function editor(dataDir: string) {
   const sup = new NodeRedSupervisor({
@@ -83,7 +83,7 @@ async function flowTypes(url: string): Promise<string[]> {
 }
 
 describe('the Node-RED editor in a real browser', () => {
-  it('logs in, shows our four nodes in the palette, and deploys a flow made by drag and drop', async () => {
+  it('logs in, shows our five nodes in the palette, and deploys a flow made by drag and drop', async () => {
     expect(existsSync(CHROMIUM), 'Debian chromium (the test preflight installs it)').toBe(true);
     const sup = editor(tempDir());
     sup.start();

@@ -19,7 +19,7 @@ const require = createRequire(import.meta.url);
 const NODES = fileURLToPath(new URL('../../flows/nodes', import.meta.url));
 const LOCALES = join(NODES, 'locales');
 const NS = 'node-red-contrib-village';
-const SETS = ['village-in', 'village-out', 'village-alert', 'village-status'];
+const SETS = ['village-in', 'village-out', 'village-alert', 'village-status', 'village-snapshot'];
 const HAN = /[\u4e00-\u9fff]/;
 
 interface Runtime {
@@ -170,7 +170,13 @@ describe('the admin API of a real Node-RED with our nodes', () => {
       );
     const zh = byNode(await help('zh-CN,zh;q=0.9'));
     const en = byNode(await help());
-    expect([...zh.keys()].sort()).toEqual(['village alert', 'village in', 'village out', 'village status']);
+    expect([...zh.keys()].sort()).toEqual([
+      'village alert',
+      'village in',
+      'village out',
+      'village snapshot',
+      'village status',
+    ]);
     expect([...en.keys()].sort()).toEqual([...zh.keys()].sort());
     for (const [type, text] of zh) {
       expect(text, type).toMatch(HAN);

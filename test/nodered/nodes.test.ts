@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { OUR_NODES, collect, errorLogs, helper, settle, useNodeRedRuntime } from '../helpers/node-red-runtime.js';
 import { ev, link, type Ev } from '../helpers/village-link-fake.js';
 
-const { villageIn, villageOut, villageAlert, villageStatus, catchNode } = OUR_NODES;
+const { villageIn, villageOut, villageAlert, villageStatus, villageSnapshot, catchNode } = OUR_NODES;
 const agent = useNodeRedRuntime();
 
 describe('village in', () => {
@@ -128,6 +128,40 @@ async function loadWithCatch(nodes: unknown[], node: Record<string, unknown>, ex
   helper.getNode('n').on('call:status', (c) => statuses.push(c.args[0] as { text?: string }));
   return { out: collect('out'), caught: collect('caught'), statuses };
 }
+
+describe('village snapshot', () => {
+  const node = { type: 'village snapshot', camera: 'gate-cam', channel: '', wires: [] };
+
+  it("asks for the node's camera on any message; {snapshot, channel} names another; bad input asks nothing", async () => {
+    const { caught, statuses } = await loadWithCatch([villageSnapshot], node);
+    const n = helper.getNode('n');
+    // A camera event's data has a channel of its own: only an explicit {snapshot} payload overrides the node.
+    n.receive({ payload: { channel: 3, region: 'Gate' } });
+    n.receive({ payload: { snapshot: 'yard-cam', channel: 2 } });
+    n.receive({ payload: { snapshot: '../etc' } });
+    n.receive({ payload: { snapshot: 'yard-cam', channel: 0 } });
+    const msgs = await caught.next(2);
+    await settle();
+    expect(agent.requests.map((r) => [r.kind, r.args])).toEqual([
+      ['snapshot', { camera: 'gate-cam' }],
+      ['snapshot', { camera: 'yard-cam', channel: 2 }],
+    ]);
+    expect(msgs.map((m) => (m.error as { message: string }).message)).toEqual([
+      expect.stringContaining('must be a device id'),
+      expect.stringContaining('from 1 to 256'),
+    ]);
+    expect(statuses.some((s) => /^asked (gate|yard)-cam at /.test(s.text ?? ''))).toBe(true);
+  });
+
+  it("a refusal (the agent's rate limit) ends with done(err) and shows its code", async () => {
+    agent.answer = () => ({ ok: false, error: { code: 'RATE_LIMITED', message: 'the next in 9 s' } });
+    const { caught, statuses } = await loadWithCatch([villageSnapshot], node);
+    helper.getNode('n').receive({ payload: 'go' });
+    const [m] = await caught.next(1);
+    expect((m!.error as { message: string }).message).toContain('the next in 9 s');
+    expect(statuses.at(-1)).toEqual({ fill: 'red', shape: 'dot', text: 'RATE_LIMITED' });
+  });
+});
 
 describe('village out', () => {
   const node = { type: 'village out', device: 'storehouse-io', output: 'relay1', action: 'msg', durationMs: '' };

@@ -144,4 +144,41 @@ describe("the child's log budget", () => {
     expect(budget.take()).toBe(true);
     expect(lines).toEqual([expect.objectContaining({ suppressed: 160, msg: expect.stringMatching(/left out/) })]);
   });
+
+  it('a snapshot: args checked before the agent is asked; its refusal reaches the flow; no port, no camera', async () => {
+    const asked: [string, number][] = [];
+    const r = new FlowRequests({
+      gatewayId: 'gw',
+      flowWritable: new Set(),
+      ports: {
+        write: async () => undefined,
+        raiseAlert: async () => 'a',
+        status: () => ({}),
+        snapshot: async (camera, channel) => {
+          if (camera === 'busy-cam') throw Object.assign(new Error('the next in 9 s'), { code: 'RATE_LIMITED' });
+          asked.push([camera, channel]);
+        },
+      },
+    });
+    expect(await r.handle('snapshot', { camera: 'gate-cam' })).toEqual({ asked: true, camera: 'gate-cam' });
+    expect(await r.handle('snapshot', { camera: 'gate-cam', channel: 2 })).toEqual({ asked: true, camera: 'gate-cam' });
+    for (const bad of [
+      {},
+      { camera: '../x' },
+      { camera: 'gate-cam', channel: 0 },
+      { camera: 'gate-cam', channel: 1.5 },
+    ])
+      await expect(r.handle('snapshot', bad)).rejects.toMatchObject({ code: 'INVALID_ARGS' });
+    await expect(r.handle('snapshot', { camera: 'busy-cam' })).rejects.toThrow('the next in 9 s');
+    expect(asked).toEqual([
+      ['gate-cam', 1],
+      ['gate-cam', 2],
+    ]);
+    const none = new FlowRequests({
+      gatewayId: 'gw',
+      flowWritable: new Set(),
+      ports: { write: async () => undefined, raiseAlert: async () => 'a', status: () => ({}) },
+    });
+    await expect(none.handle('snapshot', { camera: 'gate-cam' })).rejects.toMatchObject({ code: 'NO_CAMERA' });
+  });
 });

@@ -18,6 +18,13 @@ const picture = z.strictObject({
   alarm: z.boolean().describe('Taken for an alarm: the media store keeps it before other pictures'),
 });
 
+/** Who asked for a picture or a snapshot: the county by a command, or a flow (issue 19, privacy). */
+const requester = {
+  request: z.enum(['county', 'node-red']).describe('Who asked: a county command or a Node-RED flow'),
+  command: z.string().nullable().describe("The county command's `id` (null: none given, or a flow)"),
+  by: z.string().nullable().describe("Who the county says asked (the command's `by` arg), 'node-red' for a flow"),
+};
+
 const cause = z.union([
   z.strictObject({
     event: z.string().describe('The id of the camera event that asked for it'),
@@ -28,12 +35,37 @@ const cause = z.union([
     event: z.string().nullable().describe('The id of the event that fired the rule, when one did'),
     type: z.string().nullable().describe('Its type'),
   }),
+  z.strictObject(requester).describe('A snapshot asked for by the county or a flow'),
 ]);
+
+const requested = z.strictObject({
+  ...requester,
+  what: z.enum(['picture', 'snapshot']).describe('A stored picture sent, or a fresh snapshot taken'),
+  camera: z.string().nullable().describe('The camera asked of (for a picture: the one that took it, when known)'),
+  pictureId: z.string().nullable().describe('The picture asked for, or the snapshot taken (null: none)'),
+  outcome: z
+    .enum(['queued', 'stored', 'refused', 'failed'])
+    .describe(
+      'queued: the picture goes up; stored: taken for a flow, it goes up as the upload mode says; refused: not allowed (code says why); failed: the camera gave none',
+    ),
+  code: z.string().nullable().describe('The error code when refused or failed'),
+  bytes: z.int().min(1).nullable().describe("The picture's size when queued or stored"),
+  unrecorded: z
+    .int()
+    .min(1)
+    .optional()
+    .describe('Refused requests since the last record that were not recorded each (a flood is counted, not logged)'),
+});
 
 export const mediaEvents = {
   'camera.picture': spec(
     'normal',
     z.strictObject({ picture, cause }),
-    "a camera's picture was stored for an alarm or a rule's snapshot action (deviceId: the camera); sent after the event that asked for it, never ahead",
+    "a camera's picture was stored for an alarm, a rule's snapshot action or a request (deviceId: the camera); sent after the event that asked for it, never ahead",
+  ),
+  'media.requested': spec(
+    'normal',
+    requested,
+    'privacy record: the county or a flow asked for a picture or a snapshot (who, which camera or picture, the outcome); deviceId: the camera, else the gateway',
   ),
 };

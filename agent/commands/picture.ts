@@ -1,0 +1,48 @@
+/**
+ * `picture {pictureId, by?}` and `snapshot {camera, channel?, by?}`: the county asks for a
+ * stored picture, or a fresh one from a camera (agent/media/media-requests.ts: rate-limited,
+ * refused under media.upload.mode off, recorded as media.requested). `by` names the officer or
+ * system asking, for the record. A picture id is a UUID and nothing else: it only names an
+ * entry of the store's index, never a path.
+ */
+import { z } from 'zod';
+import { nameSchema } from '../../core/contracts/envelope.js';
+import type { MediaRequests } from '../media/media-requests.js';
+import type { CommandHandler } from '../uplink/commands.js';
+
+/** Who asked, as the county names them: a short line of text, no control characters. */
+const by = z
+  .string()
+  .regex(/^[^\p{Cc}]{1,64}$/u, { error: 'must be 1-64 characters, no control characters' })
+  .optional();
+
+const pictureArgs = z.strictObject({
+  pictureId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, {
+    error: 'must be a picture id (a UUID, as camera.picture names it)',
+  }),
+  by,
+});
+
+const snapshotArgs = z.strictObject({
+  camera: nameSchema,
+  channel: z.int().min(1).max(256).optional(),
+  by,
+});
+
+const county = (id: string | null, who: string | undefined) => ({
+  request: 'county' as const,
+  command: id,
+  by: who ?? null,
+});
+
+export const pictureCommand = (requests: MediaRequests): CommandHandler<typeof pictureArgs> => ({
+  args: pictureArgs,
+  run: ({ pictureId, by: who }, ctx) => requests.picture(county(ctx.id, who), pictureId),
+});
+
+export const snapshotCommand = (requests: MediaRequests): CommandHandler<typeof snapshotArgs> => ({
+  args: snapshotArgs,
+  // A fresh picture is taken only when someone asks now: a request that waited a day on the broker is refused.
+  actuation: true,
+  run: ({ camera, channel, by: who }, ctx) => requests.snapshot(county(ctx.id, who), camera, channel ?? 1),
+});
