@@ -44,6 +44,7 @@ export class CameraDriver implements Driver, StreamHost {
   private idleTimer: NodeJS.Timeout | null = null;
   private expireTimer: NodeJS.Timeout | null = null;
   private awaitingFirst = false;
+  private stopping: Promise<void> | null = null;
   private running = false;
   private online: boolean | null = null;
   private lastSeenMs: number | null = null;
@@ -217,8 +218,13 @@ export class CameraDriver implements Driver, StreamHost {
     return Promise.reject(new GatewayError('NO_OUTPUT', `camera ${this.cfg.id} has no outputs`));
   }
 
-  async stop(): Promise<void> {
-    if (!this.running && this.abort.signal.aborted) return;
+  /** One stop for all callers: a second call waits for the first (its unsubscribe) to finish. */
+  stop(): Promise<void> {
+    this.stopping ??= this.halt();
+    return this.stopping;
+  }
+
+  private async halt(): Promise<void> {
     this.running = false;
     this.loop.stop();
     if (this.idleTimer) clearTimeout(this.idleTimer);

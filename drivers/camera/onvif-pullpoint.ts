@@ -129,14 +129,16 @@ export class PullPointStream implements CameraStream {
       if (this.host.ctx.clock.monoMs() >= this.sub!.renewAt) await this.renew(signal);
       let body: Xml;
       try {
-        body = await this.soap.call({
-          target: this.sub!.target,
-          action: `${NS.events}/PullPointSubscription/PullMessagesRequest`,
-          body: `<PullMessages xmlns="${NS.events}"><Timeout>${timeout}</Timeout><MessageLimit>${this.onvif.messageLimit}</MessageLimit></PullMessages>`,
-          signal,
-          // Longer than the idle time: a pull that never answers is reported `silent` by the driver's timer.
-          timeoutMs: this.host.idleMs + 1000,
-        });
+        const pull = () =>
+          this.soap.call({
+            target: this.sub!.target,
+            action: `${NS.events}/PullPointSubscription/PullMessagesRequest`,
+            body: `<PullMessages xmlns="${NS.events}"><Timeout>${timeout}</Timeout><MessageLimit>${this.onvif.messageLimit}</MessageLimit></PullMessages>`,
+            signal,
+            // Longer than the idle time: a pull that never answers is reported `silent` by the driver's timer.
+            timeoutMs: this.host.idleMs + 1000,
+          });
+        body = await this.signed(pull, signal);
       } catch (err) {
         if (!(err instanceof GatewayError && err.detail.fault === 'other')) throw err;
         this.counts.faults += 1;

@@ -26,6 +26,8 @@ export interface OnvifSimOptions {
   windowMs?: number;
   /** The pull point on a second port (its address names it). */
   subscriptionPort?: boolean;
+  /** The longest term granted to a subscription or renew (cameras cap it, some at 60 s). */
+  grantMs?: number;
 }
 
 interface Sub {
@@ -40,7 +42,7 @@ const REALM = 'onvif-sim';
 const NONCE = 'c2ltLW5vbmNl';
 
 export class OnvifCameraSimulator {
-  readonly counts = { clockReads: 0, subscribes: 0, pulls: 0, renews: 0, unsubscribes: 0, snapshots: 0 };
+  readonly counts = { clockReads: 0, subscribes: 0, pulls: 0, renews: 0, unsubscribes: 0, snapshots: 0, profiles: 0 };
   /** Signed requests refused (wrong password or stale Created), with the real time of each. */
   readonly refused: number[] = [];
   /** The states sent as `Initialized` at every subscribe. */
@@ -61,6 +63,7 @@ export class OnvifCameraSimulator {
       clockSkewMs: 0,
       windowMs: 5000,
       subscriptionPort: false,
+      grantMs: 600_000,
       ...opts,
     };
   }
@@ -68,6 +71,11 @@ export class OnvifCameraSimulator {
   /** The camera's clock. */
   now(): number {
     return Date.now() + this.o.clockSkewMs;
+  }
+
+  /** The camera's clock jumps (a power cut, a manual set). */
+  setSkew(ms: number): void {
+    this.o.clockSkewMs = ms;
   }
 
   setPassword(p: string): void {
@@ -135,13 +143,14 @@ export class OnvifCameraSimulator {
           if (sub) this.subs.delete(sub.id);
           return send(400, soap.fault('wsrf-rw:ResourceUnknownFault', 'The subscription has expired'));
         }
-        sub.until = this.now() + duration(xml, 'TerminationTime', 60_000);
+        sub.until = this.now() + this.term(xml, 'TerminationTime');
         return send(200, soap.renewed(this.now(), sub.until));
       case 'Unsubscribe':
         this.counts.unsubscribes += 1;
         if (sub) this.subs.delete(sub.id);
         return send(200, soap.envelope('<wsnt:UnsubscribeResponse/>'));
       case 'GetProfiles':
+        this.counts.profiles += 1;
         return send(200, soap.profiles());
       case 'GetSnapshotUri':
         return send(200, soap.snapshotUri(`http://192.0.2.1:${this.port}/onvif/snapshot?token=sub`));
@@ -153,11 +162,15 @@ export class OnvifCameraSimulator {
   private subscribe(xml: string): string {
     this.counts.subscribes += 1;
     const id = ++this.nextId;
-    const until = this.now() + duration(xml, 'InitialTerminationTime', 60_000);
+    const until = this.now() + this.term(xml, 'InitialTerminationTime');
     const queue = this.initial.map((ev) => soap.notification({ ...ev, operation: 'Initialized' }, this.now()));
     this.subs.set(id, { id, until, queue, wake: null });
     // The address a camera reports is its own idea of itself: the driver keeps the host it knows.
     return soap.subscribed(`http://192.0.2.1:${this.subPort}/onvif/Subscription?Idx=${id}`, this.now(), until);
+  }
+
+  private term(xml: string, tag: string): number {
+    return Math.min(duration(xml, tag, 60_000), this.o.grantMs);
   }
 
   private async pull(sub: Sub, xml: string, res: ServerResponse, send: (s: number, b: string) => void): Promise<void> {
