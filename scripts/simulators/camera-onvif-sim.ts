@@ -26,6 +26,8 @@ export interface OnvifSimOptions {
   windowMs?: number;
   /** The pull point on a second port (its address names it). */
   subscriptionPort?: boolean;
+  /** Every request must also carry HTTP digest (cameras that ask for it besides, or instead of, WS-Security). */
+  httpDigest?: boolean;
   /** The longest term granted to a subscription or renew (cameras cap it, some at 60 s). */
   grantMs?: number;
 }
@@ -64,6 +66,7 @@ export class OnvifCameraSimulator {
       windowMs: 5000,
       subscriptionPort: false,
       grantMs: 600_000,
+      httpDigest: false,
       ...opts,
     };
   }
@@ -112,6 +115,7 @@ export class OnvifCameraSimulator {
     res.once('close', () => this.open.delete(res));
     const url = new URL(req.url ?? '/', 'http://camera');
     if (url.pathname === '/onvif/snapshot') return this.snapshot(req, res);
+    if (this.o.httpDigest && !this.digestOk(req, res)) return;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const xml = Buffer.concat(chunks).toString();
@@ -202,12 +206,17 @@ export class OnvifCameraSimulator {
     send(200, soap.pulled(this.now(), sub.until, sub.queue.splice(0, limit)));
   }
 
-  private snapshot(req: IncomingMessage, res: ServerResponse): void {
+  /** HTTP digest, as the snapshot URL (and some cameras' SOAP) asks for it; a 401 challenge if not. */
+  private digestOk(req: IncomingMessage, res: ServerResponse): boolean {
     const auth = req.headers.authorization;
-    if (!auth || !verifyDigest(auth, 'GET', this.o, REALM, NONCE)) {
-      res.writeHead(401, { 'www-authenticate': `Digest realm="${REALM}", nonce="${NONCE}", qop="auth"` }).end();
-      return;
-    }
+    if (auth && verifyDigest(auth, req.method ?? 'GET', this.o, REALM, NONCE)) return true;
+    if (auth) this.refused.push(Date.now());
+    res.writeHead(401, { 'www-authenticate': `Digest realm="${REALM}", nonce="${NONCE}", qop="auth"` }).end();
+    return false;
+  }
+
+  private snapshot(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.digestOk(req, res)) return;
     this.counts.snapshots += 1;
     const jpeg = readFileSync(new URL('../../test/fixtures/gate-camera.jpg', import.meta.url));
     res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpeg.length }).end(jpeg);

@@ -115,6 +115,20 @@ describe('ONVIF PullPoint camera', () => {
     await r.rig.waitFor((e) => e.type === 'device.online', 8000);
   });
 
+  it('answers an HTTP digest challenge on the SOAP calls too; a wrong password there is a refused login', async () => {
+    const r = await onvif({ sim: { httpDigest: true } });
+    r.sim.event(crossed);
+    await r.rig.waitFor((e) => e.type === 'camera.line_crossed');
+    expect(r.sim.refused).toEqual([]);
+    r.sim.setPassword('changed-on-the-camera');
+    r.sim.hostile = 'silent-pull'; // the pull in flight ends; the next connection meets the new password
+    const off = await r.rig.waitFor(
+      (e) => e.type === 'device.offline' && (e.data as { reason: string }).reason === 'auth',
+      8000,
+    );
+    expect(off.data).toMatchObject({ code: 'CAMERA_AUTH_REFUSED' });
+  });
+
   it('renews before the term ends, and subscribes again when a renew is refused (expired early)', async () => {
     const r = await onvif({ sim: { grantMs: 1000, subscriptionPort: true } });
     await waitUntil(() => onvifCounts(r).renews >= 2, 5000, 'two renews');

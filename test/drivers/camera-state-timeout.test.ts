@@ -4,6 +4,12 @@
  * ends every open state with `reason: 'lost'`; ONVIF's Initialized states are set silently.
  */
 import { describe, expect, it } from 'vitest';
+import { OnvifCameraSimulator } from '../../scripts/simulators/camera-onvif-sim.js';
+import { buildDriver, type Cleanup } from '../helpers/driver-harness.js';
+import { JumpingClock } from '../helpers/jumping-clock.js';
+import { useCleanups } from '../helpers/lifecycle.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+import { waitUntil } from '../helpers/wait.js';
 import { profileSchema, type CameraProfile } from '../../config/schema/profile.js';
 import type { VendorEvent } from '../../drivers/camera/camera-event.js';
 import { CameraEventMapper } from '../../drivers/camera/camera-event-mapper.js';
@@ -23,6 +29,8 @@ const profile = profileSchema.parse({
 }) as CameraProfile;
 
 const TEN_MIN = 600_000;
+const tempDir = useTempDirs();
+const cleanup = useCleanups();
 
 function mapperAt() {
   const clock = { ms: 0 };
@@ -98,5 +106,40 @@ describe('camera state timeout', () => {
       type: 'camera.tamper_ended',
       priority: 'normal',
     });
+  });
+});
+
+describe('camera state timeout in the driver', () => {
+  it("an ONVIF motion whose end never comes ends after the profile's 10 minutes on the driver's clock", async () => {
+    const sim = new OnvifCameraSimulator();
+    const port = await sim.listen();
+    const cleanups: Cleanup[] = [() => sim.close()];
+    cleanup(async () => {
+      for (const c of cleanups.splice(0).reverse()) await c();
+    });
+    const clock = new JumpingClock();
+    const device = { id: 'gate-cam', driver: 'camera' as const, profile: 'onvif', host: '127.0.0.1', port };
+    const { driver, events } = await buildDriver(
+      tempDir(),
+      { devices: [{ ...device, user: 'admin', password: 'cam-pass-1', idleTimeoutMs: 2000, debounceMs: 0 }] },
+      cleanups,
+      clock,
+    );
+    await driver.start(new AbortController().signal);
+    await waitUntil(() => driver.describe().online, 5000, 'the pull point answering');
+    sim.event({
+      topic: 'tns1:RuleEngine/CellMotionDetector/Motion',
+      source: { Rule: 'Road' },
+      data: { IsMotion: 'true' },
+    });
+    await waitUntil(() => events.some((e) => e.type === 'camera.motion'), 5000, 'the motion');
+    clock.elapse(TEN_MIN - 5000);
+    await new Promise((r) => setTimeout(r, 1500)); // an absence: a sweep or more, nothing ended yet
+    expect(events.filter((e) => e.type === 'camera.motion_ended')).toEqual([]);
+    clock.elapse(5000);
+    await waitUntil(() => events.some((e) => e.type === 'camera.motion_ended'), 3000, 'the motion ended');
+    const ended = events.find((e) => e.type === 'camera.motion_ended')!;
+    expect(ended.data).toMatchObject({ protocol: 'onvif', region: 'Road', reason: 'timeout' });
+    expect(events.filter((e) => e.type === 'device.offline')).toEqual([]); // the stream is fine: only the state ended
   });
 });
