@@ -60,6 +60,8 @@ function decodeOne(note: Xml, rules: ReadonlyMap<string, Rule>): Decoded {
   const data = items(message.Data);
   const source = items(message.Source);
   const carrier = rule?.item ? data.find((i) => i.name === rule.item) : data[0];
+  // A state with its item missing is not read as "on": it would stay on until the state timeout.
+  if (rule?.item && !carrier) return { kind: 'ignored', why: `${code} without its ${rule.item} item` };
   const on = carrier ? ON.test(carrier.value) : true; // a pulse may come with no data
   if (rule?.kind === 'pulse' && !on) return { kind: 'ignored', why: 'a pulse topic saying false' };
   const region = source.find((i) => /^(Rule|RuleName|InputToken|Name)$/.test(i.name))?.value ?? null;

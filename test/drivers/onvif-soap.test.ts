@@ -1,7 +1,7 @@
 /** The ONVIF SOAP client's parsing: entities never expanded, a DOCTYPE refused, topics matched without prefixes. */
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { topicCode } from '../../drivers/camera/onvif-messages.js';
+import { decodePull, topicCode } from '../../drivers/camera/onvif-messages.js';
 import { parseSoap, passwordDigest } from '../../drivers/camera/onvif-soap.js';
 import { entityBomb } from '../../scripts/simulators/camera-onvif-soap.js';
 
@@ -38,5 +38,40 @@ describe('ONVIF SOAP parsing', () => {
     // OASIS UsernameToken Profile 1.0, section 4: the same inputs must give the same digest any client computes.
     const nonce = Buffer.from('LKqI6G/AikKCQrN0zqZFlg==', 'base64');
     expect(passwordDigest(nonce, '2010-09-16T07:50:45Z', 'userpassword')).toBe('tuOSpGlFlIXsozq4HFNeeGeFLEI=');
+  });
+});
+
+describe('ONVIF notification messages', () => {
+  const rules = new Map([
+    ['ruleengine/cellmotiondetector/motion', { kind: 'state', type: 'camera.motion', alarm: false, item: 'IsMotion' }],
+    ['ruleengine/linedetector/crossed', { kind: 'pulse', type: 'camera.line_crossed', alarm: true }],
+  ] as const);
+  const body = (topic: string, op: string, data: string) =>
+    parseSoap(
+      `<s:Envelope xmlns:s="x"><s:Body><tev:PullMessagesResponse xmlns:tev="e"><tev:CurrentTime>2026-12-06T00:00:00Z</tev:CurrentTime>` +
+        `<wsnt:NotificationMessage xmlns:wsnt="w"><wsnt:Topic Dialect="d">${topic}</wsnt:Topic><wsnt:Message>` +
+        `<tt:Message xmlns:tt="t" UtcTime="2026-12-06T00:00:01Z"${op}><tt:Source><tt:SimpleItem Name="Rule" Value="R"/></tt:Source>` +
+        `<tt:Data>${data}</tt:Data></tt:Message></wsnt:Message></wsnt:NotificationMessage></tev:PullMessagesResponse></s:Body></s:Envelope>`,
+    );
+  const one = (topic: string, op: string, data: string) =>
+    decodePull(body(topic, op, data), rules as unknown as Parameters<typeof decodePull>[1]).decoded[0];
+
+  it('reads the named item, Initialized marked, a pulse saying false ignored, a missing item ignored', () => {
+    const motion = 'tns1:RuleEngine/CellMotionDetector/Motion';
+    expect(one(motion, ' PropertyOperation="Changed"', '<tt:SimpleItem Name="IsMotion" Value="true"/>')).toEqual({
+      kind: 'event',
+      code: 'RuleEngine/CellMotionDetector/Motion',
+      state: 'start',
+      channel: null,
+      region: 'R',
+      cameraTime: '2026-12-06T00:00:01Z',
+    });
+    expect(
+      one(motion, ' PropertyOperation="Initialized"', '<tt:SimpleItem Name="IsMotion" Value="false"/>'),
+    ).toMatchObject({ state: 'stop', initial: true });
+    expect(one(motion, '', '<tt:SimpleItem Name="Other" Value="true"/>')).toMatchObject({ kind: 'ignored' });
+    const line = 'tns1:RuleEngine/LineDetector/Crossed';
+    expect(one(line, '', '<tt:SimpleItem Name="State" Value="true"/>')).toMatchObject({ state: 'pulse' });
+    expect(one(line, '', '<tt:SimpleItem Name="State" Value="false"/>')).toMatchObject({ kind: 'ignored' });
   });
 });
