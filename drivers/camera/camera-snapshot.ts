@@ -12,8 +12,8 @@ import { GatewayError } from '../../core/kernel/errors.js';
 import type { CameraHttp } from './camera-http.js';
 
 export interface SnapshotSpec {
-  /** The picture's path ({channel} filled in), or how to ask the camera for it (ONVIF GetSnapshotUri). */
-  path: string | ((channel: number, signal: AbortSignal) => Promise<string>);
+  /** The picture's path ({channel} filled in), or how to ask the camera for it (ONVIF GetSnapshotUri: maybe another port). */
+  path: string | ((channel: number, signal: AbortSignal) => Promise<{ path: string; port?: number }>);
   timeoutMs: number;
   maxBytes: number;
 }
@@ -55,11 +55,11 @@ export class CameraSnapshots {
     const timeout = AbortSignal.timeout(spec.timeoutMs);
     const signal = AbortSignal.any([this.stopped, timeout]);
     try {
-      const path =
+      const where =
         typeof spec.path === 'string'
-          ? spec.path.replaceAll('{channel}', String(channel))
+          ? { path: spec.path.replaceAll('{channel}', String(channel)) }
           : await spec.path(channel, signal);
-      const res = await this.http.get(path, signal);
+      const res = await this.http.request(where, signal);
       const jpeg = await readCapped(res, spec.maxBytes, signal, this.host);
       this.counts.taken += 1;
       return jpeg;

@@ -41,5 +41,5 @@ export interface CameraStream {
   /** Counters for describe(). */
   detail(): Record<string, unknown>;
   /** The picture URL when the profile names none (ONVIF GetSnapshotUri). */
-  snapshotPath?(channel: number, signal: AbortSignal): Promise<string>;
+  snapshotPath?(channel: number, signal: AbortSignal): Promise<{ path: string; port?: number }>;
 }

@@ -27,7 +27,7 @@ export class PullPointStream implements CameraStream {
   private readonly soap: OnvifSoap;
   private session: AbortController | null = null;
   private sub: Subscription | null = null;
-  private snapshotUri: Promise<string> | null = null;
+  private snapshotUri: Promise<SoapTarget> | null = null;
   private readonly rules = new Map<string, StreamHost['profile']['events'][string]>();
   private readonly counts = { pulls: 0, renews: 0, subscribes: 0, clockReads: 0, faults: 0 };
 
@@ -199,7 +199,7 @@ export class PullPointStream implements CameraStream {
   }
 
   /** GetProfiles, the smallest picture's profile, GetSnapshotUri: asked once, then kept. */
-  snapshotPath(_channel: number, signal: AbortSignal): Promise<string> {
+  snapshotPath(_channel: number, signal: AbortSignal): Promise<SoapTarget> {
     this.snapshotUri ??= this.askSnapshotUri(signal).catch((err: unknown) => {
       this.snapshotUri = null; // asked again next time
       throw err;
@@ -207,7 +207,7 @@ export class PullPointStream implements CameraStream {
     return this.snapshotUri;
   }
 
-  private async askSnapshotUri(signal: AbortSignal): Promise<string> {
+  private async askSnapshotUri(signal: AbortSignal): Promise<SoapTarget> {
     const call = (body: string, action: string) =>
       this.signed(
         () => this.soap.call({ target: { path: this.onvif.mediaPath }, action, body, signal, timeoutMs: this.callMs }),
@@ -228,7 +228,8 @@ export class PullPointStream implements CameraStream {
     const uri = textOf(((answer.GetSnapshotUriResponse as Xml | undefined)?.MediaUri as Xml | undefined)?.Uri);
     try {
       const url = new URL(uri ?? '');
-      return `${url.pathname}${url.search}`;
+      // The picture may be served on another port (the web server's, not ONVIF's); the host stays ours.
+      return { path: `${url.pathname}${url.search}`, ...(url.port ? { port: Number(url.port) } : {}) };
     } catch {
       throw new GatewayError('CAMERA_SNAPSHOT_FAILED', `the camera's snapshot URI is not a URL: ${uri ?? 'none'}`);
     }

@@ -114,7 +114,11 @@ export class OnvifCameraSimulator {
     this.open.add(res);
     res.once('close', () => this.open.delete(res));
     const url = new URL(req.url ?? '/', 'http://camera');
-    if (url.pathname === '/onvif/snapshot') return this.snapshot(req, res);
+    if (url.pathname === '/onvif/snapshot') {
+      // Only where GetSnapshotUri said: a client that ignores the URI's port finds nothing.
+      if (req.socket.localPort !== this.subPort) return void res.writeHead(404).end();
+      return this.snapshot(req, res);
+    }
     if (this.o.httpDigest && !this.digestOk(req, res)) return;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -157,7 +161,7 @@ export class OnvifCameraSimulator {
         this.counts.profiles += 1;
         return send(200, soap.profiles());
       case 'GetSnapshotUri':
-        return send(200, soap.snapshotUri(`http://192.0.2.1:${this.port}/onvif/snapshot?token=sub`));
+        return send(200, soap.snapshotUri(`http://192.0.2.1:${this.subPort}/onvif/snapshot?token=sub`));
       default:
         return send(400, soap.fault('ter:ActionNotSupported', 'Not supported'));
     }

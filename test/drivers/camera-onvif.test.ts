@@ -170,8 +170,8 @@ describe('ONVIF PullPoint camera', () => {
     expect(codes).toContain('CAMERA_STREAM_MALFORMED');
   });
 
-  it('an alarm brings a picture from GetSnapshotUri (asked once, the smallest profile, HTTP digest)', async () => {
-    const r = await onvif();
+  it('an alarm brings a picture from GetSnapshotUri (asked once, the smallest profile, another port, HTTP digest)', async () => {
+    const r = await onvif({ sim: { subscriptionPort: true } }); // the picture is served on the second port
     r.sim.event(crossed);
     await r.rig.waitFor((e) => e.type === 'camera.picture', 8000, 'the picture');
     r.sim.event({ ...crossed, source: { Rule: 'Second' } });
