@@ -28,6 +28,8 @@ export class PullPointStream implements CameraStream {
   private session: AbortController | null = null;
   private sub: Subscription | null = null;
   private snapshotUri: Promise<SoapTarget> | null = null;
+  /** The camera's clock was read and no signed call has passed since. */
+  private clockFresh = false;
   private readonly rules = new Map<string, StreamHost['profile']['events'][string]>();
   private readonly counts = { pulls: 0, renews: 0, subscribes: 0, clockReads: 0, faults: 0 };
 
@@ -75,16 +77,26 @@ export class PullPointStream implements CameraStream {
   private async readClock(signal: AbortSignal): Promise<void> {
     this.counts.clockReads += 1;
     await this.soap.readClock({ path: this.onvif.devicePath }, signal, this.callMs);
+    this.clockFresh = true;
   }
 
-  /** A signed call; a WS-Security refusal reads the camera's clock again and tries once more. */
+  /**
+   * A signed call; a WS-Security refusal reads the camera's clock again and tries once more,
+   * unless no signed call has passed since the clock was read (at connect): then the clock is
+   * right and the password is not, and another try would only spend one more of the camera's
+   * failed logins before it locks the account.
+   */
   private async signed<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
     try {
-      return await fn();
+      const answer = await fn();
+      this.clockFresh = false;
+      return answer;
     } catch (err) {
-      if (!(err instanceof GatewayError && err.detail.fault === 'auth')) throw err;
+      if (!(err instanceof GatewayError && err.detail.fault === 'auth') || this.clockFresh) throw err;
       await this.readClock(signal);
-      return fn();
+      const answer = await fn();
+      this.clockFresh = false;
+      return answer;
     }
   }
 
