@@ -174,7 +174,7 @@ const modemDevice = z.strictObject({
 });
 export type ModemDeviceConfig = z.infer<typeof modemDevice>;
 
-/** A networked camera (Hikvision ISAPI, Dahua CGI): its brand is its profile. */
+/** A networked camera (Hikvision ISAPI, Dahua CGI, ONVIF): its brand is its profile. */
 const cameraDevice = z.strictObject({
   id: nameSchema,
   driver: z.literal('camera'),
@@ -191,6 +191,9 @@ const cameraDevice = z.strictObject({
   debounceMs: intIn(0, 3600000)
     .optional()
     .describe("One event per type, channel and region this often (default: the profile's)"),
+  stateTimeoutSec: intIn(10, 86400)
+    .optional()
+    .describe("A state not repeated within this long ends with reason timeout (default: the profile's, 600)"),
   reconnect: z
     .strictObject({ minMs: intIn(50, 600000).default(1000), maxMs: intIn(100, 3600000).default(60000) })
     .prefault({}),

@@ -1,12 +1,13 @@
 /**
- * A networked camera (Hikvision ISAPI alertStream, Dahua CGI eventManager attach): one
- * long-lived multipart stream of events and heartbeats. Any part resets the idle timer; a
- * stream that ends, goes silent or cannot be opened is reported offline with its reason and
- * reopened through the shared reconnect loop. A refused password waits long and longer
- * (authRetry) before the next try, so the camera never locks its account. The profile
- * decides what each vendor code is (camera-event-mapper.ts).
+ * A networked camera: Hikvision ISAPI alertStream and Dahua CGI eventManager attach (one
+ * long-lived multipart stream, multipart-stream.ts) or ONVIF PullPoint (onvif-pullpoint.ts).
+ * This part is the same for all: any answer from the camera resets the idle timer; a
+ * connection that ends, goes silent or cannot be made is reported offline with its reason
+ * and made again through the shared reconnect loop. A refused password waits long and longer
+ * (authRetry) before the next try, so the camera never locks its account. The profile decides
+ * what each vendor code is (camera-event-mapper.ts); a state the camera never ends is ended
+ * after the state timeout.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Driver, DriverContext, DriverDescription } from '../../core/contracts/driver.js';
 import type { EventInput } from '../../core/contracts/event.js';
 import type { CameraDeviceConfig } from '../../config/schema/devices.js';
@@ -16,50 +17,34 @@ import { errorMessage, failure, foreignCode, GatewayError, type ErrorCode } from
 import { ReconnectLoop } from '../../core/kernel/reconnect-loop.js';
 import { emitLogged } from '../emit-logged.js';
 import { driverStopped } from '../stopped.js';
+import { CameraBackoff } from './camera-backoff.js';
 import type { Decoded } from './camera-event.js';
 import { CameraEventMapper } from './camera-event-mapper.js';
 import { CameraHttp } from './camera-http.js';
 import { CameraSnapshots } from './camera-snapshot.js';
-import { decodeDahua } from './dahua-decode.js';
-import { decodeHikvision } from './hikvision-decode.js';
-import { boundaryOf, MultipartParser, type Part } from './multipart-parser.js';
+import type { CameraStream, DownReason, StreamHost } from './camera-stream.js';
+import { MultipartStream } from './multipart-stream.js';
+import { PullPointStream } from './onvif-pullpoint.js';
 import { ProblemLog } from './problem-log.js';
 
-type DownReason = 'auth' | 'silent' | 'closed' | 'refused' | 'not-a-stream' | 'error';
+/** How often open states are checked against the state timeout. */
+const EXPIRE_EVERY_MS = 1000;
 
-/** Picks the wait after a failure: the long auth backoff after a refused password, else the link's. */
-class CameraBackoff extends Backoff {
-  authRefused = false;
-  constructor(
-    link: { minMs: number; maxMs: number },
-    private readonly auth: Backoff,
-  ) {
-    super(link.minMs, link.maxMs, 0.2);
-  }
-  override next(): number {
-    return this.authRefused ? this.auth.next() : super.next();
-  }
-  override reset(): void {
-    super.reset();
-    this.auth.reset();
-  }
-}
-
-export class CameraDriver implements Driver {
+export class CameraDriver implements Driver, StreamHost {
+  readonly http: CameraHttp;
+  readonly idleMs: number;
   private readonly cfg: CameraDeviceConfig;
-  private readonly http: CameraHttp;
   private readonly snapshots: CameraSnapshots;
   private readonly mapper: CameraEventMapper;
-  private readonly pulseCodes: Set<string>;
   private readonly backoff: CameraBackoff;
   private readonly loop: ReconnectLoop;
   private readonly problems: ProblemLog;
-  private readonly idleMs: number;
+  private readonly stream: CameraStream;
   private readonly abort = new AbortController();
-  private stream: { res: IncomingMessage; parser: MultipartParser } | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
-  private awaitingFirstPart = false;
-  private legacyPath = false;
+  private expireTimer: NodeJS.Timeout | null = null;
+  private awaitingFirst = false;
+  private stopping: Promise<void> | null = null;
   private running = false;
   private online: boolean | null = null;
   private lastSeenMs: number | null = null;
@@ -69,8 +54,8 @@ export class CameraDriver implements Driver {
   private readonly counts = { parts: 0, heartbeats: 0, events: 0, ignored: 0, oversize: 0, malformed: 0 };
 
   constructor(
-    private readonly ctx: DriverContext<CameraDeviceConfig>,
-    private readonly profile: CameraProfile,
+    readonly ctx: DriverContext<CameraDeviceConfig>,
+    readonly profile: CameraProfile,
     password: string,
   ) {
     this.cfg = ctx.config;
@@ -81,107 +66,64 @@ export class CameraDriver implements Driver {
       creds: { user: this.cfg.user, password },
       headersTimeoutMs: Math.min(10_000, this.idleMs),
     });
+    this.stream = profile.protocol === 'onvif' ? new PullPointStream(this, password) : new MultipartStream(this);
     const snap = profile.snapshot;
-    const spec = snap && {
-      path: snap.path,
-      maxBytes: snap.maxBytes,
-      timeoutMs: this.cfg.snapshotTimeoutMs ?? snap.timeoutSec * 1000,
-    };
+    const timeoutMs = this.cfg.snapshotTimeoutMs ?? (snap?.timeoutSec ?? 10) * 1000;
+    const fromCamera = this.stream.snapshotPath?.bind(this.stream);
+    const path = snap?.path ?? fromCamera;
+    const spec = path ? { path, maxBytes: snap?.maxBytes ?? 1024 * 1024, timeoutMs } : undefined;
     this.snapshots = new CameraSnapshots(this.http, spec, this.cfg.host, this.abort.signal);
-    this.pulseCodes = CameraEventMapper.pulseCodes(profile);
     const debounceMs = this.cfg.debounceMs ?? profile.defaults.debounceSec * 1000;
-    this.mapper = new CameraEventMapper(this.cfg.id, profile, debounceMs, this.cfg.channels, () => ctx.clock.monoMs());
-    this.problems = new ProblemLog(ctx.logger, () => ctx.clock.monoMs());
+    const stateTimeoutMs = (this.cfg.stateTimeoutSec ?? profile.defaults.stateTimeoutSec) * 1000;
+    const now = () => ctx.clock.monoMs();
+    this.mapper = new CameraEventMapper(this.cfg.id, profile, debounceMs, this.cfg.channels, now, stateTimeoutMs);
+    this.problems = new ProblemLog(ctx.logger, now);
     const auth = new Backoff(this.cfg.authRetry.minMs, this.cfg.authRetry.maxMs, 0.1);
     this.backoff = new CameraBackoff(this.cfg.reconnect, auth);
-    this.loop = new ReconnectLoop({ backoff: this.backoff, attempt: () => void this.attempt() });
+    this.loop = new ReconnectLoop({ backoff: this.backoff, attempt: () => void this.stream.open() });
   }
 
-  /** The event stream's path for this brand. */
-  private streamPath(): string {
-    if (this.profile.protocol === 'hikvision-isapi')
-      return this.legacyPath ? '/Event/notification/alertStream' : '/ISAPI/Event/notification/alertStream';
-    const codes = Object.keys(this.profile.events).join(',');
-    return `/cgi-bin/eventManager.cgi?action=attach&codes=[${codes}]&heartbeat=${this.profile.defaults.heartbeatSec}`;
+  get stopped(): AbortSignal {
+    return this.abort.signal;
   }
 
   async start(signal: AbortSignal): Promise<void> {
     if (this.running || this.abort.signal.aborted) return;
     this.running = true;
     signal.addEventListener('abort', () => void this.stop(), { once: true });
+    this.expireTimer = setInterval(() => this.expireStates(), EXPIRE_EVERY_MS);
+    this.expireTimer.unref();
     this.loop.start();
   }
 
-  private async attempt(): Promise<void> {
-    let res: IncomingMessage;
-    try {
-      res = await this.openStream();
-    } catch (err) {
-      if (!this.running) return;
-      const refused = err instanceof GatewayError && err.code === 'CAMERA_AUTH_REFUSED';
-      const reason = refused ? 'auth' : foreignCode(err) === 'ECONNREFUSED' ? 'refused' : 'error';
-      return this.lost(reason, refused ? 'CAMERA_AUTH_REFUSED' : 'CAMERA_STREAM_LOST', err);
-    }
-    const boundary = boundaryOf(res.headers['content-type']);
-    if (!this.running) return void res.destroy();
-    if (!boundary) {
-      res.destroy();
-      const what = `answered ${res.headers['content-type'] ?? 'no Content-Type'}, not a multipart stream`;
-      return this.lost('not-a-stream', 'CAMERA_NOT_A_STREAM', new GatewayError('CAMERA_NOT_A_STREAM', what));
-    }
-    const limits = { maxPartBytes: this.profile.defaults.maxPartBytes, maxHeaderBytes: 8192 };
-    const parser = new MultipartParser(
-      boundary,
-      limits,
-      (part) => this.onPart(part),
-      (kind, detail) => this.onProblem(kind, detail),
-    );
-    this.stream = { res, parser };
+  /** Open states the camera did not repeat within the state timeout end with reason `timeout`. */
+  expireStates(): void {
+    for (const ev of this.mapper.expire()) this.emit(ev);
+  }
+
+  accepted(): void {
     this.backoff.authRefused = false;
-    this.awaitingFirstPart = true; // up only once a whole part came: a slow-drip camera never is
+    this.awaitingFirst = true; // up only once the camera said something whole
     this.armIdle();
-    res.on('data', (chunk: Buffer) => {
-      if (this.stream?.res === res) parser.push(chunk);
-    });
-    const ended = (err?: Error) => {
-      if (this.stream?.res !== res) return;
-      this.lost(
-        'closed',
-        'CAMERA_STREAM_LOST',
-        err ?? new GatewayError('CAMERA_STREAM_LOST', 'the camera ended the stream'),
-      );
-    };
-    res.once('end', () => ended());
-    res.once('error', ended);
-    res.once('close', () => ended());
   }
 
-  /** Older Hikvision firmware answers 404 under /ISAPI: the same stream without it (as pyHik falls back). */
-  private async openStream(): Promise<IncomingMessage> {
-    try {
-      return await this.http.get(this.streamPath(), this.abort.signal);
-    } catch (err) {
-      const notFound = err instanceof GatewayError && err.detail.status === 404;
-      if (!notFound || this.profile.protocol !== 'hikvision-isapi' || this.legacyPath) throw err;
-      this.legacyPath = true;
-      return this.http.get(this.streamPath(), this.abort.signal);
-    }
-  }
-
-  private onPart(part: Part): void {
-    if (this.awaitingFirstPart) {
-      this.awaitingFirstPart = false;
+  alive(): void {
+    if (!this.running) return;
+    if (this.awaitingFirst) {
+      this.awaitingFirst = false;
       this.loop.up();
       this.up();
     }
-    this.counts.parts += 1;
     this.lastSeenMs = this.ctx.clock.now();
     this.armIdle();
-    const decoded = this.decode(part);
+  }
+
+  report(decoded: Decoded): void {
+    this.counts.parts += 1;
     if (decoded.kind === 'heartbeat') this.counts.heartbeats += 1;
     else if (decoded.kind === 'ignored') {
       this.counts.ignored += 1;
-      if (decoded.hostile) this.onProblem('malformed', decoded.why);
+      if (decoded.hostile) this.problem('malformed', decoded.why);
     } else {
       const held = this.mapper.suppressed;
       const ev = this.mapper.map(decoded);
@@ -193,15 +135,7 @@ export class CameraDriver implements Driver {
     }
   }
 
-  private decode(part: Part): Decoded {
-    const type = part.headers['content-type'] ?? '';
-    if (/^image\//i.test(type)) return { kind: 'ignored', why: 'picture' };
-    return this.profile.protocol === 'hikvision-isapi'
-      ? decodeHikvision(type, part.body, this.pulseCodes)
-      : decodeDahua(part.body, this.pulseCodes);
-  }
-
-  private onProblem(kind: 'oversize' | 'malformed', detail: string): void {
+  problem(kind: 'oversize' | 'malformed', detail: string): void {
     this.counts[kind] += 1;
     const code: ErrorCode = kind === 'oversize' ? 'CAMERA_PART_TOO_LARGE' : 'CAMERA_STREAM_MALFORMED';
     this.problems.report(code, detail, { count: this.counts[kind] });
@@ -211,11 +145,9 @@ export class CameraDriver implements Driver {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      this.lost(
-        'silent',
-        'CAMERA_STREAM_LOST',
-        new GatewayError('CAMERA_STREAM_LOST', `no part for ${this.idleMs} ms`),
-      );
+      const unit = this.profile.protocol === 'onvif' ? 'pull answer' : 'part';
+      const what = new GatewayError('CAMERA_STREAM_LOST', `no ${unit} for ${this.idleMs} ms`);
+      this.lost('silent', 'CAMERA_STREAM_LOST', what);
     }, this.idleMs);
   }
 
@@ -231,15 +163,14 @@ export class CameraDriver implements Driver {
     this.online = true;
   }
 
-  /** The stream is gone or could not be opened: report it once, then let the loop wait and retry. */
-  private lost(reason: DownReason, code: ErrorCode, err: unknown): void {
+  /** The connection is gone or could not be made: report it once, then let the loop wait and retry. */
+  lost(reason: DownReason, code: ErrorCode, err: unknown): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    const stream = this.stream;
-    this.stream = null;
-    stream?.res.destroy();
-    this.mapper.forgetStates();
+    this.stream.close();
     if (!this.running) return;
+    // What was on is unknown now: ended explicitly (reason lost), so a start after the reconnect is reported.
+    for (const ev of this.mapper.endAll()) this.emit(ev);
     this.errors += 1;
     this.lastError = errorMessage(err);
     this.backoff.authRefused = reason === 'auth';
@@ -287,15 +218,23 @@ export class CameraDriver implements Driver {
     return Promise.reject(new GatewayError('NO_OUTPUT', `camera ${this.cfg.id} has no outputs`));
   }
 
-  async stop(): Promise<void> {
-    if (!this.running && this.abort.signal.aborted) return;
+  /** One stop for all callers: a second call waits for the first (its unsubscribe) to finish. */
+  stop(): Promise<void> {
+    this.stopping ??= this.halt();
+    return this.stopping;
+  }
+
+  private async halt(): Promise<void> {
     this.running = false;
     this.loop.stop();
-    this.abort.abort();
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.expireTimer) clearInterval(this.expireTimer);
     this.idleTimer = null;
-    this.stream?.res.destroy();
-    this.stream = null;
+    this.expireTimer = null;
+    const farewell = this.stream.stop?.(); // told before the abort: an ONVIF unsubscribe, bounded
+    this.abort.abort();
+    this.stream.close();
+    await farewell;
   }
 
   describe(): DriverDescription {
@@ -315,7 +254,7 @@ export class CameraDriver implements Driver {
         unmapped: this.mapper.unmapped,
         loginsRefused: this.http.refusals,
         reconnects: this.loop.retries,
-        buffered: this.stream?.parser.buffered ?? 0,
+        ...this.stream.detail(),
         lastError: this.lastError,
         snapshots: { ...this.snapshots.counts },
       },

@@ -13,6 +13,8 @@ export interface VendorEvent {
   region: string | null;
   /** The camera's own clock, as it wrote it (kept as text: camera clocks drift and reset). */
   cameraTime: string | null;
+  /** ONVIF's `Initialized`: the state as it is at subscribe, not a change. Never an alarm. */
+  initial?: true;
 }
 
 /** `hostile`: a part no camera sends in good faith (a DOCTYPE with entities): counted as malformed and logged. */

@@ -17,6 +17,19 @@ export interface CameraHttpOptions {
   headersTimeoutMs: number;
 }
 
+/** One request: GET by default; a POST carries its body (an ONVIF SOAP envelope) and may go to another port. */
+export interface CameraRequest {
+  path: string;
+  method?: 'GET' | 'POST';
+  body?: string;
+  contentType?: string;
+  port?: number;
+  /** Until the response headers arrive, when not the client's (a long poll waits longer). */
+  headersTimeoutMs?: number;
+  /** Statuses handed back with their body unread besides 200 (a SOAP fault comes as 400 or 500). */
+  accept?: readonly number[];
+}
+
 export class CameraHttp {
   readonly session: DigestSession;
   /** Logins the camera refused (401 to a request with credentials), for describe(). */
@@ -27,10 +40,15 @@ export class CameraHttp {
   }
 
   /** A 200 response, its body unread; throws a GatewayError for anything else. */
-  async get(path: string, signal: AbortSignal): Promise<IncomingMessage> {
-    const first = await this.once(path, signal);
+  get(path: string, signal: AbortSignal): Promise<IncomingMessage> {
+    return this.request({ path }, signal);
+  }
+
+  /** A response of status 200 (or one in `accept`), its body unread; throws a GatewayError for anything else. */
+  async request(req: CameraRequest, signal: AbortSignal): Promise<IncomingMessage> {
+    const first = await this.once(req, signal);
     if (first.status !== 'challenged') return first.res;
-    const second = await this.once(path, signal);
+    const second = await this.once(req, signal);
     if (second.status === 'ok') return second.res;
     this.refusals += 1;
     throw new GatewayError('CAMERA_AUTH_REFUSED', `${this.opts.host} refused user "${this.opts.creds.user}"`, {
@@ -39,12 +57,13 @@ export class CameraHttp {
   }
 
   private async once(
-    path: string,
+    req: CameraRequest,
     signal: AbortSignal,
   ): Promise<{ status: 'ok'; res: IncomingMessage } | { status: 'challenged' }> {
-    const sentAuth = this.session.header('GET', path);
-    const res = await this.send(path, sentAuth, signal);
-    if (res.statusCode === 200) return { status: 'ok', res };
+    const path = req.path;
+    const sentAuth = this.session.header(req.method ?? 'GET', path);
+    const res = await this.send(req, sentAuth, signal);
+    if (res.statusCode === 200 || req.accept?.includes(res.statusCode ?? 0)) return { status: 'ok', res };
     res.destroy(); // an error page is not read: a hostile camera could send it forever
     if (res.statusCode === 401) {
       const c = parseChallenge(res.headers['www-authenticate']);
@@ -62,20 +81,28 @@ export class CameraHttp {
     });
   }
 
-  private send(path: string, authorization: string | null, signal: AbortSignal): Promise<IncomingMessage> {
+  private send(r: CameraRequest, authorization: string | null, signal: AbortSignal): Promise<IncomingMessage> {
+    const path = r.path;
+    const body = r.body === undefined ? null : Buffer.from(r.body);
     return new Promise((resolve, reject) => {
       const req = request({
         host: this.opts.host,
-        port: this.opts.port,
+        port: r.port ?? this.opts.port,
         path,
-        method: 'GET',
+        method: r.method ?? 'GET',
         agent: false, // one socket a request: Dahua closes each and reissues its nonce
         signal,
-        headers: { ...(authorization ? { authorization } : {}), accept: '*/*' },
+        headers: {
+          ...(authorization ? { authorization } : {}),
+          accept: '*/*',
+          ...(body
+            ? { 'content-type': r.contentType ?? 'application/octet-stream', 'content-length': body.length }
+            : {}),
+        },
       });
       const timer = setTimeout(
         () => req.destroy(new GatewayError('CAMERA_STREAM_LOST', `${this.opts.host}: no answer to ${path}`)),
-        this.opts.headersTimeoutMs,
+        r.headersTimeoutMs ?? this.opts.headersTimeoutMs,
       );
       req.once('response', (res) => {
         clearTimeout(timer);
@@ -85,7 +112,7 @@ export class CameraHttp {
         clearTimeout(timer);
         reject(err);
       });
-      req.end();
+      req.end(body ?? undefined);
     });
   }
 }

@@ -12,7 +12,8 @@ import { GatewayError } from '../../core/kernel/errors.js';
 import type { CameraHttp } from './camera-http.js';
 
 export interface SnapshotSpec {
-  path: string;
+  /** The picture's path ({channel} filled in), or how to ask the camera for it (ONVIF GetSnapshotUri: maybe another port). */
+  path: string | ((channel: number, signal: AbortSignal) => Promise<{ path: string; port?: number }>);
   timeoutMs: number;
   maxBytes: number;
 }
@@ -51,11 +52,14 @@ export class CameraSnapshots {
     const spec = this.spec;
     if (!spec)
       throw this.failed(new GatewayError('CAMERA_SNAPSHOT_FAILED', `${this.host}: its profile names no snapshot`));
-    const path = spec.path.replaceAll('{channel}', String(channel));
     const timeout = AbortSignal.timeout(spec.timeoutMs);
     const signal = AbortSignal.any([this.stopped, timeout]);
     try {
-      const res = await this.http.get(path, signal);
+      const where =
+        typeof spec.path === 'string'
+          ? { path: spec.path.replaceAll('{channel}', String(channel)) }
+          : await spec.path(channel, signal);
+      const res = await this.http.request(where, signal);
       const jpeg = await readCapped(res, spec.maxBytes, signal, this.host);
       this.counts.taken += 1;
       return jpeg;

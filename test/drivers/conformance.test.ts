@@ -7,6 +7,7 @@ import {
   modbusRtuHarness,
   modbusTcpHarness,
   modemHarness,
+  onvifHarness,
   serialHarness,
   syntheticHarness,
 } from '../helpers/driver-harnesses.js';
@@ -18,3 +19,4 @@ driverContract('modbus (RTU, modbus-serial server on a socat pty)', modbusRtuHar
 driverContract('serial (socat pty, serial device simulator)', serialHarness);
 driverContract('modem (socat pty, modem simulator)', modemHarness);
 driverContract('camera (Hikvision ISAPI simulator)', cameraHarness);
+driverContract('camera (ONVIF PullPoint simulator)', onvifHarness);

@@ -36,14 +36,12 @@ export interface CameraRigOptions {
   more?: NonNullable<TestConfigOver['devices']>;
 }
 
-export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
-  const sim = new CameraSimulator(o.sim);
-  const port = await sim.listen();
-  o.cleanup(() => sim.close());
-  const camera: DeviceOf<'camera'> = {
+/** The rig's camera device: quick timeouts and backoffs, the password from VG_TEST_CAMERA_PASSWORD. */
+export function rigCamera(profile: string, port: number, over?: Partial<DeviceOf<'camera'>>): DeviceOf<'camera'> {
+  return {
     id: 'gate-cam',
     driver: 'camera',
-    profile: o.sim.brand === 'hikvision' ? 'hikvision-isapi' : 'dahua-cgi',
+    profile,
     host: '127.0.0.1',
     port,
     user: 'admin',
@@ -52,8 +50,16 @@ export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
     debounceMs: 0,
     reconnect: { minMs: 100, maxMs: 500 },
     authRetry: { minMs: 400, maxMs: 5000 },
-    ...o.device,
+    ...over,
   };
+}
+
+export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
+  const sim = new CameraSimulator(o.sim);
+  const port = await sim.listen();
+  o.cleanup(() => sim.close());
+  const profile = o.sim.brand === 'hikvision' ? 'hikvision-isapi' : 'dahua-cgi';
+  const camera = rigCamera(profile, port, o.device);
   process.env.VG_TEST_CAMERA_PASSWORD = o.sim.password ?? 'cam-pass-1';
   let board: ReturnType<ModbusSimulator['addUnit']> | null = null;
   let extra: TestConfigOver = { devices: [camera] };

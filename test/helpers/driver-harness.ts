@@ -12,6 +12,7 @@ import type { Driver, OutputCommand, SharedBus } from '../../core/contracts/driv
 import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
 import { EventFactory } from '../../agent/event-factory.js';
 import { SeqCounter } from '../../agent/seq-counter.js';
+import type { Clock } from '../../core/kernel/clock.js';
 import { systemClock } from '../../core/kernel/system-clock.js';
 import { resolveProfiles } from '../../config/load-config.js';
 import { createDrivers } from '../../drivers/registry.js';
@@ -58,15 +59,19 @@ export interface Built {
   buses: Map<string, SharedBus>;
 }
 
-/** The driver of the config's one device, built by the registry, its buses started. */
-export async function buildDriver(dir: string, over: TestConfigOver, cleanups: Cleanup[]): Promise<Built> {
+/** The driver of the config's one device, built by the registry, its buses started; `clock` its context's. */
+export async function buildDriver(
+  dir: string,
+  over: TestConfigOver,
+  cleanups: Cleanup[],
+  clock: Clock = systemClock('always'),
+): Promise<Built> {
   mkdirSync(dir, { recursive: true });
   const config = testConfig('mqtt://127.0.0.1:1', dir, over);
   const { profiles, problems } = resolveProfiles(config, dir);
   if (problems.length > 0) throw new Error(`harness config: ${JSON.stringify(problems)}`);
   const events: EventInput[] = [];
   const made: GatewayEvent[] = [];
-  const clock = systemClock('always');
   const factory = new EventFactory('gw-conformance', SeqCounter.open(join(dir, 'seq.json'), 0), clock);
   const emit = (e: EventInput): Promise<GatewayEvent> => {
     events.push(e);

@@ -5,6 +5,7 @@
  */
 import type { GsmModemDriver } from '../../drivers/modem/gsm-modem-driver.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
+import { OnvifCameraSimulator } from '../../scripts/simulators/camera-onvif-sim.js';
 import { CameraSimulator } from '../../scripts/simulators/camera-simulator.js';
 import { ModbusSimulator } from '../../scripts/simulators/modbus-simulator.js';
 import { PtyPair } from '../../scripts/simulators/pty-pair.js';
@@ -173,33 +174,61 @@ export async function modemHarness(dir: string): Promise<DriverHarness> {
   };
 }
 
-export async function cameraHarness(dir: string): Promise<DriverHarness> {
-  const cleanups: Cleanup[] = [];
-  const sim = new CameraSimulator({ brand: 'hikvision', password: 'cam-pass-1' });
-  const port = await sim.listen();
-  cleanups.push(() => sim.close());
-  const camera = { id: 'gate-cam', driver: 'camera' as const, profile: 'hikvision-isapi', host: '127.0.0.1', port };
+/** A camera of `profile` on the simulator at `port`: the parts both camera harnesses share. */
+async function cameraBase(dir: string, profile: string, port: number, cleanups: Cleanup[]) {
+  const camera = { id: 'gate-cam', driver: 'camera' as const, profile, host: '127.0.0.1', port };
   const base = await harnessBase(
     dir,
     { devices: [{ ...camera, user: 'admin', password: 'cam-pass-1', idleTimeoutMs: 2000, debounceMs: 0 }] },
     cleanups,
   );
-  const { driver } = base;
   const none = { deviceId: 'gate-cam', output: 'relay', action: 'on' } as const;
   return {
     ...base,
-    kind: 'camera',
+    kind: 'camera' as const,
     deviceId: 'gate-cam',
-    ready: () => waitUntil(() => driver.describe().online, 5000, 'the alert stream up'),
-    provoke: async () => sim.event({ code: 'linedetection', state: 'active', channel: 1 }),
     provoked: { type: 'camera.line_crossed', deviceId: 'gate-cam' },
     command: none,
+    inFlight: () => base.driver.write(none), // refused at once (NO_OUTPUT): nothing can hang
+  };
+}
+
+export async function cameraHarness(dir: string): Promise<DriverHarness> {
+  const cleanups: Cleanup[] = [];
+  const sim = new CameraSimulator({ brand: 'hikvision', password: 'cam-pass-1' });
+  const port = await sim.listen();
+  cleanups.push(() => sim.close());
+  const base = await cameraBase(dir, 'hikvision-isapi', port, cleanups);
+  return {
+    ...base,
+    ready: () => waitUntil(() => base.driver.describe().online, 5000, 'the alert stream up'),
+    provoke: async () => sim.event({ code: 'linedetection', state: 'active', channel: 1 }),
     pendingWork: async () => () => true, // a camera has no outputs the gateway times
-    inFlight: () => driver.write(none), // refused at once (NO_OUTPUT): nothing can hang
     released: async () => {
       const n = sim.connections;
       await new Promise((r) => setTimeout(r, 300)); // an absence: no stream reopened
       return sim.streams.size === 0 && sim.connections === n;
+    },
+  };
+}
+
+/** An ONVIF camera (PullPoint) against the simulated ONVIF camera; its pull point on a second port. */
+export async function onvifHarness(dir: string): Promise<DriverHarness> {
+  const cleanups: Cleanup[] = [];
+  const sim = new OnvifCameraSimulator({ password: 'cam-pass-1', subscriptionPort: true });
+  const port = await sim.listen();
+  cleanups.push(() => sim.close());
+  const base = await cameraBase(dir, 'onvif', port, cleanups);
+  return {
+    ...base,
+    ready: () => waitUntil(() => base.driver.describe().online, 5000, 'the pull point answering'),
+    provoke: async () =>
+      sim.event({ topic: 'tns1:RuleEngine/LineDetector/Crossed', source: { Rule: 'L1' }, data: { State: 'true' } }),
+    pendingWork: async () => () => sim.subscriptions === 0, // stop owes the camera an Unsubscribe
+    released: async () => {
+      const n = sim.counts.pulls;
+      await new Promise((r) => setTimeout(r, 300)); // an absence: no pull after stop
+      return sim.subscriptions === 0 && sim.counts.pulls === n;
     },
   };
 }

@@ -33,6 +33,7 @@ import { sensorEvents } from './sensors.js';
 
 export {
   CAMERA_ALARM_EVENTS,
+  CAMERA_PROTOCOLS,
   CAMERA_PULSE_EVENTS,
   CAMERA_STATE_EVENTS,
   type CameraAlarmEvent,

@@ -1,6 +1,7 @@
 /** Field devices coming and going, and the modem's network registration. */
 import { z } from 'zod';
 import { spec } from './define.js';
+import { CAMERA_PROTOCOLS } from './inputs.js';
 
 /** A serial device (receiver line or modem) names its port; a Modbus unit its unit id and bus. */
 const serialPort = { path: z.string().describe('The serial port') };
@@ -8,7 +9,7 @@ const modbusUnit = { unitId: z.int(), bus: z.string() };
 /** A networked camera names where it is and how it is read. */
 const cameraLink = {
   host: z.string().describe("The camera's address"),
-  protocol: z.enum(['hikvision-isapi', 'dahua-cgi']),
+  protocol: z.enum(CAMERA_PROTOCOLS),
 };
 
 export const deviceEvents = {

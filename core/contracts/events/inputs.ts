@@ -15,6 +15,8 @@ export type CameraAlarmEvent = (typeof CAMERA_ALARM_EVENTS)[number];
 /** What a camera profile may map a vendor code to: stateful ones end with `<type>_ended`, pulses never do. */
 export const CAMERA_STATE_EVENTS = [...CAMERA_ALARM_EVENTS, 'camera.alarm_input'] as const;
 export const CAMERA_PULSE_EVENTS = ['camera.line_crossed', 'camera.intrusion'] as const;
+/** How a networked camera tells its events: Hikvision ISAPI, Dahua CGI, or ONVIF PullPoint. */
+export const CAMERA_PROTOCOLS = ['hikvision-isapi', 'dahua-cgi', 'onvif'] as const;
 export type CameraStreamEvent = (typeof CAMERA_STATE_EVENTS)[number] | (typeof CAMERA_PULSE_EVENTS)[number];
 
 const wired = z.strictObject(wiredInput);
@@ -32,7 +34,7 @@ const button = z.union([
  * `ts` stays the gateway's: camera clocks drift and reset after power cuts.
  */
 const streamed = z.strictObject({
-  protocol: z.enum(['hikvision-isapi', 'dahua-cgi']).describe('How the camera told us'),
+  protocol: z.enum(CAMERA_PROTOCOLS).describe('How the camera told us'),
   code: z.string().describe("The vendor's event code (VMD, linedetection, CrossLineDetection, AlarmLocal)"),
   channel: z.int().min(1).nullable().describe('Video channel (1-based); for an alarm input, the input number'),
   region: z.string().nullable().describe("The camera's region or rule name, when it sends one"),
@@ -44,6 +46,12 @@ const streamed = z.strictObject({
     .optional()
     .describe('Reports the camera sent since the last event of this kind (repeats and a storm, debounced)'),
   suppressed: z.int().min(0).optional().describe('Of those, the ones not sent on their own (storm debounce)'),
+  reason: z
+    .enum(['timeout', 'lost'])
+    .optional()
+    .describe(
+      "Only on an _ended the camera did not send: timeout, not repeated within the state timeout (stateTimeoutSec); lost, the camera's stream was lost while it was on",
+    ),
 });
 const camera = z.union([z.strictObject({ ...wiredInput, snapshotUrl: z.string().optional() }), receivedData, streamed]);
 
