@@ -38,7 +38,11 @@ async function operator(county: CountySubscriber) {
   });
   await county.client!.subscribeAsync('village/gw-test/cmd-reply/+', { qos: 1 });
   const send = (name: string, id: string, args: unknown, raw?: string) =>
-    county.client!.publishAsync(`village/gw-test/cmd/${name}`, raw ?? JSON.stringify({ id, sentAt: Date.now(), args }), { qos: 1 });
+    county.client!.publishAsync(
+      `village/gw-test/cmd/${name}`,
+      raw ?? JSON.stringify({ id, sentAt: Date.now(), args }),
+      { qos: 1 },
+    );
   const ask = async (name: string, id: string, args: unknown, raw?: string): Promise<Reply> => {
     await send(name, id, args, raw);
     await waitUntil(() => replies.has(id), 20_000, `the reply to ${id}`);
