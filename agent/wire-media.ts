@@ -40,11 +40,12 @@ export function wireMedia(
   logger: Logger,
   notSaved: (file: string, err: Error) => void,
 ): MediaParts {
-  const media = new MediaStore({
+  const media: MediaStore = new MediaStore({
     dir: join(config.dataDir, 'media'),
     config: config.media,
     clock,
     reserveHeld: () => outbox.reserve.isHeld,
+    sent: (id: string): boolean => mediaSender.sent(id), // made just below; asked only when a picture is put
   });
   if (media.problem !== null)
     // Pictures are never worth an agent that does not start: the alarms run without them.
@@ -53,7 +54,7 @@ export function wireMedia(
       'the media folder cannot be opened: no pictures',
     );
   const pictureCauses = new Map<string, string | null>();
-  const mediaSender = new MediaSender({
+  const mediaSender: MediaSender = new MediaSender({
     store: media,
     eventIdOf: (pic) => pictureCauses.get(pic.id) ?? null,
     notSaved,

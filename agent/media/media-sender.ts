@@ -84,6 +84,11 @@ export class MediaSender implements IdleLane {
     o.store.onStored(() => this.wake());
   }
 
+  /** Whether the county has this picture whole (sent and acknowledged to its last chunk). */
+  sent(id: string): boolean {
+    return this.state.isSent(id);
+  }
+
   onReady(wake: () => void): void {
     this.wake = wake;
   }

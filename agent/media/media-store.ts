@@ -40,6 +40,8 @@ export interface MediaStorePorts {
   clock: Clock;
   /** Whether the outbox's disk reserve is held: while it is out, the room belongs to alarms. */
   reserveHeld(): boolean;
+  /** Whether the county has this picture whole (the uploader knows); such an alarm picture goes before an unsent one. */
+  sent?(id: string): boolean;
 }
 
 const NAME = /^(\d{1,15})\.([an])\.([0-9a-f-]{36})\.([A-Za-z0-9][A-Za-z0-9_.-]{0,63})\.jpg$/;
@@ -197,8 +199,13 @@ export class MediaStore {
     if (!this.p.reserveHeld())
       throw this.noRoom("the outbox's disk reserve is released: the card's room is for alarm events");
     const { maxBytes, minFreeBytes } = this.p.config;
-    // Whom this picture may push out: non-alarm pictures first (oldest first), then, for an alarm picture, older alarm pictures.
-    const victims = this.pictures.filter((x) => !x.alarm).concat(alarm ? this.pictures.filter((x) => x.alarm) : []);
+    // Whom this picture may push out: non-alarm pictures first (oldest first), then, for an alarm picture, older
+    // alarm pictures the county already has whole, and only then the ones it has never seen.
+    const sent = (x: StoredPicture) => this.p.sent?.(x.id) === true;
+    const alarms = this.pictures.filter((x) => x.alarm);
+    const victims = this.pictures
+      .filter((x) => !x.alarm)
+      .concat(alarm ? [...alarms.filter(sent), ...alarms.filter((x) => !sent(x))] : []);
     let overCap = this.used + this.pending + bytes - maxBytes;
     let short = minFreeBytes + this.pending + bytes - this.freeBytes();
     let n = 0;

@@ -51,7 +51,9 @@ export const mediaSchema = z
           .min(1024 * 1024),
       )
       .default(MEDIA_DEFAULTS.maxBytes)
-      .describe('All pictures together at most this size; past it the oldest go, non-alarm ones first'),
+      .describe(
+        'All pictures together at most this size; past it the oldest go: non-alarm ones first, then alarm ones the county has',
+      ),
     maxAgeDays: intIn(1, 365)
       .default(MEDIA_DEFAULTS.maxAgeDays)
       .describe('Privacy: no picture is kept longer than this, alarm pictures included'),

@@ -31,11 +31,20 @@ function jpegOf(bytes: number): Buffer {
   return Buffer.concat([...segments, JPEG.subarray(2)]);
 }
 
-function store(o: { dir?: string; config?: Partial<MediaConfig>; held?: () => boolean; clock?: JumpingClock } = {}) {
+function store(
+  o: {
+    dir?: string;
+    config?: Partial<MediaConfig>;
+    held?: () => boolean;
+    clock?: JumpingClock;
+    sent?: (id: string) => boolean;
+  } = {},
+) {
   const clock = o.clock ?? new JumpingClock();
   const config = mediaSchema.parse({ minFreeBytes: 0, ...o.config });
   const dir = o.dir ?? join(tempDir(), 'media');
-  return { s: new MediaStore({ dir, config, clock, reserveHeld: o.held ?? (() => true) }), dir, clock };
+  const ports = { dir, config, clock, reserveHeld: o.held ?? (() => true), ...(o.sent ? { sent: o.sent } : {}) };
+  return { s: new MediaStore(ports), dir, clock };
 }
 
 describe('the media store', () => {
@@ -87,6 +96,23 @@ describe('the media store', () => {
     expect(s.list().map((p) => p.id)).toEqual([a2.id, a3.id, a4.id]);
     expect(s.usedBytes).toBeLessThanOrEqual(1024 * KB);
     expect(s.counts.evicted).toBe(3);
+  });
+
+  it('an alarm picture pushes out an older alarm picture the county already has before one it has never seen', async () => {
+    const sentToCounty = new Set<string>();
+    const { s, clock } = store({ config: { maxBytes: 1024 * KB }, sent: (id) => sentToCounty.has(id) });
+    const put = () => {
+      clock.elapse(1000);
+      return s.put(jpegOf(300 * KB), { cameraId: 'gate-cam', alarm: true });
+    };
+    const a1 = await put();
+    const a2 = await put();
+    const a3 = await put();
+    sentToCounty.add(a2.id); // the county has a2 whole; a1, the oldest, it has never seen
+    const a4 = await put();
+    expect(s.list().map((p) => p.id)).toEqual([a1.id, a3.id, a4.id]);
+    const a5 = await put(); // none sent: the oldest goes
+    expect(s.list().map((p) => p.id)).toEqual([a3.id, a4.id, a5.id]);
   });
 
   it('keeps no picture past maxAgeDays, alarm pictures included', async () => {
