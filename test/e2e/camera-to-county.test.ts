@@ -1,6 +1,6 @@
 /**
  * What the county must see is what the camera saw, end to end on real peers: a simulated
- * Hikvision or Dahua camera (HTTP, digest, its own framing) raises an alarm, the agent types
+ * Hikvision, Dahua or ONVIF camera (HTTP, digest or WS-Security, its own framing) raises an alarm, the agent types
  * it, fetches the camera's picture, stores it, and the county's subscriber on a real broker gets
  * the alarm first, then `camera.picture`, then the picture itself in chunks, put together with
  * its hash checked, chunk 0 naming the alarm it was taken for.
@@ -13,6 +13,7 @@ import { decodeChunk } from '../../core/contracts/media-chunk.js';
 import type { AssembledPicture } from '../../scripts/county/picture-assembler.js';
 import { testConfig } from '../helpers/agent-config.js';
 import { openCameraRig } from '../helpers/camera-rig.js';
+import { onvifRig } from '../helpers/onvif-rig.js';
 import { DeliveryCheck, startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -25,10 +26,16 @@ const brokerRef = useBroker();
 const ALARMS = {
   hikvision: { sent: { code: 'linedetection', state: 'active', channel: 1 }, type: 'camera.line_crossed' },
   dahua: { sent: { code: 'CrossRegionDetection', state: 'Start', channel: 0 }, type: 'camera.intrusion' },
+  onvif: { type: 'camera.line_crossed' },
 } as const;
+const ONVIF_CROSSED = {
+  topic: 'tns1:RuleEngine/LineDetector/Crossed',
+  source: { Rule: 'Gate' },
+  data: { State: 'true' },
+};
 
 describe('a camera alarm reaches the county with its picture', () => {
-  it.each(['hikvision', 'dahua'] as const)(
+  it.each(['hikvision', 'dahua', 'onvif'] as const)(
     '%s: the alarm, then camera.picture, then the picture whole',
     async (brand) => {
       const county = await startCounty(brokerRef.current.url, cleanup);
@@ -44,12 +51,19 @@ describe('a camera alarm reaches the county with its picture', () => {
       const order: string[] = [];
       county.on('event', (e) => order.push(e.type));
       county.on('picture', (p: AssembledPicture) => order.push(`picture ${p.id}`));
-      const r = await openCameraRig({ brokerUrl: brokerRef.current.url, dir: tempDir(), cleanup, sim: { brand } });
+      const peers = { brokerUrl: brokerRef.current.url, dir: tempDir(), cleanup };
+      const r =
+        brand === 'onvif'
+          ? await onvifRig(peers).then((o) => ({ rig: o.rig, alarm: () => o.sim.event(ONVIF_CROSSED) }))
+          : await openCameraRig({ ...peers, sim: { brand } }).then((c) => ({
+              rig: c.rig,
+              alarm: () => c.sim.event({ ...ALARMS[brand].sent, region: 'Gate' }),
+            }));
       // Sent again until the agent has it: on a loaded machine the rig's short idle timeout may cut
       // the stream the first one was on (the camera then sends it to no one, as a real one would).
       for (let i = 0; !r.rig.events.some((e) => e.type === ALARMS[brand].type); i++) {
         if (i === 10) throw new Error(`no ${ALARMS[brand].type} after 10 tries`);
-        r.sim.event({ ...ALARMS[brand].sent, region: 'Gate' });
+        r.alarm();
         await new Promise((res) => setTimeout(res, 1000));
       }
 
