@@ -1,12 +1,13 @@
 /**
  * Hostile cameras (issue 19, item 7): each mode is bounded (the driver holds at most a part's
- * cap), counted, logged once, and a panic press on a Modbus board beside it still reaches the
- * outbox promptly while it goes on.
+ * cap), counted, logged once, and a panic press on a Modbus board beside it still sounds the
+ * siren promptly and reaches the county while it goes on.
  */
 import { describe, expect, it } from 'vitest';
 import type { HostileMode } from '../../scripts/simulators/camera-hostile.js';
 import type { Brand } from '../../scripts/simulators/camera-framing.js';
 import { logged, openCameraRig, turnHostile, type CameraRig } from '../helpers/camera-rig.js';
+import { startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -17,7 +18,7 @@ const brokerRef = useBroker();
 
 /** The profiles' part cap plus the header cap and a boundary: the most the parser may hold. */
 const HELD_MAX = 262144 + 8192 + 64;
-/** A press is read within a 50 ms poll and committed at once (~60-150 ms here); the rest is room for a loaded 2-core machine. */
+/** A press is read within a 50 ms poll and the siren written at once (~60-150 ms here); the rest is room for a loaded 2-core machine. */
 const PRESS_MS = 1000;
 
 interface Case {
@@ -65,33 +66,41 @@ const detailOf = (r: CameraRig) =>
   r.rig.agent.drivers.find((d) => d.describe().driver === 'camera')!.describe().detail!;
 
 describe('hostile cameras', () => {
-  it.each(cases)('$mode ($brand): bounded, counted, logged once, a press not slowed', async (c) => {
-    const r = await openCameraRig({
-      brokerUrl: brokerRef.current.url,
-      dir: tempDir(),
-      cleanup,
-      sim: { brand: c.brand },
-      device: { idleTimeoutMs: 1500, ...c.device },
-      panic: true,
-    });
-    turnHostile(r, c.mode);
-    let held = 0;
-    const sampler = setInterval(() => (held = Math.max(held, detailOf(r).buffered as number)), 5);
-    cleanup(() => clearInterval(sampler));
-    await waitUntil(() => r.sim.connections >= 2, 5000, 'the hostile connection');
-    await new Promise((res) => setTimeout(res, 300));
-    const presses = [await r.press!(), await r.press!()];
-    await waitUntil(() => c.counted(detailOf(r)), 15000, `${c.mode} counted (${JSON.stringify(detailOf(r))})`);
-    clearInterval(sampler);
-    expect(Math.max(...presses)).toBeLessThan(PRESS_MS);
-    expect(held).toBeLessThanOrEqual(HELD_MAX);
-    expect(logged(r.logs, c.code)).toHaveLength(1);
-    // Nothing else was logged but the stream's first cut (the test's), and the hostile mode's own code.
-    const others = r.logs.filter(
-      (l) => l.code !== c.code && !(l.code === 'CAMERA_STREAM_LOST' && l.reason === 'closed'),
-    );
-    expect(others).toEqual([]);
-  });
+  it.each(cases)(
+    '$mode ($brand): bounded, counted, logged once, a press still sounds the siren and reaches the county',
+    async (c) => {
+      const county = await startCounty(brokerRef.current.url, cleanup);
+      const r = await openCameraRig({
+        brokerUrl: brokerRef.current.url,
+        dir: tempDir(),
+        cleanup,
+        sim: { brand: c.brand },
+        device: { idleTimeoutMs: 1500, ...c.device },
+        panic: true,
+        siren: true,
+      });
+      turnHostile(r, c.mode);
+      let held = 0;
+      const sampler = setInterval(() => (held = Math.max(held, detailOf(r).buffered as number)), 5);
+      cleanup(() => clearInterval(sampler));
+      await waitUntil(() => r.sim.connections >= 2, 5000, 'the hostile connection');
+      await new Promise((res) => setTimeout(res, 300));
+      const presses = [await r.pressToSiren!(), await r.pressToSiren!()];
+      await waitUntil(() => c.counted(detailOf(r)), 15000, `${c.mode} counted (${JSON.stringify(detailOf(r))})`);
+      clearInterval(sampler);
+      expect(Math.max(...presses)).toBeLessThan(PRESS_MS);
+      const pressed = r.rig.events.filter((e) => e.type === 'alarm.pressed').map((e) => e.id);
+      expect(pressed).toHaveLength(2);
+      await county.waitFor(() => pressed.every((id) => county.events.has(id)), 10_000);
+      expect(held).toBeLessThanOrEqual(HELD_MAX);
+      expect(logged(r.logs, c.code)).toHaveLength(1);
+      // Nothing else was logged but the stream's first cut (the test's), and the hostile mode's own code.
+      const others = r.logs.filter(
+        (l) => l.code !== c.code && !(l.code === 'CAMERA_STREAM_LOST' && l.reason === 'closed'),
+      );
+      expect(others).toEqual([]);
+    },
+  );
 
   it('a 1,000-events-a-second camera sends a handful of events, counted', async () => {
     const r = await openCameraRig({

@@ -21,6 +21,8 @@ export interface CameraRig {
   logs: Record<string, unknown>[];
   /** Presses house 7's panic button; resolves with ms from the press to alarm.pressed stored in the outbox. */
   press?: () => Promise<number>;
+  /** With `siren`: presses it and resolves with ms from the press to the siren relay's pulse written to the board. */
+  pressToSiren?: () => Promise<number>;
 }
 
 export interface CameraRigOptions {
@@ -34,7 +36,12 @@ export interface CameraRigOptions {
   config?: TestConfigOver;
   /** More devices beside the camera (and the panic board). */
   more?: NonNullable<TestConfigOver['devices']>;
+  /** With `panic`: a rule sounds the siren (relay1's pulse) on a press, as in a village. */
+  siren?: boolean;
 }
+
+/** The Waveshare board's own timed pulse of relay1 (the siren), as the rule writes it. */
+const SIREN_FLASH = 0x0200;
 
 /** The rig's camera device: quick timeouts and backoffs, the password from VG_TEST_CAMERA_PASSWORD. */
 export function rigCamera(profile: string, port: number, over?: Partial<DeviceOf<'camera'>>): DeviceOf<'camera'> {
@@ -62,14 +69,25 @@ export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
   const camera = rigCamera(profile, port, o.device);
   process.env.VG_TEST_CAMERA_PASSWORD = o.sim.password ?? 'cam-pass-1';
   let board: ReturnType<ModbusSimulator['addUnit']> | null = null;
+  let modbusSim: ModbusSimulator | null = null;
   let extra: TestConfigOver = { devices: [camera] };
   if (o.panic) {
     const modbus = new ModbusSimulator();
     board = modbus.addUnit(1, builtinProfile('waveshare-modbus-rtu-relay-d'));
     await modbus.listenTcp(await freePort());
     o.cleanup(() => modbus.close());
+    modbusSim = modbus;
     const h7 = house7Board(modbus.port);
     extra = { buses: h7.buses, devices: [...h7.devices, camera] };
+    if (o.siren)
+      extra.rules = [
+        {
+          id: 'panic-siren',
+          when: { type: 'alarm.pressed' },
+          cooldownSec: 0,
+          actions: [{ do: 'output', device: 'house-7-board', output: 'relay1', action: 'pulse', durationMs: 500 }],
+        },
+      ];
   }
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -97,7 +115,18 @@ export async function cameraRig(o: CameraRigOptions): Promise<CameraRig> {
         return Date.now() - t0;
       }
     : undefined;
-  return { sim, rig, logs, ...(press ? { press } : {}) };
+  const pressToSiren =
+    press && o.siren
+      ? async () => {
+          const writes = modbusSim!.writes;
+          const before = writes.filter((w) => w.address === SIREN_FLASH).length;
+          const t0 = performance.now();
+          await press();
+          await waitUntil(() => writes.filter((w) => w.address === SIREN_FLASH).length > before, 5000, 'the siren');
+          return writes.filter((w) => w.address === SIREN_FLASH).at(-1)!.atMs - t0;
+        }
+      : undefined;
+  return { sim, rig, logs, ...(press ? { press } : {}), ...(pressToSiren ? { pressToSiren } : {}) };
 }
 
 /** The log lines with this code. */
