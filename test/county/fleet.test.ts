@@ -42,8 +42,10 @@ describe('fleet of gateway twins', () => {
     });
     expect(r.verdict).toMatchObject({ ok: true, problems: [], distinct: r.produced });
     expect(r.live!.latencyMs.p50).toBeGreaterThanOrEqual(0);
-    expect(r.broker!.cpuSec).toBeGreaterThan(0);
+    // The broker's own process was read: its memory is there; its CPU is counted in 10 ms ticks, and
+    // Mosquitto can take fewer than one for this little (seen as 0 once on a loaded machine).
     expect(r.broker!.rssMb).toBeGreaterThan(0);
+    expect(r.broker!.cpuSec).toBeGreaterThanOrEqual(0);
     expect(unhandled.errors).toEqual([]);
   });
 
