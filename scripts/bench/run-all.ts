@@ -17,6 +17,7 @@ const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   weaklink: async () => (await import('./weaklink.js')).weaklinkBenchmarks(),
   fleet: async () => (await import('./fleet.js')).fleetBenchmarks(),
   bytes: async () => (await import('./bytes.js')).bytesBenchmarks(),
+  camera: async () => (await import('./camera.js')).cameraBenchmarks(),
 };
 
 async function main(): Promise<void> {

@@ -24,7 +24,7 @@ import { Mosquitto, mosquittoPath } from '../brokers/mosquitto.js';
 import { percentile } from '../stats.js';
 import { WeakLink } from '../weak-link/weak-link.js';
 import type { ProfileName } from '../weak-link/profiles.js';
-import { benchDir } from './fixtures.js';
+import { benchDir, PANIC_PRESS, until } from './fixtures.js';
 import { result, type BenchResult } from './result.js';
 
 const VILLAGE_RATE = 5; // telemetry events a second
@@ -88,14 +88,6 @@ async function close(r: Rig): Promise<void> {
   rmSync(r.dir, { recursive: true, force: true });
 }
 
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`weaklink bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** A 30-minute backlog stored with the link cut; then the link is back. Resolves once the agent is connected. */
 async function withBacklog(r: Rig): Promise<void> {
   r.link.cut();
@@ -116,12 +108,7 @@ async function pressAlarms(r: Rig, sub: CountySubscriber, more: () => boolean): 
   for (let i = 0; i < PRESSES && more(); i++) {
     await new Promise((res) => setTimeout(res, 1000 + Math.random() * 1000));
     const t0 = Date.now();
-    const alarm = await r.agent.emit({
-      deviceId: 'panel.di2',
-      type: 'alarm.pressed',
-      priority: 'critical',
-      data: { input: 'di2', active: true },
-    });
+    const alarm = await r.agent.emit(PANIC_PRESS);
     await until(() => arrivals.has(alarm.id), 600_000, `alarm ${i} at the county`);
     latencies.push(arrivals.get(alarm.id)! - t0);
   }
