@@ -16,7 +16,8 @@ import { paddedJpeg } from '../simulators/camera-snapshot-sim.js';
 export const CAMERA_PASSWORD_ENV = 'VG_BENCH_CAMERA_PASSWORD';
 const PASSWORD = 'bench-cam-pass';
 
-type CameraDeviceInput = Extract<z.input<typeof deviceSchema>, { driver: 'camera' }>;
+export type DeviceInput = z.input<typeof deviceSchema>;
+type CameraDeviceInput = Extract<DeviceInput, { driver: 'camera' }>;
 
 const profileOf = (c: BenchCamera) => (c.sim.brand === 'hikvision' ? 'hikvision-isapi' : 'dahua-cgi');
 
