@@ -115,7 +115,7 @@ export async function mediaRows(brokerPort: number, sub: CountySubscriber, stead
         's',
         { name: 'weaklink.media.raw', value: rawMs / 1000 },
         {
-          note: `edge-2g, ${DELIVERY} alarm pictures of ${picBytes / DELIVERY} bytes taken at once -> all whole at the county, village telemetry going; ${wireBytes} bytes up in all (${(wireBytes / picBytes).toFixed(2)}x the pictures); ~${perDay} pictures a day at this pace${shortfall}${behind}`,
+          note: `edge-2g, ${DELIVERY} alarm pictures of ${picBytes / DELIVERY} bytes taken at once -> all whole at the county, village telemetry going; ${wireBytes} bytes up in all (${(wireBytes / picBytes).toFixed(2)}x the pictures); ${delivered ? `~${perDay} pictures a day at this pace` : 'no pace to scale to a day'}${shortfall}${behind}`,
         },
       ),
     ];

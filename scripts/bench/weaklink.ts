@@ -9,6 +9,8 @@
  *   (goal <= 3 s).
  * - weaklink.drain: the time a 30-minute backlog takes to drain on weak-3g, against the link's
  *   raw time for the bytes the drain put on it (bytes / rate + delay; goal ratio <= 1.3).
+ * - weaklink.alarm.p95.media and weaklink.media.delivery (weaklink-media.ts): presses while a
+ *   camera's pictures upload, against the steady presses above; N pictures against the link.
  *
  * Time-compressed: the 30-minute backlog (9,000 events at 5 a second) is stored in seconds with
  * the link cut, then the link comes back. What the drain sends does not depend on when the
