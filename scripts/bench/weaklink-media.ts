@@ -75,7 +75,8 @@ export async function mediaRows(brokerPort: number, sub: CountySubscriber, stead
     clearInterval(camera);
 
     // The pictures before are up (or the row would time the backlog), then DELIVERY at once.
-    const caughtUp = await within(() => sender().pending() === 0, CATCH_UP_MS);
+    // A lane that sent nothing in FIRST_CHUNK_MS will not catch up now: the delivery is timed at once.
+    const caughtUp = firstChunk && (await within(() => sender().pending() === 0, CATCH_UP_MS));
     const arrivedAt = new Map<string, number>();
     const onPicture = (p: { id: string }) => arrivedAt.set(p.id, Date.now());
     sub.on('picture', onPicture);
