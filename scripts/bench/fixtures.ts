@@ -38,3 +38,20 @@ export function eventSource(dir: string) {
           data: { i, tempC: 21.5, humidity: 48, battery: 3.31, rssi: -71 },
         });
 }
+
+/** A resident's panic press, as the weak-link and camera benchmarks emit it. */
+export const PANIC_PRESS = {
+  deviceId: 'panel.di2',
+  type: 'alarm.pressed',
+  priority: 'critical',
+  data: { input: 'di2', active: true },
+} as const;
+
+/** Polls `cond` every `everyMs` until it holds; throws after `timeoutMs`, naming `what`. */
+export async function until(cond: () => boolean, timeoutMs: number, what: string, everyMs = 20): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

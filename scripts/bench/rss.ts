@@ -1,5 +1,5 @@
 /**
- * Memory while draining: the real agent (a child process running the CLI) drains a 1M-event
+ * Memory while draining (and with cameras, rss.cameras): the real agent (a child process running the CLI) drains a 1M-event
  * backlog to Mosquitto; its peak RSS is compared with the same agent draining 1k events,
  * measured in the same run. Reads are paged, so the backlog's size must not show in RSS.
  */
@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import { Mosquitto, mosquittoPath } from '../brokers/mosquitto.js';
+import type { DeviceInput } from './camera-fleet.js';
 import { prefill } from './drain.js';
+import { underCameraLoad } from './rss-cameras.js';
 import { benchDir, outboxConfig } from './fixtures.js';
 import { result, type BenchResult } from './result.js';
 
@@ -42,11 +44,22 @@ function backlogLeft(dir: string): number | null {
   }
 }
 
-/** Peak RSS of the agent from start until its outbox is empty (or maxMs), and how long the drain took. */
-async function peakRss(
+export interface RssRun {
+  /** More devices in the agent's config (cameras). */
+  devices?: DeviceInput[];
+  /** Keep sampling this long after the outbox is empty (a load that goes on, such as cameras streaming). */
+  holdMs?: number;
+}
+
+/**
+ * Peak RSS of the agent from start until its outbox is empty (and `holdMs` more, or maxMs in
+ * all), and how long the drain took.
+ */
+export async function peakRss(
   url: string,
   backlog: number,
   maxMs: number,
+  run: RssRun = {},
 ): Promise<{ peakMb: number; drainedMs: number | null }> {
   const dir = benchDir('rss');
   await prefill(dir, backlog);
@@ -67,6 +80,7 @@ async function peakRss(
         batch: { maxEvents: 100 },
         replay: { messagesPerSec: 0 },
       },
+      devices: run.devices ?? [],
     }),
   );
   // The executable itself, as a service would start it (its shebang carries the heap limits).
@@ -81,7 +95,7 @@ async function peakRss(
       const left = backlogLeft(dir);
       if (left === 0) drainedMs = performance.now() - t0;
     }
-    if (drainedMs !== null) break;
+    if (drainedMs !== null && performance.now() - t0 >= drainedMs + (run.holdMs ?? 0)) break;
   }
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
@@ -89,18 +103,60 @@ async function peakRss(
   return { peakMb: peak, drainedMs };
 }
 
-export async function rssBenchmarks(): Promise<BenchResult[]> {
+const CAMERAS_HOLD_MS = 30_000;
+
+/**
+ * rss.cameras: the agent with 4 cameras streaming (rss-cameras.ts) for CAMERAS_HOLD_MS after its
+ * 1k backlog drained, against rss.idle; the note gives the same hold without cameras, so that
+ * what time alone adds (heap growth, JIT) is not taken for the cameras'.
+ */
+async function camerasRow(url: string, idleMb: number): Promise<BenchResult> {
+  const held = await peakRss(url, 1000, 120_000, { holdMs: CAMERAS_HOLD_MS });
+  const { measured, load } = await underCameraLoad((devices) =>
+    peakRss(url, 1000, 120_000, { devices, holdMs: CAMERAS_HOLD_MS }),
+  );
+  const delta = measured.peakMb - idleMb;
+  return result(
+    'rss.cameras',
+    measured.peakMb,
+    'MB',
+    { name: 'rss.idle', value: idleMb },
+    {
+      goal: 'increase <= 10 MB',
+      note: `peak RSS, 4 cameras streaming ${CAMERAS_HOLD_MS / 1000} s after a 1k backlog drained (+${delta.toFixed(1)} MB over rss.idle; the same hold without cameras ${held.peakMb.toFixed(1)} MB); ${load.parts} event parts, ${load.intrusions} alarm pictures, ${load.connections} stream connections`,
+    },
+  );
+}
+
+const idleRow = (idleMb: number) =>
+  result('rss.idle', idleMb, 'MB', undefined, { goal: 'value <= 60', note: 'agent peak RSS draining a 1k backlog' });
+
+/** Runs `fn` against a Mosquitto of its own, started and disposed of here. */
+async function withBroker(fn: (url: string) => Promise<BenchResult[]>): Promise<BenchResult[]> {
   const bin = mosquittoPath();
   if (!bin) throw new Error('the rss benchmark needs Mosquitto (apt-get install -y mosquitto)');
   const broker = await new Mosquitto(bin).start();
   try {
-    const idle = await peakRss(broker.url, 1000, 15_000);
-    const big = await peakRss(broker.url, 1_000_000, 120_000);
+    return await fn(broker.url);
+  } finally {
+    await broker.dispose();
+  }
+}
+
+/** `--only rss-cameras`: rss.idle and rss.cameras alone (the 1M backlog takes minutes). */
+export const rssCamerasBenchmarks = (): Promise<BenchResult[]> =>
+  withBroker(async (url) => {
+    const idle = await peakRss(url, 1000, 15_000);
+    return [idleRow(idle.peakMb), await camerasRow(url, idle.peakMb)];
+  });
+
+export const rssBenchmarks = (): Promise<BenchResult[]> =>
+  withBroker(async (url) => {
+    const idle = await peakRss(url, 1000, 15_000);
+    const big = await peakRss(url, 1_000_000, 120_000);
+    const cameras = await camerasRow(url, idle.peakMb);
     return [
-      result('rss.idle', idle.peakMb, 'MB', undefined, {
-        goal: 'value <= 60',
-        note: 'agent peak RSS draining a 1k backlog',
-      }),
+      idleRow(idle.peakMb),
       result(
         'rss.backlog',
         big.peakMb,
@@ -111,8 +167,6 @@ export async function rssBenchmarks(): Promise<BenchResult[]> {
           note: `peak RSS draining a 1M backlog (+${(big.peakMb - idle.peakMb).toFixed(1)} MB); drained in ${big.drainedMs === null ? '>120' : (big.drainedMs / 1000).toFixed(1)} s`,
         },
       ),
+      cameras,
     ];
-  } finally {
-    await broker.dispose();
-  }
-}
+  });

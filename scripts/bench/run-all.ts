@@ -17,6 +17,9 @@ const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   weaklink: async () => (await import('./weaklink.js')).weaklinkBenchmarks(),
   fleet: async () => (await import('./fleet.js')).fleetBenchmarks(),
   bytes: async () => (await import('./bytes.js')).bytesBenchmarks(),
+  'weaklink-media': async () => (await import('./weaklink-media.js')).weaklinkMediaBenchmarks(),
+  'rss-cameras': async () => (await import('./rss.js')).rssCamerasBenchmarks(),
+  camera: async () => (await import('./camera.js')).cameraBenchmarks(),
 };
 
 async function main(): Promise<void> {
