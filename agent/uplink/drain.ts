@@ -185,7 +185,10 @@ export class Drain {
         if (critical) this.bucket.force();
         else if (!this.paced()) return;
         const msg = this.nextMessage(this.room());
-        if (!msg) return; // lingering: a timer pumps again
+        // Lingering: the telemetry waits for its batch (a timer pumps again), so the link may carry a
+        // picture's chunk meanwhile. Without this, a village whose readings never stop lingering
+        // (one every few seconds, lingerMs 60 s) never sent a picture at all.
+        if (!msg) return this.offerIdle();
         this.publish(msg);
       }
     } finally {

@@ -88,7 +88,7 @@ export class CameraFleet {
    */
   async fetchPicture(i: number, http: CameraHttp): Promise<Buffer> {
     const c = this.cameras[i % this.cameras.length]!;
-    const path = requireProfile(profileOf(c), 'camera').snapshot!.path.replaceAll('{channel}', '1');
+    const path = requireProfile(profileOf(c), 'camera').snapshot!.path!.replaceAll('{channel}', '1'); // the bench's cameras are Hikvision and Dahua: a path
     const res = await http.get(path, AbortSignal.timeout(10_000));
     const parts: Buffer[] = [];
     for await (const chunk of res) parts.push(chunk as Buffer);

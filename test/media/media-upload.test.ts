@@ -120,6 +120,36 @@ describe('pictures to the county', () => {
     expect(after.length, 'the rest of the picture came after the alarm').toBeGreaterThan(3);
   });
 
+  it('a picture goes while telemetry lingers for its batch: readings that never stop do not hold it back', async () => {
+    const sub = await county('linger');
+    const dir = tempDir();
+    const config = testConfig(brokerRef.current.url, dir, {
+      gateway: { id: 'gw-linger' },
+      media: { minFreeBytes: 0 },
+      mqtt: { wire: { format: 'compact', lingerMs: 60_000 } },
+    });
+    const agent = new Agent({ config, configHash: 'test', baseDir: dir, logger: quietLogger() });
+    cleanup(() => agent.stop());
+    await agent.start();
+    // A reading every 100 ms: some telemetry is always waiting for its batch (full at batch.maxEvents, 10 s on).
+    let n = 0;
+    const readings = setInterval(
+      () => void agent.emit({ deviceId: 'meter', type: 'sensor.telemetry', priority: 'normal', data: { n: n++ } }),
+      100,
+    );
+    cleanup(() => clearInterval(readings));
+    await waitUntil(() => n > 5, 5000, 'readings flowing');
+    const stored = await agent.pictures().media.put(jpegOf(20_000), { cameraId: 'gate', alarm: true });
+    let telemetryFirst = -1;
+    sub.on(
+      'picture',
+      () => (telemetryFirst = [...sub.events.values()].filter((e) => e.type === 'sensor.telemetry').length),
+    );
+    await waitUntil(() => sub.pictures.has(stored.id), 20_000, 'the picture at the county while readings linger');
+    // Whole before any reading's batch went: it did not wait for the readings to stop lingering.
+    expect(telemetryFirst).toBe(0);
+  });
+
   it('mode off sends no picture; auto sends alarm pictures only', async () => {
     const sub = await county('modes');
     const log = arrivalsAt(sub);
