@@ -4,6 +4,7 @@ import type { Clock } from '../core/kernel/clock.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import type { ReloadResult } from './commands/reload-config.js';
+import type { LogRing } from './diagnostics/log-ring.js';
 import type { SupervisorTuning } from './nodered/from-config.js';
 import type { Driver, OutputCommand, SharedBus } from '../core/contracts/driver.js';
 import type { GatewayEvent } from '../core/contracts/event.js';
@@ -25,6 +26,10 @@ export interface AgentOptions {
    * with it. Without it, `reload-config` answers that this agent cannot reload.
    */
   reloadConfig?: () => ReloadResult;
+  /** Stops this agent and starts it again with the same config (the CLI's run loop); without it `restart` is refused. */
+  restart?: (by: string | null) => void;
+  /** The logger's last lines (diagnostics/log-ring.ts), for `logs`; without it `logs` is refused. */
+  logRing?: LogRing;
   /** Tests: the Node-RED supervisor's timings, sizes and paths (nodes folder, restart backoff, heartbeat, event queue). */
   nodeRed?: SupervisorTuning;
 }

@@ -19,6 +19,7 @@ import { VERSION } from './version.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { PayloadProblems } from './payload-problems.js';
 import { registerCommands } from './commands/register.js';
+import { DeviceHistory } from './diagnostics/device-history.js';
 import { wireAlarms, type AlarmParts } from './wire-alarms.js';
 import { wireStorage, type StorageParts } from './wire-storage.js';
 import { wireNodeRed } from './wire-nodered.js';
@@ -120,6 +121,8 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
   const nodeRed = wireNodeRed(a, outbox, pipeline, alarmParts.alarms, taking.requests);
   // A lost alarm's report that only memory holds is stored as soon as there is room again.
   outbox.on('reserveHeld', (held) => held && alarmParts.lost.storeHeldReports());
+  const history = new DeviceHistory();
+  a.bus.subscribe(history.see); // the bus lives as long as the agent: nothing to unsubscribe
   registerCommands(a.commands, {
     config,
     status: () => a.observe.status(),
@@ -131,6 +134,10 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     now: a.clock.now,
     nodeRed,
     media: taking.requests,
+    logs: a.opts.logRing ?? null,
+    devices: () => a.drivers().map((d) => d.describe()),
+    history,
+    restart: a.opts.restart,
   });
   return {
     lock,

@@ -24,6 +24,8 @@ import { formatProblem } from '../config/zod-problems.js';
 import { Agent } from './agent.js';
 import { GatewayError, errorMessage, foreignCode, failure } from '../core/kernel/errors.js';
 import { createLogger } from './logger.js';
+import { LogRing } from './diagnostics/log-ring.js';
+import { onFatal } from './cli-fatal.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { devicesData, formatDevices, formatDevicesWide } from './devices-report.js';
 import { formatOutbox } from './outbox-report.js';
@@ -176,7 +178,8 @@ function checkConfig(file: string | undefined, schemaOnly: boolean): number {
 async function run(file: string, printStored: boolean): Promise<number> {
   let { loaded, fallback } = loadWithFallback(file);
   checkDataDir(loaded.config.dataDir);
-  const logger = await createLogger(loaded.config.log.level);
+  const logRing = new LogRing(); // the county's `logs` reads it; it outlives every restart of the agent
+  const logger = await createLogger(loaded.config.log.level, { ring: logRing });
   let next: LoadedConfig | null = null;
   const pendingConfig = () => next; // read through a function: it is set from callbacks
   let notice: EventInput | null = null;
@@ -232,9 +235,12 @@ async function run(file: string, printStored: boolean): Promise<number> {
       return res;
     }
     next = res.next; // a later request replaces an earlier one that has not run yet
+    restartIn(delayMs);
+    return res;
+  };
+  const restartIn = (delayMs: number) => {
     if (reloadTimer) clearTimeout(reloadTimer);
     reloadTimer = setTimeout(() => ((reloadTimer = null), ask('reload')), delayMs);
-    return res;
   };
   process.on('SIGINT', () => stopOn('SIGINT'));
   process.on('SIGTERM', () => stopOn('SIGTERM'));
@@ -242,28 +248,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
     logger.info('SIGHUP: reloading the config');
     requestReload('SIGHUP', 0);
   });
-  // Whatever can still run code on the way out switches timed outputs off (agent.stop does).
-  // The outbox is flushed first (what is pending is on disk before anything else can hang),
-  // then the agent gets longer than its own stop limits to switch outputs off.
-  const fatal = (err: unknown) => {
-    logger.fatal(
-      failure('UNCAUGHT', err, { stack: err instanceof Error ? err.stack : undefined }),
-      'fatal error: stopping',
-    );
-    try {
-      agent?.jobs.flushOutbox();
-    } catch (flushErr) {
-      logger.error(failure('STORAGE_FAILED', flushErr), 'outbox not flushed on the way out');
-    }
-    const stopped = agent
-      ? agent
-          .stop()
-          .catch((stopErr: unknown) => logger.error(failure('STOP_FAILED', stopErr), 'stop failed on the way out'))
-      : Promise.resolve();
-    void Promise.race([stopped, new Promise((r) => setTimeout(r, 4 * Agent.STOP_LIMIT_MS))]).then(() =>
-      process.exit(1),
-    );
-  };
+  const fatal = onFatal(logger, () => agent); // cli-fatal.ts
   process.once('uncaughtException', fatal);
   process.once('unhandledRejection', fatal);
 
@@ -282,6 +267,9 @@ async function run(file: string, printStored: boolean): Promise<number> {
             ? { ok: true, configHash: res.next.hash }
             : { ok: false, code: res.code, problems: res.problems };
         },
+        // The county's `restart`: the same config again (or a reload still waiting to run), once the reply is out.
+        restart: (by) => (logger.info({ by }, 'restart asked for'), (next ??= loaded), restartIn(300)),
+        logRing,
       });
       if (printStored)
         agent.observe.onStored((events) => writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join('')));
@@ -359,12 +347,15 @@ async function run(file: string, printStored: boolean): Promise<number> {
     if (reason === 'signal') return 0;
     const upcoming = pendingConfig()!; // set whenever a reload was asked for (see above)
     logger.info({ configHash: upcoming.hash }, 'config reloaded: restarting');
-    notice = {
-      deviceId: upcoming.config.gateway.id,
-      type: 'gateway.config_applied',
-      priority: 'high',
-      data: { configHash: upcoming.hash, previous: loaded.hash },
-    };
+    const same = upcoming === loaded; // a restart: nothing was applied
+    notice = same
+      ? null
+      : {
+          deviceId: upcoming.config.gateway.id,
+          type: 'gateway.config_applied',
+          priority: 'high',
+          data: { configHash: upcoming.hash, previous: loaded.hash },
+        };
     previous = loaded;
     loaded = upcoming;
     next = null;

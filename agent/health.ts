@@ -20,6 +20,22 @@ export interface HealthSources {
   now: () => number;
 }
 
+/** At most this many offline devices are named in a health event; the rest are counted. */
+export const OFFLINE_LISTED = 20;
+
+/** Which devices are down and why, bounded so a village of failed sensors cannot swell every health event. */
+export function offlineDevices(drivers: DriverDescription[]): {
+  offline: { id: string; reason: string | null }[];
+  offlineMore: number;
+} {
+  const down = drivers
+    .filter((d) => !d.online)
+    .flatMap((d) => d.deviceIds.map((id) => ({ id, reason: d.downReason ?? null })));
+  return { offline: down.slice(0, OFFLINE_LISTED), offlineMore: Math.max(0, down.length - OFFLINE_LISTED) };
+}
+
+const sec = (ms: number | null) => (ms === null ? null : Math.round(ms / 1000));
+
 export function healthEvent(gatewayId: string, s: HealthSources): EventInput {
   const ob = s.outbox();
   const up = s.uplink();
@@ -39,26 +55,30 @@ export function healthEvent(gatewayId: string, s: HealthSources): EventInput {
     data: {
       backlog: ob.backlog,
       backlogTotal: ob.total,
-      oldestAgeSec: ob.oldestAgeMs === null ? null : Math.round(ob.oldestAgeMs / 1000),
+      oldestAgeSec: sec(ob.oldestAgeMs),
+      oldestAgeMs: ob.oldestAgeMs === null ? null : Math.round(ob.oldestAgeMs),
       shed: ob.shed,
       uplink: {
         state: up.state,
         reconnects: up.reconnects,
         attempts: up.attempts,
         lastError: up.lastError,
-        downForSec: up.downForMs === null ? null : Math.round(up.downForMs / 1000),
-        lastPubackAgeSec: up.lastPubackAgeMs === null ? null : Math.round(up.lastPubackAgeMs / 1000),
+        downForSec: sec(up.downForMs),
+        downForMs: up.downForMs === null ? null : Math.round(up.downForMs),
+        lastPubackAgeSec: sec(up.lastPubackAgeMs),
+        lastPubackAgeMs: up.lastPubackAgeMs === null ? null : Math.round(up.lastPubackAgeMs),
         inflight: up.inflight,
         inflightBytes: up.link.inflightBytes,
         linkRateBytesPerSec: up.link.rateBytesPerSec,
         linkMinRttMs: up.link.minRttMs,
       },
-      devices: { total: drivers.length, online: drivers.filter((d) => d.online).length },
+      devices: { total: drivers.length, online: drivers.filter((d) => d.online).length, ...offlineDevices(drivers) },
       rssBytes: process.memoryUsage.rss(),
       diskFreeBytes,
       storage: s.storage(),
       payloadProblems: s.payloadProblems(),
       uptimeSec: Math.round((s.monoMs() - s.startedMonoMs) / 1000),
+      uptimeMs: Math.round(s.monoMs() - s.startedMonoMs),
       ...(nr
         ? {
             nodeRed: {

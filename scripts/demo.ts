@@ -8,7 +8,8 @@
  * The technicians' Node-RED editor runs alongside (a supervised child process, loopback only):
  * its URL, user and a one-time password generated at start are printed first; the password
  * lives only in this process's environment (config/demo.yaml refers to it by `{env}`).
- * Ends by itself in well under a minute with a summary; `--json` makes the last line JSON.
+ * Ends by itself in well under a minute with a summary; `--json` makes the last line JSON;
+ * `--lab` keeps the village up afterwards for a county's own consumer; `--help` (demo-lab.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -31,6 +32,7 @@ import { ModemSimulator } from './simulators/modem-simulator.js';
 import { PtyPair } from './simulators/pty-pair.js';
 import { spawnSync } from 'node:child_process';
 import { DemoGateCamera, gateCameraLine, type GateCameraSummary } from './demo-gate-camera.js';
+import { DEMO_USAGE, parseDemoArgs, runLab, type DemoArgs } from './demo-lab.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 const PLAN = { cutAtMs: 5000, cutForMs: 8000, produceForMs: 18_000, drainTimeoutMs: 20_000, intrusionAtMs: 2000 };
@@ -92,7 +94,7 @@ export interface DemoSummary {
   durationMs: number;
 }
 
-export async function runDemo({ json }: { json: boolean }): Promise<number> {
+export async function runDemo({ json, lab = false }: { json: boolean; lab?: boolean }): Promise<number> {
   const say = (s: string) => process.stdout.write(`${s}\n`);
   const started = Date.now();
   const dataDir = mkdtempSync(join(tmpdir(), 'village-demo-'));
@@ -257,13 +259,16 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
     : 'skipped (install socat for the simulated modem)';
   await agent.stop();
   await county.stop();
-  await proxy.stop();
-  await broker.stop();
-  await village.stop();
-  await gate.stop();
-  await modemSim?.close();
-  await modemLine?.dispose();
-  rmSync(dataDir, { recursive: true, force: true });
+  const teardown = async () => {
+    await proxy.stop();
+    await broker.stop();
+    await village.stop();
+    await gate.stop();
+    await modemSim?.close();
+    await modemLine?.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  if (!lab) await teardown(); // in the lab, after Ctrl-C (below)
 
   const lost = [...produced.keys()].filter((id) => !county.events.has(id)).length;
   const verdict = checker.verdict();
@@ -334,6 +339,11 @@ export async function runDemo({ json }: { json: boolean }): Promise<number> {
   say(`  gate camera ${gateCameraLine(summary.gateCamera)}`);
   if (summary.gateCamera.savedAs) say(`  picture    saved by the county as ${summary.gateCamera.savedAs}`);
   if (json) say(JSON.stringify(summary));
+  if (lab) {
+    village.live();
+    await runLab({ config, dataDir, logger, brokerUrl: broker.url, say });
+    await teardown();
+  }
   return summary.lost === 0 && verdict.ok && summary.gateCamera.sha256ok ? 0 : 1;
 }
 
@@ -352,8 +362,18 @@ const hasSocat = () => spawnSync('socat', ['-V'], { stdio: 'ignore' }).status ==
 
 // `npm run demo` runs this file; the agent's own CLI does not ship the demo (nor aedes).
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const json = process.argv.slice(2).includes('--json');
-  runDemo({ json }).then(
+  let args: DemoArgs;
+  try {
+    args = parseDemoArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${DEMO_USAGE}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    console.log(DEMO_USAGE);
+    process.exit(0);
+  }
+  runDemo(args).then(
     (code) => process.exit(code),
     (err: unknown) => {
       console.error(err);

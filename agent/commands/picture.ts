@@ -9,12 +9,7 @@ import { z } from 'zod';
 import { nameSchema } from '../../core/contracts/envelope.js';
 import type { MediaRequests } from '../media/media-requests.js';
 import type { CommandHandler } from '../uplink/commands.js';
-
-/** Who asked, as the county names them: a short line of text, no control characters. */
-const by = z
-  .string()
-  .regex(/^[^\p{Cc}]{1,64}$/u, { error: 'must be 1-64 characters, no control characters' })
-  .optional();
+import { by } from './by.js';
 
 const pictureArgs = z.strictObject({
   pictureId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, {

@@ -13,6 +13,12 @@ import type { MediaRequests } from '../media/media-requests.js';
 import { reloadConfigCommand, type ReloadResult } from './reload-config.js';
 import { sirenTestCommand } from './siren-test.js';
 import { statusCommand } from './status.js';
+import { logsCommand } from './logs.js';
+import { deviceCommand } from './device.js';
+import { rebootCommand, restartCommand } from './restart.js';
+import type { LogRing } from '../diagnostics/log-ring.js';
+import type { DeviceHistory } from '../diagnostics/device-history.js';
+import type { DriverDescription } from '../../core/contracts/driver.js';
 
 export interface CommandDeps {
   config: GatewayConfig;
@@ -25,6 +31,10 @@ export interface CommandDeps {
   now: () => number;
   nodeRed: SafeModeControl | null;
   media: MediaRequests;
+  logs: LogRing | null;
+  devices: () => DriverDescription[];
+  history: DeviceHistory;
+  restart: ((by: string | null) => void) | undefined;
 }
 
 export function registerCommands(router: CommandRouter, d: CommandDeps): void {
@@ -51,4 +61,8 @@ export function registerCommands(router: CommandRouter, d: CommandDeps): void {
   router.register('leave-safe-mode', leaveSafeModeCommand(d.nodeRed));
   router.register('picture', pictureCommand(d.media));
   router.register('snapshot', snapshotCommand(d.media));
+  router.register('logs', logsCommand(d.logs));
+  router.register('device', deviceCommand(d.devices, d.history));
+  router.register('restart', restartCommand({ gatewayId: config.gateway.id, emit, restart: d.restart }));
+  router.register('reboot', rebootCommand());
 }

@@ -104,6 +104,11 @@ export const ERROR_CODES = {
   UNKNOWN_ALERT: 'no alert has this id (acknowledged long ago, or never raised here)',
   NOT_ACKNOWLEDGED: 'the alert is not acknowledged yet: `clear` ends what an `ack` started (ack it first)',
   NO_SIRENS: 'no sirens are configured (alarms.sirens)',
+  LOGS_UNAVAILABLE:
+    'the agent keeps no log lines in memory (it was not started by the CLI), so `logs` has none to give',
+  RESTART_UNAVAILABLE: 'the agent was not started by the CLI, so nothing can start it again after a `restart`',
+  REBOOT_UNAVAILABLE:
+    'the agent runs unprivileged and cannot reboot the gateway (`restart` restarts the agent; a technician reboots on site)',
   UNKNOWN_COMMAND: 'the county sent a command this gateway does not know',
   MALFORMED: 'the command payload is not JSON, or not {id?, args?, expiresAt?, sentAt?}',
   INVALID_ARGS: "the command's arguments do not validate; every problem is named",

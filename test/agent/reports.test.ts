@@ -66,15 +66,21 @@ describe('agent reports', () => {
         'backlogTotal',
         'devices',
         'diskFreeBytes',
+        'oldestAgeMs',
         'oldestAgeSec',
         'payloadProblems',
         'rssBytes',
         'shed',
         'storage',
         'uplink',
+        'uptimeMs',
         'uptimeSec',
       ].sort(),
     );
+    // Every duration in seconds has its twin in milliseconds, the unit `status` uses.
+    expect(h.data.uplink).toHaveProperty('downForMs');
+    expect(h.data.uplink).toHaveProperty('lastPubackAgeMs');
+    expect(h.data.devices).toEqual({ total: 0, online: 0, offline: [], offlineMore: 0 });
     expect(h.data.uplink).toMatchObject({ state: 'up', reconnects: 0 });
     expect(h.data.diskFreeBytes as number).toBeGreaterThan(0);
     expect(h.data.storage).toEqual({

@@ -50,6 +50,7 @@ export const gatewayEvents = {
       backlogTotal: backlog,
       // On the outbox's own clock; not held to >= 0 here: health must never be refused over a clock.
       oldestAgeSec: z.int().nullable(),
+      oldestAgeMs: z.int().nullable().optional().describe('oldestAgeSec in milliseconds, the unit `status` uses'),
       shed: perPriority(count),
       uplink: z.strictObject({
         state: z.string(),
@@ -57,7 +58,9 @@ export const gatewayEvents = {
         attempts: count,
         lastError: z.string().nullable(),
         downForSec: count.nullable(),
+        downForMs: count.nullable().optional().describe('downForSec in milliseconds, the unit `status` uses'),
         lastPubackAgeSec: count.nullable(),
+        lastPubackAgeMs: count.nullable().optional().describe('lastPubackAgeSec in milliseconds'),
         inflight: count,
         inflightBytes: count.optional().describe('Bytes published and not yet acknowledged'),
         linkRateBytesPerSec: count
@@ -66,7 +69,16 @@ export const gatewayEvents = {
           .describe('What the link was measured to deliver (best of the last 10 s of PUBACKs); null before any'),
         linkMinRttMs: count.nullable().optional().describe('Shortest PUBACK round trip of the last 30 s'),
       }),
-      devices: z.strictObject({ total: count, online: count }),
+      devices: z.strictObject({
+        total: count.describe('Drivers configured (a driver may serve several device ids)'),
+        online: count.describe('Drivers online'),
+        offline: z
+          .array(z.strictObject({ id: z.string(), reason: z.string().nullable() }))
+          .max(20)
+          .optional()
+          .describe("Device ids down, with the driver's reason in a technician's words (null: none given); at most 20"),
+        offlineMore: count.optional().describe('Devices down beyond the 20 listed'),
+      }),
       rssBytes: count,
       diskFreeBytes: z.number().min(0).nullable(),
       storage: storageHealth,
@@ -74,6 +86,7 @@ export const gatewayEvents = {
         'Events since start whose payload did not match the catalogue (refused; an alarm-class one kept and sent with payloadInvalid) or could not be read by the county (refused)',
       ),
       uptimeSec: count,
+      uptimeMs: count.optional().describe('uptimeSec in milliseconds'),
       nodeRed: z
         .strictObject({
           state: z.string(),
@@ -148,6 +161,14 @@ export const gatewayEvents = {
       z.strictObject({ by: z.literal('start'), configHash: z.string(), error: z.string(), running: z.string() }),
     ]),
     'a reload was refused (SIGHUP), or its config could not start and the previous one is back',
+  ),
+  'gateway.restart_requested': spec(
+    'high',
+    z.strictObject({
+      by: z.string().nullable().describe('Who asked, as the command named them (null: not said)'),
+      command: z.string().nullable().describe("The command's id"),
+    }),
+    'the county asked the agent to restart (`restart`): it stops cleanly and starts again with the same config',
   ),
   'gateway.config_applied': spec(
     'high',
