@@ -116,7 +116,7 @@ export const ERROR_CODES = {
   RETAINED: 'a retained command is refused (it would run again at every connect)',
   EXPIRED:
     'a command arrived after the time it was good for (expiresAt, MQTT 5 message expiry, or 60 s after sentAt for an actuation command)',
-  NO_EXPIRY: 'an actuation command (output, siren-test) did not say how long it is good for',
+  NO_EXPIRY: 'an actuation command (output, siren-test, snapshot, restart) did not say how long it is good for',
   BAD_RESPONSE_TOPIC: "the MQTT 5 response topic lies outside the gateway's reply namespace",
   FAILED: 'a command failed for a reason that has no code of its own (the message says why)',
   TIMEOUT: 'an operation did not finish within its time limit',
