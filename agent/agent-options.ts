@@ -27,7 +27,7 @@ export interface AgentOptions {
    */
   reloadConfig?: () => ReloadResult;
   /** Stops this agent and starts it again with the same config (the CLI's run loop); without it `restart` is refused. */
-  restart?: (by: string | null) => void;
+  restart?: AgentRestart;
   /** The logger's last lines (diagnostics/log-ring.ts), for `logs`; without it `logs` is refused. */
   logRing?: LogRing;
   /** Tests: the Node-RED supervisor's timings, sizes and paths (nodes folder, restart backoff, heartbeat, event queue). */
@@ -51,4 +51,11 @@ export interface AgentSide {
   smsModem(): SmsSender | null;
   heartbeat(): string | null;
   stopping(): boolean;
+}
+
+/** The owner's restart of the agent (the CLI's run loop), spaced so a flood of `restart` commands cannot keep the alarms down. */
+export interface AgentRestart {
+  /** 0 when a restart may happen now, else ms until one may. */
+  waitMs(): number;
+  run(by: string | null): void;
 }

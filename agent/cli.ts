@@ -40,6 +40,8 @@ import { VERSION } from './version.js';
 
 const out = (s: string) => writeSync(1, s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => writeSync(2, s.endsWith('\n') ? s : `${s}\n`);
+/** The county's `restart` at most once a minute: each one stops the agent (and the alarms) for a moment. */
+const RESTART_SPACING_MS = 60_000;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'editor') return editorCli(argv.slice(1));
@@ -179,6 +181,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
   let { loaded, fallback } = loadWithFallback(file);
   checkDataDir(loaded.config.dataDir);
   const logRing = new LogRing(); // the county's `logs` reads it; it outlives every restart of the agent
+  let lastRestartAt = -Infinity; // the county's restarts are spaced (RESTART_SPACING_MS): a flood cannot keep the alarms down
   const logger = await createLogger(loaded.config.log.level, { ring: logRing });
   let next: LoadedConfig | null = null;
   const pendingConfig = () => next; // read through a function: it is set from callbacks
@@ -268,7 +271,15 @@ async function run(file: string, printStored: boolean): Promise<number> {
             : { ok: false, code: res.code, problems: res.problems };
         },
         // The county's `restart`: the same config again (or a reload still waiting to run), once the reply is out.
-        restart: (by) => (logger.info({ by }, 'restart asked for'), (next ??= loaded), restartIn(300)),
+        restart: {
+          waitMs: () => Math.max(0, lastRestartAt + RESTART_SPACING_MS - performance.now()),
+          run: (by) => {
+            lastRestartAt = performance.now();
+            logger.info({ by }, 'restart asked for');
+            next ??= loaded;
+            restartIn(300);
+          },
+        },
         logRing,
       });
       if (printStored)

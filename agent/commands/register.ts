@@ -16,6 +16,7 @@ import { statusCommand } from './status.js';
 import { logsCommand } from './logs.js';
 import { deviceCommand } from './device.js';
 import { rebootCommand, restartCommand } from './restart.js';
+import type { AgentRestart } from '../agent-options.js';
 import type { LogRing } from '../diagnostics/log-ring.js';
 import type { DeviceHistory } from '../diagnostics/device-history.js';
 import type { DriverDescription } from '../../core/contracts/driver.js';
@@ -34,7 +35,7 @@ export interface CommandDeps {
   logs: LogRing | null;
   devices: () => DriverDescription[];
   history: DeviceHistory;
-  restart: ((by: string | null) => void) | undefined;
+  restart: AgentRestart | undefined;
 }
 
 export function registerCommands(router: CommandRouter, d: CommandDeps): void {

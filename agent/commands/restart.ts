@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
 import { GatewayError } from '../../core/kernel/errors.js';
 import type { CommandHandler } from '../uplink/commands.js';
+import type { AgentRestart } from '../agent-options.js';
 import { by } from './by.js';
 
 const restartArgs = z.strictObject({ by });
@@ -18,7 +19,7 @@ export interface RestartPorts {
   gatewayId: string;
   emit(event: EventInput): Promise<GatewayEvent>;
   /** Stops and starts the agent after the reply is out; undefined when nothing owns a run loop (tests, embedding). */
-  restart: ((by: string | null) => void) | undefined;
+  restart: AgentRestart | undefined;
 }
 
 export const restartCommand = (p: RestartPorts): CommandHandler<typeof restartArgs> => ({
@@ -27,6 +28,12 @@ export const restartCommand = (p: RestartPorts): CommandHandler<typeof restartAr
   run: async ({ by: who }, ctx) => {
     if (!p.restart)
       throw new GatewayError('RESTART_UNAVAILABLE', 'this agent was not started by the CLI: it cannot restart itself');
+    const wait = p.restart.waitMs();
+    if (wait > 0)
+      throw new GatewayError(
+        'RATE_LIMITED',
+        `the agent restarted less than a minute ago: the next restart in ${Math.ceil(wait / 1000)} s (each one stops the alarms for a moment)`,
+      );
     // Stored before the restart is asked for: the record survives it, and goes out after.
     await p.emit({
       deviceId: p.gatewayId,
@@ -34,7 +41,7 @@ export const restartCommand = (p: RestartPorts): CommandHandler<typeof restartAr
       priority: 'high',
       data: { by: who ?? null, command: ctx.id },
     });
-    p.restart(who ?? null);
+    p.restart.run(who ?? null);
     return {
       accepted: true,
       note: 'the agent stops cleanly and starts again with the same config; gateway.started follows',

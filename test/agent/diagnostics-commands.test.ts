@@ -135,6 +135,15 @@ describe('diagnostics commands', () => {
       expect(boots()[1]!.data.configHash).toBe(boots()[0]!.data.configHash);
       expect(events.some((e) => e.type === 'gateway.config_applied')).toBe(false);
       expect(agent.running).toBe(true);
+      // A second restart within the minute is refused, and nothing restarts: a flood cannot keep the alarms down.
+      const again = await countyCommand(county, 'gw-diag', 'restart', { id: 'r2', sentAt: Date.now() });
+      expect(again.error).toMatchObject({
+        code: 'RATE_LIMITED',
+        message: expect.stringMatching(/next restart in \d+ s/),
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(boots()).toHaveLength(2);
+      expect(events.filter((e) => e.type === 'gateway.restart_requested')).toHaveLength(1);
     },
   );
 });
