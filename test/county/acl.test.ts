@@ -6,7 +6,9 @@
  * 3.1.1: PUBACKed and dropped, the sender is not told; MQTT 5: PUBACK 0x87), nor take B's
  * session by asking for B's client id (the broker gives it A's id instead). A dashboard's
  * login cannot command. Through all of it B keeps working: its presses reach the county and the
- * county's acknowledgement lights its LED.
+ * county's acknowledgement lights its LED. Last, the platform reads through a shared group and
+ * gets a reply on its own MQTT 5 response topic under cmd-reply/<consumer>/. Gateway A speaks
+ * MQTT 3.1.1, B MQTT 5.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,7 +141,8 @@ describe('the county broker ACL: a gateway reads and writes only its own topics'
         dir: dataDir(),
         panel,
         gatewayId: `gw-${gw}`,
-        over: { mqtt: { username: `gw-${gw}`, password: USERS[`gw-${gw}`] } },
+        // A speaks MQTT 3.1.1, B MQTT 5 (B's replies may go to a consumer's own response topic).
+        over: { mqtt: { username: `gw-${gw}`, password: USERS[`gw-${gw}`], protocolVersion: gw === 'a' ? 4 : 5 } },
       });
       await agent.start();
       closers.push(() => agent.stop());
@@ -238,5 +241,28 @@ describe('the county broker ACL: a gateway reads and writes only its own topics'
     // B still works, end to end, and the dashboard saw its press.
     await pressAndAck('b');
     expect(got).toContain('village/gw-b/events');
+  }, 60_000);
+
+  it("the platform's shared group receives through the ACL, and a reply under cmd-reply/<consumer>/ reaches it", async () => {
+    // Last: the platform's login has one client id, so this connection takes over the first one.
+    const member = await login('county-platform', 'ignored', 5);
+    const got: { topic: string; id?: string }[] = [];
+    member.on('message', (topic, payload) =>
+      got.push({ topic, id: (JSON.parse(payload.toString()) as { id?: string }).id }),
+    );
+    await member.subscribeAsync(['$share/county/village/+/events', 'village/+/cmd-reply/consumer-1/#'], { qos: 1 });
+    const responseTopic = 'village/gw-b/cmd-reply/consumer-1/ping';
+    member.publish('village/gw-b/cmd/ping', JSON.stringify({ id: 'own-reply' }), {
+      qos: 1,
+      properties: { responseTopic },
+    });
+    await waitUntil(() => got.some((g) => g.id === 'own-reply'), 10_000, "the reply on the consumer's own topic");
+    expect(got.find((g) => g.id === 'own-reply')!.topic).toBe(responseTopic);
+    expect(await agents.b.panel.press('di2')).toBe(true);
+    await waitUntil(
+      () => got.some((g) => g.topic === 'village/gw-b/events'),
+      10_000,
+      "B's press through the shared group",
+    );
   }, 60_000);
 });
