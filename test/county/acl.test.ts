@@ -131,8 +131,10 @@ describe('the county broker ACL: a gateway reads and writes only its own topics'
       const body = JSON.parse(payload.toString()) as Seen['body'] & { events?: Seen['body'][] };
       for (const one of body.events ?? [body]) seen.push({ topic, body: one });
     });
-    const granted = await platform.subscribeAsync(['village/+/events', 'village/+/cmd-reply/#'], { qos: 1 });
-    expect(granted.map((g) => g.qos)).toEqual([1, 1]);
+    const granted = await platform.subscribeAsync(['village/+/events', 'village/+/status', 'village/+/cmd-reply/#'], {
+      qos: 1,
+    });
+    expect(granted.map((g) => g.qos)).toEqual([1, 1, 1]);
     for (const gw of ['a', 'b'] as const) {
       const panel = await new PanicPanel().start();
       closers.push(() => panel.close());
@@ -187,7 +189,9 @@ describe('the county broker ACL: a gateway reads and writes only its own topics'
     );
     expect(await publish(spy, 'village/gw-b/cmd/ping', { id: 'forged-cmd' })).toBe(0);
     expect(await publish(spy, 'village/gw-b/cmd-reply/ping', { id: 'forged-reply', gatewayId: 'gw-b' })).toBe(0);
-    expect(await publish(spy, 'village/gw-b/status', { state: 'offline', gatewayId: 'gw-b' })).toBe(0);
+    expect(
+      await publish(spy, 'village/gw-b/status', { id: 'forged-status', state: 'offline', gatewayId: 'gw-b' }),
+    ).toBe(0);
     // What a gateway may write still passes: the marker shows the broker handled the forged ones before.
     expect(await publish(spy, 'village/gw-a/events', { id: 'marker', type: 'marker', gatewayId: 'gw-a' })).toBe(0);
     await waitUntil(() => seen.some((s) => s.body.id === 'marker'), 10_000, 'the marker at the county');
