@@ -29,6 +29,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { errorMessage } from '../core/kernel/errors.js';
 import { eventsOfMessage, eventsTopicKind, parseJsonMessage } from './county/decode-message.js';
 import { LogBudget, unreadableLine } from './county/unreadable-log.js';
+import { gatewayIdMismatch } from './county/topic-gateway.js';
 import { PictureAssembler, type AssembledPicture } from './county/picture-assembler.js';
 import { MEDIA_SUBTOPIC } from '../core/contracts/media-chunk.js';
 
@@ -140,15 +141,13 @@ export class CountySubscriber extends EventEmitter<{
     this.messages += 1;
     let stage = 'decode';
     try {
-      let list: ReceivedEvent[];
-      if (kind) list = eventsOfMessage(kind, payload) as ReceivedEvent[];
-      else {
-        const body: unknown = parseJsonMessage(payload);
-        stage = 'handler';
-        if (rest[1] === 'status') return void this.emit('status', topic, body);
-        list = [body as ReceivedEvent];
-      }
+      const list: ReceivedEvent[] = kind
+        ? (eventsOfMessage(kind, payload) as ReceivedEvent[])
+        : [parseJsonMessage(payload) as ReceivedEvent];
+      const mismatch = gatewayIdMismatch(rest[0]!, list);
+      if (mismatch) throw new Error(mismatch);
       stage = 'handler';
+      if (rest[1] === 'status') return void this.emit('status', topic, list[0]);
       this.deliver(list);
     } catch (err) {
       // A corrupt, truncated or hostile payload, or a listener that choked on it: counted and

@@ -11,11 +11,14 @@ import { Mosquitto } from './mosquitto.js';
 
 export type CountyBrokerRole = 'core' | 'district-edge';
 
-export function countyConfigPath(role: CountyBrokerRole): string {
-  // From dist/scripts/brokers/ too: the .conf files are not compiled, so read them from the source tree.
+/** scripts/brokers/ in the source tree, from dist/scripts/brokers/ too: the .conf files are not compiled. */
+export function brokersSourceDir(): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const src = here.replace(/\/dist\/scripts\/brokers\/$/, '/scripts/brokers/');
-  return `${src}county/${role}.conf`;
+  return here.replace(/\/dist\/scripts\/brokers\/$/, '/scripts/brokers/');
+}
+
+export function countyConfigPath(role: CountyBrokerRole): string {
+  return `${brokersSourceDir()}county/${role}.conf`;
 }
 
 export function renderCountyConfig(

@@ -79,6 +79,12 @@ const POISONS: { name: string; topic: string; payload: () => Buffer; reason: Reg
     reason: /JSON of \d+ bytes is over 1048576/,
   },
   {
+    name: "an event naming another gateway than its topic's (the ACL guards the topic, not the payload)",
+    topic: 'village/gw-stranger/events',
+    payload: () => Buffer.from(JSON.stringify(ev(1, 'alarm.pressed', {}, 'gw-good'))),
+    reason: /gatewayId "gw-good" is not the topic's "gw-stranger"/,
+  },
+  {
     name: 'garbage bytes on /events',
     topic: 'village/gw-stranger/events',
     payload: () => Buffer.concat([Buffer.from('\x00\x1b[2J'), randomBytes(2000)]),
