@@ -4,6 +4,7 @@ import type { Clock } from '../core/kernel/clock.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import type { ReloadResult } from './commands/reload-config.js';
+import type { ConfigPushPort } from './commands/config.js';
 import type { SupervisorTuning } from './nodered/from-config.js';
 import type { Driver, OutputCommand, SharedBus } from '../core/contracts/driver.js';
 import type { GatewayEvent } from '../core/contracts/event.js';
@@ -25,6 +26,8 @@ export interface AgentOptions {
    * with it. Without it, `reload-config` answers that this agent cannot reload.
    */
   reloadConfig?: () => ReloadResult;
+  /** config.get / config.apply (the CLI's agent/push/); without it both answer RELOAD_UNAVAILABLE. */
+  configPush?: ConfigPushPort;
   /** Tests: the Node-RED supervisor's timings, sizes and paths (nodes folder, restart backoff, heartbeat, event queue). */
   nodeRed?: SupervisorTuning;
 }

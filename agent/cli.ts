@@ -35,6 +35,7 @@ import { formatStatus, statusReport } from './status-report.js';
 import { chooseLanguage, isLanguage, textsFor } from './i18n/texts.js';
 import { LANGUAGES } from '../core/contracts/languages.js';
 import { VERSION } from './version.js';
+import { wirePush } from './push/wire-push.js';
 
 const out = (s: string) => writeSync(1, s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => writeSync(2, s.endsWith('\n') ? s : `${s}\n`);
@@ -236,6 +237,8 @@ async function run(file: string, printStored: boolean): Promise<number> {
     reloadTimer = setTimeout(() => ((reloadTimer = null), ask('reload')), delayMs);
     return res;
   };
+  const { push, probation, watched } = wirePush(file, logger, () => ({ loaded, agent }), requestReload);
+  if (probation.atStart(loaded.config.dataDir)) ({ loaded, fallback } = loadWithFallback(file)); // a push crashed the agent
   process.on('SIGINT', () => stopOn('SIGINT'));
   process.on('SIGTERM', () => stopOn('SIGTERM'));
   process.on('SIGHUP', () => {
@@ -282,6 +285,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
             ? { ok: true, configHash: res.next.hash }
             : { ok: false, code: res.code, problems: res.problems };
         },
+        configPush: push,
       });
       if (printStored)
         agent.observe.onStored((events) => writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join('')));
@@ -345,6 +349,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
         .catch((err: Error) => logger.warn(failure('STORAGE_FAILED', err), 'config notice not stored'));
     notice = null;
     previous = null;
+    probation.started(loaded.config.dataDir, loaded.hash, watched(agent));
     let reason: 'signal' | 'reload';
     for (;;) {
       if (!asked) await new Promise<void>((resolve) => (wake = resolve));
@@ -353,6 +358,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
       if (reason === 'signal' || pendingConfig()) break; // a reload with nothing new to run keeps this agent
     }
     live = null;
+    probation.stop();
     if (reason === 'signal') notifier.stopping();
     else notifier.reloading();
     await agent.stop();

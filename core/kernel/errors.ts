@@ -13,6 +13,14 @@ export const ERROR_CODES = {
   SECRET_UNAVAILABLE: 'a secret ({env} or {file}) named in the config cannot be read',
   CONFIG_CANNOT_RUN: 'a config validates but cannot run on this gateway (data folder, serial port, another agent)',
   RELOAD_UNAVAILABLE: 'the agent was not started from a config file, so it cannot reload one',
+  CONFIG_CHANGED:
+    "config.apply's expectedHash is not the running config (or the file was edited on site): nothing is overwritten; both hashes are named",
+  CONFIG_INLINE_SECRET:
+    'a pushed config carries a secret value: a push may only name secrets the gateway holds ({file} or {env})',
+  CONFIG_PUSH_PENDING:
+    'a pushed config is still in its probation window: wait for config.applied or config.rolled_back',
+  ALARM_ACTIVE:
+    'an alert is active (not acknowledged): the config is not changed under it; push again once it is acknowledged',
   DATA_DIR_LOCKED: 'another agent holds the data folder (exit 2)',
   DATA_DIR_UNUSABLE: 'the data folder cannot be created, written or locked (exit 2)',
   USAGE: 'the command line is wrong (exit 2)',
