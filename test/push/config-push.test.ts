@@ -2,7 +2,9 @@
  * County config push through the built CLI with a real broker: config.get, config.apply
  * with its refusals, the probation that keeps a good push and rolls a bad one back by itself.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { CLI } from '../helpers/agent-child.js';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
@@ -117,6 +119,9 @@ describe('config push', () => {
     const reply = await r.command('config.apply', { config: pushed, expectedHash: first, probationSec: 60 });
     const hash = reply.result!.configHash as string;
     await r.onlineWith(hash, 15_000, seen);
+    // The technician sees the push being judged.
+    const status = spawnSync(process.execPath, [CLI, 'status', '--config', r.file], { encoding: 'utf8' }).stdout;
+    expect(status).toMatch(new RegExp(`push +${hash} on probation\\n +\\d+ s left`));
     await r.agent.kill('SIGKILL'); // a crash, as far as the probation can tell
     const again = r.statuses.length;
     r.startAgent();
