@@ -47,9 +47,12 @@ export class Probation {
     const s = readPushState(dataDir);
     if (!s) return;
     if (s.phase === 'rolled_back' || hash !== s.hash) {
-      // Either the rollback ran, or the pushed config never started (the loop went back to the previous one).
+      // The rollback ran; or the pushed config never started (the loop went back to the previous
+      // one); or a reload on site (SIGHUP, reload-config) replaced the file before the end.
+      const onSite = s.phase === 'probation' && this.diskHash() !== s.hash;
       if (s.phase === 'probation') this.putBack(s);
-      const reason = s.reason ?? 'the pushed config could not start';
+      const reason =
+        s.reason ?? (onSite ? 'the file was replaced on site during probation' : 'the pushed config could not start');
       const data = { hash: s.hash, previousHash: s.previousHash, reason, by: s.by };
       this.logger.error(failure('CONFIG_CANNOT_RUN', reason, data), 'pushed config rolled back');
       void agent
