@@ -4,15 +4,26 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { CLI } from '../helpers/agent-child.js';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
+import { ioBoard, tcpBus } from '../helpers/village-config.js';
 import { baseConfig, PushRig } from './push-rig.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
 const cleanup = useCleanups();
+
+/** A port nothing listens on (taken, then given back). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const { port } = server.address() as { port: number };
+  await new Promise((res) => server.close(res));
+  return port;
+}
 
 const rig = (id: string) => new PushRig(id, tempDir(), brokerRef.current.url, cleanup);
 
@@ -110,6 +121,28 @@ describe('config push', () => {
     await r.onlineWith(first);
     expect(readFileSync(r.file, 'utf8')).not.toContain('127.0.0.1:1');
   });
+
+  it(
+    'a config under which a device that was online stays down rolls back, naming it',
+    { timeout: 60_000 },
+    async () => {
+      const r = rig('gw-push-device');
+      const first = await r.start(baseConfig(r.gatewayId, r.dir, r.url));
+      await new Promise((res) => setTimeout(res, 1000)); // the synthetic meter runs: online before the push
+      // Same id, now a Modbus unit on a port nobody listens on: valid, but the meter never answers.
+      const meter = ioBoard({ id: 'meter', pollMs: 100, inputs: { di1: { role: 'input' } } });
+      const pushed = {
+        ...baseConfig(r.gatewayId, r.dir, r.url),
+        buses: [tcpBus(await closedPort())],
+        devices: [meter],
+      };
+      const reply = await r.command('config.apply', { config: pushed, expectedHash: first, probationSec: 3 });
+      expect(reply.ok).toBe(true);
+      const back = await r.event('config.rolled_back', 30_000);
+      expect(back.data.reason).toBe('devices not online again: meter');
+      await r.onlineWith(first);
+    },
+  );
 
   it('an agent that restarts during probation rolls the push back at its next start', { timeout: 60_000 }, async () => {
     const r = rig('gw-push-crash');
