@@ -74,9 +74,11 @@ export class Probation {
       ];
       if (failed.length > 0) return this.rollBack(dataDir, s, failed.join('; '), true);
       const data = { hash: s.hash, previousHash: s.previousHash, by: s.by, probationSec: s.probationSec };
+      // The judgement is made: forgotten first, so that a full card (no event stored) does not
+      // leave a record that would roll a good config back at the next start.
+      clearPushState(dataDir);
       void agent
         .emit({ deviceId: agent.gatewayId, type: 'config.applied', priority: 'critical', data })
-        .then(() => clearPushState(dataDir))
         .catch((e: unknown) => this.logger.error(failure('STORAGE_FAILED', e), 'config.applied not stored'));
     };
     this.timer = setInterval(sample, SAMPLE_MS);
