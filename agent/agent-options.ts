@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { DeviceProfile } from '../config/schema/profile.js';
 import type { ReloadResult } from './commands/reload-config.js';
 import type { LogRing } from './diagnostics/log-ring.js';
+import type { ConfigPushPort } from './commands/config.js';
 import type { SupervisorTuning } from './nodered/from-config.js';
 import type { Driver, OutputCommand, SharedBus } from '../core/contracts/driver.js';
 import type { GatewayEvent } from '../core/contracts/event.js';
@@ -30,6 +31,8 @@ export interface AgentOptions {
   restart?: AgentRestart;
   /** The logger's last lines (diagnostics/log-ring.ts), for `logs`; without it `logs` is refused. */
   logRing?: LogRing;
+  /** config.get / config.apply (the CLI's agent/push/); without it both answer RELOAD_UNAVAILABLE. */
+  configPush?: ConfigPushPort;
   /** Tests: the Node-RED supervisor's timings, sizes and paths (nodes folder, restart backoff, heartbeat, event queue). */
   nodeRed?: SupervisorTuning;
 }

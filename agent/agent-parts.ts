@@ -131,6 +131,8 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     acknowledge: (alertId, by) => alarmParts.alarms.acknowledge(alertId, by),
     clear: (alertId) => alarmParts.alarms.clear(alertId),
     reloadConfig: a.opts.reloadConfig,
+    configPush: a.opts.configPush,
+    openAlerts: () => [...alarmParts.alarms.active.values()].filter((x) => !x.ackedAt).length,
     now: a.clock.now,
     nodeRed,
     media: taking.requests,

@@ -37,11 +37,11 @@ import { formatStatus, statusReport } from './status-report.js';
 import { chooseLanguage, isLanguage, textsFor } from './i18n/texts.js';
 import { LANGUAGES } from '../core/contracts/languages.js';
 import { VERSION } from './version.js';
+import { spacedRestart } from './spaced-restart.js';
+import { wirePush } from './push/wire-push.js';
 
 const out = (s: string) => writeSync(1, s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => writeSync(2, s.endsWith('\n') ? s : `${s}\n`);
-/** The county's `restart` at most once a minute: each one stops the agent (and the alarms) for a moment. */
-const RESTART_SPACING_MS = 60_000;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'editor') return editorCli(argv.slice(1));
@@ -181,7 +181,6 @@ async function run(file: string, printStored: boolean): Promise<number> {
   let { loaded, fallback } = loadWithFallback(file);
   checkDataDir(loaded.config.dataDir);
   const logRing = new LogRing(); // the county's `logs` reads it; it outlives every restart of the agent
-  let lastRestartAt = -Infinity; // the county's restarts are spaced (RESTART_SPACING_MS): a flood cannot keep the alarms down
   const logger = await createLogger(loaded.config.log.level, { ring: logRing });
   let next: LoadedConfig | null = null;
   const pendingConfig = () => next; // read through a function: it is set from callbacks
@@ -245,6 +244,10 @@ async function run(file: string, printStored: boolean): Promise<number> {
     if (reloadTimer) clearTimeout(reloadTimer);
     reloadTimer = setTimeout(() => ((reloadTimer = null), ask('reload')), delayMs);
   };
+  // The county's `restart`: the same config again (or a reload still waiting to run), once the reply is out.
+  const restart = spacedRestart((by) => (logger.info({ by }, 'restart asked for'), (next ??= loaded), restartIn(300)));
+  const { push, probation, watched } = wirePush(file, logger, () => ({ loaded, agent }), requestReload);
+  if (probation.atStart(loaded.config.dataDir)) ({ loaded, fallback } = loadWithFallback(file)); // a push crashed the agent
   process.on('SIGINT', () => stopOn('SIGINT'));
   process.on('SIGTERM', () => stopOn('SIGTERM'));
   process.on('SIGHUP', () => {
@@ -270,17 +273,9 @@ async function run(file: string, printStored: boolean): Promise<number> {
             ? { ok: true, configHash: res.next.hash }
             : { ok: false, code: res.code, problems: res.problems };
         },
-        // The county's `restart`: the same config again (or a reload still waiting to run), once the reply is out.
-        restart: {
-          waitMs: () => Math.max(0, lastRestartAt + RESTART_SPACING_MS - performance.now()),
-          run: (by) => {
-            lastRestartAt = performance.now();
-            logger.info({ by }, 'restart asked for');
-            next ??= loaded;
-            restartIn(300);
-          },
-        },
+        restart,
         logRing,
+        configPush: push,
       });
       if (printStored)
         agent.observe.onStored((events) => writeSync(1, events.map((e) => `stored ${e.seq} ${e.id}\n`).join('')));
@@ -344,6 +339,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
         .catch((err: Error) => logger.warn(failure('STORAGE_FAILED', err), 'config notice not stored'));
     notice = null;
     previous = null;
+    probation.started(loaded.config.dataDir, loaded.hash, watched(agent));
     let reason: 'signal' | 'reload';
     for (;;) {
       if (!asked) await new Promise<void>((resolve) => (wake = resolve));
@@ -352,6 +348,7 @@ async function run(file: string, printStored: boolean): Promise<number> {
       if (reason === 'signal' || pendingConfig()) break; // a reload with nothing new to run keeps this agent
     }
     live = null;
+    probation.stop();
     if (reason === 'signal') notifier.stopping();
     else notifier.reloading();
     await agent.stop();

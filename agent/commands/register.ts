@@ -5,6 +5,7 @@ import type { EventInput, GatewayEvent } from '../../core/contracts/event.js';
 import type { CommandRouter } from '../uplink/commands.js';
 import { ackCommand } from './ack.js';
 import { clearCommand } from './clear.js';
+import { configApplyCommand, configGetCommand, type ConfigPushPort } from './config.js';
 import { leaveSafeModeCommand, type SafeModeControl } from './leave-safe-mode.js';
 import { outputCommand } from './output.js';
 import { pingCommand } from './ping.js';
@@ -29,6 +30,8 @@ export interface CommandDeps {
   acknowledge: Parameters<typeof ackCommand>[0];
   clear: Parameters<typeof clearCommand>[0];
   reloadConfig: (() => ReloadResult) | undefined;
+  configPush: ConfigPushPort | undefined;
+  openAlerts: () => number;
   now: () => number;
   nodeRed: SafeModeControl | null;
   media: MediaRequests;
@@ -55,6 +58,8 @@ export function registerCommands(router: CommandRouter, d: CommandDeps): void {
     sirenTestCommand({ gatewayId: config.gateway.id, sirens: config.alarms.sirens, write, emit }),
   );
   router.register('reload-config', reloadConfigCommand(d.reloadConfig));
+  router.register('config.get', configGetCommand(d.configPush));
+  router.register('config.apply', configApplyCommand(d.configPush, d.openAlerts));
   router.register('ack', ackCommand(d.acknowledge));
   router.register('clear', clearCommand(d.clear));
   router.register('output', outputCommand({ devices: config.devices, write }));

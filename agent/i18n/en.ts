@@ -42,6 +42,7 @@ export const en = {
       lost: 'lost',
       flows: 'flows',
       devices: 'devices',
+      push: 'push',
     },
     noGateway: 'village-gateway',
     agent: {
@@ -75,6 +76,11 @@ export const en = {
     lost: (n: number) => `${n} ALARMS NOT STORED`,
     lostLast: (since: string, seqs: string) => `last ${since}, seq ${seqs}`,
     nodesOff: (n: number, types: string) => `${n} NODES OFF: ${types}`,
+    /** A county config push being judged (agent/push/): its hash and the window left. */
+    pushProbation: (hash: string) => `${hash} on probation`,
+    pushLeft: (left: string, since: string) => `${left} left (pushed ${since})`,
+    pushRolledBack: (hash: string) => `${hash} ROLLED BACK`,
+    pushSince: (since: string) => `since ${since}`,
     inFlows: (flows: string) => `in ${flows}`,
     online: (online: number, total: number) => `${online} of ${total} online`,
     deviceOk: 'ok',

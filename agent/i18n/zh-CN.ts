@@ -27,6 +27,7 @@ export const zhCN: Texts = {
       lost: '丢失',
       flows: '流程',
       devices: '设备',
+      push: '推送',
     },
     noGateway: 'village-gateway',
     agent: {
@@ -59,6 +60,10 @@ export const zhCN: Texts = {
     lost: (n) => `${n} 条报警未保存！`,
     lostLast: (since, seqs) => `最近 ${since}，seq ${seqs}`,
     nodesOff: (n, types) => `${n} 个节点停用！${types}`,
+    pushProbation: (hash) => `${hash} 试运行中`,
+    pushLeft: (left, since) => `剩 ${left}（推送于 ${since}）`,
+    pushRolledBack: (hash) => `${hash} 已回退！`,
+    pushSince: (since) => `开始于 ${since}`,
     inFlows: (flows) => `在 ${flows}`,
     online: (online, total) => `${online}/${total} 在线`,
     deviceOk: '正常',

@@ -13,6 +13,14 @@ export const ERROR_CODES = {
   SECRET_UNAVAILABLE: 'a secret ({env} or {file}) named in the config cannot be read',
   CONFIG_CANNOT_RUN: 'a config validates but cannot run on this gateway (data folder, serial port, another agent)',
   RELOAD_UNAVAILABLE: 'the agent was not started from a config file, so it cannot reload one',
+  CONFIG_CHANGED:
+    "config.apply's expectedHash is not the running config (or the file was edited on site): nothing is overwritten; both hashes are named",
+  CONFIG_INLINE_SECRET:
+    'a pushed config carries a secret value: a push may only name secrets the gateway holds ({file} or {env})',
+  CONFIG_PUSH_PENDING:
+    'a pushed config is still in its probation window: wait for config.applied or config.rolled_back',
+  ALARM_ACTIVE:
+    'an alert is active (not acknowledged): the config is not changed under it; push again once it is acknowledged',
   DATA_DIR_LOCKED: 'another agent holds the data folder (exit 2)',
   DATA_DIR_UNUSABLE: 'the data folder cannot be created, written or locked (exit 2)',
   USAGE: 'the command line is wrong (exit 2)',
@@ -116,7 +124,8 @@ export const ERROR_CODES = {
   RETAINED: 'a retained command is refused (it would run again at every connect)',
   EXPIRED:
     'a command arrived after the time it was good for (expiresAt, MQTT 5 message expiry, or 60 s after sentAt for an actuation command)',
-  NO_EXPIRY: 'an actuation command (output, siren-test, snapshot, restart) did not say how long it is good for',
+  NO_EXPIRY:
+    'an actuation command (output, siren-test, snapshot, restart, config.apply) did not say how long it is good for',
   BAD_RESPONSE_TOPIC: "the MQTT 5 response topic lies outside the gateway's reply namespace",
   FAILED: 'a command failed for a reason that has no code of its own (the message says why)',
   TIMEOUT: 'an operation did not finish within its time limit',

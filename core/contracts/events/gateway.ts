@@ -175,4 +175,14 @@ export const gatewayEvents = {
     z.strictObject({ configHash: z.string(), previous: z.string() }),
     'a reloaded config runs',
   ),
+  'config.applied': spec(
+    'critical',
+    z.strictObject({ hash: z.string(), previousHash: z.string(), by: z.string(), probationSec: z.number() }),
+    'a pushed config (config.apply) passed its probation window and stays',
+  ),
+  'config.rolled_back': spec(
+    'critical',
+    z.strictObject({ hash: z.string(), previousHash: z.string(), reason: z.string(), by: z.string() }),
+    'a pushed config failed its probation (link, restarts, devices) and the previous one runs again',
+  ),
 };
