@@ -13,7 +13,7 @@ import { Backoff } from '../../core/kernel/backoff.js';
 import { InputTracker } from '../input-roles.js';
 import { customRequest, type ModbusBus, type ModbusClient } from './modbus-bus.js';
 import { planOutput, type WriteOp } from './output-plan.js';
-import { planReads, type ReadBlock } from './read-plan.js';
+import { planReads, probeRead, type ReadBlock } from './read-plan.js';
 import { decodeRegisters } from './register-codec.js';
 import { driverStopped } from '../stopped.js';
 import { foreignCode, failure } from '../../core/kernel/errors.js';
@@ -52,7 +52,8 @@ export class ModbusDeviceDriver implements Driver {
   ) {
     this.cfg = ctx.config;
     const names = Object.keys(this.cfg.inputs);
-    this.blocks = planReads(deps.profile, names);
+    const probe = names.length === 0 ? probeRead(deps.profile) : null;
+    this.blocks = probe ? [probe] : planReads(deps.profile, names);
     for (const [name, role] of Object.entries(this.cfg.inputs)) {
       this.trackers.set(
         name,

@@ -46,3 +46,20 @@ export function planReads(profile: ModbusProfile, names: readonly string[]): Rea
   }
   return blocks;
 }
+
+/**
+ * The read that tells whether a unit answers when none of its inputs is configured (a relay
+ * board used only for its outputs: a siren, a strobe). Without one, such a device was reported
+ * online without a single frame on the bus. Its first input's register when the profile has
+ * inputs, else the register its first output writes (readable with the same table); its value
+ * is not used. Null when the profile has neither.
+ */
+export function probeRead(profile: ModbusProfile): ReadBlock | null {
+  const input = Object.keys(profile.inputs)[0];
+  if (input !== undefined) return { ...planReads(profile, [input])[0]!, points: [] };
+  const output = Object.values(profile.outputs)[0];
+  if (!output) return null;
+  const { table, address } = output.write;
+  const quantity = table === 'coil' ? (profile.limits.bitReadQuantity ?? 1) : 1;
+  return { table, address, quantity, points: [] };
+}

@@ -162,6 +162,30 @@ describe('Modbus TCP devices', () => {
     expect(r.agent.drivers[0]!.describe()).toMatchObject({ online: true, driver: 'modbus' });
   });
 
+  it('polls a board used only for its outputs, so a silent one is offline, not online unasked', async () => {
+    const sim = await simulator();
+    const unit = sim.addUnit(1, builtinProfile('waveshare-modbus-rtu-relay-d'));
+    unit.dead = true;
+    const r = await rig(sim, [
+      {
+        id: 'siren-board',
+        driver: 'modbus',
+        bus: 'tcp1',
+        unitId: 1,
+        profile: 'waveshare-modbus-rtu-relay-d',
+        pollMs: 50,
+        offlineAfter: 2,
+        inputs: {},
+      },
+    ]);
+    const offline = await r.waitFor((e) => e.type === 'device.offline', 5000, 'device.offline');
+    expect(offline).toMatchObject({ deviceId: 'siren-board', data: { unitId: 1, code: 'TIMEOUT' } });
+    expect(r.agent.drivers[0]!.describe()).toMatchObject({ online: false });
+    unit.dead = false;
+    await r.waitFor((e) => e.type === 'device.online', 5000, 'device.online');
+    expect(r.agent.drivers[0]!.describe()).toMatchObject({ online: true });
+  });
+
   it('runs a new brand from a profile file alone (no code)', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'profiles'));
