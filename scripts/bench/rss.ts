@@ -132,7 +132,7 @@ const idleRow = (idleMb: number) =>
   result('rss.idle', idleMb, 'MB', undefined, { goal: 'value <= 60', note: 'agent peak RSS draining a 1k backlog' });
 
 /** Runs `fn` against a Mosquitto of its own, started and disposed of here. */
-async function withBroker(fn: (url: string) => Promise<BenchResult[]>): Promise<BenchResult[]> {
+export async function withBroker(fn: (url: string) => Promise<BenchResult[]>): Promise<BenchResult[]> {
   const bin = mosquittoPath();
   if (!bin) throw new Error('the rss benchmark needs Mosquitto (apt-get install -y mosquitto)');
   const broker = await new Mosquitto(bin).start();

@@ -20,6 +20,7 @@ const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   'weaklink-media': async () => (await import('./weaklink-media.js')).weaklinkMediaBenchmarks(),
   'rss-cameras': async () => (await import('./rss.js')).rssCamerasBenchmarks(),
   camera: async () => (await import('./camera.js')).cameraBenchmarks(),
+  disk: async () => (await import('./disk.js')).diskBenchmarks(),
 };
 
 async function main(): Promise<void> {

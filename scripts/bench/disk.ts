@@ -1,0 +1,117 @@
+/**
+ * disk.bytes_per_day: what the agent costs its SD card in a day, for the modest village that
+ * `plan` and docs/technician.md describe (20 sensors at 1 reading a minute, ~50 door events a
+ * day, health every 5 minutes, MQTT 5 to a county broker that is up). The real agent (the CLI, as
+ * a service starts it) runs with its data folder on an ext4 file system in a loop-mounted image:
+ * what the card sees is the loop device's written sectors (the agent's data, ext4's journal and
+ * metadata), which neither tmpfs nor an overlay can show. The file system is synced at both ends
+ * of the window so that writes the kernel was still holding count in the window they belong to;
+ * the agent's own /proc/<pid>/io write_bytes goes in the note. Scaled from a few minutes to a day.
+ * Needs root (mount); the window is VG_BENCH_DISK_SEC seconds (default 180).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { benchDir } from './fixtures.js';
+import { result, type BenchResult } from './result.js';
+import { withBroker } from './rss.js';
+
+const CLI = fileURLToPath(new URL('../../agent/cli.js', import.meta.url));
+const WARMUP_MS = 20_000;
+const DAY_SEC = 86_400;
+const GOAL_MB = 50;
+
+/** Sectors and write requests the loop device has taken so far (/sys/block/<dev>/stat). */
+function loopWrites(dev: string): { bytes: number; requests: number } {
+  const f = readFileSync(`/sys/block/${dev}/stat`, 'utf8').trim().split(/\s+/).map(Number);
+  return { requests: f[4]!, bytes: f[6]! * 512 };
+}
+
+function processWriteBytes(pid: number): number {
+  const m = /write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+/** An ext4 image of `mb` MB mounted at `mnt`; returns its loop device's name and how to let it go. */
+function mountExt4(dir: string, mb: number): { mnt: string; dev: string; release: () => void } {
+  const image = join(dir, 'card.img');
+  const mnt = join(dir, 'card');
+  mkdirSync(mnt);
+  execFileSync('truncate', ['-s', `${mb}M`, image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', image]);
+  execFileSync('mount', ['-o', 'loop', image, mnt]);
+  const dev = basename(execFileSync('losetup', ['-j', image], { encoding: 'utf8' }).split(':')[0]!);
+  return { mnt, dev, release: () => execFileSync('umount', [mnt]) };
+}
+
+/** The modest village's config: what plan's example prices, as one synthetic device. */
+function villageConfig(url: string, dataDir: string): string {
+  return stringify({
+    version: 1,
+    gateway: { id: 'bench-disk' },
+    dataDir,
+    log: { level: 'warn' },
+    health: { intervalSec: 300 },
+    mqtt: { url, protocolVersion: 5, clientId: 'bench-disk' },
+    devices: [
+      {
+        id: 'village',
+        driver: 'synthetic',
+        rates: { telemetryPerSec: 20 / 60, doorPerSec: 50 / DAY_SEC, buttonPerSec: 0 },
+      },
+    ],
+  });
+}
+
+async function measure(url: string, windowSec: number): Promise<BenchResult> {
+  const dir = benchDir('disk');
+  const card = mountExt4(dir, 512);
+  try {
+    const dataDir = join(card.mnt, 'data');
+    mkdirSync(dataDir);
+    const config = join(dir, 'gateway.yaml');
+    writeFileSync(config, villageConfig(url, dataDir));
+    const child = spawn(CLI, ['run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.on('error', (err) => console.error('disk bench: agent', err));
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+    const exited = new Promise((r) => child.once('exit', r));
+    const alive = () => {
+      if (child.exitCode !== null) throw new Error(`disk bench: the agent exited (${child.exitCode}): ${stderr}`);
+    };
+    try {
+      await new Promise((r) => setTimeout(r, WARMUP_MS));
+      alive();
+      execFileSync('sync', ['-f', card.mnt]);
+      const card0 = loopWrites(card.dev);
+      const proc0 = processWriteBytes(child.pid!);
+      await new Promise((r) => setTimeout(r, windowSec * 1000));
+      alive();
+      const proc1 = processWriteBytes(child.pid!);
+      execFileSync('sync', ['-f', card.mnt]);
+      const card1 = loopWrites(card.dev);
+      const perDay = DAY_SEC / windowSec;
+      const mbDay = ((card1.bytes - card0.bytes) * perDay) / 1e6;
+      const procMbDay = ((proc1 - proc0) * perDay) / 1e6;
+      const requestsDay = Math.round((card1.requests - card0.requests) * perDay);
+      return result('disk.bytes_per_day', mbDay, 'MB', undefined, {
+        goal: `value <= ${GOAL_MB}`,
+        note: `modest village (20 sensors at 1/min, ~50 door events a day, health every 5 min) on a loop-mounted ext4 image, ${windowSec} s after a ${WARMUP_MS / 1000} s warm-up, scaled to a day: ${requestsDay.toLocaleString('en')} write requests a day at the card; the agent's own write_bytes ${procMbDay.toFixed(1)} MB a day`,
+      });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  } finally {
+    card.release();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function diskBenchmarks(): Promise<BenchResult[]> {
+  if (process.getuid?.() !== 0) throw new Error('the disk benchmark mounts an ext4 image: run it as root');
+  const windowSec = Number(process.env.VG_BENCH_DISK_SEC ?? 180);
+  return withBroker(async (url) => [await measure(url, windowSec)]);
+}
