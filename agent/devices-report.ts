@@ -5,11 +5,11 @@
  * not running, what the snapshot says is history, and the report says so instead of "online".
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BusDescription, DriverDescription } from '../core/contracts/driver.js';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import type { NodeRedView } from './device-snapshot.js';
 import { readAgentState, fit, span, type StatusReport } from './status-report.js';
+import { DEVICES_FILE, viewPath } from './status-view.js';
 
 interface Snapshot {
   writtenAt: string;
@@ -42,11 +42,11 @@ export interface DevicesReport {
 export function devicesData(config: GatewayConfig, now = Date.now()): DevicesReport {
   let snap: Snapshot | null = null;
   try {
-    snap = JSON.parse(readFileSync(join(config.dataDir, 'devices.json'), 'utf8')) as Snapshot;
+    snap = JSON.parse(readFileSync(viewPath(config, DEVICES_FILE), 'utf8')) as Snapshot;
   } catch {
     // no snapshot: the agent has not run with this data folder (the report says so)
   }
-  const agent = readAgentState(config.dataDir, now);
+  const agent = readAgentState(config, now);
   const live = agent.state === 'running';
   const devices = config.devices.map((d): DeviceRow => {
     const seen = snap?.devices.find((x) => x.deviceIds[0] === d.id);

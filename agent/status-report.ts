@@ -4,12 +4,11 @@
  * file the agent rewrites every few seconds (status-view.ts) and, when the agent is not running,
  * the outbox itself (read-only) for the backlog. An old file says the agent is not running.
  */
-import { join } from 'node:path';
 import type { GatewayConfig } from '../config/schema/gateway-config.js';
 import { PRIORITIES, type Priority } from '../core/contracts/event.js';
 import { errorMessage, foreignCode } from '../core/kernel/errors.js';
 import { inspectOutbox } from './outbox/inspect.js';
-import { readStatusFile, STATUS_FILE, type StatusView } from './status-view.js';
+import { readStatusFile, STATUS_FILE, viewPath, type StatusView, type ViewDirs } from './status-view.js';
 import { seqRanges } from './lost-alarms.js';
 import { pushStatus, readPushState } from './push/push-state.js';
 import { fitToWidth, padToWidth } from './i18n/display-width.js';
@@ -56,11 +55,11 @@ export function agentOf(view: StatusView | null, now: number): StatusReport['age
   return { state, pid: view?.pid ?? null, updatedAgoSec: ageMs === null ? null : Math.round(ageMs / 1000) };
 }
 
-export const readAgentState = (dataDir: string, now: number) =>
-  agentOf(readStatusFile(join(dataDir, STATUS_FILE)), now);
+export const readAgentState = (dirs: ViewDirs, now: number) =>
+  agentOf(readStatusFile(viewPath(dirs, STATUS_FILE)), now);
 
 export function statusReport(config: GatewayConfig, now = Date.now()): StatusReport {
-  const view = readStatusFile(join(config.dataDir, STATUS_FILE));
+  const view = readStatusFile(viewPath(config, STATUS_FILE));
   const agent = agentOf(view, now);
   const state = agent.state;
   let backlog: StatusReport['backlog'];

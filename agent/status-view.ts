@@ -3,13 +3,33 @@
  * `dataDir/status.json` every few seconds (with devices.json, see DeviceSnapshot). The CLI is
  * another process: this file is how it sees the agent, and its age says whether the agent runs.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Priority } from '../core/contracts/event.js';
 import type { ExcludedNodesSummary } from './nodered/excluded-nodes.js';
 import type { AgentObservation } from './observation.js';
 import type { SmsBudget } from './alarms/sms-queue.js';
 
 export const STATUS_FILE = 'status.json';
+export const DEVICES_FILE = 'devices.json';
+
+/** The folders a view may be in: the RAM one while the agent runs (runtimeDir), and the SD card's. */
+export interface ViewDirs {
+  dataDir: string;
+  runtimeDir?: string | undefined;
+}
+
+/**
+ * Where to read a view: the RAM copy while there is one (the agent runs, or stopped since the
+ * last boot), else the SD card's (written every 10 minutes and at stop; after a reboot /run is empty).
+ */
+export function viewPath(dirs: ViewDirs, name: string): string {
+  if (dirs.runtimeDir !== undefined) {
+    const inRam = join(dirs.runtimeDir, name);
+    if (existsSync(inRam)) return inRam;
+  }
+  return join(dirs.dataDir, name);
+}
 
 export interface StatusView {
   v: 1;

@@ -4,14 +4,13 @@
  * the disk reserve going to the alarms, and writes the device snapshot the CLI reads.
  */
 import { failure } from '../core/kernel/errors.js';
-import { join } from 'node:path';
 import type { AgentSide } from './agent-options.js';
 import type { LocalAlarms } from './alarms/local-alarms.js';
 import { DeviceSnapshot } from './device-snapshot.js';
 import type { EventPipeline } from './event-pipeline.js';
 import type { Outbox, StorageError } from './outbox/outbox.js';
 import { ShedReporter } from './shed-reporter.js';
-import { readStatusFile, STATUS_FILE, statusView } from './status-view.js';
+import { readStatusFile, STATUS_FILE, statusView, viewPath } from './status-view.js';
 import { raiseStorageAlarm } from './storage-alarm.js';
 import { StorageFailures } from './storage-failures.js';
 import { StorageWatch } from './storage-watch.js';
@@ -59,9 +58,10 @@ export function wireStorage({ a, outbox, pipeline, alarms }: StorageWiring): Sto
         data: { was: reason },
       }),
   });
-  const previousContact = readStatusFile(join(config.dataDir, STATUS_FILE))?.link.lastCountyContact ?? null;
+  const previousContact = readStatusFile(viewPath(config, STATUS_FILE))?.link.lastCountyContact ?? null;
   const snapshot = new DeviceSnapshot({
     dataDir: config.dataDir,
+    runtimeDir: config.runtimeDir,
     logger,
     now: a.clock.now,
     devices: () => a.drivers().map((d) => d.describe()),

@@ -254,6 +254,11 @@ export const gatewayConfigSchema = z
       timezone: z.string().default('UTC'),
     }),
     dataDir: pathString.describe('Where the outbox and state live (on the SD card)'),
+    runtimeDir: pathString
+      .optional()
+      .describe(
+        'A RAM folder (tmpfs, e.g. /run/village-gateway) for the views rewritten every few seconds (status.json, devices.json), to spare the SD card; dataDir keeps a copy every 10 minutes and at stop. Default: dataDir alone',
+      ),
     log: z
       .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .default({ level: 'info' }),

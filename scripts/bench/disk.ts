@@ -4,13 +4,14 @@
  * day, health every 5 minutes, MQTT 5 to a county broker that is up). The real agent (the CLI, as
  * a service starts it) runs with its data folder on an ext4 file system in a loop-mounted image:
  * what the card sees is the loop device's written sectors (the agent's data, ext4's journal and
- * metadata), which neither tmpfs nor an overlay can show. The file system is synced at both ends
+ * metadata), which neither tmpfs nor an overlay can show. Its runtimeDir (RAM as installed) is off
+ * the image. The file system is synced at both ends
  * of the window so that writes the kernel was still holding count in the window they belong to;
  * the agent's own /proc/<pid>/io write_bytes goes in the note. Scaled from a few minutes to a day.
  * Needs root (mount); the window is VG_BENCH_DISK_SEC seconds (default 180).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -47,11 +48,12 @@ function mountExt4(dir: string, mb: number): { mnt: string; dev: string; release
 }
 
 /** The modest village's config: what plan's example prices, as one synthetic device. */
-function villageConfig(url: string, dataDir: string): string {
+function villageConfig(url: string, dataDir: string, runtimeDir: string): string {
   return stringify({
     version: 1,
     gateway: { id: 'bench-disk' },
     dataDir,
+    runtimeDir, // as installed: /run/village-gateway, RAM
     log: { level: 'warn' },
     health: { intervalSec: 300 },
     mqtt: { url, protocolVersion: 5, clientId: 'bench-disk' },
@@ -68,11 +70,12 @@ function villageConfig(url: string, dataDir: string): string {
 async function measure(url: string, windowSec: number): Promise<BenchResult> {
   const dir = benchDir('disk');
   const card = mountExt4(dir, 512);
+  const ram = mkdtempSync('/dev/shm/vg-bench-run-'); // tmpfs, as /run is
   try {
     const dataDir = join(card.mnt, 'data');
     mkdirSync(dataDir);
     const config = join(dir, 'gateway.yaml');
-    writeFileSync(config, villageConfig(url, dataDir));
+    writeFileSync(config, villageConfig(url, dataDir, ram));
     const child = spawn(CLI, ['run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.on('error', (err) => console.error('disk bench: agent', err));
     let stderr = '';
@@ -107,6 +110,7 @@ async function measure(url: string, windowSec: number): Promise<BenchResult> {
   } finally {
     card.release();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(ram, { recursive: true, force: true });
   }
 }
 
