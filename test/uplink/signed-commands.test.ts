@@ -3,6 +3,7 @@
  * the county publishing envelopes. Every refusal has its code and a command.refused event
  * reaching the county; a replay is refused after a restart of the agent's process too.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +79,17 @@ describe('signed commands', () => {
       expect(replayed.error).toMatchObject({ code: 'REPLAYED' });
       expect(r.replies.filter((x) => x.id === 'p8')).toHaveLength(2);
 
+      // A record the agent keeps of a command names the key that signed it.
+      const picture = a.sign({
+        command: 'picture',
+        gatewayId: gw,
+        id: 'p9',
+        args: { pictureId: randomUUID(), by: 'duty officer' },
+      });
+      expect((await r.send('picture', picture, 'p9')).ok).toBe(false); // no such picture: refused, and recorded
+      const record = await r.event('media.requested');
+      expect(record.data).toMatchObject({ command: 'p9', by: 'duty officer', keyId: 'county-a', outcome: 'refused' });
+
       const refused = await waitForRefusals(r, 9);
       expect(refused.map((e) => [e.data.id, e.data.code, e.data.keyId])).toEqual([
         ['p0', 'UNSIGNED', null],
@@ -91,12 +103,11 @@ describe('signed commands', () => {
         ['p8', 'REPLAYED', 'county-a'],
       ]);
       expect(refused[0]!.data).toMatchObject({ command: 'ping', message: expect.stringContaining('signed') });
-      // Refusals before the signature verified stored no nonce: only the command that ran is in the file.
+      // The refusals stored no nonce: only the commands that got to run are in the file (the picture
+      // ran and failed: its nonce is spent too).
       const file = join(r.dir, 'data', 'command-nonces.json');
       const nonces = Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { nonces: object }).nonces);
-      expect(nonces).toEqual([
-        (JSON.parse((JSON.parse(ping) as { signed: string }).signed) as { nonce: string }).nonce,
-      ]);
+      expect(nonces).toEqual([nonceOf(ping), nonceOf(picture)]);
 
       // The agent's process ends and starts again: the nonce is still known.
       const seen = r.statuses.length;
@@ -106,12 +117,15 @@ describe('signed commands', () => {
       const afterRestart = await r.send('ping', ping, 'p8');
       expect(r.replies.filter((x) => x.id === 'p8')).toHaveLength(3);
       expect(afterRestart.error?.code).toBe('REPLAYED');
-      const fresh = await r.send('ping', a.sign({ command: 'ping', gatewayId: gw, id: 'p9' }), 'p9');
+      const fresh = await r.send('ping', a.sign({ command: 'ping', gatewayId: gw, id: 'p10' }), 'p10');
       expect(fresh.ok).toBe(true);
       expect(existsSync(file)).toBe(true);
     },
   );
 });
+
+const nonceOf = (envelope: string) =>
+  (JSON.parse((JSON.parse(envelope) as { signed: string }).signed) as { nonce: string }).nonce;
 
 async function waitForRefusals(r: PushRig, n: number) {
   const { waitUntil } = await import('../helpers/wait.js');
