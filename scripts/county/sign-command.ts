@@ -49,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (o['key-id'] === undefined || o.gateway === undefined || o.command === undefined) return usage(2);
   const args = o.args === undefined ? {} : (JSON.parse(o.args) as Record<string, unknown>);
+  const goodForSec = Number(o['expires-in'] ?? 60);
+  if (!Number.isInteger(goodForSec) || goodForSec < 1) return usage(2);
   const now = Date.now();
   const env = signCommand(key, o['key-id'], {
     command: o.command,
@@ -56,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
     args,
     ...(o.id !== undefined ? { id: o.id } : {}),
     sentAt: now,
-    expiresAt: now + Number(o['expires-in'] ?? 60) * 1000,
+    expiresAt: now + goodForSec * 1000,
   });
   if (o.url === undefined) {
     process.stdout.write(`${JSON.stringify(env)}\n`);
