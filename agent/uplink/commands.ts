@@ -29,6 +29,9 @@ const MAX_COMMAND_BYTES = 64 * 1024;
  */
 const LOG_BURST = 60;
 const LOG_PER_SEC = 1;
+/** command.refused records: 10, then one every 6 s; the next record counts those left out (a forger's flood fills no card). */
+const REFUSALS_BURST = 10;
+const REFUSALS_PER_SEC = 1 / 6;
 
 const requestSchema = z.strictObject({
   id: z.string().max(128).optional(),
@@ -58,6 +61,8 @@ export interface Refusal {
   code: RefusalCode;
   message: string;
   keyId: string | null;
+  /** Refusals since the last record that were not recorded each (over the budget). */
+  unrecorded?: number;
 }
 
 export interface CommandHandler<A extends z.ZodType = z.ZodType> {
@@ -84,6 +89,8 @@ export class CommandRouter {
   private unlogged = 0;
   private staleListener: ((name: string, id: string | undefined, why: Staleness) => void) | null = null;
   private refusedListener: ((r: Refusal) => void) | null = null;
+  private readonly refusals = new TokenBucket(REFUSALS_PER_SEC, REFUSALS_BURST);
+  private unrecorded = 0;
 
   constructor(
     private readonly topics: Topics,
@@ -144,7 +151,12 @@ export class CommandRouter {
     const signing = this.signing?.signatures.required ? this.signing : undefined;
     let keyId: string | null = null;
     const refuse = (code: RefusalCode, message: string, id: string | undefined): CommandReply => {
-      this.refusedListener?.({ command: name, id: id ?? null, code, message, keyId });
+      if (this.refusals.take() !== 0) this.unrecorded += 1;
+      else {
+        const left = this.unrecorded > 0 ? { unrecorded: this.unrecorded } : {};
+        this.unrecorded = 0;
+        this.refusedListener?.({ command: name, id: id ?? null, code, message, keyId, ...left });
+      }
       return fail(code, message, id);
     };
     if (signing) {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CommandClock } from '../../agent/uplink/command-expiry.js';
 import { CommandSignatures } from '../../agent/uplink/command-signature.js';
-import { CommandRouter, type CommandContext } from '../../agent/uplink/commands.js';
+import { CommandRouter, type CommandContext, type Refusal } from '../../agent/uplink/commands.js';
 import { NonceStore, nonceFile } from '../../agent/uplink/nonce-store.js';
 import { topicsFor } from '../../agent/uplink/topics.js';
 import { countyKey, type TestKey } from '../helpers/county-keys.js';
@@ -82,6 +82,31 @@ describe('the signature gate', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('command-nonces.json.bad-'))).toHaveLength(1);
     expect(existsSync(nonceFile(dir))).toBe(true);
   });
+
+  it(
+    'a flood of forgeries is answered in full and recorded within a budget that counts the rest',
+    { timeout: 20_000 },
+    async () => {
+      const a = countyKey('a');
+      const { r } = router(tempDir(), [a], { ms: NOW, synced: true });
+      const records: Refusal[] = [];
+      r.onRefused((x) => records.push(x));
+      const replies = [];
+      for (let i = 0; i < 12; i += 1) replies.push(await send(r, JSON.stringify({ id: `f${i}` })));
+      expect(replies.map((x) => x.error?.code)).toEqual(Array(12).fill('UNSIGNED'));
+      expect(records.map((x) => x.id)).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9']);
+      await new Promise((res) => setTimeout(res, 6_100)); // one record every 6 s past the first 10
+      await send(r, JSON.stringify({ id: 'f12' }));
+      expect(records.at(-1)).toEqual({
+        command: 'ping',
+        id: 'f12',
+        code: 'UNSIGNED',
+        message: expect.any(String),
+        keyId: null,
+        unrecorded: 2,
+      });
+    },
+  );
 
   it('with an empty key list commands are plain as before, and an envelope is nothing special', async () => {
     const dir = tempDir();

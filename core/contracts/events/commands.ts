@@ -47,6 +47,11 @@ export const commandEvents = {
       code: z.enum(REFUSAL_CODES).describe('Why (docs/county.md, "Error codes")'),
       message: z.string().describe('Why, in words'),
       keyId: z.string().nullable().describe('The key the envelope named, when it named one'),
+      unrecorded: z
+        .int()
+        .min(1)
+        .optional()
+        .describe('Refusals since the last record not recorded each (10 are, then one every 6 s)'),
     }),
     // Normal, not critical: whoever may publish on the command topic could otherwise fill the alarm lane with refusals.
     'with county keys configured, a command was refused by its signature, target, nonce or expiry, and did not run',
