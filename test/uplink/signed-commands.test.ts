@@ -120,6 +120,15 @@ describe('signed commands', () => {
       const fresh = await r.send('ping', a.sign({ command: 'ping', gatewayId: gw, id: 'p10' }), 'p10');
       expect(fresh.ok).toBe(true);
       expect(existsSync(file)).toBe(true);
+
+      // A signed restart (the agent restarts inside its process) is recorded with its key, and cannot be replayed after it.
+      const restart = a.sign({ command: 'restart', gatewayId: gw, id: 'r1', args: { by: 'duty officer' } });
+      const seen2 = r.statuses.length;
+      expect((await r.send('restart', restart, 'r1')).ok).toBe(true);
+      const asked = await r.event('gateway.restart_requested');
+      expect(asked.data).toEqual({ by: 'duty officer', command: 'r1', keyId: 'county-a' });
+      await r.onlineWith(null, 15_000, seen2 + 1); // offline, then online again
+      expect((await r.send('restart', restart, 'r1')).error?.code).toBe('REPLAYED');
     },
   );
 });
