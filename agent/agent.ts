@@ -75,7 +75,10 @@ export class Agent {
     this.clock = opts.clock ?? systemClock(config.clock.synced);
     this.startedMonoMs = this.clock.monoMs();
     this.bus = new EventBus(logger.child({ part: 'bus' }));
-    this.commands = commandRouterFor(config.mqtt, config.gateway.id, logger, this.clock);
+    this.commands = commandRouterFor(config.mqtt, config.gateway.id, logger, this.clock, {
+      county: config.county,
+      dataDir: config.dataDir,
+    });
     this.observe = new AgentObservation({
       bus: this.bus,
       onStored: (listener) => {

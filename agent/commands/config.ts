@@ -9,7 +9,13 @@ import type { CommandHandler } from '../uplink/commands.js';
 
 export interface ConfigPushPort {
   get(): unknown;
-  apply(a: { config: unknown; expectedHash: string; by?: string; probationSec?: number }): unknown;
+  apply(a: {
+    config: unknown;
+    expectedHash: string;
+    by?: string;
+    probationSec?: number;
+    keyId: string | null;
+  }): unknown;
 }
 
 const unavailable = () => new GatewayError('RELOAD_UNAVAILABLE', 'this agent was not started from a config file');
@@ -36,11 +42,11 @@ export const configApplyCommand = (
 ): CommandHandler<typeof applyArgs> => ({
   args: applyArgs,
   actuation: true,
-  run: (a) => {
+  run: (a, ctx) => {
     if (!push) throw unavailable();
     // Refused, not queued: a restart during an alarm would blink the sirens and LEDs it drives.
     const open = openAlerts();
     if (open > 0) throw new GatewayError('ALARM_ACTIVE', `${open} alert(s) not acknowledged: push again once they are`);
-    return push.apply(a);
+    return push.apply({ ...a, keyId: ctx.keyId });
   },
 });

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { nameSchema } from '../../core/contracts/envelope.js';
 import type { MediaRequests } from '../media/media-requests.js';
-import type { CommandHandler } from '../uplink/commands.js';
+import type { CommandContext, CommandHandler } from '../uplink/commands.js';
 import { by } from './by.js';
 
 const pictureArgs = z.strictObject({
@@ -24,20 +24,21 @@ const snapshotArgs = z.strictObject({
   by,
 });
 
-const county = (id: string | null, who: string | undefined) => ({
+const county = (ctx: CommandContext, who: string | undefined) => ({
   request: 'county' as const,
-  command: id,
+  command: ctx.id,
   by: who ?? null,
+  ...(ctx.keyId !== null ? { keyId: ctx.keyId } : {}),
 });
 
 export const pictureCommand = (requests: MediaRequests): CommandHandler<typeof pictureArgs> => ({
   args: pictureArgs,
-  run: ({ pictureId, by: who }, ctx) => requests.picture(county(ctx.id, who), pictureId),
+  run: ({ pictureId, by: who }, ctx) => requests.picture(county(ctx, who), pictureId),
 });
 
 export const snapshotCommand = (requests: MediaRequests): CommandHandler<typeof snapshotArgs> => ({
   args: snapshotArgs,
   // A fresh picture is taken only when someone asks now: a request that waited a day on the broker is refused.
   actuation: true,
-  run: ({ camera, channel, by: who }, ctx) => requests.snapshot(county(ctx.id, who), camera, channel ?? 1),
+  run: ({ camera, channel, by: who }, ctx) => requests.snapshot(county(ctx, who), camera, channel ?? 1),
 });

@@ -52,6 +52,9 @@ export function registerCommands(router: CommandRouter, d: CommandDeps): void {
       data: { command, id: id ?? null, code, message, expiredAt, judgedAt, clock },
     }).catch(() => undefined); // the reply says it too; a stopped agent or a full card is reported where it happens
   });
+  router.onRefused((data) => {
+    emit({ deviceId: config.gateway.id, type: 'command.refused', priority: 'normal', data }).catch(() => undefined); // as command.stale: the reply says it too
+  });
   router.register('status', statusCommand(d.status));
   router.register(
     'siren-test',

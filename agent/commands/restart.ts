@@ -39,7 +39,7 @@ export const restartCommand = (p: RestartPorts): CommandHandler<typeof restartAr
       deviceId: p.gatewayId,
       type: 'gateway.restart_requested',
       priority: 'high',
-      data: { by: who ?? null, command: ctx.id },
+      data: { by: who ?? null, command: ctx.id, keyId: ctx.keyId },
     });
     p.restart.run(who ?? null);
     return {

@@ -16,6 +16,8 @@ export interface PictureRequester {
   request: 'county' | 'node-red';
   command: string | null;
   by: string | null;
+  /** The county key that signed the command, when commands are signed. */
+  keyId?: string;
 }
 
 export type PictureCause =

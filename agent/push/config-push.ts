@@ -19,6 +19,7 @@ export interface ApplyArgs {
   config: unknown;
   expectedHash: string;
   by?: string;
+  keyId?: string | null;
   probationSec?: number;
 }
 
@@ -111,6 +112,7 @@ export class ConfigPush {
       hash: hashOf(text),
       previousHash: running.hash,
       by: a.by ?? 'county',
+      keyId: a.keyId ?? null,
       since: Date.now(),
       probationSec,
       devicesOnline: this.p.devicesOnline().filter((id) => keep.has(id)),

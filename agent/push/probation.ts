@@ -53,7 +53,7 @@ export class Probation {
       if (s.phase === 'probation') this.putBack(s);
       const reason =
         s.reason ?? (onSite ? 'the file was replaced on site during probation' : 'the pushed config could not start');
-      const data = { hash: s.hash, previousHash: s.previousHash, reason, by: s.by };
+      const data = { hash: s.hash, previousHash: s.previousHash, reason, by: s.by, keyId: s.keyId };
       this.logger.error(failure('CONFIG_CANNOT_RUN', reason, data), 'pushed config rolled back');
       void agent
         .emit({ deviceId: agent.gatewayId, type: 'config.rolled_back', priority: 'critical', data })
@@ -73,7 +73,13 @@ export class Probation {
         ...(waiting.size > 0 ? [`devices not online again: ${[...waiting].join(', ')}`] : []),
       ];
       if (failed.length > 0) return this.rollBack(dataDir, s, failed.join('; '), true);
-      const data = { hash: s.hash, previousHash: s.previousHash, by: s.by, probationSec: s.probationSec };
+      const data = {
+        hash: s.hash,
+        previousHash: s.previousHash,
+        by: s.by,
+        keyId: s.keyId,
+        probationSec: s.probationSec,
+      };
       // The judgement is made: forgotten first, so that a full card (no event stored) does not
       // leave a record that would roll a good config back at the next start.
       clearPushState(dataDir);

@@ -24,6 +24,8 @@ const stateSchema = z.object({
   hash: z.string(),
   previousHash: z.string(),
   by: z.string(),
+  /** The county key that signed the push (null: commands were not signed; absent in records from before). */
+  keyId: z.string().nullable().default(null),
   /** Wall-clock ms when the new file was written: the window is judged across restarts. */
   since: z.number(),
   probationSec: z.number(),

@@ -13,6 +13,10 @@ import { topicNameProblems } from '../../config/schema/mqtt-names.js';
 import { formatProblem, problemsFromZod } from '../../config/zod-problems.js';
 import { CommandClock, expiryFields, type Staleness } from './command-expiry.js';
 import { TokenBucket } from './token-bucket.js';
+import type { CommandSignatures } from './command-signature.js';
+import type { NonceStore } from './nonce-store.js';
+import type { RefusalCode } from '../../core/contracts/events/commands.js';
+import { signedRequestFields, signedUntil, peekId } from './signed-request.js';
 import type { Topics } from './topics.js';
 import { errorMessage, replyCode, failure, type ErrorCode } from '../../core/kernel/errors.js';
 
@@ -25,6 +29,9 @@ const MAX_COMMAND_BYTES = 64 * 1024;
  */
 const LOG_BURST = 60;
 const LOG_PER_SEC = 1;
+/** command.refused records: 10, then one every 6 s; the next record counts those left out (a forger's flood fills no card). */
+const REFUSALS_BURST = 10;
+const REFUSALS_PER_SEC = 1 / 6;
 
 const requestSchema = z.strictObject({
   id: z.string().max(128).optional(),
@@ -32,9 +39,30 @@ const requestSchema = z.strictObject({
   ...expiryFields,
 });
 
-/** What a handler may know of the request besides its args (the `id` the county gave it, for records). */
+const signedRequestSchema = requestSchema.extend(signedRequestFields);
+
+/** What a handler may know of the request besides its args (the `id` the county gave it, the key that signed it: for records). */
 export interface CommandContext {
   id: string | null;
+  keyId: string | null;
+}
+
+/** Signed commands (command-signature.ts): the keys, the nonces that ran, and this gateway's id. */
+export interface CommandSigning {
+  signatures: CommandSignatures;
+  nonces: NonceStore;
+  gatewayId: string;
+}
+
+/** A command refused by the signature gate (or as stale while commands are signed): the agent records it as command.refused. */
+export interface Refusal {
+  command: string;
+  id: string | null;
+  code: RefusalCode;
+  message: string;
+  keyId: string | null;
+  /** Refusals since the last record that were not recorded each (over the budget). */
+  unrecorded?: number;
 }
 
 export interface CommandHandler<A extends z.ZodType = z.ZodType> {
@@ -60,13 +88,23 @@ export class CommandRouter {
   private readonly lines = new TokenBucket(LOG_PER_SEC, LOG_BURST);
   private unlogged = 0;
   private staleListener: ((name: string, id: string | undefined, why: Staleness) => void) | null = null;
+  private refusedListener: ((r: Refusal) => void) | null = null;
+  private readonly refusals = new TokenBucket(REFUSALS_PER_SEC, REFUSALS_BURST);
+  private unrecorded = 0;
 
   constructor(
     private readonly topics: Topics,
     private readonly logger: Logger,
     /** Judges expiry (command-expiry.ts); the default trusts the system's wall clock. */
     readonly clock = new CommandClock({ now: Date.now, monoMs: () => performance.now(), synced: () => true }),
+    /** Present when the config names county keys: then every command must be signed by one. */
+    private readonly signing?: CommandSigning,
   ) {}
+
+  /** Told of every command the signature gate refused (unsigned, unknown key, bad signature, wrong target, replayed, stale). */
+  onRefused(listener: (r: Refusal) => void): void {
+    this.refusedListener = listener;
+  }
 
   /** Told of every command refused as stale (the agent records it as an event). */
   onStale(listener: (name: string, id: string | undefined, why: Staleness) => void): void {
@@ -106,13 +144,43 @@ export class CommandRouter {
     } catch (err) {
       notJson = (err as Error).message;
     }
-    const req = notJson === null ? requestSchema.safeParse(json) : null;
     // Refusals echo the request's id whenever it could be read, so the county can match them.
     if (retained)
-      return fail('RETAINED', 'retained commands are refused (they would run again at every connect)', req?.data?.id);
+      return fail('RETAINED', 'retained commands are refused (they would run again at every connect)', peekId(json));
     if (notJson !== null) return fail('MALFORMED', `payload is not JSON: ${notJson}`);
-    if (!req!.success) return fail('MALFORMED', problemsFromZod(req!.error).map(formatProblem).join('; '));
-    const { id, args, expiresAt, sentAt } = req!.data;
+    const signing = this.signing?.signatures.required ? this.signing : undefined;
+    let keyId: string | null = null;
+    const refuse = (code: RefusalCode, message: string, id: string | undefined): CommandReply => {
+      if (this.refusals.take() !== 0) this.unrecorded += 1;
+      else {
+        const left = this.unrecorded > 0 ? { unrecorded: this.unrecorded } : {};
+        this.unrecorded = 0;
+        this.refusedListener?.({ command: name, id: id ?? null, code, message, keyId, ...left });
+      }
+      return fail(code, message, id);
+    };
+    if (signing) {
+      const opened = signing.signatures.open(json);
+      keyId = opened.keyId;
+      if (!opened.ok)
+        return opened.code === 'MALFORMED'
+          ? fail(opened.code, opened.message, peekId(json))
+          : refuse(opened.code, opened.message, peekId(json));
+      json = opened.request;
+      this.clock.told(signing.nonces.load()); // time never goes back behind what the nonces were judged by
+    }
+    const req = (signing ? signedRequestSchema : requestSchema).safeParse(json);
+    if (!req.success) return fail('MALFORMED', problemsFromZod(req.error).map(formatProblem).join('; '), peekId(json));
+    const { id, args, expiresAt, sentAt } = req.data;
+    if (signing) {
+      const { command, gatewayId } = req.data as z.infer<typeof signedRequestSchema>;
+      if (command !== name || gatewayId !== signing.gatewayId)
+        return refuse(
+          'WRONG_TARGET',
+          `signed for command "${command}" on gateway "${gatewayId}", received as "${name}" on "${signing.gatewayId}"`,
+          id,
+        );
+    }
     if (replyRefused !== undefined) return fail('BAD_RESPONSE_TOPIC', replyRefused, id);
     const handler = this.handlers.get(name);
     if (!handler)
@@ -121,8 +189,12 @@ export class CommandRouter {
         `unknown command "${name}" (known: ${[...this.handlers.keys()].sort().join(', ')})`,
         id,
       );
-    const stale = this.clock.judge({ expiresAt, sentAt, mqttExpirySec }, handler.actuation === true);
+    // A signed command is judged on its signed fields only, and always needs one: its nonce is kept until then.
+    const stale = signing
+      ? this.clock.judge({ expiresAt, sentAt }, true)
+      : this.clock.judge({ expiresAt, sentAt, mqttExpirySec }, handler.actuation === true);
     if (stale !== null) {
+      if (signing) return refuse(stale.code, stale.message, id);
       this.staleListener?.(name, id, stale);
       return fail(stale.code, stale.message, id);
     }
@@ -135,10 +207,20 @@ export class CommandRouter {
           .join('; '),
         id,
       );
+    if (signing) {
+      const { nonce } = req.data as z.infer<typeof signedRequestSchema>;
+      if (signing.nonces.seen(nonce))
+        return refuse('REPLAYED', `nonce "${nonce}" was used by a command that ran already`, id);
+      try {
+        signing.nonces.remember(nonce, signedUntil(expiresAt, sentAt));
+      } catch (err) {
+        return fail(replyCode(err), errorMessage(err), id);
+      }
+    }
     if (sentAt !== undefined) this.clock.told(sentAt);
     try {
-      const result = await handler.run(parsed.data, { id: id ?? null });
-      this.log('info', { command: name, id }, 'command executed');
+      const result = await handler.run(parsed.data, { id: id ?? null, keyId });
+      this.log('info', { command: name, id, ...(keyId !== null ? { keyId } : {}) }, 'command executed');
       return { v: 1, command: name, ...(id !== undefined ? { id } : {}), ok: true, result: result ?? null };
     } catch (err) {
       return fail(replyCode(err), errorMessage(err), id);

@@ -6,6 +6,9 @@ import { systemClock } from '../../core/kernel/system-clock.js';
 import type { Cursor, OutboxReader, OutboxRow } from '../../core/contracts/outbox-store.js';
 import { CommandRouter } from './commands.js';
 import { CommandClock } from './command-expiry.js';
+import { CommandSignatures } from './command-signature.js';
+import { NonceStore, nonceFile } from './nonce-store.js';
+import type { CountyConfig } from '../../config/schema/county.js';
 import './mqtt-number-cache.js'; // before any client: no 6 MB packet-id table (see there)
 import { Connection, type StatusPayload } from './connection.js';
 import { Drain } from './drain.js';
@@ -32,12 +35,28 @@ export interface UplinkOptions {
   idle?: IdleLane;
 }
 
-/** The uplink's command router, made apart from the uplink so that commands can be registered before it exists. */
-export function commandRouterFor(config: MqttConfig, gatewayId: string, logger: Logger, clock: Clock): CommandRouter {
+/**
+ * The uplink's command router, made apart from the uplink so that commands can be registered before it exists.
+ * `signing`: the county's keys and where their nonces are kept (agent/uplink/command-signature.ts).
+ */
+export function commandRouterFor(
+  config: MqttConfig,
+  gatewayId: string,
+  logger: Logger,
+  clock: Clock,
+  signing?: { county: CountyConfig | undefined; dataDir: string },
+): CommandRouter {
+  const log = logger.child({ part: 'commands' });
+  const commandClock = new CommandClock(clock);
   return new CommandRouter(
     uplinkTopics(config, gatewayId),
-    logger.child({ part: 'commands' }),
-    new CommandClock(clock),
+    log,
+    commandClock,
+    signing && {
+      signatures: new CommandSignatures(signing.county),
+      nonces: new NonceStore(nonceFile(signing.dataDir), log, () => commandClock.now().ms),
+      gatewayId,
+    },
   );
 }
 

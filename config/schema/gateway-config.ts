@@ -4,6 +4,7 @@
  */
 import { mediaSchema } from './media.js';
 import { z } from 'zod';
+import { countySchema } from './county.js';
 import { nameSchema } from '../../core/contracts/event.js';
 import { byteSize, intIn, pathString, phoneNumberSchema, secretRef } from './fields.js';
 import { clientIdSchema, topicPrefixSchema } from './mqtt-names.js';
@@ -322,6 +323,7 @@ export const gatewayConfigSchema = z
         sirens: [],
         helpLed: HELP_LED_DEFAULTS,
       }),
+    county: countySchema.optional(),
     nodeRed: nodeRedSchema
       .optional()
       .describe('Node-RED for technicians, in a child process (absent: off). Editor at http://<host>:<port>/'),

@@ -126,6 +126,12 @@ export const ERROR_CODES = {
     'a command arrived after the time it was good for (expiresAt, MQTT 5 message expiry, or 60 s after sentAt for an actuation command)',
   NO_EXPIRY:
     'an actuation command (output, siren-test, snapshot, restart, config.apply) did not say how long it is good for',
+  UNSIGNED: 'a county key is configured (county.keys) and the command is not a signed envelope {signed, keyId, sig}',
+  UNKNOWN_KEY: "a signed command names a keyId the gateway's config does not list (county.keys)",
+  BAD_SIGNATURE:
+    'a signed command\'s signature does not verify: ed25519 over the UTF-8 bytes of "signed", with the key its keyId names',
+  WRONG_TARGET: 'a signed command names another command or another gateway than the topic it came on',
+  REPLAYED: 'a signed command whose nonce a command that ran already carried (a replay), refused until its expiry',
   BAD_RESPONSE_TOPIC: "the MQTT 5 response topic lies outside the gateway's reply namespace",
   FAILED: 'a command failed for a reason that has no code of its own (the message says why)',
   TIMEOUT: 'an operation did not finish within its time limit',

@@ -131,7 +131,7 @@ describe('diagnostics commands', () => {
       expect(restart.ok).toBe(true);
       await waitUntil(() => boots().length === 2, 15_000, 'the agent to start again');
       const asked = events.find((e) => e.type === 'gateway.restart_requested')!;
-      expect(asked.data).toEqual({ by: 'duty officer', command: 'r1' });
+      expect(asked.data).toEqual({ by: 'duty officer', command: 'r1', keyId: null });
       expect(boots()[1]!.data.configHash).toBe(boots()[0]!.data.configHash);
       expect(events.some((e) => e.type === 'gateway.config_applied')).toBe(false);
       expect(agent.running).toBe(true);

@@ -94,7 +94,7 @@ describe('config push', () => {
       const alert = await r.event('alert.raised');
       expect(alert.data).toMatchObject({ rule: 'meter-seen', message: 'meter reported' });
       const applied = await r.event('config.applied');
-      expect(applied.data).toEqual({ hash, previousHash: first, by: 'county-test', probationSec: 2 });
+      expect(applied.data).toEqual({ hash, previousHash: first, by: 'county-test', keyId: null, probationSec: 2 });
       expect(readFileSync(`${r.file}.pre-push`, 'utf8')).toContain('gw-push-rule');
       // An active alert: the next push is refused rather than restart the agent under it.
       const during = await r.command('config.apply', {

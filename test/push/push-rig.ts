@@ -80,6 +80,18 @@ export class PushRig {
     return this.replies.find((r) => r.id === id)!;
   }
 
+  /** Publishes a payload as it is (a signed envelope, a forgery) and waits for the reply with `id`. */
+  async send(name: string, payload: string, id: string): Promise<Reply> {
+    const before = this.replies.filter((r) => r.id === id).length; // a replay's id has been answered before
+    await this.county.client!.publishAsync(`village/${this.gatewayId}/cmd/${name}`, payload, { qos: 1 });
+    await waitUntil(
+      () => this.replies.filter((r) => r.id === id).length > before,
+      10_000,
+      `the reply to ${name} ${id}`,
+    );
+    return this.replies.filter((r) => r.id === id).at(-1)!;
+  }
+
   async event(type: string, timeoutMs = 20_000): Promise<ReceivedEvent> {
     await waitUntil(() => this.events.some((e) => e.type === type), timeoutMs, type);
     return this.events.find((e) => e.type === type)!;

@@ -167,6 +167,7 @@ export const gatewayEvents = {
     z.strictObject({
       by: z.string().nullable().describe('Who asked, as the command named them (null: not said)'),
       command: z.string().nullable().describe("The command's id"),
+      keyId: z.string().nullable().describe('The county key that signed it (null: commands are not signed)'),
     }),
     'the county asked the agent to restart (`restart`): it stops cleanly and starts again with the same config',
   ),
@@ -177,12 +178,24 @@ export const gatewayEvents = {
   ),
   'config.applied': spec(
     'critical',
-    z.strictObject({ hash: z.string(), previousHash: z.string(), by: z.string(), probationSec: z.number() }),
+    z.strictObject({
+      hash: z.string(),
+      previousHash: z.string(),
+      by: z.string(),
+      keyId: z.string().nullable().describe('The county key that signed the push (null: not signed)'),
+      probationSec: z.number(),
+    }),
     'a pushed config (config.apply) passed its probation window and stays',
   ),
   'config.rolled_back': spec(
     'critical',
-    z.strictObject({ hash: z.string(), previousHash: z.string(), reason: z.string(), by: z.string() }),
+    z.strictObject({
+      hash: z.string(),
+      previousHash: z.string(),
+      reason: z.string(),
+      by: z.string(),
+      keyId: z.string().nullable().describe('The county key that signed the push (null: not signed)'),
+    }),
     'a pushed config failed its probation (link, restarts, devices) and the previous one runs again',
   ),
 };

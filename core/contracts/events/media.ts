@@ -23,6 +23,7 @@ const requester = {
   request: z.enum(['county', 'node-red']).describe('Who asked: a county command or a Node-RED flow'),
   command: z.string().nullable().describe("The county command's `id` (null: none given, or a flow)"),
   by: z.string().nullable().describe("Who the county says asked (the command's `by` arg), 'node-red' for a flow"),
+  keyId: z.string().optional().describe('The county key that signed the command (absent: commands are not signed)'),
 };
 
 const cause = z.union([
