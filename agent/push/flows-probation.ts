@@ -48,7 +48,7 @@ const CRASH: Record<string, string> = {
 export function crashReason(c: ChildLife['lastCrash']): string {
   const how = c ? (CRASH[c.reason] ?? c.reason) : 'went';
   const detail = c && c.reason === 'exit' ? ` (code ${c.code ?? 'none'}, signal ${c.signal ?? 'none'})` : '';
-  return `the Node-RED child ${how} under the pushed flows${detail}`;
+  return `under the pushed flows, the Node-RED child ${how}${detail}`;
 }
 
 export class FlowsProbation {
