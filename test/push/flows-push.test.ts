@@ -10,12 +10,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { editorVillage } from '../helpers/editor-village.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { editorEnv, injectedFunction } from '../helpers/node-red.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
-import { PushRig, type Reply } from './push-rig.js';
+import { baseConfig, PushRig, type Reply } from './push-rig.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -29,9 +30,11 @@ const onSite = [
   { id: 'site-broker', type: 'mqtt-broker', broker: '127.0.0.1', credentials: { user: 'u', password: CRED_MARKER } },
 ];
 
-async function village(id: string) {
+async function village(id: string, nodeRed: Record<string, unknown> = {}) {
   const dir = tempDir();
   const { panel, file } = await editorVillage(dir, { id, brokerUrl: brokerRef.current.url }, cleanup);
+  const config = parse(readFileSync(file, 'utf8')) as { nodeRed: Record<string, unknown> };
+  writeFileSync(file, stringify({ ...config, nodeRed: { ...config.nodeRed, ...nodeRed } }));
   const flowFile = join(dir, 'data', 'node-red', 'flows.json');
   mkdirSync(join(dir, 'data', 'node-red'), { recursive: true });
   writeFileSync(flowFile, JSON.stringify(onSite, null, 4));
@@ -179,6 +182,24 @@ describe('flows push', () => {
       expect((await v.get()).revision).toBe(before.revision);
       expect(v.r.events.some((e) => e.type === 'flows.applied')).toBe(false);
       await v.press();
+    },
+  );
+
+  it(
+    'is refused in safe mode (the flows could not be judged) and on a gateway without Node-RED',
+    { timeout: 90_000 },
+    async () => {
+      const bare = new PushRig('gw-flows-none', tempDir(), brokerRef.current.url, cleanup);
+      await bare.start(baseConfig(bare.gatewayId, bare.dir, bare.url));
+      expect(code(await bare.command('flows.get'))).toBe('NO_NODE_RED');
+      expect(code(await bare.command('flows.apply', { flows: [], expectedRevision: 'none' }))).toBe('NO_NODE_RED');
+
+      const v = await village('gw-flows-safe', { safeMode: true });
+      const before = await v.get();
+      const flows = injectedFunction('return msg;', 0, 'calm');
+      const reply = await v.r.command('flows.apply', { flows, expectedRevision: before.revision });
+      expect(code(reply)).toBe('FLOWS_SAFE_MODE');
+      expect((await v.get()).revision).toBe(before.revision);
     },
   );
 });
