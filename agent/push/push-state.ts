@@ -68,16 +68,23 @@ export const readPushState = configRecord.read;
 export const writePushState = configRecord.write;
 export const clearPushState = configRecord.clear;
 
+/** The push `status` shows: a config push's record, else a flows push's (one of them at most is on probation). */
+export function anyPushStatus(dataDir: string, now = Date.now()) {
+  const config = readPushState(dataDir);
+  return config ? pushStatus(config, now) : pushStatus(readRecord(dataDir, 'flows', basePushState), now, 'flows');
+}
+
 /** The kind of push still on probation, if any: a second push (of either kind) waits for its verdict. */
 export function pushOnProbation(dataDir: string): PushKind | null {
   return KINDS.find((k) => readRecord(dataDir, k, basePushState)?.phase === 'probation') ?? null;
 }
 
 /** What `status` shows of a push (null when none is pending). */
-export function pushStatus(s: BasePushState | null, now = Date.now()) {
+export function pushStatus(s: BasePushState | null, now = Date.now(), kind: PushKind = 'config') {
   if (!s) return null;
   const left = Math.max(0, Math.ceil((s.since + s.probationSec * 1000 - now) / 1000));
   return {
+    kind,
     phase: s.phase,
     hash: s.hash,
     previousHash: s.previousHash,

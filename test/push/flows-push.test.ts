@@ -7,10 +7,12 @@
  * agent went down under rolled back at its next start. After each bad push a resident's press
  * still sounds the siren (the local alarm path) and reaches the county.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { CLI } from '../helpers/agent-child.js';
 import { editorVillage } from '../helpers/editor-village.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { editorEnv, injectedFunction } from '../helpers/node-red.js';
@@ -119,6 +121,14 @@ describe('flows push', () => {
       const next = injectedFunction('return msg;', 0, 'next');
       const pending = await r.command('flows.apply', { flows: next, expectedRevision: revision, probationSec: 300 });
       expect(pending.ok, JSON.stringify(pending.error)).toBe(true);
+      // The technician sees it being judged.
+      const status = spawnSync(process.execPath, [CLI, 'status', '--config', r.file], {
+        encoding: 'utf8',
+        env: { ...process.env, ...editorEnv() },
+      });
+      expect(status.stdout).toMatch(
+        new RegExp(`push +flows ${String(pending.result!.revision)} on probation\\n +\\d+ min left`),
+      );
       const again = await r.command('flows.apply', { flows: good, expectedRevision: pending.result!.revision });
       expect(code(again)).toBe('CONFIG_PUSH_PENDING');
       const config = await r.command('config.get');
