@@ -31,7 +31,7 @@ export const ERROR_CODES = {
   FLOWS_UNREADABLE: 'the flow file on the gateway is a link, not a regular file, unreadable or not JSON',
   FLOWS_SAFE_MODE: 'Node-RED is in safe mode (flows stopped): pushed flows could not be judged, so a push is refused',
   ALARM_ACTIVE:
-    'an alert is active (not acknowledged): the config is not changed under it; push again once it is acknowledged',
+    'an alert is active (not acknowledged): the config or flows are not changed under it; push again once it is acknowledged',
   DATA_DIR_LOCKED: 'another agent holds the data folder (exit 2)',
   DATA_DIR_UNUSABLE: 'the data folder cannot be created, written or locked (exit 2)',
   USAGE: 'the command line is wrong (exit 2)',
@@ -136,7 +136,7 @@ export const ERROR_CODES = {
   EXPIRED:
     'a command arrived after the time it was good for (expiresAt, MQTT 5 message expiry, or 60 s after sentAt for an actuation command)',
   NO_EXPIRY:
-    'an actuation command (output, siren-test, snapshot, restart, config.apply) did not say how long it is good for',
+    'an actuation command (output, siren-test, snapshot, restart, config.apply, flows.apply) did not say how long it is good for',
   BAD_RESPONSE_TOPIC: "the MQTT 5 response topic lies outside the gateway's reply namespace",
   FAILED: 'a command failed for a reason that has no code of its own (the message says why)',
   TIMEOUT: 'an operation did not finish within its time limit',
