@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { EventInput } from '../../core/contracts/event.js';
-import { failure } from '../../core/kernel/errors.js';
+import { errorMessage, failure } from '../../core/kernel/errors.js';
 import type { ChildLife } from '../nodered/report.js';
 import { basePushState, pushRecord, type BasePushState } from './push-state.js';
 
@@ -90,7 +90,13 @@ export class FlowsProbation {
       failure('NODE_RED_FAILED', reason, { revision: s.hash, previous: s.previousHash }),
       'pushed flows failed probation: rolling back',
     );
-    this.p.putBack(s);
+    try {
+      this.p.putBack(s);
+    } catch (err) {
+      // Said in the reason: the county must know the pushed flows may still be in place (a link planted, a full card).
+      reason = `${reason}; the previous flows could not be put back: ${errorMessage(err)}`;
+      logger.error(failure('STATE_NOT_SAVED', err), 'previous flows not put back');
+    }
     const done = { ...s, phase: 'rolled_back' as const, reason };
     flowsRecord.write(dataDir, done);
     if (restart) this.p.supervisor.restartForFlows();

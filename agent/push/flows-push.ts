@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { GatewayError } from '../../core/kernel/errors.js';
+import { errorMessage, failure, GatewayError } from '../../core/kernel/errors.js';
 import { writeFileDurably } from '../durable-file.js';
 import { checkFlows, knownTypes, MAX_FLOWS_BYTES, nodeRedVersion } from './flows-check.js';
 import { flowFilePath, readFlowFile, writeFlowFile } from './flows-file.js';
@@ -47,6 +47,15 @@ export class FlowsPush {
 
   /** Before the child starts: finishes a rollback not yet reported, or rolls back a push the agent went down under. */
   atStart(): void {
+    try {
+      this.judgeAtStart();
+    } catch (err) {
+      // Never in the way of the agent's start (its alarms): a flow file the flows' user made a link is refused, and said.
+      this.p.logger.error(failure('NODE_RED_FAILED', err), 'a pushed flows record could not be judged at start');
+    }
+  }
+
+  private judgeAtStart(): void {
     const s = flowsRecord.read(this.p.dataDir);
     if (!s) return;
     if (s.phase === 'rolled_back') return this.probation.report(s);
@@ -111,7 +120,14 @@ export class FlowsPush {
     else writeFileDurably(this.lastGood, readFlowFile(this.file, Number.MAX_SAFE_INTEGER)!.toString('utf8'));
     // The record first: a power cut before the new file lands finds the old revision on disk and drops it.
     flowsRecord.write(this.p.dataDir, s);
-    writeFlowFile(this.file, text);
+    try {
+      writeFlowFile(this.file, text);
+    } catch (err) {
+      flowsRecord.clear(this.p.dataDir); // nothing landed: no push is pending
+      throw new GatewayError('STATE_NOT_SAVED', `the flow file could not be written: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
     const before = sup.life();
     sup.restartForFlows();
     this.probation.watch(s, before);

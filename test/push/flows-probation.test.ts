@@ -5,7 +5,11 @@
  * running and one pong; a crash fails at once, naming it; a start in safe mode fails; a stopping
  * agent leaves the record for its next start.
  */
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { shippedNodesDir } from '../../agent/nodered/child-files.js';
+import { FlowsPush } from '../../agent/push/flows-push.js';
 import { flowsRecord, FlowsProbation, crashReason } from '../../agent/push/flows-probation.js';
 import type { ChildLife } from '../../agent/nodered/report.js';
 import type { EventInput } from '../../core/contracts/event.js';
@@ -94,6 +98,42 @@ describe('flows probation', () => {
   it('names an exit by its code and signal', () => {
     expect(crashReason({ reason: 'exit', code: null, signal: 'SIGSEGV' })).toBe(
       'under the pushed flows, the Node-RED child exited (code none, signal SIGSEGV)',
+    );
+  });
+
+  it("a flow file the flows' user turned into a link stops neither the agent's start nor is read", () => {
+    const dataDir = tempDir();
+    mkdirSync(join(dataDir, 'node-red'));
+    writeFileSync(join(dataDir, 'secret'), 'not for the county');
+    symlinkSync(join(dataDir, 'secret'), join(dataDir, 'node-red', 'flows.json'));
+    const s = {
+      phase: 'probation' as const,
+      hash: 'new',
+      previousHash: 'old',
+      by: 'county',
+      since: 0,
+      probationSec: 5,
+    };
+    flowsRecord.write(dataDir, s);
+    const push = new FlowsPush({
+      dataDir,
+      gatewayId: 'gw-link',
+      logger: quietLogger(),
+      emit: async () => undefined,
+      supervisor: {
+        restartForFlows: () => undefined,
+        life: () => ({ ready: 0, pongsSinceReady: 0, crashes: 0, lastCrash: null }),
+        describe: () => ({ state: 'stopped', safeMode: false }),
+      },
+      flowFile: 'flows.json',
+      nodesDir: shippedNodesDir(),
+      allowNodes: [],
+      version: 'test',
+    });
+    expect(() => push.atStart()).not.toThrow();
+    expect(() => push.get()).toThrow(expect.objectContaining({ code: 'FLOWS_UNREADABLE' }));
+    expect(() => push.apply({ flows: [], expectedRevision: 'none' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_PUSH_PENDING' }),
     );
   });
 });
