@@ -22,6 +22,7 @@ import { registerCommands } from './commands/register.js';
 import { DeviceHistory } from './diagnostics/device-history.js';
 import { wireAlarms, type AlarmParts } from './wire-alarms.js';
 import { wireStorage, type StorageParts } from './wire-storage.js';
+import type { FlowsPush } from './push/flows-push.js';
 import { wireNodeRed } from './wire-nodered.js';
 import type { NodeRedSupervisor } from './nodered/supervisor.js';
 
@@ -38,6 +39,8 @@ export interface AgentParts extends AlarmParts, StorageParts, MediaParts {
   profiles: Map<string, DeviceProfile>;
   /** The Node-RED child, when the config has a `nodeRed` section (and it is enabled). */
   nodeRed: NodeRedSupervisor | null;
+  /** The county's flows push (flows.get / flows.apply), with the Node-RED child. */
+  flowsPush: FlowsPush | null;
   /** Pictures taken for camera alarms and rules' snapshots (into MediaParts' store). */
   taking: PictureTaking;
 }
@@ -118,7 +121,7 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
   const storage = wireStorage({ a, outbox, pipeline, alarms: alarmParts.alarms });
   const taking = wirePictures(a, mediaParts, pipeline, profiles);
   outbox.on('stored', (events) => a.stored(events));
-  const nodeRed = wireNodeRed(a, outbox, pipeline, alarmParts.alarms, taking.requests);
+  const { nodeRed, flowsPush } = wireNodeRed(a, outbox, pipeline, alarmParts.alarms, taking.requests);
   // A lost alarm's report that only memory holds is stored as soon as there is room again.
   outbox.on('reserveHeld', (held) => held && alarmParts.lost.storeHeldReports());
   const history = new DeviceHistory();
@@ -132,6 +135,7 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     clear: (alertId) => alarmParts.alarms.clear(alertId),
     reloadConfig: a.opts.reloadConfig,
     configPush: a.opts.configPush,
+    flowsPush,
     openAlerts: () => [...alarmParts.alarms.active.values()].filter((x) => !x.ackedAt).length,
     now: a.clock.now,
     nodeRed,
@@ -152,6 +156,7 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     payloadProblems,
     profiles,
     nodeRed,
+    flowsPush,
     ...alarmParts,
     ...storage,
     ...mediaParts,

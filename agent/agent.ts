@@ -329,6 +329,7 @@ export class Agent {
     p.snapshot.stop();
     p.storageWatch.stop();
     p.alarms.stop();
+    p.flowsPush?.stop(); // a push still on probation is judged at the next start
     const nodeRedStopped = p.nodeRed?.stop(Agent.STOP_LIMIT_MS) ?? Promise.resolve();
     if (snapshotRan) p.snapshot.write(); // the last view while the devices still ran (a stopped driver is offline)
     this.abort.abort();

@@ -10,7 +10,7 @@ import { errorMessage, foreignCode } from '../core/kernel/errors.js';
 import { inspectOutbox } from './outbox/inspect.js';
 import { readStatusFile, STATUS_FILE, viewPath, type StatusView, type ViewDirs } from './status-view.js';
 import { seqRanges } from './lost-alarms.js';
-import { pushStatus, readPushState } from './push/push-state.js';
+import { anyPushStatus, type pushStatus } from './push/push-state.js';
 import { fitToWidth, padToWidth } from './i18n/display-width.js';
 import { en, type Texts } from './i18n/en.js';
 
@@ -24,7 +24,7 @@ export interface StatusReport {
   agent: { state: AgentState; pid: number | null; updatedAgoSec: number | null };
   backlog: { source: 'agent' | 'outbox' | 'none'; counts: Record<Priority, number> | null; problem: string | null };
   view: StatusView | null;
-  /** A county config push on probation, or rolled back and not yet reported (null: none). */
+  /** A county config or flows push on probation, or rolled back and not yet reported (null: none). */
   push?: ReturnType<typeof pushStatus>;
 }
 
@@ -73,7 +73,7 @@ export function statusReport(config: GatewayConfig, now = Date.now()): StatusRep
       backlog = { source: 'none', counts: null, problem: errorMessage(err) };
     }
   }
-  return { agent, backlog, view, push: pushStatus(readPushState(config.dataDir), now) };
+  return { agent, backlog, view, push: anyPushStatus(config.dataDir, now) };
 }
 
 /** "12 s", "5 min", "3 h", "2 d" (in the language of `units`). */
@@ -134,12 +134,13 @@ export function formatStatus(r: StatusReport, now = Date.now(), t: Texts = en): 
       lines.push(row(L.oldest, s.old(span(v.backlog.oldestAgeSec, t.units))));
   } else lines.push(row(L.backlog, s.unknown), fit(`  ${r.backlog.problem ?? ''}`));
   const p = r.push;
+  const pushed = p?.kind === 'flows' ? s.pushedFlows(p.hash) : p?.hash;
   if (p?.phase === 'probation')
     lines.push(
-      row(L.push, s.pushProbation(p.hash)),
+      row(L.push, s.pushProbation(pushed!)),
       fit(`  ${s.pushLeft(span(p.probationLeftSec, t.units), sinceIso(p.since))}`),
     );
-  else if (p) lines.push(row(L.push, s.pushRolledBack(p.hash)), fit(`  ${s.pushSince(sinceIso(p.since))}`));
+  else if (p) lines.push(row(L.push, s.pushRolledBack(pushed!)), fit(`  ${s.pushSince(sinceIso(p.since))}`));
   if (v) {
     const active = v.alarms.active;
     lines.push(row(L.alarms, active.length === 0 ? s.noneActive : s.active(active.length)));

@@ -6,6 +6,7 @@ import type { CommandRouter } from '../uplink/commands.js';
 import { ackCommand } from './ack.js';
 import { clearCommand } from './clear.js';
 import { configApplyCommand, configGetCommand, type ConfigPushPort } from './config.js';
+import { flowsApplyCommand, flowsGetCommand, type FlowsPushPort } from './flows.js';
 import { leaveSafeModeCommand, type SafeModeControl } from './leave-safe-mode.js';
 import { outputCommand } from './output.js';
 import { pingCommand } from './ping.js';
@@ -31,6 +32,7 @@ export interface CommandDeps {
   clear: Parameters<typeof clearCommand>[0];
   reloadConfig: (() => ReloadResult) | undefined;
   configPush: ConfigPushPort | undefined;
+  flowsPush: FlowsPushPort | null;
   openAlerts: () => number;
   now: () => number;
   nodeRed: SafeModeControl | null;
@@ -63,6 +65,8 @@ export function registerCommands(router: CommandRouter, d: CommandDeps): void {
   router.register('reload-config', reloadConfigCommand(d.reloadConfig));
   router.register('config.get', configGetCommand(d.configPush));
   router.register('config.apply', configApplyCommand(d.configPush, d.openAlerts));
+  router.register('flows.get', flowsGetCommand(d.flowsPush));
+  router.register('flows.apply', flowsApplyCommand(d.flowsPush, d.openAlerts));
   router.register('ack', ackCommand(d.acknowledge));
   router.register('clear', clearCommand(d.clear));
   router.register('output', outputCommand({ devices: config.devices, write }));

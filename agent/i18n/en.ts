@@ -81,6 +81,8 @@ export const en = {
     pushLeft: (left: string, since: string) => `${left} left (pushed ${since})`,
     pushRolledBack: (hash: string) => `${hash} ROLLED BACK`,
     pushSince: (since: string) => `since ${since}`,
+    /** A flows push (flows.apply) names its flow file's revision so. */
+    pushedFlows: (revision: string) => `flows ${revision}`,
     inFlows: (flows: string) => `in ${flows}`,
     online: (online: number, total: number) => `${online} of ${total} online`,
     deviceOk: 'ok',

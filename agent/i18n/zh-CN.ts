@@ -64,6 +64,7 @@ export const zhCN: Texts = {
     pushLeft: (left, since) => `剩 ${left}（推送于 ${since}）`,
     pushRolledBack: (hash) => `${hash} 已回退！`,
     pushSince: (since) => `开始于 ${since}`,
+    pushedFlows: (revision) => `流程 ${revision}`,
     inFlows: (flows) => `在 ${flows}`,
     online: (online, total) => `${online}/${total} 在线`,
     deviceOk: '正常',

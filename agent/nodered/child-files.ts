@@ -19,3 +19,10 @@ export function defaultChildPath(): string {
   ];
   return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
+
+/** Our own nodes (flows/nodes, package node-red-contrib-village) from the sources or compiled: the types a flow may use besides the core ones. */
+export function shippedNodesDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, '../../flows/nodes'), resolve(here, '../../../flows/nodes')];
+  return candidates.find((d) => existsSync(resolve(d, 'package.json'))) ?? candidates[1]!;
+}

@@ -27,3 +27,14 @@ export interface NodeRedReport {
   /** Failed editor logins since the agent started (login-watch.ts). */
   loginFailures: number;
 }
+
+/** The child's life as a flows push's probation judges it (agent/push/flows-probation.ts): counted since the agent started. */
+export interface ChildLife {
+  /** Times a child said ready. */
+  ready: number;
+  /** Pongs from the child that said ready last. */
+  pongsSinceReady: number;
+  /** Exits the agent did not ask for (crashes, heartbeat, start-time, memory or channel kills). */
+  crashes: number;
+  lastCrash: { reason: string; code: number | null; signal: string | null } | null;
+}

@@ -16,14 +16,14 @@ import { ChildEventQueue } from './event-queue.js';
 import { ChildWatch } from './heartbeat.js';
 import { memoryBoundBytes } from './memory-bound.js';
 import { LogBudget } from './log-budget.js';
-import type { NodeRedReport, NodeRedState } from './report.js';
+import type { ChildLife, NodeRedReport, NodeRedState } from './report.js';
 import { Restarts } from './restarts.js';
 import { SafeMode } from './safe-mode.js';
 import { timingsOf, type SupervisorOptions } from './supervisor-options.js';
 import { RequestInbox } from './technician-requests.js';
 import { ChildTimers } from './timers.js';
 
-export type { NodeRedReport, NodeRedState } from './report.js';
+export type { ChildLife, NodeRedReport, NodeRedState } from './report.js';
 export type { SupervisorOptions } from './supervisor-options.js';
 
 export class NodeRedSupervisor {
@@ -42,6 +42,7 @@ export class NodeRedSupervisor {
   private readonly spawner: ChildSpawner;
   private readonly watch: ChildWatch;
   private readonly safe: SafeMode;
+  private readonly lived: ChildLife = { ready: 0, pongsSinceReady: 0, crashes: 0, lastCrash: null };
 
   constructor(private readonly opts: SupervisorOptions) {
     const { config, dataDir, gatewayId, logger, wallMs, crashLoop } = opts;
@@ -94,6 +95,16 @@ export class NodeRedSupervisor {
     if (!this.safe.holdForDisk(on)) return;
     if (on) this.watch.kill('requested');
     else this.restartNow();
+  }
+
+  /** A county push wrote new flows: the child restarts at once to run them (not counted as a crash). */
+  restartForFlows(): void {
+    this.restartNow();
+  }
+
+  /** What a flows push's probation judges. */
+  life(): ChildLife {
+    return { ...this.lived };
   }
 
   /** Restarts the child at once, not counted as a crash (a stop asked for, then a new start). */
@@ -155,11 +166,13 @@ export class NodeRedSupervisor {
   }
 
   private onMessage(m: FromChild, log: Logger): void {
-    if (m.t === 'pong') return this.watch.pong(m.stats);
+    if (m.t === 'pong') return (this.lived.pongsSinceReady++, this.watch.pong(m.stats));
     if (m.t !== 'ready') return this.messages.handle(m, log, (reply) => this.send(reply));
     if (this.state !== 'starting') return; // said once per start; a repeat is a forgery
     this.state = 'running';
     this.url = m.url;
+    this.lived.ready += 1;
+    this.lived.pongsSinceReady = 0;
     const startMs = (this.lastStartMs = this.watch.ready(this.timers));
     log.info({ url: m.url, safeMode: m.safeMode, startMs }, 'Node-RED ready');
     const data = { url: m.url, safeMode: m.safeMode, startMs, restarts: this.restarts.count };
@@ -182,6 +195,8 @@ export class NodeRedSupervisor {
       return this.spawn(true);
     }
     this.safe.noteCrash(reason, code, signal);
+    this.lived.crashes += 1;
+    this.lived.lastCrash = { reason, code, signal };
     const delay = this.restarts.crashed(reason, code, signal, this.watch.ranLong);
     this.timers.after(() => this.spawn(false), delay);
   }

@@ -9,7 +9,7 @@ import type { LoadedConfig } from '../../config/load-config.js';
 import { GatewayError } from '../../core/kernel/errors.js';
 import type { ReloadCheck } from '../config-lifecycle.js';
 import { writeFileDurably } from '../durable-file.js';
-import { DEFAULT_PROBATION_SEC, hashOf, prePushFile, readPushState, writePushState } from './push-state.js';
+import { DEFAULT_PROBATION_SEC, hashOf, prePushFile, pushOnProbation, writePushState } from './push-state.js';
 import { inlineSecretPaths, redactSecrets } from './secrets.js';
 
 /** config.get's reply stays well under a command reply's size (and the county's decoders'). */
@@ -67,8 +67,8 @@ export class ConfigPush {
         'CONFIG_CHANGED',
         `the file on the gateway (${onDisk}) was edited on site and differs from the running config ${running.hash}`,
       );
-    if (readPushState(running.config.dataDir)?.phase === 'probation')
-      throw new GatewayError('CONFIG_PUSH_PENDING', 'the previous push is still on probation');
+    const pending = pushOnProbation(running.config.dataDir);
+    if (pending) throw new GatewayError('CONFIG_PUSH_PENDING', `the previous ${pending} push is still on probation`);
     const inline = inlineSecretPaths(a.config);
     if (inline.length > 0)
       throw new GatewayError(

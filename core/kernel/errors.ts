@@ -18,9 +18,20 @@ export const ERROR_CODES = {
   CONFIG_INLINE_SECRET:
     'a pushed config carries a secret value: a push may only name secrets the gateway holds ({file} or {env})',
   CONFIG_PUSH_PENDING:
-    'a pushed config is still in its probation window: wait for config.applied or config.rolled_back',
+    'a pushed config or flow file is still in its probation window: wait for config.applied / flows.applied or config.rolled_back / flows.rolled_back',
+  REVISION_MISMATCH:
+    "flows.apply's expectedRevision is not the flow file on the gateway (the editor on site deployed meanwhile): nothing is overwritten; both revisions are named",
+  FLOWS_INVALID:
+    'pushed flows are not an array of nodes with a unique string id and a string type: every problem is named',
+  FLOWS_NODE_UNKNOWN:
+    "pushed flows use a node type this gateway's Node-RED does not have, or a core node that is off here (nodeRed.allowNodes)",
+  FLOWS_CREDENTIALS:
+    'pushed flows carry credentials on a node: credentials are set in the editor on site and never travel in a push',
+  FLOWS_TOO_LARGE: 'the flows are over 49152 bytes as JSON: a push refuses them, flows.get says to read them on site',
+  FLOWS_UNREADABLE: 'the flow file on the gateway is a link, not a regular file, unreadable or not JSON',
+  FLOWS_SAFE_MODE: 'Node-RED is in safe mode (flows stopped): pushed flows could not be judged, so a push is refused',
   ALARM_ACTIVE:
-    'an alert is active (not acknowledged): the config is not changed under it; push again once it is acknowledged',
+    'an alert is active (not acknowledged): the config or flows are not changed under it; push again once it is acknowledged',
   DATA_DIR_LOCKED: 'another agent holds the data folder (exit 2)',
   DATA_DIR_UNUSABLE: 'the data folder cannot be created, written or locked (exit 2)',
   USAGE: 'the command line is wrong (exit 2)',
@@ -125,7 +136,7 @@ export const ERROR_CODES = {
   EXPIRED:
     'a command arrived after the time it was good for (expiresAt, MQTT 5 message expiry, or 60 s after sentAt for an actuation command)',
   NO_EXPIRY:
-    'an actuation command (output, siren-test, snapshot, restart, config.apply) did not say how long it is good for',
+    'an actuation command (output, siren-test, snapshot, restart, config.apply, flows.apply) did not say how long it is good for',
   UNSIGNED: 'a county key is configured (county.keys) and the command is not a signed envelope {signed, keyId, sig}',
   UNKNOWN_KEY: "a signed command names a keyId the gateway's config does not list (county.keys)",
   BAD_SIGNATURE:

@@ -41,12 +41,19 @@ export class PushRig {
     readonly dir: string,
     readonly url: string,
     private readonly cleanup: (fn: () => unknown) => void,
+    /** The agent's environment (secrets the config names as {env}). */
+    private readonly env: Record<string, string> = {},
   ) {
     this.file = join(dir, 'gateway.yaml');
   }
 
   async start(config: Record<string, unknown>): Promise<string> {
     writeFileSync(this.file, stringify(config));
+    return this.begin();
+  }
+
+  /** Starts the county and the agent with the config file already written; returns the config hash it runs. */
+  async begin(): Promise<string> {
     this.county = await startCounty(this.url, this.cleanup, `county-${this.gatewayId}`);
     this.county.on('status', (_t, b) => this.statuses.push(b as Record<string, unknown>));
     this.county.on('event', (ev: ReceivedEvent) => this.events.push(ev));
@@ -60,7 +67,7 @@ export class PushRig {
   }
 
   startAgent(): void {
-    this.agent = new AgentChild(this.file).start();
+    this.agent = new AgentChild(this.file, this.env).start();
     const a = this.agent;
     this.cleanup(() => a.kill('SIGTERM'));
   }

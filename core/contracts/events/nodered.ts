@@ -1,4 +1,4 @@
-/** The Node-RED child (agent/nodered/supervisor.ts): started, stopped, a crash loop, safe mode left, failed logins. */
+/** The Node-RED child (agent/nodered/supervisor.ts): started, stopped, a crash loop, safe mode left, failed logins; pushed flows applied or rolled back (agent/push/). */
 import { z } from 'zod';
 import { spec } from './define.js';
 
@@ -85,5 +85,29 @@ export const noderedEvents = {
         .describe('The first 50 of them'),
     }),
     'at start, the flows use core nodes that are off on this gateway (`nodeRed.allowNodes`): those nodes do not run, the rest of the flows do',
+  ),
+  'flows.applied': spec(
+    'critical',
+    z.strictObject({
+      revision: z.string().describe('The pushed flow file (as flows.get names it)'),
+      previousRevision: z.string().describe('The flow file it replaced (`none`: there was none)'),
+      by: z.string(),
+      keyId: z.string().nullable().describe('The county key that signed the push (null: not signed)'),
+      probationSec: count,
+    }),
+    'pushed flows (flows.apply) passed their probation window (the child restarted with them, answered its heartbeat, no crash, no safe mode) and stay',
+  ),
+  'flows.rolled_back': spec(
+    'critical',
+    z.strictObject({
+      revision: z.string(),
+      previousRevision: z.string(),
+      reason: z
+        .string()
+        .describe('What failed: the child exited (code), stopped answering its heartbeat, safe mode, an agent restart'),
+      by: z.string(),
+      keyId: z.string().nullable().describe('The county key that signed the push (null: not signed)'),
+    }),
+    'pushed flows failed their probation: the previous flow file is back and the child restarted with it',
   ),
 };
