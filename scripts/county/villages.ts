@@ -73,7 +73,10 @@ function maker(v: { patch?: string; file?: string }) {
   return (running: Record<string, unknown>) => ({ ...whole, gateway: running.gateway, dataDir: running.dataDir });
 }
 
-export async function main(argv: string[], out = (s: string) => process.stdout.write(`${s}\n`)): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (line: string) => void = (s) => void process.stdout.write(`${s}\n`),
+): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
