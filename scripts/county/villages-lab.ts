@@ -24,6 +24,7 @@ import { isProfileName } from '../weak-link/profiles.js';
 import { WeakLink } from '../weak-link/weak-link.js';
 import { mergePatch } from './merge-patch.js';
 import { CountyLink } from './villages-link.js';
+import { formatRows, listGateways } from './villages-list.js';
 import { applyInWaves } from './villages-waves.js';
 
 const CLI = fileURLToPath(new URL('../../agent/cli.js', import.meta.url));
@@ -93,6 +94,7 @@ async function main(): Promise<number> {
     say(
       `lab: profile ${v.profile}, probation ${probationSec} s, case ${v.case}, gateway online with ${first.configHash}`,
     );
+    say(formatRows(await listGateways(county, { gateways: [GW], timeoutMs: 10_000, settleMs: 0, known: {} })));
     for (let run = 1; run <= Number(v.runs); run++) {
       const patch =
         v.case === 'wrong-password'

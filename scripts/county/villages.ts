@@ -57,6 +57,14 @@ function targets(v: { gateways?: string; group?: string; groups?: string }): str
   return ids;
 }
 
+function readSecret(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw usage(`--password-file ${file}: ${errorMessage(err)}`);
+  }
+}
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** How each gateway's new config is made from its running one. */
@@ -111,12 +119,18 @@ export async function main(
   };
   const version = v['mqtt-version'] === '5' ? 5 : v['mqtt-version'] === '4' ? 4 : null;
   if (!version) throw usage('--mqtt-version is 4 or 5');
-  const password = v['password-file'] ? readFileSync(v['password-file'], 'utf8').trim() : process.env.VILLAGES_PASSWORD;
+  const password = v['password-file'] ? readSecret(v['password-file']) : process.env.VILLAGES_PASSWORD;
   const gateways = targets(v);
   // Everything read and checked before the county's broker hears anything.
   const make = cmd === 'apply-config' ? maker(v) : null;
   const known = cmd === 'list' ? readState(v.state) : {};
   if (make && !gateways) throw usage('apply-config needs --gateways or --group');
+  const timeoutMs = num('timeout', v.timeout, make ? 20 : 5, 600) * 1000;
+  const settleMs = num('settle', v.settle, 1000, 60_000);
+  const probationSec = v.probation === undefined ? undefined : num('probation', v.probation, 120, 3600);
+  // The agent takes whole seconds only (config.apply's probationSec).
+  if (probationSec !== undefined && !Number.isInteger(probationSec)) throw usage('--probation is whole seconds');
+  const verdictMs = num('verdict-timeout', v['verdict-timeout'], (probationSec ?? 120) + 90, 7200) * 1000;
   const link = await CountyLink.open({
     url: v.url,
     root: v.root,
@@ -128,8 +142,8 @@ export async function main(
     if (!make) {
       const rows = await listGateways(link, {
         ...(gateways ? { gateways } : {}),
-        timeoutMs: num('timeout', v.timeout, 5, 600) * 1000,
-        settleMs: num('settle', v.settle, 1000, 60_000),
+        timeoutMs,
+        settleMs,
         known,
       });
       if (v.state)
@@ -140,14 +154,13 @@ export async function main(
       out(v.json ? JSON.stringify({ gateways: rows }) : formatRows(rows));
       return rows.every((r) => r.answering) ? 0 : 1;
     }
-    const probationSec = v.probation === undefined ? undefined : num('probation', v.probation, 120, 3600);
     const results = await applyInWaves(link, {
       gateways: gateways!,
       make,
       by: v.by,
       ...(probationSec ? { probationSec } : {}),
-      replyTimeoutMs: num('timeout', v.timeout, 20, 600) * 1000,
-      verdictTimeoutMs: num('verdict-timeout', v['verdict-timeout'], (probationSec ?? 120) + 90, 7200) * 1000,
+      replyTimeoutMs: timeoutMs,
+      verdictTimeoutMs: verdictMs,
       ...(v.json ? {} : { onResult: (r) => out(`wave ${r.wave}  ${r.gatewayId}  ${r.outcome}`) }),
     });
     out(v.json ? JSON.stringify({ ok: wavesOk(results), gateways: results }) : formatResults(results));

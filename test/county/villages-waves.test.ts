@@ -1,8 +1,13 @@
-/** The villages tool's pure parts: how a group is cut into waves, and RFC 7386 merge patches. */
+/** The villages tool's parts that need no broker: the wave cut, RFC 7386 merge patches, and its refusals of bad input. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../scripts/county/villages.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
 import { mergePatch } from '../../scripts/county/merge-patch.js';
 import { planWaves } from '../../scripts/county/villages-waves.js';
 
+const tempDir = useTempDirs();
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `gw-${i + 1}`);
 
 describe('planWaves', () => {
@@ -47,5 +52,46 @@ describe('mergePatch (RFC 7386)', () => {
     const target = { rules: [{ id: 'r1' }], mqtt: { url: 'mqtt://x' } };
     mergePatch(target, { mqtt: { url: 'mqtt://y' }, rules: null });
     expect(target).toEqual({ rules: [{ id: 'r1' }], mqtt: { url: 'mqtt://x' } });
+  });
+});
+
+describe('villages refuses bad input before it sends anything', () => {
+  /** Nothing listens on port 1: a run that got as far as the broker would fail otherwise. */
+  const run = (...args: string[]) => main([...args, '--url', 'mqtt://127.0.0.1:1'], () => undefined);
+  const file = (name: string, text: string) => {
+    const f = join(tempDir(), name);
+    writeFileSync(f, text);
+    return f;
+  };
+
+  it('names what is wrong, with the USAGE code', async () => {
+    const patch = file('p.json', '{"health": {"intervalSec": 60}}');
+    const groups = file('g.yaml', 'groups:\n  north: [gw-1, gw-2]\n');
+    const cases: [string[], RegExp][] = [
+      [['deploy'], /list or apply-config/],
+      [['apply-config', '--patch', patch], /needs --gateways or --group/],
+      [['apply-config', '--gateways', 'a'], /exactly one of --patch or --file/],
+      [['apply-config', '--gateways', 'a', '--patch', patch, '--file', patch], /exactly one of --patch or --file/],
+      [['apply-config', '--gateways', 'a', '--patch', file('arr.json', '[1]')], /a merge patch is a JSON object/],
+      [['apply-config', '--gateways', 'a', '--patch', file('bad.json', '{"a": ')], /--patch .*bad\.json/],
+      [['list', '--group', 'north'], /--group needs --groups FILE/],
+      [['list', '--group', 'south', '--groups', groups], /no group south in .* \(it has north\)/],
+      [['list', '--groups', file('g2.yaml', 'groups: {north: []}'), '--group', 'north'], /groups\.north/],
+      [['list', '--gateways', 'a', '--group', 'north'], /not both/],
+      [['list', '--timeout', '0'], /--timeout must be a number/],
+      [['list', '--mqtt-version', '3'], /--mqtt-version is 4 or 5/],
+      [['apply-config', '--gateways', 'a', '--patch', patch, '--probation', '1.5'], /whole seconds/],
+      [['list', '--password-file', '/nonexistent/pw'], /--password-file \/nonexistent\/pw: .*ENOENT/],
+      [['list', '--state', file('state.json', '{"v": 2}')], /state\.json/],
+    ];
+    for (const [args, message] of cases) {
+      const err = await run(...args).then(
+        () => null,
+        (e: unknown) => e as { code?: string; message: string },
+      );
+      expect(err, args.join(' ')).not.toBeNull();
+      expect(err!.message, args.join(' ')).toMatch(message);
+      expect(['USAGE', 'STATE_UNREADABLE'], args.join(' ')).toContain(err!.code);
+    }
   });
 });

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { ReceivedEvent } from '../../scripts/county-subscriber.js';
 import { main } from '../../scripts/county/villages.js';
@@ -172,6 +173,36 @@ describe('villages tool', () => {
       const rows = (JSON.parse(list.out) as { gateways: Row[] }).gateways;
       expect(rows.map((r) => r.configHash)).toEqual(before);
       expect(v.events.filter((e) => e.type.startsWith('config.') && e.gatewayId !== v.ids[0])).toEqual([]);
+    },
+  );
+
+  it(
+    'a whole config file goes to every gateway, each keeping its own id and data folder',
+    { timeout: 120_000 },
+    async () => {
+      const v = await village('file');
+      const before = v.ids.map((id) => hashOf(v.statuses, id));
+      const dir = tempDir();
+      const whole = { ...baseConfig('any-id', dir, brokerRef.current.url), health: { intervalSec: 600 } };
+      const file = join(dir, 'district.yaml');
+      writeFileSync(file, stringify(whole));
+      const { code, out } = await v.run('apply-config', '--file', file, '--probation', '1', '--json');
+      const res = JSON.parse(out) as { ok: boolean; gateways: GatewayResult[] };
+      expect(res.gateways.map((r) => r.outcome)).toEqual(['applied', 'applied', 'applied']);
+      expect(res.ok).toBe(true);
+      expect(code).toBe(0);
+      const list = await v.run('list', '--json');
+      const rows = (JSON.parse(list.out) as { gateways: Row[] }).gateways;
+      for (const [i, r] of rows.entries()) {
+        expect(r.configHash).toBe(res.gateways[i]!.hash);
+        expect(r.configHash).not.toBe(before[i]);
+      }
+      // A patch that sets what every gateway already runs changes nothing: no restart for nothing.
+      const same = writePatch({ health: { intervalSec: 600 } });
+      const again = await v.run('apply-config', '--patch', same, '--json');
+      const outcomes = (JSON.parse(again.out) as { gateways: GatewayResult[] }).gateways.map((r) => r.outcome);
+      expect(outcomes).toEqual(['unchanged', 'unchanged', 'unchanged']);
+      expect(again.code).toBe(0);
     },
   );
 });
