@@ -156,7 +156,8 @@ export const wavesOk = (results: GatewayResult[]) =>
 
 export function formatResults(results: GatewayResult[]): string {
   const lines = results.map((r) => {
-    const hashes = r.previousHash ? ` ${r.previousHash} -> ${r.hash ?? '?'}` : '';
+    // A gateway refused (or not answered) before it took the push still runs what it ran.
+    const hashes = !r.previousHash ? '' : r.hash ? ` ${r.previousHash} -> ${r.hash}` : ` (still ${r.previousHash})`;
     const took = r.ms === null ? '' : ` in ${(r.ms / 1000).toFixed(1)} s`;
     return `wave ${r.wave}  ${r.gatewayId}  ${r.outcome}${hashes}${took}${r.detail ? `: ${r.detail}` : ''}`;
   });

@@ -48,7 +48,8 @@ async function village(tag: string) {
   /** The tool as the county runs it; its output lines and exit code. */
   const run = async (...args: string[]) => {
     const lines: string[] = [];
-    const code = await main([...args, '--url', url, '--groups', groups, '--group', tag], (s) => lines.push(s));
+    const group = args.includes('--gateways') ? [] : ['--groups', groups, '--group', tag];
+    const code = await main([...args, '--url', url, ...group], (s) => lines.push(s));
     return { code, out: lines.join('\n') };
   };
   return { ids, agents, county, statuses, events, run };
@@ -103,6 +104,20 @@ describe('villages tool', () => {
       expect(table.out.split('\n')[0]).toMatch(
         /^gateway +answers +version +config +contact +backlog +link +down +push$/,
       );
+      // A push whose canary does not answer stops at once: the others are not touched.
+      const push = writePatch({ health: { intervalSec: 900 } });
+      const blind = await v.run(
+        'apply-config',
+        '--patch',
+        push,
+        '--gateways',
+        `${stopped},${v.ids[0]}`,
+        '--timeout',
+        '2',
+      );
+      expect(blind.code).toBe(1);
+      expect(blind.out).toContain(`wave 1  ${stopped}  timeout: no reply to config.get in 2000 ms`);
+      expect(blind.out).toContain(`wave 2  ${v.ids[0]}  not_reached`);
     },
   );
 
@@ -142,6 +157,13 @@ describe('villages tool', () => {
       // Wave order: the canary's verdict came before the next wave's apply.
       const applied = v.events.filter((e) => e.type === 'config.applied').map((e) => e.gatewayId);
       expect(applied).toEqual(v.ids);
+      // The rule's alerts are open on every gateway now: the next push is refused on the canary, and stops there.
+      const during = await v.run('apply-config', '--patch', writePatch({ health: { intervalSec: 900 } }));
+      expect(during.code).toBe(1);
+      expect(during.out).toMatch(
+        new RegExp(`wave 1  ${v.ids[0]}  refused \\(still \\w+\\): config.apply ALARM_ACTIVE: \\d+ alert`),
+      );
+      expect(during.out).toContain(`wave 2  ${v.ids[1]}  not_reached`);
     },
   );
 
