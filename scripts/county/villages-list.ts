@@ -48,6 +48,8 @@ export interface Row {
   answering: boolean;
   /** The retained status: online or offline (and why), or unknown when the broker holds none. */
   status: string;
+  /** An answer that was a refusal, or a reply this tool could not read (null when all is well). */
+  problem: string | null;
   /** The status message's own time (birth: when it connected; a will carries its connect's time too). */
   statusTs: string | null;
   /** This run's answer, else the retained status (the birth carries both), else an earlier answer. */
@@ -120,13 +122,13 @@ export async function listGateways(link: CountyLink, o: ListOptions): Promise<Ro
       const values = typeof fresh === 'object' && fresh ? fresh : (o.known[gatewayId] ?? null);
       const st = link.statuses.get(gatewayId)?.status;
       const status = !st ? 'unknown (no retained status)' : `${st.state}${st.reason ? ` (${st.reason})` : ''}`;
-      const refused = reply && !reply.ok ? `; status refused: ${reply.error?.code ?? '?'}` : '';
-      const odd = typeof fresh === 'string' ? `; ${fresh}` : '';
+      const refused = reply && !reply.ok ? `status refused: ${reply.error?.code ?? '?'}` : null;
       const contact = Math.max(values?.at ?? 0, st ? Date.parse(st.ts) || 0 : 0);
       return {
         gatewayId,
         answering: reply !== null,
-        status: `${status}${refused}${odd}`,
+        status,
+        problem: refused ?? (typeof fresh === 'string' ? fresh : null),
         statusTs: st?.ts ?? null,
         version: (fresh === values ? values?.version : st?.version) ?? values?.version ?? null,
         configHash: (fresh === values ? values?.configHash : st?.configHash) ?? values?.configHash ?? null,
@@ -156,7 +158,7 @@ export function formatRows(rows: Row[], now = Date.now()): string {
     const down = v ? v.devicesDown.map((d) => `${d.id}: ${d.reason ?? 'no reason given'}`).join('; ') || 'none' : '-';
     return [
       r.gatewayId,
-      r.answering ? 'yes' : `NO, ${r.status}`,
+      r.answering ? `yes${r.problem ? ` (${r.problem})` : ''}` : `NO, ${r.status}`,
       r.version ?? '-',
       r.configHash ?? '-',
       `${age(r.lastContactAgeMs)} ago`,

@@ -81,6 +81,7 @@ describe('villages tool', () => {
         expect(r.values).toMatchObject({ devicesDown: [], push: null, link: { reconnects: 0 } });
         expect(r.values!.backlog).toBeGreaterThanOrEqual(0);
         expect(r.lastContactAgeMs).toBeLessThan(5_000);
+        expect(r.problem).toBeNull();
       }
 
       const stopped = v.ids[2]!;
@@ -97,7 +98,7 @@ describe('villages tool', () => {
       expect(gone.values).toEqual(first[2]!.values); // the first run's answer, kept in the state file
       expect(rows.filter((r) => r.answering)).toHaveLength(2);
 
-      const table = await v.run('list', '--state', state, '--timeout', '2');
+      const table = await v.run('list', '--state', state, '--timeout', '2', '--mqtt-version', '5');
       const line = table.out.split('\n').find((l) => l.startsWith(stopped))!;
       expect(line).toMatch(/NO, offline \(shutdown\)/);
       expect(line).toMatch(/\(known \d+ s ago\)/);
