@@ -25,6 +25,7 @@ import { wireStorage, type StorageParts } from './wire-storage.js';
 import type { FlowsPush } from './push/flows-push.js';
 import { wireNodeRed } from './wire-nodered.js';
 import type { NodeRedSupervisor } from './nodered/supervisor.js';
+import { pushStatus, readPushState } from './push/push-state.js';
 
 export interface AgentParts extends AlarmParts, StorageParts, MediaParts {
   lock: DataDirLock;
@@ -128,7 +129,8 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
   a.bus.subscribe(history.see); // the bus lives as long as the agent: nothing to unsubscribe
   registerCommands(a.commands, {
     config,
-    status: () => a.observe.status(),
+    // A county push on probation (or rolled back, not yet reported) is seen from the county too (villages list).
+    status: () => ({ ...a.observe.status(), push: pushStatus(readPushState(config.dataDir)) }),
     emit: (e) => pipeline.emit(e),
     write: (c) => a.write(c),
     acknowledge: (alertId, by) => alarmParts.alarms.acknowledge(alertId, by),

@@ -152,7 +152,10 @@ describe('config push', () => {
     const reply = await r.command('config.apply', { config: pushed, expectedHash: first, probationSec: 60 });
     const hash = reply.result!.configHash as string;
     await r.onlineWith(hash, 15_000, seen);
-    // The technician sees the push being judged.
+    // The county sees the push being judged (villages list shows it)...
+    const county = await r.command('status');
+    expect(county.result!.push).toMatchObject({ phase: 'probation', hash, previousHash: first, by: 'county' });
+    // ...and so does the technician.
     const status = spawnSync(process.execPath, [CLI, 'status', '--config', r.file], { encoding: 'utf8' }).stdout;
     expect(status).toMatch(new RegExp(`push +${hash} on probation\\n +\\d+ s left`));
     await r.agent.kill('SIGKILL'); // a crash, as far as the probation can tell
