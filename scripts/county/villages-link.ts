@@ -5,10 +5,12 @@
  * the county's wire limits and checked with zod; one it cannot read is counted, never thrown
  * (a throwing handler would hold back the PUBACK).
  */
+import type { KeyObject } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { z } from 'zod';
+import { signCommand } from './signed-envelope.js';
 import { errorMessage } from '../../core/kernel/errors.js';
 import { eventsOfMessage, eventsTopicKind, parseJsonMessage } from './decode-message.js';
 
@@ -20,6 +22,8 @@ export interface LinkOptions {
   root: string;
   protocolVersion: 4 | 5;
   mqtt?: IClientOptions;
+  /** Gateways with county keys run only signed commands (docs/county.md, "Signed commands"). */
+  signer?: { key: KeyObject; keyId: string };
 }
 
 /** A gateway's retained `<prefix>/status` (birth, will, clean stop). */
@@ -113,7 +117,9 @@ export class CountyLink extends EventEmitter<{ event: [LinkEvent]; unreadable: [
     await this.subscribe(`${p}/cmd-reply/${name}`);
     const id = `${this.prefix}-${++this.n}`;
     const now = Date.now();
-    const body = JSON.stringify({ id, args, sentAt: now, expiresAt: now + timeoutMs });
+    const request = { id, args: args as Record<string, unknown>, sentAt: now, expiresAt: now + timeoutMs };
+    const s = this.o.signer;
+    const body = JSON.stringify(s ? signCommand(s.key, s.keyId, { ...request, command: name, gatewayId }) : request);
     let timer: NodeJS.Timeout | undefined;
     const reply = new Promise<CommandReply | null>((resolve) => {
       this.pending.set(id, resolve);

@@ -6,7 +6,8 @@
  *
  * Common: --url mqtt://county:1883 --username U (password from --password-file or VILLAGES_PASSWORD,
  * never the command line: it would be in every `ps`), --root village, --mqtt-version 4|5,
- * --groups FILE (`{groups: {name: [ids]}}`, YAML or JSON). Exit 0: all well; 1: a gateway did not
+ * --groups FILE (`{groups: {name: [ids]}}`, YAML or JSON), --key FILE --key-id ID (sign every command
+ * with the county's ed25519 key, for gateways with county.keys). Exit 0: all well; 1: a gateway did not
  * answer, or a push stopped (rollback, refusal, timeout); 2: usage or input error.
  * (Not scripts/county/fleet.ts: that is a load benchmark of simulated gateways.)
  */
@@ -16,6 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { errorMessage, GatewayError } from '../../core/kernel/errors.js';
 import { mergePatch } from './merge-patch.js';
+import { readPrivateKey } from './signed-envelope.js';
 import { CountyLink } from './villages-link.js';
 import { formatRows, listGateways, readState, writeState } from './villages-list.js';
 import { applyInWaves, formatResults, wavesOk } from './villages-waves.js';
@@ -23,6 +25,7 @@ import { applyInWaves, formatResults, wavesOk } from './villages-waves.js';
 const HELP = `usage: villages list|apply-config [options]   (see the top of scripts/county/villages.ts)
   --url URL  --username U  --password-file F  --root village  --mqtt-version 4|5
   --gateways a,b | --group G --groups FILE    --json
+  --key FILE --key-id ID (sign commands with the county's ed25519 private key, PEM)
   list:          --timeout 5 (s for a status reply)  --settle 1000 (ms for retained statuses)  --state FILE
   apply-config:  --patch FILE (RFC 7386 merge patch) | --file FILE (a whole config; each gateway keeps
                  its own gateway.id and dataDir)  --by NAME  --probation S  --timeout 20 (s per reply)
@@ -65,6 +68,17 @@ function readSecret(file: string): string {
   }
 }
 
+/** The county's signing key, when given (both --key and --key-id, or neither). */
+function readSigner(file: string | undefined, keyId: string | undefined) {
+  if (file === undefined && keyId === undefined) return null;
+  if (file === undefined || keyId === undefined) throw usage('--key and --key-id go together');
+  try {
+    return { key: readPrivateKey(readFileSync(file, 'utf8')), keyId };
+  } catch (err) {
+    throw usage(`--key ${file}: ${errorMessage(err)}`);
+  }
+}
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** How each gateway's new config is made from its running one. */
@@ -92,6 +106,8 @@ export async function main(
       url: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
       username: { type: 'string' },
       'password-file': { type: 'string' },
+      key: { type: 'string' },
+      'key-id': { type: 'string' },
       root: { type: 'string', default: 'village' },
       'mqtt-version': { type: 'string', default: '4' },
       gateways: { type: 'string' },
@@ -121,6 +137,7 @@ export async function main(
   if (!version) throw usage('--mqtt-version is 4 or 5');
   const password = v['password-file'] ? readSecret(v['password-file']) : process.env.VILLAGES_PASSWORD;
   const gateways = targets(v);
+  const signer = readSigner(v.key, v['key-id']);
   // Everything read and checked before the county's broker hears anything.
   const make = cmd === 'apply-config' ? maker(v) : null;
   const known = cmd === 'list' ? readState(v.state) : {};
@@ -137,6 +154,7 @@ export async function main(
     protocolVersion: version,
     ...(v.username !== undefined ? { username: v.username } : {}),
     ...(password !== undefined ? { password } : {}),
+    ...(signer ? { signer } : {}),
   });
   try {
     if (!make) {

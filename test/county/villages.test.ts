@@ -20,13 +20,14 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 import { ioBoard, tcpBus } from '../helpers/village-config.js';
 import { waitUntil } from '../helpers/wait.js';
 import { baseConfig } from '../push/push-rig.js';
+import { countyKey } from '../helpers/county-keys.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
 const cleanup = useCleanups();
 
 /** Three gateways of one group and a county that watches them (statuses and events). */
-async function village(tag: string) {
+async function village(tag: string, over: Record<string, unknown> = {}) {
   const url = brokerRef.current.url;
   const county = await startCounty(url, cleanup);
   const statuses: Record<string, unknown>[] = [];
@@ -37,7 +38,7 @@ async function village(tag: string) {
   const agents = new Map<string, AgentChild>();
   for (const id of ids) {
     const dir = tempDir();
-    const agent = new AgentChild(AgentChild.writeConfig(dir, baseConfig(id, dir, url))).start();
+    const agent = new AgentChild(AgentChild.writeConfig(dir, { ...baseConfig(id, dir, url), ...over })).start();
     cleanup(() => agent.kill('SIGTERM'));
     agents.set(id, agent);
   }
@@ -226,6 +227,41 @@ describe('villages tool', () => {
       const outcomes = (JSON.parse(again.out) as { gateways: GatewayResult[] }).gateways.map((r) => r.outcome);
       expect(outcomes).toEqual(['unchanged', 'unchanged', 'unchanged']);
       expect(again.code).toBe(0);
+    },
+  );
+  it(
+    'signs every command with --key for gateways that hold county keys; unsigned, they refuse',
+    { timeout: 120_000 },
+    async () => {
+      const k = countyKey('county-1');
+      const v = await village('signed', { county: { keys: [k.entry] } });
+      const pem = join(tempDir(), 'county.pem');
+      writeFileSync(pem, k.key.export({ format: 'pem', type: 'pkcs8' }));
+      const plain = await v.run('list', '--timeout', '5');
+      for (const id of v.ids) expect(plain.out).toMatch(new RegExp(`^${id} .*status refused: UNSIGNED`, 'm'));
+      const signed = await v.run('list', '--json', '--timeout', '5', '--key', pem, '--key-id', 'county-1');
+      expect(signed.code).toBe(0);
+      const rows = (JSON.parse(signed.out) as { gateways: Row[] }).gateways;
+      expect(rows.map((r) => [r.gatewayId, r.answering, r.problem])).toEqual(v.ids.map((id) => [id, true, null]));
+      const patch = writePatch({ health: { intervalSec: 900 } });
+      const unsignedPush = await v.run('apply-config', '--patch', patch);
+      expect(unsignedPush.code).toBe(1);
+      expect(unsignedPush.out).toMatch(new RegExp(`wave 1  ${v.ids[0]}  .*UNSIGNED`));
+      const push = await v.run(
+        'apply-config',
+        '--patch',
+        patch,
+        '--probation',
+        '2',
+        '--key',
+        pem,
+        '--key-id',
+        'county-1',
+      );
+      expect(push.code).toBe(0);
+      await waitUntil(() => v.events.filter((e) => e.type === 'config.applied').length === 3, 15_000, 'three verdicts');
+      for (const e of v.events.filter((x) => x.type === 'config.applied')) expect(e.data.keyId).toBe('county-1');
+      await expect(v.run('list', '--key', pem)).rejects.toThrow(/--key and --key-id go together/); // before anything is sent
     },
   );
 });
