@@ -23,10 +23,10 @@ const CLI = fileURLToPath(new URL('../../agent/cli.js', import.meta.url));
 const WARMUP_MS = 20_000;
 /**
  * SQLite's WAL grows to its first checkpoint (1,000 pages, ~4 MB) and is then written over in
- * place: while it grows, every commit's fsync also commits ext4 metadata (the file's size), which
- * a gateway running for months does not pay. At village rates that growth takes ~20 minutes, so
- * by default the window starts once the log has reached that size (VG_BENCH_DISK_WARMUP=fixed:
- * after WARMUP_MS, the first minutes after a start).
+ * place; a gateway running for months lives in the second phase. At village rates the growth
+ * takes ~20 minutes; VG_BENCH_DISK_WARMUP=wal starts the window only once the log has reached
+ * that size. Measured on 2026-12-06 the two phases differ little (1,268 MB a day in the first
+ * minutes, 1,206 after the checkpoint), so by default the window starts after WARMUP_MS.
  */
 const WAL_STEADY_BYTES = 4_000_000;
 const WAL_WAIT_MAX_MS = 45 * 60_000;
@@ -104,7 +104,7 @@ async function measure(url: string, windowSec: number): Promise<BenchResult> {
     try {
       const warmStart = performance.now();
       await new Promise((r) => setTimeout(r, WARMUP_MS));
-      const steady = process.env.VG_BENCH_DISK_WARMUP !== 'fixed';
+      const steady = process.env.VG_BENCH_DISK_WARMUP === 'wal';
       while (steady && walBytes(dataDir) < WAL_STEADY_BYTES && performance.now() - warmStart < WAL_WAIT_MAX_MS) {
         alive();
         await new Promise((r) => setTimeout(r, 5000));
