@@ -112,7 +112,13 @@ describe('flows push', () => {
       const revision = applied.result!.revision as string;
       const ok = await r.event('flows.applied', 60_000);
       expect(ok.priority).toBe('critical');
-      expect(ok.data).toEqual({ revision, previousRevision: first.revision, by: 'county-test', probationSec: 2 });
+      expect(ok.data).toEqual({
+        revision,
+        previousRevision: first.revision,
+        by: 'county-test',
+        keyId: null,
+        probationSec: 2,
+      });
       const now = await v.get();
       expect(now.revision).toBe(revision);
       expect(now.flows.map((n) => n.id)).toEqual(['good-tab', 'good-inject', 'good-fn']);
