@@ -59,7 +59,9 @@ function installSh(l: Layout, args: string[]): { ok: boolean; out: string } {
     env: { ...process.env, NODE: process.execPath },
     timeout: 600_000,
   });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  if (out) console.log(out); // install.sh's own lines, for the journal
+  return { ok: r.status === 0, out };
 }
 
 function restart(o: Options, l: Layout): void {

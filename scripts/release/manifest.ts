@@ -107,6 +107,10 @@ export function publicKeyOf(pem: string): KeyObject {
   return key;
 }
 
+/** An issue as a line: a bad path (a record key) says which path and why. */
+const said = (i: z.core.$ZodIssue): string =>
+  i.code === 'invalid_key' ? i.issues.map((k) => k.message).join(', ') : `${i.path.join('.')}: ${i.message}`;
+
 /** Verifies the signature over the exact bytes, then parses: the manifest, or a Refusal. */
 export function verifiedManifest(bytes: Buffer, sigText: string, key: KeyObject): Manifest {
   const sig = Buffer.from(sigText.trim(), 'base64');
@@ -120,12 +124,6 @@ export function verifiedManifest(bytes: Buffer, sigText: string, key: KeyObject)
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success)
-    throw new Refusal(
-      'BAD_MANIFEST',
-      `manifest.json: ${parsed.error.issues
-        .slice(0, 3)
-        .map((i) => i.message)
-        .join('; ')}`,
-    );
+    throw new Refusal('BAD_MANIFEST', `manifest.json: ${parsed.error.issues.slice(0, 3).map(said).join('; ')}`);
   return parsed.data;
 }
