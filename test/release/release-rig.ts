@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { readStoredLines } from '../helpers/agent-child.js';
 import { keygen } from '../../scripts/release/keygen.js';
 import { makeBundle } from '../../scripts/release/make-bundle.js';
 import { manifestSchema, sha256, signManifest, type Manifest } from '../../scripts/release/manifest.js';
@@ -128,7 +129,7 @@ export function writeConfig(rig: Rig, url: string, devices: unknown[] = []): voi
     log: { level: 'error' },
     clock: { synced: 'always' },
     health: { intervalSec: 3600 },
-    mqtt: { url, protocolVersion: 4, reconnect: { minMs: 100, maxMs: 500, jitter: 0.2 }, willDelaySec: 0 },
+    mqtt: { url, protocolVersion: 4, reconnect: { minMs: 100, maxMs: 1000, jitter: 0.2 }, willDelaySec: 0 },
     devices,
   };
   writeFileSync(join(rig.root, 'etc/village-gateway/gateway.yaml'), stringify(config));
@@ -148,16 +149,7 @@ export class Supervised {
       [script, '--root', rig.root, '--probation', String(probationSec), '--agent-arg', '--print-stored'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    let partial = '';
-    this.proc.stdout!.on('data', (d: Buffer) => {
-      const lines = (partial + d.toString()).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        const m = /^stored (\d+) (\S+)$/.exec(line);
-        if (m) this.stored.set(m[2]!, Number(m[1]));
-        else this.output += `${line}\n`;
-      }
-    });
+    readStoredLines(this.proc, this.stored, (line) => (this.output += `${line}\n`));
     this.proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.proc.on('error', (err) => (this.output += `supervisor error: ${err.message}\n`));
     this.ended = new Promise((resolve) => this.proc.once('exit', () => resolve()));
