@@ -91,12 +91,13 @@ for need in package.json dist/agent/cli.js node_modules config/gateway.example.y
 done
 VERSION="$("$NODE" -p 'require(process.argv[1]).version' "$FROM/package.json")"
 [[ "$VERSION" =~ ^[0-9A-Za-z.+-]+$ ]] || die "unusable version \"$VERSION\" in $FROM/package.json"
-ITEMS=(package.json dist/core dist/agent dist/config dist/drivers dist/flows dist/scripts/release config flows deploy scripts/install.sh node_modules)
-# The readers' pages (the units' Documentation= names docs/technician.md), and from a signed
-# bundle its manifest (the next update's base) and its own Node: shipped when there.
-DOC_ITEMS=(README.md docs manifest.json manifest.sig node)
+ITEMS=(package.json dist/core dist/agent dist/config dist/drivers dist/flows config flows deploy node_modules)
+# Shipped when the release has them: the readers' pages (the units' Documentation= names
+# docs/technician.md); the update step (dist/scripts/release) and this script, which it runs to
+# switch and roll back; from a signed bundle its manifest (the next update's base) and its Node.
+DOC_ITEMS=(README.md docs dist/scripts/release scripts/install.sh manifest.json manifest.sig node)
 # What identifies a build: the same version with other files is installed again.
-fingerprint() { (cd "$1" && find package.json dist/core dist/agent dist/config dist/drivers dist/flows dist/scripts/release -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
+fingerprint() { (cd "$1" && find package.json dist/core dist/agent dist/config dist/drivers dist/flows $([ ! -d dist/scripts/release ] || echo dist/scripts/release) -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
 FP="$(fingerprint "$FROM")"
 # An upgrade must accept the config that runs, before anything is copied (secrets and
 # certificate files are checked when the agent starts).
