@@ -12,10 +12,21 @@
  * the window is switched back (install.sh --rollback) and the agent restarted. Runs with the
  * node and the code of the release that runs now. Leaves dataDir/update-result.json (the
  * agent's to read and report) and removes the staged folder whatever happened.
+ * A run stopped mid-probation (a power cut) leaves a note in /opt; the next run judges again.
  * Exit: 0 applied (or nothing staged), 1 refused, 2 rolled back.
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, lstatSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { updateResultFile, type UpdateResult } from '../../agent/update-result.js';
@@ -80,58 +91,100 @@ function writeResult(l: Layout, r: UpdateResult): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/**
+ * Root's own note of a switch under probation (in /opt, which the agent cannot write): a power
+ * cut or a kill of this step mid-window leaves it, and the next run (the staged folder is still
+ * there, so the path unit starts it at boot) judges the new release again instead of keeping
+ * it unjudged.
+ */
+const pendingSchema = z.strictObject({ from: z.string(), to: z.string(), since: z.number() });
+const pendingFile = (l: Layout) => join(l.opt, '.update-pending.json');
+
+function readPending(l: Layout): z.infer<typeof pendingSchema> | null {
+  try {
+    return pendingSchema.parse(JSON.parse(readFileSync(pendingFile(l), 'utf8')));
+  } catch {
+    return null; // none, or torn before its rename: nothing was switched under it
+  }
+}
+
+function writePending(l: Layout, p: z.infer<typeof pendingSchema>): void {
+  writeFileSync(`${pendingFile(l)}.tmp`, JSON.stringify(p));
+  renameSync(`${pendingFile(l)}.tmp`, pendingFile(l));
+}
+
+type Outcome = Omit<UpdateResult, 'v' | 'from' | 'probationSec' | 'at'>;
+
+/** The probation of a release already switched to; a failure switches back. */
+async function judge(o: Options, l: Layout, from: string, to: string, restartFirst: boolean): Promise<Outcome> {
+  const since = Date.now();
+  if (restartFirst) restart(o, l);
+  const verdict = await watchProbation(l.data, to, since, o.probation * 1000);
+  if (verdict.healthy) return { outcome: 'applied', to, reason: null, code: null };
+  const back = installSh(l, ['--rollback', '--no-start']);
+  restart(o, l);
+  const reason = back.ok ? verdict.reason : `${verdict.reason}; the rollback failed too: ${back.out}`;
+  return { outcome: 'rolled_back', to, reason, code: 'PROBATION_FAILED' };
+}
+
+/** Checks, assembles and installs the staged update (switched, not restarted): its version, or a Refusal. */
+function install(l: Layout, staged: string, from: string, said: { to: string }): void {
+  if (!lstatSync(staged).isDirectory()) throw new Refusal('BAD_PATH', `${staged} is not a folder (a link?)`);
+  const m = readVerifiedManifest(staged, join(l.etc, 'update-key.pem'));
+  const to = (said.to = m.version);
+  if (m.arch !== process.arch)
+    throw new Refusal('WRONG_ARCH', `the bundle is for ${m.arch}, this gateway is ${process.arch}`);
+  if (m.version === from) throw new Refusal('SAME_VERSION', `release ${from} already runs`);
+  const stage = join(l.opt, 'releases', `.${m.version}.update`);
+  try {
+    const got = assemble(m, staged, join(l.opt, 'releases', from), stage);
+    say(`${to}: ${got.staged} files (${got.stagedBytes} bytes) from the update, ${got.reused} from ${from}`);
+    // Noted before install.sh switches: a stop right after the switch must not leave it unjudged.
+    writePending(l, { from, to, since: Date.now() });
+    const inst = installSh(l, ['--from', stage, '--no-start']);
+    if (!inst.ok || l.currentVersion() !== to) {
+      if (l.currentVersion() !== from) installSh(l, ['--rollback', '--no-start']);
+      throw new Refusal(
+        'INSTALL_FAILED',
+        `install.sh did not switch to ${to}: ${inst.out.split('\n').slice(-3).join(' / ')}`,
+      );
+    }
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
 export async function applyUpdate(o: Options): Promise<UpdateResult | null> {
   const l = new Layout(o.root ? resolve(o.root) : '');
   const staged = o.staged ?? join(l.data, 'update/ready');
-  if (!lstatSync(staged, { throwIfNoEntry: false })) {
+  const pending = readPending(l);
+  if (pending && l.currentVersion() !== pending.to) rmSync(pendingFile(l), { force: true }); // already put back
+  if (!lstatSync(staged, { throwIfNoEntry: false }) && !readPending(l)) {
     say(`nothing staged at ${staged}`);
     return null;
   }
-  const from = l.currentVersion();
+  const from = pending && l.currentVersion() === pending.to ? pending.from : l.currentVersion();
   l.installer = join(l.opt, 'releases', from, 'scripts/install.sh');
-  const base = { v: 1 as const, from, probationSec: o.probation };
-  const done = (r: Omit<UpdateResult, 'v' | 'from' | 'probationSec' | 'at'>) => {
-    const result = { ...base, ...r, at: new Date().toISOString() };
+  const done = (r: Outcome) => {
+    const result: UpdateResult = { v: 1, from, probationSec: o.probation, ...r, at: new Date().toISOString() };
     writeResult(l, result);
+    rmSync(pendingFile(l), { force: true });
     say(`${result.outcome}: ${from} -> ${result.to}${result.reason ? `: ${result.reason}` : ''}`);
     return result;
   };
   try {
-    let to = '?';
+    if (readPending(l)) {
+      say(`${pending!.to} was switched to but not judged (this step was stopped): judging it again`);
+      return done(await judge(o, l, from, pending!.to, false));
+    }
+    const said = { to: '?' };
     try {
-      if (!lstatSync(staged).isDirectory()) throw new Refusal('BAD_PATH', `${staged} is not a folder (a link?)`);
-      const m = readVerifiedManifest(staged, join(l.etc, 'update-key.pem'));
-      to = m.version;
-      if (m.arch !== process.arch)
-        throw new Refusal('WRONG_ARCH', `the bundle is for ${m.arch}, this gateway is ${process.arch}`);
-      if (m.version === from) throw new Refusal('SAME_VERSION', `release ${from} already runs`);
-      const stage = join(l.opt, 'releases', `.${m.version}.update`);
-      try {
-        const got = assemble(m, staged, join(l.opt, 'releases', from), stage);
-        say(`${to}: ${got.staged} files (${got.stagedBytes} bytes) from the update, ${got.reused} from ${from}`);
-        const inst = installSh(l, ['--from', stage, '--no-start']);
-        if (!inst.ok || l.currentVersion() !== to) {
-          if (l.currentVersion() !== from) installSh(l, ['--rollback', '--no-start']);
-          throw new Refusal(
-            'INSTALL_FAILED',
-            `install.sh did not switch to ${to}: ${inst.out.split('\n').slice(-3).join(' / ')}`,
-          );
-        }
-      } finally {
-        rmSync(stage, { recursive: true, force: true });
-      }
+      install(l, staged, from, said);
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
-      return done({ outcome: 'refused', to, reason: err.message, code: err.code });
+      return done({ outcome: 'refused', to: said.to, reason: err.message, code: err.code });
     }
-    const since = Date.now();
-    restart(o, l);
-    const verdict = await watchProbation(l.data, to, since, o.probation * 1000);
-    if (verdict.healthy) return done({ outcome: 'applied', to, reason: null, code: null });
-    const back = installSh(l, ['--rollback', '--no-start']);
-    restart(o, l);
-    const reason = back.ok ? verdict.reason : `${verdict.reason}; the rollback failed too: ${back.out}`;
-    return done({ outcome: 'rolled_back', to, reason, code: 'PROBATION_FAILED' });
+    return done(await judge(o, l, from, said.to, true));
   } finally {
     // Whatever happened, the folder goes: a .path unit on it would otherwise start us again.
     rmSync(staged, { recursive: true, force: true });

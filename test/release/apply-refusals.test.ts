@@ -7,10 +7,12 @@
  * (one file staged, everything else reused from the running release) is installed beside it.
  * Needs root (install.sh chowns to the service user), as CI runs.
  */
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../helpers/wait.js';
 import {
   applyNow,
   currentVersion,
@@ -145,4 +147,29 @@ describe('a good code-only update', () => {
     const v = run(process.execPath, [join(rig.opt, 'releases/1.0.1/dist/agent/cli.js'), '--version']);
     expect(v.out.trim()).toBe('1.0.1');
   });
+
+  it('killed during its probation, the step is run again (the staged folder is still there) and judges again', async () => {
+    stageUpdate(rig, '1.0.3', { 'package.json': packageJson(rig, '1.0.3') });
+    const step = join(rig.opt, 'current/dist/scripts/release/apply-update.js');
+    const first = spawn(process.execPath, [step, '--root', rig.root, '--probation', '60'], { stdio: 'ignore' });
+    const gone = new Promise((resolve) => first.once('exit', resolve));
+    await waitUntil(() => currentVersion(rig) === '1.0.3', 120_000, 'the switch to 1.0.3');
+    first.kill('SIGKILL'); // a power cut in the window: 1.0.3 runs, unjudged
+    await gone;
+    expect(existsSync(join(rig.opt, '.update-pending.json'))).toBe(true);
+    expect(existsSync(join(rig.data, 'update/ready'))).toBe(true);
+
+    const again = applyNow(rig);
+    expect(again.out).toContain('1.0.3 was switched to but not judged (this step was stopped): judging it again');
+    expect(again.code, again.out).toBe(2);
+    expect(readResult(rig)).toMatchObject({
+      outcome: 'rolled_back',
+      from: '1.0.0',
+      to: '1.0.3',
+      code: 'PROBATION_FAILED',
+    });
+    expect(currentVersion(rig)).toBe('1.0.0');
+    expect(existsSync(join(rig.opt, '.update-pending.json'))).toBe(false);
+    expect(existsSync(join(rig.data, 'update/ready'))).toBe(false);
+  }, 240_000);
 });
