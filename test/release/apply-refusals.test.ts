@@ -128,6 +128,12 @@ describe('the apply step refuses', () => {
   });
 });
 
+/** No agent runs in this root: every switch fails its probation and goes back to 1.0.0. */
+function expectRolledBack(to: string) {
+  expect(readResult(rig)).toMatchObject({ outcome: 'rolled_back', from: '1.0.0', to, code: 'PROBATION_FAILED' });
+  expect(currentVersion(rig)).toBe('1.0.0');
+}
+
 describe('a good code-only update', () => {
   it('is assembled from one staged file and the running release, installed beside it and switched to', () => {
     stageUpdate(rig, '1.0.1', { 'package.json': packageJson(rig, '1.0.1') });
@@ -135,13 +141,7 @@ describe('a good code-only update', () => {
     expect(r.out).toMatch(/1\.0\.1: 1 files \(\d+ bytes\) from the update, \d+ from 1\.0\.0/);
     expect(r.out).toContain('install: current release: 1.0.1 (was 1.0.0)');
     expect(r.code, r.out).toBe(2);
-    expect(readResult(rig)).toMatchObject({
-      outcome: 'rolled_back',
-      from: '1.0.0',
-      to: '1.0.1',
-      code: 'PROBATION_FAILED',
-    });
-    expect(currentVersion(rig)).toBe('1.0.0');
+    expectRolledBack('1.0.1');
     expect(releases()).toEqual(['1.0.0', '1.0.1']);
     // The installed 1.0.1 runs: install.sh checked it with --version before switching.
     const v = run(process.execPath, [join(rig.opt, 'releases/1.0.1/dist/agent/cli.js'), '--version']);
@@ -162,13 +162,7 @@ describe('a good code-only update', () => {
     const again = applyNow(rig);
     expect(again.out).toContain('1.0.3 was switched to but not judged (this step was stopped): judging it again');
     expect(again.code, again.out).toBe(2);
-    expect(readResult(rig)).toMatchObject({
-      outcome: 'rolled_back',
-      from: '1.0.0',
-      to: '1.0.3',
-      code: 'PROBATION_FAILED',
-    });
-    expect(currentVersion(rig)).toBe('1.0.0');
+    expectRolledBack('1.0.3');
     expect(existsSync(join(rig.opt, '.update-pending.json'))).toBe(false);
     expect(existsSync(join(rig.data, 'update/ready'))).toBe(false);
   }, 240_000);
