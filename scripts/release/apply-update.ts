@@ -76,7 +76,10 @@ function installSh(l: Layout, args: string[]): { ok: boolean; out: string } {
 }
 
 function restart(o: Options, l: Layout): void {
-  const cmd = o.restart ?? (!l.root && existsSync('/run/systemd/system') ? `systemctl restart ${NAME}.service` : null);
+  // reset-failed first: a release that crash-looped through its probation has used up the unit's
+  // StartLimitBurst, and systemd then refuses every start, the old release's included.
+  const systemd = `systemctl reset-failed ${NAME}.service; systemctl restart ${NAME}.service`;
+  const cmd = o.restart ?? (!l.root && existsSync('/run/systemd/system') ? systemd : null);
   if (!cmd) return say('no --restart command and no systemd: the agent is not restarted');
   const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) say(`restart (${cmd}) failed: ${r.stderr}`);
