@@ -92,10 +92,12 @@ done
 VERSION="$("$NODE" -p 'require(process.argv[1]).version' "$FROM/package.json")"
 [[ "$VERSION" =~ ^[0-9A-Za-z.+-]+$ ]] || die "unusable version \"$VERSION\" in $FROM/package.json"
 ITEMS=(package.json dist/core dist/agent dist/config dist/drivers dist/flows config flows deploy node_modules)
-# The readers' pages (the units' Documentation= names docs/technician.md): shipped when the release has them.
-DOC_ITEMS=(README.md docs)
+# Shipped when the release has them: the readers' pages (the units' Documentation= names
+# docs/technician.md); the update step (dist/scripts/release) and this script, which it runs to
+# switch and roll back; from a signed bundle its manifest (the next update's base) and its Node.
+DOC_ITEMS=(README.md docs dist/scripts/release scripts/install.sh manifest.json manifest.sig node)
 # What identifies a build: the same version with other files is installed again.
-fingerprint() { (cd "$1" && find package.json dist/core dist/agent dist/config dist/drivers dist/flows -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
+fingerprint() { (cd "$1" && find package.json dist/core dist/agent dist/config dist/drivers dist/flows $([ ! -d dist/scripts/release ] || echo dist/scripts/release) -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
 FP="$(fingerprint "$FROM")"
 # An upgrade must accept the config that runs, before anything is copied (secrets and
 # certificate files are checked when the agent starts).
@@ -117,6 +119,7 @@ else
   for doc in "${DOC_ITEMS[@]}"; do [ -e "$FROM/$doc" ] && ITEMS+=("$doc"); done
   for item in "${ITEMS[@]}"; do
     # Contents, never links: a release must not share a file with where it came from.
+    mkdir -p "$(dirname "$STAGE/$item")"
     if [ -d "$FROM/$item" ]; then mkdir -p "$STAGE/$item" && cp -a "$FROM/$item/." "$STAGE/$item/"; else cp -aL "$FROM/$item" "$STAGE/$item"; fi
   done
   # Dev tools (typescript, vitest, eslint) are not shipped; prune only deletes, so it works offline.
@@ -184,6 +187,14 @@ UNIT="$ROOT/etc/systemd/system/$NAME.service"
 render "$REL/deploy/$NAME.service" >"$UNIT.new" && mv "$UNIT.new" "$UNIT"
 mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
 ln -sfn "/etc/systemd/system/$NAME.service" "$ROOT/etc/systemd/system/multi-user.target.wants/$NAME.service"
+# The update step (root) and the path unit that starts it when the agent stages an update.
+if [ -f "$REL/deploy/$NAME-update.path" ]; then
+  for unit in "$NAME-update.service" "$NAME-update.path"; do
+    render "$REL/deploy/$unit" >"$ROOT/etc/systemd/system/$unit.new" && mv "$ROOT/etc/systemd/system/$unit.new" "$ROOT/etc/systemd/system/$unit"
+  done
+  mkdir -p "$ROOT/etc/systemd/system/paths.target.wants"
+  ln -sfn "/etc/systemd/system/$NAME-update.path" "$ROOT/etc/systemd/system/paths.target.wants/$NAME-update.path"
+fi
 # The flows' own unit: installed always, enabled only when the config says nodeRed.launch: systemd
 # (it then starts with the agent: WantedBy= and PartOf= the agent's unit). With launch: spawn, or
 # no Node-RED, it stays disabled: it would only idle (~46 MB) retrying a socket nobody listens on.
@@ -241,6 +252,7 @@ done
 if [ "$LIVE" = yes ]; then
   systemctl daemon-reload
   systemctl enable "$NAME.service" >/dev/null 2>&1 || true # the wants link above is the same thing
+  [ ! -f "$ROOT/etc/systemd/system/$NAME-update.path" ] || systemctl start "$NAME-update.path" || true
   if [ -f "$FLOWS_UNIT" ] && [ "$FLOWS_ON" = yes ]; then
     systemctl enable "$NAME-flows.service" >/dev/null 2>&1 || true
   elif [ -f "$FLOWS_UNIT" ]; then

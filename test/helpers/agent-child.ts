@@ -17,6 +17,20 @@ export interface Ending {
   signal: NodeJS.Signals | null;
 }
 
+/** Splits a `--print-stored` agent's stdout: `stored SEQ ID` lines into `stored`, the rest to `other`. */
+export function readStoredLines(proc: ChildProcess, stored: Map<string, number>, other: (line: string) => void): void {
+  let partial = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const m = /^stored (\d+) (\S+)$/.exec(line);
+      if (m) stored.set(m[2]!, Number(m[1]));
+      else other(line);
+    }
+  });
+}
+
 export class AgentChild {
   /** id -> seq of every event the outbox acknowledged ("stored" lines, printed after the commit). */
   readonly stored = new Map<string, number>();
@@ -48,16 +62,7 @@ export class AgentChild {
       },
     );
     this.proc = proc;
-    let partial = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      const lines = (partial + d.toString()).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        const m = /^stored (\d+) (\S+)$/.exec(line);
-        if (m) this.stored.set(m[2]!, Number(m[1]));
-        else this.output += `${line}\n`;
-      }
-    });
+    readStoredLines(proc, this.stored, (line) => (this.output += `${line}\n`));
     proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.ended = new Promise((resolve) => {
       const end = (ending: Ending) => {

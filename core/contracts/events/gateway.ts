@@ -24,6 +24,17 @@ const salvage = z.strictObject({
   paddedBytes: count,
 });
 
+/** A release update's two versions (agent/update-result.ts), and why it did not stay. */
+const release = {
+  from: z.string().describe('The release that ran before'),
+  to: z.string().describe("The update's release ('?' when its manifest could not be read)"),
+};
+const why = {
+  reason: z.string(),
+  code: z.string().describe('BAD_SIGNATURE, FILE_MISMATCH, BAD_PATH, ... or PROBATION_FAILED'),
+  at: z.string(),
+};
+
 export const gatewayEvents = {
   'gateway.started': spec(
     'high',
@@ -197,5 +208,20 @@ export const gatewayEvents = {
       keyId: z.string().nullable().describe('The county key that signed the push (null: not signed)'),
     }),
     'a pushed config failed its probation (link, restarts, devices) and the previous one runs again',
+  ),
+  'update.applied': spec(
+    'critical',
+    z.strictObject({ ...release, probationSec: z.number(), at: z.string() }),
+    'a signed release update was installed, and the new release came up with its county link within the probation window',
+  ),
+  'update.rolled_back': spec(
+    'critical',
+    z.strictObject({ ...release, ...why }),
+    'a signed release update was installed but failed its probation: the previous release runs again',
+  ),
+  'update.refused': spec(
+    'critical',
+    z.strictObject({ ...release, ...why }),
+    'a staged release update was refused (signature, a file, the path, the CPU) and nothing was switched',
   ),
 };
