@@ -51,12 +51,15 @@ class Layout {
   readonly opt: string;
   readonly etc: string;
   readonly data: string;
+  /** The unit's RuntimeDirectory: the agent's status view lives there with runtimeDir set (the example config). */
+  readonly run: string;
   /** install.sh of the release that ran when we started: a new release's own never judges it. */
   installer = '';
   constructor(readonly root: string) {
     this.opt = join(root, 'opt', NAME);
     this.etc = join(root, 'etc', NAME);
     this.data = join(root, 'var/lib', NAME);
+    this.run = join(root, 'run', NAME);
   }
   currentVersion(): string {
     return basename(readlinkSync(join(this.opt, 'current')));
@@ -122,7 +125,7 @@ type Outcome = Omit<UpdateResult, 'v' | 'from' | 'probationSec' | 'at'>;
 async function judge(o: Options, l: Layout, from: string, to: string, restartFirst: boolean): Promise<Outcome> {
   const since = Date.now();
   if (restartFirst) restart(o, l);
-  const verdict = await watchProbation(l.data, to, since, o.probation * 1000);
+  const verdict = await watchProbation([l.run, l.data], to, since, o.probation * 1000);
   if (verdict.healthy) return { outcome: 'applied', to, reason: null, code: null };
   const back = installSh(l, ['--rollback', '--no-start']);
   restart(o, l);

@@ -1,8 +1,9 @@
 /**
  * The apply step's probation: after the switch and the restart, the new release must show,
- * within the window, that it runs: a status file (dataDir/status.json, rewritten every 5 s by
- * the agent) written by the new version after the switch, by a live process, with the county
- * link up. The file is the agent's; only these few fields are read, each checked.
+ * within the window, that it runs: a status file (status.json, rewritten every 5 s by the agent
+ * in its runtimeDir, /run/village-gateway as installed, else in dataDir) written by the new
+ * version after the switch, by a live process, with the county link up. Both folders are looked
+ * in: the data folder's copy is rewritten only every 10 minutes when the RAM one is used. The file is the agent's; only these few fields are read, each checked.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,10 +28,15 @@ const alive = (pid: number): boolean => {
 };
 
 /** One look at the status file: what it says about `version` since `since` (ms). */
-export function look(dataDir: string, version: string, since: number): 'healthy' | 'running' | 'none' {
+export function look(dirs: readonly string[], version: string, since: number): 'healthy' | 'running' | 'none' {
+  const seen = dirs.map((dir) => lookIn(dir, version, since));
+  return seen.includes('healthy') ? 'healthy' : seen.includes('running') ? 'running' : 'none';
+}
+
+function lookIn(dir: string, version: string, since: number): 'healthy' | 'running' | 'none' {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(join(dataDir, 'status.json'), 'utf8'));
+    raw = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8'));
   } catch {
     return 'none'; // absent, or torn mid-rename: the next look decides
   }
@@ -42,7 +48,7 @@ export function look(dataDir: string, version: string, since: number): 'healthy'
 
 /** Watches until healthy or the window ends; the reason says what was last seen. */
 export async function watchProbation(
-  dataDir: string,
+  dirs: readonly string[],
   version: string,
   since: number,
   windowMs: number,
@@ -50,7 +56,7 @@ export async function watchProbation(
 ): Promise<Verdict> {
   let ran = false;
   for (;;) {
-    const seen = look(dataDir, version, since);
+    const seen = look(dirs, version, since);
     if (seen === 'healthy') return { healthy: true };
     ran ||= seen === 'running';
     if (Date.now() - since >= windowMs) break;

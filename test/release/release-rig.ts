@@ -126,6 +126,8 @@ export function writeConfig(rig: Rig, url: string, devices: unknown[] = []): voi
     version: 1,
     gateway: { id: 'gw-update' },
     dataDir: rig.data,
+    // As installed: the status view in RAM (the unit's RuntimeDirectory), where the apply step must look.
+    runtimeDir: join(rig.root, 'run/village-gateway'),
     log: { level: 'error' },
     clock: { synced: 'always' },
     health: { intervalSec: 3600 },
