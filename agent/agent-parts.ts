@@ -26,6 +26,8 @@ import type { FlowsPush } from './push/flows-push.js';
 import { wireNodeRed } from './wire-nodered.js';
 import type { NodeRedSupervisor } from './nodered/supervisor.js';
 import { pushStatus, readPushState } from './push/push-state.js';
+import { runningManifest, UpdateStager } from './update/stager.js';
+import { failure } from '../core/kernel/errors.js';
 
 export interface AgentParts extends AlarmParts, StorageParts, MediaParts {
   lock: DataDirLock;
@@ -146,6 +148,15 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     devices: () => a.drivers().map((d) => d.describe()),
     history,
     restart: a.opts.restart,
+    stager: new UpdateStager({
+      dataDir: config.dataDir,
+      gatewayId,
+      running: VERSION,
+      reserveBytes: config.outbox.diskReserveBytes,
+      emit: (e) => pipeline.emit(e),
+      base: runningManifest,
+      lost: (err) => logger.error(failure('STORAGE_FAILED', err), 'update.refused not stored'),
+    }),
   });
   return {
     lock,

@@ -18,6 +18,8 @@ import { statusCommand } from './status.js';
 import { logsCommand } from './logs.js';
 import { deviceCommand } from './device.js';
 import { rebootCommand, restartCommand } from './restart.js';
+import { updateCommand } from './update.js';
+import type { UpdateStager } from '../update/stager.js';
 import type { AgentRestart } from '../agent-options.js';
 import type { LogRing } from '../diagnostics/log-ring.js';
 import type { DeviceHistory } from '../diagnostics/device-history.js';
@@ -41,6 +43,7 @@ export interface CommandDeps {
   devices: () => DriverDescription[];
   history: DeviceHistory;
   restart: AgentRestart | undefined;
+  stager: UpdateStager;
 }
 
 export function registerCommands(router: CommandRouter, d: CommandDeps): void {
@@ -78,4 +81,5 @@ export function registerCommands(router: CommandRouter, d: CommandDeps): void {
   router.register('device', deviceCommand(d.devices, d.history));
   router.register('restart', restartCommand({ gatewayId: config.gateway.id, emit, restart: d.restart }));
   router.register('reboot', rebootCommand());
+  router.register('update', updateCommand({ dataDir: config.dataDir, stager: d.stager, openAlerts: d.openAlerts }));
 }

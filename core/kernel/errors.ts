@@ -31,7 +31,7 @@ export const ERROR_CODES = {
   FLOWS_UNREADABLE: 'the flow file on the gateway is a link, not a regular file, unreadable or not JSON',
   FLOWS_SAFE_MODE: 'Node-RED is in safe mode (flows stopped): pushed flows could not be judged, so a push is refused',
   ALARM_ACTIVE:
-    'an alert is active (not acknowledged): the config or flows are not changed under it; push again once it is acknowledged',
+    'an alert is active (not acknowledged): the config, flows or release are not changed under it; push again once it is acknowledged',
   DATA_DIR_LOCKED: 'another agent holds the data folder (exit 2)',
   DATA_DIR_UNUSABLE: 'the data folder cannot be created, written or locked (exit 2)',
   USAGE: 'the command line is wrong (exit 2)',
@@ -125,6 +125,16 @@ export const ERROR_CODES = {
   NO_SIRENS: 'no sirens are configured (alarms.sirens)',
   LOGS_UNAVAILABLE:
     'the agent keeps no log lines in memory (it was not started by the CLI), so `logs` has none to give',
+  UPDATE_PENDING:
+    'an update waits (being fetched, or staged for the apply step) or a config or flows push is on probation: send the update again after its event',
+  SAME_VERSION: 'the update names the release that runs already: nothing is fetched',
+  UPDATE_UNREACHABLE:
+    "the update's manifest.json, manifest.sig or a file could not be fetched from its URL (network, HTTP status, a redirect to another host, too large), retries included",
+  UPDATE_FILE_MISMATCH:
+    "an update's file did not arrive with the size and sha256 its manifest names: the staged files are removed (update.refused says which)",
+  UPDATE_INVALID: "the update's manifest.json is not a release manifest, or names another version than the command",
+  UPDATE_NO_ROOM:
+    "the update's files would leave less free disk than the outbox's reserve for alarms: nothing is fetched",
   RESTART_UNAVAILABLE: 'the agent was not started by the CLI, so nothing can start it again after a `restart`',
   REBOOT_UNAVAILABLE:
     'the agent runs unprivileged and cannot reboot the gateway (`restart` restarts the agent; a technician reboots on site)',
@@ -136,7 +146,7 @@ export const ERROR_CODES = {
   EXPIRED:
     'a command arrived after the time it was good for (expiresAt, MQTT 5 message expiry, or 60 s after sentAt for an actuation command)',
   NO_EXPIRY:
-    'an actuation command (output, siren-test, snapshot, restart, config.apply, flows.apply) did not say how long it is good for',
+    'an actuation command (output, siren-test, snapshot, restart, config.apply, flows.apply, update) did not say how long it is good for',
   UNSIGNED: 'a county key is configured (county.keys) and the command is not a signed envelope {signed, keyId, sig}',
   UNKNOWN_KEY: "a signed command names a keyId the gateway's config does not list (county.keys)",
   BAD_SIGNATURE:
