@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { afterAll, beforeAll } from 'vitest';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { readStoredLines } from '../helpers/agent-child.js';
 import { keygen } from '../../scripts/release/keygen.js';
 import { makeBundle } from '../../scripts/release/make-bundle.js';
@@ -87,8 +89,8 @@ export interface StageOptions {
   overwrite?: Record<string, Buffer>;
 }
 
-/** Stages a code-only update of the base release as the agent would: update/ready. */
-export function stageUpdate(rig: Rig, version: string, changes: Record<string, Buffer>, o: StageOptions = {}): string {
+/** A code-only update of the base release: its manifest's bytes and signature (as make-bundle writes them). */
+export function signedUpdate(rig: Rig, version: string, changes: Record<string, Buffer>, o: StageOptions = {}) {
   const files = { ...rig.base.files };
   for (const [path, bytes] of Object.entries(changes))
     files[path] = { sha256: sha256(bytes), size: bytes.length, mode: files[path]?.mode ?? 0o644 };
@@ -97,6 +99,12 @@ export function stageUpdate(rig: Rig, version: string, changes: Record<string, B
   const signed = Buffer.from(JSON.stringify(m) + '\n');
   const sig = signManifest(signed, o.signWith ?? readFileSync(rig.key.privateFile, 'utf8'));
   const bytes = o.afterSigning ? Buffer.from(JSON.stringify(o.afterSigning(m)) + '\n') : signed;
+  return { bytes, sig };
+}
+
+/** Stages a code-only update of the base release as the agent would: update/ready. */
+export function stageUpdate(rig: Rig, version: string, changes: Record<string, Buffer>, o: StageOptions = {}): string {
+  const { bytes, sig } = signedUpdate(rig, version, changes, o);
   const ready = join(rig.data, 'update/ready');
   rmSync(ready, { recursive: true, force: true });
   const write = (path: string, b: Buffer | string) => {
@@ -161,4 +169,18 @@ export class Supervised {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGTERM');
     await this.ended;
   }
+}
+
+/** A rig and a broker for a test file's tests: made before them, removed after. */
+export function useRig(brokerOptions: Parameters<typeof startBroker>[0]): { rig: Rig; broker: TestBroker } {
+  const held = {} as { rig: Rig; broker: TestBroker };
+  beforeAll(async () => {
+    held.broker = await startBroker(brokerOptions);
+    held.rig = makeRig();
+  }, 300_000);
+  afterAll(async () => {
+    await held.broker?.dispose();
+    if (held.rig) rmSync(held.rig.scratch, { recursive: true, force: true });
+  }, 120_000);
+  return held;
 }
