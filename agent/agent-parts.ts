@@ -152,7 +152,7 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
       dataDir: config.dataDir,
       gatewayId,
       running: VERSION,
-      reserveBytes: config.outbox.diskReserveBytes,
+      reserveBytes: outbox.reserve.size, // what the reserve holds here (capped on a small card)
       emit: (e) => pipeline.emit(e),
       base: runningManifest,
       lost: (err) => logger.error(failure('STORAGE_FAILED', err), 'update.refused not stored'),

@@ -71,10 +71,13 @@ export class UpdateStager {
 
   constructor(private readonly p: StagerPorts) {}
 
-  /** Whether an update is being fetched, or staged and waiting for the root step. */
+  /**
+   * Whether an update is being fetched, or staged and waiting for the root step. A `staging`
+   * folder nobody fetches into (an agent stopped mid-fetch) does not count: the next start
+   * removes it before it fetches.
+   */
   pending(): boolean {
-    const dir = updateDir(this.p.dataDir);
-    return this.busy || existsSync(join(dir, 'staging')) || existsSync(join(dir, 'ready'));
+    return this.busy || existsSync(join(updateDir(this.p.dataDir), 'ready'));
   }
 
   /** Reads and checks the manifest, answers what will be fetched, and fetches it in the background. */

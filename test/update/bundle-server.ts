@@ -4,6 +4,8 @@ import { createServer, type Server } from 'node:http';
 export class BundleServer {
   /** Paths asked for, in order (without the base). */
   readonly requests: string[] = [];
+  /** Path under the base -> where a 302 sends it. */
+  readonly redirects = new Map<string, string>();
   url = '';
   private readonly server: Server;
 
@@ -16,6 +18,8 @@ export class BundleServer {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
       const rel = path.startsWith(this.base) ? path.slice(this.base.length) : null;
       if (rel !== null) this.requests.push(rel);
+      const to = rel === null ? undefined : this.redirects.get(rel);
+      if (to) return res.writeHead(302, { location: to }).end();
       const bytes = rel === null ? undefined : this.files.get(rel);
       if (!bytes) return res.writeHead(404).end();
       res.writeHead(200, { 'content-length': bytes.length }).end(bytes);

@@ -4,9 +4,10 @@
  * small hand-made bundle: a good one is staged into update/ready with its manifest and
  * signature; a file whose bytes are not its manifest's is refused with update.refused and
  * nothing staged; the refusals (no expiry, an alarm, the running version, a pending update,
- * a manifest of another version, a URL that is not there) answer at once with their code.
+ * a manifest of another version, a URL that is not there or redirects off its host, a config
+ * push on probation) answer at once with their code.
  */
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../../scripts/release/manifest.js';
@@ -65,6 +66,9 @@ describe('the update command', () => {
     const r = new PushRig('gw-update-good', tempDir(), brokerRef.current.url, cleanup);
     await r.start(baseConfig(r.gatewayId, r.dir, r.url));
     const server = await serve(bundle('9.9.9'));
+    // What an agent stopped mid-fetch left: no fetch runs into it, so it neither blocks nor ships.
+    mkdirSync(join(r.dir, 'data/update/staging'), { recursive: true });
+    writeFileSync(join(r.dir, 'data/update/staging/left-over'), 'x');
     const reply = await r.command('update', { url: server.url, version: '9.9.9', by: 'tech' });
     expect(reply.error).toBeUndefined();
     expect(reply.result).toEqual({ accepted: true, version: '9.9.9', files: 2, bytes: 200_020, by: 'tech' });
@@ -104,7 +108,7 @@ describe('the update command', () => {
   );
 
   it(
-    'refuses without an expiry, the running version, a missing bundle and a manifest that is not one',
+    'refuses without an expiry, the running version, a missing bundle, a manifest that is not one, a push on probation',
     { timeout: 40_000 },
     async () => {
       const r = new PushRig('gw-update-refusals', tempDir(), brokerRef.current.url, cleanup);
@@ -124,10 +128,29 @@ describe('the update command', () => {
       server.files.set('manifest.json', Buffer.from('{"v":1,"version":"9.9.9"}'));
       const notOne = await r.command('update', { url: server.url, version: '9.9.9' });
       expect(notOne.error?.code).toBe('UPDATE_INVALID');
+      // Same server, another host name: a redirect off the county's host is not followed.
+      server.redirects.set('elsewhere/manifest.json', server.url.replace('127.0.0.1', 'localhost') + 'manifest.json');
+      const away = await r.command('update', { url: `${server.url}elsewhere/`, version: '9.9.9' });
+      expect(away.error?.code).toBe('UPDATE_UNREACHABLE');
+      expect(away.error?.message).toContain('redirected to another host (localhost:');
       const ftp = await r.command('update', { url: 'ftp://127.0.0.1/bundle/', version: '9.9.9' });
       expect(ftp.error?.code).toBe('INVALID_ARGS');
       expect(server.requests.filter((p) => !/manifest\.(json|sig)$/.test(p))).toEqual([]);
       expect(existsSync(join(r.dir, 'data/update/ready'))).toBe(false);
+
+      // A config push on probation: one change judged at a time.
+      const first = r.statuses.find((st) => st.state === 'online')!.configHash as string;
+      const seen = r.statuses.length;
+      const pushed = await r.command('config.apply', {
+        config: { ...baseConfig(r.gatewayId, r.dir, r.url), health: { intervalSec: 1800 } },
+        expectedHash: first,
+        probationSec: 600,
+      });
+      expect(pushed.ok).toBe(true);
+      await r.onlineWith(pushed.result!.configHash as string, 15_000, seen);
+      const onProbation = await r.command('update', { url: server.url, version: '9.9.9' });
+      expect(onProbation.error?.code).toBe('UPDATE_PENDING');
+      expect(onProbation.error?.message).toContain('config push is on probation');
     },
   );
 
