@@ -4,8 +4,9 @@
 # cross-compiled from source by Debian's aarch64 toolchain (serialport's bindings-cpp ships
 # linux-arm64 prebuilds in its package), and the built agent. Under emulation it checks a small
 # config with the agent's own CLI and runs arm64-smoke.js (the outbox in WAL mode, a serial line
-# read from a pty). Needs a built checkout (npm run build) and root for apt-get when
-# the toolchain is missing.
+# read from a pty), then makes it a signed arm64 release bundle with its own Node and runs that
+# bundle's CLI. Needs a built checkout (npm run build) and root for apt-get when the toolchain is
+# missing.
 #
 # Usage: scripts/ci/arm64-smoke.sh [WORKDIR]   (default: a new temporary folder)
 set -euo pipefail
@@ -75,4 +76,15 @@ for _ in $(seq 600); do grep -q 'pty open' "$out" 2>/dev/null && break; sleep 0.
 printf '%s\n' "$line" >"$ptys/device"
 wait $smoke_pid || { cat "$out"; echo "arm64-smoke: the smoke run failed" >&2; exit 1; }
 tail -1 "$out"
-say "bundle: node_modules $(du -sm "$bundle/node_modules" | cut -f1) MB, Node binary $(du -sm "$node_arm64/bin/node" | cut -f1) MB"
+
+# The same folder as a signed arm64 release bundle with its own Node (scripts/release/make-bundle),
+# signed by a throwaway key; the bundle's own Node runs its own CLI under emulation.
+cp -r deploy docs README.md "$bundle/"
+mkdir -p "$bundle/scripts" && cp scripts/install.sh "$bundle/scripts/"
+rm -rf "$work/keys" && node dist/scripts/release/keygen.js "$work/keys" >/dev/null
+rm -rf "$work/release"
+node dist/scripts/release/make-bundle.js --from "$bundle" --out "$work/release" --arch arm64 --node "$node_arm64" \
+  --key "$work/keys/county-update.key" --tar >"$work/bundle.json"
+release=$(ls -d "$work"/release/village-gateway-*-arm64)
+(cd "$release" && qemu-aarch64 -L /usr/aarch64-linux-gnu node/bin/node dist/agent/cli.js check-config "$work/smoke.yaml")
+say "signed arm64 bundle: $(du -sm "$release" | cut -f1) MB, $(find "$release" -type f | wc -l) files; .tar.gz $(du -m "$release.tar.gz" | cut -f1) MB (Node included)"
