@@ -2,7 +2,9 @@
  * HTTP(S) for the update fetch: a timeout on every request, redirects followed only on the
  * same host (a bundle URL must not be bounced to somewhere the county did not name), bodies
  * bounded, files streamed to disk chunk by chunk (never one large buffer: the event loop that
- * drives the sirens keeps turning) with their sha256 and size checked as they arrive.
+ * drives the sirens keeps turning) with their sha256 and size checked as they arrive. The timeout
+ * is on silence, not on the whole transfer: on edge-2g (100 kbit/s) a 1 MB file takes 80 s and
+ * Node's binary hours, so a request fails only when no byte came for `timeoutMs`.
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -21,17 +23,39 @@ export function under(base: string, path: string): string {
   return new URL(path.split('/').map(encodeURIComponent).join('/'), root).toString();
 }
 
-async function request(url: string, timeoutMs: number): Promise<Response> {
+/** Aborts a request after `ms` without progress; `poke()` on every chunk, `done()` at the end. */
+function silenceTimer(ms: number, what: string) {
+  const ctl = new AbortController();
+  const abort = () => ctl.abort(problem('UPDATE_UNREACHABLE', `${what}: nothing received for ${ms} ms`, true));
+  let timer = setTimeout(abort, ms);
+  return {
+    signal: ctl.signal,
+    poke(): void {
+      clearTimeout(timer);
+      timer = setTimeout(abort, ms);
+    },
+    done: () => clearTimeout(timer),
+  };
+}
+
+async function request(
+  url: string,
+  timeoutMs: number,
+): Promise<{ res: Response; silence: { poke(): void; done(): void } }> {
   let at = new URL(url);
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     let res: Response;
+    const silence = silenceTimer(timeoutMs, at.pathname);
     try {
-      res = await fetch(at, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      res = await fetch(at, { redirect: 'manual', signal: silence.signal });
     } catch (err) {
+      silence.done();
+      if (err instanceof GatewayError) throw err; // the silence timer's own
       throw problem('UPDATE_UNREACHABLE', `${at.pathname}: ${(err as Error).message}`, true);
     }
     if (res.status < 300 || res.status >= 400) {
-      if (res.ok) return res;
+      if (res.ok) return { res, silence };
+      silence.done();
       await res.body?.cancel();
       // A server error may pass; a 404 or 403 will not.
       throw problem(
@@ -40,6 +64,7 @@ async function request(url: string, timeoutMs: number): Promise<Response> {
         res.status >= 500 || res.status === 429,
       );
     }
+    silence.done();
     await res.body?.cancel();
     const next = new URL(res.headers.get('location') ?? '', at);
     if (next.host !== at.host || !/^https?:$/.test(next.protocol))
@@ -51,13 +76,21 @@ async function request(url: string, timeoutMs: number): Promise<Response> {
 
 /** A small body (the manifest, its signature) as bytes, refused past `max`. */
 export async function getBounded(url: string, max: number, timeoutMs = FETCH_TIMEOUT_MS): Promise<Buffer> {
-  const res = await request(url, timeoutMs);
+  const { res, silence } = await request(url, timeoutMs);
   const chunks: Buffer[] = [];
   let n = 0;
-  for await (const chunk of res.body ?? []) {
-    n += (chunk as Uint8Array).length;
-    if (n > max) throw problem('UPDATE_UNREACHABLE', `${new URL(url).pathname}: over ${max} bytes`, false);
-    chunks.push(Buffer.from(chunk as Uint8Array));
+  try {
+    for await (const chunk of res.body ?? []) {
+      silence.poke();
+      n += (chunk as Uint8Array).length;
+      if (n > max) throw problem('UPDATE_UNREACHABLE', `${new URL(url).pathname}: over ${max} bytes`, false);
+      chunks.push(Buffer.from(chunk as Uint8Array));
+    }
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    throw problem('UPDATE_UNREACHABLE', `${new URL(url).pathname}: ${(err as Error).message}`, true);
+  } finally {
+    silence.done();
   }
   return Buffer.concat(chunks);
 }
@@ -69,13 +102,18 @@ export async function fetchToFile(
   want: { sha256: string; size: number },
   timeoutMs = FETCH_TIMEOUT_MS,
 ): Promise<void> {
-  const res = await request(url, timeoutMs);
+  const { res, silence } = await request(url, timeoutMs);
   const name = new URL(url).pathname;
   const hash = createHash('sha256');
-  const fh = await open(file, 'w', 0o600);
+  const fh = await open(file, 'w', 0o600).catch(async (err: unknown) => {
+    silence.done();
+    await res.body?.cancel();
+    throw err;
+  });
   let n = 0;
   try {
     for await (const chunk of res.body ?? []) {
+      silence.poke();
       const bytes = chunk as Uint8Array;
       n += bytes.length;
       if (n > want.size)
@@ -93,6 +131,7 @@ export async function fetchToFile(
     if (err instanceof GatewayError) throw err;
     throw problem('UPDATE_UNREACHABLE', `${name}: ${(err as Error).message}`, true);
   } finally {
+    silence.done();
     await fh.close();
   }
 }
