@@ -50,6 +50,13 @@ DATA="$ROOT/var/lib/$NAME"
 LIVE=$([ -z "$ROOT" ] && [ -d /run/systemd/system ] && echo yes || echo no) # systemd runs this system
 
 # --- Node: the one that runs the agent (in a chroot, the one inside it) -----------------------
+# A signed bundle carries its own (node/bin/node): that one checks and runs the release, and the
+# units find it through the `current` link, so an update can move the gateway to the next Node
+# LTS and a rollback back again. Without one: $NODE, else the node on PATH.
+RELEASE_NODE=node/bin/node
+[ "$ROLLBACK" = yes ] || [ ! -x "$FROM/$RELEASE_NODE" ] || NODE="$FROM/$RELEASE_NODE"
+# A rollback runs no release code: the running release's Node will do where the system has none.
+[ "$ROLLBACK" = no ] || [ -n "${NODE:-}" ] || command -v node >/dev/null || NODE="$OPT/current/$RELEASE_NODE"
 NODE="${NODE:-$(command -v node || true)}"
 [ -n "$NODE" ] && [ -x "$NODE" ] || die "Node.js $MIN_NODE or newer is needed and no node was found on PATH (install it first: docs/technician.md, Install on a Pi)"
 NODE_VERSION="$("$NODE" -p 'process.versions.node' 2>/dev/null)" || die "$NODE does not run"
@@ -58,7 +65,31 @@ IFS=. read -r need_major need_minor <<<"$MIN_NODE"
 [[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]] || die "$NODE reports an odd version \"$NODE_VERSION\""
 ((major > need_major || (major == need_major && minor >= need_minor))) ||
   die "Node.js $MIN_NODE or newer is needed; $NODE is $NODE_VERSION (install a newer one first: docs/technician.md, Install on a Pi)"
-NODE_DIR="$(dirname "$NODE")"
+# Where the units look for node: the current release's own (through the link), or a node of this
+# system, never one inside a release (it goes with its release, and its add-ons' ABI with it).
+set_node_dir() { # $1: a release folder; sets NODE_DIR
+  if [ -x "$1/$RELEASE_NODE" ]; then
+    NODE_DIR="/opt/$NAME/current/$(dirname "$RELEASE_NODE")"
+    return
+  fi
+  case "$NODE" in
+    "$OPT"/* | "/opt/$NAME"/*) die "release $(basename "$1") carries no Node and $NODE belongs to another release: install Node.js $MIN_NODE or newer on this system first" ;;
+  esac
+  NODE_DIR="$(dirname "$NODE")"
+}
+
+# The command and the units of release $1, with NODE_DIR filled in (enabling them is the install's).
+render() { sed "s#@NODE_DIR@#$NODE_DIR#g" "$1"; }
+render_units() {
+  local rel="$1" unit
+  mkdir -p "$ROOT/usr/local/bin" "$ROOT/etc/systemd/system"
+  render "$rel/deploy/$NAME.sh" >"$ROOT/usr/local/bin/$NAME.new" && chmod 0755 "$ROOT/usr/local/bin/$NAME.new"
+  mv "$ROOT/usr/local/bin/$NAME.new" "$ROOT/usr/local/bin/$NAME"
+  for unit in "$NAME.service" "$NAME-update.service" "$NAME-update.path" "$NAME-flows.service"; do
+    [ -f "$rel/deploy/$unit" ] || continue
+    render "$rel/deploy/$unit" >"$ROOT/etc/systemd/system/$unit.new" && mv "$ROOT/etc/systemd/system/$unit.new" "$ROOT/etc/systemd/system/$unit"
+  done
+}
 
 restart_service() {
   if [ "$LIVE" = yes ] && [ "$START" = yes ]; then
@@ -78,9 +109,12 @@ if [ "$ROLLBACK" = yes ]; then
   back="$(basename "$(readlink "$OPT/previous")")"
   now="$(basename "$(readlink "$OPT/current")")"
   [ -d "$OPT/releases/$back" ] || die "the previous release $back is gone from $OPT/releases"
+  set_node_dir "$OPT/releases/$back"
   switch_to "$back"
   ln -sfn "releases/$now" "$OPT/previous"
-  say "rolled back: $now -> $back"
+  render_units "$OPT/releases/$back" # its Node may not be the one the units name now
+  [ "$LIVE" = no ] || systemctl daemon-reload
+  say "rolled back: $now -> $back (node in $NODE_DIR)"
   restart_service
   exit 0
 fi
@@ -179,19 +213,12 @@ else
 fi
 
 # --- The command, the unit, the switch ----------------------------------------------------------
-mkdir -p "$ROOT/usr/local/bin" "$ROOT/etc/systemd/system"
-render() { sed "s#@NODE_DIR@#$NODE_DIR#g" "$1"; }
-render "$REL/deploy/$NAME.sh" >"$ROOT/usr/local/bin/$NAME.new" && chmod 0755 "$ROOT/usr/local/bin/$NAME.new"
-mv "$ROOT/usr/local/bin/$NAME.new" "$ROOT/usr/local/bin/$NAME"
-UNIT="$ROOT/etc/systemd/system/$NAME.service"
-render "$REL/deploy/$NAME.service" >"$UNIT.new" && mv "$UNIT.new" "$UNIT"
+set_node_dir "$REL"
+render_units "$REL"
 mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
 ln -sfn "/etc/systemd/system/$NAME.service" "$ROOT/etc/systemd/system/multi-user.target.wants/$NAME.service"
 # The update step (root) and the path unit that starts it when the agent stages an update.
 if [ -f "$REL/deploy/$NAME-update.path" ]; then
-  for unit in "$NAME-update.service" "$NAME-update.path"; do
-    render "$REL/deploy/$unit" >"$ROOT/etc/systemd/system/$unit.new" && mv "$ROOT/etc/systemd/system/$unit.new" "$ROOT/etc/systemd/system/$unit"
-  done
   mkdir -p "$ROOT/etc/systemd/system/paths.target.wants"
   ln -sfn "/etc/systemd/system/$NAME-update.path" "$ROOT/etc/systemd/system/paths.target.wants/$NAME-update.path"
 fi
@@ -205,7 +232,6 @@ FLOWS_ON=no
 grep -Eq '^[[:space:]]+launch:[[:space:]]*["'"'"']?systemd["'"'"']?[[:space:]]*(#.*)?$' "$ETC/gateway.yaml" 2>/dev/null && FLOWS_ON=yes
 rm -f "$ROOT/etc/systemd/system/multi-user.target.wants/$NAME-flows.service" # where releases before this one enabled it
 if [ -f "$REL/deploy/$NAME-flows.service" ]; then
-  render "$REL/deploy/$NAME-flows.service" >"$FLOWS_UNIT.new" && mv "$FLOWS_UNIT.new" "$FLOWS_UNIT"
   if [ "$FLOWS_ON" = yes ]; then
     mkdir -p "$FLOWS_WANTS"
     ln -sfn "/etc/systemd/system/$NAME-flows.service" "$FLOWS_WANTS/$NAME-flows.service"
@@ -262,4 +288,4 @@ if [ "$LIVE" = yes ]; then
 else
   say "systemd is not running here: the service starts at the next boot (enabled)"
 fi
-say "done: release $VERSION, node $NODE_VERSION, config $ETC/gateway.yaml, data $DATA"
+say "done: release $VERSION, node $NODE_VERSION ($NODE_DIR), config $ETC/gateway.yaml, data $DATA"

@@ -284,4 +284,39 @@ describe('scripts/install.sh', { timeout: 180_000 }, () => {
     );
     expect(readFileSync(dropIn, 'utf8')).toContain('IPAddressDeny=10.20.30.40'); // the last good one stays
   });
+
+  it('runs a release that carries its own Node on that Node, named through `current`, and rolls back off it', () => {
+    const config = join(root.dir, 'etc/village-gateway/gateway.yaml');
+    const minimal = { version: 1, gateway: { id: 'gw-install' }, dataDir: '/var/lib/village-gateway' };
+    writeFileSync(config, stringify({ ...minimal, mqtt: { url: 'mqtt://127.0.0.1:1' } }));
+    // The bundle's node/bin/node: this machine's Node behind a wrapper that says it ran.
+    const bundled = release('99.2.0');
+    const ran = join(root.scratch, 'bundled-node-ran');
+    mkdirSync(join(bundled, 'node/bin'), { recursive: true });
+    writeFileSync(join(bundled, 'node/bin/node'), `#!/bin/sh\necho "$*" >>${ran}\nexec ${process.execPath} "$@"\n`, {
+      mode: 0o755,
+    });
+    const unitPath = () => readFileSync(join(root.dir, 'etc/systemd/system/village-gateway.service'), 'utf8');
+    const flowsExec = () => readFileSync(join(root.dir, 'etc/systemd/system/village-gateway-flows.service'), 'utf8');
+    // $NODE names a node that cannot run: the bundle's own wins.
+    const env = { ...process.env, NODE: '/nonexistent/node' };
+    const r = spawnSync('bash', [INSTALL, '--root', root.dir, '--from', bundled], { encoding: 'utf8', env });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    expect(readFileSync(ran, 'utf8')).toMatch(/check-config .*--schema-only/); // it checked the kept config
+    expect(readFileSync(ran, 'utf8')).toMatch(/cli\.js --version/); // and loaded the release
+    expect(unitPath()).toContain('Environment=PATH=/opt/village-gateway/current/node/bin:/usr/local/bin');
+    expect(flowsExec()).toContain('ExecStart=/opt/village-gateway/current/node/bin/node ');
+    const installedNode = join(root.dir, 'opt/village-gateway/current/node/bin/node');
+    expect(lstatSync(installedNode).isFile()).toBe(true);
+
+    // The next release carries none: the system's Node again, and a rollback names the bundle's.
+    const plain = install('--from', release('99.3.0'));
+    expect(plain.code, plain.out).toBe(0);
+    const systemDir = spawnSync('sh', ['-c', 'dirname "$(command -v node)"'], { encoding: 'utf8' }).stdout.trim();
+    expect(unitPath()).toContain(`Environment=PATH=${systemDir}:/usr/local/bin`);
+    const back = install('--rollback');
+    expect(back.code, back.out).toBe(0);
+    expect(back.out).toContain('rolled back: 99.3.0 -> 99.2.0 (node in /opt/village-gateway/current/node/bin)');
+    expect(unitPath()).toContain('Environment=PATH=/opt/village-gateway/current/node/bin:/usr/local/bin');
+  });
 });
