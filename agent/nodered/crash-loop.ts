@@ -24,7 +24,13 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventInput } from '../../core/contracts/event.js';
-import { StartRecord, type CrashLoopReason, type CrashRecord } from './start-record.js';
+import {
+  StartRecord,
+  type CrashLoopReason,
+  type CrashRecord,
+  type SafeModeLeaver,
+  type SafeModeRecord,
+} from './start-record.js';
 import { failure } from '../../core/kernel/errors.js';
 
 export interface CrashLoopPolicy {
@@ -116,7 +122,7 @@ export class CrashLoop {
   }
 
   /** Leaves safe mode and forgets every count; false (and nothing changed) when it was not in safe mode. */
-  leave(by: 'command' | 'cli'): boolean {
+  leave(by: SafeModeLeaver): boolean {
     this.rec = this.record.read(this.keepMs);
     if (this.rec.safeMode === null) return false;
     this.rec = { starts: [], exits: [], heartbeatKills: [], safeMode: null };
@@ -125,6 +131,19 @@ export class CrashLoop {
     const { gatewayId: deviceId } = this.ports;
     this.ports.emit({ deviceId, type: 'nodered.safe_mode_left', priority: 'normal', data: { by } });
     return true;
+  }
+
+  /** The crash loop's safe mode as entered (null: none), kept by a push that leaves it, to come back to. */
+  get entered(): SafeModeRecord | null {
+    return this.record.read(this.keepMs).safeMode;
+  }
+
+  /** Back into the safe mode a push left, as it was (no crash_loop event: the push's rollback says why). */
+  resume(saved: SafeModeRecord): void {
+    this.rec = this.record.read(this.keepMs);
+    this.rec.safeMode = saved;
+    this.record.write(this.rec);
+    this.ports.logger.warn(saved, 'Node-RED back in safe mode: the flows pushed to leave it were rolled back');
   }
 
   private report(trip: CrashLoopTrip, code: number | null, signal: NodeJS.Signals | null): void {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { EventInput } from '../../core/contracts/event.js';
 import { failure } from '../../core/kernel/errors.js';
 import { CrashLoop, type CrashLoopPolicy, type ExitKind } from './crash-loop.js';
+import type { SafeModeLeaver, SafeModeRecord } from './start-record.js';
 
 export type SafeModeReason = 'config' | 'crash-loop' | 'disk';
 
@@ -76,7 +77,17 @@ export class SafeMode {
   }
 
   /** Leaves a crash loop's safe mode (forgetting its counts); false when not in one. */
-  leave(by: 'command' | 'cli'): boolean {
+  leave(by: SafeModeLeaver): boolean {
     return this.loop.leave(by);
+  }
+
+  /** The crash loop's safe mode as entered, or null (see CrashLoop.entered). */
+  get crashLoopEntered(): SafeModeRecord | null {
+    return this.loop.entered;
+  }
+
+  /** Back into a crash loop's safe mode a push left (see CrashLoop.resume). */
+  resume(saved: SafeModeRecord): void {
+    this.loop.resume(saved);
   }
 }

@@ -13,6 +13,8 @@ import type { Logger } from 'pino';
 import { foreignCode, failure } from '../../core/kernel/errors.js';
 
 export type CrashLoopReason = 'heartbeat-kills' | 'exits' | 'starts';
+/** Who left a crash loop's safe mode: the county's command, the technician's CLI, or a flows push. */
+export type SafeModeLeaver = 'command' | 'cli' | 'push';
 
 export interface SafeModeRecord {
   /** Wall-clock ms when it was entered. */

@@ -18,7 +18,8 @@ import { memoryBoundBytes } from './memory-bound.js';
 import { LogBudget } from './log-budget.js';
 import type { ChildLife, NodeRedReport, NodeRedState } from './report.js';
 import { Restarts } from './restarts.js';
-import { SafeMode } from './safe-mode.js';
+import { SafeMode, type SafeModeReason } from './safe-mode.js';
+import type { SafeModeRecord } from './start-record.js';
 import { timingsOf, type SupervisorOptions } from './supervisor-options.js';
 import { RequestInbox } from './technician-requests.js';
 import { ChildTimers } from './timers.js';
@@ -95,6 +96,29 @@ export class NodeRedSupervisor {
     if (!this.safe.holdForDisk(on)) return;
     if (on) this.watch.kill('requested');
     else this.restartNow();
+  }
+
+  /**
+   * A county push wrote new flows while a crash loop (and nothing else) holds safe mode: safe mode
+   * is left and the child restarts with them. Returns the safe mode left, which a rollback of the
+   * push comes back to; null (nothing done) when not in that state.
+   */
+  leaveSafeModeForPush(): SafeModeRecord | null {
+    const saved = this.safe.crashLoopEntered;
+    if (!saved || this.safe.reasons.join() !== 'crash-loop' || !this.safe.leave('push')) return null;
+    this.restartNow();
+    return saved;
+  }
+
+  /** Why a start now would be in safe mode (none: with its flows). */
+  safeModeReasons(): SafeModeReason[] {
+    return this.safe.reasons;
+  }
+
+  /** A push that left safe mode was rolled back: back into it (restarting the child, unless it has not started yet). */
+  returnToSafeMode(saved: SafeModeRecord, restart: boolean): void {
+    this.safe.resume(saved);
+    if (restart) this.restartNow();
   }
 
   /** A county push wrote new flows: the child restarts at once to run them (not counted as a crash). */

@@ -13,16 +13,27 @@ import type { Logger } from 'pino';
 import type { EventInput } from '../../core/contracts/event.js';
 import { errorMessage, failure } from '../../core/kernel/errors.js';
 import type { ChildLife } from '../nodered/report.js';
+import { z } from 'zod';
+import type { SafeModeRecord } from '../nodered/start-record.js';
 import { basePushState, pushRecord, type BasePushState } from './push-state.js';
 
 const SAMPLE_MS = 500;
 /** Past the window: time for a heartbeat kill (15 s) or a start limit (30 s) to have come. */
 const GRACE_MS = 60_000;
 
-export const flowsRecord = pushRecord('flows', basePushState);
+/** A flows push's record; `safeModeLeft`: the crash loop's safe mode the push left, which a rollback comes back to. */
+const flowsPushState = basePushState.extend({
+  safeModeLeft: z
+    .object({ since: z.number(), reason: z.enum(['heartbeat-kills', 'exits', 'starts']), count: z.number() })
+    .nullable()
+    .default(null),
+});
+export type FlowsPushState = z.infer<typeof flowsPushState>;
+export const flowsRecord = pushRecord('flows', flowsPushState);
 
 export interface WatchedSupervisor {
   restartForFlows(): void;
+  returnToSafeMode(saved: SafeModeRecord, restart: boolean): void;
   life(): ChildLife;
   describe(): { state: string; safeMode: boolean };
 }
@@ -34,7 +45,7 @@ export interface FlowsVerdictPorts {
   emit(e: EventInput): Promise<unknown>;
   supervisor: WatchedSupervisor;
   /** Puts the flows the push replaced back in place (unless deployed on site since). */
-  putBack(s: BasePushState): void;
+  putBack(s: FlowsPushState): void;
 }
 
 const CRASH: Record<string, string> = {
@@ -57,7 +68,7 @@ export class FlowsProbation {
   constructor(private readonly p: FlowsVerdictPorts) {}
 
   /** Watches a push whose child restart was just asked for; `before` is the child's life before it. */
-  watch(s: BasePushState, before: ChildLife): void {
+  watch(s: FlowsPushState, before: ChildLife): void {
     this.stop();
     const sup = this.p.supervisor;
     const sample = () => {
@@ -83,7 +94,7 @@ export class FlowsProbation {
   }
 
   /** Rolls back: the previous flows in place, the record says so, the child restarts, then the county hears why. */
-  fail(s: BasePushState, reason: string, restart = true): void {
+  fail(s: FlowsPushState, reason: string, restart = true): void {
     this.stop();
     const { logger, dataDir } = this.p;
     logger.error(
@@ -99,7 +110,9 @@ export class FlowsProbation {
     }
     const done = { ...s, phase: 'rolled_back' as const, reason };
     flowsRecord.write(dataDir, done);
-    if (restart) this.p.supervisor.restartForFlows();
+    // Pushed to leave a crash loop: the flows put back are the ones that crashed, so back to safe mode, not to them.
+    if (s.safeModeLeft) this.p.supervisor.returnToSafeMode(s.safeModeLeft, restart);
+    else if (restart) this.p.supervisor.restartForFlows();
     this.report(done);
   }
 
@@ -118,7 +131,7 @@ export class FlowsProbation {
       .catch((e: unknown) => this.p.logger.error(failure('STORAGE_FAILED', e), 'flows.rolled_back not stored'));
   }
 
-  private pass(s: BasePushState): void {
+  private pass(s: FlowsPushState): void {
     this.stop();
     // Forgotten first: a full card (no event stored) must not leave a record that rolls good flows back later.
     flowsRecord.clear(this.p.dataDir);

@@ -13,8 +13,10 @@ import { errorMessage, failure, GatewayError } from '../../core/kernel/errors.js
 import { writeFileDurably } from '../durable-file.js';
 import { checkFlows, knownTypes, MAX_FLOWS_BYTES, nodeRedVersion } from './flows-check.js';
 import { flowFilePath, readFlowFile, writeFlowFile } from './flows-file.js';
-import { flowsRecord, FlowsProbation, type FlowsVerdictPorts } from './flows-probation.js';
-import { type BasePushState, DEFAULT_PROBATION_SEC, hashOf, pushOnProbation } from './push-state.js';
+import type { SafeModeReason } from '../nodered/safe-mode.js';
+import type { SafeModeRecord } from '../nodered/start-record.js';
+import { flowsRecord, FlowsProbation, type FlowsPushState, type FlowsVerdictPorts } from './flows-probation.js';
+import { DEFAULT_PROBATION_SEC, hashOf, pushOnProbation } from './push-state.js';
 
 /** The revision the county names when the gateway has no flow file yet. */
 export const NO_FLOWS = 'none';
@@ -28,7 +30,14 @@ export interface FlowsApplyArgs {
   probationSec?: number | undefined;
 }
 
-export interface FlowsPushPorts extends Omit<FlowsVerdictPorts, 'putBack'> {
+/** What a push needs of the supervisor beyond what its probation watches. */
+export interface PushedSupervisor {
+  safeModeReasons(): SafeModeReason[];
+  leaveSafeModeForPush(): SafeModeRecord | null;
+}
+
+export interface FlowsPushPorts extends Omit<FlowsVerdictPorts, 'putBack' | 'supervisor'> {
+  supervisor: FlowsVerdictPorts['supervisor'] & PushedSupervisor;
   flowFile: string;
   nodesDir: string;
   allowNodes: readonly string[];
@@ -95,11 +104,16 @@ export class FlowsPush {
     const pending = pushOnProbation(this.p.dataDir);
     if (pending) throw new GatewayError('CONFIG_PUSH_PENDING', `the previous ${pending} push is still on probation`);
     const sup = this.p.supervisor;
-    if (sup.describe().safeMode)
+    // A crash loop's safe mode is what a push may fix: the pushed flows leave it (and a rollback comes back to it).
+    const held = sup.safeModeReasons().filter((r) => r !== 'crash-loop');
+    if (held.length > 0)
       throw new GatewayError(
         'FLOWS_SAFE_MODE',
-        'Node-RED is in safe mode (flows stopped): pushed flows could not be judged; leave safe mode first',
+        held.includes('config')
+          ? 'Node-RED is in safe mode set by the config (nodeRed.safeMode): pushed flows would not run, so they could not be judged'
+          : 'Node-RED is in safe mode while the card is full (the disk reserve is out): pushed flows could not be judged',
       );
+    const inCrashLoop = sup.safeModeReasons().includes('crash-loop');
     const current = this.revision();
     if (a.expectedRevision !== current)
       throw new GatewayError(
@@ -110,7 +124,7 @@ export class FlowsPush {
     // As Node-RED writes it with flowFilePretty: a later deploy from the editor changes only what changed.
     const text = JSON.stringify(flows, null, 4);
     const probationSec = a.probationSec ?? DEFAULT_PROBATION_SEC;
-    const s = {
+    const s: FlowsPushState = {
       phase: 'probation' as const,
       hash: hashOf(text),
       previousHash: current,
@@ -118,6 +132,7 @@ export class FlowsPush {
       keyId: a.keyId ?? null,
       since: Date.now(),
       probationSec,
+      safeModeLeft: null,
     };
     if (current === NO_FLOWS) rmSync(this.lastGood, { force: true });
     else writeFileDurably(this.lastGood, readFlowFile(this.file, Number.MAX_SAFE_INTEGER)!.toString('utf8'));
@@ -132,14 +147,18 @@ export class FlowsPush {
       });
     }
     const before = sup.life();
-    sup.restartForFlows();
+    if (inCrashLoop) {
+      s.safeModeLeft = sup.leaveSafeModeForPush(); // restarts the child with the pushed flows
+      flowsRecord.write(this.p.dataDir, s); // what a rollback (or a restart inside the window) comes back to
+    } else sup.restartForFlows();
     this.probation.watch(s, before);
     return {
       accepted: true,
       revision: s.hash,
       previousRevision: current,
       probationSec,
-      note: 'Node-RED restarts with them now; flows.applied follows after probation, or flows.rolled_back with the reason',
+      leftSafeMode: s.safeModeLeft !== null,
+      note: `Node-RED ${s.safeModeLeft ? 'leaves safe mode and ' : ''}restarts with them now; flows.applied follows after probation, or flows.rolled_back with the reason${s.safeModeLeft ? ' (and safe mode again)' : ''}`,
     };
   }
 
@@ -148,7 +167,7 @@ export class FlowsPush {
     return bytes ? hashOf(bytes) : NO_FLOWS;
   }
 
-  private putBack(s: BasePushState): void {
+  private putBack(s: FlowsPushState): void {
     if (this.revision() !== s.hash) return; // deployed on site since: the technician's, not ours to overwrite
     if (existsSync(this.lastGood)) writeFlowFile(this.file, readFileSync(this.lastGood, 'utf8'));
     else rmSync(this.file, { force: true }); // there was none: the child starts with the shipped default again

@@ -29,7 +29,8 @@ export const ERROR_CODES = {
     'pushed flows carry credentials on a node: credentials are set in the editor on site and never travel in a push',
   FLOWS_TOO_LARGE: 'the flows are over 49152 bytes as JSON: a push refuses them, flows.get says to read them on site',
   FLOWS_UNREADABLE: 'the flow file on the gateway is a link, not a regular file, unreadable or not JSON',
-  FLOWS_SAFE_MODE: 'Node-RED is in safe mode (flows stopped): pushed flows could not be judged, so a push is refused',
+  FLOWS_SAFE_MODE:
+    "Node-RED is in safe mode set by the config or held by a full card (flows stopped): pushed flows could not be judged, so a push is refused (a crash loop's safe mode takes a push)",
   ALARM_ACTIVE:
     'an alert is active (not acknowledged): the config, flows or release are not changed under it; push again once it is acknowledged',
   DATA_DIR_LOCKED: 'another agent holds the data folder (exit 2)',

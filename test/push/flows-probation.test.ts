@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { shippedNodesDir } from '../../agent/nodered/child-files.js';
 import { FlowsPush } from '../../agent/push/flows-push.js';
-import { flowsRecord, FlowsProbation, crashReason } from '../../agent/push/flows-probation.js';
+import { flowsRecord, FlowsProbation, crashReason, type FlowsPushState } from '../../agent/push/flows-probation.js';
 import type { ChildLife } from '../../agent/nodered/report.js';
 import type { EventInput } from '../../core/contracts/event.js';
 import { quietLogger } from '../helpers/quiet-logger.js';
@@ -19,19 +19,25 @@ import { waitUntil } from '../helpers/wait.js';
 
 const tempDir = useTempDirs();
 
-function rig(probationSec = 1) {
+function rig(probationSec = 1, safeModeLeft: FlowsPushState['safeModeLeft'] = null) {
   const dataDir = tempDir();
   const life: ChildLife = { ready: 1, pongsSinceReady: 3, crashes: 0, lastCrash: null };
   const view = { state: 'running', safeMode: false };
   const emitted: EventInput[] = [];
   let putBack = 0;
   let restarts = 0;
+  const backToSafeMode: { since: number; restart: boolean }[] = [];
   const probation = new FlowsProbation({
     dataDir,
     gatewayId: 'gw-probation',
     logger: quietLogger(),
     emit: async (e) => void emitted.push(e),
-    supervisor: { restartForFlows: () => void restarts++, life: () => ({ ...life }), describe: () => view },
+    supervisor: {
+      restartForFlows: () => void restarts++,
+      returnToSafeMode: (saved, restart) => void backToSafeMode.push({ since: saved.since, restart }),
+      life: () => ({ ...life }),
+      describe: () => view,
+    },
     putBack: () => void putBack++,
   });
   const s = {
@@ -42,12 +48,13 @@ function rig(probationSec = 1) {
     keyId: null,
     since: Date.now(),
     probationSec,
+    safeModeLeft,
   };
   flowsRecord.write(dataDir, s);
   const before = { ...life };
   probation.watch(s, before);
   const restarted = () => ((life.ready += 1), (life.pongsSinceReady = 0));
-  return { dataDir, life, view, emitted, probation, restarted, counts: () => ({ putBack, restarts }) };
+  return { dataDir, life, view, emitted, probation, restarted, counts: () => ({ putBack, restarts, backToSafeMode }) };
 }
 
 describe('flows probation', () => {
@@ -64,7 +71,7 @@ describe('flows probation', () => {
       data: { revision: 'new', previousRevision: 'old', by: 'county', keyId: null, probationSec: 1 },
     });
     expect(flowsRecord.read(r.dataDir)).toBeNull();
-    expect(r.counts()).toEqual({ putBack: 0, restarts: 0 });
+    expect(r.counts()).toEqual({ putBack: 0, restarts: 0, backToSafeMode: [] });
   });
 
   it('a crash fails at once, naming it: the old flows back, the child restarted, the record gone once told', async () => {
@@ -76,8 +83,17 @@ describe('flows probation', () => {
       type: 'flows.rolled_back',
       data: { reason: 'under the pushed flows, the Node-RED child went over its memory bound and was killed' },
     });
-    expect(r.counts()).toEqual({ putBack: 1, restarts: 1 });
+    expect(r.counts()).toEqual({ putBack: 1, restarts: 1, backToSafeMode: [] });
     await waitUntil(() => flowsRecord.read(r.dataDir) === null, 1000, 'the record cleared');
+  });
+
+  it('a push that left a crash loop goes back to that safe mode when it fails, not to the flows that crashed', async () => {
+    const r = rig(60, { since: 1234, reason: 'exits', count: 5 });
+    r.life.crashes += 1;
+    r.life.lastCrash = { reason: 'exit', code: 1, signal: null };
+    await waitUntil(() => r.emitted.length === 1, 3000, 'the verdict');
+    expect(r.emitted[0]).toMatchObject({ type: 'flows.rolled_back' });
+    expect(r.counts()).toEqual({ putBack: 1, restarts: 0, backToSafeMode: [{ since: 1234, restart: true }] });
   });
 
   it('a start in safe mode fails; a stopping agent leaves the record for its next start', async () => {
@@ -115,6 +131,7 @@ describe('flows probation', () => {
       keyId: null,
       since: 0,
       probationSec: 5,
+      safeModeLeft: null,
     };
     flowsRecord.write(dataDir, s);
     const push = new FlowsPush({
@@ -124,6 +141,9 @@ describe('flows probation', () => {
       emit: async () => undefined,
       supervisor: {
         restartForFlows: () => undefined,
+        returnToSafeMode: () => undefined,
+        safeModeReasons: () => [],
+        leaveSafeModeForPush: () => null,
         life: () => ({ ready: 0, pongsSinceReady: 0, crashes: 0, lastCrash: null }),
         describe: () => ({ state: 'stopped', safeMode: false }),
       },

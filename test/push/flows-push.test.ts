@@ -32,14 +32,30 @@ const onSite = [
   { id: 'site-broker', type: 'mqtt-broker', broker: '127.0.0.1', credentials: { user: 'u', password: CRED_MARKER } },
 ];
 
-async function village(id: string, nodeRed: Record<string, unknown> = {}) {
+/** What a crash loop leaves on disk (agent/nodered/crash-loop.ts): the agent, restarted, starts Node-RED in safe mode. */
+const crashLoopRecord = () =>
+  JSON.stringify({
+    starts: [],
+    exits: [],
+    heartbeatKills: [],
+    safeMode: { since: Date.now(), reason: 'exits', count: 5 },
+  });
+const EXIT = "Buffer.constructor('return process')().exit(1); return msg;";
+
+async function village(
+  id: string,
+  nodeRed: Record<string, unknown> = {},
+  flows: unknown[] = onSite,
+  crashLoop = false,
+) {
   const dir = tempDir();
   const { panel, file } = await editorVillage(dir, { id, brokerUrl: brokerRef.current.url }, cleanup);
   const config = parse(readFileSync(file, 'utf8')) as { nodeRed: Record<string, unknown> };
   writeFileSync(file, stringify({ ...config, nodeRed: { ...config.nodeRed, ...nodeRed } }));
   const flowFile = join(dir, 'data', 'node-red', 'flows.json');
   mkdirSync(join(dir, 'data', 'node-red'), { recursive: true });
-  writeFileSync(flowFile, JSON.stringify(onSite, null, 4));
+  writeFileSync(flowFile, JSON.stringify(flows, null, 4));
+  if (crashLoop) writeFileSync(join(dir, 'data', 'node-red-crash-loop.json'), crashLoopRecord());
   const r = new PushRig(id, dir, brokerRef.current.url, cleanup, editorEnv());
   expect(r.file).toBe(file);
   await r.begin();
@@ -197,6 +213,40 @@ describe('flows push', () => {
       await waitUntil(() => v.ofType('nodered.started').length >= 3, 60_000, 'Node-RED back with the old flows');
       expect((await v.get()).revision).toBe(before.revision);
       expect(v.r.events.some((e) => e.type === 'flows.applied')).toBe(false);
+      await v.press();
+    },
+  );
+
+  it(
+    "in a crash loop's safe mode a push leaves it for the pushed flows, and one that fails goes back to it",
+    { timeout: 180_000 },
+    async () => {
+      const v = await village('gw-flows-loop', {}, injectedFunction(EXIT, 0, 'crashing'), true);
+      const started = () => v.ofType('nodered.started');
+      expect(started()[0]!.data.safeMode).toBe(true); // the crashing flows on site do not run
+      const before = await v.get();
+      const bad = await v.r.command('flows.apply', {
+        flows: injectedFunction(EXIT, 0, 'worse'),
+        expectedRevision: before.revision,
+        probationSec: 3,
+      });
+      expect(bad.ok, JSON.stringify(bad.error)).toBe(true);
+      expect(bad.result!.leftSafeMode).toBe(true);
+      const back = await v.r.event('flows.rolled_back', 90_000);
+      expect(back.data.reason).toBe('under the pushed flows, the Node-RED child exited (code 1, signal none)');
+      expect(v.ofType('nodered.safe_mode_left').map((e) => e.data.by)).toEqual(['push']);
+      // Back in safe mode with the flows that crashed before, not running them.
+      await waitUntil(() => started().length >= 3, 60_000, 'Node-RED started again after the rollback');
+      expect(started().map((e) => e.data.safeMode)).toEqual([true, false, true]);
+      expect((await v.get()).revision).toBe(before.revision);
+
+      const good = injectedFunction('return msg;', 0, 'fixed');
+      const fix = await v.r.command('flows.apply', { flows: good, expectedRevision: before.revision, probationSec: 2 });
+      expect(fix.ok, JSON.stringify(fix.error)).toBe(true);
+      const applied = await v.r.event('flows.applied', 60_000);
+      expect(applied.data).toMatchObject({ revision: fix.result!.revision, previousRevision: before.revision });
+      expect(started().at(-1)!.data.safeMode).toBe(false);
+      expect((await v.get()).flows.map((n) => n.id)).toEqual(['fixed-tab', 'fixed-inject', 'fixed-fn']);
       await v.press();
     },
   );

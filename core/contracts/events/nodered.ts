@@ -37,14 +37,18 @@ export const noderedEvents = {
       lastCode: z.int().nullable(),
       lastSignal: z.string().nullable(),
     }),
-    'the Node-RED child kept dying or hanging: it runs in safe mode (flows stopped, editor up) until a technician leaves it (`leave-safe-mode` command or `village-gateway editor safe-mode off`), across agent restarts',
+    'the Node-RED child kept dying or hanging: it runs in safe mode (flows stopped, editor up) until a technician leaves it (`leave-safe-mode` command or `village-gateway editor safe-mode off`) or a county flows push replaces the flows, across agent restarts',
   ),
   'nodered.safe_mode_left': spec(
     'normal',
     z.strictObject({
-      by: z.enum(['command', 'cli']).describe('The county command or the technician on site'),
+      by: z
+        .enum(['command', 'cli', 'push'])
+        .describe(
+          'The county command, the technician on site, or a county flows push (flows.apply) that replaces the flows',
+        ),
     }),
-    'safe mode was left on request: the crash-loop counts are cleared and the child restarts with its flows',
+    'safe mode was left on request: the crash-loop counts are cleared and the child restarts with its flows (a push: with the pushed flows, on probation; their rollback goes back to safe mode)',
   ),
   'nodered.login_failed': spec(
     'high',
