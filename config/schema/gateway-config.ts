@@ -37,7 +37,9 @@ const wireSchema = z
     compression: z
       .enum(COMPRESSIONS)
       .default(WIRE_DEFAULTS.compression)
-      .describe('compact batches: deflate (raw, node:zlib), brotli (quality 4) or none'),
+      .describe(
+        'compact batches: deflate (raw, node:zlib), deflate-dict1 (raw deflate with the preset dictionary config/wire/deflate-dict1.txt: the county needs that file), brotli (quality 4) or none',
+      ),
     lingerMs: intIn(0, 3_600_000)
       .default(WIRE_DEFAULTS.lingerMs)
       .describe(
