@@ -25,7 +25,7 @@ import { ruleRefProblems, snapshotCameraProblems } from './rule-refs.js';
  * `compact` is the village default in the example and demo configs: it is switched on together
  * with the county's subscriber, never by an upgrade alone.
  */
-const WIRE_DEFAULTS = { format: 'json', compression: 'deflate', lingerMs: 60_000 } as const;
+const WIRE_DEFAULTS = { format: 'json', compression: 'deflate', lingerMs: 60_000, health: 'topic' } as const;
 const wireSchema = z
   .strictObject({
     format: z
@@ -44,6 +44,12 @@ const wireSchema = z
       .default(WIRE_DEFAULTS.lingerMs)
       .describe(
         'compact: normal and low events wait up to this long for a batch to fill (critical and high never wait). 60 s makes one batch a minute: 20 sensors reading once a minute give ~20 events a batch, ~0.13 of the JSON bytes',
+      ),
+    health: z
+      .enum(['topic', 'batch'])
+      .default(WIRE_DEFAULTS.health)
+      .describe(
+        'compact: where gateway.health goes. topic: a JSON envelope alone on <prefix>/health, as before (~1 KB a message). batch: in the compact batches on <prefix>/events/batch like any low event (it lingers with them; ~50-150 B with deflate-dict1), and nothing on <prefix>/health: switch it on once the county reads health from the batches',
       ),
   })
   .describe('How events travel to the county (absent: json, as before)');

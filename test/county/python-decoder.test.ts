@@ -53,6 +53,7 @@ describe("docs/county.md's Python decoder", () => {
     'expands real %s batches to the envelopes the agent stored',
     async (compression) => {
       const gatewayId = `gw-py-${compression}`;
+      const health = compression === 'deflate-dict1' ? 'batch' : 'topic';
       const batches: Buffer[] = [];
       const county = await mqtt.connectAsync(brokerRef.current.url, { clientId: `county-py-${compression}` });
       cleanup(() => county.endAsync());
@@ -62,7 +63,9 @@ describe("docs/county.md's Python decoder", () => {
       const dir = tempDir();
       const config = testConfig(brokerRef.current.url, dir, {
         gateway: { id: gatewayId },
-        mqtt: { wire: { format: 'compact', compression, lingerMs: 200 } },
+        // With the dictionary, health goes in the batches too (mqtt.wire.health: batch), once a second.
+        ...(health === 'batch' ? { health: { intervalSec: 1 } } : {}),
+        mqtt: { wire: { format: 'compact', compression, lingerMs: 200, health } },
       });
       const agent = new Agent({ config, configHash: 'py', baseDir: dir, logger: quietLogger() });
       const stored: GatewayEvent[] = [];
@@ -86,7 +89,9 @@ describe("docs/county.md's Python decoder", () => {
           });
         await new Promise((r) => setTimeout(r, 5));
       }
-      const sent = stored.filter((e) => e.priority !== 'critical' && e.type !== 'gateway.health');
+      const sent = stored.filter(
+        (e) => e.priority !== 'critical' && (health === 'batch' || e.type !== 'gateway.health'),
+      );
       const ids = new Set(sent.map((e) => e.id));
       const decode = () => {
         // From the repository's root: the page's decoder reads config/wire/<name>.txt from there.
@@ -108,6 +113,7 @@ describe("docs/county.md's Python decoder", () => {
       expect(batches.every((b) => b[0] === HEADER_BYTE[compression])).toBe(true);
       expect(sent.length).toBeGreaterThan(40);
       expect(new Set(sent.map((e) => e.deviceId)).size).toBeGreaterThanOrEqual(4);
+      if (health === 'batch') expect(sent.filter((e) => e.type === 'gateway.health').length).toBeGreaterThan(0);
       for (const e of sent) expect(decoded.get(e.id), e.id).toEqual(e);
     },
     40_000,
