@@ -81,6 +81,12 @@ export const mqttSchema = z.strictObject({
     .default(7 * 24 * 3600)
     .describe('MQTT 5 session expiry; commands queue this long'),
   willDelaySec: intIn(0, 3600).default(30).describe('MQTT 5: a short blip does not flash offline'),
+  topicAliases: z
+    .boolean()
+    .default(true)
+    .describe(
+      "MQTT 5: a topic goes whole once a connection, then as a 2-byte alias (when the broker allows aliases: Mosquitto's max_topic_alias, 10 by default). Subscribers see the whole topic either way; ~50 B saved a message",
+    ),
   inflightWindow: intIn(1, 1000).default(20).describe('Unacknowledged publishes at most'),
   reconnect: z
     .strictObject({
