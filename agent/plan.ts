@@ -23,6 +23,7 @@ import { uuidv7 } from '../core/kernel/uuidv7.js';
 import { topicsFor } from './uplink/topics.js';
 import { mqttMessageBytes } from './plan-mqtt.js';
 import { ASSUMED_PICTURE_BYTES, planPictures, type PicturePlan } from './plan-pictures.js';
+import { healthSample } from './plan-health.js';
 
 export { mqttMessageBytes } from './plan-mqtt.js';
 
@@ -60,8 +61,6 @@ export const DEFAULT_ASSUMPTIONS: PlanAssumptions = {
 const MONTH_SEC = 30 * 86400;
 /** Two TCP segments a message (the PUBLISH, the PUBACK), 20 B IPv4 + 32 B TCP with timestamps each. */
 export const TCPIP_PER_MESSAGE = 2 * 52;
-/** Pads `gateway.health` to the size the agent sends (measured: an 890 B envelope, 604 B of data, no Node-RED). */
-const HEALTH_DATA_PAD = 560;
 
 interface Kind {
   type: string;
@@ -218,7 +217,7 @@ function kindsOf(config: GatewayConfig, a: PlanAssumptions): Kind[] {
     priority: 'low',
     perSec: 1 / config.health.intervalSec,
     health: true,
-    data: (r) => ({ backlog: {}, uptimeSec: Math.floor(r() * 1e6), pad: 'x'.repeat(HEALTH_DATA_PAD) }),
+    data: healthSample,
   });
   return kinds;
 }
@@ -251,14 +250,17 @@ function bodies(config: GatewayConfig, k: Kind, n: number, r: () => number, spac
 }
 
 export function planConfig(config: GatewayConfig, assumptions: PlanAssumptions = DEFAULT_ASSUMPTIONS): Plan {
-  const { wire, batch, protocolVersion } = config.mqtt;
+  const { wire, batch, protocolVersion, topicAliases } = config.mqtt;
   const v5 = protocolVersion === 5;
+  const alias = v5 && topicAliases;
   const topics = topicsFor(config.mqtt.topicPrefix ?? `village/${config.gateway.id}`);
   const kinds = kindsOf(config, assumptions);
   const r = random(7);
   const compact = wire.format === 'compact';
-  // Normal and low events (not health) share linger windows: one batch holds a window's worth of all of them.
-  const lingered = kinds.filter((k) => !k.health && (k.priority === 'normal' || k.priority === 'low'));
+  // Health in the batches (mqtt.wire.health: batch) or alone on its topic.
+  const batched = (k: Kind) => compact && k.priority !== 'critical' && (!k.health || wire.health === 'batch');
+  // Normal and low events share linger windows: one batch holds a window's worth of all of them.
+  const lingered = kinds.filter((k) => batched(k) && (k.priority === 'normal' || k.priority === 'low'));
   const lingerRate = lingered.reduce((s, k) => s + k.perSec, 0);
   const batchEvents = compact
     ? Math.max(1, Math.min(batch.maxEvents, Math.round((lingerRate * wire.lingerMs) / 1000)))
@@ -273,18 +275,21 @@ export function planConfig(config: GatewayConfig, assumptions: PlanAssumptions =
       mix.push(...bodies(config, k, share, r, Math.min(1000 / k.perSec, 3_600_000)));
     }
     const payload = encodeBatchPayload(config.gateway.id, mix, wire.compression).length;
-    const per = mqttMessageBytes(topics.eventsBatch, payload, v5, batchContentType(wire.compression)) / mix.length;
+    const per =
+      mqttMessageBytes(topics.eventsBatch, payload, v5, batchContentType(wire.compression), alias) / mix.length;
     for (const k of lingered) perLingered.set(k, per);
   }
   const rows: PlanRow[] = kinds.map((k) => {
     const events = k.perSec * MONTH_SEC;
     const sample = bodies(config, k, 20, r, 1000 / k.perSec);
     const topic = k.health ? topics.health : topics.events;
-    const jsonPer = sample.reduce((s, b) => s + mqttMessageBytes(topic, Buffer.byteLength(b), v5), 0) / sample.length;
+    const jsonPer =
+      sample.reduce((s, b) => s + mqttMessageBytes(topic, Buffer.byteLength(b), v5, undefined, alias), 0) /
+      sample.length;
     let wirePer = jsonPer;
     let how = k.health ? 'JSON on /health' : 'JSON, alone';
     let messages = events;
-    if (compact && !k.health && k.priority !== 'critical') {
+    if (batched(k)) {
       if (perLingered.has(k)) {
         wirePer = perLingered.get(k)!;
         how = `compact, ~${batchEvents} a batch`;
@@ -293,8 +298,10 @@ export function planConfig(config: GatewayConfig, assumptions: PlanAssumptions =
         // High: never lingered; counted as a batch of one (it may take waiting rows along: then less).
         const one = sample.map((b) => encodeBatchPayload(config.gateway.id, [b], wire.compression).length);
         wirePer =
-          one.reduce((s, p) => s + mqttMessageBytes(topics.eventsBatch, p, v5, batchContentType(wire.compression)), 0) /
-          one.length;
+          one.reduce(
+            (s, p) => s + mqttMessageBytes(topics.eventsBatch, p, v5, batchContentType(wire.compression), alias),
+            0,
+          ) / one.length;
         how = 'compact, alone';
       }
     }

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { PRIORITY_RANK, type GatewayEvent } from '../../core/contracts/event.js';
 import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../../core/contracts/outbox-store.js';
 import { FlightControl, MIN_MESSAGE_BYTES, type FlightLimits } from './flight-control.js';
-import type { Compression } from '../../core/contracts/wire-payload.js';
+import { encodeBatchPayload, type Compression } from '../../core/contracts/wire-payload.js';
 import { TokenBucket } from './token-bucket.js';
 import { MQTT_OVERHEAD, single, type Message } from './message.js';
 import { MessageEncoder } from './message-encoder.js';
@@ -48,8 +48,8 @@ export interface DrainOptions {
   onDelivered?: (rows: readonly OutboxRow[]) => void;
   /** Pictures: sent only while no event waits, one message at a time, inside the airtime budget. */
   idle?: IdleLane;
-  /** The wire format (absent: json, as before). */
-  wire?: { format: 'json' | 'compact'; compression: Compression; lingerMs: number };
+  /** The wire format (absent: json, as before); health: batch puts health in the compact batches. */
+  wire?: { format: 'json' | 'compact'; compression: Compression; lingerMs: number; health?: 'topic' | 'batch' };
   /** 5: compact batches also say their content type as an MQTT 5 property. */
   protocolVersion?: 4 | 5;
 }
@@ -78,6 +78,8 @@ export class Drain {
   private readonly bucket: TokenBucket;
   private readonly encoder: MessageEncoder;
   private readonly compact: { compression: Compression; lingerMs: number } | null;
+  /** Health rows go alone on the health topic (json, or compact with health: topic). */
+  private readonly healthAlone: boolean;
   /**
    * monoMs() when the drain first read a row that came while it was caught up (compact format
    * only), by outbox position: how long it has lingered. Kept across a reader reset or a
@@ -109,6 +111,9 @@ export class Drain {
     });
     const w = opts.wire;
     this.compact = w?.format === 'compact' ? { compression: w.compression, lingerMs: w.lingerMs } : null;
+    this.healthAlone = !(this.compact && w?.health === 'batch');
+    // A dictionary missing or damaged fails the start, not the first batch (see wire-dictionary.ts).
+    if (this.compact) encodeBatchPayload(opts.gatewayId, [], this.compact.compression);
     opts.outbox.on('stored', (events) => this.onStored(events));
     opts.idle?.onReady(() => this.pump());
   }
@@ -236,7 +241,7 @@ export class Drain {
     if (!head) return null;
     const { topics, batch } = this.opts;
     const rawLimit = Math.min(batch.maxBytes, this.compact ? maxBytes / this.encoder.compressionRatio : maxBytes);
-    if (head.route === ROUTE.health) return single(topics.health, head);
+    if (head.route === ROUTE.health && this.healthAlone) return single(topics.health, head);
     if (head.prio === 0) return single(topics.events, head);
     const rows = [head];
     let bytes = this.encoder.batchHead.length + 2 + head.bytes;
@@ -246,7 +251,8 @@ export class Drain {
       const next = this.buffer[0];
       full = rows.length >= batch.maxEvents;
       if (!next) break;
-      full ||= next.prio === 0 || next.route === ROUTE.health || bytes + next.bytes + 1 > rawLimit;
+      full ||=
+        next.prio === 0 || (next.route === ROUTE.health && this.healthAlone) || bytes + next.bytes + 1 > rawLimit;
       if (full) break;
       rows.push(this.buffer.shift()!);
       bytes += next.bytes + 1;

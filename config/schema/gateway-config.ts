@@ -25,7 +25,7 @@ import { ruleRefProblems, snapshotCameraProblems } from './rule-refs.js';
  * `compact` is the village default in the example and demo configs: it is switched on together
  * with the county's subscriber, never by an upgrade alone.
  */
-const WIRE_DEFAULTS = { format: 'json', compression: 'deflate', lingerMs: 60_000 } as const;
+const WIRE_DEFAULTS = { format: 'json', compression: 'deflate', lingerMs: 60_000, health: 'topic' } as const;
 const wireSchema = z
   .strictObject({
     format: z
@@ -37,11 +37,19 @@ const wireSchema = z
     compression: z
       .enum(COMPRESSIONS)
       .default(WIRE_DEFAULTS.compression)
-      .describe('compact batches: deflate (raw, node:zlib), brotli (quality 4) or none'),
+      .describe(
+        'compact batches: deflate (raw, node:zlib), deflate-dict1 (raw deflate with the preset dictionary config/wire/deflate-dict1.txt: the county needs that file), brotli (quality 4) or none',
+      ),
     lingerMs: intIn(0, 3_600_000)
       .default(WIRE_DEFAULTS.lingerMs)
       .describe(
         'compact: normal and low events wait up to this long for a batch to fill (critical and high never wait). 60 s makes one batch a minute: 20 sensors reading once a minute give ~20 events a batch, ~0.13 of the JSON bytes',
+      ),
+    health: z
+      .enum(['topic', 'batch'])
+      .default(WIRE_DEFAULTS.health)
+      .describe(
+        'compact: where gateway.health goes. topic: a JSON envelope alone on <prefix>/health, as before (~1 KB a message). batch: in the compact batches on <prefix>/events/batch like any low event (it lingers with them; ~50-150 B with deflate-dict1), and nothing on <prefix>/health: switch it on once the county reads health from the batches',
       ),
   })
   .describe('How events travel to the county (absent: json, as before)');
@@ -73,6 +81,12 @@ export const mqttSchema = z.strictObject({
     .default(7 * 24 * 3600)
     .describe('MQTT 5 session expiry; commands queue this long'),
   willDelaySec: intIn(0, 3600).default(30).describe('MQTT 5: a short blip does not flash offline'),
+  topicAliases: z
+    .boolean()
+    .default(true)
+    .describe(
+      "MQTT 5: a topic goes whole once a connection, then as a 2-byte alias (when the broker allows aliases: Mosquitto's max_topic_alias, 10 by default). Subscribers see the whole topic either way; ~50 B saved a message",
+    ),
   inflightWindow: intIn(1, 1000).default(20).describe('Unacknowledged publishes at most'),
   reconnect: z
     .strictObject({

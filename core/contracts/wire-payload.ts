@@ -11,20 +11,30 @@
  * compressed payload's size, the JSON it expands to (zlib's maxOutputLength stops a zip bomb while
  * inflating, not after), its nesting (counted before parsing) and its event count; every failure
  * is a BATCH_UNREADABLE error that names what was wrong.
+ *
+ * `deflate-dict1` (header 0x03) is raw deflate with a preset dictionary (wire-dictionary.ts): a
+ * new name rather than a changed `deflate`, so a county that reads 0x01 today keeps reading
+ * every gateway whose config does not opt in.
  */
 import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GatewayError, errorMessage } from '../kernel/errors.js';
+import { wireDictionary } from './wire-dictionary.js';
 import type { GatewayEvent } from './event.js';
 import { compactBatch, expandCompactBatch } from './wire-format.js';
 import { checkEventCount, parseBoundedJson, withDefaults, type DecodeLimits } from './wire-limits.js';
 
 export type { DecodeLimits } from './wire-limits.js';
 
-export const COMPRESSIONS = ['none', 'deflate', 'brotli'] as const;
+export const COMPRESSIONS = ['none', 'deflate', 'brotli', 'deflate-dict1'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
 /** The first byte of a batch-topic payload. */
-export const HEADER_BYTE: Record<Compression, number> = { none: 0x00, deflate: 0x01, brotli: 0x02 };
+export const HEADER_BYTE: Record<Compression, number> = {
+  none: 0x00,
+  deflate: 0x01,
+  brotli: 0x02,
+  'deflate-dict1': 0x03,
+};
 const BY_HEADER = new Map<number, Compression>(COMPRESSIONS.map((c) => [HEADER_BYTE[c], c]));
 
 /** The level below `<prefix>/events` where compact batches go. */
@@ -39,15 +49,17 @@ export function encodeBatchPayload(gatewayId: string, bodies: readonly string[],
   const body =
     compression === 'deflate'
       ? deflateRawSync(json, { level: 6 })
-      : compression === 'brotli'
-        ? brotliCompressSync(json, {
-            params: {
-              [constants.BROTLI_PARAM_QUALITY]: 4,
-              [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-              [constants.BROTLI_PARAM_SIZE_HINT]: json.length,
-            },
-          })
-        : json;
+      : compression === 'deflate-dict1'
+        ? deflateRawSync(json, { level: 6, dictionary: wireDictionary(compression) })
+        : compression === 'brotli'
+          ? brotliCompressSync(json, {
+              params: {
+                [constants.BROTLI_PARAM_QUALITY]: 4,
+                [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+                [constants.BROTLI_PARAM_SIZE_HINT]: json.length,
+              },
+            })
+          : json;
   const out = Buffer.allocUnsafe(body.length + 1);
   out[0] = HEADER_BYTE[compression];
   body.copy(out, 1);
@@ -76,7 +88,7 @@ export function decodeBatchPayload(payload: Uint8Array, limits: DecodeLimits = {
   const compression = BY_HEADER.get(payload[0]!);
   if (!compression)
     throw unreadable(
-      `unknown header byte 0x${payload[0]!.toString(16).padStart(2, '0')} (0x00 none, 0x01 deflate, 0x02 brotli)`,
+      `unknown header byte 0x${payload[0]!.toString(16).padStart(2, '0')} (0x00 none, 0x01 deflate, 0x02 brotli, 0x03 deflate-dict1)`,
     );
   const body = payload.subarray(1);
   let json: Uint8Array;
@@ -84,9 +96,11 @@ export function decodeBatchPayload(payload: Uint8Array, limits: DecodeLimits = {
     json =
       compression === 'deflate'
         ? inflateRawSync(body, { maxOutputLength: maxJsonBytes })
-        : compression === 'brotli'
-          ? brotliDecompressSync(body, { maxOutputLength: maxJsonBytes })
-          : body;
+        : compression === 'deflate-dict1'
+          ? inflateRawSync(body, { maxOutputLength: maxJsonBytes, dictionary: wireDictionary(compression) })
+          : compression === 'brotli'
+            ? brotliDecompressSync(body, { maxOutputLength: maxJsonBytes })
+            : body;
   } catch (err) {
     // ERR_BUFFER_TOO_LARGE (a bomb), Z_BUF_ERROR (truncated), Z_DATA_ERROR (corrupt): all unreadable.
     throw unreadable(`${compression} payload does not decompress: ${errorMessage(err)}`, err);

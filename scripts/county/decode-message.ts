@@ -4,7 +4,7 @@
  * county tool (the subscriber, the delivery check, tests) reads the formats the same way.
  *
  *   <prefix>/events        JSON: one envelope, or a v1 batch {"v":1,"gatewayId","events":[...]}
- *   <prefix>/events/batch  a header byte (0x00 none, 0x01 deflate, 0x02 brotli), then a v2 compact batch
+ *   <prefix>/events/batch  a header byte (0x00 none, 0x01 deflate, 0x02 brotli, 0x03 deflate-dict1), then a v2 compact batch
  *
  * Every path is bounded by the same limits (`WIRE_LIMITS`, core/contracts/wire-limits.ts: size,
  * nesting depth checked before parsing, event count). A payload it cannot read throws a

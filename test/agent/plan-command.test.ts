@@ -38,7 +38,8 @@ describe('village-gateway plan', () => {
     for (const file of [EXAMPLE, DEMO]) {
       const out = plan(file);
       expect(widest(out), out).toBeLessThanOrEqual(40);
-      expect(out).toMatch(/^gateway\.health +8,640 +8\.\d\d$|^gateway\.health +518,400 +48\d\.\d$/m);
+      // A running village's health is ~1 KB of JSON alone on /health (agent/plan-health.ts).
+      expect(out).toMatch(/^gateway\.health +8,640 +9\.\d\d$|^gateway\.health +518,400 +5\d\d\.\d$/m);
       expect(out).toMatch(/^total +\d+(\.\d+)?$/m);
     }
   });
@@ -46,7 +47,7 @@ describe('village-gateway plan', () => {
   it("warns that health every 5 minutes is most of the example's month, and what hourly saves", () => {
     const out = plan(EXAMPLE);
     expect(out).toMatch(
-      /^WARNING 6\d% of the month is\n {2}health\.intervalSec\n {2}now every 5 min: 9\.\d\d of 1\d\.\d MB;\n {2}every 1 h would save 8\.\d\d MB$/m,
+      /^WARNING 6\d% of the month is\n {2}health\.intervalSec\n {2}now every 5 min: 1\d\.\d of 1\d\.\d MB;\n {2}every 1 h would save 9\.\d\d MB$/m,
     );
     const wide = plan(EXAMPLE, '--wide');
     expect(wide).toMatch(/^type +priority +devices +events\/month +json bytes\/month +wire bytes\/month +as$/m);
@@ -65,6 +66,26 @@ describe('village-gateway plan', () => {
     };
     expect(json.pictures.sentPerMonth).toBe(600);
     expect(json.totalBytes.wire).toBeGreaterThan(json.pictures.bytes);
+  });
+
+  it('with the dictionary and health in the batches, health every 30 s is a tenth of the bytes and still warned of', () => {
+    const text = readFileSync(EXAMPLE, 'utf8');
+    const wire = 'wire: { format: compact, compression: deflate, lingerMs: 60000 }';
+    expect(text).toContain(wire);
+    const every30 = text.replace(/intervalSec: 300\n/, 'intervalSec: 30\n');
+    const [before, after] = [join(tempDir(), 'before.yaml'), join(tempDir(), 'after.yaml')];
+    writeFileSync(before, every30);
+    writeFileSync(
+      after,
+      every30.replace(wire, 'wire: { format: compact, compression: deflate-dict1, lingerMs: 60000, health: batch }'),
+    );
+    const healthMb = (out: string) => Number(/^gateway\.health +86,400 +([\d.]+)$/m.exec(out)?.[1]);
+    const [was, now] = [plan(before), plan(after)];
+    expect(healthMb(was)).toBeGreaterThan(80);
+    expect(healthMb(now)).toBeLessThan(healthMb(was) / 10);
+    expect(now).toMatch(/^wire compact deflate-dict1, MQTT 5$/m);
+    expect(now).toMatch(/^WARNING \d+% of the month is\n {2}health\.intervalSec\n {2}now every 30 s: /m);
+    expect(widest(now)).toBeLessThanOrEqual(40);
   });
 
   it('says nothing once health is hourly', () => {

@@ -80,6 +80,22 @@ describe('village-gateway plan', () => {
     expect(compact.measured).toBeLessThan(json.measured / 3);
   }, 60_000);
 
+  it('predicts a measured run within 25% with the dictionary and health in the batches', async () => {
+    const dict = await measure('gw-plan-dict', {
+      format: 'compact',
+      compression: 'deflate-dict1',
+      lingerMs: 1000,
+      health: 'batch',
+    });
+    const err = dict.planned / dict.measured - 1;
+    console.log(
+      `plan vs measured, bytes/s: deflate-dict1 + health in batches ${dict.planned.toFixed(0)} vs ${dict.measured.toFixed(0)} (${(err * 100).toFixed(1)}%)`,
+    );
+    expect(dict.scale, 'events made / configured').toBeGreaterThan(0.5);
+    expect(Math.abs(err)).toBeLessThan(0.25);
+    expect(dict.plan.rows.find((r) => r.type === 'gateway.health')?.how).toMatch(/^compact, ~\d+ a batch$/);
+  }, 60_000);
+
   it("estimates the issue's modest village at ~480 MB a month as JSON, and compact at under 0.15 of it", () => {
     const sensors = Object.fromEntries(
       Array.from({ length: 20 }, (_, i) => [`${1001 + i}`, { id: `t${i + 1}`, role: 'sensor' }]),
