@@ -5,7 +5,6 @@
  * format fails here.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
@@ -27,15 +26,9 @@ const cleanup = useCleanups();
 const decoderIn = (text: string): string | undefined =>
   [...text.matchAll(/```python\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('def decode_batch'));
 
-/**
- * docs/county.md's decoder; while a helper's DOCNOTES.md carries the block on its way to that
- * page (helpers do not edit docs/ themselves), that block: it is the text the page will hold.
- */
+/** docs/county.md's decoder, as a county developer copies it. */
 function pageDecoder(): string {
-  const notes = existsSync(fileURLToPath(new URL('../../DOCNOTES.md', import.meta.url)))
-    ? decoderIn(readPage('DOCNOTES.md'))
-    : undefined;
-  const decoder = notes ?? decoderIn(readPage('docs/county.md'));
+  const decoder = decoderIn(readPage('docs/county.md'));
   if (!decoder) throw new Error('docs/county.md has no Python decode_batch');
   return decoder;
 }

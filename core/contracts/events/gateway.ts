@@ -109,7 +109,7 @@ export const gatewayEvents = {
         .optional()
         .describe('The Node-RED child, when configured'),
     }),
-    'every `health.intervalSec` (published on `<prefix>/health`)',
+    'every `health.intervalSec` (published on `<prefix>/health`, or in the compact batches with `mqtt.wire.health: batch`)',
   ),
   'gateway.storage_recovered': spec(
     'critical',
