@@ -13,7 +13,7 @@ import type { UpdateResult } from '../../scripts/county/villages-update.js';
 import { defaultVerdictMs } from '../../scripts/county/villages-update.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { BundleServer, handMadeBundle } from '../update/bundle-server.js';
+import { handMadeBundle, serveBundle } from '../update/bundle-server.js';
 import { village as villageOf } from './villages-rig.js';
 
 const tempDir = useTempDirs();
@@ -24,11 +24,7 @@ const FILES = { 'dist/agent/new.js': Buffer.from('export const x = 2;\n'), 'lib/
 
 const village = (tag: string) => villageOf({ url: brokerRef.current.url, tempDir, cleanup }, tag);
 
-async function serve(files: Map<string, Buffer>): Promise<BundleServer> {
-  const s = await new BundleServer(files).start();
-  cleanup(() => s.close());
-  return s;
-}
+const serve = (files: Map<string, Buffer>) => serveBundle(files, cleanup);
 
 const updatesSent = (commanded: string[]) => commanded.filter((c) => c.endsWith(' update')).map((c) => c.split(' ')[0]);
 

@@ -14,7 +14,7 @@ import { County } from '../helpers/county.js';
 import { countyCommand } from '../helpers/county-command.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
-import { BundleServer } from '../update/bundle-server.js';
+import { serveBundle } from '../update/bundle-server.js';
 import {
   baseFile,
   currentVersion,
@@ -41,8 +41,7 @@ async function serveUpdate(rig: Rig, version: string) {
   const { bytes, sig } = signedUpdate(rig, version, changes);
   // Only these: a request for any other file of the release is a 404 and would fail the update.
   const served = new Map([['manifest.json', bytes], ['manifest.sig', Buffer.from(sig)], ...Object.entries(changes)]);
-  const server = await new BundleServer(served).start();
-  cleanup(() => server.close());
+  const server = await serveBundle(served, cleanup);
   return { changes, bytes, server };
 }
 

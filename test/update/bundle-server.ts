@@ -69,3 +69,13 @@ export class BundleServer {
     return new Promise((res) => this.server.close(() => res()));
   }
 }
+
+/** A BundleServer for `files`, started, and closed by the test's cleanup. */
+export async function serveBundle(
+  files: Map<string, Buffer>,
+  cleanup: (fn: () => Promise<void>) => void,
+): Promise<BundleServer> {
+  const s = await new BundleServer(files).start();
+  cleanup(() => s.close());
+  return s;
+}

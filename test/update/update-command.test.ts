@@ -14,7 +14,7 @@ import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 import { baseConfig, PushRig } from '../push/push-rig.js';
-import { BundleServer, handMadeBundle } from './bundle-server.js';
+import { handMadeBundle, serveBundle } from './bundle-server.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -27,11 +27,7 @@ const FILES = {
 };
 const bundle = (version: string, overwrite: Record<string, Buffer> = {}) => handMadeBundle(version, FILES, overwrite);
 
-async function serve(files: Map<string, Buffer>): Promise<BundleServer> {
-  const s = await new BundleServer(files).start();
-  cleanup(() => s.close());
-  return s;
-}
+const serve = (files: Map<string, Buffer>) => serveBundle(files, cleanup);
 
 function listed(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })

@@ -16,7 +16,7 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 import { ioBoard, tcpBus } from '../helpers/village-config.js';
 import { waitUntil } from '../helpers/wait.js';
 import { baseConfig, PushRig } from '../push/push-rig.js';
-import { BundleServer, handMadeBundle } from './bundle-server.js';
+import { handMadeBundle, serveBundle } from './bundle-server.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -28,11 +28,7 @@ const freeBytes = (dir: string) => {
   return fs.bavail * fs.bsize;
 };
 
-async function serve(files: Map<string, Buffer>): Promise<BundleServer> {
-  const s = await new BundleServer(files).start();
-  cleanup(() => s.close());
-  return s;
-}
+const serve = (files: Map<string, Buffer>) => serveBundle(files, cleanup);
 
 describe(`an update with no room (${process.getuid?.() === 0 ? 'a 16 MiB tmpfs' : 'needs root for a tmpfs'})`, () => {
   it('is refused with UPDATE_NO_ROOM before anything is fetched; a press still reaches the county', async () => {
