@@ -4,7 +4,7 @@
  * bundle: the agent fetches only the files 1.0.0's manifest lacks, stages them into
  * update/ready, the apply step verifies, switches and judges, and the county hears
  * update.applied from 1.0.1; then the county's villages tool sends 1.0.2 the same way and reports
- * it applied. Needs root (install.sh chowns to the service user), as CI runs.
+ * it applied, and a 1.0.3 that crashes at start rolled back (exit 1). Needs root (install.sh chowns to the service user), as CI runs.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,8 +30,9 @@ const cleanup = useCleanups();
 const held = useRig({ needsMosquitto: true });
 
 /** A code-only update of the base release to `version`, signed, on a real HTTP server that holds only its changed files. */
-async function serveUpdate(rig: Rig, version: string) {
+async function serveUpdate(rig: Rig, version: string, extra: Record<string, Buffer> = {}) {
   const changes = {
+    ...extra,
     'package.json': packageJson(rig, version),
     'dist/agent/update/fetch.js': Buffer.concat([
       baseFile(rig, 'dist/agent/update/fetch.js'),
@@ -100,21 +101,29 @@ describe('the update command under the supervisor', () => {
 
   // Longer than the test above's: with three release suites on 2 cores, 1.0.2's link once took more than 10 s.
   const PROBATION = 30;
-  it('villages apply-update takes the gateway to the next release and reports it applied', async () => {
+  it('villages apply-update takes the gateway to the next release, and stops at one that rolls back', async () => {
     const { rig, broker } = held;
     const from = currentVersion(rig); // 1.0.1 after the test above; the files below are new to either
     const { server } = await serveUpdate(rig, '1.0.2');
     const { county } = await startGateway(rig, broker.url, 'update-villages', PROBATION);
 
-    const villages = async (...args: string[]) => {
+    const villages = async (url: string, ...args: string[]) => {
       const lines: string[] = [];
       const code = await villagesMain(
-        ['apply-update', '--bundle-url', server.url, '--gateways', 'gw-update', '--url', broker.url, ...args],
+        ['apply-update', '--bundle-url', url, '--gateways', 'gw-update', '--url', broker.url, ...args],
         (l) => lines.push(l),
       );
       return { code, out: lines.join('\n') };
     };
-    const run = await villages('--version', '1.0.2', '--probation', String(PROBATION), '--verdict-timeout', '200');
+    const run = await villages(
+      server.url,
+      '--version',
+      '1.0.2',
+      '--probation',
+      String(PROBATION),
+      '--verdict-timeout',
+      '200',
+    );
     expect(run.out.split('\n'), run.out).toContain('wave 1  gw-update  applied'); // the progress line, as it came
     expect(run.out).toMatch(
       new RegExp(
@@ -127,8 +136,20 @@ describe('the update command under the supervisor', () => {
     expect(currentVersion(rig)).toBe('1.0.2');
     expect(county.received('update.applied').map((e) => e.data?.to)).toEqual(['1.0.2']);
     // Started again as it was: the gateway runs 1.0.2 now, nothing to do.
-    const again = await villages('--version', '1.0.2', '--json');
+    const again = await villages(server.url, '--version', '1.0.2', '--json');
     expect(JSON.parse(again.out)).toMatchObject({ ok: true, gateways: [{ outcome: 'unchanged', to: '1.0.2' }] });
     expect(again.code).toBe(0);
-  }, 300_000);
+
+    // A release that loads but dies as soon as it is asked to run: rolled back, and the run stops there.
+    const cli = baseFile(rig, 'dist/agent/cli.js').toString().split('\n');
+    cli.splice(1, 0, "if (process.argv.includes('run')) throw new Error('1.0.3 crashes at start');");
+    const crashing = await serveUpdate(rig, '1.0.3', { 'dist/agent/cli.js': Buffer.from(cli.join('\n')) });
+    const bad = await villages(crashing.server.url, '--version', '1.0.3', '--probation', String(PROBATION));
+    expect(bad.out).toMatch(
+      /^wave 1 {2}gw-update {2}rolled_back 1\.0\.2 -> 1\.0\.3 \(3 files, \d+ bytes to fetch\) in [\d.]+ s: PROBATION_FAILED: release 1\.0\.3 did not start/m,
+    );
+    expect(bad.out).toMatch(/stopped at gw-update \(rolled_back\); later gateways untouched$/);
+    expect(bad.code).toBe(1);
+    expect(currentVersion(rig)).toBe('1.0.2');
+  }, 400_000);
 });
