@@ -4,7 +4,7 @@
  * version: `update.applied` (the new release came up with its county link within the apply
  * step's probation), `update.rolled_back` (it did not: the old release runs again) or
  * `update.refused` (a file did not match while the agent fetched, or the root step refused
- * the bundle: nothing was switched). A gateway that runs `version` already answers
+ * the bundle, naming no version when the signature did not hold: nothing was switched). A gateway that runs `version` already answers
  * SAME_VERSION: it counts as `unchanged`, so a run stopped halfway can be started again as it was.
  */
 import type { CountyLink, LinkEvent } from './villages-link.js';
@@ -45,6 +45,9 @@ export interface UpdateWaveOptions {
   onResult?(r: UpdateResult): void;
 }
 
+/** apply-update.ts's `to` when it refused before the manifest's signature held. */
+const UNKNOWN_TO = '?';
+
 const VERDICTS = new Map<string, Outcome>([
   ['update.applied', 'applied'],
   ['update.rolled_back', 'rolled_back'],
@@ -67,7 +70,10 @@ async function updateOne(
     detail,
     ...extra,
   });
-  const isVerdict = (e: LinkEvent) => VERDICTS.has(e.type) && e.data.to === o.version;
+  // The root step refuses a bundle whose signature fails before it trusts the manifest's version:
+  // its update.refused then says `to: "?"`. Sent after this gateway took our update, it is ours.
+  const isVerdict = (e: LinkEvent) =>
+    VERDICTS.has(e.type) && (e.data.to === o.version || (e.type === 'update.refused' && e.data.to === UNKNOWN_TO));
   let fetched: Partial<UpdateResult> = {};
   const sent = await sendForVerdict(
     link,

@@ -4,8 +4,10 @@
  * bundle: the agent fetches only the files 1.0.0's manifest lacks, stages them into
  * update/ready, the apply step verifies, switches and judges, and the county hears
  * update.applied from 1.0.1; then the county's villages tool sends 1.0.2 the same way and reports
- * it applied, and a 1.0.3 that crashes at start rolled back (exit 1). Needs root (install.sh chowns to the service user), as CI runs.
+ * it applied, a 1.0.3 that crashes at start rolled back (exit 1), and a 1.0.4 signed by another
+ * key refused. Needs root (install.sh chowns to the service user), as CI runs.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,13 +26,14 @@ import {
   writeConfig,
   useRig,
   type Rig,
+  type StageOptions,
 } from './release-rig.js';
 
 const cleanup = useCleanups();
 const held = useRig({ needsMosquitto: true });
 
 /** A code-only update of the base release to `version`, signed, on a real HTTP server that holds only its changed files. */
-async function serveUpdate(rig: Rig, version: string, extra: Record<string, Buffer> = {}) {
+async function serveUpdate(rig: Rig, version: string, extra: Record<string, Buffer> = {}, o: StageOptions = {}) {
   const changes = {
     ...extra,
     'package.json': packageJson(rig, version),
@@ -39,7 +42,7 @@ async function serveUpdate(rig: Rig, version: string, extra: Record<string, Buff
       Buffer.from(`// ${version}\n`),
     ]),
   };
-  const { bytes, sig } = signedUpdate(rig, version, changes);
+  const { bytes, sig } = signedUpdate(rig, version, changes, o);
   // Only these: a request for any other file of the release is a 404 and would fail the update.
   const served = new Map([['manifest.json', bytes], ['manifest.sig', Buffer.from(sig)], ...Object.entries(changes)]);
   const server = await serveBundle(served, cleanup);
@@ -150,6 +153,17 @@ describe('the update command under the supervisor', () => {
     );
     expect(bad.out).toMatch(/stopped at gw-update \(rolled_back\); later gateways untouched$/);
     expect(bad.code).toBe(1);
+    expect(currentVersion(rig)).toBe('1.0.2');
+
+    // Signed with a key the gateway does not trust: the root step refuses it before it believes its version.
+    const other = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const forged = await serveUpdate(rig, '1.0.4', {}, { signWith: other });
+    const refused = await villages(forged.server.url, '--version', '1.0.4', '--verdict-timeout', '120');
+    expect(refused.out).toMatch(
+      /^wave 1 {2}gw-update {2}refused 1\.0\.2 -> 1\.0\.4 \(2 files, \d+ bytes to fetch\) in [\d.]+ s: BAD_SIGNATURE: /m,
+    );
+    expect(refused.code).toBe(1);
+    expect(county.received('update.refused').map((e) => [e.data?.to, e.data?.code])).toEqual([['?', 'BAD_SIGNATURE']]);
     expect(currentVersion(rig)).toBe('1.0.2');
   }, 400_000);
 });
