@@ -13,7 +13,8 @@ import { VERSION } from '../version.js';
 import type { UpdateStager } from '../update/stager.js';
 import { by } from './by.js';
 
-const updateArgs = z.strictObject({
+/** Also the county tool's check before it sends anything (scripts/county/villages-args.ts). */
+export const updateArgs = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2048),
   version: z.string().regex(/^[0-9A-Za-z.+-]{1,64}$/),
   by,

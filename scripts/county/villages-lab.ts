@@ -25,7 +25,7 @@ import { WeakLink } from '../weak-link/weak-link.js';
 import { mergePatch } from './merge-patch.js';
 import { CountyLink } from './villages-link.js';
 import { formatRows, listGateways } from './villages-list.js';
-import { applyInWaves } from './villages-waves.js';
+import { applyConfigInWaves } from './villages-config.js';
 
 const CLI = fileURLToPath(new URL('../../agent/cli.js', import.meta.url));
 const GW = 'gw-lab';
@@ -111,7 +111,7 @@ async function main(): Promise<number> {
             };
       const before = (await until(() => online(), 120_000, 'the gateway online')).configHash;
       const started = Date.now();
-      const [r] = await applyInWaves(county, {
+      const [r] = await applyConfigInWaves(county, {
         gateways: [GW],
         make: (running) => mergePatch(running, patch) as Record<string, unknown>,
         by: 'lab',

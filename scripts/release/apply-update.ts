@@ -136,14 +136,15 @@ async function judge(o: Options, l: Layout, from: string, to: string, restartFir
 /** Checks, assembles and installs the staged update (switched, not restarted): its version, or a Refusal. */
 function install(l: Layout, staged: string, from: string, said: { to: string }): void {
   if (!lstatSync(staged).isDirectory()) throw new Refusal('BAD_PATH', `${staged} is not a folder (a link?)`);
-  const m = readVerifiedManifest(staged, join(l.etc, 'update-key.pem'));
+  const verified = readVerifiedManifest(staged, join(l.etc, 'update-key.pem'));
+  const m = verified.manifest;
   const to = (said.to = m.version);
   if (m.arch !== process.arch)
     throw new Refusal('WRONG_ARCH', `the bundle is for ${m.arch}, this gateway is ${process.arch}`);
   if (m.version === from) throw new Refusal('SAME_VERSION', `release ${from} already runs`);
   const stage = join(l.opt, 'releases', `.${m.version}.update`);
   try {
-    const got = assemble(m, staged, join(l.opt, 'releases', from), stage);
+    const got = assemble(verified, staged, join(l.opt, 'releases', from), stage);
     say(`${to}: ${got.staged} files (${got.stagedBytes} bytes) from the update, ${got.reused} from ${from}`);
     // Noted before install.sh switches: a stop right after the switch must not leave it unjudged.
     writePending(l, { from, to, since: Date.now() });

@@ -60,14 +60,21 @@ function readStaged(stagedReal: string, path: string): Buffer | null {
   }
 }
 
-export function readVerifiedManifest(staged: string, keyFile: string): Manifest {
+/** A staged manifest whose signature held: parsed, and the exact bytes that were checked. */
+export interface Verified {
+  manifest: Manifest;
+  bytes: Buffer;
+  sig: Buffer;
+}
+
+export function readVerifiedManifest(staged: string, keyFile: string): Verified {
   const key = trustedKey(keyFile);
   const stagedReal = realpathSync(staged);
   const bytes = readStaged(stagedReal, MANIFEST);
   const sig = readStaged(stagedReal, SIGNATURE);
   if (!bytes || !sig) throw new Refusal('FILE_MISSING', `${staged} has no ${bytes ? SIGNATURE : MANIFEST}`);
   if (bytes.length > MAX_MANIFEST_BYTES) throw new Refusal('BAD_MANIFEST', `manifest.json is ${bytes.length} bytes`);
-  return verifiedManifest(bytes, sig.toString('utf8'), key);
+  return { manifest: verifiedManifest(bytes, sig.toString('utf8'), key), bytes, sig };
 }
 
 export interface Assembled {
@@ -77,8 +84,14 @@ export interface Assembled {
   stagedBytes: number;
 }
 
-/** Writes the release the manifest describes into `out` (made fresh), or throws a Refusal. */
-export function assemble(m: Manifest, staged: string, currentDir: string, out: string): Assembled {
+/**
+ * Writes the release the manifest describes into `out` (made fresh), or throws a Refusal. The
+ * manifest and its signature go in too, the bytes that were verified (never read again from the
+ * agent's folder): they are the installed release's base, so the next update fetches only what
+ * changed rather than every file.
+ */
+export function assemble(v: Verified, staged: string, currentDir: string, out: string): Assembled {
+  const m = v.manifest;
   const stagedReal = realpathSync(staged);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true, mode: 0o755 });
@@ -107,6 +120,8 @@ export function assemble(m: Manifest, staged: string, currentDir: string, out: s
     mkdirSync(dirname(join(out, path)), { recursive: true, mode: 0o755 });
     symlinkSync(target, join(out, path));
   }
+  writeFileSync(join(out, MANIFEST), v.bytes, { mode: 0o644 });
+  writeFileSync(join(out, SIGNATURE), v.sig, { mode: 0o644 });
   return done;
 }
 

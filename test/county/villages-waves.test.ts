@@ -68,7 +68,7 @@ describe('villages refuses bad input before it sends anything', () => {
     const patch = file('p.json', '{"health": {"intervalSec": 60}}');
     const groups = file('g.yaml', 'groups:\n  north: [gw-1, gw-2]\n');
     const cases: [string[], RegExp][] = [
-      [['deploy'], /list or apply-config/],
+      [['deploy'], /list, apply-config, apply-update/],
       [['apply-config', '--patch', patch], /needs --gateways or --group/],
       [['apply-config', '--gateways', 'a'], /exactly one of --patch or --file/],
       [['apply-config', '--gateways', 'a', '--patch', patch, '--file', patch], /exactly one of --patch or --file/],
@@ -83,6 +83,15 @@ describe('villages refuses bad input before it sends anything', () => {
       [['apply-config', '--gateways', 'a', '--patch', patch, '--probation', '1.5'], /whole seconds/],
       [['list', '--password-file', '/nonexistent/pw'], /--password-file \/nonexistent\/pw: .*ENOENT/],
       [['list', '--state', file('state.json', '{"v": 2}')], /state\.json/],
+      [['apply-update', '--gateways', 'a', '--version', '1.0.1'], /needs --bundle-url URL and --version X/],
+      [['apply-update', '--gateways', 'a', '--bundle-url', 'http://h/b/'], /needs --bundle-url URL and --version X/],
+      [['apply-update', '--bundle-url', 'http://h/b/', '--version', '1.0.1'], /apply-update needs --gateways/],
+      [['apply-update', '--gateways', 'a', '--bundle-url', 'ftp://h/b/', '--version', '1'], /--bundle-url: /],
+      [['apply-update', '--gateways', 'a', '--bundle-url', 'http://h/b/', '--version', '1 0'], /--version: /],
+      [
+        ['apply-update', '--gateways', 'a', '--bundle-url', 'http://h/', '--version', '1', '--timeout', 'x'],
+        /--timeout/,
+      ],
     ];
     for (const [args, message] of cases) {
       const err = await run(...args).then(

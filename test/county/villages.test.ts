@@ -8,53 +8,23 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import type { ReceivedEvent } from '../../scripts/county-subscriber.js';
-import { main } from '../../scripts/county/villages.js';
 import type { Row } from '../../scripts/county/villages-list.js';
-import type { GatewayResult } from '../../scripts/county/villages-waves.js';
+import type { GatewayResult } from '../../scripts/county/villages-config.js';
 import { freePort } from '../../scripts/brokers/free-port.js';
-import { AgentChild } from '../helpers/agent-child.js';
-import { startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { ioBoard, tcpBus } from '../helpers/village-config.js';
 import { waitUntil } from '../helpers/wait.js';
 import { baseConfig } from '../push/push-rig.js';
 import { countyKey } from '../helpers/county-keys.js';
+import { village as villageOf } from './villages-rig.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
 const cleanup = useCleanups();
 
-/** Three gateways of one group and a county that watches them (statuses and events). */
-async function village(tag: string, over: Record<string, unknown> = {}) {
-  const url = brokerRef.current.url;
-  const county = await startCounty(url, cleanup);
-  const statuses: Record<string, unknown>[] = [];
-  const events: ReceivedEvent[] = [];
-  county.on('status', (_t, b) => statuses.push(b as Record<string, unknown>));
-  county.on('event', (e) => events.push(e));
-  const ids = [1, 2, 3].map((i) => `gw-${tag}-${i}`);
-  const agents = new Map<string, AgentChild>();
-  for (const id of ids) {
-    const dir = tempDir();
-    const agent = new AgentChild(AgentChild.writeConfig(dir, { ...baseConfig(id, dir, url), ...over })).start();
-    cleanup(() => agent.kill('SIGTERM'));
-    agents.set(id, agent);
-  }
-  const online = (id: string) => statuses.some((s) => s.gatewayId === id && s.state === 'online');
-  await waitUntil(() => ids.every(online), 20_000, 'three gateways online');
-  const groups = join(tempDir(), 'groups.yaml');
-  writeFileSync(groups, `groups:\n  ${tag}: [${ids.join(', ')}]\n`);
-  /** The tool as the county runs it; its output lines and exit code. */
-  const run = async (...args: string[]) => {
-    const lines: string[] = [];
-    const group = args.includes('--gateways') ? [] : ['--groups', groups, '--group', tag];
-    const code = await main([...args, '--url', url, ...group], (s) => lines.push(s));
-    return { code, out: lines.join('\n') };
-  };
-  return { ids, agents, county, statuses, events, run };
-}
+const village = (tag: string, over: Record<string, unknown> = {}) =>
+  villageOf({ url: brokerRef.current.url, tempDir, cleanup }, tag, over);
 
 /** The configHash of the newest status of `id`. */
 const hashOf = (statuses: Record<string, unknown>[], id: string) =>

@@ -69,8 +69,8 @@ export const currentVersion = (rig: Rig) =>
     .out.trim()
     .replace('releases/', '');
 
-/** The base release's file as installed. */
-export const baseFile = (rig: Rig, path: string) => readFileSync(join(rig.opt, 'releases', BASE_VERSION, path));
+/** The base release's file, from its bundle (install.sh removes the installed copy once newer releases replace it). */
+export const baseFile = (rig: Rig, path: string) => readFileSync(join(rig.baseDir, path));
 
 /** The base release's package.json under another version. */
 export function packageJson(rig: Rig, version: string): Buffer {

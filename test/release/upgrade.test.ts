@@ -10,10 +10,9 @@
  *   update.applied.
  * Needs root (install.sh chowns to the service user), as CI runs.
  */
-import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { describe, expect, it } from 'vitest';
 import { County } from '../helpers/county.js';
 import { useCleanups } from '../helpers/lifecycle.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -21,30 +20,20 @@ import {
   baseFile,
   CHECKOUT,
   currentVersion,
-  makeRig,
   packageJson,
   readResult,
   run,
   stageUpdate,
   Supervised,
   writeConfig,
-  type Rig,
+  useRig,
 } from './release-rig.js';
 
 const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) =>
   lstatSync(p, { throwIfNoEntry: false }),
 );
 const cleanup = useCleanups();
-let rig: Rig;
-let broker: TestBroker;
-beforeAll(async () => {
-  broker = await startBroker({ persistence: true, needsMosquitto: true }); // the county's session outlives a stop
-  rig = makeRig();
-}, 300_000);
-afterAll(async () => {
-  await broker?.dispose();
-  if (rig) rmSync(rig.scratch, { recursive: true, force: true });
-}, 120_000);
+const held = useRig({ persistence: true, needsMosquitto: true }); // the county's session outlives a stop
 
 /** waitUntil, with what the supervised agents said when it fails (read then, not at the call). */
 async function waitFor(cond: () => boolean, ms: number, what: () => string): Promise<void> {
@@ -55,11 +44,12 @@ async function waitFor(cond: () => boolean, ms: number, what: () => string): Pro
   }
 }
 
-const resultFile = () => join(rig.data, 'update-result.json');
-const outcome = () => (existsSync(resultFile()) ? readResult(rig) : null);
+const resultFile = () => join(held.rig.data, 'update-result.json');
+const outcome = () => (existsSync(resultFile()) ? readResult(held.rig) : null);
 
 describe('the update units', () => {
   it('pass systemd-analyze verify as install.sh installs them, and the path unit is enabled', () => {
+    const { rig } = held;
     expect(SYSTEMD_ANALYZE, 'systemd-analyze (Debian package systemd)').toBeTruthy();
     const units = join(rig.root, 'etc/systemd/system');
     expect(lstatSync(join(units, 'paths.target.wants/village-gateway-update.path')).isSymbolicLink()).toBe(true);
@@ -78,6 +68,7 @@ describe('the update units', () => {
 
 describe('under the supervisor', () => {
   it('a release that crashes at start is rolled back, and the old one reports update.rolled_back', async () => {
+    const { rig, broker } = held;
     writeConfig(rig, broker.url);
     const county = await County.start(broker.url, 'update-crash', false);
     cleanup(() => county.stop());
@@ -119,6 +110,7 @@ describe('under the supervisor', () => {
   }, 240_000);
 
   it('10,000 events queued with the broker down reach the county after an upgrade, none lost', async () => {
+    const { rig, broker } = held;
     writeConfig(rig, broker.url);
     const county = await County.start(broker.url, 'update-backlog', false);
     cleanup(() => county.stop());
