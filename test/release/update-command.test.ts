@@ -66,7 +66,7 @@ describe('the update command under the supervisor', () => {
   it('fetches only the changed files, and the county hears update.applied from the new release', async () => {
     const { rig, broker } = held;
     const { changes, bytes, server } = await serveUpdate(rig, '1.0.1');
-    const { county, sup } = await startGateway(rig, broker.url, 'update-cmd', 10);
+    const { county, sup } = await startGateway(rig, broker.url, 'update-cmd', 30);
     const ask = async (id: string) =>
       countyCommand(
         county.sub,
@@ -85,7 +85,7 @@ describe('the update command under the supervisor', () => {
     const size = Object.values(changes).reduce((n, b) => n + b.length, 0);
     expect(reply.result).toEqual({ accepted: true, version: '1.0.1', files: 2, bytes: size, by: 'county-test' });
     await waitUntil(() => county.received('update.applied').length === 1, 120_000, `update.applied:\n${sup.output}`);
-    expect(county.received('update.applied')[0]!.data).toMatchObject({ from: '1.0.0', to: '1.0.1', probationSec: 10 });
+    expect(county.received('update.applied')[0]!.data).toMatchObject({ from: '1.0.0', to: '1.0.1', probationSec: 30 });
     expect(currentVersion(rig)).toBe('1.0.1');
     // Its signed manifest installed with it: the next update's base (else it fetches every file).
     expect(readFileSync(join(rig.opt, 'current/manifest.json'))).toEqual(bytes);
