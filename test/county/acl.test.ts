@@ -107,12 +107,20 @@ function matches(filter: string, topic: string): boolean {
 }
 
 describe('the county broker ACL: a gateway reads and writes only its own topics', () => {
-  it("grants exactly the topics the agent uses (agent/uplink/topics.ts, the media sender's)", () => {
+  it("grants exactly the topics the agent uses (agent/uplink/topics.ts, the media sender's, the update's)", () => {
     const acl = readFileSync(`${countyAclDir()}acl`, 'utf8');
     const lines = (kind: string) =>
       [...acl.matchAll(new RegExp(`^pattern ${kind} (.*)$`, 'gm'))].map((m) => m[1]!.replace('%u', 'gw-x'));
     const t = topicsFor('village/gw-x');
-    const writes = [t.events, t.eventsBatch, t.health, t.status, t.reply('ack'), `${t.replyNamespace}consumer-2/ack`];
+    const writes = [
+      t.events,
+      t.eventsBatch,
+      t.health,
+      t.status,
+      t.reply('ack'),
+      `${t.replyNamespace}consumer-2/ack`,
+      t.updateRequest,
+    ];
     for (const topic of [...writes, 'village/gw-x/media/pic-1'])
       expect(
         lines('write').some((f) => matches(f, topic)),
@@ -120,8 +128,8 @@ describe('the county broker ACL: a gateway reads and writes only its own topics'
       ).toBe(true);
     expect(lines('read').some((f) => matches(f, t.command('ack')))).toBe(true);
     // Nothing beyond: every write line is one the agent uses, and no gateway reads its own events.
-    expect(lines('write')).toHaveLength(6);
-    expect(lines('read')).toEqual(['village/gw-x/cmd/#']);
+    expect(lines('write')).toHaveLength(7);
+    expect(lines('read')).toEqual(['village/gw-x/cmd/#', t.updateChunk]);
   });
 
   beforeAll(async () => {

@@ -8,57 +8,24 @@
  * push on probation) answer at once with their code.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256 } from '../../scripts/release/manifest.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 import { baseConfig, PushRig } from '../push/push-rig.js';
 import { BundleServer } from './bundle-server.js';
+import { bundle, FILES, listed } from './hand-bundle.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
 const cleanup = useCleanups();
 const RUNNING = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 
-const FILES = {
-  'dist/agent/new.js': Buffer.from('export const x = 1;\n'),
-  'lib/data.txt': Buffer.alloc(200_000, 'v'), // several chunks on the wire
-};
-
-/** A bundle folder as make-bundle lays it out; the signature is not checked by the agent. */
-function bundle(version: string, overwrite: Record<string, Buffer> = {}): Map<string, Buffer> {
-  const files = Object.fromEntries(
-    Object.entries(FILES).map(([p, b]) => [p, { sha256: sha256(b), size: b.length, mode: 0o644 }]),
-  );
-  const manifest = {
-    v: 1,
-    version,
-    arch: 'x64',
-    node: 'system',
-    createdAt: new Date().toISOString(),
-    files,
-    links: {},
-  };
-  return new Map([
-    ['manifest.json', Buffer.from(JSON.stringify(manifest) + '\n')],
-    ['manifest.sig', Buffer.from(Buffer.alloc(64, 7).toString('base64') + '\n')],
-    ...Object.entries({ ...FILES, ...overwrite }),
-  ]);
-}
-
 async function serve(files: Map<string, Buffer>): Promise<BundleServer> {
   const s = await new BundleServer(files).start();
   cleanup(() => s.close());
   return s;
-}
-
-function listed(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
 }
 
 describe('the update command', () => {
