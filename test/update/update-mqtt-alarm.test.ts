@@ -8,10 +8,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import type { ReceivedEvent } from '../../scripts/county-subscriber.js';
-import { readBundle, UpdateServer } from '../../scripts/county/update-server.js';
 import { countyCommand } from '../helpers/county-command.js';
 import { startCounty } from '../helpers/delivery.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
@@ -19,7 +17,8 @@ import { PanicPanel } from '../helpers/panic-panel.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { villageAgent } from '../helpers/village-agent.js';
 import { waitUntil } from '../helpers/wait.js';
-import { bundle, writeBundle } from './hand-bundle.js';
+import { bundle } from './hand-bundle.js';
+import { startUpdateServer } from './update-server-rig.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -35,18 +34,8 @@ describe('an update over MQTT and an alarm', () => {
     const url = brokerRef.current.url;
     const dir = tempDir();
     const files = bundle('9.9.9', {}, { 'lib/big.bin': BIG });
-    const server = new UpdateServer([readBundle(writeBundle(tempDir(), files))]);
-    server.on('error', (err) => expect.fail(err.message));
-    const serverClient = await mqtt.connectAsync(url, { clientId: 'update-server-paced' });
-    cleanup(() => serverClient.endAsync(true));
-    // The server's answers, each after a pause: a link slower than the loopback, so the transfer lasts.
-    serverClient.on('message', (topic, payload) => {
-      void server
-        .answer(payload, GW)
-        .then((a) => new Promise<Buffer>((r) => setTimeout(() => r(a), ANSWER_DELAY_MS)))
-        .then((a) => serverClient.publishAsync(topic.replace(/request$/, 'chunk'), a, { qos: 1 }));
-    });
-    await serverClient.subscribeAsync(`village/${GW}/update/request`, { qos: 1 });
+    // Each answer after a pause: a link slower than the loopback, so the transfer lasts.
+    const { server, asked } = await startUpdateServer(url, files, tempDir(), cleanup, ANSWER_DELAY_MS);
 
     const county = await startCounty(url, cleanup, 'county-update-alarm');
     const arrived: { ev: ReceivedEvent; at: number }[] = [];
@@ -100,5 +89,6 @@ describe('an update over MQTT and an alarm', () => {
     );
     expect(during.map((d) => d.readyByThen)).toEqual([false, false, false]);
     expect(server.counts.served).toBe(2 + BIG.length / 16_384);
+    expect(asked.filter((x) => !x.includes('@'))).toEqual([]); // no refusal, no error
   });
 });

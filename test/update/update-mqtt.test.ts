@@ -13,31 +13,19 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { encodeUpdateChunk } from '../../core/contracts/update-chunk.js';
-import { readBundle, UpdateServer } from '../../scripts/county/update-server.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 import { baseConfig, PushRig } from '../push/push-rig.js';
-import { bundle, FILES, listed, writeBundle } from './hand-bundle.js';
+import { bundle, FILES, listed } from './hand-bundle.js';
+import { startUpdateServer } from './update-server-rig.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
 const cleanup = useCleanups();
 
-/** The county's update server on the test broker, serving `files` as a bundle folder; with every request it answered. */
-async function updateServer(files: Map<string, Buffer>): Promise<{ server: UpdateServer; asked: string[] }> {
-  const server = new UpdateServer([readBundle(writeBundle(tempDir(), files))]);
-  const asked: string[] = [];
-  server.on('served', (_gw, path, o) => asked.push(`${path}@${o}`));
-  server.on('refused', (_gw, code, message) => asked.push(`${code}: ${message}`));
-  server.on('error', (err) => asked.push(`error: ${err.message}`));
-  const client = await mqtt.connectAsync(brokerRef.current.url, {
-    clientId: `update-server-${asked.length}-${Date.now()}`,
-  });
-  cleanup(() => client.endAsync(true));
-  await server.attach(client);
-  return { server, asked };
-}
+const updateServer = (files: Map<string, Buffer>) =>
+  startUpdateServer(brokerRef.current.url, files, tempDir(), cleanup);
 
 /** A gateway (the built CLI) with a county listening, online. */
 async function gateway(id: string): Promise<PushRig> {
