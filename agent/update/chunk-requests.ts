@@ -32,6 +32,7 @@ interface Outstanding {
   timing: AskTiming;
   /** Published on the current link (the answer is awaited). */
   asked: boolean;
+  /** Asks that went unanswered for silenceMs. */
   tries: number;
   silence: NodeJS.Timeout | null;
   stall: NodeJS.Timeout;
@@ -107,7 +108,6 @@ export class ChunkRequests implements IdleLane {
       payload: c.payload,
       sent: () => {
         c.asked = true;
-        c.tries += 1;
         this.counts.requests += 1;
         c.silence = setTimeout(() => this.silent(c), c.timing.silenceMs);
       },
@@ -146,6 +146,7 @@ export class ChunkRequests implements IdleLane {
   private silent(c: Outstanding): void {
     c.silence = null;
     if (c !== this.current) return;
+    c.tries += 1; // a silence is a try; a lost link is not (linkChanged)
     if (c.tries >= c.timing.tries)
       return this.fail(
         this.unreachable(`${c.req.path} @${c.req.o}: no answer in ${c.tries} tries of ${c.timing.silenceMs} ms`),
