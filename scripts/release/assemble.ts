@@ -107,6 +107,13 @@ export function assemble(m: Manifest, staged: string, currentDir: string, out: s
     mkdirSync(dirname(join(out, path)), { recursive: true, mode: 0o755 });
     symlinkSync(target, join(out, path));
   }
+  // The signed manifest goes with the release (install.sh ships it): it is the next update's base
+  // (agent/update/stager.ts); without it the next update would fetch every file again.
+  for (const name of [MANIFEST, SIGNATURE]) {
+    const bytes = readStaged(stagedReal, name);
+    if (!bytes) throw new Refusal('FILE_MISSING', `${staged} has no ${name}`);
+    writeFileSync(join(out, name), bytes, { mode: 0o644 });
+  }
   return done;
 }
 
