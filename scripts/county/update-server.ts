@@ -185,22 +185,33 @@ function echoOf(raw: unknown): { version: string; path: string; o: number } {
 const HELP = `usage: update-server --bundle DIR [--bundle DIR ...] [--url mqtt://127.0.0.1:1883] [--username U]
   [--password-file F | UPDATE_SERVER_PASSWORD] [--root village] [--mqtt-version 4|5]`;
 
+/** Runs the server until the process ends; null after --help. Throws USAGE for a wrong command line. */
 export async function main(
   argv: string[],
   log = (s: string) => void process.stderr.write(`${s}\n`),
-): Promise<MqttClient> {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      url: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
-      bundle: { type: 'string', multiple: true },
-      username: { type: 'string' },
-      'password-file': { type: 'string' },
-      root: { type: 'string', default: 'village' },
-      'mqtt-version': { type: 'string', default: '4' },
-      'client-id': { type: 'string' },
-    },
-  });
+): Promise<MqttClient | null> {
+  const options = {
+    url: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
+    bundle: { type: 'string', multiple: true },
+    username: { type: 'string' },
+    'password-file': { type: 'string' },
+    root: { type: 'string', default: 'village' },
+    'mqtt-version': { type: 'string', default: '4' },
+    'client-id': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  } as const;
+  const args = (() => {
+    try {
+      return parseArgs({ args: argv, options });
+    } catch (err) {
+      throw new GatewayError('USAGE', `${errorMessage(err)}\n${HELP}`);
+    }
+  })();
+  const v = args.values;
+  if (v.help) {
+    log(HELP);
+    return null;
+  }
   if (!v.bundle?.length) throw new GatewayError('USAGE', `at least one --bundle\n${HELP}`);
   const version = v['mqtt-version'] === '5' ? 5 : v['mqtt-version'] === '4' ? 4 : null;
   if (!version) throw new GatewayError('USAGE', '--mqtt-version is 4 or 5');
@@ -225,6 +236,7 @@ export async function main(
 if (isMain(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (client) => {
+      if (!client) return;
       const bye = () => void client.endAsync().then(() => process.exit(0));
       process.on('SIGINT', bye);
       process.on('SIGTERM', bye);

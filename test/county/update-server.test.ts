@@ -4,8 +4,10 @@
  * that leads outside, a file the manifest does not name, a delta folder without an unchanged
  * file, an offset past the end, a huge offset, a request that is not JSON or not a request:
  * each is answered with a header naming its code (the gateway reads it with the same decoder),
- * never with bytes from outside the folder, never a throw. A good request gets its bytes.
+ * never with bytes from outside the folder, never a throw. A good request gets its bytes. The
+ * built script's command line (npm run build first) refuses a wrong one with exit 2.
  */
+import { spawnSync } from 'node:child_process';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -77,8 +79,21 @@ describe('the update server', () => {
     expect(js.data).toEqual(FILES['dist/agent/new.js']);
   });
 
-  it('a folder that is not a bundle is a usage error naming it', () => {
+  it('the command line: a wrong one exits 2 naming the problem, before connecting anywhere', () => {
     const dir = tempDir();
-    expect(() => readBundle(dir)).toThrow(`--bundle ${dir}: not a bundle folder`);
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['dist/scripts/county/update-server.js', ...args], { encoding: 'utf8' });
+    const none = run('--url', 'mqtt://127.0.0.1:1');
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('at least one --bundle');
+    const notOne = run('--bundle', dir);
+    expect(notOne.status).toBe(2);
+    expect(notOne.stderr).toContain(`--bundle ${dir}: not a bundle folder`);
+    const unknown = run('--bundel', dir);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--bundel'");
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stderr).toContain('usage: update-server --bundle DIR');
   });
 });
