@@ -13,7 +13,10 @@ import { EventFactory } from './event-factory.js';
 import { EventPipeline } from './event-pipeline.js';
 import { Outbox } from './outbox/outbox.js';
 import { SeqCounter, type SeqFileProblem } from './seq-counter.js';
-import { Uplink } from './uplink/uplink.js';
+import { Uplink, uplinkTopics } from './uplink/uplink.js';
+import { IdleLanes } from './uplink/idle-lanes.js';
+import { ChunkRequests } from './update/chunk-requests.js';
+import { mqttSource } from './update/mqtt-source.js';
 import { wireMedia, wirePictures, type MediaParts, type PictureTaking } from './wire-media.js';
 import { VERSION } from './version.js';
 import { DataDirLock } from './data-dir-lock.js';
@@ -46,6 +49,8 @@ export interface AgentParts extends AlarmParts, StorageParts, MediaParts {
   flowsPush: FlowsPush | null;
   /** Pictures taken for camera alarms and rules' snapshots (into MediaParts' store). */
   taking: PictureTaking;
+  /** The update's requests over MQTT (the idle lane beside the pictures). */
+  chunkRequests: ChunkRequests;
 }
 
 /** The profiles the caller gave, else the config's, resolved (a problem throws before anything is opened). */
@@ -91,6 +96,10 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
   const mediaParts = wireMedia(config, outbox, a.clock, logger, (file, err) =>
     storage.storageFailures.notSaved(basename(file), err),
   );
+  const chunkRequests = new ChunkRequests(
+    uplinkTopics(config.mqtt, gatewayId).updateRequest,
+    logger.child({ part: 'update' }),
+  );
   const uplink = new Uplink({
     config: config.mqtt,
     baseDir: a.opts.baseDir,
@@ -100,7 +109,8 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     logger,
     clock: a.clock,
     commands: a.commands,
-    idle: mediaParts.mediaSender,
+    idle: new IdleLanes([mediaParts.mediaSender, chunkRequests]),
+    updateChunks: (payload) => chunkRequests.receive(payload),
   });
   // A modem that registers again is the first sign the network is back: do not sit out a long backoff.
   a.bus.on('modem.registration', (e) => {
@@ -157,6 +167,7 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
       base: runningManifest,
       lost: (err) => logger.error(failure('STORAGE_FAILED', err), 'update.refused not stored'),
     }),
+    mqttSource: (version, timing) => mqttSource(chunkRequests, version, timing),
   });
   return {
     lock,
@@ -174,5 +185,6 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
     ...storage,
     ...mediaParts,
     taking,
+    chunkRequests,
   };
 }

@@ -350,6 +350,7 @@ export class Agent {
     p.lost.report();
     await p.uplink.stop();
     p.mediaSender.stop();
+    p.chunkRequests.stop();
     p.outbox.close();
     p.storageFailures.stop();
     p.lock.release();

@@ -18,7 +18,7 @@ import { statusCommand } from './status.js';
 import { logsCommand } from './logs.js';
 import { deviceCommand } from './device.js';
 import { rebootCommand, restartCommand } from './restart.js';
-import { updateCommand } from './update.js';
+import { updateCommand, type UpdatePorts } from './update.js';
 import type { UpdateStager } from '../update/stager.js';
 import type { AgentRestart } from '../agent-options.js';
 import type { LogRing } from '../diagnostics/log-ring.js';
@@ -44,6 +44,8 @@ export interface CommandDeps {
   history: DeviceHistory;
   restart: AgentRestart | undefined;
   stager: UpdateStager;
+  /** The update bundle pulled over the broker (agent/update/mqtt-source.ts). */
+  mqttSource: UpdatePorts['mqttSource'];
 }
 
 export function registerCommands(router: CommandRouter, d: CommandDeps): void {
@@ -81,5 +83,13 @@ export function registerCommands(router: CommandRouter, d: CommandDeps): void {
   router.register('device', deviceCommand(d.devices, d.history));
   router.register('restart', restartCommand({ gatewayId: config.gateway.id, emit, restart: d.restart }));
   router.register('reboot', rebootCommand());
-  router.register('update', updateCommand({ dataDir: config.dataDir, stager: d.stager, openAlerts: d.openAlerts }));
+  router.register(
+    'update',
+    updateCommand({
+      dataDir: config.dataDir,
+      stager: d.stager,
+      mqttSource: d.mqttSource,
+      openAlerts: d.openAlerts,
+    }),
+  );
 }

@@ -1,6 +1,7 @@
 /**
  * The agent's half of a release update (the county's `update` command): reads the bundle's
- * manifest and signature from the county's URL, then fetches in the background only the files
+ * manifest and signature from a source (source.ts: the county's URL, or its update server over
+ * MQTT), then fetches in the background only the files
  * the running release does not already have (by sha256), each checked as it arrives, into
  * `<dataDir>/update/staging/`, and renames that to `update/ready` once all are fsynced: the
  * path unit then starts the root-side apply step (scripts/release/apply-update.ts), which
@@ -22,10 +23,8 @@ import {
   manifestSchema,
   type Manifest,
 } from '../../core/contracts/release-manifest.js';
-import { fetchToFile, getBounded, under, withRetry } from './fetch.js';
+import type { BundleSource } from './source.js';
 
-/** Files fetched at once: enough to hide latency, few enough to leave the uplink room. */
-const PARALLEL = 3;
 /** A signature is 64 bytes as base64 and a newline; anything much larger is not one. */
 const MAX_SIG_BYTES = 1024;
 
@@ -81,26 +80,22 @@ export class UpdateStager {
   }
 
   /** Reads and checks the manifest, answers what will be fetched, and fetches it in the background. */
-  async start(url: string, version: string): Promise<Accepted> {
+  async start(source: BundleSource, version: string): Promise<Accepted> {
     this.busy = true;
     try {
-      const bytes = await this.get(under(url, MANIFEST), MAX_MANIFEST_BYTES);
-      const sig = await this.get(under(url, SIGNATURE), MAX_SIG_BYTES);
+      const bytes = await source.get(MANIFEST, MAX_MANIFEST_BYTES);
+      const sig = await source.get(SIGNATURE, MAX_SIG_BYTES);
       const m = parseManifest(bytes, version);
       const have = new Set(Object.values(this.p.base()?.files ?? {}).map((f) => f.sha256));
       const wanted = Object.entries(m.files).filter(([, f]) => !have.has(f.sha256));
       const total = wanted.reduce((n, [, f]) => n + f.size, 0);
       this.checkRoom(total + bytes.length);
-      void this.fetchAll(url, m, bytes, sig, wanted).finally(() => (this.busy = false));
+      void this.fetchAll(source, m, bytes, sig, wanted).finally(() => (this.busy = false));
       return { accepted: true, version: m.version, files: wanted.length, bytes: total };
     } catch (err) {
       this.busy = false;
       throw err;
     }
-  }
-
-  private get(url: string, max: number): Promise<Buffer> {
-    return withRetry(() => getBounded(url, max), 2);
   }
 
   private checkRoom(bytes: number): void {
@@ -119,7 +114,7 @@ export class UpdateStager {
   }
 
   private async fetchAll(
-    url: string,
+    source: BundleSource,
     m: Manifest,
     bytes: Buffer,
     sig: Buffer,
@@ -136,10 +131,10 @@ export class UpdateStager {
           const [path, f] = next;
           const file = join(staging, path);
           await mkdir(dirname(file), { recursive: true });
-          await withRetry(() => fetchToFile(under(url, path), file, f));
+          await source.toFile(path, file, f);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(PARALLEL, queue.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(source.parallel, queue.length) }, worker));
       await writeSynced(join(staging, MANIFEST), bytes);
       await writeSynced(join(staging, SIGNATURE), sig);
       await syncDir(staging);

@@ -1,5 +1,6 @@
 /** The MQTT contract's topic names, in one place (docs/county.md, "MQTT contract", documents the same). */
 import { BATCH_SUBTOPIC } from '../../core/contracts/wire-payload.js';
+import { UPDATE_CHUNK_SUBTOPIC, UPDATE_REQUEST_SUBTOPIC } from '../../core/contracts/update-chunk.js';
 
 export interface Topics {
   prefix: string;
@@ -9,6 +10,10 @@ export interface Topics {
   status: string;
   health: string;
   commandFilter: string;
+  /** `<prefix>/update/request`: the gateway asks the county's update server for a piece of a release. */
+  updateRequest: string;
+  /** `<prefix>/update/chunk`: the answers (the gateway subscribes while it fetches over MQTT, and always). */
+  updateChunk: string;
   command(name: string): string;
   reply(name: string): string;
   /** `<prefix>/cmd-reply/`: the only place a county's MQTT 5 response topic may point. */
@@ -26,6 +31,8 @@ export function topicsFor(prefix: string): Topics {
     status: `${prefix}/status`,
     health: `${prefix}/health`,
     commandFilter: `${prefix}/cmd/+`,
+    updateRequest: `${prefix}/${UPDATE_REQUEST_SUBTOPIC}`,
+    updateChunk: `${prefix}/${UPDATE_CHUNK_SUBTOPIC}`,
     command: (name) => `${cmd}${name}`,
     reply: (name) => `${prefix}/cmd-reply/${name}`,
     replyNamespace: `${prefix}/cmd-reply/`,

@@ -1,4 +1,5 @@
 /** The uplink: connection + drain + commands, and the numbers health reports about them. */
+import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { MqttConfig } from '../../config/schema/gateway-config.js';
 import type { Clock } from '../../core/kernel/clock.js';
@@ -31,8 +32,10 @@ export interface UplinkOptions {
   clock?: Clock;
   /** The command router, when its owner made it before the uplink (commandRouterFor); else one of its own. */
   commands?: CommandRouter;
-  /** Pictures: the drain's idle lane (agent/media/media-sender.ts). */
+  /** Pictures and update requests: the drain's idle lane (agent/media/media-sender.ts, agent/update/chunk-requests.ts). */
   idle?: IdleLane;
+  /** The county's update server's answers on `<prefix>/update/chunk` (agent/update/chunk-requests.ts). */
+  updateChunks?: (payload: Buffer) => void;
 }
 
 /**
@@ -138,6 +141,7 @@ export class Uplink {
       // Respect the broker's Receive Maximum (MQTT 5) if it is below our window.
       const receiveMax = connack.properties?.receiveMaximum ?? Infinity;
       this.commands.attach(client, config.protocolVersion);
+      if (opts.updateChunks) this.subscribeUpdates(client, opts.updateChunks, logger);
       this.drain.attach(mqttPublisher(client), Math.min(config.inflightWindow, receiveMax));
     });
     this.connection.on('down', () => {
@@ -145,6 +149,16 @@ export class Uplink {
       this.fromMemory.detach();
       this.deadlines.linkChanged();
     });
+  }
+
+  /** Answers to the gateway's update requests; subscribed on every connection, as the commands are. */
+  private subscribeUpdates(client: MqttClient, deliver: (payload: Buffer) => void, logger: Logger): void {
+    const topic = this.topics.updateChunk;
+    client.subscribe(topic, { qos: 1 }, (err) => {
+      if (err && client.connected)
+        logger.error(failure('SUBSCRIBE_FAILED', err, { topic }), 'cannot subscribe to update chunks');
+    });
+    client.on('message', (t, payload) => t === topic && deliver(payload));
   }
 
   /** An event the outbox could not store, published from memory (memory-sender.ts). */

@@ -115,7 +115,7 @@ export const ERROR_CODES = {
   MEDIA_NO_ROOM:
     "a picture was not stored: the outbox's disk reserve is out, or room would take what events or alarm pictures need",
   CHUNK_UNREADABLE:
-    'a picture chunk could not be read (no header line, a header that does not validate, more data than it may carry)',
+    "a picture chunk, or an update server's answer, could not be read (no header line, a header that does not validate, more data than it may carry)",
   MEDIA_NOT_FOUND: 'no stored picture has this id (expired or evicted)',
   MEDIA_OFF:
     'media.upload.mode is off: no picture is sent, nor a snapshot taken, on request (the request is recorded as media.requested)',
@@ -130,7 +130,7 @@ export const ERROR_CODES = {
     'an update waits (being fetched, or staged for the apply step) or a config or flows push is on probation: send the update again after its event',
   SAME_VERSION: 'the update names the release that runs already: nothing is fetched',
   UPDATE_UNREACHABLE:
-    "the update's manifest.json, manifest.sig or a file could not be fetched from its URL (network, HTTP status, a redirect to another host, too large), retries included",
+    "the update's manifest.json, manifest.sig or a file could not be fetched from its URL (network, HTTP status, a redirect to another host, too large) or from the county's update server over MQTT (no answer in 4 tries, a refusal), retries included",
   UPDATE_FILE_MISMATCH:
     "an update's file did not arrive with the size and sha256 its manifest names: the staged files are removed (update.refused says which)",
   UPDATE_INVALID: "the update's manifest.json is not a release manifest, or names another version than the command",

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { errorMessage, GatewayError } from '../../core/kernel/errors.js';
-import { updateArgs } from '../../agent/commands/update.js';
+import { releaseArgs } from '../../agent/commands/update.js';
 import { mergePatch } from './merge-patch.js';
 import { readPrivateKey } from './signed-envelope.js';
 
@@ -75,7 +75,7 @@ export function configMaker(v: { patch?: string; file?: string }) {
 }
 
 /** The release to send: the agent's own checks (its `update` command's), so a typo stops here, not at the canary. */
-const releaseSchema = updateArgs.pick({ url: true, version: true });
+const releaseSchema = releaseArgs;
 
 export function release(v: { 'bundle-url'?: string; version?: string }): z.infer<typeof releaseSchema> {
   if (v['bundle-url'] === undefined || v.version === undefined)

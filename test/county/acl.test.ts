@@ -24,7 +24,13 @@ import { PanicPanel } from '../helpers/panic-panel.js';
 import { villageAgent } from '../helpers/village-agent.js';
 import { waitUntil } from '../helpers/wait.js';
 
-const USERS = { 'county-platform': 'platform-pw', 'county-dashboard': 'dash-pw', 'gw-a': 'a-pw', 'gw-b': 'b-pw' };
+const USERS = {
+  'county-platform': 'platform-pw',
+  'county-dashboard': 'dash-pw',
+  'county-updates': 'updates-pw',
+  'gw-a': 'a-pw',
+  'gw-b': 'b-pw',
+};
 const NOT_AUTHORIZED = 0x87;
 
 interface Seen {
@@ -107,12 +113,20 @@ function matches(filter: string, topic: string): boolean {
 }
 
 describe('the county broker ACL: a gateway reads and writes only its own topics', () => {
-  it("grants exactly the topics the agent uses (agent/uplink/topics.ts, the media sender's)", () => {
+  it("grants exactly the topics the agent uses (agent/uplink/topics.ts, the media sender's, the update's)", () => {
     const acl = readFileSync(`${countyAclDir()}acl`, 'utf8');
     const lines = (kind: string) =>
       [...acl.matchAll(new RegExp(`^pattern ${kind} (.*)$`, 'gm'))].map((m) => m[1]!.replace('%u', 'gw-x'));
     const t = topicsFor('village/gw-x');
-    const writes = [t.events, t.eventsBatch, t.health, t.status, t.reply('ack'), `${t.replyNamespace}consumer-2/ack`];
+    const writes = [
+      t.events,
+      t.eventsBatch,
+      t.health,
+      t.status,
+      t.reply('ack'),
+      `${t.replyNamespace}consumer-2/ack`,
+      t.updateRequest,
+    ];
     for (const topic of [...writes, 'village/gw-x/media/pic-1'])
       expect(
         lines('write').some((f) => matches(f, topic)),
@@ -120,8 +134,8 @@ describe('the county broker ACL: a gateway reads and writes only its own topics'
       ).toBe(true);
     expect(lines('read').some((f) => matches(f, t.command('ack')))).toBe(true);
     // Nothing beyond: every write line is one the agent uses, and no gateway reads its own events.
-    expect(lines('write')).toHaveLength(6);
-    expect(lines('read')).toEqual(['village/gw-x/cmd/#']);
+    expect(lines('write')).toHaveLength(7);
+    expect(lines('read')).toEqual(['village/gw-x/cmd/#', t.updateChunk]);
   });
 
   beforeAll(async () => {
@@ -245,6 +259,30 @@ describe('the county broker ACL: a gateway reads and writes only its own topics'
     // B still works, end to end, and the dashboard saw its press.
     await pressAndAck('b');
     expect(got).toContain('village/gw-b/events');
+  }, 60_000);
+
+  it('the update topics: a gateway asks only as itself, and only the update server answers it', async () => {
+    const server = await login('county-updates', 'county-updates', 5);
+    const requests: string[] = [];
+    server.on('message', (topic) => requests.push(topic));
+    await server.subscribeAsync('village/+/update/request', { qos: 1 });
+    const a = await login('gw-a', 'gw-a', 5); // A's agent was stopped by an earlier test: its login is free
+    const answers: string[] = [];
+    a.on('message', (topic, payload) => answers.push(`${topic} ${payload.toString()}`));
+    await a.subscribeAsync(['village/gw-a/update/chunk', 'village/gw-b/update/chunk'], { qos: 1 });
+    const ask = { v: 1, version: '9.9.9', path: 'manifest.json', o: 0, len: 16384 };
+    expect(await publish(a, 'village/gw-b/update/request', ask)).toBe(NOT_AUTHORIZED);
+    expect(await publish(a, 'village/gw-a/update/request', ask)).toBe(0);
+    await waitUntil(() => requests.length > 0, 10_000, "A's request at the update server");
+    expect(requests).toEqual(['village/gw-a/update/request']);
+    // Neither the platform nor a gateway may answer; the server's answer to B does not reach A.
+    expect(await publish(platform, 'village/gw-a/update/chunk', 'forged')).toBe(NOT_AUTHORIZED);
+    expect(await publish(a, 'village/gw-a/update/chunk', 'forged')).toBe(NOT_AUTHORIZED);
+    expect(await publish(server, 'village/gw-b/update/chunk', 'for b')).toBe(0);
+    expect(await publish(server, 'village/gw-a/update/chunk', 'for a')).toBe(0);
+    await waitUntil(() => answers.length > 0, 10_000, "the server's answer at A");
+    expect(answers).toEqual(['village/gw-a/update/chunk "for a"']);
+    await pingFromCounty('gw-b', 'ping-b-after-update-topics'); // B ignored the stray answer and runs on
   }, 60_000);
 
   it("the platform's shared group receives through the ACL, and a reply under cmd-reply/<consumer>/ reaches it", async () => {

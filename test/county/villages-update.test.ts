@@ -13,7 +13,8 @@ import type { UpdateResult } from '../../scripts/county/villages-update.js';
 import { defaultVerdictMs } from '../../scripts/county/villages-update.js';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { handMadeBundle, serveBundle } from '../update/bundle-server.js';
+import { serveBundle } from '../update/bundle-server.js';
+import { bundle } from '../update/hand-bundle.js';
 import { village as villageOf } from './villages-rig.js';
 
 const tempDir = useTempDirs();
@@ -32,7 +33,7 @@ describe('villages apply-update', () => {
   it('stops at a canary that refuses, or that refuses later; the others get nothing', { timeout: 90_000 }, async () => {
     const v = await village('upd');
     const [canary, second, third] = v.ids as [string, string, string];
-    const server = await serve(handMadeBundle('9.9.9', FILES, { 'lib/data.txt': Buffer.alloc(50_000, 'w') }));
+    const server = await serve(bundle('9.9.9', { 'lib/data.txt': Buffer.alloc(50_000, 'w') }, FILES));
 
     // Refused at once: the bundle is not where the URL says.
     const away = await v.run('apply-update', '--bundle-url', `${server.url}nothing/`, '--version', '9.9.9');

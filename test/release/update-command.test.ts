@@ -5,7 +5,9 @@
  * update/ready, the apply step verifies, switches and judges, and the county hears
  * update.applied from 1.0.1; then the county's villages tool sends 1.0.2 the same way and reports
  * it applied, a 1.0.3 that crashes at start rolled back (exit 1), and a 1.0.4 signed by another
- * key refused. Needs root (install.sh chowns to the service user), as CI runs.
+ * key refused; last, from the release that runs, an update pulled over MQTT from the county's
+ * update server holding a delta folder (only what the running manifest lacks asked for).
+ * Needs root (install.sh chowns to the service user), as CI runs.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,8 +17,10 @@ import { main as villagesMain } from '../../scripts/county/villages.js';
 import { County } from '../helpers/county.js';
 import { countyCommand } from '../helpers/county-command.js';
 import { useCleanups } from '../helpers/lifecycle.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 import { serveBundle } from '../update/bundle-server.js';
+import { startUpdateServer } from '../update/update-server-rig.js';
 import {
   baseFile,
   currentVersion,
@@ -30,6 +34,7 @@ import {
 } from './release-rig.js';
 
 const cleanup = useCleanups();
+const tempDir = useTempDirs();
 const held = useRig({ needsMosquitto: true });
 
 /** A code-only update of the base release to `version`, signed, on a real HTTP server that holds only its changed files. */
@@ -165,5 +170,35 @@ describe('the update command under the supervisor', () => {
     expect(refused.code).toBe(1);
     expect(county.received('update.refused').map((e) => [e.data?.to, e.data?.code])).toEqual([['?', 'BAD_SIGNATURE']]);
     expect(currentVersion(rig)).toBe('1.0.2');
+  }, 400_000);
+
+  it('over MQTT from the update server: pulls only what the running release lacks, and it is applied', async () => {
+    const { rig, broker } = held;
+    const from = currentVersion(rig); // 1.0.2 after the tests above
+    const mqttJs = Buffer.concat([baseFile(rig, 'dist/agent/update/mqtt-source.js'), Buffer.from('// 1.0.5\n')]);
+    const changes = { 'package.json': packageJson(rig, '1.0.5'), 'dist/agent/update/mqtt-source.js': mqttJs };
+    const { bytes, sig } = signedUpdate(rig, '1.0.5', changes);
+    const folder = new Map<string, Buffer>([
+      ['manifest.json', bytes],
+      ['manifest.sig', Buffer.from(sig)],
+      ...Object.entries(changes),
+    ]);
+    const { asked } = await startUpdateServer(broker.url, folder, tempDir(), cleanup);
+    const { county, sup } = await startGateway(rig, broker.url, 'update-mqtt', PROBATION);
+    const reply = await countyCommand(
+      county.sub,
+      'gw-update',
+      'update',
+      { id: 'm1', args: { mqtt: true, version: '1.0.5', by: 'county-test' }, expiresAt: Date.now() + 120_000 },
+      60_000,
+    );
+    expect(reply.error).toBeUndefined();
+    const size = Object.values(changes).reduce((n, b) => n + b.length, 0);
+    expect(reply.result).toEqual({ accepted: true, version: '1.0.5', files: 2, bytes: size, by: 'county-test' });
+    await waitUntil(() => county.received('update.applied').length === 1, 180_000, `update.applied:\n${sup.output}`);
+    expect(county.received('update.applied')[0]!.data).toMatchObject({ from, to: '1.0.5' });
+    expect(currentVersion(rig)).toBe('1.0.5');
+    const paths = [...new Set(asked.map((a) => a.replace(/@\d+$/, '')))].sort();
+    expect(paths).toEqual(['dist/agent/update/mqtt-source.js', 'manifest.json', 'manifest.sig', 'package.json']);
   }, 400_000);
 });

@@ -1,35 +1,5 @@
 /** A real HTTP server for update tests: serves a bundle folder's bytes by path and records what was asked for. */
 import { createServer, type Server } from 'node:http';
-import { sha256 } from '../../scripts/release/manifest.js';
-
-/**
- * A bundle folder as make-bundle lays it out, made by hand (path -> bytes): a manifest of
- * `files`, a signature the agent does not check (the root step would), and the files, with
- * `overwrite` served instead of theirs (bytes that are not their manifest's).
- */
-export function handMadeBundle(
-  version: string,
-  files: Record<string, Buffer>,
-  overwrite: Record<string, Buffer> = {},
-): Map<string, Buffer> {
-  const listed = Object.fromEntries(
-    Object.entries(files).map(([p, b]) => [p, { sha256: sha256(b), size: b.length, mode: 0o644 }]),
-  );
-  const manifest = {
-    v: 1,
-    version,
-    arch: 'x64',
-    node: 'system',
-    createdAt: new Date().toISOString(),
-    files: listed,
-    links: {},
-  };
-  return new Map([
-    ['manifest.json', Buffer.from(JSON.stringify(manifest) + '\n')],
-    ['manifest.sig', Buffer.from(Buffer.alloc(64, 7).toString('base64') + '\n')],
-    ...Object.entries({ ...files, ...overwrite }),
-  ]);
-}
 
 export class BundleServer {
   /** Paths asked for, in order (without the base). */

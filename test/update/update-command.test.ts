@@ -8,33 +8,21 @@
  * push on probation) answer at once with their code.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitUntil } from '../helpers/wait.js';
 import { baseConfig, PushRig } from '../push/push-rig.js';
-import { handMadeBundle, serveBundle } from './bundle-server.js';
+import { serveBundle } from './bundle-server.js';
+import { bundle, FILES, listed } from './hand-bundle.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
 const cleanup = useCleanups();
 const RUNNING = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 
-const FILES = {
-  'dist/agent/new.js': Buffer.from('export const x = 1;\n'),
-  'lib/data.txt': Buffer.alloc(200_000, 'v'), // several chunks on the wire
-};
-const bundle = (version: string, overwrite: Record<string, Buffer> = {}) => handMadeBundle(version, FILES, overwrite);
-
 const serve = (files: Map<string, Buffer>) => serveBundle(files, cleanup);
-
-function listed(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
-}
 
 describe('the update command', () => {
   it('stages a good bundle into update/ready; a second one waits for it', { timeout: 40_000 }, async () => {

@@ -16,7 +16,8 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 import { ioBoard, tcpBus } from '../helpers/village-config.js';
 import { waitUntil } from '../helpers/wait.js';
 import { baseConfig, PushRig } from '../push/push-rig.js';
-import { handMadeBundle, serveBundle } from './bundle-server.js';
+import { serveBundle } from './bundle-server.js';
+import { bundle } from './hand-bundle.js';
 
 const tempDir = useTempDirs();
 const brokerRef = useBroker();
@@ -48,7 +49,7 @@ describe(`an update with no room (${process.getuid?.() === 0 ? 'a 16 MiB tmpfs' 
 
     // Fits on the card as it is, but would leave half the reserve: refused.
     const free = freeBytes(card);
-    const big = await serve(handMadeBundle('9.9.9', { 'lib/big.bin': Buffer.alloc(free - RESERVE / 2, 'b') }));
+    const big = await serve(bundle('9.9.9', {}, { 'lib/big.bin': Buffer.alloc(free - RESERVE / 2, 'b') }));
     const refused = await r.command('update', { url: big.url, version: '9.9.9', by: 'test' });
     expect(refused.error?.code).toBe('UPDATE_NO_ROOM');
     expect(refused.error?.message).toMatch(
@@ -59,7 +60,7 @@ describe(`an update with no room (${process.getuid?.() === 0 ? 'a 16 MiB tmpfs' 
     expect(freeBytes(card)).toBeGreaterThan(free - RESERVE / 4); // nothing written to speak of
 
     // The same card takes a small update: the refusal was the room.
-    const small = await serve(handMadeBundle('9.9.9', { 'lib/small.bin': Buffer.alloc(100_000, 's') }));
+    const small = await serve(bundle('9.9.9', {}, { 'lib/small.bin': Buffer.alloc(100_000, 's') }));
     const accepted = await r.command('update', { url: small.url, version: '9.9.9' });
     expect(accepted.result).toMatchObject({ accepted: true, files: 1, bytes: 100_000 });
     await waitUntil(() => existsSync(join(card, 'update/ready/lib/small.bin')), 10_000, 'the small update staged');
