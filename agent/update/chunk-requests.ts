@@ -133,7 +133,9 @@ export class ChunkRequests implements IdleLane {
       return this.ignore(`${h.version} ${h.path} @${h.o}: not the request outstanding (${c.req.path} @${c.req.o})`);
     if (h.error)
       return this.fail(
-        this.unreachable(`the update server refused ${h.path}: ${h.error.code}: ${h.error.message}`, false),
+        this.unreachable(`the update server refused ${h.path}: ${h.error.code}: ${h.error.message}`, false, {
+          absent: h.error.code === 'NOT_IN_BUNDLE', // the server has no such file (a bundle of an older make-bundle)
+        }),
       );
     if (chunk.data.length > c.req.len)
       return this.ignore(`${h.path} @${h.o}: ${chunk.data.length} bytes, ${c.req.len} asked`);
@@ -155,10 +157,10 @@ export class ChunkRequests implements IdleLane {
     this.wake();
   }
 
-  private unreachable(message: string, retryable = true): GatewayError {
+  private unreachable(message: string, retryable = true, detail: Record<string, boolean> = {}): GatewayError {
     const ignored =
       this.counts.ignored > 0 ? ` (${this.counts.ignored} answers ignored, the last: ${this.lastIgnored})` : '';
-    return new GatewayError('UPDATE_UNREACHABLE', `${message}${ignored}`, { retryable });
+    return new GatewayError('UPDATE_UNREACHABLE', `${message}${ignored}`, { retryable, detail });
   }
 
   private fail(err: Error): void {

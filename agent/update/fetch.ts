@@ -14,8 +14,12 @@ export const FETCH_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 3;
 
 /** Why a fetch failed; not retryable when asking again cannot help (a 404, bytes that do not match). */
-const problem = (code: 'UPDATE_UNREACHABLE' | 'UPDATE_FILE_MISMATCH', message: string, retryable: boolean) =>
-  new GatewayError(code, message, { retryable });
+const problem = (
+  code: 'UPDATE_UNREACHABLE' | 'UPDATE_FILE_MISMATCH',
+  message: string,
+  retryable: boolean,
+  detail: Record<string, boolean> = {},
+) => new GatewayError(code, message, { retryable, detail });
 
 /** `<base>/<path>`, each segment escaped (paths are checked by the manifest schema already). */
 export function under(base: string, path: string): string {
@@ -62,6 +66,7 @@ async function request(
         'UPDATE_UNREACHABLE',
         `${at.pathname}: HTTP ${res.status}`,
         res.status >= 500 || res.status === 429,
+        { absent: res.status === 404 || res.status === 410 }, // the server has no such file (a bundle of an older make-bundle)
       );
     }
     silence.done();

@@ -13,10 +13,13 @@ import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import type { EventInput } from '../../core/contracts/event.js';
-import { GatewayError } from '../../core/kernel/errors.js';
+import { errorMessage, GatewayError } from '../../core/kernel/errors.js';
 import {
   MANIFEST,
+  MANIFEST_GZ,
   MAX_MANIFEST_BYTES,
   SIGNATURE,
   issueLine,
@@ -83,7 +86,7 @@ export class UpdateStager {
   async start(source: BundleSource, version: string): Promise<Accepted> {
     this.busy = true;
     try {
-      const bytes = await source.get(MANIFEST, MAX_MANIFEST_BYTES);
+      const bytes = await manifestOf(source);
       const sig = await source.get(SIGNATURE, MAX_SIG_BYTES);
       const m = parseManifest(bytes, version);
       const have = new Set(Object.values(this.p.base()?.files ?? {}).map((f) => f.sha256));
@@ -158,6 +161,25 @@ export class UpdateStager {
         })
         .catch((e: unknown) => this.p.lost(e));
     }
+  }
+}
+
+/**
+ * manifest.json's bytes (the signed ones): fetched gzipped where the bundle has manifest.json.gz
+ * (~3x fewer bytes on the link), else as they are (a bundle of an older make-bundle).
+ */
+async function manifestOf(source: BundleSource): Promise<Buffer> {
+  let packed: Buffer;
+  try {
+    packed = await source.get(MANIFEST_GZ, MAX_MANIFEST_BYTES);
+  } catch (err) {
+    if (err instanceof GatewayError && err.detail['absent'] === true) return source.get(MANIFEST, MAX_MANIFEST_BYTES);
+    throw err;
+  }
+  try {
+    return await promisify(gunzip)(packed, { maxOutputLength: MAX_MANIFEST_BYTES }); // off the event loop
+  } catch (err) {
+    throw new GatewayError('UPDATE_INVALID', `${MANIFEST_GZ}: ${errorMessage(err)}`);
   }
 }
 

@@ -16,12 +16,12 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
-import { MANIFEST, manifestSchema, SIGNATURE, type Manifest } from '../../core/contracts/release-manifest.js';
+import { MANIFEST, MANIFEST_GZ, manifestSchema, SIGNATURE, type Manifest } from '../../core/contracts/release-manifest.js';
 import {
   encodeUpdateChunk,
   UPDATE_CHUNK_SUBTOPIC,
@@ -38,7 +38,7 @@ type ServeError = (typeof updateServeErrors)[number];
 interface Bundle {
   dir: string;
   manifest: Manifest;
-  /** sha256 of manifest.json and manifest.sig (no manifest names them). */
+  /** sha256 of manifest.json, manifest.sig and manifest.json.gz (no manifest names them). */
   own: Map<string, string>;
 }
 
@@ -62,6 +62,8 @@ export function readBundle(dir: string): Bundle {
       [MANIFEST, sha(bytes)],
       [SIGNATURE, sha(readFileSync(join(real, SIGNATURE)))],
     ]);
+    // Gzipped, what gateways ask for first; a bundle of an older make-bundle has none (they then ask for manifest.json).
+    if (existsSync(join(real, MANIFEST_GZ))) own.set(MANIFEST_GZ, sha(readFileSync(join(real, MANIFEST_GZ))));
     return { dir: real, manifest, own };
   } catch (err) {
     throw new GatewayError('USAGE', `--bundle ${dir}: not a bundle folder (${errorMessage(err)})`);

@@ -5,7 +5,8 @@
  *     [--version V] [--arch A] [--node NODE_DIST_DIR] [--tar] [--delta-from OLD_MANIFEST]
  *
  * writes OUT/village-gateway-<version>-<arch>/ with the release's files, manifest.json (every
- * file's sha256, size and mode) and manifest.sig (ed25519 over manifest.json's exact bytes).
+ * file's sha256, size and mode), manifest.sig (ed25519 over manifest.json's exact bytes) and
+ * manifest.json.gz (what a gateway fetches of the manifest).
  * --tar adds <name>.tar.gz (gzip -6). --delta-from writes <name>-delta/: the manifest, the
  * signature and only the files whose sha256 is not in the given (installed) release's manifest:
  * what a gateway has to receive for a code-only update. --version re-labels the same build
@@ -14,9 +15,11 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { collect } from './bundle-files.js';
 import { MANIFEST, manifestSchema, SIGNATURE, sha256, signManifest, type Manifest } from './manifest.js';
+import { MANIFEST_GZ } from '../../core/contracts/release-manifest.js';
 import { isMain } from './is-main.js';
 
 const optionsSchema = z.strictObject({
@@ -92,6 +95,7 @@ export function makeBundle(input: BundleOptions): BundleResult {
   const sig = signManifest(bytes, readFileSync(o.key, 'utf8'));
   writeFileSync(join(dir, MANIFEST), bytes);
   writeFileSync(join(dir, SIGNATURE), sig);
+  writeFileSync(join(dir, MANIFEST_GZ), gzipSync(bytes, { level: 9 }));
   const result: BundleResult = { dir, version, files: Object.keys(got.files).length, bytes: got.bytes };
   if (o.tar) {
     const file = `${dir}.tar.gz`;
@@ -113,8 +117,9 @@ export function writeDelta(dir: string, manifest: Manifest, installedManifest: s
   mkdirSync(out, { recursive: true });
   copyFileSync(join(dir, MANIFEST), join(out, MANIFEST));
   copyFileSync(join(dir, SIGNATURE), join(out, SIGNATURE));
+  copyFileSync(join(dir, MANIFEST_GZ), join(out, MANIFEST_GZ));
   let files = 0;
-  let bytes = statSync(join(out, MANIFEST)).size;
+  let bytes = statSync(join(out, MANIFEST_GZ)).size; // what a gateway fetches of it
   for (const [path, f] of Object.entries(manifest.files)) {
     if (have.has(f.sha256)) continue;
     mkdirSync(dirname(join(out, path)), { recursive: true });

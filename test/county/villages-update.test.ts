@@ -70,7 +70,7 @@ describe('villages apply-update', () => {
     expect(same.out).toMatch(/every gateway applied$/);
     expect(updatesSent(v.commanded)).toEqual([canary, canary, ...v.ids]);
     // The gateways only ever asked for the manifest and its signature, and the canary for the files once.
-    expect(server.requests.filter((p) => !/manifest\.(json|sig)$/.test(p)).sort()).toEqual([
+    expect(server.requests.filter((p) => !/manifest\.(json|json\.gz|sig)$/.test(p)).sort()).toEqual([
       'dist/agent/new.js',
       'lib/data.txt',
     ]);

@@ -99,7 +99,7 @@ describe('make-bundle', () => {
     });
     expect(next.delta!.files).toBe(1); // package.json: nothing else differs
     expect(run('find', [next.delta!.dir, '-type', 'f']).out.split('\n').filter(Boolean).sort()).toEqual(
-      ['manifest.json', 'manifest.sig', 'package.json'].map((f) => join(next.delta!.dir, f)),
+      ['manifest.json', 'manifest.json.gz', 'manifest.sig', 'package.json'].map((f) => join(next.delta!.dir, f)),
     );
   });
 

@@ -12,7 +12,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { manifestSchema } from '../../core/contracts/release-manifest.js';
 import { main as villagesMain } from '../../scripts/county/villages.js';
 import { County } from '../helpers/county.js';
 import { countyCommand } from '../helpers/county-command.js';
@@ -49,7 +51,12 @@ async function serveUpdate(rig: Rig, version: string, extra: Record<string, Buff
   };
   const { bytes, sig } = signedUpdate(rig, version, changes, o);
   // Only these: a request for any other file of the release is a 404 and would fail the update.
-  const served = new Map([['manifest.json', bytes], ['manifest.sig', Buffer.from(sig)], ...Object.entries(changes)]);
+  const served = new Map([
+    ['manifest.json', bytes],
+    ['manifest.json.gz', gzipSync(bytes)], // as make-bundle writes it: what the agent asks for
+    ['manifest.sig', Buffer.from(sig)],
+    ...Object.entries(changes),
+  ]);
   const server = await serveBundle(served, cleanup);
   return { changes, bytes, server };
 }
@@ -97,7 +104,7 @@ describe('the update command under the supervisor', () => {
     expect(county.received('update.refused')).toEqual([]);
     expect(server.requests.sort()).toEqual([
       'dist/agent/update/fetch.js',
-      'manifest.json',
+      'manifest.json.gz',
       'manifest.sig',
       'package.json',
     ]);
@@ -178,10 +185,19 @@ describe('the update command under the supervisor', () => {
     const mqttJs = Buffer.concat([baseFile(rig, 'dist/agent/update/mqtt-source.js'), Buffer.from('// 1.0.5\n')]);
     const changes = { 'package.json': packageJson(rig, '1.0.5'), 'dist/agent/update/mqtt-source.js': mqttJs };
     const { bytes, sig } = signedUpdate(rig, '1.0.5', changes);
+    // What the running release's manifest lacks (1.0.5 is cut from the base release, 1.0.2 is not):
+    // what a delta folder from the running release holds, and all the agent may ask for.
+    const running = readFileSync(join(rig.opt, 'current/manifest.json'), 'utf8');
+    const have = new Set(Object.values(manifestSchema.parse(JSON.parse(running)).files).map((f) => f.sha256));
+    const lacking = Object.entries(manifestSchema.parse(JSON.parse(bytes.toString('utf8'))).files)
+      .filter(([, f]) => !have.has(f.sha256))
+      .map(([path]) => path);
+    const fileOf = (path: string) => (changes as Record<string, Buffer>)[path] ?? baseFile(rig, path);
     const folder = new Map<string, Buffer>([
       ['manifest.json', bytes],
+      ['manifest.json.gz', gzipSync(bytes)],
       ['manifest.sig', Buffer.from(sig)],
-      ...Object.entries(changes),
+      ...lacking.map((path): [string, Buffer] => [path, fileOf(path)]),
     ]);
     const { asked } = await startUpdateServer(broker.url, folder, tempDir(), cleanup);
     const { county, sup } = await startGateway(rig, broker.url, 'update-mqtt', PROBATION);
@@ -193,12 +209,19 @@ describe('the update command under the supervisor', () => {
       60_000,
     );
     expect(reply.error).toBeUndefined();
-    const size = Object.values(changes).reduce((n, b) => n + b.length, 0);
-    expect(reply.result).toEqual({ accepted: true, version: '1.0.5', files: 2, bytes: size, by: 'county-test' });
+    const size = lacking.reduce((n, path) => n + fileOf(path).length, 0);
+    expect(reply.result).toEqual({
+      accepted: true,
+      version: '1.0.5',
+      files: lacking.length,
+      bytes: size,
+      by: 'county-test',
+    });
     await waitUntil(() => county.received('update.applied').length === 1, 180_000, `update.applied:\n${sup.output}`);
     expect(county.received('update.applied')[0]!.data).toMatchObject({ from, to: '1.0.5' });
     expect(currentVersion(rig)).toBe('1.0.5');
     const paths = [...new Set(asked.map((a) => a.replace(/@\d+$/, '')))].sort();
-    expect(paths).toEqual(['dist/agent/update/mqtt-source.js', 'manifest.json', 'manifest.sig', 'package.json']);
+    expect(paths).toEqual([...lacking, 'manifest.json.gz', 'manifest.sig'].sort());
+    expect(lacking).toEqual(expect.arrayContaining(['dist/agent/update/mqtt-source.js', 'package.json']));
   }, 400_000);
 });

@@ -1,6 +1,7 @@
 /** A small hand-made release bundle (as make-bundle lays one out) for the update tests, in memory or on disk. */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { sha256 } from '../../scripts/release/manifest.js';
 
 export const FILES = {
@@ -26,8 +27,10 @@ export function bundle(
     files: entries,
     links: {},
   };
+  const bytes = Buffer.from(JSON.stringify(manifest) + '\n');
   return new Map([
-    ['manifest.json', Buffer.from(JSON.stringify(manifest) + '\n')],
+    ['manifest.json', bytes],
+    ['manifest.json.gz', gzipSync(bytes)], // what the agent asks for first (make-bundle writes it)
     ['manifest.sig', Buffer.from(Buffer.alloc(64, 7).toString('base64') + '\n')],
     ...Object.entries({ ...files, ...overwrite }),
   ]);

@@ -41,7 +41,7 @@ describe('the update command', () => {
     expect(readFileSync(join(ready, 'lib/data.txt'))).toEqual(FILES['lib/data.txt']);
     expect(readFileSync(join(ready, 'manifest.json'))).toEqual(server.files.get('manifest.json'));
     expect(existsSync(join(r.dir, 'data/update/staging'))).toBe(false);
-    expect(server.requests.sort()).toEqual(['dist/agent/new.js', 'lib/data.txt', 'manifest.json', 'manifest.sig']);
+    expect(server.requests.sort()).toEqual(['dist/agent/new.js', 'lib/data.txt', 'manifest.json.gz', 'manifest.sig']);
 
     const again = await r.command('update', { url: server.url, version: '9.9.9' });
     expect(again.error?.code).toBe('UPDATE_PENDING');
@@ -89,8 +89,12 @@ describe('the update command', () => {
       expect(missing.error?.code).toBe('UPDATE_UNREACHABLE');
       expect(missing.error?.message).toContain('HTTP 404');
       server.files.set('manifest.json', Buffer.from('{"v":1,"version":"9.9.9"}'));
+      server.files.delete('manifest.json.gz'); // a bundle of an older make-bundle: manifest.json is asked for instead
+      const plain = () => server.requests.filter((p) => p === 'manifest.json').length;
+      const plainBefore = plain();
       const notOne = await r.command('update', { url: server.url, version: '9.9.9' });
       expect(notOne.error?.code).toBe('UPDATE_INVALID');
+      expect(plain()).toBe(plainBefore + 1);
       // Same server, another host name: a redirect off the county's host is not followed.
       server.redirects.set('elsewhere/manifest.json', server.url.replace('127.0.0.1', 'localhost') + 'manifest.json');
       const away = await r.command('update', { url: `${server.url}elsewhere/`, version: '9.9.9' });
@@ -98,7 +102,7 @@ describe('the update command', () => {
       expect(away.error?.message).toContain('redirected to another host (localhost:');
       const ftp = await r.command('update', { url: 'ftp://127.0.0.1/bundle/', version: '9.9.9' });
       expect(ftp.error?.code).toBe('INVALID_ARGS');
-      expect(server.requests.filter((p) => !/manifest\.(json|sig)$/.test(p))).toEqual([]);
+      expect(server.requests.filter((p) => !/manifest\.(json|json\.gz|sig)$/.test(p))).toEqual([]);
       expect(existsSync(join(r.dir, 'data/update/ready'))).toBe(false);
 
       // A config push on probation: one change judged at a time.

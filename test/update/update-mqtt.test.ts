@@ -53,7 +53,7 @@ describe('the update command over MQTT', () => {
       expect(readFileSync(join(ready, 'manifest.sig'))).toEqual(files.get('manifest.sig'));
       // One request at a time, in order, each piece 16 KiB: 200,000 bytes are 13 of them.
       const pieces = Array.from({ length: 13 }, (_, i) => `lib/data.txt@${i * 16_384}`);
-      expect(asked).toEqual(['manifest.json@0', 'manifest.sig@0', 'dist/agent/new.js@0', ...pieces]);
+      expect(asked).toEqual(['manifest.json.gz@0', 'manifest.sig@0', 'dist/agent/new.js@0', ...pieces]);
       expect(r.events.some((e) => e.type === 'update.refused')).toBe(false);
 
       const again = await r.command('update', { mqtt: true, version: '9.9.9' });
@@ -119,12 +119,12 @@ describe('the update command over MQTT', () => {
       const reply = await r.command('update', { mqtt: true, version: '9.9.9', silenceSec: 1 });
       const tookMs = Date.now() - started;
       expect(reply.error?.code).toBe('UPDATE_UNREACHABLE');
-      expect(reply.error?.message).toContain('manifest.json @0: no answer in 4 tries of 1000 ms');
+      expect(reply.error?.message).toContain('manifest.json.gz @0: no answer in 4 tries of 1000 ms');
       expect(reply.error?.message).toContain('3 answers ignored');
       expect(tookMs).toBeGreaterThanOrEqual(4000);
       // The same request each time (the same offset), four times.
       expect(requests.map((q) => JSON.parse(q) as unknown)).toEqual(
-        Array(4).fill({ v: 1, version: '9.9.9', path: 'manifest.json', o: 0, len: 16_384 }),
+        Array(4).fill({ v: 1, version: '9.9.9', path: 'manifest.json.gz', o: 0, len: 16_384 }),
       );
       expect(existsSync(join(r.dir, 'data/update/ready'))).toBe(false);
       // Not pending any more, and the agent still answers.

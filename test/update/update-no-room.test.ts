@@ -55,7 +55,7 @@ describe(`an update with no room (${process.getuid?.() === 0 ? 'a 16 MiB tmpfs' 
     expect(refused.error?.message).toMatch(
       new RegExp(`needs \\d+ bytes and \\d+ are free: it would leave less than the alarms' reserve \\(${RESERVE}\\)`),
     );
-    expect(big.requests.sort()).toEqual(['manifest.json', 'manifest.sig']); // no file asked for
+    expect(big.requests.sort()).toEqual(['manifest.json.gz', 'manifest.sig']); // no file asked for
     expect(existsSync(join(card, 'update')) ? readdirSync(join(card, 'update')) : []).toEqual([]);
     expect(freeBytes(card)).toBeGreaterThan(free - RESERVE / 4); // nothing written to speak of
 
