@@ -21,7 +21,13 @@ import { open, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
-import { MANIFEST, MANIFEST_GZ, manifestSchema, SIGNATURE, type Manifest } from '../../core/contracts/release-manifest.js';
+import {
+  MANIFEST,
+  MANIFEST_GZ,
+  manifestSchema,
+  SIGNATURE,
+  type Manifest,
+} from '../../core/contracts/release-manifest.js';
 import {
   encodeUpdateChunk,
   UPDATE_CHUNK_SUBTOPIC,
