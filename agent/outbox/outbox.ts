@@ -306,7 +306,7 @@ export class Outbox
     // Alarms and doors are rare, and a rollback must never bring a delivered alarm back as waiting.
     const now = rows.some((r) => r.prio <= PRIORITY_RANK.high);
     try {
-      if (!now) this.late.moved();
+      if (!now) this.late.moved(rows.length);
       unsynced(this.db, () =>
         this.inTransaction(() => {
           byPrio.forEach((list, prio) => {

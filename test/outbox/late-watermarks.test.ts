@@ -1,13 +1,14 @@
 /**
  * Deliveries' watermarks reach the disk late (agent/outbox/late-watermarks.ts): gone at once for
- * the outbox's readers, written with the first commit once due, by a commit of their own when none
- * comes, at close; critical and high at once. What is on disk is read through a second connection,
+ * the outbox's readers, written with the first commit once due (by age or by rows), by a commit of
+ * their own when none comes, at close; critical and high at once. What is on disk is read through a second connection,
  * as a restart after a power cut would find it.
  */
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LATE_ROWS } from '../../agent/outbox/late-watermarks.js';
 import { Outbox } from '../../agent/outbox/outbox.js';
 import type { Priority } from '../../core/contracts/event.js';
 import { outboxConfig } from '../helpers/agent-config.js';
@@ -65,6 +66,17 @@ describe('late watermarks', () => {
     await put('low'); // the first commit once due takes them along
     expect(liveOnDisk(dir)).toBe(4);
     expect(ob.size).toBe(4);
+    ob.close();
+  });
+
+  it('a drained backlog is written every LATE_ROWS rows: a crash re-sends no more than that', async () => {
+    const { dir, ob, put } = rig(3_600_000);
+    await put('normal', LATE_ROWS + 10);
+    ob.delete(ob.readPage(null, LATE_ROWS - 1));
+    expect(liveOnDisk(dir)).toBe(LATE_ROWS + 10);
+    const [next] = ob.readPage(null, 1);
+    ob.delete([next!]);
+    expect(liveOnDisk(dir)).toBe(10);
     ob.close();
   });
 
