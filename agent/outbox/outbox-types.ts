@@ -32,6 +32,8 @@ export interface OutboxOptions {
    * passes `outbox.diskReserveBytes`.
    */
   diskReserveBytes?: number;
+  /** How late deliveries' watermarks may reach the disk (late-watermarks.ts); tests shorten it. */
+  lateWatermarkMs?: number;
 }
 
 /** A write the store could not make (disk full, read-only, vanished): reported, never thrown past the outbox. */

@@ -23,6 +23,7 @@ import { systemClock } from '../../core/kernel/system-clock.js';
 import { OutboxClock, SAVED_CLOCK } from './outbox-clock.js';
 import { DiskReserve, isDiskFull, walCheckpointPages } from './disk-reserve.js';
 import { isAlarmClass } from './alarm-class.js';
+import { LateWatermarks, unsynced } from './late-watermarks.js';
 import type { SalvageReport } from './salvage.js';
 import { copySalvaged, resumeSalvage } from './salvage-marker.js';
 import type { BacklogStats, OutboxOptions, OutboxStats, StorageFailure } from './outbox-types.js';
@@ -61,6 +62,7 @@ export class Outbox
   private nextPos: number;
   private readonly time: OutboxClock;
   readonly reserve: DiskReserve;
+  private readonly late: LateWatermarks;
   private readonly st;
 
   constructor(private readonly opts: OutboxOptions) {
@@ -90,6 +92,7 @@ export class Outbox
       this.emit('reserveHeld', held);
     });
     this.now = () => this.time.now();
+    this.late = new LateWatermarks(clock.monoMs, () => this.writeWatermarks(), opts.lateWatermarkMs);
   }
 
   /**
@@ -235,21 +238,27 @@ export class Outbox
     this.announceShedding();
   }
 
-  /** Runs `fn` in a transaction with the catalog and counters; on failure the in-memory view is reloaded. */
-  private inTransaction(fn: () => void): void {
+  /**
+   * Runs `fn` in a transaction with the catalog and counters (deliveries' watermarks once due, or
+   * `withDelivered`: late-watermarks.ts); on failure the in-memory view is reloaded.
+   */
+  private inTransaction(fn: () => void, withDelivered = false): void {
     try {
       crashPoints.beforeWrite();
+      const delivered = withDelivered || this.late.due;
       this.db.transaction(() => {
         fn();
-        for (const q of this.queues) q.persist();
+        for (const q of this.queues) q.persist(delivered);
         this.ledger.persist();
       })();
       this.ledger.committed();
+      if (delivered) this.late.settled();
       crashPoints.afterWrite();
     } catch (err) {
       const catalog = this.st.catalog.all() as CatalogRow[];
       for (const q of this.queues) q.load(catalog);
       this.ledger.reload();
+      this.late.settled();
       throw err;
     }
   }
@@ -284,32 +293,43 @@ export class Outbox
   }
 
   /**
-   * Removes acknowledged rows (as read by readPage). No fsync (synchronous=NORMAL): an
-   * acknowledgement lost in a power cut only re-sends events the county already has, with
-   * the same ids; the next FULL commit makes it durable anyway.
+   * Removes acknowledged rows (as read by readPage): at once in memory, on disk with a later commit
+   * (late-watermarks.ts; critical and high, and rows acknowledged out of order, now). No fsync
+   * (synchronous=NORMAL): an acknowledgement lost in a power cut only re-sends events the county
+   * already has, with the same ids; the next FULL commit makes it durable anyway.
    */
   delete(rows: readonly OutboxRow[]): number | null {
     if (rows.length === 0 || this.closed) return 0;
     const byPrio: OutboxRow[][] = PRIORITIES.map(() => []);
     for (const r of rows) byPrio[r.prio]!.push(r);
     let removed = 0;
+    // Alarms and doors are rare, and a rollback must never bring a delivered alarm back as waiting.
+    const now = rows.some((r) => r.prio <= PRIORITY_RANK.high);
     try {
-      this.db.pragma('synchronous = NORMAL');
-      try {
+      if (!now) this.late.moved(rows.length);
+      unsynced(this.db, () =>
         this.inTransaction(() => {
           byPrio.forEach((list, prio) => {
             if (list.length > 0) removed += this.queues[prio]!.acknowledge(list);
           });
-        });
-      } finally {
-        this.db.pragma('synchronous = FULL');
-      }
+        }, now),
+      );
     } catch (err) {
       // The rows stay; the caller tries again later (or, after a restart, they go out again).
       this.emit('storageFailure', { op: 'delete', error: new StorageError('delete', err), events: rows.length });
       return null;
     }
     return removed;
+  }
+
+  /** Writes the watermarks deliveries moved, when no other commit took them along in time. */
+  private writeWatermarks(): void {
+    if (this.closed) return;
+    try {
+      unsynced(this.db, () => this.inTransaction(() => {}, true));
+    } catch (err) {
+      this.emit('storageFailure', { op: 'delete', error: new StorageError('delete', err), events: 0 });
+    }
   }
 
   /** Removes events older than their priority's age cap; counted as shed ('age'). */
@@ -360,7 +380,7 @@ export class Outbox
     this.flush();
     this.closed = true;
     try {
-      this.time.persist();
+      this.inTransaction(() => this.time.persist(), true);
     } catch (err) {
       this.emit('storageFailure', { op: 'commit', error: new StorageError('close', err), events: 0 });
     }

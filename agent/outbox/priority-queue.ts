@@ -22,6 +22,8 @@ export class PriorityQueue {
   bytes = 0;
   private segments: Segment[] = [];
   private readonly dirty = new Set<Segment>();
+  /** Watermarks moved by deliveries: written when the outbox says (late-watermarks.ts), shedding's at once. */
+  private readonly delivered = new Set<Segment>();
   private readonly updateCatalog;
   private readonly insertCatalog;
   private readonly deleteCatalog;
@@ -43,6 +45,7 @@ export class PriorityQueue {
   /** (Re)builds the in-memory view from the catalog, e.g. after a rolled-back transaction. */
   load(catalog: CatalogRow[]): void {
     this.dirty.clear();
+    this.delivered.clear();
     this.segments = catalog
       .filter((c) => c.prio === this.prio)
       .map((c) => new Segment(this.db, c.name, this.prio, c.acked_through))
@@ -113,19 +116,28 @@ export class PriorityQueue {
       this.count -= done.count;
       this.bytes -= done.bytes;
       removed += done.count;
-      this.dirty.add(seg);
+      this.delivered.add(seg);
     }
     return removed; // rows of segments already dropped were gone before
   }
 
-  /** Writes changed watermarks and drops finished segments; call inside the same transaction. */
-  persist(): void {
+  /**
+   * Writes changed watermarks (those deliveries moved only `withDelivered`) and drops finished
+   * segments; call inside the same transaction.
+   */
+  persist(withDelivered: boolean): void {
+    if (withDelivered) {
+      for (const seg of this.delivered) this.dirty.add(seg);
+      this.delivered.clear();
+    }
     for (const seg of this.dirty) this.updateCatalog.run(seg.ackedThrough, seg.name);
+    for (const seg of this.dirty) this.delivered.delete(seg); // written with shedding's: up to date
     this.dirty.clear();
     const last = this.segments.at(-1);
     this.segments = this.segments.filter((seg) => {
       const finished = seg.count === 0 && (seg !== last || seg.rows >= this.segmentRows);
       if (finished) {
+        this.delivered.delete(seg);
         this.db.exec(`DROP TABLE ${seg.name}`);
         this.deleteCatalog.run(seg.name);
         this.onDrop({ maxSeq: seg.maxSeq, lastPos: seg.lastPos });

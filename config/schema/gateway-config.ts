@@ -151,7 +151,12 @@ const outboxSchema = z.strictObject({
     .describe(
       'Written to disk (dataDir/reserve.bin, at most 10% of the file system) and let go for alarms when the disk fills up; 0 = none',
     ),
-  groupCommitMs: intIn(1, 25).default(25).describe('Non-urgent events are committed in groups at most this old'),
+  // Up to 2 s (issue 21): every commit is an fsync, the card's dearest write; alarms and `high` never wait.
+  groupCommitMs: intIn(1, 2000)
+    .default(25)
+    .describe(
+      'Normal and low events are committed in groups at most this old (critical and high at once, taking the group along)',
+    ),
   maxAgeSec: ageCaps.default({}).describe('Optional age caps per priority (critical is never aged out)'),
 });
 

@@ -64,8 +64,21 @@ function mountExt4(dir: string, mb: number): { mnt: string; dev: string; release
   return { mnt, dev, release: () => execFileSync('umount', [mnt]) };
 }
 
+/**
+ * The wire the example village runs (config/gateway.example.yaml): compact deflated batches that
+ * linger up to a minute, so rows sit committed for a minute and their deletes come in batches.
+ * VG_BENCH_DISK_WIRE=json measures the default wire instead (each reading sent, and deleted, alone).
+ */
+function wire(): { format: 'compact'; compression: 'deflate'; lingerMs: number } | { format: 'json' } {
+  const name = process.env.VG_BENCH_DISK_WIRE ?? 'compact';
+  if (name === 'json') return { format: 'json' };
+  if (name === 'compact') return { format: 'compact', compression: 'deflate', lingerMs: 60_000 };
+  throw new Error(`VG_BENCH_DISK_WIRE is json or compact, not "${name}"`);
+}
+
 /** The modest village's config: what plan's example prices, as one synthetic device. */
 function villageConfig(url: string, dataDir: string, runtimeDir: string): string {
+  const groupCommitMs = process.env.VG_BENCH_DISK_GROUP_MS; // to compare group windows; else the default
   return stringify({
     version: 1,
     gateway: { id: 'bench-disk' },
@@ -73,7 +86,8 @@ function villageConfig(url: string, dataDir: string, runtimeDir: string): string
     runtimeDir, // as installed: /run/village-gateway, RAM
     log: { level: 'warn' },
     health: { intervalSec: 300 },
-    mqtt: { url, protocolVersion: 5, clientId: 'bench-disk' },
+    mqtt: { url, protocolVersion: 5, clientId: 'bench-disk', wire: wire() },
+    ...(groupCommitMs === undefined ? {} : { outbox: { groupCommitMs: Number(groupCommitMs) } }),
     devices: [
       {
         id: 'village',
@@ -126,7 +140,7 @@ async function measure(url: string, windowSec: number): Promise<BenchResult> {
       const requestsDay = Math.round((card1.requests - card0.requests) * perDay);
       return result('disk.bytes_per_day', mbDay, 'MB', undefined, {
         goal: `value <= ${GOAL_MB}`,
-        note: `modest village (20 sensors at 1/min, ~50 door events a day, health every 5 min) on a loop-mounted ext4 image, ${windowSec} s from ${phase}, scaled to a day: ${requestsDay.toLocaleString('en')} write requests a day at the card; the agent's own write_bytes ${procMbDay.toFixed(1)} MB a day`,
+        note: `modest village (20 sensors at 1/min, ~50 door events a day, health every 5 min; wire ${JSON.stringify(wire())}${process.env.VG_BENCH_DISK_GROUP_MS === undefined ? '' : `, groupCommitMs ${process.env.VG_BENCH_DISK_GROUP_MS}`}) on a loop-mounted ext4 image, ${windowSec} s from ${phase}, scaled to a day: ${requestsDay.toLocaleString('en')} write requests a day at the card; the agent's own write_bytes ${procMbDay.toFixed(1)} MB a day`,
       });
     } finally {
       child.kill('SIGTERM');
