@@ -46,7 +46,7 @@ export interface FlightLimits {
 }
 
 /** Before the first PUBACK: about a TCP initial window, so a first burst never floods a 2G link. */
-export const INITIAL_BUDGET_BYTES = 16 * 1024;
+export const INITIAL_BUDGET_BYTES = 8 * 1024;
 /** Never below this (a 2G link with a bad estimate must still move). */
 export const MIN_BUDGET_BYTES = 4 * 1024;
 /** One message may always be this big, whatever the estimate. */

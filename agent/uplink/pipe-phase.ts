@@ -8,7 +8,7 @@
  * did not raise the rate by FULL_GROWTH, more queue only adds airtime every alarm waits behind,
  * and FlightControl keeps the budget near the link's round trip of data.
  */
-const FULL_ROUNDS = 1;
+const FULL_ROUNDS = 2;
 const FULL_GROWTH = 1.25;
 /**
  * A full pipe whose rate fell below this share of the rate it filled at grows again. A budget of

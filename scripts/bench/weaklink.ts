@@ -125,11 +125,13 @@ async function drainRows(port: number, sub: CountySubscriber): Promise<{ rows: B
   let bytes: number;
   try {
     await withBacklog(drain);
+    const stopTrace = traceLink(drain);
     const t0 = performance.now();
     const before = drain.link.stats().up.forwardedBytes;
     await until(() => drain.agent.observe.backlog().total.count === 0, 1_800_000, 'the backlog to drain');
     drainMs = performance.now() - t0;
     bytes = drain.link.stats().up.forwardedBytes - before;
+    stopTrace();
   } finally {
     await close(drain);
   }
