@@ -143,7 +143,10 @@ export class CrashLoop {
     this.rec = this.record.read(this.keepMs);
     this.rec.safeMode = saved;
     this.record.write(this.rec);
-    this.ports.logger.warn(saved, 'Node-RED back in safe mode: the flows pushed to leave it were rolled back');
+    this.ports.logger.warn(
+      failure('NODE_RED_FAILED', null, saved),
+      'Node-RED back in safe mode: the flows pushed to leave it were rolled back',
+    );
   }
 
   private report(trip: CrashLoopTrip, code: number | null, signal: NodeJS.Signals | null): void {

@@ -15,7 +15,7 @@
 import type { Logger } from 'pino';
 import { PRIORITY_RANK, type GatewayEvent } from '../../core/contracts/event.js';
 import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../../core/contracts/outbox-store.js';
-import { FlightControl, MIN_MESSAGE_BYTES, type FlightLimits } from './flight-control.js';
+import { FlightControl, MIN_ROOM, RTT_PROBE_BYTES, type FlightLimits } from './flight-control.js';
 import { encodeBatchPayload, type Compression } from '../../core/contracts/wire-payload.js';
 import { TokenBucket } from './token-bucket.js';
 import { MQTT_OVERHEAD, single, type Message } from './message.js';
@@ -55,8 +55,6 @@ export interface DrainOptions {
 }
 
 const PAGE = 512;
-/** Below this much room in the budget a non-critical message waits for PUBACKs instead of going as a sliver. */
-const MIN_ROOM = 1024;
 
 export class Drain {
   publishedMessages = 0;
@@ -182,7 +180,7 @@ export class Drain {
       while (this.client) {
         this.fill();
         const head = this.buffer[0];
-        if (!head) return this.offerIdle(); // no event waits: the link may carry a picture's chunk
+        if (!head) return this.idleLink(); // no event waits: the link may carry a picture's chunk
         const critical = head.prio === 0;
         if (!critical && this.pacingTimer) return; // pacing holds telemetry, never an alarm
         // Room for at least a small message? (The message itself is then cut to the room left.)
@@ -193,7 +191,7 @@ export class Drain {
         // Lingering: the telemetry waits for its batch (a timer pumps again), so the link may carry a
         // picture's chunk meanwhile. Without this, a village whose readings never stop lingering
         // (one every few seconds, lingerMs 60 s) never sent a picture at all.
-        if (!msg) return this.offerIdle();
+        if (!msg) return this.idleLink();
         this.publish(msg);
       }
     } finally {
@@ -204,7 +202,10 @@ export class Drain {
   /** The most bytes the next non-critical message may take: its airtime, and what is left of the budget. */
   private room(): number {
     // The round-trip sample: a small message onto the empty link, or its own airtime inflates the sample.
-    if (this.flight.count === 0 && this.flight.rttSampleDue()) return MIN_MESSAGE_BYTES;
+    if (this.flight.count === 0 && this.flight.rttSampleDue()) {
+      this.flight.appLimited(); // alone on purpose: its rate is not the link's
+      return RTT_PROBE_BYTES;
+    }
     const left = this.flight.count === 0 ? Infinity : this.flight.budgetBytes() - this.flight.bytes;
     return Math.min(this.opts.batch.maxBytes, this.flight.messageBytes(), left);
   }
@@ -327,6 +328,12 @@ export class Drain {
       this.pump();
     }, wait);
     return false;
+  }
+
+  /** Nothing more to send for now (the link's rate samples say so), but a picture's chunk may go. */
+  private idleLink(): void {
+    this.flight.appLimited();
+    this.offerIdle();
   }
 
   /** One message of the idle lane, if it has one ready and the budget and pacing have room (see idle-lane.ts). */

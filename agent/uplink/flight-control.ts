@@ -8,24 +8,33 @@
  * batches of 47 KB are over a minute of airtime on an EDGE link. So what is unacknowledged is
  * bounded by bytes too, sized from what the link is measured to carry:
  *
- *   budget = delivery rate x (shortest round trip + queueMs)
+ *   budget = delivery rate x (shortest round trip + queueMs)          while the rate grows
+ *   budget = delivery rate x shortest round trip + a little (see estimate)   once it stopped
  *
- * The round-trip part keeps the pipe full (a drain as fast as the link); `queueMs` is how much
- * airtime of data an alarm may find queued ahead of it. One message is also held to
- * `messageMs` of airtime, so an alarm never waits behind one huge batch. The delivery rate is
- * measured from PUBACKs the way BBR measures it (bytes acknowledged between a message's send
- * and its PUBACK, over the time between), kept as the best sample of the last seconds. The
- * round trip is measured only on messages sent onto an empty link: with our own data queued
+ * The round-trip part keeps the pipe full (a drain as fast as the link); what is above it waits
+ * in the modem's queue, and an alarm behind it. Growing, `queueMs` of queue is what makes the
+ * next rate sample bigger; once the rate stops growing (PipePhase) it would only be airtime
+ * every alarm waits behind (0.76 s on the lab's edge-2g, measured), so the queue is cut to
+ * FULL_QUEUE_MS or MIN_ROOM. One message is also held to `messageMs` of airtime, so an alarm
+ * never waits behind one huge batch. The delivery rate is measured from PUBACKs the way BBR
+ * measures it (bytes acknowledged between a message's send and its PUBACK, over the time
+ * between), kept as the best sample of the last seconds; once the pipe is full, over spans of
+ * several round trips (SpanRate), which PUBACKs that come bunched cannot inflate. Samples of
+ * what the sender sent short of the budget (appLimited) never lower it. The round trip is measured only on messages sent onto an empty link: with our own data queued
  * ahead, a round trip includes that queue, and a budget sized from it would grow its own queue
  * without end. While a backlog drains the link is never empty, so every RTT_PROBE_MS it is let
  * go empty once (non-critical sends wait for the last PUBACK: about one round trip idle), as
  * BBR's PROBE_RTT does. Until there is a sample, small initial figures apply, and a budget that
- * is used in full grows by about (1 + queueMs / rtt) per round trip, as TCP's slow start does.
+ * is used in full grows by about (1 + queueMs / rtt) per round trip, as TCP's slow start does,
+ * never below the initial budget.
  *
  * Count still matters: the broker's Receive Maximum (MQTT 5) is a hard limit, and one slot of
  * it is kept for critical events, which ignore the byte budget (an alarm is a few hundred
  * bytes and must never wait for room).
  */
+import { PipePhase } from './pipe-phase.js';
+import { SpanRate } from './span-rate.js';
+import { WindowedBest } from './windowed-best.js';
 
 export interface FlightLimits {
   /** Unacknowledged messages at most (config inflightWindow, or the broker's Receive Maximum). */
@@ -37,7 +46,7 @@ export interface FlightLimits {
 }
 
 /** Before the first PUBACK: about a TCP initial window, so a first burst never floods a 2G link. */
-export const INITIAL_BUDGET_BYTES = 16 * 1024;
+export const INITIAL_BUDGET_BYTES = 8 * 1024;
 /** Never below this (a 2G link with a bad estimate must still move). */
 export const MIN_BUDGET_BYTES = 4 * 1024;
 /** One message may always be this big, whatever the estimate. */
@@ -48,6 +57,19 @@ const RATE_WINDOW_MS = 10_000;
 const RTT_WINDOW_MS = 30_000;
 /** A draining link is let go empty this often for a fresh round-trip sample. */
 export const RTT_PROBE_MS = 20_000;
+/** The round-trip probe's size: its own airtime is in its round trip (164 ms for 2 KB on EDGE), and so in the budget. */
+export const RTT_PROBE_BYTES = 512;
+/** Once the pipe is full, the rate is the best delivery rate over this many round trips (see SpanRate). */
+const SPAN_RTTS = 3;
+/** Once the pipe is full, the queue an alarm may find is this (or queueMs if smaller), not queueMs. */
+export const FULL_QUEUE_MS = 50;
+/**
+ * Below this much room a non-critical message waits for PUBACKs instead of going as a sliver
+ * (drain.ts). A full pipe's budget keeps at least this much above the link's round trip of data,
+ * or a sender waiting for room would leave the link short, lower its own rate, and shrink the
+ * budget again, round after round.
+ */
+export const MIN_ROOM = 1024;
 
 interface Estimate {
   atMs: number;
@@ -68,34 +90,8 @@ interface InFlight {
   /** Bytes acknowledged, and when the last of them was, at the moment this message was sent. */
   deliveredAtSend: number;
   deliveredMsAtSend: number;
-}
-
-/**
- * The best (max or min) value seen over the last `windowMs`, kept as one value per second, so
- * a fast link acknowledging thousands of messages a second costs a few numbers, not thousands.
- */
-class WindowedBest {
-  private readonly buckets: { second: number; value: number }[] = [];
-
-  constructor(
-    private readonly windowMs: number,
-    private readonly better: (a: number, b: number) => number,
-  ) {}
-
-  add(nowMs: number, value: number): void {
-    const second = Math.floor(nowMs / 1000);
-    const last = this.buckets[this.buckets.length - 1];
-    if (last && last.second === second) last.value = this.better(last.value, value);
-    else this.buckets.push({ second, value });
-  }
-
-  best(nowMs: number): number | null {
-    const oldest = Math.floor((nowMs - this.windowMs) / 1000);
-    while (this.buckets.length > 0 && this.buckets[0]!.second < oldest) this.buckets.shift();
-    let best: number | null = null;
-    for (const b of this.buckets) best = best === null ? b.value : this.better(best, b.value);
-    return best;
-  }
+  /** Sent while the sender had less than the budget to send (see appLimited). */
+  appLimited: boolean;
 }
 
 /** The estimates are read for every message; worked out again at most this often (a fast link acknowledges thousands a second). */
@@ -110,6 +106,7 @@ export class FlightControl {
   private delivered = 0;
   private deliveredMs = 0;
   private readonly rates = new WindowedBest(RATE_WINDOW_MS, Math.max);
+  private readonly spans = new SpanRate(RATE_WINDOW_MS);
   private readonly rtts = new WindowedBest(RTT_WINDOW_MS, Math.min);
   /** The last empty-link round trip, and when (kept past the window: the best guess until the next probe). */
   private lastRtt: number | null = null;
@@ -117,6 +114,9 @@ export class FlightControl {
   /** The last rate sample (kept past the window, as lastRtt is: a pause is no reason to forget the link). */
   private lastRate: number | null = null;
   private cached: Estimate | null = null;
+  private readonly phase = new PipePhase();
+  /** Samples of messages sent before this many bytes are delivered are app-limited (0: none). */
+  private appLimitedUntil = 0;
 
   constructor(
     private limits: FlightLimits,
@@ -157,14 +157,25 @@ export class FlightControl {
     const now = this.monoMs();
     if (this.cached && now - this.cached.atMs < ESTIMATE_EVERY_MS) return this.cached;
     const windowed = this.rates.best(now);
-    const rate = windowed ?? this.lastRate;
+    // Once full, the budget is near the link's round trip of data, and an overstated rate is a queue.
+    const rate = (this.phase.full ? this.spans.best(now) : null) ?? windowed ?? this.lastRate;
     const rtt = this.rtts.best(now) ?? this.lastRtt;
+    // An idle spell: the link may be another now; grow into it again.
+    if (windowed === null) this.phase.idle();
+    // While the rate grows, queueMs of queue is what makes the next sample bigger (slow start). Once
+    // it stops, that queue would only be airtime every alarm waits behind: measured on edge-2g, 9.5 KB
+    // (0.76 s) stood in the modem's buffer through a whole drain.
+    const queueMs = this.phase.full ? Math.min(this.limits.queueMs, FULL_QUEUE_MS) : this.limits.queueMs;
+    const queueBytes = rate === null ? 0 : (rate * queueMs) / 1000;
+    const allowance = this.phase.full ? Math.max(queueBytes, MIN_ROOM) : queueBytes;
+    // Growing into a link never filled, never below the initial budget: the first samples of a
+    // flight onto an empty link understate the rate (they crossed an empty pipe), and took the
+    // budget to its floor. A link filled once keeps its figures (a pause does not make it faster).
+    const floor = this.phase.filledOnce ? MIN_BUDGET_BYTES : INITIAL_BUDGET_BYTES;
     const budget =
       rate === null
         ? INITIAL_BUDGET_BYTES
-        : Math.round(
-            Math.min(MAX_BUDGET_BYTES, Math.max(MIN_BUDGET_BYTES, (rate * ((rtt ?? 0) + this.limits.queueMs)) / 1000)),
-          );
+        : Math.round(Math.min(MAX_BUDGET_BYTES, Math.max(floor, (rate * (rtt ?? 0)) / 1000 + allowance)));
     const fit = rate === null ? INITIAL_BUDGET_BYTES / 2 : (rate * this.limits.messageMs) / 1000;
     const message = Math.round(Math.max(MIN_MESSAGE_BYTES, Math.min(fit, budget)));
     this.cached = { atMs: now, rate, rtt, budget, message, stale: windowed === null };
@@ -180,10 +191,24 @@ export class FlightControl {
     const { window } = this.limits;
     if (critical) return this.count < window;
     const slots = window > 1 ? window - 1 : window;
-    if (this.count - this.criticalCount >= slots || this.count >= window) return false;
-    if (this.count === 0) return true;
-    if (this.rttSampleDue()) return false; // let it go empty
-    return this.bytes + bytes <= this.budgetBytes();
+    const countFull = this.count - this.criticalCount >= slots || this.count >= window;
+    if (!countFull && this.count === 0) return true;
+    if (!countFull && this.rttSampleDue()) return false; // let it go empty
+    if (!countFull && this.bytes + bytes <= this.budgetBytes()) return true;
+    this.phase.heldBack();
+    return false;
+  }
+
+  /**
+   * The sender has nothing more to send now, or holds back on purpose (the round-trip probe).
+   * What goes until the bytes in flight now are delivered fills less than the link, so its rate
+   * samples say how much we had, not what the link carries: they may raise the rate, never lower
+   * it (Linux's app-limited marking). Without this the probe's 512 bytes a round trip were the
+   * link's rate at every connect (511 B/s on edge-2g: the budget fell to its floor and took 8 s
+   * to grow back, 8 s of a growing queue for every alarm).
+   */
+  appLimited(): void {
+    this.appLimitedUntil = Math.max(this.delivered + this.bytes, 1);
   }
 
   /**
@@ -201,7 +226,10 @@ export class FlightControl {
   sent(bytes: number, critical: boolean, rttSample = true): number {
     const now = this.monoMs();
     // An idle link: the rate interval starts now, not at the last PUBACK long ago.
-    if (this.count === 0) this.deliveredMs = now;
+    if (this.count === 0) {
+      this.deliveredMs = now;
+      this.spans.restart();
+    }
     const token = this.nextToken++;
     this.inflight.set(token, {
       bytes,
@@ -210,6 +238,7 @@ export class FlightControl {
       ontoEmptyLink: rttSample && this.count === 0,
       deliveredAtSend: this.delivered,
       deliveredMsAtSend: this.deliveredMs,
+      appLimited: this.appLimitedUntil > 0,
     });
     this.bytes += bytes;
     this.count += 1;
@@ -224,6 +253,7 @@ export class FlightControl {
     const now = this.monoMs();
     this.delivered += m.bytes;
     this.deliveredMs = now;
+    if (this.appLimitedUntil > 0 && this.delivered > this.appLimitedUntil) this.appLimitedUntil = 0;
     if (m.ontoEmptyLink) {
       this.rtts.add(now, now - m.sentMs);
       this.lastRtt = now - m.sentMs;
@@ -235,12 +265,24 @@ export class FlightControl {
     // delivery-rate sampling does.
     const interval = now - m.deliveredMsAtSend;
     const rtt = this.minRttMs();
-    if (interval > 0 && (rtt === null || interval >= rtt)) {
-      this.lastRate = ((this.delivered - m.deliveredAtSend) * 1000) / interval;
-      this.rates.add(now, this.lastRate);
+    const sample = ((this.delivered - m.deliveredAtSend) * 1000) / interval;
+    if (interval > 0 && (rtt === null || interval >= rtt) && (!m.appLimited || sample > this.rateToBeat(now, rtt))) {
+      this.lastRate = sample;
+      this.rates.add(now, sample);
       // The first rate, or the first after an idle spell, counts at once.
       if (this.cached && (this.cached.rate === null || this.cached.stale)) this.cached = null;
     }
+    if (m.appLimited) this.spans.restart();
+    else if (rtt !== null) this.spans.add(now, this.delivered, SPAN_RTTS * rtt);
+    if (this.phase.acked(m.deliveredAtSend, this.delivered, this.rates.best(now), this.spans.best(now))) {
+      if (!this.phase.full) this.spans.forget(); // grow again, from fresh spans
+      this.cached = null;
+    }
+  }
+
+  /** What an app-limited sample must exceed to count: the rate known, else the initial budget's. */
+  private rateToBeat(now: number, rtt: number | null): number {
+    return this.rates.best(now) ?? this.lastRate ?? (INITIAL_BUDGET_BYTES * 1000) / ((rtt ?? 0) + this.limits.queueMs);
   }
 
   /** Not acknowledged (refused, or the link went): out of the books, no sample. */

@@ -11,9 +11,11 @@ import { clientIdSchema, topicPrefixSchema } from './mqtt-names.js';
 import { WIRE_LIMITS } from '../../core/contracts/wire-limits.js';
 import { COMPRESSIONS } from '../../core/contracts/wire-payload.js';
 import { deviceSchema, busSchema } from './devices.js';
-import { CORE_NODE_GROUPS } from '../../core/contracts/core-nodes.js';
 import { DEFAULT_LANGUAGE, LANGUAGES } from '../../core/contracts/languages.js';
 import { ruleSchema } from './rules.js';
+import { nodeRedSchema } from './node-red.js';
+
+export { EDITOR_PASSWORD_MAX_BYTES, EDITOR_PASSWORD_MIN, editorPasswordProblem, nodeRedSchema } from './node-red.js';
 import { didYouMean } from '../did-you-mean.js';
 import { eventIdProblems } from './event-ids.js';
 import { ruleRefProblems, snapshotCameraProblems } from './rule-refs.js';
@@ -115,7 +117,7 @@ export const mqttSchema = z.strictObject({
       queueMs: intIn(50, 60000)
         .default(500)
         .describe(
-          'Airtime of data an alarm may find queued ahead of it on the link (bytes in flight are bounded by it)',
+          'Airtime of data an alarm may find queued ahead of it on the link while the uplink grows into it (after a connect or an idle spell); once the rate stops growing the queue is held to 50 ms of airtime (or this, if smaller), at least 1 KB',
         ),
       messageMs: intIn(10, 60000).default(250).describe('Airtime of one message at most (batches are cut to fit)'),
     })
@@ -158,83 +160,6 @@ const outboxSchema = z.strictObject({
       'Normal and low events are committed in groups at most this old (critical and high at once, taking the group along)',
     ),
   maxAgeSec: ageCaps.default({}).describe('Optional age caps per priority (critical is never aged out)'),
-});
-
-/**
- * The shortest editor password `check-config` and the agent accept: an editor login is full
- * control of the gateway, and the editor may be on a LAN. Checked in the schema for a password
- * written in the config, and where the secret is read (config/load-config.ts) for {env} and {file}.
- */
-export const EDITOR_PASSWORD_MIN = 10;
-/** bcrypt reads only the first 72 bytes: a longer password would let in anyone who knows its start. */
-export const EDITOR_PASSWORD_MAX_BYTES = 72;
-
-/** Why a password cannot be an editor password, or null. */
-export function editorPasswordProblem(password: string): string | null {
-  if (password.length < EDITOR_PASSWORD_MIN) return `at least ${EDITOR_PASSWORD_MIN} characters`;
-  const bytes = Buffer.byteLength(password, 'utf8');
-  if (bytes > EDITOR_PASSWORD_MAX_BYTES)
-    return `at most ${EDITOR_PASSWORD_MAX_BYTES} bytes (bcrypt ignores the rest), got ${bytes}`;
-  return null;
-}
-
-export const nodeRedSchema = z.strictObject({
-  enabled: z.boolean().default(true).describe('false: the section is kept but Node-RED does not run'),
-  host: z
-    .string()
-    .min(1)
-    .default('127.0.0.1')
-    .describe('Where the editor listens (loopback by default; a LAN address lets technicians in from a laptop)'),
-  port: intIn(0, 65535).default(1880).describe('0: any free port (tests)'),
-  users: z
-    .array(
-      z.strictObject({
-        username: z.string().min(1),
-        password: secretRef
-          .superRefine((r, ctx) => {
-            const problem = typeof r === 'string' ? editorPasswordProblem(r) : null;
-            if (problem) ctx.addIssue({ code: 'custom', message: problem });
-          })
-          .describe(
-            `At least ${EDITOR_PASSWORD_MIN} characters and at most ${EDITOR_PASSWORD_MAX_BYTES} bytes (checked where the secret is read too)`,
-          ),
-      }),
-    )
-    .min(1, { error: 'at least one user: the editor always asks for a login, on loopback too' })
-    .describe('Who may log into the editor (the password is hashed with bcrypt at start)'),
-  credentialSecret: secretRef.describe("Encrypts the flows' credentials file"),
-  flowFile: pathString.default('flows.json').describe('In dataDir/node-red'),
-  safeMode: z.boolean().default(false).describe('Start with the flows stopped'),
-  httpNodeRoot: z
-    .union([z.literal(false), z.string().regex(/^\//, { error: 'must start with /' })])
-    .default(false)
-    .describe("Where flows' HTTP-in nodes are served (false: nowhere)"),
-  memoryMb: intIn(48, 4096).default(128).describe("The child's V8 old-space limit (--max-old-space-size)"),
-  memoryBoundMb: intIn(64, 16384)
-    .optional()
-    .describe(
-      "The child's whole RSS, sampled every heartbeat; over it the child is killed (default memoryMb * 1.5 + 64)",
-    ),
-  user: z
-    .string()
-    .min(1)
-    .default('village-gateway-flows')
-    .describe('Who the child runs as when the agent is root (nobody when that user does not exist)'),
-  launch: z
-    .enum(['spawn', 'systemd'])
-    .default('spawn')
-    .describe(
-      "spawn: the agent starts the child; systemd: the flows' own unit does, and connects to runtimeDir/flows.sock",
-    ),
-  runtimeDir: pathString
-    .optional()
-    .describe("Where the channel socket is (launch: systemd), reachable by the flows' group only; default dataDir/run"),
-  allowNodes: z
-    .array(z.enum(CORE_NODE_GROUPS))
-    .default([])
-    .describe(
-      'Core nodes that reach the OS or raw sockets, off by default, that the flows may use anyway: each one named weakens the boundary between the flows and the gateway (docs/technician.md, "Node-RED")',
-    ),
 });
 
 /**

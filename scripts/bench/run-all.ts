@@ -17,6 +17,7 @@ const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   weaklink: async () => (await import('./weaklink.js')).weaklinkBenchmarks(),
   fleet: async () => (await import('./fleet.js')).fleetBenchmarks(),
   bytes: async () => (await import('./bytes.js')).bytesBenchmarks(),
+  'weaklink-drain': async () => (await import('./weaklink.js')).weaklinkDrainBenchmarks(),
   'weaklink-media': async () => (await import('./weaklink-media.js')).weaklinkMediaBenchmarks(),
   'rss-cameras': async () => (await import('./rss.js')).rssCamerasBenchmarks(),
   camera: async () => (await import('./camera.js')).cameraBenchmarks(),

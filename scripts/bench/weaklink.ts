@@ -12,6 +12,10 @@
  * - weaklink.alarm.p95.media and weaklink.media.delivery (weaklink-media.ts): presses while a
  *   camera's pictures upload, against the steady presses above; N pictures against the link.
  *
+ * `--only weaklink-drain` runs the first three rows alone (about two minutes instead of six: no
+ * pictures). WEAKLINK_TRACE=1 prints the drain's airtime figures every 250 ms while the edge-2g
+ * backlog drains (see traceLink).
+ *
  * Time-compressed: the 30-minute backlog (9,000 events at 5 a second) is stored in seconds with
  * the link cut, then the link comes back. What the drain sends does not depend on when the
  * events were made. Latency = the press (agent.emit) to the county's arrival, both on this
@@ -50,68 +54,110 @@ async function withBacklog(r: Rig): Promise<void> {
 
 const backlogLeft = (r: Rig) => r.agent.observe.backlog().backlog.normal.count;
 
+/**
+ * WEAKLINK_TRACE=1: what the airtime budget thinks and what the lab's wire really holds, every
+ * 250 ms, on stderr (one JSON line each): why an alarm waits while a backlog drains.
+ */
+function traceLink(r: Rig): () => void {
+  if (!process.env.WEAKLINK_TRACE) return () => {};
+  const t0 = performance.now();
+  const timer = setInterval(() => {
+    const { link } = r.agent.observe.link();
+    const up = r.link.stats().up;
+    const line = {
+      t: Math.round(performance.now() - t0),
+      ...link,
+      wireQueued: up.queuedBytes,
+      wireWaiting: up.waitingBytes,
+      wireOnAir: up.inFlightBytes,
+    };
+    process.stderr.write(`${JSON.stringify(line)}\n`);
+  }, 250);
+  return () => clearInterval(timer);
+}
+
 export async function weaklinkBenchmarks(): Promise<BenchResult[]> {
+  return withBroker(async (port, sub) => {
+    const { rows, steadyMs } = await drainRows(port, sub);
+    return [...rows, ...(await mediaRows(port, sub, p95(steadyMs)))];
+  });
+}
+
+/** The steady, draining and drain rows alone (`--only weaklink-drain`). */
+export async function weaklinkDrainBenchmarks(): Promise<BenchResult[]> {
+  return withBroker(async (port, sub) => (await drainRows(port, sub)).rows);
+}
+
+async function withBroker<T>(run: (port: number, sub: CountySubscriber) => Promise<T>): Promise<T> {
   const bin = mosquittoPath();
   if (!bin) throw new Error('weak-link benchmarks need Mosquitto (apt-get install -y mosquitto)');
   const broker = await new Mosquitto(bin).start();
   const port = Number(new URL(broker.url).port);
   const sub = await new CountySubscriber({ url: broker.url, clientId: `county-bench-${Date.now()}` }).start();
   try {
-    const steadyMs = await steadyPresses(port, sub);
-
-    const draining = await rig(port, 'edge-2g', 'wl-draining');
-    let drainingMs: number[];
-    let pressedOfBacklog: number;
-    try {
-      await withBacklog(draining);
-      startTelemetry(draining);
-      drainingMs = await pressAlarms(draining, sub, () => backlogLeft(draining) > 0);
-      pressedOfBacklog = backlogLeft(draining);
-    } finally {
-      await close(draining);
-    }
-
-    const drain = await rig(port, 'weak-3g', 'wl-drain');
-    let drainMs: number;
-    let bytes: number;
-    try {
-      await withBacklog(drain);
-      const t0 = performance.now();
-      const before = drain.link.stats().up.forwardedBytes;
-      await until(() => drain.agent.observe.backlog().total.count === 0, 1_800_000, 'the backlog to drain');
-      drainMs = performance.now() - t0;
-      bytes = drain.link.stats().up.forwardedBytes - before;
-    } finally {
-      await close(drain);
-    }
-    const rawMs = drain.link.rawLinkMs(bytes);
-    const media = await mediaRows(port, sub, p95(steadyMs));
-    return [
-      steadyRow(steadyMs),
-      result(
-        'weaklink.alarm.p95.draining',
-        p95(drainingMs),
-        'ms',
-        { name: 'weaklink.alarm.p95.steady', value: p95(steadyMs) },
-        {
-          goal: '<= 3000 ms',
-          note: `edge-2g, ${drainingMs.length} presses while a ${BACKLOG}-event backlog drained (${pressedOfBacklog} left at the last); max ${Math.max(...drainingMs)} ms`,
-        },
-      ),
-      result(
-        'weaklink.drain',
-        drainMs / 1000,
-        's',
-        { name: 'weaklink.drain.raw', value: rawMs / 1000 },
-        {
-          goal: 'ratio <= 1.3',
-          note: `weak-3g, ${BACKLOG} events, ${bytes} bytes up (${(bytes / BACKLOG).toFixed(0)} B/event)`,
-        },
-      ),
-      ...media,
-    ];
+    return await run(port, sub);
   } finally {
     await sub.stop();
     await broker.dispose();
   }
+}
+
+async function drainRows(port: number, sub: CountySubscriber): Promise<{ rows: BenchResult[]; steadyMs: number[] }> {
+  const steadyMs = await steadyPresses(port, sub);
+
+  const draining = await rig(port, 'edge-2g', 'wl-draining');
+  let drainingMs: number[];
+  let pressedOfBacklog: number;
+  try {
+    await withBacklog(draining);
+    startTelemetry(draining);
+    const stopTrace = traceLink(draining);
+    drainingMs = await pressAlarms(draining, sub, () => backlogLeft(draining) > 0);
+    pressedOfBacklog = backlogLeft(draining);
+    stopTrace();
+    if (process.env.WEAKLINK_TRACE) process.stderr.write(`draining presses, in order (ms): ${drainingMs.join(' ')}\n`);
+  } finally {
+    await close(draining);
+  }
+
+  const drain = await rig(port, 'weak-3g', 'wl-drain');
+  let drainMs: number;
+  let bytes: number;
+  try {
+    await withBacklog(drain);
+    const stopTrace = traceLink(drain);
+    const t0 = performance.now();
+    const before = drain.link.stats().up.forwardedBytes;
+    await until(() => drain.agent.observe.backlog().total.count === 0, 1_800_000, 'the backlog to drain');
+    drainMs = performance.now() - t0;
+    bytes = drain.link.stats().up.forwardedBytes - before;
+    stopTrace();
+  } finally {
+    await close(drain);
+  }
+  const rawMs = drain.link.rawLinkMs(bytes);
+  const rows = [
+    steadyRow(steadyMs),
+    result(
+      'weaklink.alarm.p95.draining',
+      p95(drainingMs),
+      'ms',
+      { name: 'weaklink.alarm.p95.steady', value: p95(steadyMs) },
+      {
+        goal: '<= 3000 ms',
+        note: `edge-2g, ${drainingMs.length} presses while a ${BACKLOG}-event backlog drained (${pressedOfBacklog} left at the last); max ${Math.max(...drainingMs)} ms`,
+      },
+    ),
+    result(
+      'weaklink.drain',
+      drainMs / 1000,
+      's',
+      { name: 'weaklink.drain.raw', value: rawMs / 1000 },
+      {
+        goal: 'ratio <= 1.3',
+        note: `weak-3g, ${BACKLOG} events, ${bytes} bytes up (${(bytes / BACKLOG).toFixed(0)} B/event)`,
+      },
+    ),
+  ];
+  return { rows, steadyMs };
 }

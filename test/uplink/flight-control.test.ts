@@ -5,6 +5,8 @@ import {
   INITIAL_BUDGET_BYTES,
   MIN_BUDGET_BYTES,
   MIN_MESSAGE_BYTES,
+  MIN_ROOM,
+  FULL_QUEUE_MS,
   RTT_PROBE_MS,
 } from '../../agent/uplink/flight-control.js';
 
@@ -17,7 +19,8 @@ function control(window = 20, queueMs = 500, messageMs = 250) {
 /**
  * A link of `rate` bytes/s and a one-way `delayMs`: sends what the control admits in messages
  * of `size` bytes for `ms`, acknowledging each when it has crossed (serialised at the rate) and
- * the PUBACK come back. Returns the most bytes ever unacknowledged.
+ * the PUBACK come back; with `bunchMs`, PUBACKs are held and let go together every bunchMs (a
+ * radio that delivers in bursts, a busy event loop). Returns the most bytes ever unacknowledged.
  */
 function runLink(
   fc: FlightControl,
@@ -26,6 +29,7 @@ function runLink(
   delayMs: number,
   size: number,
   ms: number,
+  bunchMs = 0,
 ) {
   const acks: { at: number; token: number }[] = [];
   let t = 0;
@@ -35,7 +39,8 @@ function runLink(
     while (fc.admits(size, false)) {
       const token = fc.sent(size, false);
       wireFree = Math.max(wireFree, t) + (size / rate) * 1000;
-      acks.push({ at: wireFree + 2 * delayMs, token });
+      const at = wireFree + 2 * delayMs;
+      acks.push({ at: bunchMs > 0 ? Math.ceil(at / bunchMs) * bunchMs : at, token });
       peak = Math.max(peak, fc.bytes);
     }
     acks.sort((a, b) => a.at - b.at);
@@ -44,6 +49,11 @@ function runLink(
     advance(next.at - t);
     t = next.at;
     fc.acked(next.token);
+  }
+  for (const a of acks.sort((x, y) => x.at - y.at)) {
+    advance(a.at - t); // what is still in flight arrives: nothing is left over for the next run
+    t = a.at;
+    fc.acked(a.token);
   }
   return peak;
 }
@@ -68,18 +78,26 @@ describe('FlightControl', () => {
     expect(fc.admits(100, true), 'the window is a hard limit, even for alarms').toBe(false);
   });
 
-  it('learns an EDGE link: the budget settles near rate x (rtt + queueMs), a message near rate x messageMs', () => {
+  it('learns an EDGE link: grows with rate x (rtt + queueMs), then settles near rate x (rtt + 50 ms); a message near rate x messageMs', () => {
     const { fc, advance } = control(20, 500, 250);
     const rate = 12_500; // 100 kbit/s
-    const peak = runLink(fc, advance, rate, 400, 1500, 60_000);
+    const growing = runLink(fc, advance, rate, 400, 1500, 30_000);
+    expect(growing, 'while it grows, a queue of up to queueMs').toBeGreaterThan(rate * 1.3);
+    // Messages of MIN_ROOM bytes: the drain cuts a batch to the room left, and waits for no more than that.
+    const peak = runLink(fc, advance, rate, 400, MIN_ROOM, 30_000);
     const est = fc.rateBytesPerSec()!;
     expect(est).toBeGreaterThan(rate * 0.9);
     expect(est).toBeLessThan(rate * 1.1);
     expect(fc.minRttMs()).toBeGreaterThanOrEqual(800);
     expect(fc.minRttMs()).toBeLessThan(800 + 2 * (1500 / rate) * 1000);
-    // rtt ~0.92 s + 0.5 s of queue: ~18 KB, i.e. an alarm finds at most ~1.5 s of data ahead of it.
-    expect(fc.budgetBytes()).toBeGreaterThan(rate * 1.3);
-    expect(fc.budgetBytes()).toBeLessThan(rate * 1.6);
+    expect(fc.budgetBytes(), 'the link round trip of data, with room for one more message').toBeGreaterThanOrEqual(
+      Math.floor((est * fc.minRttMs()!) / 1000 + MIN_ROOM),
+    );
+    // The rate stopped growing: rtt ~0.92 s + FULL_QUEUE_MS of queue, ~12 KB; an alarm finds ~50 ms of data ahead of it.
+    expect(fc.budgetBytes()).toBeGreaterThan((rate * fc.minRttMs()!) / 1000);
+    expect(fc.budgetBytes()).toBeLessThanOrEqual(
+      Math.ceil((est * fc.minRttMs()!) / 1000 + Math.max(MIN_ROOM, (est * FULL_QUEUE_MS) / 1000)),
+    );
     expect(peak).toBeLessThanOrEqual(fc.budgetBytes() + 1500);
     expect(fc.messageBytes()).toBe(Math.round(est * 0.25));
   });
@@ -120,11 +138,29 @@ describe('FlightControl', () => {
     expect(fc.budgetBytes()).toBeGreaterThan(20 * 60_000);
   });
 
-  it('never goes below its floors, and forgets what failed without a sample', () => {
+  it('PUBACKs that come bunched do not inflate the rate, so they are no queue ahead of an alarm', () => {
+    const { fc, advance } = control(20, 500, 250);
+    const rate = 12_500;
+    runLink(fc, advance, rate, 400, MIN_ROOM, 60_000, 300);
+    // Per-message samples between two bunches overstate this link (16 KB/s); spans of three round
+    // trips do not. Later PUBACKs than the probe's leave a budget of one round trip short, which
+    // lowers the rate, but never below FULL_LOSS (0.75) of it: then the budget grows again.
+    expect(fc.rateBytesPerSec()).toBeLessThan(rate * 1.03);
+    expect(fc.rateBytesPerSec()).toBeGreaterThan(rate * 0.75);
+    const queued = fc.budgetBytes() - (fc.rateBytesPerSec()! * fc.minRttMs()!) / 1000;
+    expect(queued, 'bytes an alarm may find queued ahead of it').toBeLessThanOrEqual(
+      Math.max(MIN_ROOM, (rate * FULL_QUEUE_MS) / 1000) + 1,
+    );
+  });
+
+  it('never goes below its floors (the initial budget while growing, MIN_BUDGET_BYTES once full), and forgets what failed', () => {
     const { fc, advance } = control(20, 50, 10);
     const t = fc.sent(100, false);
     advance(10_000); // 100 bytes in 10 s: a dreadful sample
     fc.acked(t);
+    expect(fc.budgetBytes(), 'growing: a flight onto an empty link understates the rate').toBe(INITIAL_BUDGET_BYTES);
+    expect(fc.messageBytes()).toBe(MIN_MESSAGE_BYTES);
+    runLink(fc, advance, 200, 100, 100, 1_000_000); // 200 B/s, 0.2 s: the rate never grows
     expect(fc.budgetBytes()).toBe(MIN_BUDGET_BYTES);
     expect(fc.messageBytes()).toBe(MIN_MESSAGE_BYTES);
     const lost = fc.sent(300, true);
