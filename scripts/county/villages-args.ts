@@ -77,9 +77,18 @@ export function configMaker(v: { patch?: string; file?: string }) {
 /** The release to send: the agent's own checks (its `update` command's), so a typo stops here, not at the canary. */
 const releaseSchema = releaseArgs;
 
-export function release(v: { 'bundle-url'?: string; version?: string }): z.infer<typeof releaseSchema> {
+/** Where the gateways get the release: a URL, or (`--mqtt`) the county's update server over the broker. */
+export type ReleaseSource = { url: string; version: string } | { mqtt: true; version: string };
+
+export function release(v: { 'bundle-url'?: string; version?: string; mqtt?: boolean }): ReleaseSource {
+  if (v.mqtt) {
+    if (v['bundle-url'] !== undefined) throw usage('apply-update takes --bundle-url URL or --mqtt, not both');
+    const r = releaseSchema.shape.version.safeParse(v.version);
+    if (!r.success) throw usage(`apply-update --mqtt needs --version X: ${r.error.issues[0]!.message}`);
+    return { mqtt: true, version: r.data };
+  }
   if (v['bundle-url'] === undefined || v.version === undefined)
-    throw usage('apply-update needs --bundle-url URL and --version X');
+    throw usage('apply-update needs --bundle-url URL (or --mqtt) and --version X');
   const r = releaseSchema.safeParse({ url: v['bundle-url'], version: v.version });
   if (!r.success)
     throw usage(

@@ -32,8 +32,9 @@ export const defaultVerdictMs = (bytes: number, probationSec = APPLY_PROBATION_S
 
 export interface UpdateWaveOptions {
   gateways: string[];
-  /** The bundle's base URL, as the gateways reach it. */
-  url: string;
+  /** The bundle's base URL, as the gateways reach it; absent with `mqtt`: pulled from the county's update server. */
+  url?: string;
+  mqtt?: true;
   version: string;
   by: string;
   /** For the command's reply (the gateway fetches the manifest and signature first). */
@@ -79,7 +80,7 @@ async function updateOne(
     link,
     gatewayId,
     'update',
-    { url: o.url, version: o.version, by: o.by },
+    { ...(o.mqtt ? { mqtt: true } : { url: o.url }), version: o.version, by: o.by },
     o.replyTimeoutMs,
     (result) => {
       const r = result as { files?: unknown; bytes?: unknown } | undefined;

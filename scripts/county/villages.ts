@@ -3,7 +3,7 @@
  *
  *   node dist/scripts/county/villages.js list [--gateways a,b | --group G] [--json] [--state FILE]
  *   node dist/scripts/county/villages.js apply-config --patch p.json | --file cfg.yaml (--gateways a,b | --group G)
- *   node dist/scripts/county/villages.js apply-update --bundle-url URL --version X (--gateways a,b | --group G)
+ *   node dist/scripts/county/villages.js apply-update (--bundle-url URL | --mqtt) --version X (--gateways a,b | --group G)
  *
  * Common: --url mqtt://county:1883 --username U (password from --password-file or VILLAGES_PASSWORD,
  * never the command line: it would be in every `ps`), --root village, --mqtt-version 4|5,
@@ -29,7 +29,8 @@ const HELP = `usage: villages list|apply-config|apply-update [options]   (see do
   apply-config:  --patch FILE (RFC 7386 merge patch) | --file FILE (a whole config; each gateway keeps
                  its own gateway.id and dataDir)  --by NAME  --probation S  --timeout 20 (s per reply)
                  --verdict-timeout S (default probation + 90)
-  apply-update:  --bundle-url URL (the bundle folder, as the gateways reach it)  --version X  --by NAME
+  apply-update:  --bundle-url URL (the bundle folder, as the gateways reach it) | --mqtt (pulled from the
+                 county's update server over the broker: npm run county:update-server)  --version X  --by NAME
                  --timeout 300 (s for the reply: the gateway fetches the manifest first)
                  --probation S (the gateways' apply-step probation, default 180: for the default wait)
                  --verdict-timeout S (default probation + 300 + 1 s per 4,000 bytes to fetch)`;
@@ -63,6 +64,7 @@ export async function main(
       patch: { type: 'string' },
       file: { type: 'string' },
       'bundle-url': { type: 'string' },
+      mqtt: { type: 'boolean', default: false },
       version: { type: 'string' },
       by: { type: 'string', default: 'county-villages' },
       probation: { type: 'string' },

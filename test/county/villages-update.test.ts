@@ -15,6 +15,7 @@ import { useBroker, useCleanups } from '../helpers/lifecycle.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { serveBundle } from '../update/bundle-server.js';
 import { bundle } from '../update/hand-bundle.js';
+import { startUpdateServer } from '../update/update-server-rig.js';
 import { village as villageOf } from './villages-rig.js';
 
 const tempDir = useTempDirs();
@@ -75,6 +76,31 @@ describe('villages apply-update', () => {
       'lib/data.txt',
     ]);
   });
+
+  it(
+    '--mqtt: the gateways pull the release from the update server; a canary that refuses it stops the run',
+    { timeout: 90_000 },
+    async () => {
+      const v = await village('upd-mqtt');
+      const [canary, second, third] = v.ids as [string, string, string];
+      const files = bundle('9.9.8', { 'lib/data.txt': Buffer.alloc(50_000, 'w') }, FILES);
+      const { asked } = await startUpdateServer(brokerRef.current.url, files, tempDir(), cleanup);
+      const bad = await v.run('apply-update', '--mqtt', '--version', '9.9.8', '--json');
+      expect(bad.code).toBe(1);
+      const res = JSON.parse(bad.out) as { ok: boolean; gateways: UpdateResult[] };
+      expect(res.gateways.map((r) => [r.gatewayId, r.wave, r.outcome])).toEqual([
+        [canary, 1, 'refused'],
+        [second, 2, 'not_reached'],
+        [third, 3, 'not_reached'],
+      ]);
+      expect(res.gateways[0]).toMatchObject({ from: RUNNING, to: '9.9.8', files: 2, bytes: 50_020 });
+      expect(res.gateways[0]!.detail).toMatch(/^UPDATE_FILE_MISMATCH: .*lib\/data\.txt/);
+      expect(updatesSent(v.commanded)).toEqual([canary]);
+      // Over the broker, from the update server: the gzipped manifest, its signature, then the files.
+      expect(asked.slice(0, 2)).toEqual(['manifest.json.gz@0', 'manifest.sig@0']);
+      expect(asked.some((a) => a.startsWith('lib/data.txt@'))).toBe(true);
+    },
+  );
 
   it('waits by default for the apply probation, the apply step and the fetch at gprs speed', () => {
     expect(defaultVerdictMs(0)).toBe((180 + 300) * 1000);

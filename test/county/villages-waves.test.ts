@@ -83,8 +83,20 @@ describe('villages refuses bad input before it sends anything', () => {
       [['apply-config', '--gateways', 'a', '--patch', patch, '--probation', '1.5'], /whole seconds/],
       [['list', '--password-file', '/nonexistent/pw'], /--password-file \/nonexistent\/pw: .*ENOENT/],
       [['list', '--state', file('state.json', '{"v": 2}')], /state\.json/],
-      [['apply-update', '--gateways', 'a', '--version', '1.0.1'], /needs --bundle-url URL and --version X/],
-      [['apply-update', '--gateways', 'a', '--bundle-url', 'http://h/b/'], /needs --bundle-url URL and --version X/],
+      [
+        ['apply-update', '--gateways', 'a', '--version', '1.0.1'],
+        /needs --bundle-url URL \(or --mqtt\) and --version X/,
+      ],
+      [
+        ['apply-update', '--gateways', 'a', '--bundle-url', 'http://h/b/'],
+        /needs --bundle-url URL \(or --mqtt\) and --version X/,
+      ],
+      [
+        ['apply-update', '--gateways', 'a', '--mqtt', '--bundle-url', 'http://h/b/', '--version', '1'],
+        /--bundle-url URL or --mqtt, not both/,
+      ],
+      [['apply-update', '--gateways', 'a', '--mqtt'], /apply-update --mqtt needs --version X/],
+      [['apply-update', '--gateways', 'a', '--mqtt', '--version', '1 0'], /apply-update --mqtt needs --version X/],
       [['apply-update', '--bundle-url', 'http://h/b/', '--version', '1.0.1'], /apply-update needs --gateways/],
       [['apply-update', '--gateways', 'a', '--bundle-url', 'ftp://h/b/', '--version', '1'], /--bundle-url: /],
       [['apply-update', '--gateways', 'a', '--bundle-url', 'http://h/b/', '--version', '1 0'], /--version: /],
