@@ -23,43 +23,22 @@
 import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { Agent } from '../../agent/agent.js';
-import type { EventInput } from '../../core/contracts/event.js';
-import { profileEventType } from '../../core/contracts/events/catalogue.js';
 import { encodeBatchPayload } from '../../core/contracts/wire-payload.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { Mosquitto, mosquittoPath } from '../brokers/mosquitto.js';
 import { CountingPipe, hostPort } from './counting-pipe.js';
 import { benchDir } from './fixtures.js';
 import { result, type BenchResult } from './result.js';
+import { villageReading, VILLAGE_SENSORS } from './village-reading.js';
 
 const SCALE = 300;
-const SENSORS = 20;
-const READINGS_PER_SEC = (SENSORS / 60) * SCALE; // 100
+const READINGS_PER_SEC = (VILLAGE_SENSORS / 60) * SCALE; // 100
 const DOOR_EVENTS_PER_SEC = (50 / 86400) * SCALE;
 const HEALTH_SEC = 300 / SCALE; // 1
 const LINGER_MS = 60_000 / SCALE; // 200
 const WARMUP_MS = 3000;
 const WINDOW_MS = 20_000;
 const GATEWAY = 'qingshan-village-03';
-
-/** A reading as an rtl_433 receiver decodes it; random values so compression is not flattered. */
-function reading(i: number): EventInput {
-  const sensor = i % SENSORS;
-  return {
-    deviceId: `t${String(sensor + 1).padStart(2, '0')}`,
-    type: profileEventType('sensor.reading'), // a profile's own type, as a radio receiver maps it
-    priority: 'normal',
-    data: {
-      model: 'Acurite-Tower',
-      id: 1000 + sensor * 37,
-      channel: 'A',
-      battery_ok: 1,
-      temperature_C: Math.round((10 + Math.random() * 20) * 10) / 10,
-      humidity: Math.round(30 + Math.random() * 60),
-      line: 'rf',
-    },
-  };
-}
 
 interface Run {
   bytesPerEvent: number;
@@ -98,7 +77,7 @@ async function villageRun(brokerUrl: string, name: string, mqttOver: Record<stri
   const t0 = performance.now();
   const ticker = setInterval(() => {
     const elapsedSec = (performance.now() - t0) / 1000;
-    while (i < elapsedSec * READINGS_PER_SEC) void agent.emit(reading(i++)).catch(() => {});
+    while (i < elapsedSec * READINGS_PER_SEC) void agent.emit(villageReading(i++)).catch(() => {});
     while (doorEvents < elapsedSec * DOOR_EVENTS_PER_SEC) {
       const open = doorEvents++ % 2 === 0;
       void agent
@@ -127,7 +106,7 @@ function encodeCost(): Record<'json' | 'deflate' | 'brotli', number> {
   let t = Date.UTC(2026, 10, 27, 8);
   const bodies = Array.from({ length: 100 }, (_, i) => {
     t += 3000;
-    const r = reading(i);
+    const r = villageReading(i);
     return JSON.stringify({
       id: `${t
         .toString(16)
@@ -180,7 +159,7 @@ export async function bytesBenchmarks(): Promise<BenchResult[]> {
     const base = { name: 'weaklink.bytes_per_event.naive', value: naive.bytesPerEvent };
     const per = (r: Run) =>
       `${r.events} events in ${r.messages} messages (${(r.events / r.messages).toFixed(1)} a message)`;
-    const village = `village x${SCALE}: ${SENSORS} sensors 1/min, 50 door events/day, health 5 min; linger ${LINGER_MS} ms = 60 s`;
+    const village = `village x${SCALE}: ${VILLAGE_SENSORS} sensors 1/min, 50 door events/day, health 5 min; linger ${LINGER_MS} ms = 60 s`;
     return [
       result('weaklink.bytes_per_event.naive', naive.bytesPerEvent, 'B/event', undefined, {
         note: `JSON, one event a message, no topic aliases; ${per(naive)}; ${village}`,

@@ -11,6 +11,7 @@ import { GatewayError } from '../../core/kernel/errors.js';
 import { dictionaryPath, verifyDictionary, wireDictionary } from '../../core/contracts/wire-dictionary.js';
 import { decodeBatchPayload, encodeBatchPayload, HEADER_BYTE } from '../../core/contracts/wire-payload.js';
 import { uuidv7 } from '../../core/kernel/uuidv7.js';
+import { villageReading, VILLAGE_SENSORS } from '../../scripts/bench/village-reading.js';
 
 const GW = 'qingshan-village-03';
 const BOOT = '0190a1b2-0000-4000-8000-000000000001';
@@ -37,17 +38,10 @@ function villageMinute(t0: number): string[] {
     };
     return JSON.stringify(e);
   };
-  const readings = Array.from({ length: 20 }, (_, i) =>
-    env(`t${String(i + 1).padStart(2, '0')}`, 'sensor.reading', 'normal', {
-      model: 'Acurite-Tower',
-      id: 1000 + i * 37,
-      channel: 'A',
-      battery_ok: 1,
-      temperature_C: Math.round((10 + Math.random() * 20) * 10) / 10,
-      humidity: Math.round(30 + Math.random() * 60),
-      line: 'rf',
-    }),
-  );
+  const readings = Array.from({ length: VILLAGE_SENSORS }, (_, i) => {
+    const r = villageReading(i);
+    return env(r.deviceId, 'sensor.reading', r.priority, r.data);
+  });
   const zero = { count: 0, bytes: 0 };
   const health = env(GW, 'gateway.health', 'low', {
     backlog: { critical: zero, high: zero, normal: { count: 12, bytes: 5230 }, low: zero },
