@@ -30,12 +30,6 @@ export const PARTS: { name: string; what: string; specifiers: string[]; runLoads
     runLoads: true,
   },
   { name: 'lowdb-sift', what: 'lowdb (alarm state) and sift (rules)', specifiers: ['lowdb', 'sift'], runLoads: true },
-  {
-    name: 'nodered',
-    what: 'Node-RED supervisor and bridge code',
-    specifiers: ['../../agent/nodered/supervisor.js', '../../agent/wire-nodered.js'],
-    runLoads: true,
-  },
   { name: 'media', what: 'picture store and upload code', specifiers: ['../../agent/wire-media.js'], runLoads: true },
   {
     name: 'update',
@@ -51,7 +45,7 @@ export const PARTS: { name: string; what: string; specifiers: string[]; runLoads
   },
   {
     name: 'cli-other',
-    what: 'code of the other CLI commands (plan, status, devices, outbox stats, editor, push)',
+    what: 'code of the CLI commands other than run (plan, status, devices, outbox stats, editor)',
     specifiers: [
       '../../agent/plan.js',
       '../../agent/plan-report.js',
@@ -61,10 +55,22 @@ export const PARTS: { name: string; what: string; specifiers: string[]; runLoads
       '../../agent/outbox-report.js',
       '../../agent/cli-editor.js',
       '../../agent/flows-network.js',
-      '../../agent/push/wire-push.js',
     ],
-    runLoads: true,
+    runLoads: false,
   },
+  {
+    name: 'nodered',
+    what: 'Node-RED supervisor and bridge code; only when the config runs Node-RED',
+    specifiers: ['../../agent/nodered/supervisor.js', '../../agent/wire-nodered.js'],
+    runLoads: false,
+  },
+  {
+    name: 'zlib',
+    what: 'node:zlib; only for compressed wire batches or an update',
+    specifiers: ['node:zlib'],
+    runLoads: false,
+  },
+  { name: 'tls', what: 'node:tls; only for a TLS broker', specifiers: ['node:tls'], runLoads: false },
   {
     name: 'driver.modbus',
     what: 'Modbus driver (modbus-serial); only when a device uses it',
