@@ -6,23 +6,14 @@
  * itself runs (rss.idle, rss.ts): what it holds beyond its code is the last row.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { cliNodeFlags } from './cli-flags.js';
 import { PARTS } from './rss-modules-child.js';
 import { peakRss, withBroker } from './rss.js';
 import { result, type BenchResult } from './result.js';
 
-const CLI = fileURLToPath(new URL('../../agent/cli.js', import.meta.url));
 const CHILD = fileURLToPath(new URL('./rss-modules-child.js', import.meta.url));
 const RUNS = 3;
-
-/** The V8 flags of the CLI's launcher line (`#!/usr/bin/env -S node FLAGS`). */
-export function cliNodeFlags(): string[] {
-  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
-  if (!m) throw new Error(`${CLI}: launcher line not understood: ${first}`);
-  return m[1]!.trim().split(/\s+/).filter(Boolean);
-}
 
 interface Sample {
   part: string;
