@@ -103,7 +103,12 @@ function rssMb(): number {
   return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 2 ** 20;
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 200)); // let the loader's garbage go with the next scavenge
+/** A full GC (the parent adds --expose-gc) after a pause: each figure is what the part keeps, not when V8 last collected. */
+const settle = async () => {
+  await new Promise((r) => setTimeout(r, 100));
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((r) => setTimeout(r, 100));
+};
 
 async function main(): Promise<void> {
   const print = (part: string) =>

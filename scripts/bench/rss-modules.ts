@@ -2,7 +2,7 @@
  * `--only rss-modules`: where the idle agent's memory goes. A child process under the CLI's own
  * V8 flags (read from its launcher line, so the figures are the shipped agent's) imports the parts
  * the `run` path loads, in the agent's order (rss-modules-child.ts); each row is the RSS that part
- * adds over the ones before it (median of three children, the range in the note). Then the agent
+ * adds over the ones before it, after a full GC (median of three children, the range in the note). Then the agent
  * itself runs (rss.idle, rss.ts): what it holds beyond its code is the last row.
  */
 import { spawn } from 'node:child_process';
@@ -22,7 +22,7 @@ interface Sample {
 }
 
 async function childRun(): Promise<Sample[]> {
-  const child = spawn(process.execPath, [...cliNodeFlags(), CHILD, 'measure'], {
+  const child = spawn(process.execPath, [...cliNodeFlags(), '--expose-gc', CHILD, 'measure'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let text = '';
