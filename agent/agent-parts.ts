@@ -26,7 +26,7 @@ import { DeviceHistory } from './diagnostics/device-history.js';
 import { wireAlarms, type AlarmParts } from './wire-alarms.js';
 import { wireStorage, type StorageParts } from './wire-storage.js';
 import type { FlowsPush } from './push/flows-push.js';
-import { wireNodeRed } from './wire-nodered.js';
+import type { wireNodeRed } from './wire-nodered.js';
 import type { NodeRedSupervisor } from './nodered/supervisor.js';
 import { pushStatus, readPushState } from './push/push-state.js';
 import { runningManifest, UpdateStager } from './update/stager.js';
@@ -61,8 +61,14 @@ function profilesOf(opts: AgentOptions): Map<string, DeviceProfile> {
   return resolved.profiles;
 }
 
+/**
+ * wire-nodered.ts and the supervisor behind it, loaded by the caller (Agent.open) only when the
+ * config runs Node-RED: a gateway without it does not carry that code (`--only rss-modules`).
+ */
+export type NodeRedWiring = typeof wireNodeRed | null;
+
 /** Opens the parts; on a throw, whatever it opened is closed again before the error leaves. */
-export function openAgentParts(a: AgentSide): AgentParts {
+export function openAgentParts(a: AgentSide, nodeRedWiring: NodeRedWiring): AgentParts {
   const { config } = a.opts;
   const profiles = profilesOf(a.opts);
   mkdirSync(config.dataDir, { recursive: true });
@@ -77,7 +83,7 @@ export function openAgentParts(a: AgentSide): AgentParts {
       diskReserveBytes: config.outbox.diskReserveBytes,
     });
     outbox.salvage(); // what a corrupt store left, before anything new is stored (boot events report it)
-    return assemble(a, lock, outbox, profiles);
+    return assemble(a, lock, outbox, profiles, nodeRedWiring);
   } catch (err) {
     outbox?.close();
     lock.release();
@@ -85,7 +91,13 @@ export function openAgentParts(a: AgentSide): AgentParts {
   }
 }
 
-function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map<string, DeviceProfile>): AgentParts {
+function assemble(
+  a: AgentSide,
+  lock: DataDirLock,
+  outbox: Outbox,
+  profiles: Map<string, DeviceProfile>,
+  nodeRedWiring: NodeRedWiring,
+): AgentParts {
   const { config, logger, configHash } = a.opts;
   const gatewayId = config.gateway.id;
   const storedUpTo = outbox.maxSeq(); // the previous boots' last stored seq
@@ -134,7 +146,9 @@ function assemble(a: AgentSide, lock: DataDirLock, outbox: Outbox, profiles: Map
   const storage = wireStorage({ a, outbox, pipeline, alarms: alarmParts.alarms });
   const taking = wirePictures(a, mediaParts, pipeline, profiles);
   outbox.on('stored', (events) => a.stored(events));
-  const { nodeRed, flowsPush } = wireNodeRed(a, outbox, pipeline, alarmParts.alarms, taking.requests);
+  const { nodeRed, flowsPush } = nodeRedWiring
+    ? nodeRedWiring(a, outbox, pipeline, alarmParts.alarms, taking.requests)
+    : { nodeRed: null, flowsPush: null };
   // A lost alarm's report that only memory holds is stored as soon as there is room again.
   outbox.on('reserveHeld', (held) => held && alarmParts.lost.storeHeldReports());
   const history = new DeviceHistory();

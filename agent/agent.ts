@@ -144,29 +144,35 @@ export class Agent {
    * Takes the data folder and opens the outbox and the parts (agent-parts.ts), nothing
    * started yet: an owner that queues a backlog before the link is up calls this first.
    * start() calls it when it was not called. A step that fails lets go of what was taken.
+   * Async only to load the Node-RED wiring, and only when the config runs Node-RED.
    */
-  open(): void {
-    this.parts ??= openAgentParts({
-      opts: this.opts,
-      clock: this.clock,
-      bus: this.bus,
-      commands: this.commands,
-      observe: this.observe,
-      stored: (events) => {
-        for (const listener of [...this.storedListeners]) listener(events);
+  async open(): Promise<void> {
+    if (this.parts) return;
+    const nodeRed = this.opts.config.nodeRed?.enabled ? (await import('./wire-nodered.js')).wireNodeRed : null;
+    this.parts ??= openAgentParts(
+      {
+        opts: this.opts,
+        clock: this.clock,
+        bus: this.bus,
+        commands: this.commands,
+        observe: this.observe,
+        stored: (events) => {
+          for (const listener of [...this.storedListeners]) listener(events);
+        },
+        write: (c) => this.write(c),
+        drivers: () => this.drivers,
+        capture: (id, channel) => {
+          const driver = this.driverOf.get(id);
+          if (!driver?.capture) return Promise.reject(new GatewayError('NO_CAMERA', `no camera "${id}" is running`));
+          return driver.capture(channel);
+        },
+        buses: () => [...this.buses.values()],
+        smsModem: () => this.smsModem(),
+        heartbeat: () => this.heartbeat(),
+        stopping: () => this.stopRequested,
       },
-      write: (c) => this.write(c),
-      drivers: () => this.drivers,
-      capture: (id, channel) => {
-        const driver = this.driverOf.get(id);
-        if (!driver?.capture) return Promise.reject(new GatewayError('NO_CAMERA', `no camera "${id}" is running`));
-        return driver.capture(channel);
-      },
-      buses: () => [...this.buses.values()],
-      smsModem: () => this.smsModem(),
-      heartbeat: () => this.heartbeat(),
-      stopping: () => this.stopRequested,
-    });
+      nodeRed,
+    );
   }
 
   /**
@@ -175,7 +181,7 @@ export class Agent {
    * (the lock, the database, timers, sockets) and the error leaves.
    */
   async start(): Promise<void> {
-    this.open();
+    await this.open();
     const parts = this.running();
     try {
       await this.run(parts);

@@ -8,29 +8,15 @@
 import { existsSync, readSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
-import {
-  EDITOR_PASSWORD_MAX_BYTES,
-  EDITOR_PASSWORD_MIN,
-  editorPasswordProblem,
-} from '../config/schema/gateway-config.js';
+import { editorPasswordProblem } from '../config/schema/gateway-config.js';
 import { foreignCode } from '../core/kernel/errors.js';
+import { EDITOR_HELP, EXIT_NOT_PERMITTED } from './cli-help.js';
 import { setPasswordOverride } from './nodered/editor-passwords.js';
 import { POLL_MS, fileRequest, type TechnicianRequest } from './nodered/technician-requests.js';
 
-/** Exit code when whoever runs the command may not write the data folder's editor files. */
-export const EXIT_NOT_PERMITTED = 4;
-const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
+export { EXIT_NOT_PERMITTED }; // where the tests and callers have always found it
 
-export const EDITOR_HELP = `  village-gateway editor unlock --config FILE
-      Lift every block the editor put on clients after failed logins.
-  village-gateway editor safe-mode off --config FILE
-      Leave a Node-RED crash loop's safe mode: the counts cleared, the flows started again.
-  village-gateway editor password --config FILE [--user NAME] [--use-config]
-      Reset an editor user's password (default: the config's first user) to the first line of
-      standard input (at least ${EDITOR_PASSWORD_MIN} characters, at most ${EDITOR_PASSWORD_MAX_BYTES} bytes), kept hashed in the data folder; it
-      replaces the config's password until --use-config. Node-RED restarts to take it.
-      Exit 0 done or filed, 2 usage, ${EXIT_NOT_PERMITTED} not permitted to write the data folder's editor files.
-`;
+const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },

@@ -1,6 +1,21 @@
 /** `village-gateway --help`: every command's synopsis (the technician's page lists the same, a test says so). */
-import { EDITOR_HELP } from './cli-editor.js';
+import { EDITOR_PASSWORD_MAX_BYTES, EDITOR_PASSWORD_MIN } from '../config/schema/gateway-config.js';
 import { VERSION } from './version.js';
+
+/** Exit code when whoever runs the command may not write the data folder's editor files. */
+export const EXIT_NOT_PERMITTED = 4;
+
+/** The editor's commands (cli-editor.ts): here, so that --help does not load the editor's code. */
+export const EDITOR_HELP = `  village-gateway editor unlock --config FILE
+      Lift every block the editor put on clients after failed logins.
+  village-gateway editor safe-mode off --config FILE
+      Leave a Node-RED crash loop's safe mode: the counts cleared, the flows started again.
+  village-gateway editor password --config FILE [--user NAME] [--use-config]
+      Reset an editor user's password (default: the config's first user) to the first line of
+      standard input (at least ${EDITOR_PASSWORD_MIN} characters, at most ${EDITOR_PASSWORD_MAX_BYTES} bytes), kept hashed in the data folder; it
+      replaces the config's password until --use-config. Node-RED restarts to take it.
+      Exit 0 done or filed, 2 usage, ${EXIT_NOT_PERMITTED} not permitted to write the data folder's editor files.
+`;
 
 export const HELP = `village-gateway ${VERSION}: edge agent for village early-warning gateways
 

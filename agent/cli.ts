@@ -7,7 +7,7 @@
 /** `village-gateway`: run the agent, check a config, look at the outbox and the devices. */
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { ConfigError, type LoadedConfig } from '../config/load-config.js';
 import {
   checkReload,
   keepLastGood,
@@ -16,26 +16,17 @@ import {
   loadWithFallback,
   type ReloadCheck,
 } from './config-lifecycle.js';
-import { editorCli } from './cli-editor.js';
 import { HELP } from './cli-help.js';
 import { checkDataDir } from './preflight.js';
 import type { EventInput } from '../core/contracts/event.js';
 import { formatProblem } from '../config/zod-problems.js';
 import { Agent } from './agent.js';
 import { GatewayError, errorMessage, foreignCode, failure } from '../core/kernel/errors.js';
+import { UsageError } from './cli-usage.js';
 import { createLogger } from './logger.js';
 import { LogRing } from './diagnostics/log-ring.js';
 import { onFatal } from './cli-fatal.js';
-import { inspectOutbox } from './outbox/inspect.js';
-import { devicesData, formatDevices, formatDevicesWide } from './devices-report.js';
-import { formatOutbox } from './outbox-report.js';
-import { flowsUnitDropIn } from './flows-network.js';
-import { DEFAULT_ASSUMPTIONS, planConfig } from './plan.js';
-import { formatPlan, formatPlanWide, planJson } from './plan-report.js';
 import { ServiceNotifier } from './service-notify.js';
-import { formatStatus, statusReport } from './status-report.js';
-import { chooseLanguage, isLanguage, textsFor } from './i18n/texts.js';
-import { LANGUAGES } from '../core/contracts/languages.js';
 import { VERSION } from './version.js';
 import { spacedRestart } from './spaced-restart.js';
 import { wirePush } from './push/wire-push.js';
@@ -44,7 +35,7 @@ const out = (s: string) => writeSync(1, s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => writeSync(2, s.endsWith('\n') ? s : `${s}\n`);
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'editor') return editorCli(argv.slice(1));
+  if (argv[0] === 'editor') return (await import('./cli-commands.js')).editorCli(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -64,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
       version: { type: 'boolean', short: 'v' },
     },
   });
-  const [cmd, sub] = positionals;
+  const [cmd] = positionals;
   if (values.version) return (out(VERSION), 0);
   if (values.help || !cmd || cmd === 'help') return (out(HELP), cmd || values.help ? 0 : 2);
   const needConfig = () => {
@@ -72,102 +63,19 @@ async function main(argv: string[]): Promise<number> {
     if (!file) throw new UsageError(`${cmd} needs --config FILE`);
     return file;
   };
-  switch (cmd) {
-    case 'check-config':
-      return checkConfig(positionals[1] ?? values.config, values['schema-only'] === true);
-    case 'run':
-      return run(needConfig(), values['print-stored'] === true);
-    case 'outbox':
-      if (sub !== 'stats') throw new UsageError('usage: village-gateway outbox stats --config FILE');
-      {
-        // Read-only commands: the config's secrets are the running agent's business, not theirs.
-        const stats = inspectOutbox(loadConfig(needConfig(), { schemaOnly: true }).config.dataDir);
-        out(values.json ? JSON.stringify(stats, null, 2) : formatOutbox(stats));
-        return 0;
-      }
-    case 'devices': {
-      const report = devicesData(loadConfig(needConfig(), { schemaOnly: true }).config);
-      out(
-        values.json ? JSON.stringify(report, null, 2) : values.wide ? formatDevicesWide(report) : formatDevices(report),
-      );
-      return 0;
-    }
-    case 'plan': {
-      const { config } = loadConfig(needConfig(), { schemaOnly: true });
-      const rate = (
-        flag: 'door-per-day' | 'press-per-day' | 'readings-per-min' | 'pictures-per-day',
-        fallback: number,
-      ) => {
-        const v = values[flag];
-        if (v === undefined) return fallback;
-        const n = Number(v);
-        if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${flag} must be a number >= 0 (got ${v})`);
-        return n;
-      };
-      const assumptions = {
-        ...DEFAULT_ASSUMPTIONS,
-        doorOpeningsPerDay: rate('door-per-day', DEFAULT_ASSUMPTIONS.doorOpeningsPerDay),
-        pressesPerDay: rate('press-per-day', DEFAULT_ASSUMPTIONS.pressesPerDay),
-        readingsPerMin: rate('readings-per-min', DEFAULT_ASSUMPTIONS.readingsPerMin),
-        alarmPicturesPerDay: rate('pictures-per-day', DEFAULT_ASSUMPTIONS.alarmPicturesPerDay),
-      };
-      const plan = planConfig(config, assumptions);
-      out(
-        values.json
-          ? JSON.stringify(planJson(plan, config), null, 2)
-          : values.wide
-            ? formatPlanWide(plan, config)
-            : formatPlan(plan, config),
-      );
-      return 0;
-    }
-    case 'status': {
-      if (values.lang !== undefined && !isLanguage(values.lang))
-        throw new UsageError(`--lang must be ${LANGUAGES.join(' or ')} (got ${values.lang})`);
-      const report = statusReport(loadConfig(needConfig(), { schemaOnly: true }).config);
-      // --json is data, in no language; the text follows --lang, else LC_ALL / LC_MESSAGES / LANG.
-      out(
-        values.json ? JSON.stringify(report) : formatStatus(report, Date.now(), textsFor(chooseLanguage(values.lang))),
-      );
-      return report.agent.state === 'running' ? 0 : 3;
-    }
-    case 'flows-unit': {
-      const file = needConfig();
-      out((await flowsUnitDropIn(loadConfig(file, { schemaOnly: true }).config, file)).trimEnd());
-      return 0;
-    }
-    case 'demo':
-      throw new UsageError(
-        'the demo is not part of the agent: run `npm run demo` (node dist/scripts/demo.js) in a checkout',
-      );
-    default:
-      throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
-  }
-}
-
-/** A wrong command line: exit 2 with the message. */
-class UsageError extends GatewayError {
-  constructor(message: string) {
-    super('USAGE', message);
-  }
+  if (cmd === 'run') return run(needConfig(), values['print-stored'] === true);
+  if (cmd === 'demo')
+    throw new UsageError(
+      'the demo is not part of the agent: run `npm run demo` (node dist/scripts/demo.js) in a checkout',
+    );
+  // The other commands' code is loaded only for them: the running agent does not carry it.
+  const code = await (await import('./cli-commands.js')).otherCommand(cmd, positionals, values, needConfig);
+  if (code === null) throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
+  return code;
 }
 
 /** Errors that mean "will not start as configured" (exit 2, like an invalid config), not a crash. */
 const REFUSALS = new Set(['DATA_DIR_LOCKED', 'DATA_DIR_UNUSABLE', 'HOST_UNRESOLVED']);
-
-function checkConfig(file: string | undefined, schemaOnly: boolean): number {
-  if (!file) throw new UsageError('usage: village-gateway check-config FILE');
-  try {
-    loadConfig(file, { schemaOnly }); // the file is read within the size and token limits either way
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    err(`${file}: invalid (${e.problems.length} problem${e.problems.length === 1 ? '' : 's'})`);
-    for (const p of e.problems) err(`  ${formatProblem(p)}`);
-    return 2;
-  }
-  out(`${file}: valid`);
-  return 0;
-}
 
 /**
  * Runs the agent until SIGINT/SIGTERM. A reload (the county's `reload-config`, or SIGHUP as

@@ -14,9 +14,9 @@ import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import type { EventInput } from '../../core/contracts/event.js';
 import { errorMessage, GatewayError } from '../../core/kernel/errors.js';
+import { zlib } from '../../core/kernel/lazy-builtins.js';
 import {
   MANIFEST,
   MANIFEST_GZ,
@@ -177,7 +177,7 @@ async function manifestOf(source: BundleSource): Promise<Buffer> {
     throw err;
   }
   try {
-    return await promisify(gunzip)(packed, { maxOutputLength: MAX_MANIFEST_BYTES }); // off the event loop
+    return await promisify(zlib().gunzip)(packed, { maxOutputLength: MAX_MANIFEST_BYTES }); // off the event loop
   } catch (err) {
     throw new GatewayError('UPDATE_INVALID', `${MANIFEST_GZ}: ${errorMessage(err)}`);
   }

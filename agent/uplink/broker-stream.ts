@@ -9,9 +9,10 @@
  * for is an error on the client (with rejectUnauthorized), after which the socket is ended.
  */
 import { connect as netConnect, isIP } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import { GatewayError } from '../../core/kernel/errors.js';
+import { tls } from '../../core/kernel/lazy-builtins.js';
 
 const PLAIN = new Set(['mqtt:', 'tcp:']);
 const SECURE = new Set(['mqtts:', 'ssl:']);
@@ -52,7 +53,7 @@ function tlsSocket(client: MqttClient, host: string, port: number, o: TlsClientO
   };
   const servername = o.servername ?? (isIP(host) === 0 ? host : undefined);
   if (servername !== undefined) opts.servername = servername;
-  const socket = tlsConnect(opts);
+  const socket = tls().connect(opts);
   const onTlsError = (err: Error) => {
     if (rejectUnauthorized) client.emit('error', err);
     socket.end();

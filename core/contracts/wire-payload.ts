@@ -16,8 +16,8 @@
  * new name rather than a changed `deflate`, so a county that reads 0x01 today keeps reading
  * every gateway whose config does not opt in.
  */
-import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GatewayError, errorMessage } from '../kernel/errors.js';
+import { zlib } from '../kernel/lazy-builtins.js';
 import { wireDictionary } from './wire-dictionary.js';
 import type { GatewayEvent } from './event.js';
 import { compactBatch, expandCompactBatch } from './wire-format.js';
@@ -46,6 +46,8 @@ export const batchContentType = (c: Compression): string => `application/vnd.vil
 /** Encodes stored envelope bodies as one batch-topic payload. */
 export function encodeBatchPayload(gatewayId: string, bodies: readonly string[], compression: Compression): Buffer {
   const json = Buffer.from(JSON.stringify(compactBatch(gatewayId, bodies)));
+  if (compression === 'none') return withHeader(json, compression);
+  const { brotliCompressSync, constants, deflateRawSync } = zlib();
   const body =
     compression === 'deflate'
       ? deflateRawSync(json, { level: 6 })
@@ -60,6 +62,10 @@ export function encodeBatchPayload(gatewayId: string, bodies: readonly string[],
               },
             })
           : json;
+  return withHeader(body, compression);
+}
+
+function withHeader(body: Buffer, compression: Compression): Buffer {
   const out = Buffer.allocUnsafe(body.length + 1);
   out[0] = HEADER_BYTE[compression];
   body.copy(out, 1);
@@ -94,13 +100,13 @@ export function decodeBatchPayload(payload: Uint8Array, limits: DecodeLimits = {
   let json: Uint8Array;
   try {
     json =
-      compression === 'deflate'
-        ? inflateRawSync(body, { maxOutputLength: maxJsonBytes })
-        : compression === 'deflate-dict1'
-          ? inflateRawSync(body, { maxOutputLength: maxJsonBytes, dictionary: wireDictionary(compression) })
-          : compression === 'brotli'
-            ? brotliDecompressSync(body, { maxOutputLength: maxJsonBytes })
-            : body;
+      compression === 'none'
+        ? body
+        : compression === 'deflate'
+          ? zlib().inflateRawSync(body, { maxOutputLength: maxJsonBytes })
+          : compression === 'deflate-dict1'
+            ? zlib().inflateRawSync(body, { maxOutputLength: maxJsonBytes, dictionary: wireDictionary(compression) })
+            : zlib().brotliDecompressSync(body, { maxOutputLength: maxJsonBytes });
   } catch (err) {
     // ERR_BUFFER_TOO_LARGE (a bomb), Z_BUF_ERROR (truncated), Z_DATA_ERROR (corrupt): all unreadable.
     throw unreadable(`${compression} payload does not decompress: ${errorMessage(err)}`, err);

@@ -19,6 +19,7 @@ import pino from 'pino';
 import { Agent } from '../../agent/agent.js';
 import { gatewayConfigSchema } from '../../config/schema/gateway-config.js';
 import { percentile } from '../stats.js';
+import { cliNodeFlags } from './cli-flags.js';
 import { benchDir } from './fixtures.js';
 import { POLL_MS, SirenPanel } from './siren-panel.js';
 import { BUSY_FUNC, flowInto, nodeRedAdmin } from './nodered-admin.js';
@@ -31,7 +32,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function worker(mode: 'with' | 'without'): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(WORKER, [mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Under the installed CLI's V8 flags: the agent's RSS as it runs on a gateway, not with V8's default heap.
+    const child = fork(WORKER, [mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: cliNodeFlags() });
     let settled = false;
     child.on('message', (m: { ok: boolean; result?: WorkerResult; error?: string }) => {
       settled = true;

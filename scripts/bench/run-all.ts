@@ -19,6 +19,7 @@ const GROUPS: Record<string, () => Promise<BenchResult[]>> = {
   bytes: async () => (await import('./bytes.js')).bytesBenchmarks(),
   'weaklink-drain': async () => (await import('./weaklink.js')).weaklinkDrainBenchmarks(),
   'weaklink-media': async () => (await import('./weaklink-media.js')).weaklinkMediaBenchmarks(),
+  'rss-modules': async () => (await import('./rss-modules.js')).rssModulesBenchmarks(),
   'rss-cameras': async () => (await import('./rss.js')).rssCamerasBenchmarks(),
   camera: async () => (await import('./camera.js')).cameraBenchmarks(),
   disk: async () => (await import('./disk.js')).diskBenchmarks(),

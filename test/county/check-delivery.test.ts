@@ -41,7 +41,7 @@ async function runAgent(gatewayId: string, count: number) {
     logger: quietLogger(),
   });
   const check = new DeliveryCheck(sub).watch(agent);
-  agent.open(); // the outbox, for a backlog queued before the link starts
+  await agent.open(); // the outbox, for a backlog queued before the link starts
   const priorities = ['low', 'normal', 'high', 'critical'] as const;
   await Promise.all(
     Array.from({ length: count / 2 }, (_, i) =>

@@ -71,7 +71,7 @@ describe('alarms first on the wire', () => {
       const link = await weakLink();
       const agent = agentOn(link.url, 'gw-wire');
       const check = new DeliveryCheck(sub).watch(agent);
-      agent.open(); // the outbox, for the backlog queued before the link starts
+      await agent.open(); // the outbox, for the backlog queued before the link starts
       // ~1,500 telemetry events, ~0.5 MB: a minute of this link. In 20 x 100-event batches the old
       // count-only window put ~600 KB on the wire at once, and an alarm behind it waited over a minute.
       await Promise.all(

@@ -24,7 +24,7 @@ describe('store and forward to a real broker', () => {
     const config = testConfig(broker.url, dir, { mqtt: { batch: { maxEvents: 50 }, linkBudget } });
     const agent = new Agent({ config, configHash: 'test', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(agent);
-    agent.open(); // the outbox, for the backlog below
+    await agent.open(); // the outbox, for the backlog below
     // Backlog before the link is up: 300 telemetry, then 5 alarms.
     await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
@@ -91,7 +91,7 @@ describe('store and forward to a real broker', () => {
     });
     const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(agent);
-    agent.open(); // the outbox, for a backlog queued before the link starts
+    await agent.open(); // the outbox, for a backlog queued before the link starts
     await Promise.all(
       Array.from({ length: 3000 }, (_, i) =>
         agent.emit({

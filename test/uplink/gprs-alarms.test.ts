@@ -37,7 +37,7 @@ describe('alarms over gprs', () => {
       const agent = new Agent({ config, configHash: 'x', baseDir: dir, logger: quietLogger() });
       cleanup(() => agent.stop());
       const check = new DeliveryCheck(sub).watch(agent);
-      agent.open(); // the outbox, for a backlog queued before the link starts
+      await agent.open(); // the outbox, for a backlog queued before the link starts
       await Promise.all(
         Array.from({ length: 3000 }, (_, i) =>
           agent.emit({

@@ -62,7 +62,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     });
     const agent = new Agent({ config: good, configHash: 'x', baseDir: dir, logger: quietLogger() });
     const check = new DeliveryCheck(sub).watch(agent);
-    agent.open(); // the outbox, for an alarm queued before the link starts
+    await agent.open(); // the outbox, for an alarm queued before the link starts
     const ev = await agent.emit({
       deviceId: 'btn',
       type: 'alarm.pressed',
@@ -81,7 +81,7 @@ describe('MQTT 5 session with Mosquitto', () => {
     });
     const bad = new Agent({ config: rogue, configHash: 'x', baseDir: dir2, logger: quietLogger() });
     check.watch(bad);
-    bad.open();
+    await bad.open();
     const kept = await bad.emit({
       deviceId: 'btn',
       type: 'alarm.pressed',
