@@ -93,8 +93,10 @@ export class WalSync {
  * The rows at or above `fromPos` after a commit that failed: if SQLite committed them but the
  * log's sync failed, they sit in the tables though nothing vouches for them on the card, and
  * their events were already counted lost. They are acknowledged like deliveries (call inside a
- * transaction that writes the watermarks), so they never go out after that count. Returns how
- * many there were.
+ * transaction that writes the watermarks), so they never go out after that count. The
+ * withdrawal is a write: on a card that refuses writes altogether it fails too (reported as a
+ * failed delete), and the rows stay readable until a restart, so the uplink may still send
+ * them (test/faults/storage-wal-sync.test.ts). Returns how many there were.
  */
 export function withdrawRows(queues: readonly PriorityQueue[], fromPos: number): number {
   let withdrawn = 0;
