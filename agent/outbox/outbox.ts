@@ -182,7 +182,7 @@ export class Outbox
         for (const p of batch) outcome.push(this.insertWithinCaps(p));
       });
     } catch (err) {
-      const retried = this.retryUrgentInReserve(batch, err);
+      const retried = this.retryUrgentInReserve(batch, err, firstPos);
       if (retried) {
         outcome = retried;
       } else {
@@ -209,9 +209,10 @@ export class Outbox
    * go and commit those alone (the rest are lost to the full disk, and counted). Null when
    * that is not the case or did not help.
    */
-  private retryUrgentInReserve(batch: Pending[], err: unknown): (Error | null)[] | null {
+  private retryUrgentInReserve(batch: Pending[], err: unknown, firstPos: number): (Error | null)[] | null {
     if (!isDiskFull(err) || !batch.some((p) => isAlarmClass(p.event))) return null;
     if (!this.reserve.release()) return null;
+    this.withdraw(firstPos); // the failed commit's rows, if SQLite kept them (its sync failed): not beside the retry's
     const outcome: (Error | null)[] = batch.map(() => null);
     try {
       this.inTransaction(() => {
@@ -392,7 +393,7 @@ export class Outbox
     } catch (err) {
       this.emit('storageFailure', { op: 'commit', error: new StorageError('close', err), events: 0 });
     }
-    this.db.close();
     this.wal.close();
+    this.db.close();
   }
 }

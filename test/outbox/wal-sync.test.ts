@@ -21,6 +21,8 @@ const tempDir = useTempDirs();
 /** The real file system, with every fdatasync recorded (what the log holds then) and failable on demand. */
 class WatchedFs implements WalSyncFs {
   failWith: string | null = null;
+  /** Fails the next sync only, with this code. */
+  failNext: string | null = null;
   /** Read what a restart would find at each sync (off once the log's path is gone: a new reader could not). */
   peek = true;
   readonly syncs: { ino: number; committedIds: string[]; resolved: number }[] = [];
@@ -36,8 +38,9 @@ class WatchedFs implements WalSyncFs {
       committedIds: this.peek ? idsOnDisk(this.dir) : [],
       resolved: this.resolved,
     });
-    if (this.failWith)
-      throw Object.assign(new Error(`${this.failWith}: i/o error, fdatasync`), { code: this.failWith });
+    const fail = this.failNext ?? this.failWith;
+    this.failNext = null;
+    if (fail) throw Object.assign(new Error(`${fail}: i/o error, fdatasync`), { code: fail });
     realWalFs.datasync(fd);
   };
 }
@@ -150,6 +153,36 @@ describe('the log synced by the outbox (wal-sync.ts)', () => {
     expect(again.stats().shed).toMatchObject({ critical: 1, normal: 2 });
     expect(again.size).toBe(2);
     again.close();
+  });
+
+  it('a sync refused for room (ENOSPC) lets the reserve go for the alarm: one copy of it stored, the reading refused', async () => {
+    const dir = tempDir();
+    const fs = new WatchedFs(dir);
+    const clock = new FakeClock();
+    const config = outboxConfig({ groupCommitMs: 1000 });
+    const ob = new Outbox({ dir, config, clock, walFs: fs, diskReserveBytes: 65_536 });
+    const failures: StorageFailure[] = [];
+    ob.on('storageFailure', (f) => failures.push(f));
+    const make = eventMaker(dir, clock);
+    const reading = make('normal');
+    const press = make('critical', 0, 'alarm.pressed');
+    const readingStored = ob.put(reading).then(
+      () => 'stored',
+      (e: { code?: string }) => e.code,
+    );
+    fs.failNext = 'ENOSPC'; // the press takes the waiting reading along: one commit, whose sync fails
+    await ob.put(press);
+    expect(await readingStored).toBe('DISK_FULL');
+    expect(fs.syncs.at(-2)!.committedIds, 'SQLite had committed both').toEqual(
+      expect.arrayContaining([reading.id, press.id]),
+    );
+    expect(ob.stats().diskReserve.releases).toBe(1);
+    expect(
+      ob.readPage(null, 10).map((r) => r.seq),
+      'the press once, the reading not at all',
+    ).toEqual([press.seq]);
+    ob.close();
+    expect(idsOnDisk(dir)).toEqual([press.id]);
   });
 
   it('follows the log when a new connection recreates it, and keeps SQLite’s own when the path is replaced under it', async () => {
