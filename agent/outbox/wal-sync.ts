@@ -12,7 +12,9 @@
  * Why this is as durable as SQLite's own fsync for every committed transaction:
  * - fdatasync() works on the inode, not the descriptor: it writes back every page SQLite
  *   wrote through its own descriptor (frames, and on a restart the new header), then flushes
- *   the device cache. Only metadata not needed to read the data back is left out (the times).
+ *   the device cache. Only metadata not needed to read the data back is left out (the times:
+ *   ext4 writes those with its periodic journal commit, every 5 s, not once per commit;
+ *   measured 22.4 -> 15.5 KiB a commit at the card for commits 3 s apart).
  * - The log growing past its old size, or truncated to journal_size_limit by the first
  *   commit after a restart: the size is needed to read the data, so fdatasync() journals it.
  * - A restart (the log written from the start again after a full checkpoint): SQLite syncs
@@ -24,8 +26,8 @@
  *   leaving WAL mode closes the log: sqlite3WalClose). It deletes the file only when the last
  *   connection closes, and a connection in WAL mode holds a shared lock on the database all
  *   along, so a CLI's look at the outbox cannot make ours the last one. The outbox's next
- *   connection (after a reload) gets a new log and a new WalSync. So the descriptor is opened
- *   once, at the first commit, and kept: should the path name another file later (the folder
+ *   connection (after a reload) gets a new log and a new WalSync (pager_unlock keeps the lock
+ *   in WAL mode). So the descriptor is opened once, at the open's sync, and kept: should the path name another file later (the folder
  *   deleted under the agent, as the storage-lost test does), SQLite still writes the file it
  *   opened, which is ours too; following the path would sync a file SQLite never writes.
  * - Several connections: only this one writes the outbox; its deletes after PUBACK commit
