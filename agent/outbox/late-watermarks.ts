@@ -3,26 +3,14 @@
  * moves its segment's watermark at once in memory (stats, `waiting` and reads see the rows gone),
  * but the catalog row is written only with the first commit once the oldest unwritten move is
  * LATE_MS old or LATE_ROWS rows have moved (a telemetry group, a sweep, the drain's next delete),
- * or by a commit of its own (not fsynced) when no other comes. At village rates each reading's
+ * or by a commit of its own (not synced: wal-sync.ts) when no other comes. At village rates each reading's
  * delete used to be a commit of its own: as many WAL pages, at the card, as the readings
  * themselves (disk.bytes_per_day). A crash before the write only re-sends events the county
  * already has, with the same ids, as a lost delete always did; LATE_ROWS bounds how many when a
  * backlog drains (hundreds a second: 30 s of it would be thousands of events on a cellular link).
  */
-import type Database from 'better-sqlite3';
-
 export const LATE_MS = 30_000;
 export const LATE_ROWS = 100;
-
-/** Runs `fn` (a commit) without fsync: deletes only (synchronous=NORMAL; see Outbox.delete()). */
-export function unsynced(db: Database.Database, fn: () => void): void {
-  db.pragma('synchronous = NORMAL');
-  try {
-    fn();
-  } finally {
-    db.pragma('synchronous = FULL');
-  }
-}
 
 export class LateWatermarks {
   private since: number | null = null;

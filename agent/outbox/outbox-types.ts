@@ -2,6 +2,7 @@
 import type { Priority } from '../../core/contracts/event.js';
 import type { OutboxConfig } from '../../config/schema/gateway-config.js';
 import type { Clock } from '../../core/kernel/clock.js';
+import type { WalSyncFs } from './wal-sync.js';
 
 export interface BacklogStats {
   count: number;
@@ -34,6 +35,8 @@ export interface OutboxOptions {
   diskReserveBytes?: number;
   /** How late deliveries' watermarks may reach the disk (late-watermarks.ts); tests shorten it. */
   lateWatermarkMs?: number;
+  /** The log sync's file-system edge (wal-sync.ts); a fault test makes it fail like a dying card. */
+  walFs?: WalSyncFs;
 }
 
 /** A write the store could not make (disk full, read-only, vanished): reported, never thrown past the outbox. */

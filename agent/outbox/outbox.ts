@@ -2,7 +2,7 @@
  * The outbox: the durability boundary between the gateway and the link.
  *
  * - put() resolves only once the event is committed: critical and high one by one (each
- *   commit fsynced), the rest in group commits at most `groupCommitMs` old.
+ *   commit synced: wal-sync.ts), the rest in group commits at most `groupCommitMs` old.
  * - Replay order is priority, then seq; reads are paged so memory does not grow with the backlog.
  * - Caps by bytes and age (caps.ts): when full, shed low, then normal, then high, oldest
  *   first; critical is never shed. Every shed event is counted (persisted) and reported.
@@ -23,10 +23,12 @@ import { systemClock } from '../../core/kernel/system-clock.js';
 import { OutboxClock, SAVED_CLOCK } from './outbox-clock.js';
 import { DiskReserve, isDiskFull, walCheckpointPages } from './disk-reserve.js';
 import { isAlarmClass } from './alarm-class.js';
-import { LateWatermarks, unsynced } from './late-watermarks.js';
+import { LateWatermarks } from './late-watermarks.js';
+import { withdrawRows, type WalSync } from './wal-sync.js';
+import { outboxStats } from './outbox-stats.js';
 import type { SalvageReport } from './salvage.js';
 import { copySalvaged, resumeSalvage } from './salvage-marker.js';
-import type { BacklogStats, OutboxOptions, OutboxStats, StorageFailure } from './outbox-types.js';
+import type { OutboxOptions, OutboxStats, StorageFailure } from './outbox-types.js';
 
 export type { BacklogStats, OutboxOptions, OutboxStats, StorageFailure } from './outbox-types.js';
 export { DiskFullError, OutboxFullError, StorageError } from './outbox-errors.js';
@@ -49,6 +51,7 @@ export class Outbox
 {
   recovered: Recovery | null;
   private readonly db: Database.Database;
+  private readonly wal: WalSync;
   private readonly now: () => number;
   private readonly queues: PriorityQueue[];
   private readonly ledger: ShedLedger;
@@ -68,8 +71,9 @@ export class Outbox
   constructor(private readonly opts: OutboxOptions) {
     super();
     const clock = opts.clock ?? systemClock('always');
-    const opened = openStore(opts.dir, 'outbox.db', clock.now);
+    const opened = openStore(opts.dir, 'outbox.db', clock.now, opts.walFs);
     this.db = opened.db;
+    this.wal = opened.wal;
     this.recovered = opened.recovered;
     this.st = {
       catalog: this.db.prepare('SELECT name, prio, acked_through FROM segments'),
@@ -171,17 +175,18 @@ export class Outbox
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    const firstPos = this.nextPos;
     let outcome: (Error | null)[] = [];
     try {
       this.inTransaction(() => {
         for (const p of batch) outcome.push(this.insertWithinCaps(p));
       });
     } catch (err) {
-      const retried = this.retryUrgentInReserve(batch, err);
+      const retried = this.retryUrgentInReserve(batch, err, firstPos);
       if (retried) {
         outcome = retried;
       } else {
-        this.failBatch(batch, err);
+        this.failBatch(batch, err, firstPos);
         return;
       }
     }
@@ -204,9 +209,10 @@ export class Outbox
    * go and commit those alone (the rest are lost to the full disk, and counted). Null when
    * that is not the case or did not help.
    */
-  private retryUrgentInReserve(batch: Pending[], err: unknown): (Error | null)[] | null {
+  private retryUrgentInReserve(batch: Pending[], err: unknown, firstPos: number): (Error | null)[] | null {
     if (!isDiskFull(err) || !batch.some((p) => isAlarmClass(p.event))) return null;
     if (!this.reserve.release()) return null;
+    this.withdraw(firstPos); // the failed commit's rows, if SQLite kept them (its sync failed): not beside the retry's
     const outcome: (Error | null)[] = batch.map(() => null);
     try {
       this.inTransaction(() => {
@@ -230,19 +236,31 @@ export class Outbox
    * A commit that failed: its events are lost like shed ones, and counted with them (persisted with the next
    * commit that works), so the county learns how many seqs it will never see.
    */
-  private failBatch(batch: Pending[], err: unknown): void {
+  private failBatch(batch: Pending[], err: unknown, firstPos: number): void {
     const failure = new StorageError('commit', err);
     this.emit('storageFailure', { op: 'commit', error: failure, events: batch.length });
     for (const p of batch) this.ledger.countLost(p.event.priority, 1);
+    this.withdraw(firstPos);
     for (const p of batch) p.reject(failure);
     this.announceShedding();
   }
 
+  /** Rows a failed commit left in the tables (its log sync failed): never sent (wal-sync.ts). */
+  private withdraw(fromPos: number): void {
+    if (!this.queues.some((q) => q.maxPos() >= fromPos)) return; // SQLite rolled it back: nothing there
+    try {
+      this.inTransaction(() => withdrawRows(this.queues, fromPos), true, false);
+    } catch (err) {
+      this.emit('storageFailure', { op: 'delete', error: new StorageError('withdraw', err), events: 0 });
+    }
+  }
+
   /**
    * Runs `fn` in a transaction with the catalog and counters (deliveries' watermarks once due, or
-   * `withDelivered`: late-watermarks.ts); on failure the in-memory view is reloaded.
+   * `withDelivered`: late-watermarks.ts), then syncs the log unless `!durable`; on failure the in-memory
+   * view is reloaded (from what SQLite holds, a commit whose sync failed included).
    */
-  private inTransaction(fn: () => void, withDelivered = false): void {
+  private inTransaction(fn: () => void, withDelivered = false, durable = true): void {
     try {
       crashPoints.beforeWrite();
       const delivered = withDelivered || this.late.due;
@@ -251,8 +269,10 @@ export class Outbox
         for (const q of this.queues) q.persist(delivered);
         this.ledger.persist();
       })();
+      // Committed in SQLite even if the sync below fails: the catch then reloads what it holds.
       this.ledger.committed();
       if (delivered) this.late.settled();
+      if (durable) this.wal.sync();
       crashPoints.afterWrite();
     } catch (err) {
       const catalog = this.st.catalog.all() as CatalogRow[];
@@ -294,9 +314,9 @@ export class Outbox
 
   /**
    * Removes acknowledged rows (as read by readPage): at once in memory, on disk with a later commit
-   * (late-watermarks.ts; critical and high, and rows acknowledged out of order, now). No fsync
-   * (synchronous=NORMAL): an acknowledgement lost in a power cut only re-sends events the county
-   * already has, with the same ids; the next FULL commit makes it durable anyway.
+   * (late-watermarks.ts; critical and high, and rows acknowledged out of order, now). Not synced:
+   * an acknowledgement lost in a power cut only re-sends events the county already has, with the
+   * same ids; the next synced commit makes it durable anyway.
    */
   delete(rows: readonly OutboxRow[]): number | null {
     if (rows.length === 0 || this.closed) return 0;
@@ -307,12 +327,14 @@ export class Outbox
     const now = rows.some((r) => r.prio <= PRIORITY_RANK.high);
     try {
       if (!now) this.late.moved(rows.length);
-      unsynced(this.db, () =>
-        this.inTransaction(() => {
+      this.inTransaction(
+        () => {
           byPrio.forEach((list, prio) => {
             if (list.length > 0) removed += this.queues[prio]!.acknowledge(list);
           });
-        }, now),
+        },
+        now,
+        false,
       );
     } catch (err) {
       // The rows stay; the caller tries again later (or, after a restart, they go out again).
@@ -326,7 +348,7 @@ export class Outbox
   private writeWatermarks(): void {
     if (this.closed) return;
     try {
-      unsynced(this.db, () => this.inTransaction(() => {}, true));
+      this.inTransaction(() => {}, true, false);
     } catch (err) {
       this.emit('storageFailure', { op: 'delete', error: new StorageError('delete', err), events: 0 });
     }
@@ -354,20 +376,7 @@ export class Outbox
   }
 
   stats(): OutboxStats {
-    const backlog = Object.fromEntries(
-      PRIORITIES.map((p, i) => [p, { count: this.queues[i]!.count, bytes: this.queues[i]!.bytes }]),
-    ) as Record<Priority, BacklogStats>;
-    const firsts = this.queues.map((q) => q.firstLiveCreatedMs()).filter((v): v is number => v !== null);
-    return {
-      backlog,
-      total: { count: this.size, bytes: this.caps.totalBytes() },
-      oldestCreatedMs: firsts.length > 0 ? Math.min(...firsts) : null,
-      oldestAgeMs: firsts.length > 0 ? Math.max(0, this.now() - Math.min(...firsts)) : null,
-      shed: this.ledger.totals(),
-      pending: this.pending.length,
-      segments: this.queues.reduce((a, q) => a + q.segmentCount, 0),
-      diskReserve: { held: this.reserve.isHeld, bytes: this.reserve.size, releases: this.reserve.releases },
-    };
+    return outboxStats(this.queues, this.caps.totalBytes(), this.ledger, this.reserve, this.pending.length, this.now());
   }
 
   get size(): number {
@@ -384,6 +393,7 @@ export class Outbox
     } catch (err) {
       this.emit('storageFailure', { op: 'commit', error: new StorageError('close', err), events: 0 });
     }
+    this.wal.close();
     this.db.close();
   }
 }
