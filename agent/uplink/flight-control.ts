@@ -148,6 +148,11 @@ export class FlightControl {
     return this.estimate().budget;
   }
 
+  /** The rate to pace at once the pipe is full (LinkPacer), or null while it grows. */
+  pacingRate(): number | null {
+    return this.phase.full ? this.estimate().rate : null;
+  }
+
   /** The biggest one message should be, in bytes on the wire. */
   messageBytes(): number {
     return this.estimate().message;
