@@ -96,7 +96,7 @@ export class Drain {
   constructor(private readonly opts: DrainOptions) {
     this.bucket = new TokenBucket(opts.replay.messagesPerSec, opts.replay.burst, opts.monoMs);
     this.flight = new FlightControl({ window: 1, ...opts.linkBudget }, opts.monoMs);
-    this.pacer = new LinkPacer(this.flight, opts.monoMs, () => this.pump());
+    this.pacer = new LinkPacer(this.flight, opts.monoMs, () => this.pump(), opts.replay.messagesPerSec);
     this.encoder = new MessageEncoder(opts);
     this.alarms = new AlarmWatch({
       limitMs: opts.alarmAckTimeoutMs,
