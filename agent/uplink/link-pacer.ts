@@ -11,8 +11,9 @@
  * A credit of bytes grows at the rate, up to `burst` (what may leave at once after a pause); a
  * message goes while the credit is not negative and spends its size, so one bigger than the
  * credit still goes, and the next waits until the link has carried it. Critical messages are
- * never held, but their bytes are spent too: they occupied the link. Without a rate (the pipe is
- * still growing into the link) nothing is paced: growth needs the queue to find the rate.
+ * never held, but their bytes are spent too: they occupied the link. The rate is FlightControl's
+ * pacingRate(): the link's once the pipe is full; while it grows, the budget over a round trip
+ * (growth needs its queue to find the rate, not the bursts); none before a round trip is known.
  */
 import { MIN_ROOM } from './flight-control.js';
 

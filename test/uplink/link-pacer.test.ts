@@ -120,8 +120,13 @@ describe('LinkPacer', () => {
     expect(t.p.ready()).toBe(true);
   });
 
-  it('FlightControl gives no pacing rate while it grows into the link (growth needs the queue to find the rate)', () => {
-    const fc = new FlightControl({ window: 20, queueMs: 500, messageMs: 250 }, () => 0);
+  it('FlightControl paces nothing before a round trip is known, then a growing budget over a round trip', () => {
+    let now = 1000;
+    const fc = new FlightControl({ window: 20, queueMs: 500, messageMs: 250 }, () => now);
     expect(fc.pacingRate()).toBeNull();
+    const probe = fc.sent(512, false);
+    now += 800;
+    fc.acked(probe);
+    expect(fc.pacingRate()).toBe((fc.budgetBytes() * 1000) / 800); // the 8 KB initial budget over 0.8 s
   });
 });
