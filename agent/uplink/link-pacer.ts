@@ -94,7 +94,8 @@ export class LinkPacer {
    * (2.4 KB) at its 20 a second held the drain to 44 of the link's 48 KB/s (weaklink.drain 1.38).
    */
   private burstOf(rate: number): number {
-    return Math.max(MIN_ROOM, (rate * PACE_BURST_MS) / 1000, (2 * rate) / this.messagesPerSec);
+    const perMessage = this.messagesPerSec > 0 ? (2 * rate) / this.messagesPerSec : 0; // 0: replay unpaced
+    return Math.max(MIN_ROOM, (rate * PACE_BURST_MS) / 1000, perMessage);
   }
 
   private rate(): number | null {

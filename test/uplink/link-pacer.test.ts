@@ -5,7 +5,7 @@ import { FlightControl, MIN_ROOM } from '../../agent/uplink/flight-control.js';
 
 const EDGE = 12_500; // bytes/s: the lab's edge-2g
 
-function pacer(rate: number | null) {
+function pacer(rate: number | null, messagesPerSec?: number) {
   let now = 0;
   let wakes = 0;
   const link = { rate, pacingRate: () => link.rate };
@@ -13,6 +13,7 @@ function pacer(rate: number | null) {
     link,
     () => now,
     () => (wakes += 1),
+    messagesPerSec,
   );
   return {
     p,
@@ -77,6 +78,17 @@ describe('LinkPacer', () => {
     const doneAt = sentBy.indexOf(13_000);
     expect(doneAt).toBeGreaterThan(700);
     expect(doneAt).toBeLessThan(1000);
+  });
+
+  it('messages are big enough for the replay pacing to carry the pace, and replay unpaced (0) leaves the link paced', () => {
+    expect(pacer(48_000, 20).p.quantum(), 'weak-3g at 20 a second: 2 x 1/20 s of the pace').toBeCloseTo(
+      (2 * 48_000 * PACE_GAIN) / 20,
+    );
+    const unpacedReplay = pacer(EDGE, 0);
+    expect(unpacedReplay.p.quantum()).toBe(MIN_ROOM);
+    expect(unpacedReplay.p.ready()).toBe(true);
+    unpacedReplay.p.spent(5000);
+    expect(unpacedReplay.p.ready()).toBe(false);
   });
 
   it('a message bigger than the credit still goes; the next waits until the link has carried it, and a timer says so', () => {
