@@ -50,6 +50,7 @@ export class PipePhase {
     this.full = false;
     this.fullRate = 0;
     this.rounds = 0;
+    this.queuedInARow = 0; // a queue seen before the pause says nothing of the link now
   }
 
   /**

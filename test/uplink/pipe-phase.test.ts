@@ -34,6 +34,14 @@ describe('PipePhase', () => {
     expect(phase.full).toBe(false);
   });
 
+  it('a queue seen before an idle spell does not count towards the growth after it', () => {
+    const phase = new PipePhase();
+    acks(phase, [400, 400, 400]);
+    phase.idle();
+    expect(acks(phase, [400])).toEqual([false]);
+    expect(acks(phase, [400, 400, 400])).toEqual([false, false, true]);
+  });
+
   it('not before a span rate is known: the full pipe is sized from it', () => {
     const phase = new PipePhase();
     expect(acks(phase, [400, 400, 400, 400, 400], null).some(Boolean)).toBe(false);
