@@ -18,6 +18,7 @@ import { ROUTE, type Cursor, type OutboxReader, type OutboxRow } from '../../cor
 import { FlightControl, MIN_ROOM, RTT_PROBE_BYTES, type FlightLimits } from './flight-control.js';
 import { encodeBatchPayload, type Compression } from '../../core/contracts/wire-payload.js';
 import { TokenBucket } from './token-bucket.js';
+import { LinkPacer } from './link-pacer.js';
 import { MQTT_OVERHEAD, single, type Message } from './message.js';
 import { MessageEncoder } from './message-encoder.js';
 import { AckedDeletes } from './acked-deletes.js';
@@ -66,6 +67,7 @@ export class Drain {
   /** Outbox positions on the wire, or acknowledged and waiting for their delete to commit. */
   private inflight = new Set<number>();
   private readonly flight: FlightControl;
+  private readonly pacer: LinkPacer;
   private readonly alarms: AlarmWatch;
   private buffer: OutboxRow[] = [];
   private cursor: Cursor | null = null;
@@ -94,6 +96,7 @@ export class Drain {
   constructor(private readonly opts: DrainOptions) {
     this.bucket = new TokenBucket(opts.replay.messagesPerSec, opts.replay.burst, opts.monoMs);
     this.flight = new FlightControl({ window: 1, ...opts.linkBudget }, opts.monoMs);
+    this.pacer = new LinkPacer(this.flight, opts.monoMs, () => this.pump(), opts.replay.messagesPerSec);
     this.encoder = new MessageEncoder(opts);
     this.alarms = new AlarmWatch({
       limitMs: opts.alarmAckTimeoutMs,
@@ -138,6 +141,7 @@ export class Drain {
     this.generation += 1;
     this.client = client;
     this.flight.reset(window);
+    this.pacer.reset();
     this.caughtUp = false;
     this.resetReader();
     this.inflight.clear();
@@ -151,6 +155,7 @@ export class Drain {
     if (this.pacingTimer) clearTimeout(this.pacingTimer);
     this.pacingTimer = null;
     this.alarms.stop();
+    this.pacer.reset();
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
     this.opts.idle?.linkChanged(false);
@@ -186,7 +191,7 @@ export class Drain {
         // Room for at least a small message? (The message itself is then cut to the room left.)
         if (!this.flight.admits(critical ? 0 : Math.min(head.bytes, MIN_ROOM), critical)) return;
         if (critical) this.bucket.force();
-        else if (!this.paced()) return;
+        else if (!this.pacer.ready() || !this.paced()) return; // a timer pumps again
         const msg = this.nextMessage(this.room());
         // Lingering: the telemetry waits for its batch (a timer pumps again), so the link may carry a
         // picture's chunk meanwhile. Without this, a village whose readings never stop lingering
@@ -207,7 +212,7 @@ export class Drain {
       return RTT_PROBE_BYTES;
     }
     const left = this.flight.count === 0 ? Infinity : this.flight.budgetBytes() - this.flight.bytes;
-    return Math.min(this.opts.batch.maxBytes, this.flight.messageBytes(), left);
+    return Math.min(this.opts.batch.maxBytes, this.flight.messageBytes(), left, this.pacer.quantum());
   }
 
   private fill(): void {
@@ -295,7 +300,9 @@ export class Drain {
       r.body = ''; // on the wire now; holding it until the PUBACK would only feed the old heap
     }
     const critical = msg.rows[0]!.prio === 0;
-    const token = this.flight.sent(msg.bytes + Buffer.byteLength(msg.topic) + MQTT_OVERHEAD, critical);
+    const wireBytes = msg.bytes + Buffer.byteLength(msg.topic) + MQTT_OVERHEAD;
+    const token = this.flight.sent(wireBytes, critical);
+    this.pacer.spent(wireBytes);
     if (critical) this.alarms.arm();
     this.publishedMessages += 1;
     const opts: PublishOptions = msg.properties ? { qos: 1, properties: msg.properties } : { qos: 1 };
@@ -342,9 +349,10 @@ export class Drain {
     const msg = this.opts.idle?.peek();
     if (!client || !msg || this.pacingTimer) return;
     const bytes = msg.payload.length + Buffer.byteLength(msg.topic) + MQTT_OVERHEAD;
-    if (!this.flight.admits(bytes, false) || !this.paced()) return; // a PUBACK or the pacing timer pumps again
+    if (!this.flight.admits(bytes, false) || !this.pacer.ready() || !this.paced()) return; // a PUBACK or a timer pumps again
     const gen = this.generation;
     const token = this.flight.sent(bytes, false, false);
+    this.pacer.spent(bytes);
     this.publishedMessages += 1;
     msg.sent();
     client.publish(msg.topic, msg.payload, { qos: 1 }, (err) => {

@@ -20,19 +20,22 @@
  * measures it (bytes acknowledged between a message's send and its PUBACK, over the time
  * between), kept as the best sample of the last seconds; once the pipe is full, over spans of
  * several round trips (SpanRate), which PUBACKs that come bunched cannot inflate. Samples of
- * what the sender sent short of the budget (appLimited) never lower it. The round trip is measured only on messages sent onto an empty link: with our own data queued
- * ahead, a round trip includes that queue, and a budget sized from it would grow its own queue
- * without end. While a backlog drains the link is never empty, so every RTT_PROBE_MS it is let
+ * what the sender sent short of the budget (appLimited) never lower it. The round trip is the
+ * shortest (RoundTrip): with our own data queued ahead, a round trip includes that queue, so it
+ * is measured onto an empty link, and behind our queue counts only as a shorter one once the
+ * pipe is full. While a backlog drains the link is never empty, so every RTT_PROBE_MS it is let
  * go empty once (non-critical sends wait for the last PUBACK: about one round trip idle), as
  * BBR's PROBE_RTT does. Until there is a sample, small initial figures apply, and a budget that
  * is used in full grows by about (1 + queueMs / rtt) per round trip, as TCP's slow start does,
- * never below the initial budget.
+ * never below the initial budget; a queue that every message finds for a while ends the growth
+ * (PipePhase). What is admitted leaves paced (LinkPacer), not a whole budget at once.
  *
  * Count still matters: the broker's Receive Maximum (MQTT 5) is a hard limit, and one slot of
  * it is kept for critical events, which ignore the byte budget (an alarm is a few hundred
  * bytes and must never wait for room).
  */
 import { PipePhase } from './pipe-phase.js';
+import { RoundTrip } from './round-trip.js';
 import { SpanRate } from './span-rate.js';
 import { WindowedBest } from './windowed-best.js';
 
@@ -54,9 +57,6 @@ export const MIN_MESSAGE_BYTES = 2 * 1024;
 const MAX_BUDGET_BYTES = 64 * 1024 * 1024;
 /** The delivery rate is the best sample over this long: long enough to see past a lull, short enough to follow a cell that got worse. */
 const RATE_WINDOW_MS = 10_000;
-const RTT_WINDOW_MS = 30_000;
-/** A draining link is let go empty this often for a fresh round-trip sample. */
-export const RTT_PROBE_MS = 20_000;
 /** The round-trip probe's size: its own airtime is in its round trip (164 ms for 2 KB on EDGE), and so in the budget. */
 export const RTT_PROBE_BYTES = 512;
 /** Once the pipe is full, the rate is the best delivery rate over this many round trips (see SpanRate). */
@@ -87,11 +87,15 @@ interface InFlight {
   sentMs: number;
   /** Sent when nothing of ours was in flight: its round trip is the link's, without our queue. */
   ontoEmptyLink: boolean;
+  /** Its round trip is the link's and what was queued ahead of it (not a picture's chunk). */
+  rttSample: boolean;
   /** Bytes acknowledged, and when the last of them was, at the moment this message was sent. */
   deliveredAtSend: number;
   deliveredMsAtSend: number;
   /** Sent while the sender had less than the budget to send (see appLimited). */
   appLimited: boolean;
+  /** Sent after a PUBACK of this busy stretch: what it waits behind is a queue, not the first flight. */
+  afterAck: boolean;
 }
 
 /** The estimates are read for every message; worked out again at most this often (a fast link acknowledges thousands a second). */
@@ -107,16 +111,14 @@ export class FlightControl {
   private deliveredMs = 0;
   private readonly rates = new WindowedBest(RATE_WINDOW_MS, Math.max);
   private readonly spans = new SpanRate(RATE_WINDOW_MS);
-  private readonly rtts = new WindowedBest(RTT_WINDOW_MS, Math.min);
-  /** The last empty-link round trip, and when (kept past the window: the best guess until the next probe). */
-  private lastRtt: number | null = null;
-  private lastRttAtMs = -Infinity;
-  /** The last rate sample (kept past the window, as lastRtt is: a pause is no reason to forget the link). */
+  private readonly rtts = new RoundTrip();
+  /** The last rate sample (kept past the window, as the round trip is: a pause is no reason to forget the link). */
   private lastRate: number | null = null;
   private cached: Estimate | null = null;
   private readonly phase = new PipePhase();
   /** Samples of messages sent before this many bytes are delivered are app-limited (0: none). */
   private appLimitedUntil = 0;
+  private ackedSinceIdle = false;
 
   constructor(
     private limits: FlightLimits,
@@ -148,6 +150,17 @@ export class FlightControl {
     return this.estimate().budget;
   }
 
+  /**
+   * The rate to pace at (LinkPacer): the link's once the pipe is full; growing, the budget over a
+   * round trip, so a step up in the budget leaves over a round trip, not at once (a burst is a
+   * queue that passes, but an alarm behind it waits all the same); null before a round trip.
+   */
+  pacingRate(): number | null {
+    const { rate, rtt, budget } = this.estimate();
+    if (this.phase.full) return rate;
+    return rtt === null || rtt <= 0 ? null : (budget * 1000) / rtt;
+  }
+
   /** The biggest one message should be, in bytes on the wire. */
   messageBytes(): number {
     return this.estimate().message;
@@ -159,7 +172,7 @@ export class FlightControl {
     const windowed = this.rates.best(now);
     // Once full, the budget is near the link's round trip of data, and an overstated rate is a queue.
     const rate = (this.phase.full ? this.spans.best(now) : null) ?? windowed ?? this.lastRate;
-    const rtt = this.rtts.best(now) ?? this.lastRtt;
+    const rtt = this.rtts.best(now);
     // An idle spell: the link may be another now; grow into it again.
     if (windowed === null) this.phase.idle();
     // While the rate grows, queueMs of queue is what makes the next sample bigger (slow start). Once
@@ -216,7 +229,7 @@ export class FlightControl {
    * takes it goes onto an empty link and should be small: its own airtime is in its round trip.
    */
   rttSampleDue(): boolean {
-    return this.lastRtt === null || this.monoMs() - this.lastRttAtMs > RTT_PROBE_MS;
+    return this.rtts.probeDue(this.monoMs());
   }
 
   /**
@@ -229,6 +242,7 @@ export class FlightControl {
     if (this.count === 0) {
       this.deliveredMs = now;
       this.spans.restart();
+      this.ackedSinceIdle = false;
     }
     const token = this.nextToken++;
     this.inflight.set(token, {
@@ -236,9 +250,11 @@ export class FlightControl {
       critical,
       sentMs: now,
       ontoEmptyLink: rttSample && this.count === 0,
+      rttSample,
       deliveredAtSend: this.delivered,
       deliveredMsAtSend: this.deliveredMs,
       appLimited: this.appLimitedUntil > 0,
+      afterAck: this.ackedSinceIdle,
     });
     this.bytes += bytes;
     this.count += 1;
@@ -253,13 +269,11 @@ export class FlightControl {
     const now = this.monoMs();
     this.delivered += m.bytes;
     this.deliveredMs = now;
+    this.ackedSinceIdle = true;
     if (this.appLimitedUntil > 0 && this.delivered > this.appLimitedUntil) this.appLimitedUntil = 0;
-    if (m.ontoEmptyLink) {
-      this.rtts.add(now, now - m.sentMs);
-      this.lastRtt = now - m.sentMs;
-      this.lastRttAtMs = now;
-      this.cached = null; // a fresh round trip counts at once (it may end a probe)
-    }
+    // Behind our own queue, only once the pipe is full (see RoundTrip).
+    if (m.ontoEmptyLink || (m.rttSample && this.phase.full)) this.rtts.add(now, now - m.sentMs, m.ontoEmptyLink);
+    if (m.ontoEmptyLink) this.cached = null; // a fresh round trip counts at once (it may end a probe)
     // A sample over less than a round trip is PUBACKs that arrived bunched (a busy event loop, a
     // radio that delivers in bursts): it overstates the rate, so it is left out, as Linux's
     // delivery-rate sampling does.
@@ -274,7 +288,13 @@ export class FlightControl {
     }
     if (m.appLimited) this.spans.restart();
     else if (rtt !== null) this.spans.add(now, this.delivered, SPAN_RTTS * rtt);
-    if (this.phase.acked(m.deliveredAtSend, this.delivered, this.rates.best(now), this.spans.best(now))) {
+    // What it waited behind: its round trip less the link's and its own airtime (PipePhase's delay signal).
+    const est = this.rates.best(now) ?? this.lastRate;
+    const queue =
+      m.afterAck && rtt !== null && rtt > 0 && est !== null
+        ? { delayMs: now - m.sentMs - rtt - (m.bytes * 1000) / est, rttMs: rtt }
+        : null;
+    if (this.phase.acked(m.deliveredAtSend, this.delivered, this.rates.best(now), this.spans.best(now), queue)) {
       if (!this.phase.full) this.spans.forget(); // grow again, from fresh spans
       this.cached = null;
     }

@@ -7,8 +7,8 @@ import {
   MIN_MESSAGE_BYTES,
   MIN_ROOM,
   FULL_QUEUE_MS,
-  RTT_PROBE_MS,
 } from '../../agent/uplink/flight-control.js';
+import { RTT_PROBE_MS } from '../../agent/uplink/round-trip.js';
 
 function control(window = 20, queueMs = 500, messageMs = 250) {
   let now = 1000;
