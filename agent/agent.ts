@@ -356,6 +356,9 @@ export class Agent {
     p.lost.report();
     await p.uplink.stop();
     p.mediaSender.stop();
+    // Its state file is written off the loop: a save still on its way when stop() returned wrote
+    // into a data folder a reload or an update may be moving (seen as a test's ENOTEMPTY).
+    await stopAll([{ name: 'media upload state', stop: () => p.mediaSender.flushed() }], Agent.STOP_LIMIT_MS, logger);
     p.chunkRequests.stop();
     p.outbox.close();
     p.storageFailures.stop();

@@ -76,6 +76,16 @@ describe('pictures to the county', () => {
     expect(agent.pictures().media.get(stored.id)).toBeDefined();
   });
 
+  it('stop() returns only once the upload state is on disk (nothing writes to the data folder after it)', async () => {
+    const agent = await agentOn(brokerRef.current.url, 'gw-stop');
+    const sender = agent.pictures().mediaSender;
+    let saved = false;
+    // A save still on its way at stop (a slow card): stop must wait for it, within its limit.
+    sender.flushed = () => new Promise<void>((r) => setTimeout(() => r(void (saved = true)), 300));
+    await agent.stop();
+    expect(saved, 'stop() waited for the upload state').toBe(true);
+  });
+
   it('a link cut mid-upload resumes from the last acknowledged chunk', { timeout: 120_000 }, async () => {
     const sub = await county('cut');
     const log = arrivalsAt(sub);
