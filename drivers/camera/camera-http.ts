@@ -5,7 +5,8 @@
  * driver waits long before it tries again, so the camera does not lock its account. A 401 to
  * one without (or with a stale nonce) is the challenge, answered once at once.
  */
-import { request, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from '../../core/kernel/lazy-builtins.js';
 import { GatewayError } from '../../core/kernel/errors.js';
 import { DigestSession, parseChallenge, type Credentials } from './http-auth.js';
 
@@ -85,7 +86,7 @@ export class CameraHttp {
     const path = r.path;
     const body = r.body === undefined ? null : Buffer.from(r.body);
     return new Promise((resolve, reject) => {
-      const req = request({
+      const req = http().request({
         host: this.opts.host,
         port: r.port ?? this.opts.port,
         path,
