@@ -53,7 +53,7 @@ export default tseslint.config(
     settings: {
       'boundaries/elements': elements,
       'boundaries/files': [
-        { category: 'composition-root', pattern: ['agent/agent.ts', 'agent/cli.ts'] },
+        { category: 'composition-root', pattern: ['agent/agent.ts', 'agent/cli-main.ts'] },
         { category: 'tooling', pattern: ['*.config.ts', '*.config.js'] }, // lint and test runner settings
       ],
       // Every file belongs to a layer (boundaries/no-unknown-files): a new folder is a decision, not a blind spot.

@@ -1,5 +1,5 @@
 /**
- * The CLI's commands other than `run`: loaded by cli.ts only when one of them is asked for, so
+ * The CLI's commands other than `run`: loaded by cli-main.ts only when one of them is asked for, so
  * that the running agent does not carry their code (plan, reports, the outbox reader, the
  * editor's requests: about 0.6 MB of an agent meant to idle near 60 MB; `--only rss-modules`).
  */
@@ -22,7 +22,7 @@ export { editorCli } from './cli-editor.js';
 const out = (s: string) => writeSync(1, s.endsWith('\n') ? s : `${s}\n`);
 const err = (s: string) => writeSync(2, s.endsWith('\n') ? s : `${s}\n`);
 
-/** The options cli.ts parsed (its parseArgs), as these commands read them. */
+/** The options cli-main.ts parsed (its parseArgs), as these commands read them. */
 export interface CommandValues {
   config?: string;
   'schema-only'?: boolean;

@@ -14,12 +14,15 @@ import { problemsFromZod, type ConfigProblem } from './zod-problems.js';
 import { didYouMean } from './did-you-mean.js';
 import { profileKeysAt } from './known-keys.js';
 import { GatewayError } from '../core/kernel/errors.js';
+import { moduleDirUrl } from '../core/kernel/package-root.js';
+
+const here = moduleDirUrl('config');
 
 /** The built-in profiles, from source (config/) or from the build (dist/config/). */
 export const BUILTIN_PROFILES =
-  [new URL('./profiles/', import.meta.url), new URL('../../config/profiles/', import.meta.url)]
+  [new URL('./profiles/', here), new URL('../../config/profiles/', here)]
     .map((u) => fileURLToPath(u))
-    .find((p) => existsSync(p)) ?? fileURLToPath(new URL('./profiles/', import.meta.url));
+    .find((p) => existsSync(p)) ?? fileURLToPath(new URL('./profiles/', here));
 
 /** The folders a profile may come from, most specific first. */
 export const profileFolders = (baseDir: string): string[] => [

@@ -12,10 +12,10 @@
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { EventInput } from '../../core/contracts/event.js';
 import { errorMessage, GatewayError } from '../../core/kernel/errors.js';
+import { PACKAGE_ROOT } from '../../core/kernel/package-root.js';
 import { zlib } from '../../core/kernel/lazy-builtins.js';
 import {
   MANIFEST,
@@ -35,12 +35,10 @@ export const updateDir = (dataDir: string) => join(dataDir, 'update');
 
 /**
  * The manifest of the release this agent runs from: `<release>/manifest.json`, the release
- * being the folder that holds dist/ (this file is dist/agent/update/stager.js there). A dev
- * checkout has none: everything is fetched.
+ * being the folder that holds package.json and dist/ (package-root.ts). A dev checkout has none:
+ * everything is fetched.
  */
-export function runningManifest(
-  file = fileURLToPath(new URL('../../../manifest.json', import.meta.url)),
-): Manifest | null {
+export function runningManifest(file = join(PACKAGE_ROOT, 'manifest.json')): Manifest | null {
   try {
     return manifestSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
   } catch {

@@ -16,6 +16,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GatewayError } from '../kernel/errors.js';
+import { moduleDirUrl } from '../kernel/package-root.js';
+
+const here = moduleDirUrl('core/contracts');
 
 export const DICTIONARIES = {
   'deflate-dict1': {
@@ -30,9 +33,7 @@ const loaded = new Map<DictionaryName, Buffer>();
 /** The file, from source (core/contracts/) or from the build (dist/core/contracts/). */
 export function dictionaryPath(name: DictionaryName): string {
   const rel = DICTIONARIES[name].file;
-  const candidates = [new URL(`../../${rel}`, import.meta.url), new URL(`../../../${rel}`, import.meta.url)].map((u) =>
-    fileURLToPath(u),
-  );
+  const candidates = [new URL(`../../${rel}`, here), new URL(`../../../${rel}`, here)].map((u) => fileURLToPath(u));
   return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
