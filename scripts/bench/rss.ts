@@ -8,12 +8,12 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { Outbox } from '../../agent/outbox/outbox.js';
+import { inspectOutbox } from '../../agent/outbox/inspect.js';
 import { Mosquitto, mosquittoPath } from '../brokers/mosquitto.js';
 import type { DeviceInput } from './camera-fleet.js';
 import { prefill } from './drain.js';
 import { underCameraLoad } from './rss-cameras.js';
-import { benchDir, outboxConfig } from './fixtures.js';
+import { benchDir } from './fixtures.js';
 import { result, type BenchResult } from './result.js';
 
 const CLI = fileURLToPath(new URL('../../agent/cli.js', import.meta.url));
@@ -28,16 +28,15 @@ const rssMb = (pid: number): number | null => {
 };
 
 /**
- * Events left in the agent's outbox, read by a second reader (WAL allows it); null when the
- * read raced the agent dropping a drained segment table ("no such table": seen once in about 20
- * runs of this probe, where it ended the whole benchmark run), so the next sample asks again.
+ * Events left in the agent's outbox, read as `outbox stats` reads it (read-only; WAL allows a
+ * second reader); null when the read raced the agent dropping a drained segment table ("no such
+ * table": seen once in about 20 runs of this probe, where it ended the whole benchmark run), so
+ * the next sample asks again. The probe used to open the outbox as a writer (an Outbox of its own):
+ * one Node 24 run then saw it empty 6.4 s into a drain that takes ~36 s.
  */
 function backlogLeft(dir: string): number | null {
   try {
-    const probe = new Outbox({ dir, config: outboxConfig() });
-    const left = probe.size;
-    probe.close();
-    return left;
+    return inspectOutbox(dir).total.count;
   } catch (err) {
     if (/no such table/.test((err as Error).message)) return null;
     throw err;
@@ -88,12 +87,15 @@ export async function peakRss(
   const t0 = performance.now();
   let peak = 0;
   let drainedMs: number | null = null;
+  let emptySince: number | null = null;
   while (performance.now() - t0 < maxMs) {
     await new Promise((r) => setTimeout(r, 100));
     peak = Math.max(peak, rssMb(child.pid!) ?? 0);
     if (drainedMs === null && performance.now() - t0 > 1000) {
+      // Empty twice in a row (100 ms apart): one reading is not trusted to end the run.
       const left = backlogLeft(dir);
-      if (left === 0) drainedMs = performance.now() - t0;
+      if (left === 0 && emptySince !== null) drainedMs = emptySince;
+      emptySince = left === 0 ? (emptySince ?? performance.now() - t0) : null;
     }
     if (drainedMs !== null && performance.now() - t0 >= drainedMs + (run.holdMs ?? 0)) break;
   }

@@ -69,7 +69,7 @@ describe('the CLI bundle', () => {
       /^wire compact deflate-dict1/,
     );
     // Where the bundle looked for a profile it does not have: the checkout's config/profiles.
-    const dir = tempDir('cli-bundle-');
+    const dir = tempDir();
     const config = join(dir, 'gateway.yaml');
     writeFileSync(config, readFileSync(example, 'utf8').replace(/profile: .*/g, 'profile: no-such-profile'));
     const refused = spawnSync(CLI, ['check-config', config, '--schema-only'], { encoding: 'utf8' });
