@@ -8,7 +8,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { inspectOutbox } from '../../agent/outbox/inspect.js';
+import { readStatusFile, STATUS_FILE } from '../../agent/status-view.js';
 import { Mosquitto, mosquittoPath } from '../brokers/mosquitto.js';
 import type { DeviceInput } from './camera-fleet.js';
 import { prefill } from './drain.js';
@@ -28,19 +28,14 @@ const rssMb = (pid: number): number | null => {
 };
 
 /**
- * Events left in the agent's outbox, read as `outbox stats` reads it (read-only; WAL allows a
- * second reader); null when the read raced the agent dropping a drained segment table ("no such
- * table": seen once in about 20 runs of this probe, where it ended the whole benchmark run), so
- * the next sample asks again. The probe used to open the outbox as a writer (an Outbox of its own):
- * one Node 24 run then saw it empty 6.4 s into a drain that takes ~36 s.
+ * Events left to send, as the running agent itself counts them: the backlog of its status view
+ * (`status.json`, rewritten every 5 s; null until the first). Not the outbox on disk: deletes
+ * after PUBACK reach the disk up to 30 s late (agent/uplink/acked-deletes.ts), so a 1M backlog
+ * the agent had sent in 8-9 s still showed 76 events there until ~38 s (2026-12-07), and the
+ * drain times in this row's notes before then were those 38 s.
  */
 function backlogLeft(dir: string): number | null {
-  try {
-    return inspectOutbox(dir).total.count;
-  } catch (err) {
-    if (/no such table/.test((err as Error).message)) return null;
-    throw err;
-  }
+  return readStatusFile(join(dir, STATUS_FILE))?.backlog.total ?? null;
 }
 
 export interface RssRun {
@@ -87,15 +82,11 @@ export async function peakRss(
   const t0 = performance.now();
   let peak = 0;
   let drainedMs: number | null = null;
-  let emptySince: number | null = null;
   while (performance.now() - t0 < maxMs) {
     await new Promise((r) => setTimeout(r, 100));
     peak = Math.max(peak, rssMb(child.pid!) ?? 0);
     if (drainedMs === null && performance.now() - t0 > 1000) {
-      // Empty twice in a row (100 ms apart): one reading is not trusted to end the run.
-      const left = backlogLeft(dir);
-      if (left === 0 && emptySince !== null) drainedMs = emptySince;
-      emptySince = left === 0 ? (emptySince ?? performance.now() - t0) : null;
+      if (backlogLeft(dir) === 0) drainedMs = performance.now() - t0;
     }
     if (drainedMs !== null && performance.now() - t0 >= drainedMs + (run.holdMs ?? 0)) break;
   }
@@ -166,7 +157,7 @@ export const rssBenchmarks = (): Promise<BenchResult[]> =>
         { name: 'rss.idle', value: idle.peakMb },
         {
           goal: 'value <= 70, increase <= 15 MB',
-          note: `peak RSS draining a 1M backlog (+${(big.peakMb - idle.peakMb).toFixed(1)} MB); drained in ${big.drainedMs === null ? '>120' : (big.drainedMs / 1000).toFixed(1)} s`,
+          note: `peak RSS draining a 1M backlog (+${(big.peakMb - idle.peakMb).toFixed(1)} MB); sent by ${big.drainedMs === null ? '>120' : (big.drainedMs / 1000).toFixed(1)} s (the agent's status, rewritten every 5 s)`,
         },
       ),
       cameras,
