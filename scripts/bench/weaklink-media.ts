@@ -4,7 +4,8 @@
  *
  * - weaklink.alarm.p95.media: panic presses while the camera makes an alarm picture every
  *   PICTURE_EVERY_MS and the agent uploads them, against weaklink.alarm.p95.steady (the same
- *   presses without pictures, same run); goal ratio <= 1.5 (an alarm never waits for a picture).
+ *   presses without pictures, same run); goal ratio <= 1.3 (issue 21: alarms at steady speed while
+ *   pictures upload; issue 19 had asked 1.5).
  * - weaklink.media.delivery: DELIVERY alarm pictures taken at once (the uploads before them
  *   done), from the first alarm until the last picture is whole at the county, against the
  *   link's raw time for their bytes (bytes / rate + delay). The note says how many pictures a day
@@ -106,7 +107,7 @@ export async function mediaRows(brokerPort: number, sub: CountySubscriber, stead
         'ms',
         { name: 'weaklink.alarm.p95.steady', value: steadyP95 },
         {
-          goal: 'ratio <= 1.5',
+          goal: 'ratio <= 1.3',
           note: `edge-2g, ${mediaMs.length} presses while a camera took a ${picBytes / DELIVERY}-byte alarm picture every ${PICTURE_EVERY_MS / 1000} s (${during.chunks} chunks, ${during.pictures} pictures went up meanwhile${starved}); max ${Math.max(...mediaMs)} ms`,
         },
       ),
