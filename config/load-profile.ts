@@ -7,22 +7,16 @@
  */
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { join, relative, isAbsolute, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { profileSchema, PROFILE_ID, PROFILE_ID_MESSAGE, type DeviceProfile } from './schema/profile.js';
 import { readYamlFile } from './safe-yaml.js';
 import { problemsFromZod, type ConfigProblem } from './zod-problems.js';
 import { didYouMean } from './did-you-mean.js';
 import { profileKeysAt } from './known-keys.js';
 import { GatewayError } from '../core/kernel/errors.js';
-import { moduleDirUrl } from '../core/kernel/package-root.js';
+import { PACKAGE_ROOT } from '../core/kernel/package-root.js';
 
-const here = moduleDirUrl('config');
-
-/** The built-in profiles, from source (config/) or from the build (dist/config/). */
-export const BUILTIN_PROFILES =
-  [new URL('./profiles/', here), new URL('../../config/profiles/', here)]
-    .map((u) => fileURLToPath(u))
-    .find((p) => existsSync(p)) ?? fileURLToPath(new URL('./profiles/', here));
+/** The built-in profiles: config/profiles under the package root (the sources' and a release's). */
+export const BUILTIN_PROFILES = join(PACKAGE_ROOT, 'config/profiles');
 
 /** The folders a profile may come from, most specific first. */
 export const profileFolders = (baseDir: string): string[] => [

@@ -1,28 +1,20 @@
-/** Where the Node-RED child's files are, from the sources (tests) or compiled (dist/). */
+/** Where the Node-RED child's files are: under the package root, from the sources (tests) or installed. */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { moduleDir } from '../../core/kernel/package-root.js';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../core/kernel/package-root.js';
 
-/** The shipped default flows: flows/flows.json from the sources (agent/nodered) or compiled (dist/agent/nodered). */
+/** The shipped default flows (flows/flows.json), or null when the checkout or release has none. */
 export function shippedDefaultFlows(): string | null {
-  const here = moduleDir('agent/nodered');
-  const candidates = [resolve(here, '../../flows/flows.json'), resolve(here, '../../../flows/flows.json')];
-  return candidates.find((p) => existsSync(p)) ?? null;
+  const file = join(PACKAGE_ROOT, 'flows/flows.json');
+  return existsSync(file) ? file : null;
 }
 
+/** The child's entry as built (tests from the sources start the build's copy too). */
 export function defaultChildPath(): string {
-  const here = moduleDir('agent/nodered');
-  // Compiled: dist/agent/nodered -> dist/flows/runtime. From the sources (tests): the build's copy.
-  const candidates = [
-    resolve(here, '../../flows/runtime/child.js'),
-    resolve(here, '../../dist/flows/runtime/child.js'),
-  ];
-  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+  return join(PACKAGE_ROOT, 'dist/flows/runtime/child.js');
 }
 
-/** Our own nodes (flows/nodes, package node-red-contrib-village) from the sources or compiled: the types a flow may use besides the core ones. */
+/** Our own nodes (flows/nodes, package node-red-contrib-village): the types a flow may use besides the core ones. */
 export function shippedNodesDir(): string {
-  const here = moduleDir('agent/nodered');
-  const candidates = [resolve(here, '../../flows/nodes'), resolve(here, '../../../flows/nodes')];
-  return candidates.find((d) => existsSync(resolve(d, 'package.json'))) ?? candidates[1]!;
+  return join(PACKAGE_ROOT, 'flows/nodes');
 }

@@ -13,12 +13,10 @@
  * batch of 20 readings deflates to ~16 % fewer bytes with it, a health event alone to ~40 %.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GatewayError } from '../kernel/errors.js';
-import { moduleDirUrl } from '../kernel/package-root.js';
-
-const here = moduleDirUrl('core/contracts');
+import { PACKAGE_ROOT } from '../kernel/package-root.js';
 
 export const DICTIONARIES = {
   'deflate-dict1': {
@@ -30,11 +28,9 @@ export type DictionaryName = keyof typeof DICTIONARIES;
 
 const loaded = new Map<DictionaryName, Buffer>();
 
-/** The file, from source (core/contracts/) or from the build (dist/core/contracts/). */
+/** The file, under the package root (config/wire/, beside the sources and in a release). */
 export function dictionaryPath(name: DictionaryName): string {
-  const rel = DICTIONARIES[name].file;
-  const candidates = [new URL(`../../${rel}`, here), new URL(`../../../${rel}`, here)].map((u) => fileURLToPath(u));
-  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+  return join(PACKAGE_ROOT, DICTIONARIES[name].file);
 }
 
 /** The dictionary's bytes, read once and checked against its pinned sha256. */

@@ -6,11 +6,12 @@
  * dist/agent/cli-chunks/, made by scripts/build/bundle-cli.ts), where a module's URL is its
  * chunk's, not the folder its source sits in. The package root is the first folder upward that
  * holds a package.json, which holds for the sources (tests), for dist/ as tsc writes it, and for
- * the bundle; whether we run built is whether this file is inside <root>/dist.
+ * the bundle. The data files (config/, flows/) are never copied into dist/, so each has one place
+ * under the root, built or not, and so does the Node-RED child (dist/flows/runtime/child.js).
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The first folder upward from `start` with a package.json. Every layout we ship has one (the
@@ -24,22 +25,5 @@ function findRoot(start: string): string {
   return dirname(start);
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-
 /** The folder holding package.json: the checkout, or the release folder as installed. */
-export const PACKAGE_ROOT = findRoot(here);
-
-const BUILT = here.startsWith(join(PACKAGE_ROOT, 'dist') + sep);
-
-/**
- * The folder a module whose source is in `sourceDir` (e.g. 'agent/nodered') runs from:
- * <root>/dist/agent/nodered when built (bundled or not), <root>/agent/nodered from the sources.
- */
-export function moduleDir(sourceDir: string): string {
-  return BUILT ? join(PACKAGE_ROOT, 'dist', sourceDir) : join(PACKAGE_ROOT, sourceDir);
-}
-
-/** moduleDir as a URL ending in '/', to resolve relative paths against as `import.meta.url` was. */
-export function moduleDirUrl(sourceDir: string): URL {
-  return pathToFileURL(moduleDir(sourceDir) + sep);
-}
+export const PACKAGE_ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
