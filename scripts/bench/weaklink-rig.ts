@@ -83,8 +83,16 @@ export async function close(r: Rig): Promise<void> {
   rmSync(r.dir, { recursive: true, force: true });
 }
 
-/** Presses alarms 1-2 s apart (random: no phase lock with batches) while `more()`; latencies in ms. */
-export async function pressAlarms(r: Rig, sub: CountySubscriber, more: () => boolean): Promise<number[]> {
+/**
+ * Presses alarms 1-2 s apart (random: no phase lock with batches) while `more()`; latencies in ms.
+ * `pressed` hears of each press as it lands (the trace lines them up with the wire's queue).
+ */
+export async function pressAlarms(
+  r: Rig,
+  sub: CountySubscriber,
+  more: () => boolean,
+  pressed: (atMs: number, latencyMs: number) => void = () => {},
+): Promise<number[]> {
   const latencies: number[] = [];
   const arrivals = new Map<string, number>();
   const onEvent = (e: { id: string }, arrivedMs: number) => arrivals.set(e.id, arrivedMs);
@@ -95,6 +103,7 @@ export async function pressAlarms(r: Rig, sub: CountySubscriber, more: () => boo
     const alarm = await r.agent.emit(PANIC_PRESS);
     await until(() => arrivals.has(alarm.id), 600_000, `alarm ${i} at the county`);
     latencies.push(arrivals.get(alarm.id)! - t0);
+    pressed(t0, latencies.at(-1)!);
   }
   sub.off('event', onEvent);
   return latencies;

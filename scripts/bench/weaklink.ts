@@ -58,9 +58,10 @@ const backlogLeft = (r: Rig) => r.agent.observe.backlog().backlog.normal.count;
  * WEAKLINK_TRACE=1: what the airtime budget thinks and what the lab's wire really holds, every
  * 250 ms, on stderr (one JSON line each): why an alarm waits while a backlog drains.
  */
-function traceLink(r: Rig): () => void {
-  if (!process.env.WEAKLINK_TRACE) return () => {};
+function traceLink(r: Rig): { stop: () => void; pressed: (atMs: number, latencyMs: number) => void } {
+  if (!process.env.WEAKLINK_TRACE) return { stop: () => {}, pressed: () => {} };
   const t0 = performance.now();
+  const wall0 = Date.now();
   const timer = setInterval(() => {
     const { link } = r.agent.observe.link();
     const up = r.link.stats().up;
@@ -73,7 +74,10 @@ function traceLink(r: Rig): () => void {
     };
     process.stderr.write(`${JSON.stringify(line)}\n`);
   }, 250);
-  return () => clearInterval(timer);
+  return {
+    stop: () => clearInterval(timer),
+    pressed: (atMs, latencyMs) => process.stderr.write(`${JSON.stringify({ press: atMs - wall0, latencyMs })}\n`),
+  };
 }
 
 export async function weaklinkBenchmarks(): Promise<BenchResult[]> {
@@ -111,10 +115,10 @@ async function drainRows(port: number, sub: CountySubscriber): Promise<{ rows: B
   try {
     await withBacklog(draining);
     startTelemetry(draining);
-    const stopTrace = traceLink(draining);
-    drainingMs = await pressAlarms(draining, sub, () => backlogLeft(draining) > 0);
+    const trace = traceLink(draining);
+    drainingMs = await pressAlarms(draining, sub, () => backlogLeft(draining) > 0, trace.pressed);
     pressedOfBacklog = backlogLeft(draining);
-    stopTrace();
+    trace.stop();
     if (process.env.WEAKLINK_TRACE) process.stderr.write(`draining presses, in order (ms): ${drainingMs.join(' ')}\n`);
   } finally {
     await close(draining);
@@ -125,13 +129,13 @@ async function drainRows(port: number, sub: CountySubscriber): Promise<{ rows: B
   let bytes: number;
   try {
     await withBacklog(drain);
-    const stopTrace = traceLink(drain);
+    const trace = traceLink(drain);
     const t0 = performance.now();
     const before = drain.link.stats().up.forwardedBytes;
     await until(() => drain.agent.observe.backlog().total.count === 0, 1_800_000, 'the backlog to drain');
     drainMs = performance.now() - t0;
     bytes = drain.link.stats().up.forwardedBytes - before;
-    stopTrace();
+    trace.stop();
   } finally {
     await close(drain);
   }
