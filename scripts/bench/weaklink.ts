@@ -67,6 +67,7 @@ function traceLink(r: Rig): { stop: () => void; pressed: (atMs: number, latencyM
     const up = r.link.stats().up;
     const line = {
       t: Math.round(performance.now() - t0),
+      backlog: backlogLeft(r),
       ...link,
       wireQueued: up.queuedBytes,
       wireWaiting: up.waitingBytes,
