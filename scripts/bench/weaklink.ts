@@ -120,7 +120,6 @@ async function drainRows(port: number, sub: CountySubscriber): Promise<{ rows: B
     drainingMs = await pressAlarms(draining, sub, () => backlogLeft(draining) > 0, trace.pressed);
     pressedOfBacklog = backlogLeft(draining);
     trace.stop();
-    if (process.env.WEAKLINK_TRACE) process.stderr.write(`draining presses, in order (ms): ${drainingMs.join(' ')}\n`);
   } finally {
     await close(draining);
   }
