@@ -22,7 +22,6 @@ import { OutboxCaps } from './caps.js';
 import { systemClock } from '../../core/kernel/system-clock.js';
 import { OutboxClock, SAVED_CLOCK } from './outbox-clock.js';
 import { DiskReserve, isDiskFull, walCheckpointPages } from './disk-reserve.js';
-import { presizeOutboxLog } from './wal-presize.js';
 import { isAlarmClass } from './alarm-class.js';
 import { LateWatermarks } from './late-watermarks.js';
 import { withdrawRows, type WalSync } from './wal-sync.js';
@@ -96,7 +95,6 @@ export class Outbox
       this.db.pragma(`wal_autocheckpoint = ${walCheckpointPages(held)}`);
       this.emit('reserveHeld', held);
     });
-    presizeOutboxLog(opts.dir, this.db.pragma('page_size', { simple: true }) as number, this.reserve);
     this.now = () => this.time.now();
     this.late = new LateWatermarks(clock.monoMs, () => this.writeWatermarks(), opts.lateWatermarkMs);
   }
@@ -160,7 +158,10 @@ export class Outbox
     });
   }
 
-  /** Commits now if an event of this priority must not wait (or the batch is large); else arms the group timer. */
+  /**
+   * Commits now if an event of this priority must not wait (or the batch is large); else arms the group-commit
+   * timer.
+   */
   schedule(priority: Priority): void {
     if (this.pending.length === 0) return;
     if (PRIORITY_RANK[priority] <= PRIORITY_RANK.high || this.pending.length >= 2000) this.flush();

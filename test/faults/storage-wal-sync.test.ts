@@ -20,17 +20,12 @@ import { useTempDirs } from '../helpers/temp-dir.js';
 const tempDir = useTempDirs();
 const cleanup = useCleanups();
 
-/**
- * An ext4 card in a sparse image on `host`: its blocks take room on the host only once written back.
- * 8 MB, so that the outbox does not write its log out to its working size at the open (it needs twice
- * that free: wal-presize.ts) and each commit's frames go to new blocks, as on any card whose log
- * outgrows that size; blocks written out at the open would already have their room on the host.
- */
+/** An ext4 card in a sparse image on `host`: its blocks take room on the host only once written back. */
 function ext4Card(host: string): string {
   const image = join(host, 'card.img');
   const card = join(host, '..', 'ext4');
   mkdirSync(card);
-  execFileSync('truncate', ['-s', '8M', image]);
+  execFileSync('truncate', ['-s', '64M', image]);
   execFileSync('mkfs.ext4', ['-q', '-F', image]);
   execFileSync('mount', ['-o', 'loop', image, card]);
   cleanup(() => execFileSync('umount', ['-l', card]));

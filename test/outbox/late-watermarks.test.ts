@@ -35,7 +35,7 @@ function liveOnDisk(dir: string): number {
   }
 }
 
-/** The log's bytes: it is written out to its working size at the open (wal-presize.ts), so its size says nothing. */
+/** The log's bytes, not its size: once a log is reused in place a write leaves its size as it was. */
 const walBytes = (dir: string) => readFileSync(join(dir, 'outbox.db-wal'));
 
 function rig(lateWatermarkMs: number) {
